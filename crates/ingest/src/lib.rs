@@ -1,0 +1,490 @@
+//! MovieLens ingest: the first stage of the pipeline.
+//!
+//! Owns everything about the raw data: reading a MovieLens-format folder (`ratings.csv`,
+//! `movies.csv`, `links.csv`, `tags.csv`) with polars, validating it, deriving movie metadata
+//! (genres, release year, substitute cluster), writing typed parquet to `data/processed`, the
+//! setup-readiness table, downloading the official ML-32M archive ([`fetch`]) and a synthetic
+//! MovieLens-format generator ([`synthetic`]) for tests, offline runs and benchmarks.
+//!
+//! Depends only on `slate-table` inside the workspace; every later stage depends on it, never
+//! the reverse. It knows nothing about slates, promotions or estimators.
+//!
+//! Invariants of what it writes: every rating is in `0.5..=5.0` in half stars, `(user, movie)`
+//! pairs are unique, every rated movie exists in the movies table, ids are `u32`.
+
+pub mod clusters;
+pub mod fetch;
+mod raw;
+mod readiness;
+pub mod schema;
+pub mod synthetic;
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use slate_table::{TableError, column_f64, column_str, column_u32};
+
+use raw::{RawColumn, RawType, read_raw};
+use schema::{LINKS, MOVIES, RATINGS, RAW_LINKS, RAW_MOVIES, RAW_RATINGS, RAW_TAGS, TAGS, col};
+
+pub use readiness::setup_readiness;
+
+/// Everything that can go wrong in ingest. Every variant names the file, and where it applies
+/// the line (1-based, header = line 1) and column.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// A required input file does not exist.
+    #[error("{path}: file not found")]
+    MissingFile {
+        /// The missing file.
+        path: PathBuf,
+    },
+    /// The file has no bytes at all.
+    #[error("{path}: file is empty (expected a header line)")]
+    EmptyFile {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The header differs from the published MovieLens header.
+    #[error("{path}: header is `{found}`, expected `{expected}` ({detail})")]
+    Header {
+        /// The file.
+        path: PathBuf,
+        /// The expected header.
+        expected: String,
+        /// The header found.
+        found: String,
+        /// Which column differs.
+        detail: String,
+    },
+    /// A line is not valid UTF-8.
+    #[error("{path}: line {line} is not valid UTF-8")]
+    Encoding {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+    },
+    /// A line has the wrong number of fields.
+    #[error("{path}: line {line} has {found} fields, expected {expected}")]
+    FieldCount {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// Expected field count.
+        expected: usize,
+        /// Found field count.
+        found: usize,
+    },
+    /// A required field is empty.
+    #[error("{path}: line {line}, column `{column}`: value is missing")]
+    MissingValue {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// The column.
+        column: String,
+    },
+    /// A field does not parse as its column's type.
+    #[error("{path}: line {line}, column `{column}`: `{value}` is not {expected}")]
+    BadValue {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// The column.
+        column: String,
+        /// The offending text.
+        value: String,
+        /// What was expected.
+        expected: &'static str,
+    },
+    /// A rating outside 0.5..=5.0 or not a multiple of 0.5.
+    #[error("{path}: line {line}, column `rating`: {value} is not a half-star rating in 0.5..=5.0")]
+    BadRating {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// The rating.
+        value: f64,
+    },
+    /// The same (user, movie) pair is rated twice.
+    #[error("{path}: line {line} repeats (userId {user_id}, movieId {movie_id}) first rated on line {first_line}")]
+    DuplicateRating {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the repeat.
+        line: usize,
+        /// 1-based line of the first occurrence.
+        first_line: usize,
+        /// The user.
+        user_id: u32,
+        /// The movie.
+        movie_id: u32,
+    },
+    /// A movie id appears twice in movies.csv.
+    #[error("{path}: line {line}: movieId {movie_id} is listed twice")]
+    DuplicateMovie {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the repeat.
+        line: usize,
+        /// The movie.
+        movie_id: u32,
+    },
+    /// A rating references a movie that movies.csv does not list.
+    #[error("{path}: line {line}, column `movieId`: movie {movie_id} is not in movies.csv")]
+    UnknownMovie {
+        /// The ratings file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// The unknown movie.
+        movie_id: u32,
+    },
+    /// polars could not parse the file and no single line was at fault.
+    #[error("{path}: cannot parse CSV: {message}")]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// polars' message.
+        message: String,
+    },
+    /// An OS-level I/O failure.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// Reading or writing a processed table failed.
+    #[error(transparent)]
+    Table(#[from] TableError),
+    /// A configuration value is out of its valid range.
+    #[error("invalid ingest configuration: {0}")]
+    Config(String),
+}
+
+/// Result alias for this crate.
+pub type Result<T, E = IngestError> = std::result::Result<T, E>;
+
+/// Ingest settings (the `[ingest]` section of the pipeline config).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IngestConfig {
+    /// A genre defines a substitute cluster only if at least this many movies carry it
+    /// (see [`clusters`]).
+    pub min_cluster_movies: usize,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        Self { min_cluster_movies: 50 }
+    }
+}
+
+/// The validated movie catalogue, one entry per movie, in movies.csv order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Movies {
+    /// Movie ids.
+    pub movie_id: Vec<u32>,
+    /// Titles.
+    pub title: Vec<String>,
+    /// Release year from the title, when present.
+    pub release_year: Vec<Option<i32>>,
+    /// Genres (empty for "(no genres listed)").
+    pub genres: Vec<Vec<String>>,
+    /// Substitute cluster.
+    pub cluster: Vec<String>,
+}
+
+/// The validated ratings, in ratings.csv order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ratings {
+    /// User ids.
+    pub user_id: Vec<u32>,
+    /// Movie ids.
+    pub movie_id: Vec<u32>,
+    /// Ratings in half stars.
+    pub rating: Vec<f64>,
+}
+
+/// What later stages read: the processed ratings and movies.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Dataset {
+    /// The movie catalogue.
+    pub movies: Movies,
+    /// The ratings.
+    pub ratings: Ratings,
+}
+
+/// Row counts of what ingest wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IngestReport {
+    /// The dataset, as later stages will read it.
+    pub dataset: Dataset,
+    /// Rows in links.csv.
+    pub links_rows: usize,
+    /// Rows in tags.csv.
+    pub tags_rows: usize,
+    /// Paths written.
+    pub written: Vec<PathBuf>,
+}
+
+fn polars_error(path: &Path) -> impl Fn(PolarsError) -> IngestError + '_ {
+    move |e| IngestError::Csv { path: path.to_path_buf(), message: e.to_string() }
+}
+
+/// Reads and validates movies.csv; derives genres, year and cluster.
+pub fn read_movies(raw_dir: &Path, config: &IngestConfig) -> Result<(Movies, DataFrame)> {
+    let path = raw_dir.join(RAW_MOVIES.file_name);
+    let df = read_raw(
+        raw_dir,
+        &RAW_MOVIES,
+        &[
+            RawColumn::required(RawType::U32),
+            RawColumn::required(RawType::Str),
+            RawColumn::required(RawType::Str),
+        ],
+    )?;
+    let label = path.display().to_string();
+    let movie_id = column_u32(&df, &label, "movieId")?;
+    let title = column_str(&df, &label, "title")?;
+    let genre_field = column_str(&df, &label, "genres")?;
+    let mut seen = std::collections::HashSet::with_capacity(movie_id.len());
+    for (row, id) in movie_id.iter().enumerate() {
+        if !seen.insert(*id) {
+            return Err(IngestError::DuplicateMovie { path, line: row + 2, movie_id: *id });
+        }
+    }
+    let genres: Vec<Vec<String>> = genre_field.iter().map(|g| clusters::parse_genres(g)).collect();
+    let release_year: Vec<Option<i32>> = title.iter().map(|t| clusters::parse_year(t)).collect();
+    let cluster = clusters::assign_clusters(&genres, config.min_cluster_movies);
+    let movies = Movies { movie_id, title, release_year, genres, cluster };
+    let frame = movies_frame(&movies).map_err(polars_error(&path))?;
+    Ok((movies, frame))
+}
+
+fn movies_frame(movies: &Movies) -> PolarsResult<DataFrame> {
+    let mut genres = ListStringChunkedBuilder::new(
+        col::GENRES.into(),
+        movies.genres.len(),
+        movies.genres.iter().map(Vec::len).sum(),
+    );
+    for list in &movies.genres {
+        genres.append_values_iter(list.iter().map(String::as_str));
+    }
+    DataFrame::new(
+        movies.movie_id.len(),
+        vec![
+            Column::new(col::MOVIE_ID.into(), &movies.movie_id),
+            Column::new(col::TITLE.into(), &movies.title),
+            Column::new(col::RELEASE_YEAR.into(), &movies.release_year),
+            genres.finish().into_series().into_column(),
+            Column::new(col::CLUSTER.into(), &movies.cluster),
+        ],
+    )
+}
+
+/// Reads and validates ratings.csv against the movie catalogue.
+pub fn read_ratings(raw_dir: &Path, movies: &Movies) -> Result<(Ratings, DataFrame)> {
+    let path = raw_dir.join(RAW_RATINGS.file_name);
+    let mut df = read_raw(
+        raw_dir,
+        &RAW_RATINGS,
+        &[
+            RawColumn::required(RawType::U32),
+            RawColumn::required(RawType::U32),
+            RawColumn::required(RawType::F64),
+            RawColumn::required(RawType::I64),
+        ],
+    )?;
+    let label = path.display().to_string();
+    let ratings = Ratings {
+        user_id: column_u32(&df, &label, "userId")?,
+        movie_id: column_u32(&df, &label, "movieId")?,
+        rating: column_f64(&df, &label, "rating")?,
+    };
+    validate_ratings(&path, &ratings, movies)?;
+    for (from, to) in RAW_RATINGS.header.iter().zip(RATINGS.column_names()) {
+        df.rename(from, to.into()).map_err(polars_error(&path))?;
+    }
+    Ok((ratings, df))
+}
+
+fn is_half_star(value: f64) -> bool {
+    (0.5..=5.0).contains(&value) && (value * 2.0).fract() == 0.0
+}
+
+fn validate_ratings(path: &Path, ratings: &Ratings, movies: &Movies) -> Result<()> {
+    let line = |row: usize| row + 2;
+    if let Some(row) = ratings.rating.par_iter().position_first(|r| !is_half_star(*r)) {
+        return Err(IngestError::BadRating {
+            path: path.to_path_buf(),
+            line: line(row),
+            value: ratings.rating[row],
+        });
+    }
+    let max_id = movies.movie_id.iter().copied().max().unwrap_or(0) as usize;
+    let mut known = vec![false; max_id + 1];
+    for id in &movies.movie_id {
+        known[*id as usize] = true;
+    }
+    if let Some(row) = ratings
+        .movie_id
+        .par_iter()
+        .position_first(|m| !known.get(*m as usize).copied().unwrap_or(false))
+    {
+        return Err(IngestError::UnknownMovie {
+            path: path.to_path_buf(),
+            line: line(row),
+            movie_id: ratings.movie_id[row],
+        });
+    }
+    let keys: Vec<u64> = ratings
+        .user_id
+        .par_iter()
+        .zip(&ratings.movie_id)
+        .map(|(u, m)| (u64::from(*u) << 32) | u64::from(*m))
+        .collect();
+    // MovieLens files are sorted by (user, movie): then uniqueness is one linear pass.
+    let strictly_sorted = keys.par_windows(2).all(|w| w[0] < w[1]);
+    if strictly_sorted {
+        return Ok(());
+    }
+    let mut sorted = keys.clone();
+    sorted.par_sort_unstable();
+    if let Some(pair) = sorted.windows(2).find(|w| w[0] == w[1]) {
+        let key = pair[0];
+        let mut rows = keys.iter().enumerate().filter(|(_, k)| **k == key).map(|(row, _)| row);
+        let first = rows.next().unwrap_or(0);
+        let repeat = rows.next().unwrap_or(first);
+        return Err(IngestError::DuplicateRating {
+            path: path.to_path_buf(),
+            line: line(repeat),
+            first_line: line(first),
+            user_id: (key >> 32) as u32,
+            movie_id: key as u32,
+        });
+    }
+    Ok(())
+}
+
+fn read_links(raw_dir: &Path) -> Result<DataFrame> {
+    let path = raw_dir.join(RAW_LINKS.file_name);
+    let mut df = read_raw(
+        raw_dir,
+        &RAW_LINKS,
+        &[
+            RawColumn::required(RawType::U32),
+            RawColumn::required(RawType::U32),
+            RawColumn::optional(RawType::U32),
+        ],
+    )?;
+    for (from, to) in RAW_LINKS.header.iter().zip(LINKS.column_names()) {
+        df.rename(from, to.into()).map_err(polars_error(&path))?;
+    }
+    Ok(df)
+}
+
+fn read_tags(raw_dir: &Path) -> Result<DataFrame> {
+    let path = raw_dir.join(RAW_TAGS.file_name);
+    let mut df = read_raw(
+        raw_dir,
+        &RAW_TAGS,
+        &[
+            RawColumn::required(RawType::U32),
+            RawColumn::required(RawType::U32),
+            RawColumn::required(RawType::Str),
+            RawColumn::required(RawType::I64),
+        ],
+    )?;
+    for (from, to) in RAW_TAGS.header.iter().zip(TAGS.column_names()) {
+        df.rename(from, to.into()).map_err(polars_error(&path))?;
+    }
+    Ok(df)
+}
+
+/// Reads, validates and writes the whole MovieLens folder `raw_dir` to typed parquet in
+/// `out_dir`, plus the setup-readiness table. Nothing is written unless all four files validate.
+pub fn ingest(
+    raw_dir: &Path,
+    out_dir: &Path,
+    config: &IngestConfig,
+    eligible_min_ratings: usize,
+) -> Result<IngestReport> {
+    if config.min_cluster_movies == 0 {
+        return Err(IngestError::Config("min_cluster_movies must be at least 1".into()));
+    }
+    let (movies, mut movies_df) = read_movies(raw_dir, config)?;
+    let (ratings, mut ratings_df) = read_ratings(raw_dir, &movies)?;
+    let mut links_df = read_links(raw_dir)?;
+    let mut tags_df = read_tags(raw_dir)?;
+    let dataset = Dataset { movies, ratings };
+    let mut readiness_df = slate_table::readiness::to_frame(&setup_readiness(
+        raw_dir,
+        &dataset,
+        eligible_min_ratings,
+    ))?;
+    let written = vec![
+        slate_table::write_parquet(&mut movies_df, &MOVIES, out_dir)?,
+        slate_table::write_parquet(&mut ratings_df, &RATINGS, out_dir)?,
+        slate_table::write_parquet(&mut links_df, &LINKS, out_dir)?,
+        slate_table::write_parquet(&mut tags_df, &TAGS, out_dir)?,
+        slate_table::write_csv(&mut readiness_df, &schema::SETUP_READINESS, out_dir)?,
+    ];
+    Ok(IngestReport {
+        links_rows: links_df.height(),
+        tags_rows: tags_df.height(),
+        dataset,
+        written,
+    })
+}
+
+/// Loads the processed ratings and movies written by [`ingest`].
+pub fn load_processed(processed_dir: &Path) -> Result<Dataset> {
+    let movies_path = processed_dir.join(MOVIES.file_name);
+    let movies_df = slate_table::read_parquet(&movies_path, &MOVIES)?;
+    let label = movies_path.display().to_string();
+    let genres = movies_df
+        .column(col::GENRES)
+        .and_then(|c| c.list().cloned())
+        .map_err(|source| TableError::Polars { table: label.clone(), source })?;
+    let genres: Vec<Vec<String>> = (0..genres.len())
+        .map(|row| {
+            genres
+                .get_as_series(row)
+                .and_then(|s| s.str().ok().map(|ca| ca.no_null_iter().map(str::to_string).collect()))
+                .unwrap_or_default()
+        })
+        .collect();
+    let release_year = movies_df
+        .column(col::RELEASE_YEAR)
+        .and_then(|c| c.i32().map(|ca| ca.iter().collect()))
+        .map_err(|source| TableError::Polars { table: label.clone(), source })?;
+    let movies = Movies {
+        movie_id: column_u32(&movies_df, &label, col::MOVIE_ID)?,
+        title: column_str(&movies_df, &label, col::TITLE)?,
+        release_year,
+        genres,
+        cluster: column_str(&movies_df, &label, col::CLUSTER)?,
+    };
+    let ratings_path = processed_dir.join(RATINGS.file_name);
+    let ratings_df = slate_table::read_parquet(&ratings_path, &RATINGS)?;
+    let label = ratings_path.display().to_string();
+    let ratings = Ratings {
+        user_id: column_u32(&ratings_df, &label, col::USER_ID)?,
+        movie_id: column_u32(&ratings_df, &label, col::MOVIE_ID)?,
+        rating: column_f64(&ratings_df, &label, col::RATING)?,
+    };
+    Ok(Dataset { movies, ratings })
+}
+
+#[cfg(test)]
+mod tests;

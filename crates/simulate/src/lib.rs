@@ -1,0 +1,177 @@
+//! Seed slates, focal selection, slate-level randomized promotion and simulated clicks with the
+//! known truth kept alongside.
+//!
+//! Pipeline stage 2. Depends on `slate-ingest` (the validated [`Dataset`]) and `slate-table`;
+//! never on exposure, estimation, models or reporting. It knows nothing about how effects are
+//! estimated: it produces one row per (slate, item) with both potential outcomes.
+//!
+//! Steps, each in its own module:
+//! 1. [`relevance`]: a popularity × user-genre-affinity model learned from the ratings.
+//! 2. [`slates`]: per sampled eligible user (several sessions per user when there are fewer
+//!    eligible users than slates), 12 movies sampled from the user's top candidates and ranked
+//!    by relevance (the seed positions).
+//! 3. [`design`]: one focal movie per slate, uniform on seed positions 5–12, promoted with
+//!    probability 0.5 independently per slate (or complete randomization).
+//! 4. [`clicks`]: click probabilities in both arms for every item, and one observed click drawn
+//!    from the realized arm.
+//!
+//! Invariants: each slate has `slate_size` items with seed positions 1..=n and final positions a
+//! permutation of 1..=n; exactly one focal item; a promoted focal is at final position 1 and the
+//! items above its seed position move down exactly one place; `click_prob_if_control` and
+//! `click_prob_if_promoted` exist for every item in both arms.
+//!
+//! Determinism: every random draw comes from a `Pcg64` stream keyed by (seed, purpose, slate),
+//! so output is byte-identical for a given seed whatever the number of threads.
+
+pub mod clicks;
+pub mod config;
+pub mod design;
+pub mod relevance;
+pub mod schema;
+pub mod slates;
+
+use std::path::{Path, PathBuf};
+
+use rand::Rng;
+use rand_pcg::Pcg64;
+use rayon::prelude::*;
+use slate_ingest::Dataset;
+use slate_table::TableError;
+
+pub use config::SimulationConfig;
+pub use schema::SimulatedSlates;
+
+/// What can go wrong simulating.
+#[derive(Debug, thiserror::Error)]
+pub enum SimulateError {
+    /// A configuration value is invalid; names the field.
+    #[error("invalid simulation config `{field}`: {message}")]
+    Config {
+        /// Dotted field path, e.g. `design.promotion_probability`.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// No user can receive a slate.
+    #[error(
+        "no eligible users: {users} users, {too_few_ratings} with fewer than {min_user_ratings} ratings, \
+         {too_few_candidates} with fewer than {slate_size} candidate movies"
+    )]
+    NoEligibleUsers {
+        /// Users in the data.
+        users: usize,
+        /// Users below the rating floor.
+        too_few_ratings: usize,
+        /// Users with fewer candidates than the slate size.
+        too_few_candidates: usize,
+        /// The rating floor.
+        min_user_ratings: usize,
+        /// The slate size.
+        slate_size: usize,
+    },
+    /// The realized assignment left one arm empty.
+    #[error("assignment left the {arm} arm empty ({slates} slates); use more slates or another seed")]
+    EmptyArm {
+        /// "promoted" or "control".
+        arm: &'static str,
+        /// Number of slates.
+        slates: usize,
+    },
+    /// Reading or writing a table failed.
+    #[error(transparent)]
+    Table(#[from] TableError),
+}
+
+/// Purposes of random streams: each draws from its own stream per slate.
+#[derive(Debug, Clone, Copy)]
+#[repr(u64)]
+pub(crate) enum Purpose {
+    Users = 1,
+    Session = 2,
+    Focal = 3,
+    Assignment = 4,
+    Click = 5,
+}
+
+/// The random stream for `purpose` and `index` (usually the slate id) under `seed`.
+pub(crate) fn stream(seed: u64, purpose: Purpose, index: u64) -> Pcg64 {
+    Pcg64::new((u128::from(seed) << 64) | purpose as u128, u128::from(index))
+}
+
+/// Runs the whole simulation on a validated dataset.
+pub fn simulate(dataset: &Dataset, config: &SimulationConfig) -> Result<SimulatedSlates, SimulateError> {
+    config.check()?;
+    let seed = config.seed.0;
+    let model = relevance::RelevanceModel::fit(dataset, &config.slates.relevance);
+    let built = slates::build(&model, &config.slates, seed)?;
+    let focal = design::choose_focal(built.len(), &config.design, seed);
+    let promoted = design::assign(built.len(), &config.design, seed);
+    let promoted_count = promoted.iter().filter(|p| **p).count();
+    if promoted_count == 0 {
+        return Err(SimulateError::EmptyArm { arm: "promoted", slates: built.len() });
+    }
+    if promoted_count == built.len() {
+        return Err(SimulateError::EmptyArm { arm: "control", slates: built.len() });
+    }
+    let n_items: usize = built.iter().map(|s| s.items.len()).sum();
+    let reference_relevance =
+        built.iter().flat_map(|s| s.items.iter().map(|i| i.relevance)).sum::<f64>() / n_items as f64;
+
+    let rows: Vec<SimulatedSlates> = built
+        .par_iter()
+        .enumerate()
+        .map(|(s, slate)| {
+            let n = slate.items.len();
+            let f = focal[s];
+            let relevance: Vec<f64> = slate.items.iter().map(|i| i.relevance).collect();
+            let focal_cluster = slate.items[f].cluster;
+            let same_cluster: Vec<bool> =
+                slate.items.iter().enumerate().map(|(i, item)| i != f && item.cluster == focal_cluster).collect();
+            let control =
+                clicks::click_probabilities(&relevance, &same_cluster, f, false, reference_relevance, &config.clicks);
+            let treated =
+                clicks::click_probabilities(&relevance, &same_cluster, f, true, reference_relevance, &config.clicks);
+            let positions = clicks::final_positions(n, f, promoted[s]);
+            let mut rng = stream(seed, Purpose::Click, s as u64);
+            let mut out = SimulatedSlates::with_capacity(n);
+            for (i, item) in slate.items.iter().enumerate() {
+                let expected = if promoted[s] { treated[i] } else { control[i] };
+                out.slate_id.push(s as u32);
+                out.user_id.push(slate.user_id);
+                out.session.push(slate.session);
+                out.movie_id.push(model.movie_id[item.movie as usize]);
+                out.cluster.push(model.cluster_names[item.cluster as usize].clone());
+                out.seed_position.push(i as u32 + 1);
+                out.final_position.push(positions[i]);
+                out.relevance.push(item.relevance);
+                out.is_focal.push(i == f);
+                out.focal_seed_position.push(f as u32 + 1);
+                out.promotion_applied.push(promoted[s]);
+                out.assignment_probability.push(config.design.promotion_probability);
+                out.click_prob_if_control.push(control[i]);
+                out.click_prob_if_promoted.push(treated[i]);
+                out.observed_click.push(rng.random::<f64>() < expected);
+                out.user_n_ratings.push(slate.user.n_ratings);
+                out.user_mean_rating.push(slate.user.mean_rating);
+            }
+            out
+        })
+        .collect();
+    Ok(SimulatedSlates::concat(rows))
+}
+
+/// Writes the simulated slates to `dir`; returns the path.
+pub fn write(slates: &SimulatedSlates, dir: &Path) -> Result<PathBuf, SimulateError> {
+    let mut frame = slates.to_frame()?;
+    Ok(slate_table::write_parquet(&mut frame, &schema::SIMULATED_SLATES, dir)?)
+}
+
+/// Reads the simulated slates written by [`write`] from `dir`.
+pub fn read(dir: &Path) -> Result<SimulatedSlates, SimulateError> {
+    let path = dir.join(schema::SIMULATED_SLATES.file_name);
+    let frame = slate_table::read_parquet(&path, &schema::SIMULATED_SLATES)?;
+    Ok(SimulatedSlates::from_frame(&frame, &path.display().to_string())?)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,183 @@
+//! Crash-safe writing and schema-checked reading of pipeline tables.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use polars::prelude::*;
+
+use crate::{Result, TableError, TableSchema};
+
+fn io_err(path: &Path) -> impl Fn(std::io::Error) -> TableError + '_ {
+    move |source| TableError::Io { path: path.to_path_buf(), source }
+}
+
+/// Writes `dir/file_name` atomically: `write` fills a temporary file in the same directory,
+/// which is flushed, synced and only then renamed over the destination. On any error the
+/// temporary file is removed and the destination is untouched. Use it for every artifact that
+/// is not a schema table (generated CSVs, figures, markdown).
+pub fn write_atomically(
+    dir: &Path,
+    file_name: &str,
+    write: impl FnOnce(&mut BufWriter<&File>) -> Result<()>,
+) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let destination = dir.join(file_name);
+    let temp = tempfile::Builder::new()
+        .prefix(&format!(".{file_name}."))
+        .suffix(".partial")
+        .tempfile_in(dir)
+        .map_err(io_err(dir))?;
+    {
+        let mut writer = BufWriter::new(temp.as_file());
+        write(&mut writer)?;
+        writer.flush().map_err(io_err(&destination))?;
+    }
+    temp.as_file().sync_all().map_err(io_err(&destination))?;
+    temp.persist(&destination)
+        .map_err(|e| TableError::Io { path: destination.clone(), source: e.error })?;
+    Ok(destination)
+}
+
+/// Writes `df` as parquet to `dir/<schema.file_name>` after checking it against `schema`.
+/// Atomic: see the crate docs. Returns the final path.
+pub fn write_parquet(df: &mut DataFrame, schema: &TableSchema, dir: &Path) -> Result<PathBuf> {
+    schema.check_exact(df, schema.file_name)?;
+    let label = schema.file_name;
+    write_atomically(dir, schema.file_name, |writer| {
+        ParquetWriter::new(writer)
+            .with_compression(ParquetCompression::Zstd(None))
+            .finish(df)
+            .map(|_| ())
+            .map_err(|source| TableError::Polars { table: label.to_string(), source })
+    })
+}
+
+/// Writes `df` as CSV (header, comma-separated, full float precision) to
+/// `dir/<schema.file_name>` after checking it against `schema`. Atomic.
+pub fn write_csv(df: &mut DataFrame, schema: &TableSchema, dir: &Path) -> Result<PathBuf> {
+    schema.check_exact(df, schema.file_name)?;
+    let label = schema.file_name;
+    write_atomically(dir, schema.file_name, |writer| {
+        CsvWriter::new(writer)
+            .include_header(true)
+            .n_threads(1)
+            .finish(df)
+            .map_err(|source| TableError::Polars { table: label.to_string(), source })
+    })
+}
+
+fn open(path: &Path) -> Result<File> {
+    File::open(path).map_err(|source| match source.kind() {
+        std::io::ErrorKind::NotFound => TableError::Missing { path: path.to_path_buf() },
+        _ => TableError::Io { path: path.to_path_buf(), source },
+    })
+}
+
+/// Reads a parquet file and checks it carries every column of `schema` with its type.
+/// A missing, truncated or corrupted file is an error naming the file.
+pub fn read_parquet(path: &Path, schema: &TableSchema) -> Result<DataFrame> {
+    let file = open(path)?;
+    let df = ParquetReader::new(file).finish().map_err(|e| TableError::Corrupt {
+        path: path.to_path_buf(),
+        format: "parquet",
+        message: e.to_string(),
+    })?;
+    schema.check_columns(&df, &path.display().to_string())?;
+    Ok(df)
+}
+
+/// Reads a CSV written by [`write_csv`] (header required, columns as in `schema`).
+pub fn read_csv(path: &Path, schema: &TableSchema) -> Result<DataFrame> {
+    let file = open(path)?;
+    let df = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_schema(Some(Arc::new(schema.polars_schema())))
+        .into_reader_with_file_handle(file)
+        .finish()
+        .map_err(|e| TableError::Corrupt {
+            path: path.to_path_buf(),
+            format: "csv",
+            message: e.to_string(),
+        })?;
+    schema.check_columns(&df, &path.display().to_string())?;
+    Ok(df)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ColumnSpec, ColumnType, column_f64, column_u32};
+
+    const DEMO: TableSchema = TableSchema {
+        file_name: "demo.parquet",
+        columns: &[
+            ColumnSpec::new("id", ColumnType::U32),
+            ColumnSpec::new("value", ColumnType::F64),
+        ],
+    };
+
+    fn demo() -> DataFrame {
+        DataFrame::new(
+            3,
+            vec![
+                Column::new("id".into(), [1u32, 2, 3]),
+                Column::new("value".into(), [0.1f64, 0.25, 1e-12]),
+            ],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn parquet_round_trip_preserves_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_parquet(&mut demo(), &DEMO, dir.path()).unwrap();
+        let back = read_parquet(&path, &DEMO).unwrap();
+        assert_eq!(column_u32(&back, "demo", "id").unwrap(), vec![1, 2, 3]);
+        assert_eq!(column_f64(&back, "demo", "value").unwrap(), vec![0.1, 0.25, 1e-12]);
+        // No temporary file is left next to the artifact.
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn csv_round_trip_preserves_full_precision() {
+        const CSV: TableSchema = TableSchema { file_name: "demo.csv", columns: DEMO.columns };
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_csv(&mut demo(), &CSV, dir.path()).unwrap();
+        let back = read_csv(&path, &CSV).unwrap();
+        assert_eq!(column_f64(&back, "demo", "value").unwrap(), vec![0.1, 0.25, 1e-12]);
+    }
+
+    #[test]
+    fn schema_mismatch_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut wrong = demo().select(["value", "id"]).unwrap();
+        assert!(write_parquet(&mut wrong, &DEMO, dir.path()).is_err());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn truncated_parquet_is_a_corrupt_error_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_parquet(&mut demo(), &DEMO, dir.path()).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+        let err = read_parquet(&path, &DEMO).unwrap_err();
+        assert!(matches!(err, TableError::Corrupt { format: "parquet", .. }), "{err}");
+        assert!(err.to_string().contains("demo.parquet"), "{err}");
+    }
+
+    #[test]
+    fn missing_file_is_reported_as_missing() {
+        let err = read_parquet(Path::new("/nonexistent/demo.parquet"), &DEMO).unwrap_err();
+        assert!(matches!(err, TableError::Missing { .. }), "{err}");
+    }
+
+    #[test]
+    fn read_only_directory_is_an_io_error_not_a_panic() {
+        let err = write_parquet(&mut demo(), &DEMO, Path::new("/proc/no-such-dir")).unwrap_err();
+        assert!(matches!(err, TableError::Io { .. }), "{err}");
+    }
+}

@@ -1,0 +1,114 @@
+//! Typed table schemas and crash-safe artifact I/O, shared by every pipeline stage.
+//!
+//! This is the bottom of the stack: it may depend only on external crates (polars, tempfile,
+//! thiserror), never on another crate of this workspace.
+//!
+//! What it owns:
+//! - [`TableSchema`]: the one declaration of a table's file name and ordered, typed columns.
+//!   Each stage crate declares the schemas of the tables *it* writes as constants (column names
+//!   live there and nowhere else); readers in later stages import those constants.
+//! - Writing: [`write_parquet`] and [`write_csv`] check a frame against its schema, write to a
+//!   temporary file in the destination directory and rename it into place, so a crash or a full
+//!   disk never leaves a half-written artifact behind.
+//! - Reading: [`read_parquet`] and [`read_csv`] check presence and types of every schema column
+//!   and name the file and column in every error.
+//! - Typed column extraction ([`column_u32`], [`column_f64`], ...) that rejects nulls and wrong
+//!   types with errors naming the file and column.
+//! - The readiness-check table shared by the ingest and exposure stages ([`readiness`]).
+
+pub mod readiness;
+mod io;
+mod schema;
+
+pub use io::{read_csv, read_parquet, write_atomically, write_csv, write_parquet};
+pub use schema::{
+    ColumnSpec, ColumnType, ColumnValue, TableSchema, column_bool, column_f64, column_i64,
+    column_str, column_u32,
+};
+
+/// Re-exported for the [`table!`] macro.
+#[doc(hidden)]
+pub use polars;
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong reading or writing a pipeline table.
+#[derive(Debug, thiserror::Error)]
+pub enum TableError {
+    /// The file does not exist.
+    #[error("{path}: file not found (run the stage that produces it first)")]
+    Missing {
+        /// The file that was expected.
+        path: PathBuf,
+    },
+    /// An OS-level I/O failure (permissions, disk full, ...).
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory involved.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The file exists but could not be decoded (corrupted or truncated parquet, bad CSV, ...).
+    #[error("{path}: cannot be read as {format}: {message}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// "parquet" or "csv".
+        format: &'static str,
+        /// What the decoder said.
+        message: String,
+    },
+    /// A column the schema requires is absent.
+    #[error("{table}: missing column `{column}`")]
+    MissingColumn {
+        /// The table (file path or schema name).
+        table: String,
+        /// The column name.
+        column: String,
+    },
+    /// A column has an unexpected type.
+    #[error("{table}: column `{column}` has type {found}, expected {expected}")]
+    WrongType {
+        /// The table (file path or schema name).
+        table: String,
+        /// The column name.
+        column: String,
+        /// The type the schema declares.
+        expected: String,
+        /// The type found.
+        found: String,
+    },
+    /// A column holds nulls where the schema forbids them.
+    #[error("{table}: column `{column}` has {nulls} null value(s), first at row {first_row}")]
+    Nulls {
+        /// The table (file path or schema name).
+        table: String,
+        /// The column name.
+        column: String,
+        /// How many nulls.
+        nulls: usize,
+        /// 1-based data row of the first null.
+        first_row: usize,
+    },
+    /// A frame about to be written does not match its declared schema (a programming error
+    /// caught before any byte reaches the disk).
+    #[error("{table}: frame does not match schema: {message}")]
+    SchemaMismatch {
+        /// The table name.
+        table: String,
+        /// What differs.
+        message: String,
+    },
+    /// A polars error while assembling a frame.
+    #[error("{table}: {source}")]
+    Polars {
+        /// The table name.
+        table: String,
+        /// The polars error.
+        source: polars::prelude::PolarsError,
+    },
+}
+
+/// Result alias for this crate.
+pub type Result<T, E = TableError> = std::result::Result<T, E>;

@@ -1,0 +1,77 @@
+//! Readiness tables: one row per check with its measured value, the requirement and pass/fail.
+//!
+//! The ingest stage writes `movielens_interference_setup_readiness.csv` and the exposure stage
+//! writes `movielens_interference_exposure_readiness.csv`; both share this shape.
+
+use polars::prelude::*;
+
+use crate::{ColumnSpec, ColumnType, Result, TableError, TableSchema};
+
+/// Column names of a readiness table.
+pub mod col {
+    /// Short machine-readable name of the check.
+    pub const CHECK: &str = "check";
+    /// The measured value, formatted for reading.
+    pub const VALUE: &str = "value";
+    /// What the check requires, in words.
+    pub const REQUIREMENT: &str = "requirement";
+    /// Whether the value meets the requirement.
+    pub const PASSED: &str = "passed";
+}
+
+const COLUMNS: &[ColumnSpec] = &[
+    ColumnSpec::new(col::CHECK, ColumnType::Str),
+    ColumnSpec::new(col::VALUE, ColumnType::Str),
+    ColumnSpec::new(col::REQUIREMENT, ColumnType::Str),
+    ColumnSpec::new(col::PASSED, ColumnType::Bool),
+];
+
+/// Builds the schema of a readiness table stored under `file_name`.
+pub const fn schema(file_name: &'static str) -> TableSchema {
+    TableSchema { file_name, columns: COLUMNS }
+}
+
+/// One readiness check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    /// Short machine-readable name.
+    pub check: String,
+    /// The measured value.
+    pub value: String,
+    /// The requirement, in words.
+    pub requirement: String,
+    /// Whether the requirement is met.
+    pub passed: bool,
+}
+
+impl Check {
+    /// Creates a check.
+    pub fn new(
+        check: impl Into<String>,
+        value: impl ToString,
+        requirement: impl Into<String>,
+        passed: bool,
+    ) -> Self {
+        Self {
+            check: check.into(),
+            value: value.to_string(),
+            requirement: requirement.into(),
+            passed,
+        }
+    }
+}
+
+/// Assembles checks into a frame with the readiness schema.
+pub fn to_frame(checks: &[Check]) -> Result<DataFrame> {
+    let column = |name: &str, values: Vec<String>| Column::new(name.into(), values);
+    DataFrame::new(
+        checks.len(),
+        vec![
+            column(col::CHECK, checks.iter().map(|c| c.check.clone()).collect()),
+            column(col::VALUE, checks.iter().map(|c| c.value.clone()).collect()),
+            column(col::REQUIREMENT, checks.iter().map(|c| c.requirement.clone()).collect()),
+            Column::new(col::PASSED.into(), checks.iter().map(|c| c.passed).collect::<Vec<_>>()),
+        ],
+    )
+    .map_err(|source| TableError::Polars { table: "readiness".into(), source })
+}
