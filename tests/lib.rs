@@ -1,1 +1,21 @@
-//! placeholder
+//! Cross-crate end-to-end tests of the slate-interference pipeline (see `end_to_end.rs` and
+//! `architecture.rs`). This crate has no library code of its own beyond the small fixtures
+//! below; it may depend on every crate of the workspace, and nothing depends on it.
+
+use std::path::Path;
+
+use xtask::{Paths, Pipeline, PipelineConfig};
+
+/// A pipeline writing under `root`, on a small synthetic dataset (fast in debug builds).
+pub fn small_pipeline(root: &Path) -> Pipeline {
+    let mut config = PipelineConfig::default();
+    config.synthetic.users = 400;
+    config.synthetic.movies = 1_500;
+    config.synthetic.ratings = 30_000;
+    config.synthetic.tags = 200;
+    Pipeline {
+        config,
+        paths: Paths::under(root),
+        progress: false,
+    }
+}

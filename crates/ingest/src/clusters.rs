@@ -8,8 +8,8 @@
 //! say more about the alphabet than about substitution.
 //!
 //! We assign each movie its **most specific qualifying genre**: among its genres, the one that
-//! is rarest in the whole catalogue, provided that genre has at least `min_cluster_movies`
-//! movies (so no cluster is too small to estimate anything on). Ties break alphabetically, so the
+//! is rarest in the whole catalogue, provided that genre covers at least `min_cluster_share` of
+//! the catalogue (default 10%, so no cluster is too small to estimate anything on). Ties break alphabetically, so the
 //! rule is deterministic. `IMAX` is a projection format, not content, and never defines a
 //! cluster. A movie with no qualifying genre falls back to its rarest genre; a movie with no
 //! genres at all (`(no genres listed)`) goes to [`UNCLASSIFIED`].
@@ -35,7 +35,11 @@ pub fn parse_genres(field: &str) -> Vec<String> {
     if field == NO_GENRES {
         return Vec::new();
     }
-    field.split('|').filter(|g| !g.is_empty()).map(str::to_string).collect()
+    field
+        .split('|')
+        .filter(|g| !g.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// Parses the release year from a title such as `Heat (1995)` or `Babylon 5 (1994-1998)`.
@@ -74,8 +78,9 @@ pub fn assign_clusters(genres: &[Vec<String>], min_cluster_movies: usize) -> Vec
                     .filter(|g| !FORMAT_GENRES.contains(g))
                     .map(|g| (counts[g], g))
             };
-            let rarest_qualifying =
-                candidates().filter(|(count, _)| *count >= min_cluster_movies).min();
+            let rarest_qualifying = candidates()
+                .filter(|(count, _)| *count >= min_cluster_movies)
+                .min();
             let rarest_any = candidates().min();
             rarest_qualifying
                 .or(rarest_any)
@@ -97,7 +102,10 @@ mod tests {
     fn years_are_parsed_from_titles() {
         assert_eq!(parse_year("Toy Story (1995)"), Some(1995));
         assert_eq!(parse_year("Babylon 5 (1994-1998)"), Some(1994));
-        assert_eq!(parse_year("City of Lost Children, The (Cité des enfants perdus, La) (1995) "), Some(1995));
+        assert_eq!(
+            parse_year("City of Lost Children, The (Cité des enfants perdus, La) (1995) "),
+            Some(1995)
+        );
         assert_eq!(parse_year("Dogs (film)"), None);
         assert_eq!(parse_year("No year"), None);
         assert_eq!(parse_year("(1995"), None);
@@ -122,12 +130,18 @@ mod tests {
         ];
         // Counts: Action 4, Adventure 3, Sci-Fi 3, IMAX 1, Western 1.
         let clusters = assign_clusters(&movies, 2);
-        assert_eq!(clusters[0], "Adventure", "tie Adventure/Sci-Fi (3) breaks alphabetically");
+        assert_eq!(
+            clusters[0], "Adventure",
+            "tie Adventure/Sci-Fi (3) breaks alphabetically"
+        );
         assert_eq!(clusters[1], "Adventure");
         assert_eq!(clusters[2], "Action");
         assert_eq!(clusters[3], "Sci-Fi");
         assert_eq!(clusters[4], "Adventure", "IMAX never defines a cluster");
         assert_eq!(clusters[5], UNCLASSIFIED);
-        assert_eq!(clusters[6], "Western", "falls back to its rarest genre when none qualifies");
+        assert_eq!(
+            clusters[6], "Western",
+            "falls back to its rarest genre when none qualifies"
+        );
     }
 }

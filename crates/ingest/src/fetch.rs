@@ -107,19 +107,40 @@ pub enum FetchError {
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> FetchError + '_ {
-    move |source| FetchError::Io { path: path.to_path_buf(), source }
+    move |source| FetchError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Removes hidden temporaries (`.*.partial*`) left in `raw_dir` by a killed earlier run.
 fn sweep_stale(raw_dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(raw_dir) else { return };
+    let Ok(entries) = std::fs::read_dir(raw_dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().to_string();
         if name.starts_with('.') && name.contains(".partial") {
             let path = entry.path();
-            let _ = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+            let _ = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
         }
     }
+}
+
+/// Temporaries are created private; what we keep is an ordinary readable file or folder.
+fn make_readable(path: &Path, mode: u32) -> Result<(), FetchError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(io(path))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
 }
 
 /// Downloads, verifies and extracts the archive; returns the extracted dataset folder.
@@ -131,7 +152,9 @@ pub fn fetch(request: &FetchRequest, cancel: &AtomicBool) -> Result<PathBuf, Fet
     }
     std::fs::create_dir_all(&request.raw_dir).map_err(io(&request.raw_dir))?;
     sweep_stale(&request.raw_dir);
-    let archive = request.raw_dir.join(format!("{}.zip", request.dataset_name));
+    let archive = request
+        .raw_dir
+        .join(format!("{}.zip", request.dataset_name));
     if !archive.is_file() || md5_of_file(&archive)? != request.md5 {
         download(request, &archive, cancel)?;
     }
@@ -167,7 +190,10 @@ fn download(request: &FetchRequest, archive: &Path, cancel: &AtomicBool) -> Resu
     })?;
     let status = response.status().as_u16();
     if status != 200 {
-        return Err(FetchError::Status { url: url.clone(), status });
+        return Err(FetchError::Status {
+            url: url.clone(),
+            status,
+        });
     }
     let total = response.body().content_length();
     let bar = if request.progress {
@@ -184,7 +210,10 @@ fn download(request: &FetchRequest, archive: &Path, cancel: &AtomicBool) -> Resu
         ProgressBar::hidden()
     };
     let parent = archive.parent().unwrap_or(Path::new("."));
-    let file_name = archive.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let file_name = archive
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     // Dropped (and deleted) on every early return below.
     let temp = tempfile::Builder::new()
         .prefix(&format!(".{file_name}."))
@@ -201,10 +230,12 @@ fn download(request: &FetchRequest, archive: &Path, cancel: &AtomicBool) -> Resu
                 bar.abandon();
                 return Err(FetchError::Interrupted);
             }
-            let n = reader.read(&mut buffer).map_err(|e| FetchError::Unreachable {
-                url: url.clone(),
-                message: format!("connection lost: {e}"),
-            })?;
+            let n = reader
+                .read(&mut buffer)
+                .map_err(|e| FetchError::Unreachable {
+                    url: url.clone(),
+                    message: format!("connection lost: {e}"),
+                })?;
             if n == 0 {
                 break;
             }
@@ -224,14 +255,26 @@ fn download(request: &FetchRequest, archive: &Path, cancel: &AtomicBool) -> Resu
         });
     }
     temp.as_file().sync_all().map_err(io(archive))?;
-    temp.persist(archive).map_err(|e| FetchError::Io { path: archive.to_path_buf(), source: e.error })?;
+    make_readable(temp.path(), 0o644)?;
+    temp.persist(archive).map_err(|e| FetchError::Io {
+        path: archive.to_path_buf(),
+        source: e.error,
+    })?;
     Ok(())
 }
 
 /// Extracts every regular file of `archive` into `raw_dir/<name>/`, dropping the archive's
 /// top-level folder (`ml-32m/ratings.csv` becomes `<name>/ratings.csv`).
-fn extract(archive: &Path, raw_dir: &Path, name: &str, cancel: &AtomicBool) -> Result<(), FetchError> {
-    let bad = |message: String| FetchError::Archive { path: archive.to_path_buf(), message };
+fn extract(
+    archive: &Path,
+    raw_dir: &Path,
+    name: &str,
+    cancel: &AtomicBool,
+) -> Result<(), FetchError> {
+    let bad = |message: String| FetchError::Archive {
+        path: archive.to_path_buf(),
+        message,
+    };
     let file = File::open(archive).map_err(io(archive))?;
     let mut zip = zip::ZipArchive::new(file).map_err(|e| bad(e.to_string()))?;
     let staging = tempfile::Builder::new()
@@ -251,7 +294,10 @@ fn extract(archive: &Path, raw_dir: &Path, name: &str, cancel: &AtomicBool) -> R
         let Some(inner) = entry.enclosed_name() else {
             return Err(bad(format!("unsafe path `{}`", entry.name())));
         };
-        let relative: PathBuf = inner.components().skip(usize::from(inner.components().count() > 1)).collect();
+        let relative: PathBuf = inner
+            .components()
+            .skip(usize::from(inner.components().count() > 1))
+            .collect();
         let target = staging.path().join(relative);
         if let Some(dir) = target.parent() {
             std::fs::create_dir_all(dir).map_err(io(dir))?;
@@ -265,10 +311,14 @@ fn extract(archive: &Path, raw_dir: &Path, name: &str, cancel: &AtomicBool) -> R
         return Err(bad("archive holds no files".into()));
     }
     let destination = raw_dir.join(name);
+    make_readable(staging.path(), 0o755)?;
     let staged = staging.keep();
     std::fs::rename(&staged, &destination).map_err(|source| {
         let _ = std::fs::remove_dir_all(&staged);
-        FetchError::Io { path: destination.clone(), source }
+        FetchError::Io {
+            path: destination.clone(),
+            source,
+        }
     })?;
     Ok(())
 }
@@ -286,9 +336,11 @@ mod tests {
             let options = zip::write::SimpleFileOptions::default();
             zip.add_directory("ml-test/", options).unwrap();
             zip.start_file("ml-test/movies.csv", options).unwrap();
-            zip.write_all(b"movieId,title,genres\n1,Toy Story (1995),Animation\n").unwrap();
+            zip.write_all(b"movieId,title,genres\n1,Toy Story (1995),Animation\n")
+                .unwrap();
             zip.start_file("ml-test/ratings.csv", options).unwrap();
-            zip.write_all(b"userId,movieId,rating,timestamp\n1,1,4.0,1\n").unwrap();
+            zip.write_all(b"userId,movieId,rating,timestamp\n1,1,4.0,1\n")
+                .unwrap();
             zip.finish().unwrap();
         }
         bytes.into_inner()
@@ -346,10 +398,18 @@ mod tests {
         let body = small_zip();
         let url = serve(body.clone(), 1);
         let raw = tempfile::tempdir().unwrap();
-        let dir = fetch(&request(url, md5_hex(&body), raw.path()), &AtomicBool::new(false)).unwrap();
+        let dir = fetch(
+            &request(url, md5_hex(&body), raw.path()),
+            &AtomicBool::new(false),
+        )
+        .unwrap();
         assert_eq!(dir, raw.path().join("ml-test"));
         assert_eq!(entries(&dir), vec!["movies.csv", "ratings.csv"]);
-        assert!(std::fs::read_to_string(dir.join("movies.csv")).unwrap().contains("Toy Story"));
+        assert!(
+            std::fs::read_to_string(dir.join("movies.csv"))
+                .unwrap()
+                .contains("Toy Story")
+        );
         assert_eq!(entries(raw.path()), vec!["ml-test", "ml-test.zip"]);
     }
 
@@ -372,20 +432,35 @@ mod tests {
         let body = small_zip();
         let url = serve(body.clone(), 1);
         let raw = tempfile::tempdir().unwrap();
-        let err = fetch(&request(url, md5_hex(&body), raw.path()), &AtomicBool::new(true)).unwrap_err();
+        let err = fetch(
+            &request(url, md5_hex(&body), raw.path()),
+            &AtomicBool::new(true),
+        )
+        .unwrap_err();
         assert!(matches!(err, FetchError::Interrupted), "{err}");
         assert!(entries(raw.path()).is_empty(), "{:?}", entries(raw.path()));
     }
 
     #[test]
     fn unreachable_server_fails_fast_naming_the_offline_flags() {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let raw = tempfile::tempdir().unwrap();
         let url = format!("http://127.0.0.1:{port}/ml-test.zip");
-        let err = fetch(&request(url, "0".repeat(32), raw.path()), &AtomicBool::new(false)).unwrap_err();
+        let err = fetch(
+            &request(url, "0".repeat(32), raw.path()),
+            &AtomicBool::new(false),
+        )
+        .unwrap_err();
         let message = err.to_string();
         assert!(matches!(err, FetchError::Unreachable { .. }), "{message}");
-        assert!(message.contains("--data-dir") && message.contains("--synthetic"), "{message}");
+        assert!(
+            message.contains("--data-dir") && message.contains("--synthetic"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -394,7 +469,11 @@ mod tests {
         let url = serve(body.clone(), 1);
         let raw = tempfile::tempdir().unwrap();
         std::fs::write(raw.path().join(".ml-test.zip.abc.partial"), b"half").unwrap();
-        fetch(&request(url, md5_hex(&body), raw.path()), &AtomicBool::new(false)).unwrap();
+        fetch(
+            &request(url, md5_hex(&body), raw.path()),
+            &AtomicBool::new(false),
+        )
+        .unwrap();
         assert_eq!(entries(raw.path()), vec!["ml-test", "ml-test.zip"]);
     }
 }

@@ -114,7 +114,9 @@ pub enum IngestError {
         value: f64,
     },
     /// The same (user, movie) pair is rated twice.
-    #[error("{path}: line {line} repeats (userId {user_id}, movieId {movie_id}) first rated on line {first_line}")]
+    #[error(
+        "{path}: line {line} repeats (userId {user_id}, movieId {movie_id}) first rated on line {first_line}"
+    )]
     DuplicateRating {
         /// The file.
         path: PathBuf,
@@ -178,14 +180,29 @@ pub type Result<T, E = IngestError> = std::result::Result<T, E>;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct IngestConfig {
-    /// A genre defines a substitute cluster only if at least this many movies carry it
-    /// (see [`clusters`]).
-    pub min_cluster_movies: usize,
+    /// A genre defines a substitute cluster only if at least this share of the catalogue
+    /// carries it (see [`clusters`]); a share, so the rule means the same on every dataset size.
+    pub min_cluster_share: f64,
+}
+
+impl IngestConfig {
+    /// Checks the configuration; the error names the field.
+    pub fn check(&self) -> Result<()> {
+        if !(self.min_cluster_share.is_finite() && (0.0..1.0).contains(&self.min_cluster_share)) {
+            return Err(IngestError::Config(format!(
+                "`ingest.min_cluster_share` = {} must be in [0, 1)",
+                self.min_cluster_share
+            )));
+        }
+        Ok(())
+    }
 }
 
 impl Default for IngestConfig {
     fn default() -> Self {
-        Self { min_cluster_movies: 50 }
+        Self {
+            min_cluster_share: 0.10,
+        }
     }
 }
 
@@ -238,7 +255,10 @@ pub struct IngestReport {
 }
 
 fn polars_error(path: &Path) -> impl Fn(PolarsError) -> IngestError + '_ {
-    move |e| IngestError::Csv { path: path.to_path_buf(), message: e.to_string() }
+    move |e| IngestError::Csv {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
 }
 
 /// Reads and validates movies.csv; derives genres, year and cluster.
@@ -260,33 +280,42 @@ pub fn read_movies(raw_dir: &Path, config: &IngestConfig) -> Result<(Movies, Dat
     let mut seen = std::collections::HashSet::with_capacity(movie_id.len());
     for (row, id) in movie_id.iter().enumerate() {
         if !seen.insert(*id) {
-            return Err(IngestError::DuplicateMovie { path, line: row + 2, movie_id: *id });
+            return Err(IngestError::DuplicateMovie {
+                path,
+                line: row + 2,
+                movie_id: *id,
+            });
         }
     }
-    let genres: Vec<Vec<String>> = genre_field.iter().map(|g| clusters::parse_genres(g)).collect();
+    let genres: Vec<Vec<String>> = genre_field
+        .iter()
+        .map(|g| clusters::parse_genres(g))
+        .collect();
     let release_year: Vec<Option<i32>> = title.iter().map(|t| clusters::parse_year(t)).collect();
-    let cluster = clusters::assign_clusters(&genres, config.min_cluster_movies);
-    let movies = Movies { movie_id, title, release_year, genres, cluster };
+    let min_movies = (config.min_cluster_share * genres.len() as f64).ceil() as usize;
+    let cluster = clusters::assign_clusters(&genres, min_movies.max(1));
+    let movies = Movies {
+        movie_id,
+        title,
+        release_year,
+        genres,
+        cluster,
+    };
     let frame = movies_frame(&movies).map_err(polars_error(&path))?;
     Ok((movies, frame))
 }
 
 fn movies_frame(movies: &Movies) -> PolarsResult<DataFrame> {
-    let mut genres = ListStringChunkedBuilder::new(
-        col::GENRES.into(),
-        movies.genres.len(),
-        movies.genres.iter().map(Vec::len).sum(),
-    );
-    for list in &movies.genres {
-        genres.append_values_iter(list.iter().map(String::as_str));
-    }
+    let genres: Vec<String> = movies.genres.iter().map(|list| list.join("|")).collect();
+    let n_genres: Vec<u32> = movies.genres.iter().map(|list| list.len() as u32).collect();
     DataFrame::new(
         movies.movie_id.len(),
         vec![
             Column::new(col::MOVIE_ID.into(), &movies.movie_id),
             Column::new(col::TITLE.into(), &movies.title),
             Column::new(col::RELEASE_YEAR.into(), &movies.release_year),
-            genres.finish().into_series().into_column(),
+            Column::new(col::GENRES.into(), genres),
+            Column::new(col::N_GENRES.into(), n_genres),
             Column::new(col::CLUSTER.into(), &movies.cluster),
         ],
     )
@@ -324,7 +353,11 @@ fn is_half_star(value: f64) -> bool {
 
 fn validate_ratings(path: &Path, ratings: &Ratings, movies: &Movies) -> Result<()> {
     let line = |row: usize| row + 2;
-    if let Some(row) = ratings.rating.par_iter().position_first(|r| !is_half_star(*r)) {
+    if let Some(row) = ratings
+        .rating
+        .par_iter()
+        .position_first(|r| !is_half_star(*r))
+    {
         return Err(IngestError::BadRating {
             path: path.to_path_buf(),
             line: line(row),
@@ -362,7 +395,11 @@ fn validate_ratings(path: &Path, ratings: &Ratings, movies: &Movies) -> Result<(
     sorted.par_sort_unstable();
     if let Some(pair) = sorted.windows(2).find(|w| w[0] == w[1]) {
         let key = pair[0];
-        let mut rows = keys.iter().enumerate().filter(|(_, k)| **k == key).map(|(row, _)| row);
+        let mut rows = keys
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| **k == key)
+            .map(|(row, _)| row);
         let first = rows.next().unwrap_or(0);
         let repeat = rows.next().unwrap_or(first);
         return Err(IngestError::DuplicateRating {
@@ -419,9 +456,7 @@ pub fn ingest(
     config: &IngestConfig,
     eligible_min_ratings: usize,
 ) -> Result<IngestReport> {
-    if config.min_cluster_movies == 0 {
-        return Err(IngestError::Config("min_cluster_movies must be at least 1".into()));
-    }
+    config.check()?;
     let (movies, mut movies_df) = read_movies(raw_dir, config)?;
     let (ratings, mut ratings_df) = read_ratings(raw_dir, &movies)?;
     let mut links_df = read_links(raw_dir)?;
@@ -452,22 +487,23 @@ pub fn load_processed(processed_dir: &Path) -> Result<Dataset> {
     let movies_path = processed_dir.join(MOVIES.file_name);
     let movies_df = slate_table::read_parquet(&movies_path, &MOVIES)?;
     let label = movies_path.display().to_string();
-    let genres = movies_df
-        .column(col::GENRES)
-        .and_then(|c| c.list().cloned())
-        .map_err(|source| TableError::Polars { table: label.clone(), source })?;
-    let genres: Vec<Vec<String>> = (0..genres.len())
-        .map(|row| {
-            genres
-                .get_as_series(row)
-                .and_then(|s| s.str().ok().map(|ca| ca.no_null_iter().map(str::to_string).collect()))
-                .unwrap_or_default()
+    let genres = column_str(&movies_df, &label, col::GENRES)?
+        .iter()
+        .map(|field| {
+            if field.is_empty() {
+                Vec::new()
+            } else {
+                clusters::parse_genres(field)
+            }
         })
         .collect();
     let release_year = movies_df
         .column(col::RELEASE_YEAR)
         .and_then(|c| c.i32().map(|ca| ca.iter().collect()))
-        .map_err(|source| TableError::Polars { table: label.clone(), source })?;
+        .map_err(|source| TableError::Polars {
+            table: label.clone(),
+            source,
+        })?;
     let movies = Movies {
         movie_id: column_u32(&movies_df, &label, col::MOVIE_ID)?,
         title: column_str(&movies_df, &label, col::TITLE)?,

@@ -61,7 +61,10 @@ pub(crate) struct RawColumn {
 
 impl RawColumn {
     pub const fn required(ty: RawType) -> Self {
-        Self { ty, nullable: false }
+        Self {
+            ty,
+            nullable: false,
+        }
     }
     pub const fn optional(ty: RawType) -> Self {
         Self { ty, nullable: true }
@@ -102,7 +105,12 @@ pub(crate) fn read_raw(
         })?;
         if values.null_count() > 0 {
             // A null in a required column is an empty field or a short line: find which.
-            return Err(diagnose(&path, raw, columns, format!("empty values in `{name}`")));
+            return Err(diagnose(
+                &path,
+                raw,
+                columns,
+                format!("empty values in `{name}`"),
+            ));
         }
     }
     Ok(df)
@@ -111,20 +119,34 @@ pub(crate) fn read_raw(
 /// Checks that the file exists, is not empty, and starts with exactly the published header.
 fn check_header(path: &Path, raw: &RawFile) -> Result<(), IngestError> {
     let file = File::open(path).map_err(|source| match source.kind() {
-        std::io::ErrorKind::NotFound => IngestError::MissingFile { path: path.to_path_buf() },
-        _ => IngestError::Io { path: path.to_path_buf(), source },
+        std::io::ErrorKind::NotFound => IngestError::MissingFile {
+            path: path.to_path_buf(),
+        },
+        _ => IngestError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
     })?;
     let mut first = Vec::new();
     BufReader::new(file)
         .take(64 * 1024)
         .read_until(b'\n', &mut first)
-        .map_err(|source| IngestError::Io { path: path.to_path_buf(), source })?;
+        .map_err(|source| IngestError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
     if first.is_empty() {
-        return Err(IngestError::EmptyFile { path: path.to_path_buf() });
+        return Err(IngestError::EmptyFile {
+            path: path.to_path_buf(),
+        });
     }
-    let line = std::str::from_utf8(&first)
-        .map_err(|_| IngestError::Encoding { path: path.to_path_buf(), line: 1 })?;
-    let line = line.trim_start_matches('\u{feff}').trim_end_matches(['\n', '\r']);
+    let line = std::str::from_utf8(&first).map_err(|_| IngestError::Encoding {
+        path: path.to_path_buf(),
+        line: 1,
+    })?;
+    let line = line
+        .trim_start_matches('\u{feff}')
+        .trim_end_matches(['\n', '\r']);
     let found: Vec<&str> = line.split(',').collect();
     if found != raw.header {
         let position = found
@@ -171,10 +193,20 @@ fn split_record(line: &str) -> Vec<String> {
 
 /// Scans the file line by line and returns an error naming the first offending line and
 /// column; falls back to polars' own message when no line is at fault.
-fn diagnose(path: &Path, raw: &RawFile, columns: &[RawColumn], polars_message: String) -> IngestError {
+fn diagnose(
+    path: &Path,
+    raw: &RawFile,
+    columns: &[RawColumn],
+    polars_message: String,
+) -> IngestError {
     let file = match File::open(path) {
         Ok(file) => file,
-        Err(source) => return IngestError::Io { path: path.to_path_buf(), source },
+        Err(source) => {
+            return IngestError::Io {
+                path: path.to_path_buf(),
+                source,
+            };
+        }
     };
     let mut reader = BufReader::new(file);
     let mut buffer = Vec::new();
@@ -184,14 +216,22 @@ fn diagnose(path: &Path, raw: &RawFile, columns: &[RawColumn], polars_message: S
         match reader.read_until(b'\n', &mut buffer) {
             Ok(0) => break,
             Ok(_) => {}
-            Err(source) => return IngestError::Io { path: path.to_path_buf(), source },
+            Err(source) => {
+                return IngestError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                };
+            }
         }
         line_number += 1;
         if line_number == 1 {
             continue;
         }
         let Ok(text) = std::str::from_utf8(&buffer) else {
-            return IngestError::Encoding { path: path.to_path_buf(), line: line_number };
+            return IngestError::Encoding {
+                path: path.to_path_buf(),
+                line: line_number,
+            };
         };
         let text = text.trim_end_matches(['\n', '\r']);
         if text.is_empty() {
@@ -228,7 +268,10 @@ fn diagnose(path: &Path, raw: &RawFile, columns: &[RawColumn], polars_message: S
             }
         }
     }
-    IngestError::Csv { path: PathBuf::from(path), message: polars_message }
+    IngestError::Csv {
+        path: PathBuf::from(path),
+        message: polars_message,
+    }
 }
 
 #[cfg(test)]

@@ -12,15 +12,25 @@ use crate::schema::RAW_FILES;
 ///
 /// Checks that the validation in [`crate::ingest`] already enforces (rating range, unique pairs,
 /// rated movies exist) are still listed, so the table documents what was verified.
-pub fn setup_readiness(raw_dir: &Path, dataset: &Dataset, eligible_min_ratings: usize) -> Vec<Check> {
-    let present = RAW_FILES.iter().filter(|f| raw_dir.join(f.file_name).is_file()).count();
+pub fn setup_readiness(
+    raw_dir: &Path,
+    dataset: &Dataset,
+    eligible_min_ratings: usize,
+) -> Vec<Check> {
+    let present = RAW_FILES
+        .iter()
+        .filter(|f| raw_dir.join(f.file_name).is_file())
+        .count();
     let ratings = &dataset.ratings;
     let movies = &dataset.movies;
     let mut per_user: HashMap<u32, usize> = HashMap::new();
     for user in &ratings.user_id {
         *per_user.entry(*user).or_default() += 1;
     }
-    let eligible = per_user.values().filter(|n| **n >= eligible_min_ratings).count();
+    let eligible = per_user
+        .values()
+        .filter(|n| **n >= eligible_min_ratings)
+        .count();
     let rated: HashSet<u32> = ratings.movie_id.iter().copied().collect();
     let with_genres = movies.genres.iter().filter(|g| !g.is_empty()).count();
     let genre_coverage = with_genres as f64 / movies.movie_id.len().max(1) as f64;
@@ -33,12 +43,31 @@ pub fn setup_readiness(raw_dir: &Path, dataset: &Dataset, eligible_min_ratings: 
             "ratings.csv, movies.csv, links.csv and tags.csv all present",
             present == RAW_FILES.len(),
         ),
-        Check::new("ratings_rows", ratings.user_id.len(), "at least one rating", !ratings.user_id.is_empty()),
-        Check::new("movies_rows", movies.movie_id.len(), "at least one movie", !movies.movie_id.is_empty()),
-        Check::new("users", per_user.len(), "at least one user", !per_user.is_empty()),
+        Check::new(
+            "ratings_rows",
+            ratings.user_id.len(),
+            "at least one rating",
+            !ratings.user_id.is_empty(),
+        ),
+        Check::new(
+            "movies_rows",
+            movies.movie_id.len(),
+            "at least one movie",
+            !movies.movie_id.is_empty(),
+        ),
+        Check::new(
+            "users",
+            per_user.len(),
+            "at least one user",
+            !per_user.is_empty(),
+        ),
         Check::new(
             "rated_movies_in_catalogue",
-            format!("{}/{}", rated.len(), rated.len()),
+            format!(
+                "{} rated movies, all among {} listed",
+                rated.len(),
+                movies.movie_id.len()
+            ),
             "every rated movie is listed in movies.csv (enforced by validation)",
             true,
         ),
@@ -62,7 +91,10 @@ pub fn setup_readiness(raw_dir: &Path, dataset: &Dataset, eligible_min_ratings: 
         ),
         Check::new(
             "release_year_coverage",
-            format!("{:.4}", with_year as f64 / movies.movie_id.len().max(1) as f64),
+            format!(
+                "{:.4}",
+                with_year as f64 / movies.movie_id.len().max(1) as f64
+            ),
             "reported only",
             true,
         ),

@@ -17,8 +17,11 @@ pub mod col {
     pub const TITLE: &str = "title";
     /// Release year parsed from the title (nullable i32).
     pub const RELEASE_YEAR: &str = "release_year";
-    /// Genres as a list of strings (empty for "(no genres listed)").
+    /// Genres, `|`-separated in catalogue order (empty for "(no genres listed)"). A string, not
+    /// a parquet list: pandas cannot open the list-of-string-view columns polars writes.
     pub const GENRES: &str = "genres";
+    /// Number of genres.
+    pub const N_GENRES: &str = "n_genres";
     /// Genre-based substitute cluster (see [`crate::clusters`]).
     pub const CLUSTER: &str = "cluster";
     /// IMDb id (u32, leading zeros dropped).
@@ -39,17 +42,25 @@ pub struct RawFile {
 }
 
 /// `ratings.csv`: userId,movieId,rating,timestamp.
-pub const RAW_RATINGS: RawFile =
-    RawFile { file_name: "ratings.csv", header: &["userId", "movieId", "rating", "timestamp"] };
+pub const RAW_RATINGS: RawFile = RawFile {
+    file_name: "ratings.csv",
+    header: &["userId", "movieId", "rating", "timestamp"],
+};
 /// `movies.csv`: movieId,title,genres.
-pub const RAW_MOVIES: RawFile =
-    RawFile { file_name: "movies.csv", header: &["movieId", "title", "genres"] };
+pub const RAW_MOVIES: RawFile = RawFile {
+    file_name: "movies.csv",
+    header: &["movieId", "title", "genres"],
+};
 /// `links.csv`: movieId,imdbId,tmdbId.
-pub const RAW_LINKS: RawFile =
-    RawFile { file_name: "links.csv", header: &["movieId", "imdbId", "tmdbId"] };
+pub const RAW_LINKS: RawFile = RawFile {
+    file_name: "links.csv",
+    header: &["movieId", "imdbId", "tmdbId"],
+};
 /// `tags.csv`: userId,movieId,tag,timestamp.
-pub const RAW_TAGS: RawFile =
-    RawFile { file_name: "tags.csv", header: &["userId", "movieId", "tag", "timestamp"] };
+pub const RAW_TAGS: RawFile = RawFile {
+    file_name: "tags.csv",
+    header: &["userId", "movieId", "tag", "timestamp"],
+};
 
 /// All four raw files, in the order they are read.
 pub const RAW_FILES: [RawFile; 4] = [RAW_MOVIES, RAW_RATINGS, RAW_LINKS, RAW_TAGS];
@@ -72,7 +83,8 @@ pub const MOVIES: TableSchema = TableSchema {
         ColumnSpec::new(col::MOVIE_ID, ColumnType::U32),
         ColumnSpec::new(col::TITLE, ColumnType::Str),
         ColumnSpec::nullable(col::RELEASE_YEAR, ColumnType::I32),
-        ColumnSpec::new(col::GENRES, ColumnType::StrList),
+        ColumnSpec::new(col::GENRES, ColumnType::Str),
+        ColumnSpec::new(col::N_GENRES, ColumnType::U32),
         ColumnSpec::new(col::CLUSTER, ColumnType::Str),
     ],
 };

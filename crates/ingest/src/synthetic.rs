@@ -22,10 +22,10 @@ use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use rand::Rng;
 use rand::distr::Distribution;
 use rand::distr::weighted::WeightedIndex;
 use rand::seq::SliceRandom;
-use rand::Rng;
 use rand_pcg::Pcg64;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -158,7 +158,10 @@ const EPOCH_1996: i64 = 820_454_400;
 const SPAN_SECONDS: i64 = 27 * 365 * 86_400;
 
 fn stream(seed: u64, domain: u64, index: u64) -> Pcg64 {
-    Pcg64::new((u128::from(seed) << 64) | u128::from(domain), u128::from(index))
+    Pcg64::new(
+        (u128::from(seed) << 64) | u128::from(domain),
+        u128::from(index),
+    )
 }
 
 fn normal(rng: &mut Pcg64) -> f64 {
@@ -204,7 +207,10 @@ fn catalogue(config: &SyntheticConfig) -> Catalogue {
         .collect();
     let mut rank: Vec<usize> = (0..n).collect();
     rank.shuffle(&mut rng);
-    let weight: Vec<f64> = rank.iter().map(|r| 1.0 / ((*r + 1) as f64).powf(config.zipf_exponent)).collect();
+    let weight: Vec<f64> = rank
+        .iter()
+        .map(|r| 1.0 / ((*r + 1) as f64).powf(config.zipf_exponent))
+        .collect();
     let quality: Vec<f64> = rank
         .iter()
         .map(|r| 0.45 * normal(&mut rng) + 0.25 * (1.0 - (*r as f64 / n as f64)))
@@ -231,7 +237,9 @@ fn activity(config: &SyntheticConfig) -> Vec<usize> {
     let mut rng = stream(config.seed, 2, 0);
     let cap = config.movies / 2;
     let extra_total = config.ratings - config.users * config.min_ratings_per_user;
-    let raw: Vec<f64> = (0..config.users).map(|_| (1.2 * normal(&mut rng)).exp()).collect();
+    let raw: Vec<f64> = (0..config.users)
+        .map(|_| (1.2 * normal(&mut rng)).exp())
+        .collect();
     let sum: f64 = raw.iter().sum();
     let mut counts: Vec<usize> = raw
         .iter()
@@ -257,7 +265,12 @@ fn quote(field: &str) -> String {
     }
 }
 
-fn user_rows(catalogue: &Catalogue, config: &SyntheticConfig, user: usize, count: usize) -> Vec<(u32, f64, i64)> {
+fn user_rows(
+    catalogue: &Catalogue,
+    config: &SyntheticConfig,
+    user: usize,
+    count: usize,
+) -> Vec<(u32, f64, i64)> {
     let mut rng = stream(config.seed, 3, user as u64);
     let n_genres = GENRES.len() - 1; // IMAX is never a favourite
     let favourites = [rng.random_range(0..n_genres), rng.random_range(0..n_genres)];
@@ -285,7 +298,11 @@ fn user_rows(catalogue: &Catalogue, config: &SyntheticConfig, user: usize, count
         .into_iter()
         .map(|m| {
             let likes = catalogue.genres[m].iter().any(|g| favourites.contains(g));
-            let score = 3.4 + catalogue.quality[m] + bias + if likes { 0.6 } else { 0.0 } + 0.8 * normal(&mut rng);
+            let score = 3.4
+                + catalogue.quality[m]
+                + bias
+                + if likes { 0.6 } else { 0.0 }
+                + 0.8 * normal(&mut rng);
             let rating = ((score * 2.0).round() / 2.0).clamp(0.5, 5.0);
             let timestamp = EPOCH_1996 + rng.random_range(0..SPAN_SECONDS);
             (catalogue.ids[m], rating, timestamp)
@@ -298,12 +315,19 @@ fn write_file(
     raw: &RawFile,
     fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<PathBuf> {
-    Ok(slate_table::write_atomically(dir, raw.file_name, |writer| {
-        let path = dir.join(raw.file_name);
-        let io = |source| TableError::Io { path: path.clone(), source };
-        writeln!(writer, "{}", raw.header.join(",")).map_err(io)?;
-        fill(writer).map_err(io)
-    })?)
+    Ok(slate_table::write_atomically(
+        dir,
+        raw.file_name,
+        |writer| {
+            let path = dir.join(raw.file_name);
+            let io = |source| TableError::Io {
+                path: path.clone(),
+                source,
+            };
+            writeln!(writer, "{}", raw.header.join(",")).map_err(io)?;
+            fill(writer).map_err(io)
+        },
+    )?)
 }
 
 /// Writes `ratings.csv`, `movies.csv`, `links.csv` and `tags.csv` into `out_dir`.
@@ -325,7 +349,11 @@ pub fn generate(config: &SyntheticConfig, out_dir: &Path) -> Result<Vec<PathBuf>
             let genres = if catalogue.genres[m].is_empty() {
                 crate::clusters::NO_GENRES.to_string()
             } else {
-                catalogue.genres[m].iter().map(|g| GENRES[*g].0).collect::<Vec<_>>().join("|")
+                catalogue.genres[m]
+                    .iter()
+                    .map(|g| GENRES[*g].0)
+                    .collect::<Vec<_>>()
+                    .join("|")
             };
             writeln!(w, "{id},{},{genres}", quote(&title))?;
         }
@@ -351,7 +379,7 @@ pub fn generate(config: &SyntheticConfig, out_dir: &Path) -> Result<Vec<PathBuf>
                     line.clear();
                     let _ = writeln!(line, "{user},{movie},{rating:.1},{timestamp}");
                     w.write_all(line.as_bytes())?;
-                    if global % tag_every == 0 && tag_sources.len() < config.tags {
+                    if global.is_multiple_of(tag_every) && tag_sources.len() < config.tags {
                         tag_sources.push((user, *movie));
                     }
                     global += 1;
@@ -390,7 +418,13 @@ mod tests {
     use super::*;
 
     fn tiny() -> SyntheticConfig {
-        SyntheticConfig { users: 60, movies: 300, ratings: 3_000, tags: 50, ..SyntheticConfig::default() }
+        SyntheticConfig {
+            users: 60,
+            movies: 300,
+            ratings: 3_000,
+            tags: 50,
+            ..SyntheticConfig::default()
+        }
     }
 
     #[test]
@@ -398,13 +432,21 @@ mod tests {
         let raw = tempfile::tempdir().unwrap();
         let out = tempfile::tempdir().unwrap();
         generate(&tiny(), raw.path()).unwrap();
-        let report = crate::ingest(raw.path(), out.path(), &crate::IngestConfig::default(), 20).unwrap();
+        let report =
+            crate::ingest(raw.path(), out.path(), &crate::IngestConfig::default(), 20).unwrap();
         assert_eq!(report.dataset.ratings.user_id.len(), 3_000);
         assert_eq!(report.dataset.movies.movie_id.len(), 300);
         assert_eq!(report.tags_rows, 50);
         let users: HashSet<u32> = report.dataset.ratings.user_id.iter().copied().collect();
         assert_eq!(users.len(), 60);
-        assert!(report.dataset.movies.title.iter().any(|t| t.contains("\"Quoted\" Picture, The")));
+        assert!(
+            report
+                .dataset
+                .movies
+                .title
+                .iter()
+                .any(|t| t.contains("\"Quoted\" Picture, The"))
+        );
     }
 
     #[test]
@@ -424,7 +466,10 @@ mod tests {
 
     #[test]
     fn inconsistent_sizes_are_config_errors() {
-        let config = SyntheticConfig { ratings: 100, ..tiny() };
+        let config = SyntheticConfig {
+            ratings: 100,
+            ..tiny()
+        };
         assert!(matches!(config.check(), Err(IngestError::Config(_))));
     }
 }

@@ -11,7 +11,8 @@ const MOVIES: &str = "movieId,title,genres\n\
 3,\"The \"\"Great\"\" Escape, A (1963)\",Adventure|Drama|War\n\
 4,Unknown Thing,(no genres listed)\n";
 const RATINGS: &str = "userId,movieId,rating,timestamp\n1,1,4.0,964982703\n1,2,3.5,964981247\n2,1,0.5,964982224\n2,3,5.0,964983815\n";
-const LINKS: &str = "movieId,imdbId,tmdbId\n1,0114709,862\n2,0113497,\n3,0057115,5925\n4,0000001,\n";
+const LINKS: &str =
+    "movieId,imdbId,tmdbId\n1,0114709,862\n2,0113497,\n3,0057115,5925\n4,0000001,\n";
 const TAGS: &str = "userId,movieId,tag,timestamp\n1,1,funny,1445714994\n2,3,\"classic, \"\"must\"\" see\",1445714996\n";
 
 struct Folder {
@@ -20,7 +21,9 @@ struct Folder {
 
 impl Folder {
     fn good() -> Self {
-        let folder = Folder { dir: tempfile::tempdir().unwrap() };
+        let folder = Folder {
+            dir: tempfile::tempdir().unwrap(),
+        };
         folder.write("movies.csv", MOVIES.as_bytes());
         folder.write("ratings.csv", RATINGS.as_bytes());
         folder.write("links.csv", LINKS.as_bytes());
@@ -44,7 +47,14 @@ impl Folder {
 
     fn run(&self) -> Result<crate::IngestReport, IngestError> {
         let out = self.dir.path().join("processed");
-        ingest(self.path(), &out, &IngestConfig { min_cluster_movies: 1 }, 1)
+        ingest(
+            self.path(),
+            &out,
+            &IngestConfig {
+                min_cluster_share: 0.0,
+            },
+            1,
+        )
     }
 }
 
@@ -56,7 +66,10 @@ fn check_error(folder: Folder, kind: fn(&IngestError) -> bool, parts: &[&str]) {
     for part in parts {
         assert!(message.contains(part), "`{message}` should name `{part}`");
     }
-    assert!(!folder.path().join("processed").exists(), "nothing may be written on bad input");
+    assert!(
+        !folder.path().join("processed").exists(),
+        "nothing may be written on bad input"
+    );
 }
 
 #[test]
@@ -79,45 +92,60 @@ fn good_folder_with_quoted_titles_ingests() {
 fn missing_file_is_named() {
     let folder = Folder::good();
     std::fs::remove_file(folder.path().join("tags.csv")).unwrap();
-    check_error(folder, |e| matches!(e, IngestError::MissingFile { .. }), &["tags.csv"]);
+    check_error(
+        folder,
+        |e| matches!(e, IngestError::MissingFile { .. }),
+        &["tags.csv"],
+    );
 }
 
 #[test]
 fn empty_file_is_rejected() {
-    check_error(Folder::with("ratings.csv", b""), |e| matches!(e, IngestError::EmptyFile { .. }), &["ratings.csv"]);
+    check_error(
+        Folder::with("ratings.csv", b""),
+        |e| matches!(e, IngestError::EmptyFile { .. }),
+        &["ratings.csv"],
+    );
 }
 
 #[test]
 fn missing_column_names_the_column() {
     let bytes = b"userId,movieId,rating\n1,1,4.0\n";
-    check_error(Folder::with("ratings.csv", bytes), |e| matches!(e, IngestError::Header { .. }), &[
-        "ratings.csv",
-        "timestamp",
-    ]);
+    check_error(
+        Folder::with("ratings.csv", bytes),
+        |e| matches!(e, IngestError::Header { .. }),
+        &["ratings.csv", "timestamp"],
+    );
 }
 
 #[test]
 fn reordered_header_is_rejected() {
     let bytes = b"movieId,userId,rating,timestamp\n1,1,4.0,1\n";
-    check_error(Folder::with("ratings.csv", bytes), |e| matches!(e, IngestError::Header { .. }), &[
-        "column 1 is `movieId`, expected `userId`",
-    ]);
+    check_error(
+        Folder::with("ratings.csv", bytes),
+        |e| matches!(e, IngestError::Header { .. }),
+        &["column 1 is `movieId`, expected `userId`"],
+    );
 }
 
 #[test]
 fn rating_out_of_range_names_line() {
     let bytes = b"userId,movieId,rating,timestamp\n1,1,4.0,1\n1,2,5.5,1\n";
-    check_error(Folder::with("ratings.csv", bytes), |e| matches!(e, IngestError::BadRating { line: 3, .. }), &[
-        "ratings.csv",
-        "line 3",
-        "5.5",
-    ]);
+    check_error(
+        Folder::with("ratings.csv", bytes),
+        |e| matches!(e, IngestError::BadRating { line: 3, .. }),
+        &["ratings.csv", "line 3", "5.5"],
+    );
 }
 
 #[test]
 fn rating_not_a_half_star_is_rejected() {
     let bytes = b"userId,movieId,rating,timestamp\n1,1,3.3,1\n";
-    check_error(Folder::with("ratings.csv", bytes), |e| matches!(e, IngestError::BadRating { line: 2, .. }), &["3.3"]);
+    check_error(
+        Folder::with("ratings.csv", bytes),
+        |e| matches!(e, IngestError::BadRating { line: 2, .. }),
+        &["3.3"],
+    );
 }
 
 #[test]
@@ -125,7 +153,18 @@ fn duplicate_pair_names_both_lines() {
     let bytes = b"userId,movieId,rating,timestamp\n1,1,4.0,1\n1,2,3.0,1\n1,1,2.0,1\n";
     check_error(
         Folder::with("ratings.csv", bytes),
-        |e| matches!(e, IngestError::DuplicateRating { line: 4, first_line: 2, user_id: 1, movie_id: 1, .. }),
+        |e| {
+            matches!(
+                e,
+                IngestError::DuplicateRating {
+                    line: 4,
+                    first_line: 2,
+                    user_id: 1,
+                    movie_id: 1,
+                    ..
+                }
+            )
+        },
         &["line 4", "line 2"],
     );
 }
@@ -133,10 +172,11 @@ fn duplicate_pair_names_both_lines() {
 #[test]
 fn truncated_file_names_the_short_line() {
     let bytes = b"userId,movieId,rating,timestamp\n1,1,4.0,964982703\n1,2,3.";
-    check_error(Folder::with("ratings.csv", bytes), |e| matches!(e, IngestError::FieldCount { line: 3, .. }), &[
-        "ratings.csv",
-        "line 3",
-    ]);
+    check_error(
+        Folder::with("ratings.csv", bytes),
+        |e| matches!(e, IngestError::FieldCount { line: 3, .. }),
+        &["ratings.csv", "line 3"],
+    );
 }
 
 #[test]
@@ -164,7 +204,16 @@ fn rating_for_unknown_movie_is_rejected() {
     let bytes = b"userId,movieId,rating,timestamp\n1,1,4.0,1\n1,99,3.0,1\n";
     check_error(
         Folder::with("ratings.csv", bytes),
-        |e| matches!(e, IngestError::UnknownMovie { line: 3, movie_id: 99, .. }),
+        |e| {
+            matches!(
+                e,
+                IngestError::UnknownMovie {
+                    line: 3,
+                    movie_id: 99,
+                    ..
+                }
+            )
+        },
         &["99"],
     );
 }
@@ -174,9 +223,11 @@ fn non_utf8_bytes_name_the_line() {
     let mut bytes = b"movieId,title,genres\n1,Toy Story (1995),Comedy\n2,Caf".to_vec();
     bytes.extend_from_slice(&[0xe9, 0xff]);
     bytes.extend_from_slice(b" (1990),Drama\n");
-    check_error(Folder::with("movies.csv", &bytes), |e| matches!(e, IngestError::Encoding { line: 3, .. }), &[
-        "movies.csv",
-    ]);
+    check_error(
+        Folder::with("movies.csv", &bytes),
+        |e| matches!(e, IngestError::Encoding { line: 3, .. }),
+        &["movies.csv"],
+    );
 }
 
 #[test]
@@ -192,15 +243,19 @@ fn empty_genre_field_is_a_missing_value() {
 #[test]
 fn duplicate_movie_is_rejected() {
     let bytes = b"movieId,title,genres\n1,A (1995),Drama\n1,B (1990),Drama\n";
-    check_error(Folder::with("movies.csv", bytes), |e| matches!(e, IngestError::DuplicateMovie { line: 3, .. }), &[
-        "movieId 1",
-    ]);
+    check_error(
+        Folder::with("movies.csv", bytes),
+        |e| matches!(e, IngestError::DuplicateMovie { line: 3, .. }),
+        &["movieId 1"],
+    );
 }
 
 #[test]
 fn extra_field_is_rejected() {
     let bytes = b"movieId,imdbId,tmdbId\n1,0114709,862,7\n";
-    check_error(Folder::with("links.csv", bytes), |e| matches!(e, IngestError::FieldCount { line: 2, .. }), &[
-        "links.csv",
-    ]);
+    check_error(
+        Folder::with("links.csv", bytes),
+        |e| matches!(e, IngestError::FieldCount { line: 2, .. }),
+        &["links.csv"],
+    );
 }

@@ -156,8 +156,8 @@ impl Default for ClickConfig {
         Self {
             top_click_probability: 0.39,
             position_decay: 0.4,
-            promotion_attention_cost: 1.23,
-            substitution_penalty: 0.10,
+            promotion_attention_cost: 0.8,
+            substitution_penalty: 0.08,
             max_click_probability: 0.95,
         }
     }
@@ -167,7 +167,10 @@ impl SimulationConfig {
     /// Checks every field; the error names the field and its bad value.
     pub fn check(&self) -> Result<(), SimulateError> {
         let bad = |field: &str, message: String| {
-            Err(SimulateError::Config { field: field.to_string(), message })
+            Err(SimulateError::Config {
+                field: field.to_string(),
+                message,
+            })
         };
         let s = &self.slates;
         let d = &self.design;
@@ -181,11 +184,17 @@ impl SimulationConfig {
         if s.candidate_pool < s.slate_size {
             return bad(
                 "slates.candidate_pool",
-                format!("{} is smaller than slate_size {}", s.candidate_pool, s.slate_size),
+                format!(
+                    "{} is smaller than slate_size {}",
+                    s.candidate_pool, s.slate_size
+                ),
             );
         }
         if !(s.exploration_temperature.is_finite() && s.exploration_temperature > 0.0) {
-            return bad("slates.exploration_temperature", format!("{} must be > 0", s.exploration_temperature));
+            return bad(
+                "slates.exploration_temperature",
+                format!("{} must be > 0", s.exploration_temperature),
+            );
         }
         let r = &s.relevance;
         for (field, value) in [
@@ -200,8 +209,14 @@ impl SimulationConfig {
             }
         }
         for (field, value) in [
-            ("slates.relevance.quality_prior_count", r.quality_prior_count),
-            ("slates.relevance.affinity_prior_count", r.affinity_prior_count),
+            (
+                "slates.relevance.quality_prior_count",
+                r.quality_prior_count,
+            ),
+            (
+                "slates.relevance.affinity_prior_count",
+                r.affinity_prior_count,
+            ),
         ] {
             if !(value.is_finite() && value >= 0.0) {
                 return bad(field, format!("{value} must be >= 0"));
@@ -210,7 +225,10 @@ impl SimulationConfig {
         if d.focal_min_position < 2 {
             return bad(
                 "design.focal_min_position",
-                format!("{} < 2 (a focal at position 1 cannot be promoted)", d.focal_min_position),
+                format!(
+                    "{} < 2 (a focal at position 1 cannot be promoted)",
+                    d.focal_min_position
+                ),
             );
         }
         if d.focal_max_position < d.focal_min_position || d.focal_max_position > s.slate_size {
@@ -225,14 +243,23 @@ impl SimulationConfig {
         if !(d.promotion_probability > 0.0 && d.promotion_probability < 1.0) {
             return bad(
                 "design.promotion_probability",
-                format!("{} must be strictly between 0 and 1 (both arms are needed)", d.promotion_probability),
+                format!(
+                    "{} must be strictly between 0 and 1 (both arms are needed)",
+                    d.promotion_probability
+                ),
             );
         }
         if !(c.top_click_probability > 0.0 && c.top_click_probability <= 1.0) {
-            return bad("clicks.top_click_probability", format!("{} must be in (0, 1]", c.top_click_probability));
+            return bad(
+                "clicks.top_click_probability",
+                format!("{} must be in (0, 1]", c.top_click_probability),
+            );
         }
         if !(c.position_decay.is_finite() && c.position_decay >= 0.0) {
-            return bad("clicks.position_decay", format!("{} must be >= 0", c.position_decay));
+            return bad(
+                "clicks.position_decay",
+                format!("{} must be >= 0", c.position_decay),
+            );
         }
         if !(c.promotion_attention_cost.is_finite() && c.promotion_attention_cost >= 0.0) {
             return bad(
@@ -241,10 +268,16 @@ impl SimulationConfig {
             );
         }
         if !(0.0..=1.0).contains(&c.substitution_penalty) {
-            return bad("clicks.substitution_penalty", format!("{} must be in [0, 1]", c.substitution_penalty));
+            return bad(
+                "clicks.substitution_penalty",
+                format!("{} must be in [0, 1]", c.substitution_penalty),
+            );
         }
         if !(c.max_click_probability > 0.0 && c.max_click_probability <= 1.0) {
-            return bad("clicks.max_click_probability", format!("{} must be in (0, 1]", c.max_click_probability));
+            return bad(
+                "clicks.max_click_probability",
+                format!("{} must be in (0, 1]", c.max_click_probability),
+            );
         }
         Ok(())
     }
@@ -265,7 +298,8 @@ mod tests {
 
     #[test]
     fn partial_toml_takes_defaults_and_unknown_keys_are_rejected() {
-        let config: SimulationConfig = toml::from_str("[design]\npromotion_probability = 0.3\n").unwrap();
+        let config: SimulationConfig =
+            toml::from_str("[design]\npromotion_probability = 0.3\n").unwrap();
         assert_eq!(config.design.promotion_probability, 0.3);
         assert_eq!(config.slates.n_slates, 3_000);
         assert!(toml::from_str::<SimulationConfig>("[design]\npromotion_prob = 0.3\n").is_err());

@@ -57,7 +57,14 @@ mod tests {
         let config = DesignConfig::default();
         let rate = assign(10_000, &config, 1).iter().filter(|p| **p).count() as f64 / 10_000.0;
         assert!((rate - 0.5).abs() < 0.02, "{rate}");
-        let complete = DesignConfig { assignment: Assignment::Complete, promotion_probability: 0.3, ..config };
-        assert_eq!(assign(1_001, &complete, 1).iter().filter(|p| **p).count(), 300);
+        let complete = DesignConfig {
+            assignment: Assignment::Complete,
+            promotion_probability: 0.3,
+            ..config
+        };
+        assert_eq!(
+            assign(1_001, &complete, 1).iter().filter(|p| **p).count(),
+            300
+        );
     }
 }

@@ -70,7 +70,9 @@ pub enum SimulateError {
         slate_size: usize,
     },
     /// The realized assignment left one arm empty.
-    #[error("assignment left the {arm} arm empty ({slates} slates); use more slates or another seed")]
+    #[error(
+        "assignment left the {arm} arm empty ({slates} slates); use more slates or another seed"
+    )]
     EmptyArm {
         /// "promoted" or "control".
         arm: &'static str,
@@ -95,11 +97,17 @@ pub(crate) enum Purpose {
 
 /// The random stream for `purpose` and `index` (usually the slate id) under `seed`.
 pub(crate) fn stream(seed: u64, purpose: Purpose, index: u64) -> Pcg64 {
-    Pcg64::new((u128::from(seed) << 64) | purpose as u128, u128::from(index))
+    Pcg64::new(
+        (u128::from(seed) << 64) | purpose as u128,
+        u128::from(index),
+    )
 }
 
 /// Runs the whole simulation on a validated dataset.
-pub fn simulate(dataset: &Dataset, config: &SimulationConfig) -> Result<SimulatedSlates, SimulateError> {
+pub fn simulate(
+    dataset: &Dataset,
+    config: &SimulationConfig,
+) -> Result<SimulatedSlates, SimulateError> {
     config.check()?;
     let seed = config.seed.0;
     let model = relevance::RelevanceModel::fit(dataset, &config.slates.relevance);
@@ -108,14 +116,23 @@ pub fn simulate(dataset: &Dataset, config: &SimulationConfig) -> Result<Simulate
     let promoted = design::assign(built.len(), &config.design, seed);
     let promoted_count = promoted.iter().filter(|p| **p).count();
     if promoted_count == 0 {
-        return Err(SimulateError::EmptyArm { arm: "promoted", slates: built.len() });
+        return Err(SimulateError::EmptyArm {
+            arm: "promoted",
+            slates: built.len(),
+        });
     }
     if promoted_count == built.len() {
-        return Err(SimulateError::EmptyArm { arm: "control", slates: built.len() });
+        return Err(SimulateError::EmptyArm {
+            arm: "control",
+            slates: built.len(),
+        });
     }
     let n_items: usize = built.iter().map(|s| s.items.len()).sum();
-    let reference_relevance =
-        built.iter().flat_map(|s| s.items.iter().map(|i| i.relevance)).sum::<f64>() / n_items as f64;
+    let reference_relevance = built
+        .iter()
+        .flat_map(|s| s.items.iter().map(|i| i.relevance))
+        .sum::<f64>()
+        / n_items as f64;
 
     let rows: Vec<SimulatedSlates> = built
         .par_iter()
@@ -125,12 +142,28 @@ pub fn simulate(dataset: &Dataset, config: &SimulationConfig) -> Result<Simulate
             let f = focal[s];
             let relevance: Vec<f64> = slate.items.iter().map(|i| i.relevance).collect();
             let focal_cluster = slate.items[f].cluster;
-            let same_cluster: Vec<bool> =
-                slate.items.iter().enumerate().map(|(i, item)| i != f && item.cluster == focal_cluster).collect();
-            let control =
-                clicks::click_probabilities(&relevance, &same_cluster, f, false, reference_relevance, &config.clicks);
-            let treated =
-                clicks::click_probabilities(&relevance, &same_cluster, f, true, reference_relevance, &config.clicks);
+            let same_cluster: Vec<bool> = slate
+                .items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| i != f && item.cluster == focal_cluster)
+                .collect();
+            let control = clicks::click_probabilities(
+                &relevance,
+                &same_cluster,
+                f,
+                false,
+                reference_relevance,
+                &config.clicks,
+            );
+            let treated = clicks::click_probabilities(
+                &relevance,
+                &same_cluster,
+                f,
+                true,
+                reference_relevance,
+                &config.clicks,
+            );
             let positions = clicks::final_positions(n, f, promoted[s]);
             let mut rng = stream(seed, Purpose::Click, s as u64);
             let mut out = SimulatedSlates::with_capacity(n);
@@ -140,14 +173,16 @@ pub fn simulate(dataset: &Dataset, config: &SimulationConfig) -> Result<Simulate
                 out.user_id.push(slate.user_id);
                 out.session.push(slate.session);
                 out.movie_id.push(model.movie_id[item.movie as usize]);
-                out.cluster.push(model.cluster_names[item.cluster as usize].clone());
+                out.cluster
+                    .push(model.cluster_names[item.cluster as usize].clone());
                 out.seed_position.push(i as u32 + 1);
                 out.final_position.push(positions[i]);
                 out.relevance.push(item.relevance);
                 out.is_focal.push(i == f);
                 out.focal_seed_position.push(f as u32 + 1);
                 out.promotion_applied.push(promoted[s]);
-                out.assignment_probability.push(config.design.promotion_probability);
+                out.assignment_probability
+                    .push(config.design.promotion_probability);
                 out.click_prob_if_control.push(control[i]);
                 out.click_prob_if_promoted.push(treated[i]);
                 out.observed_click.push(rng.random::<f64>() < expected);
@@ -163,14 +198,21 @@ pub fn simulate(dataset: &Dataset, config: &SimulationConfig) -> Result<Simulate
 /// Writes the simulated slates to `dir`; returns the path.
 pub fn write(slates: &SimulatedSlates, dir: &Path) -> Result<PathBuf, SimulateError> {
     let mut frame = slates.to_frame()?;
-    Ok(slate_table::write_parquet(&mut frame, &schema::SIMULATED_SLATES, dir)?)
+    Ok(slate_table::write_parquet(
+        &mut frame,
+        &schema::SIMULATED_SLATES,
+        dir,
+    )?)
 }
 
 /// Reads the simulated slates written by [`write`] from `dir`.
 pub fn read(dir: &Path) -> Result<SimulatedSlates, SimulateError> {
     let path = dir.join(schema::SIMULATED_SLATES.file_name);
     let frame = slate_table::read_parquet(&path, &schema::SIMULATED_SLATES)?;
-    Ok(SimulatedSlates::from_frame(&frame, &path.display().to_string())?)
+    Ok(SimulatedSlates::from_frame(
+        &frame,
+        &path.display().to_string(),
+    )?)
 }
 
 #[cfg(test)]

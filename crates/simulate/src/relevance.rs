@@ -65,7 +65,8 @@ impl RelevanceModel {
             dense[*id as usize] = i as u32;
         }
         let mut genre_ids: HashMap<&str, u16> = HashMap::new();
-        let mut genre_names: Vec<&str> = movies.genres.iter().flatten().map(String::as_str).collect();
+        let mut genre_names: Vec<&str> =
+            movies.genres.iter().flatten().map(String::as_str).collect();
         genre_names.sort_unstable();
         genre_names.dedup();
         for (i, g) in genre_names.iter().enumerate() {
@@ -102,7 +103,13 @@ impl RelevanceModel {
         let max_count = f64::from(count.iter().copied().max().unwrap_or(0));
         let popularity = count
             .iter()
-            .map(|c| if max_count > 0.0 { (1.0 + f64::from(*c)).ln() / (1.0 + max_count).ln() } else { 0.0 })
+            .map(|c| {
+                if max_count > 0.0 {
+                    (1.0 + f64::from(*c)).ln() / (1.0 + max_count).ln()
+                } else {
+                    0.0
+                }
+            })
             .collect();
 
         // Ratings grouped by user (counting sort over user ids, stable within a user).
@@ -124,7 +131,12 @@ impl RelevanceModel {
         let mut cursor = offsets.clone();
         let mut rated_movie = vec![0u32; ratings.user_id.len()];
         let mut rated_value = vec![0f64; ratings.user_id.len()];
-        for ((u, m), r) in ratings.user_id.iter().zip(&ratings.movie_id).zip(&ratings.rating) {
+        for ((u, m), r) in ratings
+            .user_id
+            .iter()
+            .zip(&ratings.movie_id)
+            .zip(&ratings.rating)
+        {
             let slot = &mut cursor[user_dense[*u as usize] as usize];
             rated_movie[*slot] = dense[*m as usize];
             rated_value[*slot] = *r;
@@ -178,8 +190,11 @@ impl RelevanceModel {
             }
         }
         let c = &self.config;
-        let affinity: Vec<f64> =
-            centred.iter().zip(&in_genre).map(|(s, n)| s / (n + c.affinity_prior_count)).collect();
+        let affinity: Vec<f64> = centred
+            .iter()
+            .zip(&in_genre)
+            .map(|(s, n)| s / (n + c.affinity_prior_count))
+            .collect();
         let share: Vec<f64> = in_genre.iter().map(|n| n / n_u.max(1.0)).collect();
         let mut rated = vec![false; self.movie_id.len()];
         for m in movies {
@@ -192,8 +207,12 @@ impl RelevanceModel {
                 let (mean_affinity, max_share) = if genres.is_empty() {
                     (0.0, 0.0)
                 } else {
-                    let a = genres.iter().map(|g| affinity[*g as usize]).sum::<f64>() / genres.len() as f64;
-                    let s = genres.iter().map(|g| share[*g as usize]).fold(0.0, f64::max);
+                    let a = genres.iter().map(|g| affinity[*g as usize]).sum::<f64>()
+                        / genres.len() as f64;
+                    let s = genres
+                        .iter()
+                        .map(|g| share[*g as usize])
+                        .fold(0.0, f64::max);
                     (a, s)
                 };
                 let z = c.intercept
@@ -223,7 +242,12 @@ mod tests {
                 vec!["Comedy".into()],
                 vec!["Comedy".into()],
             ],
-            cluster: vec!["Horror".into(), "Horror".into(), "Comedy".into(), "Comedy".into()],
+            cluster: vec![
+                "Horror".into(),
+                "Horror".into(),
+                "Comedy".into(),
+                "Comedy".into(),
+            ],
         };
         // User 1 loves horror and hates comedy; users 2 and 3 rate everything else.
         let ratings = Ratings {
@@ -238,16 +262,28 @@ mod tests {
     fn genre_affinity_ranks_liked_genre_first() {
         let model = RelevanceModel::fit(&dataset(), &RelevanceConfig::default());
         let scored = model.score_candidates(0, 0);
-        let ids: Vec<u32> = scored.iter().map(|(m, _)| model.movie_id[*m as usize]).collect();
+        let ids: Vec<u32> = scored
+            .iter()
+            .map(|(m, _)| model.movie_id[*m as usize])
+            .collect();
         assert_eq!(ids, vec![20, 40], "rated movies are never candidates");
-        assert!(scored[0].1 > scored[1].1, "horror (liked) must outrank comedy: {scored:?}");
+        assert!(
+            scored[0].1 > scored[1].1,
+            "horror (liked) must outrank comedy: {scored:?}"
+        );
         assert!(scored.iter().all(|(_, r)| *r > 0.0 && *r < 1.0));
     }
 
     #[test]
     fn user_stats_summarise_ratings() {
         let model = RelevanceModel::fit(&dataset(), &RelevanceConfig::default());
-        assert_eq!(model.user_stats(0), UserStats { n_ratings: 2, mean_rating: 3.0 });
+        assert_eq!(
+            model.user_stats(0),
+            UserStats {
+                n_ratings: 2,
+                mean_rating: 3.0
+            }
+        );
         assert_eq!(model.users, vec![1, 2, 3]);
     }
 }

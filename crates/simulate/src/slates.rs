@@ -47,10 +47,15 @@ pub struct Slate {
 }
 
 /// Builds `config.n_slates` seed slates (slate `s` is the s-th element).
-pub fn build(model: &RelevanceModel, config: &SlateConfig, seed: u64) -> Result<Vec<Slate>, SimulateError> {
+pub fn build(
+    model: &RelevanceModel,
+    config: &SlateConfig,
+    seed: u64,
+) -> Result<Vec<Slate>, SimulateError> {
     let n_users = model.users.len();
-    let enough_ratings: Vec<usize> =
-        (0..n_users).filter(|u| model.user_rating_count(*u) >= config.min_user_ratings).collect();
+    let enough_ratings: Vec<usize> = (0..n_users)
+        .filter(|u| model.user_rating_count(*u) >= config.min_user_ratings)
+        .collect();
     // Candidate pools of users with enough ratings (computed only for users that get slates
     // would be cheaper at ML-32M scale, but the eligibility count needs every pool size; the
     // count below is cheap because scoring is linear in the catalogue).
@@ -128,7 +133,11 @@ fn sample_session(
         .map(|(movie, relevance)| {
             let uniform: f64 = 1.0 - rng.random::<f64>();
             let gumbel = -(-uniform.ln()).ln();
-            (inverse_temperature * relevance.ln() + gumbel, *movie, *relevance)
+            (
+                inverse_temperature * relevance.ln() + gumbel,
+                *movie,
+                *relevance,
+            )
         })
         .collect();
     keyed.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -136,6 +145,10 @@ fn sample_session(
     keyed.sort_unstable_by(|a, b| b.2.total_cmp(&a.2).then(a.1.cmp(&b.1)));
     keyed
         .into_iter()
-        .map(|(_, movie, relevance)| SlateItem { movie, cluster: model.cluster[movie as usize], relevance })
+        .map(|(_, movie, relevance)| SlateItem {
+            movie,
+            cluster: model.cluster[movie as usize],
+            relevance,
+        })
         .collect()
 }

@@ -13,9 +13,17 @@ fn dataset() -> &'static Dataset {
     DATA.get_or_init(|| {
         let raw = tempfile::tempdir().unwrap();
         let out = tempfile::tempdir().unwrap();
-        let config = SyntheticConfig { users: 120, movies: 600, ratings: 12_000, tags: 20, ..SyntheticConfig::default() };
+        let config = SyntheticConfig {
+            users: 120,
+            movies: 600,
+            ratings: 12_000,
+            tags: 20,
+            ..SyntheticConfig::default()
+        };
         generate(&config, raw.path()).unwrap();
-        ingest(raw.path(), out.path(), &IngestConfig::default(), 20).unwrap().dataset
+        ingest(raw.path(), out.path(), &IngestConfig::default(), 20)
+            .unwrap()
+            .dataset
     })
 }
 
@@ -36,14 +44,25 @@ fn every_slate_has_twelve_items_one_focal_and_permuted_positions() {
     for s in 0..300 {
         let rows: Vec<usize> = (s * 12..(s + 1) * 12).collect();
         assert!(rows.iter().all(|r| out.slate_id[*r] == s as u32));
-        assert_eq!(rows.iter().filter(|r| out.is_focal[**r]).count(), 1, "slate {s}");
+        assert_eq!(
+            rows.iter().filter(|r| out.is_focal[**r]).count(),
+            1,
+            "slate {s}"
+        );
         let seed: Vec<u32> = rows.iter().map(|r| out.seed_position[*r]).collect();
         assert_eq!(seed, (1..=12).collect::<Vec<_>>());
         let mut shown: Vec<u32> = rows.iter().map(|r| out.final_position[*r]).collect();
         shown.sort_unstable();
-        assert_eq!(shown, (1..=12).collect::<Vec<_>>(), "final positions must be a permutation");
+        assert_eq!(
+            shown,
+            (1..=12).collect::<Vec<_>>(),
+            "final positions must be a permutation"
+        );
         let promoted = out.promotion_applied[rows[0]];
-        assert!(rows.iter().all(|r| out.promotion_applied[*r] == promoted), "constant within slate");
+        assert!(
+            rows.iter().all(|r| out.promotion_applied[*r] == promoted),
+            "constant within slate"
+        );
         let focal = rows.iter().copied().find(|r| out.is_focal[*r]).unwrap();
         let focal_seed = out.seed_position[focal];
         assert!((5..=12).contains(&focal_seed));
@@ -58,7 +77,10 @@ fn every_slate_has_twelve_items_one_focal_and_permuted_positions() {
             assert_eq!(shown, expected, "slate {s} row {r}");
         }
         // Relevance decreases along the seed ranking.
-        assert!(rows.windows(2).all(|w| out.relevance[w[0]] >= out.relevance[w[1]]));
+        assert!(
+            rows.windows(2)
+                .all(|w| out.relevance[w[0]] >= out.relevance[w[1]])
+        );
     }
 }
 
@@ -82,21 +104,32 @@ fn potential_outcomes_exist_in_both_arms_and_promotion_moves_them_as_designed() 
 fn same_seed_is_identical_whatever_the_thread_count() {
     let config = small_config();
     let run = |threads| {
-        rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| slates(&config))
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| slates(&config))
     };
     let one = run(1);
     assert_eq!(one, run(2));
     assert_eq!(one, run(3));
     let mut other = config.clone();
     other.seed.0 += 1;
-    assert_ne!(one, slates(&other), "a different seed must give a different draw");
+    assert_ne!(
+        one,
+        slates(&other),
+        "a different seed must give a different draw"
+    );
 }
 
 #[test]
 fn fewer_users_than_slates_gives_several_sessions_per_user() {
     let out = slates(&small_config());
     let max_session = out.session.iter().copied().max().unwrap();
-    assert!(max_session >= 1, "120 users for 300 slates needs repeat sessions");
+    assert!(
+        max_session >= 1,
+        "120 users for 300 slates needs repeat sessions"
+    );
 }
 
 #[test]
@@ -104,7 +137,10 @@ fn no_eligible_user_is_a_clear_error() {
     let mut config = small_config();
     config.slates.min_user_ratings = 100_000;
     let err = simulate(dataset(), &config).unwrap_err();
-    assert!(matches!(err, SimulateError::NoEligibleUsers { .. }), "{err}");
+    assert!(
+        matches!(err, SimulateError::NoEligibleUsers { .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -114,7 +150,10 @@ fn slate_larger_than_every_candidate_pool_is_a_clear_error() {
     config.slates.candidate_pool = 700;
     config.design.focal_max_position = 12;
     let err = simulate(dataset(), &config).unwrap_err();
-    assert!(matches!(err, SimulateError::NoEligibleUsers { too_few_candidates, .. } if too_few_candidates > 0), "{err}");
+    assert!(
+        matches!(err, SimulateError::NoEligibleUsers { too_few_candidates, .. } if too_few_candidates > 0),
+        "{err}"
+    );
 }
 
 #[test]

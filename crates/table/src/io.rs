@@ -10,7 +10,10 @@ use polars::prelude::*;
 use crate::{Result, TableError, TableSchema};
 
 fn io_err(path: &Path) -> impl Fn(std::io::Error) -> TableError + '_ {
-    move |source| TableError::Io { path: path.to_path_buf(), source }
+    move |source| TableError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Writes `dir/file_name` atomically: `write` fills a temporary file in the same directory,
@@ -35,8 +38,17 @@ pub fn write_atomically(
         writer.flush().map_err(io_err(&destination))?;
     }
     temp.as_file().sync_all().map_err(io_err(&destination))?;
-    temp.persist(&destination)
-        .map_err(|e| TableError::Io { path: destination.clone(), source: e.error })?;
+    // Temporary files are created private (0600); artifacts are ordinary readable files.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(0o644))
+            .map_err(io_err(&destination))?;
+    }
+    temp.persist(&destination).map_err(|e| TableError::Io {
+        path: destination.clone(),
+        source: e.error,
+    })?;
     Ok(destination)
 }
 
@@ -50,7 +62,10 @@ pub fn write_parquet(df: &mut DataFrame, schema: &TableSchema, dir: &Path) -> Re
             .with_compression(ParquetCompression::Zstd(None))
             .finish(df)
             .map(|_| ())
-            .map_err(|source| TableError::Polars { table: label.to_string(), source })
+            .map_err(|source| TableError::Polars {
+                table: label.to_string(),
+                source,
+            })
     })
 }
 
@@ -64,14 +79,22 @@ pub fn write_csv(df: &mut DataFrame, schema: &TableSchema, dir: &Path) -> Result
             .include_header(true)
             .n_threads(1)
             .finish(df)
-            .map_err(|source| TableError::Polars { table: label.to_string(), source })
+            .map_err(|source| TableError::Polars {
+                table: label.to_string(),
+                source,
+            })
     })
 }
 
 fn open(path: &Path) -> Result<File> {
     File::open(path).map_err(|source| match source.kind() {
-        std::io::ErrorKind::NotFound => TableError::Missing { path: path.to_path_buf() },
-        _ => TableError::Io { path: path.to_path_buf(), source },
+        std::io::ErrorKind::NotFound => TableError::Missing {
+            path: path.to_path_buf(),
+        },
+        _ => TableError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
     })
 }
 
@@ -79,11 +102,13 @@ fn open(path: &Path) -> Result<File> {
 /// A missing, truncated or corrupted file is an error naming the file.
 pub fn read_parquet(path: &Path, schema: &TableSchema) -> Result<DataFrame> {
     let file = open(path)?;
-    let df = ParquetReader::new(file).finish().map_err(|e| TableError::Corrupt {
-        path: path.to_path_buf(),
-        format: "parquet",
-        message: e.to_string(),
-    })?;
+    let df = ParquetReader::new(file)
+        .finish()
+        .map_err(|e| TableError::Corrupt {
+            path: path.to_path_buf(),
+            format: "parquet",
+            message: e.to_string(),
+        })?;
     schema.check_columns(&df, &path.display().to_string())?;
     Ok(df)
 }
@@ -135,19 +160,31 @@ mod tests {
         let path = write_parquet(&mut demo(), &DEMO, dir.path()).unwrap();
         let back = read_parquet(&path, &DEMO).unwrap();
         assert_eq!(column_u32(&back, "demo", "id").unwrap(), vec![1, 2, 3]);
-        assert_eq!(column_f64(&back, "demo", "value").unwrap(), vec![0.1, 0.25, 1e-12]);
+        assert_eq!(
+            column_f64(&back, "demo", "value").unwrap(),
+            vec![0.1, 0.25, 1e-12]
+        );
         // No temporary file is left next to the artifact.
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names.len(), 1, "{names:?}");
     }
 
     #[test]
     fn csv_round_trip_preserves_full_precision() {
-        const CSV: TableSchema = TableSchema { file_name: "demo.csv", columns: DEMO.columns };
+        const CSV: TableSchema = TableSchema {
+            file_name: "demo.csv",
+            columns: DEMO.columns,
+        };
         let dir = tempfile::tempdir().unwrap();
         let path = write_csv(&mut demo(), &CSV, dir.path()).unwrap();
         let back = read_csv(&path, &CSV).unwrap();
-        assert_eq!(column_f64(&back, "demo", "value").unwrap(), vec![0.1, 0.25, 1e-12]);
+        assert_eq!(
+            column_f64(&back, "demo", "value").unwrap(),
+            vec![0.1, 0.25, 1e-12]
+        );
     }
 
     #[test]
@@ -165,7 +202,16 @@ mod tests {
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
         let err = read_parquet(&path, &DEMO).unwrap_err();
-        assert!(matches!(err, TableError::Corrupt { format: "parquet", .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                TableError::Corrupt {
+                    format: "parquet",
+                    ..
+                }
+            ),
+            "{err}"
+        );
         assert!(err.to_string().contains("demo.parquet"), "{err}");
     }
 

@@ -16,8 +16,8 @@
 //!   types with errors naming the file and column.
 //! - The readiness-check table shared by the ingest and exposure stages ([`readiness`]).
 
-pub mod readiness;
 mod io;
+pub mod readiness;
 mod schema;
 
 pub use io::{read_csv, read_parquet, write_atomically, write_csv, write_parquet};

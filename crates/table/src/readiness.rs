@@ -28,7 +28,10 @@ const COLUMNS: &[ColumnSpec] = &[
 
 /// Builds the schema of a readiness table stored under `file_name`.
 pub const fn schema(file_name: &'static str) -> TableSchema {
-    TableSchema { file_name, columns: COLUMNS }
+    TableSchema {
+        file_name,
+        columns: COLUMNS,
+    }
 }
 
 /// One readiness check.
@@ -69,9 +72,18 @@ pub fn to_frame(checks: &[Check]) -> Result<DataFrame> {
         vec![
             column(col::CHECK, checks.iter().map(|c| c.check.clone()).collect()),
             column(col::VALUE, checks.iter().map(|c| c.value.clone()).collect()),
-            column(col::REQUIREMENT, checks.iter().map(|c| c.requirement.clone()).collect()),
-            Column::new(col::PASSED.into(), checks.iter().map(|c| c.passed).collect::<Vec<_>>()),
+            column(
+                col::REQUIREMENT,
+                checks.iter().map(|c| c.requirement.clone()).collect(),
+            ),
+            Column::new(
+                col::PASSED.into(),
+                checks.iter().map(|c| c.passed).collect::<Vec<_>>(),
+            ),
         ],
     )
-    .map_err(|source| TableError::Polars { table: "readiness".into(), source })
+    .map_err(|source| TableError::Polars {
+        table: "readiness".into(),
+        source,
+    })
 }

@@ -19,8 +19,6 @@ pub enum ColumnType {
     Bool,
     /// UTF-8 string.
     Str,
-    /// List of UTF-8 strings (e.g. a movie's genres).
-    StrList,
 }
 
 impl ColumnType {
@@ -33,7 +31,6 @@ impl ColumnType {
             ColumnType::F64 => DataType::Float64,
             ColumnType::Bool => DataType::Boolean,
             ColumnType::Str => DataType::String,
-            ColumnType::StrList => DataType::List(Box::new(DataType::String)),
         }
     }
 }
@@ -52,12 +49,20 @@ pub struct ColumnSpec {
 impl ColumnSpec {
     /// A non-nullable column.
     pub const fn new(name: &'static str, ty: ColumnType) -> Self {
-        Self { name, ty, nullable: false }
+        Self {
+            name,
+            ty,
+            nullable: false,
+        }
     }
 
     /// A nullable column.
     pub const fn nullable(name: &'static str, ty: ColumnType) -> Self {
-        Self { name, ty, nullable: true }
+        Self {
+            name,
+            ty,
+            nullable: true,
+        }
     }
 }
 
@@ -102,10 +107,12 @@ impl TableSchema {
     /// forbidden nulls; extra columns are allowed (readers tolerate additions).
     pub fn check_columns(&self, df: &DataFrame, label: &str) -> Result<()> {
         for spec in self.columns {
-            let column = df.column(spec.name).map_err(|_| TableError::MissingColumn {
-                table: label.to_string(),
-                column: spec.name.to_string(),
-            })?;
+            let column = df
+                .column(spec.name)
+                .map_err(|_| TableError::MissingColumn {
+                    table: label.to_string(),
+                    column: spec.name.to_string(),
+                })?;
             let expected = spec.ty.dtype();
             if column.dtype() != &expected {
                 return Err(TableError::WrongType {
@@ -159,31 +166,50 @@ fn typed<'a>(df: &'a DataFrame, label: &str, name: &str, ty: ColumnType) -> Resu
 }
 
 fn polars_err(label: &str) -> impl Fn(PolarsError) -> TableError + '_ {
-    move |source| TableError::Polars { table: label.to_string(), source }
+    move |source| TableError::Polars {
+        table: label.to_string(),
+        source,
+    }
 }
 
 /// Extracts a non-null `u32` column as a vector.
 pub fn column_u32(df: &DataFrame, label: &str, name: &str) -> Result<Vec<u32>> {
     let column = typed(df, label, name, ColumnType::U32)?;
-    Ok(column.u32().map_err(polars_err(label))?.no_null_iter().collect())
+    Ok(column
+        .u32()
+        .map_err(polars_err(label))?
+        .no_null_iter()
+        .collect())
 }
 
 /// Extracts a non-null `i64` column as a vector.
 pub fn column_i64(df: &DataFrame, label: &str, name: &str) -> Result<Vec<i64>> {
     let column = typed(df, label, name, ColumnType::I64)?;
-    Ok(column.i64().map_err(polars_err(label))?.no_null_iter().collect())
+    Ok(column
+        .i64()
+        .map_err(polars_err(label))?
+        .no_null_iter()
+        .collect())
 }
 
 /// Extracts a non-null `f64` column as a vector.
 pub fn column_f64(df: &DataFrame, label: &str, name: &str) -> Result<Vec<f64>> {
     let column = typed(df, label, name, ColumnType::F64)?;
-    Ok(column.f64().map_err(polars_err(label))?.no_null_iter().collect())
+    Ok(column
+        .f64()
+        .map_err(polars_err(label))?
+        .no_null_iter()
+        .collect())
 }
 
 /// Extracts a non-null boolean column as a vector.
 pub fn column_bool(df: &DataFrame, label: &str, name: &str) -> Result<Vec<bool>> {
     let column = typed(df, label, name, ColumnType::Bool)?;
-    Ok(column.bool().map_err(polars_err(label))?.no_null_iter().collect())
+    Ok(column
+        .bool()
+        .map_err(polars_err(label))?
+        .no_null_iter()
+        .collect())
 }
 
 /// Extracts a non-null string column as a vector of owned strings.
@@ -195,64 +221,6 @@ pub fn column_str(df: &DataFrame, label: &str, name: &str) -> Result<Vec<String>
         .no_null_iter()
         .map(str::to_string)
         .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const DEMO: TableSchema = TableSchema {
-        file_name: "demo.parquet",
-        columns: &[
-            ColumnSpec::new("id", ColumnType::U32),
-            ColumnSpec::nullable("year", ColumnType::I32),
-        ],
-    };
-
-    fn frame(ids: Vec<u32>, years: Vec<Option<i32>>) -> DataFrame {
-        DataFrame::new(
-            ids.len(),
-            vec![Column::new("id".into(), ids), Column::new("year".into(), years)],
-        )
-        .unwrap()
-    }
-
-    #[test]
-    fn exact_schema_accepts_matching_frame_with_nullable_nulls() {
-        DEMO.check_exact(&frame(vec![1, 2], vec![Some(1999), None]), "demo").unwrap();
-    }
-
-    #[test]
-    fn reordered_columns_are_a_mismatch() {
-        let df = frame(vec![1], vec![None]).select(["year", "id"]).unwrap();
-        let err = DEMO.check_exact(&df, "demo").unwrap_err();
-        assert!(matches!(err, TableError::SchemaMismatch { .. }), "{err}");
-    }
-
-    #[test]
-    fn wrong_type_names_the_column() {
-        let df = DataFrame::new(
-            1,
-            vec![Column::new("id".into(), [1i64]), Column::new("year".into(), [1i32])],
-        )
-        .unwrap();
-        let err = DEMO.check_columns(&df, "demo").unwrap_err();
-        assert!(err.to_string().contains("`id`"), "{err}");
-    }
-
-    #[test]
-    fn nulls_in_required_column_report_first_row() {
-        let df = DataFrame::new(
-            3,
-            vec![
-                Column::new("id".into(), [Some(1u32), Some(2), None]),
-                Column::new("year".into(), [1i32, 2, 3]),
-            ],
-        )
-        .unwrap();
-        let err = column_u32(&df, "demo", "id").unwrap_err();
-        assert!(matches!(err, TableError::Nulls { first_row: 3, nulls: 1, .. }), "{err}");
-    }
 }
 
 /// A Rust type that maps onto one column type; lets [`crate::table!`] derive a table's schema
@@ -413,4 +381,79 @@ macro_rules! table {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEMO: TableSchema = TableSchema {
+        file_name: "demo.parquet",
+        columns: &[
+            ColumnSpec::new("id", ColumnType::U32),
+            ColumnSpec::nullable("year", ColumnType::I32),
+        ],
+    };
+
+    fn frame(ids: Vec<u32>, years: Vec<Option<i32>>) -> DataFrame {
+        DataFrame::new(
+            ids.len(),
+            vec![
+                Column::new("id".into(), ids),
+                Column::new("year".into(), years),
+            ],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn exact_schema_accepts_matching_frame_with_nullable_nulls() {
+        DEMO.check_exact(&frame(vec![1, 2], vec![Some(1999), None]), "demo")
+            .unwrap();
+    }
+
+    #[test]
+    fn reordered_columns_are_a_mismatch() {
+        let df = frame(vec![1], vec![None]).select(["year", "id"]).unwrap();
+        let err = DEMO.check_exact(&df, "demo").unwrap_err();
+        assert!(matches!(err, TableError::SchemaMismatch { .. }), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_names_the_column() {
+        let df = DataFrame::new(
+            1,
+            vec![
+                Column::new("id".into(), [1i64]),
+                Column::new("year".into(), [1i32]),
+            ],
+        )
+        .unwrap();
+        let err = DEMO.check_columns(&df, "demo").unwrap_err();
+        assert!(err.to_string().contains("`id`"), "{err}");
+    }
+
+    #[test]
+    fn nulls_in_required_column_report_first_row() {
+        let df = DataFrame::new(
+            3,
+            vec![
+                Column::new("id".into(), [Some(1u32), Some(2), None]),
+                Column::new("year".into(), [1i32, 2, 3]),
+            ],
+        )
+        .unwrap();
+        let err = column_u32(&df, "demo", "id").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                TableError::Nulls {
+                    first_row: 3,
+                    nulls: 1,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
 }

@@ -1,0 +1,77 @@
+//! Architecture invariants, checked by machine: layers depend only downwards, and every library
+//! crate opens with a `//!` doc saying what it owns.
+
+use std::path::{Path, PathBuf};
+
+/// Stage crates from the bottom of the stack to the top (xtask sits above all of them).
+const LAYERS: &[&str] = &[
+    "table", "ingest", "simulate", "exposure", "estimate", "models", "report",
+];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn internal_dependencies(krate: &str) -> Vec<String> {
+    let manifest =
+        std::fs::read_to_string(root().join("crates").join(krate).join("Cargo.toml")).unwrap();
+    let manifest: toml::Table = manifest.parse().unwrap();
+    let mut deps = Vec::new();
+    for section in ["dependencies", "build-dependencies"] {
+        if let Some(table) = manifest.get(section).and_then(|t| t.as_table()) {
+            deps.extend(
+                table
+                    .keys()
+                    .filter_map(|k| k.strip_prefix("slate-").map(str::to_string)),
+            );
+        }
+    }
+    deps
+}
+
+#[test]
+fn layers_depend_only_on_layers_below() {
+    for (rank, krate) in LAYERS.iter().enumerate() {
+        if !root().join("crates").join(krate).exists() {
+            continue;
+        }
+        for dep in internal_dependencies(krate) {
+            let dep_rank = LAYERS
+                .iter()
+                .position(|l| *l == dep)
+                .unwrap_or_else(|| panic!("unknown layer {dep}"));
+            assert!(
+                dep_rank < rank,
+                "crate `{krate}` must not depend on `{dep}` (same or higher layer)"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_crate_is_a_known_layer_and_opens_with_a_crate_doc() {
+    for entry in std::fs::read_dir(root().join("crates")).unwrap() {
+        let dir = entry.unwrap().path();
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        assert!(
+            LAYERS.contains(&name.as_str()),
+            "crates/{name} is not in the layer list"
+        );
+        let lib = std::fs::read_to_string(dir.join("src").join("lib.rs")).unwrap();
+        assert!(
+            lib.starts_with("//!"),
+            "crates/{name}/src/lib.rs must open with a //! crate doc"
+        );
+    }
+    for lib in ["xtask/src/lib.rs", "tests/lib.rs"] {
+        assert!(
+            std::fs::read_to_string(root().join(lib))
+                .unwrap()
+                .starts_with("//!"),
+            "{lib}"
+        );
+    }
+}
