@@ -7,7 +7,9 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use indicatif::ProgressBar;
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
@@ -99,19 +101,27 @@ pub struct Pipeline {
     pub progress: bool,
 }
 
-fn timed<T>(stage: &str, run: impl FnOnce() -> Result<T>) -> Result<T> {
-    let start = Instant::now();
-    info!(stage, "start");
-    let out = run().with_context(|| format!("stage `{stage}` failed"))?;
-    info!(
-        stage,
-        seconds = format!("{:.3}", start.elapsed().as_secs_f64()),
-        "done"
-    );
-    Ok(out)
-}
-
 impl Pipeline {
+    /// Runs one stage with a spinner (when progress is on) and logs its wall time.
+    fn timed<T>(&self, stage: &str, run: impl FnOnce() -> Result<T>) -> Result<T> {
+        let start = Instant::now();
+        info!(stage, "start");
+        let spinner = if self.progress && stage != "fetch-data" {
+            let spinner = ProgressBar::new_spinner();
+            spinner.set_message(stage.to_string());
+            spinner.enable_steady_tick(Duration::from_millis(120));
+            spinner
+        } else {
+            ProgressBar::hidden()
+        };
+        let out = run();
+        spinner.finish_and_clear();
+        let out = out.with_context(|| format!("stage `{stage}` failed"))?;
+        let seconds = format!("{:.3}", start.elapsed().as_secs_f64());
+        info!(stage, seconds, "done");
+        Ok(out)
+    }
+
     /// Resolves the raw MovieLens folder for `source`, generating or downloading it if needed.
     pub fn raw_folder(&self, source: &DataSource, cancel: &AtomicBool) -> Result<PathBuf> {
         match source {
@@ -121,7 +131,7 @@ impl Pipeline {
                 }
                 Ok(dir.clone())
             }
-            DataSource::Synthetic => timed("synthetic", || {
+            DataSource::Synthetic => self.timed("synthetic", || {
                 let dir = self.paths.raw_dir.join("synthetic");
                 slate_ingest::synthetic::generate(&self.config.synthetic, &dir)?;
                 Ok(dir)
@@ -132,7 +142,7 @@ impl Pipeline {
 
     /// Downloads (if missing) and extracts the official ML-32M archive.
     pub fn fetch(&self, cancel: &AtomicBool) -> Result<PathBuf> {
-        timed("fetch-data", || {
+        self.timed("fetch-data", || {
             let mut request = slate_ingest::fetch::FetchRequest::ml_32m(&self.paths.raw_dir);
             request.progress = self.progress;
             Ok(slate_ingest::fetch::fetch(&request, cancel)?)
@@ -141,7 +151,7 @@ impl Pipeline {
 
     /// Stage 1: validates the raw folder and writes typed parquet and setup readiness.
     pub fn ingest(&self, raw: &Path) -> Result<()> {
-        timed("ingest", || {
+        self.timed("ingest", || {
             let report = slate_ingest::ingest(
                 raw,
                 &self.paths.processed_dir,
@@ -162,7 +172,7 @@ impl Pipeline {
 
     /// Stage 2: builds slates, randomizes promotion and simulates clicks.
     pub fn simulate(&self) -> Result<()> {
-        timed("simulate", || {
+        self.timed("simulate", || {
             let dataset = slate_ingest::load_processed(&self.paths.processed_dir)?;
             let slates = slate_simulate::simulate(&dataset, &self.config.simulation)?;
             slate_simulate::write(&slates, &self.paths.processed_dir)?;
@@ -173,7 +183,7 @@ impl Pipeline {
 
     /// Stage 3: maps exposure and writes the four exposure tables.
     pub fn exposure(&self) -> Result<()> {
-        timed("exposure", || {
+        self.timed("exposure", || {
             let slates = slate_simulate::read(&self.paths.processed_dir)?;
             let tables = slate_exposure::map_exposure(&slates)?;
             slate_exposure::write(&tables, &self.paths.processed_dir)?;
