@@ -13,6 +13,7 @@ use indicatif::ProgressBar;
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
+use slate_estimate::EstimateConfig;
 use slate_ingest::IngestConfig;
 use slate_ingest::synthetic::SyntheticConfig;
 use slate_simulate::SimulationConfig;
@@ -28,6 +29,8 @@ pub struct PipelineConfig {
     pub synthetic: SyntheticConfig,
     /// Slates, design and click model.
     pub simulation: SimulationConfig,
+    /// Estimators (bootstrap replicates and seed, cluster-effects support).
+    pub estimate: EstimateConfig,
 }
 
 impl PipelineConfig {
@@ -48,6 +51,7 @@ impl PipelineConfig {
         self.simulation.check()?;
         self.synthetic.check()?;
         self.ingest.check()?;
+        self.estimate.check()?;
         Ok(())
     }
 }
@@ -200,12 +204,39 @@ impl Pipeline {
         })
     }
 
+    /// Stage 4: the cluster-randomized estimators; writes every estimate table.
+    pub fn estimate(&self) -> Result<()> {
+        self.timed("estimate", || {
+            let dir = &self.paths.processed_dir;
+            let mapping = slate_exposure::read_mapping(dir)?;
+            let slates = slate_exposure::read_slates(dir)?;
+            let tables = slate_estimate::run(&mapping, &slates, &self.config.estimate)?;
+            slate_estimate::write(&tables, dir)?;
+            for r in tables
+                .results
+                .iter()
+                .filter(|r| r.outcome.starts_with("Observed"))
+            {
+                let (lower, upper) = r.ci_95();
+                info!(
+                    contrast = r.contrast,
+                    estimate = format!("{:.4}", r.estimate),
+                    ci_95 = format!("[{lower:.4}, {upper:.4}]"),
+                    cluster_se = format!("{:.4}", r.cluster_se),
+                    "observed effect"
+                );
+            }
+            Ok(())
+        })
+    }
+
     /// Every stage in order, from the raw source to the last table.
     pub fn all(&self, source: &DataSource, cancel: &AtomicBool) -> Result<()> {
         let raw = self.raw_folder(source, cancel)?;
         self.ingest(&raw)?;
         self.simulate()?;
-        self.exposure()
+        self.exposure()?;
+        self.estimate()
     }
 }
 

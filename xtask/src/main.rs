@@ -1,5 +1,6 @@
 //! `cargo xtask`: run the slate-interference pipeline, a stage at a time or all at once.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -67,6 +68,8 @@ enum Command {
     Simulate,
     /// Map exposure; write exposure mapping, slate outcomes, assignment and readiness.
     Exposure,
+    /// Estimate direct, spillover and total effects (naive and slate-clustered SEs, bootstrap).
+    Estimate,
     /// Run every stage in order (downloads ML-32M when no --data-dir/--synthetic is given).
     All {
         #[command(flatten)]
@@ -84,6 +87,7 @@ fn main() -> Result<()> {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let cli = Cli::parse();
     let config = match &cli.common.config {
@@ -125,6 +129,7 @@ fn main() -> Result<()> {
         }
         Command::Simulate => pipeline.simulate()?,
         Command::Exposure => pipeline.exposure()?,
+        Command::Estimate => pipeline.estimate()?,
         Command::All { source, check } => {
             if check {
                 let files = xtask::check_determinism(&pipeline.config, &source.resolve())?;

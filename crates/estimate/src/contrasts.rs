@@ -1,0 +1,163 @@
+//! The causal contrasts of the seed notebook and the rows each one compares.
+//!
+//! - **Direct focal item**: focal rows; promoted focal movies vs control focal movies.
+//! - **Same-cluster competitor spillover**: non-focal movies in the focal's substitute cluster.
+//! - **Displaced-item spillover**: non-focal movies seeded above the focal (pushed down one place
+//!   when it is promoted).
+//! - **All non-focal slate spillover**: every non-focal movie.
+//! - **Total slate**: one row per slate, the slate's total.
+//!
+//! Each is estimated on three outcome views: the observed simulated click (what a logged
+//! experiment would see), the expected click probability (noise removed) and the known induced
+//! lift (the mechanism itself; zero in control).
+
+use slate_exposure::{ExposureMapping, SlateOutcomes};
+
+use crate::dim::Sample;
+
+/// A causal contrast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Contrast {
+    /// Promoted vs control focal movies.
+    DirectFocal,
+    /// Same-cluster competitors.
+    SameCluster,
+    /// Displaced items.
+    Displaced,
+    /// All non-focal movies.
+    AllNonFocal,
+    /// Slate totals.
+    TotalSlate,
+}
+
+/// An outcome view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OutcomeView {
+    /// Observed simulated click (or total clicks).
+    Observed,
+    /// Expected click probability under the realized arm (or its slate total).
+    Expected,
+    /// Known induced lift (or its slate total).
+    KnownLift,
+}
+
+impl OutcomeView {
+    /// All views in report order.
+    pub const ALL: [OutcomeView; 3] = [
+        OutcomeView::Observed,
+        OutcomeView::Expected,
+        OutcomeView::KnownLift,
+    ];
+}
+
+impl Contrast {
+    /// All contrasts in report order.
+    pub const ALL: [Contrast; 5] = [
+        Contrast::DirectFocal,
+        Contrast::SameCluster,
+        Contrast::Displaced,
+        Contrast::AllNonFocal,
+        Contrast::TotalSlate,
+    ];
+
+    /// The name used in every table (kept from the seed notebooks).
+    pub fn name(self) -> &'static str {
+        match self {
+            Contrast::DirectFocal => "Direct focal item",
+            Contrast::SameCluster => "Same-cluster competitor spillover",
+            Contrast::Displaced => "Displaced-item spillover",
+            Contrast::AllNonFocal => "All non-focal slate spillover",
+            Contrast::TotalSlate => "Total slate",
+        }
+    }
+
+    /// Whether the contrast compares slates (one row each) rather than item rows.
+    pub fn is_slate_level(self) -> bool {
+        self == Contrast::TotalSlate
+    }
+
+    /// The unit of its rows, in words.
+    pub fn unit(self) -> &'static str {
+        if self.is_slate_level() {
+            "slates"
+        } else {
+            "item rows"
+        }
+    }
+
+    /// The outcome label of a view for this contrast (kept from the seed notebooks).
+    pub fn outcome_label(self, view: OutcomeView) -> &'static str {
+        match (self.is_slate_level(), view) {
+            (false, OutcomeView::Observed) => "Observed simulated click",
+            (false, OutcomeView::Expected) => "Expected click probability",
+            (false, OutcomeView::KnownLift) => "Known induced lift",
+            (true, OutcomeView::Observed) => "Observed total simulated clicks",
+            (true, OutcomeView::Expected) => "Expected total clicks",
+            (true, OutcomeView::KnownLift) => "Known total induced lift",
+        }
+    }
+
+    /// Whether item row `r` of the mapping belongs to this (item-level) contrast.
+    pub fn includes(self, mapping: &ExposureMapping, r: usize) -> bool {
+        match self {
+            Contrast::DirectFocal => mapping.is_focal[r],
+            Contrast::SameCluster => mapping.same_cluster_as_focal[r],
+            Contrast::Displaced => mapping.displaced_by_promotion[r],
+            Contrast::AllNonFocal | Contrast::TotalSlate => !mapping.is_focal[r],
+        }
+    }
+}
+
+/// The value of `view` for item row `r`.
+pub fn item_outcome(mapping: &ExposureMapping, view: OutcomeView, r: usize) -> f64 {
+    match view {
+        OutcomeView::Observed => f64::from(u8::from(mapping.observed_click[r])),
+        OutcomeView::Expected => mapping.expected_click_prob[r],
+        OutcomeView::KnownLift => mapping.known_induced_lift[r],
+    }
+}
+
+/// The value of `view` for slate row `s`.
+pub fn slate_outcome(slates: &SlateOutcomes, view: OutcomeView, s: usize) -> f64 {
+    match view {
+        OutcomeView::Observed => f64::from(slates.total_observed_clicks[s]),
+        OutcomeView::Expected => slates.total_expected_clicks[s],
+        OutcomeView::KnownLift => slates.total_known_lift[s],
+    }
+}
+
+/// The rows of `contrast` under `view`, clustered by slate. `keep` filters item rows (or slate
+/// rows, for the total) further, e.g. to one focal cluster.
+pub fn sample_where(
+    contrast: Contrast,
+    view: OutcomeView,
+    mapping: &ExposureMapping,
+    slates: &SlateOutcomes,
+    keep: impl Fn(usize) -> bool,
+) -> Sample {
+    let mut sample = Sample::default();
+    if contrast.is_slate_level() {
+        for s in (0..slates.len()).filter(|s| keep(*s)) {
+            sample.y.push(slate_outcome(slates, view, s));
+            sample.treated.push(slates.promotion_applied[s]);
+            sample.cluster.push(slates.slate_id[s]);
+        }
+    } else {
+        for r in (0..mapping.len()).filter(|r| contrast.includes(mapping, *r) && keep(*r)) {
+            sample.y.push(item_outcome(mapping, view, r));
+            sample.treated.push(mapping.promotion_applied[r]);
+            sample.cluster.push(mapping.slate_id[r]);
+        }
+    }
+    sample
+}
+
+/// All rows of `contrast` under `view`.
+pub fn sample(
+    contrast: Contrast,
+    view: OutcomeView,
+    mapping: &ExposureMapping,
+    slates: &SlateOutcomes,
+) -> Sample {
+    sample_where(contrast, view, mapping, slates, |_| true)
+}

@@ -1,0 +1,133 @@
+//! Cluster-randomized estimators for direct, spillover and total effects of a slate-level
+//! promotion (the seed's estimators notebook, section by section).
+//!
+//! Pipeline stage 4. Depends on `slate-exposure` (its tables) and `slate-table`; never on
+//! models or reporting, and it knows nothing about how the data were simulated: it would run
+//! unchanged on a real logged slate experiment with the same exposure tables.
+//!
+//! - [`ols`]: OLS with the general sandwich (naive and CR1 covariance), equal to statsmodels.
+//! - [`dim`]: the difference in means with closed forms from per-slate sufficient statistics,
+//!   returning a [`DiffInMeans`] results struct.
+//! - [`bootstrap`]: the cluster (pairs) bootstrap over slates, O(slates) per replicate.
+//! - [`contrasts`]: the five contrasts and three outcome views.
+//! - [`tables`]: every table this stage writes.
+//!
+//! Why slate-clustered uncertainty: promotion is assigned per slate and all items of a slate
+//! share its attention budget, so item rows are not independent; treating them as such
+//! understates uncertainty (see the SE-comparison table).
+
+pub mod bootstrap;
+pub mod contrasts;
+pub mod dim;
+pub mod ols;
+mod suite;
+pub mod tables;
+
+pub use dim::{DiffInMeans, Method, Sample, difference_in_means};
+pub use suite::{EstimateTables, run, write};
+
+use serde::{Deserialize, Serialize};
+use slate_table::TableError;
+
+/// What can go wrong estimating.
+#[derive(Debug, thiserror::Error)]
+pub enum EstimateError {
+    /// One treatment arm has no rows.
+    #[error("{what}: the {arm} arm has no rows; both arms are required")]
+    EmptyArm {
+        /// Contrast / outcome.
+        what: String,
+        /// "treated" or "control".
+        arm: &'static str,
+    },
+    /// Cluster-robust inference needs at least two clusters.
+    #[error("{what}: only one cluster; cluster-robust standard errors need at least two")]
+    SingleCluster {
+        /// Contrast / outcome.
+        what: String,
+    },
+    /// An outcome (or regressor) is NaN or infinite.
+    #[error("{what}: non-finite value at row {row}")]
+    NonFinite {
+        /// Contrast / outcome.
+        what: String,
+        /// 0-based row.
+        row: usize,
+    },
+    /// Inputs of different lengths.
+    #[error("mismatched lengths: {what}")]
+    LengthMismatch {
+        /// Which inputs.
+        what: String,
+    },
+    /// Fewer rows than parameters.
+    #[error("{rows} rows cannot identify {params} parameters")]
+    TooFewRows {
+        /// Rows.
+        rows: usize,
+        /// Parameters.
+        params: usize,
+    },
+    /// X'X is singular (e.g. a constant regressor besides the intercept).
+    #[error("singular design matrix: {message}")]
+    Singular {
+        /// The linear-algebra error.
+        message: String,
+    },
+    /// A configuration value is invalid.
+    #[error("invalid estimate config `{field}`: {message}")]
+    Config {
+        /// The field.
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// Reading or writing a table failed.
+    #[error(transparent)]
+    Table(#[from] TableError),
+    /// Reading the exposure tables failed.
+    #[error(transparent)]
+    Exposure(#[from] slate_exposure::ExposureError),
+}
+
+/// Estimation settings (the `[estimate]` section of the pipeline config).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EstimateConfig {
+    /// Cluster-bootstrap replicates (default 500).
+    pub bootstrap_replicates: usize,
+    /// Bootstrap seed (default 20260428).
+    pub bootstrap_seed: u64,
+    /// A focal cluster enters the exploratory cluster-effects table only with at least this
+    /// many treated and this many control rows in a contrast (default 30).
+    pub cluster_effects_min_rows: usize,
+}
+
+impl Default for EstimateConfig {
+    fn default() -> Self {
+        Self {
+            bootstrap_replicates: 500,
+            bootstrap_seed: 20260428,
+            cluster_effects_min_rows: 30,
+        }
+    }
+}
+
+impl EstimateConfig {
+    /// Checks every field.
+    pub fn check(&self) -> Result<(), EstimateError> {
+        if self.bootstrap_replicates < 2 {
+            return Err(EstimateError::Config {
+                field: "estimate.bootstrap_replicates",
+                message: format!("{} < 2", self.bootstrap_replicates),
+            });
+        }
+        if self.cluster_effects_min_rows == 0 {
+            return Err(EstimateError::Config {
+                field: "estimate.cluster_effects_min_rows",
+                message: "must be at least 1".into(),
+            });
+        }
+        Ok(())
+    }
+}

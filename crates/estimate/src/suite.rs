@@ -1,0 +1,327 @@
+//! The full estimator suite of the seed notebook: every table, from the exposure tables.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use slate_exposure::{ExposureMapping, SlateOutcomes};
+
+use crate::bootstrap::{cluster_bootstrap, summarize};
+use crate::contrasts::{Contrast, OutcomeView, sample, sample_where};
+use crate::dim::{DiffInMeans, difference_in_means};
+use crate::tables::*;
+use crate::{EstimateConfig, EstimateError};
+
+/// Everything the estimate stage produces.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EstimateTables {
+    /// Every contrast × outcome view, as results structs (contrast-major order).
+    pub results: Vec<DiffInMeans>,
+    /// The same as a table.
+    pub estimates: Estimates,
+    /// Observed-outcome rows only.
+    pub observed: Estimates,
+    /// Assignment re-check.
+    pub assignment: AssignmentRecheck,
+    /// Contrast support.
+    pub support: ContrastSupport,
+    /// Naive vs cluster SEs.
+    pub se_comparison: SeComparison,
+    /// Bootstrap replicates.
+    pub bootstrap_distribution: BootstrapDistribution,
+    /// Bootstrap summary.
+    pub bootstrap_summary: BootstrapSummaryTable,
+    /// Observed vs expected vs known lift.
+    pub validation: Validation,
+    /// Known-lift decomposition of promoted slates.
+    pub decomposition: SlateDecomposition,
+    /// Exploratory per-cluster effects.
+    pub cluster_effects: ClusterEffects,
+}
+
+fn push_estimate(table: &mut Estimates, r: &DiffInMeans) {
+    let (lower, upper) = r.ci_95();
+    table.contrast.push(r.contrast.clone());
+    table.outcome.push(r.outcome.clone());
+    table.estimate.push(r.estimate);
+    table.naive_se.push(r.naive_se);
+    table.cluster_se.push(r.cluster_se);
+    table.ci_95_lower.push(lower);
+    table.ci_95_upper.push(upper);
+    table.p_value_cluster.push(r.p_value_cluster());
+    table.treated_mean.push(r.treated_mean);
+    table.control_mean.push(r.control_mean);
+    table.treated_n.push(r.treated_n as u32);
+    table.control_n.push(r.control_n as u32);
+    table.clusters.push(r.clusters as u32);
+}
+
+/// Runs every estimator on the exposure tables.
+pub fn run(
+    mapping: &ExposureMapping,
+    slates: &SlateOutcomes,
+    config: &EstimateConfig,
+) -> Result<EstimateTables, EstimateError> {
+    config.check()?;
+    let grid: Vec<(Contrast, OutcomeView)> = Contrast::ALL
+        .iter()
+        .flat_map(|c| OutcomeView::ALL.iter().map(move |v| (*c, *v)))
+        .collect();
+    let results: Vec<DiffInMeans> = grid
+        .par_iter()
+        .map(|(c, v)| {
+            difference_in_means(
+                &sample(*c, *v, mapping, slates),
+                c.name(),
+                c.outcome_label(*v),
+            )
+        })
+        .collect::<Result<_, _>>()?;
+    let find =
+        |c: Contrast, v: OutcomeView| &results[grid.iter().position(|g| *g == (c, v)).unwrap_or(0)];
+
+    let mut estimates = Estimates::default();
+    let mut observed = Estimates::default();
+    let mut se_comparison = SeComparison::default();
+    for r in &results {
+        push_estimate(&mut estimates, r);
+    }
+    for c in Contrast::ALL {
+        let r = find(c, OutcomeView::Observed);
+        push_estimate(&mut observed, r);
+        se_comparison.contrast.push(r.contrast.clone());
+        se_comparison.outcome.push(r.outcome.clone());
+        se_comparison.naive_se.push(r.naive_se);
+        se_comparison.cluster_se.push(r.cluster_se);
+        se_comparison.cluster_to_naive_ratio.push(r.se_ratio());
+    }
+
+    let observed_samples: Vec<_> = Contrast::ALL
+        .iter()
+        .map(|c| sample(*c, OutcomeView::Observed, mapping, slates))
+        .collect();
+    let support = contrast_support(&observed_samples);
+    let draws = cluster_bootstrap(
+        &observed_samples.iter().collect::<Vec<_>>(),
+        config.bootstrap_replicates,
+        config.bootstrap_seed,
+    )?;
+    let mut bootstrap_distribution = BootstrapDistribution::default();
+    let mut bootstrap_summary = BootstrapSummaryTable::default();
+    for (c, replicates) in Contrast::ALL.iter().zip(&draws.estimates) {
+        for (i, estimate) in replicates.iter().enumerate() {
+            bootstrap_distribution.contrast.push(c.name().to_string());
+            bootstrap_distribution.replicate.push(i as u32);
+            bootstrap_distribution.estimate.push(*estimate);
+        }
+        let s = summarize(replicates);
+        let r = find(*c, OutcomeView::Observed);
+        let t = &mut bootstrap_summary;
+        t.contrast.push(c.name().to_string());
+        t.outcome.push(r.outcome.clone());
+        t.estimate.push(r.estimate);
+        t.bootstrap_mean.push(s.mean);
+        t.bootstrap_se.push(s.se);
+        t.bootstrap_ci_95_lower.push(s.percentile_lower);
+        t.bootstrap_ci_95_upper.push(s.percentile_upper);
+        t.share_below_zero.push(s.share_below_zero);
+        t.cluster_se.push(r.cluster_se);
+        t.bootstrap_to_cluster_se_ratio.push(s.se / r.cluster_se);
+        t.valid_replicates.push(s.valid as u32);
+        t.replicates.push(s.replicates as u32);
+    }
+
+    let mut validation = Validation::default();
+    for c in Contrast::ALL {
+        let observed = find(c, OutcomeView::Observed);
+        let known = find(c, OutcomeView::KnownLift).estimate;
+        let (lower, upper) = observed.ci_95();
+        validation.contrast.push(c.name().to_string());
+        validation.observed_estimate.push(observed.estimate);
+        validation.observed_ci_95_lower.push(lower);
+        validation.observed_ci_95_upper.push(upper);
+        validation
+            .expected_estimate
+            .push(find(c, OutcomeView::Expected).estimate);
+        validation.known_lift_estimate.push(known);
+        validation
+            .observed_minus_known
+            .push(observed.estimate - known);
+        validation
+            .known_inside_observed_ci
+            .push(lower <= known && known <= upper);
+    }
+
+    Ok(EstimateTables {
+        estimates,
+        observed,
+        assignment: assignment_recheck(slates),
+        support,
+        se_comparison,
+        bootstrap_distribution,
+        bootstrap_summary,
+        validation,
+        decomposition: decomposition(mapping, slates),
+        cluster_effects: cluster_effects(mapping, slates, config.cluster_effects_min_rows)?,
+        results,
+    })
+}
+
+fn assignment_recheck(slates: &SlateOutcomes) -> AssignmentRecheck {
+    let mut table = AssignmentRecheck::default();
+    for (arm, promoted) in [("promoted", true), ("control", false)] {
+        let rows: Vec<usize> = (0..slates.len())
+            .filter(|s| slates.promotion_applied[*s] == promoted)
+            .collect();
+        let n = rows.len().max(1) as f64;
+        table.arm.push(arm.to_string());
+        table.slates.push(rows.len() as u32);
+        table
+            .share_of_slates
+            .push(rows.len() as f64 / slates.len().max(1) as f64);
+        table.mean_focal_seed_position.push(
+            rows.iter()
+                .map(|s| f64::from(slates.focal_seed_position[*s]))
+                .sum::<f64>()
+                / n,
+        );
+        table
+            .mean_focal_relevance
+            .push(rows.iter().map(|s| slates.focal_relevance[*s]).sum::<f64>() / n);
+        table.assignment_probability.push(
+            slates
+                .assignment_probability
+                .first()
+                .copied()
+                .unwrap_or(f64::NAN),
+        );
+    }
+    table
+}
+
+fn contrast_support(samples: &[crate::Sample]) -> ContrastSupport {
+    let mut table = ContrastSupport::default();
+    for (c, s) in Contrast::ALL.iter().zip(samples) {
+        let treated = s.treated.iter().filter(|d| **d).count();
+        let clusters: BTreeSet<u32> = s.cluster.iter().copied().collect();
+        table.contrast.push(c.name().to_string());
+        table.unit.push(c.unit().to_string());
+        table.rows.push(s.y.len() as u32);
+        table.treated_rows.push(treated as u32);
+        table.control_rows.push((s.y.len() - treated) as u32);
+        table.clusters.push(clusters.len() as u32);
+        table
+            .rows_per_cluster
+            .push(s.y.len() as f64 / clusters.len().max(1) as f64);
+    }
+    table
+}
+
+/// Mean known lift per promoted slate, split into focal gain, same-cluster loss and the loss
+/// of the other non-focal movies; the parts add up to the net.
+fn decomposition(mapping: &ExposureMapping, slates: &SlateOutcomes) -> SlateDecomposition {
+    let promoted: Vec<usize> = (0..slates.len())
+        .filter(|s| slates.promotion_applied[*s])
+        .collect();
+    let mut parts = [0.0f64; 3];
+    for r in (0..mapping.len()).filter(|r| mapping.promotion_applied[*r]) {
+        let lift = mapping.known_induced_lift[r];
+        let part = if mapping.is_focal[r] {
+            0
+        } else if mapping.same_cluster_as_focal[r] {
+            1
+        } else {
+            2
+        };
+        parts[part] += lift;
+    }
+    let n = promoted.len().max(1) as f64;
+    let net = promoted
+        .iter()
+        .map(|s| slates.total_known_lift[*s])
+        .sum::<f64>()
+        / n;
+    let mut table = SlateDecomposition::default();
+    for (component, value) in [
+        ("Direct focal lift", parts[0] / n),
+        ("Same-cluster spillover loss", parts[1] / n),
+        ("Other spillover loss", parts[2] / n),
+        ("Net total lift", net),
+    ] {
+        table.component.push(component.to_string());
+        table.mean_lift_per_promoted_slate.push(value);
+        table.lift_per_1000_promoted_slates.push(value * 1000.0);
+        table.promoted_slates.push(promoted.len() as u32);
+    }
+    table
+}
+
+fn cluster_effects(
+    mapping: &ExposureMapping,
+    slates: &SlateOutcomes,
+    min_rows: usize,
+) -> Result<ClusterEffects, EstimateError> {
+    let clusters: BTreeSet<&str> = slates.focal_cluster.iter().map(String::as_str).collect();
+    let mut table = ClusterEffects::default();
+    for cluster in clusters {
+        for c in [Contrast::DirectFocal, Contrast::SameCluster] {
+            let s = sample_where(c, OutcomeView::Observed, mapping, slates, |r| {
+                mapping.focal_cluster[r] == cluster
+            });
+            let treated = s.treated.iter().filter(|d| **d).count();
+            if treated < min_rows || s.y.len() - treated < min_rows {
+                continue;
+            }
+            let r = match difference_in_means(&s, c.name(), c.outcome_label(OutcomeView::Observed))
+            {
+                Ok(r) => r,
+                Err(EstimateError::SingleCluster { .. }) => continue,
+                Err(e) => return Err(e),
+            };
+            let (lower, upper) = r.ci_95();
+            table.focal_cluster.push(cluster.to_string());
+            table.contrast.push(c.name().to_string());
+            table.estimate.push(r.estimate);
+            table.cluster_se.push(r.cluster_se);
+            table.ci_95_lower.push(lower);
+            table.ci_95_upper.push(upper);
+            table.treated_n.push(r.treated_n as u32);
+            table.control_n.push(r.control_n as u32);
+            table.clusters.push(r.clusters as u32);
+        }
+    }
+    Ok(table)
+}
+
+/// Writes every estimate table to `dir`; returns the paths.
+pub fn write(tables: &EstimateTables, dir: &Path) -> Result<Vec<PathBuf>, EstimateError> {
+    use slate_table::write_csv;
+    Ok(vec![
+        write_csv(&mut tables.estimates.to_frame()?, &ESTIMATES, dir)?,
+        write_csv(&mut tables.observed.to_frame()?, &OBSERVED_EFFECTS, dir)?,
+        write_csv(&mut tables.assignment.to_frame()?, &ASSIGNMENT_RECHECK, dir)?,
+        write_csv(&mut tables.support.to_frame()?, &CONTRAST_SUPPORT, dir)?,
+        write_csv(&mut tables.se_comparison.to_frame()?, &SE_COMPARISON, dir)?,
+        write_csv(
+            &mut tables.bootstrap_distribution.to_frame()?,
+            &BOOTSTRAP_DISTRIBUTION,
+            dir,
+        )?,
+        write_csv(
+            &mut tables.bootstrap_summary.to_frame()?,
+            &BOOTSTRAP_SUMMARY,
+            dir,
+        )?,
+        write_csv(&mut tables.validation.to_frame()?, &VALIDATION, dir)?,
+        write_csv(
+            &mut tables.decomposition.to_frame()?,
+            &SLATE_DECOMPOSITION,
+            dir,
+        )?,
+        write_csv(
+            &mut tables.cluster_effects.to_frame()?,
+            &CLUSTER_EFFECTS,
+            dir,
+        )?,
+    ])
+}

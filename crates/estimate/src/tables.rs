@@ -1,0 +1,198 @@
+//! The tables the estimate stage writes to `data/processed` (CSV, as the seed notebook saved
+//! them). Each struct is the one declaration of its columns.
+
+slate_table::table! {
+    /// Effect estimates with the seed notebook's exact columns. Used for
+    /// `movielens_interference_estimates.csv` (every contrast × outcome view) and, with the same
+    /// columns, `movielens_interference_observed_effects.csv` (observed outcomes only).
+    pub struct Estimates, schema ESTIMATES = "movielens_interference_estimates.csv" {
+        /// Contrast name.
+        contrast: String,
+        /// Outcome view label.
+        outcome: String,
+        /// Treated mean minus control mean.
+        estimate: f64,
+        /// Non-robust OLS SE.
+        naive_se: f64,
+        /// Slate-clustered (CR1) SE.
+        cluster_se: f64,
+        /// estimate − 1.96 · cluster_se.
+        ci_95_lower: f64,
+        /// estimate + 1.96 · cluster_se.
+        ci_95_upper: f64,
+        /// Two-sided normal p-value from the cluster SE.
+        p_value_cluster: f64,
+        /// Treated mean.
+        treated_mean: f64,
+        /// Control mean.
+        control_mean: f64,
+        /// Treated rows.
+        treated_n: u32,
+        /// Control rows.
+        control_n: u32,
+        /// Distinct slates.
+        clusters: u32,
+    }
+}
+
+/// `movielens_interference_observed_effects.csv`: [`Estimates`] restricted to observed outcomes.
+pub const OBSERVED_EFFECTS: slate_table::TableSchema = slate_table::TableSchema {
+    file_name: "movielens_interference_observed_effects.csv",
+    columns: ESTIMATES.columns,
+};
+
+slate_table::table! {
+    /// Re-check of the randomized assignment, one row per arm.
+    pub struct AssignmentRecheck, schema ASSIGNMENT_RECHECK = "movielens_interference_assignment_recheck.csv" {
+        /// "promoted" or "control".
+        arm: String,
+        /// Slates in the arm.
+        slates: u32,
+        /// Share of all slates.
+        share_of_slates: f64,
+        /// Mean focal seed position.
+        mean_focal_seed_position: f64,
+        /// Mean focal relevance.
+        mean_focal_relevance: f64,
+        /// Design promotion probability.
+        assignment_probability: f64,
+    }
+}
+
+slate_table::table! {
+    /// How much support each contrast has.
+    pub struct ContrastSupport, schema CONTRAST_SUPPORT = "movielens_interference_contrast_support.csv" {
+        /// Contrast name.
+        contrast: String,
+        /// "item rows" or "slates".
+        unit: String,
+        /// Rows in the contrast.
+        rows: u32,
+        /// Rows in promoted slates.
+        treated_rows: u32,
+        /// Rows in control slates.
+        control_rows: u32,
+        /// Distinct slates with rows (the clusters).
+        clusters: u32,
+        /// Mean rows per contributing slate.
+        rows_per_cluster: f64,
+    }
+}
+
+slate_table::table! {
+    /// Naive vs slate-clustered standard errors (observed outcomes).
+    pub struct SeComparison, schema SE_COMPARISON = "movielens_interference_se_comparison.csv" {
+        /// Contrast name.
+        contrast: String,
+        /// Outcome label.
+        outcome: String,
+        /// Non-robust SE.
+        naive_se: f64,
+        /// Cluster SE.
+        cluster_se: f64,
+        /// cluster_se / naive_se.
+        cluster_to_naive_ratio: f64,
+    }
+}
+
+slate_table::table! {
+    /// Every bootstrap replicate, long format.
+    pub struct BootstrapDistribution, schema BOOTSTRAP_DISTRIBUTION = "movielens_interference_bootstrap_distribution.csv" {
+        /// Contrast name.
+        contrast: String,
+        /// Replicate number (0-based).
+        replicate: u32,
+        /// Replicate estimate (NaN when an arm was empty in the replicate).
+        estimate: f64,
+    }
+}
+
+slate_table::table! {
+    /// Bootstrap summary per contrast, beside the analytic cluster SE.
+    pub struct BootstrapSummaryTable, schema BOOTSTRAP_SUMMARY = "movielens_interference_bootstrap_summary.csv" {
+        /// Contrast name.
+        contrast: String,
+        /// Outcome label.
+        outcome: String,
+        /// Point estimate on the full sample.
+        estimate: f64,
+        /// Mean of replicates.
+        bootstrap_mean: f64,
+        /// SD of replicates (ddof 1).
+        bootstrap_se: f64,
+        /// 2.5th percentile.
+        bootstrap_ci_95_lower: f64,
+        /// 97.5th percentile.
+        bootstrap_ci_95_upper: f64,
+        /// Share of replicates below zero.
+        share_below_zero: f64,
+        /// Analytic CR1 SE.
+        cluster_se: f64,
+        /// bootstrap_se / cluster_se.
+        bootstrap_to_cluster_se_ratio: f64,
+        /// Replicates with both arms present.
+        valid_replicates: u32,
+        /// Replicates drawn.
+        replicates: u32,
+    }
+}
+
+slate_table::table! {
+    /// Observed vs expected vs known-lift estimates per contrast.
+    pub struct Validation, schema VALIDATION = "movielens_interference_validation.csv" {
+        /// Contrast name.
+        contrast: String,
+        /// Observed-outcome estimate.
+        observed_estimate: f64,
+        /// Observed 95% CI lower bound.
+        observed_ci_95_lower: f64,
+        /// Observed 95% CI upper bound.
+        observed_ci_95_upper: f64,
+        /// Expected-probability estimate.
+        expected_estimate: f64,
+        /// Known-lift estimate.
+        known_lift_estimate: f64,
+        /// observed − known lift.
+        observed_minus_known: f64,
+        /// Whether the observed interval covers the known-lift estimate.
+        known_inside_observed_ci: bool,
+    }
+}
+
+slate_table::table! {
+    /// Known expected-lift decomposition of promoted slates.
+    pub struct SlateDecomposition, schema SLATE_DECOMPOSITION = "movielens_interference_slate_decomposition.csv" {
+        /// Component.
+        component: String,
+        /// Mean per-slate sum of known lift over promoted slates.
+        mean_lift_per_promoted_slate: f64,
+        /// Same, per 1,000 promoted slates.
+        lift_per_1000_promoted_slates: f64,
+        /// Promoted slates averaged over.
+        promoted_slates: u32,
+    }
+}
+
+slate_table::table! {
+    /// Exploratory effects by the focal movie's cluster.
+    pub struct ClusterEffects, schema CLUSTER_EFFECTS = "movielens_interference_cluster_effects.csv" {
+        /// The focal movie's substitute cluster.
+        focal_cluster: String,
+        /// Contrast name.
+        contrast: String,
+        /// Estimate (observed outcome).
+        estimate: f64,
+        /// Cluster SE.
+        cluster_se: f64,
+        /// CI lower bound.
+        ci_95_lower: f64,
+        /// CI upper bound.
+        ci_95_upper: f64,
+        /// Treated rows.
+        treated_n: u32,
+        /// Control rows.
+        control_n: u32,
+        /// Slates.
+        clusters: u32,
+    }
+}
