@@ -74,14 +74,17 @@ pub struct Paths {
     pub raw_dir: PathBuf,
     /// Processed tables.
     pub processed_dir: PathBuf,
+    /// Report figures.
+    pub figures_dir: PathBuf,
 }
 
 impl Paths {
-    /// `data/raw` and `data/processed` under `root`.
+    /// `data/raw`, `data/processed` and `writeup/figures` under `root`.
     pub fn under(root: &Path) -> Self {
         Self {
             raw_dir: root.join("data").join("raw"),
             processed_dir: root.join("data").join("processed"),
+            figures_dir: root.join("writeup").join("figures"),
         }
     }
 }
@@ -212,6 +215,8 @@ impl Pipeline {
             let slates = slate_exposure::read_slates(dir)?;
             let tables = slate_estimate::run(&mapping, &slates, &self.config.estimate)?;
             slate_estimate::write(&tables, dir)?;
+            let figures = slate_report::estimator_figures(dir, &self.paths.figures_dir)?;
+            info!(figures = figures.len(), dir = %self.paths.figures_dir.display(), "estimator figures");
             for r in tables
                 .results
                 .iter()
@@ -312,29 +317,32 @@ pub fn check_determinism(config: &PipelineConfig, source: &DataSource) -> Result
             Ok(root)
         })
         .collect::<Result<_>>()?;
-    let processed: Vec<PathBuf> = runs
-        .iter()
-        .map(|r| Paths::under(r.path()).processed_dir)
-        .collect();
-    let mut names: Vec<String> = std::fs::read_dir(&processed[0])?
-        .map(|e| e.map(|e| e.file_name().to_string_lossy().to_string()))
-        .collect::<std::io::Result<_>>()?;
-    names.sort();
-    let mut other: Vec<String> = std::fs::read_dir(&processed[1])?
-        .map(|e| e.map(|e| e.file_name().to_string_lossy().to_string()))
-        .collect::<std::io::Result<_>>()?;
-    other.sort();
-    if names != other {
-        bail!("the two runs wrote different files: {names:?} vs {other:?}");
-    }
-    for name in &names {
-        let a = std::fs::read(processed[0].join(name))?;
-        let b = std::fs::read(processed[1].join(name))?;
-        if a != b {
-            bail!("{name} differs between the 1-thread and 2-thread runs");
+    let mut compared = 0;
+    let dirs_of: [fn(Paths) -> PathBuf; 2] = [|p| p.processed_dir, |p| p.figures_dir];
+    for dir_of in dirs_of {
+        let dirs: Vec<PathBuf> = runs
+            .iter()
+            .map(|r| dir_of(Paths::under(r.path())))
+            .collect();
+        let list = |dir: &Path| -> Result<Vec<String>> {
+            let mut names: Vec<String> = std::fs::read_dir(dir)?
+                .map(|e| e.map(|e| e.file_name().to_string_lossy().to_string()))
+                .collect::<std::io::Result<_>>()?;
+            names.sort();
+            Ok(names)
+        };
+        let (names, other) = (list(&dirs[0])?, list(&dirs[1])?);
+        if names != other {
+            bail!("the two runs wrote different files: {names:?} vs {other:?}");
         }
+        for name in &names {
+            if std::fs::read(dirs[0].join(name))? != std::fs::read(dirs[1].join(name))? {
+                bail!("{name} differs between the 1-thread and 2-thread runs");
+            }
+        }
+        compared += names.len();
     }
-    Ok(names.len())
+    Ok(compared)
 }
 
 #[cfg(test)]

@@ -33,6 +33,9 @@ struct Common {
     /// Directory for processed tables [default: data/processed].
     #[arg(long, global = true)]
     processed_dir: Option<PathBuf>,
+    /// Directory for figures [default: writeup/figures].
+    #[arg(long, global = true)]
+    figures_dir: Option<PathBuf>,
     /// Hide progress bars.
     #[arg(long, global = true)]
     quiet: bool,
@@ -95,13 +98,14 @@ fn main() -> Result<()> {
         None => PipelineConfig::default(),
     };
     let defaults = Paths::under(&workspace_root());
+    let common = &cli.common;
     let paths = Paths {
-        raw_dir: cli.common.raw_dir.clone().unwrap_or(defaults.raw_dir),
-        processed_dir: cli
-            .common
+        raw_dir: common.raw_dir.clone().unwrap_or(defaults.raw_dir),
+        processed_dir: common
             .processed_dir
             .clone()
             .unwrap_or(defaults.processed_dir),
+        figures_dir: common.figures_dir.clone().unwrap_or(defaults.figures_dir),
     };
     let pipeline = Pipeline {
         config,

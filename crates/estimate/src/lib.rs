@@ -131,3 +131,6 @@ impl EstimateConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;

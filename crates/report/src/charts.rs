@@ -1,0 +1,305 @@
+//! Chart shapes shared by every figure, and crash-safe PNG rendering with an embedded font.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::ReportError;
+
+/// Gains.
+pub const GAIN: RGBColor = RGBColor(44, 160, 44);
+/// Losses.
+pub const LOSS: RGBColor = RGBColor(214, 39, 40);
+/// Neutral series.
+pub const NEUTRAL: RGBColor = RGBColor(31, 119, 180);
+/// A second neutral series.
+pub const SECOND: RGBColor = RGBColor(255, 127, 14);
+/// A third neutral series.
+pub const THIRD: RGBColor = RGBColor(148, 103, 189);
+
+/// Font family name under which the embedded DejaVu Sans is registered.
+const FAMILY: &str = "sans-serif";
+
+fn register_fonts() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // Both calls only fail on malformed font bytes, which the dejavu crate never ships.
+        let _ = plotters::style::register_font(FAMILY, FontStyle::Normal, dejavu::sans::regular());
+        let _ = plotters::style::register_font(FAMILY, FontStyle::Bold, dejavu::sans::bold());
+    });
+}
+
+/// The colour of a signed value: green for gains, red for losses.
+pub fn signed_color(value: f64) -> RGBColor {
+    if value >= 0.0 { GAIN } else { LOSS }
+}
+
+/// Renders a PNG of `size` pixels into `dir/file_name`, atomically: drawn into a temporary
+/// file next to it, then renamed.
+pub fn render_png(
+    dir: &Path,
+    file_name: &str,
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<(), String>,
+) -> Result<PathBuf, ReportError> {
+    register_fonts();
+    let path = dir.join(file_name);
+    let fail = |message: String| ReportError::Draw {
+        path: path.clone(),
+        message,
+    };
+    std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+    // The image encoder picks the format from the extension, so the temporary ends in .png.
+    let temp = dir.join(format!(".{file_name}.partial.png"));
+    let result = (|| {
+        let root = BitMapBackend::new(&temp, size).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        draw(&root)?;
+        root.present().map_err(|e| e.to_string())
+    })();
+    if let Err(message) = result {
+        let _ = std::fs::remove_file(&temp);
+        return Err(fail(message));
+    }
+    std::fs::rename(&temp, &path).map_err(|e| fail(e.to_string()))?;
+    Ok(path)
+}
+
+/// One labelled row of an interval chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntervalRow {
+    /// Row label (left axis).
+    pub label: String,
+    /// Point estimate.
+    pub estimate: f64,
+    /// Lower bound (equal to the estimate for a point without interval).
+    pub lower: f64,
+    /// Upper bound.
+    pub upper: f64,
+    /// Marker colour.
+    pub color: RGBColor,
+}
+
+/// How the rows are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowStyle {
+    /// A dot with horizontal error bars.
+    Points,
+    /// A bar from zero, with error bars when the interval is non-degenerate.
+    Bars,
+}
+
+/// A range covering every row's interval and zero, padded by 8% on each side.
+fn x_range(rows: &[IntervalRow]) -> Range<f64> {
+    let lo = rows
+        .iter()
+        .map(|r| r.lower.min(r.estimate))
+        .fold(0.0, f64::min);
+    let hi = rows
+        .iter()
+        .map(|r| r.upper.max(r.estimate))
+        .fold(0.0, f64::max);
+    let pad = ((hi - lo) * 0.08).max(1e-9);
+    (lo - pad)..(hi + pad)
+}
+
+/// Draws horizontal rows (first row on top) with a zero line, on one panel.
+pub fn interval_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    x_desc: &str,
+    rows: &[IntervalRow],
+    style: RowStyle,
+    label_area: u32,
+) -> Result<(), String> {
+    let n = rows.len();
+    let range = x_range(rows);
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, (FAMILY, 24).into_font().style(FontStyle::Bold))
+        .margin(18)
+        .x_label_area_size(56)
+        .y_label_area_size(label_area)
+        .build_cartesian_2d(range.clone(), (0..n.max(1) - 1).into_segmented())
+        .map_err(|e| e.to_string())?;
+    let label_of = |v: &SegmentValue<usize>| match v {
+        SegmentValue::CenterOf(i) if *i < n => rows[n - 1 - *i].label.clone(),
+        _ => String::new(),
+    };
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .light_line_style(TRANSPARENT)
+        .y_labels(n)
+        .y_label_formatter(&label_of)
+        .x_desc(x_desc)
+        .x_label_formatter(&|v| format_tick(*v))
+        .label_style((FAMILY, 17))
+        .axis_desc_style((FAMILY, 18))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    chart
+        .draw_series(std::iter::once(PathElement::new(
+            vec![(0.0, SegmentValue::Exact(0)), (0.0, SegmentValue::Last)],
+            BLACK.stroke_width(2),
+        )))
+        .map_err(|e| e.to_string())?;
+    for (k, row) in rows.iter().enumerate() {
+        let y = SegmentValue::CenterOf(n - 1 - k);
+        if style == RowStyle::Bars {
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(0.0, y.clone()), (row.estimate, y.clone())],
+                    row.color.mix(0.85).stroke_width(26),
+                )))
+                .map_err(|e| e.to_string())?;
+        }
+        if row.upper > row.lower {
+            chart
+                .draw_series(std::iter::once(ErrorBar::new_horizontal(
+                    y.clone(),
+                    row.lower,
+                    row.estimate,
+                    row.upper,
+                    BLACK.stroke_width(2),
+                    14,
+                )))
+                .map_err(|e| e.to_string())?;
+        }
+        if style == RowStyle::Points {
+            chart
+                .draw_series(std::iter::once(Circle::new(
+                    (row.estimate, y),
+                    7,
+                    row.color.filled(),
+                )))
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
+
+/// Formats an axis tick compactly.
+pub fn format_tick(v: f64) -> String {
+    let a = v.abs();
+    let text = if a >= 100.0 {
+        format!("{v:.0}")
+    } else if a >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    };
+    // "-0.000" and friends read as zero.
+    if text.parse::<f64>().is_ok_and(|x| x == 0.0) {
+        "0".into()
+    } else {
+        text
+    }
+}
+
+/// Draws a histogram of `values` (NaN ignored) with `bins` bins and a vertical zero line.
+pub fn histogram_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    x_desc: &str,
+    values: &[f64],
+    bins: usize,
+) -> Result<(), String> {
+    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if finite.is_empty() {
+        return Err(format!("{title}: no finite values"));
+    }
+    // Bins span the data; the axis also spans zero so the zero line is always visible.
+    let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let width = ((hi - lo) / bins as f64).max(1e-12);
+    let mut counts = vec![0u32; bins];
+    for v in &finite {
+        let b = (((v - lo) / width) as usize).min(bins - 1);
+        counts[b] += 1;
+    }
+    let top = f64::from(counts.iter().copied().max().unwrap_or(1)) * 1.1;
+    let pad = width * 1.5;
+    let (axis_lo, axis_hi) = (lo.min(0.0) - pad, hi.max(0.0) + pad);
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, (FAMILY, 20).into_font().style(FontStyle::Bold))
+        .margin(14)
+        .x_label_area_size(48)
+        .y_label_area_size(56)
+        .build_cartesian_2d(axis_lo..axis_hi, 0.0..top)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc("Replicates")
+        .x_labels(6)
+        .light_line_style(TRANSPARENT)
+        .x_label_formatter(&|v| format_tick(*v))
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .label_style((FAMILY, 15))
+        .axis_desc_style((FAMILY, 16))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    chart
+        .draw_series(counts.iter().enumerate().map(|(b, c)| {
+            let x0 = lo + b as f64 * width;
+            Rectangle::new(
+                [(x0, 0.0), (x0 + width, f64::from(*c))],
+                NEUTRAL.mix(0.75).filled(),
+            )
+        }))
+        .map_err(|e| e.to_string())?;
+    chart
+        .draw_series(std::iter::once(PathElement::new(
+            vec![(0.0, 0.0), (0.0, top)],
+            BLACK.stroke_width(2),
+        )))
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_a_png_without_system_fonts_and_leaves_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = vec![
+            IntervalRow {
+                label: "Gain".into(),
+                estimate: 0.2,
+                lower: 0.1,
+                upper: 0.3,
+                color: GAIN,
+            },
+            IntervalRow {
+                label: "Loss".into(),
+                estimate: -0.1,
+                lower: -0.15,
+                upper: -0.05,
+                color: LOSS,
+            },
+        ];
+        let path = render_png(dir.path(), "demo.png", (800, 400), |root| {
+            interval_panel(root, "Demo", "Effect", &rows, RowStyle::Bars, 120)
+        })
+        .unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(&bytes[1..4], b"PNG");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn failed_drawing_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = render_png(dir.path(), "bad.png", (400, 300), |root| {
+            histogram_panel(root, "Empty", "x", &[f64::NAN], 10)
+        })
+        .unwrap_err();
+        assert!(matches!(err, ReportError::Draw { .. }), "{err}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}

@@ -1,0 +1,286 @@
+//! The estimators notebook's figures, drawn from the tables the estimate stage wrote.
+
+use std::path::{Path, PathBuf};
+
+use plotters::prelude::*;
+use slate_estimate::contrasts::Contrast;
+use slate_estimate::tables::{
+    BOOTSTRAP_DISTRIBUTION, BootstrapDistribution, CLUSTER_EFFECTS, ClusterEffects, ESTIMATES,
+    Estimates, SLATE_DECOMPOSITION, SlateDecomposition,
+};
+use slate_table::TableSchema;
+
+use crate::ReportError;
+use crate::charts::{
+    IntervalRow, NEUTRAL, RowStyle, SECOND, THIRD, histogram_panel, interval_panel, render_png,
+    signed_color,
+};
+
+/// File names of the figures [`estimator_figures`] writes, in order.
+pub const ESTIMATOR_FIGURES: [&str; 5] = [
+    "08_observed_effects_cluster_ci.png",
+    "10_estimates_vs_known_lift.png",
+    "13_cluster_bootstrap_distributions.png",
+    "14_total_effect_decomposition.png",
+    "17_cluster_level_effects.png",
+];
+
+fn read<T>(
+    dir: &Path,
+    schema: &TableSchema,
+    from: impl Fn(&slate_table::polars::prelude::DataFrame, &str) -> Result<T, slate_table::TableError>,
+) -> Result<T, ReportError> {
+    let path = dir.join(schema.file_name);
+    let frame = slate_table::read_csv(&path, schema)?;
+    Ok(from(&frame, &path.display().to_string())?)
+}
+
+fn row_of(estimates: &Estimates, i: usize, label: String, color: RGBColor) -> IntervalRow {
+    IntervalRow {
+        label,
+        estimate: estimates.estimate[i],
+        lower: estimates.ci_95_lower[i],
+        upper: estimates.ci_95_upper[i],
+        color,
+    }
+}
+
+/// Draws every estimator figure from the tables in `processed_dir` into `figures_dir`.
+pub fn estimator_figures(
+    processed_dir: &Path,
+    figures_dir: &Path,
+) -> Result<Vec<PathBuf>, ReportError> {
+    let estimates: Estimates = read(processed_dir, &ESTIMATES, Estimates::from_frame)?;
+    let bootstrap: BootstrapDistribution = read(
+        processed_dir,
+        &BOOTSTRAP_DISTRIBUTION,
+        BootstrapDistribution::from_frame,
+    )?;
+    let decomposition: SlateDecomposition = read(
+        processed_dir,
+        &SLATE_DECOMPOSITION,
+        SlateDecomposition::from_frame,
+    )?;
+    let cluster_effects: ClusterEffects =
+        read(processed_dir, &CLUSTER_EFFECTS, ClusterEffects::from_frame)?;
+    if estimates.is_empty() {
+        return Err(ReportError::Empty {
+            table: ESTIMATES.file_name.into(),
+        });
+    }
+    let find = |contrast: &str, observed_only: bool| -> Vec<usize> {
+        (0..estimates.len())
+            .filter(|i| {
+                estimates.contrast[*i] == contrast
+                    && (!observed_only || estimates.outcome[*i].starts_with("Observed"))
+            })
+            .collect()
+    };
+    let item_contrasts: Vec<&str> = Contrast::ALL
+        .iter()
+        .filter(|c| !c.is_slate_level())
+        .map(|c| c.name())
+        .collect();
+    let slate_contrast = Contrast::TotalSlate.name();
+    let mut written = Vec::new();
+
+    // 8. Observed estimates with cluster-robust intervals: item rows and slates.
+    written.push(render_png(
+        figures_dir,
+        ESTIMATOR_FIGURES[0],
+        (1500, 900),
+        |root| {
+            let (top, bottom) = root.split_vertically(600);
+            let item_rows: Vec<IntervalRow> = item_contrasts
+                .iter()
+                .flat_map(|c| find(c, true))
+                .map(|i| {
+                    row_of(
+                        &estimates,
+                        i,
+                        estimates.contrast[i].clone(),
+                        signed_color(estimates.estimate[i]),
+                    )
+                })
+                .collect();
+            interval_panel(
+                &top,
+                "Observed effects per item row, 95% slate-clustered intervals",
+                "Change in click probability (promoted minus control slates)",
+                &item_rows,
+                RowStyle::Points,
+                330,
+            )?;
+            let slate_rows: Vec<IntervalRow> = find(slate_contrast, true)
+                .into_iter()
+                .map(|i| {
+                    row_of(
+                        &estimates,
+                        i,
+                        "Total slate".into(),
+                        signed_color(estimates.estimate[i]),
+                    )
+                })
+                .collect();
+            interval_panel(
+                &bottom,
+                "Observed total effect per slate",
+                "Change in total clicks per slate",
+                &slate_rows,
+                RowStyle::Points,
+                330,
+            )
+        },
+    )?);
+
+    // 10. Observed vs expected vs known lift per contrast.
+    written.push(render_png(
+        figures_dir,
+        ESTIMATOR_FIGURES[1],
+        (1500, 1150),
+        |root| {
+            let (top, bottom) = root.split_vertically(820);
+            let colors = [NEUTRAL, SECOND, THIRD];
+            let views = |contrasts: &[&str]| -> Vec<IntervalRow> {
+                contrasts
+                    .iter()
+                    .flat_map(|c| find(c, false))
+                    .map(|i| {
+                        let view = (0..3)
+                            .find(|v| {
+                                ["Observed", "Expected", "Known"][*v]
+                                    == estimates.outcome[i].split(' ').next().unwrap_or("")
+                            })
+                            .unwrap_or(0);
+                        let name = ["observed", "expected prob.", "known lift"][view];
+                        row_of(
+                            &estimates,
+                            i,
+                            format!("{} · {name}", estimates.contrast[i]),
+                            colors[view],
+                        )
+                    })
+                    .collect()
+            };
+            interval_panel(
+                &top,
+                "Item rows: observed (blue), expected probability (orange), known lift (purple)",
+                "Estimated effect per item row, with 95% slate-clustered intervals",
+                &views(&item_contrasts),
+                RowStyle::Points,
+                470,
+            )?;
+            interval_panel(
+                &bottom,
+                "Slates: observed, expected and known total lift",
+                "Estimated effect on total clicks per slate",
+                &views(&[slate_contrast]),
+                RowStyle::Points,
+                470,
+            )
+        },
+    )?);
+
+    // 13. Bootstrap distributions, one panel per contrast.
+    written.push(render_png(
+        figures_dir,
+        ESTIMATOR_FIGURES[2],
+        (1500, 1250),
+        |root| {
+            let _ = root.titled(
+                "Cluster bootstrap distributions of the observed effects (slates resampled)",
+                ("sans-serif", 26).into_font().style(FontStyle::Bold),
+            );
+            let body = root.margin(50, 0, 0, 0);
+            let panels = body.split_evenly((3, 2));
+            for (panel, contrast) in panels.iter().zip(Contrast::ALL) {
+                let values: Vec<f64> = (0..bootstrap.len())
+                    .filter(|i| bootstrap.contrast[*i] == contrast.name())
+                    .map(|i| bootstrap.estimate[i])
+                    .collect();
+                let unit = if contrast.is_slate_level() {
+                    "Bootstrap estimate (clicks per slate)"
+                } else {
+                    "Bootstrap estimate (click probability)"
+                };
+                histogram_panel(panel, contrast.name(), unit, &values, 35)?;
+            }
+            Ok(())
+        },
+    )?);
+
+    // 14. Known expected-lift decomposition of promoted slates.
+    written.push(render_png(
+        figures_dir,
+        ESTIMATOR_FIGURES[3],
+        (1500, 650),
+        |root| {
+            let rows: Vec<IntervalRow> = (0..decomposition.len())
+                .map(|i| {
+                    let value = decomposition.mean_lift_per_promoted_slate[i];
+                    IntervalRow {
+                        label: decomposition.component[i].clone(),
+                        estimate: value,
+                        lower: value,
+                        upper: value,
+                        color: signed_color(value),
+                    }
+                })
+                .collect();
+            interval_panel(
+                root,
+                "Known expected-lift decomposition in promoted slates (gains green, losses red)",
+                "Mean change in expected clicks per promoted slate",
+                &rows,
+                RowStyle::Bars,
+                330,
+            )
+        },
+    )?);
+
+    // 17. Exploratory cluster-level effects.
+    written.push(render_png(
+        figures_dir,
+        ESTIMATOR_FIGURES[4],
+        (1500, 1100),
+        |root| {
+            let (left, right) = root.split_horizontally(750);
+            for (area, contrast, title) in [
+                (
+                    &left,
+                    Contrast::DirectFocal,
+                    "Direct focal effect by focal cluster",
+                ),
+                (
+                    &right,
+                    Contrast::SameCluster,
+                    "Same-cluster spillover by focal cluster",
+                ),
+            ] {
+                let rows: Vec<IntervalRow> = (0..cluster_effects.len())
+                    .filter(|i| cluster_effects.contrast[*i] == contrast.name())
+                    .map(|i| IntervalRow {
+                        label: cluster_effects.focal_cluster[i].clone(),
+                        estimate: cluster_effects.estimate[i],
+                        lower: cluster_effects.ci_95_lower[i],
+                        upper: cluster_effects.ci_95_upper[i],
+                        color: signed_color(cluster_effects.estimate[i]),
+                    })
+                    .collect();
+                if rows.is_empty() {
+                    continue;
+                }
+                interval_panel(
+                    area,
+                    title,
+                    "Observed effect, 95% slate-clustered CI",
+                    &rows,
+                    RowStyle::Points,
+                    150,
+                )?;
+            }
+            Ok(())
+        },
+    )?);
+    Ok(written)
+}

@@ -1,0 +1,39 @@
+//! Figures and written artifacts of the slate-interference workflow.
+//!
+//! The top analysis layer: depends on `slate-estimate` (and, as later stages land, models) and
+//! `slate-table`; reads the tables the stages wrote and never recomputes an estimate. Figures
+//! are drawn with plotters into PNGs, with the DejaVu Sans font embedded in the binary (no
+//! fontconfig, no system fonts), and written atomically (temporary file, then rename).
+//!
+//! - [`charts`]: the few chart shapes every figure is made of (interval rows, signed bars,
+//!   histograms).
+//! - [`estimator_figures`]: the estimators notebook's figures.
+
+pub mod charts;
+mod estimator_figures;
+
+pub use estimator_figures::{ESTIMATOR_FIGURES, estimator_figures};
+
+use std::path::PathBuf;
+
+/// What can go wrong producing the report.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// Reading an input table failed (missing, malformed, wrong schema).
+    #[error(transparent)]
+    Table(#[from] slate_table::TableError),
+    /// Drawing a figure failed.
+    #[error("{path}: cannot draw figure: {message}")]
+    Draw {
+        /// The figure.
+        path: PathBuf,
+        /// The drawing error.
+        message: String,
+    },
+    /// An input table has no rows to draw.
+    #[error("{table}: no rows to draw")]
+    Empty {
+        /// The table.
+        table: String,
+    },
+}
