@@ -5,6 +5,8 @@
 //! uses `anyhow`; stages return typed errors. It holds no analysis logic: it wires stage inputs
 //! to outputs, logs per-stage timings and checks determinism (`all --check`).
 
+pub mod bench;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};

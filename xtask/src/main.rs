@@ -73,6 +73,15 @@ enum Command {
     Exposure,
     /// Estimate direct, spillover and total effects (naive and slate-clustered SEs, bootstrap).
     Estimate,
+    /// Benchmark the full estimator suite on synthetic designs (writes bench/estimator_suite.md).
+    BenchEstimate {
+        /// Design sizes in slates, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "3000,1000000")]
+        slates: Vec<usize>,
+        /// Timed repetitions per size (the table reports min and median).
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+    },
     /// Run every stage in order (downloads ML-32M when no --data-dir/--synthetic is given).
     All {
         #[command(flatten)]
@@ -134,6 +143,24 @@ fn main() -> Result<()> {
         Command::Simulate => pipeline.simulate()?,
         Command::Exposure => pipeline.exposure()?,
         Command::Estimate => pipeline.estimate()?,
+        Command::BenchEstimate { slates, repeats } => {
+            let rows = xtask::bench::bench_estimate(&pipeline.config, &slates, repeats)?;
+            let sizes: Vec<String> = slates.iter().map(usize::to_string).collect();
+            let command = format!(
+                "cargo xtask bench-estimate --slates {} --repeats {repeats}",
+                sizes.join(",")
+            );
+            let text = xtask::bench::markdown(
+                &rows,
+                pipeline.config.estimate.bootstrap_replicates,
+                &command,
+            );
+            xtask::bench::write_markdown(
+                &workspace_root().join("bench").join("estimator_suite.md"),
+                &text,
+            )?;
+            std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())?;
+        }
         Command::All { source, check } => {
             if check {
                 let files = xtask::check_determinism(&pipeline.config, &source.resolve())?;

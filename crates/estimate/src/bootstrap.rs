@@ -16,7 +16,7 @@ use rand_pcg::Pcg64;
 use rayon::prelude::*;
 
 use crate::EstimateError;
-use crate::dim::Sample;
+use crate::dim::{ClusterIndex, Sample};
 
 /// Per-slate sufficient statistics of one contrast, indexed by dense slate index.
 #[derive(Debug, Clone, Default)]
@@ -45,13 +45,8 @@ pub fn cluster_bootstrap(
     for (i, sample) in samples.iter().enumerate() {
         sample.check(&format!("bootstrap sample {i}"))?;
     }
-    let mut ids: Vec<u32> = samples
-        .iter()
-        .flat_map(|s| s.cluster.iter().copied())
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let g = ids.len();
+    let index = ClusterIndex::new(samples.iter().flat_map(|s| s.cluster.iter().copied()));
+    let g = index.len();
     if g < 2 {
         return Err(EstimateError::SingleCluster {
             what: "cluster bootstrap".into(),
@@ -67,7 +62,7 @@ pub fn cluster_bootstrap(
                 s0: vec![0.0; g],
             };
             for ((y, d), id) in sample.y.iter().zip(&sample.treated).zip(&sample.cluster) {
-                let slot = ids.binary_search(id).unwrap_or(0);
+                let slot = index.slot(*id);
                 if *d {
                     sums.n1[slot] += 1.0;
                     sums.s1[slot] += y;

@@ -16,8 +16,6 @@
 //! sufficient statistics the bootstrap reuses. p-values are two-sided from the standard normal,
 //! as statsmodels reports them for cluster covariance.
 
-use std::collections::HashMap;
-
 use statrs::distribution::{ContinuousCDF, Normal};
 
 use crate::EstimateError;
@@ -130,6 +128,64 @@ pub fn two_sided_normal_p(z: f64) -> f64 {
     2.0 * normal.sf(z.abs())
 }
 
+/// Maps cluster ids to dense slots `0..len`, in ascending id order. Slate ids are dense, so
+/// the usual path is a direct lookup table; sparse ids fall back to a sorted list.
+#[derive(Debug, Clone)]
+pub(crate) struct ClusterIndex {
+    /// Lookup table id → slot (u32::MAX = absent), when ids are compact.
+    table: Option<Vec<u32>>,
+    /// Sorted distinct ids.
+    ids: Vec<u32>,
+}
+
+impl ClusterIndex {
+    /// Indexes the distinct ids among `ids`.
+    pub(crate) fn new(ids: impl Iterator<Item = u32> + Clone) -> Self {
+        let count = ids.clone().count();
+        let max = ids.clone().max().unwrap_or(0) as usize;
+        if max <= 4 * count + 1024 {
+            let mut present = vec![false; max + 1];
+            for id in ids {
+                present[id as usize] = true;
+            }
+            let mut table = vec![u32::MAX; max + 1];
+            let mut distinct = Vec::new();
+            for (id, here) in present.iter().enumerate() {
+                if *here {
+                    table[id] = distinct.len() as u32;
+                    distinct.push(id as u32);
+                }
+            }
+            Self {
+                table: Some(table),
+                ids: distinct,
+            }
+        } else {
+            let mut distinct: Vec<u32> = ids.collect();
+            distinct.sort_unstable();
+            distinct.dedup();
+            Self {
+                table: None,
+                ids: distinct,
+            }
+        }
+    }
+
+    /// Number of distinct clusters.
+    pub(crate) fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// The slot of an id that was indexed.
+    #[inline]
+    pub(crate) fn slot(&self, id: u32) -> usize {
+        match &self.table {
+            Some(table) => table[id as usize] as usize,
+            None => self.ids.binary_search(&id).unwrap_or(0),
+        }
+    }
+}
+
 /// Residual sums of one cluster, by arm.
 #[derive(Debug, Clone, Copy, Default)]
 struct ClusterSums {
@@ -162,10 +218,15 @@ pub fn difference_in_means(
         });
     }
     let (m1, m0) = (s1 / n1 as f64, s0 / n0 as f64);
+    let index = ClusterIndex::new(sample.cluster.iter().copied());
+    let g = index.len();
+    if g < 2 {
+        return Err(EstimateError::SingleCluster { what });
+    }
     let mut rss = 0.0;
-    let mut sums: HashMap<u32, ClusterSums> = HashMap::new();
-    for ((y, d), g) in sample.y.iter().zip(&sample.treated).zip(&sample.cluster) {
-        let entry = sums.entry(*g).or_default();
+    let mut sums = vec![ClusterSums::default(); g];
+    for ((y, d), id) in sample.y.iter().zip(&sample.treated).zip(&sample.cluster) {
+        let entry = &mut sums[index.slot(*id)];
         if *d {
             let e = y - m1;
             rss += e * e;
@@ -176,18 +237,12 @@ pub fn difference_in_means(
             entry.control += e;
         }
     }
-    let g = sums.len();
-    if g < 2 {
-        return Err(EstimateError::SingleCluster { what });
-    }
     let n = (n1 + n0) as f64;
     let (f1, f0) = (n1 as f64, n0 as f64);
-    // Sum in cluster-id order so the result does not depend on hash iteration order.
-    let mut ordered: Vec<(u32, ClusterSums)> = sums.into_iter().collect();
-    ordered.sort_unstable_by_key(|(id, _)| *id);
-    let meat: f64 = ordered
+    // Slots are in ascending cluster-id order, so the sum's order is fixed.
+    let meat: f64 = sums
         .iter()
-        .map(|(_, s)| {
+        .map(|s| {
             let score = n * s.treated - f1 * (s.treated + s.control);
             score * score
         })
