@@ -52,6 +52,40 @@ fn synthetic_run_writes_the_four_exposure_tables_with_their_invariants() {
 }
 
 #[test]
+fn synthetic_run_writes_every_estimate_table_and_figure() {
+    let root = tempfile::tempdir().unwrap();
+    let pipeline = small_pipeline(root.path());
+    pipeline
+        .all(&DataSource::Synthetic, &AtomicBool::new(false))
+        .unwrap();
+    let processed = &pipeline.paths.processed_dir;
+    let observed = slate_table::read_csv(
+        &processed.join(slate_estimate::tables::OBSERVED_EFFECTS.file_name),
+        &slate_estimate::tables::OBSERVED_EFFECTS,
+    )
+    .unwrap();
+    assert_eq!(observed.height(), 5);
+    for schema in [
+        slate_estimate::tables::ESTIMATES,
+        slate_estimate::tables::ASSIGNMENT_RECHECK,
+        slate_estimate::tables::CONTRAST_SUPPORT,
+        slate_estimate::tables::SE_COMPARISON,
+        slate_estimate::tables::BOOTSTRAP_DISTRIBUTION,
+        slate_estimate::tables::BOOTSTRAP_SUMMARY,
+        slate_estimate::tables::VALIDATION,
+        slate_estimate::tables::SLATE_DECOMPOSITION,
+        slate_estimate::tables::CLUSTER_EFFECTS,
+    ] {
+        let frame = slate_table::read_csv(&processed.join(schema.file_name), &schema).unwrap();
+        assert!(frame.height() > 0, "{} is empty", schema.file_name);
+    }
+    for figure in slate_report::ESTIMATOR_FIGURES {
+        let bytes = std::fs::read(pipeline.paths.figures_dir.join(figure)).unwrap();
+        assert!(bytes.len() > 10_000 && &bytes[1..4] == b"PNG", "{figure}");
+    }
+}
+
+#[test]
 fn all_check_finds_identical_bytes_across_thread_counts() {
     let root = tempfile::tempdir().unwrap();
     let config = small_pipeline(root.path()).config;

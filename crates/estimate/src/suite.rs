@@ -1,14 +1,14 @@
 //! The full estimator suite of the seed notebook: every table, from the exposure tables.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use slate_exposure::{ExposureMapping, SlateOutcomes};
 
 use crate::bootstrap::{cluster_bootstrap, summarize};
-use crate::contrasts::{Contrast, OutcomeView, sample, sample_where};
-use crate::dim::{DiffInMeans, difference_in_means};
+use crate::contrasts::{Contrast, OutcomeView, item_outcome, sample};
+use crate::dim::{ClusterIndex, DiffInMeans, Sample, difference_in_means};
 use crate::tables::*;
 use crate::{EstimateConfig, EstimateError};
 
@@ -67,15 +67,15 @@ pub fn run(
         .iter()
         .flat_map(|c| OutcomeView::ALL.iter().map(move |v| (*c, *v)))
         .collect();
+    // Each sample is built once; the observed ones also feed the bootstrap and support table.
+    let samples: Vec<Sample> = grid
+        .par_iter()
+        .map(|(c, v)| sample(*c, *v, mapping, slates))
+        .collect();
     let results: Vec<DiffInMeans> = grid
         .par_iter()
-        .map(|(c, v)| {
-            difference_in_means(
-                &sample(*c, *v, mapping, slates),
-                c.name(),
-                c.outcome_label(*v),
-            )
-        })
+        .zip(&samples)
+        .map(|((c, v), s)| difference_in_means(s, c.name(), c.outcome_label(*v)))
         .collect::<Result<_, _>>()?;
     let find =
         |c: Contrast, v: OutcomeView| &results[grid.iter().position(|g| *g == (c, v)).unwrap_or(0)];
@@ -96,13 +96,15 @@ pub fn run(
         se_comparison.cluster_to_naive_ratio.push(r.se_ratio());
     }
 
-    let observed_samples: Vec<_> = Contrast::ALL
+    let observed_samples: Vec<&Sample> = grid
         .iter()
-        .map(|c| sample(*c, OutcomeView::Observed, mapping, slates))
+        .zip(&samples)
+        .filter(|((_, v), _)| *v == OutcomeView::Observed)
+        .map(|(_, s)| s)
         .collect();
     let support = contrast_support(&observed_samples);
     let draws = cluster_bootstrap(
-        &observed_samples.iter().collect::<Vec<_>>(),
+        &observed_samples,
         config.bootstrap_replicates,
         config.bootstrap_seed,
     )?;
@@ -199,11 +201,11 @@ fn assignment_recheck(slates: &SlateOutcomes) -> AssignmentRecheck {
     table
 }
 
-fn contrast_support(samples: &[crate::Sample]) -> ContrastSupport {
+fn contrast_support(samples: &[&Sample]) -> ContrastSupport {
     let mut table = ContrastSupport::default();
     for (c, s) in Contrast::ALL.iter().zip(samples) {
         let treated = s.treated.iter().filter(|d| **d).count();
-        let clusters: BTreeSet<u32> = s.cluster.iter().copied().collect();
+        let clusters = ClusterIndex::new(s.cluster.iter().copied());
         table.contrast.push(c.name().to_string());
         table.unit.push(c.unit().to_string());
         table.rows.push(s.y.len() as u32);
@@ -261,13 +263,26 @@ fn cluster_effects(
     slates: &SlateOutcomes,
     min_rows: usize,
 ) -> Result<ClusterEffects, EstimateError> {
-    let clusters: BTreeSet<&str> = slates.focal_cluster.iter().map(String::as_str).collect();
+    // One pass groups the rows of both contrasts by focal cluster.
+    let mut groups: BTreeMap<(&str, usize), Sample> = BTreeMap::new();
+    let contrasts = [Contrast::DirectFocal, Contrast::SameCluster];
+    for r in 0..mapping.len() {
+        for (k, c) in contrasts.iter().enumerate() {
+            if c.includes(mapping, r) {
+                let s = groups
+                    .entry((mapping.focal_cluster[r].as_str(), k))
+                    .or_default();
+                s.y.push(item_outcome(mapping, OutcomeView::Observed, r));
+                s.treated.push(mapping.promotion_applied[r]);
+                s.cluster.push(mapping.slate_id[r]);
+            }
+        }
+    }
+    let _ = slates;
     let mut table = ClusterEffects::default();
-    for cluster in clusters {
-        for c in [Contrast::DirectFocal, Contrast::SameCluster] {
-            let s = sample_where(c, OutcomeView::Observed, mapping, slates, |r| {
-                mapping.focal_cluster[r] == cluster
-            });
+    for ((cluster, k), s) in &groups {
+        let c = contrasts[*k];
+        {
             let treated = s.treated.iter().filter(|d| **d).count();
             if treated < min_rows || s.y.len() - treated < min_rows {
                 continue;
