@@ -287,8 +287,7 @@ fn cluster_effects(
             if treated < min_rows || s.y.len() - treated < min_rows {
                 continue;
             }
-            let r = match difference_in_means(&s, c.name(), c.outcome_label(OutcomeView::Observed))
-            {
+            let r = match difference_in_means(s, c.name(), c.outcome_label(OutcomeView::Observed)) {
                 Ok(r) => r,
                 Err(EstimateError::SingleCluster { .. }) => continue,
                 Err(e) => return Err(e),
