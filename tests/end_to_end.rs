@@ -79,7 +79,22 @@ fn synthetic_run_writes_every_estimate_table_and_figure() {
         let frame = slate_table::read_csv(&processed.join(schema.file_name), &schema).unwrap();
         assert!(frame.height() > 0, "{} is empty", schema.file_name);
     }
-    for figure in slate_report::ESTIMATOR_FIGURES {
+    for schema in [
+        slate_estimate::decompose::DIRECT_INDIRECT_TOTAL,
+        slate_estimate::decompose::ADDITIVITY_CHECKS,
+        slate_estimate::decompose::SPILLOVER_SENSITIVITY,
+        slate_estimate::decompose::PRODUCT_SUMMARY,
+        slate_estimate::decompose::RECOMMENDATIONS,
+        slate_estimate::decompose::CLUSTER_RISK,
+        slate_estimate::decompose::POSITION_RISK,
+    ] {
+        let frame = slate_table::read_csv(&processed.join(schema.file_name), &schema).unwrap();
+        assert!(frame.height() > 0, "{} is empty", schema.file_name);
+    }
+    for figure in slate_report::ESTIMATOR_FIGURES
+        .iter()
+        .chain(&slate_report::DECOMPOSITION_FIGURES)
+    {
         let bytes = std::fs::read(pipeline.paths.figures_dir.join(figure)).unwrap();
         assert!(bytes.len() > 10_000 && &bytes[1..4] == b"PNG", "{figure}");
     }
@@ -91,8 +106,8 @@ fn all_check_finds_identical_bytes_across_thread_counts() {
     let config = small_pipeline(root.path()).config;
     let files = xtask::check_determinism(&config, &DataSource::Synthetic).unwrap();
     assert!(
-        files >= 10,
-        "ingest, simulate and exposure artifacts all compared ({files})"
+        files >= 36,
+        "every processed table and figure compared ({files})"
     );
 }
 

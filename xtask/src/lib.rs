@@ -237,13 +237,36 @@ impl Pipeline {
         })
     }
 
+    /// Stage 5: direct/indirect/total decomposition, spillover sensitivity, cluster and
+    /// position risk, with their figures.
+    pub fn decompose(&self) -> Result<()> {
+        self.timed("decompose", || {
+            let dir = &self.paths.processed_dir;
+            let mapping = slate_exposure::read_mapping(dir)?;
+            let slates = slate_exposure::read_slates(dir)?;
+            let tables =
+                slate_estimate::run_decomposition(&mapping, &slates, &self.config.estimate)?;
+            slate_estimate::write_decomposition(&tables, dir)?;
+            slate_report::decomposition_figures(dir, &self.paths.figures_dir)?;
+            for i in 0..tables.additivity.len() {
+                let difference = tables.additivity.difference[i];
+                info!(
+                    outcome = tables.additivity.outcome_type[i],
+                    difference, "additivity"
+                );
+            }
+            Ok(())
+        })
+    }
+
     /// Every stage in order, from the raw source to the last table.
     pub fn all(&self, source: &DataSource, cancel: &AtomicBool) -> Result<()> {
         let raw = self.raw_folder(source, cancel)?;
         self.ingest(&raw)?;
         self.simulate()?;
         self.exposure()?;
-        self.estimate()
+        self.estimate()?;
+        self.decompose()
     }
 }
 

@@ -73,6 +73,8 @@ enum Command {
     Exposure,
     /// Estimate direct, spillover and total effects (naive and slate-clustered SEs, bootstrap).
     Estimate,
+    /// Direct/indirect/total decomposition, spillover sensitivity, cluster and position risk.
+    Decompose,
     /// Benchmark the full estimator suite on synthetic designs (writes bench/estimator_suite.md).
     BenchEstimate {
         /// Design sizes in slates, comma-separated.
@@ -143,6 +145,7 @@ fn main() -> Result<()> {
         Command::Simulate => pipeline.simulate()?,
         Command::Exposure => pipeline.exposure()?,
         Command::Estimate => pipeline.estimate()?,
+        Command::Decompose => pipeline.decompose()?,
         Command::BenchEstimate { slates, repeats } => {
             let rows = xtask::bench::bench_estimate(&pipeline.config, &slates, repeats)?;
             let sizes: Vec<String> = slates.iter().map(usize::to_string).collect();

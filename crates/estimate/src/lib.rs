@@ -11,6 +11,8 @@
 //! - [`bootstrap`]: the cluster (pairs) bootstrap over slates, O(slates) per replicate.
 //! - [`contrasts`]: the five contrasts and three outcome views.
 //! - [`tables`]: every table this stage writes.
+//! - [`decompose`]: the direct / indirect / total decomposition, spillover-definition
+//!   sensitivity, and cluster and position risk.
 //!
 //! Why slate-clustered uncertainty: promotion is assigned per slate and all items of a slate
 //! share its attention budget, so item rows are not independent; treating them as such
@@ -18,11 +20,13 @@
 
 pub mod bootstrap;
 pub mod contrasts;
+pub mod decompose;
 pub mod dim;
 pub mod ols;
 mod suite;
 pub mod tables;
 
+pub use decompose::{DecompositionTables, run_decomposition, write_decomposition};
 pub use dim::{DiffInMeans, Method, Sample, difference_in_means};
 pub use suite::{EstimateTables, run, write};
 

@@ -122,3 +122,36 @@ fn cluster_effects_respect_the_support_threshold() {
     }
     let _ = &design().0;
 }
+
+#[test]
+fn decomposition_is_additive_and_keeps_the_seed_signs() {
+    let (exposure, _) = design();
+    let tables = crate::run_decomposition(
+        &exposure.mapping,
+        &exposure.slates,
+        &EstimateConfig::default(),
+    )
+    .unwrap();
+    assert_eq!(tables.effects.len(), 12);
+    assert_eq!(tables.additivity.len(), 3);
+    for i in 0..3 {
+        assert!(
+            tables.additivity.difference[i].abs() <= 1e-9,
+            "{}",
+            tables.additivity.outcome_type[i]
+        );
+        assert!(tables.additivity.additive[i]);
+    }
+    // Observed: direct positive, both indirect components negative, total negative.
+    let observed = &tables.effects.estimate_per_slate[..4];
+    assert!(
+        observed[0] > 0.0 && observed[1] < 0.0 && observed[2] < 0.0 && observed[3] < 0.0,
+        "{observed:?}"
+    );
+    assert!(tables.sensitivity.len() >= 5);
+    assert_eq!(tables.product.len(), 5);
+    assert_eq!(tables.recommendations.len(), 4);
+    assert!(tables.recommendations.evidence[0].contains(&format!("{:.1}", observed[0] * 1000.0)));
+    assert!(!tables.cluster_risk.is_empty() && tables.cluster_risk.len() <= 5);
+    assert_eq!(tables.position_risk.len(), 3);
+}

@@ -25,7 +25,7 @@ pub const ESTIMATOR_FIGURES: [&str; 5] = [
     "17_cluster_level_effects.png",
 ];
 
-fn read<T>(
+pub(crate) fn read<T>(
     dir: &Path,
     schema: &TableSchema,
     from: impl Fn(&slate_table::polars::prelude::DataFrame, &str) -> Result<T, slate_table::TableError>,

@@ -8,10 +8,13 @@
 //! - [`charts`]: the few chart shapes every figure is made of (interval rows, signed bars,
 //!   histograms).
 //! - [`estimator_figures`]: the estimators notebook's figures.
+//! - [`decomposition_figures`]: the decomposition notebook's figures.
 
 pub mod charts;
+mod decomposition_figures;
 mod estimator_figures;
 
+pub use decomposition_figures::{DECOMPOSITION_FIGURES, decomposition_figures};
 pub use estimator_figures::{ESTIMATOR_FIGURES, estimator_figures};
 
 use std::path::PathBuf;

@@ -1,0 +1,654 @@
+//! Direct / indirect / total decomposition, spillover-definition sensitivity, and cluster and
+//! position risk (notebook 03, as the final report consumes it).
+//!
+//! Each decomposition component is a slate-level difference in means of the per-slate sum of
+//! that component's outcomes (a slate with no such items contributes 0), with slate-clustered
+//! SEs. Because the difference in means is linear in the outcome and the components partition
+//! the slate, direct + indirect components equal the total up to floating-point rounding; the
+//! additivity table shows the difference.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use slate_exposure::{ExposureMapping, SlateOutcomes};
+
+use crate::contrasts::{OutcomeView, item_outcome};
+use crate::dim::{DiffInMeans, Sample, difference_in_means};
+use crate::{EstimateConfig, EstimateError};
+
+slate_table::table! {
+    /// `movielens_interference_direct_indirect_total_effects.csv`: 4 components × 3 outcome types.
+    pub struct DirectIndirectTotal, schema DIRECT_INDIRECT_TOTAL = "movielens_interference_direct_indirect_total_effects.csv" {
+        /// "Direct", "Indirect" or "Total".
+        effect_family: String,
+        /// "Focal item", "Same-cluster competitors", "Other competitors", "Full slate".
+        component: String,
+        /// "observed_clicks", "expected_clicks" or "known_lift".
+        outcome_type: String,
+        /// Difference in means of the per-slate component sum.
+        estimate_per_slate: f64,
+        /// Slate-clustered SE (one row per slate).
+        se: f64,
+        /// 95% CI lower bound.
+        ci_95_lower: f64,
+        /// 95% CI upper bound.
+        ci_95_upper: f64,
+        /// Two-sided normal p-value.
+        p_value: f64,
+        /// Estimate × 1,000.
+        estimate_per_1000_promoted_slates: f64,
+        /// CI lower × 1,000.
+        ci_95_lower_per_1000: f64,
+        /// CI upper × 1,000.
+        ci_95_upper_per_1000: f64,
+        /// Mean component sum in promoted slates.
+        treated_mean: f64,
+        /// Mean component sum in control slates.
+        control_mean: f64,
+        /// Slates.
+        slates: u32,
+    }
+}
+
+slate_table::table! {
+    /// `movielens_interference_additivity_checks.csv`: one row per outcome type.
+    pub struct AdditivityChecks, schema ADDITIVITY_CHECKS = "movielens_interference_additivity_checks.csv" {
+        /// Outcome type.
+        outcome_type: String,
+        /// Direct component.
+        direct: f64,
+        /// Same-cluster indirect component.
+        indirect_same_cluster: f64,
+        /// Other indirect component.
+        indirect_other: f64,
+        /// direct + both indirect components.
+        direct_plus_indirect: f64,
+        /// Total component.
+        total: f64,
+        /// direct_plus_indirect − total.
+        difference: f64,
+        /// |difference| ≤ 1e-9.
+        additive: bool,
+    }
+}
+
+slate_table::table! {
+    /// `movielens_interference_spillover_definition_sensitivity.csv`.
+    pub struct SpilloverSensitivity, schema SPILLOVER_SENSITIVITY = "movielens_interference_spillover_definition_sensitivity.csv" {
+        /// Competitor definition.
+        definition: String,
+        /// What it includes.
+        description: String,
+        /// Observed difference in means per item row.
+        estimate: f64,
+        /// Slate-clustered SE.
+        cluster_se: f64,
+        /// 95% CI lower bound.
+        ci_95_lower: f64,
+        /// 95% CI upper bound.
+        ci_95_upper: f64,
+        /// p-value.
+        p_value: f64,
+        /// Known-lift estimate for the same rows.
+        known_lift_estimate: f64,
+        /// Rows in promoted slates.
+        treated_n: u32,
+        /// Rows in control slates.
+        control_n: u32,
+        /// Slates with such rows.
+        clusters: u32,
+    }
+}
+
+slate_table::table! {
+    /// `movielens_interference_product_summary.csv`: per 1,000 promoted slates, observed clicks.
+    pub struct ProductSummary, schema PRODUCT_SUMMARY = "movielens_interference_product_summary.csv" {
+        /// The quantity.
+        metric: String,
+        /// Clicks per 1,000 promoted slates.
+        clicks_per_1000_promoted_slates: f64,
+        /// 95% CI lower bound.
+        ci_95_lower: f64,
+        /// 95% CI upper bound.
+        ci_95_upper: f64,
+        /// How to read it.
+        interpretation: String,
+    }
+}
+
+slate_table::table! {
+    /// `movielens_interference_decomposition_recommendations.csv`.
+    pub struct Recommendations, schema RECOMMENDATIONS = "movielens_interference_decomposition_recommendations.csv" {
+        /// The decision it informs.
+        decision_area: String,
+        /// What to do.
+        recommendation: String,
+        /// Numbers from this run that support it.
+        evidence: String,
+    }
+}
+
+slate_table::table! {
+    /// `movielens_interference_cluster_risk.csv`: focal clusters most exposed to displacement.
+    pub struct ClusterRisk, schema CLUSTER_RISK = "movielens_interference_cluster_risk.csv" {
+        /// The focal movie's cluster.
+        focal_cluster: String,
+        /// Slates with a focal in this cluster.
+        slates: u32,
+        /// Same-cluster competitor rows.
+        same_cluster_rows: u32,
+        /// Same-cluster spillover (observed, per item row).
+        same_cluster_estimate: f64,
+        /// Its CI lower bound.
+        same_cluster_ci_95_lower: f64,
+        /// Its CI upper bound.
+        same_cluster_ci_95_upper: f64,
+        /// Net slate effect (observed total clicks per slate).
+        net_slate_estimate: f64,
+        /// Its CI lower bound.
+        net_slate_ci_95_lower: f64,
+        /// Its CI upper bound.
+        net_slate_ci_95_upper: f64,
+    }
+}
+
+slate_table::table! {
+    /// `movielens_interference_position_risk.csv`: how the rank jump changes the net effect.
+    pub struct PositionRisk, schema POSITION_RISK = "movielens_interference_position_risk.csv" {
+        /// Focal seed positions in the band.
+        position_band: String,
+        /// Rank jump when promoted to position 1.
+        rank_jump: String,
+        /// Slates in the band.
+        slates: u32,
+        /// Direct focal effect (observed).
+        direct_estimate: f64,
+        /// Net slate effect (observed total clicks).
+        net_slate_estimate: f64,
+        /// Its CI lower bound.
+        net_slate_ci_95_lower: f64,
+        /// Its CI upper bound.
+        net_slate_ci_95_upper: f64,
+        /// Known net lift per promoted slate in the band.
+        known_net_lift: f64,
+    }
+}
+
+/// Everything the decomposition stage writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecompositionTables {
+    /// Components × outcome types.
+    pub effects: DirectIndirectTotal,
+    /// Additivity per outcome type.
+    pub additivity: AdditivityChecks,
+    /// Spillover definitions.
+    pub sensitivity: SpilloverSensitivity,
+    /// Product numbers.
+    pub product: ProductSummary,
+    /// Recommendations with evidence.
+    pub recommendations: Recommendations,
+    /// Cluster risk.
+    pub cluster_risk: ClusterRisk,
+    /// Position risk.
+    pub position_risk: PositionRisk,
+}
+
+const OUTCOME_TYPES: [(&str, OutcomeView); 3] = [
+    ("observed_clicks", OutcomeView::Observed),
+    ("expected_clicks", OutcomeView::Expected),
+    ("known_lift", OutcomeView::KnownLift),
+];
+
+/// Component membership of item row `r`: 0 focal, 1 same-cluster, 2 other.
+fn component_of(mapping: &ExposureMapping, r: usize) -> usize {
+    if mapping.is_focal[r] {
+        0
+    } else if mapping.same_cluster_as_focal[r] {
+        1
+    } else {
+        2
+    }
+}
+
+/// Slate samples of the per-slate sums of components 0, 1, 2 and the total, for one view,
+/// restricted to slates where `keep(slate row)` holds.
+fn component_samples(
+    mapping: &ExposureMapping,
+    slates: &SlateOutcomes,
+    view: OutcomeView,
+    keep: &dyn Fn(usize) -> bool,
+) -> [Sample; 4] {
+    let n = slates.len();
+    let mut sums = vec![[0f64; 3]; n];
+    // Item rows are grouped by slate in slate order; map slate ids to slate rows.
+    let max_id = slates.slate_id.iter().copied().max().unwrap_or(0) as usize;
+    let mut row_of = vec![usize::MAX; max_id + 1];
+    for (s, id) in slates.slate_id.iter().enumerate() {
+        row_of[*id as usize] = s;
+    }
+    for r in 0..mapping.len() {
+        let s = row_of
+            .get(mapping.slate_id[r] as usize)
+            .copied()
+            .unwrap_or(usize::MAX);
+        if s != usize::MAX {
+            sums[s][component_of(mapping, r)] += item_outcome(mapping, view, r);
+        }
+    }
+    let mut out: [Sample; 4] = Default::default();
+    for s in (0..n).filter(|s| keep(*s)) {
+        let total = sums[s][0] + sums[s][1] + sums[s][2];
+        for (k, value) in [sums[s][0], sums[s][1], sums[s][2], total]
+            .into_iter()
+            .enumerate()
+        {
+            out[k].y.push(value);
+            out[k].treated.push(slates.promotion_applied[s]);
+            out[k].cluster.push(slates.slate_id[s]);
+        }
+    }
+    out
+}
+
+const COMPONENTS: [(&str, &str); 4] = [
+    ("Direct", "Focal item"),
+    ("Indirect", "Same-cluster competitors"),
+    ("Indirect", "Other competitors"),
+    ("Total", "Full slate"),
+];
+
+/// Runs the decomposition and every risk and sensitivity table.
+pub fn run_decomposition(
+    mapping: &ExposureMapping,
+    slates: &SlateOutcomes,
+    config: &EstimateConfig,
+) -> Result<DecompositionTables, EstimateError> {
+    config.check()?;
+    let mut effects = DirectIndirectTotal::default();
+    let mut additivity = AdditivityChecks::default();
+    let mut observed: Vec<DiffInMeans> = Vec::new();
+    for (outcome_type, view) in OUTCOME_TYPES {
+        let samples = component_samples(mapping, slates, view, &|_| true);
+        let mut estimates = [0f64; 4];
+        for (k, ((family, component), sample)) in COMPONENTS.iter().zip(&samples).enumerate() {
+            let r = difference_in_means(sample, &format!("{family}: {component}"), outcome_type)?;
+            let (lower, upper) = r.ci_95();
+            effects.effect_family.push(family.to_string());
+            effects.component.push(component.to_string());
+            effects.outcome_type.push(outcome_type.to_string());
+            effects.estimate_per_slate.push(r.estimate);
+            effects.se.push(r.cluster_se);
+            effects.ci_95_lower.push(lower);
+            effects.ci_95_upper.push(upper);
+            effects.p_value.push(r.p_value_cluster());
+            effects
+                .estimate_per_1000_promoted_slates
+                .push(r.estimate * 1000.0);
+            effects.ci_95_lower_per_1000.push(lower * 1000.0);
+            effects.ci_95_upper_per_1000.push(upper * 1000.0);
+            effects.treated_mean.push(r.treated_mean);
+            effects.control_mean.push(r.control_mean);
+            effects.slates.push(r.clusters as u32);
+            estimates[k] = r.estimate;
+            if view == OutcomeView::Observed {
+                observed.push(r);
+            }
+        }
+        let sum = estimates[0] + estimates[1] + estimates[2];
+        additivity.outcome_type.push(outcome_type.to_string());
+        additivity.direct.push(estimates[0]);
+        additivity.indirect_same_cluster.push(estimates[1]);
+        additivity.indirect_other.push(estimates[2]);
+        additivity.direct_plus_indirect.push(sum);
+        additivity.total.push(estimates[3]);
+        additivity.difference.push(sum - estimates[3]);
+        additivity.additive.push((sum - estimates[3]).abs() <= 1e-9);
+    }
+    let sensitivity = spillover_sensitivity(mapping)?;
+    let competitors = {
+        let samples = component_samples(mapping, slates, OutcomeView::Observed, &|_| true);
+        let combined = Sample {
+            y: samples[1]
+                .y
+                .iter()
+                .zip(&samples[2].y)
+                .map(|(a, b)| a + b)
+                .collect(),
+            treated: samples[1].treated.clone(),
+            cluster: samples[1].cluster.clone(),
+        };
+        difference_in_means(&combined, "Indirect: All competitors", "observed_clicks")?
+    };
+    let product = product_summary(&observed, &competitors);
+    let cluster_risk = cluster_risk(mapping, slates, config.cluster_effects_min_rows)?;
+    let position_risk = position_risk(mapping, slates)?;
+    let recommendations = recommendations(&observed, &competitors, &sensitivity, &position_risk);
+    Ok(DecompositionTables {
+        effects,
+        additivity,
+        sensitivity,
+        product,
+        recommendations,
+        cluster_risk,
+        position_risk,
+    })
+}
+
+fn spillover_sensitivity(mapping: &ExposureMapping) -> Result<SpilloverSensitivity, EstimateError> {
+    type Rule = fn(&ExposureMapping, usize) -> bool;
+    let definitions: [(&str, &str, Rule); 7] = [
+        (
+            "Same cluster",
+            "Non-focal movies in the focal's substitute cluster",
+            |m, r| m.same_cluster_as_focal[r],
+        ),
+        (
+            "Displaced",
+            "Non-focal movies seeded above the focal (pushed down one place)",
+            |m, r| m.displaced_by_promotion[r],
+        ),
+        (
+            "All non-focal",
+            "Every non-focal movie on the slate",
+            |m, r| !m.is_focal[r],
+        ),
+        (
+            "Same cluster and displaced",
+            "Substitutes that are also pushed down",
+            |m, r| m.same_cluster_as_focal[r] && m.displaced_by_promotion[r],
+        ),
+        (
+            "Same cluster, not displaced",
+            "Substitutes seeded below the focal",
+            |m, r| m.same_cluster_as_focal[r] && !m.displaced_by_promotion[r],
+        ),
+        (
+            "Adjacent to focal",
+            "Non-focal movies one seed position above or below the focal",
+            |m, r| {
+                !m.is_focal[r]
+                    && (i64::from(m.seed_position[r]) - i64::from(focal_seed_position(m, r))).abs()
+                        == 1
+            },
+        ),
+        (
+            "Top three seed positions",
+            "Non-focal movies the seed ranking put in positions 1-3",
+            |m, r| !m.is_focal[r] && m.seed_position[r] <= 3,
+        ),
+    ];
+    let mut table = SpilloverSensitivity::default();
+    for (name, description, rule) in definitions {
+        let mut observed = Sample::default();
+        let mut known = Sample::default();
+        for r in (0..mapping.len()).filter(|r| rule(mapping, *r)) {
+            for (sample, view) in [
+                (&mut observed, OutcomeView::Observed),
+                (&mut known, OutcomeView::KnownLift),
+            ] {
+                sample.y.push(item_outcome(mapping, view, r));
+                sample.treated.push(mapping.promotion_applied[r]);
+                sample.cluster.push(mapping.slate_id[r]);
+            }
+        }
+        let r = difference_in_means(&observed, name, "Observed simulated click")?;
+        let k = difference_in_means(&known, name, "Known induced lift")?;
+        let (lower, upper) = r.ci_95();
+        table.definition.push(name.to_string());
+        table.description.push(description.to_string());
+        table.estimate.push(r.estimate);
+        table.cluster_se.push(r.cluster_se);
+        table.ci_95_lower.push(lower);
+        table.ci_95_upper.push(upper);
+        table.p_value.push(r.p_value_cluster());
+        table.known_lift_estimate.push(k.estimate);
+        table.treated_n.push(r.treated_n as u32);
+        table.control_n.push(r.control_n as u32);
+        table.clusters.push(r.clusters as u32);
+    }
+    Ok(table)
+}
+
+/// The focal's seed position for item row `r` (the focal row is in the same slate; the
+/// position shift of a promoted focal encodes it, and in control the mapping's focal row
+/// carries it). Computed from the displaced flag's definition: a row is displaced exactly when
+/// its seed position is above the focal's.
+fn focal_seed_position(mapping: &ExposureMapping, r: usize) -> u32 {
+    // Rows of a slate are contiguous and in seed order: find the focal row of r's slate.
+    let id = mapping.slate_id[r];
+    let mut i = r;
+    while i > 0 && mapping.slate_id[i - 1] == id {
+        i -= 1;
+    }
+    while i < mapping.len() && mapping.slate_id[i] == id {
+        if mapping.is_focal[i] {
+            return mapping.seed_position[i];
+        }
+        i += 1;
+    }
+    0
+}
+
+fn per_1000(r: &DiffInMeans) -> (f64, f64, f64) {
+    let (lower, upper) = r.ci_95();
+    (r.estimate * 1000.0, lower * 1000.0, upper * 1000.0)
+}
+
+fn product_summary(observed: &[DiffInMeans], competitors: &DiffInMeans) -> ProductSummary {
+    let mut table = ProductSummary::default();
+    let rows = [
+        (
+            "Focal gain",
+            &observed[0],
+            "Clicks the promoted focal movie gains",
+        ),
+        (
+            "Same-cluster competitor change",
+            &observed[1],
+            "Clicks its substitutes lose",
+        ),
+        (
+            "Other competitor change",
+            &observed[2],
+            "Clicks the rest of the slate loses",
+        ),
+        (
+            "All competitor change",
+            competitors,
+            "Substitutes and the rest together",
+        ),
+        (
+            "Net slate effect",
+            &observed[3],
+            "What the promotion does to the whole slate",
+        ),
+    ];
+    for (metric, r, interpretation) in rows {
+        let (value, lower, upper) = per_1000(r);
+        table.metric.push(metric.to_string());
+        table.clicks_per_1000_promoted_slates.push(value);
+        table.ci_95_lower.push(lower);
+        table.ci_95_upper.push(upper);
+        table.interpretation.push(interpretation.to_string());
+    }
+    table
+}
+
+fn cluster_risk(
+    mapping: &ExposureMapping,
+    slates: &SlateOutcomes,
+    min_rows: usize,
+) -> Result<ClusterRisk, EstimateError> {
+    let clusters: BTreeSet<&str> = slates.focal_cluster.iter().map(String::as_str).collect();
+    let mut rows: Vec<(f64, ClusterRisk)> = Vec::new();
+    for cluster in clusters {
+        let mut same = Sample::default();
+        for r in (0..mapping.len())
+            .filter(|r| mapping.same_cluster_as_focal[*r] && mapping.focal_cluster[*r] == cluster)
+        {
+            same.y.push(item_outcome(mapping, OutcomeView::Observed, r));
+            same.treated.push(mapping.promotion_applied[r]);
+            same.cluster.push(mapping.slate_id[r]);
+        }
+        let treated = same.treated.iter().filter(|d| **d).count();
+        if treated < min_rows || same.y.len() - treated < min_rows {
+            continue;
+        }
+        let total = component_samples(mapping, slates, OutcomeView::Observed, &|s| {
+            slates.focal_cluster[s] == cluster
+        });
+        let (Ok(s), Ok(t)) = (
+            difference_in_means(&same, cluster, "same-cluster"),
+            difference_in_means(&total[3], cluster, "net slate"),
+        ) else {
+            continue;
+        };
+        let mut row = ClusterRisk::default();
+        let (sl, su) = s.ci_95();
+        let (tl, tu) = t.ci_95();
+        row.focal_cluster.push(cluster.to_string());
+        row.slates.push(t.clusters as u32);
+        row.same_cluster_rows.push(same.y.len() as u32);
+        row.same_cluster_estimate.push(s.estimate);
+        row.same_cluster_ci_95_lower.push(sl);
+        row.same_cluster_ci_95_upper.push(su);
+        row.net_slate_estimate.push(t.estimate);
+        row.net_slate_ci_95_lower.push(tl);
+        row.net_slate_ci_95_upper.push(tu);
+        rows.push((s.estimate, row));
+    }
+    // Most exposed first: the largest same-cluster loss; keep the top five.
+    rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+    Ok(ClusterRisk::concat(
+        rows.into_iter().take(5).map(|(_, r)| r).collect(),
+    ))
+}
+
+fn position_risk(
+    mapping: &ExposureMapping,
+    slates: &SlateOutcomes,
+) -> Result<PositionRisk, EstimateError> {
+    let positions: Vec<u32> = slates.focal_seed_position.clone();
+    let (lo, hi) = (
+        positions.iter().copied().min().unwrap_or(1),
+        positions.iter().copied().max().unwrap_or(1),
+    );
+    // Three bands of (nearly) equal width over the focal positions in the design.
+    let width = (hi - lo + 1).div_ceil(3).max(1);
+    let mut table = PositionRisk::default();
+    for b in 0..3 {
+        let (from, to) = (lo + b * width, (lo + (b + 1) * width - 1).min(hi));
+        if from > hi {
+            break;
+        }
+        let keep = |s: usize| (from..=to).contains(&slates.focal_seed_position[s]);
+        let samples = component_samples(mapping, slates, OutcomeView::Observed, &keep);
+        let known = component_samples(mapping, slates, OutcomeView::KnownLift, &keep);
+        let band = format!("{from}-{to}");
+        let direct = difference_in_means(&samples[0], &band, "direct")?;
+        let net = difference_in_means(&samples[3], &band, "net slate")?;
+        let known_net = difference_in_means(&known[3], &band, "known net")?;
+        let (nl, nu) = net.ci_95();
+        table.position_band.push(band);
+        table.rank_jump.push(format!("{}-{}", from - 1, to - 1));
+        table.slates.push(net.clusters as u32);
+        table.direct_estimate.push(direct.estimate);
+        table.net_slate_estimate.push(net.estimate);
+        table.net_slate_ci_95_lower.push(nl);
+        table.net_slate_ci_95_upper.push(nu);
+        table.known_net_lift.push(known_net.estimate);
+    }
+    Ok(table)
+}
+
+fn recommendations(
+    observed: &[DiffInMeans],
+    competitors: &DiffInMeans,
+    sensitivity: &SpilloverSensitivity,
+    position: &PositionRisk,
+) -> Recommendations {
+    let (d, dl, du) = per_1000(&observed[0]);
+    let (t, tl, tu) = per_1000(&observed[3]);
+    let (c, cl, cu) = per_1000(competitors);
+    let negative = sensitivity.estimate.iter().filter(|e| **e < 0.0).count();
+    let offsets = if -c > d {
+        "more than offsets"
+    } else {
+        "partly offsets"
+    };
+    let mut table = Recommendations::default();
+    let mut push = |area: &str, recommendation: &str, evidence: String| {
+        table.decision_area.push(area.to_string());
+        table.recommendation.push(recommendation.to_string());
+        table.evidence.push(evidence);
+    };
+    push(
+        "Item-level reporting",
+        "Do not report promoted-item gain alone as the success metric.",
+        format!(
+            "The focal item gains {d:.1} clicks per 1,000 promoted slates (95% CI {dl:.1} to {du:.1}), \
+             but the full slate changes by {t:.1} ({tl:.1} to {tu:.1})."
+        ),
+    );
+    push(
+        "Slate-level metric",
+        "Use the total slate effect as the primary decision metric for promotions.",
+        format!(
+            "The net observed slate effect is {t:.1} simulated clicks per 1,000 promoted slates (95% CI {tl:.1} to {tu:.1})."
+        ),
+    );
+    push(
+        "Spillover monitoring",
+        "Track same-cluster and displaced-item outcomes alongside the promoted item.",
+        format!(
+            "Competitors change by {c:.1} clicks per 1,000 promoted slates ({cl:.1} to {cu:.1}), which {offsets} \
+             the direct gain of {d:.1}; {negative} of {} spillover definitions give a negative estimate.",
+            sensitivity.len()
+        ),
+    );
+    if !position.is_empty() {
+        let last = position.len() - 1;
+        push(
+            "Policy design",
+            "Treat large rank jumps as higher-risk interventions.",
+            format!(
+                "Net slate effect per promoted slate is {:.3} for focal positions {} (rank jump {}) and {:.3} for positions {} \
+                 (rank jump {}); the known net lift is {:.3} and {:.3}.",
+                position.net_slate_estimate[0],
+                position.position_band[0],
+                position.rank_jump[0],
+                position.net_slate_estimate[last],
+                position.position_band[last],
+                position.rank_jump[last],
+                position.known_net_lift[0],
+                position.known_net_lift[last]
+            ),
+        );
+    }
+    table
+}
+
+/// Writes every decomposition table to `dir`.
+pub fn write_decomposition(
+    tables: &DecompositionTables,
+    dir: &Path,
+) -> Result<Vec<PathBuf>, EstimateError> {
+    use slate_table::write_csv;
+    Ok(vec![
+        write_csv(&mut tables.effects.to_frame()?, &DIRECT_INDIRECT_TOTAL, dir)?,
+        write_csv(&mut tables.additivity.to_frame()?, &ADDITIVITY_CHECKS, dir)?,
+        write_csv(
+            &mut tables.sensitivity.to_frame()?,
+            &SPILLOVER_SENSITIVITY,
+            dir,
+        )?,
+        write_csv(&mut tables.product.to_frame()?, &PRODUCT_SUMMARY, dir)?,
+        write_csv(
+            &mut tables.recommendations.to_frame()?,
+            &RECOMMENDATIONS,
+            dir,
+        )?,
+        write_csv(&mut tables.cluster_risk.to_frame()?, &CLUSTER_RISK, dir)?,
+        write_csv(&mut tables.position_risk.to_frame()?, &POSITION_RISK, dir)?,
+    ])
+}
