@@ -121,3 +121,65 @@ fn missing_data_dir_is_a_clear_error() {
         .unwrap_err();
     assert!(format!("{err:#}").contains("nowhere"), "{err:#}");
 }
+
+#[test]
+fn truncated_parquet_between_stages_is_an_error_naming_the_file() {
+    let root = tempfile::tempdir().unwrap();
+    let pipeline = small_pipeline(root.path());
+    pipeline
+        .all(&DataSource::Synthetic, &AtomicBool::new(false))
+        .unwrap();
+    let path = pipeline
+        .paths
+        .processed_dir
+        .join(EXPOSURE_MAPPING.file_name);
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 3]).unwrap();
+    let message = format!("{:#}", pipeline.estimate().unwrap_err());
+    assert!(message.contains(EXPOSURE_MAPPING.file_name), "{message}");
+}
+
+#[test]
+fn inputs_are_never_modified() {
+    let root = tempfile::tempdir().unwrap();
+    let pipeline = small_pipeline(root.path());
+    let input = root.path().join("input");
+    slate_ingest::synthetic::generate(&pipeline.config.synthetic, &input).unwrap();
+    let snapshot = |dir: &std::path::Path| {
+        let mut files: Vec<(String, Vec<u8>, std::time::SystemTime)> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                let path = e.unwrap().path();
+                let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+                (
+                    path.display().to_string(),
+                    std::fs::read(&path).unwrap(),
+                    modified,
+                )
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let before = snapshot(&input);
+    pipeline
+        .all(&DataSource::Dir(input.clone()), &AtomicBool::new(false))
+        .unwrap();
+    assert_eq!(snapshot(&input), before);
+}
+
+#[test]
+fn output_directory_that_cannot_be_created_is_an_error_naming_it() {
+    let root = tempfile::tempdir().unwrap();
+    let mut pipeline = small_pipeline(root.path());
+    let blocker = root.path().join("not-a-directory");
+    std::fs::write(&blocker, b"a file where a directory should be").unwrap();
+    pipeline.paths.processed_dir = blocker.join("processed");
+    let message = format!(
+        "{:#}",
+        pipeline
+            .all(&DataSource::Synthetic, &AtomicBool::new(false))
+            .unwrap_err()
+    );
+    assert!(message.contains("not-a-directory"), "{message}");
+}

@@ -259,8 +259,29 @@ impl Pipeline {
         })
     }
 
+    /// Removes hidden `*.partial*` temporaries that a killed earlier run left in the output
+    /// directories (artifacts themselves are only ever renamed into place complete).
+    pub fn sweep_partials(&self) {
+        for dir in [
+            &self.paths.processed_dir,
+            &self.paths.figures_dir,
+            &self.paths.raw_dir.join("synthetic"),
+        ] {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().to_string();
+                if name.starts_with('.') && name.contains(".partial") {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
+    }
+
     /// Every stage in order, from the raw source to the last table.
     pub fn all(&self, source: &DataSource, cancel: &AtomicBool) -> Result<()> {
+        self.sweep_partials();
         let raw = self.raw_folder(source, cancel)?;
         self.ingest(&raw)?;
         self.simulate()?;

@@ -86,14 +86,27 @@ pub(crate) fn read_raw(
         .zip(columns)
         .map(|(name, column)| Field::new((*name).into(), column.ty.dtype()))
         .collect();
-    let parsed = CsvReadOptions::default()
-        .with_has_header(true)
-        .with_schema(Some(Arc::new(schema)))
-        .try_into_reader_with_file_path(Some(path.clone()))
-        .and_then(|reader| reader.finish());
+    // A file without text columns (ratings, links) has no legitimate quotes: parse it with
+    // quoting off, so a stray quote is a bad value rather than an escape.
+    let has_text = columns.iter().any(|c| c.ty == RawType::Str);
+    let quote_char = if has_text { Some(b'"') } else { None };
+    let read = || {
+        CsvReadOptions::default()
+            .with_has_header(true)
+            .with_schema(Some(Arc::new(schema.clone())))
+            .with_parse_options(CsvParseOptions::default().with_quote_char(quote_char))
+            .try_into_reader_with_file_path(Some(path.clone()))
+            .and_then(|reader| reader.finish())
+    };
+    // polars 0.55 panics on some malformed fields (e.g. a lone `"` in a numeric column, found
+    // by fuzzing); a panic must never escape ingest, so it becomes a located error.
+    let parsed = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)) {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(_) => Err("the CSV parser rejected the file".to_string()),
+    };
     let df = match parsed {
         Ok(df) => df,
-        Err(error) => return Err(diagnose(&path, raw, columns, error.to_string())),
+        Err(message) => return Err(diagnose(&path, raw, columns, message)),
     };
     for (name, column) in raw.header.iter().zip(columns) {
         if column.nullable {

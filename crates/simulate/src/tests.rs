@@ -163,3 +163,26 @@ fn round_trips_through_parquet() {
     crate::write(&out, dir.path()).unwrap();
     assert_eq!(crate::read(dir.path()).unwrap(), out);
 }
+
+#[test]
+fn users_with_too_few_ratings_get_no_slate() {
+    let mut config = small_config();
+    config.slates.min_user_ratings = 60;
+    let out = slates(&config);
+    let eligible: std::collections::HashSet<u32> = {
+        let mut counts = std::collections::HashMap::new();
+        for u in &dataset().ratings.user_id {
+            *counts.entry(*u).or_insert(0usize) += 1;
+        }
+        counts
+            .into_iter()
+            .filter(|(_, n)| *n >= 60)
+            .map(|(u, _)| u)
+            .collect()
+    };
+    assert!(!eligible.is_empty());
+    assert!(
+        out.user_id.iter().all(|u| eligible.contains(u)),
+        "an ineligible user got a slate"
+    );
+}
