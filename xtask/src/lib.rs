@@ -418,4 +418,134 @@ mod tests {
         let message = format!("{:#}", PipelineConfig::load(&path).unwrap_err());
         assert!(message.contains("position_decy"), "{message}");
     }
+
+    /// Every validated config field, one bad value each: the error names the field.
+    #[test]
+    fn every_bad_config_field_is_named() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("ingest", "min_cluster_share = 1.5", "min_cluster_share"),
+            ("synthetic", "users = 0", "users"),
+            ("synthetic", "movies = 5", "movies"),
+            ("synthetic", "ratings = 10", "ratings"),
+            (
+                "synthetic",
+                "min_ratings_per_user = 0",
+                "min_ratings_per_user",
+            ),
+            ("synthetic", "zipf_exponent = -1.0", "zipf_exponent"),
+            ("synthetic", "favourite_share = 2.0", "favourite_share"),
+            ("simulation.slates", "n_slates = 0", "slates.n_slates"),
+            ("simulation.slates", "slate_size = 1", "slates.slate_size"),
+            (
+                "simulation.slates",
+                "candidate_pool = 4",
+                "slates.candidate_pool",
+            ),
+            (
+                "simulation.slates",
+                "exploration_temperature = 0.0",
+                "slates.exploration_temperature",
+            ),
+            (
+                "simulation.slates.relevance",
+                "intercept = nan",
+                "slates.relevance.intercept",
+            ),
+            (
+                "simulation.slates.relevance",
+                "quality_weight = inf",
+                "slates.relevance.quality_weight",
+            ),
+            (
+                "simulation.slates.relevance",
+                "quality_prior_count = -1.0",
+                "slates.relevance.quality_prior_count",
+            ),
+            (
+                "simulation.slates.relevance",
+                "popularity_weight = nan",
+                "slates.relevance.popularity_weight",
+            ),
+            (
+                "simulation.slates.relevance",
+                "affinity_weight = nan",
+                "slates.relevance.affinity_weight",
+            ),
+            (
+                "simulation.slates.relevance",
+                "affinity_prior_count = -2.0",
+                "slates.relevance.affinity_prior_count",
+            ),
+            (
+                "simulation.slates.relevance",
+                "genre_share_weight = -inf",
+                "slates.relevance.genre_share_weight",
+            ),
+            (
+                "simulation.design",
+                "focal_min_position = 1",
+                "design.focal_min_position",
+            ),
+            (
+                "simulation.design",
+                "focal_max_position = 13",
+                "design.focal_max_position",
+            ),
+            (
+                "simulation.design",
+                "promotion_probability = 0.0",
+                "design.promotion_probability",
+            ),
+            (
+                "simulation.design",
+                "assignment = \"cluster\"",
+                "assignment",
+            ),
+            (
+                "simulation.clicks",
+                "top_click_probability = 1.5",
+                "clicks.top_click_probability",
+            ),
+            (
+                "simulation.clicks",
+                "position_decay = -0.1",
+                "clicks.position_decay",
+            ),
+            (
+                "simulation.clicks",
+                "promotion_attention_cost = -1.0",
+                "clicks.promotion_attention_cost",
+            ),
+            (
+                "simulation.clicks",
+                "substitution_penalty = 1.5",
+                "clicks.substitution_penalty",
+            ),
+            (
+                "simulation.clicks",
+                "max_click_probability = 0.0",
+                "clicks.max_click_probability",
+            ),
+            (
+                "estimate",
+                "bootstrap_replicates = 1",
+                "estimate.bootstrap_replicates",
+            ),
+            (
+                "estimate",
+                "cluster_effects_min_rows = 0",
+                "estimate.cluster_effects_min_rows",
+            ),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        for (section, line, field) in cases {
+            std::fs::write(&path, format!("[{section}]\n{line}\n")).unwrap();
+            let message = format!("{:#}", PipelineConfig::load(&path).unwrap_err());
+            assert!(
+                message.contains(field),
+                "[{section}] {line}: `{message}` should name `{field}`"
+            );
+        }
+    }
 }

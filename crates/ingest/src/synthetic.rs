@@ -85,34 +85,56 @@ impl SyntheticConfig {
 
     /// Checks the sizes are consistent.
     pub fn check(&self) -> Result<()> {
-        let fail = |message: String| Err(IngestError::Config(format!("synthetic: {message}")));
-        if self.users == 0 || self.movies < 10 {
-            return fail("need at least 1 user and 10 movies".into());
+        let fail = |field: &str, message: String| {
+            Err(IngestError::Config(format!(
+                "`synthetic.{field}`: {message}"
+            )))
+        };
+        if self.users == 0 {
+            return fail("users", "must be at least 1".into());
+        }
+        if self.movies < 10 {
+            return fail("movies", format!("{} < 10", self.movies));
         }
         if self.min_ratings_per_user == 0 {
-            return fail("min_ratings_per_user must be at least 1".into());
-        }
-        if self.ratings < self.users * self.min_ratings_per_user {
-            return fail(format!(
-                "ratings ({}) < users ({}) x min_ratings_per_user ({})",
-                self.ratings, self.users, self.min_ratings_per_user
-            ));
-        }
-        if self.ratings > self.users * (self.movies / 2) {
-            return fail(format!(
-                "ratings ({}) exceed half of all user x movie pairs ({})",
-                self.ratings,
-                self.users * (self.movies / 2)
-            ));
+            return fail("min_ratings_per_user", "must be at least 1".into());
         }
         if self.min_ratings_per_user > self.movies / 2 {
-            return fail("min_ratings_per_user exceeds half the movies".into());
+            return fail(
+                "min_ratings_per_user",
+                format!("{} exceeds half the movies", self.min_ratings_per_user),
+            );
+        }
+        if self.ratings < self.users * self.min_ratings_per_user {
+            return fail(
+                "ratings",
+                format!(
+                    "{} < users ({}) x min_ratings_per_user ({})",
+                    self.ratings, self.users, self.min_ratings_per_user
+                ),
+            );
+        }
+        if self.ratings > self.users * (self.movies / 2) {
+            return fail(
+                "ratings",
+                format!(
+                    "{} exceed half of all user x movie pairs ({})",
+                    self.ratings,
+                    self.users * (self.movies / 2)
+                ),
+            );
         }
         if !(self.zipf_exponent.is_finite() && self.zipf_exponent >= 0.0) {
-            return fail("zipf_exponent must be finite and >= 0".into());
+            return fail(
+                "zipf_exponent",
+                format!("{} must be finite and >= 0", self.zipf_exponent),
+            );
         }
         if !(0.0..=1.0).contains(&self.favourite_share) {
-            return fail("favourite_share must be in [0, 1]".into());
+            return fail(
+                "favourite_share",
+                format!("{} must be in [0, 1]", self.favourite_share),
+            );
         }
         Ok(())
     }
