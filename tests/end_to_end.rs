@@ -183,3 +183,56 @@ fn output_directory_that_cannot_be_created_is_an_error_naming_it() {
     );
     assert!(message.contains("not-a-directory"), "{message}");
 }
+
+/// Disk full: a 256 KiB tmpfs as the output directory. Needs root to mount, so it runs when
+/// `SLATE_TEST_DISK_FULL=1` (set by `.ci/run`).
+#[test]
+fn disk_full_is_a_clear_error_and_leaves_no_partial_artifact() {
+    use slate_table::polars::prelude::{ParquetReader, SerReader};
+    if std::env::var_os("SLATE_TEST_DISK_FULL").is_none() {
+        eprintln!("skipped: set SLATE_TEST_DISK_FULL=1 to run (mounts a tmpfs; needs root)");
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    let mut pipeline = small_pipeline(root.path());
+    let full = root.path().join("full");
+    std::fs::create_dir(&full).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
+        .arg(&full)
+        .status()
+        .unwrap();
+    assert!(mounted.success(), "mounting a tmpfs failed");
+    pipeline.paths.processed_dir = full.clone();
+    let result = pipeline.all(&DataSource::Synthetic, &AtomicBool::new(false));
+    let leftovers: Vec<String> = std::fs::read_dir(&full)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    let complete: Vec<bool> = leftovers
+        .iter()
+        .filter(|n| n.ends_with(".parquet"))
+        .map(|n| {
+            let file = std::fs::File::open(full.join(n)).unwrap();
+            ParquetReader::new(file).finish().is_ok()
+        })
+        .collect();
+    let _ = std::process::Command::new("umount").arg(&full).status();
+    let message = format!("{:#}", result.unwrap_err());
+    assert!(
+        message.contains("space") || message.contains("os error 28"),
+        "{message}"
+    );
+    assert!(
+        message.contains(".parquet") || message.contains(".csv"),
+        "names the file: {message}"
+    );
+    assert!(
+        leftovers.iter().all(|n| !n.starts_with('.')),
+        "temporaries removed: {leftovers:?}"
+    );
+    assert!(
+        complete.iter().all(|ok| *ok),
+        "every artifact left is complete: {leftovers:?}"
+    );
+}
