@@ -59,7 +59,7 @@ pub fn write_parquet(df: &mut DataFrame, schema: &TableSchema, dir: &Path) -> Re
     let label = schema.file_name;
     write_atomically(dir, schema.file_name, |writer| {
         ParquetWriter::new(writer)
-            .with_compression(ParquetCompression::Zstd(None))
+            .with_compression(ParquetCompression::Snappy)
             .finish(df)
             .map(|_| ())
             .map_err(|source| TableError::Polars {
