@@ -75,6 +75,7 @@ fn synthetic_run_writes_every_estimate_table_and_figure() {
         slate_estimate::tables::VALIDATION,
         slate_estimate::tables::SLATE_DECOMPOSITION,
         slate_estimate::tables::CLUSTER_EFFECTS,
+        slate_estimate::tables::INFERENCE_COMPARISON,
     ] {
         let frame = slate_table::read_csv(&processed.join(schema.file_name), &schema).unwrap();
         assert!(frame.height() > 0, "{} is empty", schema.file_name);

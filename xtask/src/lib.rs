@@ -217,6 +217,9 @@ impl Pipeline {
             let slates = slate_exposure::read_slates(dir)?;
             let tables = slate_estimate::run(&mapping, &slates, &self.config.estimate)?;
             slate_estimate::write(&tables, dir)?;
+            let mut inference = slate_estimate::inference_comparison(&tables, &mapping, &slates, &self.config.estimate)?
+                .to_frame()?;
+            slate_table::write_csv(&mut inference, &slate_estimate::tables::INFERENCE_COMPARISON, dir)?;
             let figures = slate_report::estimator_figures(dir, &self.paths.figures_dir)?;
             info!(figures = figures.len(), dir = %self.paths.figures_dir.display(), "estimator figures");
             for r in tables

@@ -23,12 +23,13 @@ pub mod contrasts;
 pub mod decompose;
 pub mod dim;
 pub mod ols;
+pub mod randomization;
 mod suite;
 pub mod tables;
 
 pub use decompose::{DecompositionTables, run_decomposition, write_decomposition};
 pub use dim::{DiffInMeans, Method, Sample, difference_in_means};
-pub use suite::{EstimateTables, run, write};
+pub use suite::{EstimateTables, inference_comparison, run, write};
 
 use serde::{Deserialize, Serialize};
 use slate_table::TableError;
@@ -57,6 +58,12 @@ pub enum EstimateError {
         what: String,
         /// 0-based row.
         row: usize,
+    },
+    /// A cluster has rows in both arms where the slate must be the randomized unit.
+    #[error("cluster {cluster} has rows in both arms; this method needs slate-level assignment")]
+    MixedClusterAssignment {
+        /// The cluster id.
+        cluster: u32,
     },
     /// Inputs of different lengths.
     #[error("mismatched lengths: {what}")]
@@ -105,6 +112,8 @@ pub struct EstimateConfig {
     /// A focal cluster enters the exploratory cluster-effects table only with at least this
     /// many treated and this many control rows in a contrast (default 30).
     pub cluster_effects_min_rows: usize,
+    /// Randomization-inference draws of the slate assignment under the sharp null (default 2,000).
+    pub randomization_draws: usize,
 }
 
 impl Default for EstimateConfig {
@@ -113,6 +122,7 @@ impl Default for EstimateConfig {
             bootstrap_replicates: 500,
             bootstrap_seed: 20260428,
             cluster_effects_min_rows: 30,
+            randomization_draws: 2_000,
         }
     }
 }
@@ -124,6 +134,12 @@ impl EstimateConfig {
             return Err(EstimateError::Config {
                 field: "estimate.bootstrap_replicates",
                 message: format!("{} < 2", self.bootstrap_replicates),
+            });
+        }
+        if self.randomization_draws < 1 {
+            return Err(EstimateError::Config {
+                field: "estimate.randomization_draws",
+                message: "must be at least 1".into(),
             });
         }
         if self.cluster_effects_min_rows == 0 {

@@ -339,3 +339,97 @@ pub fn write(tables: &EstimateTables, dir: &Path) -> Result<Vec<PathBuf>, Estima
         )?,
     ])
 }
+
+/// Every observed contrast under each uncertainty method: naive OLS, slate-clustered CR1,
+/// the cluster bootstrap (percentile), and randomization inference re-drawing the Bernoulli
+/// slate assignment under the sharp null. Kept out of [`run`] so the estimator-suite benchmark
+/// measures what the seed notebook computed.
+pub fn inference_comparison(
+    tables: &EstimateTables,
+    mapping: &ExposureMapping,
+    slates: &SlateOutcomes,
+    config: &EstimateConfig,
+) -> Result<InferenceComparison, EstimateError> {
+    use crate::dim::{Z_95, two_sided_normal_p};
+    use crate::randomization::{Design, randomization_tests};
+    config.check()?;
+    let samples: Vec<Sample> = Contrast::ALL
+        .iter()
+        .map(|c| sample(*c, OutcomeView::Observed, mapping, slates))
+        .collect();
+    let p = slates
+        .assignment_probability
+        .first()
+        .copied()
+        .unwrap_or(0.5);
+    let randomization = randomization_tests(
+        &samples.iter().collect::<Vec<_>>(),
+        Design::Bernoulli { p },
+        config.randomization_draws,
+        config.bootstrap_seed,
+    )?;
+    let mut table = InferenceComparison::default();
+    let mut push =
+        |r: &DiffInMeans, method: &str, se: f64, lower: f64, upper: f64, p_value: f64| {
+            table.contrast.push(r.contrast.clone());
+            table.outcome.push(r.outcome.clone());
+            table.method.push(method.to_string());
+            table.estimate.push(r.estimate);
+            table.se.push(se);
+            table.ci_95_lower.push(lower);
+            table.ci_95_upper.push(upper);
+            table.p_value.push(p_value);
+        };
+    for (k, c) in Contrast::ALL.iter().enumerate() {
+        let Some(r) = tables
+            .results
+            .iter()
+            .find(|r| r.contrast == c.name() && r.outcome.starts_with("Observed"))
+        else {
+            continue;
+        };
+        let naive_z = r.estimate / r.naive_se;
+        push(
+            r,
+            "Naive OLS (rows independent)",
+            r.naive_se,
+            r.estimate - Z_95 * r.naive_se,
+            r.estimate + Z_95 * r.naive_se,
+            two_sided_normal_p(naive_z),
+        );
+        let (lower, upper) = r.ci_95();
+        push(
+            r,
+            "Slate-clustered CR1",
+            r.cluster_se,
+            lower,
+            upper,
+            r.p_value_cluster(),
+        );
+        let b = &tables.bootstrap_summary;
+        if let Some(i) = (0..b.len()).find(|i| b.contrast[*i] == c.name()) {
+            // Two-sided percentile-bootstrap p-value with the (1 + k) / (1 + B) convention, so
+            // it is never exactly zero.
+            let valid = f64::from(b.valid_replicates[i]);
+            let below = (b.share_below_zero[i] * valid).round();
+            let tail = below.min(valid - below);
+            push(
+                r,
+                "Cluster bootstrap (percentile)",
+                b.bootstrap_se[i],
+                b.bootstrap_ci_95_lower[i],
+                b.bootstrap_ci_95_upper[i],
+                (2.0 * (1.0 + tail) / (1.0 + valid)).min(1.0),
+            );
+        }
+        push(
+            r,
+            "Randomization inference (sharp null)",
+            f64::NAN,
+            f64::NAN,
+            f64::NAN,
+            randomization[k].p_value,
+        );
+    }
+    Ok(table)
+}

@@ -196,3 +196,26 @@ slate_table::table! {
         clusters: u32,
     }
 }
+
+slate_table::table! {
+    /// `movielens_interference_inference_comparison.csv`: each observed contrast under every
+    /// uncertainty method, side by side (NaN where a method gives no SE or interval).
+    pub struct InferenceComparison, schema INFERENCE_COMPARISON = "movielens_interference_inference_comparison.csv" {
+        /// Contrast name.
+        contrast: String,
+        /// Outcome label.
+        outcome: String,
+        /// Uncertainty method.
+        method: String,
+        /// Point estimate.
+        estimate: f64,
+        /// Standard error (NaN for randomization inference).
+        se: f64,
+        /// 95% interval lower bound (NaN where the method gives none).
+        ci_95_lower: f64,
+        /// 95% interval upper bound.
+        ci_95_upper: f64,
+        /// Two-sided p-value.
+        p_value: f64,
+    }
+}

@@ -155,3 +155,33 @@ fn decomposition_is_additive_and_keeps_the_seed_signs() {
     assert!(!tables.cluster_risk.is_empty() && tables.cluster_risk.len() <= 5);
     assert_eq!(tables.position_risk.len(), 3);
 }
+
+#[test]
+fn inference_comparison_lists_every_method_and_randomization_agrees_on_strong_effects() {
+    let (exposure, tables) = design();
+    let table = crate::inference_comparison(
+        tables,
+        &exposure.mapping,
+        &exposure.slates,
+        &EstimateConfig::default(),
+    )
+    .unwrap();
+    assert_eq!(table.len(), 20, "5 contrasts x 4 methods");
+    for i in 0..table.len() {
+        assert!(
+            (0.0..=1.0).contains(&table.p_value[i]),
+            "{} {}",
+            table.contrast[i],
+            table.method[i]
+        );
+    }
+    // The direct effect is strong: every method rejects at 1%; randomization's floor is 1/2001.
+    for i in (0..table.len()).filter(|i| table.contrast[*i] == "Direct focal item") {
+        assert!(
+            table.p_value[i] < 0.01,
+            "{}: {}",
+            table.method[i],
+            table.p_value[i]
+        );
+    }
+}
