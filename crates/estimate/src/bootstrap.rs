@@ -27,6 +27,30 @@ struct SlateSums {
     s0: Vec<f64>,
 }
 
+impl SlateSums {
+    /// Rows and outcome sums of `sample` per arm and slot of `index`.
+    fn of(sample: &Sample, index: &ClusterIndex) -> Self {
+        let g = index.len();
+        let mut sums = SlateSums {
+            n1: vec![0.0; g],
+            s1: vec![0.0; g],
+            n0: vec![0.0; g],
+            s0: vec![0.0; g],
+        };
+        for ((y, d), id) in sample.y.iter().zip(&sample.treated).zip(&sample.cluster) {
+            let slot = index.slot(*id);
+            if *d {
+                sums.n1[slot] += 1.0;
+                sums.s1[slot] += y;
+            } else {
+                sums.n0[slot] += 1.0;
+                sums.s0[slot] += y;
+            }
+        }
+        sums
+    }
+}
+
 /// Bootstrap replicates: `estimates[c][r]` is contrast `c` in replicate `r`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BootstrapDraws {
@@ -54,25 +78,7 @@ pub fn cluster_bootstrap(
     }
     let sums: Vec<SlateSums> = samples
         .iter()
-        .map(|sample| {
-            let mut sums = SlateSums {
-                n1: vec![0.0; g],
-                s1: vec![0.0; g],
-                n0: vec![0.0; g],
-                s0: vec![0.0; g],
-            };
-            for ((y, d), id) in sample.y.iter().zip(&sample.treated).zip(&sample.cluster) {
-                let slot = index.slot(*id);
-                if *d {
-                    sums.n1[slot] += 1.0;
-                    sums.s1[slot] += y;
-                } else {
-                    sums.n0[slot] += 1.0;
-                    sums.s0[slot] += y;
-                }
-            }
-            sums
-        })
+        .map(|sample| SlateSums::of(sample, &index))
         .collect();
     let compact = Compact::try_from_sums(&sums);
     let per_replicate: Vec<Vec<f64>> = (0..replicates)
@@ -283,22 +289,7 @@ mod tests {
         let draws = cluster_bootstrap(&[&sample, &sample], 32, 4).unwrap();
         let index = ClusterIndex::new(sample.cluster.iter().copied());
         let g = index.len();
-        let mut sums = SlateSums {
-            n1: vec![0.0; g],
-            s1: vec![0.0; g],
-            n0: vec![0.0; g],
-            s0: vec![0.0; g],
-        };
-        for ((y, d), id) in sample.y.iter().zip(&sample.treated).zip(&sample.cluster) {
-            let slot = index.slot(*id);
-            if *d {
-                sums.n1[slot] += 1.0;
-                sums.s1[slot] += y;
-            } else {
-                sums.n0[slot] += 1.0;
-                sums.s0[slot] += y;
-            }
-        }
+        let sums = SlateSums::of(&sample, &index);
         assert!(Compact::try_from_sums(std::slice::from_ref(&sums)).is_some());
         for r in 0..32 {
             let mut weights = vec![0u32; g];
