@@ -341,7 +341,8 @@ pub fn write(tables: &EstimateTables, dir: &Path) -> Result<Vec<PathBuf>, Estima
 }
 
 /// Every observed contrast under each uncertainty method: naive OLS, slate-clustered CR1,
-/// the cluster bootstrap (percentile), and randomization inference re-drawing the Bernoulli
+/// CR2 with Satterthwaite degrees of freedom, the cluster bootstrap (percentile), and
+/// randomization inference re-drawing the Bernoulli
 /// slate assignment under the sharp null. Kept out of [`run`] so the estimator-suite benchmark
 /// measures what the seed notebook computed.
 pub fn inference_comparison(
@@ -352,6 +353,7 @@ pub fn inference_comparison(
 ) -> Result<InferenceComparison, EstimateError> {
     use crate::dim::{Z_95, two_sided_normal_p};
     use crate::randomization::{Design, randomization_tests};
+    use statrs::distribution::{ContinuousCDF, StudentsT};
     config.check()?;
     let samples: Vec<Sample> = Contrast::ALL
         .iter()
@@ -405,6 +407,23 @@ pub fn inference_comparison(
             lower,
             upper,
             r.p_value_cluster(),
+        );
+        let x = crate::ols::treatment_design(&samples[k].treated);
+        let y = ndarray::Array1::from(samples[k].y.clone());
+        let contrast = ndarray::array![0.0, 1.0];
+        let fit = crate::ols::cr2(x.view(), y.view(), &samples[k].cluster, contrast.view())?;
+        let t = StudentsT::new(0.0, 1.0, fit.df).map_err(|e| EstimateError::Config {
+            field: "estimate (CR2 degrees of freedom)",
+            message: e.to_string(),
+        })?;
+        let (se, critical) = (fit.se(1), t.inverse_cdf(0.975));
+        push(
+            r,
+            "CR2 (Bell-McCaffrey), Satterthwaite t",
+            se,
+            r.estimate - critical * se,
+            r.estimate + critical * se,
+            2.0 * t.sf((r.estimate / se).abs()),
         );
         let b = &tables.bootstrap_summary;
         if let Some(i) = (0..b.len()).find(|i| b.contrast[*i] == c.name()) {

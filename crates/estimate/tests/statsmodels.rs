@@ -128,3 +128,35 @@ fn general_sandwich_equals_statsmodels() {
         assert_eq!(fit.clusters(), value("clusters") as usize);
     }
 }
+
+/// CR2 standard errors and Satterthwaite degrees of freedom against the independent numpy
+/// implementation in `tests/reference/cr2_reference.py`.
+#[test]
+fn cr2_equals_the_independent_numpy_implementation() {
+    use slate_estimate::ols::cr2;
+    let cases = cases();
+    let (header, rows) = read_csv("cr2_reference.csv");
+    assert_eq!(rows.len(), 4);
+    for row in rows {
+        let reference: BTreeMap<String, String> = header.iter().cloned().zip(row).collect();
+        let name = &reference["case"];
+        let value = |key: &str| reference[key].parse::<f64>().unwrap();
+        let sample = &cases[name];
+        let x = treatment_design(&sample.treated);
+        let y = ndarray::Array1::from(sample.y.clone());
+        let fit = cr2(
+            x.view(),
+            y.view(),
+            &sample.cluster,
+            ndarray::array![0.0, 1.0].view(),
+        )
+        .unwrap();
+        assert_close(&format!("{name} cr2_se"), fit.se(1), value("cr2_se"));
+        assert_close(
+            &format!("{name} cr2_se const"),
+            fit.se(0),
+            value("cr2_se_intercept"),
+        );
+        assert_close(&format!("{name} cr2_df"), fit.df, value("cr2_df"));
+    }
+}
