@@ -164,7 +164,7 @@ pub fn run(
         bootstrap_summary,
         validation,
         decomposition: decomposition(mapping, slates),
-        cluster_effects: cluster_effects(mapping, slates, config.cluster_effects_min_rows)?,
+        cluster_effects: cluster_effects(mapping, config.cluster_effects_min_rows)?,
         results,
     })
 }
@@ -260,7 +260,6 @@ fn decomposition(mapping: &ExposureMapping, slates: &SlateOutcomes) -> SlateDeco
 
 fn cluster_effects(
     mapping: &ExposureMapping,
-    slates: &SlateOutcomes,
     min_rows: usize,
 ) -> Result<ClusterEffects, EstimateError> {
     // One pass groups the rows of both contrasts by focal cluster.
@@ -278,7 +277,6 @@ fn cluster_effects(
             }
         }
     }
-    let _ = slates;
     let mut table = ClusterEffects::default();
     for ((cluster, k), s) in &groups {
         let c = contrasts[*k];

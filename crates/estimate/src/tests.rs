@@ -120,7 +120,6 @@ fn cluster_effects_respect_the_support_threshold() {
                 && effects.estimate[i] <= effects.ci_95_upper[i]
         );
     }
-    let _ = &design().0;
 }
 
 #[test]
