@@ -9,6 +9,8 @@
 //! - [`dim`]: the difference in means with closed forms from per-slate sufficient statistics,
 //!   returning a [`DiffInMeans`] results struct.
 //! - [`bootstrap`]: the cluster (pairs) bootstrap over slates, O(slates) per replicate.
+//! - [`wild`]: the restricted wild cluster bootstrap (Rademacher, Webb), O(clusters) per replicate.
+//! - [`randomization`]: Fisher randomization inference re-drawing the slate assignment.
 //! - [`contrasts`]: the five contrasts and three outcome views.
 //! - [`tables`]: every table this stage writes.
 //! - [`decompose`]: the direct / indirect / total decomposition, spillover-definition
@@ -26,6 +28,7 @@ pub mod ols;
 pub mod randomization;
 mod suite;
 pub mod tables;
+pub mod wild;
 
 pub use decompose::{DecompositionTables, run_decomposition, write_decomposition};
 pub use dim::{DiffInMeans, Method, Sample, difference_in_means};

@@ -165,7 +165,7 @@ fn inference_comparison_lists_every_method_and_randomization_agrees_on_strong_ef
         &EstimateConfig::default(),
     )
     .unwrap();
-    assert_eq!(table.len(), 25, "5 contrasts x 5 methods");
+    assert_eq!(table.len(), 35, "5 contrasts x 7 methods");
     for i in 0..table.len() {
         assert!(
             (0.0..=1.0).contains(&table.p_value[i]),

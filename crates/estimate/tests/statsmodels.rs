@@ -160,3 +160,32 @@ fn cr2_equals_the_independent_numpy_implementation() {
         assert_close(&format!("{name} cr2_df"), fit.df, value("cr2_df"));
     }
 }
+
+/// The restricted wild cluster bootstrap with fully enumerated Rademacher weights against a
+/// brute-force statsmodels refit of every replicate (`tests/reference/wild_reference.py`).
+#[test]
+fn wild_cluster_bootstrap_equals_brute_force_enumeration() {
+    use slate_estimate::wild::{Weights, wild_cluster_test};
+    let (_, rows) = read_csv("wild_reference_data.csv");
+    let mut sample = Sample::default();
+    for row in rows {
+        sample.cluster.push(row[0].parse().unwrap());
+        sample.treated.push(row[1] == "1");
+        sample.y.push(row[2].parse().unwrap());
+    }
+    let (header, rows) = read_csv("wild_reference.csv");
+    assert_eq!(rows.len(), 3);
+    for row in rows {
+        let reference: BTreeMap<String, String> = header.iter().cloned().zip(row).collect();
+        let value = |key: &str| reference[key].parse::<f64>().unwrap();
+        let test = wild_cluster_test(&sample, value("null"), Weights::Rademacher, 4096, 1).unwrap();
+        assert_eq!(test.replicates, 1024, "2^10 sign vectors enumerated");
+        assert_close(&format!("t at null {}", value("null")), test.t, value("t"));
+        assert_eq!(
+            test.p_value,
+            value("p_value"),
+            "p at null {}",
+            value("null")
+        );
+    }
+}
