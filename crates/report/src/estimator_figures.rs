@@ -6,7 +6,7 @@ use plotters::prelude::*;
 use slate_estimate::contrasts::Contrast;
 use slate_estimate::tables::{
     BOOTSTRAP_DISTRIBUTION, BootstrapDistribution, CLUSTER_EFFECTS, ClusterEffects, ESTIMATES,
-    Estimates, SLATE_DECOMPOSITION, SlateDecomposition,
+    Estimates, INFERENCE_COMPARISON, InferenceComparison, SLATE_DECOMPOSITION, SlateDecomposition,
 };
 use slate_table::TableSchema;
 
@@ -17,12 +17,13 @@ use crate::charts::{
 };
 
 /// File names of the figures [`estimator_figures`] writes, in order.
-pub const ESTIMATOR_FIGURES: [&str; 5] = [
+pub const ESTIMATOR_FIGURES: [&str; 6] = [
     "08_observed_effects_cluster_ci.png",
     "10_estimates_vs_known_lift.png",
     "13_cluster_bootstrap_distributions.png",
     "14_total_effect_decomposition.png",
     "17_cluster_level_effects.png",
+    "18_inference_method_comparison.png",
 ];
 
 pub(crate) fn read<T>(
@@ -282,5 +283,58 @@ pub fn estimator_figures(
             Ok(())
         },
     )?);
+    // 18. The same observed effects under every interval-giving uncertainty method.
+    let inference: InferenceComparison = read(
+        processed_dir,
+        &INFERENCE_COMPARISON,
+        InferenceComparison::from_frame,
+    )?;
+    written.push(render_png(figures_dir, ESTIMATOR_FIGURES[5], (1500, 1300), |root| {
+        let (top, bottom) = root.split_vertically(1000);
+        let colors = [THIRD, NEUTRAL, SECOND, RGBColor(140, 86, 75)];
+        let methods: Vec<String> = {
+            let mut m: Vec<String> = Vec::new();
+            for i in 0..inference.len() {
+                if inference.ci_95_lower[i].is_finite() && !m.contains(&inference.method[i]) {
+                    m.push(inference.method[i].clone());
+                }
+            }
+            m
+        };
+        let rows = |contrasts: &[&str]| -> Vec<IntervalRow> {
+            contrasts
+                .iter()
+                .flat_map(|c| {
+                    methods.iter().enumerate().filter_map(|(k, method)| {
+                        (0..inference.len())
+                            .find(|i| inference.contrast[*i] == *c && inference.method[*i] == *method)
+                            .map(|i| IntervalRow {
+                                label: format!("{} · {}", inference.contrast[i], method),
+                                estimate: inference.estimate[i],
+                                lower: inference.ci_95_lower[i],
+                                upper: inference.ci_95_upper[i],
+                                color: colors[k % colors.len()],
+                            })
+                    })
+                })
+                .collect()
+        };
+        interval_panel(
+            &top,
+            "95% intervals by method: naive (purple), CR1 (blue), CR2 (orange), bootstrap (brown)",
+            "Observed effect per item row",
+            &rows(&item_contrasts),
+            RowStyle::Points,
+            560,
+        )?;
+        interval_panel(
+            &bottom,
+            "Total slate effect: intervals by method",
+            "Observed effect on total clicks per slate",
+            &rows(&[slate_contrast]),
+            RowStyle::Points,
+            560,
+        )
+    })?);
     Ok(written)
 }
