@@ -126,6 +126,13 @@ pub fn slate_outcome(slates: &SlateOutcomes, view: OutcomeView, s: usize) -> f64
     }
 }
 
+/// Appends item row `r` (its `view` outcome, arm and slate) to `sample`.
+pub fn push_item(sample: &mut Sample, mapping: &ExposureMapping, view: OutcomeView, r: usize) {
+    sample.y.push(item_outcome(mapping, view, r));
+    sample.treated.push(mapping.promotion_applied[r]);
+    sample.cluster.push(mapping.slate_id[r]);
+}
+
 /// The rows of `contrast` under `view`, clustered by slate. `keep` filters item rows (or slate
 /// rows, for the total) further, e.g. to one focal cluster.
 pub fn sample_where(
@@ -144,9 +151,7 @@ pub fn sample_where(
         }
     } else {
         for r in (0..mapping.len()).filter(|r| contrast.includes(mapping, *r) && keep(*r)) {
-            sample.y.push(item_outcome(mapping, view, r));
-            sample.treated.push(mapping.promotion_applied[r]);
-            sample.cluster.push(mapping.slate_id[r]);
+            push_item(&mut sample, mapping, view, r);
         }
     }
     sample

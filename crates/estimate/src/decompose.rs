@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use slate_exposure::{ExposureMapping, SlateOutcomes};
 
-use crate::contrasts::{OutcomeView, item_outcome};
+use crate::contrasts::{Contrast, OutcomeView, item_outcome, push_item, sample_where};
 use crate::dim::{DiffInMeans, Sample, difference_in_means};
 use crate::{EstimateConfig, EstimateError};
 
@@ -335,61 +335,65 @@ pub fn run_decomposition(
 }
 
 fn spillover_sensitivity(mapping: &ExposureMapping) -> Result<SpilloverSensitivity, EstimateError> {
-    type Rule = fn(&ExposureMapping, usize) -> bool;
+    // The focal's seed position for every row, from the slate's focal row (rows of a slate
+    // share its id; one pass finds each focal).
+    let mut focal_of_slate = std::collections::HashMap::new();
+    for r in (0..mapping.len()).filter(|r| mapping.is_focal[*r]) {
+        focal_of_slate.insert(mapping.slate_id[r], mapping.seed_position[r]);
+    }
+    let adjacent = |r: usize| {
+        let focal = focal_of_slate
+            .get(&mapping.slate_id[r])
+            .copied()
+            .unwrap_or(0);
+        !mapping.is_focal[r] && mapping.seed_position[r].abs_diff(focal) == 1
+    };
+    let m = mapping;
+    type Rule<'a> = &'a dyn Fn(usize) -> bool;
     let definitions: [(&str, &str, Rule); 7] = [
         (
             "Same cluster",
             "Non-focal movies in the focal's substitute cluster",
-            |m, r| m.same_cluster_as_focal[r],
+            &|r| m.same_cluster_as_focal[r],
         ),
         (
             "Displaced",
             "Non-focal movies seeded above the focal (pushed down one place)",
-            |m, r| m.displaced_by_promotion[r],
+            &|r| m.displaced_by_promotion[r],
         ),
         (
             "All non-focal",
             "Every non-focal movie on the slate",
-            |m, r| !m.is_focal[r],
+            &|r| !m.is_focal[r],
         ),
         (
             "Same cluster and displaced",
             "Substitutes that are also pushed down",
-            |m, r| m.same_cluster_as_focal[r] && m.displaced_by_promotion[r],
+            &|r| m.same_cluster_as_focal[r] && m.displaced_by_promotion[r],
         ),
         (
             "Same cluster, not displaced",
             "Substitutes seeded below the focal",
-            |m, r| m.same_cluster_as_focal[r] && !m.displaced_by_promotion[r],
+            &|r| m.same_cluster_as_focal[r] && !m.displaced_by_promotion[r],
         ),
         (
             "Adjacent to focal",
             "Non-focal movies one seed position above or below the focal",
-            |m, r| {
-                !m.is_focal[r]
-                    && (i64::from(m.seed_position[r]) - i64::from(focal_seed_position(m, r))).abs()
-                        == 1
-            },
+            &adjacent,
         ),
         (
             "Top three seed positions",
             "Non-focal movies the seed ranking put in positions 1-3",
-            |m, r| !m.is_focal[r] && m.seed_position[r] <= 3,
+            &|r| !m.is_focal[r] && m.seed_position[r] <= 3,
         ),
     ];
     let mut table = SpilloverSensitivity::default();
     for (name, description, rule) in definitions {
         let mut observed = Sample::default();
         let mut known = Sample::default();
-        for r in (0..mapping.len()).filter(|r| rule(mapping, *r)) {
-            for (sample, view) in [
-                (&mut observed, OutcomeView::Observed),
-                (&mut known, OutcomeView::KnownLift),
-            ] {
-                sample.y.push(item_outcome(mapping, view, r));
-                sample.treated.push(mapping.promotion_applied[r]);
-                sample.cluster.push(mapping.slate_id[r]);
-            }
+        for r in (0..mapping.len()).filter(|r| rule(*r)) {
+            push_item(&mut observed, mapping, OutcomeView::Observed, r);
+            push_item(&mut known, mapping, OutcomeView::KnownLift, r);
         }
         let r = difference_in_means(&observed, name, "Observed simulated click")?;
         let k = difference_in_means(&known, name, "Known induced lift")?;
@@ -407,26 +411,6 @@ fn spillover_sensitivity(mapping: &ExposureMapping) -> Result<SpilloverSensitivi
         table.clusters.push(r.clusters as u32);
     }
     Ok(table)
-}
-
-/// The focal's seed position for item row `r` (the focal row is in the same slate; the
-/// position shift of a promoted focal encodes it, and in control the mapping's focal row
-/// carries it). Computed from the displaced flag's definition: a row is displaced exactly when
-/// its seed position is above the focal's.
-fn focal_seed_position(mapping: &ExposureMapping, r: usize) -> u32 {
-    // Rows of a slate are contiguous and in seed order: find the focal row of r's slate.
-    let id = mapping.slate_id[r];
-    let mut i = r;
-    while i > 0 && mapping.slate_id[i - 1] == id {
-        i -= 1;
-    }
-    while i < mapping.len() && mapping.slate_id[i] == id {
-        if mapping.is_focal[i] {
-            return mapping.seed_position[i];
-        }
-        i += 1;
-    }
-    0
 }
 
 fn per_1000(r: &DiffInMeans) -> (f64, f64, f64) {
@@ -482,14 +466,13 @@ fn cluster_risk(
     let clusters: BTreeSet<&str> = slates.focal_cluster.iter().map(String::as_str).collect();
     let mut rows: Vec<(f64, ClusterRisk)> = Vec::new();
     for cluster in clusters {
-        let mut same = Sample::default();
-        for r in (0..mapping.len())
-            .filter(|r| mapping.same_cluster_as_focal[*r] && mapping.focal_cluster[*r] == cluster)
-        {
-            same.y.push(item_outcome(mapping, OutcomeView::Observed, r));
-            same.treated.push(mapping.promotion_applied[r]);
-            same.cluster.push(mapping.slate_id[r]);
-        }
+        let same = sample_where(
+            Contrast::SameCluster,
+            OutcomeView::Observed,
+            mapping,
+            slates,
+            |r| mapping.focal_cluster[r] == cluster,
+        );
         let treated = same.treated.iter().filter(|d| **d).count();
         if treated < min_rows || same.y.len() - treated < min_rows {
             continue;

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use slate_exposure::{ExposureMapping, SlateOutcomes};
 
 use crate::bootstrap::{cluster_bootstrap, summarize};
-use crate::contrasts::{Contrast, OutcomeView, item_outcome, sample};
+use crate::contrasts::{Contrast, OutcomeView, push_item, sample};
 use crate::dim::{ClusterIndex, DiffInMeans, Sample, difference_in_means};
 use crate::tables::*;
 use crate::{EstimateConfig, EstimateError};
@@ -271,9 +271,7 @@ fn cluster_effects(
                 let s = groups
                     .entry((mapping.focal_cluster[r].as_str(), k))
                     .or_default();
-                s.y.push(item_outcome(mapping, OutcomeView::Observed, r));
-                s.treated.push(mapping.promotion_applied[r]);
-                s.cluster.push(mapping.slate_id[r]);
+                push_item(s, mapping, OutcomeView::Observed, r);
             }
         }
     }

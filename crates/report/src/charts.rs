@@ -83,6 +83,24 @@ pub struct IntervalRow {
     pub color: RGBColor,
 }
 
+impl IntervalRow {
+    /// A row coloured by sign: green for gains, red for losses.
+    pub fn signed(label: impl Into<String>, estimate: f64, lower: f64, upper: f64) -> Self {
+        Self {
+            label: label.into(),
+            estimate,
+            lower,
+            upper,
+            color: signed_color(estimate),
+        }
+    }
+
+    /// A bar or point without an interval, coloured by sign.
+    pub fn signed_point(label: impl Into<String>, value: f64) -> Self {
+        Self::signed(label, value, value, value)
+    }
+}
+
 /// How the rows are drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RowStyle {
@@ -122,7 +140,9 @@ pub fn interval_panel<DB: DrawingBackend>(
         .margin(18)
         .x_label_area_size(56)
         .y_label_area_size(label_area)
-        .build_cartesian_2d(range.clone(), (0..n.max(1) - 1).into_segmented())
+        // Integer ranges are inclusive here: rows occupy 0..=n-1. A single row gets a second,
+        // empty band (0..=1), because a one-value range collapses onto the axis border.
+        .build_cartesian_2d(range.clone(), (0..(n.max(2) - 1)).into_segmented())
         .map_err(|e| e.to_string())?;
     let label_of = |v: &SegmentValue<usize>| match v {
         SegmentValue::CenterOf(i) if *i < n => rows[n - 1 - *i].label.clone(),

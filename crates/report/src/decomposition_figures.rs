@@ -9,7 +9,7 @@ use slate_estimate::decompose::{
 };
 
 use crate::ReportError;
-use crate::charts::{IntervalRow, RowStyle, interval_panel, render_png, signed_color};
+use crate::charts::{IntervalRow, RowStyle, interval_panel, render_png};
 use crate::estimator_figures::read;
 
 /// File names of the figures [`decomposition_figures`] writes, in order.
@@ -42,13 +42,7 @@ pub fn decomposition_figures(
     written.push(render_png(figures_dir, DECOMPOSITION_FIGURES[0], (1500, 650), |root| {
         let rows: Vec<IntervalRow> = (0..effects.len())
             .filter(|i| effects.outcome_type[*i] == "observed_clicks")
-            .map(|i| IntervalRow {
-                label: format!("{}: {}", effects.effect_family[i], effects.component[i]),
-                estimate: effects.estimate_per_1000_promoted_slates[i],
-                lower: effects.ci_95_lower_per_1000[i],
-                upper: effects.ci_95_upper_per_1000[i],
-                color: signed_color(effects.estimate_per_1000_promoted_slates[i]),
-            })
+            .map(|i| IntervalRow::signed(format!("{}: {}", effects.effect_family[i], effects.component[i]), effects.estimate_per_1000_promoted_slates[i], effects.ci_95_lower_per_1000[i], effects.ci_95_upper_per_1000[i]))
             .collect();
         interval_panel(
             root,
@@ -62,13 +56,7 @@ pub fn decomposition_figures(
 
     written.push(render_png(figures_dir, DECOMPOSITION_FIGURES[1], (1500, 700), |root| {
         let rows: Vec<IntervalRow> = (0..sensitivity.len())
-            .map(|i| IntervalRow {
-                label: sensitivity.definition[i].clone(),
-                estimate: sensitivity.estimate[i],
-                lower: sensitivity.ci_95_lower[i],
-                upper: sensitivity.ci_95_upper[i],
-                color: signed_color(sensitivity.estimate[i]),
-            })
+            .map(|i| IntervalRow::signed(sensitivity.definition[i].clone(), sensitivity.estimate[i], sensitivity.ci_95_lower[i], sensitivity.ci_95_upper[i]))
             .collect();
         interval_panel(
             root,
@@ -87,21 +75,23 @@ pub fn decomposition_figures(
         |root| {
             let (left, right) = root.split_horizontally(750);
             let same: Vec<IntervalRow> = (0..clusters.len())
-                .map(|i| IntervalRow {
-                    label: clusters.focal_cluster[i].clone(),
-                    estimate: clusters.same_cluster_estimate[i],
-                    lower: clusters.same_cluster_ci_95_lower[i],
-                    upper: clusters.same_cluster_ci_95_upper[i],
-                    color: signed_color(clusters.same_cluster_estimate[i]),
+                .map(|i| {
+                    IntervalRow::signed(
+                        clusters.focal_cluster[i].clone(),
+                        clusters.same_cluster_estimate[i],
+                        clusters.same_cluster_ci_95_lower[i],
+                        clusters.same_cluster_ci_95_upper[i],
+                    )
                 })
                 .collect();
             let net: Vec<IntervalRow> = (0..clusters.len())
-                .map(|i| IntervalRow {
-                    label: clusters.focal_cluster[i].clone(),
-                    estimate: clusters.net_slate_estimate[i],
-                    lower: clusters.net_slate_ci_95_lower[i],
-                    upper: clusters.net_slate_ci_95_upper[i],
-                    color: signed_color(clusters.net_slate_estimate[i]),
+                .map(|i| {
+                    IntervalRow::signed(
+                        clusters.focal_cluster[i].clone(),
+                        clusters.net_slate_estimate[i],
+                        clusters.net_slate_ci_95_lower[i],
+                        clusters.net_slate_ci_95_upper[i],
+                    )
                 })
                 .collect();
             interval_panel(
@@ -129,15 +119,16 @@ pub fn decomposition_figures(
         (1500, 600),
         |root| {
             let rows: Vec<IntervalRow> = (0..positions.len())
-                .map(|i| IntervalRow {
-                    label: format!(
-                        "Focal at {} (jump {})",
-                        positions.position_band[i], positions.rank_jump[i]
-                    ),
-                    estimate: positions.net_slate_estimate[i],
-                    lower: positions.net_slate_ci_95_lower[i],
-                    upper: positions.net_slate_ci_95_upper[i],
-                    color: signed_color(positions.net_slate_estimate[i]),
+                .map(|i| {
+                    IntervalRow::signed(
+                        format!(
+                            "Focal at {} (jump {})",
+                            positions.position_band[i], positions.rank_jump[i]
+                        ),
+                        positions.net_slate_estimate[i],
+                        positions.net_slate_ci_95_lower[i],
+                        positions.net_slate_ci_95_upper[i],
+                    )
                 })
                 .collect();
             interval_panel(

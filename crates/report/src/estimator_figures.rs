@@ -218,14 +218,10 @@ pub fn estimator_figures(
         |root| {
             let rows: Vec<IntervalRow> = (0..decomposition.len())
                 .map(|i| {
-                    let value = decomposition.mean_lift_per_promoted_slate[i];
-                    IntervalRow {
-                        label: decomposition.component[i].clone(),
-                        estimate: value,
-                        lower: value,
-                        upper: value,
-                        color: signed_color(value),
-                    }
+                    IntervalRow::signed_point(
+                        decomposition.component[i].clone(),
+                        decomposition.mean_lift_per_promoted_slate[i],
+                    )
                 })
                 .collect();
             interval_panel(
@@ -260,12 +256,13 @@ pub fn estimator_figures(
             ] {
                 let rows: Vec<IntervalRow> = (0..cluster_effects.len())
                     .filter(|i| cluster_effects.contrast[*i] == contrast.name())
-                    .map(|i| IntervalRow {
-                        label: cluster_effects.focal_cluster[i].clone(),
-                        estimate: cluster_effects.estimate[i],
-                        lower: cluster_effects.ci_95_lower[i],
-                        upper: cluster_effects.ci_95_upper[i],
-                        color: signed_color(cluster_effects.estimate[i]),
+                    .map(|i| {
+                        IntervalRow::signed(
+                            cluster_effects.focal_cluster[i].clone(),
+                            cluster_effects.estimate[i],
+                            cluster_effects.ci_95_lower[i],
+                            cluster_effects.ci_95_upper[i],
+                        )
                     })
                     .collect();
                 if rows.is_empty() {
