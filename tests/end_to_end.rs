@@ -88,6 +88,13 @@ fn synthetic_run_writes_every_estimate_table_and_figure() {
         slate_estimate::decompose::RECOMMENDATIONS,
         slate_estimate::decompose::CLUSTER_RISK,
         slate_estimate::decompose::POSITION_RISK,
+        slate_estimate::tables::COVERAGE,
+        slate_models::tables::MODEL_METRICS,
+        slate_models::tables::AIPW_ESTIMATES,
+        slate_models::tables::CONDITIONAL_EFFECTS,
+        slate_models::tables::POLICY_TARGETING,
+        slate_models::tables::HETEROGENEITY,
+        slate_models::tables::TAKEAWAYS,
     ] {
         let frame = slate_table::read_csv(&processed.join(schema.file_name), &schema).unwrap();
         assert!(frame.height() > 0, "{} is empty", schema.file_name);
@@ -95,6 +102,8 @@ fn synthetic_run_writes_every_estimate_table_and_figure() {
     for figure in slate_report::ESTIMATOR_FIGURES
         .iter()
         .chain(&slate_report::DECOMPOSITION_FIGURES)
+        .chain(&slate_report::MODELS_FIGURES)
+        .chain(&[slate_report::COVERAGE_FIGURE])
     {
         let bytes = std::fs::read(pipeline.paths.figures_dir.join(figure)).unwrap();
         assert!(bytes.len() > 10_000 && &bytes[1..4] == b"PNG", "{figure}");

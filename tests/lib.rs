@@ -13,6 +13,10 @@ pub fn small_pipeline(root: &Path) -> Pipeline {
     config.synthetic.movies = 1_500;
     config.synthetic.ratings = 30_000;
     config.synthetic.tags = 200;
+    // The coverage study and the models are exercised, not measured, here.
+    config.estimate.coverage_replicates = 6;
+    config.models.lightgbm.rounds = 60;
+    config.models.xgboost.rounds = 60;
     Pipeline {
         config,
         paths: Paths::under(root),

@@ -15,10 +15,17 @@ use indicatif::ProgressBar;
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
-use slate_estimate::EstimateConfig;
+use slate_estimate::contrasts::Contrast;
+use slate_estimate::coverage::{coverage_study, true_effect};
+use slate_estimate::inference::InferenceSettings;
+use slate_estimate::randomization::Design;
+use slate_estimate::tables::COVERAGE;
+use slate_estimate::{EstimateConfig, EstimateError};
 use slate_ingest::IngestConfig;
 use slate_ingest::synthetic::SyntheticConfig;
+use slate_models::ModelsConfig;
 use slate_simulate::SimulationConfig;
+use slate_simulate::config::Assignment;
 use tracing::info;
 
 /// The whole pipeline configuration (one TOML file; every key optional).
@@ -33,6 +40,8 @@ pub struct PipelineConfig {
     pub simulation: SimulationConfig,
     /// Estimators (bootstrap replicates and seed, cluster-effects support).
     pub estimate: EstimateConfig,
+    /// Outcome models, cross-fitting and policies.
+    pub models: ModelsConfig,
 }
 
 impl PipelineConfig {
@@ -54,6 +63,7 @@ impl PipelineConfig {
         self.synthetic.check()?;
         self.ingest.check()?;
         self.estimate.check()?;
+        self.models.check()?;
         Ok(())
     }
 }
@@ -217,8 +227,14 @@ impl Pipeline {
             let slates = slate_exposure::read_slates(dir)?;
             let tables = slate_estimate::run(&mapping, &slates, &self.config.estimate)?;
             slate_estimate::write(&tables, dir)?;
-            let mut inference = slate_estimate::inference_comparison(&tables, &mapping, &slates, &self.config.estimate)?
-                .to_frame()?;
+            let design = self.design(slates.len());
+            let mut inference = slate_estimate::inference_comparison(
+                &mapping,
+                &slates,
+                &self.config.estimate,
+                design,
+            )?
+            .to_frame()?;
             slate_table::write_csv(&mut inference, &slate_estimate::tables::INFERENCE_COMPARISON, dir)?;
             let figures = slate_report::estimator_figures(dir, &self.paths.figures_dir)?;
             info!(figures = figures.len(), dir = %self.paths.figures_dir.display(), "estimator figures");
@@ -262,6 +278,95 @@ impl Pipeline {
         })
     }
 
+    /// Stage 6: LightGBM and XGBoost outcome models, cross-fitted AIPW and targeting policies,
+    /// with their figures.
+    pub fn models(&self) -> Result<()> {
+        self.timed("models", || {
+            let dir = &self.paths.processed_dir;
+            let mapping = slate_exposure::read_mapping(dir)?;
+            let slates = slate_exposure::read_slates(dir)?;
+            let tables = slate_models::run(&mapping, &slates, &self.config.models)?;
+            slate_models::write(&tables, dir)?;
+            slate_report::models_figures(dir, &self.paths.figures_dir)?;
+            let a = &tables.aipw;
+            for i in 0..a.len() {
+                info!(
+                    estimator = a.estimator[i],
+                    estimate = format!("{:.4}", a.estimate[i]),
+                    ci_95 = format!("[{:.4}, {:.4}]", a.ci_95_lower[i], a.ci_95_upper[i]),
+                    "total-slate effect"
+                );
+            }
+            Ok(())
+        })
+    }
+
+    /// The randomization design of the simulation config, for `slates` slates (what
+    /// randomization inference re-draws).
+    fn design(&self, slates: usize) -> Design {
+        let design = &self.config.simulation.design;
+        match design.assignment {
+            Assignment::Bernoulli => Design::Bernoulli {
+                p: design.promotion_probability,
+            },
+            Assignment::Complete => Design::Complete {
+                treated: (design.promotion_probability * slates as f64).round() as usize,
+            },
+        }
+    }
+
+    /// The Monte-Carlo coverage study: re-draws the simulated experiment `replicates` times
+    /// on the same slates and writes how often each method's 95% interval covered the truth.
+    pub fn coverage(&self, replicates: usize) -> Result<()> {
+        self.timed("coverage", || {
+            let dir = &self.paths.processed_dir;
+            let base = slate_simulate::read(dir)?;
+            let tables = slate_exposure::map_exposure(&base)?;
+            let truth: Vec<f64> = Contrast::ALL
+                .iter()
+                .map(|c| true_effect(*c, &tables.mapping, &tables.slates))
+                .collect();
+            let estimate = &self.config.estimate;
+            let settings = InferenceSettings {
+                bootstrap_replicates: estimate.bootstrap_replicates,
+                randomization_draws: estimate.randomization_draws,
+                seed: estimate.bootstrap_seed,
+                design: self.design(tables.slates.len()),
+            };
+            let bar = if self.progress {
+                ProgressBar::new(replicates as u64)
+            } else {
+                ProgressBar::hidden()
+            };
+            let design = &self.config.simulation.design;
+            let seed = self.config.simulation.seed.0;
+            let table = coverage_study(replicates, &truth, &settings, |r| {
+                let failed = |message: String| EstimateError::Replicate {
+                    replicate: r,
+                    message,
+                };
+                let drawn = slate_simulate::redraw(&base, design, coverage_seed(seed, r))
+                    .map_err(|e| failed(e.to_string()))?;
+                let tables = slate_exposure::map_exposure(&drawn)?;
+                bar.inc(1);
+                Ok((tables.mapping, tables.slates))
+            })?;
+            bar.finish_and_clear();
+            slate_table::write_csv(&mut table.to_frame()?, &COVERAGE, dir)?;
+            slate_report::coverage_figure(dir, &self.paths.figures_dir)?;
+            for i in (0..table.len()).filter(|i| table.contrast[*i] == Contrast::TotalSlate.name())
+            {
+                info!(
+                    method = table.method[i],
+                    coverage = format!("{:.3}", table.coverage[i]),
+                    mean_width = format!("{:.4}", table.mean_width[i]),
+                    "total-slate interval coverage"
+                );
+            }
+            Ok(())
+        })
+    }
+
     /// Removes hidden `*.partial*` temporaries that a killed earlier run left in the output
     /// directories (artifacts themselves are only ever renamed into place complete).
     pub fn sweep_partials(&self) {
@@ -290,8 +395,16 @@ impl Pipeline {
         self.simulate()?;
         self.exposure()?;
         self.estimate()?;
-        self.decompose()
+        self.decompose()?;
+        self.models()?;
+        self.coverage(self.config.estimate.coverage_replicates)
     }
+}
+
+/// The simulation seed of coverage replicate `r`: distinct from the run's own seed and from
+/// every other replicate's.
+fn coverage_seed(seed: u64, r: usize) -> u64 {
+    seed ^ (0xC0FE_u64 << 48) ^ (r as u64 + 1)
 }
 
 /// Logs the design's known truth: mean induced lift in promoted slates and the control mean,
@@ -539,6 +652,52 @@ mod tests {
                 "cluster_effects_min_rows = 0",
                 "estimate.cluster_effects_min_rows",
             ),
+            (
+                "estimate",
+                "coverage_replicates = 0",
+                "estimate.coverage_replicates",
+            ),
+            (
+                "estimate",
+                "randomization_draws = 0",
+                "estimate.randomization_draws",
+            ),
+            ("models", "folds = 1", "models.folds"),
+            ("models", "test_share = 1.0", "models.test_share"),
+            ("models", "propensity_clip = 0.5", "models.propensity_clip"),
+            ("models.lightgbm", "rounds = 0", "models.lightgbm.rounds"),
+            (
+                "models.lightgbm",
+                "learning_rate = 0.0",
+                "models.lightgbm.learning_rate",
+            ),
+            (
+                "models.lightgbm",
+                "max_depth = 0",
+                "models.lightgbm.max_depth",
+            ),
+            (
+                "models.lightgbm",
+                "max_leaves = 1",
+                "models.lightgbm.max_leaves",
+            ),
+            (
+                "models.xgboost",
+                "min_rows_in_leaf = 0",
+                "models.xgboost.min_rows_in_leaf",
+            ),
+            ("models.xgboost", "l2 = -1.0", "models.xgboost.l2"),
+            (
+                "models.xgboost",
+                "subsample = 0.0",
+                "models.xgboost.subsample",
+            ),
+            (
+                "models.xgboost",
+                "colsample = 1.5",
+                "models.xgboost.colsample",
+            ),
+            ("models.xgboost", "threads = 0", "models.xgboost.threads"),
         ];
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bad.toml");

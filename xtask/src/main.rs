@@ -84,6 +84,24 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         repeats: usize,
     },
+    /// LightGBM/XGBoost outcome models, cross-fitted AIPW and promotion-targeting policies.
+    Models,
+    /// Monte-Carlo coverage study: re-draw assignment and clicks on the same slates and check
+    /// how often each method's 95% interval covers the true effect.
+    Coverage {
+        /// Re-drawn experiments [default: estimate.coverage_replicates from the config].
+        #[arg(long)]
+        reps: Option<usize>,
+    },
+    /// Benchmark LightGBM/XGBoost fits against the Python packages (writes bench/models.md).
+    BenchModels {
+        /// Design sizes in slates, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "3000,100000")]
+        slates: Vec<usize>,
+        /// Timed repetitions per fit (the table reports the fastest).
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+    },
     /// Run every stage in order (downloads ML-32M when no --data-dir/--synthetic is given).
     All {
         #[command(flatten)]
@@ -146,6 +164,14 @@ fn main() -> Result<()> {
         Command::Exposure => pipeline.exposure()?,
         Command::Estimate => pipeline.estimate()?,
         Command::Decompose => pipeline.decompose()?,
+        Command::Models => pipeline.models()?,
+        Command::Coverage { reps } => {
+            let reps = reps.unwrap_or(pipeline.config.estimate.coverage_replicates);
+            if reps == 0 {
+                bail!("--reps must be at least 1");
+            }
+            pipeline.coverage(reps)?;
+        }
         Command::BenchEstimate { slates, repeats } => {
             let rows = xtask::bench::bench_estimate(&pipeline.config, &slates, repeats)?;
             let sizes: Vec<String> = slates.iter().map(usize::to_string).collect();
@@ -162,6 +188,18 @@ fn main() -> Result<()> {
                 &workspace_root().join("bench").join("estimator_suite.md"),
                 &text,
             )?;
+            std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())?;
+        }
+        Command::BenchModels { slates, repeats } => {
+            let root = workspace_root();
+            let rows = xtask::bench::bench_models(&pipeline.config, &slates, repeats, &root)?;
+            let sizes: Vec<String> = slates.iter().map(usize::to_string).collect();
+            let command = format!(
+                "cargo xtask bench-models --slates {} --repeats {repeats}",
+                sizes.join(",")
+            );
+            let text = xtask::bench::models_markdown(&rows, &pipeline.config, &command);
+            xtask::bench::write_markdown(&root.join("bench").join("models.md"), &text)?;
             std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())?;
         }
         Command::All { source, check } => {

@@ -507,23 +507,24 @@ fn cluster_risk(
     ))
 }
 
+/// Three bands of (nearly) equal width over the focal seed positions in the design, as
+/// inclusive `(from, to)` ranges; the report and the models group slates by these.
+pub fn position_bands(focal_positions: &[u32]) -> Vec<(u32, u32)> {
+    let lo = focal_positions.iter().copied().min().unwrap_or(1);
+    let hi = focal_positions.iter().copied().max().unwrap_or(1);
+    let width = (hi - lo + 1).div_ceil(3).max(1);
+    (0..3)
+        .map(|b| (lo + b * width, (lo + (b + 1) * width - 1).min(hi)))
+        .filter(|(from, _)| *from <= hi)
+        .collect()
+}
+
 fn position_risk(
     mapping: &ExposureMapping,
     slates: &SlateOutcomes,
 ) -> Result<PositionRisk, EstimateError> {
-    let positions: Vec<u32> = slates.focal_seed_position.clone();
-    let (lo, hi) = (
-        positions.iter().copied().min().unwrap_or(1),
-        positions.iter().copied().max().unwrap_or(1),
-    );
-    // Three bands of (nearly) equal width over the focal positions in the design.
-    let width = (hi - lo + 1).div_ceil(3).max(1);
     let mut table = PositionRisk::default();
-    for b in 0..3 {
-        let (from, to) = (lo + b * width, (lo + (b + 1) * width - 1).min(hi));
-        if from > hi {
-            break;
-        }
+    for (from, to) in position_bands(&slates.focal_seed_position) {
         let keep = |s: usize| (from..=to).contains(&slates.focal_seed_position[s]);
         let samples = component_samples(mapping, slates, OutcomeView::Observed, &keep);
         let known = component_samples(mapping, slates, OutcomeView::KnownLift, &keep);

@@ -11,6 +11,8 @@
 //! - [`bootstrap`]: the cluster (pairs) bootstrap over slates, O(slates) per replicate.
 //! - [`wild`]: the restricted wild cluster bootstrap (Rademacher, Webb), O(clusters) per replicate.
 //! - [`randomization`]: Fisher randomization inference re-drawing the slate assignment.
+//! - [`inference`]: every uncertainty method by name, with intervals and p-values side by side.
+//! - [`coverage`]: the Monte-Carlo coverage study of those intervals over re-drawn experiments.
 //! - [`contrasts`]: the five contrasts and three outcome views.
 //! - [`tables`]: every table this stage writes.
 //! - [`decompose`]: the direct / indirect / total decomposition, spillover-definition
@@ -22,8 +24,10 @@
 
 pub mod bootstrap;
 pub mod contrasts;
+pub mod coverage;
 pub mod decompose;
 pub mod dim;
+pub mod inference;
 pub mod ols;
 pub mod randomization;
 mod suite;
@@ -99,6 +103,14 @@ pub enum EstimateError {
     /// Reading or writing a table failed.
     #[error(transparent)]
     Table(#[from] TableError),
+    /// A coverage-study replicate could not be drawn (e.g. re-simulation failed).
+    #[error("coverage replicate {replicate}: {message}")]
+    Replicate {
+        /// The replicate index.
+        replicate: usize,
+        /// What went wrong.
+        message: String,
+    },
     /// Reading the exposure tables failed.
     #[error(transparent)]
     Exposure(#[from] slate_exposure::ExposureError),
@@ -117,6 +129,9 @@ pub struct EstimateConfig {
     pub cluster_effects_min_rows: usize,
     /// Randomization-inference draws of the slate assignment under the sharp null (default 2,000).
     pub randomization_draws: usize,
+    /// Re-drawn experiments in the coverage study that `cargo xtask all` runs (default 40;
+    /// `cargo xtask coverage --reps N` runs any number).
+    pub coverage_replicates: usize,
 }
 
 impl Default for EstimateConfig {
@@ -126,6 +141,7 @@ impl Default for EstimateConfig {
             bootstrap_seed: 20260428,
             cluster_effects_min_rows: 30,
             randomization_draws: 2_000,
+            coverage_replicates: 40,
         }
     }
 }
@@ -142,6 +158,12 @@ impl EstimateConfig {
         if self.randomization_draws < 1 {
             return Err(EstimateError::Config {
                 field: "estimate.randomization_draws",
+                message: "must be at least 1".into(),
+            });
+        }
+        if self.coverage_replicates == 0 {
+            return Err(EstimateError::Config {
+                field: "estimate.coverage_replicates",
                 message: "must be at least 1".into(),
             });
         }

@@ -182,21 +182,37 @@ pub fn cr2(
     let mut w = Array2::<f64>::zeros((k, k));
     let (mut trace, mut q4, mut q2_ubu) = (0.0, 0.0, 0.0);
     for members in rows.values() {
-        let xg = x.select(Axis(0), members);
-        let eg = residuals.select(Axis(0), members);
-        let n = members.len();
-        let m = Array2::<f64>::eye(n) - xg.dot(&bread).dot(&xg.t());
-        let (values, vectors) = m.eigh(UPLO::Lower).map_err(|e| EstimateError::Singular {
-            message: e.to_string(),
-        })?;
-        let scale = values.mapv(|v| if v > 1e-12 { v.powf(-0.5) } else { 0.0 });
-        let a = vectors.dot(&Array2::from_diag(&scale)).dot(&vectors.t());
-        let score = xg.t().dot(&a.dot(&eg));
+        let first = x.row(members[0]);
+        let constant = members.iter().all(|i| x.row(*i) == first);
+        let (score, u, qq) = if constant {
+            // Every row of the cluster is the same `x` (slate-level treatment): H_gg = h·J, whose
+            // eigenvalues are 1 (n − 1 times) and 1 − n·h on the ones vector, so A_g·1 = s·1
+            // with s = (1 − n·h)^(−1/2) and no eigendecomposition is needed.
+            let n = members.len() as f64;
+            let h = first.dot(&bread.dot(&first));
+            let rest = 1.0 - n * h;
+            let s = if rest > 1e-12 { rest.powf(-0.5) } else { 0.0 };
+            let e_sum: f64 = members.iter().map(|i| residuals[*i]).sum();
+            let xbl = first.dot(&b_l);
+            (
+                first.mapv(|v| v * s * e_sum),
+                first.mapv(|v| v * n * s * xbl),
+                n * (s * xbl).powi(2),
+            )
+        } else {
+            let xg = x.select(Axis(0), members);
+            let eg = residuals.select(Axis(0), members);
+            let m = Array2::<f64>::eye(members.len()) - xg.dot(&bread).dot(&xg.t());
+            let (values, vectors) = m.eigh(UPLO::Lower).map_err(|e| EstimateError::Singular {
+                message: e.to_string(),
+            })?;
+            let scale = values.mapv(|v| if v > 1e-12 { v.powf(-0.5) } else { 0.0 });
+            let a = vectors.dot(&Array2::from_diag(&scale)).dot(&vectors.t());
+            let q = a.dot(&xg.dot(&b_l));
+            (xg.t().dot(&a.dot(&eg)), xg.t().dot(&q), q.dot(&q))
+        };
         let column = score.view().insert_axis(Axis(1));
         meat += &column.dot(&column.t());
-        let q = a.dot(&xg.dot(&b_l));
-        let u = xg.t().dot(&q);
-        let qq = q.dot(&q);
         let ubu = u.dot(&bread.dot(&u));
         trace += qq - ubu;
         q4 += qq * qq;

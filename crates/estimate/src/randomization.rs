@@ -9,6 +9,13 @@
 //! Like the bootstrap, every draw is computed from per-slate sufficient statistics (rows and
 //! outcome sum per contrast), so a draw costs O(slates); one draw serves every contrast; draw
 //! `r` uses its own Pcg64 stream, so results do not depend on the number of threads.
+//!
+//! **Intervals by inversion (constant-effect model).** Under `H(τ): Y_i(1) = Y_i(0) + τ` for
+//! every row, the control outcomes are `y − τ·d`, and a re-drawn assignment `a*` gives the
+//! centred statistic `T*(τ) − τ = D* − τ·h*`, where `D*` is the re-drawn difference in means of
+//! the observed outcomes and `h*` the re-drawn difference in the share of observed-treated rows.
+//! Keeping `(D*, h*)` per draw makes every later p-value O(draws); the 95% interval is
+//! `{τ : p(τ) > 0.05}`, found by bisection on each side of the estimate.
 
 use rand::Rng;
 use rand::seq::SliceRandom;
@@ -46,6 +53,48 @@ pub struct RandomizationTest {
     pub extreme_draws: usize,
 }
 
+/// The re-drawn assignments of one contrast: `(D*, h*)` per valid draw (see the module docs).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RandomizationDistribution {
+    estimate: f64,
+    draws: Vec<(f64, f64)>,
+}
+
+impl RandomizationDistribution {
+    /// Tests the constant-effect null `effect = tau` (`tau = 0` is the sharp null of no effect).
+    pub fn test(&self, tau: f64) -> RandomizationTest {
+        // A relative tolerance keeps ties (equal statistics up to rounding) counted.
+        let threshold = (self.estimate - tau).abs() * (1.0 - 1e-12);
+        let extreme = self
+            .draws
+            .iter()
+            .filter(|(d, h)| (d - tau * h).abs() >= threshold)
+            .count();
+        RandomizationTest {
+            estimate: self.estimate,
+            p_value: (1 + extreme) as f64 / (1 + self.draws.len()) as f64,
+            valid_draws: self.draws.len(),
+            extreme_draws: extreme,
+        }
+    }
+
+    /// The interval `{τ : p(τ) > 1 − level}` by inversion; the search scale is the standard
+    /// deviation of the re-drawn statistic under the sharp null.
+    pub fn interval(&self, level: f64) -> (f64, f64) {
+        let alpha = 1.0 - level;
+        let n = self.draws.len() as f64;
+        let mean = self.draws.iter().map(|(d, _)| d).sum::<f64>() / n;
+        let sd = (self
+            .draws
+            .iter()
+            .map(|(d, _)| (d - mean).powi(2))
+            .sum::<f64>()
+            / n)
+            .sqrt();
+        crate::wild::invert(|tau| self.test(tau).p_value > alpha, self.estimate, sd)
+    }
+}
+
 /// Runs one randomization test per sample, sharing the re-drawn assignments. Every sample's
 /// treatment must be constant within a cluster (the slate is the randomized unit).
 pub fn randomization_tests(
@@ -54,6 +103,20 @@ pub fn randomization_tests(
     draws: usize,
     seed: u64,
 ) -> Result<Vec<RandomizationTest>, EstimateError> {
+    Ok(randomization_distributions(samples, design, draws, seed)?
+        .iter()
+        .map(|d| d.test(0.0))
+        .collect())
+}
+
+/// Re-draws the assignment `draws` times and keeps, per sample, what tests of any
+/// constant effect need.
+pub fn randomization_distributions(
+    samples: &[&Sample],
+    design: Design,
+    draws: usize,
+    seed: u64,
+) -> Result<Vec<RandomizationDistribution>, EstimateError> {
     for (i, sample) in samples.iter().enumerate() {
         sample.check(&format!("randomization sample {i}"))?;
     }
@@ -84,34 +147,37 @@ pub fn randomization_tests(
         stats.push((rows, sums));
     }
     let observed_arm: Vec<bool> = arm.iter().map(|a| a.unwrap_or(false)).collect();
+    // (difference in means of the outcome, difference in the observed-treated share), or None
+    // when an arm is empty.
     let statistic = |assignment: &[bool], rows: &[f64], sums: &[f64]| {
-        let (mut n1, mut s1, mut n0, mut s0) = (0.0, 0.0, 0.0, 0.0);
-        for ((a, n), s) in assignment.iter().zip(rows).zip(sums) {
+        let (mut n1, mut s1, mut h1, mut n0, mut s0, mut h0) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+        for (((a, n), s), d) in assignment.iter().zip(rows).zip(sums).zip(&observed_arm) {
+            let h = if *d { *n } else { 0.0 };
             if *a {
                 n1 += n;
                 s1 += s;
+                h1 += h;
             } else {
                 n0 += n;
                 s0 += s;
+                h0 += h;
             }
         }
-        if n1 == 0.0 || n0 == 0.0 {
-            f64::NAN
-        } else {
-            s1 / n1 - s0 / n0
-        }
+        (n1 > 0.0 && n0 > 0.0).then(|| (s1 / n1 - s0 / n0, h1 / n1 - h0 / n0))
     };
-    let observed: Vec<f64> = stats
-        .iter()
-        .map(|(rows, sums)| statistic(&observed_arm, rows, sums))
-        .collect();
-    if let Some(i) = observed.iter().position(|t| !t.is_finite()) {
-        return Err(EstimateError::EmptyArm {
-            what: format!("randomization sample {i}"),
-            arm: "treated or control",
-        });
+    let mut observed = Vec::with_capacity(stats.len());
+    for (i, (rows, sums)) in stats.iter().enumerate() {
+        match statistic(&observed_arm, rows, sums) {
+            Some((t, _)) => observed.push(t),
+            None => {
+                return Err(EstimateError::EmptyArm {
+                    what: format!("randomization sample {i}"),
+                    arm: "treated or control",
+                });
+            }
+        }
     }
-    let per_draw: Vec<Vec<f64>> = (0..draws)
+    let per_draw: Vec<Vec<Option<(f64, f64)>>> = (0..draws)
         .into_par_iter()
         .map_init(
             || vec![false; g],
@@ -139,21 +205,9 @@ pub fn randomization_tests(
     Ok(observed
         .iter()
         .enumerate()
-        .map(|(c, t)| {
-            // A relative tolerance keeps ties (equal statistics up to rounding) counted.
-            let threshold = t.abs() * (1.0 - 1e-12);
-            let valid: Vec<f64> = per_draw
-                .iter()
-                .map(|d| d[c])
-                .filter(|v| v.is_finite())
-                .collect();
-            let extreme = valid.iter().filter(|v| v.abs() >= threshold).count();
-            RandomizationTest {
-                estimate: *t,
-                p_value: (1 + extreme) as f64 / (1 + valid.len()) as f64,
-                valid_draws: valid.len(),
-                extreme_draws: extreme,
-            }
+        .map(|(c, t)| RandomizationDistribution {
+            estimate: *t,
+            draws: per_draw.iter().filter_map(|d| d[c]).collect(),
         })
         .collect())
 }
@@ -256,6 +310,43 @@ mod tests {
             one[0].valid_draws, 500,
             "complete randomization never empties an arm"
         );
+    }
+
+    #[test]
+    fn testing_tau_equals_the_sharp_null_on_outcomes_shifted_by_tau() {
+        let sample = tiny();
+        let design = Design::Bernoulli { p: 0.5 };
+        let dist = &randomization_distributions(&[&sample], design, 3000, 9).unwrap()[0];
+        for tau in [-1.0, 0.0, 0.4, 1.3] {
+            let mut shifted = sample.clone();
+            for (y, d) in shifted.y.iter_mut().zip(&shifted.treated) {
+                if *d {
+                    *y -= tau;
+                }
+            }
+            let direct = dist.test(tau);
+            let refit = randomization_tests(&[&shifted], design, 3000, 9).unwrap()[0];
+            assert_eq!(direct.p_value, refit.p_value, "tau {tau}");
+            assert_eq!(direct.valid_draws, refit.valid_draws);
+        }
+    }
+
+    #[test]
+    fn inverted_interval_bounds_are_where_the_p_value_crosses_five_percent() {
+        let sample = tiny();
+        let dist = &randomization_distributions(&[&sample], Design::Bernoulli { p: 0.5 }, 4000, 2)
+            .unwrap()[0];
+        let (lower, upper) = dist.interval(0.95);
+        let estimate = dist.test(0.0).estimate;
+        assert!(
+            lower < estimate && estimate < upper,
+            "{lower} {estimate} {upper}"
+        );
+        let eps = 1e-7;
+        assert!(dist.test(lower + eps).p_value > 0.05);
+        assert!(dist.test(lower - eps).p_value <= 0.05);
+        assert!(dist.test(upper - eps).p_value > 0.05);
+        assert!(dist.test(upper + eps).p_value <= 0.05);
     }
 
     #[test]

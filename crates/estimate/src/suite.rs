@@ -336,133 +336,45 @@ pub fn write(tables: &EstimateTables, dir: &Path) -> Result<Vec<PathBuf>, Estima
     ])
 }
 
-/// Every observed contrast under each uncertainty method: naive OLS, slate-clustered CR1,
-/// CR2 with Satterthwaite degrees of freedom, the cluster bootstrap (percentile), the
-/// restricted wild cluster bootstrap (Rademacher and Webb, p-values at zero), and
-/// randomization inference re-drawing the Bernoulli
-/// slate assignment under the sharp null. Kept out of [`run`] so the estimator-suite benchmark
-/// measures what the seed notebook computed.
+/// Every observed contrast under each uncertainty method of
+/// [`InferenceMethod::ALL`](crate::inference::InferenceMethod::ALL): naive OLS, slate-clustered
+/// CR1, CR2 with Satterthwaite degrees of freedom, the cluster bootstrap (percentile), the
+/// restricted wild cluster bootstrap (Rademacher and Webb) and randomization inference
+/// re-drawing `design`, the last three with intervals by test inversion. Kept out of [`run`]
+/// so the estimator-suite benchmark measures what the seed notebook computed.
 pub fn inference_comparison(
-    tables: &EstimateTables,
     mapping: &ExposureMapping,
     slates: &SlateOutcomes,
     config: &EstimateConfig,
+    design: crate::randomization::Design,
 ) -> Result<InferenceComparison, EstimateError> {
-    use crate::dim::{Z_95, two_sided_normal_p};
-    use crate::randomization::{Design, randomization_tests};
-    use crate::wild::{Weights, wild_cluster_test};
-    use statrs::distribution::{ContinuousCDF, StudentsT};
+    use crate::inference::{InferenceSettings, infer_all};
     config.check()?;
     let samples: Vec<Sample> = Contrast::ALL
         .iter()
         .map(|c| sample(*c, OutcomeView::Observed, mapping, slates))
         .collect();
-    let p = slates
-        .assignment_probability
-        .first()
-        .copied()
-        .unwrap_or(0.5);
-    let randomization = randomization_tests(
-        &samples.iter().collect::<Vec<_>>(),
-        Design::Bernoulli { p },
-        config.randomization_draws,
-        config.bootstrap_seed,
-    )?;
+    let settings = InferenceSettings {
+        bootstrap_replicates: config.bootstrap_replicates,
+        randomization_draws: config.randomization_draws,
+        seed: config.bootstrap_seed,
+        design,
+    };
+    let results = infer_all(&samples.iter().collect::<Vec<_>>(), &settings)?;
     let mut table = InferenceComparison::default();
-    let mut push =
-        |r: &DiffInMeans, method: &str, se: f64, lower: f64, upper: f64, p_value: f64| {
-            table.contrast.push(r.contrast.clone());
-            table.outcome.push(r.outcome.clone());
-            table.method.push(method.to_string());
+    for (c, rows) in Contrast::ALL.iter().zip(&results) {
+        for r in rows {
+            table.contrast.push(c.name().to_string());
+            table
+                .outcome
+                .push(c.outcome_label(OutcomeView::Observed).to_string());
+            table.method.push(r.method.label().to_string());
             table.estimate.push(r.estimate);
-            table.se.push(se);
-            table.ci_95_lower.push(lower);
-            table.ci_95_upper.push(upper);
-            table.p_value.push(p_value);
-        };
-    for (k, c) in Contrast::ALL.iter().enumerate() {
-        let Some(r) = tables
-            .results
-            .iter()
-            .find(|r| r.contrast == c.name() && r.outcome.starts_with("Observed"))
-        else {
-            continue;
-        };
-        let naive_z = r.estimate / r.naive_se;
-        push(
-            r,
-            "Naive OLS (rows independent)",
-            r.naive_se,
-            r.estimate - Z_95 * r.naive_se,
-            r.estimate + Z_95 * r.naive_se,
-            two_sided_normal_p(naive_z),
-        );
-        let (lower, upper) = r.ci_95();
-        push(
-            r,
-            "Slate-clustered CR1",
-            r.cluster_se,
-            lower,
-            upper,
-            r.p_value_cluster(),
-        );
-        let x = crate::ols::treatment_design(&samples[k].treated);
-        let y = ndarray::Array1::from(samples[k].y.clone());
-        let contrast = ndarray::array![0.0, 1.0];
-        let fit = crate::ols::cr2(x.view(), y.view(), &samples[k].cluster, contrast.view())?;
-        let t = StudentsT::new(0.0, 1.0, fit.df).map_err(|e| EstimateError::Config {
-            field: "estimate (CR2 degrees of freedom)",
-            message: e.to_string(),
-        })?;
-        let (se, critical) = (fit.se(1), t.inverse_cdf(0.975));
-        push(
-            r,
-            "CR2 (Bell-McCaffrey), Satterthwaite t",
-            se,
-            r.estimate - critical * se,
-            r.estimate + critical * se,
-            2.0 * t.sf((r.estimate / se).abs()),
-        );
-        let b = &tables.bootstrap_summary;
-        if let Some(i) = (0..b.len()).find(|i| b.contrast[*i] == c.name()) {
-            // Two-sided percentile-bootstrap p-value with the (1 + k) / (1 + B) convention, so
-            // it is never exactly zero.
-            let valid = f64::from(b.valid_replicates[i]);
-            let below = (b.share_below_zero[i] * valid).round();
-            let tail = below.min(valid - below);
-            push(
-                r,
-                "Cluster bootstrap (percentile)",
-                b.bootstrap_se[i],
-                b.bootstrap_ci_95_lower[i],
-                b.bootstrap_ci_95_upper[i],
-                (2.0 * (1.0 + tail) / (1.0 + valid)).min(1.0),
-            );
+            table.se.push(r.se);
+            table.ci_95_lower.push(r.ci_lower);
+            table.ci_95_upper.push(r.ci_upper);
+            table.p_value.push(r.p_value);
         }
-        for (weights, method) in [
-            (
-                Weights::Rademacher,
-                "Wild cluster bootstrap (restricted, Rademacher)",
-            ),
-            (Weights::Webb, "Wild cluster bootstrap (restricted, Webb)"),
-        ] {
-            let wild = wild_cluster_test(
-                &samples[k],
-                0.0,
-                weights,
-                config.bootstrap_replicates,
-                config.bootstrap_seed,
-            )?;
-            push(r, method, f64::NAN, f64::NAN, f64::NAN, wild.p_value);
-        }
-        push(
-            r,
-            "Randomization inference (sharp null)",
-            f64::NAN,
-            f64::NAN,
-            f64::NAN,
-            randomization[k].p_value,
-        );
     }
     Ok(table)
 }

@@ -219,3 +219,35 @@ slate_table::table! {
         p_value: f64,
     }
 }
+
+slate_table::table! {
+    /// `movielens_interference_coverage.csv`: how often each method's 95% interval covered the
+    /// design's true effect over re-drawn experiments (same slates, new assignment and clicks).
+    pub struct CoverageTable, schema COVERAGE = "movielens_interference_coverage.csv" {
+        /// Uncertainty method.
+        method: String,
+        /// Contrast name.
+        contrast: String,
+        /// Re-drawn experiments.
+        replicates: u32,
+        /// The design's true effect: the mean known lift over the contrast's rows in both arms.
+        true_effect: f64,
+        /// Share of replicates whose 95% interval contains the true effect.
+        coverage: f64,
+        /// Monte-Carlo standard error of the coverage, `sqrt(c (1 − c) / R)`.
+        coverage_mc_se: f64,
+        /// Whether coverage is within 93.5–96.5%.
+        coverage_within_target: bool,
+        /// Mean interval width.
+        mean_width: f64,
+        /// Mean point estimate.
+        mean_estimate: f64,
+        /// Mean estimate minus the true effect.
+        bias: f64,
+        /// Root mean squared error of the estimate.
+        rmse: f64,
+        /// Share of replicates whose test rejects `effect = 0` at 5% (power when the effect is
+        /// not zero).
+        rejection_rate: f64,
+    }
+}

@@ -11,9 +11,9 @@ use slate_simulate::{SimulationConfig, simulate};
 use crate::contrasts::{Contrast, OutcomeView};
 use crate::{EstimateConfig, EstimateTables, run};
 
-fn design() -> &'static (ExposureTables, EstimateTables) {
-    static DESIGN: OnceLock<(ExposureTables, EstimateTables)> = OnceLock::new();
-    DESIGN.get_or_init(|| {
+fn dataset() -> &'static slate_ingest::Dataset {
+    static DATASET: OnceLock<slate_ingest::Dataset> = OnceLock::new();
+    DATASET.get_or_init(|| {
         let raw = tempfile::tempdir().unwrap();
         let out = tempfile::tempdir().unwrap();
         let synthetic = SyntheticConfig {
@@ -24,11 +24,17 @@ fn design() -> &'static (ExposureTables, EstimateTables) {
             ..SyntheticConfig::default()
         };
         generate(&synthetic, raw.path()).unwrap();
-        let dataset = ingest(raw.path(), out.path(), &IngestConfig::default(), 20)
+        ingest(raw.path(), out.path(), &IngestConfig::default(), 20)
             .unwrap()
-            .dataset;
+            .dataset
+    })
+}
+
+fn design() -> &'static (ExposureTables, EstimateTables) {
+    static DESIGN: OnceLock<(ExposureTables, EstimateTables)> = OnceLock::new();
+    DESIGN.get_or_init(|| {
         let exposure =
-            map_exposure(&simulate(&dataset, &SimulationConfig::default()).unwrap()).unwrap();
+            map_exposure(&simulate(dataset(), &SimulationConfig::default()).unwrap()).unwrap();
         let tables = run(
             &exposure.mapping,
             &exposure.slates,
@@ -157,30 +163,112 @@ fn decomposition_is_additive_and_keeps_the_seed_signs() {
 
 #[test]
 fn inference_comparison_lists_every_method_and_randomization_agrees_on_strong_effects() {
-    let (exposure, tables) = design();
+    let (exposure, _) = design();
     let table = crate::inference_comparison(
-        tables,
         &exposure.mapping,
         &exposure.slates,
         &EstimateConfig::default(),
+        crate::randomization::Design::Bernoulli { p: 0.5 },
     )
     .unwrap();
     assert_eq!(table.len(), 35, "5 contrasts x 7 methods");
     for i in 0..table.len() {
+        let what = format!("{} / {}", table.contrast[i], table.method[i]);
+        assert!((0.0..=1.0).contains(&table.p_value[i]), "{what}");
         assert!(
-            (0.0..=1.0).contains(&table.p_value[i]),
-            "{} {}",
-            table.contrast[i],
-            table.method[i]
+            table.ci_95_lower[i] < table.estimate[i] && table.estimate[i] < table.ci_95_upper[i],
+            "{what}: every method gives an interval around the estimate"
         );
     }
     // The direct effect is strong: every method rejects at 1%; randomization's floor is 1/2001.
-    for i in (0..table.len()).filter(|i| table.contrast[*i] == "Direct focal item") {
+    let direct: Vec<usize> = (0..table.len())
+        .filter(|i| table.contrast[*i] == "Direct focal item")
+        .collect();
+    let cr1_width = {
+        let i = direct[1];
+        table.ci_95_upper[i] - table.ci_95_lower[i]
+    };
+    for i in direct {
         assert!(
             table.p_value[i] < 0.01,
             "{}: {}",
             table.method[i],
             table.p_value[i]
         );
+        // With thousands of slates every slate-level method agrees with CR1 on the width.
+        let width = table.ci_95_upper[i] - table.ci_95_lower[i];
+        if !table.method[i].starts_with("Naive") {
+            assert!(
+                (width / cr1_width - 1.0).abs() < 0.15,
+                "{}: width {width} vs CR1 {cr1_width}",
+                table.method[i]
+            );
+        }
+    }
+}
+
+#[test]
+fn coverage_study_is_deterministic_and_measures_the_design_truth() {
+    use crate::coverage::{coverage_study, true_effect};
+    use crate::inference::InferenceSettings;
+    use crate::randomization::Design;
+    let (exposure, _) = design();
+    let base = simulate(dataset(), &SimulationConfig::default()).unwrap();
+    let truth: Vec<f64> = Contrast::ALL
+        .iter()
+        .map(|c| true_effect(*c, &exposure.mapping, &exposure.slates))
+        .collect();
+    // The total is the sum of every item's lift per slate.
+    let lift_sum: f64 = (0..exposure.mapping.len())
+        .map(|r| {
+            exposure.mapping.click_prob_if_promoted[r] - exposure.mapping.baseline_click_prob[r]
+        })
+        .sum();
+    assert!((truth[4] - lift_sum / exposure.slates.len() as f64).abs() < 1e-12);
+    let settings = InferenceSettings {
+        bootstrap_replicates: 99,
+        randomization_draws: 199,
+        seed: 3,
+        design: Design::Bernoulli { p: 0.5 },
+    };
+    let config = SimulationConfig::default();
+    let run = |threads| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| {
+                coverage_study(6, &truth, &settings, |r| {
+                    let drawn = slate_simulate::redraw(&base, &config.design, 1000 + r as u64)
+                        .map_err(|e| crate::EstimateError::Replicate {
+                            replicate: r,
+                            message: e.to_string(),
+                        })?;
+                    let tables = map_exposure(&drawn)?;
+                    Ok((tables.mapping, tables.slates))
+                })
+                .unwrap()
+            })
+    };
+    let table = run(1);
+    assert_eq!(table, run(2));
+    assert_eq!(table.len(), 35);
+    for i in 0..table.len() {
+        assert!((0.0..=1.0).contains(&table.coverage[i]));
+        assert!(table.mean_width[i] > 0.0 && table.rmse[i] > 0.0);
+    }
+    // Every method shares the point estimate, so bias and RMSE agree across methods, and a
+    // coverage is a whole number of replicates out of six.
+    for c in Contrast::ALL {
+        let rows: Vec<usize> = (0..table.len())
+            .filter(|i| table.contrast[*i] == c.name())
+            .collect();
+        assert_eq!(rows.len(), 7);
+        for i in &rows {
+            assert_eq!(table.bias[*i], table.bias[rows[0]]);
+            assert_eq!(table.rmse[*i], table.rmse[rows[0]]);
+            let covered = table.coverage[*i] * 6.0;
+            assert!((covered - covered.round()).abs() < 1e-9);
+        }
     }
 }

@@ -204,8 +204,10 @@ pub fn interval_panel<DB: DrawingBackend>(
 /// Formats an axis tick compactly.
 pub fn format_tick(v: f64) -> String {
     let a = v.abs();
-    let text = if a >= 100.0 {
+    let text = if a >= 100.0 || (a >= 10.0 && v.fract() == 0.0) {
         format!("{v:.0}")
+    } else if a >= 10.0 {
+        format!("{v:.1}")
     } else if a >= 1.0 {
         format!("{v:.2}")
     } else {
@@ -277,6 +279,94 @@ pub fn histogram_panel<DB: DrawingBackend>(
             BLACK.stroke_width(2),
         )))
         .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// An axis range for shares that spans every row's interval and `band`, padded, within [0, 1].
+pub fn share_range(rows: &[IntervalRow], band: (f64, f64)) -> Range<f64> {
+    let lo = rows.iter().map(|r| r.lower).fold(band.0, f64::min);
+    let hi = rows.iter().map(|r| r.upper).fold(band.1, f64::max);
+    let pad = (hi - lo) * 0.05;
+    (lo - pad).max(0.0)..(hi + pad).min(1.0)
+}
+
+/// Draws horizontal rows of shares (first row on top) on the axis `range` against a shaded
+/// target band and its centre line, e.g. interval coverage against 93.5–96.5% around 95%.
+pub fn share_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    x_desc: &str,
+    rows: &[IntervalRow],
+    band: (f64, f64),
+    range: Range<f64>,
+    label_area: u32,
+) -> Result<(), String> {
+    let n = rows.len();
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, (FAMILY, 22).into_font().style(FontStyle::Bold))
+        .margin(14)
+        .margin_right(40)
+        .x_label_area_size(50)
+        .y_label_area_size(label_area)
+        .build_cartesian_2d(range, (0..(n.max(2) - 1)).into_segmented())
+        .map_err(|e| e.to_string())?;
+    let label_of = |v: &SegmentValue<usize>| match v {
+        SegmentValue::CenterOf(i) if *i < n => rows[n - 1 - *i].label.clone(),
+        _ => String::new(),
+    };
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .light_line_style(TRANSPARENT)
+        .y_labels(n)
+        .y_label_formatter(&label_of)
+        .x_desc(x_desc)
+        .x_label_formatter(&|v| format!("{:.0}%", v * 100.0))
+        .label_style((FAMILY, 16))
+        .axis_desc_style((FAMILY, 17))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    chart
+        .draw_series(std::iter::once(Rectangle::new(
+            [
+                (band.0, SegmentValue::Exact(0)),
+                (band.1, SegmentValue::Last),
+            ],
+            GAIN.mix(0.15).filled(),
+        )))
+        .map_err(|e| e.to_string())?;
+    let centre = 0.5 * (band.0 + band.1);
+    chart
+        .draw_series(std::iter::once(PathElement::new(
+            vec![
+                (centre, SegmentValue::Exact(0)),
+                (centre, SegmentValue::Last),
+            ],
+            BLACK.stroke_width(1),
+        )))
+        .map_err(|e| e.to_string())?;
+    for (k, row) in rows.iter().enumerate() {
+        let y = SegmentValue::CenterOf(n - 1 - k);
+        if row.upper > row.lower {
+            chart
+                .draw_series(std::iter::once(ErrorBar::new_horizontal(
+                    y.clone(),
+                    row.lower,
+                    row.estimate,
+                    row.upper,
+                    BLACK.stroke_width(2),
+                    12,
+                )))
+                .map_err(|e| e.to_string())?;
+        }
+        chart
+            .draw_series(std::iter::once(Circle::new(
+                (row.estimate, y),
+                7,
+                row.color.filled(),
+            )))
+            .map_err(|e| e.to_string())?;
+    }
     Ok(())
 }
 

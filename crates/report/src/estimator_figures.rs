@@ -286,52 +286,67 @@ pub fn estimator_figures(
         &INFERENCE_COMPARISON,
         InferenceComparison::from_frame,
     )?;
-    written.push(render_png(figures_dir, ESTIMATOR_FIGURES[5], (1500, 1300), |root| {
-        let (top, bottom) = root.split_vertically(1000);
-        let colors = [THIRD, NEUTRAL, SECOND, RGBColor(140, 86, 75)];
-        let methods: Vec<String> = {
-            let mut m: Vec<String> = Vec::new();
-            for i in 0..inference.len() {
-                if inference.ci_95_lower[i].is_finite() && !m.contains(&inference.method[i]) {
-                    m.push(inference.method[i].clone());
+    written.push(render_png(
+        figures_dir,
+        ESTIMATOR_FIGURES[5],
+        (1600, 1750),
+        |root| {
+            let (top, bottom) = root.split_vertically(1320);
+            let colors = [
+                THIRD,
+                NEUTRAL,
+                SECOND,
+                RGBColor(140, 86, 75),
+                RGBColor(227, 119, 194),
+                RGBColor(127, 127, 127),
+                RGBColor(188, 189, 34),
+            ];
+            let methods: Vec<String> = {
+                let mut m: Vec<String> = Vec::new();
+                for i in 0..inference.len() {
+                    if inference.ci_95_lower[i].is_finite() && !m.contains(&inference.method[i]) {
+                        m.push(inference.method[i].clone());
+                    }
                 }
-            }
-            m
-        };
-        let rows = |contrasts: &[&str]| -> Vec<IntervalRow> {
-            contrasts
-                .iter()
-                .flat_map(|c| {
-                    methods.iter().enumerate().filter_map(|(k, method)| {
-                        (0..inference.len())
-                            .find(|i| inference.contrast[*i] == *c && inference.method[*i] == *method)
-                            .map(|i| IntervalRow {
-                                label: format!("{} · {}", inference.contrast[i], method),
-                                estimate: inference.estimate[i],
-                                lower: inference.ci_95_lower[i],
-                                upper: inference.ci_95_upper[i],
-                                color: colors[k % colors.len()],
-                            })
+                m
+            };
+            let rows = |contrasts: &[&str]| -> Vec<IntervalRow> {
+                contrasts
+                    .iter()
+                    .flat_map(|c| {
+                        methods.iter().enumerate().filter_map(|(k, method)| {
+                            (0..inference.len())
+                                .find(|i| {
+                                    inference.contrast[*i] == *c && inference.method[*i] == *method
+                                })
+                                .map(|i| IntervalRow {
+                                    label: format!("{} · {}", inference.contrast[i], method),
+                                    estimate: inference.estimate[i],
+                                    lower: inference.ci_95_lower[i],
+                                    upper: inference.ci_95_upper[i],
+                                    color: colors[k % colors.len()],
+                                })
+                        })
                     })
-                })
-                .collect()
-        };
-        interval_panel(
-            &top,
-            "95% intervals by method: naive (purple), CR1 (blue), CR2 (orange), bootstrap (brown)",
-            "Observed effect per item row",
-            &rows(&item_contrasts),
-            RowStyle::Points,
-            560,
-        )?;
-        interval_panel(
-            &bottom,
-            "Total slate effect: intervals by method",
-            "Observed effect on total clicks per slate",
-            &rows(&[slate_contrast]),
-            RowStyle::Points,
-            560,
-        )
-    })?);
+                    .collect()
+            };
+            interval_panel(
+                &top,
+                "Observed item-row effects: 95% intervals under each uncertainty method",
+                "Observed effect per item row",
+                &rows(&item_contrasts),
+                RowStyle::Points,
+                680,
+            )?;
+            interval_panel(
+                &bottom,
+                "Total slate effect: 95% intervals under each uncertainty method",
+                "Observed effect on total clicks per slate",
+                &rows(&[slate_contrast]),
+                RowStyle::Points,
+                680,
+            )
+        },
+    )?);
     Ok(written)
 }

@@ -1,6 +1,6 @@
 //! Figures and written artifacts of the slate-interference workflow.
 //!
-//! The top analysis layer: depends on `slate-estimate` (and, as later stages land, models) and
+//! The top analysis layer: depends on `slate-estimate`, `slate-models` and
 //! `slate-table`; reads the tables the stages wrote and never recomputes an estimate. Figures
 //! are drawn with plotters into PNGs, with the DejaVu Sans font embedded in the binary (no
 //! fontconfig, no system fonts), and written atomically (temporary file, then rename).
@@ -9,13 +9,19 @@
 //!   histograms).
 //! - [`estimator_figures`]: the estimators notebook's figures.
 //! - [`decomposition_figures`]: the decomposition notebook's figures.
+//! - [`coverage_figure`]: the inference coverage study's figure.
+//! - [`models_figures`]: the advanced-models notebook's figures.
 
 pub mod charts;
+mod coverage_figure;
 mod decomposition_figures;
 mod estimator_figures;
+mod models_figures;
 
+pub use coverage_figure::{COVERAGE_FIGURE, coverage_figure};
 pub use decomposition_figures::{DECOMPOSITION_FIGURES, decomposition_figures};
 pub use estimator_figures::{ESTIMATOR_FIGURES, estimator_figures};
+pub use models_figures::{MODELS_FIGURES, models_figures};
 
 use std::path::PathBuf;
 

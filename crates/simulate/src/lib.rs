@@ -195,6 +195,54 @@ pub fn simulate(
     Ok(SimulatedSlates::concat(rows))
 }
 
+/// The same slates under a new randomization: re-draws the promotion of every slate (with
+/// `design`'s assignment rule) and every observed click from the stored click probabilities,
+/// using `seed`'s streams. Slates, focal movies and both potential outcomes are kept, so the
+/// true effects are unchanged; this is one replicate of a coverage study. With the seed and
+/// design that produced `base`, it returns `base` exactly.
+pub fn redraw(
+    base: &SimulatedSlates,
+    design: &config::DesignConfig,
+    seed: u64,
+) -> Result<SimulatedSlates, SimulateError> {
+    let mut starts: Vec<usize> = (0..base.len())
+        .filter(|r| *r == 0 || base.slate_id[*r] != base.slate_id[*r - 1])
+        .collect();
+    let n_slates = starts.len();
+    starts.push(base.len());
+    let promoted = design::assign(n_slates, design, seed);
+    let promoted_count = promoted.iter().filter(|p| **p).count();
+    if promoted_count == 0 || promoted_count == n_slates {
+        return Err(SimulateError::EmptyArm {
+            arm: if promoted_count == 0 {
+                "promoted"
+            } else {
+                "control"
+            },
+            slates: n_slates,
+        });
+    }
+    let mut out = base.clone();
+    for (s, rows) in starts.windows(2).enumerate() {
+        let (start, end) = (rows[0], rows[1]);
+        let focal = base.focal_seed_position[start] as usize - 1;
+        let positions = clicks::final_positions(end - start, focal, promoted[s]);
+        let mut rng = stream(seed, Purpose::Click, u64::from(base.slate_id[start]));
+        for (r, position) in (start..end).zip(positions) {
+            let p = if promoted[s] {
+                base.click_prob_if_promoted[r]
+            } else {
+                base.click_prob_if_control[r]
+            };
+            out.final_position[r] = position;
+            out.promotion_applied[r] = promoted[s];
+            out.assignment_probability[r] = design.promotion_probability;
+            out.observed_click[r] = rng.random::<f64>() < p;
+        }
+    }
+    Ok(out)
+}
+
 /// Writes the simulated slates to `dir`; returns the path.
 pub fn write(slates: &SimulatedSlates, dir: &Path) -> Result<PathBuf, SimulateError> {
     let mut frame = slates.to_frame()?;

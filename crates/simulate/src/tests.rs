@@ -186,3 +186,26 @@ fn users_with_too_few_ratings_get_no_slate() {
         "an ineligible user got a slate"
     );
 }
+
+#[test]
+fn redraw_with_the_original_seed_reproduces_the_simulation_and_a_new_seed_keeps_the_truth() {
+    let config = small_config();
+    let base = slates(&config);
+    let same = crate::redraw(&base, &config.design, config.seed.0).unwrap();
+    assert!(same == base, "redraw with the original seed differs");
+    let other = crate::redraw(&base, &config.design, config.seed.0 + 1).unwrap();
+    assert_ne!(other.promotion_applied, base.promotion_applied);
+    assert_eq!(other.click_prob_if_promoted, base.click_prob_if_promoted);
+    assert_eq!(other.click_prob_if_control, base.click_prob_if_control);
+    assert_eq!(other.movie_id, base.movie_id);
+    for r in 0..other.len() {
+        if other.is_focal[r] {
+            let expected = if other.promotion_applied[r] {
+                1
+            } else {
+                other.seed_position[r]
+            };
+            assert_eq!(other.final_position[r], expected);
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! Every uncertainty method for a difference in means, side by side: one place that names the
+//! methods and computes their 95% intervals and p-values, shared by the inference-comparison
+//! table and the coverage study.
+
+use ndarray::{Array1, array};
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+use crate::EstimateError;
+use crate::bootstrap::{cluster_bootstrap, summarize};
+use crate::dim::{DiffInMeans, Sample, Z_95, difference_in_means, two_sided_normal_p};
+use crate::ols::{cr2, treatment_design};
+use crate::randomization::{Design, randomization_distributions};
+use crate::wild::{Weights, WildBootstrap};
+
+/// An uncertainty method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InferenceMethod {
+    /// OLS standard error treating item rows as independent.
+    Naive,
+    /// Slate-clustered CR1 (statsmodels' cluster covariance), normal interval.
+    Cr1,
+    /// Bell–McCaffrey CR2 with a Satterthwaite t interval.
+    Cr2,
+    /// Percentile interval of the pairs bootstrap over slates.
+    BootstrapPercentile,
+    /// Restricted wild cluster bootstrap, Rademacher weights, interval by test inversion.
+    WildRademacher,
+    /// Restricted wild cluster bootstrap, Webb weights, interval by test inversion.
+    WildWebb,
+    /// Fisher randomization test; interval by inversion under a constant effect.
+    Randomization,
+}
+
+impl InferenceMethod {
+    /// Every method, in report order.
+    pub const ALL: [InferenceMethod; 7] = [
+        InferenceMethod::Naive,
+        InferenceMethod::Cr1,
+        InferenceMethod::Cr2,
+        InferenceMethod::BootstrapPercentile,
+        InferenceMethod::WildRademacher,
+        InferenceMethod::WildWebb,
+        InferenceMethod::Randomization,
+    ];
+
+    /// The label used in every table and figure.
+    pub fn label(self) -> &'static str {
+        match self {
+            InferenceMethod::Naive => "Naive OLS (rows independent)",
+            InferenceMethod::Cr1 => "Slate-clustered CR1",
+            InferenceMethod::Cr2 => "CR2 (Bell-McCaffrey), Satterthwaite t",
+            InferenceMethod::BootstrapPercentile => "Cluster bootstrap (percentile)",
+            InferenceMethod::WildRademacher => "Wild cluster bootstrap (restricted, Rademacher)",
+            InferenceMethod::WildWebb => "Wild cluster bootstrap (restricted, Webb)",
+            InferenceMethod::Randomization => "Randomization inference (constant effect)",
+        }
+    }
+}
+
+/// One method's result for one sample.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Inference {
+    /// The method.
+    pub method: InferenceMethod,
+    /// Point estimate (the difference in means; the same for every method).
+    pub estimate: f64,
+    /// Standard error (NaN for the test-inversion methods, which have none).
+    pub se: f64,
+    /// 95% interval lower bound.
+    pub ci_lower: f64,
+    /// 95% interval upper bound.
+    pub ci_upper: f64,
+    /// Two-sided p-value of `effect = 0`.
+    pub p_value: f64,
+}
+
+impl Inference {
+    /// Whether the interval contains `value`.
+    pub fn covers(&self, value: f64) -> bool {
+        self.ci_lower <= value && value <= self.ci_upper
+    }
+}
+
+/// Replicates and draws for the resampling methods.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InferenceSettings {
+    /// Pairs-bootstrap and wild-bootstrap replicates.
+    pub bootstrap_replicates: usize,
+    /// Randomization draws.
+    pub randomization_draws: usize,
+    /// Seed of every resampling stream.
+    pub seed: u64,
+    /// The assignment design randomization inference re-draws.
+    pub design: Design,
+}
+
+/// Every method of [`InferenceMethod::ALL`] for each sample (outer: sample, inner: method).
+/// The pairs bootstrap and the randomization draws are shared across samples, as in the
+/// estimate stage.
+pub fn infer_all(
+    samples: &[&Sample],
+    settings: &InferenceSettings,
+) -> Result<Vec<Vec<Inference>>, EstimateError> {
+    let level = 0.95;
+    let bootstrap = cluster_bootstrap(samples, settings.bootstrap_replicates, settings.seed)?;
+    let randomization = randomization_distributions(
+        samples,
+        settings.design,
+        settings.randomization_draws,
+        settings.seed,
+    )?;
+    let mut out = Vec::with_capacity(samples.len());
+    for (k, sample) in samples.iter().enumerate() {
+        let r = difference_in_means(sample, "inference", "outcome")?;
+        let mut rows = Vec::with_capacity(InferenceMethod::ALL.len());
+        let normal = |method, se: f64| Inference {
+            method,
+            estimate: r.estimate,
+            se,
+            ci_lower: r.estimate - Z_95 * se,
+            ci_upper: r.estimate + Z_95 * se,
+            p_value: two_sided_normal_p(r.estimate / se),
+        };
+        rows.push(normal(InferenceMethod::Naive, r.naive_se));
+        rows.push(normal(InferenceMethod::Cr1, r.cluster_se));
+        rows.push(cr2_inference(sample, &r)?);
+        let b = summarize(&bootstrap.estimates[k]);
+        // Two-sided percentile p-value with the (1 + k) / (1 + B) convention: never zero.
+        let valid = b.valid as f64;
+        let below = (b.share_below_zero * valid).round();
+        let tail = below.min(valid - below);
+        rows.push(Inference {
+            method: InferenceMethod::BootstrapPercentile,
+            estimate: r.estimate,
+            se: b.se,
+            ci_lower: b.percentile_lower,
+            ci_upper: b.percentile_upper,
+            p_value: (2.0 * (1.0 + tail) / (1.0 + valid)).min(1.0),
+        });
+        for (weights, method) in [
+            (Weights::Rademacher, InferenceMethod::WildRademacher),
+            (Weights::Webb, InferenceMethod::WildWebb),
+        ] {
+            let wild = WildBootstrap::new(
+                sample,
+                weights,
+                settings.bootstrap_replicates,
+                settings.seed,
+            )?;
+            let (ci_lower, ci_upper) = wild.interval(level);
+            rows.push(Inference {
+                method,
+                estimate: r.estimate,
+                se: f64::NAN,
+                ci_lower,
+                ci_upper,
+                p_value: wild.test(0.0).p_value,
+            });
+        }
+        let (ci_lower, ci_upper) = randomization[k].interval(level);
+        rows.push(Inference {
+            method: InferenceMethod::Randomization,
+            estimate: r.estimate,
+            se: f64::NAN,
+            ci_lower,
+            ci_upper,
+            p_value: randomization[k].test(0.0).p_value,
+        });
+        out.push(rows);
+    }
+    Ok(out)
+}
+
+fn cr2_inference(sample: &Sample, r: &DiffInMeans) -> Result<Inference, EstimateError> {
+    let x = treatment_design(&sample.treated);
+    let y = Array1::from(sample.y.clone());
+    let fit = cr2(x.view(), y.view(), &sample.cluster, array![0.0, 1.0].view())?;
+    let t = StudentsT::new(0.0, 1.0, fit.df).map_err(|e| EstimateError::Config {
+        field: "estimate (CR2 degrees of freedom)",
+        message: e.to_string(),
+    })?;
+    let (se, critical) = (fit.se(1), t.inverse_cdf(0.975));
+    Ok(Inference {
+        method: InferenceMethod::Cr2,
+        estimate: r.estimate,
+        se,
+        ci_lower: r.estimate - critical * se,
+        ci_upper: r.estimate + critical * se,
+        p_value: 2.0 * t.sf((r.estimate / se).abs()),
+    })
+}

@@ -1,0 +1,548 @@
+//! Outcome models, cross-fitted AIPW and promotion-targeting policies (the advanced-models
+//! notebook).
+//!
+//! Pipeline stage 6. Depends on `slate-exposure` (the slate-outcomes table), `slate-estimate`
+//! (the randomized difference in means, normal intervals, position bands) and `slate-table`;
+//! never on reporting. LightGBM and XGBoost sit behind the [`learner::OutcomeModel`] trait;
+//! nothing outside [`learner`] names a GBDT library.
+//!
+//! - [`features`]: the model matrix (pre-treatment slate features + treatment indicator).
+//! - [`learner`]: the trait and its two implementations.
+//! - [`aipw`]: folds, cross-fitting, AIPW scores and their influence-function intervals.
+//! - [`policy`]: targeting rules and their oracle and AIPW values.
+//! - [`tables`]: the tables this stage writes.
+//!
+//! Invariants: every prediction used for AIPW, policies or heterogeneity is out of fold; the
+//! oracle net effect is only ever an evaluation target, never a feature; a seed gives
+//! identical tables (fixed library thread counts, LightGBM's deterministic mode).
+
+pub mod aipw;
+pub mod config;
+pub mod features;
+pub mod learner;
+pub mod policy;
+pub mod tables;
+
+use std::path::{Path, PathBuf};
+
+use rand::seq::SliceRandom;
+use rand_pcg::Pcg64;
+use slate_estimate::contrasts::{Contrast, OutcomeView, sample};
+use slate_estimate::decompose::position_bands;
+use slate_estimate::difference_in_means;
+use slate_exposure::{ExposureMapping, SlateOutcomes};
+use slate_table::{TableError, write_csv};
+
+pub use config::{GbdtParams, ModelsConfig};
+
+use aipw::{CrossFit, cross_fit, folds, score_mean};
+use features::slate_matrix;
+use learner::{LightGbm, OutcomeModel, Task, XgBoost};
+use tables::*;
+
+/// What can go wrong modelling.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelsError {
+    /// A configuration value is invalid; names the field.
+    #[error("invalid models config `{field}`: {message}")]
+    Config {
+        /// Dotted field path.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A GBDT library reported an error.
+    #[error("{library}: {message}")]
+    Library {
+        /// "LightGBM" or "XGBoost".
+        library: &'static str,
+        /// The library's message.
+        message: String,
+    },
+    /// Inputs of inconsistent shapes.
+    #[error("shape mismatch: {message}")]
+    Shape {
+        /// What does not fit.
+        message: String,
+    },
+    /// Too few slates in one arm to fit or evaluate.
+    #[error("{what}: needs slates in both arms and at least {needed} slates (have {have})")]
+    TooFewSlates {
+        /// Where.
+        what: String,
+        /// Slates needed.
+        needed: usize,
+        /// Slates present.
+        have: usize,
+    },
+    /// The randomized estimator failed.
+    #[error(transparent)]
+    Estimate(#[from] slate_estimate::EstimateError),
+    /// Reading or writing a table failed.
+    #[error(transparent)]
+    Table(#[from] TableError),
+}
+
+/// Every table of the models stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelsTables {
+    /// Train/test metrics.
+    pub metrics: ModelMetrics,
+    /// Randomized and AIPW estimates.
+    pub aipw: AipwEstimates,
+    /// Out-of-fold predictions per slate and model.
+    pub conditional: ConditionalEffects,
+    /// Policy evaluation.
+    pub policies: PolicyTargeting,
+    /// Heterogeneity by focal cluster and position band.
+    pub heterogeneity: Heterogeneity,
+    /// Findings.
+    pub takeaways: Takeaways,
+}
+
+/// The two learners of `config`, in report order.
+pub fn learners(config: &ModelsConfig) -> Vec<Box<dyn OutcomeModel>> {
+    vec![
+        Box::new(LightGbm {
+            params: config.lightgbm.clone(),
+            seed: config.seed,
+        }),
+        Box::new(XgBoost {
+            params: config.xgboost.clone(),
+            seed: config.seed,
+        }),
+    ]
+}
+
+fn regression_metrics(
+    model: &str,
+    split: &str,
+    predicted: &[f64],
+    y: &[f64],
+    out: &mut ModelMetrics,
+) {
+    let n = y.len() as f64;
+    let mean = y.iter().sum::<f64>() / n;
+    let sse: f64 = predicted.iter().zip(y).map(|(p, t)| (p - t).powi(2)).sum();
+    let sst: f64 = y.iter().map(|t| (t - mean).powi(2)).sum();
+    out.model.push(model.to_string());
+    out.split.push(split.to_string());
+    out.rmse.push((sse / n).sqrt());
+    out.mae.push(
+        predicted
+            .iter()
+            .zip(y)
+            .map(|(p, t)| (p - t).abs())
+            .sum::<f64>()
+            / n,
+    );
+    out.r2.push(1.0 - sse / sst);
+    out.n.push(y.len() as u32);
+}
+
+/// Seeded train/test split of `n` slates: the test set is the first `share · n` of a shuffle.
+fn split(n: usize, share: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(&mut Pcg64::new((u128::from(seed) << 64) | 0x5B17, 0));
+    let test = ((share * n as f64).round() as usize).clamp(1, n - 1);
+    let (mut test_rows, mut train_rows) = (order[..test].to_vec(), order[test..].to_vec());
+    test_rows.sort_unstable();
+    train_rows.sort_unstable();
+    (train_rows, test_rows)
+}
+
+/// Fits both models, cross-fits AIPW, evaluates every targeting rule and summarises
+/// heterogeneity. `mapping` and `slates` are the exposure stage's tables.
+pub fn run(
+    mapping: &ExposureMapping,
+    slates: &SlateOutcomes,
+    config: &ModelsConfig,
+) -> Result<ModelsTables, ModelsError> {
+    config.check()?;
+    let n = slates.len();
+    let treated = slates.promotion_applied.clone();
+    let promoted = treated.iter().filter(|t| **t).count();
+    let needed = 2 * config.folds;
+    if n < needed || promoted < config.folds || n - promoted < config.folds {
+        return Err(ModelsError::TooFewSlates {
+            what: "outcome models".into(),
+            needed,
+            have: n,
+        });
+    }
+    let x = slate_matrix(slates);
+    let y: Vec<f64> = slates
+        .total_observed_clicks
+        .iter()
+        .map(|c| f64::from(*c))
+        .collect();
+    let oracle = slates.slate_promotion_effect.clone();
+    let p = slates.assignment_probability[0];
+    let models = learners(config);
+
+    // Train/test metrics.
+    let (train, test) = split(n, config.test_share, config.seed);
+    let mut metrics = ModelMetrics::default();
+    let pick = |rows: &[usize]| rows.iter().map(|i| y[*i]).collect::<Vec<f64>>();
+    for model in &models {
+        let fitted = model.fit(&x.select(&train), &pick(&train), Task::Regression)?;
+        regression_metrics(
+            model.name(),
+            "train",
+            &fitted.predict(&x.select(&train))?,
+            &pick(&train),
+            &mut metrics,
+        );
+        regression_metrics(
+            model.name(),
+            "test",
+            &fitted.predict(&x.select(&test))?,
+            &pick(&test),
+            &mut metrics,
+        );
+    }
+
+    // Cross-fitting.
+    let fold = folds(n, config.folds, config.seed);
+    let fits: Vec<CrossFit> = models
+        .iter()
+        .map(|m| cross_fit(m.as_ref(), &x, &y, &treated, &fold, config.propensity_clip))
+        .collect::<Result<_, _>>()?;
+    let known = vec![p; n];
+    let scores: Vec<Vec<f64>> = fits
+        .iter()
+        .map(|f| f.scores(&y, &treated, &known))
+        .collect();
+
+    let true_effect = oracle.iter().sum::<f64>() / n as f64;
+    let mut aipw = AipwEstimates::default();
+    let total = sample(Contrast::TotalSlate, OutcomeView::Observed, mapping, slates);
+    let dim = difference_in_means(
+        &total,
+        Contrast::TotalSlate.name(),
+        "Observed total simulated clicks",
+    )?;
+    let (lower, upper) = dim.ci_95();
+    push_aipw(
+        &mut aipw,
+        "Randomized difference in means",
+        "none",
+        dim.estimate,
+        dim.cluster_se,
+        (lower, upper),
+        dim.p_value_cluster(),
+        n,
+        0,
+        true_effect,
+    );
+    for (fit, s) in fits.iter().zip(&scores) {
+        let m = score_mean(s)?;
+        push_aipw(
+            &mut aipw,
+            &format!("Cross-fitted {} AIPW", fit.model),
+            "known design probability",
+            m.estimate,
+            m.se,
+            (m.ci_lower, m.ci_upper),
+            m.p_value,
+            n,
+            config.folds,
+            true_effect,
+        );
+    }
+    for fit in &fits {
+        let m = score_mean(&fit.scores(&y, &treated, &fit.propensity))?;
+        push_aipw(
+            &mut aipw,
+            &format!("Cross-fitted {} AIPW (estimated propensity)", fit.model),
+            "estimated (cross-fitted)",
+            m.estimate,
+            m.se,
+            (m.ci_lower, m.ci_upper),
+            m.p_value,
+            n,
+            config.folds,
+            true_effect,
+        );
+    }
+
+    let mut conditional = ConditionalEffects::default();
+    for (fit, s) in fits.iter().zip(&scores) {
+        for i in 0..n {
+            conditional.slate_id.push(slates.slate_id[i]);
+            conditional.model.push(fit.model.to_string());
+            conditional.fold.push(fit.fold[i] as u32);
+            conditional.promoted.push(treated[i]);
+            conditional.total_observed_clicks.push(y[i]);
+            conditional.predicted_if_promoted.push(fit.mu1[i]);
+            conditional.predicted_if_control.push(fit.mu0[i]);
+            conditional
+                .predicted_net_effect
+                .push(fit.mu1[i] - fit.mu0[i]);
+            conditional.estimated_propensity.push(fit.propensity[i]);
+            conditional.aipw_score.push(s[i]);
+            conditional.oracle_net_effect.push(oracle[i]);
+        }
+    }
+
+    let policies = evaluate_policies(&fits, &oracle, &scores[0], config.seed)?;
+    let heterogeneity = heterogeneity(slates, &fits, &oracle, &scores[0])?;
+    let takeaways = takeaways(&metrics, &aipw, &policies);
+    Ok(ModelsTables {
+        metrics,
+        aipw,
+        conditional,
+        policies,
+        heterogeneity,
+        takeaways,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn push_aipw(
+    t: &mut AipwEstimates,
+    estimator: &str,
+    propensity: &str,
+    estimate: f64,
+    se: f64,
+    ci: (f64, f64),
+    p_value: f64,
+    n: usize,
+    folds: usize,
+    true_effect: f64,
+) {
+    t.estimator.push(estimator.to_string());
+    t.propensity.push(propensity.to_string());
+    t.estimate.push(estimate);
+    t.se.push(se);
+    t.ci_95_lower.push(ci.0);
+    t.ci_95_upper.push(ci.1);
+    t.p_value.push(p_value);
+    t.n.push(n as u32);
+    t.folds.push(folds as u32);
+    t.true_effect.push(true_effect);
+}
+
+/// Every rule, evaluated on all slates with the first model's AIPW scores (one set of scores
+/// for every rule, so their estimated values are comparable).
+fn evaluate_policies(
+    fits: &[CrossFit],
+    oracle: &[f64],
+    scores: &[f64],
+    seed: u64,
+) -> Result<PolicyTargeting, ModelsError> {
+    let n = oracle.len();
+    let mut rules: Vec<(String, Vec<bool>)> = vec![
+        ("Promote all eligible slates".into(), vec![true; n]),
+        ("Promote none".into(), vec![false; n]),
+        (
+            "Random 50% of slates".into(),
+            policy::random_share(n, 0.5, seed),
+        ),
+    ];
+    for fit in fits {
+        rules.push((
+            format!("{} predicted-positive net effect", fit.model),
+            policy::predicted_positive(&fit.net_effect()),
+        ));
+    }
+    for fit in fits {
+        rules.push((
+            format!("{} top decile by predicted net effect", fit.model),
+            policy::top_share(&fit.net_effect(), 0.1),
+        ));
+    }
+    rules.push((
+        "Oracle best (upper bound)".into(),
+        policy::predicted_positive(oracle),
+    ));
+    let mut table = PolicyTargeting::default();
+    for (name, rule) in rules {
+        let v = policy::evaluate(&name, &rule, oracle, scores)?;
+        table.policy.push(v.policy);
+        table.slates_promoted.push(v.promoted as u32);
+        table.share_promoted.push(v.share_promoted);
+        table
+            .oracle_lift_per_1000_eligible_slates
+            .push(v.oracle_per_1000);
+        table.aipw_value_per_1000.push(v.aipw_per_1000);
+        table.aipw_se_per_1000.push(v.aipw_se_per_1000);
+        table.aipw_ci_95_lower_per_1000.push(v.aipw_ci_per_1000.0);
+        table.aipw_ci_95_upper_per_1000.push(v.aipw_ci_per_1000.1);
+        table.oracle_inside_aipw_ci.push(
+            v.aipw_ci_per_1000.0 <= v.oracle_per_1000 && v.oracle_per_1000 <= v.aipw_ci_per_1000.1,
+        );
+    }
+    Ok(table)
+}
+
+fn heterogeneity(
+    slates: &SlateOutcomes,
+    fits: &[CrossFit],
+    oracle: &[f64],
+    scores: &[f64],
+) -> Result<Heterogeneity, ModelsError> {
+    let net: Vec<Vec<f64>> = fits.iter().map(CrossFit::net_effect).collect();
+    let mut groups: Vec<(String, String, Vec<usize>)> = vec![(
+        "all".into(),
+        "All slates".into(),
+        (0..slates.len()).collect(),
+    )];
+    let mut clusters: Vec<&str> = slates.focal_cluster.iter().map(String::as_str).collect();
+    clusters.sort_unstable();
+    clusters.dedup();
+    let mut by_cluster: Vec<(String, String, Vec<usize>)> = clusters
+        .iter()
+        .map(|c| {
+            (
+                "focal_cluster".to_string(),
+                c.to_string(),
+                (0..slates.len())
+                    .filter(|s| slates.focal_cluster[*s] == *c)
+                    .collect(),
+            )
+        })
+        .collect();
+    by_cluster.sort_by(|a, b| b.2.len().cmp(&a.2.len()).then(a.1.cmp(&b.1)));
+    groups.extend(by_cluster);
+    for (from, to) in position_bands(&slates.focal_seed_position) {
+        groups.push((
+            "focal_position_band".into(),
+            format!("{from}-{to}"),
+            (0..slates.len())
+                .filter(|s| (from..=to).contains(&slates.focal_seed_position[*s]))
+                .collect(),
+        ));
+    }
+    let mut table = Heterogeneity::default();
+    let mean =
+        |v: &[f64], rows: &[usize]| rows.iter().map(|i| v[*i]).sum::<f64>() / rows.len() as f64;
+    for (dimension, group, rows) in groups {
+        if rows.len() < 2 {
+            continue;
+        }
+        let group_scores: Vec<f64> = rows.iter().map(|i| scores[*i]).collect();
+        let m = score_mean(&group_scores)?;
+        table.dimension.push(dimension);
+        table.group.push(group);
+        table.slates.push(rows.len() as u32);
+        table.oracle_net_effect.push(mean(oracle, &rows));
+        table
+            .lightgbm_predicted_net_effect
+            .push(mean(&net[0], &rows));
+        table
+            .xgboost_predicted_net_effect
+            .push(mean(&net[1], &rows));
+        table.aipw_net_effect.push(m.estimate);
+        table.aipw_se.push(m.se);
+    }
+    Ok(table)
+}
+
+fn takeaways(
+    metrics: &ModelMetrics,
+    aipw: &AipwEstimates,
+    policies: &PolicyTargeting,
+) -> Takeaways {
+    let mut t = Takeaways::default();
+    let test: Vec<usize> = (0..metrics.len())
+        .filter(|i| metrics.split[*i] == "test")
+        .collect();
+    if let Some(best) = test
+        .iter()
+        .copied()
+        .min_by(|a, b| metrics.rmse[*a].total_cmp(&metrics.rmse[*b]))
+    {
+        let others: Vec<String> = test
+            .iter()
+            .filter(|i| **i != best)
+            .map(|i| format!("{} {:.3}", metrics.model[*i], metrics.rmse[*i]))
+            .collect();
+        t.finding.push(format!(
+            "{} had the best held-out prediction of total clicks per slate",
+            metrics.model[best]
+        ));
+        t.evidence.push(format!(
+            "Test RMSE {:.3} clicks per slate (R² {:.3}, {} slates) vs {}.",
+            metrics.rmse[best],
+            metrics.r2[best],
+            metrics.n[best],
+            others.join(", ")
+        ));
+    }
+    let row = |name: &str| (0..aipw.len()).find(|i| aipw.estimator[*i] == name);
+    if let (Some(d), Some(l), Some(x)) = (
+        row("Randomized difference in means"),
+        row("Cross-fitted LightGBM AIPW"),
+        row("Cross-fitted XGBoost AIPW"),
+    ) {
+        t.finding
+            .push("Model-assisted AIPW agrees with the randomized total-slate estimate".into());
+        t.evidence.push(format!(
+            "Randomized difference in means {:.3} [{:.3}, {:.3}]; LightGBM AIPW {:.3} [{:.3}, {:.3}]; XGBoost AIPW {:.3} [{:.3}, {:.3}]; known design effect {:.3} clicks per slate.",
+            aipw.estimate[d], aipw.ci_95_lower[d], aipw.ci_95_upper[d],
+            aipw.estimate[l], aipw.ci_95_lower[l], aipw.ci_95_upper[l],
+            aipw.estimate[x], aipw.ci_95_lower[x], aipw.ci_95_upper[x],
+            aipw.true_effect[d]
+        ));
+    }
+    let find = |prefix: &str| (0..policies.len()).find(|i| policies.policy[*i].starts_with(prefix));
+    let feasible: Vec<usize> = (0..policies.len())
+        .filter(|i| !policies.policy[*i].starts_with("Oracle"))
+        .collect();
+    if let (Some(best), Some(all), Some(oracle)) = (
+        feasible.iter().copied().max_by(|a, b| {
+            policies.oracle_lift_per_1000_eligible_slates[*a]
+                .total_cmp(&policies.oracle_lift_per_1000_eligible_slates[*b])
+                .then(b.cmp(a))
+        }),
+        find("Promote all"),
+        find("Oracle"),
+    ) {
+        t.finding.push(format!(
+            "Best feasible targeting rule: {}",
+            policies.policy[best]
+        ));
+        t.evidence.push(format!(
+            "{:.1} oracle clicks per 1,000 eligible slates, promoting {:.1}% of slates, vs {:.1} for promoting every slate; the oracle-best rule reaches {:.1} by promoting {:.1}%.",
+            policies.oracle_lift_per_1000_eligible_slates[best],
+            100.0 * policies.share_promoted[best],
+            policies.oracle_lift_per_1000_eligible_slates[all],
+            policies.oracle_lift_per_1000_eligible_slates[oracle],
+            100.0 * policies.share_promoted[oracle]
+        ));
+        let covered = (0..policies.len())
+            .filter(|i| policies.oracle_inside_aipw_ci[*i])
+            .count();
+        t.finding
+            .push("The randomized data alone tell how good each rule is".into());
+        t.evidence.push(format!(
+            "The AIPW interval contains the oracle value for {covered} of {} rules; for the best feasible rule the estimate is {:.1} [{:.1}, {:.1}] against an oracle {:.1} per 1,000 eligible slates.",
+            policies.len(),
+            policies.aipw_value_per_1000[best],
+            policies.aipw_ci_95_lower_per_1000[best],
+            policies.aipw_ci_95_upper_per_1000[best],
+            policies.oracle_lift_per_1000_eligible_slates[best]
+        ));
+    }
+    t
+}
+
+/// Writes every models table to `dir` (CSV); returns the paths.
+pub fn write(tables: &ModelsTables, dir: &Path) -> Result<Vec<PathBuf>, ModelsError> {
+    Ok(vec![
+        write_csv(&mut tables.metrics.to_frame()?, &MODEL_METRICS, dir)?,
+        write_csv(&mut tables.aipw.to_frame()?, &AIPW_ESTIMATES, dir)?,
+        write_csv(
+            &mut tables.conditional.to_frame()?,
+            &CONDITIONAL_EFFECTS,
+            dir,
+        )?,
+        write_csv(&mut tables.policies.to_frame()?, &POLICY_TARGETING, dir)?,
+        write_csv(&mut tables.heterogeneity.to_frame()?, &HETEROGENEITY, dir)?,
+        write_csv(&mut tables.takeaways.to_frame()?, &TAKEAWAYS, dir)?,
+    ])
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,152 @@
+//! The models stage on a simulated design with a known total effect.
+
+use std::sync::OnceLock;
+
+use slate_exposure::{ExposureTables, map_exposure};
+use slate_ingest::synthetic::{SyntheticConfig, generate};
+use slate_ingest::{IngestConfig, ingest};
+use slate_simulate::{SimulationConfig, simulate};
+
+use super::*;
+
+fn design() -> &'static ExposureTables {
+    static DESIGN: OnceLock<ExposureTables> = OnceLock::new();
+    DESIGN.get_or_init(|| {
+        let raw = tempfile::tempdir().unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let synthetic = SyntheticConfig {
+            users: 300,
+            movies: 1_200,
+            ratings: 24_000,
+            tags: 10,
+            ..SyntheticConfig::default()
+        };
+        generate(&synthetic, raw.path()).unwrap();
+        let dataset = ingest(raw.path(), out.path(), &IngestConfig::default(), 20)
+            .unwrap()
+            .dataset;
+        map_exposure(&simulate(&dataset, &SimulationConfig::default()).unwrap()).unwrap()
+    })
+}
+
+fn small_config() -> ModelsConfig {
+    let params = GbdtParams {
+        rounds: 120,
+        ..GbdtParams::default()
+    };
+    ModelsConfig {
+        lightgbm: params.clone(),
+        xgboost: params,
+        ..ModelsConfig::default()
+    }
+}
+
+fn tables() -> &'static ModelsTables {
+    static TABLES: OnceLock<ModelsTables> = OnceLock::new();
+    TABLES.get_or_init(|| {
+        let d = design();
+        run(&d.mapping, &d.slates, &small_config()).unwrap()
+    })
+}
+
+#[test]
+fn aipw_recovers_the_known_total_effect_within_its_interval() {
+    let t = tables();
+    let truth = t.aipw.true_effect[0];
+    assert_eq!(t.aipw.len(), 5);
+    for i in 0..t.aipw.len() {
+        assert!(
+            t.aipw.ci_95_lower[i] <= truth && truth <= t.aipw.ci_95_upper[i],
+            "{}: [{}, {}] misses {truth}",
+            t.aipw.estimator[i],
+            t.aipw.ci_95_lower[i],
+            t.aipw.ci_95_upper[i]
+        );
+    }
+    // AIPW with the known propensity is close to the randomized estimate (same data).
+    let dim = t.aipw.estimate[0];
+    for i in 1..3 {
+        assert!(
+            (t.aipw.estimate[i] - dim).abs() < 0.5 * t.aipw.se[0],
+            "{} {} vs {dim}",
+            t.aipw.estimator[i],
+            t.aipw.estimate[i]
+        );
+    }
+}
+
+#[test]
+fn every_table_has_its_rows_and_the_oracle_bounds_every_rule() {
+    let t = tables();
+    let n = design().slates.len();
+    assert_eq!(t.metrics.len(), 4);
+    assert_eq!(t.conditional.len(), 2 * n);
+    assert_eq!(t.policies.len(), 8);
+    assert_eq!(t.takeaways.len(), 4);
+    let oracle = t.policies.oracle_lift_per_1000_eligible_slates.clone();
+    let best = *oracle.last().unwrap();
+    assert!(oracle.iter().all(|v| *v <= best + 1e-9));
+    // "Promote none" is exactly zero in both evaluations.
+    let none = t
+        .policies
+        .policy
+        .iter()
+        .position(|p| p == "Promote none")
+        .unwrap();
+    assert_eq!(oracle[none], 0.0);
+    assert_eq!(t.policies.aipw_value_per_1000[none], 0.0);
+    // Promote-all's oracle value is the mean known effect per 1,000 slates.
+    assert!((oracle[0] - 1000.0 * t.aipw.true_effect[0]).abs() < 1e-6);
+    assert!(
+        t.heterogeneity
+            .dimension
+            .iter()
+            .any(|d| d == "focal_cluster")
+    );
+    assert_eq!(
+        t.heterogeneity
+            .dimension
+            .iter()
+            .filter(|d| *d == "focal_position_band")
+            .count(),
+        3
+    );
+    for i in 0..t.metrics.len() {
+        assert!(t.metrics.rmse[i] > 0.0 && t.metrics.r2[i] < 1.0);
+    }
+}
+
+#[test]
+fn same_seed_gives_identical_tables() {
+    let d = design();
+    assert!(run(&d.mapping, &d.slates, &small_config()).unwrap() == *tables());
+}
+
+#[test]
+fn too_few_slates_per_fold_is_a_clear_error() {
+    let d = design();
+    let config = ModelsConfig {
+        folds: d.slates.len(),
+        ..small_config()
+    };
+    let err = run(&d.mapping, &d.slates, &config).unwrap_err();
+    assert!(matches!(err, ModelsError::TooFewSlates { .. }), "{err}");
+}
+
+#[test]
+fn bad_config_names_the_field() {
+    let config = ModelsConfig {
+        xgboost: GbdtParams {
+            subsample: 0.0,
+            ..GbdtParams::default()
+        },
+        ..ModelsConfig::default()
+    };
+    assert!(
+        config
+            .check()
+            .unwrap_err()
+            .to_string()
+            .contains("models.xgboost.subsample")
+    );
+}

@@ -1,0 +1,82 @@
+//! The coverage study's figure: each method's interval coverage per contrast, against the
+//! 93.5–96.5% band around the nominal 95%.
+
+use std::path::{Path, PathBuf};
+
+use slate_estimate::contrasts::Contrast;
+use slate_estimate::coverage::TARGET_COVERAGE;
+use slate_estimate::tables::{COVERAGE, CoverageTable};
+
+use crate::ReportError;
+use crate::charts::{GAIN, IntervalRow, LOSS, SECOND, render_png, share_panel, share_range};
+use crate::estimator_figures::read;
+
+/// File name of the figure [`coverage_figure`] writes.
+pub const COVERAGE_FIGURE: &str = "19_interval_coverage_by_method.png";
+
+/// Draws the coverage figure from `movielens_interference_coverage.csv` in `processed_dir`.
+pub fn coverage_figure(processed_dir: &Path, figures_dir: &Path) -> Result<PathBuf, ReportError> {
+    let table: CoverageTable = read(processed_dir, &COVERAGE, CoverageTable::from_frame)?;
+    if table.is_empty() {
+        return Err(ReportError::Empty {
+            table: COVERAGE.file_name.into(),
+        });
+    }
+    let replicates = table.replicates[0];
+    let panels = Contrast::ALL.len() as u32;
+    let panel_height = 330;
+    render_png(
+        figures_dir,
+        COVERAGE_FIGURE,
+        (1500, 90 + panels * panel_height),
+        |root| {
+            let (header, body) = root.split_vertically(90);
+            header
+                .titled(
+                    &format!(
+                        "Coverage of nominal 95% intervals over {replicates} re-drawn experiments \
+                         (±1.96 Monte-Carlo SE; green: within 93.5–96.5%, red: below, orange: above)"
+                    ),
+                    ("sans-serif", 22),
+                )
+                .map_err(|e| e.to_string())?;
+            let row = |i: usize| {
+                let (c, se) = (table.coverage[i], table.coverage_mc_se[i]);
+                let color = if table.coverage_within_target[i] {
+                    GAIN
+                } else if c > TARGET_COVERAGE.1 {
+                    SECOND
+                } else {
+                    LOSS
+                };
+                IntervalRow {
+                    label: table.method[i].clone(),
+                    estimate: c,
+                    lower: (c - 1.96 * se).max(0.0),
+                    upper: (c + 1.96 * se).min(1.0),
+                    color,
+                }
+            };
+            // One axis for every panel, so coverage compares across contrasts at a glance.
+            let all: Vec<IntervalRow> = (0..table.len()).map(row).collect();
+            let range = share_range(&all, TARGET_COVERAGE);
+            let areas = body.split_evenly((Contrast::ALL.len(), 1));
+            for (area, contrast) in areas.iter().zip(Contrast::ALL) {
+                let rows: Vec<IntervalRow> = (0..table.len())
+                    .filter(|i| table.contrast[*i] == contrast.name())
+                    .map(row)
+                    .collect();
+                share_panel(
+                    area,
+                    contrast.name(),
+                    "Share of replicates whose 95% interval contains the true effect",
+                    &rows,
+                    TARGET_COVERAGE,
+                    range.clone(),
+                    520,
+                )?;
+            }
+            Ok(())
+        },
+    )
+}

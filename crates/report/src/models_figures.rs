@@ -1,0 +1,220 @@
+//! The advanced-models notebook's figures: predicted vs oracle net effect, the targeting
+//! rules, and heterogeneity by focal cluster and position band.
+
+use std::path::{Path, PathBuf};
+
+use plotters::prelude::*;
+use slate_models::tables::{
+    CONDITIONAL_EFFECTS, ConditionalEffects, HETEROGENEITY, Heterogeneity, POLICY_TARGETING,
+    PolicyTargeting,
+};
+
+use crate::ReportError;
+use crate::charts::{
+    IntervalRow, NEUTRAL, RowStyle, SECOND, THIRD, format_tick, interval_panel, render_png,
+    signed_color,
+};
+use crate::estimator_figures::read;
+
+/// File names of the figures [`models_figures`] writes, in order.
+pub const MODELS_FIGURES: [&str; 3] = [
+    "24a_advanced_predicted_vs_oracle_net_effect.png",
+    "24b_advanced_policy_targeting.png",
+    "24c_advanced_heterogeneity.png",
+];
+
+/// Draws every models figure from the tables in `processed_dir` into `figures_dir`.
+pub fn models_figures(
+    processed_dir: &Path,
+    figures_dir: &Path,
+) -> Result<Vec<PathBuf>, ReportError> {
+    let conditional: ConditionalEffects = read(
+        processed_dir,
+        &CONDITIONAL_EFFECTS,
+        ConditionalEffects::from_frame,
+    )?;
+    let policies: PolicyTargeting = read(
+        processed_dir,
+        &POLICY_TARGETING,
+        PolicyTargeting::from_frame,
+    )?;
+    let heterogeneity: Heterogeneity =
+        read(processed_dir, &HETEROGENEITY, Heterogeneity::from_frame)?;
+    if conditional.is_empty() {
+        return Err(ReportError::Empty {
+            table: CONDITIONAL_EFFECTS.file_name.into(),
+        });
+    }
+    let mut models: Vec<String> = Vec::new();
+    for m in &conditional.model {
+        if !models.contains(m) {
+            models.push(m.clone());
+        }
+    }
+    let mut written = Vec::new();
+
+    // Predicted (out of fold) vs oracle net effect per slate, one panel per model.
+    written.push(render_png(figures_dir, MODELS_FIGURES[0], (1600, 760), |root| {
+        let panels = root.split_evenly((1, models.len()));
+        let values = |column: &[f64]| column.iter().copied().filter(|v| v.is_finite()).collect::<Vec<f64>>();
+        let all: Vec<f64> = values(&conditional.oracle_net_effect)
+            .into_iter()
+            .chain(values(&conditional.predicted_net_effect))
+            .collect();
+        let lo = all.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = all.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let pad = (hi - lo).max(1e-9) * 0.05;
+        let range = (lo - pad)..(hi + pad);
+        for (area, model) in panels.iter().zip(&models) {
+            let rows: Vec<usize> = (0..conditional.len()).filter(|i| conditional.model[*i] == *model).collect();
+            let n = rows.len() as f64;
+            let (mx, my) = (
+                rows.iter().map(|i| conditional.oracle_net_effect[*i]).sum::<f64>() / n,
+                rows.iter().map(|i| conditional.predicted_net_effect[*i]).sum::<f64>() / n,
+            );
+            let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+            for i in &rows {
+                let (dx, dy) = (conditional.oracle_net_effect[*i] - mx, conditional.predicted_net_effect[*i] - my);
+                sxy += dx * dy;
+                sxx += dx * dx;
+                syy += dy * dy;
+            }
+            let correlation = sxy / (sxx * syy).sqrt();
+            let mut chart = ChartBuilder::on(area)
+                .caption(
+                    format!("{model}: out-of-fold predicted vs oracle net effect (r = {correlation:.2})"),
+                    ("sans-serif", 21).into_font().style(FontStyle::Bold),
+                )
+                .margin(18)
+                .x_label_area_size(56)
+                .y_label_area_size(70)
+                .build_cartesian_2d(range.clone(), range.clone())
+                .map_err(|e| e.to_string())?;
+            chart
+                .configure_mesh()
+                .light_line_style(TRANSPARENT)
+                .x_desc("Oracle net effect of promotion (clicks per slate)")
+                .y_desc("Predicted net effect")
+                .x_label_formatter(&|v| format_tick(*v))
+                .y_label_formatter(&|v| format_tick(*v))
+                .label_style(("sans-serif", 16))
+                .axis_desc_style(("sans-serif", 17))
+                .draw()
+                .map_err(|e| e.to_string())?;
+            chart
+                .draw_series(rows.iter().map(|i| {
+                    Circle::new(
+                        (conditional.oracle_net_effect[*i], conditional.predicted_net_effect[*i]),
+                        2,
+                        NEUTRAL.mix(0.35).filled(),
+                    )
+                }))
+                .map_err(|e| e.to_string())?;
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(range.start, range.start), (range.end, range.end)],
+                    BLACK.stroke_width(2),
+                )))
+                .map_err(|e| e.to_string())?;
+            for zero in [
+                vec![(0.0, range.start), (0.0, range.end)],
+                vec![(range.start, 0.0), (range.end, 0.0)],
+            ] {
+                chart
+                    .draw_series(std::iter::once(PathElement::new(zero, BLACK.mix(0.4).stroke_width(1))))
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(())
+    })?);
+
+    // Targeting rules: oracle value and the AIPW estimate from the randomized data.
+    written.push(render_png(
+        figures_dir,
+        MODELS_FIGURES[1],
+        (1600, 1000),
+        |root| {
+            let rows: Vec<IntervalRow> = (0..policies.len())
+                .flat_map(|i| {
+                    let share = 100.0 * policies.share_promoted[i];
+                    [
+                        IntervalRow {
+                            label: format!(
+                                "{} ({share:.0}% promoted) · oracle",
+                                policies.policy[i]
+                            ),
+                            estimate: policies.oracle_lift_per_1000_eligible_slates[i],
+                            lower: policies.oracle_lift_per_1000_eligible_slates[i],
+                            upper: policies.oracle_lift_per_1000_eligible_slates[i],
+                            color: signed_color(policies.oracle_lift_per_1000_eligible_slates[i]),
+                        },
+                        IntervalRow {
+                            label: "AIPW estimate from the experiment".into(),
+                            estimate: policies.aipw_value_per_1000[i],
+                            lower: policies.aipw_ci_95_lower_per_1000[i],
+                            upper: policies.aipw_ci_95_upper_per_1000[i],
+                            color: THIRD,
+                        },
+                    ]
+                })
+                .collect();
+            interval_panel(
+                root,
+                "Targeting rules: oracle lift (green/red) and AIPW estimate with 95% CI (purple)",
+                "Change in expected clicks per 1,000 eligible slates",
+                &rows,
+                RowStyle::Points,
+                640,
+            )
+        },
+    )?);
+
+    // Heterogeneity: oracle vs predicted vs AIPW by focal cluster and by position band.
+    written.push(render_png(figures_dir, MODELS_FIGURES[2], (1600, 1500), |root| {
+        let (top, bottom) = root.split_vertically(1040);
+        let rows = |dimension: &str| -> Vec<IntervalRow> {
+            (0..heterogeneity.len())
+                .filter(|i| heterogeneity.dimension[*i] == dimension)
+                .flat_map(|i| {
+                    let h = &heterogeneity;
+                    let point = |label: String, value: f64, color| IntervalRow {
+                        label,
+                        estimate: value,
+                        lower: value,
+                        upper: value,
+                        color,
+                    };
+                    [
+                        point(format!("{} ({} slates) · oracle", h.group[i], h.slates[i]), h.oracle_net_effect[i], RGBColor(0, 0, 0)),
+                        point("LightGBM predicted".into(), h.lightgbm_predicted_net_effect[i], NEUTRAL),
+                        point("XGBoost predicted".into(), h.xgboost_predicted_net_effect[i], SECOND),
+                        IntervalRow {
+                            label: "AIPW estimate".into(),
+                            estimate: h.aipw_net_effect[i],
+                            lower: h.aipw_net_effect[i] - 1.96 * h.aipw_se[i],
+                            upper: h.aipw_net_effect[i] + 1.96 * h.aipw_se[i],
+                            color: THIRD,
+                        },
+                    ]
+                })
+                .collect()
+        };
+        interval_panel(
+            &top,
+            "Net effect of promotion by focal cluster: oracle, predicted (out of fold), AIPW 95% CI",
+            "Change in clicks per slate",
+            &rows("focal_cluster"),
+            RowStyle::Points,
+            460,
+        )?;
+        interval_panel(
+            &bottom,
+            "By focal seed-position band",
+            "Change in clicks per slate",
+            &rows("focal_position_band"),
+            RowStyle::Points,
+            460,
+        )
+    })?);
+    Ok(written)
+}
