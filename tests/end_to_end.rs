@@ -108,6 +108,92 @@ fn synthetic_run_writes_every_estimate_table_and_figure() {
         let bytes = std::fs::read(pipeline.paths.figures_dir.join(figure)).unwrap();
         assert!(bytes.len() > 10_000 && &bytes[1..4] == b"PNG", "{figure}");
     }
+    check_final_report(&pipeline, root.path());
+}
+
+/// Every artifact the index lists exists and is non-empty, every file of the output folders is
+/// listed, and every number in the summary equals its table value.
+fn check_final_report(pipeline: &xtask::Pipeline, root: &std::path::Path) {
+    use slate_report::final_report::{
+        ARTIFACT_INDEX, ArtifactIndex, FINAL_DECOMPOSITION, FINAL_MAIN_EFFECTS, FinalDecomposition,
+        FinalMainEffects, SUMMARY_FILE,
+    };
+    let tables = pipeline.paths.writeup_dir.join("tables");
+    let frame =
+        slate_table::read_csv(&tables.join(ARTIFACT_INDEX.file_name), &ARTIFACT_INDEX).unwrap();
+    let index = ArtifactIndex::from_frame(&frame, "artifact index").unwrap();
+    assert!(index.len() > 50, "{} artifacts", index.len());
+    for i in 0..index.len() {
+        let path = root.join(&index.path[i]);
+        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        assert!(size > 0, "{} is missing or empty", index.path[i]);
+        assert!(
+            !index.description[i].is_empty(),
+            "{} has no description",
+            index.artifact[i]
+        );
+        if index.kind[i] == "table" && index.artifact[i] != ARTIFACT_INDEX.file_name {
+            assert!(
+                index.rows[i].is_some_and(|r| r > 0),
+                "{} has no rows",
+                index.artifact[i]
+            );
+        }
+    }
+    for dir in [
+        &pipeline.paths.processed_dir,
+        &pipeline.paths.figures_dir,
+        &tables,
+        &pipeline.paths.writeup_dir,
+    ] {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            if entry.file_type().unwrap().is_file() {
+                assert!(
+                    index.artifact.contains(&name),
+                    "{name} is not in the artifact index"
+                );
+            }
+        }
+    }
+    let summary = std::fs::read_to_string(pipeline.paths.writeup_dir.join(SUMMARY_FILE)).unwrap();
+    let main = FinalMainEffects::from_frame(
+        &slate_table::read_csv(
+            &tables.join(FINAL_MAIN_EFFECTS.file_name),
+            &FINAL_MAIN_EFFECTS,
+        )
+        .unwrap(),
+        "main",
+    )
+    .unwrap();
+    for (contrast, label) in [
+        ("Direct focal item", "Direct focal item effect: "),
+        (
+            "Same-cluster competitor spillover",
+            "Same-cluster competitor spillover: ",
+        ),
+        ("All non-focal slate spillover", "All non-focal spillover: "),
+        ("Total slate", "Total slate effect: "),
+    ] {
+        let i = main.contrast.iter().position(|c| c == contrast).unwrap();
+        let expected = format!("{label}{:.3}", main.estimate[i]);
+        assert!(summary.contains(&expected), "summary lacks `{expected}`");
+    }
+    let decomposition = FinalDecomposition::from_frame(
+        &slate_table::read_csv(
+            &tables.join(FINAL_DECOMPOSITION.file_name),
+            &FINAL_DECOMPOSITION,
+        )
+        .unwrap(),
+        "decomposition",
+    )
+    .unwrap();
+    let per_1000 = decomposition.estimate_per_1000_promoted_slates.clone();
+    let expected = format!(
+        "the focal item gained {:.1} simulated clicks per 1,000 promoted slates, while same-cluster competitors changed by {:.1} and other competitors changed by {:.1}. The net total slate effect was {:.1}",
+        per_1000[0], per_1000[1], per_1000[2], per_1000[3]
+    );
+    assert!(summary.contains(&expected), "summary lacks `{expected}`");
 }
 
 #[test]

@@ -88,15 +88,18 @@ pub struct Paths {
     pub processed_dir: PathBuf,
     /// Report figures.
     pub figures_dir: PathBuf,
+    /// The writeup: final summary and bullets, with the final tables in `tables/`.
+    pub writeup_dir: PathBuf,
 }
 
 impl Paths {
-    /// `data/raw`, `data/processed` and `writeup/figures` under `root`.
+    /// `data/raw`, `data/processed`, `writeup/figures` and `writeup` under `root`.
     pub fn under(root: &Path) -> Self {
         Self {
             raw_dir: root.join("data").join("raw"),
             processed_dir: root.join("data").join("processed"),
             figures_dir: root.join("writeup").join("figures"),
+            writeup_dir: root.join("writeup"),
         }
     }
 }
@@ -301,6 +304,30 @@ impl Pipeline {
         })
     }
 
+    /// Stage 7: the final report (tables, figures 25–28, summary, bullets, artifact index).
+    pub fn report(&self) -> Result<()> {
+        self.timed("report", || {
+            let paths = slate_report::ReportPaths {
+                processed_dir: self.paths.processed_dir.clone(),
+                writeup_dir: self.paths.writeup_dir.clone(),
+                figures_dir: self.paths.figures_dir.clone(),
+                root: self
+                    .paths
+                    .writeup_dir
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default(),
+            };
+            let report = slate_report::final_report(&paths)?;
+            info!(
+                files = report.written.len(),
+                summary = %self.paths.writeup_dir.join(slate_report::final_report::SUMMARY_FILE).display(),
+                "final report"
+            );
+            Ok(())
+        })
+    }
+
     /// The randomization design of the simulation config, for `slates` slates (what
     /// randomization inference re-draws).
     fn design(&self, slates: usize) -> Design {
@@ -373,6 +400,8 @@ impl Pipeline {
         for dir in [
             &self.paths.processed_dir,
             &self.paths.figures_dir,
+            &self.paths.writeup_dir,
+            &self.paths.writeup_dir.join("tables"),
             &self.paths.raw_dir.join("synthetic"),
         ] {
             let Ok(entries) = std::fs::read_dir(dir) else {
@@ -397,7 +426,8 @@ impl Pipeline {
         self.estimate()?;
         self.decompose()?;
         self.models()?;
-        self.coverage(self.config.estimate.coverage_replicates)
+        self.coverage(self.config.estimate.coverage_replicates)?;
+        self.report()
     }
 }
 
@@ -480,16 +510,25 @@ pub fn check_determinism(config: &PipelineConfig, source: &DataSource) -> Result
         })
         .collect::<Result<_>>()?;
     let mut compared = 0;
-    let dirs_of: [fn(Paths) -> PathBuf; 2] = [|p| p.processed_dir, |p| p.figures_dir];
+    let dirs_of: [fn(Paths) -> PathBuf; 4] = [
+        |p| p.processed_dir,
+        |p| p.figures_dir,
+        |p| p.writeup_dir.join("tables"),
+        |p| p.writeup_dir,
+    ];
     for dir_of in dirs_of {
         let dirs: Vec<PathBuf> = runs
             .iter()
             .map(|r| dir_of(Paths::under(r.path())))
             .collect();
         let list = |dir: &Path| -> Result<Vec<String>> {
-            let mut names: Vec<String> = std::fs::read_dir(dir)?
-                .map(|e| e.map(|e| e.file_name().to_string_lossy().to_string()))
-                .collect::<std::io::Result<_>>()?;
+            let mut names = Vec::new();
+            for entry in std::fs::read_dir(dir)? {
+                let entry = entry?;
+                if entry.file_type()?.is_file() {
+                    names.push(entry.file_name().to_string_lossy().to_string());
+                }
+            }
             names.sort();
             Ok(names)
         };

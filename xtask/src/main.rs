@@ -36,6 +36,9 @@ struct Common {
     /// Directory for figures [default: writeup/figures].
     #[arg(long, global = true)]
     figures_dir: Option<PathBuf>,
+    /// Directory for the final summary and bullets, with tables in its `tables/` [default: writeup].
+    #[arg(long, global = true)]
+    writeup_dir: Option<PathBuf>,
     /// Hide progress bars.
     #[arg(long, global = true)]
     quiet: bool,
@@ -84,6 +87,8 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         repeats: usize,
     },
+    /// The final report: writeup tables, figures 25–28, summary, resume bullets, artifact index.
+    Report,
     /// LightGBM/XGBoost outcome models, cross-fitted AIPW and promotion-targeting policies.
     Models,
     /// Monte-Carlo coverage study: re-draw assignment and clicks on the same slates and check
@@ -135,6 +140,7 @@ fn main() -> Result<()> {
             .clone()
             .unwrap_or(defaults.processed_dir),
         figures_dir: common.figures_dir.clone().unwrap_or(defaults.figures_dir),
+        writeup_dir: common.writeup_dir.clone().unwrap_or(defaults.writeup_dir),
     };
     let pipeline = Pipeline {
         config,
@@ -165,6 +171,7 @@ fn main() -> Result<()> {
         Command::Estimate => pipeline.estimate()?,
         Command::Decompose => pipeline.decompose()?,
         Command::Models => pipeline.models()?,
+        Command::Report => pipeline.report()?,
         Command::Coverage { reps } => {
             let reps = reps.unwrap_or(pipeline.config.estimate.coverage_replicates);
             if reps == 0 {

@@ -17,7 +17,8 @@ use crate::dim::{DiffInMeans, Sample, difference_in_means};
 use crate::{EstimateConfig, EstimateError};
 
 slate_table::table! {
-    /// `movielens_interference_direct_indirect_total_effects.csv`: 4 components × 3 outcome types.
+    /// `movielens_interference_direct_indirect_total_effects.csv`: direct, indirect (same-cluster,
+    /// other) and total effects per promoted slate and per 1,000, for 3 outcome types.
     pub struct DirectIndirectTotal, schema DIRECT_INDIRECT_TOTAL = "movielens_interference_direct_indirect_total_effects.csv" {
         /// "Direct", "Indirect" or "Total".
         effect_family: String,
@@ -51,7 +52,8 @@ slate_table::table! {
 }
 
 slate_table::table! {
-    /// `movielens_interference_additivity_checks.csv`: one row per outcome type.
+    /// `movielens_interference_additivity_checks.csv`: direct + indirect against the total, one
+    /// row per outcome type.
     pub struct AdditivityChecks, schema ADDITIVITY_CHECKS = "movielens_interference_additivity_checks.csv" {
         /// Outcome type.
         outcome_type: String,
@@ -73,7 +75,8 @@ slate_table::table! {
 }
 
 slate_table::table! {
-    /// `movielens_interference_spillover_definition_sensitivity.csv`.
+    /// `movielens_interference_spillover_definition_sensitivity.csv`: the spillover effect under
+    /// each competitor definition, with slate-clustered intervals.
     pub struct SpilloverSensitivity, schema SPILLOVER_SENSITIVITY = "movielens_interference_spillover_definition_sensitivity.csv" {
         /// Competitor definition.
         definition: String,
@@ -101,7 +104,8 @@ slate_table::table! {
 }
 
 slate_table::table! {
-    /// `movielens_interference_product_summary.csv`: per 1,000 promoted slates, observed clicks.
+    /// `movielens_interference_product_summary.csv`: focal gain, competitor losses and net effect
+    /// in observed clicks per 1,000 promoted slates.
     pub struct ProductSummary, schema PRODUCT_SUMMARY = "movielens_interference_product_summary.csv" {
         /// The quantity.
         metric: String,
@@ -117,7 +121,8 @@ slate_table::table! {
 }
 
 slate_table::table! {
-    /// `movielens_interference_decomposition_recommendations.csv`.
+    /// `movielens_interference_decomposition_recommendations.csv`: recommendations with evidence
+    /// quoting this run's numbers.
     pub struct Recommendations, schema RECOMMENDATIONS = "movielens_interference_decomposition_recommendations.csv" {
         /// The decision it informs.
         decision_area: String,

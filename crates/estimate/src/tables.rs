@@ -39,6 +39,7 @@ slate_table::table! {
 pub const OBSERVED_EFFECTS: slate_table::TableSchema = slate_table::TableSchema {
     file_name: "movielens_interference_observed_effects.csv",
     columns: ESTIMATES.columns,
+    description: "Observed-click effects of the five contrasts with slate-clustered CR1 intervals.",
 };
 
 slate_table::table! {

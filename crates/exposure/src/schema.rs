@@ -137,5 +137,7 @@ slate_table::table! {
 }
 
 /// `movielens_interference_exposure_readiness.csv`.
-pub const EXPOSURE_READINESS: slate_table::TableSchema =
-    slate_table::readiness::schema("movielens_interference_exposure_readiness.csv");
+pub const EXPOSURE_READINESS: slate_table::TableSchema = slate_table::readiness::schema(
+    "movielens_interference_exposure_readiness.csv",
+    "Exposure readiness: the exposure tables' invariants (roles, arms, support), each passed or not.",
+);

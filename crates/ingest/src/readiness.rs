@@ -44,7 +44,12 @@ pub fn setup_readiness(
     let genre_coverage = with_genres as f64 / movies.movie_id.len().max(1) as f64;
     let clusters: HashSet<&str> = movies.cluster.iter().map(String::as_str).collect();
     let with_year = movies.release_year.iter().filter(|y| y.is_some()).count();
+    let folder = raw_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| raw_dir.display().to_string());
     vec![
+        Check::new("source_folder", folder, "reported only", true),
         Check::new(
             "raw_files_present",
             format!("{present}/{}", RAW_FILES.len()),

@@ -68,6 +68,7 @@ pub const RAW_FILES: [RawFile; 4] = [RAW_MOVIES, RAW_RATINGS, RAW_LINKS, RAW_TAG
 /// `movielens_ratings.parquet`.
 pub const RATINGS: TableSchema = TableSchema {
     file_name: "movielens_ratings.parquet",
+    description: "Validated ratings: user, movie, half-star rating, timestamp.",
     columns: &[
         ColumnSpec::new(col::USER_ID, ColumnType::U32),
         ColumnSpec::new(col::MOVIE_ID, ColumnType::U32),
@@ -79,6 +80,7 @@ pub const RATINGS: TableSchema = TableSchema {
 /// `movielens_movies.parquet`.
 pub const MOVIES: TableSchema = TableSchema {
     file_name: "movielens_movies.parquet",
+    description: "Validated movies with release year, genres and the substitute cluster.",
     columns: &[
         ColumnSpec::new(col::MOVIE_ID, ColumnType::U32),
         ColumnSpec::new(col::TITLE, ColumnType::Str),
@@ -92,6 +94,7 @@ pub const MOVIES: TableSchema = TableSchema {
 /// `movielens_links.parquet`.
 pub const LINKS: TableSchema = TableSchema {
     file_name: "movielens_links.parquet",
+    description: "Validated IMDb and TMDb links per movie.",
     columns: &[
         ColumnSpec::new(col::MOVIE_ID, ColumnType::U32),
         ColumnSpec::new(col::IMDB_ID, ColumnType::U32),
@@ -102,6 +105,7 @@ pub const LINKS: TableSchema = TableSchema {
 /// `movielens_tags.parquet`.
 pub const TAGS: TableSchema = TableSchema {
     file_name: "movielens_tags.parquet",
+    description: "Validated user tags per movie.",
     columns: &[
         ColumnSpec::new(col::USER_ID, ColumnType::U32),
         ColumnSpec::new(col::MOVIE_ID, ColumnType::U32),
@@ -111,5 +115,7 @@ pub const TAGS: TableSchema = TableSchema {
 };
 
 /// `movielens_interference_setup_readiness.csv`.
-pub const SETUP_READINESS: TableSchema =
-    slate_table::readiness::schema("movielens_interference_setup_readiness.csv");
+pub const SETUP_READINESS: TableSchema = slate_table::readiness::schema(
+    "movielens_interference_setup_readiness.csv",
+    "Setup readiness: data-size and eligibility checks on the ingested data, each passed or not.",
+);

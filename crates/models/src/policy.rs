@@ -53,6 +53,7 @@ pub fn evaluate(
     }
     let n = rule.len() as f64;
     let promoted = rule.iter().filter(|p| **p).count();
+    // `+ 0.0` turns the empty sum's −0.0 into 0.0.
     let oracle_per_1000 = 1000.0
         * rule
             .iter()
@@ -60,7 +61,8 @@ pub fn evaluate(
             .filter(|(p, _)| **p)
             .map(|(_, t)| t)
             .sum::<f64>()
-        / n;
+        / n
+        + 0.0;
     let masked: Vec<f64> = rule
         .iter()
         .zip(scores)
@@ -72,7 +74,7 @@ pub fn evaluate(
         promoted,
         share_promoted: promoted as f64 / n,
         oracle_per_1000,
-        aipw_per_1000: 1000.0 * aipw.estimate,
+        aipw_per_1000: 1000.0 * aipw.estimate + 0.0,
         aipw_se_per_1000: 1000.0 * aipw.se,
         aipw_ci_per_1000: (1000.0 * aipw.ci_lower, 1000.0 * aipw.ci_upper),
     })

@@ -1,7 +1,9 @@
 //! Figures and written artifacts of the slate-interference workflow.
 //!
-//! The top analysis layer: depends on `slate-estimate`, `slate-models` and
-//! `slate-table`; reads the tables the stages wrote and never recomputes an estimate. Figures
+//! The top analysis layer: may depend on every stage crate (`slate-ingest`, `slate-simulate`,
+//! `slate-exposure` for their table schemas; `slate-estimate` and `slate-models` for theirs and
+//! their method names) and `slate-table`; reads the tables the stages wrote and never
+//! recomputes an estimate. Figures
 //! are drawn with plotters into PNGs, with the DejaVu Sans font embedded in the binary (no
 //! fontconfig, no system fonts), and written atomically (temporary file, then rename).
 //!
@@ -11,16 +13,20 @@
 //! - [`decomposition_figures`]: the decomposition notebook's figures.
 //! - [`coverage_figure`]: the inference coverage study's figure.
 //! - [`models_figures`]: the advanced-models notebook's figures.
+//! - [`final_report`]: the final report: tables, figures 25–28, summary, resume bullets and
+//!   the artifact index.
 
 pub mod charts;
 mod coverage_figure;
 mod decomposition_figures;
 mod estimator_figures;
+pub mod final_report;
 mod models_figures;
 
 pub use coverage_figure::{COVERAGE_FIGURE, coverage_figure};
 pub use decomposition_figures::{DECOMPOSITION_FIGURES, decomposition_figures};
 pub use estimator_figures::{ESTIMATOR_FIGURES, estimator_figures};
+pub use final_report::{FINAL_FIGURES, FinalReport, ReportPaths, final_report};
 pub use models_figures::{MODELS_FIGURES, models_figures};
 
 use std::path::PathBuf;
@@ -38,6 +44,14 @@ pub enum ReportError {
         path: PathBuf,
         /// The drawing error.
         message: String,
+    },
+    /// An input table lacks a row the report needs.
+    #[error("{table}: no row for {what}")]
+    Missing {
+        /// The table.
+        table: String,
+        /// The row it lacks.
+        what: String,
     },
     /// An input table has no rows to draw.
     #[error("{table}: no rows to draw")]

@@ -137,6 +137,7 @@ mod tests {
 
     const DEMO: TableSchema = TableSchema {
         file_name: "demo.parquet",
+        description: "demo",
         columns: &[
             ColumnSpec::new("id", ColumnType::U32),
             ColumnSpec::new("value", ColumnType::F64),
@@ -176,6 +177,7 @@ mod tests {
     fn csv_round_trip_preserves_full_precision() {
         const CSV: TableSchema = TableSchema {
             file_name: "demo.csv",
+            description: "demo",
             columns: DEMO.columns,
         };
         let dir = tempfile::tempdir().unwrap();

@@ -26,11 +26,13 @@ const COLUMNS: &[ColumnSpec] = &[
     ColumnSpec::new(col::PASSED, ColumnType::Bool),
 ];
 
-/// Builds the schema of a readiness table stored under `file_name`.
-pub const fn schema(file_name: &'static str) -> TableSchema {
+/// Builds the schema of a readiness table stored under `file_name`, described by
+/// `description`.
+pub const fn schema(file_name: &'static str, description: &'static str) -> TableSchema {
     TableSchema {
         file_name,
         columns: COLUMNS,
+        description,
     }
 }
 
@@ -86,4 +88,24 @@ pub fn to_frame(checks: &[Check]) -> Result<DataFrame> {
         table: "readiness".into(),
         source,
     })
+}
+
+/// Reads checks back from a readiness frame (`label` names the table in errors).
+pub fn from_frame(df: &DataFrame, label: &str) -> Result<Vec<Check>> {
+    let checks = crate::schema::column_str(df, label, col::CHECK)?;
+    let values = crate::schema::column_str(df, label, col::VALUE)?;
+    let requirements = crate::schema::column_str(df, label, col::REQUIREMENT)?;
+    let passed = crate::schema::column_bool(df, label, col::PASSED)?;
+    Ok(checks
+        .into_iter()
+        .zip(values)
+        .zip(requirements)
+        .zip(passed)
+        .map(|(((check, value), requirement), passed)| Check {
+            check,
+            value,
+            requirement,
+            passed,
+        })
+        .collect())
 }

@@ -73,9 +73,39 @@ pub struct TableSchema {
     pub file_name: &'static str,
     /// Columns in the order they are written.
     pub columns: &'static [ColumnSpec],
+    /// What the table holds, in words (for artifact indexes); `table!` takes it from the
+    /// struct's doc comment.
+    pub description: &'static str,
 }
 
 impl TableSchema {
+    /// The description without its leading "`file name`:" label, on one line.
+    pub fn summary(&self) -> String {
+        let text = self
+            .description
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let rest = match text.split_once("`: ") {
+            Some((label, rest)) if label.starts_with('`') => rest,
+            _ => &text,
+        };
+        let mut chars = rest.chars();
+        chars
+            .next()
+            .map(|first| first.to_uppercase().chain(chars).collect())
+            .unwrap_or_default()
+    }
+
+    /// This schema under another file name (same columns), e.g. a copy in the writeup.
+    pub const fn renamed(&self, file_name: &'static str, description: &'static str) -> Self {
+        Self {
+            file_name,
+            columns: self.columns,
+            description,
+        }
+    }
+
     /// The column names in order.
     pub fn column_names(&self) -> Vec<&'static str> {
         self.columns.iter().map(|c| c.name).collect()
@@ -246,6 +276,29 @@ impl ColumnValue for u32 {
     }
 }
 
+impl ColumnValue for Option<u32> {
+    const TYPE: ColumnType = ColumnType::U32;
+    const NULLABLE: bool = true;
+    fn to_column(name: &str, values: &[Self]) -> Column {
+        Column::new(name.into(), values)
+    }
+    fn from_frame(df: &DataFrame, label: &str, name: &str) -> Result<Vec<Self>> {
+        let column = df.column(name).map_err(|_| TableError::MissingColumn {
+            table: label.to_string(),
+            column: name.to_string(),
+        })?;
+        if column.dtype() != &ColumnType::U32.dtype() {
+            return Err(TableError::WrongType {
+                table: label.to_string(),
+                column: name.to_string(),
+                expected: ColumnType::U32.dtype().to_string(),
+                found: column.dtype().to_string(),
+            });
+        }
+        Ok(column.u32().map_err(polars_err(label))?.iter().collect())
+    }
+}
+
 impl ColumnValue for i64 {
     const TYPE: ColumnType = ColumnType::I64;
     fn to_column(name: &str, values: &[Self]) -> Column {
@@ -308,12 +361,12 @@ impl ColumnValue for String {
 #[macro_export]
 macro_rules! table {
     (
-        $(#[$meta:meta])*
+        $(#[doc = $doc:literal])*
         $vis:vis struct $name:ident, schema $schema:ident = $file:literal {
             $( $(#[$field_meta:meta])* $field:ident : $ty:ty ),+ $(,)?
         }
     ) => {
-        $(#[$meta])*
+        $(#[doc = $doc])*
         #[derive(Debug, Clone, Default, PartialEq)]
         $vis struct $name {
             $( $(#[$field_meta])* pub $field: Vec<$ty>, )+
@@ -322,6 +375,7 @@ macro_rules! table {
         #[doc = concat!("Schema of `", $file, "`.")]
         $vis const $schema: $crate::TableSchema = $crate::TableSchema {
             file_name: $file,
+            description: concat!($($doc, "\n"),*),
             columns: &[ $( $crate::ColumnSpec {
                 name: stringify!($field),
                 ty: <$ty as $crate::ColumnValue>::TYPE,
@@ -389,6 +443,7 @@ mod tests {
 
     const DEMO: TableSchema = TableSchema {
         file_name: "demo.parquet",
+        description: "demo",
         columns: &[
             ColumnSpec::new("id", ColumnType::U32),
             ColumnSpec::nullable("year", ColumnType::I32),
