@@ -243,7 +243,9 @@ pub fn bench_models(
         });
         let params_path = work.path().join("params.json");
         std::fs::write(&params_path, params.to_string())?;
+        // The peer runs as its users run it: without our libgomp setting (.cargo/config.toml).
         let output = std::process::Command::new("python3")
+            .env_remove("GOMP_SPINCOUNT")
             .arg(root.join("bench").join("gbdt_peer.py"))
             .arg(&matrix_path)
             .arg(&params_path)

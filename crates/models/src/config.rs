@@ -25,19 +25,24 @@ pub struct ModelsConfig {
 }
 
 /// Gradient-boosting hyper-parameters shared by both libraries.
+///
+/// The defaults are deliberately shallow and slow: total clicks per slate is a sum of a dozen
+/// Bernoulli draws whose probabilities the features explain little of, and deeper trees
+/// (depth 6, 31 leaves, learning rate 0.05) overfit to a negative held-out R² on
+/// ml-latest-small, where these reach a held-out RMSE of 1.347–1.350 clicks per slate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GbdtParams {
     /// Boosting rounds (default 300).
     pub rounds: usize,
-    /// Learning rate (default 0.05).
+    /// Learning rate (default 0.02).
     pub learning_rate: f64,
-    /// Maximum tree depth (default 6).
+    /// Maximum tree depth (default 2).
     pub max_depth: u32,
-    /// Maximum leaves per tree (LightGBM's `num_leaves`; default 31).
+    /// Maximum leaves per tree (LightGBM's `num_leaves`; default 4).
     pub max_leaves: u32,
     /// Minimum rows per leaf (LightGBM's `min_data_in_leaf`; XGBoost's `min_child_weight`,
-    /// which equals the row count for squared error; default 20).
+    /// which equals the row count for squared error; default 100).
     pub min_rows_in_leaf: u32,
     /// L2 regularization on leaf values (default 1.0).
     pub l2: f64,
@@ -53,10 +58,10 @@ impl Default for GbdtParams {
     fn default() -> Self {
         Self {
             rounds: 300,
-            learning_rate: 0.05,
-            max_depth: 6,
-            max_leaves: 31,
-            min_rows_in_leaf: 20,
+            learning_rate: 0.02,
+            max_depth: 2,
+            max_leaves: 4,
+            min_rows_in_leaf: 100,
             l2: 1.0,
             subsample: 0.8,
             colsample: 0.8,

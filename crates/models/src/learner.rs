@@ -238,6 +238,8 @@ mod tests {
         let params = GbdtParams {
             rounds: 100,
             learning_rate: 0.1,
+            max_depth: 4,
+            max_leaves: 15,
             min_rows_in_leaf: 5,
             ..GbdtParams::default()
         };
