@@ -6,6 +6,7 @@
 //! to outputs, logs per-stage timings and checks determinism (`all --check`).
 
 pub mod bench;
+pub mod harness;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;

@@ -98,6 +98,14 @@ enum Command {
         #[arg(long)]
         reps: Option<usize>,
     },
+    /// Benchmark every stage at ML-32M scale and beyond against its Python peer (writes
+    /// bench/results.md; generates the ML-32M-shaped data once, about 1.2 GB).
+    Bench {
+        /// An ML-32M-shaped MovieLens folder [default: data/raw/bench-ml32m-shape, generated
+        /// when missing].
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
     /// Benchmark LightGBM/XGBoost fits against the Python packages (writes bench/models.md).
     BenchModels {
         /// Design sizes in slates, comma-separated.
@@ -195,6 +203,14 @@ fn main() -> Result<()> {
                 &workspace_root().join("bench").join("estimator_suite.md"),
                 &text,
             )?;
+            std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())?;
+        }
+        Command::Bench { data_dir } => {
+            let root = workspace_root();
+            let full = data_dir.unwrap_or_else(|| xtask::harness::default_full_data(&root));
+            let report = xtask::harness::run(&pipeline.config, &root, &full)?;
+            let text = xtask::harness::markdown(&report, "cargo xtask bench");
+            xtask::bench::write_markdown(&root.join("bench").join("results.md"), &text)?;
             std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())?;
         }
         Command::BenchModels { slates, repeats } => {

@@ -4,8 +4,7 @@
 use std::sync::OnceLock;
 
 use slate_exposure::{ExposureTables, map_exposure};
-use slate_ingest::synthetic::{SyntheticConfig, generate};
-use slate_ingest::{IngestConfig, ingest};
+use slate_ingest::synthetic::SyntheticConfig;
 use slate_simulate::{SimulationConfig, simulate};
 
 use crate::contrasts::{Contrast, OutcomeView};
@@ -14,8 +13,6 @@ use crate::{EstimateConfig, EstimateTables, run};
 fn dataset() -> &'static slate_ingest::Dataset {
     static DATASET: OnceLock<slate_ingest::Dataset> = OnceLock::new();
     DATASET.get_or_init(|| {
-        let raw = tempfile::tempdir().unwrap();
-        let out = tempfile::tempdir().unwrap();
         let synthetic = SyntheticConfig {
             users: 300,
             movies: 1_200,
@@ -23,10 +20,7 @@ fn dataset() -> &'static slate_ingest::Dataset {
             tags: 10,
             ..SyntheticConfig::default()
         };
-        generate(&synthetic, raw.path()).unwrap();
-        ingest(raw.path(), out.path(), &IngestConfig::default(), 20)
-            .unwrap()
-            .dataset
+        slate_ingest::synthetic_dataset(&synthetic, 20).unwrap()
     })
 }
 

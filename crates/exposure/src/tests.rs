@@ -1,7 +1,6 @@
 //! Exposure roles on a hand-built slate pair, and readiness on a simulated design.
 
-use slate_ingest::synthetic::{SyntheticConfig, generate};
-use slate_ingest::{IngestConfig, ingest};
+use slate_ingest::synthetic::SyntheticConfig;
 use slate_simulate::{SimulatedSlates, SimulationConfig, simulate};
 
 use crate::{ExposureError, map_exposure};
@@ -102,8 +101,6 @@ fn assignment_varying_within_a_slate_is_rejected() {
 
 #[test]
 fn simulated_design_passes_every_readiness_check_and_round_trips() {
-    let raw = tempfile::tempdir().unwrap();
-    let out = tempfile::tempdir().unwrap();
     let synthetic = SyntheticConfig {
         users: 150,
         movies: 800,
@@ -111,10 +108,8 @@ fn simulated_design_passes_every_readiness_check_and_round_trips() {
         tags: 10,
         ..SyntheticConfig::default()
     };
-    generate(&synthetic, raw.path()).unwrap();
-    let dataset = ingest(raw.path(), out.path(), &IngestConfig::default(), 20)
-        .unwrap()
-        .dataset;
+    let dataset = slate_ingest::synthetic_dataset(&synthetic, 20).unwrap();
+    let out = tempfile::tempdir().unwrap();
     let mut config = SimulationConfig::default();
     config.slates.n_slates = 1_000;
     let tables = map_exposure(&simulate(&dataset, &config).unwrap()).unwrap();

@@ -482,6 +482,29 @@ pub fn ingest(
     })
 }
 
+/// Generates a synthetic MovieLens folder of `config`'s shape in a temporary directory and
+/// ingests it, returning the validated dataset (nothing is left on disk). Small shapes make
+/// test fixtures; the ML-32M shape makes benchmarks.
+pub fn synthetic_dataset(
+    config: &synthetic::SyntheticConfig,
+    eligible_min_ratings: usize,
+) -> Result<Dataset> {
+    let temp = |source| IngestError::Io {
+        path: std::env::temp_dir(),
+        source,
+    };
+    let raw = tempfile::tempdir().map_err(temp)?;
+    let out = tempfile::tempdir().map_err(temp)?;
+    synthetic::generate(config, raw.path())?;
+    Ok(ingest(
+        raw.path(),
+        out.path(),
+        &IngestConfig::default(),
+        eligible_min_ratings,
+    )?
+    .dataset)
+}
+
 /// Loads the processed ratings and movies written by [`ingest`].
 pub fn load_processed(processed_dir: &Path) -> Result<Dataset> {
     let movies_path = processed_dir.join(MOVIES.file_name);

@@ -3,8 +3,7 @@
 use std::sync::OnceLock;
 
 use slate_exposure::{ExposureTables, map_exposure};
-use slate_ingest::synthetic::{SyntheticConfig, generate};
-use slate_ingest::{IngestConfig, ingest};
+use slate_ingest::synthetic::SyntheticConfig;
 use slate_simulate::{SimulationConfig, simulate};
 
 use super::*;
@@ -12,8 +11,6 @@ use super::*;
 fn design() -> &'static ExposureTables {
     static DESIGN: OnceLock<ExposureTables> = OnceLock::new();
     DESIGN.get_or_init(|| {
-        let raw = tempfile::tempdir().unwrap();
-        let out = tempfile::tempdir().unwrap();
         let synthetic = SyntheticConfig {
             users: 300,
             movies: 1_200,
@@ -21,10 +18,7 @@ fn design() -> &'static ExposureTables {
             tags: 10,
             ..SyntheticConfig::default()
         };
-        generate(&synthetic, raw.path()).unwrap();
-        let dataset = ingest(raw.path(), out.path(), &IngestConfig::default(), 20)
-            .unwrap()
-            .dataset;
+        let dataset = slate_ingest::synthetic_dataset(&synthetic, 20).unwrap();
         map_exposure(&simulate(&dataset, &SimulationConfig::default()).unwrap()).unwrap()
     })
 }

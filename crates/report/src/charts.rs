@@ -133,16 +133,44 @@ pub fn interval_panel<DB: DrawingBackend>(
     style: RowStyle,
     label_area: u32,
 ) -> Result<(), String> {
+    let axis = RowAxis {
+        range: x_range(rows),
+        reference: 0.0,
+        band: None,
+        format: &|v| format_tick(*v),
+    };
+    rows_panel(area, title, x_desc, rows, style, label_area, &axis)
+}
+
+/// The value axis of a row panel.
+struct RowAxis<'f> {
+    range: Range<f64>,
+    /// Where the vertical reference line goes (zero, or a target).
+    reference: f64,
+    /// A shaded band, e.g. a target range.
+    band: Option<(f64, f64)>,
+    format: &'f dyn Fn(&f64) -> String,
+}
+
+fn rows_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    x_desc: &str,
+    rows: &[IntervalRow],
+    style: RowStyle,
+    label_area: u32,
+    axis: &RowAxis<'_>,
+) -> Result<(), String> {
     let n = rows.len();
-    let range = x_range(rows);
     let mut chart = ChartBuilder::on(area)
         .caption(title, (FAMILY, 24).into_font().style(FontStyle::Bold))
         .margin(18)
+        .margin_right(36)
         .x_label_area_size(56)
         .y_label_area_size(label_area)
         // Integer ranges are inclusive here: rows occupy 0..=n-1. A single row gets a second,
         // empty band (0..=1), because a one-value range collapses onto the axis border.
-        .build_cartesian_2d(range.clone(), (0..(n.max(2) - 1)).into_segmented())
+        .build_cartesian_2d(axis.range.clone(), (0..(n.max(2) - 1)).into_segmented())
         .map_err(|e| e.to_string())?;
     let label_of = |v: &SegmentValue<usize>| match v {
         SegmentValue::CenterOf(i) if *i < n => rows[n - 1 - *i].label.clone(),
@@ -155,14 +183,25 @@ pub fn interval_panel<DB: DrawingBackend>(
         .y_labels(n)
         .y_label_formatter(&label_of)
         .x_desc(x_desc)
-        .x_label_formatter(&|v| format_tick(*v))
+        .x_label_formatter(axis.format)
         .label_style((FAMILY, 17))
         .axis_desc_style((FAMILY, 18))
         .draw()
         .map_err(|e| e.to_string())?;
+    if let Some((from, to)) = axis.band {
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(from, SegmentValue::Exact(0)), (to, SegmentValue::Last)],
+                GAIN.mix(0.15).filled(),
+            )))
+            .map_err(|e| e.to_string())?;
+    }
     chart
         .draw_series(std::iter::once(PathElement::new(
-            vec![(0.0, SegmentValue::Exact(0)), (0.0, SegmentValue::Last)],
+            vec![
+                (axis.reference, SegmentValue::Exact(0)),
+                (axis.reference, SegmentValue::Last),
+            ],
             BLACK.stroke_width(2),
         )))
         .map_err(|e| e.to_string())?;
@@ -171,7 +210,7 @@ pub fn interval_panel<DB: DrawingBackend>(
         if style == RowStyle::Bars {
             chart
                 .draw_series(std::iter::once(PathElement::new(
-                    vec![(0.0, y.clone()), (row.estimate, y.clone())],
+                    vec![(axis.reference, y.clone()), (row.estimate, y.clone())],
                     row.color.mix(0.85).stroke_width(26),
                 )))
                 .map_err(|e| e.to_string())?;
@@ -301,73 +340,21 @@ pub fn share_panel<DB: DrawingBackend>(
     range: Range<f64>,
     label_area: u32,
 ) -> Result<(), String> {
-    let n = rows.len();
-    let mut chart = ChartBuilder::on(area)
-        .caption(title, (FAMILY, 22).into_font().style(FontStyle::Bold))
-        .margin(14)
-        .margin_right(40)
-        .x_label_area_size(50)
-        .y_label_area_size(label_area)
-        .build_cartesian_2d(range, (0..(n.max(2) - 1)).into_segmented())
-        .map_err(|e| e.to_string())?;
-    let label_of = |v: &SegmentValue<usize>| match v {
-        SegmentValue::CenterOf(i) if *i < n => rows[n - 1 - *i].label.clone(),
-        _ => String::new(),
+    let axis = RowAxis {
+        range,
+        reference: 0.5 * (band.0 + band.1),
+        band: Some(band),
+        format: &|v| format!("{:.0}%", v * 100.0),
     };
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .light_line_style(TRANSPARENT)
-        .y_labels(n)
-        .y_label_formatter(&label_of)
-        .x_desc(x_desc)
-        .x_label_formatter(&|v| format!("{:.0}%", v * 100.0))
-        .label_style((FAMILY, 16))
-        .axis_desc_style((FAMILY, 17))
-        .draw()
-        .map_err(|e| e.to_string())?;
-    chart
-        .draw_series(std::iter::once(Rectangle::new(
-            [
-                (band.0, SegmentValue::Exact(0)),
-                (band.1, SegmentValue::Last),
-            ],
-            GAIN.mix(0.15).filled(),
-        )))
-        .map_err(|e| e.to_string())?;
-    let centre = 0.5 * (band.0 + band.1);
-    chart
-        .draw_series(std::iter::once(PathElement::new(
-            vec![
-                (centre, SegmentValue::Exact(0)),
-                (centre, SegmentValue::Last),
-            ],
-            BLACK.stroke_width(1),
-        )))
-        .map_err(|e| e.to_string())?;
-    for (k, row) in rows.iter().enumerate() {
-        let y = SegmentValue::CenterOf(n - 1 - k);
-        if row.upper > row.lower {
-            chart
-                .draw_series(std::iter::once(ErrorBar::new_horizontal(
-                    y.clone(),
-                    row.lower,
-                    row.estimate,
-                    row.upper,
-                    BLACK.stroke_width(2),
-                    12,
-                )))
-                .map_err(|e| e.to_string())?;
-        }
-        chart
-            .draw_series(std::iter::once(Circle::new(
-                (row.estimate, y),
-                7,
-                row.color.filled(),
-            )))
-            .map_err(|e| e.to_string())?;
-    }
-    Ok(())
+    rows_panel(
+        area,
+        title,
+        x_desc,
+        rows,
+        RowStyle::Points,
+        label_area,
+        &axis,
+    )
 }
 
 #[cfg(test)]

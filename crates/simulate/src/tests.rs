@@ -2,8 +2,8 @@
 
 use std::sync::OnceLock;
 
-use slate_ingest::synthetic::{SyntheticConfig, generate};
-use slate_ingest::{Dataset, IngestConfig, ingest};
+use slate_ingest::Dataset;
+use slate_ingest::synthetic::SyntheticConfig;
 
 use crate::config::SimulationConfig;
 use crate::{SimulateError, SimulatedSlates, simulate};
@@ -11,8 +11,6 @@ use crate::{SimulateError, SimulatedSlates, simulate};
 fn dataset() -> &'static Dataset {
     static DATA: OnceLock<Dataset> = OnceLock::new();
     DATA.get_or_init(|| {
-        let raw = tempfile::tempdir().unwrap();
-        let out = tempfile::tempdir().unwrap();
         let config = SyntheticConfig {
             users: 120,
             movies: 600,
@@ -20,10 +18,7 @@ fn dataset() -> &'static Dataset {
             tags: 20,
             ..SyntheticConfig::default()
         };
-        generate(&config, raw.path()).unwrap();
-        ingest(raw.path(), out.path(), &IngestConfig::default(), 20)
-            .unwrap()
-            .dataset
+        slate_ingest::synthetic_dataset(&config, 20).unwrap()
     })
 }
 

@@ -1,0 +1,336 @@
+//! `cargo xtask bench`: every stage timed at MovieLens-32M scale and beyond, next to its Python
+//! peer where one exists, in one run. Writes `bench/results.md`. A benchmark, not a test: it
+//! asserts nothing about time and reports each target as met or not.
+//!
+//! Stages and sizes (issue "Performance at MovieLens-32M scale"): ingest of the full ML-32M
+//! shape (synthetic, 32,000,204 ratings) against pandas.read_csv and python-polars reading the
+//! same ratings.csv; slate building on that data; simulation and exposure at 3,000 and
+//! 1,000,000 slates; the estimator suite at both sizes against the seed notebook's own code at
+//! 3,000; GBDT fits against the Python packages; and `cargo xtask all` on the full shape.
+//! Memory is the stage's peak RSS above the process's RSS when the stage began (the peak is
+//! reset before each stage through `/proc/self/clear_refs`), or the peer process's own peak.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+use anyhow::{Context, Result, ensure};
+use tracing::info;
+
+use crate::bench::{ModelsBench, bench_models, ensure_python_peers};
+use crate::{DataSource, Paths, Pipeline, PipelineConfig};
+
+/// One measured stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageRow {
+    /// Stage and size, in words.
+    pub stage: String,
+    /// Rows processed (for throughput).
+    pub rows: u64,
+    /// Bytes read, when the stage reads a file (for MB/s).
+    pub bytes: Option<u64>,
+    /// Our wall time, seconds.
+    pub seconds: f64,
+    /// Peak RSS during the stage above the process's RSS at its start, MiB.
+    pub peak_rss_mib: f64,
+    /// The peer and its wall time and peak RSS, when one was run.
+    pub peer: Option<(String, f64, f64)>,
+}
+
+/// Resets the process's peak-RSS counter (Linux; ignored elsewhere).
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// A memory figure of this process from `/proc/self/status` (`VmHWM:` peak since the last
+/// reset, `VmRSS:` now), MiB.
+fn status_mib(key: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
+/// Runs `stage`, returning its value, wall seconds and how far the process's RSS rose above
+/// its level at the start (the stage's own peak memory, whatever the process held before).
+fn measure<T>(stage: &str, run: impl FnOnce() -> Result<T>) -> Result<(T, f64, f64)> {
+    reset_peak_rss();
+    let before = status_mib("VmRSS:");
+    let start = Instant::now();
+    let out = run().with_context(|| format!("bench stage `{stage}`"))?;
+    let seconds = start.elapsed().as_secs_f64();
+    let growth = (status_mib("VmHWM:") - before).max(0.0);
+    info!(
+        stage,
+        seconds = format!("{seconds:.2}"),
+        peak_growth_mib = format!("{growth:.0}"),
+        "bench"
+    );
+    Ok((out, seconds, growth))
+}
+
+/// Runs a Python peer script and parses its JSON (`seconds`, `peak_rss_mib`).
+fn peer(root: &Path, script: &str, args: &[&str]) -> Result<(f64, f64)> {
+    let output = Command::new("python3")
+        .env_remove("GOMP_SPINCOUNT")
+        .arg(root.join("bench").join(script))
+        .args(args)
+        .output()
+        .with_context(|| format!("running bench/{script}"))?;
+    ensure!(
+        output.status.success(),
+        "bench/{script} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    let field = |name: &str| value[name].as_f64().unwrap_or(f64::NAN);
+    Ok((field("seconds"), field("peak_rss_mib")))
+}
+
+/// Everything `cargo xtask bench` measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BenchReport {
+    /// Stage rows, in order.
+    pub stages: Vec<StageRow>,
+    /// GBDT rows.
+    pub models: Vec<ModelsBench>,
+}
+
+/// Runs the whole benchmark. `full_data` is a MovieLens-format folder of the ML-32M shape; it
+/// is generated there (about 30 s, 1.2 GB) when it has no ratings.csv yet.
+pub fn run(base: &PipelineConfig, root: &Path, full_data: &Path) -> Result<BenchReport> {
+    ensure_python_peers(root)?;
+    let mut stages = Vec::new();
+    if !full_data.join("ratings.csv").is_file() {
+        let synthetic = slate_ingest::synthetic::SyntheticConfig::ml_32m_shape();
+        info!(dir = %full_data.display(), "generating the ML-32M-shaped dataset");
+        slate_ingest::synthetic::generate(&synthetic, full_data)?;
+    }
+    let ratings_csv = full_data.join("ratings.csv");
+    let csv_bytes = std::fs::metadata(&ratings_csv)?.len();
+    let work = tempfile::tempdir()?;
+    let pipeline = Pipeline {
+        config: base.clone(),
+        paths: Paths::under(work.path()),
+        progress: false,
+    };
+
+    // Ingest: CSV → validated, typed parquet (all four files) vs reading ratings.csv alone.
+    // Every side reads from a warm page cache: read the files once first.
+    for file in ["ratings.csv", "movies.csv", "links.csv", "tags.csv"] {
+        let mut reader = std::fs::File::open(full_data.join(file))?;
+        std::io::copy(&mut reader, &mut std::io::sink())?;
+    }
+    let ((), seconds, peak) = measure("ingest", || pipeline.ingest(full_data))?;
+    let dataset = slate_ingest::load_processed(&pipeline.paths.processed_dir)?;
+    let ratings = dataset.ratings.user_id.len() as u64;
+    let csv = ratings_csv.display().to_string();
+    for library in ["pandas", "polars"] {
+        let (peer_seconds, peer_peak) = peer(root, "ingest_peer.py", &[library, &csv])?;
+        stages.push(StageRow {
+            stage: "Ingest, ML-32M shape (CSV → validated typed parquet)".into(),
+            rows: ratings,
+            bytes: Some(csv_bytes),
+            seconds,
+            peak_rss_mib: peak,
+            peer: Some((
+                format!(
+                    "{}.read_csv alone",
+                    if library == "pandas" {
+                        "pandas"
+                    } else {
+                        "python-polars"
+                    }
+                ),
+                peer_seconds,
+                peer_peak,
+            )),
+        });
+    }
+
+    // Slate building on the full data: relevance model and ranking for 3,000 slates.
+    let simulation = &base.simulation;
+    let (slates, seconds, peak) = measure("slate building", || {
+        let model =
+            slate_simulate::relevance::RelevanceModel::fit(&dataset, &simulation.slates.relevance);
+        Ok(slate_simulate::slates::build(
+            &model,
+            &simulation.slates,
+            simulation.seed.0,
+        )?)
+    })?;
+    stages.push(StageRow {
+        stage: format!("Slate building on ML-32M shape ({} slates)", slates.len()),
+        rows: dataset.ratings.user_id.len() as u64,
+        bytes: None,
+        seconds,
+        peak_rss_mib: peak,
+        peer: None,
+    });
+    drop(slates);
+
+    // Simulation + exposure, then the estimator suite, at 3,000 and 1,000,000 slates.
+    for n in [3_000usize, 1_000_000] {
+        let mut config = simulation.clone();
+        config.slates.n_slates = n;
+        let (simulated, seconds, peak) = measure("simulate", || {
+            Ok(slate_simulate::simulate(&dataset, &config)?)
+        })?;
+        let rows = simulated.len() as u64;
+        stages.push(StageRow {
+            stage: format!("Simulation on ML-32M shape, {n} slates"),
+            rows,
+            bytes: None,
+            seconds,
+            peak_rss_mib: peak,
+            peer: None,
+        });
+        let (tables, seconds, peak) =
+            measure("exposure", || Ok(slate_exposure::map_exposure(&simulated)?))?;
+        drop(simulated);
+        stages.push(StageRow {
+            stage: format!("Exposure mapping, {n} slates"),
+            rows,
+            bytes: None,
+            seconds,
+            peak_rss_mib: peak,
+            peer: None,
+        });
+        let (_, seconds, peak) = measure("estimator suite", || {
+            Ok(slate_estimate::run(
+                &tables.mapping,
+                &tables.slates,
+                &base.estimate,
+            )?)
+        })?;
+        let peer_result = if n <= 3_000 {
+            slate_exposure::write(&tables, &pipeline.paths.processed_dir)?;
+            let dir = pipeline.paths.processed_dir.display().to_string();
+            let replicates = base.estimate.bootstrap_replicates.to_string();
+            let (s, p) = peer(root, "seed_estimators_peer.py", &[&dir, &replicates])?;
+            Some((
+                "seed notebook code (pandas + statsmodels)".to_string(),
+                s,
+                p,
+            ))
+        } else {
+            None
+        };
+        stages.push(StageRow {
+            stage: format!(
+                "Estimator suite, {n} slates (15 estimates, {} bootstrap replicates)",
+                base.estimate.bootstrap_replicates
+            ),
+            rows,
+            bytes: None,
+            seconds,
+            peak_rss_mib: peak,
+            peer: peer_result,
+        });
+    }
+    drop(dataset);
+
+    // The whole pipeline on the full shape, data cached and build warm.
+    let all_root = tempfile::tempdir()?;
+    let all = Pipeline {
+        config: base.clone(),
+        paths: Paths::under(all_root.path()),
+        progress: false,
+    };
+    let source = DataSource::Dir(full_data.to_path_buf());
+    let ((), seconds, peak) = measure("all", || all.all(&source, &AtomicBool::new(false)))?;
+    stages.push(StageRow {
+        stage: "`cargo xtask all` on the ML-32M shape (every stage, 3,000 slates)".into(),
+        rows: ratings,
+        bytes: Some(csv_bytes),
+        seconds,
+        peak_rss_mib: peak,
+        peer: None,
+    });
+
+    let models = bench_models(base, &[3_000, 100_000], 3, root)?;
+    Ok(BenchReport { stages, models })
+}
+
+/// Renders `bench/results.md`.
+pub fn markdown(report: &BenchReport, command: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Benchmark results\n");
+    let _ = writeln!(
+        out,
+        "Command: `{command}`, on a 2-core machine ({} rayon threads). Our side runs in the \
+         workspace's one build profile (`dev`: opt-level 3 for every crate, debug assertions \
+         on). Peers run in the same run on the same files, from a warm page cache. Memory: our \
+         stage's peak RSS above the process's RSS when it began (data the stage reads from \
+         memory is not counted), or the peer process's whole peak.\n",
+        rayon::current_num_threads()
+    );
+    let _ = writeln!(
+        out,
+        "| stage | rows | ours (s) | throughput | peak RSS growth (MiB) | peer | peer (s) | peer peak RSS (MiB) | ours / peer |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---|---:|---|---:|---:|---:|");
+    for r in &report.stages {
+        let throughput = match r.bytes {
+            Some(bytes) => format!(
+                "{:.0} MB/s, {:.1} M rows/s",
+                bytes as f64 / 1e6 / r.seconds,
+                r.rows as f64 / 1e6 / r.seconds
+            ),
+            None => format!("{:.2} M rows/s", r.rows as f64 / 1e6 / r.seconds),
+        };
+        let (peer, peer_seconds, peer_rss, ratio) = match &r.peer {
+            Some((name, s, p)) => (
+                name.clone(),
+                format!("{s:.2}"),
+                format!("{p:.0}"),
+                format!("{:.3}", r.seconds / s),
+            ),
+            None => ("—".into(), "—".into(), "—".into(), "—".into()),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.3} | {} | {:.0} | {} | {} | {} | {} |",
+            r.stage,
+            r.rows,
+            r.seconds,
+            throughput,
+            r.peak_rss_mib,
+            peer,
+            peer_seconds,
+            peer_rss,
+            ratio
+        );
+    }
+    let _ = writeln!(out, "\n## GBDT fits\n");
+    let _ = writeln!(
+        out,
+        "| slates | model | ours (s) | Python package (s) | ours / peer | whole models stage (s) |"
+    );
+    let _ = writeln!(out, "|---:|---|---:|---:|---:|---:|");
+    for m in &report.models {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.3} | {:.3} | {:.2} | {:.2} |",
+            m.slates,
+            m.model,
+            m.rust_seconds,
+            m.python_seconds,
+            m.rust_seconds / m.python_seconds,
+            m.stage_seconds
+        );
+    }
+    out
+}
+
+/// Where the ML-32M-shaped data is kept between runs: `data/raw/bench-ml32m-shape`.
+pub fn default_full_data(root: &Path) -> PathBuf {
+    root.join("data").join("raw").join("bench-ml32m-shape")
+}
