@@ -35,25 +35,28 @@ pub fn coverage_figure(processed_dir: &Path, figures_dir: &Path) -> Result<PathB
                 .titled(
                     &format!(
                         "Coverage of nominal 95% intervals over {replicates} re-drawn experiments \
-                         (±1.96 Monte-Carlo SE; green: within 93.5–96.5%, red: below, orange: above)"
+                         (±1.96 Monte-Carlo SE); green: consistent with 93.5–96.5%, red: below, orange: above"
                     ),
                     ("sans-serif", 22),
                 )
                 .map_err(|e| e.to_string())?;
             let row = |i: usize| {
                 let (c, se) = (table.coverage[i], table.coverage_mc_se[i]);
-                let color = if table.coverage_within_target[i] {
-                    GAIN
-                } else if c > TARGET_COVERAGE.1 {
+                let (lower, upper) = ((c - 1.96 * se).max(0.0), (c + 1.96 * se).min(1.0));
+                // Coloured by what the replicates can tell: clearly below or above the band,
+                // or consistent with it given the Monte-Carlo error.
+                let color = if upper < TARGET_COVERAGE.0 {
+                    LOSS
+                } else if lower > TARGET_COVERAGE.1 {
                     SECOND
                 } else {
-                    LOSS
+                    GAIN
                 };
                 IntervalRow {
                     label: table.method[i].clone(),
                     estimate: c,
-                    lower: (c - 1.96 * se).max(0.0),
-                    upper: (c + 1.96 * se).min(1.0),
+                    lower,
+                    upper,
                     color,
                 }
             };
