@@ -13,13 +13,7 @@ use crate::{EstimateConfig, EstimateTables, run};
 fn dataset() -> &'static slate_ingest::Dataset {
     static DATASET: OnceLock<slate_ingest::Dataset> = OnceLock::new();
     DATASET.get_or_init(|| {
-        let synthetic = SyntheticConfig {
-            users: 300,
-            movies: 1_200,
-            ratings: 24_000,
-            tags: 10,
-            ..SyntheticConfig::default()
-        };
+        let synthetic = SyntheticConfig::small();
         slate_ingest::synthetic_dataset(&synthetic, 20).unwrap()
     })
 }

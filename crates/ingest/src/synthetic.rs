@@ -72,6 +72,18 @@ impl Default for SyntheticConfig {
 }
 
 impl SyntheticConfig {
+    /// A small dataset (300 users, 1,200 movies, 24,000 ratings) that still yields the default
+    /// 3,000 slates: test fixtures and quick examples.
+    pub fn small() -> Self {
+        Self {
+            users: 300,
+            movies: 1_200,
+            ratings: 24_000,
+            tags: 10,
+            ..Self::default()
+        }
+    }
+
     /// The full MovieLens 32M shape.
     pub fn ml_32m_shape() -> Self {
         Self {

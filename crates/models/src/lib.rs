@@ -235,35 +235,34 @@ pub fn run(
         0,
         true_effect,
     );
-    for (fit, s) in fits.iter().zip(&scores) {
-        let m = score_mean(s)?;
-        push_aipw(
-            &mut aipw,
-            &format!("Cross-fitted {} AIPW", fit.model),
-            "known design probability",
-            m.estimate,
-            m.se,
-            (m.ci_lower, m.ci_upper),
-            m.p_value,
-            n,
-            config.folds,
-            true_effect,
-        );
-    }
-    for fit in &fits {
-        let m = score_mean(&fit.scores(&y, &treated, &fit.propensity))?;
-        push_aipw(
-            &mut aipw,
-            &format!("Cross-fitted {} AIPW (estimated propensity)", fit.model),
-            "estimated (cross-fitted)",
-            m.estimate,
-            m.se,
-            (m.ci_lower, m.ci_upper),
-            m.p_value,
-            n,
-            config.folds,
-            true_effect,
-        );
+    // Known design probability first (both models), then the cross-fitted propensity.
+    let variants: [(&str, &str); 2] = [
+        ("", "known design probability"),
+        (" (estimated propensity)", "estimated (cross-fitted)"),
+    ];
+    for (suffix, propensity) in variants {
+        for (fit, known_scores) in fits.iter().zip(&scores) {
+            let estimated;
+            let s = if suffix.is_empty() {
+                known_scores
+            } else {
+                estimated = fit.scores(&y, &treated, &fit.propensity);
+                &estimated
+            };
+            let m = score_mean(s)?;
+            push_aipw(
+                &mut aipw,
+                &format!("Cross-fitted {} AIPW{suffix}", fit.model),
+                propensity,
+                m.estimate,
+                m.se,
+                (m.ci_lower, m.ci_upper),
+                m.p_value,
+                n,
+                config.folds,
+                true_effect,
+            );
+        }
     }
 
     let mut conditional = ConditionalEffects::default();

@@ -11,13 +11,7 @@ use super::*;
 fn design() -> &'static ExposureTables {
     static DESIGN: OnceLock<ExposureTables> = OnceLock::new();
     DESIGN.get_or_init(|| {
-        let synthetic = SyntheticConfig {
-            users: 300,
-            movies: 1_200,
-            ratings: 24_000,
-            tags: 10,
-            ..SyntheticConfig::default()
-        };
+        let synthetic = SyntheticConfig::small();
         let dataset = slate_ingest::synthetic_dataset(&synthetic, 20).unwrap();
         map_exposure(&simulate(&dataset, &SimulationConfig::default()).unwrap()).unwrap()
     })
