@@ -344,7 +344,14 @@ pub fn share_panel<DB: DrawingBackend>(
         range,
         reference: 0.5 * (band.0 + band.1),
         band: Some(band),
-        format: &|v| format!("{:.0}%", v * 100.0),
+        format: &|v| {
+            let percent = v * 100.0;
+            if (percent - percent.round()).abs() < 1e-9 {
+                format!("{percent:.0}%")
+            } else {
+                format!("{percent:.1}%")
+            }
+        },
     };
     rows_panel(
         area,
