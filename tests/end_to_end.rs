@@ -233,6 +233,29 @@ fn truncated_parquet_between_stages_is_an_error_naming_the_file() {
     std::fs::write(&path, &bytes[..bytes.len() / 3]).unwrap();
     let message = format!("{:#}", pipeline.estimate().unwrap_err());
     assert!(message.contains(EXPOSURE_MAPPING.file_name), "{message}");
+
+    // The final report names a missing or malformed upstream table too, and writes nothing.
+    let policy = slate_models::tables::POLICY_TARGETING.file_name;
+    let index = pipeline
+        .paths
+        .writeup_dir
+        .join("tables")
+        .join(slate_report::final_report::ARTIFACT_INDEX.file_name);
+    std::fs::remove_file(&index).unwrap();
+    std::fs::remove_file(pipeline.paths.processed_dir.join(policy)).unwrap();
+    let message = format!("{:#}", pipeline.report().unwrap_err());
+    assert!(message.contains(policy), "{message}");
+    std::fs::write(
+        pipeline.paths.processed_dir.join(policy),
+        "policy,slates_promoted\nPromote all,oops\n",
+    )
+    .unwrap();
+    let message = format!("{:#}", pipeline.report().unwrap_err());
+    assert!(message.contains(policy), "{message}");
+    assert!(
+        !index.exists(),
+        "a failed report must not write the artifact index"
+    );
 }
 
 #[test]
