@@ -3,17 +3,14 @@
 
 use std::sync::atomic::AtomicBool;
 
-use slate_e2e::small_pipeline;
+use slate_e2e::{small_pipeline, small_run};
 use slate_exposure::schema::{ASSIGNMENT, EXPOSURE_MAPPING, EXPOSURE_READINESS, SLATE_OUTCOMES};
 use xtask::DataSource;
 
 #[test]
 fn synthetic_run_writes_the_four_exposure_tables_with_their_invariants() {
     let root = tempfile::tempdir().unwrap();
-    let pipeline = small_pipeline(root.path());
-    pipeline
-        .all(&DataSource::Synthetic, &AtomicBool::new(false))
-        .unwrap();
+    let pipeline = small_run(root.path());
     let processed = &pipeline.paths.processed_dir;
     for schema in [EXPOSURE_MAPPING, SLATE_OUTCOMES, ASSIGNMENT] {
         slate_table::read_parquet(&processed.join(schema.file_name), &schema).unwrap();
@@ -54,10 +51,7 @@ fn synthetic_run_writes_the_four_exposure_tables_with_their_invariants() {
 #[test]
 fn synthetic_run_writes_every_estimate_table_and_figure() {
     let root = tempfile::tempdir().unwrap();
-    let pipeline = small_pipeline(root.path());
-    pipeline
-        .all(&DataSource::Synthetic, &AtomicBool::new(false))
-        .unwrap();
+    let pipeline = small_run(root.path());
     let processed = &pipeline.paths.processed_dir;
     let observed = slate_table::read_csv(
         &processed.join(slate_estimate::tables::OBSERVED_EFFECTS.file_name),
@@ -221,10 +215,7 @@ fn missing_data_dir_is_a_clear_error() {
 #[test]
 fn truncated_parquet_between_stages_is_an_error_naming_the_file() {
     let root = tempfile::tempdir().unwrap();
-    let pipeline = small_pipeline(root.path());
-    pipeline
-        .all(&DataSource::Synthetic, &AtomicBool::new(false))
-        .unwrap();
+    let pipeline = small_run(root.path());
     let path = pipeline
         .paths
         .processed_dir

@@ -3,8 +3,9 @@
 //! below; it may depend on every crate of the workspace, and nothing depends on it.
 
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 
-use xtask::{Paths, Pipeline, PipelineConfig};
+use xtask::{DataSource, Paths, Pipeline, PipelineConfig};
 
 /// A pipeline writing under `root`, on a small synthetic dataset (fast in debug builds).
 pub fn small_pipeline(root: &Path) -> Pipeline {
@@ -22,4 +23,13 @@ pub fn small_pipeline(root: &Path) -> Pipeline {
         paths: Paths::under(root),
         progress: false,
     }
+}
+
+/// [`small_pipeline`] after a whole run on synthetic data.
+pub fn small_run(root: &Path) -> Pipeline {
+    let pipeline = small_pipeline(root);
+    pipeline
+        .all(&DataSource::Synthetic, &AtomicBool::new(false))
+        .expect("the small synthetic pipeline runs");
+    pipeline
 }

@@ -32,6 +32,18 @@ pub struct Sample {
 }
 
 impl Sample {
+    /// The sample with `by` subtracted from every treated outcome (tests of a null `by`).
+    #[cfg(test)]
+    pub(crate) fn with_treated_shifted(&self, by: f64) -> Sample {
+        let mut out = self.clone();
+        for (y, d) in out.y.iter_mut().zip(&out.treated) {
+            if *d {
+                *y -= by;
+            }
+        }
+        out
+    }
+
     /// Checks lengths and finiteness; `what` names the sample in errors.
     pub fn check(&self, what: &str) -> Result<(), EstimateError> {
         if self.y.len() != self.treated.len() || self.y.len() != self.cluster.len() {
@@ -191,6 +203,30 @@ impl ClusterIndex {
 struct ClusterSums {
     treated: f64,
     control: f64,
+}
+
+/// Row counts and outcome sums of `sample` per slot of `index`, recording each slot's arm in
+/// `arm`. A cluster with rows in both arms (in this sample, or against an arm an earlier
+/// sample recorded in the same `arm`) is an error: the slate must be the randomized unit.
+pub(crate) fn cluster_totals(
+    sample: &Sample,
+    index: &ClusterIndex,
+    arm: &mut [Option<bool>],
+) -> Result<(Vec<f64>, Vec<f64>), EstimateError> {
+    let mut rows = vec![0f64; index.len()];
+    let mut sums = vec![0f64; index.len()];
+    for ((y, d), id) in sample.y.iter().zip(&sample.treated).zip(&sample.cluster) {
+        let slot = index.slot(*id);
+        match arm[slot] {
+            Some(a) if a != *d => {
+                return Err(EstimateError::MixedClusterAssignment { cluster: *id });
+            }
+            _ => arm[slot] = Some(*d),
+        }
+        rows[slot] += 1.0;
+        sums[slot] += y;
+    }
+    Ok((rows, sums))
 }
 
 /// Estimates the difference in means of `sample` with naive and cluster-robust SEs.

@@ -23,7 +23,7 @@ use rand_pcg::Pcg64;
 use rayon::prelude::*;
 
 use crate::EstimateError;
-use crate::dim::{ClusterIndex, Sample};
+use crate::dim::{ClusterIndex, Sample, cluster_totals};
 
 /// The randomized design to re-draw.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -131,20 +131,7 @@ pub fn randomization_distributions(
     let mut arm: Vec<Option<bool>> = vec![None; g];
     let mut stats: Vec<(Vec<f64>, Vec<f64>)> = Vec::with_capacity(samples.len());
     for sample in samples {
-        let mut rows = vec![0f64; g];
-        let mut sums = vec![0f64; g];
-        for ((y, d), id) in sample.y.iter().zip(&sample.treated).zip(&sample.cluster) {
-            let slot = index.slot(*id);
-            match arm[slot] {
-                Some(a) if a != *d => {
-                    return Err(EstimateError::MixedClusterAssignment { cluster: *id });
-                }
-                _ => arm[slot] = Some(*d),
-            }
-            rows[slot] += 1.0;
-            sums[slot] += y;
-        }
-        stats.push((rows, sums));
+        stats.push(cluster_totals(sample, &index, &mut arm)?);
     }
     let observed_arm: Vec<bool> = arm.iter().map(|a| a.unwrap_or(false)).collect();
     // (difference in means of the outcome, difference in the observed-treated share), or None
@@ -318,12 +305,7 @@ mod tests {
         let design = Design::Bernoulli { p: 0.5 };
         let dist = &randomization_distributions(&[&sample], design, 3000, 9).unwrap()[0];
         for tau in [-1.0, 0.0, 0.4, 1.3] {
-            let mut shifted = sample.clone();
-            for (y, d) in shifted.y.iter_mut().zip(&shifted.treated) {
-                if *d {
-                    *y -= tau;
-                }
-            }
+            let shifted = sample.with_treated_shifted(tau);
             let direct = dist.test(tau);
             let refit = randomization_tests(&[&shifted], design, 3000, 9).unwrap()[0];
             assert_eq!(direct.p_value, refit.p_value, "tau {tau}");

@@ -29,7 +29,7 @@ use rand_pcg::Pcg64;
 use rayon::prelude::*;
 
 use crate::EstimateError;
-use crate::dim::{ClusterIndex, Sample, difference_in_means};
+use crate::dim::{ClusterIndex, Sample, cluster_totals, difference_in_means};
 
 /// Bootstrap weight distribution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,21 +65,8 @@ struct Clusters {
 
 fn clusters_of(sample: &Sample) -> Result<Clusters, EstimateError> {
     let index = ClusterIndex::new(sample.cluster.iter().copied());
-    let g = index.len();
-    let mut treated: Vec<Option<bool>> = vec![None; g];
-    let mut rows = vec![0f64; g];
-    let mut sums = vec![0f64; g];
-    for ((y, d), id) in sample.y.iter().zip(&sample.treated).zip(&sample.cluster) {
-        let slot = index.slot(*id);
-        match treated[slot] {
-            Some(t) if t != *d => {
-                return Err(EstimateError::MixedClusterAssignment { cluster: *id });
-            }
-            _ => treated[slot] = Some(*d),
-        }
-        rows[slot] += 1.0;
-        sums[slot] += y;
-    }
+    let mut treated: Vec<Option<bool>> = vec![None; index.len()];
+    let (rows, sums) = cluster_totals(sample, &index, &mut treated)?;
     let treated: Vec<bool> = treated.into_iter().map(|t| t.unwrap_or(false)).collect();
     let arm_rows = |arm: bool| -> f64 {
         treated
@@ -351,16 +338,6 @@ mod tests {
         sample
     }
 
-    fn shifted(sample: &Sample, by: f64) -> Sample {
-        let mut out = sample.clone();
-        for (y, d) in out.y.iter_mut().zip(&out.treated) {
-            if *d {
-                *y -= by;
-            }
-        }
-        out
-    }
-
     #[test]
     fn testing_b0_equals_testing_zero_on_outcomes_shifted_by_b0() {
         let sample = forty_slates();
@@ -368,7 +345,9 @@ mod tests {
             let boot = WildBootstrap::new(&sample, weights, 999, 5).unwrap();
             for b0 in [-0.5, 0.0, 0.3, 0.8, 1.7] {
                 let direct = boot.test(b0);
-                let refit = wild_cluster_test(&shifted(&sample, b0), 0.0, weights, 999, 5).unwrap();
+                let refit =
+                    wild_cluster_test(&sample.with_treated_shifted(b0), 0.0, weights, 999, 5)
+                        .unwrap();
                 assert!((direct.t - refit.t).abs() < 1e-9, "{b0}");
                 assert_eq!(direct.p_value, refit.p_value, "{weights:?} at {b0}");
             }
