@@ -33,7 +33,7 @@ impl RawType {
         }
     }
 
-    fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             RawType::U32 => "a non-negative integer id",
             RawType::I64 => "an integer",
@@ -130,7 +130,8 @@ pub(crate) fn read_raw(
 }
 
 /// Checks that the file exists, is not empty, and starts with exactly the published header.
-fn check_header(path: &Path, raw: &RawFile) -> Result<(), IngestError> {
+/// Returns the header line's length in bytes, newline included.
+pub(crate) fn check_header(path: &Path, raw: &RawFile) -> Result<u64, IngestError> {
     let file = File::open(path).map_err(|source| match source.kind() {
         std::io::ErrorKind::NotFound => IngestError::MissingFile {
             path: path.to_path_buf(),
@@ -180,7 +181,7 @@ fn check_header(path: &Path, raw: &RawFile) -> Result<(), IngestError> {
             detail,
         });
     }
-    Ok(())
+    Ok(first.len() as u64)
 }
 
 /// Splits one CSV record (RFC 4180 quoting: `"a, b"` and `""` escapes).

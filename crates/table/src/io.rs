@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use polars::prelude::*;
 
+use crate::parquet_file::{self, ColumnSlice};
 use crate::{Result, TableError, TableSchema};
 
 fn io_err(path: &Path) -> impl Fn(std::io::Error) -> TableError + '_ {
@@ -56,16 +57,56 @@ pub fn write_atomically(
 /// Atomic: see the crate docs. Returns the final path.
 pub fn write_parquet(df: &mut DataFrame, schema: &TableSchema, dir: &Path) -> Result<PathBuf> {
     schema.check_exact(df, schema.file_name)?;
-    let label = schema.file_name;
+    let sources = parquet_file::frame_sources(df, schema)?;
     write_atomically(dir, schema.file_name, |writer| {
-        ParquetWriter::new(writer)
-            .with_compression(ParquetCompression::Snappy)
-            .finish(df)
-            .map(|_| ())
-            .map_err(|source| TableError::Polars {
-                table: label.to_string(),
-                source,
-            })
+        parquet_file::encode(writer, schema, &sources, df.height())
+    })
+}
+
+/// Writes `columns` (one per schema column, in order, all of one length) as parquet to
+/// `dir/<schema.file_name>`, without building a frame: the values are encoded straight from the
+/// caller's slices. Atomic, like [`write_parquet`]; a column whose type or length disagrees
+/// with `schema` is an error before any byte is written.
+pub fn write_parquet_columns(
+    columns: &[ColumnSlice<'_>],
+    schema: &TableSchema,
+    dir: &Path,
+) -> Result<PathBuf> {
+    let mismatch = |message: String| TableError::SchemaMismatch {
+        table: schema.file_name.to_string(),
+        message,
+    };
+    if columns.len() != schema.columns.len() {
+        return Err(mismatch(format!(
+            "{} columns given, schema declares {}",
+            columns.len(),
+            schema.columns.len()
+        )));
+    }
+    let rows = columns.first().map_or(0, ColumnSlice::len);
+    for (column, spec) in columns.iter().zip(schema.columns) {
+        if column.column_type() != spec.ty {
+            return Err(mismatch(format!(
+                "column `{}` is {:?}, schema declares {:?}",
+                spec.name,
+                column.column_type(),
+                spec.ty
+            )));
+        }
+        if column.len() != rows {
+            return Err(mismatch(format!(
+                "column `{}` has {} rows, the first column {rows}",
+                spec.name,
+                column.len()
+            )));
+        }
+    }
+    let sources: Vec<_> = columns
+        .iter()
+        .map(|column| parquet_file::ColumnSource::Slice(*column))
+        .collect();
+    write_atomically(dir, schema.file_name, |writer| {
+        parquet_file::encode(writer, schema, &sources, rows)
     })
 }
 

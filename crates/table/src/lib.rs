@@ -1,7 +1,7 @@
 //! Typed table schemas and crash-safe artifact I/O, shared by every pipeline stage.
 //!
-//! This is the bottom of the stack: it may depend only on external crates (polars, tempfile,
-//! thiserror), never on another crate of this workspace.
+//! This is the bottom of the stack: it may depend only on external crates (polars, arrow-rs's
+//! parquet writer, rayon, tempfile, thiserror), never on another crate of this workspace.
 //!
 //! What it owns:
 //! - [`TableSchema`]: the one declaration of a table's file name and ordered, typed columns.
@@ -9,7 +9,10 @@
 //!   live there and nowhere else); readers in later stages import those constants.
 //! - Writing: [`write_parquet`] and [`write_csv`] check a frame against its schema, write to a
 //!   temporary file in the destination directory and rename it into place, so a crash or a full
-//!   disk never leaves a half-written artifact behind.
+//!   disk never leaves a half-written artifact behind. [`write_parquet_columns`] writes borrowed
+//!   column slices the same way without building a frame (the 32-million-row ratings table).
+//!   Parquet is encoded by arrow-rs, row groups in parallel, integers delta-encoded (see
+//!   `parquet_file.rs`).
 //! - Reading: [`read_parquet`] and [`read_csv`] check presence and types of every schema column
 //!   and name the file and column in every error.
 //! - Typed column extraction ([`column_u32`], [`column_f64`], ...) that rejects nulls and wrong
@@ -17,10 +20,14 @@
 //! - The readiness-check table shared by the ingest and exposure stages ([`readiness`]).
 
 mod io;
+mod parquet_file;
 pub mod readiness;
 mod schema;
 
-pub use io::{read_csv, read_parquet, write_atomically, write_csv, write_parquet};
+pub use io::{
+    read_csv, read_parquet, write_atomically, write_csv, write_parquet, write_parquet_columns,
+};
+pub use parquet_file::ColumnSlice;
 pub use schema::{
     ColumnSpec, ColumnType, ColumnValue, TableSchema, column_bool, column_f64, column_i64,
     column_str, column_u32,
@@ -99,6 +106,14 @@ pub enum TableError {
         table: String,
         /// What differs.
         message: String,
+    },
+    /// The parquet encoder failed.
+    #[error("{table}: cannot write parquet: {source}")]
+    Parquet {
+        /// The table name.
+        table: String,
+        /// The encoder's error.
+        source: parquet::errors::ParquetError,
     },
     /// A polars error while assembling a frame.
     #[error("{table}: {source}")]
