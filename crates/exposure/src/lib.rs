@@ -252,13 +252,9 @@ pub fn map_exposure(sim: &SimulatedSlates) -> Result<ExposureTables, ExposureErr
 pub fn write(tables: &ExposureTables, dir: &Path) -> Result<Vec<PathBuf>, ExposureError> {
     let mut readiness = slate_table::readiness::to_frame(&tables.readiness)?;
     Ok(vec![
-        slate_table::write_parquet(
-            &mut tables.mapping.to_frame()?,
-            &schema::EXPOSURE_MAPPING,
-            dir,
-        )?,
-        slate_table::write_parquet(&mut tables.slates.to_frame()?, &schema::SLATE_OUTCOMES, dir)?,
-        slate_table::write_parquet(&mut tables.assignment.to_frame()?, &schema::ASSIGNMENT, dir)?,
+        slate_table::write_parquet(&tables.mapping.to_frame()?, &schema::EXPOSURE_MAPPING, dir)?,
+        slate_table::write_parquet(&tables.slates.to_frame()?, &schema::SLATE_OUTCOMES, dir)?,
+        slate_table::write_parquet(&tables.assignment.to_frame()?, &schema::ASSIGNMENT, dir)?,
         slate_table::write_csv(&mut readiness, &schema::EXPOSURE_READINESS, dir)?,
     ])
 }

@@ -23,6 +23,7 @@ pub mod synthetic;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use slate_table::{ColumnSlice, TableError, column_f64, column_str, column_u32};
 
@@ -379,15 +380,24 @@ pub fn ingest(
     eligible_min_ratings: usize,
 ) -> Result<IngestReport> {
     config.check()?;
-    let (movies, mut movies_df) = read_movies(raw_dir, config)?;
+    // links.csv and tags.csv are read (by polars' own threads) while ratings.csv is; errors
+    // are still reported in file order: movies, ratings, links, tags.
+    let (movies_and_ratings, (links, tags)) = rayon::join(
+        || -> Result<_> {
+            let (movies, movies_df) = read_movies(raw_dir, config)?;
+            let ratings = read_ratings(raw_dir, &movies)?;
+            Ok((movies, movies_df, ratings))
+        },
+        || (read_links(raw_dir), read_tags(raw_dir)),
+    );
+    let (movies, movies_df, ratings) = movies_and_ratings?;
+    let (links_df, tags_df) = (links?, tags?);
     let RatingsColumns {
         user_id,
         movie_id,
         rating,
         timestamp,
-    } = read_ratings(raw_dir, &movies)?;
-    let mut links_df = read_links(raw_dir)?;
-    let mut tags_df = read_tags(raw_dir)?;
+    } = ratings;
     let ratings = Ratings {
         user_id,
         movie_id,
@@ -399,22 +409,32 @@ pub fn ingest(
         &dataset,
         eligible_min_ratings,
     ))?;
-    let written = vec![
-        slate_table::write_parquet(&mut movies_df, &MOVIES, out_dir)?,
-        slate_table::write_parquet_columns(
-            &[
-                ColumnSlice::U32(&dataset.ratings.user_id),
-                ColumnSlice::U32(&dataset.ratings.movie_id),
-                ColumnSlice::F64(&dataset.ratings.rating),
-                ColumnSlice::I64(&timestamp),
-            ],
-            &RATINGS,
-            out_dir,
-        )?,
-        slate_table::write_parquet(&mut links_df, &LINKS, out_dir)?,
-        slate_table::write_parquet(&mut tags_df, &TAGS, out_dir)?,
-        slate_table::write_csv(&mut readiness_df, &schema::SETUP_READINESS, out_dir)?,
+    // The five files are written at once, so one file's fsync overlaps another's encoding.
+    type Write<'a> = Box<dyn FnOnce() -> slate_table::Result<PathBuf> + Send + 'a>;
+    let writes: Vec<Write<'_>> = vec![
+        Box::new(|| slate_table::write_parquet(&movies_df, &MOVIES, out_dir)),
+        Box::new(|| {
+            slate_table::write_parquet_columns(
+                &[
+                    ColumnSlice::U32(&dataset.ratings.user_id),
+                    ColumnSlice::U32(&dataset.ratings.movie_id),
+                    ColumnSlice::F64(&dataset.ratings.rating),
+                    ColumnSlice::I64(&timestamp),
+                ],
+                &RATINGS,
+                out_dir,
+            )
+        }),
+        Box::new(|| slate_table::write_parquet(&links_df, &LINKS, out_dir)),
+        Box::new(|| slate_table::write_parquet(&tags_df, &TAGS, out_dir)),
+        Box::new(|| slate_table::write_csv(&mut readiness_df, &schema::SETUP_READINESS, out_dir)),
     ];
+    let written = writes
+        .into_par_iter()
+        .map(|write| write())
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(IngestReport {
         links_rows: links_df.height(),
         tags_rows: tags_df.height(),

@@ -245,9 +245,8 @@ pub fn redraw(
 
 /// Writes the simulated slates to `dir`; returns the path.
 pub fn write(slates: &SimulatedSlates, dir: &Path) -> Result<PathBuf, SimulateError> {
-    let mut frame = slates.to_frame()?;
     Ok(slate_table::write_parquet(
-        &mut frame,
+        &slates.to_frame()?,
         &schema::SIMULATED_SLATES,
         dir,
     )?)

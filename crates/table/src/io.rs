@@ -55,7 +55,7 @@ pub fn write_atomically(
 
 /// Writes `df` as parquet to `dir/<schema.file_name>` after checking it against `schema`.
 /// Atomic: see the crate docs. Returns the final path.
-pub fn write_parquet(df: &mut DataFrame, schema: &TableSchema, dir: &Path) -> Result<PathBuf> {
+pub fn write_parquet(df: &DataFrame, schema: &TableSchema, dir: &Path) -> Result<PathBuf> {
     schema.check_exact(df, schema.file_name)?;
     let sources = parquet_file::frame_sources(df, schema)?;
     write_atomically(dir, schema.file_name, |writer| {
@@ -199,7 +199,7 @@ mod tests {
     #[test]
     fn parquet_round_trip_preserves_values() {
         let dir = tempfile::tempdir().unwrap();
-        let path = write_parquet(&mut demo(), &DEMO, dir.path()).unwrap();
+        let path = write_parquet(&demo(), &DEMO, dir.path()).unwrap();
         let back = read_parquet(&path, &DEMO).unwrap();
         assert_eq!(column_u32(&back, "demo", "id").unwrap(), vec![1, 2, 3]);
         assert_eq!(
@@ -233,15 +233,15 @@ mod tests {
     #[test]
     fn schema_mismatch_writes_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let mut wrong = demo().select(["value", "id"]).unwrap();
-        assert!(write_parquet(&mut wrong, &DEMO, dir.path()).is_err());
+        let wrong = demo().select(["value", "id"]).unwrap();
+        assert!(write_parquet(&wrong, &DEMO, dir.path()).is_err());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     #[test]
     fn truncated_parquet_is_a_corrupt_error_naming_the_file() {
         let dir = tempfile::tempdir().unwrap();
-        let path = write_parquet(&mut demo(), &DEMO, dir.path()).unwrap();
+        let path = write_parquet(&demo(), &DEMO, dir.path()).unwrap();
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
         let err = read_parquet(&path, &DEMO).unwrap_err();
@@ -266,7 +266,7 @@ mod tests {
 
     #[test]
     fn read_only_directory_is_an_io_error_not_a_panic() {
-        let err = write_parquet(&mut demo(), &DEMO, Path::new("/proc/no-such-dir")).unwrap_err();
+        let err = write_parquet(&demo(), &DEMO, Path::new("/proc/no-such-dir")).unwrap_err();
         assert!(matches!(err, TableError::Io { .. }), "{err}");
     }
 }
