@@ -380,18 +380,15 @@ pub fn ingest(
     eligible_min_ratings: usize,
 ) -> Result<IngestReport> {
     config.check()?;
-    // links.csv and tags.csv are read (by polars' own threads) while ratings.csv is; errors
-    // are still reported in file order: movies, ratings, links, tags.
-    let (movies_and_ratings, (links, tags)) = rayon::join(
-        || -> Result<_> {
-            let (movies, movies_df) = read_movies(raw_dir, config)?;
-            let ratings = read_ratings(raw_dir, &movies)?;
-            Ok((movies, movies_df, ratings))
-        },
+    // movies.csv first (ratings are checked against it), then links.csv and tags.csv (by
+    // polars' own threads) while ratings.csv is read; errors are reported in file order:
+    // movies, ratings, links, tags.
+    let (movies, movies_df) = read_movies(raw_dir, config)?;
+    let (ratings, (links, tags)) = rayon::join(
+        || read_ratings(raw_dir, &movies),
         || (read_links(raw_dir), read_tags(raw_dir)),
     );
-    let (movies, movies_df, ratings) = movies_and_ratings?;
-    let (links_df, tags_df) = (links?, tags?);
+    let (ratings, links_df, tags_df) = (ratings?, links?, tags?);
     let RatingsColumns {
         user_id,
         movie_id,
@@ -404,12 +401,8 @@ pub fn ingest(
         rating,
     };
     let dataset = Dataset { movies, ratings };
-    let mut readiness_df = slate_table::readiness::to_frame(&setup_readiness(
-        raw_dir,
-        &dataset,
-        eligible_min_ratings,
-    ))?;
-    // The five files are written at once, so one file's fsync overlaps another's encoding.
+    // The five files are written at once, so one file's fsync overlaps another's encoding
+    // (and the readiness checks run while the ratings are encoded).
     type Write<'a> = Box<dyn FnOnce() -> slate_table::Result<PathBuf> + Send + 'a>;
     let writes: Vec<Write<'_>> = vec![
         Box::new(|| slate_table::write_parquet(&movies_df, &MOVIES, out_dir)),
@@ -427,7 +420,11 @@ pub fn ingest(
         }),
         Box::new(|| slate_table::write_parquet(&links_df, &LINKS, out_dir)),
         Box::new(|| slate_table::write_parquet(&tags_df, &TAGS, out_dir)),
-        Box::new(|| slate_table::write_csv(&mut readiness_df, &schema::SETUP_READINESS, out_dir)),
+        Box::new(|| {
+            let readiness = setup_readiness(raw_dir, &dataset, eligible_min_ratings);
+            let mut frame = slate_table::readiness::to_frame(&readiness)?;
+            slate_table::write_csv(&mut frame, &schema::SETUP_READINESS, out_dir)
+        }),
     ];
     let written = writes
         .into_par_iter()

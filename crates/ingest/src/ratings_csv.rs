@@ -43,12 +43,13 @@ pub(crate) struct RatingsColumns {
 }
 
 impl RatingsColumns {
-    fn with_capacity(rows: usize) -> Self {
+    /// `rows` zero rows (the allocation is zeroed lazily by the OS, page by page).
+    fn zeroed(rows: usize) -> Self {
         Self {
-            user_id: Vec::with_capacity(rows),
-            movie_id: Vec::with_capacity(rows),
-            rating: Vec::with_capacity(rows),
-            timestamp: Vec::with_capacity(rows),
+            user_id: vec![0; rows],
+            movie_id: vec![0; rows],
+            rating: vec![0.0; rows],
+            timestamp: vec![0; rows],
         }
     }
 
@@ -61,21 +62,93 @@ impl RatingsColumns {
         (u64::from(self.user_id[row]) << 32) | u64::from(self.movie_id[row])
     }
 
-    fn first_key(&self) -> Option<u64> {
-        (!self.user_id.is_empty()).then(|| self.key(0))
+    /// Consecutive, disjoint slots of the given sizes, in order.
+    fn slots(&mut self, sizes: &[usize]) -> Vec<Slot<'_>> {
+        let mut slots = Vec::with_capacity(sizes.len());
+        let (mut user_id, mut movie_id) = (&mut self.user_id[..], &mut self.movie_id[..]);
+        let (mut rating, mut timestamp) = (&mut self.rating[..], &mut self.timestamp[..]);
+        for &size in sizes {
+            let (u, user_rest) = std::mem::take(&mut user_id).split_at_mut(size);
+            let (m, movie_rest) = std::mem::take(&mut movie_id).split_at_mut(size);
+            let (r, rating_rest) = std::mem::take(&mut rating).split_at_mut(size);
+            let (t, timestamp_rest) = std::mem::take(&mut timestamp).split_at_mut(size);
+            (user_id, movie_id, rating, timestamp) =
+                (user_rest, movie_rest, rating_rest, timestamp_rest);
+            slots.push(Slot {
+                user_id: u,
+                movie_id: m,
+                rating: r,
+                timestamp: t,
+                len: 0,
+            });
+        }
+        slots
     }
 
-    fn last_key(&self) -> Option<u64> {
-        self.len().checked_sub(1).map(|row| self.key(row))
+    /// Closes the gaps between ranges that held fewer rows than their slot (blank lines), so
+    /// that the rows are contiguous and in order.
+    fn compact(&mut self, slot_sizes: &[usize], rows: &[usize]) {
+        let mut to = 0;
+        let mut from = 0;
+        for (&size, &filled) in slot_sizes.iter().zip(rows) {
+            if from != to {
+                self.user_id.copy_within(from..from + filled, to);
+                self.movie_id.copy_within(from..from + filled, to);
+                self.rating.copy_within(from..from + filled, to);
+                self.timestamp.copy_within(from..from + filled, to);
+            }
+            to += filled;
+            from += size;
+        }
+        self.user_id.truncate(to);
+        self.movie_id.truncate(to);
+        self.rating.truncate(to);
+        self.timestamp.truncate(to);
+    }
+}
+
+/// One range's share of the output columns, filled in order.
+struct Slot<'a> {
+    user_id: &'a mut [u32],
+    movie_id: &'a mut [u32],
+    rating: &'a mut [f64],
+    timestamp: &'a mut [i64],
+    len: usize,
+}
+
+impl Slot<'_> {
+    /// Appends a row; `false` if the slot is full, which means the file grew after its lines
+    /// were counted.
+    #[inline]
+    fn push(&mut self, user: u32, movie: u32, rating: f64, timestamp: i64) -> bool {
+        let row = self.len;
+        if row == self.user_id.len() {
+            return false;
+        }
+        self.user_id[row] = user;
+        self.movie_id[row] = movie;
+        self.rating[row] = rating;
+        self.timestamp[row] = timestamp;
+        self.len += 1;
+        true
+    }
+
+    fn key(&self, row: usize) -> u64 {
+        (u64::from(self.user_id[row]) << 32) | u64::from(self.movie_id[row])
     }
 }
 
 /// What is wrong with one line, before its line number is known.
 #[derive(Debug, Clone, PartialEq)]
 enum LineError {
+    /// More lines than counted a moment before: the file is being written to.
+    Changed,
     FieldCount(usize),
     Missing(usize),
-    Bad { column: usize, value: Vec<u8> },
+    Bad {
+        column: usize,
+        value: Vec<u8>,
+    },
 }
 
 /// What is wrong with one parsed row, before its line number is known.
@@ -85,21 +158,21 @@ enum RowError {
     UnknownMovie(u32),
 }
 
-/// One parsed range: its rows, how many lines it spanned, and the first bad line in it (as an
-/// index among the range's lines) if any.
-struct Parsed {
-    columns: RatingsColumns,
-    lines: usize,
-    error: Option<(usize, LineError)>,
-}
-
 /// One parsed and checked range.
+#[derive(Debug)]
 struct Checked {
-    parsed: Parsed,
+    /// Rows parsed into the range's slot.
+    rows: usize,
+    /// Lines the range spans (blank ones included).
+    lines: usize,
+    /// The first bad line (index among the range's lines), if any.
+    error: Option<(usize, LineError)>,
     /// The first row (index within the range) that breaks a per-row rule.
     row_error: Option<(usize, RowError)>,
     /// Whether the range's `(user, movie)` keys strictly increase.
     sorted: bool,
+    /// The first and last key, to check order across ranges.
+    keys: Option<(u64, u64)>,
 }
 
 /// Reads and validates `path`, whose header line (`header_bytes` long) has been checked;
@@ -109,6 +182,17 @@ pub(crate) fn read(
     header_bytes: u64,
     known: &[bool],
 ) -> Result<RatingsColumns, IngestError> {
+    read_in_ranges(path, header_bytes, known, RANGE_BYTES)
+}
+
+/// [`read`] with ranges of `range_bytes` (small in tests, to put many boundaries in a small
+/// file).
+fn read_in_ranges(
+    path: &Path,
+    header_bytes: u64,
+    known: &[bool],
+    range_bytes: u64,
+) -> Result<RatingsColumns, IngestError> {
     let io = |source| IngestError::Io {
         path: path.to_path_buf(),
         source,
@@ -116,22 +200,35 @@ pub(crate) fn read(
     let file = File::open(path).map_err(io)?;
     let end = file.metadata().map_err(io)?.len();
     let data = header_bytes.min(end)..end;
-    let ranges = (data.end - data.start).div_ceil(RANGE_BYTES);
-    let checked: Vec<Checked> = (0..ranges)
+    let ranges = (data.end - data.start).div_ceil(range_bytes);
+    // Pass 1: where each range's lines start and end, and how many lines it has: an upper
+    // bound on its rows, so that pass 2 can parse every range straight into its place in the
+    // final columns.
+    let spans: Vec<(Range<u64>, usize)> = (0..ranges)
         .into_par_iter()
         // One read buffer per thread, reused: fresh buffers would cost a page fault per 4 KiB.
         .map_init(Vec::new, |buffer: &mut Vec<u8>, k| {
-            let nominal_start = data.start + k * RANGE_BYTES;
-            let nominal_end = (nominal_start + RANGE_BYTES).min(data.end);
+            let nominal_start = data.start + k * range_bytes;
+            let nominal_end = (nominal_start + range_bytes).min(data.end);
             let start = line_start_at_or_after(&file, nominal_start, &data)?;
             let stop = line_start_at_or_after(&file, nominal_end, &data)?;
-            let len = stop.saturating_sub(start) as usize;
-            if buffer.len() < len {
-                buffer.resize(len, 0);
-            }
-            let bytes = &mut buffer[..len];
-            file.read_exact_at(bytes, start)?;
-            Ok(check(parse_lines(bytes), known))
+            let bytes = read_span(&file, start..stop, buffer)?;
+            let newlines = bytes.iter().filter(|&&b| b == b'\n').count();
+            let unterminated = bytes.last().is_some_and(|&b| b != b'\n');
+            Ok((start..stop, newlines + usize::from(unterminated)))
+        })
+        .collect::<std::io::Result<_>>()
+        .map_err(io)?;
+    let sizes: Vec<usize> = spans.iter().map(|(_, lines)| *lines).collect();
+    let mut columns = RatingsColumns::zeroed(sizes.iter().sum());
+    // Pass 2: parse and check each range in its slot.
+    let checked: Vec<Checked> = spans
+        .into_par_iter()
+        .zip(columns.slots(&sizes))
+        .map_init(Vec::new, |buffer: &mut Vec<u8>, ((span, _), mut slot)| {
+            let bytes = read_span(&file, span, buffer)?;
+            let (lines, error) = parse_lines(bytes, &mut slot);
+            Ok(check(&slot, lines, error, known))
         })
         .collect::<std::io::Result<_>>()
         .map_err(io)?;
@@ -142,27 +239,42 @@ pub(crate) fn read(
         if let Some((row, error)) = range.row_error {
             return Err(row_error(path, rows_before + row, error));
         }
-        if let Some((index, error)) = &range.parsed.error {
+        if let Some((index, error)) = &range.error {
             return Err(located(path, lines_before + index + 1, error.clone()));
         }
-        lines_before += range.parsed.lines;
-        rows_before += range.parsed.columns.len();
+        lines_before += range.lines;
+        rows_before += range.rows;
     }
     let sorted = checked.iter().all(|range| range.sorted)
-        && checked.windows(2).all(|pair| {
-            match (
-                pair[0].parsed.columns.last_key(),
-                pair[1].parsed.columns.first_key(),
-            ) {
-                (Some(last), Some(first)) => last < first,
+        && checked
+            .windows(2)
+            .all(|pair| match (pair[0].keys, pair[1].keys) {
+                (Some((_, last)), Some((first, _))) => last < first,
                 _ => true,
-            }
-        });
-    let columns = concat(checked.into_iter().map(|range| range.parsed).collect());
+            });
+    if rows_before < columns.len() {
+        let rows: Vec<usize> = checked.iter().map(|range| range.rows).collect();
+        columns.compact(&sizes, &rows);
+    }
     if !sorted {
         check_unique(path, &columns)?;
     }
     Ok(columns)
+}
+
+/// Reads `span` of `file` into the front of `buffer` (grown, never shrunk or re-zeroed).
+fn read_span<'a>(
+    file: &File,
+    span: Range<u64>,
+    buffer: &'a mut Vec<u8>,
+) -> std::io::Result<&'a [u8]> {
+    let len = span.end.saturating_sub(span.start) as usize;
+    if buffer.len() < len {
+        buffer.resize(len, 0);
+    }
+    let bytes = &mut buffer[..len];
+    file.read_exact_at(bytes, span.start)?;
+    Ok(bytes)
 }
 
 /// Half stars from 0.5 to 5.0. (A cast, not `fract`, which is a libm call on baseline x86-64.)
@@ -170,10 +282,15 @@ fn is_half_star(value: f64) -> bool {
     (0.5..=5.0).contains(&value) && f64::from((value * 2.0) as u8) == value * 2.0
 }
 
-fn check(parsed: Parsed, known: &[bool]) -> Checked {
-    let columns = &parsed.columns;
-    let row_error = (0..columns.len()).find_map(|row| {
-        let (rating, movie) = (columns.rating[row], columns.movie_id[row]);
+fn check(
+    slot: &Slot<'_>,
+    lines: usize,
+    error: Option<(usize, LineError)>,
+    known: &[bool],
+) -> Checked {
+    let rows = slot.len;
+    let row_error = (0..rows).find_map(|row| {
+        let (rating, movie) = (slot.rating[row], slot.movie_id[row]);
         if !is_half_star(rating) {
             Some((row, RowError::Rating(rating)))
         } else if !known.get(movie as usize).copied().unwrap_or(false) {
@@ -182,11 +299,15 @@ fn check(parsed: Parsed, known: &[bool]) -> Checked {
             None
         }
     });
-    let sorted = (1..columns.len()).all(|row| columns.key(row - 1) < columns.key(row));
     Checked {
-        parsed,
+        rows,
+        lines,
+        error,
         row_error,
-        sorted,
+        sorted: (1..rows).all(|row| slot.key(row - 1) < slot.key(row)),
+        keys: rows
+            .checked_sub(1)
+            .map(|last| (slot.key(0), slot.key(last))),
     }
 }
 
@@ -248,38 +369,6 @@ fn line_start_at_or_after(file: &File, at: u64, data: &Range<u64>) -> std::io::R
     Ok(data.end)
 }
 
-fn concat(parsed: Vec<Parsed>) -> RatingsColumns {
-    let parts: Vec<&RatingsColumns> = parsed.iter().map(|p| &p.columns).collect();
-    RatingsColumns {
-        user_id: concat_column(&parts, |c| &c.user_id),
-        movie_id: concat_column(&parts, |c| &c.movie_id),
-        rating: concat_column(&parts, |c| &c.rating),
-        timestamp: concat_column(&parts, |c| &c.timestamp),
-    }
-}
-
-/// One column of every part, concatenated in order; parts are copied in parallel into a
-/// zeroed allocation (whose pages the copies fault in, in parallel too).
-fn concat_column<T: Copy + Default + Send + Sync>(
-    parts: &[&RatingsColumns],
-    column: impl Fn(&RatingsColumns) -> &Vec<T> + Sync,
-) -> Vec<T> {
-    let rows = parts.iter().map(|part| column(part).len()).sum();
-    let mut all = vec![T::default(); rows];
-    let mut targets = Vec::with_capacity(parts.len());
-    let mut rest = all.as_mut_slice();
-    for part in parts {
-        let (target, tail) = rest.split_at_mut(column(part).len());
-        targets.push(target);
-        rest = tail;
-    }
-    targets
-        .into_par_iter()
-        .zip(parts.par_iter())
-        .for_each(|(target, part)| target.copy_from_slice(column(part)));
-    all
-}
-
 /// Parses whole lines (the last one may lack its newline). Blank lines are skipped, as the
 /// CSV reader does for the other files.
 ///
@@ -287,15 +376,18 @@ fn concat_column<T: Copy + Default + Send + Sync>(
 /// (`digits,digits,d.d,digits\n`) in one pass; any other line (a sign, an exponent, CRLF, a
 /// blank line, an error) is re-read by the general [`parse_line`], which also names what is
 /// wrong.
-fn parse_lines(bytes: &[u8]) -> Parsed {
-    let mut columns = RatingsColumns::with_capacity(bytes.len() / 24);
+fn parse_lines(bytes: &[u8], slot: &mut Slot<'_>) -> (usize, Option<(usize, LineError)>) {
     let mut lines = 0;
     let mut pos = 0;
     while pos < bytes.len() {
-        if let Some(next) = fast_line(bytes, pos, &mut columns) {
-            pos = next;
-            lines += 1;
-            continue;
+        match fast_line(bytes, pos, slot) {
+            Some(Some(next)) => {
+                pos = next;
+                lines += 1;
+                continue;
+            }
+            Some(None) => return (lines, Some((lines, LineError::Changed))),
+            None => {}
         }
         let end = bytes[pos..]
             .iter()
@@ -304,28 +396,21 @@ fn parse_lines(bytes: &[u8]) -> Parsed {
         let line = &bytes[pos..end];
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if !line.is_empty()
-            && let Err(error) = parse_line(line, &mut columns)
+            && let Err(error) = parse_line(line, slot)
         {
-            return Parsed {
-                columns,
-                lines,
-                error: Some((lines, error)),
-            };
+            return (lines, Some((lines, error)));
         }
         pos = end + 1;
         lines += 1;
     }
-    Parsed {
-        columns,
-        lines,
-        error: None,
-    }
+    (lines, None)
 }
 
-/// Reads one common-shape line starting at `pos` and returns the position after its newline,
-/// or `None` (having pushed nothing) if the line is not of that shape.
+/// Reads one common-shape line starting at `pos` and returns the position after its newline
+/// (`Some(None)` if the slot is full), or `None` (having pushed nothing) if the line is not
+/// of that shape.
 #[inline]
-fn fast_line(bytes: &[u8], pos: usize, columns: &mut RatingsColumns) -> Option<usize> {
+fn fast_line(bytes: &[u8], pos: usize, slot: &mut Slot<'_>) -> Option<Option<usize>> {
     let (user, pos) = fast_digits(bytes, pos, b',', 10)?;
     let (movie, pos) = fast_digits(bytes, pos, b',', 10)?;
     let (rating, pos) = match bytes.get(pos..pos + 4)? {
@@ -338,11 +423,11 @@ fn fast_line(bytes: &[u8], pos: usize, columns: &mut RatingsColumns) -> Option<u
     };
     let (timestamp, pos) = fast_digits(bytes, pos, b'\n', 18)?;
     let (user, movie) = (u32::try_from(user).ok()?, u32::try_from(movie).ok()?);
-    columns.user_id.push(user);
-    columns.movie_id.push(movie);
-    columns.rating.push(rating);
-    columns.timestamp.push(timestamp as i64); // at most 18 digits: fits
-    Some(pos)
+    // At most 18 digits: the timestamp fits an i64.
+    Some(
+        slot.push(user, movie, rating, timestamp as i64)
+            .then_some(pos),
+    )
 }
 
 /// 1 to `max_digits` ASCII digits followed by `end` (or, for the newline, the end of the
@@ -367,7 +452,7 @@ fn fast_digits(bytes: &[u8], mut pos: usize, end: u8, max_digits: usize) -> Opti
     (end == b'\n' && pos > start).then_some((value, pos))
 }
 
-fn parse_line(line: &[u8], columns: &mut RatingsColumns) -> Result<(), LineError> {
+fn parse_line(line: &[u8], slot: &mut Slot<'_>) -> Result<(), LineError> {
     let mut fields = line.split(|&b| b == b',');
     let mut next = |column: usize| match fields.next() {
         Some([]) => Err(LineError::Missing(column)),
@@ -389,11 +474,11 @@ fn parse_line(line: &[u8], columns: &mut RatingsColumns) -> Result<(), LineError
     let movie = parse_u32(movie).ok_or_else(|| bad(1, movie))?;
     let rating = parse_rating(rating).ok_or_else(|| bad(2, rating))?;
     let timestamp = parse_i64(timestamp).ok_or_else(|| bad(3, timestamp))?;
-    columns.user_id.push(user);
-    columns.movie_id.push(movie);
-    columns.rating.push(rating);
-    columns.timestamp.push(timestamp);
-    Ok(())
+    if slot.push(user, movie, rating, timestamp) {
+        Ok(())
+    } else {
+        Err(LineError::Changed)
+    }
 }
 
 /// Digits only, no sign: the common case, without the standard library's generality.
@@ -440,6 +525,12 @@ fn parse_rating(field: &[u8]) -> Option<f64> {
 fn located(path: &Path, line: usize, error: LineError) -> IngestError {
     let column = |index: usize| RAW_RATINGS.header[index].to_string();
     match error {
+        LineError::Changed => IngestError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(format!(
+                "the file changed while it was read (line {line} was not there a moment before)"
+            )),
+        },
         LineError::FieldCount(found) => IngestError::FieldCount {
             path: path.to_path_buf(),
             line,
@@ -495,8 +586,25 @@ fn line_of_row(path: &Path, row: usize) -> Result<usize, IngestError> {
 mod tests {
     use super::*;
 
+    /// What a range of `text` parses to: its rows, lines and first error.
+    struct Parsed {
+        columns: RatingsColumns,
+        lines: usize,
+        error: Option<(usize, LineError)>,
+    }
+
     fn parse(text: &str) -> Parsed {
-        parse_lines(text.as_bytes())
+        let mut columns = RatingsColumns::zeroed(text.len());
+        let mut slots = columns.slots(&[text.len()]);
+        let (lines, error) = parse_lines(text.as_bytes(), &mut slots[0]);
+        let rows = slots[0].len;
+        drop(slots);
+        columns.compact(&[text.len()], &[rows]);
+        Parsed {
+            columns,
+            lines,
+            error,
+        }
     }
 
     #[test]
@@ -580,8 +688,16 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_slot_that_is_full_reports_a_changed_file() {
+        let mut columns = RatingsColumns::zeroed(1);
+        let mut slots = columns.slots(&[1]);
+        let (lines, error) = parse_lines(b"1,2,3.5,100\n1,3,4,101\n", &mut slots[0]);
+        assert_eq!((lines, error), (1, Some((1, LineError::Changed))));
+    }
+
     /// Range boundaries fall inside lines, on newlines and right after them: every split of a
-    /// small file gives the same columns as one range.
+    /// small file gives the same columns as one range, and the whole file reads the same.
     #[test]
     fn every_range_boundary_gives_the_same_rows() {
         let dir = tempfile::tempdir().unwrap();
@@ -591,29 +707,27 @@ mod tests {
         std::fs::write(&path, format!("{header}{body}")).unwrap();
         let file = File::open(&path).unwrap();
         let data = header.len() as u64..(header.len() + body.len()) as u64;
-        let whole = parse_lines(body.as_bytes()).columns;
+        let whole = parse(body).columns;
         assert_eq!(whole.len(), 4);
         for cut in data.clone() {
             let cut = line_start_at_or_after(&file, cut, &data).unwrap();
-            let mut rows = RatingsColumns::default();
-            for range in [data.start..cut, cut..data.end] {
-                let mut bytes = vec![0; (range.end - range.start) as usize];
-                file.read_exact_at(&mut bytes, range.start).unwrap();
-                let parsed = parse_lines(&bytes);
-                assert!(parsed.error.is_none());
-                rows = concat(vec![
-                    Parsed {
-                        columns: rows,
-                        lines: 0,
-                        error: None,
-                    },
-                    parsed,
-                ]);
-            }
+            let (head, tail) = body.split_at((cut - data.start) as usize);
+            let (head, tail) = (parse(head), parse(tail));
+            assert!(head.error.is_none() && tail.error.is_none());
+            let mut rows = head.columns;
+            rows.user_id.extend(tail.columns.user_id);
+            rows.movie_id.extend(tail.columns.movie_id);
+            rows.rating.extend(tail.columns.rating);
+            rows.timestamp.extend(tail.columns.timestamp);
             assert_eq!(rows, whole, "cut at {cut}");
         }
         let known = [true; 1001];
         assert_eq!(read(&path, header.len() as u64, &known).unwrap(), whole);
+        // Many ranges, some holding no line start and some only a blank line.
+        for range_bytes in 1..=body.len() as u64 {
+            let rows = read_in_ranges(&path, header.len() as u64, &known, range_bytes).unwrap();
+            assert_eq!(rows, whole, "ranges of {range_bytes} bytes");
+        }
         assert_eq!(line_of_row(&path, 2).unwrap(), 5);
     }
 }

@@ -184,42 +184,55 @@ pub(crate) fn encode<W: Write + Send>(
             .map_err(error)?;
     let columns = file.schema_descr().columns().to_vec();
     let properties = Arc::clone(file.properties());
-    let groups: Vec<usize> = (0..rows.div_ceil(ROW_GROUP_ROWS)).collect();
-    for wave in groups.chunks(ROW_GROUPS_PER_WAVE) {
-        let encoded: Vec<Vec<EncodedChunk>> = wave
-            .par_iter()
-            .map(|&group| {
-                let range = group * ROW_GROUP_ROWS..((group + 1) * ROW_GROUP_ROWS).min(rows);
-                let mut arrow_writers = factory.create_column_writers(group)?.into_iter();
-                let jobs: Vec<_> = sources
-                    .iter()
-                    .zip(&columns)
-                    .zip(arrow_schema.fields())
-                    .map(|((source, column), field)| (source, column, field, arrow_writers.next()))
-                    .collect();
-                jobs.into_par_iter()
-                    .map(|(source, column, field, arrow_writer)| match source {
-                        ColumnSource::Slice(slice) => {
-                            encode_slice(column, &properties, *slice, range.clone())
-                        }
-                        ColumnSource::Array(array) => {
-                            let mut writer = arrow_writer.ok_or_else(|| {
-                                ParquetError::General("no writer for an arrow column".into())
-                            })?;
-                            let values = array.slice(range.start, range.len());
-                            for leaf in compute_leaves(field, &values)? {
-                                writer.write(&leaf)?;
-                            }
-                            writer.close().map(EncodedChunk::Arrow)
-                        }
-                    })
-                    .collect()
+    let encode_group = |group: usize| -> std::result::Result<Vec<EncodedChunk>, ParquetError> {
+        let range = group * ROW_GROUP_ROWS..((group + 1) * ROW_GROUP_ROWS).min(rows);
+        let mut arrow_writers = factory.create_column_writers(group)?.into_iter();
+        let jobs: Vec<_> = sources
+            .iter()
+            .zip(&columns)
+            .zip(arrow_schema.fields())
+            .map(|((source, column), field)| (source, column, field, arrow_writers.next()))
+            .collect();
+        jobs.into_par_iter()
+            .map(|(source, column, field, arrow_writer)| match source {
+                ColumnSource::Slice(slice) => {
+                    encode_slice(column, &properties, *slice, range.clone())
+                }
+                ColumnSource::Array(array) => {
+                    let mut writer = arrow_writer.ok_or_else(|| {
+                        ParquetError::General("no writer for an arrow column".into())
+                    })?;
+                    let values = array.slice(range.start, range.len());
+                    for leaf in compute_leaves(field, &values)? {
+                        writer.write(&leaf)?;
+                    }
+                    writer.close().map(EncodedChunk::Arrow)
+                }
             })
-            .collect::<std::result::Result<_, _>>()
-            .map_err(error)?;
-        for chunks in encoded {
-            append_row_group(&mut file, chunks).map_err(error)?;
-        }
+            .collect()
+    };
+    // A wave of row groups is encoded while the previous wave is written out, so the copying
+    // into the file overlaps the encoding.
+    let groups: Vec<usize> = (0..rows.div_ceil(ROW_GROUP_ROWS)).collect();
+    let mut encoded: Vec<Vec<EncodedChunk>> = Vec::new();
+    for wave in groups.chunks(ROW_GROUPS_PER_WAVE) {
+        let (appended, next) = rayon::join(
+            || {
+                encoded
+                    .drain(..)
+                    .try_for_each(|chunks| append_row_group(&mut file, chunks))
+            },
+            || {
+                wave.par_iter()
+                    .map(|&group| encode_group(group))
+                    .collect::<std::result::Result<Vec<_>, _>>()
+            },
+        );
+        appended.map_err(error)?;
+        encoded = next.map_err(error)?;
+    }
+    for chunks in encoded {
+        append_row_group(&mut file, chunks).map_err(error)?;
     }
     file.close().map_err(error)?;
     Ok(())
