@@ -34,7 +34,10 @@ pub fn write_atomically(
         .tempfile_in(dir)
         .map_err(io_err(dir))?;
     {
-        let mut writer = BufWriter::new(temp.as_file());
+        // 1 MiB, not the default 8 KiB: parquet splices encoded column chunks in through
+        // `io::copy`, which would otherwise make one write call per 8 KiB (30,000 for the
+        // ratings table).
+        let mut writer = BufWriter::with_capacity(1 << 20, temp.as_file());
         write(&mut writer)?;
         writer.flush().map_err(io_err(&destination))?;
     }
