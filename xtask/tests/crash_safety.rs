@@ -9,6 +9,16 @@ use polars::prelude::*;
 
 const CONFIG: &str = "[synthetic]\nusers = 3000\nmovies = 6000\nratings = 450000\ntags = 1000\n\n[simulation.slates]\nn_slates = 30000\n";
 
+/// Every folder the run writes artifacts to, under the test's temporary root (never the
+/// repository's own `writeup/`).
+const ARTIFACT_DIRS: [&str; 5] = [
+    "raw/synthetic",
+    "processed",
+    "figures",
+    "writeup",
+    "writeup/tables",
+];
+
 fn run(root: &Path, config: &Path) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_xtask"))
         .arg("--quiet")
@@ -20,6 +30,8 @@ fn run(root: &Path, config: &Path) -> std::process::Child {
         .arg(root.join("processed"))
         .arg("--figures-dir")
         .arg(root.join("figures"))
+        .arg("--writeup-dir")
+        .arg(root.join("writeup"))
         .args(["all", "--synthetic"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -88,7 +100,7 @@ fn killed_runs_leave_only_complete_artifacts_and_a_rerun_finishes() {
             kills += 1;
         }
         child.wait().unwrap();
-        for dir in ["raw/synthetic", "processed", "figures"] {
+        for dir in ARTIFACT_DIRS {
             checked_after_kills += check_artifacts(&root.path().join(dir));
         }
     }
@@ -98,7 +110,7 @@ fn killed_runs_leave_only_complete_artifacts_and_a_rerun_finishes() {
     );
     let status = run(root.path(), &config).wait().unwrap();
     assert!(status.success(), "rerun after kills must finish");
-    let checked: usize = ["raw/synthetic", "processed", "figures"]
+    let checked: usize = ARTIFACT_DIRS
         .iter()
         .map(|d| check_artifacts(&root.path().join(d)))
         .sum();

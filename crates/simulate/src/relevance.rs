@@ -34,9 +34,14 @@ pub struct RelevanceModel {
     /// Cluster names by dense index (sorted).
     pub cluster_names: Vec<String>,
     genres: Vec<Vec<u16>>,
+    /// Distinct genre combinations, in catalogue order of first appearance.
+    genre_sets: Vec<Vec<u16>>,
+    /// Dense movie index → its genre combination.
+    genre_set: Vec<u32>,
     n_genres: usize,
-    quality: Vec<f64>,
-    popularity: Vec<f64>,
+    /// The user-independent part of each movie's score: intercept, quality and popularity
+    /// terms, added in the order [`RelevanceModel::score_candidates`] adds them.
+    base: Vec<f64>,
     rating_count: Vec<u32>,
     /// Users in ascending id order.
     pub users: Vec<u32>,
@@ -142,15 +147,36 @@ impl RelevanceModel {
             rated_value[*slot] = *r;
             *slot += 1;
         }
+        let mut set_index: HashMap<&[u16], u32> = HashMap::new();
+        let mut genre_sets: Vec<Vec<u16>> = Vec::new();
+        let genre_set = genres
+            .iter()
+            .map(|list| {
+                *set_index.entry(list.as_slice()).or_insert_with(|| {
+                    genre_sets.push(list.clone());
+                    genre_sets.len() as u32 - 1
+                })
+            })
+            .collect();
+        let quality: Vec<f64> = quality;
+        let popularity: Vec<f64> = popularity;
+        let base = quality
+            .iter()
+            .zip(&popularity)
+            .map(|(q, p)| {
+                config.intercept + config.quality_weight * q + config.popularity_weight * p
+            })
+            .collect();
         Self {
             config: config.clone(),
             movie_id: movies.movie_id.clone(),
             cluster,
             cluster_names,
+            genre_sets,
+            genre_set,
             genres,
             n_genres: genre_names.len(),
-            quality,
-            popularity,
+            base,
             rating_count: count,
             users,
             offsets,
@@ -173,9 +199,9 @@ impl RelevanceModel {
         }
     }
 
-    /// Relevance of every candidate movie for the user at dense index `user`: movies the user
-    /// has not rated, with at least `min_movie_ratings` ratings. Returns (dense movie, relevance).
-    pub fn score_candidates(&self, user: usize, min_movie_ratings: usize) -> Vec<(u32, f64)> {
+    /// The user's genre profile: mean-centred affinity and share of ratings per genre, and
+    /// which movies the user has rated.
+    fn profile(&self, user: usize) -> (Vec<f64>, Vec<f64>, Vec<bool>) {
         let range = self.offsets[user]..self.offsets[user + 1];
         let movies = &self.rated_movie[range.clone()];
         let values = &self.rated_value[range];
@@ -200,30 +226,103 @@ impl RelevanceModel {
         for m in movies {
             rated[*m as usize] = true;
         }
+        (affinity, share, rated)
+    }
+
+    /// The affinity and genre-share terms of a movie with these genres.
+    fn genre_terms(&self, genres: &[u16], affinity: &[f64], share: &[f64]) -> (f64, f64) {
+        let (mean_affinity, max_share) = if genres.is_empty() {
+            (0.0, 0.0)
+        } else {
+            let a = genres.iter().map(|g| affinity[*g as usize]).sum::<f64>() / genres.len() as f64;
+            let s = genres
+                .iter()
+                .map(|g| share[*g as usize])
+                .fold(0.0, f64::max);
+            (a, s)
+        };
+        let c = &self.config;
+        (
+            c.affinity_weight * mean_affinity,
+            c.genre_share_weight * max_share,
+        )
+    }
+
+    fn is_candidate(&self, movie: usize, rated: &[bool], min_movie_ratings: usize) -> bool {
+        !rated[movie] && self.rating_count[movie] as usize >= min_movie_ratings
+    }
+
+    /// Relevance of every candidate movie for the user at dense index `user`: movies the user
+    /// has not rated, with at least `min_movie_ratings` ratings. Returns (dense movie, relevance).
+    pub fn score_candidates(&self, user: usize, min_movie_ratings: usize) -> Vec<(u32, f64)> {
+        let (affinity, share, rated) = self.profile(user);
         (0..self.movie_id.len())
-            .filter(|m| !rated[*m] && self.rating_count[*m] as usize >= min_movie_ratings)
+            .filter(|m| self.is_candidate(*m, &rated, min_movie_ratings))
             .map(|m| {
-                let genres = &self.genres[m];
-                let (mean_affinity, max_share) = if genres.is_empty() {
-                    (0.0, 0.0)
-                } else {
-                    let a = genres.iter().map(|g| affinity[*g as usize]).sum::<f64>()
-                        / genres.len() as f64;
-                    let s = genres
-                        .iter()
-                        .map(|g| share[*g as usize])
-                        .fold(0.0, f64::max);
-                    (a, s)
-                };
-                let z = c.intercept
-                    + c.quality_weight * self.quality[m]
-                    + c.popularity_weight * self.popularity[m]
-                    + c.affinity_weight * mean_affinity
-                    + c.genre_share_weight * max_share;
-                (m as u32, 1.0 / (1.0 + (-z).exp()))
+                let (a, s) = self.genre_terms(&self.genres[m], &affinity, &share);
+                (m as u32, relevance(self.base[m] + a + s))
             })
             .collect()
     }
+
+    /// The user's `k` most relevant candidates, best first, ties by movie index: exactly the
+    /// first `k` of [`Self::score_candidates`] in that order, computed without a logistic per
+    /// catalogue movie. The score `z` is summed per genre combination (a catalogue of 87,585
+    /// movies has a few thousand), candidates are cut to the top `k` by `z` plus any within a
+    /// hair of the k-th, and only those get their relevance. Because the logistic is
+    /// increasing, the cut loses nothing when the relevance at the cut is below the k-th
+    /// relevance kept; where it is not (a saturated logistic), every candidate is scored.
+    pub fn top_candidates(
+        &self,
+        user: usize,
+        min_movie_ratings: usize,
+        k: usize,
+    ) -> Vec<(u32, f64)> {
+        let (affinity, share, rated) = self.profile(user);
+        let terms: Vec<(f64, f64)> = self
+            .genre_sets
+            .iter()
+            .map(|genres| self.genre_terms(genres, &affinity, &share))
+            .collect();
+        let mut scores: Vec<(u32, f64)> = (0..self.movie_id.len())
+            .filter(|m| self.is_candidate(*m, &rated, min_movie_ratings))
+            .map(|m| {
+                let (a, s) = terms[self.genre_set[m] as usize];
+                (m as u32, self.base[m] + a + s)
+            })
+            .collect();
+        let best_first = |a: &(u32, f64), b: &(u32, f64)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if k > 0 && scores.len() > k {
+            scores.select_nth_unstable_by(k - 1, best_first);
+            let z_k = scores[k - 1].1;
+            let cut = z_k - 1e-6 * z_k.abs().max(1.0);
+            let mut kept: Vec<(u32, f64)> = scores
+                .iter()
+                .enumerate()
+                .filter(|(i, (_, z))| *i < k || *z >= cut)
+                .map(|(_, (m, z))| (*m, relevance(*z)))
+                .collect();
+            kept.select_nth_unstable_by(k - 1, best_first);
+            if relevance(cut) * (1.0 + 1e-12) < kept[k - 1].1 {
+                kept.truncate(k);
+                kept.sort_unstable_by(best_first);
+                return kept;
+            }
+        }
+        let mut scored: Vec<(u32, f64)> =
+            scores.into_iter().map(|(m, z)| (m, relevance(z))).collect();
+        if scored.len() > k {
+            scored.select_nth_unstable_by(k.saturating_sub(1), best_first);
+            scored.truncate(k);
+        }
+        scored.sort_unstable_by(best_first);
+        scored
+    }
+}
+
+/// The logistic link from score to relevance.
+fn relevance(z: f64) -> f64 {
+    1.0 / (1.0 + (-z).exp())
 }
 
 #[cfg(test)]
@@ -272,6 +371,48 @@ mod tests {
             "horror (liked) must outrank comedy: {scored:?}"
         );
         assert!(scored.iter().all(|(_, r)| *r > 0.0 && *r < 1.0));
+    }
+
+    /// The reference: score every candidate, then keep the best `k` (ties by movie index).
+    fn reference_top(model: &RelevanceModel, user: usize, min: usize, k: usize) -> Vec<(u32, f64)> {
+        let mut scored = model.score_candidates(user, min);
+        scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        scored.truncate(k);
+        scored
+    }
+
+    #[test]
+    fn top_candidates_equal_scoring_everything_then_selecting() {
+        let dataset =
+            slate_ingest::synthetic_dataset(&slate_ingest::synthetic::SyntheticConfig::small(), 5)
+                .unwrap();
+        let model = RelevanceModel::fit(&dataset, &RelevanceConfig::default());
+        for user in 0..model.users.len() {
+            for (min, k) in [(0, 1), (0, 12), (5, 60), (20, 60), (0, 100_000)] {
+                assert_eq!(
+                    model.top_candidates(user, min, k),
+                    reference_top(&model, user, min, k),
+                    "user {user}, min {min}, k {k}"
+                );
+            }
+        }
+        assert!(model.genre_sets.len() < model.movie_id.len());
+    }
+
+    #[test]
+    fn a_saturated_logistic_falls_back_to_scoring_everything() {
+        // Weights so large that every relevance is exactly 1.0: the cut cannot separate
+        // candidates, and ties must still break by movie index.
+        let config = RelevanceConfig {
+            intercept: 1e3,
+            ..RelevanceConfig::default()
+        };
+        let model = RelevanceModel::fit(&dataset(), &config);
+        assert_eq!(
+            model.top_candidates(1, 0, 1),
+            reference_top(&model, 1, 0, 1)
+        );
+        assert_eq!(model.top_candidates(1, 0, 1)[0].1, 1.0);
     }
 
     #[test]
