@@ -149,6 +149,54 @@ fn rating_not_a_half_star_is_rejected() {
 }
 
 #[test]
+fn blank_and_crlf_lines_do_not_shift_line_numbers() {
+    // Line 3 is blank and line 5 ends in CRLF: the bad rating is on line 6, the unknown
+    // movie (checked after the half stars) on line 7.
+    let bytes = b"userId,movieId,rating,timestamp\n1,1,4.0,1\n\n1,2,3.0,1\n1,3,2.0,1\r\n2,1,7.0,1\n2,9,4.0,1\n";
+    check_error(
+        Folder::with("ratings.csv", bytes),
+        |e| matches!(e, IngestError::BadRating { line: 6, .. }),
+        &["line 6", "7"],
+    );
+    let bytes = b"userId,movieId,rating,timestamp\n1,1,4.0,1\n\n1,2,3.0,1\n1,3,2.0,1\r\n2,1,4.0,1\n2,9,4.0,1\n";
+    check_error(
+        Folder::with("ratings.csv", bytes),
+        |e| {
+            matches!(
+                e,
+                IngestError::UnknownMovie {
+                    line: 7,
+                    movie_id: 9,
+                    ..
+                }
+            )
+        },
+        &["line 7", "movie 9"],
+    );
+}
+
+#[test]
+fn unsorted_ratings_still_find_a_repeated_pair() {
+    let bytes = b"userId,movieId,rating,timestamp\n2,1,4.0,1\n1,2,3.0,1\n\n1,1,2.0,1\n2,1,2.5,1\n";
+    check_error(
+        Folder::with("ratings.csv", bytes),
+        |e| {
+            matches!(
+                e,
+                IngestError::DuplicateRating {
+                    line: 6,
+                    first_line: 2,
+                    user_id: 2,
+                    movie_id: 1,
+                    ..
+                }
+            )
+        },
+        &["line 6", "line 2"],
+    );
+}
+
+#[test]
 fn duplicate_pair_names_both_lines() {
     let bytes = b"userId,movieId,rating,timestamp\n1,1,4.0,1\n1,2,3.0,1\n1,1,2.0,1\n";
     check_error(
