@@ -24,7 +24,10 @@ use bytes::Bytes;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_writer::{ArrowColumnChunk, compute_leaves};
 use parquet::basic::{Compression, Encoding};
-use parquet::column::writer::{ColumnCloseResult, ColumnWriter, get_column_writer};
+use parquet::column::writer::{
+    ColumnCloseResult, ColumnWriter, ColumnWriterImpl, get_column_writer,
+};
+use parquet::data_type::DataType;
 use parquet::errors::ParquetError;
 use parquet::file::properties::{WriterProperties, WriterPropertiesPtr};
 use parquet::file::writer::{SerializedFileWriter, SerializedPageWriter, TrackedWrite};
@@ -259,26 +262,21 @@ fn encode_slice(
     let page_writer = Box::new(SerializedPageWriter::new(&mut sink));
     let writer = get_column_writer(Arc::clone(column), Arc::clone(properties), page_writer);
     let close = match (slice, writer) {
-        (ColumnSlice::U32(values), ColumnWriter::Int32ColumnWriter(mut writer)) => {
+        (ColumnSlice::U32(values), ColumnWriter::Int32ColumnWriter(writer)) => {
             let bits: Vec<i32> = values[range].iter().map(|&v| v as i32).collect();
-            writer.write_batch(&bits, None, None)?;
-            writer.close()?
+            write_values(writer, &bits)?
         }
-        (ColumnSlice::I32(values), ColumnWriter::Int32ColumnWriter(mut writer)) => {
-            writer.write_batch(&values[range], None, None)?;
-            writer.close()?
+        (ColumnSlice::I32(values), ColumnWriter::Int32ColumnWriter(writer)) => {
+            write_values(writer, &values[range])?
         }
-        (ColumnSlice::I64(values), ColumnWriter::Int64ColumnWriter(mut writer)) => {
-            writer.write_batch(&values[range], None, None)?;
-            writer.close()?
+        (ColumnSlice::I64(values), ColumnWriter::Int64ColumnWriter(writer)) => {
+            write_values(writer, &values[range])?
         }
-        (ColumnSlice::F64(values), ColumnWriter::DoubleColumnWriter(mut writer)) => {
-            writer.write_batch(&values[range], None, None)?;
-            writer.close()?
+        (ColumnSlice::F64(values), ColumnWriter::DoubleColumnWriter(writer)) => {
+            write_values(writer, &values[range])?
         }
-        (ColumnSlice::Bool(values), ColumnWriter::BoolColumnWriter(mut writer)) => {
-            writer.write_batch(&values[range], None, None)?;
-            writer.close()?
+        (ColumnSlice::Bool(values), ColumnWriter::BoolColumnWriter(writer)) => {
+            write_values(writer, &values[range])?
         }
         (slice, _) => {
             return Err(ParquetError::General(format!(
@@ -290,6 +288,15 @@ fn encode_slice(
         }
     };
     Ok(EncodedChunk::Typed(Bytes::from(sink.into_inner()?), close))
+}
+
+/// Writes non-null values through a typed column writer and closes it.
+fn write_values<T: DataType>(
+    mut writer: ColumnWriterImpl<'_, T>,
+    values: &[T::T],
+) -> std::result::Result<ColumnCloseResult, ParquetError> {
+    writer.write_batch(values, None, None)?;
+    writer.close()
 }
 
 fn append_row_group<W: Write + Send>(
