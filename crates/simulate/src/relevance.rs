@@ -17,7 +17,7 @@
 //! quality separate a user's liked from unliked movies). ALS would fit better but would add a
 //! linear-algebra dependency this stage does not otherwise need.
 
-use std::collections::HashMap;
+use std::collections::{BinaryHeap, HashMap};
 
 use slate_ingest::Dataset;
 
@@ -38,6 +38,8 @@ pub struct RelevanceModel {
     genre_sets: Vec<Vec<u16>>,
     /// Dense movie index → its genre combination.
     genre_set: Vec<u32>,
+    /// Per genre combination, its movies by `base` score, best first (ties by movie index).
+    by_base: Vec<Vec<u32>>,
     n_genres: usize,
     /// The user-independent part of each movie's score: intercept, quality and popularity
     /// terms, added in the order [`RelevanceModel::score_candidates`] adds them.
@@ -149,7 +151,7 @@ impl RelevanceModel {
         }
         let mut set_index: HashMap<&[u16], u32> = HashMap::new();
         let mut genre_sets: Vec<Vec<u16>> = Vec::new();
-        let genre_set = genres
+        let genre_set: Vec<u32> = genres
             .iter()
             .map(|list| {
                 *set_index.entry(list.as_slice()).or_insert_with(|| {
@@ -160,13 +162,24 @@ impl RelevanceModel {
             .collect();
         let quality: Vec<f64> = quality;
         let popularity: Vec<f64> = popularity;
-        let base = quality
+        let base: Vec<f64> = quality
             .iter()
             .zip(&popularity)
             .map(|(q, p)| {
                 config.intercept + config.quality_weight * q + config.popularity_weight * p
             })
             .collect();
+        let mut by_base: Vec<Vec<u32>> = vec![Vec::new(); genre_sets.len()];
+        for (m, set) in genre_set.iter().enumerate() {
+            by_base[*set as usize].push(m as u32);
+        }
+        for list in &mut by_base {
+            list.sort_unstable_by(|a, b| {
+                base[*b as usize]
+                    .total_cmp(&base[*a as usize])
+                    .then(a.cmp(b))
+            });
+        }
         Self {
             config: config.clone(),
             movie_id: movies.movie_id.clone(),
@@ -174,6 +187,7 @@ impl RelevanceModel {
             cluster_names,
             genre_sets,
             genre_set,
+            by_base,
             genres,
             n_genres: genre_names.len(),
             base,
@@ -266,13 +280,107 @@ impl RelevanceModel {
     }
 
     /// The user's `k` most relevant candidates, best first, ties by movie index: exactly the
-    /// first `k` of [`Self::score_candidates`] in that order, computed without a logistic per
-    /// catalogue movie. The score `z` is summed per genre combination (a catalogue of 87,585
-    /// movies has a few thousand), candidates are cut to the top `k` by `z` plus any within a
-    /// hair of the k-th, and only those get their relevance. Because the logistic is
-    /// increasing, the cut loses nothing when the relevance at the cut is below the k-th
-    /// relevance kept; where it is not (a saturated logistic), every candidate is scored.
+    /// first `k` of [`Self::score_candidates`] in that order, without scoring the catalogue.
+    ///
+    /// Within one genre combination a movie's score `z` only grows with its user-independent
+    /// part, so each combination's movies are kept sorted by it (`by_base`) and merged
+    /// through a heap, best head first, skipping movies the user rated or with too few
+    /// ratings. The merge stops once `k` candidates are in hand and the best unseen one
+    /// scores below the k-th by a margin; only the candidates seen get their relevance.
+    /// Because the logistic is increasing, nothing unseen can enter the top `k` when the
+    /// relevance at the margin is below the k-th relevance; where it is not (a saturated
+    /// logistic), the whole catalogue is scored instead ([`Self::top_candidates_scan`]).
     pub fn top_candidates(
+        &self,
+        user: usize,
+        min_movie_ratings: usize,
+        k: usize,
+    ) -> Vec<(u32, f64)> {
+        self.merge_top(user, min_movie_ratings, k)
+            .unwrap_or_else(|| self.top_candidates_scan(user, min_movie_ratings, k))
+    }
+
+    /// The merge of [`Self::top_candidates`]; `None` where the margin cannot prove the result
+    /// exact.
+    fn merge_top(
+        &self,
+        user: usize,
+        min_movie_ratings: usize,
+        k: usize,
+    ) -> Option<Vec<(u32, f64)>> {
+        if k == 0 {
+            return Some(Vec::new());
+        }
+        let (affinity, share, rated) = self.profile(user);
+        let terms: Vec<(f64, f64)> = self
+            .genre_sets
+            .iter()
+            .map(|genres| self.genre_terms(genres, &affinity, &share))
+            .collect();
+        let score = |set: usize, position: usize| {
+            let movie = self.by_base[set][position] as usize;
+            let (a, s) = terms[set];
+            (movie, self.base[movie] + a + s)
+        };
+        let mut heads: BinaryHeap<Head> = (0..self.by_base.len())
+            .filter(|set| !self.by_base[*set].is_empty())
+            .map(|set| Head::new(score(set, 0).1, set, 0))
+            .collect();
+        let mut seen: Vec<(u32, f64)> = Vec::new();
+        // The k best scores seen so far, smallest on top.
+        let mut best: BinaryHeap<std::cmp::Reverse<Score>> = BinaryHeap::with_capacity(k + 1);
+        let mut cut = None;
+        while let Some(head) = heads.pop() {
+            if best.len() == k {
+                let z_k = best.peek().map_or(f64::INFINITY, |r| r.0.0);
+                let margin_cut = z_k - 1e-6 * z_k.abs().max(1.0);
+                if head.score.0 < margin_cut {
+                    cut = Some(margin_cut);
+                    break;
+                }
+            }
+            let (movie, z) = score(head.set, head.position);
+            if head.position + 1 < self.by_base[head.set].len() {
+                let next = head.position + 1;
+                heads.push(Head::new(score(head.set, next).1, head.set, next));
+            }
+            if !self.is_candidate(movie, &rated, min_movie_ratings) {
+                continue;
+            }
+            seen.push((movie as u32, z));
+            best.push(std::cmp::Reverse(Score(z)));
+            if best.len() > k {
+                best.pop();
+            }
+        }
+        let best_first = |a: &(u32, f64), b: &(u32, f64)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        let mut scored: Vec<(u32, f64)> =
+            seen.into_iter().map(|(m, z)| (m, relevance(z))).collect();
+        if scored.len() > k {
+            scored.select_nth_unstable_by(k - 1, best_first);
+            scored.truncate(k);
+        }
+        // Every candidate is seen (no cut), or none unseen can reach the k-th relevance.
+        let exact = match cut {
+            None => true,
+            Some(cut) => scored
+                .iter()
+                .map(|(_, r)| *r)
+                .fold(f64::INFINITY, f64::min)
+                .total_cmp(&(relevance(cut) * (1.0 + 1e-12)))
+                .is_gt(),
+        };
+        if !exact {
+            return None;
+        }
+        scored.sort_unstable_by(best_first);
+        Some(scored)
+    }
+
+    /// [`Self::top_candidates`] by scoring every catalogue movie's `z`, cutting to the top `k`
+    /// by `z` plus any within a hair of the k-th, and computing the relevance of those only
+    /// (exactly as [`Self::top_candidates`] guarantees, the same fallback when saturated).
+    fn top_candidates_scan(
         &self,
         user: usize,
         min_movie_ratings: usize,
@@ -317,6 +425,58 @@ impl RelevanceModel {
         }
         scored.sort_unstable_by(best_first);
         scored
+    }
+}
+
+/// A score ordered by `f64::total_cmp`, for heaps.
+#[derive(Debug, Clone, Copy)]
+struct Score(f64);
+
+impl PartialEq for Score {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.total_cmp(&other.0).is_eq()
+    }
+}
+impl Eq for Score {}
+impl PartialOrd for Score {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Score {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
+/// The best unseen movie of one genre combination, in the merge of
+/// [`RelevanceModel::top_candidates`]: best score first, then lower combination, so the merge
+/// order is deterministic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Head {
+    score: Score,
+    set: usize,
+    position: usize,
+}
+
+impl Head {
+    fn new(score: f64, set: usize, position: usize) -> Self {
+        Self {
+            score: Score(score),
+            set,
+            position,
+        }
+    }
+}
+
+impl PartialOrd for Head {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Head {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.score.cmp(&other.score).then(other.set.cmp(&self.set))
     }
 }
 
@@ -389,10 +549,17 @@ mod tests {
         let model = RelevanceModel::fit(&dataset, &RelevanceConfig::default());
         for user in 0..model.users.len() {
             for (min, k) in [(0, 1), (0, 12), (5, 60), (20, 60), (0, 100_000)] {
+                let reference = reference_top(&model, user, min, k);
+                // The merge proves itself exact at these ordinary scores: no fallback.
                 assert_eq!(
-                    model.top_candidates(user, min, k),
-                    reference_top(&model, user, min, k),
-                    "user {user}, min {min}, k {k}"
+                    model.merge_top(user, min, k).as_ref(),
+                    Some(&reference),
+                    "merge: user {user}, min {min}, k {k}"
+                );
+                assert_eq!(
+                    model.top_candidates_scan(user, min, k),
+                    reference,
+                    "scan: user {user}, min {min}, k {k}"
                 );
             }
         }
