@@ -80,7 +80,7 @@ fn measure<T>(stage: &str, run: impl FnOnce() -> Result<T>) -> Result<(T, f64, f
 const MOVIELENS_FILES: [&str; 4] = ["ratings.csv", "movies.csv", "links.csv", "tags.csv"];
 
 /// Runs of the ingest stage and of each ingest peer; the median is reported.
-const INGEST_REPEATS: usize = 3;
+const INGEST_REPEATS: usize = 5;
 
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
