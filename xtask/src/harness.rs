@@ -136,7 +136,7 @@ pub fn run(base: &PipelineConfig, root: &Path, full_data: &Path) -> Result<Bench
     // Ingest: CSV → validated, typed parquet (all four files) against the peers reading the
     // same four CSVs, and reading ratings.csv alone. Each side runs INGEST_REPEATS times from a
     // warm page cache (the files are read once before every run), each of ours into a fresh
-    // folder, and reports its median: one run on a shared 2-core VM varies by ±10%.
+    // folder, and reports its median: one run on a shared 2-core VM varies by a third.
     let warm = || -> Result<()> {
         for file in MOVIELENS_FILES {
             let mut reader = std::fs::File::open(full_data.join(file))?;
