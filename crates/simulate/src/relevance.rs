@@ -262,6 +262,18 @@ impl RelevanceModel {
         )
     }
 
+    /// The user's affinity and genre-share terms per genre combination, and which movies the
+    /// user has rated.
+    fn combination_terms(&self, user: usize) -> (Vec<(f64, f64)>, Vec<bool>) {
+        let (affinity, share, rated) = self.profile(user);
+        let terms = self
+            .genre_sets
+            .iter()
+            .map(|genres| self.genre_terms(genres, &affinity, &share))
+            .collect();
+        (terms, rated)
+    }
+
     fn is_candidate(&self, movie: usize, rated: &[bool], min_movie_ratings: usize) -> bool {
         !rated[movie] && self.rating_count[movie] as usize >= min_movie_ratings
     }
@@ -311,12 +323,7 @@ impl RelevanceModel {
         if k == 0 {
             return Some(Vec::new());
         }
-        let (affinity, share, rated) = self.profile(user);
-        let terms: Vec<(f64, f64)> = self
-            .genre_sets
-            .iter()
-            .map(|genres| self.genre_terms(genres, &affinity, &share))
-            .collect();
+        let (terms, rated) = self.combination_terms(user);
         let score = |set: usize, position: usize| {
             let movie = self.by_base[set][position] as usize;
             let (a, s) = terms[set];
@@ -386,12 +393,7 @@ impl RelevanceModel {
         min_movie_ratings: usize,
         k: usize,
     ) -> Vec<(u32, f64)> {
-        let (affinity, share, rated) = self.profile(user);
-        let terms: Vec<(f64, f64)> = self
-            .genre_sets
-            .iter()
-            .map(|genres| self.genre_terms(genres, &affinity, &share))
-            .collect();
+        let (terms, rated) = self.combination_terms(user);
         let mut scores: Vec<(u32, f64)> = (0..self.movie_id.len())
             .filter(|m| self.is_candidate(*m, &rated, min_movie_ratings))
             .map(|m| {
