@@ -4,8 +4,9 @@
 //! - Integer columns (ids, positions, timestamps) are `DELTA_BINARY_PACKED` and not compressed
 //!   further: sorted ids cost a few bits per row, no dictionary has to be built and thrown
 //!   away, and snappy would spend time on bit-packed pages to save 0.5% of their size.
-//! - Float columns are plain: hashing 32 million ratings into a dictionary costs more than
-//!   snappy compressing their ten repeated bit patterns.
+//! - Float columns are `BYTE_STREAM_SPLIT` (byte i of every value together) then snappy:
+//!   hashing 32 million ratings into a dictionary costs more, and the split streams compress
+//!   better than plain values (the ratings table: 217 MB against 241 MB, same time).
 //! - String columns try a dictionary first (genres and clusters have a handful of values) and
 //!   fall back to plain pages when it grows past its page limit.
 //! - Every other page is snappy-compressed.
@@ -163,7 +164,9 @@ fn properties(schema: &TableSchema) -> WriterProperties {
                 .set_column_dictionary_enabled(path.clone(), false)
                 .set_column_compression(path.clone(), Compression::UNCOMPRESSED)
                 .set_column_encoding(path, Encoding::DELTA_BINARY_PACKED),
-            ColumnType::F64 => builder.set_column_dictionary_enabled(path, false),
+            ColumnType::F64 => builder
+                .set_column_dictionary_enabled(path.clone(), false)
+                .set_column_encoding(path, Encoding::BYTE_STREAM_SPLIT),
             ColumnType::Bool | ColumnType::Str => builder,
         };
     }
