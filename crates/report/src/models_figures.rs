@@ -137,12 +137,15 @@ pub fn models_figures(
             let rows: Vec<IntervalRow> = (0..policies.len())
                 .flat_map(|i| {
                     let share = 100.0 * policies.share_promoted[i];
+                    // A rule promoting one slate in 3,000 must not read as "0% promoted".
+                    let share = if share > 0.0 && share < 0.5 {
+                        "<1%".to_string()
+                    } else {
+                        format!("{share:.0}%")
+                    };
                     [
                         IntervalRow {
-                            label: format!(
-                                "{} ({share:.0}% promoted) · oracle",
-                                policies.policy[i]
-                            ),
+                            label: format!("{} ({share} promoted) · oracle", policies.policy[i]),
                             estimate: policies.oracle_lift_per_1000_eligible_slates[i],
                             lower: policies.oracle_lift_per_1000_eligible_slates[i],
                             upper: policies.oracle_lift_per_1000_eligible_slates[i],

@@ -1,7 +1,8 @@
 //! Typed table schemas and crash-safe artifact I/O, shared by every pipeline stage.
 //!
 //! This is the bottom of the stack: it may depend only on external crates (polars, arrow-rs's
-//! parquet writer, rayon, tempfile, thiserror), never on another crate of this workspace.
+//! parquet writer with arrow-array/arrow-schema/bytes, bytemuck, rayon, tempfile, thiserror),
+//! never on another crate of this workspace.
 //!
 //! What it owns:
 //! - [`TableSchema`]: the one declaration of a table's file name and ordered, typed columns.
