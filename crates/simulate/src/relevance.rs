@@ -36,8 +36,6 @@ pub struct RelevanceModel {
     genres: Vec<Vec<u16>>,
     /// Distinct genre combinations, in catalogue order of first appearance.
     genre_sets: Vec<Vec<u16>>,
-    /// Dense movie index → its genre combination.
-    genre_set: Vec<u32>,
     /// Per genre combination, its movies by `base` score, best first (ties by movie index).
     by_base: Vec<Vec<u32>>,
     n_genres: usize,
@@ -186,7 +184,6 @@ impl RelevanceModel {
             cluster,
             cluster_names,
             genre_sets,
-            genre_set,
             by_base,
             genres,
             n_genres: genre_names.len(),
@@ -360,13 +357,10 @@ impl RelevanceModel {
                 best.pop();
             }
         }
-        let best_first = |a: &(u32, f64), b: &(u32, f64)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-        let mut scored: Vec<(u32, f64)> =
-            seen.into_iter().map(|(m, z)| (m, relevance(z))).collect();
-        if scored.len() > k {
-            scored.select_nth_unstable_by(k - 1, best_first);
-            scored.truncate(k);
-        }
+        let scored = best_k(
+            seen.into_iter().map(|(m, z)| (m, relevance(z))).collect(),
+            k,
+        );
         // Every candidate is seen (no cut), or none unseen can reach the k-th relevance.
         let exact = match cut {
             None => true,
@@ -377,57 +371,36 @@ impl RelevanceModel {
                 .total_cmp(&(relevance(cut) * (1.0 + 1e-12)))
                 .is_gt(),
         };
-        if !exact {
-            return None;
-        }
-        scored.sort_unstable_by(best_first);
-        Some(scored)
+        exact.then_some(scored)
     }
 
-    /// [`Self::top_candidates`] by scoring every catalogue movie's `z`, cutting to the top `k`
-    /// by `z` plus any within a hair of the k-th, and computing the relevance of those only
-    /// (exactly as [`Self::top_candidates`] guarantees, the same fallback when saturated).
+    /// [`Self::top_candidates`] by scoring every candidate ([`Self::score_candidates`]) and
+    /// keeping the best `k`: the fallback where the merge's margin proves nothing.
     fn top_candidates_scan(
         &self,
         user: usize,
         min_movie_ratings: usize,
         k: usize,
     ) -> Vec<(u32, f64)> {
-        let (terms, rated) = self.combination_terms(user);
-        let mut scores: Vec<(u32, f64)> = (0..self.movie_id.len())
-            .filter(|m| self.is_candidate(*m, &rated, min_movie_ratings))
-            .map(|m| {
-                let (a, s) = terms[self.genre_set[m] as usize];
-                (m as u32, self.base[m] + a + s)
-            })
-            .collect();
-        let best_first = |a: &(u32, f64), b: &(u32, f64)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-        if k > 0 && scores.len() > k {
-            scores.select_nth_unstable_by(k - 1, best_first);
-            let z_k = scores[k - 1].1;
-            let cut = z_k - 1e-6 * z_k.abs().max(1.0);
-            let mut kept: Vec<(u32, f64)> = scores
-                .iter()
-                .enumerate()
-                .filter(|(i, (_, z))| *i < k || *z >= cut)
-                .map(|(_, (m, z))| (*m, relevance(*z)))
-                .collect();
-            kept.select_nth_unstable_by(k - 1, best_first);
-            if relevance(cut) * (1.0 + 1e-12) < kept[k - 1].1 {
-                kept.truncate(k);
-                kept.sort_unstable_by(best_first);
-                return kept;
-            }
-        }
-        let mut scored: Vec<(u32, f64)> =
-            scores.into_iter().map(|(m, z)| (m, relevance(z))).collect();
-        if scored.len() > k {
-            scored.select_nth_unstable_by(k.saturating_sub(1), best_first);
-            scored.truncate(k);
-        }
-        scored.sort_unstable_by(best_first);
-        scored
+        best_k(self.score_candidates(user, min_movie_ratings), k)
     }
+}
+
+/// Best first: higher relevance, ties by lower movie index.
+fn best_first(a: &(u32, f64), b: &(u32, f64)) -> std::cmp::Ordering {
+    b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
+}
+
+/// The best `k` of `scored`, best first.
+fn best_k(mut scored: Vec<(u32, f64)>, k: usize) -> Vec<(u32, f64)> {
+    if scored.len() > k {
+        if k > 0 {
+            scored.select_nth_unstable_by(k - 1, best_first);
+        }
+        scored.truncate(k);
+    }
+    scored.sort_unstable_by(best_first);
+    scored
 }
 
 /// A score ordered by `f64::total_cmp`, for heaps.
