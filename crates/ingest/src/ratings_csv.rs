@@ -2,17 +2,19 @@
 //! 32 million lines in ML-32M).
 //!
 //! Its four fields are numbers and never quoted, so a general CSV parser's work (quoting,
-//! type inference, building a frame) is wasted on it. This reader splits the file into
-//! fixed-size byte ranges and, in parallel, reads each range, parses it straight into typed
-//! columns and validates those rows while they are still in cache (half-star ratings, movies
-//! in the catalogue, `(user, movie)` order). The columns are then concatenated in file order. A
-//! range owns the lines that *start* inside it, so every line is parsed exactly once whatever
-//! the thread count.
+//! type inference, building a frame) is wasted on it. The file is split into fixed-size byte
+//! ranges; a range owns the lines that *start* inside it, so every line is parsed exactly once
+//! whatever the thread count. Pass 1 counts each range's lines; pass 2 reads each range again,
+//! parses it straight into its slot of the final columns and validates those rows while they
+//! are still in cache (half-star ratings, movies in the catalogue, `(user, movie)` order).
+//! Blank lines leave gaps in their slot, closed afterwards.
 //!
-//! The first problem in file order is reported, naming the file, the 1-based line (header =
-//! line 1) and the column, as the polars path does for the other files.
+//! The first problem in file order is reported (a malformed line or a bad row; a repeated
+//! pair in an unsorted file after that), naming the file, the 1-based line (header = line 1)
+//! and the column, as the polars path does for the other files.
 
 use std::fs::File;
+use std::io::{BufRead, BufReader};
 use std::ops::Range;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
@@ -57,9 +59,8 @@ impl RatingsColumns {
         self.user_id.len()
     }
 
-    /// `(user, movie)` of a row as one sortable number.
     fn key(&self, row: usize) -> u64 {
-        (u64::from(self.user_id[row]) << 32) | u64::from(self.movie_id[row])
+        pair_key(self.user_id[row], self.movie_id[row])
     }
 
     /// Consecutive, disjoint slots of the given sizes, in order.
@@ -134,8 +135,13 @@ impl Slot<'_> {
     }
 
     fn key(&self, row: usize) -> u64 {
-        (u64::from(self.user_id[row]) << 32) | u64::from(self.movie_id[row])
+        pair_key(self.user_id[row], self.movie_id[row])
     }
+}
+
+/// `(user, movie)` as one number that sorts like the pair.
+fn pair_key(user: u32, movie: u32) -> u64 {
+    (u64::from(user) << 32) | u64::from(movie)
 }
 
 /// What is wrong with one line, before its line number is known.
@@ -338,10 +344,11 @@ fn check_unique(path: &Path, columns: &RatingsColumns) -> Result<(), IngestError
         return Ok(());
     };
     let ((key, first), (_, repeat)) = (pair[0], pair[1]);
+    let lines = lines_of_rows(path, &[repeat, first])?;
     Err(IngestError::DuplicateRating {
         path: path.to_path_buf(),
-        line: line_of_row(path, repeat)?,
-        first_line: line_of_row(path, first)?,
+        line: lines[0],
+        first_line: lines[1],
         user_id: (key >> 32) as u32,
         movie_id: key as u32,
     })
@@ -429,14 +436,13 @@ fn parse_lines(bytes: &[u8], slot: &mut Slot<'_>) -> (usize, Option<(usize, Line
 fn fast_line(bytes: &[u8], pos: usize, slot: &mut Slot<'_>) -> Option<Option<usize>> {
     let (user, pos) = fast_digits(bytes, pos, b',', 10)?;
     let (movie, pos) = fast_digits(bytes, pos, b',', 10)?;
-    let (rating, pos) = match bytes.get(pos..pos + 4)? {
-        [whole, b'.', tenth, b','] if whole.is_ascii_digit() && tenth.is_ascii_digit() => (
-            f64::from((whole - b'0') * 10 + (tenth - b'0')) / 10.0,
-            pos + 4,
-        ),
-        [whole, b',', ..] if whole.is_ascii_digit() => (f64::from(whole - b'0'), pos + 2),
+    let field_len = match bytes.get(pos..pos + 4)? {
+        [_, b',', ..] => 1,
+        [_, _, _, b','] => 3,
         _ => return None,
     };
+    let rating = short_decimal(&bytes[pos..pos + field_len])?;
+    let pos = pos + field_len + 1;
     let (timestamp, pos) = fast_digits(bytes, pos, b'\n', 18)?;
     let (user, movie) = (u32::try_from(user).ok()?, u32::try_from(movie).ok()?);
     // At most 18 digits: the timestamp fits an i64.
@@ -559,44 +565,33 @@ fn parse_line(line: &[u8], slot: &mut Slot<'_>) -> Result<(), LineError> {
     }
 }
 
-/// Digits only, no sign: the common case, without the standard library's generality.
-fn digits(field: &[u8], max_len: usize) -> Option<u64> {
-    if field.is_empty() || field.len() > max_len {
-        return None;
-    }
-    field.iter().try_fold(0u64, |value, &b| {
-        b.is_ascii_digit().then(|| value * 10 + u64::from(b - b'0'))
-    })
-}
-
-/// Anything else goes through the standard library, so `+7` or `1e3` mean what they always do.
+/// The slow path's parsing is the standard library's, so `+7` or `1e3` mean what they always
+/// do.
 fn parse_std<T: std::str::FromStr>(field: &[u8]) -> Option<T> {
     std::str::from_utf8(field).ok()?.parse().ok()
 }
 
 fn parse_u32(field: &[u8]) -> Option<u32> {
-    match digits(field, 10) {
-        Some(value) => u32::try_from(value).ok(),
-        None => parse_std(field),
-    }
+    parse_std(field)
 }
 
 fn parse_i64(field: &[u8]) -> Option<i64> {
-    match digits(field, 18) {
-        Some(value) => i64::try_from(value).ok(),
-        None => parse_std(field),
-    }
+    parse_std(field)
+}
+
+fn parse_rating(field: &[u8]) -> Option<f64> {
+    short_decimal(field).or_else(|| parse_std(field))
 }
 
 /// `d` or `d.d` exactly (every MovieLens rating); the quotient of two small integers is the
 /// correctly rounded double, the same one `str::parse` gives.
-fn parse_rating(field: &[u8]) -> Option<f64> {
+fn short_decimal(field: &[u8]) -> Option<f64> {
     match *field {
         [whole] if whole.is_ascii_digit() => Some(f64::from(whole - b'0')),
         [whole, b'.', tenth] if whole.is_ascii_digit() && tenth.is_ascii_digit() => {
             Some(f64::from((whole - b'0') * 10 + (tenth - b'0')) / 10.0)
         }
-        _ => parse_std(field),
+        _ => None,
     }
 }
 
@@ -642,22 +637,41 @@ fn located(path: &Path, line: usize, error: LineError) -> IngestError {
 /// The 1-based line of data row `row` (0-based, blank lines not counted): the cold path that
 /// turns a validation failure's row into a line number (blank lines make the two differ).
 fn line_of_row(path: &Path, row: usize) -> Result<usize, IngestError> {
-    let bytes = std::fs::read(path).map_err(|source| IngestError::Io {
+    Ok(lines_of_rows(path, &[row])?[0])
+}
+
+/// [`line_of_row`] for several rows, in one streaming pass over the file.
+fn lines_of_rows(path: &Path, rows: &[usize]) -> Result<Vec<usize>, IngestError> {
+    let io = |source| IngestError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
-    let mut rows = 0;
-    for (index, line) in bytes.split(|&b| b == b'\n').enumerate().skip(1) {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.is_empty() {
+    };
+    let mut reader = BufReader::new(File::open(path).map_err(io)?);
+    let mut lines: Vec<Option<usize>> = vec![None; rows.len()];
+    let (mut line, mut row) = (0, 0);
+    let mut buffer = Vec::new();
+    while lines.iter().any(Option::is_none) {
+        buffer.clear();
+        if reader.read_until(b'\n', &mut buffer).map_err(io)? == 0 {
+            break;
+        }
+        line += 1;
+        let text = buffer.strip_suffix(b"\n").unwrap_or(&buffer);
+        if line == 1 || text.strip_suffix(b"\r").unwrap_or(text).is_empty() {
             continue;
         }
-        if rows == row {
-            return Ok(index + 1);
+        for (wanted, found) in rows.iter().zip(&mut lines) {
+            if *wanted == row {
+                *found = Some(line);
+            }
         }
-        rows += 1;
+        row += 1;
     }
-    Ok(row + 2)
+    Ok(rows
+        .iter()
+        .zip(lines)
+        .map(|(row, line)| line.unwrap_or(row + 2))
+        .collect())
 }
 
 #[cfg(test)]
