@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use tracing::info;
 
 use crate::{DataSource, Paths, Pipeline, PipelineConfig};
@@ -29,19 +29,60 @@ pub struct EstimateBench {
     pub peak_rss_mib: f64,
 }
 
-/// Peak resident set size of this process (Linux `VmHWM`), in MiB.
-fn peak_rss_mib() -> f64 {
+/// A memory figure of this process from `/proc/self/status` (`VmHWM:` peak since the last
+/// reset, `VmRSS:` now), MiB; NaN where there is no such file.
+pub(crate) fn status_mib(key: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
-                l.split_whitespace()
-                    .nth(1)
-                    .and_then(|kb| kb.parse::<f64>().ok())
-            })
+            s.lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
         .map(|kb| kb / 1024.0)
         .unwrap_or(f64::NAN)
+}
+
+/// The median of `values` (the upper one of an even count).
+pub(crate) fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// Runs `python3 bench/<script> <args>` as its users run it (without our libgomp setting
+/// from .cargo/config.toml) and parses the JSON it prints.
+pub(crate) fn run_peer(root: &Path, script: &str, args: &[&str]) -> Result<serde_json::Value> {
+    let output = std::process::Command::new("python3")
+        .env_remove("GOMP_SPINCOUNT")
+        .arg(root.join("bench").join(script))
+        .args(args)
+        .output()
+        .with_context(|| format!("running bench/{script}"))?;
+    anyhow::ensure!(
+        output.status.success(),
+        "bench/{script} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(serde_json::from_slice(&output.stdout)?)
+}
+
+/// A synthetic design of `n` slates, ingested, simulated and exposure-mapped under a temporary
+/// root (kept alive by the returned guard), with the simulate + exposure seconds.
+fn synthetic_design(base: &PipelineConfig, n: usize) -> Result<(tempfile::TempDir, Pipeline, f64)> {
+    let root = tempfile::tempdir()?;
+    let mut config = base.clone();
+    config.simulation.slates.n_slates = n;
+    let pipeline = Pipeline {
+        config,
+        paths: Paths::under(root.path()),
+        progress: false,
+    };
+    let raw = pipeline.raw_folder(&DataSource::Synthetic, &AtomicBool::new(false))?;
+    pipeline.ingest(&raw)?;
+    let start = Instant::now();
+    pipeline.simulate()?;
+    pipeline.exposure()?;
+    Ok((root, pipeline, start.elapsed().as_secs_f64()))
 }
 
 /// Measures the estimator suite on synthetic designs of each size in `slates`.
@@ -52,20 +93,7 @@ pub fn bench_estimate(
 ) -> Result<Vec<EstimateBench>> {
     let mut rows = Vec::new();
     for &n in slates {
-        let root = tempfile::tempdir()?;
-        let mut config = base.clone();
-        config.simulation.slates.n_slates = n;
-        let pipeline = Pipeline {
-            config,
-            paths: Paths::under(root.path()),
-            progress: false,
-        };
-        let raw = pipeline.raw_folder(&DataSource::Synthetic, &AtomicBool::new(false))?;
-        pipeline.ingest(&raw)?;
-        let start = Instant::now();
-        pipeline.simulate()?;
-        pipeline.exposure()?;
-        let simulate_exposure_seconds = start.elapsed().as_secs_f64();
+        let (_root, pipeline, simulate_exposure_seconds) = synthetic_design(base, n)?;
         let mapping = slate_exposure::read_mapping(&pipeline.paths.processed_dir)?;
         let outcomes = slate_exposure::read_slates(&pipeline.paths.processed_dir)?;
         let mut times = Vec::with_capacity(repeats);
@@ -75,14 +103,13 @@ pub fn bench_estimate(
             times.push(start.elapsed().as_secs_f64());
             std::hint::black_box(tables);
         }
-        times.sort_by(f64::total_cmp);
         let row = EstimateBench {
             slates: n,
             item_rows: mapping.len(),
             simulate_exposure_seconds,
-            suite_seconds_min: times[0],
-            suite_seconds_median: times[times.len() / 2],
-            peak_rss_mib: peak_rss_mib(),
+            suite_seconds_min: times.iter().copied().fold(f64::INFINITY, f64::min),
+            suite_seconds_median: median(times),
+            peak_rss_mib: status_mib("VmHWM:"),
         };
         info!(?row, "estimator suite");
         rows.push(row);
@@ -164,7 +191,10 @@ pub struct ModelsBench {
 /// Installs the pinned Python peers (bench/requirements.txt) when they are missing.
 pub fn ensure_python_peers(root: &Path) -> Result<()> {
     let present = std::process::Command::new("python3")
-        .args(["-c", "import lightgbm, xgboost, numpy"])
+        .args([
+            "-c",
+            "import lightgbm, xgboost, numpy, pandas, polars, pyarrow, statsmodels",
+        ])
         .status()
         .map(|s| s.success())
         .unwrap_or(false);
@@ -194,18 +224,7 @@ pub fn bench_models(
     ensure_python_peers(root)?;
     let mut rows = Vec::new();
     for &n in slates {
-        let work = tempfile::tempdir()?;
-        let mut config = base.clone();
-        config.simulation.slates.n_slates = n;
-        let pipeline = Pipeline {
-            config,
-            paths: Paths::under(work.path()),
-            progress: false,
-        };
-        let raw = pipeline.raw_folder(&DataSource::Synthetic, &AtomicBool::new(false))?;
-        pipeline.ingest(&raw)?;
-        pipeline.simulate()?;
-        pipeline.exposure()?;
+        let (work, pipeline, _) = synthetic_design(base, n)?;
         let mapping = slate_exposure::read_mapping(&pipeline.paths.processed_dir)?;
         let outcomes = slate_exposure::read_slates(&pipeline.paths.processed_dir)?;
         let x = slate_models::features::slate_matrix(&outcomes);
@@ -243,20 +262,15 @@ pub fn bench_models(
         });
         let params_path = work.path().join("params.json");
         std::fs::write(&params_path, params.to_string())?;
-        // The peer runs as its users run it: without our libgomp setting (.cargo/config.toml).
-        let output = std::process::Command::new("python3")
-            .env_remove("GOMP_SPINCOUNT")
-            .arg(root.join("bench").join("gbdt_peer.py"))
-            .arg(&matrix_path)
-            .arg(&params_path)
-            .arg(repeats.max(1).to_string())
-            .output()?;
-        anyhow::ensure!(
-            output.status.success(),
-            "gbdt_peer.py failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let peer: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+        let peer = run_peer(
+            root,
+            "gbdt_peer.py",
+            &[
+                &matrix_path.display().to_string(),
+                &params_path.display().to_string(),
+                &repeats.max(1).to_string(),
+            ],
+        )?;
         let fastest = |key: &str| -> f64 {
             peer[key]
                 .as_array()

@@ -12,14 +12,13 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Context, Result};
 use tracing::info;
 
-use crate::bench::{ModelsBench, bench_models, ensure_python_peers};
+use crate::bench::{ModelsBench, bench_models, ensure_python_peers, median, run_peer, status_mib};
 use crate::{DataSource, Paths, Pipeline, PipelineConfig};
 
 /// One measured stage.
@@ -42,20 +41,6 @@ pub struct StageRow {
 /// Resets the process's peak-RSS counter (Linux; ignored elsewhere).
 fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-/// A memory figure of this process from `/proc/self/status` (`VmHWM:` peak since the last
-/// reset, `VmRSS:` now), MiB.
-fn status_mib(key: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(key))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(f64::NAN)
 }
 
 /// Runs `stage`, returning its value, wall seconds and how far the process's RSS rose above
@@ -82,25 +67,9 @@ const MOVIELENS_FILES: [&str; 4] = ["ratings.csv", "movies.csv", "links.csv", "t
 /// Runs of the ingest stage and of each ingest peer; the median is reported.
 const INGEST_REPEATS: usize = 5;
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
-}
-
-/// Runs a Python peer script and parses its JSON (`seconds`, `peak_rss_mib`).
+/// Runs a Python peer script and reads its `seconds` and `peak_rss_mib`.
 fn peer(root: &Path, script: &str, args: &[&str]) -> Result<(f64, f64)> {
-    let output = Command::new("python3")
-        .env_remove("GOMP_SPINCOUNT")
-        .arg(root.join("bench").join(script))
-        .args(args)
-        .output()
-        .with_context(|| format!("running bench/{script}"))?;
-    ensure!(
-        output.status.success(),
-        "bench/{script} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let value: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    let value = run_peer(root, script, args)?;
     let field = |name: &str| value[name].as_f64().unwrap_or(f64::NAN);
     Ok((field("seconds"), field("peak_rss_mib")))
 }
