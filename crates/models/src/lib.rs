@@ -220,7 +220,7 @@ pub fn run(
     let dim = difference_in_means(
         &total,
         Contrast::TotalSlate.name(),
-        "Observed total simulated clicks",
+        Contrast::TotalSlate.outcome_label(OutcomeView::Observed),
     )?;
     let (lower, upper) = dim.ci_95();
     push_aipw(

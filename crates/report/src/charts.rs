@@ -21,7 +21,7 @@ pub const SECOND: RGBColor = RGBColor(255, 127, 14);
 pub const THIRD: RGBColor = RGBColor(148, 103, 189);
 
 /// Font family name under which the embedded DejaVu Sans is registered.
-const FAMILY: &str = "sans-serif";
+pub(crate) const FAMILY: &str = "sans-serif";
 
 fn register_fonts() {
     static ONCE: Once = Once::new();

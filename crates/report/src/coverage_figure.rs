@@ -5,10 +5,13 @@ use std::path::{Path, PathBuf};
 
 use slate_estimate::contrasts::Contrast;
 use slate_estimate::coverage::TARGET_COVERAGE;
+use slate_estimate::dim::Z_95;
 use slate_estimate::tables::{COVERAGE, CoverageTable};
 
 use crate::ReportError;
-use crate::charts::{GAIN, IntervalRow, LOSS, SECOND, render_png, share_panel, share_range};
+use crate::charts::{
+    FAMILY, GAIN, IntervalRow, LOSS, SECOND, render_png, share_panel, share_range,
+};
 use crate::estimator_figures::read;
 
 /// File name of the figure [`coverage_figure`] writes.
@@ -37,12 +40,12 @@ pub fn coverage_figure(processed_dir: &Path, figures_dir: &Path) -> Result<PathB
                         "Coverage of nominal 95% intervals over {replicates} re-drawn experiments \
                          (±1.96 Monte-Carlo SE); green: consistent with 93.5–96.5%, red: below, orange: above"
                     ),
-                    ("sans-serif", 22),
+                    (FAMILY, 22),
                 )
                 .map_err(|e| e.to_string())?;
             let row = |i: usize| {
                 let (c, se) = (table.coverage[i], table.coverage_mc_se[i]);
-                let (lower, upper) = ((c - 1.96 * se).max(0.0), (c + 1.96 * se).min(1.0));
+                let (lower, upper) = ((c - Z_95 * se).max(0.0), (c + Z_95 * se).min(1.0));
                 // Coloured by what the replicates can tell: clearly below or above the band,
                 // or consistent with it given the Monte-Carlo error.
                 let color = if upper < TARGET_COVERAGE.0 {

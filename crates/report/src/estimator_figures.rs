@@ -190,7 +190,9 @@ pub fn estimator_figures(
         |root| {
             let _ = root.titled(
                 "Cluster bootstrap distributions of the observed effects (slates resampled)",
-                ("sans-serif", 26).into_font().style(FontStyle::Bold),
+                (crate::charts::FAMILY, 26)
+                    .into_font()
+                    .style(FontStyle::Bold),
             );
             let body = root.margin(50, 0, 0, 0);
             let panels = body.split_evenly((3, 2));

@@ -12,6 +12,7 @@ use slate_estimate::decompose::{
     ADDITIVITY_CHECKS, CLUSTER_RISK, DIRECT_INDIRECT_TOTAL, DirectIndirectTotal, POSITION_RISK,
     PRODUCT_SUMMARY, RECOMMENDATIONS, Recommendations, SPILLOVER_SENSITIVITY, SpilloverSensitivity,
 };
+use slate_estimate::inference::InferenceMethod;
 use slate_estimate::tables::{
     COVERAGE, CoverageTable, Estimates, INFERENCE_COMPARISON, OBSERVED_EFFECTS,
 };
@@ -656,7 +657,7 @@ fn facts(
         .collect();
     let cr1 = total_rows
         .iter()
-        .find(|i| coverage.method[**i] == "Slate-clustered CR1")
+        .find(|i| coverage.method[**i] == InferenceMethod::Cr1.label())
         .ok_or_else(|| missing(&COVERAGE, "Slate-clustered CR1 / Total slate"))?;
     let total = effect(Contrast::TotalSlate)?;
     Ok(Facts {

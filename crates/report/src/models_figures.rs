@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
+use slate_estimate::dim::Z_95;
 use slate_models::tables::{
     CONDITIONAL_EFFECTS, ConditionalEffects, HETEROGENEITY, Heterogeneity, POLICY_TARGETING,
     PolicyTargeting,
@@ -11,7 +12,7 @@ use slate_models::tables::{
 
 use crate::ReportError;
 use crate::charts::{
-    IntervalRow, NEUTRAL, RowStyle, SECOND, THIRD, format_tick, interval_panel, render_png,
+    FAMILY, IntervalRow, NEUTRAL, RowStyle, SECOND, THIRD, format_tick, interval_panel, render_png,
     signed_color,
 };
 use crate::estimator_figures::read;
@@ -83,7 +84,7 @@ pub fn models_figures(
             let mut chart = ChartBuilder::on(area)
                 .caption(
                     format!("{model}: out-of-fold predicted vs oracle net effect (r = {correlation:.2})"),
-                    ("sans-serif", 21).into_font().style(FontStyle::Bold),
+                    (FAMILY, 21).into_font().style(FontStyle::Bold),
                 )
                 .margin(18)
                 .x_label_area_size(56)
@@ -97,8 +98,8 @@ pub fn models_figures(
                 .y_desc("Predicted net effect")
                 .x_label_formatter(&|v| format_tick(*v))
                 .y_label_formatter(&|v| format_tick(*v))
-                .label_style(("sans-serif", 16))
-                .axis_desc_style(("sans-serif", 17))
+                .label_style((FAMILY, 16))
+                .axis_desc_style((FAMILY, 17))
                 .draw()
                 .map_err(|e| e.to_string())?;
             chart
@@ -194,8 +195,8 @@ pub fn models_figures(
                         IntervalRow {
                             label: "AIPW estimate".into(),
                             estimate: h.aipw_net_effect[i],
-                            lower: h.aipw_net_effect[i] - 1.96 * h.aipw_se[i],
-                            upper: h.aipw_net_effect[i] + 1.96 * h.aipw_se[i],
+                            lower: h.aipw_net_effect[i] - Z_95 * h.aipw_se[i],
+                            upper: h.aipw_net_effect[i] + Z_95 * h.aipw_se[i],
                             color: THIRD,
                         },
                     ]
