@@ -3,9 +3,9 @@
 
 use std::sync::atomic::AtomicBool;
 
+use slate_cli::DataSource;
 use slate_e2e::{small_pipeline, small_run};
 use slate_exposure::schema::{ASSIGNMENT, EXPOSURE_MAPPING, EXPOSURE_READINESS, SLATE_OUTCOMES};
-use xtask::DataSource;
 
 #[test]
 fn synthetic_run_writes_the_four_exposure_tables_with_their_invariants() {
@@ -107,7 +107,7 @@ fn synthetic_run_writes_every_estimate_table_and_figure() {
 
 /// Every artifact the index lists exists and is non-empty, every file of the output folders is
 /// listed, and every number in the summary equals its table value.
-fn check_final_report(pipeline: &xtask::Pipeline, root: &std::path::Path) {
+fn check_final_report(pipeline: &slate_cli::Pipeline, root: &std::path::Path) {
     use slate_report::final_report::{
         ARTIFACT_INDEX, ArtifactIndex, FINAL_DECOMPOSITION, FINAL_MAIN_EFFECTS, FinalDecomposition,
         FinalMainEffects, SUMMARY_FILE,
@@ -194,7 +194,7 @@ fn check_final_report(pipeline: &xtask::Pipeline, root: &std::path::Path) {
 fn all_check_finds_identical_bytes_across_thread_counts() {
     let root = tempfile::tempdir().unwrap();
     let config = small_pipeline(root.path()).config;
-    let files = xtask::check_determinism(&config, &DataSource::Synthetic).unwrap();
+    let files = slate_cli::check_determinism(&config, &DataSource::Synthetic).unwrap();
     assert!(
         files >= 36,
         "every processed table and figure compared ({files})"

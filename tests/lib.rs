@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
-use xtask::{DataSource, Paths, Pipeline, PipelineConfig};
+use slate_cli::{DataSource, Paths, Pipeline, PipelineConfig};
 
 /// A pipeline writing under `root`, on a small synthetic dataset (fast in debug builds).
 pub fn small_pipeline(root: &Path) -> Pipeline {

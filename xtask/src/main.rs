@@ -1,244 +1,116 @@
-//! `cargo xtask`: run the slate-interference pipeline, a stage at a time or all at once.
+//! `cargo xtask`: the project's front door, in the style of rust-analyzer's xtask.
+//!
+//! It has no dependencies, so it compiles in seconds on a machine that cannot build the
+//! pipeline yet. Every command first makes sure the system prerequisites are there
+//! ([`setup`]: C/C++ compilers, pkg-config, ninja, OpenBLAS, libclang, cmake ≥ 3.28), installing
+//! them when it runs as root on Debian or Ubuntu and printing the exact commands otherwise.
+//!
+//! - `cargo xtask test [ARGS]`: `cargo test --workspace --locked [ARGS]` (`-p CRATE`: one
+//!   crate's tests instead of the workspace's).
+//! - `cargo xtask install [--root DIR]`: the `slate` program into `DIR/bin` (default: cargo's
+//!   own install root), runnable from anywhere ([`binary`]).
+//! - `cargo xtask setup`: the prerequisites alone.
+//! - `cargo xtask <anything else>`: builds `slate` and runs `slate <anything else>` in its
+//!   place, with the repository as the project directory (default `data/`, `writeup/`).
 
-use std::io::IsTerminal;
-use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+mod binary;
+mod setup;
 
-use anyhow::{Result, bail};
-use clap::{Args, Parser, Subcommand};
-use tracing_subscriber::EnvFilter;
-use xtask::{DataSource, Paths, Pipeline, PipelineConfig, workspace_root};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
 
-#[derive(Parser)]
-#[command(
-    name = "cargo xtask",
-    about = "Causal inference under interference in recommendation slates"
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-    #[command(flatten)]
-    common: Common,
+/// The workspace root: the parent of this crate's manifest directory.
+fn workspace_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
 }
 
-#[derive(Args)]
-struct Common {
-    /// Pipeline config (TOML); missing keys take their defaults (see config/default.toml).
-    #[arg(long, global = true)]
-    config: Option<PathBuf>,
-    /// Directory for raw data (downloads, synthetic data) [default: data/raw].
-    #[arg(long, global = true)]
-    raw_dir: Option<PathBuf>,
-    /// Directory for processed tables [default: data/processed].
-    #[arg(long, global = true)]
-    processed_dir: Option<PathBuf>,
-    /// Directory for figures [default: writeup/figures].
-    #[arg(long, global = true)]
-    figures_dir: Option<PathBuf>,
-    /// Directory for the final summary and bullets, with tables in its `tables/` [default: writeup].
-    #[arg(long, global = true)]
-    writeup_dir: Option<PathBuf>,
-    /// Hide progress bars.
-    #[arg(long, global = true)]
-    quiet: bool,
-}
+/// What went wrong, in a sentence for the user.
+type Result<T> = std::result::Result<T, String>;
 
-#[derive(Args, Clone)]
-struct Source {
-    /// Read this MovieLens-format folder (ratings.csv, movies.csv, links.csv, tags.csv).
-    #[arg(long, conflicts_with = "synthetic")]
-    data_dir: Option<PathBuf>,
-    /// Generate a synthetic MovieLens-format dataset (sized by [synthetic] in the config).
-    #[arg(long)]
-    synthetic: bool,
-}
+const HELP: &str = "\
+cargo xtask: set up this machine, build the `slate` program and run it
 
-impl Source {
-    fn resolve(&self) -> DataSource {
-        match (&self.data_dir, self.synthetic) {
-            (Some(dir), _) => DataSource::Dir(dir.clone()),
-            (None, true) => DataSource::Synthetic,
-            (None, false) => DataSource::Official,
+Commands of xtask itself:
+  cargo xtask test [ARGS]          install the prerequisites, then run every test
+                                   (cargo test --workspace --locked [ARGS]; with -p CRATE,
+                                   that crate's tests only)
+  cargo xtask install [--root DIR] install the `slate` program into DIR/bin
+                                   [default: $CARGO_INSTALL_ROOT, else ~/.cargo]
+  cargo xtask setup                check and install the system prerequisites only
+
+Every other command is a `slate` command, built and run from this repository
+(defaults under data/ and writeup/ here). Its help follows.
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
         }
     }
 }
 
-#[derive(Subcommand)]
-enum Command {
-    /// Download MovieLens 32M (MD5-verified) into <raw-dir>/ml-32m.
-    FetchData,
-    /// Validate a MovieLens folder and write typed parquet + setup readiness.
-    Ingest(Source),
-    /// Build seed slates, randomize promotion and simulate clicks.
-    Simulate,
-    /// Map exposure; write exposure mapping, slate outcomes, assignment and readiness.
-    Exposure,
-    /// Estimate direct, spillover and total effects (naive and slate-clustered SEs, bootstrap).
-    Estimate,
-    /// Direct/indirect/total decomposition, spillover sensitivity, cluster and position risk.
-    Decompose,
-    /// Benchmark the full estimator suite on synthetic designs (writes bench/estimator_suite.md).
-    BenchEstimate {
-        /// Design sizes in slates, comma-separated.
-        #[arg(long, value_delimiter = ',', default_value = "3000,1000000")]
-        slates: Vec<usize>,
-        /// Timed repetitions per size (the table reports min and median).
-        #[arg(long, default_value_t = 3)]
-        repeats: usize,
-    },
-    /// The final report: writeup tables, figures 25–28, summary, resume bullets, artifact index.
-    Report,
-    /// LightGBM/XGBoost outcome models, cross-fitted AIPW and promotion-targeting policies.
-    Models,
-    /// Monte-Carlo coverage study: re-draw assignment and clicks on the same slates and check
-    /// how often each method's 95% interval covers the true effect.
-    Coverage {
-        /// Re-drawn experiments [default: estimate.coverage_replicates from the config].
-        #[arg(long)]
-        reps: Option<usize>,
-    },
-    /// Benchmark every stage at ML-32M scale and beyond against its Python peer (writes
-    /// bench/results.md; generates the ML-32M-shaped data once, about 1.2 GB).
-    Bench {
-        /// An ML-32M-shaped MovieLens folder [default: data/raw/bench-ml32m-shape, generated
-        /// when missing].
-        #[arg(long)]
-        data_dir: Option<PathBuf>,
-    },
-    /// Benchmark LightGBM/XGBoost fits against the Python packages (writes bench/models.md).
-    BenchModels {
-        /// Design sizes in slates, comma-separated.
-        #[arg(long, value_delimiter = ',', default_value = "3000,100000")]
-        slates: Vec<usize>,
-        /// Timed repetitions per fit (the table reports the fastest).
-        #[arg(long, default_value_t = 3)]
-        repeats: usize,
-    },
-    /// Run every stage in order (downloads ML-32M when no --data-dir/--synthetic is given).
-    All {
-        #[command(flatten)]
-        source: Source,
-        /// Run the sequence twice (1 and 2 threads) in temporary directories and fail if any
-        /// artifact differs byte for byte.
-        #[arg(long)]
-        check: bool,
-    },
-}
-
-fn main() -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
-    let cli = Cli::parse();
-    let config = match &cli.common.config {
-        Some(path) => PipelineConfig::load(path)?,
-        None => PipelineConfig::default(),
-    };
-    let defaults = Paths::under(&workspace_root());
-    let common = &cli.common;
-    let paths = Paths {
-        raw_dir: common.raw_dir.clone().unwrap_or(defaults.raw_dir),
-        processed_dir: common
-            .processed_dir
-            .clone()
-            .unwrap_or(defaults.processed_dir),
-        figures_dir: common.figures_dir.clone().unwrap_or(defaults.figures_dir),
-        writeup_dir: common.writeup_dir.clone().unwrap_or(defaults.writeup_dir),
-    };
-    let pipeline = Pipeline {
-        config,
-        paths,
-        progress: !cli.common.quiet,
-    };
-    let cancel = Arc::new(AtomicBool::new(false));
-    {
-        let cancel = Arc::clone(&cancel);
-        ctrlc::set_handler(move || {
-            if cancel.swap(true, Ordering::SeqCst) {
-                std::process::exit(130);
+fn run(args: &[String]) -> Result<ExitCode> {
+    let root = workspace_root();
+    let first = args.first().map(String::as_str);
+    let toolchain = setup::ensure_prerequisites()?;
+    match first {
+        Some("setup") => {
+            eprintln!("xtask: every prerequisite is present");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some("test") => {
+            let rest = &args[1..];
+            let one_package = rest
+                .iter()
+                .any(|a| a == "-p" || a.starts_with("--package") || a.starts_with("-p"));
+            let mut command = Command::new(cargo());
+            command
+                .current_dir(&root)
+                .args(["test", "--locked"])
+                .args((!one_package).then_some("--workspace"))
+                .args(rest);
+            toolchain.apply(&mut command);
+            status_code(&mut command)
+        }
+        Some("install") => {
+            let install_root = match &args[1..] {
+                [] => binary::default_install_root()?,
+                [flag, dir] if flag == "--root" => PathBuf::from(dir),
+                _ => return Err("usage: cargo xtask install [--root DIR]".into()),
+            };
+            let built = binary::build(&root, &toolchain)?;
+            let installed = binary::install(&built, &install_root)?;
+            eprintln!("xtask: installed {}", installed.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        _ => {
+            if matches!(first, None | Some("help" | "--help" | "-h")) {
+                eprintln!("{HELP}");
             }
-            eprintln!("interrupt: stopping at the next safe point (press Ctrl-C again to abort)");
-        })?;
-    }
-    match cli.command {
-        Command::FetchData => {
-            let dir = pipeline.fetch(&cancel)?;
-            tracing::info!("MovieLens 32M ready in {}", dir.display());
-        }
-        Command::Ingest(source) => {
-            let raw = pipeline.raw_folder(&source.resolve(), &cancel)?;
-            pipeline.ingest(&raw)?;
-        }
-        Command::Simulate => pipeline.simulate()?,
-        Command::Exposure => pipeline.exposure()?,
-        Command::Estimate => pipeline.estimate()?,
-        Command::Decompose => pipeline.decompose()?,
-        Command::Models => pipeline.models()?,
-        Command::Report => pipeline.report()?,
-        Command::Coverage { reps } => {
-            let reps = reps.unwrap_or(pipeline.config.estimate.coverage_replicates);
-            if reps == 0 {
-                bail!("--reps must be at least 1");
-            }
-            pipeline.coverage(reps)?;
-        }
-        Command::BenchEstimate { slates, repeats } => {
-            let rows = xtask::bench::bench_estimate(&pipeline.config, &slates, repeats)?;
-            let sizes: Vec<String> = slates.iter().map(usize::to_string).collect();
-            let command = format!(
-                "cargo xtask bench-estimate --slates {} --repeats {repeats}",
-                sizes.join(",")
-            );
-            let text = xtask::bench::markdown(
-                &rows,
-                pipeline.config.estimate.bootstrap_replicates,
-                &command,
-            );
-            xtask::bench::write_markdown(
-                &workspace_root().join("bench").join("estimator_suite.md"),
-                &text,
-            )?;
-            std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())?;
-        }
-        Command::Bench { data_dir } => {
-            let root = workspace_root();
-            let full = data_dir.unwrap_or_else(|| xtask::harness::default_full_data(&root));
-            let report = xtask::harness::run(&pipeline.config, &root, &full)?;
-            let text = xtask::harness::markdown(&report, "cargo xtask bench");
-            xtask::bench::write_markdown(&root.join("bench").join("results.md"), &text)?;
-            std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())?;
-        }
-        Command::BenchModels { slates, repeats } => {
-            let root = workspace_root();
-            let rows = xtask::bench::bench_models(&pipeline.config, &slates, repeats, &root)?;
-            let sizes: Vec<String> = slates.iter().map(usize::to_string).collect();
-            let command = format!(
-                "cargo xtask bench-models --slates {} --repeats {repeats}",
-                sizes.join(",")
-            );
-            let text = xtask::bench::models_markdown(&rows, &pipeline.config, &command);
-            xtask::bench::write_markdown(&root.join("bench").join("models.md"), &text)?;
-            std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())?;
-        }
-        Command::All { source, check } => {
-            if check {
-                let files = xtask::check_determinism(&pipeline.config, &source.resolve())?;
-                tracing::info!(
-                    files,
-                    "determinism check passed: identical bytes with 1 and 2 threads"
-                );
-            } else {
-                pipeline.all(&source.resolve(), &cancel)?;
-            }
+            let built = binary::build(&root, &toolchain)?;
+            binary::exec(&built.executable, args, &root)
         }
     }
-    if cancel.load(Ordering::SeqCst) {
-        bail!("interrupted");
-    }
-    Ok(())
+}
+
+/// The cargo that runs us (`$CARGO`), so the same toolchain builds the pipeline.
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+/// Runs `command` and returns its exit code as ours.
+fn status_code(command: &mut Command) -> Result<ExitCode> {
+    let status = command
+        .status()
+        .map_err(|e| format!("running {command:?}: {e}"))?;
+    Ok(match status.code() {
+        Some(0) => ExitCode::SUCCESS,
+        Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        None => ExitCode::FAILURE,
+    })
 }

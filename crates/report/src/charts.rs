@@ -4,6 +4,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
+use image::ImageEncoder;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -37,8 +38,9 @@ pub fn signed_color(value: f64) -> RGBColor {
     if value >= 0.0 { GAIN } else { LOSS }
 }
 
-/// Renders a PNG of `size` pixels into `dir/file_name`, atomically: drawn into a temporary
-/// file next to it, then renamed.
+/// Renders a PNG of `size` pixels into `dir/file_name`: drawn into memory, encoded, then
+/// written through [`slate_table::write_bytes_atomically`] (temporary file, sync, rename), so a
+/// figure is never half-written.
 pub fn render_png(
     dir: &Path,
     file_name: &str,
@@ -46,26 +48,24 @@ pub fn render_png(
     draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<(), String>,
 ) -> Result<PathBuf, ReportError> {
     register_fonts();
-    let path = dir.join(file_name);
     let fail = |message: String| ReportError::Draw {
-        path: path.clone(),
+        path: dir.join(file_name),
         message,
     };
-    std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
-    // The image encoder picks the format from the extension, so the temporary ends in .png.
-    let temp = dir.join(format!(".{file_name}.partial.png"));
-    let result = (|| {
-        let root = BitMapBackend::new(&temp, size).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        draw(&root)?;
-        root.present().map_err(|e| e.to_string())
-    })();
-    if let Err(message) = result {
-        let _ = std::fs::remove_file(&temp);
-        return Err(fail(message));
+    let mut pixels = vec![0u8; size.0 as usize * size.1 as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, size).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| fail(e.to_string()))?;
+        draw(&root).map_err(fail)?;
+        root.present().map_err(|e| fail(e.to_string()))?;
     }
-    std::fs::rename(&temp, &path).map_err(|e| fail(e.to_string()))?;
-    Ok(path)
+    // The encoder plotters' file target uses (default compression and filter), so the bytes
+    // are those it would have written.
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut png)
+        .write_image(&pixels, size.0, size.1, image::ColorType::Rgb8)
+        .map_err(|e| fail(e.to_string()))?;
+    Ok(slate_table::write_bytes_atomically(dir, file_name, &png)?)
 }
 
 /// One labelled row of an interval chart.
@@ -394,6 +394,32 @@ mod tests {
         let bytes = std::fs::read(&path).unwrap();
         assert_eq!(&bytes[1..4], b"PNG");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    /// Figures drawn in memory and written atomically have exactly the bytes plotters' own
+    /// file target writes, so moving to `write_bytes_atomically` changed no figure.
+    #[test]
+    fn in_memory_rendering_writes_the_bytes_of_plotters_file_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = vec![IntervalRow {
+            label: "Gain".into(),
+            estimate: 0.2,
+            lower: 0.1,
+            upper: 0.3,
+            color: GAIN,
+        }];
+        let draw = |root: &DrawingArea<BitMapBackend<'_>, Shift>| {
+            interval_panel(root, "Demo", "Effect", &rows, RowStyle::Bars, 120)
+        };
+        let ours = render_png(dir.path(), "ours.png", (640, 360), draw).unwrap();
+        let theirs = dir.path().join("theirs.png");
+        {
+            let root = BitMapBackend::new(&theirs, (640, 360)).into_drawing_area();
+            root.fill(&WHITE).unwrap();
+            draw(&root).unwrap();
+            root.present().unwrap();
+        }
+        assert_eq!(std::fs::read(ours).unwrap(), std::fs::read(theirs).unwrap());
     }
 
     #[test]

@@ -851,16 +851,11 @@ pub fn bullets_markdown(f: &Facts) -> String {
 }
 
 fn write_text(dir: &Path, name: &str, text: &str) -> Result<PathBuf, ReportError> {
-    let path = dir.join(name);
-    slate_table::write_atomically(dir, name, |w| {
-        use std::io::Write;
-        w.write_all(text.as_bytes())
-            .map_err(|source| slate_table::TableError::Io {
-                path: path.clone(),
-                source,
-            })
-    })?;
-    Ok(path)
+    Ok(slate_table::write_bytes_atomically(
+        dir,
+        name,
+        text.as_bytes(),
+    )?)
 }
 
 fn final_figures(

@@ -56,6 +56,15 @@ pub fn write_atomically(
     Ok(destination)
 }
 
+/// Writes `bytes` to `dir/file_name` atomically (see [`write_atomically`]): generated text,
+/// markdown and encoded figures. Returns the final path.
+pub fn write_bytes_atomically(dir: &Path, file_name: &str, bytes: &[u8]) -> Result<PathBuf> {
+    let destination = dir.join(file_name);
+    write_atomically(dir, file_name, |w| {
+        w.write_all(bytes).map_err(io_err(&destination))
+    })
+}
+
 /// Writes `df` as parquet to `dir/<schema.file_name>` after checking it against `schema`.
 /// Atomic: see the crate docs. Returns the final path.
 pub fn write_parquet(df: &DataFrame, schema: &TableSchema, dir: &Path) -> Result<PathBuf> {

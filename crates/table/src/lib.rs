@@ -26,7 +26,8 @@ pub mod readiness;
 mod schema;
 
 pub use io::{
-    read_csv, read_parquet, write_atomically, write_csv, write_parquet, write_parquet_columns,
+    read_csv, read_parquet, write_atomically, write_bytes_atomically, write_csv, write_parquet,
+    write_parquet_columns,
 };
 pub use parquet_file::ColumnSlice;
 pub use schema::{

@@ -159,14 +159,7 @@ pub fn write_markdown(path: &Path, text: &str) -> Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
-    slate_table::write_atomically(dir, &name, |w| {
-        use std::io::Write;
-        w.write_all(text.as_bytes())
-            .map_err(|source| slate_table::TableError::Io {
-                path: path.to_path_buf(),
-                source,
-            })
-    })?;
+    slate_table::write_bytes_atomically(dir, &name, text.as_bytes())?;
     Ok(())
 }
 

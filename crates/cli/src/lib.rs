@@ -1,15 +1,18 @@
-//! The pipeline orchestrator behind `cargo xtask`: configuration, paths, and running the stages
-//! in order (ingest → simulate → exposure), each also on its own.
+//! The pipeline behind the `slate` program (and so behind `cargo xtask`): configuration, paths,
+//! and running the stages in order (ingest → simulate → exposure → estimate → decompose →
+//! models → coverage → report), each also on its own, plus the benchmarks.
 //!
-//! This crate sits on top of every stage crate and is the only place (with the binary) that
-//! uses `anyhow`; stages return typed errors. It holds no analysis logic: it wires stage inputs
-//! to outputs, logs per-stage timings and checks determinism (`all --check`).
+//! This crate sits on top of every stage crate and may depend on all of them; nothing depends
+//! on it but the end-to-end tests. It is the only library (with its binary) that uses
+//! `anyhow`; stages return typed errors. It holds no analysis logic: it wires stage inputs to
+//! outputs, logs per-stage timings, stops between stages on Ctrl-C and checks determinism
+//! (`all --check`).
 
 pub mod bench;
 pub mod harness;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::ProgressBar;
@@ -105,13 +108,37 @@ impl Paths {
     }
 }
 
-/// The workspace root (the parent of this crate's manifest directory).
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
+/// The environment variable naming the project directory (`cargo xtask` sets it to the
+/// repository root).
+pub const PROJECT_DIR_VAR: &str = "SLATE_PROJECT_DIR";
+
+/// The directory the default paths (`data/`, `writeup/`) and the benchmarks (`bench/`) are
+/// under: `$SLATE_PROJECT_DIR` when set, else the current directory.
+pub fn project_root() -> PathBuf {
+    std::env::var_os(PROJECT_DIR_VAR)
+        .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("."))
 }
+
+/// Ctrl-C stopped `all` between two stages: every stage before `before` finished and wrote
+/// complete artifacts; `before` and the stages after it did not run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interrupted {
+    /// The first stage that did not run.
+    pub before: &'static str,
+}
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "interrupted: stopped before stage `{}`; the stages before it finished and wrote complete artifacts",
+            self.before
+        )
+    }
+}
+
+impl std::error::Error for Interrupted {}
 
 /// A configured pipeline.
 #[derive(Debug, Clone)]
@@ -417,17 +444,33 @@ impl Pipeline {
         }
     }
 
-    /// Every stage in order, from the raw source to the last table.
+    /// Every stage in order, from the raw source to the last table. When `cancel` is set (by
+    /// Ctrl-C) the running stage finishes and the run stops before the next one with an
+    /// [`Interrupted`] error.
     pub fn all(&self, source: &DataSource, cancel: &AtomicBool) -> Result<()> {
+        let go_on = |next: &'static str| -> Result<()> {
+            if cancel.load(Ordering::SeqCst) {
+                return Err(Interrupted { before: next }.into());
+            }
+            Ok(())
+        };
         self.sweep_partials();
         let raw = self.raw_folder(source, cancel)?;
+        go_on("ingest")?;
         self.ingest(&raw)?;
+        go_on("simulate")?;
         self.simulate()?;
+        go_on("exposure")?;
         self.exposure()?;
+        go_on("estimate")?;
         self.estimate()?;
+        go_on("decompose")?;
         self.decompose()?;
+        go_on("models")?;
         self.models()?;
+        go_on("coverage")?;
         self.coverage(self.config.estimate.coverage_replicates)?;
+        go_on("report")?;
         self.report()
     }
 }
@@ -553,7 +596,7 @@ mod tests {
 
     #[test]
     fn committed_default_config_equals_built_in_defaults() {
-        let path = workspace_root().join("config").join("default.toml");
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/default.toml");
         assert_eq!(
             PipelineConfig::load(&path).unwrap(),
             PipelineConfig::default()

@@ -1,0 +1,313 @@
+//! `slate`: run the slate-interference pipeline, a stage at a time or all at once
+//! (`cargo xtask <command>` builds this program and runs it).
+
+use std::io::IsTerminal;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use slate_cli::{DataSource, Interrupted, Paths, Pipeline, PipelineConfig, project_root};
+use tracing_subscriber::EnvFilter;
+
+/// Settings the C libraries read once, when they are loaded (before `main` runs), so they must
+/// be in the environment the process starts with. A user's own value is kept.
+/// - `OPENBLAS_NUM_THREADS=1`: the estimators call OpenBLAS on small matrices inside rayon's
+///   parallel loops; its own thread pool would only oversubscribe the cores.
+/// - `GOMP_SPINCOUNT=300000`: LightGBM and XGBoost share one libgomp, which sees more OpenMP
+///   threads than cores and throttles its spin-wait; every parallel region then pays a futex
+///   wake-up (a 3,000-row LightGBM fit is 1.4x slower).
+const LIBRARY_ENV: [(&str, &str); 2] =
+    [("OPENBLAS_NUM_THREADS", "1"), ("GOMP_SPINCOUNT", "300000")];
+
+/// Re-executes this program with [`LIBRARY_ENV`] when any of it is missing; returns only when
+/// nothing was missing.
+fn ensure_library_env() -> Result<()> {
+    let missing: Vec<(&str, &str)> = LIBRARY_ENV
+        .into_iter()
+        .filter(|(name, _)| std::env::var_os(name).is_none())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let exe = std::env::current_exe().context("locating the slate executable")?;
+    let mut args = std::env::args_os();
+    let mut command = std::process::Command::new(&exe);
+    if let Some(arg0) = args.next() {
+        command.arg0(arg0);
+    }
+    command.args(args).envs(missing);
+    // `exec` returns only on failure.
+    let error = command.exec();
+    Err(error).with_context(|| format!("re-executing {}", exe.display()))
+}
+
+const ABOUT: &str = "Causal inference under interference in recommendation slates";
+
+const LONG_ABOUT: &str = "\
+Causal inference under interference in recommendation slates.
+
+Builds a randomized slate-promotion experiment on MovieLens data with the truth known, maps \
+exposure (focal, same-cluster competitor, displaced item, other), estimates direct, spillover \
+and total effects with seven uncertainty methods, decomposes the total, fits LightGBM and \
+XGBoost outcome models for cross-fitted AIPW and targeting, and writes the report.
+
+`slate all` runs every stage; each stage also runs alone and reads what the previous one \
+wrote. Default paths are under $SLATE_PROJECT_DIR (the repository, when run as `cargo xtask`), \
+else the current directory: data/raw, data/processed, writeup/ and writeup/figures.";
+
+#[derive(Parser)]
+#[command(name = "slate", version, about = ABOUT, long_about = LONG_ABOUT)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args)]
+struct Common {
+    /// Pipeline config (TOML); missing keys take their defaults (see config/default.toml).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Directory for raw data (downloads, synthetic data) [default: data/raw].
+    #[arg(long, global = true)]
+    raw_dir: Option<PathBuf>,
+    /// Directory for processed tables [default: data/processed].
+    #[arg(long, global = true)]
+    processed_dir: Option<PathBuf>,
+    /// Directory for figures [default: writeup/figures].
+    #[arg(long, global = true)]
+    figures_dir: Option<PathBuf>,
+    /// Directory for the final summary and bullets, with tables in its `tables/` [default: writeup].
+    #[arg(long, global = true)]
+    writeup_dir: Option<PathBuf>,
+    /// Hide progress bars.
+    #[arg(long, global = true)]
+    quiet: bool,
+}
+
+#[derive(Args, Clone)]
+struct Source {
+    /// Read this MovieLens-format folder (ratings.csv, movies.csv, links.csv, tags.csv).
+    #[arg(long, conflicts_with = "synthetic")]
+    data_dir: Option<PathBuf>,
+    /// Generate a synthetic MovieLens-format dataset (sized by [synthetic] in the config).
+    #[arg(long)]
+    synthetic: bool,
+}
+
+impl Source {
+    fn resolve(&self) -> DataSource {
+        match (&self.data_dir, self.synthetic) {
+            (Some(dir), _) => DataSource::Dir(dir.clone()),
+            (None, true) => DataSource::Synthetic,
+            (None, false) => DataSource::Official,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Download MovieLens 32M (MD5-verified) into <raw-dir>/ml-32m.
+    FetchData,
+    /// Validate a MovieLens folder and write typed parquet + setup readiness.
+    Ingest(Source),
+    /// Build seed slates, randomize promotion and simulate clicks.
+    Simulate,
+    /// Map exposure; write exposure mapping, slate outcomes, assignment and readiness.
+    Exposure,
+    /// Estimate direct, spillover and total effects (naive and slate-clustered SEs, bootstrap).
+    Estimate,
+    /// Direct/indirect/total decomposition, spillover sensitivity, cluster and position risk.
+    Decompose,
+    /// LightGBM/XGBoost outcome models, cross-fitted AIPW and promotion-targeting policies.
+    Models,
+    /// Monte-Carlo coverage study: re-draw assignment and clicks on the same slates and check
+    /// how often each method's 95% interval covers the true effect.
+    Coverage {
+        /// Re-drawn experiments [default: estimate.coverage_replicates from the config].
+        #[arg(long)]
+        reps: Option<usize>,
+    },
+    /// The final report: writeup tables, figures 25–28, summary, resume bullets, artifact index.
+    Report,
+    /// Run every stage in order (downloads ML-32M when no --data-dir/--synthetic is given).
+    ///
+    /// Ctrl-C lets the running stage finish, then stops before the next one with exit code 130
+    /// and names it; a second Ctrl-C stops at once. No half-written artifact is left either way.
+    All {
+        #[command(flatten)]
+        source: Source,
+        /// Run the sequence twice (1 and 2 threads) in temporary directories and fail if any
+        /// artifact differs byte for byte.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Benchmark every stage at ML-32M scale and beyond against its Python peer (writes
+    /// bench/results.md; generates the ML-32M-shaped data once, about 1.2 GB).
+    Bench {
+        /// An ML-32M-shaped MovieLens folder [default: data/raw/bench-ml32m-shape, generated
+        /// when missing].
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Benchmark LightGBM/XGBoost fits against the Python packages (writes bench/models.md).
+    BenchModels {
+        /// Design sizes in slates, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "3000,100000")]
+        slates: Vec<usize>,
+        /// Timed repetitions per fit (the table reports the fastest).
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+    },
+    /// Benchmark the full estimator suite on synthetic designs (writes bench/estimator_suite.md).
+    BenchEstimate {
+        /// Design sizes in slates, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "3000,1000000")]
+        slates: Vec<usize>,
+        /// Timed repetitions per size (the table reports min and median).
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    if let Err(error) = ensure_library_env() {
+        eprintln!("Error: {error:#}");
+        return ExitCode::FAILURE;
+    }
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("Error: {error:#}");
+            if error.downcast_ref::<Interrupted>().is_some() {
+                ExitCode::from(130)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+fn run() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    let cli = Cli::parse();
+    let config = match &cli.common.config {
+        Some(path) => PipelineConfig::load(path)?,
+        None => PipelineConfig::default(),
+    };
+    let defaults = Paths::under(&project_root());
+    let common = &cli.common;
+    let paths = Paths {
+        raw_dir: common.raw_dir.clone().unwrap_or(defaults.raw_dir),
+        processed_dir: common
+            .processed_dir
+            .clone()
+            .unwrap_or(defaults.processed_dir),
+        figures_dir: common.figures_dir.clone().unwrap_or(defaults.figures_dir),
+        writeup_dir: common.writeup_dir.clone().unwrap_or(defaults.writeup_dir),
+    };
+    let pipeline = Pipeline {
+        config,
+        paths,
+        progress: !cli.common.quiet,
+    };
+    let cancel = Arc::new(AtomicBool::new(false));
+    {
+        let cancel = Arc::clone(&cancel);
+        ctrlc::set_handler(move || {
+            if cancel.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+            eprintln!(
+                "interrupt: stopping when the running stage has finished (press Ctrl-C again to abort at once)"
+            );
+        })?;
+    }
+    match cli.command {
+        Command::FetchData => {
+            let dir = pipeline.fetch(&cancel)?;
+            tracing::info!("MovieLens 32M ready in {}", dir.display());
+        }
+        Command::Ingest(source) => {
+            let raw = pipeline.raw_folder(&source.resolve(), &cancel)?;
+            pipeline.ingest(&raw)?;
+        }
+        Command::Simulate => pipeline.simulate()?,
+        Command::Exposure => pipeline.exposure()?,
+        Command::Estimate => pipeline.estimate()?,
+        Command::Decompose => pipeline.decompose()?,
+        Command::Models => pipeline.models()?,
+        Command::Report => pipeline.report()?,
+        Command::Coverage { reps } => {
+            let reps = reps.unwrap_or(pipeline.config.estimate.coverage_replicates);
+            if reps == 0 {
+                bail!("--reps must be at least 1");
+            }
+            pipeline.coverage(reps)?;
+        }
+        Command::BenchEstimate { slates, repeats } => {
+            let rows = slate_cli::bench::bench_estimate(&pipeline.config, &slates, repeats)?;
+            let sizes: Vec<String> = slates.iter().map(usize::to_string).collect();
+            let command = format!(
+                "cargo xtask bench-estimate --slates {} --repeats {repeats}",
+                sizes.join(",")
+            );
+            let text = slate_cli::bench::markdown(
+                &rows,
+                pipeline.config.estimate.bootstrap_replicates,
+                &command,
+            );
+            slate_cli::bench::write_markdown(
+                &project_root().join("bench").join("estimator_suite.md"),
+                &text,
+            )?;
+            std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())?;
+        }
+        Command::Bench { data_dir } => {
+            let root = project_root();
+            let full = data_dir.unwrap_or_else(|| slate_cli::harness::default_full_data(&root));
+            let report = slate_cli::harness::run(&pipeline.config, &root, &full)?;
+            let text = slate_cli::harness::markdown(&report, "cargo xtask bench");
+            slate_cli::bench::write_markdown(&root.join("bench").join("results.md"), &text)?;
+            std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())?;
+        }
+        Command::BenchModels { slates, repeats } => {
+            let root = project_root();
+            let rows = slate_cli::bench::bench_models(&pipeline.config, &slates, repeats, &root)?;
+            let sizes: Vec<String> = slates.iter().map(usize::to_string).collect();
+            let command = format!(
+                "cargo xtask bench-models --slates {} --repeats {repeats}",
+                sizes.join(",")
+            );
+            let text = slate_cli::bench::models_markdown(&rows, &pipeline.config, &command);
+            slate_cli::bench::write_markdown(&root.join("bench").join("models.md"), &text)?;
+            std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())?;
+        }
+        Command::All { source, check } => {
+            if check {
+                let files = slate_cli::check_determinism(&pipeline.config, &source.resolve())?;
+                tracing::info!(
+                    files,
+                    "determinism check passed: identical bytes with 1 and 2 threads"
+                );
+            } else {
+                pipeline.all(&source.resolve(), &cancel)?;
+            }
+        }
+    }
+    if cancel.load(Ordering::SeqCst) {
+        bail!("interrupted");
+    }
+    Ok(())
+}
