@@ -25,9 +25,8 @@ pub struct Built {
 /// Builds `slate` (the `dev` profile, which optimises everything; the tests share it) and
 /// puts the XGBoost library beside it.
 pub fn build(root: &Path, toolchain: &Toolchain) -> Result<Built> {
-    let mut command = Command::new(crate::cargo());
+    let mut command = crate::cargo_command(root);
     command
-        .current_dir(root)
         .args([
             "build",
             "--locked",

@@ -68,9 +68,8 @@ fn run(args: &[String]) -> Result<ExitCode> {
             let one_package = rest
                 .iter()
                 .any(|a| a == "-p" || a.starts_with("--package") || a.starts_with("-p"));
-            let mut command = Command::new(cargo());
+            let mut command = cargo_command(&root);
             command
-                .current_dir(&root)
                 .args(["test", "--locked"])
                 .args((!one_package).then_some("--workspace"))
                 .args(rest);
@@ -98,9 +97,34 @@ fn run(args: &[String]) -> Result<ExitCode> {
     }
 }
 
-/// The cargo that runs us (`$CARGO`), so the same toolchain builds the pipeline.
-fn cargo() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+/// A command running the cargo that runs us (`$CARGO`, so the same toolchain builds the
+/// pipeline), in the repository, without the variables `cargo run` set for us.
+///
+/// Those describe xtask's own package (`CARGO_MANIFEST_DIR`, `CARGO_PKG_*`, ...), and some
+/// build scripts track them (ring reruns when `CARGO_MANIFEST_DIR` changes): left in, a build
+/// through xtask and a plain `cargo` build (clippy in CI) would rebuild each other's
+/// dependencies.
+fn cargo_command(root: &Path) -> Command {
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command.current_dir(root);
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let set_by_cargo_run = name.starts_with("CARGO_PKG_")
+            || [
+                "CARGO",
+                "CARGO_MANIFEST_DIR",
+                "CARGO_MANIFEST_PATH",
+                "CARGO_CRATE_NAME",
+                "CARGO_BIN_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+                "OUT_DIR",
+            ]
+            .contains(&name.as_ref());
+        if set_by_cargo_run {
+            command.env_remove(name.as_ref());
+        }
+    }
+    command
 }
 
 /// Runs `command` and returns its exit code as ours.
