@@ -85,7 +85,7 @@ pub fn ensure_prerequisites() -> Result<Toolchain> {
     if cmake.is_none() {
         if cmake_from_apt {
             apt.push("cmake");
-        } else {
+        } else if !python_can_make_a_venv() {
             apt.extend(["python3", "python3-venv"]);
         }
     }
@@ -168,6 +168,16 @@ fn present(package: &Package) -> bool {
 fn has(command: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(command).is_file()))
+}
+
+/// Whether `python3 -m venv` would work (Debian splits `venv`'s pip bootstrap into
+/// `python3-venv`).
+fn python_can_make_a_venv() -> bool {
+    Command::new("python3")
+        .args(["-c", "import venv, ensurepip"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 fn is_root() -> bool {
