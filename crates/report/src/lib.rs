@@ -4,8 +4,9 @@
 //! `slate-exposure` for their table schemas; `slate-estimate` and `slate-models` for theirs and
 //! their method names) and `slate-table`; reads the tables the stages wrote and never
 //! recomputes an estimate. Figures
-//! are drawn with plotters into PNGs, with the DejaVu Sans font embedded in the binary (no
-//! fontconfig, no system fonts), and written atomically (temporary file, then rename).
+//! are drawn with plotters into memory, with the DejaVu Sans font embedded in the binary (no
+//! fontconfig, no system fonts), encoded as PNG with `image` and written atomically through
+//! `slate_table::write_bytes_atomically` (temporary file, then rename).
 //!
 //! - [`charts`]: the few chart shapes every figure is made of (interval rows, signed bars,
 //!   histograms).

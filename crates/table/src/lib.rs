@@ -2,7 +2,8 @@
 //!
 //! This is the bottom of the stack: it may depend only on external crates (polars, arrow-rs's
 //! parquet writer with arrow-array/arrow-schema/bytes, bytemuck, rayon, tempfile, thiserror),
-//! never on another crate of this workspace.
+//! never on another crate of this workspace (save the code-free `workspace-hack`, which only
+//! unifies third-party features).
 //!
 //! What it owns:
 //! - [`TableSchema`]: the one declaration of a table's file name and ordered, typed columns.
