@@ -448,30 +448,27 @@ impl Pipeline {
     /// Ctrl-C) the running stage finishes and the run stops before the next one with an
     /// [`Interrupted`] error.
     pub fn all(&self, source: &DataSource, cancel: &AtomicBool) -> Result<()> {
-        let go_on = |next: &'static str| -> Result<()> {
-            if cancel.load(Ordering::SeqCst) {
-                return Err(Interrupted { before: next }.into());
-            }
-            Ok(())
-        };
         self.sweep_partials();
         let raw = self.raw_folder(source, cancel)?;
-        go_on("ingest")?;
-        self.ingest(&raw)?;
-        go_on("simulate")?;
-        self.simulate()?;
-        go_on("exposure")?;
-        self.exposure()?;
-        go_on("estimate")?;
-        self.estimate()?;
-        go_on("decompose")?;
-        self.decompose()?;
-        go_on("models")?;
-        self.models()?;
-        go_on("coverage")?;
-        self.coverage(self.config.estimate.coverage_replicates)?;
-        go_on("report")?;
-        self.report()
+        let stages: [(&'static str, &dyn Fn() -> Result<()>); 8] = [
+            ("ingest", &|| self.ingest(&raw)),
+            ("simulate", &|| self.simulate()),
+            ("exposure", &|| self.exposure()),
+            ("estimate", &|| self.estimate()),
+            ("decompose", &|| self.decompose()),
+            ("models", &|| self.models()),
+            ("coverage", &|| {
+                self.coverage(self.config.estimate.coverage_replicates)
+            }),
+            ("report", &|| self.report()),
+        ];
+        for (stage, run) in stages {
+            if cancel.load(Ordering::SeqCst) {
+                return Err(Interrupted { before: stage }.into());
+            }
+            run()?;
+        }
+        Ok(())
     }
 }
 
