@@ -9,7 +9,8 @@
 //!   crate's tests instead of the workspace's).
 //! - `cargo xtask install [--root DIR]`: the `slate` program into `DIR/bin` (default: cargo's
 //!   own install root), runnable from anywhere ([`binary`]).
-//! - `cargo xtask setup`: the prerequisites alone.
+//! - `cargo xtask setup`: the prerequisites alone; prints the build's environment as a shell
+//!   `export` line, for `eval "$(cargo xtask setup)"` before plain cargo commands.
 //! - `cargo xtask <anything else>`: builds `slate` and runs `slate <anything else>` in its
 //!   place, with the repository as the project directory (default `data/`, `writeup/`).
 
@@ -37,7 +38,9 @@ Commands of xtask itself:
                                    that crate's tests only)
   cargo xtask install [--root DIR] install the `slate` program into DIR/bin
                                    [default: $CARGO_INSTALL_ROOT, else ~/.cargo]
-  cargo xtask setup                check and install the system prerequisites only
+  cargo xtask setup                check and install the system prerequisites only, and
+                                   print the build's environment: run
+                                   eval \"$(cargo xtask setup)\" before plain cargo commands
 
 Every other command is a `slate` command, built and run from this repository
 (defaults under data/ and writeup/ here). Its help follows.
@@ -61,13 +64,17 @@ fn run(args: &[String]) -> Result<ExitCode> {
     match first {
         Some("setup") => {
             eprintln!("xtask: every prerequisite is present");
+            // For `eval "$(cargo xtask setup)"` before running cargo directly.
+            let line = format!("export {}\n", toolchain.shell_exports());
+            std::io::Write::write_all(&mut std::io::stdout(), line.as_bytes())
+                .map_err(|e| format!("writing to stdout: {e}"))?;
             Ok(ExitCode::SUCCESS)
         }
         Some("test") => {
             let rest = &args[1..];
             let one_package = rest
                 .iter()
-                .any(|a| a == "-p" || a.starts_with("--package") || a.starts_with("-p"));
+                .any(|a| a.starts_with("-p") || a.starts_with("--package"));
             let mut command = cargo_command(&root);
             command
                 .args(["test", "--locked"])

@@ -63,24 +63,26 @@ impl Toolchain {
     pub fn apply(&self, command: &mut Command) {
         command.env("CMAKE", &self.cmake);
     }
+
+    /// The same environment as shell assignments (`CMAKE='...'`).
+    pub fn shell_exports(&self) -> String {
+        let path = self.cmake.display().to_string().replace('\'', r"'\''");
+        format!("CMAKE='{path}'")
+    }
 }
 
 /// Checks every prerequisite and installs what is missing (as root) or explains how.
 pub fn ensure_prerequisites() -> Result<Toolchain> {
-    let missing: Vec<&str> = PACKAGES
-        .iter()
-        .filter(|p| !present(p))
-        .map(|p| p.name)
-        .collect();
+    // The Debian packages to install, starting with the missing ones.
+    let mut apt = missing_packages();
     let cmake = find_cmake();
-    if missing.is_empty()
+    if apt.is_empty()
         && let Some(cmake) = &cmake
     {
         return Ok(Toolchain {
             cmake: cmake.clone(),
         });
     }
-    let mut apt: Vec<&str> = missing.clone();
     let cmake_from_apt = cmake.is_none() && apt_candidate_is_new_enough("cmake");
     if cmake.is_none() {
         if cmake_from_apt {
@@ -134,11 +136,7 @@ pub fn ensure_prerequisites() -> Result<Toolchain> {
             run_shell(line)?;
         }
     }
-    let still: Vec<&str> = PACKAGES
-        .iter()
-        .filter(|p| !present(p))
-        .map(|p| p.name)
-        .collect();
+    let still = missing_packages();
     if !still.is_empty() {
         return Err(format!("still missing after install: {}", still.join(" ")));
     }
@@ -151,6 +149,15 @@ pub fn ensure_prerequisites() -> Result<Toolchain> {
         )
     })?;
     Ok(Toolchain { cmake })
+}
+
+/// The Debian names of the packages that are not there.
+fn missing_packages() -> Vec<&'static str> {
+    PACKAGES
+        .iter()
+        .filter(|p| !present(p))
+        .map(|p| p.name)
+        .collect()
 }
 
 fn present(package: &Package) -> bool {
