@@ -1,0 +1,145 @@
+//! Identifiers: integer or string ids interned to dense codes in sorted id order, so that no
+//! table is ever sized by the largest raw id and results never depend on row order.
+
+/// The distinct ids of one kind (slates, units, users or items), sorted; an id's code is its
+/// index here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdValues {
+    /// Signed 64-bit integer ids.
+    Int(Vec<i64>),
+    /// String ids.
+    Str(Vec<String>),
+}
+
+impl IdValues {
+    /// Number of distinct ids.
+    pub fn len(&self) -> usize {
+        match self {
+            IdValues::Int(v) => v.len(),
+            IdValues::Str(v) => v.len(),
+        }
+    }
+
+    /// Whether there is no id.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The id of `code` as the user wrote it.
+    pub fn display(&self, code: u32) -> String {
+        match self {
+            IdValues::Int(v) => v[code as usize].to_string(),
+            IdValues::Str(v) => v[code as usize].clone(),
+        }
+    }
+
+    /// The value written to the analysis tables' id columns: the id itself when ids are
+    /// integers, the dense code (sorted string order) when they are strings; the run's id
+    /// dictionary maps codes back to strings.
+    pub fn table_value(&self, code: u32) -> i64 {
+        match self {
+            IdValues::Int(v) => v[code as usize],
+            IdValues::Str(_) => i64::from(code),
+        }
+    }
+
+    /// Whether ids are strings (so the analysis tables hold codes).
+    pub fn is_string(&self) -> bool {
+        matches!(self, IdValues::Str(_))
+    }
+
+    /// The ids of `codes` (which must be increasing), re-coded densely: used after dropping
+    /// slates. Returns the new values and, for every old code, its new code (`u32::MAX` when
+    /// dropped).
+    pub fn subset(&self, keep: &[bool]) -> (IdValues, Vec<u32>) {
+        let mut remap = vec![u32::MAX; self.len()];
+        let mut next = 0u32;
+        for (old, kept) in keep.iter().enumerate() {
+            if *kept {
+                remap[old] = next;
+                next += 1;
+            }
+        }
+        let values = match self {
+            IdValues::Int(v) => IdValues::Int(filter(v, keep)),
+            IdValues::Str(v) => IdValues::Str(filter(v, keep)),
+        };
+        (values, remap)
+    }
+}
+
+fn filter<T: Clone>(values: &[T], keep: &[bool]) -> Vec<T> {
+    values
+        .iter()
+        .zip(keep)
+        .filter(|(_, k)| **k)
+        .map(|(v, _)| v.clone())
+        .collect()
+}
+
+/// A column of raw ids, one per row, before interning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RawIds {
+    /// Integer ids.
+    Int(Vec<i64>),
+    /// String ids.
+    Str(Vec<String>),
+}
+
+impl RawIds {
+    /// Interns the ids: the sorted distinct values and each row's code. Sorting is by value
+    /// (numeric for integers, byte order for strings), never by first appearance.
+    pub fn intern(&self) -> (IdValues, Vec<u32>) {
+        match self {
+            RawIds::Int(rows) => {
+                let (values, codes) = intern(rows);
+                (IdValues::Int(values), codes)
+            }
+            RawIds::Str(rows) => {
+                let (values, codes) = intern(rows);
+                (IdValues::Str(values), codes)
+            }
+        }
+    }
+}
+
+fn intern<T: Ord + Clone>(rows: &[T]) -> (Vec<T>, Vec<u32>) {
+    let mut values: Vec<T> = rows.to_vec();
+    values.sort_unstable();
+    values.dedup();
+    let codes = rows
+        .iter()
+        .map(|v| values.binary_search(v).expect("value is present") as u32)
+        .collect();
+    (values, codes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn huge_sparse_ids_get_dense_codes_in_value_order() {
+        let raw = RawIds::Int(vec![4_000_000_000, -3, 4_294_967_295, -3]);
+        let (values, codes) = raw.intern();
+        assert_eq!(
+            values,
+            IdValues::Int(vec![-3, 4_000_000_000, 4_294_967_295])
+        );
+        assert_eq!(codes, vec![1, 0, 2, 0]);
+        assert_eq!(values.table_value(2), 4_294_967_295);
+        assert_eq!(values.display(0), "-3");
+    }
+
+    #[test]
+    fn string_ids_are_coded_in_byte_order() {
+        let raw = RawIds::Str(vec!["b".into(), "a".into(), "b".into()]);
+        let (values, codes) = raw.intern();
+        assert_eq!(codes, vec![1, 0, 1]);
+        assert_eq!(values.table_value(1), 1);
+        assert_eq!(values.display(1), "b");
+        let (kept, remap) = values.subset(&[false, true]);
+        assert_eq!(kept, IdValues::Str(vec!["b".into()]));
+        assert_eq!(remap, vec![u32::MAX, 0]);
+    }
+}

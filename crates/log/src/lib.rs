@@ -1,0 +1,291 @@
+//! The impression log: one row per shown item of a logged slate experiment. It is the boundary
+//! between where data comes from (the MovieLens simulation, or a team's own experiment) and the
+//! analysis (exposure → estimate → models → report), which reads nothing else.
+//!
+//! Depends only on `slate-table` (for the shared I/O conventions) and polars; never on a source
+//! (ingest, simulate) or on an analysis crate.
+//!
+//! What it owns:
+//! - [`schema::LogColumn`]: the canonical column names, declared once; a `[log.columns]` config
+//!   section ([`LogConfig`]) maps a user's names onto them.
+//! - [`read_log`] / [`ImpressionLog::from_frame`]: reading parquet or CSV, coercing types
+//!   (booleans may be 0/1 integers; ids integers or strings), and validating every rule of the
+//!   design. A violation is a [`LogError`] naming the file, the row and slate, and the column;
+//!   with [`OnBadSlate::Drop`] slate-level violations drop the slate instead and are reported as
+//!   [`DroppedSlate`]s.
+//! - [`ids`]: ids of any size or type interned to dense codes in sorted id order. Slates and
+//!   units are put in id order and rows in seed order within a slate, so nothing downstream
+//!   depends on row order or is sized by a raw id.
+//!
+//! Invariants of an [`ImpressionLog`]: rows grouped by slate in slate-id order, seed order
+//! within a slate; seed and shown positions are permutations of 1..=n; exactly one focal per
+//! slate, shown at 1 when promoted; the arm is constant within a slate and within a unit; both
+//! arms and at least two units are present; every number is finite.
+
+pub mod config;
+pub mod ids;
+mod read;
+pub mod schema;
+mod validate;
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+pub use config::{LogConfig, OnBadSlate};
+pub use ids::IdValues;
+pub use read::read_frame;
+pub use schema::{LOG_SCHEMA_VERSION, LogColumn};
+
+/// What can go wrong reading a log. Every variant names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    /// The file cannot be opened.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file is neither parquet nor CSV (by extension).
+    #[error("{path}: unknown log format (expected a .parquet or .csv file)")]
+    Format {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file cannot be decoded.
+    #[error("{path}: cannot be read as {format}: {message}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// "parquet" or "csv".
+        format: &'static str,
+        /// The decoder's message.
+        message: String,
+    },
+    /// The `[log]` config section is inconsistent.
+    #[error("invalid [log] config: {message}")]
+    Config {
+        /// What is wrong.
+        message: String,
+    },
+    /// A required column is absent.
+    #[error("{file}: missing column `{column}`{mapped}")]
+    MissingColumn {
+        /// The file.
+        file: String,
+        /// The column name looked for.
+        column: String,
+        /// " (canonical `x`, mapped in [log.columns])" when the name comes from the config.
+        mapped: String,
+    },
+    /// A column has a type the log does not accept.
+    #[error("{file}: column `{column}` has type {found}, expected {expected}")]
+    WrongType {
+        /// The file.
+        file: String,
+        /// The column.
+        column: String,
+        /// What it holds.
+        found: String,
+        /// What is accepted.
+        expected: &'static str,
+    },
+    /// A column holds a null.
+    #[error("{file}: column `{column}` is empty (null) at row {row}")]
+    Null {
+        /// The file.
+        file: String,
+        /// The column.
+        column: String,
+        /// 1-based data row (the header is not counted).
+        row: usize,
+    },
+    /// A slate breaks a rule of the design (use `--on-bad-slate drop` to drop such slates).
+    #[error("{file}: row {row} (slate {slate}), column `{column}`: {reason}")]
+    Invalid {
+        /// The file.
+        file: String,
+        /// 1-based data row of the offending value (the slate's first row for slate-wide rules).
+        row: usize,
+        /// The slate id as written in the file.
+        slate: String,
+        /// The column.
+        column: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The experiment as a whole cannot be analyzed.
+    #[error("{file}: {message}")]
+    Design {
+        /// The file.
+        file: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// A slate dropped under [`OnBadSlate::Drop`], with the first rule it broke.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DroppedSlate {
+    /// The slate id as written in the file.
+    pub slate_id: String,
+    /// Its unit id as written (the slate id when the log has no unit column).
+    pub unit_id: String,
+    /// 1-based data row of the offending value.
+    pub row: usize,
+    /// The column.
+    pub column: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// Whether a covariate is constant within every slate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CovariateLevel {
+    /// One value per slate (e.g. a user's history).
+    Slate,
+    /// Varies across a slate's items (e.g. a ranker score).
+    Item,
+}
+
+/// A named numeric column of the log, one value per row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedValues {
+    /// Column name (as configured).
+    pub name: String,
+    /// One value per row, in log order.
+    pub values: Vec<f64>,
+}
+
+/// A pre-treatment covariate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Covariate {
+    /// Its values.
+    pub column: NamedValues,
+    /// Slate- or item-level.
+    pub level: CovariateLevel,
+}
+
+/// The oracle: both potential click probabilities of every row (a simulation's truth).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Truth {
+    /// Click probability had the slate been promoted.
+    pub if_promoted: Vec<f64>,
+    /// Click probability had the slate not been promoted.
+    pub if_control: Vec<f64>,
+}
+
+/// Where the assignment probability comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbabilitySource {
+    /// The log's `assignment_probability` column.
+    Logged,
+    /// Absent from the log: the observed promoted share of units.
+    ObservedShare,
+}
+
+/// The design probability of promotion.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AssignmentProbability {
+    /// The probability (in (0, 1)).
+    pub value: f64,
+    /// Where it comes from.
+    pub source: ProbabilitySource,
+}
+
+/// A validated impression log, rows grouped by slate in slate-id order and in seed order within
+/// a slate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImpressionLog {
+    /// The file it was read from (or a label for an in-memory log).
+    pub source: String,
+    /// Distinct slate ids; slate `s` is code `s`.
+    pub slate_ids: IdValues,
+    /// Distinct unit ids.
+    pub unit_ids: IdValues,
+    /// Distinct user ids (the unit ids when the log has no user column).
+    pub user_ids: IdValues,
+    /// Distinct item ids.
+    pub item_ids: IdValues,
+    /// Slate `s` is rows `slate_offsets[s]..slate_offsets[s + 1]`.
+    pub slate_offsets: Vec<usize>,
+    /// Each slate's unit code.
+    pub slate_unit: Vec<u32>,
+    /// Each slate's user code.
+    pub slate_user: Vec<u32>,
+    /// Each slate's arm.
+    pub promoted: Vec<bool>,
+    /// Each slate's focal row.
+    pub focal_row: Vec<usize>,
+    /// Each row's item code.
+    pub item: Vec<u32>,
+    /// Each row's substitute group.
+    pub item_cluster: Vec<String>,
+    /// 1-based seed position.
+    pub seed_position: Vec<u32>,
+    /// 1-based shown position.
+    pub shown_position: Vec<u32>,
+    /// Whether the row is its slate's focal item.
+    pub is_focal: Vec<bool>,
+    /// The click.
+    pub click: Vec<bool>,
+    /// Further outcomes, in config order.
+    pub outcomes: Vec<NamedValues>,
+    /// Pre-treatment covariates, in config order.
+    pub covariates: Vec<Covariate>,
+    /// The oracle, when the log carries both truth columns.
+    pub truth: Option<Truth>,
+    /// The design probability.
+    pub assignment_probability: AssignmentProbability,
+    /// Whether the log names its randomization unit (else the unit is the slate).
+    pub has_unit_column: bool,
+}
+
+impl ImpressionLog {
+    /// Number of rows (shown items).
+    pub fn n_rows(&self) -> usize {
+        self.item.len()
+    }
+
+    /// Number of slates.
+    pub fn n_slates(&self) -> usize {
+        self.promoted.len()
+    }
+
+    /// Number of randomization units.
+    pub fn n_units(&self) -> usize {
+        self.unit_ids.len()
+    }
+
+    /// The rows of slate `s`.
+    pub fn slate_rows(&self, s: usize) -> Range<usize> {
+        self.slate_offsets[s]..self.slate_offsets[s + 1]
+    }
+
+    /// Validates a frame holding a log (columns named as in the user's file; `source` names it
+    /// in errors) and builds the log. Slate-level violations are errors or drops, per `policy`.
+    pub fn from_frame(
+        frame: &polars::prelude::DataFrame,
+        source: &str,
+        config: &LogConfig,
+        policy: OnBadSlate,
+    ) -> Result<(ImpressionLog, Vec<DroppedSlate>), LogError> {
+        config.check()?;
+        let raw = read::RawLog::extract(frame, source, config)?;
+        validate::assemble(raw, policy)
+    }
+}
+
+/// Reads and validates the log at `path` (`.parquet` or `.csv`).
+pub fn read_log(
+    path: &Path,
+    config: &LogConfig,
+    policy: OnBadSlate,
+) -> Result<(ImpressionLog, Vec<DroppedSlate>), LogError> {
+    let frame = read_frame(path)?;
+    ImpressionLog::from_frame(&frame, &path.display().to_string(), config, policy)
+}
+
+#[cfg(test)]
+mod tests;

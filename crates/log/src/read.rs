@@ -1,0 +1,379 @@
+//! Reading a log file into typed columns: type coercion and per-value checks. Rules that span
+//! rows (one focal, permutations, constant arms) are in `validate`.
+
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::config::LogConfig;
+use crate::ids::RawIds;
+use crate::schema::LogColumn;
+use crate::{LogError, NamedValues, Truth};
+
+/// Reads a `.parquet` or `.csv` file into a frame, with the file's own column names and types
+/// (CSV types are inferred from every row).
+pub fn read_frame(path: &Path) -> Result<DataFrame, LogError> {
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let open = || {
+        std::fs::File::open(path).map_err(|source| LogError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    };
+    let corrupt = |format: &'static str| {
+        move |e: PolarsError| LogError::Corrupt {
+            path: path.to_path_buf(),
+            format,
+            message: e.to_string(),
+        }
+    };
+    match extension.as_deref() {
+        Some("parquet") => ParquetReader::new(open()?)
+            .finish()
+            .map_err(corrupt("parquet")),
+        Some("csv") => CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(None)
+            .into_reader_with_file_handle(open()?)
+            .finish()
+            .map_err(corrupt("csv")),
+        _ => Err(LogError::Format {
+            path: path.to_path_buf(),
+        }),
+    }
+}
+
+/// A value that breaks a per-value rule, found while extracting (0-based row).
+#[derive(Debug, Clone)]
+pub(crate) struct RowProblem {
+    pub row: usize,
+    pub column: String,
+    pub reason: String,
+}
+
+/// The log's columns in file order, typed but not yet validated across rows.
+#[derive(Debug)]
+pub(crate) struct RawLog {
+    pub file: String,
+    pub slate: RawIds,
+    pub unit: Option<RawIds>,
+    pub user: Option<RawIds>,
+    pub item: RawIds,
+    pub item_cluster: Vec<String>,
+    pub seed_position: Vec<i64>,
+    pub shown_position: Vec<i64>,
+    pub is_focal: Vec<bool>,
+    pub promoted: Vec<bool>,
+    pub click: Vec<bool>,
+    pub outcomes: Vec<NamedValues>,
+    pub covariates: Vec<NamedValues>,
+    pub truth: Option<Truth>,
+    pub assignment_probability: Option<Vec<f64>>,
+    pub problems: Vec<RowProblem>,
+    /// Each row's 0-based data row in the file (rows are only ever dropped, never reordered,
+    /// before validation).
+    pub file_row: Vec<usize>,
+    /// The file's name for each canonical column (for messages).
+    pub names: Vec<(LogColumn, String)>,
+}
+
+/// Looks columns up by their name in the file and converts them, collecting per-value problems.
+struct Extractor<'a> {
+    frame: &'a DataFrame,
+    file: &'a str,
+    config: &'a LogConfig,
+    problems: Vec<RowProblem>,
+}
+
+impl<'a> Extractor<'a> {
+    fn canonical(&self, column: LogColumn) -> Result<Option<(&'a Column, String)>, LogError> {
+        let name = self.config.file_name_of(column).to_string();
+        match self.frame.column(&name) {
+            Ok(c) => Ok(Some((c, name))),
+            Err(_) if !column.required() => Ok(None),
+            Err(_) => Err(LogError::MissingColumn {
+                file: self.file.to_string(),
+                mapped: if name == column.name() {
+                    String::new()
+                } else {
+                    format!(" (canonical `{}`, mapped in [log.columns])", column.name())
+                },
+                column: name,
+            }),
+        }
+    }
+
+    fn required(&self, column: LogColumn) -> Result<(&'a Column, String), LogError> {
+        Ok(self
+            .canonical(column)?
+            .expect("required columns are present"))
+    }
+
+    fn named(&self, name: &str) -> Result<&'a Column, LogError> {
+        self.frame
+            .column(name)
+            .map_err(|_| LogError::MissingColumn {
+                file: self.file.to_string(),
+                column: name.to_string(),
+                mapped: " (listed in [log] outcomes or covariates)".into(),
+            })
+    }
+
+    fn wrong_type(&self, column: &Column, expected: &'static str) -> LogError {
+        LogError::WrongType {
+            file: self.file.to_string(),
+            column: column.name().to_string(),
+            found: column.dtype().to_string(),
+            expected,
+        }
+    }
+
+    fn no_nulls(&self, column: &Column) -> Result<(), LogError> {
+        if column.null_count() == 0 {
+            return Ok(());
+        }
+        let row = column
+            .is_null()
+            .iter()
+            .position(|v| v == Some(true))
+            .unwrap_or(0);
+        Err(LogError::Null {
+            file: self.file.to_string(),
+            column: column.name().to_string(),
+            row: row + 1,
+        })
+    }
+
+    fn cast(&self, column: &Column, to: &DataType) -> Result<Column, LogError> {
+        column
+            .cast(to)
+            .map_err(|_| self.wrong_type(column, "a number"))
+    }
+
+    fn ids(&self, column: &Column) -> Result<RawIds, LogError> {
+        self.no_nulls(column)?;
+        let dtype = column.dtype();
+        if dtype.is_integer() {
+            let cast = column
+                .strict_cast(&DataType::Int64)
+                .map_err(|_| self.wrong_type(column, "a signed 64-bit integer or a string"))?;
+            Ok(RawIds::Int(
+                cast.i64().expect("cast to i64").no_null_iter().collect(),
+            ))
+        } else if dtype.is_string() {
+            Ok(RawIds::Str(
+                column
+                    .str()
+                    .expect("string column")
+                    .no_null_iter()
+                    .map(str::to_string)
+                    .collect(),
+            ))
+        } else {
+            Err(self.wrong_type(column, "a signed 64-bit integer or a string"))
+        }
+    }
+
+    fn strings(&self, column: &Column) -> Result<Vec<String>, LogError> {
+        self.no_nulls(column)?;
+        if !(column.dtype().is_string() || column.dtype().is_integer()) {
+            return Err(self.wrong_type(column, "a string"));
+        }
+        let cast = self.cast(column, &DataType::String)?;
+        Ok(cast
+            .str()
+            .expect("cast to string")
+            .no_null_iter()
+            .map(str::to_string)
+            .collect())
+    }
+
+    fn integers(&self, column: &Column) -> Result<Vec<i64>, LogError> {
+        self.no_nulls(column)?;
+        if !column.dtype().is_integer() {
+            return Err(self.wrong_type(column, "an integer"));
+        }
+        let cast = self.cast(column, &DataType::Int64)?;
+        Ok(cast.i64().expect("cast to i64").no_null_iter().collect())
+    }
+
+    fn numbers(&mut self, column: &Column) -> Result<Vec<f64>, LogError> {
+        self.no_nulls(column)?;
+        let dtype = column.dtype();
+        if !(dtype.is_primitive_numeric() || dtype.is_bool()) {
+            return Err(self.wrong_type(column, "a number"));
+        }
+        let cast = self.cast(column, &DataType::Float64)?;
+        let values: Vec<f64> = cast.f64().expect("cast to f64").no_null_iter().collect();
+        for (row, v) in values.iter().enumerate() {
+            if !v.is_finite() {
+                self.problems.push(RowProblem {
+                    row,
+                    column: column.name().to_string(),
+                    reason: format!("value {v} is not a finite number"),
+                });
+            }
+        }
+        Ok(values)
+    }
+
+    /// A boolean column: booleans, or numbers that are 0 or 1.
+    fn flags(&mut self, column: &Column) -> Result<Vec<bool>, LogError> {
+        self.no_nulls(column)?;
+        if column.dtype().is_bool() {
+            return Ok(column
+                .bool()
+                .expect("boolean column")
+                .no_null_iter()
+                .collect());
+        }
+        if !column.dtype().is_primitive_numeric() {
+            return Err(self.wrong_type(column, "a boolean or 0/1"));
+        }
+        let values = self.numbers(column)?;
+        Ok(values
+            .iter()
+            .enumerate()
+            .map(|(row, v)| {
+                if *v != 0.0 && *v != 1.0 && v.is_finite() {
+                    self.problems.push(RowProblem {
+                        row,
+                        column: column.name().to_string(),
+                        reason: format!("value {v} is neither 0 nor 1"),
+                    });
+                }
+                *v == 1.0
+            })
+            .collect())
+    }
+}
+
+impl RawLog {
+    /// Extracts every canonical, outcome and covariate column of `frame`.
+    pub fn extract(frame: &DataFrame, file: &str, config: &LogConfig) -> Result<RawLog, LogError> {
+        let mut x = Extractor {
+            frame,
+            file,
+            config,
+            problems: Vec::new(),
+        };
+        let mut names = Vec::new();
+        let mut note = |column: LogColumn, name: &str| names.push((column, name.to_string()));
+
+        let (c, name) = x.required(LogColumn::SlateId)?;
+        note(LogColumn::SlateId, &name);
+        let slate = x.ids(c)?;
+        let unit = match x.canonical(LogColumn::UnitId)? {
+            Some((c, name)) => {
+                note(LogColumn::UnitId, &name);
+                Some(x.ids(c)?)
+            }
+            None => None,
+        };
+        let user = match x.canonical(LogColumn::UserId)? {
+            Some((c, name)) => {
+                note(LogColumn::UserId, &name);
+                Some(x.ids(c)?)
+            }
+            None => None,
+        };
+        let (c, name) = x.required(LogColumn::ItemId)?;
+        note(LogColumn::ItemId, &name);
+        let item = x.ids(c)?;
+        let (c, name) = x.required(LogColumn::ItemCluster)?;
+        note(LogColumn::ItemCluster, &name);
+        let item_cluster = x.strings(c)?;
+        let (c, name) = x.required(LogColumn::SeedPosition)?;
+        note(LogColumn::SeedPosition, &name);
+        let seed_position = x.integers(c)?;
+        let (c, name) = x.required(LogColumn::ShownPosition)?;
+        note(LogColumn::ShownPosition, &name);
+        let shown_position = x.integers(c)?;
+        let (c, name) = x.required(LogColumn::IsFocal)?;
+        note(LogColumn::IsFocal, &name);
+        let is_focal = x.flags(c)?;
+        let (c, name) = x.required(LogColumn::Promoted)?;
+        note(LogColumn::Promoted, &name);
+        let promoted = x.flags(c)?;
+        let (c, name) = x.required(LogColumn::Click)?;
+        note(LogColumn::Click, &name);
+        let click = x.flags(c)?;
+        let assignment_probability = match x.canonical(LogColumn::AssignmentProbability)? {
+            Some((c, name)) => {
+                note(LogColumn::AssignmentProbability, &name);
+                Some(x.numbers(c)?)
+            }
+            None => None,
+        };
+        let if_promoted = x.canonical(LogColumn::ClickProbIfPromoted)?;
+        let if_control = x.canonical(LogColumn::ClickProbIfControl)?;
+        let truth = match (if_promoted, if_control) {
+            (Some((p, p_name)), Some((c, c_name))) => {
+                note(LogColumn::ClickProbIfPromoted, &p_name);
+                note(LogColumn::ClickProbIfControl, &c_name);
+                Some(Truth {
+                    if_promoted: x.numbers(p)?,
+                    if_control: x.numbers(c)?,
+                })
+            }
+            (None, None) => None,
+            (Some((_, present)), None) | (None, Some((_, present))) => {
+                return Err(LogError::Design {
+                    file: file.to_string(),
+                    message: format!(
+                        "truth column `{present}` is present without its pair: give both `{}` and `{}` or neither",
+                        LogColumn::ClickProbIfPromoted.name(),
+                        LogColumn::ClickProbIfControl.name()
+                    ),
+                });
+            }
+        };
+        let mut outcomes = Vec::new();
+        for name in &config.outcomes {
+            let c = x.named(name)?;
+            outcomes.push(NamedValues {
+                name: name.clone(),
+                values: x.numbers(c)?,
+            });
+        }
+        let mut covariates = Vec::new();
+        for name in &config.covariates {
+            let c = x.named(name)?;
+            covariates.push(NamedValues {
+                name: name.clone(),
+                values: x.numbers(c)?,
+            });
+        }
+        Ok(RawLog {
+            file: file.to_string(),
+            slate,
+            unit,
+            user,
+            item,
+            item_cluster,
+            seed_position,
+            shown_position,
+            is_focal,
+            promoted,
+            click,
+            outcomes,
+            covariates,
+            truth,
+            assignment_probability,
+            problems: x.problems,
+            file_row: (0..frame.height()).collect(),
+            names,
+        })
+    }
+
+    /// The file's name for a canonical column.
+    pub fn name_of(&self, column: LogColumn) -> &str {
+        self.names
+            .iter()
+            .find(|(c, _)| *c == column)
+            .map_or(column.name(), |(_, n)| n.as_str())
+    }
+}

@@ -1,0 +1,360 @@
+//! Reading and validating logs: a valid user-randomized fixture, then one test per rule.
+
+use super::*;
+
+/// One row of a test log.
+#[derive(Clone)]
+struct Row {
+    slate: &'static str,
+    unit: &'static str,
+    item: &'static str,
+    cluster: &'static str,
+    seed: i64,
+    shown: i64,
+    focal: bool,
+    promoted: bool,
+    click: f64,
+    score: f64,
+}
+
+/// Three units (strings), six slates of sizes 3 and 4, user-randomized, rows shuffled.
+fn fixture() -> Vec<Row> {
+    let r = |slate, unit, item, cluster, seed, shown, focal, promoted, click, score| Row {
+        slate,
+        unit,
+        item,
+        cluster,
+        seed,
+        shown,
+        focal,
+        promoted,
+        click,
+        score,
+    };
+    vec![
+        r("s2", "u1", "m1", "a", 2, 3, false, true, 0.0, 0.5),
+        r("s1", "u1", "m1", "a", 1, 2, false, true, 1.0, 0.9),
+        r("s1", "u1", "m2", "b", 2, 3, false, true, 0.0, 0.8),
+        r("s1", "u1", "m3", "a", 3, 1, true, true, 1.0, 0.3),
+        r("s2", "u1", "m2", "b", 1, 2, false, true, 0.0, 0.6),
+        r("s2", "u1", "m4", "a", 3, 1, true, true, 0.0, 0.2),
+        r("s3", "u2", "m1", "a", 1, 1, false, false, 1.0, 0.7),
+        r("s3", "u2", "m3", "b", 2, 2, false, false, 0.0, 0.6),
+        r("s3", "u2", "m4", "a", 3, 3, false, false, 0.0, 0.4),
+        r("s3", "u2", "m5", "a", 4, 4, true, false, 0.0, 0.1),
+        r("s4", "u3", "m2", "b", 1, 1, false, false, 0.0, 0.9),
+        r("s4", "u3", "m5", "a", 2, 2, false, false, 1.0, 0.5),
+        r("s4", "u3", "m1", "a", 3, 3, true, false, 0.0, 0.2),
+        r("s5", "u3", "m3", "b", 1, 1, false, false, 1.0, 0.8),
+        r("s5", "u3", "m4", "a", 2, 2, true, false, 0.0, 0.7),
+        r("s5", "u3", "m2", "b", 3, 3, false, false, 0.0, 0.3),
+        r("s0", "u4", "m1", "a", 4, 4, false, true, 0.0, 0.1),
+        r("s0", "u4", "m2", "b", 1, 2, false, true, 1.0, 0.9),
+        r("s0", "u4", "m3", "a", 2, 3, false, true, 0.0, 0.8),
+        r("s0", "u4", "m6", "a", 3, 1, true, true, 0.0, 0.4),
+    ]
+}
+
+fn csv(rows: &[Row]) -> String {
+    let mut text = String::from(
+        "impression,unit_id,item_id,item_cluster,seed_position,shown_position,is_focal,promoted,click,score\n",
+    );
+    for r in rows {
+        text.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{},{}\n",
+            r.slate,
+            r.unit,
+            r.item,
+            r.cluster,
+            r.seed,
+            r.shown,
+            r.focal,
+            u8::from(r.promoted),
+            r.click,
+            r.score
+        ));
+    }
+    text
+}
+
+fn config() -> LogConfig {
+    LogConfig {
+        columns: [("slate_id".to_string(), "impression".to_string())].into(),
+        outcomes: vec![],
+        covariates: vec!["score".into()],
+    }
+}
+
+fn read_text(
+    text: &str,
+    policy: OnBadSlate,
+) -> Result<(ImpressionLog, Vec<DroppedSlate>), LogError> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("log.csv");
+    std::fs::write(&path, text).unwrap();
+    read_log(&path, &config(), policy)
+}
+
+fn read(rows: &[Row]) -> Result<ImpressionLog, LogError> {
+    read_text(&csv(rows), OnBadSlate::Error).map(|(log, dropped)| {
+        assert!(dropped.is_empty());
+        log
+    })
+}
+
+fn error(rows: &[Row]) -> String {
+    read(rows).unwrap_err().to_string()
+}
+
+#[test]
+fn fixture_is_sorted_by_slate_id_and_seed_with_units_and_levels() {
+    let log = read(&fixture()).unwrap();
+    assert_eq!(log.n_rows(), 20);
+    assert_eq!(log.n_slates(), 6);
+    assert_eq!(log.n_units(), 4);
+    assert_eq!(log.slate_ids.display(0), "s0");
+    assert_eq!(log.slate_offsets, vec![0, 4, 7, 10, 14, 17, 20]);
+    assert_eq!(log.seed_position[..4], [1, 2, 3, 4]);
+    assert_eq!(log.item_ids.display(log.item[0]), "m2");
+    assert_eq!(log.slate_unit, vec![3, 0, 0, 1, 2, 2]);
+    assert_eq!(log.promoted, vec![true, true, true, false, false, false]);
+    assert_eq!(log.focal_row, vec![2, 6, 9, 13, 16, 18]);
+    assert_eq!(log.covariates[0].level, CovariateLevel::Item);
+    assert_eq!(log.assignment_probability.value, 0.5);
+    assert_eq!(
+        log.assignment_probability.source,
+        ProbabilitySource::ObservedShare
+    );
+    assert!(log.truth.is_none());
+    assert!(log.has_unit_column);
+}
+
+#[test]
+fn row_order_does_not_matter() {
+    let mut rows = fixture();
+    let a = read(&rows).unwrap();
+    rows.reverse();
+    rows.swap(3, 11);
+    let mut b = read(&rows).unwrap();
+    b.source = a.source.clone();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn missing_and_mistyped_columns_are_named() {
+    let text = csv(&fixture()).replace("item_cluster", "cluster");
+    let message = read_text(&text, OnBadSlate::Error).unwrap_err().to_string();
+    assert!(
+        message.contains("log.csv: missing column `item_cluster`"),
+        "{message}"
+    );
+
+    let text = csv(&fixture()).replace("impression", "slate");
+    let message = read_text(&text, OnBadSlate::Error).unwrap_err().to_string();
+    assert!(
+        message.contains("missing column `impression` (canonical `slate_id`"),
+        "{message}"
+    );
+
+    let text = csv(&fixture()).replace(",1,2,false,", ",1,2.5,false,");
+    let message = read_text(&text, OnBadSlate::Error).unwrap_err().to_string();
+    assert!(
+        message.contains("column `shown_position` has type f64, expected an integer"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_null_is_reported_with_its_row() {
+    let text = csv(&fixture()).replacen(",0.5\n", ",\n", 1);
+    let message = read_text(&text, OnBadSlate::Error).unwrap_err().to_string();
+    assert!(
+        message.contains("column `score` is empty (null) at row 1"),
+        "{message}"
+    );
+}
+
+#[test]
+fn each_slate_rule_names_row_slate_and_column() {
+    let cases: Vec<(fn(&mut Vec<Row>), &str)> = vec![
+        (
+            |r| r[3].focal = false,
+            "row 2 (slate s1), column `is_focal`: 0 focal rows",
+        ),
+        (
+            |r| r[0].focal = true,
+            "row 1 (slate s2), column `is_focal`: 2 focal rows",
+        ),
+        (
+            |r| r[7].promoted = true,
+            "row 8 (slate s3), column `promoted`: promoted varies within the slate",
+        ),
+        (
+            |r| r[15].item = "m3",
+            "(slate s5), column `item_id`: the item appears twice",
+        ),
+        (
+            |r| r[9].seed = 5,
+            "row 7 (slate s3), column `seed_position`: positions [1, 2, 3, 5] are not a permutation of 1..=4",
+        ),
+        (
+            |r| r[12].shown = 2,
+            "row 11 (slate s4), column `shown_position`: positions [1, 2, 2]",
+        ),
+        (
+            |r| {
+                r[3].shown = 2;
+                r[1].shown = 1;
+            },
+            "row 4 (slate s1), column `shown_position`: the slate is promoted but its focal item is shown at 2",
+        ),
+        (
+            |r| r[8].click = 2.0,
+            "row 9 (slate s3), column `click`: value 2 is neither 0 nor 1",
+        ),
+        (
+            |r| r[8].score = f64::NAN,
+            "row 9 (slate s3), column `score`: value NaN is not a finite number",
+        ),
+        (
+            |r| r[9].unit = "u9",
+            "row 10 (slate s3), column `unit_id`: unit_id varies within the slate",
+        ),
+        (
+            |r| {
+                for row in r.iter_mut().filter(|row| row.slate == "s4") {
+                    row.promoted = true;
+                    row.shown = if row.focal { 1 } else { row.seed + 1 };
+                }
+            },
+            "row 11 (slate s4), column `promoted`: promoted varies within unit u3: slate s4 is promoted, slate s5 is not",
+        ),
+    ];
+    for (i, (mutate, expected)) in cases.into_iter().enumerate() {
+        let mut rows = fixture();
+        mutate(&mut rows);
+        let message = error(&rows);
+        assert!(
+            message.contains("log.csv: ") && message.contains(expected),
+            "case {i}: {message}"
+        );
+    }
+}
+
+#[test]
+fn drop_reports_each_bad_slate_and_keeps_the_rest() {
+    let mut rows = fixture();
+    rows[3].focal = false; // s1
+    rows[15].item = "m3"; // s5
+    let (log, dropped) = read_text(&csv(&rows), OnBadSlate::Drop).unwrap();
+    assert_eq!(log.n_slates(), 4);
+    assert_eq!(
+        log.slate_ids,
+        IdValues::Str(vec!["s0".into(), "s2".into(), "s3".into(), "s4".into()])
+    );
+    assert_eq!(dropped.len(), 2);
+    assert_eq!(dropped[0].slate_id, "s1");
+    assert_eq!(dropped[0].unit_id, "u1");
+    assert_eq!(dropped[0].column, "is_focal");
+    assert_eq!(dropped[1].slate_id, "s5");
+    assert!(dropped[1].reason.contains("appears twice"));
+    // Dense codes again after dropping.
+    assert_eq!(log.slate_offsets.len(), 5);
+    assert_eq!(log.n_units(), 4);
+}
+
+#[test]
+fn design_level_problems_are_errors_even_when_dropping() {
+    let mut rows = fixture();
+    for r in &mut rows {
+        if r.promoted {
+            r.promoted = false;
+            r.shown = r.seed;
+        }
+    }
+    let message = read_text(&csv(&rows), OnBadSlate::Drop)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("every one of the 4 units is in the control arm"),
+        "{message}"
+    );
+
+    let rows: Vec<Row> = fixture().into_iter().filter(|r| r.unit == "u1").collect();
+    let message = error(&rows);
+    assert!(message.contains("only 1 randomization unit"), "{message}");
+}
+
+#[test]
+fn assignment_probability_must_be_constant() {
+    let text = csv(&fixture());
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines[0].push_str(",assignment_probability");
+    for (i, line) in lines.iter_mut().enumerate().skip(1) {
+        line.push_str(if i == 5 { ",0.4" } else { ",0.5" });
+    }
+    let message = read_text(&(lines.join("\n") + "\n"), OnBadSlate::Error)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("varies (0.5 at row 1, 0.4 at row 5)"),
+        "{message}"
+    );
+}
+
+#[test]
+fn huge_integer_ids_and_truth_columns() {
+    let mut text = String::from(
+        "slate_id,item_id,item_cluster,seed_position,shown_position,is_focal,promoted,click,click_prob_if_promoted,click_prob_if_control\n",
+    );
+    for (slate, promoted) in [
+        (4_294_967_295i64, 1),
+        (-7, 0),
+        (9_000_000_000_000_000_000, 0),
+    ] {
+        text.push_str(&format!(
+            "{slate},4000000000,a,1,{},0,{promoted},1,0.2,0.3\n",
+            1 + promoted
+        ));
+        text.push_str(&format!(
+            "{slate},17,b,2,{},1,{promoted},0,0.4,0.1\n",
+            2 - promoted
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("log.csv");
+    std::fs::write(&path, text).unwrap();
+    let (log, _) = read_log(&path, &LogConfig::default(), OnBadSlate::Error).unwrap();
+    assert_eq!(
+        log.slate_ids,
+        IdValues::Int(vec![-7, 4_294_967_295, 9_000_000_000_000_000_000])
+    );
+    assert_eq!(log.item_ids, IdValues::Int(vec![17, 4_000_000_000]));
+    assert!(!log.has_unit_column);
+    assert_eq!(log.slate_unit, vec![0, 1, 2]);
+    let truth = log.truth.unwrap();
+    assert_eq!(truth.if_promoted, vec![0.2, 0.4, 0.2, 0.4, 0.2, 0.4]);
+    assert_eq!(log.assignment_probability.value, 1.0 / 3.0);
+}
+
+#[test]
+fn a_lone_truth_column_is_rejected() {
+    let text = csv(&fixture()).replace(",score\n", ",click_prob_if_promoted\n");
+    let mut config = config();
+    config.covariates.clear();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("log.csv");
+    std::fs::write(&path, text).unwrap();
+    let message = read_log(&path, &config, OnBadSlate::Error)
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("without its pair"), "{message}");
+}
+
+#[test]
+fn unknown_extension_is_an_error() {
+    let message = read_log(Path::new("/tmp/log.json"), &config(), OnBadSlate::Error)
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("unknown log format"), "{message}");
+}

@@ -1,0 +1,501 @@
+//! Rules that span rows: one focal per slate, permutations of positions, constant arms, the
+//! design as a whole. Then the rows are put in slate-id and seed order and ids interned.
+
+use crate::config::OnBadSlate;
+use crate::ids::{IdValues, RawIds};
+use crate::read::RawLog;
+use crate::schema::LogColumn;
+use crate::{
+    AssignmentProbability, Covariate, CovariateLevel, DroppedSlate, ImpressionLog, LogError,
+    NamedValues, ProbabilitySource, Truth,
+};
+
+/// The first rule a slate breaks.
+#[derive(Debug, Clone)]
+struct Problem {
+    /// 0-based index into the raw rows.
+    row: usize,
+    column: String,
+    reason: String,
+}
+
+/// The raw rows grouped by slate: `order` lists row indices by (slate code, seed position,
+/// row); slate `s` is `order[offsets[s]..offsets[s + 1]]`.
+struct Grouping {
+    slate_ids: IdValues,
+    slate_code: Vec<u32>,
+    order: Vec<usize>,
+    offsets: Vec<usize>,
+}
+
+fn group(raw: &RawLog) -> Grouping {
+    let (slate_ids, slate_code) = raw.slate.intern();
+    let mut order: Vec<usize> = (0..slate_code.len()).collect();
+    order.sort_unstable_by_key(|r| (slate_code[*r], raw.seed_position[*r], *r));
+    let mut offsets = Vec::with_capacity(slate_ids.len() + 1);
+    for (i, r) in order.iter().enumerate() {
+        if i == 0 || slate_code[*r] != slate_code[order[i - 1]] {
+            offsets.push(i);
+        }
+    }
+    offsets.push(order.len());
+    Grouping {
+        slate_ids,
+        slate_code,
+        order,
+        offsets,
+    }
+}
+
+fn codes(ids: &Option<RawIds>) -> Option<Vec<u32>> {
+    ids.as_ref().map(|ids| ids.intern().1)
+}
+
+/// Whether `values` (sorted) are exactly 1..=n.
+fn is_permutation(mut values: Vec<i64>) -> bool {
+    values.sort_unstable();
+    values.iter().enumerate().all(|(i, v)| *v == i as i64 + 1)
+}
+
+fn show(values: &[i64]) -> String {
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    let shown: Vec<String> = sorted.iter().take(20).map(i64::to_string).collect();
+    format!(
+        "[{}{}]",
+        shown.join(", "),
+        if sorted.len() > 20 { ", ..." } else { "" }
+    )
+}
+
+/// The first rule slate `rows` (raw indices in seed order) breaks, if any.
+fn slate_problem(
+    raw: &RawLog,
+    rows: &[usize],
+    row_problem: Option<&crate::read::RowProblem>,
+    unit: Option<&[u32]>,
+    user: Option<&[u32]>,
+    item: &[u32],
+) -> Option<Problem> {
+    if let Some(p) = row_problem {
+        return Some(Problem {
+            row: p.row,
+            column: p.column.clone(),
+            reason: p.reason.clone(),
+        });
+    }
+    let first = *rows.iter().min().expect("a slate has rows");
+    let problem = |column: LogColumn, row: usize, reason: String| {
+        Some(Problem {
+            row,
+            column: raw.name_of(column).to_string(),
+            reason,
+        })
+    };
+    let focal: Vec<usize> = rows.iter().copied().filter(|r| raw.is_focal[*r]).collect();
+    if focal.len() != 1 {
+        return problem(
+            LogColumn::IsFocal,
+            first,
+            format!(
+                "{} focal rows in the slate, expected exactly 1",
+                focal.len()
+            ),
+        );
+    }
+    if let Some(r) = rows
+        .iter()
+        .find(|r| raw.promoted[**r] != raw.promoted[first])
+    {
+        return problem(
+            LogColumn::Promoted,
+            *r,
+            "promoted varies within the slate".into(),
+        );
+    }
+    for (column, codes) in [(LogColumn::UnitId, unit), (LogColumn::UserId, user)] {
+        if let Some(codes) = codes
+            && let Some(r) = rows.iter().find(|r| codes[**r] != codes[first])
+        {
+            return problem(
+                column,
+                *r,
+                format!("{} varies within the slate", column.name()),
+            );
+        }
+    }
+    let mut items: Vec<(u32, usize)> = rows.iter().map(|r| (item[*r], *r)).collect();
+    items.sort_unstable();
+    if let Some(w) = items.windows(2).find(|w| w[0].0 == w[1].0) {
+        return problem(
+            LogColumn::ItemId,
+            w[1].1,
+            "the item appears twice in the slate".into(),
+        );
+    }
+    let n = rows.len();
+    for (column, positions) in [
+        (LogColumn::SeedPosition, &raw.seed_position),
+        (LogColumn::ShownPosition, &raw.shown_position),
+    ] {
+        let values: Vec<i64> = rows.iter().map(|r| positions[*r]).collect();
+        if !is_permutation(values.clone()) {
+            return problem(
+                column,
+                first,
+                format!(
+                    "positions {} are not a permutation of 1..={n}",
+                    show(&values)
+                ),
+            );
+        }
+    }
+    let f = focal[0];
+    if raw.promoted[f] && raw.shown_position[f] != 1 {
+        return problem(
+            LogColumn::ShownPosition,
+            f,
+            format!(
+                "the slate is promoted but its focal item is shown at {}, not 1",
+                raw.shown_position[f]
+            ),
+        );
+    }
+    None
+}
+
+/// Validates `raw` and builds the log; see [`ImpressionLog::from_frame`].
+pub(crate) fn assemble(
+    raw: RawLog,
+    policy: OnBadSlate,
+) -> Result<(ImpressionLog, Vec<DroppedSlate>), LogError> {
+    let design = |message: String| LogError::Design {
+        file: raw.file.clone(),
+        message,
+    };
+    if raw.seed_position.is_empty() {
+        return Err(design("the log has no rows".into()));
+    }
+    let grouping = group(&raw);
+    let unit = codes(&raw.unit);
+    let user = codes(&raw.user);
+    let (_, item) = raw.item.intern();
+    let n_slates = grouping.slate_ids.len();
+    let mut first_row_problem: Vec<Option<&crate::read::RowProblem>> = vec![None; n_slates];
+    for p in &raw.problems {
+        let slot = &mut first_row_problem[grouping.slate_code[p.row] as usize];
+        if slot.is_none_or(|q| p.row < q.row) {
+            *slot = Some(p);
+        }
+    }
+    let slate_rows = |s: usize| &grouping.order[grouping.offsets[s]..grouping.offsets[s + 1]];
+    let mut problems: Vec<Option<Problem>> = (0..n_slates)
+        .map(|s| {
+            slate_problem(
+                &raw,
+                slate_rows(s),
+                first_row_problem[s],
+                unit.as_deref(),
+                user.as_deref(),
+                &item,
+            )
+        })
+        .collect();
+
+    // Assignment constant within a unit, among the slates that passed.
+    if let (Some(unit), Some(unit_raw)) = (&unit, &raw.unit) {
+        // The first slate of each unit in each arm (control, promoted).
+        let mut first_in_arm: std::collections::HashMap<u32, [Option<usize>; 2]> =
+            std::collections::HashMap::new();
+        for s in (0..n_slates).filter(|s| problems[*s].is_none()) {
+            let r = slate_rows(s)[0];
+            let slot = &mut first_in_arm.entry(unit[r]).or_default()[usize::from(raw.promoted[r])];
+            slot.get_or_insert(s);
+        }
+        let passed: Vec<usize> = (0..n_slates).filter(|s| problems[*s].is_none()).collect();
+        for s in passed {
+            let r = slate_rows(s)[0];
+            if let [Some(control), Some(promoted)] = first_in_arm[&unit[r]] {
+                problems[s] = Some(Problem {
+                    row: *slate_rows(s).iter().min().expect("rows"),
+                    column: raw.name_of(LogColumn::Promoted).to_string(),
+                    reason: format!(
+                        "promoted varies within unit {}: slate {} is promoted, slate {} is not",
+                        raw_id(unit_raw, r),
+                        grouping.slate_ids.display(promoted as u32),
+                        grouping.slate_ids.display(control as u32),
+                    ),
+                });
+            }
+        }
+    }
+
+    let mut dropped = Vec::new();
+    let keep_slate: Vec<bool> = problems.iter().map(Option::is_none).collect();
+    let bad: Vec<usize> = (0..n_slates).filter(|s| !keep_slate[*s]).collect();
+    if !bad.is_empty() {
+        match policy {
+            OnBadSlate::Error => {
+                let s = *bad
+                    .iter()
+                    .min_by_key(|s| problems[**s].as_ref().expect("bad").row)
+                    .expect("non-empty");
+                let p = problems[s].take().expect("bad");
+                return Err(LogError::Invalid {
+                    file: raw.file.clone(),
+                    row: raw.file_row[p.row] + 1,
+                    slate: grouping.slate_ids.display(s as u32),
+                    column: p.column,
+                    reason: p.reason,
+                });
+            }
+            OnBadSlate::Drop => {
+                for s in &bad {
+                    let p = problems[*s].take().expect("bad");
+                    let first = slate_rows(*s)[0];
+                    dropped.push(DroppedSlate {
+                        slate_id: grouping.slate_ids.display(*s as u32),
+                        unit_id: raw.unit.as_ref().map_or_else(
+                            || grouping.slate_ids.display(*s as u32),
+                            |u| raw_id(u, first),
+                        ),
+                        row: raw.file_row[p.row] + 1,
+                        column: p.column,
+                        reason: p.reason,
+                    });
+                }
+                if !keep_slate.iter().any(|k| *k) {
+                    return Err(design(format!(
+                        "every one of the {n_slates} slates breaks a rule; nothing is left to analyze (first: slate {}, {})",
+                        dropped[0].slate_id, dropped[0].reason
+                    )));
+                }
+                let keep_row: Vec<bool> = grouping
+                    .slate_code
+                    .iter()
+                    .map(|c| keep_slate[*c as usize])
+                    .collect();
+                let (log, again) = assemble(raw.retain(&keep_row), OnBadSlate::Error)?;
+                debug_assert!(again.is_empty());
+                return Ok((log, dropped));
+            }
+        }
+    }
+    build(raw, grouping, unit, user).map(|log| (log, dropped))
+}
+
+fn raw_id(ids: &RawIds, row: usize) -> String {
+    match ids {
+        RawIds::Int(v) => v[row].to_string(),
+        RawIds::Str(v) => v[row].clone(),
+    }
+}
+
+/// Builds the log from rows that passed every slate rule; checks the design as a whole.
+fn build(
+    raw: RawLog,
+    grouping: Grouping,
+    unit: Option<Vec<u32>>,
+    user: Option<Vec<u32>>,
+) -> Result<ImpressionLog, LogError> {
+    let design = |message: String| LogError::Design {
+        file: raw.file.clone(),
+        message,
+    };
+    let Grouping {
+        slate_ids,
+        order,
+        offsets,
+        ..
+    } = grouping;
+    let n_slates = slate_ids.len();
+    let first_of = |s: usize| order[offsets[s]];
+    let (unit_ids, slate_unit) = match (&raw.unit, &unit) {
+        (Some(ids), Some(codes)) => (
+            ids.intern().0,
+            (0..n_slates).map(|s| codes[first_of(s)]).collect(),
+        ),
+        _ => (
+            slate_ids.clone(),
+            (0..n_slates as u32).collect::<Vec<u32>>(),
+        ),
+    };
+    let (user_ids, slate_user) = match (&raw.user, &user) {
+        (Some(ids), Some(codes)) => (
+            ids.intern().0,
+            (0..n_slates).map(|s| codes[first_of(s)]).collect(),
+        ),
+        _ => (unit_ids.clone(), slate_unit.clone()),
+    };
+    let promoted: Vec<bool> = (0..n_slates).map(|s| raw.promoted[first_of(s)]).collect();
+
+    let n_units = unit_ids.len();
+    if n_units < 2 {
+        return Err(design(format!(
+            "only {n_units} randomization unit: inference needs at least 2"
+        )));
+    }
+    let mut unit_arm = vec![false; n_units];
+    for s in 0..n_slates {
+        unit_arm[slate_unit[s] as usize] = promoted[s];
+    }
+    let promoted_units = unit_arm.iter().filter(|p| **p).count();
+    if promoted_units == 0 || promoted_units == n_units {
+        return Err(design(format!(
+            "every one of the {n_units} units is in the {} arm: both arms are needed",
+            if promoted_units == 0 {
+                "control"
+            } else {
+                "promoted"
+            }
+        )));
+    }
+    let assignment_probability = match &raw.assignment_probability {
+        Some(values) => {
+            let column = raw.name_of(LogColumn::AssignmentProbability);
+            if let Some(r) = values.iter().position(|v| *v != values[0]) {
+                return Err(design(format!(
+                    "column `{column}` varies ({} at row {}, {} at row {}): logs whose assignment probability varies are not supported yet",
+                    values[0],
+                    raw.file_row[0] + 1,
+                    values[r],
+                    raw.file_row[r] + 1
+                )));
+            }
+            if !(values[0] > 0.0 && values[0] < 1.0) {
+                return Err(design(format!(
+                    "column `{column}` is {}, not strictly between 0 and 1",
+                    values[0]
+                )));
+            }
+            AssignmentProbability {
+                value: values[0],
+                source: ProbabilitySource::Logged,
+            }
+        }
+        None => AssignmentProbability {
+            value: promoted_units as f64 / n_units as f64,
+            source: ProbabilitySource::ObservedShare,
+        },
+    };
+
+    let (item_ids, item_codes) = raw.item.intern();
+    let permute_f64 = |values: &[f64]| order.iter().map(|r| values[*r]).collect::<Vec<f64>>();
+    let is_focal: Vec<bool> = order.iter().map(|r| raw.is_focal[*r]).collect();
+    let focal_row = (0..n_slates)
+        .map(|s| {
+            (offsets[s]..offsets[s + 1])
+                .find(|i| is_focal[*i])
+                .expect("one focal")
+        })
+        .collect();
+    let covariates = raw
+        .covariates
+        .iter()
+        .map(|c| {
+            let values = permute_f64(&c.values);
+            let constant = (0..n_slates).all(|s| {
+                values[offsets[s]..offsets[s + 1]]
+                    .iter()
+                    .all(|v| *v == values[offsets[s]])
+            });
+            Covariate {
+                column: NamedValues {
+                    name: c.name.clone(),
+                    values,
+                },
+                level: if constant {
+                    CovariateLevel::Slate
+                } else {
+                    CovariateLevel::Item
+                },
+            }
+        })
+        .collect();
+    Ok(ImpressionLog {
+        source: raw.file.clone(),
+        has_unit_column: raw.unit.is_some(),
+        slate_ids,
+        unit_ids,
+        user_ids,
+        item_ids,
+        slate_unit,
+        slate_user,
+        promoted,
+        focal_row,
+        item: order.iter().map(|r| item_codes[*r]).collect(),
+        item_cluster: order.iter().map(|r| raw.item_cluster[*r].clone()).collect(),
+        seed_position: order.iter().map(|r| raw.seed_position[*r] as u32).collect(),
+        shown_position: order
+            .iter()
+            .map(|r| raw.shown_position[*r] as u32)
+            .collect(),
+        is_focal,
+        click: order.iter().map(|r| raw.click[*r]).collect(),
+        outcomes: raw
+            .outcomes
+            .iter()
+            .map(|o| NamedValues {
+                name: o.name.clone(),
+                values: permute_f64(&o.values),
+            })
+            .collect(),
+        covariates,
+        truth: raw.truth.as_ref().map(|t| Truth {
+            if_promoted: permute_f64(&t.if_promoted),
+            if_control: permute_f64(&t.if_control),
+        }),
+        assignment_probability,
+        slate_offsets: offsets,
+    })
+}
+
+impl RawLog {
+    /// The rows where `keep` is true, in the same order (problems are cleared: only clean
+    /// slates are kept).
+    fn retain(self, keep: &[bool]) -> RawLog {
+        fn pick<T: Clone>(values: &[T], keep: &[bool]) -> Vec<T> {
+            values
+                .iter()
+                .zip(keep)
+                .filter(|(_, k)| **k)
+                .map(|(v, _)| v.clone())
+                .collect()
+        }
+        let ids = |ids: &RawIds| match ids {
+            RawIds::Int(v) => RawIds::Int(pick(v, keep)),
+            RawIds::Str(v) => RawIds::Str(pick(v, keep)),
+        };
+        let named = |cols: &[NamedValues]| {
+            cols.iter()
+                .map(|c| NamedValues {
+                    name: c.name.clone(),
+                    values: pick(&c.values, keep),
+                })
+                .collect()
+        };
+        RawLog {
+            file: self.file.clone(),
+            slate: ids(&self.slate),
+            unit: self.unit.as_ref().map(ids),
+            user: self.user.as_ref().map(ids),
+            item: ids(&self.item),
+            item_cluster: pick(&self.item_cluster, keep),
+            seed_position: pick(&self.seed_position, keep),
+            shown_position: pick(&self.shown_position, keep),
+            is_focal: pick(&self.is_focal, keep),
+            promoted: pick(&self.promoted, keep),
+            click: pick(&self.click, keep),
+            outcomes: named(&self.outcomes),
+            covariates: named(&self.covariates),
+            truth: self.truth.as_ref().map(|t| Truth {
+                if_promoted: pick(&t.if_promoted, keep),
+                if_control: pick(&t.if_control, keep),
+            }),
+            assignment_probability: self.assignment_probability.as_ref().map(|a| pick(a, keep)),
+            problems: Vec::new(),
+            file_row: pick(&self.file_row, keep),
+            names: self.names.clone(),
+        }
+    }
+}
