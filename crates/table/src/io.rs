@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use polars::prelude::*;
 
-use crate::parquet_file::{self, ColumnSlice};
-use crate::{Result, TableError, TableSchema};
+use crate::parquet_file::{self, ColumnSlice, Layout};
+use crate::{ColumnType, Result, TableError, TableSchema};
 
 fn io_err(path: &Path) -> impl Fn(std::io::Error) -> TableError + '_ {
     move |source| TableError::Io {
@@ -69,9 +69,55 @@ pub fn write_bytes_atomically(dir: &Path, file_name: &str, bytes: &[u8]) -> Resu
 /// Atomic: see the crate docs. Returns the final path.
 pub fn write_parquet(df: &DataFrame, schema: &TableSchema, dir: &Path) -> Result<PathBuf> {
     schema.check_exact(df, schema.file_name)?;
-    let sources = parquet_file::frame_sources(df, schema)?;
+    let layout = Layout::of(schema);
+    let sources = parquet_file::frame_sources(df, &layout)?;
     write_atomically(dir, schema.file_name, |writer| {
-        parquet_file::encode(writer, schema, &sources, df.height())
+        parquet_file::encode(writer, &layout, &sources, df.height())
+    })
+}
+
+/// Writes `df` as parquet to `dir/<parts[0].file_name>` when a table's columns are only partly
+/// known at compile time: the columns of each schema in `parts` (a table and its optional
+/// column groups, e.g. the oracle's columns), then one non-null `f64` column per name in
+/// `extra` (columns named by the user's config, e.g. covariates). `df` must hold exactly these
+/// columns in this order. Atomic, like [`write_parquet`].
+pub fn write_parquet_extended(
+    df: &DataFrame,
+    parts: &[&TableSchema],
+    extra: &[&str],
+    dir: &Path,
+) -> Result<PathBuf> {
+    let file_name =
+        parts
+            .first()
+            .map(|p| p.file_name)
+            .ok_or_else(|| TableError::SchemaMismatch {
+                table: "(no schema)".into(),
+                message: "write_parquet_extended needs at least one schema".into(),
+            })?;
+    let mut layout = Layout {
+        table: file_name,
+        columns: Vec::new(),
+    };
+    for part in parts {
+        part.check_columns(df, file_name)?;
+        layout.columns.extend(Layout::of(part).columns);
+    }
+    for name in extra {
+        crate::column_f64(df, file_name, name)?;
+        layout.columns.push((name, ColumnType::F64, false));
+    }
+    let found: Vec<&str> = df.columns().iter().map(|c| c.name().as_str()).collect();
+    let expected: Vec<&str> = layout.columns.iter().map(|c| c.0).collect();
+    if found != expected {
+        return Err(TableError::SchemaMismatch {
+            table: file_name.to_string(),
+            message: format!("columns are {found:?}, expected {expected:?}"),
+        });
+    }
+    let sources = parquet_file::frame_sources(df, &layout)?;
+    write_atomically(dir, file_name, |writer| {
+        parquet_file::encode(writer, &layout, &sources, df.height())
     })
 }
 
@@ -118,7 +164,7 @@ pub fn write_parquet_columns(
         .map(|column| parquet_file::ColumnSource::Slice(*column))
         .collect();
     write_atomically(dir, schema.file_name, |writer| {
-        parquet_file::encode(writer, schema, &sources, rows)
+        parquet_file::encode(writer, &Layout::of(schema), &sources, rows)
     })
 }
 
@@ -224,6 +270,30 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn extended_parquet_writes_schema_parts_then_named_columns() {
+        const EXTRA: TableSchema = TableSchema {
+            file_name: "demo.parquet",
+            description: "optional group",
+            columns: &[ColumnSpec::new("flag", ColumnType::Bool)],
+        };
+        let mut df = demo();
+        df.with_column(Column::new("flag".into(), [true, false, true]))
+            .unwrap();
+        df.with_column(Column::new("score".into(), [1.5f64, 2.5, 3.5]))
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_parquet_extended(&df, &[&DEMO, &EXTRA], &["score"], dir.path()).unwrap();
+        let back = read_parquet(&path, &DEMO).unwrap();
+        assert_eq!(back, df);
+        // A frame whose columns disagree writes nothing.
+        let err = write_parquet_extended(&df, &[&DEMO], &["score"], dir.path()).unwrap_err();
+        assert!(err.to_string().contains("expected"), "{err}");
+        let err =
+            write_parquet_extended(&df, &[&DEMO, &EXTRA], &["missing"], dir.path()).unwrap_err();
+        assert!(err.to_string().contains("`missing`"), "{err}");
     }
 
     #[test]

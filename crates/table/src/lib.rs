@@ -13,6 +13,8 @@
 //!   temporary file in the destination directory and rename it into place, so a crash or a full
 //!   disk never leaves a half-written artifact behind. [`write_parquet_columns`] writes borrowed
 //!   column slices the same way without building a frame (the 32-million-row ratings table).
+//!   [`write_parquet_extended`] writes a table whose trailing columns are named at run time
+//!   (optional column groups such as the oracle's, covariates named in the user's config).
 //!   Parquet is encoded by arrow-rs, row groups in parallel, integers delta-encoded (see
 //!   `parquet_file.rs`).
 //! - Reading: [`read_parquet`] and [`read_csv`] check presence and types of every schema column
@@ -28,7 +30,7 @@ mod schema;
 
 pub use io::{
     read_csv, read_parquet, write_atomically, write_bytes_atomically, write_csv, write_parquet,
-    write_parquet_columns,
+    write_parquet_columns, write_parquet_extended,
 };
 pub use parquet_file::ColumnSlice;
 pub use schema::{

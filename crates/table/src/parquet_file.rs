@@ -39,6 +39,30 @@ use rayon::prelude::*;
 
 use crate::{ColumnType, Result, TableError, TableSchema};
 
+/// The columns of one file as the encoder sees them: a [`TableSchema`]'s, possibly followed by
+/// columns named at run time (see [`write_parquet_extended`](crate::write_parquet_extended)).
+#[derive(Debug, Clone)]
+pub(crate) struct Layout<'a> {
+    /// The table's name in errors (its file name).
+    pub table: &'a str,
+    /// Name, type and nullability of each column, in file order.
+    pub columns: Vec<(&'a str, ColumnType, bool)>,
+}
+
+impl<'a> Layout<'a> {
+    /// The columns of `schema`.
+    pub(crate) fn of(schema: &'a TableSchema) -> Self {
+        Layout {
+            table: schema.file_name,
+            columns: schema
+                .columns
+                .iter()
+                .map(|c| (c.name, c.ty, c.nullable))
+                .collect(),
+        }
+    }
+}
+
 /// Rows per row group. Fixed, so that row-group boundaries (and so the file's bytes) do not
 /// depend on the machine.
 const ROW_GROUP_ROWS: usize = 1 << 20;
@@ -100,26 +124,26 @@ pub(crate) enum ColumnSource<'a> {
     Array(ArrayRef),
 }
 
-/// Converts every column of `df` (already checked against `schema`) to an arrow array.
+/// Converts every column of `df` (already checked against `layout`) to an arrow array.
 pub(crate) fn frame_sources(
     df: &DataFrame,
-    schema: &TableSchema,
+    layout: &Layout<'_>,
 ) -> Result<Vec<ColumnSource<'static>>> {
-    schema
+    layout
         .columns
         .iter()
-        .map(|spec| {
-            let column = df.column(spec.name).map_err(polars_error(schema))?;
-            to_arrow(column, spec.ty)
+        .map(|(name, ty, _)| {
+            let column = df.column(name).map_err(polars_error(layout))?;
+            to_arrow(column, *ty)
                 .map(ColumnSource::Array)
-                .map_err(polars_error(schema))
+                .map_err(polars_error(layout))
         })
         .collect()
 }
 
-fn polars_error(schema: &TableSchema) -> impl Fn(PolarsError) -> TableError + '_ {
+fn polars_error<'a>(layout: &'a Layout<'_>) -> impl Fn(PolarsError) -> TableError + 'a {
     move |source| TableError::Polars {
-        table: schema.file_name.to_string(),
+        table: layout.table.to_string(),
         source,
     }
 }
@@ -135,13 +159,13 @@ fn to_arrow(column: &Column, ty: ColumnType) -> std::result::Result<ArrayRef, Po
     })
 }
 
-fn arrow_schema(schema: &TableSchema) -> ArrowSchema {
+fn arrow_schema(layout: &Layout<'_>) -> ArrowSchema {
     ArrowSchema::new(
-        schema
+        layout
             .columns
             .iter()
-            .map(|spec| {
-                let ty = match spec.ty {
+            .map(|(name, ty, nullable)| {
+                let ty = match ty {
                     ColumnType::U32 => ArrowType::UInt32,
                     ColumnType::I32 => ArrowType::Int32,
                     ColumnType::I64 => ArrowType::Int64,
@@ -149,17 +173,17 @@ fn arrow_schema(schema: &TableSchema) -> ArrowSchema {
                     ColumnType::Bool => ArrowType::Boolean,
                     ColumnType::Str => ArrowType::Utf8,
                 };
-                ArrowField::new(spec.name, ty, spec.nullable)
+                ArrowField::new(*name, ty, *nullable)
             })
             .collect::<Vec<_>>(),
     )
 }
 
-fn properties(schema: &TableSchema) -> WriterProperties {
+fn properties(layout: &Layout<'_>) -> WriterProperties {
     let mut builder = WriterProperties::builder().set_compression(Compression::SNAPPY);
-    for spec in schema.columns {
-        let path = ColumnPath::from(spec.name);
-        builder = match spec.ty {
+    for (name, ty, _) in &layout.columns {
+        let path = ColumnPath::from(*name);
+        builder = match ty {
             ColumnType::U32 | ColumnType::I32 | ColumnType::I64 => builder
                 .set_column_dictionary_enabled(path.clone(), false)
                 .set_column_compression(path.clone(), Compression::UNCOMPRESSED)
@@ -177,17 +201,17 @@ fn properties(schema: &TableSchema) -> WriterProperties {
 /// `writer`.
 pub(crate) fn encode<W: Write + Send>(
     writer: W,
-    schema: &TableSchema,
+    layout: &Layout<'_>,
     sources: &[ColumnSource<'_>],
     rows: usize,
 ) -> Result<()> {
     let error = |source: ParquetError| TableError::Parquet {
-        table: schema.file_name.to_string(),
+        table: layout.table.to_string(),
         source,
     };
-    let arrow_schema = Arc::new(arrow_schema(schema));
+    let arrow_schema = Arc::new(arrow_schema(layout));
     let (mut file, factory) =
-        ArrowWriter::try_new(writer, Arc::clone(&arrow_schema), Some(properties(schema)))
+        ArrowWriter::try_new(writer, Arc::clone(&arrow_schema), Some(properties(layout)))
             .and_then(ArrowWriter::into_serialized_writer)
             .map_err(error)?;
     let columns = file.schema_descr().columns().to_vec();
@@ -436,7 +460,7 @@ mod tests {
                 .build()
                 .unwrap();
             let mut bytes = Vec::new();
-            pool.install(|| encode(&mut bytes, &WIDE, &sources, w.id.len()))
+            pool.install(|| encode(&mut bytes, &Layout::of(&WIDE), &sources, w.id.len()))
                 .unwrap();
             bytes
         };
