@@ -3,11 +3,21 @@
 
 use std::path::{Path, PathBuf};
 
-/// Crates from the bottom of the stack to the top: the stages, then `cli` (the `slate`
-/// program), which may use all of them. `xtask` sits outside the stack with no dependencies.
+/// Crates from the bottom of the stack to the top: `table`, the impression `log` (the boundary
+/// between data and analysis), the sources that produce a log (`ingest` → `simulate`), the
+/// analysis that consumes one (`exposure` → `estimate` → `models` → `report`), then `cli` (the
+/// `slate` program), which may use all of them. `xtask` sits outside the stack with no
+/// dependencies.
 const LAYERS: &[&str] = &[
-    "table", "ingest", "simulate", "exposure", "estimate", "models", "report", "cli",
+    "table", "log", "ingest", "simulate", "exposure", "estimate", "models", "report", "cli",
 ];
+
+/// The sources of a log.
+const SOURCES: &[&str] = &["ingest", "simulate"];
+
+/// The analysis crates that read only the log: never a source. (`report` may list the
+/// MovieLens source tables in the MovieLens run's load index.)
+const LOG_ANALYSIS: &[&str] = &["exposure", "estimate", "models"];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -47,6 +57,18 @@ fn layers_depend_only_on_layers_below() {
             assert!(
                 dep_rank < rank,
                 "crate `{krate}` must not depend on `{dep}` (same or higher layer)"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_analysis_never_depends_on_a_source() {
+    for krate in LOG_ANALYSIS {
+        for dep in internal_dependencies(krate) {
+            assert!(
+                !SOURCES.contains(&dep.as_str()),
+                "analysis crate `{krate}` must not depend on the source `{dep}`: it reads the log"
             );
         }
     }

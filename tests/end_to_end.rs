@@ -32,6 +32,8 @@ fn synthetic_run_writes_the_four_exposure_tables_with_their_invariants() {
     let slates = slate_exposure::read_slates(processed).unwrap();
     assert_eq!(mapping.len(), 36_000);
     assert_eq!(slates.len(), 3_000);
+    let truth = mapping.truth.as_ref().expect("the simulation's log has truth");
+    let slate_truth = slates.truth.as_ref().expect("truth");
     for s in 0..slates.len() {
         let rows = s * 12..(s + 1) * 12;
         assert_eq!(rows.clone().filter(|r| mapping.is_focal[*r]).count(), 1);
@@ -40,10 +42,10 @@ fn synthetic_run_writes_the_four_exposure_tables_with_their_invariants() {
             clicks, slates.total_observed_clicks[s],
             "slate totals add up its items"
         );
-        let expected: f64 = rows.clone().map(|r| mapping.expected_click_prob[r]).sum();
-        assert!((expected - slates.total_expected_clicks[s]).abs() < 1e-9);
+        let expected: f64 = rows.clone().map(|r| truth.expected_click_prob[r]).sum();
+        assert!((expected - slate_truth.total_expected_clicks[s]).abs() < 1e-9);
         if !slates.promotion_applied[s] {
-            assert!(rows.clone().all(|r| mapping.known_induced_lift[r] == 0.0));
+            assert!(rows.clone().all(|r| truth.known_induced_lift[r] == 0.0));
         }
     }
 }

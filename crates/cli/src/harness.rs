@@ -203,8 +203,11 @@ pub fn run(base: &PipelineConfig, root: &Path, full_data: &Path) -> Result<Bench
             peak_rss_mib: peak,
             peer: None,
         });
-        let (tables, seconds, peak) =
-            measure("exposure", || Ok(slate_exposure::map_exposure(&simulated)?))?;
+        let (tables, seconds, peak) = measure("exposure", || {
+            Ok(slate_exposure::map_exposure(&slate_simulate::log::to_log(
+                &simulated,
+            )?))
+        })?;
         drop(simulated);
         stages.push(StageRow {
             stage: format!("Exposure mapping, {n} slates"),

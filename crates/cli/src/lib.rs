@@ -46,6 +46,8 @@ pub struct PipelineConfig {
     pub estimate: EstimateConfig,
     /// Outcome models, cross-fitting and policies.
     pub models: ModelsConfig,
+    /// How `analyze --log` reads a team's impression log.
+    pub log: slate_log::LogConfig,
 }
 
 impl PipelineConfig {
@@ -68,6 +70,7 @@ impl PipelineConfig {
         self.ingest.check()?;
         self.estimate.check()?;
         self.models.check()?;
+        self.log.check()?;
         Ok(())
     }
 }
@@ -226,16 +229,26 @@ impl Pipeline {
             let dataset = slate_ingest::load_processed(&self.paths.processed_dir)?;
             let slates = slate_simulate::simulate(&dataset, &self.config.simulation)?;
             slate_simulate::write(&slates, &self.paths.processed_dir)?;
+            slate_simulate::log::write_log(&slates, &self.paths.processed_dir)?;
             info!(item_rows = slates.len(), "simulated slates");
             Ok(())
         })
     }
 
-    /// Stage 3: maps exposure and writes the four exposure tables.
+    /// Stage 3: reads the simulation's impression log (as `analyze` reads a team's log), maps
+    /// exposure and writes the exposure tables.
     pub fn exposure(&self) -> Result<()> {
         self.timed("exposure", || {
-            let slates = slate_simulate::read(&self.paths.processed_dir)?;
-            let tables = slate_exposure::map_exposure(&slates)?;
+            let path = self
+                .paths
+                .processed_dir
+                .join(slate_simulate::log::IMPRESSION_LOG.file_name);
+            let (log, _) = slate_log::read_log(
+                &path,
+                &slate_simulate::log::log_config(),
+                slate_log::OnBadSlate::Error,
+            )?;
+            let tables = slate_exposure::map_exposure(&log);
             slate_exposure::write(&tables, &self.paths.processed_dir)?;
             for check in tables.readiness.iter().filter(|c| !c.passed) {
                 tracing::warn!(
@@ -251,14 +264,23 @@ impl Pipeline {
     }
 
     /// Stage 4: the cluster-randomized estimators; writes every estimate table.
+    /// Randomization inference re-draws the simulation's design.
     pub fn estimate(&self) -> Result<()> {
+        self.estimate_with(&|slates| self.design(slates.len()))
+    }
+
+    /// Stage 4 with the randomization design a function of the slate table.
+    fn estimate_with(
+        &self,
+        design: &dyn Fn(&slate_exposure::SlateOutcomes) -> Design,
+    ) -> Result<()> {
         self.timed("estimate", || {
             let dir = &self.paths.processed_dir;
             let mapping = slate_exposure::read_mapping(dir)?;
             let slates = slate_exposure::read_slates(dir)?;
             let tables = slate_estimate::run(&mapping, &slates, &self.config.estimate)?;
             slate_estimate::write(&tables, dir)?;
-            let design = self.design(slates.len());
+            let design = design(&slates);
             let mut inference = slate_estimate::inference_comparison(
                 &mapping,
                 &slates,
@@ -332,21 +354,33 @@ impl Pipeline {
         })
     }
 
+    /// The report of a logged experiment: `analysis_summary.md` in the writeup folder.
+    pub fn log_report(&self, log: &Path) -> Result<()> {
+        self.timed("report", || {
+            let path = slate_report::log_report(&self.report_paths(), &log.display().to_string())?;
+            info!(summary = %path.display(), "analysis summary");
+            Ok(())
+        })
+    }
+
+    fn report_paths(&self) -> slate_report::ReportPaths {
+        slate_report::ReportPaths {
+            processed_dir: self.paths.processed_dir.clone(),
+            writeup_dir: self.paths.writeup_dir.clone(),
+            figures_dir: self.paths.figures_dir.clone(),
+            root: self
+                .paths
+                .writeup_dir
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
+        }
+    }
+
     /// Stage 7: the final report (tables, figures 25–28, summary, bullets, artifact index).
     pub fn report(&self) -> Result<()> {
         self.timed("report", || {
-            let paths = slate_report::ReportPaths {
-                processed_dir: self.paths.processed_dir.clone(),
-                writeup_dir: self.paths.writeup_dir.clone(),
-                figures_dir: self.paths.figures_dir.clone(),
-                root: self
-                    .paths
-                    .writeup_dir
-                    .parent()
-                    .map(Path::to_path_buf)
-                    .unwrap_or_default(),
-            };
-            let report = slate_report::final_report(&paths)?;
+            let report = slate_report::final_report(&self.report_paths())?;
             info!(
                 files = report.written.len(),
                 summary = %self.paths.writeup_dir.join(slate_report::final_report::SUMMARY_FILE).display(),
@@ -376,11 +410,11 @@ impl Pipeline {
         self.timed("coverage", || {
             let dir = &self.paths.processed_dir;
             let base = slate_simulate::read(dir)?;
-            let tables = slate_exposure::map_exposure(&base)?;
+            let tables = slate_exposure::map_exposure(&slate_simulate::log::to_log(&base)?);
             let truth: Vec<f64> = Contrast::ALL
                 .iter()
                 .map(|c| true_effect(*c, &tables.mapping, &tables.slates))
-                .collect();
+                .collect::<Result<_, _>>()?;
             let estimate = &self.config.estimate;
             let settings = InferenceSettings {
                 bootstrap_replicates: estimate.bootstrap_replicates,
@@ -401,8 +435,9 @@ impl Pipeline {
                     message,
                 };
                 let drawn = slate_simulate::redraw(&base, design, coverage_seed(seed, r))
+                    .and_then(|drawn| slate_simulate::log::to_log(&drawn))
                     .map_err(|e| failed(e.to_string()))?;
-                let tables = slate_exposure::map_exposure(&drawn)?;
+                let tables = slate_exposure::map_exposure(&drawn);
                 bar.inc(1);
                 Ok((tables.mapping, tables.slates))
             })?;
@@ -420,6 +455,86 @@ impl Pipeline {
             }
             Ok(())
         })
+    }
+
+    /// Reads and validates a team's impression log, maps exposure and writes the exposure
+    /// tables, the dropped-slates table and the run manifest. Returns whether the log carries
+    /// truth columns.
+    pub fn read_log(&self, path: &Path, policy: slate_log::OnBadSlate) -> Result<bool> {
+        self.timed("read-log", || {
+            let dir = &self.paths.processed_dir;
+            let (log, dropped) = slate_log::read_log(path, &self.config.log, policy)?;
+            for d in &dropped {
+                tracing::warn!(
+                    slate = d.slate_id,
+                    row = d.row,
+                    column = d.column,
+                    reason = d.reason,
+                    "dropped slate"
+                );
+            }
+            let tables = slate_exposure::map_exposure(&log);
+            slate_exposure::write(&tables, dir)?;
+            slate_table::write_csv(
+                &mut slate_log::DroppedSlatesTable::of(&dropped).to_frame()?,
+                &slate_log::DROPPED_SLATES,
+                dir,
+            )?;
+            for check in tables.readiness.iter().filter(|c| !c.passed) {
+                tracing::warn!(
+                    check = check.check,
+                    value = check.value,
+                    requirement = check.requirement,
+                    "readiness check failed"
+                );
+            }
+            info!(
+                rows = log.n_rows(),
+                slates = log.n_slates(),
+                units = log.n_units(),
+                dropped = dropped.len(),
+                truth = log.truth.is_some(),
+                "read {}",
+                path.display()
+            );
+            Ok(log.truth.is_some())
+        })
+    }
+
+    /// `analyze --log`: a team's logged experiment through exposure → estimate → decompose →
+    /// models (with truth columns only, for now) → report. Every method clusters by the log's
+    /// unit; randomization inference re-draws units with the log's assignment probability.
+    pub fn analyze(
+        &self,
+        log: &Path,
+        policy: slate_log::OnBadSlate,
+        cancel: &AtomicBool,
+    ) -> Result<()> {
+        self.sweep_partials();
+        let truth = std::cell::Cell::new(false);
+        let from_log = |slates: &slate_exposure::SlateOutcomes| Design::Bernoulli {
+            p: slates.assignment_probability[0],
+        };
+        let stages: [(&'static str, &dyn Fn() -> Result<()>); 5] = [
+            ("read-log", &|| {
+                truth.set(self.read_log(log, policy)?);
+                Ok(())
+            }),
+            ("estimate", &|| self.estimate_with(&from_log)),
+            ("decompose", &|| self.decompose()),
+            ("models", &|| {
+                if truth.get() {
+                    self.models()
+                } else {
+                    tracing::warn!(
+                        "models stage skipped: it needs the log's truth columns for now"
+                    );
+                    Ok(())
+                }
+            }),
+            ("report", &|| self.log_report(log)),
+        ];
+        run_stages(&stages, cancel)
     }
 
     /// Removes hidden `*.partial*` temporaries that a killed earlier run left in the output
@@ -462,14 +577,23 @@ impl Pipeline {
             }),
             ("report", &|| self.report()),
         ];
-        for (stage, run) in stages {
-            if cancel.load(Ordering::SeqCst) {
-                return Err(Interrupted { before: stage }.into());
-            }
-            run()?;
-        }
-        Ok(())
+        run_stages(&stages, cancel)
     }
+}
+
+/// Runs `stages` in order; when `cancel` is set (by Ctrl-C) the running stage finishes and the
+/// run stops before the next one with an [`Interrupted`] error.
+fn run_stages(
+    stages: &[(&'static str, &dyn Fn() -> Result<()>)],
+    cancel: &AtomicBool,
+) -> Result<()> {
+    for (stage, run) in stages {
+        if cancel.load(Ordering::SeqCst) {
+            return Err(Interrupted { before: stage }.into());
+        }
+        run()?;
+    }
+    Ok(())
 }
 
 /// The simulation seed of coverage replicate `r`: distinct from the run's own seed and from
@@ -482,6 +606,9 @@ fn coverage_seed(seed: u64, r: usize) -> u64 {
 /// per exposure role, so a run's calibration can be read off its log.
 fn log_truth(tables: &slate_exposure::ExposureTables) {
     let m = &tables.mapping;
+    let (Some(truth), Some(slate_truth)) = (&m.truth, &tables.slates.truth) else {
+        return;
+    };
     let mean = |values: &[f64], keep: &dyn Fn(usize) -> bool| {
         let rows: Vec<usize> = (0..values.len()).filter(|r| keep(*r)).collect();
         rows.iter().map(|r| values[*r]).sum::<f64>() / rows.len().max(1) as f64
@@ -497,12 +624,12 @@ fn log_truth(tables: &slate_exposure::ExposureTables) {
             role,
             known_lift = format!(
                 "{:.4}",
-                mean(&m.known_induced_lift, &|r| m.promotion_applied[r]
+                mean(&truth.known_induced_lift, &|r| m.promotion_applied[r]
                     && keep(r))
             ),
             control_mean = format!(
                 "{:.4}",
-                mean(&m.baseline_click_prob, &|r| !m.promotion_applied[r]
+                mean(&truth.baseline_click_prob, &|r| !m.promotion_applied[r]
                     && keep(r))
             ),
             "known truth in promoted slates"
@@ -519,11 +646,12 @@ fn log_truth(tables: &slate_exposure::ExposureTables) {
         role = "total slate",
         known_lift = format!(
             "{:.4}",
-            mean(&s.total_known_lift, &|r| s.promotion_applied[r])
+            mean(&slate_truth.total_known_lift, &|r| s.promotion_applied[r])
         ),
         control_mean = format!(
             "{:.4}",
-            mean(&s.total_baseline_clicks, &|r| !s.promotion_applied[r])
+            mean(&slate_truth.total_baseline_clicks, &|r| !s
+                .promotion_applied[r])
         ),
         same_cluster_support = format!("{support:.3}"),
         "known truth in promoted slates"

@@ -110,6 +110,24 @@ impl Source {
     }
 }
 
+/// `--on-bad-slate`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum OnBadSlate {
+    /// Stop with an error naming the file, row, slate and column.
+    Error,
+    /// Drop the slate and report it.
+    Drop,
+}
+
+impl From<OnBadSlate> for slate_log::OnBadSlate {
+    fn from(value: OnBadSlate) -> Self {
+        match value {
+            OnBadSlate::Error => slate_log::OnBadSlate::Error,
+            OnBadSlate::Drop => slate_log::OnBadSlate::Drop,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Download MovieLens 32M (MD5-verified) into <raw-dir>/ml-32m.
@@ -135,6 +153,25 @@ enum Command {
     },
     /// The final report: writeup tables, figures 25–28, summary, resume bullets, artifact index.
     Report,
+    /// Analyze a team's logged experiment: validate its impression log, map exposure, estimate
+    /// every contrast clustered by the randomization unit, decompose, fit the models (when the
+    /// log has truth columns) and write writeup/analysis_summary.md.
+    ///
+    /// The log has one row per shown item (parquet or CSV) with the canonical columns slate_id,
+    /// item_id, item_cluster, seed_position, shown_position, is_focal, promoted, click and
+    /// optionally unit_id, user_id, assignment_probability, click_prob_if_promoted and
+    /// click_prob_if_control; [log.columns] in --config maps other names onto them and
+    /// [log] covariates lists pre-treatment covariates.
+    Analyze {
+        /// The impression log (.parquet or .csv).
+        #[arg(long)]
+        log: PathBuf,
+        /// A slate that breaks a rule of the design (one focal, positions 1..n, arm constant
+        /// within slate and unit, ...): stop with an error naming it, or drop it and list it in
+        /// interference_dropped_slates.csv.
+        #[arg(long, value_enum, default_value_t = OnBadSlate::Error)]
+        on_bad_slate: OnBadSlate,
+    },
     /// Run every stage in order (downloads ML-32M when no --data-dir/--synthetic is given).
     ///
     /// Ctrl-C lets the running stage finish, then stops before the next one with exit code 130
@@ -293,6 +330,9 @@ fn run() -> Result<()> {
             let text = slate_cli::bench::models_markdown(&rows, &pipeline.config, &command);
             slate_cli::bench::write_markdown(&root.join("bench").join("models.md"), &text)?;
             std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())?;
+        }
+        Command::Analyze { log, on_bad_slate } => {
+            pipeline.analyze(&log, on_bad_slate.into(), &cancel)?;
         }
         Command::All { source, check } => {
             if check {

@@ -7,9 +7,10 @@
 //! - **All non-focal slate spillover**: every non-focal movie.
 //! - **Total slate**: one row per slate, the slate's total.
 //!
-//! Each is estimated on three outcome views: the observed simulated click (what a logged
-//! experiment would see), the expected click probability (noise removed) and the known induced
-//! lift (the mechanism itself; zero in control).
+//! Each is estimated on the observed click (what a logged experiment sees) and, when the log
+//! carries the oracle's truth columns (a simulation), on two more outcome views: the expected
+//! click probability (noise removed) and the known induced lift (the mechanism itself; zero in
+//! control). Every sample is clustered by the randomization unit.
 
 use slate_exposure::{ExposureMapping, SlateOutcomes};
 
@@ -48,6 +49,15 @@ impl OutcomeView {
         OutcomeView::Expected,
         OutcomeView::KnownLift,
     ];
+
+    /// The views the exposure tables support: all three with truth, else the observed one.
+    pub fn available(mapping: &ExposureMapping) -> &'static [OutcomeView] {
+        if mapping.truth.is_some() {
+            &OutcomeView::ALL
+        } else {
+            &OutcomeView::ALL[..1]
+        }
+    }
 }
 
 impl Contrast {
@@ -108,32 +118,36 @@ impl Contrast {
     }
 }
 
-/// The value of `view` for item row `r`.
+const NO_TRUTH: &str = "a truth view is only requested when the log has truth columns \
+                        (OutcomeView::available)";
+
+/// The value of `view` for item row `r`. The truth views need the oracle's columns: callers
+/// ask only for [`OutcomeView::available`] views.
 pub fn item_outcome(mapping: &ExposureMapping, view: OutcomeView, r: usize) -> f64 {
     match view {
         OutcomeView::Observed => f64::from(u8::from(mapping.observed_click[r])),
-        OutcomeView::Expected => mapping.expected_click_prob[r],
-        OutcomeView::KnownLift => mapping.known_induced_lift[r],
+        OutcomeView::Expected => mapping.truth.as_ref().expect(NO_TRUTH).expected_click_prob[r],
+        OutcomeView::KnownLift => mapping.truth.as_ref().expect(NO_TRUTH).known_induced_lift[r],
     }
 }
 
-/// The value of `view` for slate row `s`.
+/// The value of `view` for slate row `s` (truth views as in [`item_outcome`]).
 pub fn slate_outcome(slates: &SlateOutcomes, view: OutcomeView, s: usize) -> f64 {
     match view {
         OutcomeView::Observed => f64::from(slates.total_observed_clicks[s]),
-        OutcomeView::Expected => slates.total_expected_clicks[s],
-        OutcomeView::KnownLift => slates.total_known_lift[s],
+        OutcomeView::Expected => slates.truth.as_ref().expect(NO_TRUTH).total_expected_clicks[s],
+        OutcomeView::KnownLift => slates.truth.as_ref().expect(NO_TRUTH).total_known_lift[s],
     }
 }
 
-/// Appends item row `r` (its `view` outcome, arm and slate) to `sample`.
+/// Appends item row `r` (its `view` outcome, arm and unit) to `sample`.
 pub fn push_item(sample: &mut Sample, mapping: &ExposureMapping, view: OutcomeView, r: usize) {
     sample.y.push(item_outcome(mapping, view, r));
     sample.treated.push(mapping.promotion_applied[r]);
-    sample.cluster.push(mapping.slate_id[r]);
+    sample.cluster.push(mapping.unit_index[r]);
 }
 
-/// The rows of `contrast` under `view`, clustered by slate. `keep` filters item rows (or slate
+/// The rows of `contrast` under `view`, clustered by unit. `keep` filters item rows (or slate
 /// rows, for the total) further, e.g. to one focal cluster.
 pub fn sample_where(
     contrast: Contrast,
@@ -147,7 +161,7 @@ pub fn sample_where(
         for s in (0..slates.len()).filter(|s| keep(*s)) {
             sample.y.push(slate_outcome(slates, view, s));
             sample.treated.push(slates.promotion_applied[s]);
-            sample.cluster.push(slates.slate_id[s]);
+            sample.cluster.push(slates.unit_index[s]);
         }
     } else {
         for r in (0..mapping.len()).filter(|r| contrast.includes(mapping, *r) && keep(*r)) {

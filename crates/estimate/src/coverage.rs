@@ -19,18 +19,28 @@ use crate::tables::CoverageTable;
 pub const TARGET_COVERAGE: (f64, f64) = (0.935, 0.965);
 
 /// The design's true effect of `contrast`: the mean known lift (click probability if promoted
-/// minus if not) over the contrast's rows in both arms, or over slates for the total.
-pub fn true_effect(contrast: Contrast, mapping: &ExposureMapping, slates: &SlateOutcomes) -> f64 {
+/// minus if not) over the contrast's rows in both arms, or over slates for the total. Needs
+/// the log's truth columns.
+pub fn true_effect(
+    contrast: Contrast,
+    mapping: &ExposureMapping,
+    slates: &SlateOutcomes,
+) -> Result<f64, EstimateError> {
+    let no_truth = || EstimateError::NoTruth {
+        what: format!("the true effect of `{}`", contrast.name()),
+    };
     if contrast.is_slate_level() {
+        let truth = slates.truth.as_ref().ok_or_else(no_truth)?;
         let n = slates.len().max(1) as f64;
-        return slates.slate_promotion_effect.iter().sum::<f64>() / n;
+        return Ok(truth.slate_promotion_effect.iter().sum::<f64>() / n);
     }
+    let truth = mapping.truth.as_ref().ok_or_else(no_truth)?;
     let (mut sum, mut rows) = (0.0, 0usize);
     for r in (0..mapping.len()).filter(|r| contrast.includes(mapping, *r)) {
-        sum += mapping.click_prob_if_promoted[r] - mapping.baseline_click_prob[r];
+        sum += truth.click_prob_if_promoted[r] - truth.baseline_click_prob[r];
         rows += 1;
     }
-    sum / rows.max(1) as f64
+    Ok(sum / rows.max(1) as f64)
 }
 
 /// Runs `replicates` re-drawn experiments. `experiment(r)` returns replicate `r`'s exposure

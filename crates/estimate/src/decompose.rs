@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use slate_exposure::{ExposureMapping, SlateOutcomes};
+use slate_exposure::{ExposureMapping, NamedColumn, SlateOutcomes};
 
 use crate::contrasts::{Contrast, OutcomeView, item_outcome, push_item, sample_where};
 use crate::dim::{DiffInMeans, Sample, difference_in_means};
@@ -92,8 +92,6 @@ slate_table::table! {
         ci_95_upper: f64,
         /// p-value.
         p_value: f64,
-        /// Known-lift estimate for the same rows.
-        known_lift_estimate: f64,
         /// Rows in promoted slates.
         treated_n: u32,
         /// Rows in control slates.
@@ -174,8 +172,6 @@ slate_table::table! {
         net_slate_ci_95_lower: f64,
         /// Its CI upper bound.
         net_slate_ci_95_upper: f64,
-        /// Known net lift per promoted slate in the band.
-        known_net_lift: f64,
     }
 }
 
@@ -196,6 +192,11 @@ pub struct DecompositionTables {
     pub cluster_risk: ClusterRisk,
     /// Position risk.
     pub position_risk: PositionRisk,
+    /// With truth: the known-lift estimate of each sensitivity row (`known_lift_estimate`).
+    pub sensitivity_known_lift: Option<NamedColumn>,
+    /// With truth: the known net lift per promoted slate of each position band
+    /// (`known_net_lift`).
+    pub position_known_net_lift: Option<NamedColumn>,
 }
 
 const OUTCOME_TYPES: [(&str, OutcomeView); 3] = [
@@ -215,6 +216,22 @@ fn component_of(mapping: &ExposureMapping, r: usize) -> usize {
     }
 }
 
+/// The slate row of every item row: item rows are grouped by slate in the slate table's order
+/// (the exposure stage writes both so), so a new slate starts where the slate id changes.
+fn slate_of_rows<'a>(
+    mapping: &'a ExposureMapping,
+    slates: &'a SlateOutcomes,
+) -> impl Iterator<Item = usize> + 'a {
+    let mut s = 0usize;
+    (0..mapping.len()).map(move |r| {
+        if r > 0 && mapping.slate_id[r] != mapping.slate_id[r - 1] {
+            s += 1;
+        }
+        debug_assert_eq!(slates.slate_id[s], mapping.slate_id[r]);
+        s
+    })
+}
+
 /// Slate samples of the per-slate sums of components 0, 1, 2 and the total, for one view,
 /// restricted to slates where `keep(slate row)` holds.
 fn component_samples(
@@ -225,20 +242,9 @@ fn component_samples(
 ) -> [Sample; 4] {
     let n = slates.len();
     let mut sums = vec![[0f64; 3]; n];
-    // Item rows are grouped by slate in slate order; map slate ids to slate rows.
-    let max_id = slates.slate_id.iter().copied().max().unwrap_or(0) as usize;
-    let mut row_of = vec![usize::MAX; max_id + 1];
-    for (s, id) in slates.slate_id.iter().enumerate() {
-        row_of[*id as usize] = s;
-    }
-    for r in 0..mapping.len() {
-        let s = row_of
-            .get(mapping.slate_id[r] as usize)
-            .copied()
-            .unwrap_or(usize::MAX);
-        if s != usize::MAX {
-            sums[s][component_of(mapping, r)] += item_outcome(mapping, view, r);
-        }
+    // Item rows are grouped by slate in the slate table's order.
+    for (r, s) in slate_of_rows(mapping, slates).enumerate() {
+        sums[s][component_of(mapping, r)] += item_outcome(mapping, view, r);
     }
     let mut out: [Sample; 4] = Default::default();
     for s in (0..n).filter(|s| keep(*s)) {
@@ -249,7 +255,7 @@ fn component_samples(
         {
             out[k].y.push(value);
             out[k].treated.push(slates.promotion_applied[s]);
-            out[k].cluster.push(slates.slate_id[s]);
+            out[k].cluster.push(slates.unit_index[s]);
         }
     }
     out
@@ -272,7 +278,8 @@ pub fn run_decomposition(
     let mut effects = DirectIndirectTotal::default();
     let mut additivity = AdditivityChecks::default();
     let mut observed: Vec<DiffInMeans> = Vec::new();
-    for (outcome_type, view) in OUTCOME_TYPES {
+    let views = OutcomeView::available(mapping);
+    for (outcome_type, view) in OUTCOME_TYPES.into_iter().filter(|(_, v)| views.contains(v)) {
         let samples = component_samples(mapping, slates, view, &|_| true);
         let mut estimates = [0f64; 4];
         for (k, ((family, component), sample)) in COMPONENTS.iter().zip(&samples).enumerate() {
@@ -309,7 +316,7 @@ pub fn run_decomposition(
         additivity.difference.push(sum - estimates[3]);
         additivity.additive.push((sum - estimates[3]).abs() <= 1e-9);
     }
-    let sensitivity = spillover_sensitivity(mapping)?;
+    let (sensitivity, sensitivity_known_lift) = spillover_sensitivity(mapping)?;
     let competitors = {
         let samples = component_samples(mapping, slates, OutcomeView::Observed, &|_| true);
         let combined = Sample {
@@ -326,8 +333,14 @@ pub fn run_decomposition(
     };
     let product = product_summary(&observed, &competitors);
     let cluster_risk = cluster_risk(mapping, slates, config.cluster_effects_min_rows)?;
-    let position_risk = position_risk(mapping, slates)?;
-    let recommendations = recommendations(&observed, &competitors, &sensitivity, &position_risk);
+    let (position_risk, position_known_net_lift) = position_risk(mapping, slates)?;
+    let recommendations = recommendations(
+        &observed,
+        &competitors,
+        &sensitivity,
+        &position_risk,
+        position_known_net_lift.as_ref(),
+    );
     Ok(DecompositionTables {
         effects,
         additivity,
@@ -336,10 +349,15 @@ pub fn run_decomposition(
         recommendations,
         cluster_risk,
         position_risk,
+        sensitivity_known_lift,
+        position_known_net_lift,
     })
 }
 
-fn spillover_sensitivity(mapping: &ExposureMapping) -> Result<SpilloverSensitivity, EstimateError> {
+/// The sensitivity table and, with truth, its known-lift column.
+fn spillover_sensitivity(
+    mapping: &ExposureMapping,
+) -> Result<(SpilloverSensitivity, Option<NamedColumn>), EstimateError> {
     // The focal's seed position for every row, from the slate's focal row (rows of a slate
     // share its id; one pass finds each focal).
     let mut focal_of_slate = std::collections::HashMap::new();
@@ -393,15 +411,25 @@ fn spillover_sensitivity(mapping: &ExposureMapping) -> Result<SpilloverSensitivi
         ),
     ];
     let mut table = SpilloverSensitivity::default();
+    let mut known_lift = mapping.truth.as_ref().map(|_| NamedColumn {
+        name: "known_lift_estimate".into(),
+        values: Vec::new(),
+    });
     for (name, description, rule) in definitions {
         let mut observed = Sample::default();
-        let mut known = Sample::default();
         for r in (0..mapping.len()).filter(|r| rule(*r)) {
             push_item(&mut observed, mapping, OutcomeView::Observed, r);
-            push_item(&mut known, mapping, OutcomeView::KnownLift, r);
         }
         let r = difference_in_means(&observed, name, "Observed simulated click")?;
-        let k = difference_in_means(&known, name, "Known induced lift")?;
+        if let Some(column) = known_lift.as_mut() {
+            let mut known = Sample::default();
+            for r in (0..mapping.len()).filter(|r| rule(*r)) {
+                push_item(&mut known, mapping, OutcomeView::KnownLift, r);
+            }
+            column
+                .values
+                .push(difference_in_means(&known, name, "Known induced lift")?.estimate);
+        }
         let (lower, upper) = r.ci_95();
         table.definition.push(name.to_string());
         table.description.push(description.to_string());
@@ -410,12 +438,11 @@ fn spillover_sensitivity(mapping: &ExposureMapping) -> Result<SpilloverSensitivi
         table.ci_95_lower.push(lower);
         table.ci_95_upper.push(upper);
         table.p_value.push(r.p_value_cluster());
-        table.known_lift_estimate.push(k.estimate);
         table.treated_n.push(r.treated_n as u32);
         table.control_n.push(r.control_n as u32);
         table.clusters.push(r.clusters as u32);
     }
-    Ok(table)
+    Ok((table, known_lift))
 }
 
 fn per_1000(r: &DiffInMeans) -> (f64, f64, f64) {
@@ -524,19 +551,28 @@ pub fn position_bands(focal_positions: &[u32]) -> Vec<(u32, u32)> {
         .collect()
 }
 
+/// The position-risk table and, with truth, the known net lift per band.
 fn position_risk(
     mapping: &ExposureMapping,
     slates: &SlateOutcomes,
-) -> Result<PositionRisk, EstimateError> {
+) -> Result<(PositionRisk, Option<NamedColumn>), EstimateError> {
     let mut table = PositionRisk::default();
+    let mut known_net_lift = mapping.truth.as_ref().map(|_| NamedColumn {
+        name: "known_net_lift".into(),
+        values: Vec::new(),
+    });
     for (from, to) in position_bands(&slates.focal_seed_position) {
         let keep = |s: usize| (from..=to).contains(&slates.focal_seed_position[s]);
         let samples = component_samples(mapping, slates, OutcomeView::Observed, &keep);
-        let known = component_samples(mapping, slates, OutcomeView::KnownLift, &keep);
         let band = format!("{from}-{to}");
         let direct = difference_in_means(&samples[0], &band, "direct")?;
         let net = difference_in_means(&samples[3], &band, "net slate")?;
-        let known_net = difference_in_means(&known[3], &band, "known net")?;
+        if let Some(column) = known_net_lift.as_mut() {
+            let known = component_samples(mapping, slates, OutcomeView::KnownLift, &keep);
+            column
+                .values
+                .push(difference_in_means(&known[3], &band, "known net")?.estimate);
+        }
         let (nl, nu) = net.ci_95();
         table.position_band.push(band);
         table.rank_jump.push(format!("{}-{}", from - 1, to - 1));
@@ -545,9 +581,8 @@ fn position_risk(
         table.net_slate_estimate.push(net.estimate);
         table.net_slate_ci_95_lower.push(nl);
         table.net_slate_ci_95_upper.push(nu);
-        table.known_net_lift.push(known_net.estimate);
     }
-    Ok(table)
+    Ok((table, known_net_lift))
 }
 
 fn recommendations(
@@ -555,6 +590,7 @@ fn recommendations(
     competitors: &DiffInMeans,
     sensitivity: &SpilloverSensitivity,
     position: &PositionRisk,
+    known_net_lift: Option<&NamedColumn>,
 ) -> Recommendations {
     let (d, dl, du) = per_1000(&observed[0]);
     let (t, tl, tu) = per_1000(&observed[3]);
@@ -602,15 +638,17 @@ fn recommendations(
             "Treat large rank jumps as higher-risk interventions.",
             format!(
                 "Net slate effect per promoted slate is {:.3} for focal positions {} (rank jump {}) and {:.3} for positions {} \
-                 (rank jump {}); the known net lift is {:.3} and {:.3}.",
+                 (rank jump {}){}.",
                 position.net_slate_estimate[0],
                 position.position_band[0],
                 position.rank_jump[0],
                 position.net_slate_estimate[last],
                 position.position_band[last],
                 position.rank_jump[last],
-                position.known_net_lift[0],
-                position.known_net_lift[last]
+                known_net_lift.map_or(String::new(), |k| format!(
+                    "; the known net lift is {:.3} and {:.3}",
+                    k.values[0], k.values[last]
+                ))
             ),
         );
     }
@@ -622,13 +660,14 @@ pub fn write_decomposition(
     tables: &DecompositionTables,
     dir: &Path,
 ) -> Result<Vec<PathBuf>, EstimateError> {
-    use slate_table::write_csv;
+    use slate_table::{write_csv, write_csv_extended};
     Ok(vec![
         write_csv(&mut tables.effects.to_frame()?, &DIRECT_INDIRECT_TOTAL, dir)?,
         write_csv(&mut tables.additivity.to_frame()?, &ADDITIVITY_CHECKS, dir)?,
-        write_csv(
-            &mut tables.sensitivity.to_frame()?,
+        write_csv_extended(
+            &tables.sensitivity.to_frame()?,
             &SPILLOVER_SENSITIVITY,
+            tables.sensitivity_known_lift.as_slice(),
             dir,
         )?,
         write_csv(&mut tables.product.to_frame()?, &PRODUCT_SUMMARY, dir)?,
@@ -638,6 +677,11 @@ pub fn write_decomposition(
             dir,
         )?,
         write_csv(&mut tables.cluster_risk.to_frame()?, &CLUSTER_RISK, dir)?,
-        write_csv(&mut tables.position_risk.to_frame()?, &POSITION_RISK, dir)?,
+        write_csv_extended(
+            &tables.position_risk.to_frame()?,
+            &POSITION_RISK,
+            tables.position_known_net_lift.as_slice(),
+            dir,
+        )?,
     ])
 }

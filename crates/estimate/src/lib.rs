@@ -28,6 +28,7 @@ pub mod coverage;
 pub mod decompose;
 pub mod dim;
 pub mod inference;
+pub mod multiplicity;
 pub mod ols;
 pub mod randomization;
 mod suite;
@@ -66,8 +67,10 @@ pub enum EstimateError {
         /// 0-based row.
         row: usize,
     },
-    /// A cluster has rows in both arms where the slate must be the randomized unit.
-    #[error("cluster {cluster} has rows in both arms; this method needs slate-level assignment")]
+    /// A cluster has rows in both arms where the unit must be the randomized unit.
+    #[error(
+        "cluster {cluster} has rows in both arms; this method needs assignment constant within each unit"
+    )]
     MixedClusterAssignment {
         /// The cluster id.
         cluster: u32,
@@ -110,6 +113,12 @@ pub enum EstimateError {
         replicate: usize,
         /// What went wrong.
         message: String,
+    },
+    /// A table or study that needs the oracle was asked of a log without truth columns.
+    #[error("{what} needs the log's truth columns (click_prob_if_promoted, click_prob_if_control)")]
+    NoTruth {
+        /// What needed it.
+        what: String,
     },
     /// Reading the exposure tables failed.
     #[error(transparent)]

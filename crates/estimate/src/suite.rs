@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use slate_exposure::{ExposureMapping, SlateOutcomes};
+use slate_exposure::{ExposureMapping, Feature, FeatureKind, NamedColumn, SlateOutcomes};
 
 use crate::bootstrap::{cluster_bootstrap, summarize};
 use crate::contrasts::{Contrast, OutcomeView, push_item, sample};
@@ -31,15 +31,15 @@ pub struct EstimateTables {
     pub bootstrap_distribution: BootstrapDistribution,
     /// Bootstrap summary.
     pub bootstrap_summary: BootstrapSummaryTable,
-    /// Observed vs expected vs known lift.
-    pub validation: Validation,
-    /// Known-lift decomposition of promoted slates.
-    pub decomposition: SlateDecomposition,
+    /// Observed vs expected vs known lift (only when the log has truth columns).
+    pub validation: Option<Validation>,
+    /// Known-lift decomposition of promoted slates (only with truth).
+    pub decomposition: Option<SlateDecomposition>,
     /// Exploratory per-cluster effects.
     pub cluster_effects: ClusterEffects,
 }
 
-fn push_estimate(table: &mut Estimates, r: &DiffInMeans) {
+fn push_estimate(table: &mut Estimates, r: &DiffInMeans, p_value_holm: f64) {
     let (lower, upper) = r.ci_95();
     table.contrast.push(r.contrast.clone());
     table.outcome.push(r.outcome.clone());
@@ -49,6 +49,7 @@ fn push_estimate(table: &mut Estimates, r: &DiffInMeans) {
     table.ci_95_lower.push(lower);
     table.ci_95_upper.push(upper);
     table.p_value_cluster.push(r.p_value_cluster());
+    table.p_value_holm.push(p_value_holm);
     table.treated_mean.push(r.treated_mean);
     table.control_mean.push(r.control_mean);
     table.treated_n.push(r.treated_n as u32);
@@ -65,7 +66,11 @@ pub fn run(
     config.check()?;
     let grid: Vec<(Contrast, OutcomeView)> = Contrast::ALL
         .iter()
-        .flat_map(|c| OutcomeView::ALL.iter().map(move |v| (*c, *v)))
+        .flat_map(|c| {
+            OutcomeView::available(mapping)
+                .iter()
+                .map(move |v| (*c, *v))
+        })
         .collect();
     // Each sample is built once; the observed ones also feed the bootstrap and support table.
     let samples: Vec<Sample> = grid
@@ -83,12 +88,28 @@ pub fn run(
     let mut estimates = Estimates::default();
     let mut observed = Estimates::default();
     let mut se_comparison = SeComparison::default();
-    for r in &results {
-        push_estimate(&mut estimates, r);
+    // Holm across the contrasts of each outcome view.
+    let mut holm = vec![f64::NAN; results.len()];
+    for view in OutcomeView::available(mapping) {
+        let family: Vec<usize> = (0..grid.len()).filter(|i| grid[*i].1 == *view).collect();
+        let p: Vec<f64> = family
+            .iter()
+            .map(|i| results[*i].p_value_cluster())
+            .collect();
+        for (i, adjusted) in family.iter().zip(crate::multiplicity::holm(&p)) {
+            holm[*i] = adjusted;
+        }
+    }
+    for (r, p) in results.iter().zip(&holm) {
+        push_estimate(&mut estimates, r, *p);
     }
     for c in Contrast::ALL {
-        let r = find(c, OutcomeView::Observed);
-        push_estimate(&mut observed, r);
+        let i = grid
+            .iter()
+            .position(|g| *g == (c, OutcomeView::Observed))
+            .unwrap_or(0);
+        let r = &results[i];
+        push_estimate(&mut observed, r, holm[i]);
         se_comparison.contrast.push(r.contrast.clone());
         se_comparison.outcome.push(r.outcome.clone());
         se_comparison.naive_se.push(r.naive_se);
@@ -133,26 +154,29 @@ pub fn run(
         t.replicates.push(s.replicates as u32);
     }
 
-    let mut validation = Validation::default();
-    for c in Contrast::ALL {
-        let observed = find(c, OutcomeView::Observed);
-        let known = find(c, OutcomeView::KnownLift).estimate;
-        let (lower, upper) = observed.ci_95();
-        validation.contrast.push(c.name().to_string());
-        validation.observed_estimate.push(observed.estimate);
-        validation.observed_ci_95_lower.push(lower);
-        validation.observed_ci_95_upper.push(upper);
+    let validation = mapping.truth.is_some().then(|| {
+        let mut validation = Validation::default();
+        for c in Contrast::ALL {
+            let observed = find(c, OutcomeView::Observed);
+            let known = find(c, OutcomeView::KnownLift).estimate;
+            let (lower, upper) = observed.ci_95();
+            validation.contrast.push(c.name().to_string());
+            validation.observed_estimate.push(observed.estimate);
+            validation.observed_ci_95_lower.push(lower);
+            validation.observed_ci_95_upper.push(upper);
+            validation
+                .expected_estimate
+                .push(find(c, OutcomeView::Expected).estimate);
+            validation.known_lift_estimate.push(known);
+            validation
+                .observed_minus_known
+                .push(observed.estimate - known);
+            validation
+                .known_inside_observed_ci
+                .push(lower <= known && known <= upper);
+        }
         validation
-            .expected_estimate
-            .push(find(c, OutcomeView::Expected).estimate);
-        validation.known_lift_estimate.push(known);
-        validation
-            .observed_minus_known
-            .push(observed.estimate - known);
-        validation
-            .known_inside_observed_ci
-            .push(lower <= known && known <= upper);
-    }
+    });
 
     Ok(EstimateTables {
         estimates,
@@ -171,26 +195,44 @@ pub fn run(
 
 fn assignment_recheck(slates: &SlateOutcomes) -> AssignmentRecheck {
     let mut table = AssignmentRecheck::default();
+    // The focal value of each covariate (the notebook's mean focal relevance).
+    let focal_values: Vec<&Feature> = slates
+        .features
+        .iter()
+        .filter(|f| f.kind != FeatureKind::Profile)
+        .collect();
+    let mut means: Vec<NamedColumn> = focal_values
+        .iter()
+        .map(|f| NamedColumn {
+            name: format!("mean_{}", f.column.name),
+            values: Vec::new(),
+        })
+        .collect();
     for (arm, promoted) in [("promoted", true), ("control", false)] {
         let rows: Vec<usize> = (0..slates.len())
             .filter(|s| slates.promotion_applied[*s] == promoted)
             .collect();
         let n = rows.len().max(1) as f64;
-        table.arm.push(arm.to_string());
-        table.slates.push(rows.len() as u32);
+        let units: std::collections::BTreeSet<u32> =
+            rows.iter().map(|s| slates.unit_index[*s]).collect();
+        table.rows.arm.push(arm.to_string());
+        table.rows.units.push(units.len() as u32);
+        table.rows.slates.push(rows.len() as u32);
+        for (mean, feature) in means.iter_mut().zip(&focal_values) {
+            mean.values
+                .push(rows.iter().map(|s| feature.column.values[*s]).sum::<f64>() / n);
+        }
         table
+            .rows
             .share_of_slates
             .push(rows.len() as f64 / slates.len().max(1) as f64);
-        table.mean_focal_seed_position.push(
+        table.rows.mean_focal_seed_position.push(
             rows.iter()
                 .map(|s| f64::from(slates.focal_seed_position[*s]))
                 .sum::<f64>()
                 / n,
         );
-        table
-            .mean_focal_relevance
-            .push(rows.iter().map(|s| slates.focal_relevance[*s]).sum::<f64>() / n);
-        table.assignment_probability.push(
+        table.rows.assignment_probability.push(
             slates
                 .assignment_probability
                 .first()
@@ -198,6 +240,7 @@ fn assignment_recheck(slates: &SlateOutcomes) -> AssignmentRecheck {
                 .unwrap_or(f64::NAN),
         );
     }
+    table.covariate_means = means;
     table
 }
 
@@ -221,13 +264,14 @@ fn contrast_support(samples: &[&Sample]) -> ContrastSupport {
 
 /// Mean known lift per promoted slate, split into focal gain, same-cluster loss and the loss
 /// of the other non-focal movies; the parts add up to the net.
-fn decomposition(mapping: &ExposureMapping, slates: &SlateOutcomes) -> SlateDecomposition {
+fn decomposition(mapping: &ExposureMapping, slates: &SlateOutcomes) -> Option<SlateDecomposition> {
+    let (truth, slate_truth) = (mapping.truth.as_ref()?, slates.truth.as_ref()?);
     let promoted: Vec<usize> = (0..slates.len())
         .filter(|s| slates.promotion_applied[*s])
         .collect();
     let mut parts = [0.0f64; 3];
     for r in (0..mapping.len()).filter(|r| mapping.promotion_applied[*r]) {
-        let lift = mapping.known_induced_lift[r];
+        let lift = truth.known_induced_lift[r];
         let part = if mapping.is_focal[r] {
             0
         } else if mapping.same_cluster_as_focal[r] {
@@ -240,7 +284,7 @@ fn decomposition(mapping: &ExposureMapping, slates: &SlateOutcomes) -> SlateDeco
     let n = promoted.len().max(1) as f64;
     let net = promoted
         .iter()
-        .map(|s| slates.total_known_lift[*s])
+        .map(|s| slate_truth.total_known_lift[*s])
         .sum::<f64>()
         / n;
     let mut table = SlateDecomposition::default();
@@ -255,7 +299,7 @@ fn decomposition(mapping: &ExposureMapping, slates: &SlateOutcomes) -> SlateDeco
         table.lift_per_1000_promoted_slates.push(value * 1000.0);
         table.promoted_slates.push(promoted.len() as u32);
     }
-    table
+    Some(table)
 }
 
 fn cluster_effects(
@@ -306,10 +350,10 @@ fn cluster_effects(
 /// Writes every estimate table to `dir`; returns the paths.
 pub fn write(tables: &EstimateTables, dir: &Path) -> Result<Vec<PathBuf>, EstimateError> {
     use slate_table::write_csv;
-    Ok(vec![
+    let mut paths = vec![
         write_csv(&mut tables.estimates.to_frame()?, &ESTIMATES, dir)?,
         write_csv(&mut tables.observed.to_frame()?, &OBSERVED_EFFECTS, dir)?,
-        write_csv(&mut tables.assignment.to_frame()?, &ASSIGNMENT_RECHECK, dir)?,
+        tables.assignment.write(dir)?,
         write_csv(&mut tables.support.to_frame()?, &CONTRAST_SUPPORT, dir)?,
         write_csv(&mut tables.se_comparison.to_frame()?, &SE_COMPARISON, dir)?,
         write_csv(
@@ -322,18 +366,23 @@ pub fn write(tables: &EstimateTables, dir: &Path) -> Result<Vec<PathBuf>, Estima
             &BOOTSTRAP_SUMMARY,
             dir,
         )?,
-        write_csv(&mut tables.validation.to_frame()?, &VALIDATION, dir)?,
-        write_csv(
-            &mut tables.decomposition.to_frame()?,
+    ];
+    if let Some(validation) = &tables.validation {
+        paths.push(write_csv(&mut validation.to_frame()?, &VALIDATION, dir)?);
+    }
+    if let Some(decomposition) = &tables.decomposition {
+        paths.push(write_csv(
+            &mut decomposition.to_frame()?,
             &SLATE_DECOMPOSITION,
             dir,
-        )?,
-        write_csv(
-            &mut tables.cluster_effects.to_frame()?,
-            &CLUSTER_EFFECTS,
-            dir,
-        )?,
-    ])
+        )?);
+    }
+    paths.push(write_csv(
+        &mut tables.cluster_effects.to_frame()?,
+        &CLUSTER_EFFECTS,
+        dir,
+    )?);
+    Ok(paths)
 }
 
 /// Every observed contrast under each uncertainty method of

@@ -22,6 +22,8 @@ slate_table::table! {
         ci_95_upper: f64,
         /// Two-sided normal p-value from the cluster SE.
         p_value_cluster: f64,
+        /// `p_value_cluster` Holm-adjusted across the five contrasts of the same outcome.
+        p_value_holm: f64,
         /// Treated mean.
         treated_mean: f64,
         /// Control mean.
@@ -43,20 +45,45 @@ pub const OBSERVED_EFFECTS: slate_table::TableSchema = slate_table::TableSchema 
 };
 
 slate_table::table! {
-    /// Re-check of the randomized assignment, one row per arm.
-    pub struct AssignmentRecheck, schema ASSIGNMENT_RECHECK = "movielens_interference_assignment_recheck.csv" {
+    /// Re-check of the randomized assignment, one row per arm, followed by the arm's mean of
+    /// each covariate's focal value (`mean_<feature>`).
+    pub struct AssignmentRecheckRows, schema ASSIGNMENT_RECHECK = "movielens_interference_assignment_recheck.csv" {
         /// "promoted" or "control".
         arm: String,
+        /// Randomization units in the arm.
+        units: u32,
         /// Slates in the arm.
         slates: u32,
         /// Share of all slates.
         share_of_slates: f64,
         /// Mean focal seed position.
         mean_focal_seed_position: f64,
-        /// Mean focal relevance.
-        mean_focal_relevance: f64,
         /// Design promotion probability.
         assignment_probability: f64,
+    }
+}
+
+/// The assignment re-check: its fixed columns and the covariate means.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AssignmentRecheck {
+    /// One row per arm.
+    pub rows: AssignmentRecheckRows,
+    /// Per arm, the mean of each covariate's focal value.
+    pub covariate_means: Vec<slate_exposure::NamedColumn>,
+}
+
+impl AssignmentRecheck {
+    /// Writes `movielens_interference_assignment_recheck.csv` to `dir`.
+    pub fn write(
+        &self,
+        dir: &std::path::Path,
+    ) -> Result<std::path::PathBuf, slate_table::TableError> {
+        slate_table::write_csv_extended(
+            &self.rows.to_frame()?,
+            &ASSIGNMENT_RECHECK,
+            &self.covariate_means,
+            dir,
+        )
     }
 }
 

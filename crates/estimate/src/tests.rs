@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 
 use slate_exposure::{ExposureTables, map_exposure};
 use slate_ingest::synthetic::SyntheticConfig;
+use slate_simulate::log::to_log;
 use slate_simulate::{SimulationConfig, simulate};
 
 use crate::contrasts::{Contrast, OutcomeView};
@@ -21,8 +22,9 @@ fn dataset() -> &'static slate_ingest::Dataset {
 fn design() -> &'static (ExposureTables, EstimateTables) {
     static DESIGN: OnceLock<(ExposureTables, EstimateTables)> = OnceLock::new();
     DESIGN.get_or_init(|| {
-        let exposure =
-            map_exposure(&simulate(dataset(), &SimulationConfig::default()).unwrap()).unwrap();
+        let exposure = map_exposure(
+            &to_log(&simulate(dataset(), &SimulationConfig::default()).unwrap()).unwrap(),
+        );
         let tables = run(
             &exposure.mapping,
             &exposure.slates,
@@ -83,6 +85,8 @@ fn known_lift_is_covered_and_the_decomposition_adds_up() {
     let tables = &design().1;
     let covered = tables
         .validation
+        .as_ref()
+        .unwrap()
         .known_inside_observed_ci
         .iter()
         .filter(|c| **c)
@@ -91,7 +95,11 @@ fn known_lift_is_covered_and_the_decomposition_adds_up() {
         covered >= 4,
         "known lift inside {covered}/5 observed intervals"
     );
-    let parts = &tables.decomposition.mean_lift_per_promoted_slate;
+    let parts = &tables
+        .decomposition
+        .as_ref()
+        .unwrap()
+        .mean_lift_per_promoted_slate;
     assert!(
         (parts[0] + parts[1] + parts[2] - parts[3]).abs() < 1e-9,
         "{parts:?}"
@@ -204,12 +212,13 @@ fn coverage_study_is_deterministic_and_measures_the_design_truth() {
     let base = simulate(dataset(), &SimulationConfig::default()).unwrap();
     let truth: Vec<f64> = Contrast::ALL
         .iter()
-        .map(|c| true_effect(*c, &exposure.mapping, &exposure.slates))
+        .map(|c| true_effect(*c, &exposure.mapping, &exposure.slates).unwrap())
         .collect();
     // The total is the sum of every item's lift per slate.
     let lift_sum: f64 = (0..exposure.mapping.len())
         .map(|r| {
-            exposure.mapping.click_prob_if_promoted[r] - exposure.mapping.baseline_click_prob[r]
+            let truth = exposure.mapping.truth.as_ref().unwrap();
+            truth.click_prob_if_promoted[r] - truth.baseline_click_prob[r]
         })
         .sum();
     assert!((truth[4] - lift_sum / exposure.slates.len() as f64).abs() < 1e-12);
@@ -232,7 +241,11 @@ fn coverage_study_is_deterministic_and_measures_the_design_truth() {
                             replicate: r,
                             message: e.to_string(),
                         })?;
-                    let tables = map_exposure(&drawn)?;
+                    let log = to_log(&drawn).map_err(|e| crate::EstimateError::Replicate {
+                        replicate: r,
+                        message: e.to_string(),
+                    })?;
+                    let tables = map_exposure(&log);
                     Ok((tables.mapping, tables.slates))
                 })
                 .unwrap()

@@ -1,47 +1,50 @@
-//! Exposure mapping: who in a slate was exposed to what when its focal movie was (or was not)
+//! Exposure mapping: who in a slate was exposed to what when its focal item was (or was not)
 //! promoted.
 //!
-//! Pipeline stage 3. Depends on `slate-simulate` (its [`SimulatedSlates`] table) and
-//! `slate-table`; never on estimation, models or reporting. It defines, once, the exposure
-//! roles every estimator uses:
+//! Pipeline stage 3, the first analysis stage. Depends on `slate-log` (the validated
+//! [`ImpressionLog`]) and `slate-table`; never on a source of logs (ingest, simulate) nor on
+//! estimation, models or reporting. It defines, once, the exposure roles every estimator uses:
 //!
-//! - **focal**: the slate's focal movie (promoted to position 1 in treated slates);
-//! - **same-cluster competitor**: a non-focal movie in the focal's substitute cluster;
-//! - **displaced item**: a non-focal movie seeded above the focal, so promotion pushes it down
+//! - **focal**: the slate's focal item (promoted to position 1 in treated slates);
+//! - **same-cluster competitor**: a non-focal item in the focal's substitute cluster;
+//! - **displaced item**: a non-focal item seeded above the focal, so promotion pushes it down
 //!   one place;
 //! - **other**: everything else.
 //!
 //! Roles are defined from the seed slate, so they exist in both arms: a control slate's
-//! same-cluster movies are the comparison group for a promoted slate's. It writes the item-row
-//! exposure mapping, the slate outcome table (with oracle potential outcomes and model
-//! features), the assignment table and the exposure-readiness checks.
+//! same-cluster items are the comparison group for a promoted slate's. It writes the item-row
+//! exposure mapping, the slate outcome table (with model features derived from the log's
+//! covariates, and the oracle's potential outcomes only when the log carries truth), the
+//! assignment table, the covariate table and the exposure-readiness checks. Every row carries
+//! its unit's dense index, the cluster of every estimator.
 
+pub mod features;
 pub mod readiness;
 pub mod schema;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use slate_simulate::SimulatedSlates;
+use slate_log::{CovariateLevel, ImpressionLog};
 use slate_table::TableError;
 use slate_table::readiness::Check;
 
-pub use schema::{AssignmentTable, ExposureMapping, SlateOutcomes};
+pub use schema::{
+    Assignment, AssignmentTable, CovariateTable, ExposureMapping, Feature, FeatureKind,
+    MappingRows, MappingTruth, NamedColumn, SlateOutcomes, SlateRows, SlateTruth,
+};
 
-/// What can go wrong mapping exposure.
+/// What can go wrong mapping exposure or reading its tables back.
 #[derive(Debug, thiserror::Error)]
 pub enum ExposureError {
-    /// The simulated slates violate a structural invariant (corrupted or hand-edited input).
-    #[error("simulated slates, slate {slate_id}: {message}")]
-    Invalid {
-        /// The offending slate.
-        slate_id: u32,
+    /// The exposure tables on disk disagree with each other (hand-edited or from another run).
+    #[error("{table}: {message}")]
+    Inconsistent {
+        /// The table.
+        table: String,
         /// What is wrong.
         message: String,
     },
-    /// The input has no rows.
-    #[error("simulated slates table is empty")]
-    Empty,
     /// Reading or writing a table failed.
     #[error(transparent)]
     Table(#[from] TableError),
@@ -55,7 +58,7 @@ pub struct ExposureTables {
     /// One row per slate.
     pub slates: SlateOutcomes,
     /// The design.
-    pub assignment: AssignmentTable,
+    pub assignment: Assignment,
     /// Readiness checks.
     pub readiness: Vec<Check>,
 }
@@ -71,96 +74,74 @@ fn role(is_focal: bool, same_cluster: bool, displaced: bool) -> &'static str {
     }
 }
 
-/// Row ranges of each slate; checks rows are grouped by slate with exactly one focal each.
-fn slate_ranges(
-    sim: &SimulatedSlates,
-) -> Result<Vec<(std::ops::Range<usize>, usize)>, ExposureError> {
-    if sim.is_empty() {
-        return Err(ExposureError::Empty);
-    }
-    let mut ranges = Vec::new();
-    let mut seen = HashSet::new();
-    let mut start = 0;
-    while start < sim.len() {
-        let id = sim.slate_id[start];
-        if !seen.insert(id) {
-            return Err(ExposureError::Invalid {
-                slate_id: id,
-                message: "rows are not contiguous".into(),
-            });
-        }
-        let mut end = start;
-        while end < sim.len() && sim.slate_id[end] == id {
-            end += 1;
-        }
-        let focal: Vec<usize> = (start..end).filter(|r| sim.is_focal[*r]).collect();
-        if focal.len() != 1 {
-            return Err(ExposureError::Invalid {
-                slate_id: id,
-                message: format!("{} focal rows, expected exactly 1", focal.len()),
-            });
-        }
-        if (start..end).any(|r| sim.promotion_applied[r] != sim.promotion_applied[start]) {
-            return Err(ExposureError::Invalid {
-                slate_id: id,
-                message: "assignment varies within the slate".into(),
-            });
-        }
-        ranges.push((start..end, focal[0]));
-        start = end;
-    }
-    Ok(ranges)
-}
-
-fn mean(values: impl Iterator<Item = f64> + Clone) -> f64 {
-    let n = values.clone().count();
-    values.sum::<f64>() / n.max(1) as f64
-}
-
 /// Maps exposure for every item and summarises every slate.
-pub fn map_exposure(sim: &SimulatedSlates) -> Result<ExposureTables, ExposureError> {
-    let ranges = slate_ranges(sim)?;
-    let mut mapping = ExposureMapping::with_capacity(sim.len());
-    let mut slates = SlateOutcomes::with_capacity(ranges.len());
-    let mut assignment = AssignmentTable::with_capacity(ranges.len());
-    for (rows, focal) in &ranges {
-        let promoted = sim.promotion_applied[*focal];
-        let focal_seed = sim.seed_position[*focal];
-        let focal_cluster = &sim.cluster[*focal];
+pub fn map_exposure(log: &ImpressionLog) -> ExposureTables {
+    let n_rows = log.n_rows();
+    let n_slates = log.n_slates();
+    let mut mapping = MappingRows::with_capacity(n_rows);
+    let mut truth = log
+        .truth
+        .as_ref()
+        .map(|_| MappingTruth::with_capacity(n_rows));
+    let mut slates = SlateRows::with_capacity(n_slates);
+    let mut slate_truth = log
+        .truth
+        .as_ref()
+        .map(|_| SlateTruth::with_capacity(n_slates));
+    let mut assignment = AssignmentTable::with_capacity(n_slates);
+    let mut sessions_of_user = vec![0u32; log.user_ids.len()];
+    for s in 0..n_slates {
+        let rows = log.slate_rows(s);
+        let focal = log.focal_row[s];
+        let promoted = log.promoted[s];
+        let focal_seed = log.seed_position[focal];
+        let focal_cluster = &log.item_cluster[focal];
+        let slate_id = log.slate_ids.table_value(s as u32);
+        let unit = log.slate_unit[s];
+        let unit_id = log.unit_ids.table_value(unit);
+        let user = log.slate_user[s];
+        let user_id = log.user_ids.table_value(user);
+        let focal_item = log.item_ids.table_value(log.item[focal]);
         let mut counts = (0u32, 0u32, 0u32);
-        let mut totals = [0f64; 4]; // expected, baseline, if_promoted, observed
+        let mut clicks = 0u32;
+        let mut totals = [0f64; 3]; // expected, baseline, if_promoted
         let mut clusters = HashSet::new();
         for r in rows.clone() {
-            let is_focal = r == *focal;
-            let same_cluster = !is_focal && &sim.cluster[r] == focal_cluster;
-            let displaced = !is_focal && sim.seed_position[r] < focal_seed;
-            let baseline = sim.click_prob_if_control[r];
-            let expected = if promoted {
-                sim.click_prob_if_promoted[r]
-            } else {
-                baseline
-            };
+            let is_focal = r == focal;
+            let same_cluster = !is_focal && &log.item_cluster[r] == focal_cluster;
+            let displaced = !is_focal && log.seed_position[r] < focal_seed;
             counts.0 += u32::from(same_cluster);
             counts.1 += u32::from(displaced);
             counts.2 += u32::from(same_cluster && displaced);
-            totals[0] += expected;
-            totals[1] += baseline;
-            totals[2] += sim.click_prob_if_promoted[r];
-            totals[3] += f64::from(u8::from(sim.observed_click[r]));
-            clusters.insert(sim.cluster[r].as_str());
-
-            mapping.slate_id.push(sim.slate_id[r]);
-            mapping.user_id.push(sim.user_id[r]);
-            mapping.movie_id.push(sim.movie_id[r]);
-            mapping.cluster.push(sim.cluster[r].clone());
-            mapping.focal_movie_id.push(sim.movie_id[*focal]);
+            clicks += u32::from(log.click[r]);
+            clusters.insert(log.item_cluster[r].as_str());
+            if let (Some(oracle), Some(t)) = (&log.truth, truth.as_mut()) {
+                let baseline = oracle.if_control[r];
+                let expected = if promoted {
+                    oracle.if_promoted[r]
+                } else {
+                    baseline
+                };
+                totals[0] += expected;
+                totals[1] += baseline;
+                totals[2] += oracle.if_promoted[r];
+                t.baseline_click_prob.push(baseline);
+                t.expected_click_prob.push(expected);
+                t.known_induced_lift.push(expected - baseline);
+                t.click_prob_if_promoted.push(oracle.if_promoted[r]);
+            }
+            mapping.slate_id.push(slate_id);
+            mapping.unit_id.push(unit_id);
+            mapping.user_id.push(user_id);
+            mapping.movie_id.push(log.item_ids.table_value(log.item[r]));
+            mapping.cluster.push(log.item_cluster[r].clone());
+            mapping.focal_movie_id.push(focal_item);
             mapping.focal_cluster.push(focal_cluster.clone());
-            mapping.seed_position.push(sim.seed_position[r]);
-            mapping.final_position.push(sim.final_position[r]);
+            mapping.seed_position.push(log.seed_position[r]);
+            mapping.final_position.push(log.shown_position[r]);
             mapping
                 .position_shift
-                .push(i64::from(sim.final_position[r]) - i64::from(sim.seed_position[r]));
-            mapping.relevance.push(sim.relevance[r]);
+                .push(i64::from(log.shown_position[r]) - i64::from(log.seed_position[r]));
             mapping.is_focal.push(is_focal);
             mapping.promotion_applied.push(promoted);
             mapping.same_cluster_as_focal.push(same_cluster);
@@ -170,113 +151,259 @@ pub fn map_exposure(sim: &SimulatedSlates) -> Result<ExposureTables, ExposureErr
                 role(is_focal, same_cluster, displaced),
                 if promoted { "promoted" } else { "control" }
             ));
-            mapping.baseline_click_prob.push(baseline);
-            mapping.expected_click_prob.push(expected);
-            mapping.known_induced_lift.push(expected - baseline);
-            mapping
-                .click_prob_if_promoted
-                .push(sim.click_prob_if_promoted[r]);
-            mapping.observed_click.push(sim.observed_click[r]);
+            mapping.observed_click.push(log.click[r]);
+            mapping.unit_index.push(unit);
         }
-        let relevance = &sim.relevance[rows.clone()];
-        let n = relevance.len() as f64;
-        let mean_relevance = mean(relevance.iter().copied());
-        let variance = relevance
-            .iter()
-            .map(|v| (v - mean_relevance).powi(2))
-            .sum::<f64>()
-            / (n - 1.0).max(1.0);
-        let slate_id = sim.slate_id[*focal];
+        let n = rows.len();
         slates.slate_id.push(slate_id);
-        slates.user_id.push(sim.user_id[*focal]);
-        slates.session.push(sim.session[*focal]);
+        slates.unit_id.push(unit_id);
+        slates.user_id.push(user_id);
+        slates.session.push(sessions_of_user[user as usize]);
+        sessions_of_user[user as usize] += 1;
         slates.promotion_applied.push(promoted);
         slates
             .assignment_probability
-            .push(sim.assignment_probability[*focal]);
-        slates.focal_movie_id.push(sim.movie_id[*focal]);
+            .push(log.assignment_probability.value);
+        slates.focal_movie_id.push(focal_item);
         slates.focal_cluster.push(focal_cluster.clone());
         slates.focal_seed_position.push(focal_seed);
-        slates.focal_relevance.push(sim.relevance[*focal]);
+        slates.slate_size.push(n as u32);
         slates.n_same_cluster_competitors.push(counts.0);
         slates.n_displaced_items.push(counts.1);
         slates.n_same_cluster_displaced.push(counts.2);
-        slates.total_observed_clicks.push(totals[3] as u32);
-        slates.total_expected_clicks.push(totals[0]);
-        slates.total_baseline_clicks.push(totals[1]);
-        slates.total_known_lift.push(totals[0] - totals[1]);
-        slates.total_expected_clicks_if_promoted.push(totals[2]);
-        slates.total_expected_clicks_if_control.push(totals[1]);
-        slates.slate_promotion_effect.push(totals[2] - totals[1]);
-        slates.focal_observed_click.push(sim.observed_click[*focal]);
-        slates.mean_relevance.push(mean_relevance);
-        slates
-            .max_relevance
-            .push(relevance.iter().copied().fold(f64::MIN, f64::max));
-        slates
-            .min_relevance
-            .push(relevance.iter().copied().fold(f64::MAX, f64::min));
-        slates.relevance_std.push(variance.sqrt());
-        slates
-            .top3_mean_relevance
-            .push(mean(relevance.iter().take(3).copied()));
-        slates
-            .focal_relevance_gap
-            .push(relevance[0] - sim.relevance[*focal]);
+        slates.total_observed_clicks.push(clicks);
+        slates.focal_observed_click.push(log.click[focal]);
         slates.n_distinct_clusters.push(clusters.len() as u32);
-        slates.focal_cluster_share.push(f64::from(counts.0 + 1) / n);
-        slates.user_n_ratings.push(sim.user_n_ratings[*focal]);
-        slates.user_mean_rating.push(sim.user_mean_rating[*focal]);
+        slates
+            .focal_cluster_share
+            .push(f64::from(counts.0 + 1) / n as f64);
+        slates.unit_index.push(unit);
+        if let Some(t) = slate_truth.as_mut() {
+            t.total_expected_clicks.push(totals[0]);
+            t.total_baseline_clicks.push(totals[1]);
+            t.total_known_lift.push(totals[0] - totals[1]);
+            t.total_expected_clicks_if_promoted.push(totals[2]);
+            t.total_expected_clicks_if_control.push(totals[1]);
+            t.slate_promotion_effect.push(totals[2] - totals[1]);
+        }
 
         assignment.slate_id.push(slate_id);
-        assignment.user_id.push(sim.user_id[*focal]);
-        assignment.focal_movie_id.push(sim.movie_id[*focal]);
+        assignment.unit_id.push(unit_id);
+        assignment.user_id.push(user_id);
+        assignment.focal_movie_id.push(focal_item);
         assignment.focal_cluster.push(focal_cluster.clone());
         assignment.focal_seed_position.push(focal_seed);
-        assignment.focal_relevance.push(sim.relevance[*focal]);
         assignment.promotion_applied.push(promoted);
         assignment
             .assignment_probability
-            .push(sim.assignment_probability[*focal]);
+            .push(log.assignment_probability.value);
     }
-    let readiness = readiness::exposure_readiness(&mapping, &slates);
-    Ok(ExposureTables {
+    let covariates: Vec<(String, CovariateLevel)> = log
+        .covariates
+        .iter()
+        .map(|c| (c.column.name.clone(), c.level))
+        .collect();
+    let features = features::derive(log);
+    let focal_covariates = covariates
+        .iter()
+        .map(|(name, level)| {
+            let wanted = features::focal_value_name(name, *level);
+            let feature = features
+                .iter()
+                .find(|f| f.column.name == wanted)
+                .expect("every covariate has a focal value");
+            feature.column.clone()
+        })
+        .collect();
+    let mapping = ExposureMapping {
+        rows: mapping,
+        truth,
+        covariates: log
+            .covariates
+            .iter()
+            .filter(|c| c.level == CovariateLevel::Item)
+            .map(|c| NamedColumn {
+                name: c.column.name.clone(),
+                values: c.column.values.clone(),
+            })
+            .collect(),
+    };
+    let slates = SlateOutcomes {
+        rows: slates,
+        truth: slate_truth,
+        features,
+        covariates,
+    };
+    let assignment = Assignment {
+        rows: assignment,
+        focal_covariates,
+    };
+    let readiness = readiness::exposure_readiness(log, &mapping, &slates, &assignment);
+    ExposureTables {
         mapping,
         slates,
         assignment,
         readiness,
-    })
+    }
 }
 
-/// Writes the four exposure artifacts to `dir`; returns their paths.
+impl SlateOutcomes {
+    /// The covariate table: each covariate, its level and its features.
+    pub fn covariate_table(&self) -> CovariateTable {
+        let mut table = CovariateTable::default();
+        for (name, level) in &self.covariates {
+            table.covariate.push(name.clone());
+            table.level.push(level_name(*level).to_string());
+            let names: Vec<String> = features::feature_names(name, *level)
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect();
+            table.features.push(names.join(" "));
+        }
+        table
+    }
+}
+
+fn level_name(level: CovariateLevel) -> &'static str {
+    match level {
+        CovariateLevel::Slate => "slate",
+        CovariateLevel::Item => "item",
+    }
+}
+
+/// Writes the five exposure artifacts to `dir`; returns their paths.
 pub fn write(tables: &ExposureTables, dir: &Path) -> Result<Vec<PathBuf>, ExposureError> {
     let mut readiness = slate_table::readiness::to_frame(&tables.readiness)?;
+    let m = &tables.mapping;
+    let s = &tables.slates;
+    let features: Vec<NamedColumn> = s.features.iter().map(|f| f.column.clone()).collect();
     Ok(vec![
-        slate_table::write_parquet(&tables.mapping.to_frame()?, &schema::EXPOSURE_MAPPING, dir)?,
-        slate_table::write_parquet(&tables.slates.to_frame()?, &schema::SLATE_OUTCOMES, dir)?,
-        slate_table::write_parquet(&tables.assignment.to_frame()?, &schema::ASSIGNMENT, dir)?,
+        schema::write_parts(
+            m.rows.to_frame()?,
+            &schema::EXPOSURE_MAPPING,
+            m.truth
+                .as_ref()
+                .map(|t| t.to_frame().map(|f| (f, &schema::EXPOSURE_MAPPING_TRUTH)))
+                .transpose()?,
+            &m.covariates,
+            dir,
+        )?,
+        schema::write_parts(
+            s.rows.to_frame()?,
+            &schema::SLATE_OUTCOMES,
+            s.truth
+                .as_ref()
+                .map(|t| t.to_frame().map(|f| (f, &schema::SLATE_OUTCOMES_TRUTH)))
+                .transpose()?,
+            &features,
+            dir,
+        )?,
+        schema::write_parts(
+            tables.assignment.rows.to_frame()?,
+            &schema::ASSIGNMENT,
+            None,
+            &tables.assignment.focal_covariates,
+            dir,
+        )?,
+        slate_table::write_csv(
+            &mut s.covariate_table().to_frame()?,
+            &schema::COVARIATES,
+            dir,
+        )?,
         slate_table::write_csv(&mut readiness, &schema::EXPOSURE_READINESS, dir)?,
     ])
+}
+
+/// The covariates and their levels, from the covariate table in `dir`.
+fn read_covariates(dir: &Path) -> Result<Vec<(String, CovariateLevel)>, ExposureError> {
+    let path = dir.join(schema::COVARIATES.file_name);
+    let frame = slate_table::read_csv(&path, &schema::COVARIATES)?;
+    let table = CovariateTable::from_frame(&frame, &path.display().to_string())?;
+    table
+        .covariate
+        .iter()
+        .zip(&table.level)
+        .map(|(name, level)| {
+            let level = match level.as_str() {
+                "slate" => CovariateLevel::Slate,
+                "item" => CovariateLevel::Item,
+                other => {
+                    return Err(ExposureError::Inconsistent {
+                        table: path.display().to_string(),
+                        message: format!(
+                            "covariate `{name}` has level `{other}`, expected `slate` or `item`"
+                        ),
+                    });
+                }
+            };
+            Ok((name.clone(), level))
+        })
+        .collect()
+}
+
+/// Whether `frame` carries the first column of the optional part `schema`.
+fn has_part(
+    frame: &slate_table::polars::prelude::DataFrame,
+    schema: &slate_table::TableSchema,
+) -> bool {
+    frame.column(schema.columns[0].name).is_ok()
 }
 
 /// Reads the item-row exposure mapping from `dir`.
 pub fn read_mapping(dir: &Path) -> Result<ExposureMapping, ExposureError> {
     let path = dir.join(schema::EXPOSURE_MAPPING.file_name);
+    let label = path.display().to_string();
     let frame = slate_table::read_parquet(&path, &schema::EXPOSURE_MAPPING)?;
-    Ok(ExposureMapping::from_frame(
-        &frame,
-        &path.display().to_string(),
-    )?)
+    let truth = if has_part(&frame, &schema::EXPOSURE_MAPPING_TRUTH) {
+        Some(MappingTruth::from_frame(&frame, &label)?)
+    } else {
+        None
+    };
+    let covariates = read_covariates(dir)?
+        .into_iter()
+        .filter(|(_, level)| *level == CovariateLevel::Item)
+        .map(|(name, _)| {
+            let values = slate_table::column_f64(&frame, &label, &name)?;
+            Ok(NamedColumn { name, values })
+        })
+        .collect::<Result<_, ExposureError>>()?;
+    Ok(ExposureMapping {
+        rows: MappingRows::from_frame(&frame, &label)?,
+        truth,
+        covariates,
+    })
 }
 
-/// Reads the slate outcome table from `dir`.
+/// Reads the slate outcome table (with its covariate features) from `dir`.
 pub fn read_slates(dir: &Path) -> Result<SlateOutcomes, ExposureError> {
     let path = dir.join(schema::SLATE_OUTCOMES.file_name);
+    let label = path.display().to_string();
     let frame = slate_table::read_parquet(&path, &schema::SLATE_OUTCOMES)?;
-    Ok(SlateOutcomes::from_frame(
-        &frame,
-        &path.display().to_string(),
-    )?)
+    let truth = if has_part(&frame, &schema::SLATE_OUTCOMES_TRUTH) {
+        Some(SlateTruth::from_frame(&frame, &label)?)
+    } else {
+        None
+    };
+    let covariates = read_covariates(dir)?;
+    let mut features = Vec::new();
+    for (name, level) in &covariates {
+        for (feature, kind) in features::feature_names(name, *level) {
+            let values = slate_table::column_f64(&frame, &label, &feature)?;
+            features.push(Feature {
+                column: NamedColumn {
+                    name: feature,
+                    values,
+                },
+                kind,
+            });
+        }
+    }
+    Ok(SlateOutcomes {
+        rows: SlateRows::from_frame(&frame, &label)?,
+        truth,
+        features,
+        covariates,
+    })
 }
 
 #[cfg(test)]

@@ -2,7 +2,11 @@
 
 use slate_table::readiness::Check;
 
-use crate::schema::{ExposureMapping, SlateOutcomes};
+use slate_log::{ImpressionLog, ProbabilitySource};
+use statrs::distribution::{ChiSquared, ContinuousCDF};
+
+use crate::features::focal_value_name;
+use crate::schema::{Assignment, ExposureMapping, SlateOutcomes};
 
 /// Standardized mean difference of `values` between promoted and control slates.
 fn standardized_difference(values: &[f64], promoted: &[bool]) -> f64 {
@@ -28,32 +32,63 @@ fn standardized_difference(values: &[f64], promoted: &[bool]) -> f64 {
     }
 }
 
+/// The sample-ratio-mismatch p-value: Pearson's chi-square test (1 degree of freedom) of the
+/// promoted and control unit counts against the design probability `p`.
+pub fn sample_ratio_mismatch_p(promoted: usize, control: usize, p: f64) -> f64 {
+    let n = (promoted + control) as f64;
+    let expected = [n * p, n * (1.0 - p)];
+    let observed = [promoted as f64, control as f64];
+    let statistic: f64 = observed
+        .iter()
+        .zip(expected)
+        .map(|(o, e)| (o - e).powi(2) / e)
+        .sum();
+    ChiSquared::new(1.0)
+        .expect("one degree of freedom")
+        .sf(statistic)
+}
+
+/// The SRM p-value below which the readiness check fails (the usual platform alarm level).
+pub const SRM_ALPHA: f64 = 0.001;
+
 /// The checks written to `movielens_interference_exposure_readiness.csv`.
-pub fn exposure_readiness(mapping: &ExposureMapping, slates: &SlateOutcomes) -> Vec<Check> {
+pub fn exposure_readiness(
+    log: &ImpressionLog,
+    mapping: &ExposureMapping,
+    slates: &SlateOutcomes,
+    assignment: &Assignment,
+) -> Vec<Check> {
     let n_slates = slates.len();
     let n_rows = mapping.len();
-    let sizes_equal = n_rows.is_multiple_of(n_slates.max(1));
-    let slate_size = n_rows / n_slates.max(1);
+    let n_units = log.n_units();
+    let smallest = slates.slate_size.iter().min().copied().unwrap_or(0);
+    let largest = slates.slate_size.iter().max().copied().unwrap_or(0);
+    let sizes = if smallest == largest {
+        format!("{n_slates} slates x {smallest} items, every slate the same size")
+    } else {
+        format!("{n_slates} slates of {smallest} to {largest} items")
+    };
     let promoted = &slates.promotion_applied;
-    let n_promoted = promoted.iter().filter(|p| **p).count();
-    let p = slates
-        .assignment_probability
-        .first()
-        .copied()
-        .unwrap_or(0.5);
-    let rate = n_promoted as f64 / n_slates.max(1) as f64;
-    let tolerance = 3.0 * (p * (1.0 - p) / n_slates.max(1) as f64).sqrt();
+    let mut unit_promoted = vec![false; n_units];
+    for s in 0..n_slates {
+        unit_promoted[log.slate_unit[s] as usize] = promoted[s];
+    }
+    let n_promoted = unit_promoted.iter().filter(|p| **p).count();
+    let n_control = n_units - n_promoted;
+    let p = log.assignment_probability.value;
+    let rate = n_promoted as f64 / n_units.max(1) as f64;
+    let tolerance = 3.0 * (p * (1.0 - p) / n_units.max(1) as f64).sqrt();
+    let unit_word = if log.has_unit_column {
+        "units"
+    } else {
+        "slates (the unit)"
+    };
     let focal_positions: Vec<f64> = slates
         .focal_seed_position
         .iter()
         .map(|v| f64::from(*v))
         .collect();
     let position_smd = standardized_difference(&focal_positions, promoted);
-    let relevance_smd = standardized_difference(&slates.focal_relevance, promoted);
-    let control_lift = (0..n_rows)
-        .filter(|r| !mapping.promotion_applied[*r])
-        .map(|r| mapping.known_induced_lift[r].abs())
-        .fold(0.0, f64::max);
     let promoted_focal_rows: Vec<usize> = (0..n_rows)
         .filter(|r| mapping.is_focal[*r] && mapping.promotion_applied[*r])
         .collect();
@@ -82,60 +117,114 @@ pub fn exposure_readiness(mapping: &ExposureMapping, slates: &SlateOutcomes) -> 
                 (t, c + 1)
             }
         });
-    vec![
-        Check::new(
-            "item_rows",
-            n_rows,
-            format!("{n_slates} slates x {slate_size} items, every slate the same size"),
-            sizes_equal && n_rows > 0,
-        ),
+    let n_focal = mapping.is_focal.iter().filter(|f| **f).count();
+    let mut checks = vec![
+        Check::new("item_rows", n_rows, sizes, n_rows > 0),
         Check::new("slates", n_slates, "at least 2 slates", n_slates >= 2),
         Check::new(
-            "one_focal_per_slate",
+            "randomization_units",
             format!(
-                "{}/{n_slates}",
-                mapping.is_focal.iter().filter(|f| **f).count()
+                "{n_units} {unit_word}, {:.2} slates per unit",
+                n_slates as f64 / n_units.max(1) as f64
             ),
-            "exactly one focal movie in every slate",
-            mapping.is_focal.iter().filter(|f| **f).count() == n_slates,
+            if log.has_unit_column {
+                "at least 2 units (the log's unit_id); every estimator clusters by unit"
+            } else {
+                "at least 2 units; the log has no unit_id, so the unit is the slate"
+            },
+            n_units >= 2,
+        ),
+        Check::new(
+            "one_focal_per_slate",
+            format!("{n_focal}/{n_slates}"),
+            "exactly one focal item in every slate",
+            n_focal == n_slates,
         ),
         Check::new(
             "assignment_constant_within_slate",
-            "enforced when mapping",
+            "enforced when the log is read",
             "promotion_applied identical for every row of a slate",
             true,
         ),
         Check::new(
-            "promotion_rate",
-            format!(
-                "{rate:.4} ({n_promoted} promoted, {} control)",
-                n_slates - n_promoted
-            ),
-            format!("within 3 binomial SEs ({tolerance:.4}) of the design probability {p}"),
-            (rate - p).abs() <= tolerance && n_promoted > 0 && n_promoted < n_slates,
+            "assignment_constant_within_unit",
+            if log.has_unit_column {
+                "enforced when the log is read"
+            } else {
+                "every unit is one slate"
+            },
+            "promotion_applied identical for every slate of a unit",
+            true,
         ),
+        Check::new(
+            "promotion_rate",
+            format!("{rate:.4} ({n_promoted} promoted, {n_control} control {unit_word})"),
+            match log.assignment_probability.source {
+                ProbabilitySource::Logged => {
+                    format!("within 3 binomial SEs ({tolerance:.4}) of the design probability {p}")
+                }
+                ProbabilitySource::ObservedShare => format!(
+                    "the log has no assignment_probability: the observed share {p:.4} is used as the design probability"
+                ),
+            },
+            (rate - p).abs() <= tolerance && n_promoted > 0 && n_control > 0,
+        ),
+        match log.assignment_probability.source {
+            ProbabilitySource::Logged => {
+                let srm = sample_ratio_mismatch_p(n_promoted, n_control, p);
+                Check::new(
+                    "sample_ratio_mismatch",
+                    format!("p = {srm:.4}"),
+                    format!(
+                        "chi-square test of {n_promoted} promoted vs {n_control} control {unit_word} against probability {p}: p >= {SRM_ALPHA}"
+                    ),
+                    srm >= SRM_ALPHA,
+                )
+            }
+            ProbabilitySource::ObservedShare => Check::new(
+                "sample_ratio_mismatch",
+                "not testable",
+                "needs the design probability (an assignment_probability column)",
+                true,
+            ),
+        },
         Check::new(
             "focal_position_balance",
             format!("{position_smd:.4}"),
             "|standardized mean difference| of focal seed position < 0.1",
             position_smd.abs() < 0.1,
         ),
-        Check::new(
-            "focal_relevance_balance",
-            format!("{relevance_smd:.4}"),
-            "|standardized mean difference| of focal relevance < 0.1",
-            relevance_smd.abs() < 0.1,
-        ),
-        Check::new(
+    ];
+    for ((name, level), column) in slates.covariates.iter().zip(&assignment.focal_covariates) {
+        let smd = standardized_difference(&column.values, promoted);
+        let value = focal_value_name(name, *level);
+        checks.push(Check::new(
+            format!("{value}_balance"),
+            format!("{smd:.4}"),
+            format!(
+                "|standardized mean difference| of {} < 0.1",
+                value.replace('_', " ")
+            ),
+            smd.abs() < 0.1,
+        ));
+    }
+    if let Some(truth) = &mapping.truth {
+        let control_lift = (0..n_rows)
+            .filter(|r| !mapping.promotion_applied[*r])
+            .map(|r| truth.known_induced_lift[r].abs())
+            .fold(0.0, f64::max);
+        checks.push(Check::new(
             "known_lift_zero_in_control",
             format!("{control_lift:e}"),
             "max |known_induced_lift| over control rows is 0",
             control_lift == 0.0,
-        ),
+        ));
+    }
+    checks.extend([
         Check::new(
             "promoted_focal_at_position_1",
             format!("{focal_on_top}/{}", promoted_focal_rows.len()),
-            "every promoted focal movie is shown first",
+            "every promoted focal item is shown first",
             focal_on_top == promoted_focal_rows.len(),
         ),
         Check::new(
@@ -155,5 +244,19 @@ pub fn exposure_readiness(mapping: &ExposureMapping, slates: &SlateOutcomes) -> 
             "same-cluster competitor rows in both arms",
             same_cluster_arms.0 > 0 && same_cluster_arms.1 > 0,
         ),
-    ]
+    ]);
+    checks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn srm_p_value_matches_scipy() {
+        // scipy.stats.chisquare([520, 480], [500, 500]).pvalue = 0.20590321073206466
+        let p = sample_ratio_mismatch_p(520, 480, 0.5);
+        assert!((p - 0.20590321073206466).abs() < 1e-12, "{p}");
+        assert!((sample_ratio_mismatch_p(500, 500, 0.5) - 1.0).abs() < 1e-15);
+    }
 }

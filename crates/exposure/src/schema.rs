@@ -1,20 +1,34 @@
 //! The tables the exposure stage writes. Names are kept from the original notebooks so that
 //! existing users find them; the structs are the one place their columns are declared.
+//!
+//! Each table is a fixed part (every log has it), an optional truth part (only when the log
+//! carries the oracle's columns; never filled otherwise) and, where covariates enter, one `f64`
+//! column per covariate-derived value, named by [`crate::features`].
+
+use std::ops::Deref;
+
+use slate_log::CovariateLevel;
+use slate_table::polars::prelude::DataFrame;
+use slate_table::{TableError, TableSchema};
 
 slate_table::table! {
-    /// `movielens_interference_exposure_mapping.parquet`: one row per (slate, item).
-    pub struct ExposureMapping, schema EXPOSURE_MAPPING = "movielens_interference_exposure_mapping.parquet" {
-        /// Slate id (the randomized unit and the cluster for inference).
-        slate_id: u32,
-        /// User the slate was built for.
-        user_id: u32,
-        /// The movie.
-        movie_id: u32,
-        /// The movie's substitute cluster.
+    /// `movielens_interference_exposure_mapping.parquet`: one row per (slate, item). Ids are the
+    /// log's own when they are integers, dense codes in sorted id order when they are strings
+    /// (see the run's id dictionary).
+    pub struct MappingRows, schema EXPOSURE_MAPPING = "movielens_interference_exposure_mapping.parquet" {
+        /// Slate id.
+        slate_id: i64,
+        /// Randomization unit (the cluster for inference; the slate in the MovieLens design).
+        unit_id: i64,
+        /// User the slate was shown to (the unit when the log has no user column).
+        user_id: i64,
+        /// The item (MovieLens: the movie).
+        movie_id: i64,
+        /// The item's substitute cluster.
         cluster: String,
-        /// The slate's focal movie.
-        focal_movie_id: u32,
-        /// The focal movie's cluster.
+        /// The slate's focal item.
+        focal_movie_id: i64,
+        /// The focal item's cluster.
         focal_cluster: String,
         /// 1-based seed position.
         seed_position: u32,
@@ -22,19 +36,28 @@ slate_table::table! {
         final_position: u32,
         /// `final_position − seed_position` (−(f−1) for a promoted focal, +1 for displaced items).
         position_shift: i64,
-        /// Relevance for the user.
-        relevance: f64,
-        /// Whether this row is the focal movie.
+        /// Whether this row is the focal item.
         is_focal: bool,
-        /// Whether the slate's focal movie was promoted (constant within a slate).
+        /// Whether the slate's focal item was promoted (constant within a slate and a unit).
         promotion_applied: bool,
-        /// Non-focal movie in the focal's cluster (defined in both arms).
+        /// Non-focal item in the focal's cluster (defined in both arms).
         same_cluster_as_focal: bool,
-        /// Non-focal movie seeded above the focal, so promotion pushes it down one place
+        /// Non-focal item seeded above the focal, so promotion pushes it down one place
         /// (defined in both arms).
         displaced_by_promotion: bool,
         /// Readable exposure label: role and arm, e.g. `same-cluster competitor | promoted`.
         exposure_condition: String,
+        /// Observed click.
+        observed_click: bool,
+        /// Dense index of the unit (0-based, in unit-id order): what every estimator clusters by.
+        unit_index: u32,
+    }
+}
+
+slate_table::table! {
+    /// The truth columns of the exposure mapping (present only when the log has both truth
+    /// columns).
+    pub struct MappingTruth, schema EXPOSURE_MAPPING_TRUTH = "movielens_interference_exposure_mapping.parquet" {
         /// Click probability without promotion (the counterfactual baseline).
         baseline_click_prob: f64,
         /// Click probability under the realized arm.
@@ -43,40 +66,54 @@ slate_table::table! {
         known_induced_lift: f64,
         /// Click probability if the slate were promoted (both arms: the oracle).
         click_prob_if_promoted: f64,
-        /// Simulated click.
-        observed_click: bool,
     }
 }
 
 slate_table::table! {
     /// `movielens_interference_slate_outcomes.parquet`: one row per slate.
-    pub struct SlateOutcomes, schema SLATE_OUTCOMES = "movielens_interference_slate_outcomes.parquet" {
+    pub struct SlateRows, schema SLATE_OUTCOMES = "movielens_interference_slate_outcomes.parquet" {
         /// Slate id.
-        slate_id: u32,
+        slate_id: i64,
+        /// Randomization unit.
+        unit_id: i64,
         /// User.
-        user_id: u32,
-        /// The user's session number.
+        user_id: i64,
+        /// The slate's number among its user's slates (0 for the first, in slate-id order).
         session: u32,
-        /// Whether the focal movie was promoted.
+        /// Whether the focal item was promoted.
         promotion_applied: bool,
         /// Design probability of promotion.
         assignment_probability: f64,
-        /// Focal movie.
-        focal_movie_id: u32,
-        /// Focal movie's cluster.
+        /// Focal item.
+        focal_movie_id: i64,
+        /// Focal item's cluster.
         focal_cluster: String,
-        /// Focal movie's seed position.
+        /// Focal item's seed position.
         focal_seed_position: u32,
-        /// Focal movie's relevance.
-        focal_relevance: f64,
-        /// Non-focal movies in the focal's cluster.
+        /// Items on the slate.
+        slate_size: u32,
+        /// Non-focal items in the focal's cluster.
         n_same_cluster_competitors: u32,
-        /// Non-focal movies seeded above the focal.
+        /// Non-focal items seeded above the focal.
         n_displaced_items: u32,
-        /// Movies that are both.
+        /// Items that are both.
         n_same_cluster_displaced: u32,
         /// Observed clicks on the slate.
         total_observed_clicks: u32,
+        /// Observed click on the focal item.
+        focal_observed_click: bool,
+        /// Distinct clusters on the slate.
+        n_distinct_clusters: u32,
+        /// Share of the slate in the focal's cluster (focal included).
+        focal_cluster_share: f64,
+        /// Dense index of the unit: the cluster for inference.
+        unit_index: u32,
+    }
+}
+
+slate_table::table! {
+    /// The truth columns of the slate outcomes (present only with the log's truth columns).
+    pub struct SlateTruth, schema SLATE_OUTCOMES_TRUTH = "movielens_interference_slate_outcomes.parquet" {
         /// Expected clicks under the realized arm.
         total_expected_clicks: f64,
         /// Expected clicks without promotion.
@@ -89,50 +126,42 @@ slate_table::table! {
         total_expected_clicks_if_control: f64,
         /// Oracle slate effect of promotion: if_promoted − if_control.
         slate_promotion_effect: f64,
-        /// Observed click on the focal movie.
-        focal_observed_click: bool,
-        /// Mean relevance of the slate's movies.
-        mean_relevance: f64,
-        /// Highest relevance on the slate.
-        max_relevance: f64,
-        /// Lowest relevance on the slate.
-        min_relevance: f64,
-        /// Standard deviation of relevance on the slate.
-        relevance_std: f64,
-        /// Mean relevance of seed positions 1–3.
-        top3_mean_relevance: f64,
-        /// Relevance of the top seed movie minus the focal's.
-        focal_relevance_gap: f64,
-        /// Distinct clusters on the slate.
-        n_distinct_clusters: u32,
-        /// Share of the slate in the focal's cluster (focal included).
-        focal_cluster_share: f64,
-        /// The user's number of ratings.
-        user_n_ratings: u32,
-        /// The user's mean rating.
-        user_mean_rating: f64,
     }
 }
 
 slate_table::table! {
-    /// `movielens_interference_assignment_table.parquet`: the randomized design, one row per slate.
+    /// `movielens_interference_assignment_table.parquet`: the randomized design, one row per
+    /// slate, followed by the focal value of every covariate.
     pub struct AssignmentTable, schema ASSIGNMENT = "movielens_interference_assignment_table.parquet" {
         /// Slate id.
-        slate_id: u32,
+        slate_id: i64,
+        /// Randomization unit.
+        unit_id: i64,
         /// User.
-        user_id: u32,
-        /// Focal movie.
-        focal_movie_id: u32,
-        /// Focal movie's cluster.
+        user_id: i64,
+        /// Focal item.
+        focal_movie_id: i64,
+        /// Focal item's cluster.
         focal_cluster: String,
         /// Focal seed position.
         focal_seed_position: u32,
-        /// Focal relevance.
-        focal_relevance: f64,
         /// Whether the focal was promoted.
         promotion_applied: bool,
         /// Design probability of promotion.
         assignment_probability: f64,
+    }
+}
+
+slate_table::table! {
+    /// `movielens_interference_covariates.csv`: the log's pre-treatment covariates, whether each
+    /// is slate- or item-level, and the slate-outcome columns (model features) derived from it.
+    pub struct CovariateTable, schema COVARIATES = "movielens_interference_covariates.csv" {
+        /// The covariate's column in the log.
+        covariate: String,
+        /// `slate` (constant within every slate) or `item`.
+        level: String,
+        /// The derived slate-outcome columns, space-separated.
+        features: String,
     }
 }
 
@@ -141,3 +170,107 @@ pub const EXPOSURE_READINESS: slate_table::TableSchema = slate_table::readiness:
     "movielens_interference_exposure_readiness.csv",
     "Exposure readiness: the exposure tables' invariants (roles, arms, support), each passed or not.",
 );
+
+pub use slate_table::NamedColumn;
+
+/// Writes a fixed part, an optional truth part and named columns (see
+/// [`slate_table::write_parquet_extended`]).
+pub(crate) fn write_parts(
+    frame: DataFrame,
+    fixed: &TableSchema,
+    truth: Option<(DataFrame, &TableSchema)>,
+    extra: &[NamedColumn],
+    dir: &std::path::Path,
+) -> Result<std::path::PathBuf, TableError> {
+    let mut parts = vec![fixed];
+    let frame = match truth {
+        Some((truth, schema)) => {
+            parts.push(schema);
+            frame
+                .hstack(truth.columns())
+                .map_err(|source| TableError::Polars {
+                    table: fixed.file_name.to_string(),
+                    source,
+                })?
+        }
+        None => frame,
+    };
+    slate_table::write_parquet_extended(&frame, &parts, extra, dir)
+}
+
+/// The exposure mapping: fixed columns, the oracle's when known, item-level covariates.
+/// Dereferences to its fixed columns.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ExposureMapping {
+    /// The fixed columns.
+    pub rows: MappingRows,
+    /// The truth columns, when the log has them.
+    pub truth: Option<MappingTruth>,
+    /// Each item-level covariate, per row.
+    pub covariates: Vec<NamedColumn>,
+}
+
+impl Deref for ExposureMapping {
+    type Target = MappingRows;
+    fn deref(&self) -> &MappingRows {
+        &self.rows
+    }
+}
+
+/// How a covariate-derived slate feature enters the model matrix (see `slate-models`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeatureKind {
+    /// An item-level covariate's value for the focal item (`focal_<c>`).
+    FocalValue,
+    /// A summary of an item-level covariate over the slate (mean, max, min, std, top-3 mean,
+    /// top seed minus focal).
+    Profile,
+    /// A slate-level covariate's value.
+    SlateValue,
+}
+
+/// A covariate-derived slate feature.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Feature {
+    /// Its values, one per slate, with the column name.
+    pub column: NamedColumn,
+    /// How it enters the model.
+    pub kind: FeatureKind,
+}
+
+/// The slate outcomes: fixed columns, the oracle's totals when known, covariate features.
+/// Dereferences to its fixed columns.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SlateOutcomes {
+    /// The fixed columns.
+    pub rows: SlateRows,
+    /// The truth columns, when the log has them.
+    pub truth: Option<SlateTruth>,
+    /// Covariate-derived features, in column order.
+    pub features: Vec<Feature>,
+    /// The log's covariates and their levels (what `features` derive from).
+    pub covariates: Vec<(String, CovariateLevel)>,
+}
+
+impl Deref for SlateOutcomes {
+    type Target = SlateRows;
+    fn deref(&self) -> &SlateRows {
+        &self.rows
+    }
+}
+
+/// The design table with every covariate's focal value.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Assignment {
+    /// The fixed columns.
+    pub rows: AssignmentTable,
+    /// Each covariate's value for the focal item (slate-level covariates as they are).
+    pub focal_covariates: Vec<NamedColumn>,
+}
+
+impl Deref for Assignment {
+    type Target = AssignmentTable;
+    fn deref(&self) -> &AssignmentTable {
+        &self.rows
+    }
+}

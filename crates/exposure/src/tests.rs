@@ -1,44 +1,72 @@
-//! Exposure roles on a hand-built slate pair, and readiness on a simulated design.
+//! Exposure roles on a hand-built slate pair; readiness and round trip of the tables.
 
-use slate_ingest::synthetic::SyntheticConfig;
-use slate_simulate::{SimulatedSlates, SimulationConfig, simulate};
+use slate_log::{ImpressionLog, LogConfig, OnBadSlate};
+use slate_table::polars::prelude::{Column, DataFrame};
 
-use crate::{ExposureError, map_exposure};
+use crate::map_exposure;
 
-/// Two slates of four: focal at seed position 3 (cluster A); slate 0 promoted, slate 1 control.
-fn two_slates() -> SimulatedSlates {
-    let mut sim = SimulatedSlates::default();
-    for slate in 0..2u32 {
-        let promoted = slate == 0;
+/// Two slates of four: focal at seed position 3 (cluster A); slate 10 promoted, slate 20
+/// control; rows given in reverse order.
+fn two_slates(truth: bool) -> ImpressionLog {
+    let mut cols: Vec<(&str, Vec<f64>)> = Vec::new();
+    let mut slate = Vec::new();
+    let mut item = Vec::new();
+    let mut cluster = Vec::new();
+    let mut focal = Vec::new();
+    let mut promoted_col = Vec::new();
+    let mut click = Vec::new();
+    let (mut seed, mut shown, mut relevance, mut if_promoted, mut if_control, mut ratings) =
+        (vec![], vec![], vec![], vec![], vec![], vec![]);
+    for s in [10i64, 20] {
+        let promoted = s == 10;
         let clusters = ["A", "B", "A", "A"];
-        let finals: [u32; 4] = if promoted { [2, 3, 1, 4] } else { [1, 2, 3, 4] };
+        let finals: [i64; 4] = if promoted { [2, 3, 1, 4] } else { [1, 2, 3, 4] };
         for i in 0..4 {
-            sim.slate_id.push(slate);
-            sim.user_id.push(7);
-            sim.session.push(slate);
-            sim.movie_id.push(100 + i as u32);
-            sim.cluster.push(clusters[i].to_string());
-            sim.seed_position.push(i as u32 + 1);
-            sim.final_position.push(finals[i]);
-            sim.relevance.push(0.9 - 0.1 * i as f64);
-            sim.is_focal.push(i == 2);
-            sim.focal_seed_position.push(3);
-            sim.promotion_applied.push(promoted);
-            sim.assignment_probability.push(0.5);
-            sim.click_prob_if_control.push(0.2);
-            sim.click_prob_if_promoted
-                .push(if i == 2 { 0.4 } else { 0.15 });
-            sim.observed_click.push(i == 2 && promoted);
-            sim.user_n_ratings.push(30);
-            sim.user_mean_rating.push(3.5);
+            slate.push(s);
+            item.push(100 + i as i64);
+            cluster.push(clusters[i]);
+            seed.push(i as i64 + 1);
+            shown.push(finals[i]);
+            relevance.push(0.9 - 0.1 * i as f64);
+            focal.push(i == 2);
+            promoted_col.push(promoted);
+            if_control.push(0.2);
+            if_promoted.push(if i == 2 { 0.4 } else { 0.15 });
+            click.push(i == 2 && promoted);
+            ratings.push(30.0 + s as f64);
         }
     }
-    sim
+    cols.push(("relevance", relevance));
+    cols.push(("user_n_ratings", ratings));
+    if truth {
+        cols.push(("click_prob_if_promoted", if_promoted));
+        cols.push(("click_prob_if_control", if_control));
+    }
+    let mut columns = vec![
+        Column::new("slate_id".into(), slate),
+        Column::new("item_id".into(), item),
+        Column::new("item_cluster".into(), cluster),
+        Column::new("seed_position".into(), seed),
+        Column::new("shown_position".into(), shown),
+        Column::new("is_focal".into(), focal),
+        Column::new("promoted".into(), promoted_col),
+        Column::new("click".into(), click),
+    ];
+    columns.extend(cols.into_iter().map(|(n, v)| Column::new(n.into(), v)));
+    let frame = DataFrame::new(8, columns).unwrap();
+    let frame = frame.reverse();
+    let config = LogConfig {
+        covariates: vec!["relevance".into(), "user_n_ratings".into()],
+        ..LogConfig::default()
+    };
+    ImpressionLog::from_frame(&frame, "test log", &config, OnBadSlate::Error)
+        .unwrap()
+        .0
 }
 
 #[test]
 fn roles_are_defined_from_the_seed_slate_in_both_arms() {
-    let tables = map_exposure(&two_slates()).unwrap();
+    let tables = map_exposure(&two_slates(true));
     let m = &tables.mapping;
     // Item 0: cluster A above the focal: same cluster and displaced, in both arms.
     for slate in 0..2 {
@@ -52,6 +80,8 @@ fn roles_are_defined_from_the_seed_slate_in_both_arms() {
         );
         assert!(m.same_cluster_as_focal[r + 3] && !m.displaced_by_promotion[r + 3]);
     }
+    assert_eq!(m.slate_id[..5], [10, 10, 10, 10, 20]);
+    assert_eq!(m.unit_index[..5], [0, 0, 0, 0, 1]);
     assert_eq!(
         m.exposure_condition[0],
         "same-cluster competitor, displaced | promoted"
@@ -59,65 +89,78 @@ fn roles_are_defined_from_the_seed_slate_in_both_arms() {
     assert_eq!(m.exposure_condition[2], "focal | promoted");
     assert_eq!(m.exposure_condition[5], "displaced item | control");
     assert_eq!(m.position_shift[..4], [1, 1, -2, 0]);
-    assert_eq!(m.known_induced_lift[2], 0.4 - 0.2);
+    let truth = m.truth.as_ref().unwrap();
+    assert_eq!(truth.known_induced_lift[2], 0.4 - 0.2);
     assert!(
-        m.known_induced_lift[4..].iter().all(|l| *l == 0.0),
+        truth.known_induced_lift[4..].iter().all(|l| *l == 0.0),
         "no lift in control"
     );
+    assert_eq!(m.covariates[0].name, "relevance");
     let s = &tables.slates;
     assert_eq!(s.n_same_cluster_competitors, vec![2, 2]);
     assert_eq!(s.n_displaced_items, vec![2, 2]);
     assert_eq!(s.n_same_cluster_displaced, vec![1, 1]);
     assert_eq!(s.total_observed_clicks, vec![1, 0]);
-    assert!((s.total_expected_clicks[0] - 0.85).abs() < 1e-12);
+    assert_eq!(s.slate_size, vec![4, 4]);
+    let st = s.truth.as_ref().unwrap();
+    assert!((st.total_expected_clicks[0] - 0.85).abs() < 1e-12);
     assert!(
-        (s.total_expected_clicks_if_promoted[1] - 0.85).abs() < 1e-12,
+        (st.total_expected_clicks_if_promoted[1] - 0.85).abs() < 1e-12,
         "oracle exists for control slates"
     );
-    assert!((s.slate_promotion_effect[1] - 0.05).abs() < 1e-12);
+    assert!((st.slate_promotion_effect[1] - 0.05).abs() < 1e-12);
+    let names: Vec<&str> = s.features.iter().map(|f| f.column.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "focal_relevance",
+            "mean_relevance",
+            "max_relevance",
+            "min_relevance",
+            "relevance_std",
+            "top3_mean_relevance",
+            "focal_relevance_gap",
+            "user_n_ratings"
+        ]
+    );
+    assert!((s.features[6].column.values[0] - 0.2).abs() < 1e-12);
+    assert_eq!(s.features[7].column.values, vec![40.0, 50.0]);
     assert_eq!(tables.assignment.promotion_applied, vec![true, false]);
-}
-
-#[test]
-fn two_focal_rows_in_a_slate_are_rejected() {
-    let mut sim = two_slates();
-    sim.is_focal[0] = true;
-    let err = map_exposure(&sim).unwrap_err();
-    assert!(
-        matches!(err, ExposureError::Invalid { slate_id: 0, .. }),
-        "{err}"
+    assert_eq!(
+        tables.assignment.focal_covariates[0].name,
+        "focal_relevance"
     );
 }
 
 #[test]
-fn assignment_varying_within_a_slate_is_rejected() {
-    let mut sim = two_slates();
-    sim.promotion_applied[1] = false;
-    assert!(matches!(
-        map_exposure(&sim),
-        Err(ExposureError::Invalid { slate_id: 0, .. })
-    ));
+fn without_truth_no_truth_column_is_written() {
+    let tables = map_exposure(&two_slates(false));
+    assert!(tables.mapping.truth.is_none() && tables.slates.truth.is_none());
+    assert!(
+        !tables
+            .readiness
+            .iter()
+            .any(|c| c.check == "known_lift_zero_in_control")
+    );
+    let out = tempfile::tempdir().unwrap();
+    crate::write(&tables, out.path()).unwrap();
+    let mapping = crate::read_mapping(out.path()).unwrap();
+    assert_eq!(mapping, tables.mapping);
+    let frame = slate_table::read_parquet(
+        &out.path().join(crate::schema::EXPOSURE_MAPPING.file_name),
+        &crate::schema::EXPOSURE_MAPPING,
+    )
+    .unwrap();
+    assert!(frame.column("baseline_click_prob").is_err());
+    assert!(frame.column("relevance").is_ok());
 }
 
 #[test]
-fn simulated_design_passes_every_readiness_check_and_round_trips() {
-    let synthetic = SyntheticConfig {
-        users: 150,
-        movies: 800,
-        ratings: 15_000,
-        tags: 10,
-        ..SyntheticConfig::default()
-    };
-    let dataset = slate_ingest::synthetic_dataset(&synthetic, 20).unwrap();
+fn tables_round_trip_with_truth_and_features() {
+    let tables = map_exposure(&two_slates(true));
     let out = tempfile::tempdir().unwrap();
-    let mut config = SimulationConfig::default();
-    config.slates.n_slates = 1_000;
-    let tables = map_exposure(&simulate(&dataset, &config).unwrap()).unwrap();
-    for check in &tables.readiness {
-        assert!(check.passed, "readiness check failed: {check:?}");
-    }
-    assert_eq!(tables.mapping.len(), 12_000);
-    crate::write(&tables, out.path()).unwrap();
+    let written = crate::write(&tables, out.path()).unwrap();
+    assert_eq!(written.len(), 5);
     assert_eq!(crate::read_mapping(out.path()).unwrap(), tables.mapping);
     assert_eq!(crate::read_slates(out.path()).unwrap(), tables.slates);
 }

@@ -140,6 +140,38 @@ pub struct DroppedSlate {
     pub reason: String,
 }
 
+slate_table::table! {
+    /// `interference_dropped_slates.csv`: the slates `--on-bad-slate drop` removed, with the
+    /// first rule each broke (empty when none was dropped).
+    pub struct DroppedSlatesTable, schema DROPPED_SLATES = "interference_dropped_slates.csv" {
+        /// The slate id as written in the log.
+        slate_id: String,
+        /// Its unit id as written.
+        unit_id: String,
+        /// 1-based data row of the offending value.
+        row: i64,
+        /// The column.
+        column: String,
+        /// What is wrong.
+        reason: String,
+    }
+}
+
+impl DroppedSlatesTable {
+    /// The table of `dropped`.
+    pub fn of(dropped: &[DroppedSlate]) -> Self {
+        let mut table = Self::with_capacity(dropped.len());
+        for d in dropped {
+            table.slate_id.push(d.slate_id.clone());
+            table.unit_id.push(d.unit_id.clone());
+            table.row.push(d.row as i64);
+            table.column.push(d.column.clone());
+            table.reason.push(d.reason.clone());
+        }
+        table
+    }
+}
+
 /// Whether a covariate is constant within every slate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CovariateLevel {

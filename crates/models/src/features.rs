@@ -1,31 +1,66 @@
 //! The model matrix: pre-treatment slate features plus the treatment indicator.
 //!
-//! Only columns fixed before the coin is flipped enter: the focal's seed position and
-//! relevance, the slate's relevance profile, its cluster make-up (defined in both arms), the
-//! user's rating history, and the focal cluster one-hot encoded. No outcome, expected click,
-//! baseline, lift or other oracle column is a feature; [`FEATURES`] is the whole list and a
-//! test checks it against the slate-outcomes schema.
+//! Only columns fixed before the coin is flipped enter: the focal's seed position, the slate's
+//! cluster make-up (defined in both arms), the features the exposure stage derived from the
+//! log's covariates (MovieLens: the focal's relevance, the slate's relevance profile and the
+//! user's rating history), and the focal cluster one-hot encoded. No outcome, expected click,
+//! baseline, lift or other oracle column is a feature: [`LAYOUT`] is the whole list, in matrix
+//! order, and a test checks it against the slate-outcomes schema.
 
-use slate_exposure::SlateOutcomes;
+use slate_exposure::{FeatureKind, SlateOutcomes, SlateRows};
 
-/// Numeric feature columns taken from the slate-outcomes table, in matrix order.
-pub const FEATURES: [&str; 15] = [
-    "focal_seed_position",
-    "focal_relevance",
-    "n_same_cluster_competitors",
-    "n_displaced_items",
-    "n_same_cluster_displaced",
-    "mean_relevance",
-    "max_relevance",
-    "min_relevance",
-    "relevance_std",
-    "top3_mean_relevance",
-    "focal_relevance_gap",
-    "n_distinct_clusters",
-    "focal_cluster_share",
-    "user_n_ratings",
-    "user_mean_rating",
+/// One entry of the matrix layout.
+#[derive(Clone, Copy)]
+pub enum Entry {
+    /// A fixed column of the slate table: its name and its value for a slate.
+    Fixed(&'static str, fn(&SlateRows, usize) -> f64),
+    /// Every covariate-derived feature of this kind, in the slate table's order.
+    Covariates(FeatureKind),
+}
+
+/// The numeric features in matrix order: the one declaration of what the models see.
+pub const LAYOUT: [Entry; 9] = [
+    Entry::Fixed("focal_seed_position", |t, s| {
+        f64::from(t.focal_seed_position[s])
+    }),
+    Entry::Covariates(FeatureKind::FocalValue),
+    Entry::Fixed("n_same_cluster_competitors", |t, s| {
+        f64::from(t.n_same_cluster_competitors[s])
+    }),
+    Entry::Fixed("n_displaced_items", |t, s| {
+        f64::from(t.n_displaced_items[s])
+    }),
+    Entry::Fixed("n_same_cluster_displaced", |t, s| {
+        f64::from(t.n_same_cluster_displaced[s])
+    }),
+    Entry::Covariates(FeatureKind::Profile),
+    Entry::Fixed("n_distinct_clusters", |t, s| {
+        f64::from(t.n_distinct_clusters[s])
+    }),
+    Entry::Fixed("focal_cluster_share", |t, s| t.focal_cluster_share[s]),
+    Entry::Covariates(FeatureKind::SlateValue),
 ];
+
+/// The numeric feature columns of `slates`: names and values, in matrix order.
+pub fn numeric_features(slates: &SlateOutcomes) -> Vec<(String, Vec<f64>)> {
+    let mut out = Vec::new();
+    for entry in LAYOUT {
+        match entry {
+            Entry::Fixed(name, value) => out.push((
+                name.to_string(),
+                (0..slates.len()).map(|s| value(&slates.rows, s)).collect(),
+            )),
+            Entry::Covariates(kind) => out.extend(
+                slates
+                    .features
+                    .iter()
+                    .filter(|f| f.kind == kind)
+                    .map(|f| (f.column.name.clone(), f.column.values.clone())),
+            ),
+        }
+    }
+    out
+}
 
 /// The name of the treatment column (the last column of every matrix).
 pub const TREATMENT: &str = "promoted";
@@ -87,39 +122,20 @@ impl Matrix {
     }
 }
 
-fn numeric(slates: &SlateOutcomes, s: usize) -> [f64; 15] {
-    [
-        f64::from(slates.focal_seed_position[s]),
-        slates.focal_relevance[s],
-        f64::from(slates.n_same_cluster_competitors[s]),
-        f64::from(slates.n_displaced_items[s]),
-        f64::from(slates.n_same_cluster_displaced[s]),
-        slates.mean_relevance[s],
-        slates.max_relevance[s],
-        slates.min_relevance[s],
-        slates.relevance_std[s],
-        slates.top3_mean_relevance[s],
-        slates.focal_relevance_gap[s],
-        f64::from(slates.n_distinct_clusters[s]),
-        slates.focal_cluster_share[s],
-        f64::from(slates.user_n_ratings[s]),
-        slates.user_mean_rating[s],
-    ]
-}
-
-/// The model matrix of every slate: [`FEATURES`], one column per focal cluster (sorted by
-/// name), then [`TREATMENT`] as observed.
+/// The model matrix of every slate: the [`LAYOUT`] features, one column per focal cluster
+/// (sorted by name), then [`TREATMENT`] as observed.
 pub fn slate_matrix(slates: &SlateOutcomes) -> Matrix {
     let mut clusters: Vec<&str> = slates.focal_cluster.iter().map(String::as_str).collect();
     clusters.sort_unstable();
     clusters.dedup();
-    let mut columns: Vec<String> = FEATURES.iter().map(|f| f.to_string()).collect();
+    let numeric = numeric_features(slates);
+    let mut columns: Vec<String> = numeric.iter().map(|(name, _)| name.clone()).collect();
     columns.extend(clusters.iter().map(|c| format!("focal_cluster={c}")));
     columns.push(TREATMENT.to_string());
     let k = columns.len();
     let mut values = Vec::with_capacity(slates.len() * k);
     for s in 0..slates.len() {
-        values.extend_from_slice(&numeric(slates, s));
+        values.extend(numeric.iter().map(|(_, column)| column[s]));
         values.extend(
             clusters
                 .iter()
@@ -141,9 +157,22 @@ mod tests {
     #[test]
     fn every_feature_is_a_pre_treatment_column_of_the_slate_table() {
         let schema = &slate_exposure::schema::SLATE_OUTCOMES;
-        let names: Vec<&str> = schema.columns.iter().map(|c| c.name).collect();
-        for feature in FEATURES {
-            assert!(names.contains(&feature), "{feature} is not a slate column");
+        let truth = &slate_exposure::schema::SLATE_OUTCOMES_TRUTH;
+        let names: Vec<&str> = schema
+            .columns
+            .iter()
+            .chain(truth.columns)
+            .map(|c| c.name)
+            .collect();
+        let features: Vec<&str> = LAYOUT
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Fixed(name, _) => Some(*name),
+                Entry::Covariates(_) => None,
+            })
+            .collect();
+        for feature in &features {
+            assert!(names.contains(feature), "{feature} is not a slate column");
         }
         let leaks = [
             "total_observed_clicks",
@@ -159,7 +188,7 @@ mod tests {
         ];
         for leak in leaks {
             assert!(names.contains(&leak), "{leak} renamed: update this test");
-            assert!(!FEATURES.contains(&leak), "{leak} must not be a feature");
+            assert!(!features.contains(&leak), "{leak} must not be a feature");
         }
     }
 

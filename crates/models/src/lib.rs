@@ -75,6 +75,12 @@ pub enum ModelsError {
         /// Slates present.
         have: usize,
     },
+    /// A table that needs the oracle was asked of a log without truth columns.
+    #[error("{what} needs the log's truth columns for now")]
+    NoTruth {
+        /// What needed it.
+        what: String,
+    },
     /// The randomized estimator failed.
     #[error(transparent)]
     Estimate(#[from] slate_estimate::EstimateError),
@@ -176,7 +182,14 @@ pub fn run(
         .iter()
         .map(|c| f64::from(*c))
         .collect();
-    let oracle = slates.slate_promotion_effect.clone();
+    let oracle = slates
+        .truth
+        .as_ref()
+        .ok_or_else(|| ModelsError::NoTruth {
+            what: "the models stage".into(),
+        })?
+        .slate_promotion_effect
+        .clone();
     let p = slates.assignment_probability[0];
     let models = learners(config);
 

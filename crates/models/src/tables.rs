@@ -52,7 +52,7 @@ slate_table::table! {
     /// slate and model (long format).
     pub struct ConditionalEffects, schema CONDITIONAL_EFFECTS = "movielens_interference_advanced_conditional_effects.csv" {
         /// Slate id.
-        slate_id: u32,
+        slate_id: i64,
         /// Model.
         model: String,
         /// Cross-fitting fold the slate was predicted in.

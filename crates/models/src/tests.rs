@@ -4,6 +4,7 @@ use std::sync::OnceLock;
 
 use slate_exposure::{ExposureTables, map_exposure};
 use slate_ingest::synthetic::SyntheticConfig;
+use slate_simulate::log::to_log;
 use slate_simulate::{SimulationConfig, simulate};
 
 use super::*;
@@ -13,7 +14,7 @@ fn design() -> &'static ExposureTables {
     DESIGN.get_or_init(|| {
         let synthetic = SyntheticConfig::small();
         let dataset = slate_ingest::synthetic_dataset(&synthetic, 20).unwrap();
-        map_exposure(&simulate(&dataset, &SimulationConfig::default()).unwrap()).unwrap()
+        map_exposure(&to_log(&simulate(&dataset, &SimulationConfig::default()).unwrap()).unwrap())
     })
 }
 

@@ -193,7 +193,7 @@ impl ReportPaths {
         self.writeup_dir.join("tables")
     }
 
-    fn relative(&self, path: &Path) -> String {
+    pub(crate) fn relative(&self, path: &Path) -> String {
         path.strip_prefix(&self.root)
             .unwrap_or(path)
             .display()
@@ -1017,10 +1017,12 @@ fn processed_tables() -> Vec<TableSchema> {
         slate_ingest::schema::TAGS,
         slate_ingest::schema::SETUP_READINESS,
         slate_simulate::schema::SIMULATED_SLATES,
+        slate_simulate::log::IMPRESSION_LOG,
         slate_exposure::schema::EXPOSURE_MAPPING,
         slate_exposure::schema::SLATE_OUTCOMES,
         slate_exposure::schema::ASSIGNMENT,
         slate_exposure::schema::EXPOSURE_READINESS,
+        slate_exposure::schema::COVARIATES,
         ESTIMATES,
         OBSERVED_EFFECTS,
         ASSIGNMENT_RECHECK,

@@ -14,20 +14,23 @@
 //! - [`decomposition_figures`]: the decomposition notebook's figures.
 //! - [`coverage_figure`]: the inference coverage study's figure.
 //! - [`models_figures`]: the advanced-models notebook's figures.
-//! - [`final_report`]: the final report: tables, figures 25–28, summary, resume bullets and
-//!   the artifact index.
+//! - [`final_report`]: the final report of the MovieLens run: tables, figures 25–28, summary,
+//!   resume bullets and the artifact index.
+//! - [`log_report`]: the summary of a team's logged experiment (`analyze --log`).
 
 pub mod charts;
 mod coverage_figure;
 mod decomposition_figures;
 mod estimator_figures;
 pub mod final_report;
+pub mod log_report;
 mod models_figures;
 
 pub use coverage_figure::{COVERAGE_FIGURE, coverage_figure};
 pub use decomposition_figures::{DECOMPOSITION_FIGURES, decomposition_figures};
 pub use estimator_figures::{ESTIMATOR_FIGURES, estimator_figures};
 pub use final_report::{FINAL_FIGURES, FinalReport, ReportPaths, final_report};
+pub use log_report::{LOG_SUMMARY_FILE, log_report};
 pub use models_figures::{MODELS_FIGURES, models_figures};
 
 use std::path::PathBuf;
@@ -38,6 +41,9 @@ pub enum ReportError {
     /// Reading an input table failed (missing, malformed, wrong schema).
     #[error(transparent)]
     Table(#[from] slate_table::TableError),
+    /// Reading the exposure tables failed.
+    #[error(transparent)]
+    Exposure(#[from] slate_exposure::ExposureError),
     /// Drawing a figure failed.
     #[error("{path}: cannot draw figure: {message}")]
     Draw {

@@ -26,6 +26,7 @@
 pub mod clicks;
 pub mod config;
 pub mod design;
+pub mod log;
 pub mod relevance;
 pub mod schema;
 pub mod slates;
@@ -82,6 +83,9 @@ pub enum SimulateError {
     /// Reading or writing a table failed.
     #[error(transparent)]
     Table(#[from] TableError),
+    /// The simulated slates do not form a valid impression log (an invariant was broken).
+    #[error(transparent)]
+    Log(#[from] slate_log::LogError),
 }
 
 /// Purposes of random streams: each draws from its own stream per slate.

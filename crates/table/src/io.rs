@@ -8,7 +8,7 @@ use std::sync::Arc;
 use polars::prelude::*;
 
 use crate::parquet_file::{self, ColumnSlice, Layout};
-use crate::{ColumnType, Result, TableError, TableSchema};
+use crate::{ColumnType, NamedColumn, Result, TableError, TableSchema};
 
 fn io_err(path: &Path) -> impl Fn(std::io::Error) -> TableError + '_ {
     move |source| TableError::Io {
@@ -77,23 +77,88 @@ pub fn write_parquet(df: &DataFrame, schema: &TableSchema, dir: &Path) -> Result
 }
 
 /// Writes `df` as parquet to `dir/<parts[0].file_name>` when a table's columns are only partly
-/// known at compile time: the columns of each schema in `parts` (a table and its optional
-/// column groups, e.g. the oracle's columns), then one non-null `f64` column per name in
-/// `extra` (columns named by the user's config, e.g. covariates). `df` must hold exactly these
-/// columns in this order. Atomic, like [`write_parquet`].
+/// known at compile time: `df` holds the columns of each schema in `parts` (a table and its
+/// optional column groups, e.g. the oracle's columns), and the `extra` columns (named at run
+/// time, e.g. covariates from the user's config) are appended after them. Atomic, like
+/// [`write_parquet`].
 pub fn write_parquet_extended(
     df: &DataFrame,
     parts: &[&TableSchema],
-    extra: &[&str],
+    extra: &[NamedColumn],
     dir: &Path,
 ) -> Result<PathBuf> {
+    let df = with_columns(df, parts, extra)?;
+    let layout = extended_layout(&df, parts, extra)?;
+    let sources = parquet_file::frame_sources(&df, &layout)?;
+    write_atomically(dir, layout.table, |writer| {
+        parquet_file::encode(writer, &layout, &sources, df.height())
+    })
+}
+
+/// The CSV counterpart of [`write_parquet_extended`] for one schema: `df` holds its columns,
+/// the `extra` columns are appended.
+pub fn write_csv_extended(
+    df: &DataFrame,
+    schema: &TableSchema,
+    extra: &[NamedColumn],
+    dir: &Path,
+) -> Result<PathBuf> {
+    let mut df = with_columns(df, &[schema], extra)?;
+    let label = extended_layout(&df, &[schema], extra)?.table;
+    write_atomically(dir, label, |writer| {
+        CsvWriter::new(writer)
+            .include_header(true)
+            .n_threads(1)
+            .finish(&mut df)
+            .map_err(|source| TableError::Polars {
+                table: label.to_string(),
+                source,
+            })
+    })
+}
+
+/// `df` with the `extra` columns appended.
+fn with_columns(
+    df: &DataFrame,
+    parts: &[&TableSchema],
+    extra: &[NamedColumn],
+) -> Result<DataFrame> {
+    let label = parts.first().map_or("(no schema)", |p| p.file_name);
+    let mut df = df.clone();
+    for column in extra {
+        if column.values.len() != df.height() {
+            return Err(TableError::SchemaMismatch {
+                table: label.to_string(),
+                message: format!(
+                    "column `{}` has {} values, the table {} rows",
+                    column.name,
+                    column.values.len(),
+                    df.height()
+                ),
+            });
+        }
+        df.with_column(Column::new(column.name.as_str().into(), &column.values))
+            .map_err(|source| TableError::Polars {
+                table: label.to_string(),
+                source,
+            })?;
+    }
+    Ok(df)
+}
+
+/// Checks that `df` holds exactly the columns of `parts` then the `extra` `f64` columns.
+fn extended_layout<'a>(
+    df: &DataFrame,
+    parts: &[&'a TableSchema],
+    extra: &'a [NamedColumn],
+) -> Result<Layout<'a>> {
     let file_name =
         parts
             .first()
             .map(|p| p.file_name)
             .ok_or_else(|| TableError::SchemaMismatch {
                 table: "(no schema)".into(),
-                message: "write_parquet_extended needs at least one schema".into(),
+                message: "an extended table needs at least one schema".into(),
             })?;
     let mut layout = Layout {
         table: file_name,
@@ -103,9 +168,9 @@ pub fn write_parquet_extended(
         part.check_columns(df, file_name)?;
         layout.columns.extend(Layout::of(part).columns);
     }
-    for name in extra {
-        crate::column_f64(df, file_name, name)?;
-        layout.columns.push((name, ColumnType::F64, false));
+    for column in extra {
+        crate::column_f64(df, file_name, &column.name)?;
+        layout.columns.push((&column.name, ColumnType::F64, false));
     }
     let found: Vec<&str> = df.columns().iter().map(|c| c.name().as_str()).collect();
     let expected: Vec<&str> = layout.columns.iter().map(|c| c.0).collect();
@@ -115,10 +180,7 @@ pub fn write_parquet_extended(
             message: format!("columns are {found:?}, expected {expected:?}"),
         });
     }
-    let sources = parquet_file::frame_sources(df, &layout)?;
-    write_atomically(dir, file_name, |writer| {
-        parquet_file::encode(writer, &layout, &sources, df.height())
-    })
+    Ok(layout)
 }
 
 /// Writes `columns` (one per schema column, in order, all of one length) as parquet to
@@ -212,19 +274,42 @@ pub fn read_parquet(path: &Path, schema: &TableSchema) -> Result<DataFrame> {
     Ok(df)
 }
 
-/// Reads a CSV written by [`write_csv`] (header required, columns as in `schema`).
+/// Reads a CSV written by [`write_csv`] or [`write_csv_extended`]: header required, the columns
+/// of `schema` with their types; columns the schema does not declare (run-time named ones) are
+/// read as `f64`.
 pub fn read_csv(path: &Path, schema: &TableSchema) -> Result<DataFrame> {
-    let file = open(path)?;
+    let corrupt = |message: String| TableError::Corrupt {
+        path: path.to_path_buf(),
+        format: "csv",
+        message,
+    };
+    let header = {
+        use std::io::BufRead;
+        let mut line = String::new();
+        std::io::BufReader::new(open(path)?)
+            .read_line(&mut line)
+            .map_err(io_err(path))?;
+        line
+    };
+    let declared = schema.polars_schema();
+    let file_schema: Schema = header
+        .trim_end_matches(['\r', '\n'])
+        .split(',')
+        .filter(|name| !name.is_empty())
+        .map(|name| {
+            let name = name.trim_matches('"');
+            Field::new(
+                name.into(),
+                declared.get(name).cloned().unwrap_or(DataType::Float64),
+            )
+        })
+        .collect();
     let df = CsvReadOptions::default()
         .with_has_header(true)
-        .with_schema(Some(Arc::new(schema.polars_schema())))
-        .into_reader_with_file_handle(file)
+        .with_schema(Some(Arc::new(file_schema)))
+        .into_reader_with_file_handle(open(path)?)
         .finish()
-        .map_err(|e| TableError::Corrupt {
-            path: path.to_path_buf(),
-            format: "csv",
-            message: e.to_string(),
-        })?;
+        .map_err(|e| corrupt(e.to_string()))?;
     schema.check_columns(&df, &path.display().to_string())?;
     Ok(df)
 }
@@ -282,18 +367,41 @@ mod tests {
         let mut df = demo();
         df.with_column(Column::new("flag".into(), [true, false, true]))
             .unwrap();
-        df.with_column(Column::new("score".into(), [1.5f64, 2.5, 3.5]))
-            .unwrap();
+        let score = NamedColumn {
+            name: "score".into(),
+            values: vec![1.5, 2.5, 3.5],
+        };
         let dir = tempfile::tempdir().unwrap();
-        let path = write_parquet_extended(&df, &[&DEMO, &EXTRA], &["score"], dir.path()).unwrap();
+        let path =
+            write_parquet_extended(&df, &[&DEMO, &EXTRA], &[score.clone()], dir.path()).unwrap();
         let back = read_parquet(&path, &DEMO).unwrap();
-        assert_eq!(back, df);
-        // A frame whose columns disagree writes nothing.
-        let err = write_parquet_extended(&df, &[&DEMO], &["score"], dir.path()).unwrap_err();
+        let mut expected = df.clone();
+        expected
+            .with_column(Column::new("score".into(), [1.5f64, 2.5, 3.5]))
+            .unwrap();
+        assert_eq!(back, expected);
+        // A frame whose columns disagree with the parts writes nothing.
+        let err = write_parquet_extended(&df, &[&DEMO], &[score.clone()], dir.path()).unwrap_err();
         assert!(err.to_string().contains("expected"), "{err}");
-        let err =
-            write_parquet_extended(&df, &[&DEMO, &EXTRA], &["missing"], dir.path()).unwrap_err();
-        assert!(err.to_string().contains("`missing`"), "{err}");
+        let short = NamedColumn {
+            name: "short".into(),
+            values: vec![1.0],
+        };
+        let err = write_csv_extended(&demo(), &DEMO, &[short], dir.path()).unwrap_err();
+        assert!(err.to_string().contains("`short` has 1 values"), "{err}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        // CSV: the extra column reads back as f64 beside the declared ones.
+        const CSV: TableSchema = DEMO.renamed("demo.csv", "demo");
+        let path = write_csv_extended(&demo(), &CSV, &[score], dir.path()).unwrap();
+        let back = read_csv(&path, &CSV).unwrap();
+        assert_eq!(
+            crate::column_f64(&back, "demo", "score").unwrap(),
+            vec![1.5, 2.5, 3.5]
+        );
+        assert_eq!(
+            crate::column_u32(&back, "demo", "id").unwrap(),
+            vec![1, 2, 3]
+        );
     }
 
     #[test]

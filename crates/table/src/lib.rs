@@ -29,14 +29,25 @@ pub mod readiness;
 mod schema;
 
 pub use io::{
-    read_csv, read_parquet, write_atomically, write_bytes_atomically, write_csv, write_parquet,
-    write_parquet_columns, write_parquet_extended,
+    read_csv, read_parquet, write_atomically, write_bytes_atomically, write_csv,
+    write_csv_extended, write_parquet, write_parquet_columns, write_parquet_extended,
 };
 pub use parquet_file::ColumnSlice;
 pub use schema::{
     ColumnSpec, ColumnType, ColumnValue, TableSchema, column_bool, column_f64, column_i64,
     column_str, column_u32,
 };
+
+/// A named `f64` column whose name is known only at run time (a covariate from the user's
+/// config, an optional oracle column), appended after a table's schema columns by
+/// [`write_parquet_extended`] and [`write_csv_extended`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NamedColumn {
+    /// Column name.
+    pub name: String,
+    /// One value per row.
+    pub values: Vec<f64>,
+}
 
 /// Re-exported for the [`table!`] macro.
 #[doc(hidden)]

@@ -1,0 +1,36 @@
+//! Multiple-comparison adjustment: Holm's step-down method, as statsmodels'
+//! `multipletests(p, method="holm")` computes it (pinned in `tests/statsmodels.rs`).
+
+/// Holm-adjusted p-values, in the order of `p`: with `p` sorted ascending as p₍₁₎ ≤ … ≤ p₍ₘ₎,
+/// the adjusted value of p₍ᵢ₎ is maxⱼ≤ᵢ min(1, (m − j + 1)·p₍ⱼ₎). Controls the family-wise
+/// error rate under any dependence. Ties keep their input order; NaN sorts last and stays NaN.
+pub fn holm(p: &[f64]) -> Vec<f64> {
+    let m = p.len();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|a, b| p[*a].total_cmp(&p[*b]));
+    let mut adjusted = vec![f64::NAN; m];
+    let mut running = 0.0f64;
+    for (rank, i) in order.into_iter().enumerate() {
+        if p[i].is_nan() {
+            continue;
+        }
+        running = running.max(((m - rank) as f64 * p[i]).min(1.0));
+        adjusted[i] = running;
+    }
+    adjusted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_down_is_monotone_and_capped() {
+        assert_eq!(
+            holm(&[0.01, 0.04, 0.03, 0.005]),
+            vec![0.03, 0.06, 0.06, 0.02]
+        );
+        assert_eq!(holm(&[0.5, 0.9]), vec![1.0, 1.0]);
+        assert!(holm(&[]).is_empty());
+    }
+}
