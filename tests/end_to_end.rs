@@ -32,7 +32,10 @@ fn synthetic_run_writes_the_four_exposure_tables_with_their_invariants() {
     let slates = slate_exposure::read_slates(processed).unwrap();
     assert_eq!(mapping.len(), 36_000);
     assert_eq!(slates.len(), 3_000);
-    let truth = mapping.truth.as_ref().expect("the simulation's log has truth");
+    let truth = mapping
+        .truth
+        .as_ref()
+        .expect("the simulation's log has truth");
     let slate_truth = slates.truth.as_ref().expect("truth");
     for s in 0..slates.len() {
         let rows = s * 12..(s + 1) * 12;

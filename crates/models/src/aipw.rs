@@ -1,6 +1,7 @@
 //! Cross-fitted AIPW for the total-slate effect.
 //!
-//! Slates are split into `K` folds (seeded). For each fold, the outcome model is fitted on the
+//! Randomization units (and with them all their slates) are split into `K` folds (seeded). For
+//! each fold, the outcome model is fitted on the
 //! other folds with the treatment as a feature and predicts each held-out slate's total clicks
 //! with the treatment set to 1 and to 0; a classifier fitted the same way estimates the
 //! propensity. With outcome `y`, arm `d` and propensity `e`, each slate's score is
@@ -9,7 +10,8 @@
 //! ψ = μ1(x) − μ0(x) + d·(y − μ1(x))/e − (1 − d)·(y − μ0(x))/(1 − e)
 //! ```
 //!
-//! and the estimate is `mean(ψ)` with the influence-function standard error `sd(ψ)/√n`. With
+//! and the estimate is `mean(ψ)` with the influence-function standard error clustered by unit
+//! (`sd(ψ)/√n` when every unit is one slate). With
 //! the known design probability the estimator is unbiased whatever the outcome model; a better
 //! model only narrows the interval.
 
@@ -30,6 +32,15 @@ pub fn folds(rows: usize, k: usize, seed: u64) -> Vec<usize> {
         fold[row] = position % k;
     }
     fold
+}
+
+/// Seeded fold of each slate by its randomization unit (`unit[s]`, dense codes): units are
+/// dealt to folds as [`folds`] deals rows, so a unit's slates are never split between training
+/// and held-out data. When every unit is one slate this is [`folds`] itself.
+pub fn unit_folds(unit: &[u32], k: usize, seed: u64) -> Vec<usize> {
+    let units = unit.iter().copied().max().map_or(0, |m| m as usize + 1);
+    let fold_of_unit = folds(units, k, seed);
+    unit.iter().map(|u| fold_of_unit[*u as usize]).collect()
 }
 
 /// Out-of-fold predictions of one model for every row.
@@ -128,7 +139,47 @@ pub struct ScoreMean {
     pub n: usize,
 }
 
-/// The mean of `scores` with its standard error and 95% interval.
+/// The mean of `scores` (one per slate) with its standard error clustered by the slates'
+/// units (`unit[s]`, dense codes): with `G` units and residual sums `e_g = Σ_{s∈g} (ψ_s − ψ̄)`,
+/// `var(ψ̄) = G/(G−1) · Σ_g e_g² / n²`. When every unit is one slate this is exactly
+/// [`score_mean`].
+pub fn clustered_score_mean(scores: &[f64], unit: &[u32]) -> Result<ScoreMean, ModelsError> {
+    let n = scores.len();
+    if unit.len() != n {
+        return Err(ModelsError::Shape {
+            message: format!("{n} scores, {} unit codes", unit.len()),
+        });
+    }
+    let units = unit.iter().copied().max().map_or(0, |m| m as usize + 1);
+    let mut seen = vec![false; units];
+    unit.iter().for_each(|u| seen[*u as usize] = true);
+    let g = seen.iter().filter(|s| **s).count();
+    if g == n {
+        return score_mean(scores);
+    }
+    if g < 2 {
+        return Err(ModelsError::Shape {
+            message: format!("{g} unit(s); at least 2 are needed for a clustered standard error"),
+        });
+    }
+    let mean = scores.iter().sum::<f64>() / n as f64;
+    let mut sums = vec![0.0f64; units];
+    for (s, u) in scores.iter().zip(unit) {
+        sums[*u as usize] += s - mean;
+    }
+    let meat: f64 = sums.iter().map(|e| e * e).sum();
+    let se = (g as f64 / (g as f64 - 1.0) * meat).sqrt() / n as f64;
+    Ok(ScoreMean {
+        estimate: mean,
+        se,
+        ci_lower: mean - Z_95 * se,
+        ci_upper: mean + Z_95 * se,
+        p_value: two_sided_normal_p(mean / se),
+        n,
+    })
+}
+
+/// The mean of `scores` with its standard error and 95% interval (scores independent).
 pub fn score_mean(scores: &[f64]) -> Result<ScoreMean, ModelsError> {
     let n = scores.len();
     if n < 2 {
@@ -152,6 +203,29 @@ pub fn score_mean(scores: &[f64]) -> Result<ScoreMean, ModelsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unit_folds_keep_a_units_slates_together_and_reduce_to_folds() {
+        assert_eq!(unit_folds(&[0, 1, 2, 3, 4], 2, 9), folds(5, 2, 9));
+        let f = unit_folds(&[0, 0, 1, 2, 2, 2], 2, 9);
+        assert_eq!(f[0], f[1]);
+        assert_eq!((f[3], f[4]), (f[5], f[5]));
+    }
+
+    #[test]
+    fn clustered_score_mean_matches_the_hand_computation() {
+        let s = [1.0, 3.0, 2.0, 6.0];
+        // Singletons: the independent formula, bit for bit.
+        assert_eq!(
+            clustered_score_mean(&s, &[0, 1, 2, 3]).unwrap(),
+            score_mean(&s).unwrap()
+        );
+        // Units {0,1} and {2,3}: mean 3, e = (-2 + 0, -1 + 3) = (-2, 2), var = 2/1 * 8 / 16.
+        let m = clustered_score_mean(&s, &[0, 0, 1, 1]).unwrap();
+        assert_eq!(m.estimate, 3.0);
+        assert!((m.se - 1.0).abs() < 1e-15, "{}", m.se);
+        assert!(clustered_score_mean(&s, &[0, 0, 0, 0]).is_err());
+    }
 
     #[test]
     fn folds_are_balanced_and_seeded() {

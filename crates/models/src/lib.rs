@@ -35,7 +35,7 @@ use slate_table::{TableError, write_csv};
 
 pub use config::{GbdtParams, ModelsConfig};
 
-use aipw::{CrossFit, cross_fit, folds, score_mean};
+use aipw::{CrossFit, clustered_score_mean, cross_fit, unit_folds};
 use features::slate_matrix;
 use learner::{LightGbm, OutcomeModel, Task, XgBoost};
 use tables::*;
@@ -216,7 +216,8 @@ pub fn run(
     }
 
     // Cross-fitting.
-    let fold = folds(n, config.folds, config.seed);
+    let units = &slates.unit_index;
+    let fold = unit_folds(units, config.folds, config.seed);
     let fits: Vec<CrossFit> = models
         .iter()
         .map(|m| cross_fit(m.as_ref(), &x, &y, &treated, &fold, config.propensity_clip))
@@ -262,7 +263,7 @@ pub fn run(
                 estimated = fit.scores(&y, &treated, &fit.propensity);
                 &estimated
             };
-            let m = score_mean(s)?;
+            let m = clustered_score_mean(s, units)?;
             push_aipw(
                 &mut aipw,
                 &format!("Cross-fitted {} AIPW{suffix}", fit.model),
@@ -297,7 +298,7 @@ pub fn run(
         }
     }
 
-    let policies = evaluate_policies(&fits, &oracle, &scores[0], config.seed)?;
+    let policies = evaluate_policies(&fits, &oracle, &scores[0], units, config.seed)?;
     let heterogeneity = heterogeneity(slates, &fits, &oracle, &scores[0])?;
     let takeaways = takeaways(&metrics, &aipw, &policies);
     Ok(ModelsTables {
@@ -335,12 +336,24 @@ fn push_aipw(
     t.true_effect.push(true_effect);
 }
 
+/// `codes` re-coded densely in sorted order, so a subset of slates has unit codes `0..G`.
+fn dense(codes: &[u32]) -> Vec<u32> {
+    let mut distinct = codes.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
+    codes
+        .iter()
+        .map(|c| distinct.binary_search(c).expect("present") as u32)
+        .collect()
+}
+
 /// Every rule, evaluated on all slates with the first model's AIPW scores (one set of scores
 /// for every rule, so their estimated values are comparable).
 fn evaluate_policies(
     fits: &[CrossFit],
     oracle: &[f64],
     scores: &[f64],
+    units: &[u32],
     seed: u64,
 ) -> Result<PolicyTargeting, ModelsError> {
     let n = oracle.len();
@@ -370,7 +383,7 @@ fn evaluate_policies(
     ));
     let mut table = PolicyTargeting::default();
     for (name, rule) in rules {
-        let v = policy::evaluate(&name, &rule, oracle, scores)?;
+        let v = policy::evaluate(&name, &rule, oracle, scores, units)?;
         table.policy.push(v.policy);
         table.slates_promoted.push(v.promoted as u32);
         table.share_promoted.push(v.share_promoted);
@@ -434,7 +447,8 @@ fn heterogeneity(
             continue;
         }
         let group_scores: Vec<f64> = rows.iter().map(|i| scores[*i]).collect();
-        let m = score_mean(&group_scores)?;
+        let group_units: Vec<u32> = rows.iter().map(|i| slates.unit_index[*i]).collect();
+        let m = clustered_score_mean(&group_scores, &dense(&group_units))?;
         table.dimension.push(dimension);
         table.group.push(group);
         table.slates.push(rows.len() as u32);

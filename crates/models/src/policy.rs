@@ -12,7 +12,7 @@ use rand::Rng;
 use rand_pcg::Pcg64;
 
 use crate::ModelsError;
-use crate::aipw::score_mean;
+use crate::aipw::clustered_score_mean;
 
 /// One rule's evaluation.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,12 +34,13 @@ pub struct PolicyValue {
 }
 
 /// Evaluates `rule` (promote slate `i` when `rule[i]`) against the oracle effects and the AIPW
-/// scores.
+/// scores (standard error clustered by the slates' units `unit`).
 pub fn evaluate(
     policy: &str,
     rule: &[bool],
     oracle: &[f64],
     scores: &[f64],
+    unit: &[u32],
 ) -> Result<PolicyValue, ModelsError> {
     if rule.len() != oracle.len() || rule.len() != scores.len() || rule.is_empty() {
         return Err(ModelsError::Shape {
@@ -68,7 +69,7 @@ pub fn evaluate(
         .zip(scores)
         .map(|(p, s)| if *p { *s } else { 0.0 })
         .collect();
-    let aipw = score_mean(&masked)?;
+    let aipw = clustered_score_mean(&masked, unit)?;
     Ok(PolicyValue {
         policy: policy.to_string(),
         promoted,
@@ -112,11 +113,18 @@ mod tests {
         // Four slates: known effects +2, −1, +0.5, −3 clicks per slate.
         let oracle = [2.0, -1.0, 0.5, -3.0];
         let scores = [3.0, -2.0, 1.0, -2.0];
-        let all = evaluate("all", &[true; 4], &oracle, &scores).unwrap();
+        let all = evaluate("all", &[true; 4], &oracle, &scores, &[0, 1, 2, 3]).unwrap();
         // mean(2, −1, 0.5, −3) = −0.375 → −375 per 1,000.
         assert!((all.oracle_per_1000 + 375.0).abs() < 1e-9);
         assert!((all.aipw_per_1000 - 0.0).abs() < 1e-9);
-        let best = evaluate("oracle", &predicted_positive(&oracle), &oracle, &scores).unwrap();
+        let best = evaluate(
+            "oracle",
+            &predicted_positive(&oracle),
+            &oracle,
+            &scores,
+            &[0, 1, 2, 3],
+        )
+        .unwrap();
         // (2 + 0.5) / 4 = 0.625.
         assert!((best.oracle_per_1000 - 625.0).abs() < 1e-9);
         assert_eq!(best.promoted, 2);
@@ -124,7 +132,7 @@ mod tests {
         // AIPW: mean(3, 0, 1, 0) = 1 → 1,000; sd = 1.4142, se = 0.7071 → 707.1.
         assert!((best.aipw_per_1000 - 1000.0).abs() < 1e-9);
         assert!((best.aipw_se_per_1000 - 707.106_781_186_547_5).abs() < 1e-6);
-        let none = evaluate("none", &[false; 4], &oracle, &scores).unwrap();
+        let none = evaluate("none", &[false; 4], &oracle, &scores, &[0, 1, 2, 3]).unwrap();
         assert_eq!(none.oracle_per_1000, 0.0);
         assert_eq!(none.aipw_per_1000, 0.0);
     }
@@ -149,6 +157,6 @@ mod tests {
 
     #[test]
     fn mismatched_lengths_are_an_error() {
-        assert!(evaluate("x", &[true], &[1.0, 2.0], &[1.0]).is_err());
+        assert!(evaluate("x", &[true], &[1.0, 2.0], &[1.0], &[0]).is_err());
     }
 }
