@@ -21,7 +21,7 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use slate_estimate::contrasts::Contrast;
 use slate_estimate::coverage::{coverage_study, true_effect};
-use slate_estimate::inference::InferenceSettings;
+use slate_estimate::inference::{Clustering, InferenceSettings};
 use slate_estimate::randomization::Design;
 use slate_estimate::tables::COVERAGE;
 use slate_estimate::{EstimateConfig, EstimateError};
@@ -143,6 +143,61 @@ impl std::fmt::Display for Interrupted {
 
 impl std::error::Error for Interrupted {}
 
+/// `interference_run_manifest.json`: what a run analyzed and how, written beside the exposure
+/// tables by `all` and `analyze`. No timestamp and no absolute path of a temporary directory,
+/// so two runs of the same input write the same bytes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunManifest {
+    /// The program.
+    pub tool: &'static str,
+    /// Its version.
+    pub tool_version: &'static str,
+    /// Version of the canonical impression-log schema.
+    pub log_schema_version: u32,
+    /// `all` or `analyze`.
+    pub command: &'static str,
+    /// The log analyzed.
+    pub log: LogFacts,
+    /// The whole configuration in effect.
+    pub config: PipelineConfig,
+}
+
+/// The analyzed log: where it came from and what it held.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LogFacts {
+    /// The path as given (`all`: the file name in the processed directory).
+    pub path: String,
+    /// File size.
+    pub bytes: u64,
+    /// SHA-256 of the file, hex.
+    pub sha256: String,
+    /// Rows (shown items) kept.
+    pub rows: usize,
+    /// Slates kept.
+    pub slates: usize,
+    /// Randomization units kept.
+    pub units: usize,
+    /// Slates dropped by `--on-bad-slate drop`.
+    pub dropped_slates: usize,
+    /// Whether the log has the truth columns.
+    pub truth_columns: bool,
+    /// The assignment probability used.
+    pub assignment_probability: f64,
+    /// `logged` (the column) or `observed share` (no column).
+    pub probability_source: &'static str,
+}
+
+fn sha256_of(path: &Path) -> Result<(u64, String)> {
+    use sha2::{Digest, Sha256};
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("hashing {}", path.display()))?;
+    let mut hasher = Sha256::new();
+    let bytes = std::io::copy(&mut file, &mut hasher)
+        .with_context(|| format!("hashing {}", path.display()))?;
+    let digest = hasher.finalize();
+    Ok((bytes, digest.iter().map(|b| format!("{b:02x}")).collect()))
+}
+
 /// A configured pipeline.
 #[derive(Debug, Clone)]
 pub struct Pipeline {
@@ -250,6 +305,13 @@ impl Pipeline {
             )?;
             let tables = slate_exposure::map_exposure(&log);
             slate_exposure::write(&tables, &self.paths.processed_dir)?;
+            self.write_manifest(
+                "all",
+                &path,
+                slate_simulate::log::IMPRESSION_LOG.file_name.to_string(),
+                &log,
+                0,
+            )?;
             for check in tables.readiness.iter().filter(|c| !c.passed) {
                 tracing::warn!(
                     check = check.check,
@@ -289,7 +351,12 @@ impl Pipeline {
             )?
             .to_frame()?;
             slate_table::write_csv(&mut inference, &slate_estimate::tables::INFERENCE_COMPARISON, dir)?;
-            let figures = slate_report::estimator_figures(dir, &self.paths.figures_dir)?;
+            let figures = slate_report::estimator_figures(
+                dir,
+                &self.paths.figures_dir,
+                mapping.truth.is_some(),
+                Clustering::of(&slates),
+            )?;
             info!(figures = figures.len(), dir = %self.paths.figures_dir.display(), "estimator figures");
             for r in tables
                 .results
@@ -319,7 +386,11 @@ impl Pipeline {
             let tables =
                 slate_estimate::run_decomposition(&mapping, &slates, &self.config.estimate)?;
             slate_estimate::write_decomposition(&tables, dir)?;
-            slate_report::decomposition_figures(dir, &self.paths.figures_dir)?;
+            slate_report::decomposition_figures(
+                dir,
+                &self.paths.figures_dir,
+                Clustering::of(&slates),
+            )?;
             for i in 0..tables.additivity.len() {
                 let difference = tables.additivity.difference[i];
                 info!(
@@ -457,6 +528,48 @@ impl Pipeline {
         })
     }
 
+    /// Writes the run manifest of `log` (read from `path`, shown as `shown_path`).
+    fn write_manifest(
+        &self,
+        command: &'static str,
+        path: &Path,
+        shown_path: String,
+        log: &slate_log::ImpressionLog,
+        dropped: usize,
+    ) -> Result<()> {
+        let (bytes, sha256) = sha256_of(path)?;
+        let manifest = RunManifest {
+            tool: "slate",
+            tool_version: env!("CARGO_PKG_VERSION"),
+            log_schema_version: slate_log::LOG_SCHEMA_VERSION,
+            command,
+            log: LogFacts {
+                path: shown_path,
+                bytes,
+                sha256,
+                rows: log.n_rows(),
+                slates: log.n_slates(),
+                units: log.n_units(),
+                dropped_slates: dropped,
+                truth_columns: log.truth.is_some(),
+                assignment_probability: log.assignment_probability.value,
+                probability_source: match log.assignment_probability.source {
+                    slate_log::ProbabilitySource::Logged => "logged",
+                    slate_log::ProbabilitySource::ObservedShare => "observed share",
+                },
+            },
+            config: self.config.clone(),
+        };
+        let mut text = serde_json::to_string_pretty(&manifest)?;
+        text.push('\n');
+        slate_table::write_bytes_atomically(
+            &self.paths.processed_dir,
+            slate_report::RUN_MANIFEST_FILE,
+            text.as_bytes(),
+        )?;
+        Ok(())
+    }
+
     /// Reads and validates a team's impression log, maps exposure and writes the exposure
     /// tables, the dropped-slates table and the run manifest. Returns whether the log carries
     /// truth columns.
@@ -475,6 +588,13 @@ impl Pipeline {
             }
             let tables = slate_exposure::map_exposure(&log);
             slate_exposure::write(&tables, dir)?;
+            self.write_manifest(
+                "analyze",
+                path,
+                path.display().to_string(),
+                &log,
+                dropped.len(),
+            )?;
             slate_table::write_csv(
                 &mut slate_log::DroppedSlatesTable::of(&dropped).to_frame()?,
                 &slate_log::DROPPED_SLATES,

@@ -57,6 +57,46 @@ impl InferenceMethod {
     }
 }
 
+/// What every estimator clusters by, in the words of labels and titles: the randomization
+/// unit, which is the slate when each unit has one slate (the MovieLens design).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clustering {
+    /// Every unit is one slate: "slate-clustered".
+    Slate,
+    /// Units hold several slates (e.g. user randomization): "unit-clustered".
+    Unit,
+}
+
+impl Clustering {
+    /// The clustering of the slate table's units.
+    pub fn of(slates: &slate_exposure::SlateOutcomes) -> Self {
+        let units: std::collections::BTreeSet<u32> = slates.unit_index.iter().copied().collect();
+        if units.len() == slates.len() {
+            Clustering::Slate
+        } else {
+            Clustering::Unit
+        }
+    }
+
+    /// "slate-clustered" or "unit-clustered".
+    pub fn adjective(self) -> &'static str {
+        match self {
+            Clustering::Slate => "slate-clustered",
+            Clustering::Unit => "unit-clustered",
+        }
+    }
+}
+
+impl InferenceMethod {
+    /// The label under `clustering` (CR1 names its clusters).
+    pub fn label_for(self, clustering: Clustering) -> &'static str {
+        match (self, clustering) {
+            (InferenceMethod::Cr1, Clustering::Unit) => "Unit-clustered CR1",
+            _ => self.label(),
+        }
+    }
+}
+
 /// One method's result for one sample.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Inference {

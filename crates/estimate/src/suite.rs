@@ -347,6 +347,16 @@ fn cluster_effects(
     Ok(table)
 }
 
+/// Removes `dir/<schema.file_name>` if it exists.
+fn remove_stale(dir: &Path, schema: &slate_table::TableSchema) -> Result<(), EstimateError> {
+    let path = dir.join(schema.file_name);
+    match std::fs::remove_file(&path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(slate_table::TableError::Io { path, source }.into()),
+    }
+}
+
 /// Writes every estimate table to `dir`; returns the paths.
 pub fn write(tables: &EstimateTables, dir: &Path) -> Result<Vec<PathBuf>, EstimateError> {
     use slate_table::write_csv;
@@ -367,15 +377,19 @@ pub fn write(tables: &EstimateTables, dir: &Path) -> Result<Vec<PathBuf>, Estima
             dir,
         )?,
     ];
-    if let Some(validation) = &tables.validation {
-        paths.push(write_csv(&mut validation.to_frame()?, &VALIDATION, dir)?);
+    // The truth tables: written with truth; without, a stale copy from an earlier run in the
+    // same directory is removed so that no file claims to belong to this run.
+    match &tables.validation {
+        Some(validation) => paths.push(write_csv(&mut validation.to_frame()?, &VALIDATION, dir)?),
+        None => remove_stale(dir, &VALIDATION)?,
     }
-    if let Some(decomposition) = &tables.decomposition {
-        paths.push(write_csv(
+    match &tables.decomposition {
+        Some(decomposition) => paths.push(write_csv(
             &mut decomposition.to_frame()?,
             &SLATE_DECOMPOSITION,
             dir,
-        )?);
+        )?),
+        None => remove_stale(dir, &SLATE_DECOMPOSITION)?,
     }
     paths.push(write_csv(
         &mut tables.cluster_effects.to_frame()?,
@@ -410,6 +424,7 @@ pub fn inference_comparison(
         design,
     };
     let results = infer_all(&samples.iter().collect::<Vec<_>>(), &settings)?;
+    let clustering = crate::inference::Clustering::of(slates);
     let mut table = InferenceComparison::default();
     for (c, rows) in Contrast::ALL.iter().zip(&results) {
         for r in rows {
@@ -417,7 +432,9 @@ pub fn inference_comparison(
             table
                 .outcome
                 .push(c.outcome_label(OutcomeView::Observed).to_string());
-            table.method.push(r.method.label().to_string());
+            table
+                .method
+                .push(r.method.label_for(clustering).to_string());
             table.estimate.push(r.estimate);
             table.se.push(r.se);
             table.ci_95_lower.push(r.ci_lower);

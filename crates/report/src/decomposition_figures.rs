@@ -7,6 +7,7 @@ use slate_estimate::decompose::{
     CLUSTER_RISK, ClusterRisk, DIRECT_INDIRECT_TOTAL, DirectIndirectTotal, POSITION_RISK,
     PositionRisk, SPILLOVER_SENSITIVITY, SpilloverSensitivity,
 };
+use slate_estimate::inference::Clustering;
 
 use crate::ReportError;
 use crate::charts::{IntervalRow, RowStyle, interval_panel, render_png};
@@ -24,7 +25,9 @@ pub const DECOMPOSITION_FIGURES: [&str; 4] = [
 pub fn decomposition_figures(
     processed_dir: &Path,
     figures_dir: &Path,
+    clustering: Clustering,
 ) -> Result<Vec<PathBuf>, ReportError> {
+    let clustered = clustering.adjective();
     let effects: DirectIndirectTotal = read(
         processed_dir,
         &DIRECT_INDIRECT_TOTAL,
@@ -54,19 +57,33 @@ pub fn decomposition_figures(
         )
     })?);
 
-    written.push(render_png(figures_dir, DECOMPOSITION_FIGURES[1], (1500, 700), |root| {
-        let rows: Vec<IntervalRow> = (0..sensitivity.len())
-            .map(|i| IntervalRow::signed(sensitivity.definition[i].clone(), sensitivity.estimate[i], sensitivity.ci_95_lower[i], sensitivity.ci_95_upper[i]))
-            .collect();
-        interval_panel(
-            root,
-            "Spillover estimate under different competitor definitions (95% slate-clustered CI)",
-            "Change in click probability per competitor row (promoted minus control slates)",
-            &rows,
-            RowStyle::Points,
-            330,
-        )
-    })?);
+    written.push(render_png(
+        figures_dir,
+        DECOMPOSITION_FIGURES[1],
+        (1500, 700),
+        |root| {
+            let rows: Vec<IntervalRow> = (0..sensitivity.len())
+                .map(|i| {
+                    IntervalRow::signed(
+                        sensitivity.definition[i].clone(),
+                        sensitivity.estimate[i],
+                        sensitivity.ci_95_lower[i],
+                        sensitivity.ci_95_upper[i],
+                    )
+                })
+                .collect();
+            interval_panel(
+                root,
+                &format!(
+                    "Spillover estimate under different competitor definitions (95% {clustered} CI)"
+                ),
+                "Change in click probability per competitor row (promoted minus control slates)",
+                &rows,
+                RowStyle::Points,
+                330,
+            )
+        },
+    )?);
 
     written.push(render_png(
         figures_dir,
@@ -134,7 +151,7 @@ pub fn decomposition_figures(
             interval_panel(
                 root,
                 "Net slate effect by the focal's seed position (larger rank jumps to the bottom)",
-                "Change in total clicks per slate, 95% slate-clustered CI",
+                &format!("Change in total clicks per slate, 95% {clustered} CI"),
                 &rows,
                 RowStyle::Points,
                 300,

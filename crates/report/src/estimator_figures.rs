@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
 use slate_estimate::contrasts::Contrast;
+use slate_estimate::inference::Clustering;
 use slate_estimate::tables::{
     BOOTSTRAP_DISTRIBUTION, BootstrapDistribution, CLUSTER_EFFECTS, ClusterEffects, ESTIMATES,
     Estimates, INFERENCE_COMPARISON, InferenceComparison, SLATE_DECOMPOSITION, SlateDecomposition,
@@ -50,18 +51,26 @@ fn row_of(estimates: &Estimates, i: usize, label: String, color: RGBColor) -> In
 pub fn estimator_figures(
     processed_dir: &Path,
     figures_dir: &Path,
+    truth: bool,
+    clustering: Clustering,
 ) -> Result<Vec<PathBuf>, ReportError> {
+    let clustered = clustering.adjective();
     let estimates: Estimates = read(processed_dir, &ESTIMATES, Estimates::from_frame)?;
     let bootstrap: BootstrapDistribution = read(
         processed_dir,
         &BOOTSTRAP_DISTRIBUTION,
         BootstrapDistribution::from_frame,
     )?;
-    let decomposition: SlateDecomposition = read(
-        processed_dir,
-        &SLATE_DECOMPOSITION,
-        SlateDecomposition::from_frame,
-    )?;
+    // The known-lift decomposition exists only when the log has truth columns.
+    let decomposition: Option<SlateDecomposition> = truth
+        .then(|| {
+            read(
+                processed_dir,
+                &SLATE_DECOMPOSITION,
+                SlateDecomposition::from_frame,
+            )
+        })
+        .transpose()?;
     let cluster_effects: ClusterEffects =
         read(processed_dir, &CLUSTER_EFFECTS, ClusterEffects::from_frame)?;
     if estimates.is_empty() {
@@ -106,7 +115,7 @@ pub fn estimator_figures(
                 .collect();
             interval_panel(
                 &top,
-                "Observed effects per item row, 95% slate-clustered intervals",
+                &format!("Observed effects per item row, 95% {clustered} intervals"),
                 "Change in click probability (promoted minus control slates)",
                 &item_rows,
                 RowStyle::Points,
@@ -134,8 +143,9 @@ pub fn estimator_figures(
         },
     )?);
 
-    // 10. Observed vs expected vs known lift per contrast.
-    written.push(render_png(
+    // 10. Observed vs expected vs known lift per contrast (with truth only).
+    if truth {
+        written.push(render_png(
         figures_dir,
         ESTIMATOR_FIGURES[1],
         (1500, 1150),
@@ -166,7 +176,7 @@ pub fn estimator_figures(
             interval_panel(
                 &top,
                 "Item rows: observed (blue), expected probability (orange), known lift (purple)",
-                "Estimated effect per item row, with 95% slate-clustered intervals",
+                &format!("Estimated effect per item row, with 95% {clustered} intervals"),
                 &views(&item_contrasts),
                 RowStyle::Points,
                 470,
@@ -181,6 +191,7 @@ pub fn estimator_figures(
             )
         },
     )?);
+    }
 
     // 13. Bootstrap distributions, one panel per contrast.
     written.push(render_png(
@@ -189,7 +200,13 @@ pub fn estimator_figures(
         (1500, 1250),
         |root| {
             let _ = root.titled(
-                "Cluster bootstrap distributions of the observed effects (slates resampled)",
+                &format!(
+                    "Cluster bootstrap distributions of the observed effects ({} resampled)",
+                    match clustering {
+                        Clustering::Slate => "slates",
+                        Clustering::Unit => "units",
+                    }
+                ),
                 (crate::charts::FAMILY, 26)
                     .into_font()
                     .style(FontStyle::Bold),
@@ -212,8 +229,9 @@ pub fn estimator_figures(
         },
     )?);
 
-    // 14. Known expected-lift decomposition of promoted slates.
-    written.push(render_png(
+    // 14. Known expected-lift decomposition of promoted slates (with truth only).
+    if let Some(decomposition) = &decomposition {
+        written.push(render_png(
         figures_dir,
         ESTIMATOR_FIGURES[3],
         (1500, 650),
@@ -236,6 +254,7 @@ pub fn estimator_figures(
             )
         },
     )?);
+    }
 
     // 17. Exploratory cluster-level effects.
     written.push(render_png(
@@ -273,7 +292,7 @@ pub fn estimator_figures(
                 interval_panel(
                     area,
                     title,
-                    "Observed effect, 95% slate-clustered CI",
+                    &format!("Observed effect, 95% {clustered} CI"),
                     &rows,
                     RowStyle::Points,
                     150,

@@ -1074,6 +1074,10 @@ fn rows_of(path: &Path, schema: &TableSchema) -> Result<u32, ReportError> {
     Ok(frame.height() as u32)
 }
 
+/// The run manifest the pipeline writes beside the exposure tables (what was analyzed, with
+/// which configuration and tool version).
+pub const RUN_MANIFEST_FILE: &str = "interference_run_manifest.json";
+
 fn artifact_index(paths: &ReportPaths) -> Result<ArtifactIndex, ReportError> {
     let mut index = ArtifactIndex::default();
     let mut push =
@@ -1095,6 +1099,16 @@ fn artifact_index(paths: &ReportPaths) -> Result<ArtifactIndex, ReportError> {
                 schema.summary(),
             );
         }
+    }
+    let manifest = paths.processed_dir.join(RUN_MANIFEST_FILE);
+    if manifest.exists() {
+        push(
+            RUN_MANIFEST_FILE,
+            "manifest",
+            &manifest,
+            None,
+            "Run manifest: tool and log-schema versions, the configuration, and the analyzed log's size, SHA-256, rows, slates and units.".into(),
+        );
     }
     for schema in writeup_tables() {
         let path = paths.tables_dir().join(schema.file_name);

@@ -29,7 +29,7 @@ mod models_figures;
 pub use coverage_figure::{COVERAGE_FIGURE, coverage_figure};
 pub use decomposition_figures::{DECOMPOSITION_FIGURES, decomposition_figures};
 pub use estimator_figures::{ESTIMATOR_FIGURES, estimator_figures};
-pub use final_report::{FINAL_FIGURES, FinalReport, ReportPaths, final_report};
+pub use final_report::{FINAL_FIGURES, FinalReport, RUN_MANIFEST_FILE, ReportPaths, final_report};
 pub use log_report::{LOG_SUMMARY_FILE, log_report};
 pub use models_figures::{MODELS_FIGURES, models_figures};
 

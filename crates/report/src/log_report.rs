@@ -26,6 +26,30 @@ fn ci(lower: f64, upper: f64) -> String {
     format!("[{lower:.4}, {upper:.4}]")
 }
 
+/// A p-value as a reader wants it: four decimals, or "< 0.0001".
+fn p(value: f64) -> String {
+    if value < 1e-4 {
+        "< 0.0001".into()
+    } else {
+        format!("{value:.4}")
+    }
+}
+
+/// A number, or a dash where the method has none (a bootstrap or randomization interval has
+/// no standard error).
+fn number(value: f64) -> String {
+    if value.is_finite() {
+        format!("{value:.4}")
+    } else {
+        "—".into()
+    }
+}
+
+/// A markdown table cell (pipes escaped).
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|")
+}
+
 /// Writes the summary of a logged experiment; returns its path.
 pub fn log_report(paths: &ReportPaths, log_name: &str) -> Result<PathBuf, ReportError> {
     let dir = &paths.processed_dir;
@@ -64,8 +88,13 @@ pub fn log_report(paths: &ReportPaths, log_name: &str) -> Result<PathBuf, Report
     } else {
         let _ = writeln!(
             w,
-            "- {} slates broke a rule of the design and were dropped (`{}`); the first: slate {} ({}, column `{}`).",
-            dropped.len(),
+            "- {} broke a rule of the design and {} dropped (`{}`); the first: slate {} ({}, column `{}`).",
+            if dropped.len() == 1 {
+                "1 slate".to_string()
+            } else {
+                format!("{} slates", dropped.len())
+            },
+            if dropped.len() == 1 { "was" } else { "were" },
             DROPPED_SLATES.file_name,
             dropped.slate_id[0],
             dropped.reason[0],
@@ -96,9 +125,9 @@ pub fn log_report(paths: &ReportPaths, log_name: &str) -> Result<PathBuf, Report
         let _ = writeln!(
             w,
             "| {} | {} | {} | {} |",
-            c.check,
-            c.value,
-            c.requirement,
+            cell(&c.check),
+            cell(&c.value),
+            cell(&c.requirement),
             if c.passed { "yes" } else { "**no**" }
         );
     }
@@ -117,12 +146,12 @@ pub fn log_report(paths: &ReportPaths, log_name: &str) -> Result<PathBuf, Report
     for i in 0..observed.len() {
         let _ = writeln!(
             w,
-            "| {} | {:.4} | {} | {:.4} | {:.4} | {} |",
+            "| {} | {:.4} | {} | {} | {} | {} |",
             observed.contrast[i],
             observed.estimate[i],
             ci(observed.ci_95_lower[i], observed.ci_95_upper[i]),
-            observed.p_value_cluster[i],
-            observed.p_value_holm[i],
+            p(observed.p_value_cluster[i]),
+            p(observed.p_value_holm[i]),
             observed.clusters[i]
         );
     }
@@ -137,10 +166,13 @@ pub fn log_report(paths: &ReportPaths, log_name: &str) -> Result<PathBuf, Report
         };
         let _ = writeln!(
             w,
-            "\nPromoting the focal item {direction} the slate's clicks: {:.4} clicks per slate (95% CI {}, Holm p = {:.4}).",
+            "\nPromoting the focal item {direction} the slate's clicks: {:.4} clicks per slate (95% CI {}, Holm p {}).",
             observed.estimate[t],
             ci(observed.ci_95_lower[t], observed.ci_95_upper[t]),
-            observed.p_value_holm[t]
+            match p(observed.p_value_holm[t]) {
+                text if text.starts_with('<') => text,
+                text => format!("= {text}"),
+            }
         );
     }
 
@@ -152,12 +184,12 @@ pub fn log_report(paths: &ReportPaths, log_name: &str) -> Result<PathBuf, Report
     for i in (0..inference.len()).filter(|i| inference.contrast[*i] == total) {
         let _ = writeln!(
             w,
-            "| {} | {:.4} | {:.4} | {} | {:.4} |",
+            "| {} | {:.4} | {} | {} | {} |",
             inference.method[i],
             inference.estimate[i],
-            inference.se[i],
+            number(inference.se[i]),
             ci(inference.ci_95_lower[i], inference.ci_95_upper[i]),
-            inference.p_value[i]
+            p(inference.p_value[i])
         );
     }
 

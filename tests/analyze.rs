@@ -1,0 +1,187 @@
+//! `analyze --log` end to end: the MovieLens run's own log gives the `all` run's tables back,
+//! a team's log without truth is analyzed without any truth table, and bad logs are errors
+//! that name the file, row and column and write nothing (or, with `drop`, lose only the bad
+//! slates).
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+use slate_cli::{Paths, Pipeline};
+use slate_e2e::{small_pipeline, small_run};
+use slate_log::OnBadSlate;
+
+/// The simulation's log with the MovieLens covariates, analyzed into `root`.
+fn analyze(
+    pipeline: &Pipeline,
+    log: &Path,
+    root: &Path,
+    policy: OnBadSlate,
+) -> anyhow::Result<Pipeline> {
+    let mut config = pipeline.config.clone();
+    config.log = slate_simulate::log::log_config();
+    let analysis = Pipeline {
+        config,
+        paths: Paths::under(root),
+        progress: false,
+    };
+    analysis.analyze(log, policy, &AtomicBool::new(false))?;
+    Ok(analysis)
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+fn sim_log(pipeline: &Pipeline) -> PathBuf {
+    pipeline
+        .paths
+        .processed_dir
+        .join(slate_simulate::log::IMPRESSION_LOG.file_name)
+}
+
+#[test]
+fn the_runs_own_log_reproduces_every_analysis_table_byte_for_byte() {
+    let run = tempfile::tempdir().unwrap();
+    let all = small_run(run.path());
+    let out = tempfile::tempdir().unwrap();
+    let analysis = analyze(&all, &sim_log(&all), out.path(), OnBadSlate::Error).unwrap();
+    let (a, b) = (&all.paths.processed_dir, &analysis.paths.processed_dir);
+    let mut compared = 0;
+    for name in files(b) {
+        if name == slate_report::RUN_MANIFEST_FILE || name == slate_log::DROPPED_SLATES.file_name {
+            continue;
+        }
+        let (left, right) = (std::fs::read(a.join(&name)), std::fs::read(b.join(&name)));
+        assert!(left.is_ok(), "{name} is written by analyze but not by all");
+        assert!(
+            left.unwrap() == right.unwrap(),
+            "{name} differs between all and analyze"
+        );
+        compared += 1;
+    }
+    // Exposure (5), estimate (10 + inference), decomposition (7), models (6).
+    assert!(compared >= 28, "{compared} tables compared");
+    let summary = std::fs::read_to_string(
+        analysis
+            .paths
+            .writeup_dir
+            .join(slate_report::LOG_SUMMARY_FILE),
+    )
+    .unwrap();
+    assert!(summary.contains("No slate was dropped"), "{summary}");
+    assert!(!summary.to_lowercase().contains("simulat"), "{summary}");
+    let manifest = std::fs::read_to_string(b.join(slate_report::RUN_MANIFEST_FILE)).unwrap();
+    assert!(manifest.contains("\"command\": \"analyze\""), "{manifest}");
+    assert!(manifest.contains("\"sha256\": \""), "{manifest}");
+}
+
+/// The estimate crate's user-randomized fixture: string ids, no truth, the team's own names.
+fn user_log() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/estimate/tests/reference/user_log.csv")
+}
+
+fn user_pipeline(root: &Path) -> Pipeline {
+    let mut pipeline = small_pipeline(root);
+    pipeline.config.log = toml::from_str(
+        "covariates = [\"score\"]\n[columns]\nslate_id = \"impression\"\nunit_id = \"user\"\n",
+    )
+    .unwrap();
+    pipeline
+}
+
+#[test]
+fn a_log_without_truth_gets_no_truth_table_or_column() {
+    let root = tempfile::tempdir().unwrap();
+    let pipeline = user_pipeline(root.path());
+    pipeline
+        .analyze(&user_log(), OnBadSlate::Error, &AtomicBool::new(false))
+        .unwrap();
+    let processed = &pipeline.paths.processed_dir;
+    let names = files(processed);
+    for absent in [
+        slate_estimate::tables::VALIDATION.file_name,
+        slate_estimate::tables::SLATE_DECOMPOSITION.file_name,
+        slate_estimate::tables::COVERAGE.file_name,
+        slate_models::tables::AIPW_ESTIMATES.file_name,
+    ] {
+        assert!(
+            !names.contains(&absent.to_string()),
+            "{absent} written without truth"
+        );
+    }
+    let mapping = slate_exposure::read_mapping(processed).unwrap();
+    assert!(mapping.truth.is_none());
+    let text = std::fs::read_to_string(
+        processed.join(slate_estimate::decompose::SPILLOVER_SENSITIVITY.file_name),
+    )
+    .unwrap();
+    assert!(!text.contains("known"), "{text}");
+    let summary = std::fs::read_to_string(
+        pipeline
+            .paths
+            .writeup_dir
+            .join(slate_report::LOG_SUMMARY_FILE),
+    )
+    .unwrap();
+    assert!(summary.contains("from 80 randomization units"), "{summary}");
+    assert!(summary.contains("| Total slate |"), "{summary}");
+}
+
+#[test]
+fn a_bad_log_is_an_error_naming_file_row_and_column_and_writes_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let bad = root.path().join("bad.csv");
+    let text = std::fs::read_to_string(user_log()).unwrap();
+    // Row 1 (a non-focal item of a promoted slate) becomes a second focal item.
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines[1] = lines[1].replace(",false,1,", ",true,1,");
+    std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
+    let pipeline = user_pipeline(&root.path().join("run"));
+    let error = pipeline
+        .analyze(&bad, OnBadSlate::Error, &AtomicBool::new(false))
+        .unwrap_err();
+    let message = format!("{error:#}");
+    assert!(
+        message
+            .contains("bad.csv: row 1 (slate user-058/slate-5), column `is_focal`: 2 focal rows"),
+        "{message}"
+    );
+    assert!(files(&pipeline.paths.processed_dir).is_empty());
+    assert!(files(&pipeline.paths.writeup_dir).is_empty());
+
+    // Dropping: the slate is listed and the rest analyzed.
+    pipeline
+        .analyze(&bad, OnBadSlate::Drop, &AtomicBool::new(false))
+        .unwrap();
+    let dropped = slate_table::read_csv(
+        &pipeline
+            .paths
+            .processed_dir
+            .join(slate_log::DROPPED_SLATES.file_name),
+        &slate_log::DROPPED_SLATES,
+    )
+    .unwrap();
+    let dropped = slate_log::DroppedSlatesTable::from_frame(&dropped, "dropped").unwrap();
+    assert_eq!(dropped.slate_id, vec!["user-058/slate-5".to_string()]);
+    assert_eq!(dropped.unit_id, vec!["user-058".to_string()]);
+    let summary = std::fs::read_to_string(
+        pipeline
+            .paths
+            .writeup_dir
+            .join(slate_report::LOG_SUMMARY_FILE),
+    )
+    .unwrap();
+    assert!(
+        summary.contains("1 slate broke a rule of the design and was dropped"),
+        "{summary}"
+    );
+}
