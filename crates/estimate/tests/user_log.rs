@@ -81,7 +81,7 @@ fn unit_clustered_cr1_matches_statsmodels_clustered_by_user() {
             f[0]
         );
         assert_eq!(
-            u32::from(observed.treated_n[i]) + observed.control_n[i],
+            observed.treated_n[i] + observed.control_n[i],
             f[4].parse::<u32>().unwrap()
         );
         assert_eq!(observed.clusters[i], f[5].parse::<u32>().unwrap());

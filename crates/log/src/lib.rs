@@ -19,8 +19,8 @@
 //!
 //! Invariants of an [`ImpressionLog`]: rows grouped by slate in slate-id order, seed order
 //! within a slate; seed and shown positions are permutations of 1..=n; exactly one focal per
-//! slate, shown at 1 when promoted; the arm is constant within a slate and within a unit; both
-//! arms and at least two units are present; every number is finite.
+//! slate, shown at 1 when promoted; the arm is constant within a slate and within a unit; each
+//! arm has at least two units; every number is finite.
 
 pub mod config;
 pub mod ids;

@@ -174,9 +174,12 @@ fn a_null_is_reported_with_its_row() {
     );
 }
 
+/// A change to the fixture and the message it must produce.
+type Case = (fn(&mut Vec<Row>), &'static str);
+
 #[test]
 fn each_slate_rule_names_row_slate_and_column() {
-    let cases: Vec<(fn(&mut Vec<Row>), &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             |r| r[3].focal = false,
             "row 2 (slate s1), column `is_focal`: 0 focal rows",
@@ -283,6 +286,13 @@ fn design_level_problems_are_errors_even_when_dropping() {
     let rows: Vec<Row> = fixture().into_iter().filter(|r| r.unit == "u1").collect();
     let message = error(&rows);
     assert!(message.contains("only 1 randomization unit"), "{message}");
+
+    let rows: Vec<Row> = fixture().into_iter().filter(|r| r.unit != "u4").collect();
+    let message = error(&rows);
+    assert!(
+        message.contains("1 promoted and 2 control units: cluster-robust inference needs at least 2 units in each arm"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -311,6 +321,7 @@ fn huge_integer_ids_and_truth_columns() {
         (4_294_967_295i64, 1),
         (-7, 0),
         (9_000_000_000_000_000_000, 0),
+        (5, 1),
     ] {
         text.push_str(&format!(
             "{slate},4000000000,a,1,{},0,{promoted},1,0.2,0.3\n",
@@ -327,14 +338,17 @@ fn huge_integer_ids_and_truth_columns() {
     let (log, _) = read_log(&path, &LogConfig::default(), OnBadSlate::Error).unwrap();
     assert_eq!(
         log.slate_ids,
-        IdValues::Int(vec![-7, 4_294_967_295, 9_000_000_000_000_000_000])
+        IdValues::Int(vec![-7, 5, 4_294_967_295, 9_000_000_000_000_000_000])
     );
     assert_eq!(log.item_ids, IdValues::Int(vec![17, 4_000_000_000]));
     assert!(!log.has_unit_column);
-    assert_eq!(log.slate_unit, vec![0, 1, 2]);
+    assert_eq!(log.slate_unit, vec![0, 1, 2, 3]);
     let truth = log.truth.unwrap();
-    assert_eq!(truth.if_promoted, vec![0.2, 0.4, 0.2, 0.4, 0.2, 0.4]);
-    assert_eq!(log.assignment_probability.value, 1.0 / 3.0);
+    assert_eq!(
+        truth.if_promoted,
+        vec![0.2, 0.4, 0.2, 0.4, 0.2, 0.4, 0.2, 0.4]
+    );
+    assert_eq!(log.assignment_probability.value, 0.5);
 }
 
 #[test]

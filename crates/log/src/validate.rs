@@ -350,6 +350,12 @@ fn build(
             }
         )));
     }
+    if promoted_units < 2 || n_units - promoted_units < 2 {
+        return Err(design(format!(
+            "{promoted_units} promoted and {} control units: cluster-robust inference needs at least 2 units in each arm",
+            n_units - promoted_units
+        )));
+    }
     let assignment_probability = match &raw.assignment_probability {
         Some(values) => {
             let column = raw.name_of(LogColumn::AssignmentProbability);

@@ -372,8 +372,13 @@ mod tests {
             values: vec![1.5, 2.5, 3.5],
         };
         let dir = tempfile::tempdir().unwrap();
-        let path =
-            write_parquet_extended(&df, &[&DEMO, &EXTRA], &[score.clone()], dir.path()).unwrap();
+        let path = write_parquet_extended(
+            &df,
+            &[&DEMO, &EXTRA],
+            std::slice::from_ref(&score),
+            dir.path(),
+        )
+        .unwrap();
         let back = read_parquet(&path, &DEMO).unwrap();
         let mut expected = df.clone();
         expected
@@ -381,7 +386,8 @@ mod tests {
             .unwrap();
         assert_eq!(back, expected);
         // A frame whose columns disagree with the parts writes nothing.
-        let err = write_parquet_extended(&df, &[&DEMO], &[score.clone()], dir.path()).unwrap_err();
+        let err = write_parquet_extended(&df, &[&DEMO], std::slice::from_ref(&score), dir.path())
+            .unwrap_err();
         assert!(err.to_string().contains("expected"), "{err}");
         let short = NamedColumn {
             name: "short".into(),
