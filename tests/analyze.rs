@@ -120,6 +120,17 @@ fn a_log_without_truth_gets_no_truth_table_or_column() {
     }
     let mapping = slate_exposure::read_mapping(processed).unwrap();
     assert!(mapping.truth.is_none());
+    // String ids: the tables hold codes, the dictionary maps them back.
+    let frame = slate_table::read_csv(
+        &processed.join(slate_log::ID_DICTIONARY.file_name),
+        &slate_log::ID_DICTIONARY,
+    )
+    .unwrap();
+    let dictionary = slate_log::IdDictionary::from_frame(&frame, "ids").unwrap();
+    let first_slate = (0..dictionary.len())
+        .find(|i| dictionary.kind[*i] == "slate_id" && dictionary.code[*i] == mapping.slate_id[0])
+        .unwrap();
+    assert_eq!(dictionary.id[first_slate], "user-000/slate-0");
     let text = std::fs::read_to_string(
         processed.join(slate_estimate::decompose::SPILLOVER_SENSITIVITY.file_name),
     )

@@ -303,7 +303,7 @@ impl Pipeline {
                 &slate_simulate::log::log_config(),
                 slate_log::OnBadSlate::Error,
             )?;
-            let tables = slate_exposure::map_exposure(&log);
+            let tables = slate_exposure::map_exposure(&log)?;
             slate_exposure::write(&tables, &self.paths.processed_dir)?;
             self.write_manifest(
                 "all",
@@ -481,7 +481,7 @@ impl Pipeline {
         self.timed("coverage", || {
             let dir = &self.paths.processed_dir;
             let base = slate_simulate::read(dir)?;
-            let tables = slate_exposure::map_exposure(&slate_simulate::log::to_log(&base)?);
+            let tables = slate_exposure::map_exposure(&slate_simulate::log::to_log(&base)?)?;
             let truth: Vec<f64> = Contrast::ALL
                 .iter()
                 .map(|c| true_effect(*c, &tables.mapping, &tables.slates))
@@ -508,7 +508,7 @@ impl Pipeline {
                 let drawn = slate_simulate::redraw(&base, design, coverage_seed(seed, r))
                     .and_then(|drawn| slate_simulate::log::to_log(&drawn))
                     .map_err(|e| failed(e.to_string()))?;
-                let tables = slate_exposure::map_exposure(&drawn);
+                let tables = slate_exposure::map_exposure(&drawn)?;
                 bar.inc(1);
                 Ok((tables.mapping, tables.slates))
             })?;
@@ -586,7 +586,7 @@ impl Pipeline {
                     "dropped slate"
                 );
             }
-            let tables = slate_exposure::map_exposure(&log);
+            let tables = slate_exposure::map_exposure(&log)?;
             slate_exposure::write(&tables, dir)?;
             self.write_manifest(
                 "analyze",
@@ -600,6 +600,24 @@ impl Pipeline {
                 &slate_log::DROPPED_SLATES,
                 dir,
             )?;
+            let dictionary = log.id_dictionary();
+            let dictionary_path = dir.join(slate_log::ID_DICTIONARY.file_name);
+            if dictionary.is_empty() {
+                // Integer ids are their own values; no stale dictionary may claim otherwise.
+                match std::fs::remove_file(&dictionary_path) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(e)
+                            .with_context(|| format!("removing {}", dictionary_path.display()));
+                    }
+                    _ => {}
+                }
+            } else {
+                slate_table::write_csv(
+                    &mut dictionary.to_frame()?,
+                    &slate_log::ID_DICTIONARY,
+                    dir,
+                )?;
+            }
             for check in tables.readiness.iter().filter(|c| !c.passed) {
                 tracing::warn!(
                     check = check.check,
@@ -649,6 +667,24 @@ impl Pipeline {
                     tracing::warn!(
                         "models stage skipped: it needs the log's truth columns for now"
                     );
+                    // No models table or figure from an earlier run may claim this log.
+                    let stale = slate_models::TABLES
+                        .iter()
+                        .map(|t| self.paths.processed_dir.join(t.file_name))
+                        .chain(
+                            slate_report::MODELS_FIGURES
+                                .iter()
+                                .map(|f| self.paths.figures_dir.join(f)),
+                        );
+                    for path in stale {
+                        match std::fs::remove_file(&path) {
+                            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                                return Err(e)
+                                    .with_context(|| format!("removing {}", path.display()));
+                            }
+                            _ => {}
+                        }
+                    }
                     Ok(())
                 }
             }),

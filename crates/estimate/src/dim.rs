@@ -69,8 +69,9 @@ impl Sample {
 /// How the uncertainty of an estimate was computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
-    /// OLS difference in means; naive (non-robust) and slate-clustered CR1 standard errors,
-    /// normal-approximation p-value and interval from the cluster SE.
+    /// OLS difference in means; naive (non-robust) and cluster-robust CR1 standard errors
+    /// (clustered by the sample's clusters: the randomization unit), normal-approximation
+    /// p-value and interval from the cluster SE.
     DifferenceInMeansCr1,
 }
 
@@ -78,7 +79,7 @@ impl Method {
     /// A short label for tables.
     pub fn label(self) -> &'static str {
         match self {
-            Method::DifferenceInMeansCr1 => "OLS difference in means, slate-clustered CR1",
+            Method::DifferenceInMeansCr1 => "OLS difference in means, cluster-robust CR1",
         }
     }
 }

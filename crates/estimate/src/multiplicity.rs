@@ -3,17 +3,15 @@
 
 /// Holm-adjusted p-values, in the order of `p`: with `p` sorted ascending as p₍₁₎ ≤ … ≤ p₍ₘ₎,
 /// the adjusted value of p₍ᵢ₎ is maxⱼ≤ᵢ min(1, (m − j + 1)·p₍ⱼ₎). Controls the family-wise
-/// error rate under any dependence. Ties keep their input order; NaN sorts last and stays NaN.
+/// error rate under any dependence. Ties keep their input order. A NaN p-value (a test that
+/// could not be computed) stays NaN and is not counted in `m`.
 pub fn holm(p: &[f64]) -> Vec<f64> {
-    let m = p.len();
-    let mut order: Vec<usize> = (0..m).collect();
+    let mut order: Vec<usize> = (0..p.len()).filter(|i| !p[*i].is_nan()).collect();
     order.sort_by(|a, b| p[*a].total_cmp(&p[*b]));
-    let mut adjusted = vec![f64::NAN; m];
+    let m = order.len();
+    let mut adjusted = vec![f64::NAN; p.len()];
     let mut running = 0.0f64;
     for (rank, i) in order.into_iter().enumerate() {
-        if p[i].is_nan() {
-            continue;
-        }
         running = running.max(((m - rank) as f64 * p[i]).min(1.0));
         adjusted[i] = running;
     }
@@ -32,5 +30,10 @@ mod tests {
         );
         assert_eq!(holm(&[0.5, 0.9]), vec![1.0, 1.0]);
         assert!(holm(&[]).is_empty());
+        // NaN is not a test: m counts the others, whatever the NaN's sign.
+        let with_nan = holm(&[0.01, f64::NAN, 0.04]);
+        assert!(with_nan[1].is_nan());
+        assert_eq!((with_nan[0], with_nan[2]), (0.02, 0.04));
+        assert_eq!(holm(&[0.01, -f64::NAN, 0.04])[2], 0.04);
     }
 }

@@ -24,7 +24,8 @@ fn design() -> &'static (ExposureTables, EstimateTables) {
     DESIGN.get_or_init(|| {
         let exposure = map_exposure(
             &to_log(&simulate(dataset(), &SimulationConfig::default()).unwrap()).unwrap(),
-        );
+        )
+        .unwrap();
         let tables = run(
             &exposure.mapping,
             &exposure.slates,
@@ -245,7 +246,7 @@ fn coverage_study_is_deterministic_and_measures_the_design_truth() {
                         replicate: r,
                         message: e.to_string(),
                     })?;
-                    let tables = map_exposure(&log);
+                    let tables = map_exposure(&log)?;
                     Ok((tables.mapping, tables.slates))
                 })
                 .unwrap()

@@ -35,7 +35,7 @@ fn unit_clustered_cr1_matches_statsmodels_clustered_by_user() {
     assert!(dropped.is_empty());
     assert_eq!(log.n_units(), 80);
     assert!(log.slate_ids.is_string() && log.truth.is_none());
-    let tables = slate_exposure::map_exposure(&log);
+    let tables = slate_exposure::map_exposure(&log).unwrap();
     let estimates = slate_estimate::run(
         &tables.mapping,
         &tables.slates,

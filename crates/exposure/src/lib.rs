@@ -45,9 +45,88 @@ pub enum ExposureError {
         /// What is wrong.
         message: String,
     },
+    /// A column derived from a covariate would take the name of another column.
+    #[error(
+        "{table}: covariate `{covariate}` would write column `{column}`, which {clash}; rename the covariate in the log"
+    )]
+    NameCollision {
+        /// The table.
+        table: &'static str,
+        /// The covariate.
+        covariate: String,
+        /// The derived column.
+        column: String,
+        /// What it collides with.
+        clash: String,
+    },
     /// Reading or writing a table failed.
     #[error(transparent)]
     Table(#[from] TableError),
+}
+
+/// Checks that every column derived from the log's covariates has a name of its own in the
+/// table it goes to (a covariate called `cluster`, or `x` beside `mean_x`, would overwrite
+/// another column).
+fn check_names(log: &ImpressionLog) -> Result<(), ExposureError> {
+    let tables: [(
+        &'static str,
+        Vec<&slate_table::TableSchema>,
+        Vec<(String, String)>,
+    ); 3] = [
+        (
+            schema::EXPOSURE_MAPPING.file_name,
+            vec![&schema::EXPOSURE_MAPPING, &schema::EXPOSURE_MAPPING_TRUTH],
+            log.covariates
+                .iter()
+                .filter(|c| c.level == CovariateLevel::Item)
+                .map(|c| (c.column.name.clone(), c.column.name.clone()))
+                .collect(),
+        ),
+        (
+            schema::SLATE_OUTCOMES.file_name,
+            vec![&schema::SLATE_OUTCOMES, &schema::SLATE_OUTCOMES_TRUTH],
+            log.covariates
+                .iter()
+                .flat_map(|c| {
+                    features::feature_names(&c.column.name, c.level)
+                        .into_iter()
+                        .map(|(name, _)| (c.column.name.clone(), name))
+                })
+                .collect(),
+        ),
+        (
+            schema::ASSIGNMENT.file_name,
+            vec![&schema::ASSIGNMENT],
+            log.covariates
+                .iter()
+                .map(|c| {
+                    (
+                        c.column.name.clone(),
+                        features::focal_value_name(&c.column.name, c.level),
+                    )
+                })
+                .collect(),
+        ),
+    ];
+    for (table, fixed, derived) in tables {
+        let mut taken: std::collections::HashMap<String, String> = fixed
+            .iter()
+            .flat_map(|s| s.columns.iter())
+            .map(|c| (c.name.to_string(), "is a column of the table".to_string()))
+            .collect();
+        for (covariate, column) in derived {
+            if let Some(clash) = taken.get(&column) {
+                return Err(ExposureError::NameCollision {
+                    table,
+                    covariate,
+                    column,
+                    clash: clash.clone(),
+                });
+            }
+            taken.insert(column, format!("covariate `{covariate}` writes too"));
+        }
+    }
+    Ok(())
 }
 
 /// Everything the exposure stage produces.
@@ -74,8 +153,10 @@ fn role(is_focal: bool, same_cluster: bool, displaced: bool) -> &'static str {
     }
 }
 
-/// Maps exposure for every item and summarises every slate.
-pub fn map_exposure(log: &ImpressionLog) -> ExposureTables {
+/// Maps exposure for every item and summarises every slate. Fails only when a covariate's
+/// derived column would collide with another column.
+pub fn map_exposure(log: &ImpressionLog) -> Result<ExposureTables, ExposureError> {
+    check_names(log)?;
     let n_rows = log.n_rows();
     let n_slates = log.n_slates();
     let mut mapping = MappingRows::with_capacity(n_rows);
@@ -239,12 +320,12 @@ pub fn map_exposure(log: &ImpressionLog) -> ExposureTables {
         focal_covariates,
     };
     let readiness = readiness::exposure_readiness(log, &mapping, &slates, &assignment);
-    ExposureTables {
+    Ok(ExposureTables {
         mapping,
         slates,
         assignment,
         readiness,
-    }
+    })
 }
 
 impl SlateOutcomes {

@@ -5,8 +5,8 @@ use slate_table::polars::prelude::{Column, DataFrame};
 
 use crate::map_exposure;
 
-/// Two slates of four: focal at seed position 3 (cluster A); slate 10 promoted, slate 20
-/// control; rows given in reverse order.
+/// Four slates of four: focal at seed position 3 (cluster A); slates 10 and 30 promoted, 20
+/// and 40 control; rows given in reverse order.
 fn two_slates(truth: bool) -> ImpressionLog {
     let mut cols: Vec<(&str, Vec<f64>)> = Vec::new();
     let mut slate = Vec::new();
@@ -17,8 +17,8 @@ fn two_slates(truth: bool) -> ImpressionLog {
     let mut click = Vec::new();
     let (mut seed, mut shown, mut relevance, mut if_promoted, mut if_control, mut ratings) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
-    for s in [10i64, 20] {
-        let promoted = s == 10;
+    for s in [10i64, 20, 30, 40] {
+        let promoted = s == 10 || s == 30;
         let clusters = ["A", "B", "A", "A"];
         let finals: [i64; 4] = if promoted { [2, 3, 1, 4] } else { [1, 2, 3, 4] };
         for i in 0..4 {
@@ -53,7 +53,7 @@ fn two_slates(truth: bool) -> ImpressionLog {
         Column::new("click".into(), click),
     ];
     columns.extend(cols.into_iter().map(|(n, v)| Column::new(n.into(), v)));
-    let frame = DataFrame::new(8, columns).unwrap();
+    let frame = DataFrame::new(16, columns).unwrap();
     let frame = frame.reverse();
     let config = LogConfig {
         covariates: vec!["relevance".into(), "user_n_ratings".into()],
@@ -66,7 +66,7 @@ fn two_slates(truth: bool) -> ImpressionLog {
 
 #[test]
 fn roles_are_defined_from_the_seed_slate_in_both_arms() {
-    let tables = map_exposure(&two_slates(true));
+    let tables = map_exposure(&two_slates(true)).unwrap();
     let m = &tables.mapping;
     // Item 0: cluster A above the focal: same cluster and displaced, in both arms.
     for slate in 0..2 {
@@ -92,16 +92,16 @@ fn roles_are_defined_from_the_seed_slate_in_both_arms() {
     let truth = m.truth.as_ref().unwrap();
     assert_eq!(truth.known_induced_lift[2], 0.4 - 0.2);
     assert!(
-        truth.known_induced_lift[4..].iter().all(|l| *l == 0.0),
+        truth.known_induced_lift[4..8].iter().all(|l| *l == 0.0),
         "no lift in control"
     );
     assert_eq!(m.covariates[0].name, "relevance");
     let s = &tables.slates;
-    assert_eq!(s.n_same_cluster_competitors, vec![2, 2]);
-    assert_eq!(s.n_displaced_items, vec![2, 2]);
-    assert_eq!(s.n_same_cluster_displaced, vec![1, 1]);
-    assert_eq!(s.total_observed_clicks, vec![1, 0]);
-    assert_eq!(s.slate_size, vec![4, 4]);
+    assert_eq!(s.n_same_cluster_competitors, vec![2; 4]);
+    assert_eq!(s.n_displaced_items, vec![2; 4]);
+    assert_eq!(s.n_same_cluster_displaced, vec![1; 4]);
+    assert_eq!(s.total_observed_clicks, vec![1, 0, 1, 0]);
+    assert_eq!(s.slate_size, vec![4; 4]);
     let st = s.truth.as_ref().unwrap();
     assert!((st.total_expected_clicks[0] - 0.85).abs() < 1e-12);
     assert!(
@@ -124,8 +124,11 @@ fn roles_are_defined_from_the_seed_slate_in_both_arms() {
         ]
     );
     assert!((s.features[6].column.values[0] - 0.2).abs() < 1e-12);
-    assert_eq!(s.features[7].column.values, vec![40.0, 50.0]);
-    assert_eq!(tables.assignment.promotion_applied, vec![true, false]);
+    assert_eq!(s.features[7].column.values, vec![40.0, 50.0, 60.0, 70.0]);
+    assert_eq!(
+        tables.assignment.promotion_applied,
+        vec![true, false, true, false]
+    );
     assert_eq!(
         tables.assignment.focal_covariates[0].name,
         "focal_relevance"
@@ -134,7 +137,7 @@ fn roles_are_defined_from_the_seed_slate_in_both_arms() {
 
 #[test]
 fn without_truth_no_truth_column_is_written() {
-    let tables = map_exposure(&two_slates(false));
+    let tables = map_exposure(&two_slates(false)).unwrap();
     assert!(tables.mapping.truth.is_none() && tables.slates.truth.is_none());
     assert!(
         !tables
@@ -157,10 +160,30 @@ fn without_truth_no_truth_column_is_written() {
 
 #[test]
 fn tables_round_trip_with_truth_and_features() {
-    let tables = map_exposure(&two_slates(true));
+    let tables = map_exposure(&two_slates(true)).unwrap();
     let out = tempfile::tempdir().unwrap();
     let written = crate::write(&tables, out.path()).unwrap();
     assert_eq!(written.len(), 5);
     assert_eq!(crate::read_mapping(out.path()).unwrap(), tables.mapping);
     assert_eq!(crate::read_slates(out.path()).unwrap(), tables.slates);
+}
+
+#[test]
+fn a_covariate_whose_column_would_collide_is_an_error() {
+    let mut log = two_slates(false);
+    log.covariates[1].column.name = "session".into();
+    let message = map_exposure(&log).unwrap_err().to_string();
+    assert!(
+        message.contains(
+            "covariate `session` would write column `session`, which is a column of the table"
+        ),
+        "{message}"
+    );
+    let mut log = two_slates(false);
+    log.covariates[1].column.name = "mean_relevance".into();
+    let message = map_exposure(&log).unwrap_err().to_string();
+    assert!(
+        message.contains("covariate `mean_relevance` would write column `mean_relevance`, which covariate `relevance` writes too"),
+        "{message}"
+    );
 }

@@ -56,6 +56,11 @@ impl LogConfig {
                     "`{name}` is listed twice in outcomes and covariates"
                 ));
             }
+            if let Some((canonical, _)) = self.columns.iter().find(|(_, file)| *file == name) {
+                return bad(format!(
+                    "`{name}` is the log's column for canonical `{canonical}` ([log.columns]); it cannot also be an outcome or covariate"
+                ));
+            }
         }
         Ok(())
     }
@@ -88,8 +93,16 @@ mod tests {
         let mut bad = config.clone();
         bad.covariates.push("click".into());
         assert!(bad.check().is_err());
-        let mut bad = config;
+        let mut bad = config.clone();
         bad.covariates.push("watch_minutes".into());
         assert!(bad.check().unwrap_err().to_string().contains("twice"));
+        let mut bad = config;
+        bad.covariates.push("impression".into());
+        assert!(
+            bad.check()
+                .unwrap_err()
+                .to_string()
+                .contains("canonical `slate_id`")
+        );
     }
 }

@@ -172,6 +172,42 @@ impl DroppedSlatesTable {
     }
 }
 
+slate_table::table! {
+    /// `interference_id_dictionary.csv`: for each kind of id the log gives as strings (slate,
+    /// unit, user, item), every code the analysis tables use in its place and the id itself
+    /// (codes follow sorted id order). Written only when some id is a string.
+    pub struct IdDictionary, schema ID_DICTIONARY = "interference_id_dictionary.csv" {
+        /// `slate_id`, `unit_id`, `user_id` or `item_id`: the canonical column.
+        kind: String,
+        /// The value in the analysis tables.
+        code: i64,
+        /// The id as written in the log.
+        id: String,
+    }
+}
+
+impl ImpressionLog {
+    /// The dictionary of the string ids (empty when every id is an integer).
+    pub fn id_dictionary(&self) -> IdDictionary {
+        let mut table = IdDictionary::default();
+        for (column, ids) in [
+            (LogColumn::SlateId, &self.slate_ids),
+            (LogColumn::UnitId, &self.unit_ids),
+            (LogColumn::UserId, &self.user_ids),
+            (LogColumn::ItemId, &self.item_ids),
+        ] {
+            if let IdValues::Str(values) = ids {
+                for (code, id) in values.iter().enumerate() {
+                    table.kind.push(column.name().to_string());
+                    table.code.push(code as i64);
+                    table.id.push(id.clone());
+                }
+            }
+        }
+        table
+    }
+}
+
 /// Whether a covariate is constant within every slate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CovariateLevel {

@@ -123,10 +123,33 @@ impl<'a> Extractor<'a> {
     }
 
     fn wrong_type(&self, column: &Column, expected: &'static str) -> LogError {
+        // A CSV column with one stray value (`NA`, `1.5` among integers) is read as text or
+        // floats: name the first row whose value is not of the expected kind.
+        let row = match column.dtype() {
+            DataType::String => column.str().ok().and_then(|values| {
+                values.iter().position(|v| {
+                    let v = v.unwrap_or("").trim();
+                    v.parse::<f64>().is_err()
+                        && !v.eq_ignore_ascii_case("true")
+                        && !v.eq_ignore_ascii_case("false")
+                })
+            }),
+            DataType::Float64 if expected.contains("integer") => {
+                column.f64().ok().and_then(|values| {
+                    values
+                        .iter()
+                        .position(|v| v.is_some_and(|v| v.fract() != 0.0))
+                })
+            }
+            _ => None,
+        };
         LogError::WrongType {
             file: self.file.to_string(),
             column: column.name().to_string(),
-            found: column.dtype().to_string(),
+            found: match row {
+                Some(row) => format!("{} (first at row {})", column.dtype(), row + 1),
+                None => column.dtype().to_string(),
+            },
             expected,
         }
     }
@@ -196,7 +219,9 @@ impl<'a> Extractor<'a> {
         if !column.dtype().is_integer() {
             return Err(self.wrong_type(column, "an integer"));
         }
-        let cast = self.cast(column, &DataType::Int64)?;
+        let cast = column
+            .strict_cast(&DataType::Int64)
+            .map_err(|_| self.wrong_type(column, "a signed 64-bit integer"))?;
         Ok(cast.i64().expect("cast to i64").no_null_iter().collect())
     }
 

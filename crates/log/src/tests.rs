@@ -127,6 +127,19 @@ fn fixture_is_sorted_by_slate_id_and_seed_with_units_and_levels() {
     );
     assert!(log.truth.is_none());
     assert!(log.has_unit_column);
+    let dictionary = log.id_dictionary();
+    // 6 slates, 4 units, 4 users (the units), 6 items.
+    assert_eq!(dictionary.len(), 6 + 4 + 4 + 6);
+    assert_eq!(
+        (
+            dictionary.kind[0].as_str(),
+            dictionary.code[0],
+            dictionary.id[0].as_str()
+        ),
+        ("slate_id", 0, "s0")
+    );
+    assert_eq!(dictionary.kind[19], "item_id");
+    assert_eq!(dictionary.id[19], "m6");
 }
 
 #[test]
@@ -159,9 +172,61 @@ fn missing_and_mistyped_columns_are_named() {
     let text = csv(&fixture()).replace(",1,2,false,", ",1,2.5,false,");
     let message = read_text(&text, OnBadSlate::Error).unwrap_err().to_string();
     assert!(
-        message.contains("column `shown_position` has type f64, expected an integer"),
+        message
+            .contains("column `shown_position` has type f64 (first at row 2), expected an integer"),
         "{message}"
     );
+
+    // One stray text value makes a CSV column text: the row is named.
+    let text = csv(&fixture()).replacen(",0,0.5\n", ",NA,0.5\n", 1);
+    let message = read_text(&text, OnBadSlate::Error).unwrap_err().to_string();
+    assert!(
+        message.contains("column `click` has type str (first at row 1), expected a boolean or 0/1"),
+        "{message}"
+    );
+}
+
+#[test]
+fn dropping_a_bad_slate_cannot_hide_a_unit_whose_arm_varies() {
+    // u1's slate s2 becomes a control slate that also repeats an item: dropping s2 for the
+    // repeat must not leave s1 in as a promoted unit. (A fifth unit keeps two per arm.)
+    let mut rows = fixture();
+    for row in rows.iter_mut().filter(|row| row.slate == "s2") {
+        row.promoted = false;
+        row.shown = row.seed;
+    }
+    rows[0].item = "m2";
+    for (item, seed, shown, focal) in [("m1", 1, 2, false), ("m2", 2, 3, false), ("m3", 3, 1, true)]
+    {
+        rows.push(Row {
+            slate: "s6",
+            unit: "u5",
+            item,
+            cluster: "a",
+            seed,
+            shown,
+            focal,
+            promoted: true,
+            click: 0.0,
+            score: 0.5,
+        });
+    }
+    let (log, dropped) = read_text(&csv(&rows), OnBadSlate::Drop).unwrap();
+    let slates: Vec<&str> = dropped.iter().map(|d| d.slate_id.as_str()).collect();
+    assert_eq!(slates, ["s1", "s2"]);
+    assert!(
+        dropped[0]
+            .reason
+            .contains("promoted varies within unit u1: slate s1 is promoted, slate s2 is not"),
+        "{:?}",
+        dropped[0]
+    );
+    assert!(
+        dropped[1].reason.contains("appears twice"),
+        "{:?}",
+        dropped[1]
+    );
+    assert_eq!(log.n_units(), 4);
 }
 
 #[test]

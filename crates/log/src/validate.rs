@@ -202,15 +202,19 @@ pub(crate) fn assemble(
         })
         .collect();
 
-    // Assignment constant within a unit, among the slates that passed.
+    // Assignment constant within a unit: over every slate (also those that broke another
+    // rule, so that dropping one cannot hide the conflict), every slate of a unit whose rows are
+    // in both arms is flagged.
     if let (Some(unit), Some(unit_raw)) = (&unit, &raw.unit) {
-        // The first slate of each unit in each arm (control, promoted).
+        // The first slate of each unit with rows in each arm (control, promoted).
         let mut first_in_arm: std::collections::HashMap<u32, [Option<usize>; 2]> =
             std::collections::HashMap::new();
-        for s in (0..n_slates).filter(|s| problems[*s].is_none()) {
-            let r = slate_rows(s)[0];
-            let slot = &mut first_in_arm.entry(unit[r]).or_default()[usize::from(raw.promoted[r])];
-            slot.get_or_insert(s);
+        for s in 0..n_slates {
+            for r in slate_rows(s) {
+                let slot =
+                    &mut first_in_arm.entry(unit[*r]).or_default()[usize::from(raw.promoted[*r])];
+                slot.get_or_insert(s);
+            }
         }
         let passed: Vec<usize> = (0..n_slates).filter(|s| problems[*s].is_none()).collect();
         for s in passed {

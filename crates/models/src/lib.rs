@@ -448,6 +448,11 @@ fn heterogeneity(
         }
         let group_scores: Vec<f64> = rows.iter().map(|i| scores[*i]).collect();
         let group_units: Vec<u32> = rows.iter().map(|i| slates.unit_index[*i]).collect();
+        // A clustered standard error needs two units: a group held by one unit (a user with
+        // many slates) gets no row rather than stopping the stage.
+        if group_units.iter().all(|u| *u == group_units[0]) {
+            continue;
+        }
         let m = clustered_score_mean(&group_scores, &dense(&group_units))?;
         table.dimension.push(dimension);
         table.group.push(group);
@@ -553,6 +558,16 @@ fn takeaways(
     }
     t
 }
+
+/// Every table the stage writes, in [`write`]'s order.
+pub const TABLES: [slate_table::TableSchema; 6] = [
+    MODEL_METRICS,
+    AIPW_ESTIMATES,
+    CONDITIONAL_EFFECTS,
+    POLICY_TARGETING,
+    HETEROGENEITY,
+    TAKEAWAYS,
+];
 
 /// Writes every models table to `dir` (CSV); returns the paths.
 pub fn write(tables: &ModelsTables, dir: &Path) -> Result<Vec<PathBuf>, ModelsError> {

@@ -15,6 +15,7 @@ fn design() -> &'static ExposureTables {
         let synthetic = SyntheticConfig::small();
         let dataset = slate_ingest::synthetic_dataset(&synthetic, 20).unwrap();
         map_exposure(&to_log(&simulate(&dataset, &SimulationConfig::default()).unwrap()).unwrap())
+            .unwrap()
     })
 }
 
