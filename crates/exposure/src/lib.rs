@@ -68,11 +68,9 @@ pub enum ExposureError {
 /// table it goes to (a covariate called `cluster`, or `x` beside `mean_x`, would overwrite
 /// another column).
 fn check_names(log: &ImpressionLog) -> Result<(), ExposureError> {
-    let tables: [(
-        &'static str,
-        Vec<&slate_table::TableSchema>,
-        Vec<(String, String)>,
-    ); 3] = [
+    // Per table: its name, its fixed column groups, and (covariate, derived column) pairs.
+    type Derived = Vec<(String, String)>;
+    let tables: [(&'static str, Vec<&slate_table::TableSchema>, Derived); 3] = [
         (
             schema::EXPOSURE_MAPPING.file_name,
             vec![&schema::EXPOSURE_MAPPING, &schema::EXPOSURE_MAPPING_TRUTH],
