@@ -78,7 +78,6 @@ fn the_runs_own_log_reproduces_every_analysis_table_byte_for_byte() {
     )
     .unwrap();
     assert!(summary.contains("No slate was dropped"), "{summary}");
-    assert!(!summary.to_lowercase().contains("simulat"), "{summary}");
     let manifest = std::fs::read_to_string(b.join(slate_report::RUN_MANIFEST_FILE)).unwrap();
     assert!(manifest.contains("\"command\": \"analyze\""), "{manifest}");
     assert!(manifest.contains("\"sha256\": \""), "{manifest}");
@@ -92,7 +91,7 @@ fn user_log() -> PathBuf {
 fn user_pipeline(root: &Path) -> Pipeline {
     let mut pipeline = small_pipeline(root);
     pipeline.config.log = toml::from_str(
-        "covariates = [\"score\"]\n[columns]\nslate_id = \"impression\"\nunit_id = \"user\"\n",
+        "covariates = [\"score\"]\noutcomes = [\"dwell\"]\n[columns]\nslate_id = \"impression\"\nunit_id = \"user\"\n",
     )
     .unwrap();
     pipeline
@@ -145,6 +144,13 @@ fn a_log_without_truth_gets_no_truth_table_or_column() {
     .unwrap();
     assert!(summary.contains("from 80 randomization units"), "{summary}");
     assert!(summary.contains("| Total slate |"), "{summary}");
+    assert!(
+        summary.contains("| Total slate | total dwell |"),
+        "{summary}"
+    );
+    // A logged experiment is described as one: observed clicks, nothing simulated.
+    assert!(summary.contains("| Observed total clicks |"), "{summary}");
+    assert!(!summary.to_lowercase().contains("simulat"), "{summary}");
 }
 
 #[test]

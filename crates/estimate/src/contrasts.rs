@@ -107,6 +107,17 @@ impl Contrast {
         }
     }
 
+    /// The label of `view` for the rows of `mapping`: the seed notebook's labels when the log
+    /// is a simulation's (it carries truth: "Observed simulated click"), and "Observed click" /
+    /// "Observed total clicks" for a logged experiment.
+    pub fn label_in(self, view: OutcomeView, mapping: &ExposureMapping) -> &'static str {
+        match (view, mapping.truth.is_some(), self.is_slate_level()) {
+            (OutcomeView::Observed, false, false) => "Observed click",
+            (OutcomeView::Observed, false, true) => "Observed total clicks",
+            _ => self.outcome_label(view),
+        }
+    }
+
     /// Whether item row `r` of the mapping belongs to this (item-level) contrast.
     pub fn includes(self, mapping: &ExposureMapping, r: usize) -> bool {
         match self {
@@ -156,19 +167,69 @@ pub fn sample_where(
     slates: &SlateOutcomes,
     keep: impl Fn(usize) -> bool,
 ) -> Sample {
+    sample_by(
+        contrast,
+        mapping,
+        slates,
+        keep,
+        |r| item_outcome(mapping, view, r),
+        |s| slate_outcome(slates, view, s),
+    )
+}
+
+/// The rows of `contrast` with outcome `item_y` per item row (`slate_y` per slate for the
+/// total), clustered by unit.
+fn sample_by(
+    contrast: Contrast,
+    mapping: &ExposureMapping,
+    slates: &SlateOutcomes,
+    keep: impl Fn(usize) -> bool,
+    item_y: impl Fn(usize) -> f64,
+    slate_y: impl Fn(usize) -> f64,
+) -> Sample {
     let mut sample = Sample::default();
     if contrast.is_slate_level() {
         for s in (0..slates.len()).filter(|s| keep(*s)) {
-            sample.y.push(slate_outcome(slates, view, s));
+            sample.y.push(slate_y(s));
             sample.treated.push(slates.promotion_applied[s]);
             sample.cluster.push(slates.unit_index[s]);
         }
     } else {
         for r in (0..mapping.len()).filter(|r| contrast.includes(mapping, *r) && keep(*r)) {
-            push_item(&mut sample, mapping, view, r);
+            sample.y.push(item_y(r));
+            sample.treated.push(mapping.promotion_applied[r]);
+            sample.cluster.push(mapping.unit_index[r]);
         }
     }
     sample
+}
+
+/// The rows of `contrast` with the log's further outcome `k` (`mapping.outcomes[k]` per item
+/// row, its slate total for the total), clustered by unit.
+pub fn outcome_sample(
+    contrast: Contrast,
+    k: usize,
+    mapping: &ExposureMapping,
+    slates: &SlateOutcomes,
+) -> Sample {
+    sample_by(
+        contrast,
+        mapping,
+        slates,
+        |_| true,
+        |r| mapping.outcomes[k].values[r],
+        |s| slates.outcome_totals[k].values[s],
+    )
+}
+
+/// The label of the log's further outcome `name` for `contrast`: the name per item row,
+/// `total <name>` per slate.
+pub fn outcome_label(contrast: Contrast, name: &str) -> String {
+    if contrast.is_slate_level() {
+        format!("total {name}")
+    } else {
+        name.to_string()
+    }
 }
 
 /// All rows of `contrast` under `view`.

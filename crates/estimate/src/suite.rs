@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use slate_exposure::{ExposureMapping, Feature, FeatureKind, NamedColumn, SlateOutcomes};
 
 use crate::bootstrap::{cluster_bootstrap, summarize};
-use crate::contrasts::{Contrast, OutcomeView, push_item, sample};
+use crate::contrasts::{Contrast, OutcomeView, outcome_label, outcome_sample, push_item, sample};
 use crate::dim::{ClusterIndex, DiffInMeans, Sample, difference_in_means};
 use crate::tables::*;
 use crate::{EstimateConfig, EstimateError};
@@ -80,7 +80,7 @@ pub fn run(
     let results: Vec<DiffInMeans> = grid
         .par_iter()
         .zip(&samples)
-        .map(|((c, v), s)| difference_in_means(s, c.name(), c.outcome_label(*v)))
+        .map(|((c, v), s)| difference_in_means(s, c.name(), c.label_in(*v, mapping)))
         .collect::<Result<_, _>>()?;
     let find =
         |c: Contrast, v: OutcomeView| &results[grid.iter().position(|g| *g == (c, v)).unwrap_or(0)];
@@ -88,19 +88,46 @@ pub fn run(
     let mut estimates = Estimates::default();
     let mut observed = Estimates::default();
     let mut se_comparison = SeComparison::default();
-    // Holm across the contrasts of each outcome view.
+    // The log's further outcomes: every contrast, outcome by outcome.
+    let extra_grid: Vec<(usize, Contrast)> = (0..mapping.outcomes.len())
+        .flat_map(|k| Contrast::ALL.into_iter().map(move |c| (k, c)))
+        .collect();
+    let extra: Vec<DiffInMeans> = extra_grid
+        .par_iter()
+        .map(|(k, c)| {
+            difference_in_means(
+                &outcome_sample(*c, *k, mapping, slates),
+                c.name(),
+                &outcome_label(*c, &mapping.outcomes[*k].name),
+            )
+        })
+        .collect::<Result<_, _>>()?;
+    // Holm across the contrasts of each truth view; the observed family is every contrast of
+    // every observed outcome (the click and the log's further outcomes).
     let mut holm = vec![f64::NAN; results.len()];
+    let mut extra_holm = vec![f64::NAN; extra.len()];
     for view in OutcomeView::available(mapping) {
         let family: Vec<usize> = (0..grid.len()).filter(|i| grid[*i].1 == *view).collect();
-        let p: Vec<f64> = family
+        let mut p: Vec<f64> = family
             .iter()
             .map(|i| results[*i].p_value_cluster())
             .collect();
-        for (i, adjusted) in family.iter().zip(crate::multiplicity::holm(&p)) {
-            holm[*i] = adjusted;
+        let observed = *view == OutcomeView::Observed;
+        if observed {
+            p.extend(extra.iter().map(DiffInMeans::p_value_cluster));
+        }
+        let adjusted = crate::multiplicity::holm(&p);
+        for (i, a) in family.iter().zip(&adjusted) {
+            holm[*i] = *a;
+        }
+        if observed {
+            extra_holm.copy_from_slice(&adjusted[family.len()..]);
         }
     }
     for (r, p) in results.iter().zip(&holm) {
+        push_estimate(&mut estimates, r, *p);
+    }
+    for (r, p) in extra.iter().zip(&extra_holm) {
         push_estimate(&mut estimates, r, *p);
     }
     for c in Contrast::ALL {
@@ -115,6 +142,9 @@ pub fn run(
         se_comparison.naive_se.push(r.naive_se);
         se_comparison.cluster_se.push(r.cluster_se);
         se_comparison.cluster_to_naive_ratio.push(r.se_ratio());
+    }
+    for (r, p) in extra.iter().zip(&extra_holm) {
+        push_estimate(&mut observed, r, *p);
     }
 
     let observed_samples: Vec<&Sample> = grid
@@ -327,7 +357,11 @@ fn cluster_effects(
             if treated < min_rows || s.y.len() - treated < min_rows {
                 continue;
             }
-            let r = match difference_in_means(s, c.name(), c.outcome_label(OutcomeView::Observed)) {
+            let r = match difference_in_means(
+                s,
+                c.name(),
+                c.label_in(OutcomeView::Observed, mapping),
+            ) {
                 Ok(r) => r,
                 Err(EstimateError::SingleCluster { .. }) => continue,
                 Err(e) => return Err(e),
@@ -413,25 +447,40 @@ pub fn inference_comparison(
 ) -> Result<InferenceComparison, EstimateError> {
     use crate::inference::{InferenceSettings, infer_all};
     config.check()?;
-    let samples: Vec<Sample> = Contrast::ALL
+    // The click, then each of the log's further outcomes, every contrast.
+    let mut labelled: Vec<(Contrast, String, Sample)> = Contrast::ALL
         .iter()
-        .map(|c| sample(*c, OutcomeView::Observed, mapping, slates))
+        .map(|c| {
+            (
+                *c,
+                c.label_in(OutcomeView::Observed, mapping).to_string(),
+                sample(*c, OutcomeView::Observed, mapping, slates),
+            )
+        })
         .collect();
+    for (k, outcome) in mapping.outcomes.iter().enumerate() {
+        for c in Contrast::ALL {
+            labelled.push((
+                c,
+                outcome_label(c, &outcome.name),
+                outcome_sample(c, k, mapping, slates),
+            ));
+        }
+    }
+    let samples: Vec<&Sample> = labelled.iter().map(|(_, _, s)| s).collect();
     let settings = InferenceSettings {
         bootstrap_replicates: config.bootstrap_replicates,
         randomization_draws: config.randomization_draws,
         seed: config.bootstrap_seed,
         design,
     };
-    let results = infer_all(&samples.iter().collect::<Vec<_>>(), &settings)?;
+    let results = infer_all(&samples, &settings)?;
     let clustering = crate::inference::Clustering::of(slates);
     let mut table = InferenceComparison::default();
-    for (c, rows) in Contrast::ALL.iter().zip(&results) {
+    for ((c, outcome, _), rows) in labelled.iter().zip(&results) {
         for r in rows {
             table.contrast.push(c.name().to_string());
-            table
-                .outcome
-                .push(c.outcome_label(OutcomeView::Observed).to_string());
+            table.outcome.push(outcome.clone());
             table
                 .method
                 .push(r.method.label_for(clustering).to_string());

@@ -1,6 +1,7 @@
 //! A user-randomized log (several slates per user, string ids, slates of 4 to 9 items, rows
-//! shuffled, the user's own column names) read through `slate-log`, mapped and estimated: the
-//! unit-clustered CR1 of every contrast equals statsmodels clustered by user
+//! shuffled, the user's own column names, a further outcome `dwell`) read through `slate-log`,
+//! mapped and estimated: the unit-clustered CR1 of every contrast and outcome equals
+//! statsmodels clustered by user
 //! (`tests/reference/user_log_reference.py` generated the log and the numbers), and differs
 //! from clustering by slate.
 
@@ -23,7 +24,7 @@ fn unit_clustered_cr1_matches_statsmodels_clustered_by_user() {
             ("unit_id".to_string(), "user".to_string()),
         ]
         .into(),
-        outcomes: vec![],
+        outcomes: vec!["dwell".into()],
         covariates: vec!["score".into()],
     };
     let (log, dropped) = slate_log::read_log(
@@ -36,6 +37,7 @@ fn unit_clustered_cr1_matches_statsmodels_clustered_by_user() {
     assert_eq!(log.n_units(), 80);
     assert!(log.slate_ids.is_string() && log.truth.is_none());
     let tables = slate_exposure::map_exposure(&log).unwrap();
+    assert_eq!(tables.mapping.outcomes[0].name, "dwell");
     let estimates = slate_estimate::run(
         &tables.mapping,
         &tables.slates,
@@ -47,22 +49,29 @@ fn unit_clustered_cr1_matches_statsmodels_clustered_by_user() {
     .unwrap();
     assert!(estimates.validation.is_none() && estimates.decomposition.is_none());
     let observed = &estimates.observed;
-    // Without truth, only the observed view is estimated.
-    assert_eq!(estimates.estimates.len(), 5);
+    // Without truth, only the observed view: the click, then dwell, five contrasts each.
+    assert_eq!(estimates.estimates.len(), 10);
+    assert_eq!(observed.len(), 10);
+    assert_eq!(observed.outcome[5], "dwell");
+    assert_eq!(observed.outcome[9], "total dwell");
 
     let text = std::fs::read_to_string(reference_dir().join("user_log_reference.csv")).unwrap();
     let mut lines = text.lines().filter(|l| !l.starts_with('#'));
     assert_eq!(
         lines.next().unwrap(),
-        "contrast,estimate,cr1_unit_se,cr1_slate_se,rows,units"
+        "outcome,contrast,estimate,cr1_unit_se,cr1_slate_se,rows,units"
     );
     let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1e-12);
     let mut checked = 0;
     for line in lines {
-        let f: Vec<&str> = line.split(',').collect();
-        let i = (0..observed.len())
+        let (outcome, f): (&str, Vec<&str>) = {
+            let mut fields: Vec<&str> = line.split(',').collect();
+            (fields.remove(0), fields)
+        };
+        let block = if outcome == "click" { 0 } else { 5 };
+        let i = (block..block + 5)
             .find(|i| observed.contrast[*i] == f[0])
-            .unwrap_or_else(|| panic!("no row for {}", f[0]));
+            .unwrap_or_else(|| panic!("no row for {outcome} / {}", f[0]));
         let (estimate, unit_se, slate_se): (f64, f64, f64) = (
             f[1].parse().unwrap(),
             f[2].parse().unwrap(),
@@ -87,5 +96,9 @@ fn unit_clustered_cr1_matches_statsmodels_clustered_by_user() {
         assert_eq!(observed.clusters[i], f[5].parse::<u32>().unwrap());
         checked += 1;
     }
-    assert_eq!(checked, 5);
+    assert_eq!(checked, 10);
+    // Holm runs over all ten observed tests: each adjusted p is at least its raw p.
+    for i in 0..observed.len() {
+        assert!(observed.p_value_holm[i] >= observed.p_value_cluster[i]);
+    }
 }

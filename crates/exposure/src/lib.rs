@@ -30,7 +30,7 @@ use slate_table::TableError;
 use slate_table::readiness::Check;
 
 pub use schema::{
-    Assignment, AssignmentTable, CovariateTable, ExposureMapping, Feature, FeatureKind,
+    Assignment, AssignmentTable, ExposureMapping, Feature, FeatureKind, LogColumnsTable,
     MappingRows, MappingTruth, NamedColumn, SlateOutcomes, SlateRows, SlateTruth,
 };
 
@@ -45,9 +45,9 @@ pub enum ExposureError {
         /// What is wrong.
         message: String,
     },
-    /// A column derived from a covariate would take the name of another column.
+    /// A column derived from a covariate or outcome would take the name of another column.
     #[error(
-        "{table}: covariate `{covariate}` would write column `{column}`, which {clash}; rename the covariate in the log"
+        "{table}: `{covariate}` would write column `{column}`, which {clash}; rename that column of the log"
     )]
     NameCollision {
         /// The table.
@@ -78,6 +78,11 @@ fn check_names(log: &ImpressionLog) -> Result<(), ExposureError> {
                 .iter()
                 .filter(|c| c.level == CovariateLevel::Item)
                 .map(|c| (c.column.name.clone(), c.column.name.clone()))
+                .chain(
+                    log.outcomes
+                        .iter()
+                        .map(|o| (o.name.clone(), o.name.clone())),
+                )
                 .collect(),
         ),
         (
@@ -90,6 +95,11 @@ fn check_names(log: &ImpressionLog) -> Result<(), ExposureError> {
                         .into_iter()
                         .map(|(name, _)| (c.column.name.clone(), name))
                 })
+                .chain(
+                    log.outcomes
+                        .iter()
+                        .map(|o| (o.name.clone(), schema::outcome_total_name(&o.name))),
+                )
                 .collect(),
         ),
         (
@@ -121,7 +131,7 @@ fn check_names(log: &ImpressionLog) -> Result<(), ExposureError> {
                     clash: clash.clone(),
                 });
             }
-            taken.insert(column, format!("covariate `{covariate}` writes too"));
+            taken.insert(column, format!("`{covariate}` writes too"));
         }
     }
     Ok(())
@@ -294,9 +304,27 @@ pub fn map_exposure(log: &ImpressionLog) -> Result<ExposureTables, ExposureError
             feature.column.clone()
         })
         .collect();
+    let outcome_totals = log
+        .outcomes
+        .iter()
+        .map(|o| NamedColumn {
+            name: o.name.clone(),
+            values: (0..n_slates)
+                .map(|s| o.values[log.slate_rows(s)].iter().sum())
+                .collect(),
+        })
+        .collect();
     let mapping = ExposureMapping {
         rows: mapping,
         truth,
+        outcomes: log
+            .outcomes
+            .iter()
+            .map(|o| NamedColumn {
+                name: o.name.clone(),
+                values: o.values.clone(),
+            })
+            .collect(),
         covariates: log
             .covariates
             .iter()
@@ -312,6 +340,7 @@ pub fn map_exposure(log: &ImpressionLog) -> Result<ExposureTables, ExposureError
         truth: slate_truth,
         features,
         covariates,
+        outcome_totals,
     };
     let assignment = Assignment {
         rows: assignment,
@@ -327,21 +356,38 @@ pub fn map_exposure(log: &ImpressionLog) -> Result<ExposureTables, ExposureError
 }
 
 impl SlateOutcomes {
-    /// The covariate table: each covariate, its level and its features.
-    pub fn covariate_table(&self) -> CovariateTable {
-        let mut table = CovariateTable::default();
+    /// The log-columns table: each covariate with its level and features, then each further
+    /// outcome with its slate total.
+    pub fn log_columns_table(&self) -> LogColumnsTable {
+        let mut table = LogColumnsTable::default();
         for (name, level) in &self.covariates {
-            table.covariate.push(name.clone());
+            table.column.push(name.clone());
+            table.role.push(COVARIATE.to_string());
             table.level.push(level_name(*level).to_string());
             let names: Vec<String> = features::feature_names(name, *level)
                 .into_iter()
                 .map(|(n, _)| n)
                 .collect();
-            table.features.push(names.join(" "));
+            table.derived.push(names.join(" "));
+        }
+        for outcome in &self.outcome_totals {
+            table.column.push(outcome.name.clone());
+            table.role.push(OUTCOME.to_string());
+            table
+                .level
+                .push(level_name(CovariateLevel::Item).to_string());
+            table
+                .derived
+                .push(schema::outcome_total_name(&outcome.name));
         }
         table
     }
 }
+
+/// The `role` of a covariate in the log-columns table.
+const COVARIATE: &str = "covariate";
+/// The `role` of a further outcome.
+const OUTCOME: &str = "outcome";
 
 fn level_name(level: CovariateLevel) -> &'static str {
     match level {
@@ -355,7 +401,16 @@ pub fn write(tables: &ExposureTables, dir: &Path) -> Result<Vec<PathBuf>, Exposu
     let mut readiness = slate_table::readiness::to_frame(&tables.readiness)?;
     let m = &tables.mapping;
     let s = &tables.slates;
-    let features: Vec<NamedColumn> = s.features.iter().map(|f| f.column.clone()).collect();
+    let slate_extra: Vec<NamedColumn> = s
+        .features
+        .iter()
+        .map(|f| f.column.clone())
+        .chain(s.outcome_totals.iter().map(|o| NamedColumn {
+            name: schema::outcome_total_name(&o.name),
+            values: o.values.clone(),
+        }))
+        .collect();
+    let mapping_extra: Vec<NamedColumn> = m.covariates.iter().chain(&m.outcomes).cloned().collect();
     Ok(vec![
         schema::write_parts(
             m.rows.to_frame()?,
@@ -364,7 +419,7 @@ pub fn write(tables: &ExposureTables, dir: &Path) -> Result<Vec<PathBuf>, Exposu
                 .as_ref()
                 .map(|t| t.to_frame().map(|f| (f, &schema::EXPOSURE_MAPPING_TRUTH)))
                 .transpose()?,
-            &m.covariates,
+            &mapping_extra,
             dir,
         )?,
         schema::write_parts(
@@ -374,7 +429,7 @@ pub fn write(tables: &ExposureTables, dir: &Path) -> Result<Vec<PathBuf>, Exposu
                 .as_ref()
                 .map(|t| t.to_frame().map(|f| (f, &schema::SLATE_OUTCOMES_TRUTH)))
                 .transpose()?,
-            &features,
+            &slate_extra,
             dir,
         )?,
         schema::write_parts(
@@ -385,39 +440,52 @@ pub fn write(tables: &ExposureTables, dir: &Path) -> Result<Vec<PathBuf>, Exposu
             dir,
         )?,
         slate_table::write_csv(
-            &mut s.covariate_table().to_frame()?,
-            &schema::COVARIATES,
+            &mut s.log_columns_table().to_frame()?,
+            &schema::LOG_COLUMNS,
             dir,
         )?,
         slate_table::write_csv(&mut readiness, &schema::EXPOSURE_READINESS, dir)?,
     ])
 }
 
-/// The covariates and their levels, from the covariate table in `dir`.
-fn read_covariates(dir: &Path) -> Result<Vec<(String, CovariateLevel)>, ExposureError> {
-    let path = dir.join(schema::COVARIATES.file_name);
-    let frame = slate_table::read_csv(&path, &schema::COVARIATES)?;
-    let table = CovariateTable::from_frame(&frame, &path.display().to_string())?;
-    table
-        .covariate
-        .iter()
-        .zip(&table.level)
-        .map(|(name, level)| {
-            let level = match level.as_str() {
-                "slate" => CovariateLevel::Slate,
-                "item" => CovariateLevel::Item,
-                other => {
-                    return Err(ExposureError::Inconsistent {
-                        table: path.display().to_string(),
-                        message: format!(
+/// The log's covariates (with their levels) and further outcomes, from the log-columns table in
+/// `dir`.
+#[allow(clippy::type_complexity)]
+fn read_log_columns(
+    dir: &Path,
+) -> Result<(Vec<(String, CovariateLevel)>, Vec<String>), ExposureError> {
+    let path = dir.join(schema::LOG_COLUMNS.file_name);
+    let frame = slate_table::read_csv(&path, &schema::LOG_COLUMNS)?;
+    let table = LogColumnsTable::from_frame(&frame, &path.display().to_string())?;
+    let inconsistent = |message: String| ExposureError::Inconsistent {
+        table: path.display().to_string(),
+        message,
+    };
+    let (mut covariates, mut outcomes) = (Vec::new(), Vec::new());
+    for i in 0..table.len() {
+        let name = &table.column[i];
+        match table.role[i].as_str() {
+            COVARIATE => {
+                let level = match table.level[i].as_str() {
+                    "slate" => CovariateLevel::Slate,
+                    "item" => CovariateLevel::Item,
+                    other => {
+                        return Err(inconsistent(format!(
                             "covariate `{name}` has level `{other}`, expected `slate` or `item`"
-                        ),
-                    });
-                }
-            };
-            Ok((name.clone(), level))
-        })
-        .collect()
+                        )));
+                    }
+                };
+                covariates.push((name.clone(), level));
+            }
+            OUTCOME => outcomes.push(name.clone()),
+            other => {
+                return Err(inconsistent(format!(
+                    "column `{name}` has role `{other}`, expected `{COVARIATE}` or `{OUTCOME}`"
+                )));
+            }
+        }
+    }
+    Ok((covariates, outcomes))
 }
 
 /// Whether `frame` carries the first column of the optional part `schema`.
@@ -438,18 +506,22 @@ pub fn read_mapping(dir: &Path) -> Result<ExposureMapping, ExposureError> {
     } else {
         None
     };
-    let covariates = read_covariates(dir)?
+    let (covariates, outcomes) = read_log_columns(dir)?;
+    let column = |name: String| -> Result<NamedColumn, ExposureError> {
+        let values = slate_table::column_f64(&frame, &label, &name)?;
+        Ok(NamedColumn { name, values })
+    };
+    let covariates = covariates
         .into_iter()
         .filter(|(_, level)| *level == CovariateLevel::Item)
-        .map(|(name, _)| {
-            let values = slate_table::column_f64(&frame, &label, &name)?;
-            Ok(NamedColumn { name, values })
-        })
-        .collect::<Result<_, ExposureError>>()?;
+        .map(|(name, _)| column(name))
+        .collect::<Result<_, _>>()?;
+    let outcomes = outcomes.into_iter().map(column).collect::<Result<_, _>>()?;
     Ok(ExposureMapping {
         rows: MappingRows::from_frame(&frame, &label)?,
         truth,
         covariates,
+        outcomes,
     })
 }
 
@@ -463,7 +535,15 @@ pub fn read_slates(dir: &Path) -> Result<SlateOutcomes, ExposureError> {
     } else {
         None
     };
-    let covariates = read_covariates(dir)?;
+    let (covariates, outcomes) = read_log_columns(dir)?;
+    let outcome_totals = outcomes
+        .into_iter()
+        .map(|name| {
+            let values =
+                slate_table::column_f64(&frame, &label, &schema::outcome_total_name(&name))?;
+            Ok(NamedColumn { name, values })
+        })
+        .collect::<Result<_, ExposureError>>()?;
     let mut features = Vec::new();
     for (name, level) in &covariates {
         for (feature, kind) in features::feature_names(name, *level) {
@@ -482,6 +562,7 @@ pub fn read_slates(dir: &Path) -> Result<SlateOutcomes, ExposureError> {
         truth,
         features,
         covariates,
+        outcome_totals,
     })
 }
 

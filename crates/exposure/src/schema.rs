@@ -153,16 +153,24 @@ slate_table::table! {
 }
 
 slate_table::table! {
-    /// `movielens_interference_covariates.csv`: the log's pre-treatment covariates, whether each
-    /// is slate- or item-level, and the slate-outcome columns (model features) derived from it.
-    pub struct CovariateTable, schema COVARIATES = "movielens_interference_covariates.csv" {
-        /// The covariate's column in the log.
-        covariate: String,
+    /// `movielens_interference_log_columns.csv`: the log's pre-treatment covariates and further
+    /// outcomes: each column's role, whether it is slate- or item-level, and the slate-outcome
+    /// columns derived from it (model features for a covariate, the slate total for an outcome).
+    pub struct LogColumnsTable, schema LOG_COLUMNS = "movielens_interference_log_columns.csv" {
+        /// The column in the log.
+        column: String,
+        /// `covariate` or `outcome`.
+        role: String,
         /// `slate` (constant within every slate) or `item`.
         level: String,
         /// The derived slate-outcome columns, space-separated.
-        features: String,
+        derived: String,
     }
+}
+
+/// The slate-outcome column holding the per-slate total of outcome `name`.
+pub fn outcome_total_name(name: &str) -> String {
+    format!("total_{name}")
 }
 
 /// `movielens_interference_exposure_readiness.csv`.
@@ -208,6 +216,8 @@ pub struct ExposureMapping {
     pub truth: Option<MappingTruth>,
     /// Each item-level covariate, per row.
     pub covariates: Vec<NamedColumn>,
+    /// Each further outcome of the log, per row (named as in the log).
+    pub outcomes: Vec<NamedColumn>,
 }
 
 impl Deref for ExposureMapping {
@@ -250,6 +260,9 @@ pub struct SlateOutcomes {
     pub features: Vec<Feature>,
     /// The log's covariates and their levels (what `features` derive from).
     pub covariates: Vec<(String, CovariateLevel)>,
+    /// Each further outcome's total per slate, named by the outcome (written as
+    /// [`outcome_total_name`]).
+    pub outcome_totals: Vec<NamedColumn>,
 }
 
 impl Deref for SlateOutcomes {

@@ -175,7 +175,7 @@ fn a_covariate_whose_column_would_collide_is_an_error() {
     let message = map_exposure(&log).unwrap_err().to_string();
     assert!(
         message.contains(
-            "covariate `session` would write column `session`, which is a column of the table"
+            "`session` would write column `session`, which is a column of the table"
         ),
         "{message}"
     );
@@ -183,7 +183,7 @@ fn a_covariate_whose_column_would_collide_is_an_error() {
     log.covariates[1].column.name = "mean_relevance".into();
     let message = map_exposure(&log).unwrap_err().to_string();
     assert!(
-        message.contains("covariate `mean_relevance` would write column `mean_relevance`, which covariate `relevance` writes too"),
+        message.contains("`mean_relevance` would write column `mean_relevance`, which `relevance` writes too"),
         "{message}"
     );
 }

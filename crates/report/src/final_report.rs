@@ -1022,7 +1022,7 @@ fn processed_tables() -> Vec<TableSchema> {
         slate_exposure::schema::SLATE_OUTCOMES,
         slate_exposure::schema::ASSIGNMENT,
         slate_exposure::schema::EXPOSURE_READINESS,
-        slate_exposure::schema::COVARIATES,
+        slate_exposure::schema::LOG_COLUMNS,
         ESTIMATES,
         OBSERVED_EFFECTS,
         ASSIGNMENT_RECHECK,

@@ -137,17 +137,18 @@ pub fn log_report(paths: &ReportPaths, log_name: &str) -> Result<PathBuf, Report
         w,
         "Item contrasts are differences in mean click rate per item row; the total is the difference \
          in clicks per slate. 95% intervals and p-values use CR1 standard errors clustered by unit; \
-         Holm adjusts the p-values across the five contrasts.\n"
+         Holm adjusts the p-values across the five contrasts (and the log's further outcomes, if any).\n"
     );
     let _ = writeln!(
         w,
-        "| Contrast | Estimate | 95% CI | p | Holm p | Units |\n|---|---|---|---|---|---|"
+        "| Contrast | Outcome | Estimate | 95% CI | p | Holm p | Units |\n|---|---|---|---|---|---|---|"
     );
     for i in 0..observed.len() {
         let _ = writeln!(
             w,
-            "| {} | {:.4} | {} | {} | {} | {} |",
+            "| {} | {} | {:.4} | {} | {} | {} | {} |",
             observed.contrast[i],
+            cell(&observed.outcome[i]),
             observed.estimate[i],
             ci(observed.ci_95_lower[i], observed.ci_95_upper[i]),
             p(observed.p_value_cluster[i]),
@@ -179,12 +180,13 @@ pub fn log_report(paths: &ReportPaths, log_name: &str) -> Result<PathBuf, Report
     let _ = writeln!(w, "\n## Every uncertainty method on the total\n");
     let _ = writeln!(
         w,
-        "| Method | Estimate | SE | 95% CI | p |\n|---|---|---|---|---|"
+        "| Outcome | Method | Estimate | SE | 95% CI | p |\n|---|---|---|---|---|---|"
     );
     for i in (0..inference.len()).filter(|i| inference.contrast[*i] == total) {
         let _ = writeln!(
             w,
-            "| {} | {:.4} | {} | {} | {} |",
+            "| {} | {} | {:.4} | {} | {} | {} |",
+            cell(&inference.outcome[i]),
             inference.method[i],
             inference.estimate[i],
             number(inference.se[i]),

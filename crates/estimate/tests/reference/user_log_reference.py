@@ -2,8 +2,8 @@
 
 Regenerate (from this directory) with:  python3 user_log_reference.py
 It writes `user_log.csv` (the fixture the Rust test `tests/user_log.rs` feeds to
-`slate analyze`'s reader) and `user_log_reference.csv` (statsmodels' numbers; versions in its
-header comment).
+`slate analyze`'s reader) and `user_log_reference.csv` (statsmodels' numbers for the click and
+for a further outcome, `dwell`; versions in its header comment).
 
 The log: 80 users (string ids), each with 2 to 6 slates (string ids) of 4 to 9 items; every
 slate of a user is in the same arm (user randomization, probability 0.5). Clicks share a
@@ -27,6 +27,9 @@ import statsmodels
 import statsmodels.api as sm
 
 rng = np.random.default_rng(20261130)
+# The further outcome `dwell` (seconds on the item, 0 without a click) has its own stream, so
+# the click log is the same with or without it.
+dwell_rng = np.random.default_rng(7)
 clusters = np.array(["drama", "comedy", "action"])
 rows = []
 for u in range(80):
@@ -59,6 +62,7 @@ for u in range(80):
                     is_focal=str(is_focal).lower(),
                     promoted=int(promoted),
                     click=click,
+                    dwell=round(float(click * dwell_rng.exponential(30.0)), 1),
                     score=round(float(rng.random()), 6),
                 )
             )
@@ -76,19 +80,26 @@ samples = {
     "Displaced-item spillover": log[nonfocal & (log.seed_position < log.focal_seed)],
     "All non-focal slate spillover": log[nonfocal],
     "Total slate": log.groupby("impression")
-    .agg(click=("click", "sum"), promoted=("promoted", "first"), user=("user", "first"))
+    .agg(
+        click=("click", "sum"),
+        dwell=("dwell", "sum"),
+        promoted=("promoted", "first"),
+        user=("user", "first"),
+    )
     .reset_index(),
 }
 out = []
-for contrast, df in samples.items():
+for outcome, contrast in [(o, c) for o in ["click", "dwell"] for c in samples]:
+    df = samples[contrast]
     x = sm.add_constant(df.promoted.astype(float).to_numpy())
-    y = df.click.astype(float).to_numpy()
+    y = df[outcome].astype(float).to_numpy()
     by_user = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(df.user)[0]})
     by_slate = sm.OLS(y, x).fit(
         cov_type="cluster", cov_kwds={"groups": pd.factorize(df.impression)[0]}
     )
     out.append(
         dict(
+            outcome=outcome,
             contrast=contrast,
             estimate=repr(float(by_user.params[1])),
             cr1_unit_se=repr(float(by_user.bse[1])),
