@@ -174,16 +174,16 @@ fn a_covariate_whose_column_would_collide_is_an_error() {
     log.covariates[1].column.name = "session".into();
     let message = map_exposure(&log).unwrap_err().to_string();
     assert!(
-        message.contains(
-            "`session` would write column `session`, which is a column of the table"
-        ),
+        message.contains("`session` would write column `session`, which is a column of the table"),
         "{message}"
     );
     let mut log = two_slates(false);
     log.covariates[1].column.name = "mean_relevance".into();
     let message = map_exposure(&log).unwrap_err().to_string();
     assert!(
-        message.contains("`mean_relevance` would write column `mean_relevance`, which `relevance` writes too"),
+        message.contains(
+            "`mean_relevance` would write column `mean_relevance`, which `relevance` writes too"
+        ),
         "{message}"
     );
 }
