@@ -110,13 +110,25 @@ fn a_log_without_truth_gets_no_truth_table_or_column() {
         slate_estimate::tables::VALIDATION.file_name,
         slate_estimate::tables::SLATE_DECOMPOSITION.file_name,
         slate_estimate::tables::COVERAGE.file_name,
-        slate_models::tables::AIPW_ESTIMATES.file_name,
     ] {
         assert!(
             !names.contains(&absent.to_string()),
             "{absent} written without truth"
         );
     }
+    // The models run on the experiment alone: no oracle column, no oracle rule, no
+    // predicted-vs-oracle figure.
+    for table in slate_models::TABLES {
+        let text = std::fs::read_to_string(processed.join(table.file_name)).unwrap();
+        assert!(
+            !text.contains("oracle") && !text.contains("true_effect"),
+            "{}: {text}",
+            table.file_name
+        );
+    }
+    let figures = files(&pipeline.paths.figures_dir);
+    assert!(!figures.contains(&slate_report::MODELS_FIGURES[0].to_string()));
+    assert!(figures.contains(&slate_report::MODELS_FIGURES[1].to_string()));
     let mapping = slate_exposure::read_mapping(processed).unwrap();
     assert!(mapping.truth.is_none());
     // String ids: the tables hold codes, the dictionary maps them back.

@@ -411,7 +411,7 @@ impl Pipeline {
             let slates = slate_exposure::read_slates(dir)?;
             let tables = slate_models::run(&mapping, &slates, &self.config.models)?;
             slate_models::write(&tables, dir)?;
-            slate_report::models_figures(dir, &self.paths.figures_dir)?;
+            slate_report::models_figures(dir, &self.paths.figures_dir, slates.truth.is_some())?;
             let a = &tables.aipw;
             for i in 0..a.len() {
                 info!(
@@ -571,9 +571,8 @@ impl Pipeline {
     }
 
     /// Reads and validates a team's impression log, maps exposure and writes the exposure
-    /// tables, the dropped-slates table and the run manifest. Returns whether the log carries
-    /// truth columns.
-    pub fn read_log(&self, path: &Path, policy: slate_log::OnBadSlate) -> Result<bool> {
+    /// tables, the dropped-slates table, the id dictionary (string ids) and the run manifest.
+    pub fn read_log(&self, path: &Path, policy: slate_log::OnBadSlate) -> Result<()> {
         self.timed("read-log", || {
             let dir = &self.paths.processed_dir;
             let (log, dropped) = slate_log::read_log(path, &self.config.log, policy)?;
@@ -635,12 +634,12 @@ impl Pipeline {
                 "read {}",
                 path.display()
             );
-            Ok(log.truth.is_some())
+            Ok(())
         })
     }
 
     /// `analyze --log`: a team's logged experiment through exposure → estimate → decompose →
-    /// models (with truth columns only, for now) → report. Every method clusters by the log's
+    /// models → report. Every method clusters by the log's
     /// unit; randomization inference re-draws units with the log's assignment probability.
     pub fn analyze(
         &self,
@@ -649,45 +648,14 @@ impl Pipeline {
         cancel: &AtomicBool,
     ) -> Result<()> {
         self.sweep_partials();
-        let truth = std::cell::Cell::new(false);
         let from_log = |slates: &slate_exposure::SlateOutcomes| Design::Bernoulli {
             p: slates.assignment_probability[0],
         };
         let stages: [(&'static str, &dyn Fn() -> Result<()>); 5] = [
-            ("read-log", &|| {
-                truth.set(self.read_log(log, policy)?);
-                Ok(())
-            }),
+            ("read-log", &|| self.read_log(log, policy)),
             ("estimate", &|| self.estimate_with(&from_log)),
             ("decompose", &|| self.decompose()),
-            ("models", &|| {
-                if truth.get() {
-                    self.models()
-                } else {
-                    tracing::warn!(
-                        "models stage skipped: it needs the log's truth columns for now"
-                    );
-                    // No models table or figure from an earlier run may claim this log.
-                    let stale = slate_models::TABLES
-                        .iter()
-                        .map(|t| self.paths.processed_dir.join(t.file_name))
-                        .chain(
-                            slate_report::MODELS_FIGURES
-                                .iter()
-                                .map(|f| self.paths.figures_dir.join(f)),
-                        );
-                    for path in stale {
-                        match std::fs::remove_file(&path) {
-                            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                                return Err(e)
-                                    .with_context(|| format!("removing {}", path.display()));
-                            }
-                            _ => {}
-                        }
-                    }
-                    Ok(())
-                }
-            }),
+            ("models", &|| self.models()),
             ("report", &|| self.log_report(log)),
         ];
         run_stages(&stages, cancel)

@@ -666,7 +666,7 @@ pub fn write_decomposition(
         write_csv(&mut tables.additivity.to_frame()?, &ADDITIVITY_CHECKS, dir)?,
         write_csv_extended(
             &tables.sensitivity.to_frame()?,
-            &SPILLOVER_SENSITIVITY,
+            &[&SPILLOVER_SENSITIVITY],
             tables.sensitivity_known_lift.as_slice(),
             dir,
         )?,
@@ -679,7 +679,7 @@ pub fn write_decomposition(
         write_csv(&mut tables.cluster_risk.to_frame()?, &CLUSTER_RISK, dir)?,
         write_csv_extended(
             &tables.position_risk.to_frame()?,
-            &POSITION_RISK,
+            &[&POSITION_RISK],
             tables.position_known_net_lift.as_slice(),
             dir,
         )?,

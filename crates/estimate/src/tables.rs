@@ -80,7 +80,7 @@ impl AssignmentRecheck {
     ) -> Result<std::path::PathBuf, slate_table::TableError> {
         slate_table::write_csv_extended(
             &self.rows.to_frame()?,
-            &ASSIGNMENT_RECHECK,
+            &[&ASSIGNMENT_RECHECK],
             &self.covariate_means,
             dir,
         )

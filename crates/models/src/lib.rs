@@ -75,12 +75,6 @@ pub enum ModelsError {
         /// Slates present.
         have: usize,
     },
-    /// A table that needs the oracle was asked of a log without truth columns.
-    #[error("{what} needs the log's truth columns for now")]
-    NoTruth {
-        /// What needed it.
-        what: String,
-    },
     /// The randomized estimator failed.
     #[error(transparent)]
     Estimate(#[from] slate_estimate::EstimateError),
@@ -95,13 +89,13 @@ pub struct ModelsTables {
     /// Train/test metrics.
     pub metrics: ModelMetrics,
     /// Randomized and AIPW estimates.
-    pub aipw: AipwEstimates,
+    pub aipw: WithTruth<AipwEstimates, AipwTruth>,
     /// Out-of-fold predictions per slate and model.
-    pub conditional: ConditionalEffects,
+    pub conditional: WithTruth<ConditionalEffects, ConditionalTruth>,
     /// Policy evaluation.
-    pub policies: PolicyTargeting,
+    pub policies: WithTruth<PolicyTargeting, PolicyTruth>,
     /// Heterogeneity by focal cluster and position band.
-    pub heterogeneity: Heterogeneity,
+    pub heterogeneity: WithTruth<Heterogeneity, HeterogeneityTruth>,
     /// Findings.
     pub takeaways: Takeaways,
 }
@@ -182,14 +176,11 @@ pub fn run(
         .iter()
         .map(|c| f64::from(*c))
         .collect();
-    let oracle = slates
+    // The oracle (a simulation's known slate effects) is only ever an evaluation target.
+    let oracle: Option<&[f64]> = slates
         .truth
         .as_ref()
-        .ok_or_else(|| ModelsError::NoTruth {
-            what: "the models stage".into(),
-        })?
-        .slate_promotion_effect
-        .clone();
+        .map(|t| t.slate_promotion_effect.as_slice());
     let p = slates.assignment_probability[0];
     let models = learners(config);
 
@@ -228,8 +219,9 @@ pub fn run(
         .map(|f| f.scores(&y, &treated, &known))
         .collect();
 
-    let true_effect = oracle.iter().sum::<f64>() / n as f64;
+    let true_effect = oracle.map(|o| o.iter().sum::<f64>() / n as f64);
     let mut aipw = AipwEstimates::default();
+    let mut aipw_truth = AipwTruth::default();
     let total = sample(Contrast::TotalSlate, OutcomeView::Observed, mapping, slates);
     let dim = difference_in_means(
         &total,
@@ -247,8 +239,10 @@ pub fn run(
         dim.p_value_cluster(),
         n,
         0,
-        true_effect,
     );
+    if let Some(t) = true_effect {
+        aipw_truth.true_effect.push(t);
+    }
     // Known design probability first (both models), then the cross-fitted propensity.
     let variants: [(&str, &str); 2] = [
         ("", "known design probability"),
@@ -274,12 +268,15 @@ pub fn run(
                 m.p_value,
                 n,
                 config.folds,
-                true_effect,
             );
+            if let Some(t) = true_effect {
+                aipw_truth.true_effect.push(t);
+            }
         }
     }
 
     let mut conditional = ConditionalEffects::default();
+    let mut conditional_truth = ConditionalTruth::default();
     for (fit, s) in fits.iter().zip(&scores) {
         for i in 0..n {
             conditional.slate_id.push(slates.slate_id[i]);
@@ -294,12 +291,23 @@ pub fn run(
                 .push(fit.mu1[i] - fit.mu0[i]);
             conditional.estimated_propensity.push(fit.propensity[i]);
             conditional.aipw_score.push(s[i]);
-            conditional.oracle_net_effect.push(oracle[i]);
+            if let Some(oracle) = oracle {
+                conditional_truth.oracle_net_effect.push(oracle[i]);
+            }
         }
     }
 
-    let policies = evaluate_policies(&fits, &oracle, &scores[0], units, config.seed)?;
-    let heterogeneity = heterogeneity(slates, &fits, &oracle, &scores[0])?;
+    let policies = evaluate_policies(&fits, oracle, &scores[0], units, config.seed)?;
+    let heterogeneity = heterogeneity(slates, &fits, oracle, &scores[0])?;
+    let truth = oracle.is_some();
+    let aipw = WithTruth {
+        rows: aipw,
+        truth: truth.then_some(aipw_truth),
+    };
+    let conditional = WithTruth {
+        rows: conditional,
+        truth: truth.then_some(conditional_truth),
+    };
     let takeaways = takeaways(&metrics, &aipw, &policies);
     Ok(ModelsTables {
         metrics,
@@ -322,7 +330,6 @@ fn push_aipw(
     p_value: f64,
     n: usize,
     folds: usize,
-    true_effect: f64,
 ) {
     t.estimator.push(estimator.to_string());
     t.propensity.push(propensity.to_string());
@@ -333,7 +340,6 @@ fn push_aipw(
     t.p_value.push(p_value);
     t.n.push(n as u32);
     t.folds.push(folds as u32);
-    t.true_effect.push(true_effect);
 }
 
 /// `codes` re-coded densely in sorted order, so a subset of slates has unit codes `0..G`.
@@ -351,12 +357,12 @@ fn dense(codes: &[u32]) -> Vec<u32> {
 /// for every rule, so their estimated values are comparable).
 fn evaluate_policies(
     fits: &[CrossFit],
-    oracle: &[f64],
+    oracle: Option<&[f64]>,
     scores: &[f64],
     units: &[u32],
     seed: u64,
-) -> Result<PolicyTargeting, ModelsError> {
-    let n = oracle.len();
+) -> Result<WithTruth<PolicyTargeting, PolicyTruth>, ModelsError> {
+    let n = scores.len();
     let mut rules: Vec<(String, Vec<bool>)> = vec![
         ("Promote all eligible slates".into(), vec![true; n]),
         ("Promote none".into(), vec![false; n]),
@@ -377,36 +383,42 @@ fn evaluate_policies(
             policy::top_share(&fit.net_effect(), 0.1),
         ));
     }
-    rules.push((
-        "Oracle best (upper bound)".into(),
-        policy::predicted_positive(oracle),
-    ));
+    if let Some(oracle) = oracle {
+        rules.push((ORACLE_BEST.into(), policy::predicted_positive(oracle)));
+    }
     let mut table = PolicyTargeting::default();
+    let mut truth = PolicyTruth::default();
     for (name, rule) in rules {
         let v = policy::evaluate(&name, &rule, oracle, scores, units)?;
         table.policy.push(v.policy);
         table.slates_promoted.push(v.promoted as u32);
         table.share_promoted.push(v.share_promoted);
-        table
-            .oracle_lift_per_1000_eligible_slates
-            .push(v.oracle_per_1000);
         table.aipw_value_per_1000.push(v.aipw_per_1000);
         table.aipw_se_per_1000.push(v.aipw_se_per_1000);
         table.aipw_ci_95_lower_per_1000.push(v.aipw_ci_per_1000.0);
         table.aipw_ci_95_upper_per_1000.push(v.aipw_ci_per_1000.1);
-        table.oracle_inside_aipw_ci.push(
-            v.aipw_ci_per_1000.0 <= v.oracle_per_1000 && v.oracle_per_1000 <= v.aipw_ci_per_1000.1,
-        );
+        if let Some(lift) = v.oracle_per_1000 {
+            truth.oracle_lift_per_1000_eligible_slates.push(lift);
+            truth
+                .oracle_inside_aipw_ci
+                .push(v.aipw_ci_per_1000.0 <= lift && lift <= v.aipw_ci_per_1000.1);
+        }
     }
-    Ok(table)
+    Ok(WithTruth {
+        rows: table,
+        truth: oracle.map(|_| truth),
+    })
 }
+
+/// The oracle-best rule's name (a row of the policy table only with truth).
+pub const ORACLE_BEST: &str = "Oracle best (upper bound)";
 
 fn heterogeneity(
     slates: &SlateOutcomes,
     fits: &[CrossFit],
-    oracle: &[f64],
+    oracle: Option<&[f64]>,
     scores: &[f64],
-) -> Result<Heterogeneity, ModelsError> {
+) -> Result<WithTruth<Heterogeneity, HeterogeneityTruth>, ModelsError> {
     let net: Vec<Vec<f64>> = fits.iter().map(CrossFit::net_effect).collect();
     let mut groups: Vec<(String, String, Vec<usize>)> = vec![(
         "all".into(),
@@ -440,6 +452,7 @@ fn heterogeneity(
         ));
     }
     let mut table = Heterogeneity::default();
+    let mut truth = HeterogeneityTruth::default();
     let mean =
         |v: &[f64], rows: &[usize]| rows.iter().map(|i| v[*i]).sum::<f64>() / rows.len() as f64;
     for (dimension, group, rows) in groups {
@@ -457,7 +470,9 @@ fn heterogeneity(
         table.dimension.push(dimension);
         table.group.push(group);
         table.slates.push(rows.len() as u32);
-        table.oracle_net_effect.push(mean(oracle, &rows));
+        if let Some(oracle) = oracle {
+            truth.oracle_net_effect.push(mean(oracle, &rows));
+        }
         table
             .lightgbm_predicted_net_effect
             .push(mean(&net[0], &rows));
@@ -467,13 +482,16 @@ fn heterogeneity(
         table.aipw_net_effect.push(m.estimate);
         table.aipw_se.push(m.se);
     }
-    Ok(table)
+    Ok(WithTruth {
+        rows: table,
+        truth: oracle.map(|_| truth),
+    })
 }
 
 fn takeaways(
     metrics: &ModelMetrics,
-    aipw: &AipwEstimates,
-    policies: &PolicyTargeting,
+    aipw: &WithTruth<AipwEstimates, AipwTruth>,
+    policies: &WithTruth<PolicyTargeting, PolicyTruth>,
 ) -> Takeaways {
     let mut t = Takeaways::default();
     let test: Vec<usize> = (0..metrics.len())
@@ -510,25 +528,49 @@ fn takeaways(
         t.finding
             .push("Model-assisted AIPW agrees with the randomized total-slate estimate".into());
         t.evidence.push(format!(
-            "Randomized difference in means {:.3} [{:.3}, {:.3}]; LightGBM AIPW {:.3} [{:.3}, {:.3}]; XGBoost AIPW {:.3} [{:.3}, {:.3}]; known design effect {:.3} clicks per slate.",
+            "Randomized difference in means {:.3} [{:.3}, {:.3}]; LightGBM AIPW {:.3} [{:.3}, {:.3}]; XGBoost AIPW {:.3} [{:.3}, {:.3}]{}.",
             aipw.estimate[d], aipw.ci_95_lower[d], aipw.ci_95_upper[d],
             aipw.estimate[l], aipw.ci_95_lower[l], aipw.ci_95_upper[l],
             aipw.estimate[x], aipw.ci_95_lower[x], aipw.ci_95_upper[x],
-            aipw.true_effect[d]
+            match &aipw.truth {
+                Some(truth) => format!("; known design effect {:.3} clicks per slate", truth.true_effect[d]),
+                None => " clicks per slate".to_string(),
+            }
         ));
     }
+    let Some(truth) = &policies.truth else {
+        // Without the oracle, rules are ranked by what the randomized data estimate.
+        if let Some(best) = (0..policies.len()).max_by(|a, b| {
+            policies.aipw_value_per_1000[*a]
+                .total_cmp(&policies.aipw_value_per_1000[*b])
+                .then(b.cmp(a))
+        }) {
+            t.finding.push(format!(
+                "Best targeting rule by its AIPW value: {}",
+                policies.policy[best]
+            ));
+            t.evidence.push(format!(
+                "{:.1} [{:.1}, {:.1}] clicks per 1,000 eligible slates, promoting {:.1}% of slates.",
+                policies.aipw_value_per_1000[best],
+                policies.aipw_ci_95_lower_per_1000[best],
+                policies.aipw_ci_95_upper_per_1000[best],
+                100.0 * policies.share_promoted[best]
+            ));
+        }
+        return t;
+    };
     let find = |prefix: &str| (0..policies.len()).find(|i| policies.policy[*i].starts_with(prefix));
     let feasible: Vec<usize> = (0..policies.len())
-        .filter(|i| !policies.policy[*i].starts_with("Oracle"))
+        .filter(|i| policies.policy[*i] != ORACLE_BEST)
         .collect();
     if let (Some(best), Some(all), Some(oracle)) = (
         feasible.iter().copied().max_by(|a, b| {
-            policies.oracle_lift_per_1000_eligible_slates[*a]
-                .total_cmp(&policies.oracle_lift_per_1000_eligible_slates[*b])
+            truth.oracle_lift_per_1000_eligible_slates[*a]
+                .total_cmp(&truth.oracle_lift_per_1000_eligible_slates[*b])
                 .then(b.cmp(a))
         }),
         find("Promote all"),
-        find("Oracle"),
+        find(ORACLE_BEST),
     ) {
         t.finding.push(format!(
             "Best feasible targeting rule: {}",
@@ -536,14 +578,14 @@ fn takeaways(
         ));
         t.evidence.push(format!(
             "{:.1} oracle clicks per 1,000 eligible slates, promoting {:.1}% of slates, vs {:.1} for promoting every slate; the oracle-best rule reaches {:.1} by promoting {:.1}%.",
-            policies.oracle_lift_per_1000_eligible_slates[best],
+            truth.oracle_lift_per_1000_eligible_slates[best],
             100.0 * policies.share_promoted[best],
-            policies.oracle_lift_per_1000_eligible_slates[all],
-            policies.oracle_lift_per_1000_eligible_slates[oracle],
+            truth.oracle_lift_per_1000_eligible_slates[all],
+            truth.oracle_lift_per_1000_eligible_slates[oracle],
             100.0 * policies.share_promoted[oracle]
         ));
         let covered = (0..policies.len())
-            .filter(|i| policies.oracle_inside_aipw_ci[*i])
+            .filter(|i| truth.oracle_inside_aipw_ci[*i])
             .count();
         t.finding
             .push("The randomized data alone tell how good each rule is".into());
@@ -553,10 +595,33 @@ fn takeaways(
             policies.aipw_value_per_1000[best],
             policies.aipw_ci_95_lower_per_1000[best],
             policies.aipw_ci_95_upper_per_1000[best],
-            policies.oracle_lift_per_1000_eligible_slates[best]
+            truth.oracle_lift_per_1000_eligible_slates[best]
         ));
     }
     t
+}
+
+/// Writes a table with its truth part, when there is one, as one CSV.
+fn write_with_truth(
+    rows: slate_table::polars::prelude::DataFrame,
+    schema: &slate_table::TableSchema,
+    truth: Option<slate_table::polars::prelude::DataFrame>,
+    truth_schema: &slate_table::TableSchema,
+    dir: &Path,
+) -> Result<PathBuf, ModelsError> {
+    let polars = |source| TableError::Polars {
+        table: schema.file_name.to_string(),
+        source,
+    };
+    Ok(match truth {
+        Some(truth) => slate_table::write_csv_extended(
+            &rows.hstack(truth.columns()).map_err(polars)?,
+            &[schema, truth_schema],
+            &[],
+            dir,
+        )?,
+        None => slate_table::write_csv_extended(&rows, &[schema], &[], dir)?,
+    })
 }
 
 /// Every table the stage writes, in [`write`]'s order.
@@ -573,14 +638,54 @@ pub const TABLES: [slate_table::TableSchema; 6] = [
 pub fn write(tables: &ModelsTables, dir: &Path) -> Result<Vec<PathBuf>, ModelsError> {
     Ok(vec![
         write_csv(&mut tables.metrics.to_frame()?, &MODEL_METRICS, dir)?,
-        write_csv(&mut tables.aipw.to_frame()?, &AIPW_ESTIMATES, dir)?,
-        write_csv(
-            &mut tables.conditional.to_frame()?,
-            &CONDITIONAL_EFFECTS,
+        write_with_truth(
+            tables.aipw.rows.to_frame()?,
+            &AIPW_ESTIMATES,
+            tables
+                .aipw
+                .truth
+                .as_ref()
+                .map(AipwTruth::to_frame)
+                .transpose()?,
+            &AIPW_ESTIMATES_TRUTH,
             dir,
         )?,
-        write_csv(&mut tables.policies.to_frame()?, &POLICY_TARGETING, dir)?,
-        write_csv(&mut tables.heterogeneity.to_frame()?, &HETEROGENEITY, dir)?,
+        write_with_truth(
+            tables.conditional.rows.to_frame()?,
+            &CONDITIONAL_EFFECTS,
+            tables
+                .conditional
+                .truth
+                .as_ref()
+                .map(ConditionalTruth::to_frame)
+                .transpose()?,
+            &CONDITIONAL_EFFECTS_TRUTH,
+            dir,
+        )?,
+        write_with_truth(
+            tables.policies.rows.to_frame()?,
+            &POLICY_TARGETING,
+            tables
+                .policies
+                .truth
+                .as_ref()
+                .map(PolicyTruth::to_frame)
+                .transpose()?,
+            &POLICY_TARGETING_TRUTH,
+            dir,
+        )?,
+        write_with_truth(
+            tables.heterogeneity.rows.to_frame()?,
+            &HETEROGENEITY,
+            tables
+                .heterogeneity
+                .truth
+                .as_ref()
+                .map(HeterogeneityTruth::to_frame)
+                .transpose()?,
+            &HETEROGENEITY_TRUTH,
+            dir,
+        )?,
         write_csv(&mut tables.takeaways.to_frame()?, &TAKEAWAYS, dir)?,
     ])
 }

@@ -23,8 +23,8 @@ pub struct PolicyValue {
     pub promoted: usize,
     /// Share of slates promoted.
     pub share_promoted: f64,
-    /// Oracle lift per 1,000 eligible slates.
-    pub oracle_per_1000: f64,
+    /// Oracle lift per 1,000 eligible slates (with truth only).
+    pub oracle_per_1000: Option<f64>,
     /// AIPW estimate per 1,000 eligible slates.
     pub aipw_per_1000: f64,
     /// Its standard error.
@@ -38,16 +38,19 @@ pub struct PolicyValue {
 pub fn evaluate(
     policy: &str,
     rule: &[bool],
-    oracle: &[f64],
+    oracle: Option<&[f64]>,
     scores: &[f64],
     unit: &[u32],
 ) -> Result<PolicyValue, ModelsError> {
-    if rule.len() != oracle.len() || rule.len() != scores.len() || rule.is_empty() {
+    if oracle.is_some_and(|o| o.len() != rule.len())
+        || rule.len() != scores.len()
+        || rule.is_empty()
+    {
         return Err(ModelsError::Shape {
             message: format!(
                 "policy `{policy}`: {} choices, {} oracle effects, {} scores",
                 rule.len(),
-                oracle.len(),
+                oracle.map_or(0, <[f64]>::len),
                 scores.len()
             ),
         });
@@ -55,15 +58,17 @@ pub fn evaluate(
     let n = rule.len() as f64;
     let promoted = rule.iter().filter(|p| **p).count();
     // `+ 0.0` turns the empty sum's −0.0 into 0.0.
-    let oracle_per_1000 = 1000.0
-        * rule
-            .iter()
-            .zip(oracle)
-            .filter(|(p, _)| **p)
-            .map(|(_, t)| t)
-            .sum::<f64>()
-        / n
-        + 0.0;
+    let oracle_per_1000 = oracle.map(|oracle| {
+        1000.0
+            * rule
+                .iter()
+                .zip(oracle)
+                .filter(|(p, _)| **p)
+                .map(|(_, t)| t)
+                .sum::<f64>()
+            / n
+            + 0.0
+    });
     let masked: Vec<f64> = rule
         .iter()
         .zip(scores)
@@ -113,27 +118,30 @@ mod tests {
         // Four slates: known effects +2, −1, +0.5, −3 clicks per slate.
         let oracle = [2.0, -1.0, 0.5, -3.0];
         let scores = [3.0, -2.0, 1.0, -2.0];
-        let all = evaluate("all", &[true; 4], &oracle, &scores, &[0, 1, 2, 3]).unwrap();
+        let all = evaluate("all", &[true; 4], Some(&oracle), &scores, &[0, 1, 2, 3]).unwrap();
         // mean(2, −1, 0.5, −3) = −0.375 → −375 per 1,000.
-        assert!((all.oracle_per_1000 + 375.0).abs() < 1e-9);
+        assert!((all.oracle_per_1000.unwrap() + 375.0).abs() < 1e-9);
         assert!((all.aipw_per_1000 - 0.0).abs() < 1e-9);
         let best = evaluate(
             "oracle",
             &predicted_positive(&oracle),
-            &oracle,
+            Some(&oracle),
             &scores,
             &[0, 1, 2, 3],
         )
         .unwrap();
         // (2 + 0.5) / 4 = 0.625.
-        assert!((best.oracle_per_1000 - 625.0).abs() < 1e-9);
+        assert!((best.oracle_per_1000.unwrap() - 625.0).abs() < 1e-9);
         assert_eq!(best.promoted, 2);
         assert!((best.share_promoted - 0.5).abs() < 1e-12);
         // AIPW: mean(3, 0, 1, 0) = 1 → 1,000; sd = 1.4142, se = 0.7071 → 707.1.
         assert!((best.aipw_per_1000 - 1000.0).abs() < 1e-9);
         assert!((best.aipw_se_per_1000 - 707.106_781_186_547_5).abs() < 1e-6);
-        let none = evaluate("none", &[false; 4], &oracle, &scores, &[0, 1, 2, 3]).unwrap();
-        assert_eq!(none.oracle_per_1000, 0.0);
+        let none = evaluate("none", &[false; 4], Some(&oracle), &scores, &[0, 1, 2, 3]).unwrap();
+        assert_eq!(none.oracle_per_1000, Some(0.0));
+        let blind = evaluate("blind", &[true; 4], None, &scores, &[0, 1, 2, 3]).unwrap();
+        assert_eq!(blind.oracle_per_1000, None);
+        assert_eq!(blind.aipw_per_1000, all.aipw_per_1000);
         assert_eq!(none.aipw_per_1000, 0.0);
     }
 
@@ -157,6 +165,6 @@ mod tests {
 
     #[test]
     fn mismatched_lengths_are_an_error() {
-        assert!(evaluate("x", &[true], &[1.0, 2.0], &[1.0], &[0]).is_err());
+        assert!(evaluate("x", &[true], Some(&[1.0, 2.0]), &[1.0], &[0]).is_err());
     }
 }

@@ -42,6 +42,12 @@ slate_table::table! {
         n: u32,
         /// Cross-fitting folds (0 for the difference in means).
         folds: u32,
+    }
+}
+
+slate_table::table! {
+    /// The truth column of the AIPW estimates (only when the log has truth columns).
+    pub struct AipwTruth, schema AIPW_ESTIMATES_TRUTH = "movielens_interference_advanced_aipw_estimates.csv" {
         /// The design's true effect (mean known slate promotion effect), for reference.
         true_effect: f64,
     }
@@ -71,6 +77,12 @@ slate_table::table! {
         estimated_propensity: f64,
         /// AIPW score with the known propensity.
         aipw_score: f64,
+    }
+}
+
+slate_table::table! {
+    /// The truth column of the conditional effects (only with truth).
+    pub struct ConditionalTruth, schema CONDITIONAL_EFFECTS_TRUTH = "movielens_interference_advanced_conditional_effects.csv" {
         /// Known net effect of promoting this slate (oracle; never a feature).
         oracle_net_effect: f64,
     }
@@ -86,9 +98,6 @@ slate_table::table! {
         slates_promoted: u32,
         /// Share of eligible slates promoted.
         share_promoted: f64,
-        /// Known change in expected clicks per 1,000 eligible slates if the rule's slates were
-        /// promoted (and the rest not).
-        oracle_lift_per_1000_eligible_slates: f64,
         /// AIPW estimate of the same quantity from the randomized data alone.
         aipw_value_per_1000: f64,
         /// Its standard error.
@@ -97,6 +106,16 @@ slate_table::table! {
         aipw_ci_95_lower_per_1000: f64,
         /// 95% interval upper bound.
         aipw_ci_95_upper_per_1000: f64,
+    }
+}
+
+slate_table::table! {
+    /// The truth columns of the policy table (only with truth; the oracle-best rule is a row
+    /// only then too).
+    pub struct PolicyTruth, schema POLICY_TARGETING_TRUTH = "movielens_interference_advanced_policy_targeting.csv" {
+        /// Known change in expected clicks per 1,000 eligible slates if the rule's slates were
+        /// promoted (and the rest not).
+        oracle_lift_per_1000_eligible_slates: f64,
         /// Whether the AIPW interval contains the oracle value.
         oracle_inside_aipw_ci: bool,
     }
@@ -112,8 +131,6 @@ slate_table::table! {
         group: String,
         /// Slates in the group.
         slates: u32,
-        /// Mean known net effect.
-        oracle_net_effect: f64,
         /// Mean LightGBM out-of-fold predicted net effect.
         lightgbm_predicted_net_effect: f64,
         /// Mean XGBoost out-of-fold predicted net effect.
@@ -122,6 +139,31 @@ slate_table::table! {
         aipw_net_effect: f64,
         /// Its standard error.
         aipw_se: f64,
+    }
+}
+
+slate_table::table! {
+    /// The truth column of the heterogeneity table (only with truth).
+    pub struct HeterogeneityTruth, schema HETEROGENEITY_TRUTH = "movielens_interference_advanced_heterogeneity.csv" {
+        /// Mean known net effect.
+        oracle_net_effect: f64,
+    }
+}
+
+/// A table with its truth part, which exists only when the log has truth columns. Dereferences
+/// to the table's fixed columns.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WithTruth<T, U> {
+    /// The fixed columns.
+    pub rows: T,
+    /// The truth columns.
+    pub truth: Option<U>,
+}
+
+impl<T, U> std::ops::Deref for WithTruth<T, U> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.rows
     }
 }
 

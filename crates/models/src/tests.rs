@@ -42,7 +42,7 @@ fn tables() -> &'static ModelsTables {
 #[test]
 fn aipw_recovers_the_known_total_effect_within_its_interval() {
     let t = tables();
-    let truth = t.aipw.true_effect[0];
+    let truth = t.aipw.truth.as_ref().unwrap().true_effect[0];
     assert_eq!(t.aipw.len(), 5);
     for i in 0..t.aipw.len() {
         assert!(
@@ -73,7 +73,13 @@ fn every_table_has_its_rows_and_the_oracle_bounds_every_rule() {
     assert_eq!(t.conditional.len(), 2 * n);
     assert_eq!(t.policies.len(), 8);
     assert_eq!(t.takeaways.len(), 4);
-    let oracle = t.policies.oracle_lift_per_1000_eligible_slates.clone();
+    let oracle = t
+        .policies
+        .truth
+        .as_ref()
+        .unwrap()
+        .oracle_lift_per_1000_eligible_slates
+        .clone();
     let best = *oracle.last().unwrap();
     assert!(oracle.iter().all(|v| *v <= best + 1e-9));
     // "Promote none" is exactly zero in both evaluations.
@@ -86,7 +92,7 @@ fn every_table_has_its_rows_and_the_oracle_bounds_every_rule() {
     assert_eq!(oracle[none], 0.0);
     assert_eq!(t.policies.aipw_value_per_1000[none], 0.0);
     // Promote-all's oracle value is the mean known effect per 1,000 slates.
-    assert!((oracle[0] - 1000.0 * t.aipw.true_effect[0]).abs() < 1e-6);
+    assert!((oracle[0] - 1000.0 * t.aipw.truth.as_ref().unwrap().true_effect[0]).abs() < 1e-6);
     assert!(
         t.heterogeneity
             .dimension

@@ -17,8 +17,9 @@ use slate_estimate::tables::{
     COVERAGE, CoverageTable, Estimates, INFERENCE_COMPARISON, OBSERVED_EFFECTS,
 };
 use slate_models::tables::{
-    AIPW_ESTIMATES, AipwEstimates, HETEROGENEITY, MODEL_METRICS, ModelMetrics, POLICY_TARGETING,
-    PolicyTargeting, TAKEAWAYS,
+    AIPW_ESTIMATES, AIPW_ESTIMATES_TRUTH, AipwEstimates, AipwTruth, HETEROGENEITY, MODEL_METRICS,
+    ModelMetrics, POLICY_TARGETING, POLICY_TARGETING_TRUTH, PolicyTargeting, PolicyTruth,
+    TAKEAWAYS,
 };
 use slate_table::{TableSchema, write_csv};
 
@@ -418,7 +419,10 @@ pub fn final_report(paths: &ReportPaths) -> Result<FinalReport, ReportError> {
     let metrics: ModelMetrics = load(paths, &MODEL_METRICS, ModelMetrics::from_frame)?;
     let aipw: AipwEstimates = load(paths, &AIPW_ESTIMATES, AipwEstimates::from_frame)?;
     let policies: PolicyTargeting = load(paths, &POLICY_TARGETING, PolicyTargeting::from_frame)?;
-    let summary = advanced_summary(&metrics, &aipw, &policies);
+    // The MovieLens run's log has truth: its oracle columns are read beside the tables.
+    let aipw_truth: AipwTruth = load(paths, &AIPW_ESTIMATES_TRUTH, AipwTruth::from_frame)?;
+    let policy_truth: PolicyTruth = load(paths, &POLICY_TARGETING_TRUTH, PolicyTruth::from_frame)?;
+    let summary = advanced_summary(&metrics, &aipw, &aipw_truth, &policies, &policy_truth);
     written.push(write_csv(
         &mut summary.to_frame()?,
         &ADVANCED_SUMMARY,
@@ -435,6 +439,7 @@ pub fn final_report(paths: &ReportPaths) -> Result<FinalReport, ReportError> {
         &metrics,
         &aipw,
         &policies,
+        &policy_truth,
         &coverage,
         &effect,
     )?;
@@ -487,6 +492,7 @@ pub fn final_report(paths: &ReportPaths) -> Result<FinalReport, ReportError> {
         &final_decomposition,
         &sensitivity,
         &policies,
+        &policy_truth,
     )?);
 
     // 13. Summary and bullets.
@@ -514,7 +520,9 @@ pub fn final_report(paths: &ReportPaths) -> Result<FinalReport, ReportError> {
 fn advanced_summary(
     metrics: &ModelMetrics,
     aipw: &AipwEstimates,
+    aipw_truth: &AipwTruth,
     policies: &PolicyTargeting,
+    policy_truth: &PolicyTruth,
 ) -> AdvancedSummary {
     let mut t = AdvancedSummary::default();
     let mut push =
@@ -549,7 +557,7 @@ fn advanced_summary(
             (aipw.ci_95_lower[i], aipw.ci_95_upper[i]),
             format!(
                 "propensity: {}; known design effect {:.3}",
-                aipw.propensity[i], aipw.true_effect[i]
+                aipw.propensity[i], aipw_truth.true_effect[i]
             ),
         );
     }
@@ -558,7 +566,7 @@ fn advanced_summary(
             "Targeting rule",
             &policies.policy[i],
             "oracle lift per 1,000 eligible slates",
-            policies.oracle_lift_per_1000_eligible_slates[i],
+            policy_truth.oracle_lift_per_1000_eligible_slates[i],
             (
                 policies.aipw_ci_95_lower_per_1000[i],
                 policies.aipw_ci_95_upper_per_1000[i],
@@ -581,6 +589,7 @@ fn facts(
     metrics: &ModelMetrics,
     aipw: &AipwEstimates,
     policies: &PolicyTargeting,
+    policy_truth: &PolicyTruth,
     coverage: &CoverageTable,
     effect: &dyn Fn(Contrast) -> Result<usize, ReportError>,
 ) -> Result<Facts, ReportError> {
@@ -631,24 +640,24 @@ fn facts(
             .ok_or_else(|| missing(&AIPW_ESTIMATES, name))
     };
     let best = (0..policies.len())
-        .filter(|i| !policies.policy[*i].starts_with("Oracle"))
+        .filter(|i| policies.policy[*i] != slate_models::ORACLE_BEST)
         .max_by(|a, b| {
-            policies.oracle_lift_per_1000_eligible_slates[*a]
-                .total_cmp(&policies.oracle_lift_per_1000_eligible_slates[*b])
+            policy_truth.oracle_lift_per_1000_eligible_slates[*a]
+                .total_cmp(&policy_truth.oracle_lift_per_1000_eligible_slates[*b])
                 .then(b.cmp(a))
         })
         .ok_or_else(|| missing(&POLICY_TARGETING, "a feasible rule"))?;
     let model_rule = (0..policies.len())
         .filter(|i| policies.policy[*i].contains("predicted"))
         .max_by(|a, b| {
-            policies.oracle_lift_per_1000_eligible_slates[*a]
-                .total_cmp(&policies.oracle_lift_per_1000_eligible_slates[*b])
+            policy_truth.oracle_lift_per_1000_eligible_slates[*a]
+                .total_cmp(&policy_truth.oracle_lift_per_1000_eligible_slates[*b])
                 .then(b.cmp(a))
         })
         .ok_or_else(|| missing(&POLICY_TARGETING, "a model-based rule"))?;
     let oracle_rule = (0..policies.len())
-        .find(|i| policies.policy[*i].starts_with("Oracle"))
-        .ok_or_else(|| missing(&POLICY_TARGETING, "Oracle best (upper bound)"))?;
+        .find(|i| policies.policy[*i] == slate_models::ORACLE_BEST)
+        .ok_or_else(|| missing(&POLICY_TARGETING, slate_models::ORACLE_BEST))?;
     let promote_all = (0..policies.len())
         .find(|i| policies.policy[*i].starts_with("Promote all"))
         .ok_or_else(|| missing(&POLICY_TARGETING, "Promote all eligible slates"))?;
@@ -676,15 +685,15 @@ fn facts(
         xgboost_aipw: estimator("Cross-fitted XGBoost AIPW")?,
         best_policy: (
             policies.policy[best].clone(),
-            policies.oracle_lift_per_1000_eligible_slates[best],
+            policy_truth.oracle_lift_per_1000_eligible_slates[best],
         ),
         best_policy_share: policies.share_promoted[best],
         best_model_rule: (
             policies.policy[model_rule].clone(),
-            policies.oracle_lift_per_1000_eligible_slates[model_rule],
+            policy_truth.oracle_lift_per_1000_eligible_slates[model_rule],
         ),
         positive_oracle_share: policies.share_promoted[oracle_rule],
-        promote_all_per_1000: policies.oracle_lift_per_1000_eligible_slates[promote_all],
+        promote_all_per_1000: policy_truth.oracle_lift_per_1000_eligible_slates[promote_all],
         coverage_replicates: coverage.replicates.first().copied().unwrap_or(0),
         total_covering_methods: total_rows
             .iter()
@@ -864,6 +873,7 @@ fn final_figures(
     decomposition: &FinalDecomposition,
     sensitivity: &SpilloverSensitivity,
     policies: &PolicyTargeting,
+    policy_truth: &PolicyTruth,
 ) -> Result<Vec<PathBuf>, ReportError> {
     let dir = &paths.figures_dir;
     let mut written = Vec::new();
@@ -946,8 +956,8 @@ fn final_figures(
     written.push(render_png(dir, FINAL_FIGURES[3], (1500, 700), |root| {
         let mut order: Vec<usize> = (0..policies.len()).collect();
         order.sort_by(|a, b| {
-            policies.oracle_lift_per_1000_eligible_slates[*b]
-                .total_cmp(&policies.oracle_lift_per_1000_eligible_slates[*a])
+            policy_truth.oracle_lift_per_1000_eligible_slates[*b]
+                .total_cmp(&policy_truth.oracle_lift_per_1000_eligible_slates[*a])
                 .then(a.cmp(b))
         });
         let rows: Vec<IntervalRow> = order
@@ -955,7 +965,7 @@ fn final_figures(
             .map(|i| {
                 IntervalRow::signed_point(
                     policies.policy[i].clone(),
-                    policies.oracle_lift_per_1000_eligible_slates[i],
+                    policy_truth.oracle_lift_per_1000_eligible_slates[i],
                 )
             })
             .collect();

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use plotters::prelude::*;
 use slate_estimate::dim::Z_95;
 use slate_models::tables::{
-    CONDITIONAL_EFFECTS, ConditionalEffects, HETEROGENEITY, Heterogeneity, POLICY_TARGETING,
-    PolicyTargeting,
+    CONDITIONAL_EFFECTS, CONDITIONAL_EFFECTS_TRUTH, ConditionalEffects, ConditionalTruth,
+    HETEROGENEITY, HETEROGENEITY_TRUTH, Heterogeneity, HeterogeneityTruth, POLICY_TARGETING,
+    POLICY_TARGETING_TRUTH, PolicyTargeting, PolicyTruth,
 };
 
 use crate::ReportError;
@@ -24,10 +25,13 @@ pub const MODELS_FIGURES: [&str; 3] = [
     "24c_advanced_heterogeneity.png",
 ];
 
-/// Draws every models figure from the tables in `processed_dir` into `figures_dir`.
+/// Draws every models figure from the tables in `processed_dir` into `figures_dir`. With
+/// `truth` (the log's oracle), the oracle appears beside every estimate; without it the
+/// predicted-vs-oracle figure is not drawn and the others show what the experiment estimates.
 pub fn models_figures(
     processed_dir: &Path,
     figures_dir: &Path,
+    truth: bool,
 ) -> Result<Vec<PathBuf>, ReportError> {
     let conditional: ConditionalEffects = read(
         processed_dir,
@@ -41,6 +45,27 @@ pub fn models_figures(
     )?;
     let heterogeneity: Heterogeneity =
         read(processed_dir, &HETEROGENEITY, Heterogeneity::from_frame)?;
+    let (conditional_truth, policy_truth, heterogeneity_truth) = if truth {
+        (
+            Some(read(
+                processed_dir,
+                &CONDITIONAL_EFFECTS_TRUTH,
+                ConditionalTruth::from_frame,
+            )?),
+            Some(read(
+                processed_dir,
+                &POLICY_TARGETING_TRUTH,
+                PolicyTruth::from_frame,
+            )?),
+            Some(read(
+                processed_dir,
+                &HETEROGENEITY_TRUTH,
+                HeterogeneityTruth::from_frame,
+            )?),
+        )
+    } else {
+        (None, None, None)
+    };
     if conditional.is_empty() {
         return Err(ReportError::Empty {
             table: CONDITIONAL_EFFECTS.file_name.into(),
@@ -54,11 +79,13 @@ pub fn models_figures(
     }
     let mut written = Vec::new();
 
-    // Predicted (out of fold) vs oracle net effect per slate, one panel per model.
-    written.push(render_png(figures_dir, MODELS_FIGURES[0], (1600, 760), |root| {
+    // Predicted (out of fold) vs oracle net effect per slate, one panel per model (with truth).
+    if let Some(conditional_truth) = &conditional_truth {
+        let oracle_net_effect = &conditional_truth.oracle_net_effect;
+        written.push(render_png(figures_dir, MODELS_FIGURES[0], (1600, 760), |root| {
         let panels = root.split_evenly((1, models.len()));
         let values = |column: &[f64]| column.iter().copied().filter(|v| v.is_finite()).collect::<Vec<f64>>();
-        let all: Vec<f64> = values(&conditional.oracle_net_effect)
+        let all: Vec<f64> = values(oracle_net_effect)
             .into_iter()
             .chain(values(&conditional.predicted_net_effect))
             .collect();
@@ -70,12 +97,12 @@ pub fn models_figures(
             let rows: Vec<usize> = (0..conditional.len()).filter(|i| conditional.model[*i] == *model).collect();
             let n = rows.len() as f64;
             let (mx, my) = (
-                rows.iter().map(|i| conditional.oracle_net_effect[*i]).sum::<f64>() / n,
+                rows.iter().map(|i| oracle_net_effect[*i]).sum::<f64>() / n,
                 rows.iter().map(|i| conditional.predicted_net_effect[*i]).sum::<f64>() / n,
             );
             let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
             for i in &rows {
-                let (dx, dy) = (conditional.oracle_net_effect[*i] - mx, conditional.predicted_net_effect[*i] - my);
+                let (dx, dy) = (oracle_net_effect[*i] - mx, conditional.predicted_net_effect[*i] - my);
                 sxy += dx * dy;
                 sxx += dx * dx;
                 syy += dy * dy;
@@ -105,7 +132,7 @@ pub fn models_figures(
             chart
                 .draw_series(rows.iter().map(|i| {
                     Circle::new(
-                        (conditional.oracle_net_effect[*i], conditional.predicted_net_effect[*i]),
+                        (oracle_net_effect[*i], conditional.predicted_net_effect[*i]),
                         2,
                         NEUTRAL.mix(0.35).filled(),
                     )
@@ -128,6 +155,7 @@ pub fn models_figures(
         }
         Ok(())
     })?);
+    }
 
     // Targeting rules: oracle value and the AIPW estimate from the randomized data.
     written.push(render_png(
@@ -144,27 +172,39 @@ pub fn models_figures(
                     } else {
                         format!("{share:.0}%")
                     };
-                    [
-                        IntervalRow {
-                            label: format!("{} ({share} promoted) · oracle", policies.policy[i]),
-                            estimate: policies.oracle_lift_per_1000_eligible_slates[i],
-                            lower: policies.oracle_lift_per_1000_eligible_slates[i],
-                            upper: policies.oracle_lift_per_1000_eligible_slates[i],
-                            color: signed_color(policies.oracle_lift_per_1000_eligible_slates[i]),
-                        },
-                        IntervalRow {
-                            label: "AIPW estimate from the experiment".into(),
-                            estimate: policies.aipw_value_per_1000[i],
-                            lower: policies.aipw_ci_95_lower_per_1000[i],
-                            upper: policies.aipw_ci_95_upper_per_1000[i],
-                            color: THIRD,
-                        },
-                    ]
+                    let rule = format!("{} ({share} promoted)", policies.policy[i]);
+                    let aipw = |label: String| IntervalRow {
+                        label,
+                        estimate: policies.aipw_value_per_1000[i],
+                        lower: policies.aipw_ci_95_lower_per_1000[i],
+                        upper: policies.aipw_ci_95_upper_per_1000[i],
+                        color: THIRD,
+                    };
+                    match &policy_truth {
+                        Some(t) => {
+                            let lift = t.oracle_lift_per_1000_eligible_slates[i];
+                            vec![
+                                IntervalRow {
+                                    label: format!("{rule} · oracle"),
+                                    estimate: lift,
+                                    lower: lift,
+                                    upper: lift,
+                                    color: signed_color(lift),
+                                },
+                                aipw("AIPW estimate from the experiment".into()),
+                            ]
+                        }
+                        None => vec![aipw(format!("{rule} · AIPW estimate"))],
+                    }
                 })
                 .collect();
             interval_panel(
                 root,
-                "Targeting rules: oracle lift (green/red) and AIPW estimate with 95% CI (purple)",
+                if policy_truth.is_some() {
+                    "Targeting rules: oracle lift (green/red) and AIPW estimate with 95% CI (purple)"
+                } else {
+                    "Targeting rules: AIPW estimate from the experiment with 95% CI"
+                },
                 "Change in expected clicks per 1,000 eligible slates",
                 &rows,
                 RowStyle::Points,
@@ -188,9 +228,17 @@ pub fn models_figures(
                         upper: value,
                         color,
                     };
-                    [
-                        point(format!("{} ({} slates) · oracle", h.group[i], h.slates[i]), h.oracle_net_effect[i], RGBColor(0, 0, 0)),
-                        point("LightGBM predicted".into(), h.lightgbm_predicted_net_effect[i], NEUTRAL),
+                    let group = format!("{} ({} slates)", h.group[i], h.slates[i]);
+                    let mut rows = Vec::new();
+                    let lightgbm_label = match &heterogeneity_truth {
+                        Some(t) => {
+                            rows.push(point(format!("{group} · oracle"), t.oracle_net_effect[i], RGBColor(0, 0, 0)));
+                            "LightGBM predicted".to_string()
+                        }
+                        None => format!("{group} · LightGBM predicted"),
+                    };
+                    rows.extend([
+                        point(lightgbm_label, h.lightgbm_predicted_net_effect[i], NEUTRAL),
                         point("XGBoost predicted".into(), h.xgboost_predicted_net_effect[i], SECOND),
                         IntervalRow {
                             label: "AIPW estimate".into(),
@@ -199,7 +247,8 @@ pub fn models_figures(
                             upper: h.aipw_net_effect[i] + Z_95 * h.aipw_se[i],
                             color: THIRD,
                         },
-                    ]
+                    ]);
+                    rows
                 })
                 .collect()
         };

@@ -95,16 +95,16 @@ pub fn write_parquet_extended(
     })
 }
 
-/// The CSV counterpart of [`write_parquet_extended`] for one schema: `df` holds its columns,
-/// the `extra` columns are appended.
+/// The CSV counterpart of [`write_parquet_extended`]: `df` holds the columns of `parts`, the
+/// `extra` columns are appended.
 pub fn write_csv_extended(
     df: &DataFrame,
-    schema: &TableSchema,
+    parts: &[&TableSchema],
     extra: &[NamedColumn],
     dir: &Path,
 ) -> Result<PathBuf> {
-    let mut df = with_columns(df, &[schema], extra)?;
-    let label = extended_layout(&df, &[schema], extra)?.table;
+    let mut df = with_columns(df, parts, extra)?;
+    let label = extended_layout(&df, parts, extra)?.table;
     write_atomically(dir, label, |writer| {
         CsvWriter::new(writer)
             .include_header(true)
@@ -275,41 +275,21 @@ pub fn read_parquet(path: &Path, schema: &TableSchema) -> Result<DataFrame> {
 }
 
 /// Reads a CSV written by [`write_csv`] or [`write_csv_extended`]: header required, the columns
-/// of `schema` with their types; columns the schema does not declare (run-time named ones) are
-/// read as `f64`.
+/// of `schema` with their declared types; columns the schema does not declare (optional groups,
+/// run-time named columns) keep the types polars infers from every row.
 pub fn read_csv(path: &Path, schema: &TableSchema) -> Result<DataFrame> {
-    let corrupt = |message: String| TableError::Corrupt {
-        path: path.to_path_buf(),
-        format: "csv",
-        message,
-    };
-    let header = {
-        use std::io::BufRead;
-        let mut line = String::new();
-        std::io::BufReader::new(open(path)?)
-            .read_line(&mut line)
-            .map_err(io_err(path))?;
-        line
-    };
-    let declared = schema.polars_schema();
-    let file_schema: Schema = header
-        .trim_end_matches(['\r', '\n'])
-        .split(',')
-        .filter(|name| !name.is_empty())
-        .map(|name| {
-            let name = name.trim_matches('"');
-            Field::new(
-                name.into(),
-                declared.get(name).cloned().unwrap_or(DataType::Float64),
-            )
-        })
-        .collect();
+    let file = open(path)?;
     let df = CsvReadOptions::default()
         .with_has_header(true)
-        .with_schema(Some(Arc::new(file_schema)))
-        .into_reader_with_file_handle(open(path)?)
+        .with_schema_overwrite(Some(Arc::new(schema.polars_schema())))
+        .with_infer_schema_length(None)
+        .into_reader_with_file_handle(file)
         .finish()
-        .map_err(|e| corrupt(e.to_string()))?;
+        .map_err(|e| TableError::Corrupt {
+            path: path.to_path_buf(),
+            format: "csv",
+            message: e.to_string(),
+        })?;
     schema.check_columns(&df, &path.display().to_string())?;
     Ok(df)
 }
@@ -393,12 +373,12 @@ mod tests {
             name: "short".into(),
             values: vec![1.0],
         };
-        let err = write_csv_extended(&demo(), &DEMO, &[short], dir.path()).unwrap_err();
+        let err = write_csv_extended(&demo(), &[&DEMO], &[short], dir.path()).unwrap_err();
         assert!(err.to_string().contains("`short` has 1 values"), "{err}");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
         // CSV: the extra column reads back as f64 beside the declared ones.
         const CSV: TableSchema = DEMO.renamed("demo.csv", "demo");
-        let path = write_csv_extended(&demo(), &CSV, &[score], dir.path()).unwrap();
+        let path = write_csv_extended(&demo(), &[&CSV], &[score], dir.path()).unwrap();
         let back = read_csv(&path, &CSV).unwrap();
         assert_eq!(
             crate::column_f64(&back, "demo", "score").unwrap(),
