@@ -84,7 +84,7 @@ fn synthetic_run_writes_every_estimate_table_and_figure() {
         slate_estimate::decompose::ADDITIVITY_CHECKS,
         slate_estimate::decompose::SPILLOVER_SENSITIVITY,
         slate_estimate::decompose::PRODUCT_SUMMARY,
-        slate_estimate::decompose::RECOMMENDATIONS,
+        slate_report::findings::RECOMMENDATIONS,
         slate_estimate::decompose::CLUSTER_RISK,
         slate_estimate::decompose::POSITION_RISK,
         slate_estimate::tables::COVERAGE,
@@ -93,7 +93,7 @@ fn synthetic_run_writes_every_estimate_table_and_figure() {
         slate_models::tables::CONDITIONAL_EFFECTS,
         slate_models::tables::POLICY_TARGETING,
         slate_models::tables::HETEROGENEITY,
-        slate_models::tables::TAKEAWAYS,
+        slate_report::findings::TAKEAWAYS,
     ] {
         let frame = slate_table::read_csv(&processed.join(schema.file_name), &schema).unwrap();
         assert!(frame.height() > 0, "{} is empty", schema.file_name);

@@ -386,6 +386,7 @@ impl Pipeline {
             let tables =
                 slate_estimate::run_decomposition(&mapping, &slates, &self.config.estimate)?;
             slate_estimate::write_decomposition(&tables, dir)?;
+            slate_report::findings::write_recommendations(dir, slates.truth.is_some())?;
             slate_report::decomposition_figures(
                 dir,
                 &self.paths.figures_dir,
@@ -411,6 +412,7 @@ impl Pipeline {
             let slates = slate_exposure::read_slates(dir)?;
             let tables = slate_models::run(&mapping, &slates, &self.config.models)?;
             slate_models::write(&tables, dir)?;
+            slate_report::findings::write_takeaways(dir, slates.truth.is_some())?;
             slate_report::models_figures(dir, &self.paths.figures_dir, slates.truth.is_some())?;
             let a = &tables.aipw;
             for i in 0..a.len() {

@@ -119,19 +119,6 @@ slate_table::table! {
 }
 
 slate_table::table! {
-    /// `movielens_interference_decomposition_recommendations.csv`: recommendations with evidence
-    /// quoting this run's numbers.
-    pub struct Recommendations, schema RECOMMENDATIONS = "movielens_interference_decomposition_recommendations.csv" {
-        /// The decision it informs.
-        decision_area: String,
-        /// What to do.
-        recommendation: String,
-        /// Numbers from this run that support it.
-        evidence: String,
-    }
-}
-
-slate_table::table! {
     /// `movielens_interference_cluster_risk.csv`: focal clusters most exposed to displacement.
     pub struct ClusterRisk, schema CLUSTER_RISK = "movielens_interference_cluster_risk.csv" {
         /// The focal movie's cluster.
@@ -186,8 +173,6 @@ pub struct DecompositionTables {
     pub sensitivity: SpilloverSensitivity,
     /// Product numbers.
     pub product: ProductSummary,
-    /// Recommendations with evidence.
-    pub recommendations: Recommendations,
     /// Cluster risk.
     pub cluster_risk: ClusterRisk,
     /// Position risk.
@@ -334,19 +319,11 @@ pub fn run_decomposition(
     let product = product_summary(&observed, &competitors);
     let cluster_risk = cluster_risk(mapping, slates, config.cluster_effects_min_rows)?;
     let (position_risk, position_known_net_lift) = position_risk(mapping, slates)?;
-    let recommendations = recommendations(
-        &observed,
-        &competitors,
-        &sensitivity,
-        &position_risk,
-        position_known_net_lift.as_ref(),
-    );
     Ok(DecompositionTables {
         effects,
         additivity,
         sensitivity,
         product,
-        recommendations,
         cluster_risk,
         position_risk,
         sensitivity_known_lift,
@@ -450,42 +427,80 @@ fn per_1000(r: &DiffInMeans) -> (f64, f64, f64) {
     (r.estimate * 1000.0, lower * 1000.0, upper * 1000.0)
 }
 
+/// A row of the product summary: the one place its metric names live, so the report finds
+/// rows by value, not by retyping labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProductMetric {
+    /// Clicks the promoted focal item gains.
+    FocalGain,
+    /// Clicks its substitutes lose.
+    SameClusterChange,
+    /// Clicks the rest of the slate loses.
+    OtherChange,
+    /// Substitutes and the rest together.
+    AllCompetitorChange,
+    /// The whole slate.
+    NetSlateEffect,
+}
+
+impl ProductMetric {
+    /// Every metric, in table order.
+    pub const ALL: [ProductMetric; 5] = [
+        ProductMetric::FocalGain,
+        ProductMetric::SameClusterChange,
+        ProductMetric::OtherChange,
+        ProductMetric::AllCompetitorChange,
+        ProductMetric::NetSlateEffect,
+    ];
+
+    /// The `metric` value of its row.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProductMetric::FocalGain => "Focal gain",
+            ProductMetric::SameClusterChange => "Same-cluster competitor change",
+            ProductMetric::OtherChange => "Other competitor change",
+            ProductMetric::AllCompetitorChange => "All competitor change",
+            ProductMetric::NetSlateEffect => "Net slate effect",
+        }
+    }
+
+    /// How to read it.
+    fn interpretation(self) -> &'static str {
+        match self {
+            ProductMetric::FocalGain => "Clicks the promoted focal movie gains",
+            ProductMetric::SameClusterChange => "Clicks its substitutes lose",
+            ProductMetric::OtherChange => "Clicks the rest of the slate loses",
+            ProductMetric::AllCompetitorChange => "Substitutes and the rest together",
+            ProductMetric::NetSlateEffect => "What the promotion does to the whole slate",
+        }
+    }
+}
+
+impl ProductSummary {
+    /// The row of `metric`.
+    pub fn row(&self, metric: ProductMetric) -> Option<usize> {
+        self.metric.iter().position(|m| m == metric.name())
+    }
+}
+
 fn product_summary(observed: &[DiffInMeans], competitors: &DiffInMeans) -> ProductSummary {
     let mut table = ProductSummary::default();
-    let rows = [
-        (
-            "Focal gain",
-            &observed[0],
-            "Clicks the promoted focal movie gains",
-        ),
-        (
-            "Same-cluster competitor change",
-            &observed[1],
-            "Clicks its substitutes lose",
-        ),
-        (
-            "Other competitor change",
-            &observed[2],
-            "Clicks the rest of the slate loses",
-        ),
-        (
-            "All competitor change",
-            competitors,
-            "Substitutes and the rest together",
-        ),
-        (
-            "Net slate effect",
-            &observed[3],
-            "What the promotion does to the whole slate",
-        ),
-    ];
-    for (metric, r, interpretation) in rows {
+    for metric in ProductMetric::ALL {
+        let r = match metric {
+            ProductMetric::FocalGain => &observed[0],
+            ProductMetric::SameClusterChange => &observed[1],
+            ProductMetric::OtherChange => &observed[2],
+            ProductMetric::AllCompetitorChange => competitors,
+            ProductMetric::NetSlateEffect => &observed[3],
+        };
         let (value, lower, upper) = per_1000(r);
-        table.metric.push(metric.to_string());
+        table.metric.push(metric.name().to_string());
         table.clicks_per_1000_promoted_slates.push(value);
         table.ci_95_lower.push(lower);
         table.ci_95_upper.push(upper);
-        table.interpretation.push(interpretation.to_string());
+        table
+            .interpretation
+            .push(metric.interpretation().to_string());
     }
     table
 }
@@ -585,76 +600,6 @@ fn position_risk(
     Ok((table, known_net_lift))
 }
 
-fn recommendations(
-    observed: &[DiffInMeans],
-    competitors: &DiffInMeans,
-    sensitivity: &SpilloverSensitivity,
-    position: &PositionRisk,
-    known_net_lift: Option<&NamedColumn>,
-) -> Recommendations {
-    let (d, dl, du) = per_1000(&observed[0]);
-    let (t, tl, tu) = per_1000(&observed[3]);
-    let (c, cl, cu) = per_1000(competitors);
-    let negative = sensitivity.estimate.iter().filter(|e| **e < 0.0).count();
-    let offsets = if -c > d {
-        "more than offsets"
-    } else {
-        "partly offsets"
-    };
-    let mut table = Recommendations::default();
-    let mut push = |area: &str, recommendation: &str, evidence: String| {
-        table.decision_area.push(area.to_string());
-        table.recommendation.push(recommendation.to_string());
-        table.evidence.push(evidence);
-    };
-    push(
-        "Item-level reporting",
-        "Do not report promoted-item gain alone as the success metric.",
-        format!(
-            "The focal item gains {d:.1} clicks per 1,000 promoted slates (95% CI {dl:.1} to {du:.1}), \
-             but the full slate changes by {t:.1} ({tl:.1} to {tu:.1})."
-        ),
-    );
-    push(
-        "Slate-level metric",
-        "Use the total slate effect as the primary decision metric for promotions.",
-        format!(
-            "The net observed slate effect is {t:.1} simulated clicks per 1,000 promoted slates (95% CI {tl:.1} to {tu:.1})."
-        ),
-    );
-    push(
-        "Spillover monitoring",
-        "Track same-cluster and displaced-item outcomes alongside the promoted item.",
-        format!(
-            "Competitors change by {c:.1} clicks per 1,000 promoted slates ({cl:.1} to {cu:.1}), which {offsets} \
-             the direct gain of {d:.1}; {negative} of {} spillover definitions give a negative estimate.",
-            sensitivity.len()
-        ),
-    );
-    if !position.is_empty() {
-        let last = position.len() - 1;
-        push(
-            "Policy design",
-            "Treat large rank jumps as higher-risk interventions.",
-            format!(
-                "Net slate effect per promoted slate is {:.3} for focal positions {} (rank jump {}) and {:.3} for positions {} \
-                 (rank jump {}){}.",
-                position.net_slate_estimate[0],
-                position.position_band[0],
-                position.rank_jump[0],
-                position.net_slate_estimate[last],
-                position.position_band[last],
-                position.rank_jump[last],
-                known_net_lift.map_or(String::new(), |k| format!(
-                    "; the known net lift is {:.3} and {:.3}",
-                    k.values[0], k.values[last]
-                ))
-            ),
-        );
-    }
-    table
-}
-
 /// Writes every decomposition table to `dir`.
 pub fn write_decomposition(
     tables: &DecompositionTables,
@@ -671,11 +616,6 @@ pub fn write_decomposition(
             dir,
         )?,
         write_csv(&mut tables.product.to_frame()?, &PRODUCT_SUMMARY, dir)?,
-        write_csv(
-            &mut tables.recommendations.to_frame()?,
-            &RECOMMENDATIONS,
-            dir,
-        )?,
         write_csv(&mut tables.cluster_risk.to_frame()?, &CLUSTER_RISK, dir)?,
         write_csv_extended(
             &tables.position_risk.to_frame()?,

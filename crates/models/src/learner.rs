@@ -26,6 +26,11 @@ pub trait Fitted {
     fn predict(&self, x: &Matrix) -> Result<Vec<f64>, ModelsError>;
 }
 
+/// The LightGBM learner's name in every table.
+pub const LIGHTGBM: &str = "LightGBM";
+/// The XGBoost learner's name in every table.
+pub const XGBOOST: &str = "XGBoost";
+
 /// A learner that can be fitted.
 pub trait OutcomeModel: Sync {
     /// Name used in tables ("LightGBM", "XGBoost").
@@ -96,7 +101,7 @@ impl LightGbm {
 
 impl OutcomeModel for LightGbm {
     fn name(&self) -> &'static str {
-        "LightGBM"
+        LIGHTGBM
     }
 
     fn fit(&self, x: &Matrix, target: &[f64], task: Task) -> Result<Box<dyn Fitted>, ModelsError> {
@@ -165,7 +170,7 @@ impl XgBoost {
 
 impl OutcomeModel for XgBoost {
     fn name(&self) -> &'static str {
-        "XGBoost"
+        XGBOOST
     }
 
     fn fit(&self, x: &Matrix, target: &[f64], task: Task) -> Result<Box<dyn Fitted>, ModelsError> {

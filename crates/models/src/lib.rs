@@ -96,8 +96,6 @@ pub struct ModelsTables {
     pub policies: WithTruth<PolicyTargeting, PolicyTruth>,
     /// Heterogeneity by focal cluster and position band.
     pub heterogeneity: WithTruth<Heterogeneity, HeterogeneityTruth>,
-    /// Findings.
-    pub takeaways: Takeaways,
 }
 
 /// The two learners of `config`, in report order.
@@ -192,14 +190,14 @@ pub fn run(
         let fitted = model.fit(&x.select(&train), &pick(&train), Task::Regression)?;
         regression_metrics(
             model.name(),
-            "train",
+            Split::Train.name(),
             &fitted.predict(&x.select(&train))?,
             &pick(&train),
             &mut metrics,
         );
         regression_metrics(
             model.name(),
-            "test",
+            Split::Test.name(),
             &fitted.predict(&x.select(&test))?,
             &pick(&test),
             &mut metrics,
@@ -231,7 +229,7 @@ pub fn run(
     let (lower, upper) = dim.ci_95();
     push_aipw(
         &mut aipw,
-        "Randomized difference in means",
+        &Estimator::DifferenceInMeans.name(),
         "none",
         dim.estimate,
         dim.cluster_se,
@@ -260,7 +258,11 @@ pub fn run(
             let m = clustered_score_mean(s, units)?;
             push_aipw(
                 &mut aipw,
-                &format!("Cross-fitted {} AIPW{suffix}", fit.model),
+                &Estimator::Aipw {
+                    model: fit.model,
+                    estimated_propensity: !suffix.is_empty(),
+                }
+                .name(),
                 propensity,
                 m.estimate,
                 m.se,
@@ -308,14 +310,12 @@ pub fn run(
         rows: conditional,
         truth: truth.then_some(conditional_truth),
     };
-    let takeaways = takeaways(&metrics, &aipw, &policies);
     Ok(ModelsTables {
         metrics,
         aipw,
         conditional,
         policies,
         heterogeneity,
-        takeaways,
     })
 }
 
@@ -364,27 +364,30 @@ fn evaluate_policies(
 ) -> Result<WithTruth<PolicyTargeting, PolicyTruth>, ModelsError> {
     let n = scores.len();
     let mut rules: Vec<(String, Vec<bool>)> = vec![
-        ("Promote all eligible slates".into(), vec![true; n]),
-        ("Promote none".into(), vec![false; n]),
+        (PolicyRule::PromoteAll.name(), vec![true; n]),
+        (PolicyRule::PromoteNone.name(), vec![false; n]),
         (
-            "Random 50% of slates".into(),
+            PolicyRule::RandomHalf.name(),
             policy::random_share(n, 0.5, seed),
         ),
     ];
     for fit in fits {
         rules.push((
-            format!("{} predicted-positive net effect", fit.model),
+            PolicyRule::PredictedPositive(fit.model).name(),
             policy::predicted_positive(&fit.net_effect()),
         ));
     }
     for fit in fits {
         rules.push((
-            format!("{} top decile by predicted net effect", fit.model),
+            PolicyRule::TopDecile(fit.model).name(),
             policy::top_share(&fit.net_effect(), 0.1),
         ));
     }
     if let Some(oracle) = oracle {
-        rules.push((ORACLE_BEST.into(), policy::predicted_positive(oracle)));
+        rules.push((
+            PolicyRule::OracleBest.name(),
+            policy::predicted_positive(oracle),
+        ));
     }
     let mut table = PolicyTargeting::default();
     let mut truth = PolicyTruth::default();
@@ -409,9 +412,6 @@ fn evaluate_policies(
         truth: oracle.map(|_| truth),
     })
 }
-
-/// The oracle-best rule's name (a row of the policy table only with truth).
-pub const ORACLE_BEST: &str = "Oracle best (upper bound)";
 
 fn heterogeneity(
     slates: &SlateOutcomes,
@@ -488,119 +488,6 @@ fn heterogeneity(
     })
 }
 
-fn takeaways(
-    metrics: &ModelMetrics,
-    aipw: &WithTruth<AipwEstimates, AipwTruth>,
-    policies: &WithTruth<PolicyTargeting, PolicyTruth>,
-) -> Takeaways {
-    let mut t = Takeaways::default();
-    let test: Vec<usize> = (0..metrics.len())
-        .filter(|i| metrics.split[*i] == "test")
-        .collect();
-    if let Some(best) = test
-        .iter()
-        .copied()
-        .min_by(|a, b| metrics.rmse[*a].total_cmp(&metrics.rmse[*b]))
-    {
-        let others: Vec<String> = test
-            .iter()
-            .filter(|i| **i != best)
-            .map(|i| format!("{} {:.3}", metrics.model[*i], metrics.rmse[*i]))
-            .collect();
-        t.finding.push(format!(
-            "{} had the best held-out prediction of total clicks per slate",
-            metrics.model[best]
-        ));
-        t.evidence.push(format!(
-            "Test RMSE {:.3} clicks per slate (R² {:.3}, {} slates) vs {}.",
-            metrics.rmse[best],
-            metrics.r2[best],
-            metrics.n[best],
-            others.join(", ")
-        ));
-    }
-    let row = |name: &str| (0..aipw.len()).find(|i| aipw.estimator[*i] == name);
-    if let (Some(d), Some(l), Some(x)) = (
-        row("Randomized difference in means"),
-        row("Cross-fitted LightGBM AIPW"),
-        row("Cross-fitted XGBoost AIPW"),
-    ) {
-        t.finding
-            .push("Model-assisted AIPW agrees with the randomized total-slate estimate".into());
-        t.evidence.push(format!(
-            "Randomized difference in means {:.3} [{:.3}, {:.3}]; LightGBM AIPW {:.3} [{:.3}, {:.3}]; XGBoost AIPW {:.3} [{:.3}, {:.3}]{}.",
-            aipw.estimate[d], aipw.ci_95_lower[d], aipw.ci_95_upper[d],
-            aipw.estimate[l], aipw.ci_95_lower[l], aipw.ci_95_upper[l],
-            aipw.estimate[x], aipw.ci_95_lower[x], aipw.ci_95_upper[x],
-            match &aipw.truth {
-                Some(truth) => format!("; known design effect {:.3} clicks per slate", truth.true_effect[d]),
-                None => " clicks per slate".to_string(),
-            }
-        ));
-    }
-    let Some(truth) = &policies.truth else {
-        // Without the oracle, rules are ranked by what the randomized data estimate.
-        if let Some(best) = (0..policies.len()).max_by(|a, b| {
-            policies.aipw_value_per_1000[*a]
-                .total_cmp(&policies.aipw_value_per_1000[*b])
-                .then(b.cmp(a))
-        }) {
-            t.finding.push(format!(
-                "Best targeting rule by its AIPW value: {}",
-                policies.policy[best]
-            ));
-            t.evidence.push(format!(
-                "{:.1} [{:.1}, {:.1}] clicks per 1,000 eligible slates, promoting {:.1}% of slates.",
-                policies.aipw_value_per_1000[best],
-                policies.aipw_ci_95_lower_per_1000[best],
-                policies.aipw_ci_95_upper_per_1000[best],
-                100.0 * policies.share_promoted[best]
-            ));
-        }
-        return t;
-    };
-    let find = |prefix: &str| (0..policies.len()).find(|i| policies.policy[*i].starts_with(prefix));
-    let feasible: Vec<usize> = (0..policies.len())
-        .filter(|i| policies.policy[*i] != ORACLE_BEST)
-        .collect();
-    if let (Some(best), Some(all), Some(oracle)) = (
-        feasible.iter().copied().max_by(|a, b| {
-            truth.oracle_lift_per_1000_eligible_slates[*a]
-                .total_cmp(&truth.oracle_lift_per_1000_eligible_slates[*b])
-                .then(b.cmp(a))
-        }),
-        find("Promote all"),
-        find(ORACLE_BEST),
-    ) {
-        t.finding.push(format!(
-            "Best feasible targeting rule: {}",
-            policies.policy[best]
-        ));
-        t.evidence.push(format!(
-            "{:.1} oracle clicks per 1,000 eligible slates, promoting {:.1}% of slates, vs {:.1} for promoting every slate; the oracle-best rule reaches {:.1} by promoting {:.1}%.",
-            truth.oracle_lift_per_1000_eligible_slates[best],
-            100.0 * policies.share_promoted[best],
-            truth.oracle_lift_per_1000_eligible_slates[all],
-            truth.oracle_lift_per_1000_eligible_slates[oracle],
-            100.0 * policies.share_promoted[oracle]
-        ));
-        let covered = (0..policies.len())
-            .filter(|i| truth.oracle_inside_aipw_ci[*i])
-            .count();
-        t.finding
-            .push("The randomized data alone tell how good each rule is".into());
-        t.evidence.push(format!(
-            "The AIPW interval contains the oracle value for {covered} of {} rules; for the best feasible rule the estimate is {:.1} [{:.1}, {:.1}] against an oracle {:.1} per 1,000 eligible slates.",
-            policies.len(),
-            policies.aipw_value_per_1000[best],
-            policies.aipw_ci_95_lower_per_1000[best],
-            policies.aipw_ci_95_upper_per_1000[best],
-            truth.oracle_lift_per_1000_eligible_slates[best]
-        ));
-    }
-    t
-}
-
 /// Writes a table with its truth part, when there is one, as one CSV.
 fn write_with_truth(
     rows: slate_table::polars::prelude::DataFrame,
@@ -625,13 +512,12 @@ fn write_with_truth(
 }
 
 /// Every table the stage writes, in [`write`]'s order.
-pub const TABLES: [slate_table::TableSchema; 6] = [
+pub const TABLES: [slate_table::TableSchema; 5] = [
     MODEL_METRICS,
     AIPW_ESTIMATES,
     CONDITIONAL_EFFECTS,
     POLICY_TARGETING,
     HETEROGENEITY,
-    TAKEAWAYS,
 ];
 
 /// Writes every models table to `dir` (CSV); returns the paths.
@@ -686,7 +572,6 @@ pub fn write(tables: &ModelsTables, dir: &Path) -> Result<Vec<PathBuf>, ModelsEr
             &HETEROGENEITY_TRUTH,
             dir,
         )?,
-        write_csv(&mut tables.takeaways.to_frame()?, &TAKEAWAYS, dir)?,
     ])
 }
 

@@ -167,12 +167,138 @@ impl<T, U> std::ops::Deref for WithTruth<T, U> {
     }
 }
 
-slate_table::table! {
-    /// `movielens_interference_advanced_takeaways.csv`: findings with this run's numbers.
-    pub struct Takeaways, schema TAKEAWAYS = "movielens_interference_advanced_takeaways.csv" {
-        /// The finding.
-        finding: String,
-        /// Evidence, quoting this run.
-        evidence: String,
+/// A split of the train/test metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Split {
+    /// The training slates.
+    Train,
+    /// The held-out slates.
+    Test,
+}
+
+impl Split {
+    /// Its `split` value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Split::Train => "train",
+            Split::Test => "test",
+        }
+    }
+}
+
+impl ModelMetrics {
+    /// The row of the model with the lowest held-out RMSE.
+    pub fn best_test(&self) -> Option<usize> {
+        (0..self.len())
+            .filter(|i| self.split[*i] == Split::Test.name())
+            .min_by(|a, b| self.rmse[*a].total_cmp(&self.rmse[*b]))
+    }
+
+    /// The held-out rows.
+    pub fn test_rows(&self) -> Vec<usize> {
+        (0..self.len())
+            .filter(|i| self.split[*i] == Split::Test.name())
+            .collect()
+    }
+}
+
+/// An estimator of the AIPW table; `name` is its `estimator` value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Estimator<'a> {
+    /// The randomized difference in means of total clicks.
+    DifferenceInMeans,
+    /// Cross-fitted AIPW with learner `model` ([`crate::learner::LIGHTGBM`], ...), with the
+    /// known design probability or the cross-fitted propensity.
+    Aipw {
+        /// The learner's name.
+        model: &'a str,
+        /// Whether the propensity is estimated (else the design probability).
+        estimated_propensity: bool,
+    },
+}
+
+impl Estimator<'_> {
+    /// Its `estimator` value.
+    pub fn name(&self) -> String {
+        match self {
+            Estimator::DifferenceInMeans => "Randomized difference in means".into(),
+            Estimator::Aipw {
+                model,
+                estimated_propensity,
+            } => format!(
+                "Cross-fitted {model} AIPW{}",
+                if *estimated_propensity {
+                    " (estimated propensity)"
+                } else {
+                    ""
+                }
+            ),
+        }
+    }
+}
+
+impl AipwEstimates {
+    /// The row of `estimator`.
+    pub fn row(&self, estimator: Estimator<'_>) -> Option<usize> {
+        let name = estimator.name();
+        self.estimator.iter().position(|e| *e == name)
+    }
+}
+
+/// A targeting rule of the policy table; `name` is its `policy` value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyRule<'a> {
+    /// Promote every eligible slate.
+    PromoteAll,
+    /// Promote no slate.
+    PromoteNone,
+    /// Promote a seeded random half.
+    RandomHalf,
+    /// Promote where learner `model` predicts a positive net effect.
+    PredictedPositive(&'a str),
+    /// Promote the top decile of learner `model`'s predicted net effect.
+    TopDecile(&'a str),
+    /// Promote where the oracle net effect is positive (with truth only).
+    OracleBest,
+}
+
+impl PolicyRule<'_> {
+    /// Its `policy` value.
+    pub fn name(&self) -> String {
+        match self {
+            PolicyRule::PromoteAll => "Promote all eligible slates".into(),
+            PolicyRule::PromoteNone => "Promote none".into(),
+            PolicyRule::RandomHalf => "Random 50% of slates".into(),
+            PolicyRule::PredictedPositive(model) => {
+                format!("{model} predicted-positive net effect")
+            }
+            PolicyRule::TopDecile(model) => format!("{model} top decile by predicted net effect"),
+            PolicyRule::OracleBest => "Oracle best (upper bound)".into(),
+        }
+    }
+}
+
+impl PolicyTargeting {
+    /// The row of `rule`.
+    pub fn row(&self, rule: PolicyRule<'_>) -> Option<usize> {
+        let name = rule.name();
+        self.policy.iter().position(|p| *p == name)
+    }
+
+    /// The rows of rules a platform could deploy: every rule but the oracle's.
+    pub fn feasible(&self) -> Vec<usize> {
+        let oracle = self.row(PolicyRule::OracleBest);
+        (0..self.len()).filter(|i| Some(*i) != oracle).collect()
+    }
+
+    /// The rows of rules built from the learners' predictions.
+    pub fn model_rules(&self) -> Vec<usize> {
+        let mut rows: Vec<usize> = [crate::learner::LIGHTGBM, crate::learner::XGBOOST]
+            .into_iter()
+            .flat_map(|m| [PolicyRule::PredictedPositive(m), PolicyRule::TopDecile(m)])
+            .filter_map(|rule| self.row(rule))
+            .collect();
+        rows.sort_unstable();
+        rows
     }
 }

@@ -72,7 +72,6 @@ fn every_table_has_its_rows_and_the_oracle_bounds_every_rule() {
     assert_eq!(t.metrics.len(), 4);
     assert_eq!(t.conditional.len(), 2 * n);
     assert_eq!(t.policies.len(), 8);
-    assert_eq!(t.takeaways.len(), 4);
     let oracle = t
         .policies
         .truth

@@ -10,16 +10,19 @@ use slate_estimate::contrasts::Contrast;
 use slate_estimate::coverage::TARGET_COVERAGE;
 use slate_estimate::decompose::{
     ADDITIVITY_CHECKS, CLUSTER_RISK, DIRECT_INDIRECT_TOTAL, DirectIndirectTotal, POSITION_RISK,
-    PRODUCT_SUMMARY, RECOMMENDATIONS, Recommendations, SPILLOVER_SENSITIVITY, SpilloverSensitivity,
+    PRODUCT_SUMMARY, SPILLOVER_SENSITIVITY, SpilloverSensitivity,
 };
 use slate_estimate::inference::InferenceMethod;
+
+use crate::findings::{RECOMMENDATIONS, Recommendations, TAKEAWAYS};
 use slate_estimate::tables::{
     COVERAGE, CoverageTable, Estimates, INFERENCE_COMPARISON, OBSERVED_EFFECTS,
 };
+use slate_models::learner::{LIGHTGBM, XGBOOST};
 use slate_models::tables::{
-    AIPW_ESTIMATES, AIPW_ESTIMATES_TRUTH, AipwEstimates, AipwTruth, HETEROGENEITY, MODEL_METRICS,
-    ModelMetrics, POLICY_TARGETING, POLICY_TARGETING_TRUTH, PolicyTargeting, PolicyTruth,
-    TAKEAWAYS,
+    AIPW_ESTIMATES, AIPW_ESTIMATES_TRUTH, AipwEstimates, AipwTruth, Estimator, HETEROGENEITY,
+    MODEL_METRICS, ModelMetrics, POLICY_TARGETING, POLICY_TARGETING_TRUTH, PolicyRule,
+    PolicyTargeting, PolicyTruth,
 };
 use slate_table::{TableSchema, write_csv};
 
@@ -535,7 +538,7 @@ fn advanced_summary(
             t.ci_95_upper.push(ci.1);
             t.note.push(note);
         };
-    for i in (0..metrics.len()).filter(|i| metrics.split[*i] == "test") {
+    for i in metrics.test_rows() {
         push(
             "Outcome model",
             &metrics.model[i],
@@ -628,39 +631,43 @@ fn facts(
             .map(|i| decomposition.estimate_per_1000_promoted_slates[i])
             .ok_or_else(|| missing(&DIRECT_INDIRECT_TOTAL, label))
     };
-    let best_model = (0..metrics.len())
-        .filter(|i| metrics.split[*i] == "test")
-        .min_by(|a, b| metrics.rmse[*a].total_cmp(&metrics.rmse[*b]))
+    let best_model = metrics
+        .best_test()
         .map(|i| (metrics.model[i].clone(), metrics.rmse[i]))
         .ok_or_else(|| missing(&MODEL_METRICS, "a test split"))?;
-    let estimator = |name: &str| -> Result<f64, ReportError> {
-        (0..aipw.len())
-            .find(|i| aipw.estimator[*i] == name)
+    let estimator = |model| -> Result<f64, ReportError> {
+        let estimator = Estimator::Aipw {
+            model,
+            estimated_propensity: false,
+        };
+        aipw.row(estimator)
             .map(|i| aipw.estimate[i])
-            .ok_or_else(|| missing(&AIPW_ESTIMATES, name))
+            .ok_or_else(|| missing(&AIPW_ESTIMATES, &estimator.name()))
     };
-    let best = (0..policies.len())
-        .filter(|i| policies.policy[*i] != slate_models::ORACLE_BEST)
+    let best = policies
+        .feasible()
+        .into_iter()
         .max_by(|a, b| {
             policy_truth.oracle_lift_per_1000_eligible_slates[*a]
                 .total_cmp(&policy_truth.oracle_lift_per_1000_eligible_slates[*b])
                 .then(b.cmp(a))
         })
         .ok_or_else(|| missing(&POLICY_TARGETING, "a feasible rule"))?;
-    let model_rule = (0..policies.len())
-        .filter(|i| policies.policy[*i].contains("predicted"))
+    let model_rule = policies
+        .model_rules()
+        .into_iter()
         .max_by(|a, b| {
             policy_truth.oracle_lift_per_1000_eligible_slates[*a]
                 .total_cmp(&policy_truth.oracle_lift_per_1000_eligible_slates[*b])
                 .then(b.cmp(a))
         })
         .ok_or_else(|| missing(&POLICY_TARGETING, "a model-based rule"))?;
-    let oracle_rule = (0..policies.len())
-        .find(|i| policies.policy[*i] == slate_models::ORACLE_BEST)
-        .ok_or_else(|| missing(&POLICY_TARGETING, slate_models::ORACLE_BEST))?;
-    let promote_all = (0..policies.len())
-        .find(|i| policies.policy[*i].starts_with("Promote all"))
-        .ok_or_else(|| missing(&POLICY_TARGETING, "Promote all eligible slates"))?;
+    let oracle_rule = policies
+        .row(PolicyRule::OracleBest)
+        .ok_or_else(|| missing(&POLICY_TARGETING, &PolicyRule::OracleBest.name()))?;
+    let promote_all = policies
+        .row(PolicyRule::PromoteAll)
+        .ok_or_else(|| missing(&POLICY_TARGETING, &PolicyRule::PromoteAll.name()))?;
     let total_rows: Vec<usize> = (0..coverage.len())
         .filter(|i| coverage.contrast[*i] == Contrast::TotalSlate.name())
         .collect();
@@ -681,8 +688,8 @@ fn facts(
         other_per_1000: per_1000("Indirect: Other competitors")?,
         total_per_1000: per_1000("Total: Full slate")?,
         best_model,
-        lightgbm_aipw: estimator("Cross-fitted LightGBM AIPW")?,
-        xgboost_aipw: estimator("Cross-fitted XGBoost AIPW")?,
+        lightgbm_aipw: estimator(LIGHTGBM)?,
+        xgboost_aipw: estimator(XGBOOST)?,
         best_policy: (
             policies.policy[best].clone(),
             policy_truth.oracle_lift_per_1000_eligible_slates[best],

@@ -17,12 +17,15 @@
 //! - [`final_report`]: the final report of the MovieLens run: tables, figures 25–28, summary,
 //!   resume bullets and the artifact index.
 //! - [`log_report`]: the summary of a team's logged experiment (`analyze --log`).
+//! - [`findings`]: the sentences (recommendations, model takeaways), composed from the typed
+//!   tables the stages wrote.
 
 pub mod charts;
 mod coverage_figure;
 mod decomposition_figures;
 mod estimator_figures;
 pub mod final_report;
+pub mod findings;
 pub mod log_report;
 mod models_figures;
 
