@@ -27,12 +27,16 @@ fn root() -> PathBuf {
 }
 
 fn internal_dependencies(krate: &str) -> Vec<String> {
+    internal_dependencies_in(krate, &["dependencies", "build-dependencies"])
+}
+
+fn internal_dependencies_in(krate: &str, sections: &[&str]) -> Vec<String> {
     let manifest =
         std::fs::read_to_string(root().join("crates").join(krate).join("Cargo.toml")).unwrap();
     let manifest: toml::Table = manifest.parse().unwrap();
     let mut deps = Vec::new();
-    for section in ["dependencies", "build-dependencies"] {
-        if let Some(table) = manifest.get(section).and_then(|t| t.as_table()) {
+    for section in sections {
+        if let Some(table) = manifest.get(*section).and_then(|t| t.as_table()) {
             deps.extend(
                 table
                     .keys()
@@ -62,10 +66,12 @@ fn layers_depend_only_on_layers_below() {
     }
 }
 
+/// Not even for tests: their fixtures are logs (`slate_log::synthetic`, committed CSVs).
 #[test]
 fn the_analysis_never_depends_on_a_source() {
     for krate in LOG_ANALYSIS {
-        for dep in internal_dependencies(krate) {
+        let sections = ["dependencies", "dev-dependencies", "build-dependencies"];
+        for dep in internal_dependencies_in(krate, &sections) {
             assert!(
                 !SOURCES.contains(&dep.as_str()),
                 "analysis crate `{krate}` must not depend on the source `{dep}`: it reads the log"

@@ -1,31 +1,23 @@
-//! The suite on a simulated design: bootstrap agrees with the analytic cluster SE, the known
-//! lift sits inside the observed intervals, and the decomposition adds up.
+//! The suite on a synthetic log with known truth (`slate_log::synthetic`: the analysis never
+//! depends on a source of logs): bootstrap agrees with the analytic cluster SE, the known lift
+//! sits inside the observed intervals, and the decomposition adds up.
 
 use std::sync::OnceLock;
 
 use slate_exposure::{ExposureTables, map_exposure};
-use slate_ingest::synthetic::SyntheticConfig;
-use slate_simulate::log::to_log;
-use slate_simulate::{SimulationConfig, simulate};
+use slate_log::synthetic::{SyntheticConfig, synthetic_log};
 
 use crate::contrasts::{Contrast, OutcomeView};
 use crate::{EstimateConfig, EstimateTables, run};
 
-fn dataset() -> &'static slate_ingest::Dataset {
-    static DATASET: OnceLock<slate_ingest::Dataset> = OnceLock::new();
-    DATASET.get_or_init(|| {
-        let synthetic = SyntheticConfig::small();
-        slate_ingest::synthetic_dataset(&synthetic, 20).unwrap()
-    })
-}
+/// The experiment's draw seed of the fixture.
+const DRAW: u64 = 7;
 
 fn design() -> &'static (ExposureTables, EstimateTables) {
     static DESIGN: OnceLock<(ExposureTables, EstimateTables)> = OnceLock::new();
     DESIGN.get_or_init(|| {
-        let exposure = map_exposure(
-            &to_log(&simulate(dataset(), &SimulationConfig::default()).unwrap()).unwrap(),
-        )
-        .unwrap();
+        let exposure =
+            map_exposure(&synthetic_log(&SyntheticConfig::default(), DRAW).unwrap()).unwrap();
         let tables = run(
             &exposure.mapping,
             &exposure.slates,
@@ -215,7 +207,6 @@ fn coverage_study_is_deterministic_and_measures_the_design_truth() {
     use crate::inference::InferenceSettings;
     use crate::randomization::Design;
     let (exposure, _) = design();
-    let base = simulate(dataset(), &SimulationConfig::default()).unwrap();
     let truth: Vec<f64> = Contrast::ALL
         .iter()
         .map(|c| true_effect(*c, &exposure.mapping, &exposure.slates).unwrap())
@@ -234,7 +225,7 @@ fn coverage_study_is_deterministic_and_measures_the_design_truth() {
         seed: 3,
         design: Design::Bernoulli { p: 0.5 },
     };
-    let config = SimulationConfig::default();
+    let config = SyntheticConfig::default();
     let run = |threads| {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -242,14 +233,11 @@ fn coverage_study_is_deterministic_and_measures_the_design_truth() {
             .unwrap()
             .install(|| {
                 coverage_study(6, &truth, &settings, |r| {
-                    let drawn = slate_simulate::redraw(&base, &config.design, 1000 + r as u64)
-                        .map_err(|e| crate::EstimateError::Replicate {
+                    let log = synthetic_log(&config, 1000 + r as u64).map_err(|e| {
+                        crate::EstimateError::Replicate {
                             replicate: r,
                             message: e.to_string(),
-                        })?;
-                    let log = to_log(&drawn).map_err(|e| crate::EstimateError::Replicate {
-                        replicate: r,
-                        message: e.to_string(),
+                        }
                     })?;
                     let tables = map_exposure(&log)?;
                     Ok((tables.mapping, tables.slates))

@@ -47,34 +47,6 @@ impl IdValues {
     pub fn is_string(&self) -> bool {
         matches!(self, IdValues::Str(_))
     }
-
-    /// The ids of `codes` (which must be increasing), re-coded densely: used after dropping
-    /// slates. Returns the new values and, for every old code, its new code (`u32::MAX` when
-    /// dropped).
-    pub fn subset(&self, keep: &[bool]) -> (IdValues, Vec<u32>) {
-        let mut remap = vec![u32::MAX; self.len()];
-        let mut next = 0u32;
-        for (old, kept) in keep.iter().enumerate() {
-            if *kept {
-                remap[old] = next;
-                next += 1;
-            }
-        }
-        let values = match self {
-            IdValues::Int(v) => IdValues::Int(filter(v, keep)),
-            IdValues::Str(v) => IdValues::Str(filter(v, keep)),
-        };
-        (values, remap)
-    }
-}
-
-fn filter<T: Clone>(values: &[T], keep: &[bool]) -> Vec<T> {
-    values
-        .iter()
-        .zip(keep)
-        .filter(|(_, k)| **k)
-        .map(|(v, _)| v.clone())
-        .collect()
 }
 
 /// A column of raw ids, one per row, before interning.
@@ -138,8 +110,5 @@ mod tests {
         assert_eq!(codes, vec![1, 0, 1]);
         assert_eq!(values.table_value(1), 1);
         assert_eq!(values.display(1), "b");
-        let (kept, remap) = values.subset(&[false, true]);
-        assert_eq!(kept, IdValues::Str(vec!["b".into()]));
-        assert_eq!(remap, vec![u32::MAX, 0]);
     }
 }

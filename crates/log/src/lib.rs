@@ -2,8 +2,8 @@
 //! between where data comes from (the MovieLens simulation, or a team's own experiment) and the
 //! analysis (exposure → estimate → models → report), which reads nothing else.
 //!
-//! Depends only on `slate-table` (for the shared I/O conventions) and polars; never on a source
-//! (ingest, simulate) or on an analysis crate.
+//! Depends only on `slate-table` (for the shared I/O conventions), polars and the seeded
+//! generators of [`synthetic`]; never on a source (ingest, simulate) or on an analysis crate.
 //!
 //! What it owns:
 //! - [`schema::LogColumn`]: the canonical column names, declared once; a `[log.columns]` config
@@ -17,6 +17,10 @@
 //!   units are put in id order and rows in seed order within a slate, so nothing downstream
 //!   depends on row order or is sized by a raw id.
 //!
+//! - [`synthetic`]: a seeded log with known truth, the analysis crates' test fixture.
+//!
+//! - [`synthetic`]: a seeded log with known truth, the analysis crates' test fixture.
+//!
 //! Invariants of an [`ImpressionLog`]: rows grouped by slate in slate-id order, seed order
 //! within a slate; seed and shown positions are permutations of 1..=n; exactly one focal per
 //! slate, shown at 1 when promoted; the arm is constant within a slate and within a unit; each
@@ -26,6 +30,7 @@ pub mod config;
 pub mod ids;
 mod read;
 pub mod schema;
+pub mod synthetic;
 mod validate;
 
 use std::ops::Range;

@@ -169,14 +169,7 @@ pub fn clustered_score_mean(scores: &[f64], unit: &[u32]) -> Result<ScoreMean, M
     }
     let meat: f64 = sums.iter().map(|e| e * e).sum();
     let se = (g as f64 / (g as f64 - 1.0) * meat).sqrt() / n as f64;
-    Ok(ScoreMean {
-        estimate: mean,
-        se,
-        ci_lower: mean - Z_95 * se,
-        ci_upper: mean + Z_95 * se,
-        p_value: two_sided_normal_p(mean / se),
-        n,
-    })
+    Ok(ScoreMean::normal(mean, se, n))
 }
 
 /// The mean of `scores` with its standard error and 95% interval (scores independent).
@@ -190,14 +183,21 @@ pub fn score_mean(scores: &[f64]) -> Result<ScoreMean, ModelsError> {
     let mean = scores.iter().sum::<f64>() / n as f64;
     let var = scores.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (n as f64 - 1.0);
     let se = (var / n as f64).sqrt();
-    Ok(ScoreMean {
-        estimate: mean,
-        se,
-        ci_lower: mean - Z_95 * se,
-        ci_upper: mean + Z_95 * se,
-        p_value: two_sided_normal_p(mean / se),
-        n,
-    })
+    Ok(ScoreMean::normal(mean, se, n))
+}
+
+impl ScoreMean {
+    /// `mean` with standard error `se` over `n` scores: normal 95% interval and p-value.
+    fn normal(mean: f64, se: f64, n: usize) -> Self {
+        ScoreMean {
+            estimate: mean,
+            se,
+            ci_lower: mean - Z_95 * se,
+            ci_upper: mean + Z_95 * se,
+            p_value: two_sided_normal_p(mean / se),
+            n,
+        }
+    }
 }
 
 #[cfg(test)]

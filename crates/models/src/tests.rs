@@ -1,21 +1,16 @@
-//! The models stage on a simulated design with a known total effect.
+//! The models stage on a synthetic log with a known total effect (`slate_log::synthetic`).
 
 use std::sync::OnceLock;
 
 use slate_exposure::{ExposureTables, map_exposure};
-use slate_ingest::synthetic::SyntheticConfig;
-use slate_simulate::log::to_log;
-use slate_simulate::{SimulationConfig, simulate};
+use slate_log::synthetic::{SyntheticConfig, synthetic_log};
 
 use super::*;
 
 fn design() -> &'static ExposureTables {
     static DESIGN: OnceLock<ExposureTables> = OnceLock::new();
     DESIGN.get_or_init(|| {
-        let synthetic = SyntheticConfig::small();
-        let dataset = slate_ingest::synthetic_dataset(&synthetic, 20).unwrap();
-        map_exposure(&to_log(&simulate(&dataset, &SimulationConfig::default()).unwrap()).unwrap())
-            .unwrap()
+        map_exposure(&synthetic_log(&SyntheticConfig::default(), 7).unwrap()).unwrap()
     })
 }
 
