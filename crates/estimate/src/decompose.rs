@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use slate_exposure::{ExposureMapping, NamedColumn, SlateOutcomes};
 
 use crate::contrasts::{Contrast, OutcomeView, item_outcome, push_item, sample_where};
-use crate::dim::{DiffInMeans, Sample, difference_in_means};
+use crate::dim::{DiffInMeans, Sample, difference_in_means, push_dim};
 use crate::{EstimateConfig, EstimateError};
 
 slate_table::table! {
@@ -274,18 +274,13 @@ pub fn run_decomposition(
             effects.component.push(component.to_string());
             effects.outcome_type.push(outcome_type.to_string());
             effects.estimate_per_slate.push(r.estimate);
-            effects.se.push(r.cluster_se);
-            effects.ci_95_lower.push(lower);
-            effects.ci_95_upper.push(upper);
-            effects.p_value.push(r.p_value_cluster());
+            push_dim!(effects, &r, [se, ci_95_lower, ci_95_upper, p_value]);
             effects
                 .estimate_per_1000_promoted_slates
                 .push(r.estimate * 1000.0);
             effects.ci_95_lower_per_1000.push(lower * 1000.0);
             effects.ci_95_upper_per_1000.push(upper * 1000.0);
-            effects.treated_mean.push(r.treated_mean);
-            effects.control_mean.push(r.control_mean);
-            effects.slates.push(r.clusters as u32);
+            push_dim!(effects, &r, [treated_mean, control_mean, slates]);
             estimates[k] = r.estimate;
             if view == OutcomeView::Observed {
                 observed.push(r);
@@ -407,17 +402,22 @@ fn spillover_sensitivity(
                 .values
                 .push(difference_in_means(&known, name, "Known induced lift")?.estimate);
         }
-        let (lower, upper) = r.ci_95();
         table.definition.push(name.to_string());
         table.description.push(description.to_string());
-        table.estimate.push(r.estimate);
-        table.cluster_se.push(r.cluster_se);
-        table.ci_95_lower.push(lower);
-        table.ci_95_upper.push(upper);
-        table.p_value.push(r.p_value_cluster());
-        table.treated_n.push(r.treated_n as u32);
-        table.control_n.push(r.control_n as u32);
-        table.clusters.push(r.clusters as u32);
+        push_dim!(
+            table,
+            &r,
+            [
+                estimate,
+                cluster_se,
+                ci_95_lower,
+                ci_95_upper,
+                p_value,
+                treated_n,
+                control_n,
+                clusters
+            ]
+        );
     }
     Ok((table, known_lift))
 }

@@ -302,6 +302,66 @@ pub fn difference_in_means(
     })
 }
 
+/// Appends difference in means `r` to the listed columns of `table`: each column takes the
+/// quantity it is named after (`estimate`, `naive_se`, `cluster_se` (also `se`), `ci_95_lower`,
+/// `ci_95_upper`, `p_value` / `p_value_cluster`, `treated_mean`, `control_mean`, `treated_n`,
+/// `control_n`, `clusters` (also `slates`)). The one place a result meets a table row, so
+/// every table computes its interval and p-value the same way.
+macro_rules! push_dim {
+    ($table:expr, $r:expr, [$($column:ident),+ $(,)?]) => {{
+        let r: &$crate::dim::DiffInMeans = $r;
+        $( $table.$column.push($crate::dim::dim_value!(r, $column)); )+
+    }};
+}
+
+/// The quantity of a [`DiffInMeans`] that a column named `$column` holds (see `push_dim!`).
+macro_rules! dim_value {
+    ($r:ident, estimate) => {
+        $r.estimate
+    };
+    ($r:ident, naive_se) => {
+        $r.naive_se
+    };
+    ($r:ident, cluster_se) => {
+        $r.cluster_se
+    };
+    ($r:ident, se) => {
+        $r.cluster_se
+    };
+    ($r:ident, ci_95_lower) => {
+        $r.ci_95().0
+    };
+    ($r:ident, ci_95_upper) => {
+        $r.ci_95().1
+    };
+    ($r:ident, p_value) => {
+        $r.p_value_cluster()
+    };
+    ($r:ident, p_value_cluster) => {
+        $r.p_value_cluster()
+    };
+    ($r:ident, treated_mean) => {
+        $r.treated_mean
+    };
+    ($r:ident, control_mean) => {
+        $r.control_mean
+    };
+    ($r:ident, treated_n) => {
+        $r.treated_n as u32
+    };
+    ($r:ident, control_n) => {
+        $r.control_n as u32
+    };
+    ($r:ident, clusters) => {
+        $r.clusters as u32
+    };
+    ($r:ident, slates) => {
+        $r.clusters as u32
+    };
+}
+
+pub(crate) use {dim_value, push_dim};
+
 #[cfg(test)]
 mod tests {
     use super::*;

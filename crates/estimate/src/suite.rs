@@ -8,7 +8,7 @@ use slate_exposure::{ExposureMapping, Feature, FeatureKind, NamedColumn, SlateOu
 
 use crate::bootstrap::{cluster_bootstrap, summarize};
 use crate::contrasts::{Contrast, OutcomeView, outcome_label, outcome_sample, push_item, sample};
-use crate::dim::{ClusterIndex, DiffInMeans, Sample, difference_in_means};
+use crate::dim::{ClusterIndex, DiffInMeans, Sample, difference_in_means, push_dim};
 use crate::tables::*;
 use crate::{EstimateConfig, EstimateError};
 
@@ -40,21 +40,26 @@ pub struct EstimateTables {
 }
 
 fn push_estimate(table: &mut Estimates, r: &DiffInMeans, p_value_holm: f64) {
-    let (lower, upper) = r.ci_95();
     table.contrast.push(r.contrast.clone());
     table.outcome.push(r.outcome.clone());
-    table.estimate.push(r.estimate);
-    table.naive_se.push(r.naive_se);
-    table.cluster_se.push(r.cluster_se);
-    table.ci_95_lower.push(lower);
-    table.ci_95_upper.push(upper);
-    table.p_value_cluster.push(r.p_value_cluster());
+    push_dim!(
+        table,
+        r,
+        [
+            estimate,
+            naive_se,
+            cluster_se,
+            ci_95_lower,
+            ci_95_upper,
+            p_value_cluster
+        ]
+    );
     table.p_value_holm.push(p_value_holm);
-    table.treated_mean.push(r.treated_mean);
-    table.control_mean.push(r.control_mean);
-    table.treated_n.push(r.treated_n as u32);
-    table.control_n.push(r.control_n as u32);
-    table.clusters.push(r.clusters as u32);
+    push_dim!(
+        table,
+        r,
+        [treated_mean, control_mean, treated_n, control_n, clusters]
+    );
 }
 
 /// Runs every estimator on the exposure tables.
@@ -366,16 +371,21 @@ fn cluster_effects(
                 Err(EstimateError::SingleCluster { .. }) => continue,
                 Err(e) => return Err(e),
             };
-            let (lower, upper) = r.ci_95();
             table.focal_cluster.push(cluster.to_string());
             table.contrast.push(c.name().to_string());
-            table.estimate.push(r.estimate);
-            table.cluster_se.push(r.cluster_se);
-            table.ci_95_lower.push(lower);
-            table.ci_95_upper.push(upper);
-            table.treated_n.push(r.treated_n as u32);
-            table.control_n.push(r.control_n as u32);
-            table.clusters.push(r.clusters as u32);
+            push_dim!(
+                table,
+                &r,
+                [
+                    estimate,
+                    cluster_se,
+                    ci_95_lower,
+                    ci_95_upper,
+                    treated_n,
+                    control_n,
+                    clusters
+                ]
+            );
         }
     }
     Ok(table)
