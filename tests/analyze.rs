@@ -41,6 +41,17 @@ fn files(dir: &Path) -> Vec<String> {
     names
 }
 
+/// The analysis summary `pipeline` wrote.
+fn summary_of(pipeline: &Pipeline) -> String {
+    std::fs::read_to_string(
+        pipeline
+            .paths
+            .writeup_dir
+            .join(slate_report::LOG_SUMMARY_FILE),
+    )
+    .unwrap()
+}
+
 fn sim_log(pipeline: &Pipeline) -> PathBuf {
     pipeline
         .paths
@@ -70,13 +81,7 @@ fn the_runs_own_log_reproduces_every_analysis_table_byte_for_byte() {
     }
     // Exposure (5), estimate (10 + inference), decomposition (7), models (6).
     assert!(compared >= 28, "{compared} tables compared");
-    let summary = std::fs::read_to_string(
-        analysis
-            .paths
-            .writeup_dir
-            .join(slate_report::LOG_SUMMARY_FILE),
-    )
-    .unwrap();
+    let summary = summary_of(&analysis);
     assert!(summary.contains("No slate was dropped"), "{summary}");
     let manifest = std::fs::read_to_string(b.join(slate_report::RUN_MANIFEST_FILE)).unwrap();
     assert!(manifest.contains("\"command\": \"analyze\""), "{manifest}");
@@ -147,13 +152,7 @@ fn a_log_without_truth_gets_no_truth_table_or_column() {
     )
     .unwrap();
     assert!(!text.contains("known"), "{text}");
-    let summary = std::fs::read_to_string(
-        pipeline
-            .paths
-            .writeup_dir
-            .join(slate_report::LOG_SUMMARY_FILE),
-    )
-    .unwrap();
+    let summary = summary_of(&pipeline);
     assert!(summary.contains("from 80 randomization units"), "{summary}");
     assert!(summary.contains("| Total slate |"), "{summary}");
     assert!(
@@ -202,13 +201,7 @@ fn a_bad_log_is_an_error_naming_file_row_and_column_and_writes_nothing() {
     let dropped = slate_log::DroppedSlatesTable::from_frame(&dropped, "dropped").unwrap();
     assert_eq!(dropped.slate_id, vec!["user-058/slate-5".to_string()]);
     assert_eq!(dropped.unit_id, vec!["user-058".to_string()]);
-    let summary = std::fs::read_to_string(
-        pipeline
-            .paths
-            .writeup_dir
-            .join(slate_report::LOG_SUMMARY_FILE),
-    )
-    .unwrap();
+    let summary = summary_of(&pipeline);
     assert!(
         summary.contains("1 slate broke a rule of the design and was dropped"),
         "{summary}"

@@ -312,14 +312,7 @@ impl Pipeline {
                 &log,
                 0,
             )?;
-            for check in tables.readiness.iter().filter(|c| !c.passed) {
-                tracing::warn!(
-                    check = check.check,
-                    value = check.value,
-                    requirement = check.requirement,
-                    "readiness check failed"
-                );
-            }
+            warn_failed_checks(&tables.readiness);
             log_truth(&tables);
             Ok(())
         })
@@ -619,14 +612,7 @@ impl Pipeline {
                     dir,
                 )?;
             }
-            for check in tables.readiness.iter().filter(|c| !c.passed) {
-                tracing::warn!(
-                    check = check.check,
-                    value = check.value,
-                    requirement = check.requirement,
-                    "readiness check failed"
-                );
-            }
+            warn_failed_checks(&tables.readiness);
             info!(
                 rows = log.n_rows(),
                 slates = log.n_slates(),
@@ -726,6 +712,18 @@ fn run_stages(
 /// every other replicate's.
 fn coverage_seed(seed: u64, r: usize) -> u64 {
     seed ^ (0xC0FE_u64 << 48) ^ (r as u64 + 1)
+}
+
+/// Logs every readiness check that failed (the run goes on: a check is a warning).
+fn warn_failed_checks(checks: &[slate_table::readiness::Check]) {
+    for check in checks.iter().filter(|c| !c.passed) {
+        tracing::warn!(
+            check = check.check,
+            value = check.value,
+            requirement = check.requirement,
+            "readiness check failed"
+        );
+    }
 }
 
 /// Logs the design's known truth: mean induced lift in promoted slates and the control mean,

@@ -22,6 +22,29 @@ pub fn holm(p: &[f64]) -> Vec<f64> {
 mod tests {
     use super::*;
 
+    /// Every case of `tests/reference/holm_reference.py` (statsmodels' `multipletests`).
+    #[test]
+    fn matches_statsmodels() {
+        let text = include_str!("../tests/reference/holm_reference.csv");
+        let mut cases: std::collections::BTreeMap<&str, (Vec<f64>, Vec<f64>)> =
+            std::collections::BTreeMap::new();
+        for line in text.lines().filter(|l| !l.starts_with('#')).skip(1) {
+            let f: Vec<&str> = line.split(',').collect();
+            let case = cases.entry(f[0]).or_default();
+            case.0.push(f[2].parse().unwrap());
+            case.1.push(f[3].parse().unwrap());
+        }
+        assert_eq!(cases.len(), 5);
+        for (name, (p, expected)) in cases {
+            for (got, want) in holm(&p).iter().zip(&expected) {
+                assert!(
+                    (got - want).abs() <= 1e-15 * want.max(1e-300),
+                    "{name}: {got} vs {want}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn step_down_is_monotone_and_capped() {
         assert_eq!(

@@ -252,11 +252,22 @@ pub fn exposure_readiness(
 mod tests {
     use super::*;
 
+    /// Every case of `tests/reference/srm_reference.py` (scipy's `chisquare`).
     #[test]
     fn srm_p_value_matches_scipy() {
-        // scipy.stats.chisquare([520, 480], [500, 500]).pvalue = 0.20590321073206466
-        let p = sample_ratio_mismatch_p(520, 480, 0.5);
-        assert!((p - 0.20590321073206466).abs() < 1e-12, "{p}");
-        assert!((sample_ratio_mismatch_p(500, 500, 0.5) - 1.0).abs() < 1e-15);
+        let text = include_str!("../tests/reference/srm_reference.csv");
+        let mut cases = 0;
+        for line in text.lines().filter(|l| !l.starts_with('#')).skip(1) {
+            let f: Vec<&str> = line.split(',').collect();
+            let (promoted, control) = (f[0].parse().unwrap(), f[1].parse().unwrap());
+            let (p, want): (f64, f64) = (f[2].parse().unwrap(), f[3].parse().unwrap());
+            let got = sample_ratio_mismatch_p(promoted, control, p);
+            assert!(
+                (got - want).abs() <= 1e-12 * want.max(1e-12),
+                "{line}: {got}"
+            );
+            cases += 1;
+        }
+        assert_eq!(cases, 5);
     }
 }
