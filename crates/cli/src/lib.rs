@@ -643,7 +643,23 @@ impl Pipeline {
             ("read-log", &|| self.read_log(log, policy)),
             ("estimate", &|| self.estimate_with(&from_log)),
             ("decompose", &|| self.decompose()),
-            ("models", &|| self.models()),
+            ("models", &|| {
+                // Too few units for the cross-fitting folds: the rest of the analysis stands.
+                match self.models() {
+                    Err(e)
+                        if e.chain().any(|c| {
+                            matches!(
+                                c.downcast_ref::<slate_models::ModelsError>(),
+                                Some(slate_models::ModelsError::TooFewSlates { .. })
+                            )
+                        }) =>
+                    {
+                        tracing::warn!("models stage skipped: {e:#}");
+                        Ok(())
+                    }
+                    other => other,
+                }
+            }),
             ("report", &|| self.log_report(log)),
         ];
         run_stages(&stages, cancel)

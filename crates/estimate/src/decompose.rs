@@ -384,7 +384,7 @@ fn spillover_sensitivity(
     ];
     let mut table = SpilloverSensitivity::default();
     let mut known_lift = mapping.truth.as_ref().map(|_| NamedColumn {
-        name: "known_lift_estimate".into(),
+        name: KNOWN_LIFT_ESTIMATE.into(),
         values: Vec::new(),
     });
     for (name, description, rule) in definitions {
@@ -426,6 +426,11 @@ fn per_1000(r: &DiffInMeans) -> (f64, f64, f64) {
     let (lower, upper) = r.ci_95();
     (r.estimate * 1000.0, lower * 1000.0, upper * 1000.0)
 }
+
+/// The sensitivity table's truth column (the known-lift estimate of each definition).
+pub const KNOWN_LIFT_ESTIMATE: &str = "known_lift_estimate";
+/// The position-risk table's truth column (the known net lift per promoted slate of a band).
+pub const KNOWN_NET_LIFT: &str = "known_net_lift";
 
 /// A row of the product summary: the one place its metric names live, so the report finds
 /// rows by value, not by retyping labels.
@@ -573,7 +578,7 @@ fn position_risk(
 ) -> Result<(PositionRisk, Option<NamedColumn>), EstimateError> {
     let mut table = PositionRisk::default();
     let mut known_net_lift = mapping.truth.as_ref().map(|_| NamedColumn {
-        name: "known_net_lift".into(),
+        name: KNOWN_NET_LIFT.into(),
         values: Vec::new(),
     });
     for (from, to) in position_bands(&slates.focal_seed_position) {

@@ -19,8 +19,6 @@
 //!
 //! - [`synthetic`]: a seeded log with known truth, the analysis crates' test fixture.
 //!
-//! - [`synthetic`]: a seeded log with known truth, the analysis crates' test fixture.
-//!
 //! Invariants of an [`ImpressionLog`]: rows grouped by slate in slate-id order, seed order
 //! within a slate; seed and shown positions are permutations of 1..=n; exactly one focal per
 //! slate, shown at 1 when promoted; the arm is constant within a slate and within a unit; each

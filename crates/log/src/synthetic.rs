@@ -72,7 +72,8 @@ fn click_probability(position: usize, relevance: f64, mean: f64, factor: f64) ->
 }
 
 /// The log of `config`'s population under experiment `draw_seed` (canonical columns, the two
-/// truth columns and the item-level covariate `relevance`).
+/// truth columns and the item-level covariate `relevance`). Slates have at least two items and
+/// the focal position is clamped into the slate.
 pub fn synthetic_log(config: &SyntheticConfig, draw_seed: u64) -> Result<ImpressionLog, LogError> {
     let frame = synthetic_frame(config, draw_seed).map_err(|e| LogError::Config {
         message: format!("synthetic log: {e}"),
@@ -89,7 +90,8 @@ pub fn synthetic_frame(
     config: &SyntheticConfig,
     draw_seed: u64,
 ) -> Result<DataFrame, slate_table::polars::prelude::PolarsError> {
-    let n = config.slate_size;
+    // At least two items (a focal and one other) and a focal position within the slate.
+    let n = config.slate_size.max(2);
     let units = config.slates.div_ceil(config.slates_per_unit.max(1));
     let promoted_unit: Vec<bool> = (0..units)
         .map(|u| stream(draw_seed, 1, u as u64).random::<f64>() < config.promotion_probability)
@@ -116,7 +118,7 @@ pub fn synthetic_frame(
         let clusters: Vec<usize> = (0..n)
             .map(|_| rng.random_range(0..config.clusters))
             .collect();
-        let focal = rng.random_range(config.focal_min_position.min(n)..=n) - 1;
+        let focal = rng.random_range(config.focal_min_position.clamp(1, n)..=n) - 1;
         let unit = s / config.slates_per_unit.max(1);
         let promoted = promoted_unit[unit];
         let mut draw = stream(draw_seed, 3, s as u64);

@@ -159,11 +159,20 @@ pub fn run(
     config.check()?;
     let n = slates.len();
     let treated = slates.promotion_applied.clone();
-    let promoted = treated.iter().filter(|t| **t).count();
+    // Folds deal units, so each arm needs at least one unit per fold.
+    let mut arm_of_unit: std::collections::BTreeMap<u32, bool> = std::collections::BTreeMap::new();
+    for (unit, promoted) in slates.unit_index.iter().zip(&treated) {
+        arm_of_unit.insert(*unit, *promoted);
+    }
+    let promoted_units = arm_of_unit.values().filter(|p| **p).count();
+    let control_units = arm_of_unit.len() - promoted_units;
     let needed = 2 * config.folds;
-    if n < needed || promoted < config.folds || n - promoted < config.folds {
+    if n < needed || promoted_units < config.folds || control_units < config.folds {
         return Err(ModelsError::TooFewSlates {
-            what: "outcome models".into(),
+            what: format!(
+                "outcome models ({promoted_units} promoted and {control_units} control units for {} folds)",
+                config.folds
+            ),
             needed,
             have: n,
         });

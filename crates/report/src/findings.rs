@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use slate_estimate::decompose::{
-    POSITION_RISK, PRODUCT_SUMMARY, PositionRisk, ProductMetric, ProductSummary,
+    KNOWN_NET_LIFT, POSITION_RISK, PRODUCT_SUMMARY, PositionRisk, ProductMetric, ProductSummary,
     SPILLOVER_SENSITIVITY, SpilloverSensitivity,
 };
 
@@ -52,9 +52,9 @@ pub fn recommendations(
         let path = processed_dir.join(POSITION_RISK.file_name);
         let frame = slate_table::read_csv(&path, &POSITION_RISK)?;
         frame
-            .column("known_net_lift")
+            .column(KNOWN_NET_LIFT)
             .is_ok()
-            .then(|| slate_table::column_f64(&frame, &path.display().to_string(), "known_net_lift"))
+            .then(|| slate_table::column_f64(&frame, &path.display().to_string(), KNOWN_NET_LIFT))
             .transpose()?
     };
     let per_1000 = |metric: ProductMetric| -> Result<(f64, f64, f64), ReportError> {

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
 use slate_estimate::dim::Z_95;
+use slate_models::learner::{LIGHTGBM, XGBOOST};
 use slate_models::tables::{
     CONDITIONAL_EFFECTS, CONDITIONAL_EFFECTS_TRUTH, ConditionalEffects, ConditionalTruth,
     HETEROGENEITY, HETEROGENEITY_TRUTH, Heterogeneity, HeterogeneityTruth, POLICY_TARGETING,
@@ -79,7 +80,11 @@ pub fn models_figures(
     }
     let mut written = Vec::new();
 
-    // Predicted (out of fold) vs oracle net effect per slate, one panel per model (with truth).
+    // Predicted (out of fold) vs oracle net effect per slate, one panel per model (with truth;
+    // without it, a copy from an earlier run in the same folder must not claim this log).
+    if conditional_truth.is_none() {
+        crate::charts::remove_stale(figures_dir, MODELS_FIGURES[0])?;
+    }
     if let Some(conditional_truth) = &conditional_truth {
         let oracle_net_effect = &conditional_truth.oracle_net_effect;
         written.push(render_png(figures_dir, MODELS_FIGURES[0], (1600, 760), |root| {
@@ -233,13 +238,13 @@ pub fn models_figures(
                     let lightgbm_label = match &heterogeneity_truth {
                         Some(t) => {
                             rows.push(point(format!("{group} · oracle"), t.oracle_net_effect[i], RGBColor(0, 0, 0)));
-                            "LightGBM predicted".to_string()
+                            format!("{LIGHTGBM} predicted")
                         }
-                        None => format!("{group} · LightGBM predicted"),
+                        None => format!("{group} · {LIGHTGBM} predicted"),
                     };
                     rows.extend([
                         point(lightgbm_label, h.lightgbm_predicted_net_effect[i], NEUTRAL),
-                        point("XGBoost predicted".into(), h.xgboost_predicted_net_effect[i], SECOND),
+                        point(format!("{XGBOOST} predicted"), h.xgboost_predicted_net_effect[i], SECOND),
                         IntervalRow {
                             label: "AIPW estimate".into(),
                             estimate: h.aipw_net_effect[i],
