@@ -383,6 +383,7 @@ impl Pipeline {
             slate_report::decomposition_figures(
                 dir,
                 &self.paths.figures_dir,
+                slates.truth.is_some(),
                 Clustering::of(&slates),
             )?;
             for i in 0..tables.additivity.len() {
@@ -595,16 +596,9 @@ impl Pipeline {
                 dir,
             )?;
             let dictionary = log.id_dictionary();
-            let dictionary_path = dir.join(slate_log::ID_DICTIONARY.file_name);
             if dictionary.is_empty() {
                 // Integer ids are their own values; no stale dictionary may claim otherwise.
-                match std::fs::remove_file(&dictionary_path) {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                        return Err(e)
-                            .with_context(|| format!("removing {}", dictionary_path.display()));
-                    }
-                    _ => {}
-                }
+                slate_table::remove_stale(dir, slate_log::ID_DICTIONARY.file_name)?;
             } else {
                 slate_table::write_csv(
                     &mut dictionary.to_frame()?,

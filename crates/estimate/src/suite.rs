@@ -391,16 +391,6 @@ fn cluster_effects(
     Ok(table)
 }
 
-/// Removes `dir/<schema.file_name>` if it exists.
-fn remove_stale(dir: &Path, schema: &slate_table::TableSchema) -> Result<(), EstimateError> {
-    let path = dir.join(schema.file_name);
-    match std::fs::remove_file(&path) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(source) => Err(slate_table::TableError::Io { path, source }.into()),
-    }
-}
-
 /// Writes every estimate table to `dir`; returns the paths.
 pub fn write(tables: &EstimateTables, dir: &Path) -> Result<Vec<PathBuf>, EstimateError> {
     use slate_table::write_csv;
@@ -425,7 +415,7 @@ pub fn write(tables: &EstimateTables, dir: &Path) -> Result<Vec<PathBuf>, Estima
     // same directory is removed so that no file claims to belong to this run.
     match &tables.validation {
         Some(validation) => paths.push(write_csv(&mut validation.to_frame()?, &VALIDATION, dir)?),
-        None => remove_stale(dir, &VALIDATION)?,
+        None => slate_table::remove_stale(dir, VALIDATION.file_name)?,
     }
     match &tables.decomposition {
         Some(decomposition) => paths.push(write_csv(
@@ -433,7 +423,7 @@ pub fn write(tables: &EstimateTables, dir: &Path) -> Result<Vec<PathBuf>, Estima
             &SLATE_DECOMPOSITION,
             dir,
         )?),
-        None => remove_stale(dir, &SLATE_DECOMPOSITION)?,
+        None => slate_table::remove_stale(dir, SLATE_DECOMPOSITION.file_name)?,
     }
     paths.push(write_csv(
         &mut tables.cluster_effects.to_frame()?,

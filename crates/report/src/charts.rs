@@ -33,18 +33,6 @@ fn register_fonts() {
     });
 }
 
-/// Removes `dir/<name>` if it exists: a figure this run does not draw (it needs truth the log
-/// lacks) must not survive from an earlier run in the same folder.
-pub fn remove_stale(dir: &std::path::Path, name: &str) -> Result<(), ReportError> {
-    let path = dir.join(name);
-    match std::fs::remove_file(&path) {
-        Err(source) if source.kind() != std::io::ErrorKind::NotFound => {
-            Err(slate_table::TableError::Io { path, source }.into())
-        }
-        _ => Ok(()),
-    }
-}
-
 /// The colour of a signed value: green for gains, red for losses.
 pub fn signed_color(value: f64) -> RGBColor {
     if value >= 0.0 { GAIN } else { LOSS }

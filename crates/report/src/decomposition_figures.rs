@@ -25,6 +25,7 @@ pub const DECOMPOSITION_FIGURES: [&str; 4] = [
 pub fn decomposition_figures(
     processed_dir: &Path,
     figures_dir: &Path,
+    truth: bool,
     clustering: Clustering,
 ) -> Result<Vec<PathBuf>, ReportError> {
     let clustered = clustering.adjective();
@@ -50,7 +51,11 @@ pub fn decomposition_figures(
         interval_panel(
             root,
             "Direct, indirect and total effects per 1,000 promoted slates (observed clicks, 95% CI)",
-            "Change in simulated clicks per 1,000 promoted slates",
+            if truth {
+                "Change in simulated clicks per 1,000 promoted slates"
+            } else {
+                "Change in clicks per 1,000 promoted slates"
+            },
             &rows,
             RowStyle::Bars,
             360,

@@ -146,8 +146,8 @@ pub fn estimator_figures(
     // 10. Observed vs expected vs known lift per contrast, and 14 below: with truth only;
     // without it, copies from an earlier run in the same folder are removed.
     if !truth {
-        crate::charts::remove_stale(figures_dir, ESTIMATOR_FIGURES[1])?;
-        crate::charts::remove_stale(figures_dir, ESTIMATOR_FIGURES[3])?;
+        slate_table::remove_stale(figures_dir, ESTIMATOR_FIGURES[1])?;
+        slate_table::remove_stale(figures_dir, ESTIMATOR_FIGURES[3])?;
     }
     if truth {
         written.push(render_png(

@@ -83,7 +83,7 @@ pub fn models_figures(
     // Predicted (out of fold) vs oracle net effect per slate, one panel per model (with truth;
     // without it, a copy from an earlier run in the same folder must not claim this log).
     if conditional_truth.is_none() {
-        crate::charts::remove_stale(figures_dir, MODELS_FIGURES[0])?;
+        slate_table::remove_stale(figures_dir, MODELS_FIGURES[0])?;
     }
     if let Some(conditional_truth) = &conditional_truth {
         let oracle_net_effect = &conditional_truth.oracle_net_effect;
@@ -259,7 +259,11 @@ pub fn models_figures(
         };
         interval_panel(
             &top,
-            "Net effect of promotion by focal cluster: oracle, predicted (out of fold), AIPW 95% CI",
+            if heterogeneity_truth.is_some() {
+                "Net effect of promotion by focal cluster: oracle, predicted (out of fold), AIPW 95% CI"
+            } else {
+                "Net effect of promotion by focal cluster: predicted (out of fold), AIPW 95% CI"
+            },
             "Change in clicks per slate",
             &rows("focal_cluster"),
             RowStyle::Points,

@@ -56,6 +56,19 @@ pub fn write_atomically(
     Ok(destination)
 }
 
+/// Removes the artifact `dir/file_name` if it exists: a table or figure this run does not
+/// produce (it needs truth the log lacks) must not survive from an earlier run in the same
+/// directory and claim to belong to this one.
+pub fn remove_stale(dir: &Path, file_name: &str) -> Result<()> {
+    let path = dir.join(file_name);
+    match std::fs::remove_file(&path) {
+        Err(source) if source.kind() != std::io::ErrorKind::NotFound => {
+            Err(TableError::Io { path, source })
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Writes `bytes` to `dir/file_name` atomically (see [`write_atomically`]): generated text,
 /// markdown and encoded figures. Returns the final path.
 pub fn write_bytes_atomically(dir: &Path, file_name: &str, bytes: &[u8]) -> Result<PathBuf> {

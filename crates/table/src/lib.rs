@@ -29,7 +29,7 @@ pub mod readiness;
 mod schema;
 
 pub use io::{
-    read_csv, read_parquet, write_atomically, write_bytes_atomically, write_csv,
+    read_csv, read_parquet, remove_stale, write_atomically, write_bytes_atomically, write_csv,
     write_csv_extended, write_parquet, write_parquet_columns, write_parquet_extended,
 };
 pub use parquet_file::ColumnSlice;
