@@ -25,7 +25,7 @@ pub mod schema;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use slate_log::{CovariateLevel, ImpressionLog};
+use slate_log::{CovariateLevel, ImpressionLog, ProbabilitySource};
 use slate_table::TableError;
 use slate_table::readiness::Check;
 
@@ -267,6 +267,9 @@ pub fn map_exposure(log: &ImpressionLog) -> Result<ExposureTables, ExposureError
             .focal_cluster_share
             .push(f64::from(counts.0 + 1) / n as f64);
         slates.unit_index.push(unit);
+        slates
+            .assignment_probability_logged
+            .push(log.assignment_probability.source == ProbabilitySource::Logged);
         if let Some(t) = slate_truth.as_mut() {
             t.total_expected_clicks.push(totals[0]);
             t.total_baseline_clicks.push(totals[1]);

@@ -108,6 +108,9 @@ slate_table::table! {
         focal_cluster_share: f64,
         /// Dense index of the unit: the cluster for inference.
         unit_index: u32,
+        /// Whether `assignment_probability` is the log's own (else the observed promoted share
+        /// of units, the log having no such column).
+        assignment_probability_logged: bool,
     }
 }
 

@@ -252,7 +252,14 @@ pub fn run(
     }
     // Known design probability first (both models), then the cross-fitted propensity.
     let variants: [(&str, &str); 2] = [
-        ("", "known design probability"),
+        (
+            "",
+            if slates.assignment_probability_logged.first() == Some(&false) {
+                "observed promoted share (the log has no assignment probability)"
+            } else {
+                "known design probability"
+            },
+        ),
         (" (estimated propensity)", "estimated (cross-fitted)"),
     ];
     for (suffix, propensity) in variants {

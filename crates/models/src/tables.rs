@@ -25,7 +25,8 @@ slate_table::table! {
     pub struct AipwEstimates, schema AIPW_ESTIMATES = "movielens_interference_advanced_aipw_estimates.csv" {
         /// Estimator.
         estimator: String,
-        /// Propensity used: "known design probability", "estimated (cross-fitted)" or "none".
+        /// Propensity used: "known design probability", the observed promoted share when the log
+        /// has no assignment probability, "estimated (cross-fitted)" or "none".
         propensity: String,
         /// Effect on total clicks per slate.
         estimate: f64,
