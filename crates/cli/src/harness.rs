@@ -206,6 +206,7 @@ pub fn run(base: &PipelineConfig, root: &Path, full_data: &Path) -> Result<Bench
         let (tables, seconds, peak) = measure("exposure", || {
             Ok(slate_exposure::map_exposure(&slate_simulate::log::to_log(
                 &simulated,
+                config.design.unit,
             )?)?)
         })?;
         drop(simulated);

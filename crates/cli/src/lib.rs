@@ -23,13 +23,13 @@ use slate_estimate::contrasts::Contrast;
 use slate_estimate::coverage::{coverage_study, true_effect};
 use slate_estimate::inference::{Clustering, InferenceSettings};
 use slate_estimate::randomization::Design;
-use slate_estimate::tables::COVERAGE;
+use slate_estimate::tables::{COVERAGE, CoverageTable};
 use slate_estimate::{EstimateConfig, EstimateError};
 use slate_ingest::IngestConfig;
 use slate_ingest::synthetic::SyntheticConfig;
 use slate_models::ModelsConfig;
 use slate_simulate::SimulationConfig;
-use slate_simulate::config::Assignment;
+use slate_simulate::config::{Assignment, Scenario};
 use tracing::info;
 
 /// The whole pipeline configuration (one TOML file; every key optional).
@@ -284,7 +284,11 @@ impl Pipeline {
             let dataset = slate_ingest::load_processed(&self.paths.processed_dir)?;
             let slates = slate_simulate::simulate(&dataset, &self.config.simulation)?;
             slate_simulate::write(&slates, &self.paths.processed_dir)?;
-            slate_simulate::log::write_log(&slates, &self.paths.processed_dir)?;
+            slate_simulate::log::write_log(
+                &slates,
+                self.config.simulation.design.unit,
+                &self.paths.processed_dir,
+            )?;
             info!(item_rows = slates.len(), "simulated slates");
             Ok(())
         })
@@ -321,7 +325,9 @@ impl Pipeline {
     /// Stage 4: the cluster-randomized estimators; writes every estimate table.
     /// Randomization inference re-draws the simulation's design.
     pub fn estimate(&self) -> Result<()> {
-        self.estimate_with(&|slates| self.design(slates.len()))
+        self.estimate_with(&|slates| {
+            randomization_design(&self.config.simulation.design, n_units(slates))
+        })
     }
 
     /// Stage 4 with the randomization design a function of the slate table.
@@ -457,71 +463,82 @@ impl Pipeline {
         })
     }
 
-    /// The randomization design of the simulation config, for `slates` slates (what
-    /// randomization inference re-draws).
-    fn design(&self, slates: usize) -> Design {
-        let design = &self.config.simulation.design;
-        match design.assignment {
-            Assignment::Bernoulli => Design::Bernoulli {
-                p: design.promotion_probability,
-            },
-            Assignment::Complete => Design::Complete {
-                treated: (design.promotion_probability * slates as f64).round() as usize,
-            },
-        }
-    }
-
     /// The Monte-Carlo coverage study: re-draws the simulated experiment `replicates` times
-    /// on the same slates and writes how often each method's 95% interval covered the truth.
+    /// and writes how often each method's 95% interval covered the truth, for the run's own
+    /// simulation (scenario `default`, its slates fixed) and for the correlated,
+    /// user-randomized scenario (simulated here from the same dataset and config).
     pub fn coverage(&self, replicates: usize) -> Result<()> {
         self.timed("coverage", || {
             let dir = &self.paths.processed_dir;
-            let base = slate_simulate::read(dir)?;
-            let tables = slate_exposure::map_exposure(&slate_simulate::log::to_log(&base)?)?;
-            let truth: Vec<f64> = Contrast::ALL
-                .iter()
-                .map(|c| true_effect(*c, &tables.mapping, &tables.slates))
-                .collect::<Result<_, _>>()?;
-            let estimate = &self.config.estimate;
-            let settings = InferenceSettings {
-                bootstrap_replicates: estimate.bootstrap_replicates,
-                randomization_draws: estimate.randomization_draws,
-                seed: estimate.bootstrap_seed,
-                design: self.design(tables.slates.len()),
-            };
-            let bar = if self.progress {
-                ProgressBar::new(replicates as u64)
-            } else {
-                ProgressBar::hidden()
-            };
-            let design = &self.config.simulation.design;
-            let seed = self.config.simulation.seed.0;
-            let table = coverage_study(replicates, &truth, &settings, |r| {
-                let failed = |message: String| EstimateError::Replicate {
-                    replicate: r,
-                    message,
+            let mut tables = Vec::new();
+            for scenario in COVERAGE_SCENARIOS {
+                let config = scenario.apply(&self.config.simulation);
+                let base = match scenario {
+                    Scenario::Default => slate_simulate::read(dir)?,
+                    _ => slate_simulate::simulate(&slate_ingest::load_processed(dir)?, &config)?,
                 };
-                let drawn = slate_simulate::redraw(&base, design, coverage_seed(seed, r))
-                    .and_then(|drawn| slate_simulate::log::to_log(&drawn))
-                    .map_err(|e| failed(e.to_string()))?;
-                let tables = slate_exposure::map_exposure(&drawn)?;
-                bar.inc(1);
-                Ok((tables.mapping, tables.slates))
-            })?;
-            bar.finish_and_clear();
+                let table = self.coverage_of(scenario, &base, &config, replicates)?;
+                for i in
+                    (0..table.len()).filter(|i| table.contrast[*i] == Contrast::TotalSlate.name())
+                {
+                    info!(
+                        scenario = scenario.name(),
+                        method = table.method[i],
+                        coverage = format!("{:.3}", table.coverage[i]),
+                        mean_width = format!("{:.4}", table.mean_width[i]),
+                        "total-slate interval coverage"
+                    );
+                }
+                tables.push(table);
+            }
+            let table = CoverageTable::concat(tables);
             slate_table::write_csv(&mut table.to_frame()?, &COVERAGE, dir)?;
             slate_report::coverage_figure(dir, &self.paths.figures_dir)?;
-            for i in (0..table.len()).filter(|i| table.contrast[*i] == Contrast::TotalSlate.name())
-            {
-                info!(
-                    method = table.method[i],
-                    coverage = format!("{:.3}", table.coverage[i]),
-                    mean_width = format!("{:.4}", table.mean_width[i]),
-                    "total-slate interval coverage"
-                );
-            }
             Ok(())
         })
+    }
+
+    /// One scenario's coverage study on the population `base` simulated with `config`.
+    fn coverage_of(
+        &self,
+        scenario: Scenario,
+        base: &slate_simulate::SimulatedSlates,
+        config: &SimulationConfig,
+        replicates: usize,
+    ) -> Result<CoverageTable> {
+        let unit = config.design.unit;
+        let tables = slate_exposure::map_exposure(&slate_simulate::log::to_log(base, unit)?)?;
+        let truth: Vec<f64> = Contrast::ALL
+            .iter()
+            .map(|c| true_effect(*c, &tables.mapping, &tables.slates))
+            .collect::<Result<_, _>>()?;
+        let estimate = &self.config.estimate;
+        let settings = InferenceSettings {
+            bootstrap_replicates: estimate.bootstrap_replicates,
+            randomization_draws: estimate.randomization_draws,
+            seed: estimate.bootstrap_seed,
+            design: randomization_design(&config.design, n_units(&tables.slates)),
+        };
+        let bar = if self.progress {
+            ProgressBar::new(replicates as u64)
+        } else {
+            ProgressBar::hidden()
+        };
+        let seed = config.seed.0;
+        let table = coverage_study(scenario.name(), replicates, &truth, &settings, |r| {
+            let failed = |message: String| EstimateError::Replicate {
+                replicate: r,
+                message,
+            };
+            let drawn = slate_simulate::redraw(base, &config.design, coverage_seed(seed, r))
+                .and_then(|drawn| slate_simulate::log::to_log(&drawn, unit))
+                .map_err(|e| failed(e.to_string()))?;
+            let tables = slate_exposure::map_exposure(&drawn)?;
+            bar.inc(1);
+            Ok((tables.mapping, tables.slates))
+        })?;
+        bar.finish_and_clear();
+        Ok(table)
     }
 
     /// Writes the run manifest of `log` (read from `path`, shown as `shown_path`).
@@ -716,6 +733,32 @@ fn run_stages(
         run()?;
     }
     Ok(())
+}
+
+/// The scenarios of the coverage study: the run's own design and the correlated,
+/// user-randomized one (where only unit-clustered intervals should cover).
+const COVERAGE_SCENARIOS: [Scenario; 2] = [Scenario::Default, Scenario::CorrelatedUserRandomized];
+
+/// The randomization design of a simulation's `design`, for `units` randomization units
+/// (what randomization inference re-draws).
+fn randomization_design(design: &slate_simulate::config::DesignConfig, units: usize) -> Design {
+    match design.assignment {
+        Assignment::Bernoulli => Design::Bernoulli {
+            p: design.promotion_probability,
+        },
+        Assignment::Complete => Design::Complete {
+            treated: (design.promotion_probability * units as f64).round() as usize,
+        },
+    }
+}
+
+/// The number of randomization units of a slate table (its unit indices are dense).
+fn n_units(slates: &slate_exposure::SlateOutcomes) -> usize {
+    slates
+        .unit_index
+        .iter()
+        .max()
+        .map_or(0, |m| *m as usize + 1)
 }
 
 /// The simulation seed of coverage replicate `r`: distinct from the run's own seed and from

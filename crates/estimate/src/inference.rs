@@ -43,6 +43,25 @@ impl InferenceMethod {
         InferenceMethod::Randomization,
     ];
 
+    /// A stable key for tables (`method_key` columns): unlike the label, it does not depend
+    /// on the clustering.
+    pub fn key(self) -> &'static str {
+        match self {
+            InferenceMethod::Naive => "naive",
+            InferenceMethod::Cr1 => "cr1",
+            InferenceMethod::Cr2 => "cr2",
+            InferenceMethod::BootstrapPercentile => "bootstrap_percentile",
+            InferenceMethod::WildRademacher => "wild_rademacher",
+            InferenceMethod::WildWebb => "wild_webb",
+            InferenceMethod::Randomization => "randomization",
+        }
+    }
+
+    /// The method whose [`InferenceMethod::key`] is `key`.
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.key() == key)
+    }
+
     /// The label used in every table and figure.
     pub fn label(self) -> &'static str {
         match self {

@@ -252,10 +252,15 @@ slate_table::table! {
     /// `movielens_interference_coverage.csv`: how often each method's 95% interval covered the
     /// design's true effect over re-drawn experiments (same slates, new assignment and clicks).
     pub struct CoverageTable, schema COVERAGE = "movielens_interference_coverage.csv" {
+        /// The simulation scenario re-drawn (`default`: the run's config;
+        /// `correlated_user_randomized`: user and session logit shifts, user randomization).
+        scenario: String,
         /// Uncertainty method.
         method: String,
         /// Contrast name.
         contrast: String,
+        /// The method's stable key (`naive`, `cr1`, `cr2`, ...), whatever its label.
+        method_key: String,
         /// Re-drawn experiments.
         replicates: u32,
         /// The design's true effect: the mean known lift over the contrast's rows in both arms.
@@ -266,6 +271,9 @@ slate_table::table! {
         coverage_mc_se: f64,
         /// Whether coverage is within 93.5–96.5%.
         coverage_within_target: bool,
+        /// Whether coverage is consistent with the nominal 95% at the study's size: within
+        /// 1.96 Monte-Carlo SEs of a true 95% coverage, `1.96 · sqrt(0.95 · 0.05 / R)`.
+        coverage_consistent_with_nominal: bool,
         /// Mean interval width.
         mean_width: f64,
         /// Mean point estimate.

@@ -232,7 +232,7 @@ fn coverage_study_is_deterministic_and_measures_the_design_truth() {
             .build()
             .unwrap()
             .install(|| {
-                coverage_study(6, &truth, &settings, |r| {
+                coverage_study("default", 6, &truth, &settings, |r| {
                     let log = synthetic_log(&config, 1000 + r as u64).map_err(|e| {
                         crate::EstimateError::Replicate {
                             replicate: r,
@@ -248,6 +248,18 @@ fn coverage_study_is_deterministic_and_measures_the_design_truth() {
     let table = run(1);
     assert_eq!(table, run(2));
     assert_eq!(table.len(), 35);
+    assert!(table.scenario.iter().all(|s| s == "default"));
+    for i in 0..table.len() {
+        let method = crate::inference::InferenceMethod::from_key(&table.method_key[i]).unwrap();
+        assert_eq!(
+            table.method[i],
+            method.label_for(crate::inference::Clustering::Slate)
+        );
+        assert_eq!(
+            table.coverage_consistent_with_nominal[i],
+            (table.coverage[i] - 0.95).abs() <= 1.96 * (0.95f64 * 0.05 / 6.0).sqrt()
+        );
+    }
     for i in 0..table.len() {
         assert!((0.0..=1.0).contains(&table.coverage[i]));
         assert!(table.mean_width[i] > 0.0 && table.rmse[i] > 0.0);

@@ -26,18 +26,29 @@ pub fn coverage_figure(processed_dir: &Path, figures_dir: &Path) -> Result<PathB
         });
     }
     let replicates = table.replicates[0];
+    // One column per scenario, in the table's order.
+    let mut scenarios: Vec<&str> = Vec::new();
+    for scenario in &table.scenario {
+        if !scenarios.contains(&scenario.as_str()) {
+            scenarios.push(scenario);
+        }
+    }
     let panels = Contrast::ALL.len() as u32;
     let panel_height = 330;
+    let column_width = 1500;
     render_png(
         figures_dir,
         COVERAGE_FIGURE,
-        (1500, 90 + panels * panel_height),
+        (
+            column_width * scenarios.len() as u32,
+            90 + panels * panel_height,
+        ),
         |root| {
             let (header, body) = root.split_vertically(90);
             header
                 .titled(
                     &format!(
-                        "Coverage of nominal 95% intervals over {replicates} re-drawn experiments \
+                        "Coverage of nominal 95% intervals over {replicates} re-drawn experiments per scenario \
                          (±1.96 Monte-Carlo SE); green: consistent with 93.5–96.5%, red: below, orange: above"
                     ),
                     (FAMILY, 22),
@@ -63,26 +74,47 @@ pub fn coverage_figure(processed_dir: &Path, figures_dir: &Path) -> Result<PathB
                     color,
                 }
             };
-            // One axis for every panel, so coverage compares across contrasts at a glance.
+            // One axis for every panel, so coverage compares across contrasts and scenarios at
+            // a glance.
             let all: Vec<IntervalRow> = (0..table.len()).map(row).collect();
             let range = share_range(&all, TARGET_COVERAGE);
-            let areas = body.split_evenly((Contrast::ALL.len(), 1));
-            for (area, contrast) in areas.iter().zip(Contrast::ALL) {
-                let rows: Vec<IntervalRow> = (0..table.len())
-                    .filter(|i| table.contrast[*i] == contrast.name())
-                    .map(row)
-                    .collect();
-                share_panel(
-                    area,
-                    contrast.name(),
-                    "Share of replicates whose 95% interval contains the true effect",
-                    &rows,
-                    TARGET_COVERAGE,
-                    range.clone(),
-                    520,
-                )?;
+            let columns = body.split_evenly((1, scenarios.len()));
+            for (column, scenario) in columns.iter().zip(&scenarios) {
+                let areas = column.split_evenly((Contrast::ALL.len(), 1));
+                for (area, contrast) in areas.iter().zip(Contrast::ALL) {
+                    let rows: Vec<IntervalRow> = (0..table.len())
+                        .filter(|i| {
+                            table.contrast[*i] == contrast.name() && table.scenario[*i] == *scenario
+                        })
+                        .map(row)
+                        .collect();
+                    let title = if scenarios.len() > 1 {
+                        format!(
+                            "{} — scenario: {}",
+                            contrast.name(),
+                            scenario_title(scenario)
+                        )
+                    } else {
+                        contrast.name().to_string()
+                    };
+                    share_panel(
+                        area,
+                        &title,
+                        "Share of replicates whose 95% interval contains the true effect",
+                        &rows,
+                        TARGET_COVERAGE,
+                        range.clone(),
+                        520,
+                    )?;
+                }
             }
             Ok(())
         },
     )
+}
+
+/// A scenario's table name as a reader says it (`correlated_user_randomized` →
+/// "correlated user randomized").
+fn scenario_title(name: &str) -> String {
+    name.replace('_', " ")
 }

@@ -25,6 +25,24 @@
 //! displaced movies lose `(k/(k+1))^η · D/(D+ψ)`, everything else loses `D/(D+ψ)`, and
 //! same-cluster movies lose `(1 − γ)` on top.
 //!
+//! Three optional parts, all off by default (so the calibrated headline below is unchanged):
+//!
+//! ```text
+//! p_i(z) ← p_i(z) · (1 + β · z · v_f / v̄)                       hero engagement (β)
+//! p_i(z) ← min(p_max, logistic(logit(p_i(z)) + u_user + e_slate))   correlated outcomes
+//! ```
+//!
+//! - **Hero engagement** β (`hero_engagement`): a promoted focal movie `f` draws the user into
+//!   the whole slate in proportion to its appeal `v_f / v̄`. Slates with an appealing focal gain
+//!   from promotion and the rest lose: the heterogeneity a targeting policy can exploit.
+//! - **Correlated outcomes**: `u_user ~ N(0, σ_u²)` per user (`user_logit_sd`) and
+//!   `e_slate ~ N(0, σ_s²)` per slate (`session_logit_sd`) shift every click propensity of the
+//!   user's (slate's) items on the logit scale, in both arms. They belong to the population:
+//!   drawn from the seed's streams keyed by user and slate, stored in both potential outcomes,
+//!   and kept when a coverage or power replicate re-draws assignment and clicks. With them,
+//!   clicks of one user share a propensity, as real clicks do, and item rows (or slates of one
+//!   user) are no longer independent.
+//!
 //! Calibration (defaults κ = 0.39, η = 0.4, ψ = 0.8, γ = 0.08, slates of 12 with the focal
 //! uniform on positions 5–12): `D ≈ 6.45` and `D/(D+ψ) ≈ 0.89`, so a promoted focal roughly
 //! doubles its click probability and every other movie loses about a fifth. The defaults were
@@ -63,19 +81,26 @@ pub fn attention_demand(n: usize, config: &ClickConfig) -> f64 {
 /// Click probabilities of a slate's items (indexed by seed position) in one arm.
 ///
 /// `relevance` and `same_cluster` are indexed by 0-based seed position; `same_cluster[i]` is
-/// true for non-focal items in the focal's cluster; `reference_relevance` is `v̄`.
+/// true for non-focal items in the focal's cluster; `reference_relevance` is `v̄`;
+/// `logit_shift` is the slate's `u_user + e_slate` (0 without correlated outcomes).
 pub fn click_probabilities(
     relevance: &[f64],
     same_cluster: &[bool],
     focal: usize,
     promoted: bool,
     reference_relevance: f64,
+    logit_shift: f64,
     config: &ClickConfig,
 ) -> Vec<f64> {
     let n = relevance.len();
     let demand = attention_demand(n, config);
     let attention = if promoted {
         demand / (demand + config.promotion_attention_cost)
+    } else {
+        1.0
+    };
+    let engagement = if promoted {
+        1.0 + config.hero_engagement * relevance[focal] / reference_relevance
     } else {
         1.0
     };
@@ -93,10 +118,34 @@ pub fn click_probabilities(
                 * examination
                 * (relevance[i] / reference_relevance)
                 * attention
-                * substitution;
-            p.min(config.max_click_probability)
+                * substitution
+                * engagement;
+            shifted(p.min(config.max_click_probability), logit_shift, config)
         })
         .collect()
+}
+
+/// `p` with its logit shifted by `shift`, capped at `p_max`; exactly `p` when `shift` is 0, so
+/// the default model's probabilities are bit-for-bit those without the correlated part.
+fn shifted(p: f64, shift: f64, config: &ClickConfig) -> f64 {
+    if shift == 0.0 {
+        return p;
+    }
+    let logit = (p / (1.0 - p)).ln() + shift;
+    (1.0 / (1.0 + (-logit).exp())).min(config.max_click_probability)
+}
+
+/// Draws `N(0, sd²)` from one uniform of `rng` by the inverse normal CDF (statrs), so a
+/// shift costs exactly one draw of its stream; 0 without drawing when `sd` is 0.
+pub fn normal_shift(rng: &mut impl rand::Rng, sd: f64) -> f64 {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    if sd == 0.0 {
+        return 0.0;
+    }
+    // In (0, 1): the inverse CDF is finite.
+    let u = (rng.random::<u64>() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+        + 0.5 / (1u64 << 53) as f64;
+    sd * Normal::standard().inverse_cdf(u)
 }
 
 #[cfg(test)]
@@ -123,8 +172,8 @@ mod tests {
         let mut same = vec![false; 12];
         same[2] = true;
         same[10] = true;
-        let control = click_probabilities(&relevance, &same, 7, false, 0.5, &config);
-        let promoted = click_probabilities(&relevance, &same, 7, true, 0.5, &config);
+        let control = click_probabilities(&relevance, &same, 7, false, 0.5, 0.0, &config);
+        let promoted = click_probabilities(&relevance, &same, 7, true, 0.5, 0.0, &config);
         assert!(
             promoted[7] > 1.8 * control[7],
             "focal gains: {} vs {}",
@@ -148,12 +197,61 @@ mod tests {
     }
 
     #[test]
+    fn hero_engagement_lifts_a_promoted_slate_by_its_focal_appeal() {
+        let config = ClickConfig {
+            hero_engagement: 1.0,
+            ..ClickConfig::default()
+        };
+        let base = ClickConfig::default();
+        let same = vec![false; 6];
+        // Focal (index 4) at 0.5x the reference relevance: promoted items gain 1 + 1.0 · 0.5.
+        let relevance = [0.5, 0.5, 0.5, 0.5, 0.25, 0.5];
+        let with = click_probabilities(&relevance, &same, 4, true, 0.5, 0.0, &config);
+        let without = click_probabilities(&relevance, &same, 4, true, 0.5, 0.0, &base);
+        for (a, b) in with.iter().zip(&without) {
+            assert!((a / b - 1.5).abs() < 1e-12, "{a} vs {b}");
+        }
+        // Control is untouched.
+        assert_eq!(
+            click_probabilities(&relevance, &same, 4, false, 0.5, 0.0, &config),
+            click_probabilities(&relevance, &same, 4, false, 0.5, 0.0, &base)
+        );
+    }
+
+    #[test]
+    fn a_logit_shift_moves_every_probability_the_same_way_and_zero_is_exact() {
+        let config = ClickConfig::default();
+        let relevance = vec![0.5; 12];
+        let same = vec![false; 12];
+        let plain = click_probabilities(&relevance, &same, 7, true, 0.5, 0.0, &config);
+        let up = click_probabilities(&relevance, &same, 7, true, 0.5, 0.7, &config);
+        for (p, q) in plain.iter().zip(&up) {
+            let logit = |x: f64| (x / (1.0 - x)).ln();
+            assert!((logit(*q) - logit(*p) - 0.7).abs() < 1e-12);
+        }
+        assert_eq!(shifted(0.3, 0.0, &config).to_bits(), 0.3f64.to_bits());
+    }
+
+    #[test]
+    fn normal_shifts_have_the_requested_spread() {
+        use rand::SeedableRng;
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(3);
+        let draws: Vec<f64> = (0..20_000).map(|_| normal_shift(&mut rng, 0.5)).collect();
+        let mean = draws.iter().sum::<f64>() / draws.len() as f64;
+        let sd =
+            (draws.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / draws.len() as f64).sqrt();
+        assert!(mean.abs() < 0.02, "{mean}");
+        assert!((sd - 0.5).abs() < 0.02, "{sd}");
+        assert_eq!(normal_shift(&mut rng, 0.0), 0.0);
+    }
+
+    #[test]
     fn probabilities_are_capped() {
         let config = ClickConfig {
             top_click_probability: 1.0,
             ..ClickConfig::default()
         };
-        let p = click_probabilities(&[5.0, 0.1], &[false, false], 1, false, 0.5, &config);
+        let p = click_probabilities(&[5.0, 0.1], &[false, false], 1, false, 0.5, 0.0, &config);
         assert_eq!(p[0], config.max_click_probability);
     }
 }

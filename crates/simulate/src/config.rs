@@ -45,6 +45,11 @@ pub struct SlateConfig {
     pub min_movie_ratings: usize,
     /// Each user's top-N unrated movies form the pool slates are sampled from (default 60).
     pub candidate_pool: usize,
+    /// Sessions dealt to each user (default 0: as few as the eligible users allow, i.e. one
+    /// slate per user when there are enough users, else round-robin). With `k > 0`,
+    /// `⌈n_slates / k⌉` users (at most every eligible user) are dealt slates round-robin, so
+    /// each holds about `k` sessions on any dataset: what a user-randomized design needs.
+    pub sessions_per_user: usize,
     /// Plackett–Luce temperature for sampling a session's 12 movies from the pool: weights are
     /// `relevance^(1/temperature)` (default 0.25; smaller is closer to a deterministic top-12).
     pub exploration_temperature: f64,
@@ -60,6 +65,7 @@ impl Default for SlateConfig {
             min_user_ratings: 20,
             min_movie_ratings: 10,
             candidate_pool: 60,
+            sessions_per_user: 0,
             exploration_temperature: 0.25,
             relevance: RelevanceConfig::default(),
         }
@@ -110,6 +116,17 @@ pub enum Assignment {
     Complete,
 }
 
+/// What promotion is randomized over: the cluster every estimator then clusters by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum RandomizationUnit {
+    /// Each slate on its own (the default; the log's unit is the slate).
+    #[default]
+    Slate,
+    /// All of a user's slates in one arm (the log's unit is the user).
+    User,
+}
+
 /// The randomized promotion design.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -122,6 +139,8 @@ pub struct DesignConfig {
     pub promotion_probability: f64,
     /// Bernoulli (default) or complete randomization.
     pub assignment: Assignment,
+    /// The randomization unit: `slate` (default) or `user`.
+    pub unit: RandomizationUnit,
 }
 
 impl Default for DesignConfig {
@@ -131,6 +150,7 @@ impl Default for DesignConfig {
             focal_max_position: 12,
             promotion_probability: 0.5,
             assignment: Assignment::Bernoulli,
+            unit: RandomizationUnit::Slate,
         }
     }
 }
@@ -149,6 +169,18 @@ pub struct ClickConfig {
     pub substitution_penalty: f64,
     /// Upper bound on any click probability.
     pub max_click_probability: f64,
+    /// Standard deviation σ_u of a user's shift of click propensity on the logit scale
+    /// (default 0: clicks independent given the slate). Every click of the user's slates, in
+    /// both arms, shares the shift: the correlation a user-randomized analysis must cluster on.
+    pub user_logit_sd: f64,
+    /// Standard deviation σ_s of a session's (slate's) shift of click propensity on the logit
+    /// scale (default 0), shared by the slate's items in both arms.
+    pub session_logit_sd: f64,
+    /// Hero-tile engagement β (default 0: promotion helps no slate as a whole). On a promoted
+    /// slate every item's click probability is multiplied by `1 + β · v_f / v̄`: the promoted
+    /// focal movie draws the user into the whole slate in proportion to its appeal, so slates
+    /// with a strong focal gain from promotion and targeting has something to find.
+    pub hero_engagement: f64,
 }
 
 impl Default for ClickConfig {
@@ -159,7 +191,77 @@ impl Default for ClickConfig {
             promotion_attention_cost: 0.8,
             substitution_penalty: 0.08,
             max_click_probability: 0.95,
+            user_logit_sd: 0.0,
+            session_logit_sd: 0.0,
+            hero_engagement: 0.0,
         }
+    }
+}
+
+/// A named variant of a run's simulation: what the coverage study and the power analysis
+/// compare. Each keeps every other setting of the run's config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scenario {
+    /// The run's config as it is (the calibrated default: clicks independent given the slate,
+    /// slate randomization).
+    Default,
+    /// Correlated outcomes under user randomization: a user-level logit shift with SD
+    /// [`Scenario::USER_LOGIT_SD`] and a slate-level one with SD [`Scenario::SESSION_LOGIT_SD`],
+    /// [`Scenario::SESSIONS_PER_USER`] slates dealt to each user, all of a user's slates in
+    /// one arm. Item rows and the slates of one user are then correlated, as real clicks are.
+    CorrelatedUserRandomized,
+    /// Heterogeneous promotion value: hero engagement β = [`Scenario::HERO_ENGAGEMENT`], so
+    /// slates with an appealing focal movie gain from promotion.
+    HeterogeneousPromotion,
+}
+
+impl Scenario {
+    /// SD of the user's logit shift in the correlated scenario.
+    pub const USER_LOGIT_SD: f64 = 0.5;
+    /// SD of the slate's logit shift in the correlated scenario.
+    pub const SESSION_LOGIT_SD: f64 = 0.25;
+    /// Slates per user in the correlated scenario.
+    pub const SESSIONS_PER_USER: usize = 5;
+    /// Hero engagement β of the heterogeneous scenario.
+    pub const HERO_ENGAGEMENT: f64 = 0.15;
+
+    /// Every scenario, in report order.
+    pub const ALL: [Scenario; 3] = [
+        Scenario::Default,
+        Scenario::CorrelatedUserRandomized,
+        Scenario::HeterogeneousPromotion,
+    ];
+
+    /// The name in tables (`scenario` columns) and on the command line.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Scenario::Default => "default",
+            Scenario::CorrelatedUserRandomized => "correlated_user_randomized",
+            Scenario::HeterogeneousPromotion => "heterogeneous_promotion",
+        }
+    }
+
+    /// The scenario named `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// `base` changed into this scenario.
+    pub fn apply(self, base: &SimulationConfig) -> SimulationConfig {
+        let mut config = base.clone();
+        match self {
+            Scenario::Default => {}
+            Scenario::CorrelatedUserRandomized => {
+                config.clicks.user_logit_sd = Self::USER_LOGIT_SD;
+                config.clicks.session_logit_sd = Self::SESSION_LOGIT_SD;
+                config.slates.sessions_per_user = Self::SESSIONS_PER_USER;
+                config.design.unit = RandomizationUnit::User;
+            }
+            Scenario::HeterogeneousPromotion => {
+                config.clicks.hero_engagement = Self::HERO_ENGAGEMENT;
+            }
+        }
+        config
     }
 }
 
@@ -272,6 +374,15 @@ impl SimulationConfig {
                 "clicks.substitution_penalty",
                 format!("{} must be in [0, 1]", c.substitution_penalty),
             );
+        }
+        for (field, value) in [
+            ("clicks.user_logit_sd", c.user_logit_sd),
+            ("clicks.session_logit_sd", c.session_logit_sd),
+            ("clicks.hero_engagement", c.hero_engagement),
+        ] {
+            if !(value.is_finite() && value >= 0.0) {
+                return bad(field, format!("{value} must be >= 0"));
+            }
         }
         if !(c.max_click_probability > 0.0 && c.max_click_probability <= 1.0) {
             return bad(

@@ -3,13 +3,15 @@
 //! The focal movie's seed position is uniform on `focal_min_position..=focal_max_position`
 //! (default 5–12: a lower-ranked movie that promotion would lift). Focal choice happens before
 //! and independently of assignment, so focal position and relevance are balanced across arms by
-//! design. Assignment is Bernoulli(p) per slate by default, or complete randomization (exactly
-//! `round(p·n)` promoted slates).
+//! design. Assignment is Bernoulli(p) per unit by default, or complete randomization (exactly
+//! `round(p·n)` promoted units). The unit is the slate by default; under user randomization it
+//! is the user, and all of a user's slates share one coin (units are numbered in user-id order,
+//! so the coin of a user does not depend on the order slates were dealt).
 
 use rand::Rng;
 use rand::seq::SliceRandom;
 
-use crate::config::{Assignment, DesignConfig};
+use crate::config::{Assignment, DesignConfig, RandomizationUnit};
 use crate::{Purpose, stream};
 
 /// The 0-based seed index of each slate's focal movie.
@@ -22,8 +24,37 @@ pub fn choose_focal(n_slates: usize, config: &DesignConfig, seed: u64) -> Vec<us
         .collect()
 }
 
-/// Whether each slate is promoted.
-pub fn assign(n_slates: usize, config: &DesignConfig, seed: u64) -> Vec<bool> {
+/// The randomization unit of each slate (0-based, dense) and the number of units: the slate
+/// itself, or the rank of its user among the distinct users of `user_of_slate`.
+pub fn units(user_of_slate: &[u32], unit: RandomizationUnit) -> (Vec<u32>, usize) {
+    match unit {
+        RandomizationUnit::Slate => (
+            (0..user_of_slate.len() as u32).collect(),
+            user_of_slate.len(),
+        ),
+        RandomizationUnit::User => {
+            let mut users = user_of_slate.to_vec();
+            users.sort_unstable();
+            users.dedup();
+            let index = user_of_slate
+                .iter()
+                .map(|u| users.binary_search(u).expect("every user is listed") as u32)
+                .collect();
+            (index, users.len())
+        }
+    }
+}
+
+/// Whether each slate is promoted, given its user: one coin per randomization unit.
+pub fn assign(user_of_slate: &[u32], config: &DesignConfig, seed: u64) -> Vec<bool> {
+    let (unit, n_units) = units(user_of_slate, config.unit);
+    let promoted = assign_units(n_units, config, seed);
+    unit.iter().map(|u| promoted[*u as usize]).collect()
+}
+
+/// Whether each of `n_units` units is promoted.
+fn assign_units(n_units: usize, config: &DesignConfig, seed: u64) -> Vec<bool> {
+    let n_slates = n_units;
     let p = config.promotion_probability;
     match config.assignment {
         Assignment::Bernoulli => (0..n_slates)
@@ -55,7 +86,11 @@ mod tests {
     #[test]
     fn bernoulli_rate_is_near_p_and_complete_is_exact() {
         let config = DesignConfig::default();
-        let rate = assign(10_000, &config, 1).iter().filter(|p| **p).count() as f64 / 10_000.0;
+        let rate = assign_units(10_000, &config, 1)
+            .iter()
+            .filter(|p| **p)
+            .count() as f64
+            / 10_000.0;
         assert!((rate - 0.5).abs() < 0.02, "{rate}");
         let complete = DesignConfig {
             assignment: Assignment::Complete,
@@ -63,8 +98,36 @@ mod tests {
             ..config
         };
         assert_eq!(
-            assign(1_001, &complete, 1).iter().filter(|p| **p).count(),
+            assign_units(1_001, &complete, 1)
+                .iter()
+                .filter(|p| **p)
+                .count(),
             300
         );
+    }
+
+    #[test]
+    fn slate_units_are_the_slates_and_user_units_share_one_coin() {
+        let users = [7, 3, 7, 9, 3, 7];
+        let config = DesignConfig::default();
+        assert_eq!(
+            assign(&users, &config, 5),
+            assign_units(users.len(), &config, 5),
+            "slate randomization ignores users"
+        );
+        assert_eq!(
+            units(&users, RandomizationUnit::User),
+            (vec![1, 0, 1, 2, 0, 1], 3)
+        );
+        let by_user = DesignConfig {
+            unit: RandomizationUnit::User,
+            ..config
+        };
+        for seed in 0..20 {
+            let arms = assign(&users, &by_user, seed);
+            for (a, b) in [(0, 2), (0, 5), (1, 4)] {
+                assert_eq!(arms[a], arms[b], "a user's slates share an arm");
+            }
+        }
     }
 }

@@ -97,6 +97,8 @@ pub(crate) enum Purpose {
     Focal = 3,
     Assignment = 4,
     Click = 5,
+    UserShift = 6,
+    SessionShift = 7,
 }
 
 /// The random stream for `purpose` and `index` (usually the slate id) under `seed`.
@@ -117,7 +119,8 @@ pub fn simulate(
     let model = relevance::RelevanceModel::fit(dataset, &config.slates.relevance);
     let built = slates::build(&model, &config.slates, seed)?;
     let focal = design::choose_focal(built.len(), &config.design, seed);
-    let promoted = design::assign(built.len(), &config.design, seed);
+    let users: Vec<u32> = built.iter().map(|s| s.user_id).collect();
+    let promoted = design::assign(&users, &config.design, seed);
     let promoted_count = promoted.iter().filter(|p| **p).count();
     if promoted_count == 0 {
         return Err(SimulateError::EmptyArm {
@@ -152,12 +155,21 @@ pub fn simulate(
                 .enumerate()
                 .map(|(i, item)| i != f && item.cluster == focal_cluster)
                 .collect();
+            // The correlated part of the population: one draw per user and per slate.
+            let shift = clicks::normal_shift(
+                &mut stream(seed, Purpose::UserShift, u64::from(slate.user_id)),
+                config.clicks.user_logit_sd,
+            ) + clicks::normal_shift(
+                &mut stream(seed, Purpose::SessionShift, s as u64),
+                config.clicks.session_logit_sd,
+            );
             let control = clicks::click_probabilities(
                 &relevance,
                 &same_cluster,
                 f,
                 false,
                 reference_relevance,
+                shift,
                 &config.clicks,
             );
             let treated = clicks::click_probabilities(
@@ -166,6 +178,7 @@ pub fn simulate(
                 f,
                 true,
                 reference_relevance,
+                shift,
                 &config.clicks,
             );
             let positions = clicks::final_positions(n, f, promoted[s]);
@@ -200,7 +213,7 @@ pub fn simulate(
 }
 
 /// The same slates under a new randomization: re-draws the promotion of every slate (with
-/// `design`'s assignment rule) and every observed click from the stored click probabilities,
+/// `design`'s assignment rule and unit) and every observed click from the stored click probabilities,
 /// using `seed`'s streams. Slates, focal movies and both potential outcomes are kept, so the
 /// true effects are unchanged; this is one replicate of a coverage study. With the seed and
 /// design that produced `base`, it returns `base` exactly.
@@ -214,7 +227,11 @@ pub fn redraw(
         .collect();
     let n_slates = starts.len();
     starts.push(base.len());
-    let promoted = design::assign(n_slates, design, seed);
+    let users: Vec<u32> = starts[..n_slates]
+        .iter()
+        .map(|r| base.user_id[*r])
+        .collect();
+    let promoted = design::assign(&users, design, seed);
     let promoted_count = promoted.iter().filter(|p| **p).count();
     if promoted_count == 0 || promoted_count == n_slates {
         return Err(SimulateError::EmptyArm {

@@ -6,17 +6,19 @@ use std::path::{Path, PathBuf};
 
 use slate_log::LogConfig;
 
+use crate::config::RandomizationUnit;
 use crate::{SimulateError, SimulatedSlates};
 
 slate_table::table! {
     /// `movielens_interference_impression_log.parquet`: the simulated experiment as an
     /// impression log (one row per shown item, canonical columns first), with the truth columns
     /// and the MovieLens covariates `relevance` (item-level), `user_n_ratings` and
-    /// `user_mean_rating` (slate-level). The randomization unit is the slate.
+    /// `user_mean_rating` (slate-level). The randomization unit is the design's: the slate by
+    /// default, the user under user randomization.
     pub struct MovieLensLog, schema IMPRESSION_LOG = "movielens_interference_impression_log.parquet" {
         /// The slate.
         slate_id: i64,
-        /// The randomization unit: the slate (promotion is randomized per slate).
+        /// The randomization unit: the slate, or the user under user randomization.
         unit_id: i64,
         /// The MovieLens user the slate was built for.
         user_id: i64,
@@ -62,12 +64,15 @@ pub fn log_config() -> LogConfig {
     }
 }
 
-/// The simulated slates as an impression log.
-pub fn impression_log(sim: &SimulatedSlates) -> MovieLensLog {
+/// The simulated slates as an impression log whose randomization unit is `unit`.
+pub fn impression_log(sim: &SimulatedSlates, unit: RandomizationUnit) -> MovieLensLog {
     let ids = |v: &[u32]| v.iter().map(|x| i64::from(*x)).collect::<Vec<i64>>();
     MovieLensLog {
         slate_id: ids(&sim.slate_id),
-        unit_id: ids(&sim.slate_id),
+        unit_id: match unit {
+            RandomizationUnit::Slate => ids(&sim.slate_id),
+            RandomizationUnit::User => ids(&sim.user_id),
+        },
         user_id: ids(&sim.user_id),
         item_id: ids(&sim.movie_id),
         item_cluster: sim.cluster.clone(),
@@ -85,14 +90,21 @@ pub fn impression_log(sim: &SimulatedSlates) -> MovieLensLog {
     }
 }
 
-/// Writes the impression log of `sim` to `dir`.
-pub fn write_log(sim: &SimulatedSlates, dir: &Path) -> Result<PathBuf, slate_table::TableError> {
-    slate_table::write_parquet(&impression_log(sim).to_frame()?, &IMPRESSION_LOG, dir)
+/// Writes the impression log of `sim`, randomized by `unit`, to `dir`.
+pub fn write_log(
+    sim: &SimulatedSlates,
+    unit: RandomizationUnit,
+    dir: &Path,
+) -> Result<PathBuf, slate_table::TableError> {
+    slate_table::write_parquet(&impression_log(sim, unit).to_frame()?, &IMPRESSION_LOG, dir)
 }
 
 /// The validated log of `sim`, in memory (the coverage study re-draws and re-reads it).
-pub fn to_log(sim: &SimulatedSlates) -> Result<slate_log::ImpressionLog, SimulateError> {
-    let frame = impression_log(sim).to_frame()?;
+pub fn to_log(
+    sim: &SimulatedSlates,
+    unit: RandomizationUnit,
+) -> Result<slate_log::ImpressionLog, SimulateError> {
+    let frame = impression_log(sim, unit).to_frame()?;
     let (log, dropped) = slate_log::ImpressionLog::from_frame(
         &frame,
         IMPRESSION_LOG.file_name,

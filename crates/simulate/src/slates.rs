@@ -7,6 +7,8 @@
 //! users are drawn uniformly (one slate each). With fewer (ml-latest-small has 610 users for
 //! 3,000 slates), eligible users are shuffled once and slates are dealt to them round-robin, so
 //! every user contributes ⌊n/E⌋ or ⌈n/E⌉ sessions; `session` numbers a user's slates from 0.
+//! With `sessions_per_user = k > 0` only `⌈n/k⌉` users are drawn (or every eligible user, if
+//! fewer) and dealt slates the same way, so each holds about `k` sessions on any dataset.
 //!
 //! **Movies.** Each user's candidates are scored by the relevance model and the top
 //! `candidate_pool` kept. A session draws `slate_size` of them without replacement by
@@ -64,6 +66,10 @@ pub fn build(
 
     // Walk the shuffled users, keeping those with enough candidates, until we have enough
     // users for one slate each (or run out).
+    let users_needed = match config.sessions_per_user {
+        0 => config.n_slates,
+        k => config.n_slates.div_ceil(k),
+    };
     let mut chosen: Vec<(usize, Vec<(u32, f64)>)> = Vec::new();
     let mut too_few_candidates = 0usize;
     const BATCH: usize = 256;
@@ -75,11 +81,11 @@ pub fn build(
         for (u, pool) in pools {
             if pool.len() < config.slate_size {
                 too_few_candidates += 1;
-            } else if chosen.len() < config.n_slates {
+            } else if chosen.len() < users_needed {
                 chosen.push((u, pool));
             }
         }
-        if chosen.len() >= config.n_slates {
+        if chosen.len() >= users_needed {
             break;
         }
     }

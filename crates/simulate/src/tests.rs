@@ -204,3 +204,76 @@ fn redraw_with_the_original_seed_reproduces_the_simulation_and_a_new_seed_keeps_
         }
     }
 }
+
+#[test]
+fn the_correlated_scenario_randomizes_users_and_shares_their_shift_across_arms() {
+    use crate::config::Scenario;
+    let base = small_config();
+    let config = Scenario::CorrelatedUserRandomized.apply(&base);
+    config.check().unwrap();
+    let out = slates(&config);
+    let plain = slates(&base);
+    // ⌈300 / 5⌉ = 60 users, five slates each.
+    let mut per_user = std::collections::BTreeMap::<u32, std::collections::BTreeSet<u32>>::new();
+    for r in 0..out.len() {
+        per_user
+            .entry(out.user_id[r])
+            .or_default()
+            .insert(out.slate_id[r]);
+    }
+    assert_eq!(per_user.len(), 60);
+    assert!(per_user.values().all(|s| s.len() == 5));
+    // One arm per user, both arms used; a redraw keeps it that way.
+    for drawn in [
+        out.clone(),
+        crate::redraw(&out, &config.design, 99).unwrap(),
+    ] {
+        let mut arm = std::collections::BTreeMap::new();
+        for r in 0..drawn.len() {
+            let a = *arm
+                .entry(drawn.user_id[r])
+                .or_insert(drawn.promotion_applied[r]);
+            assert_eq!(a, drawn.promotion_applied[r], "user {}", drawn.user_id[r]);
+        }
+        assert!(arm.values().any(|a| *a) && arm.values().any(|a| !*a));
+    }
+    // The shift is part of the population (both potential outcomes carry it).
+    let shifted = (0..out.len())
+        .filter(|r| out.click_prob_if_control[*r] != plain.click_prob_if_control[*r])
+        .count();
+    assert!(shifted > out.len() / 2, "shifts change most probabilities");
+    // The log's unit is the user.
+    let log = crate::log::impression_log(&out, config.design.unit);
+    assert_eq!(
+        log.unit_id,
+        out.user_id
+            .iter()
+            .map(|u| i64::from(*u))
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn hero_engagement_makes_some_slates_gain_from_promotion() {
+    use crate::config::Scenario;
+    let total_effects = |config: &SimulationConfig| -> Vec<f64> {
+        let out = slates(config);
+        let mut effects = vec![0.0; 300];
+        for r in 0..out.len() {
+            effects[out.slate_id[r] as usize] +=
+                out.click_prob_if_promoted[r] - out.click_prob_if_control[r];
+        }
+        effects
+    };
+    let default = total_effects(&small_config());
+    let hetero = total_effects(&Scenario::HeterogeneousPromotion.apply(&small_config()));
+    assert!(
+        default.iter().all(|e| *e < 0.0),
+        "no slate gains by default"
+    );
+    let gaining = hetero.iter().filter(|e| **e > 0.0).count();
+    assert!(
+        (15..285).contains(&gaining),
+        "some but not all slates gain: {gaining} of 300"
+    );
+}
