@@ -21,9 +21,10 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use slate_estimate::contrasts::Contrast;
 use slate_estimate::coverage::{coverage_study, true_effect};
-use slate_estimate::inference::{Clustering, InferenceSettings};
+use slate_estimate::inference::{Clustering, InferenceMethod, InferenceSettings};
+use slate_estimate::power::{PowerDesign, power_study};
 use slate_estimate::randomization::Design;
-use slate_estimate::tables::{COVERAGE, CoverageTable};
+use slate_estimate::tables::{COVERAGE, CoverageTable, PILOT_POWER, POWER, PowerTable};
 use slate_estimate::{EstimateConfig, EstimateError};
 use slate_ingest::IngestConfig;
 use slate_ingest::synthetic::SyntheticConfig;
@@ -541,6 +542,129 @@ impl Pipeline {
         Ok(table)
     }
 
+    /// The power analysis: for each scenario and design size, simulates the population
+    /// (the run's dataset and config, `n_slates` changed), re-draws the experiment
+    /// `replicates` times and writes the simulated power of every contrast beside the analytic
+    /// power from one more draw's per-unit variances (`movielens_interference_power.csv`,
+    /// figure 29).
+    pub fn power(&self, slates: &[usize], replicates: usize, scenarios: &[Scenario]) -> Result<()> {
+        self.timed("power", || {
+            let dir = &self.paths.processed_dir;
+            let dataset = slate_ingest::load_processed(dir)?;
+            let mut tables = Vec::new();
+            for scenario in scenarios {
+                for n in slates {
+                    let mut config = scenario.apply(&self.config.simulation);
+                    config.slates.n_slates = *n;
+                    let table = self.power_at(&dataset, *scenario, &config, replicates)?;
+                    for i in (0..table.len())
+                        .filter(|i| table.contrast[*i] == Contrast::TotalSlate.name())
+                    {
+                        info!(
+                            scenario = scenario.name(),
+                            slates = n,
+                            method = table.method_key[i],
+                            power = format!("{:.3}", table.power[i]),
+                            analytic = format!("{:.3}", table.analytic_power[i]),
+                            "total-slate power"
+                        );
+                    }
+                    tables.push(table);
+                }
+            }
+            let table = PowerTable::concat(tables);
+            slate_table::write_csv(&mut table.to_frame()?, &POWER, dir)?;
+            slate_report::power_figure(dir, &self.paths.figures_dir)?;
+            Ok(())
+        })
+    }
+
+    /// One scenario's power study at one design size (`config.slates.n_slates`).
+    fn power_at(
+        &self,
+        dataset: &slate_ingest::Dataset,
+        scenario: Scenario,
+        config: &SimulationConfig,
+        replicates: usize,
+    ) -> Result<PowerTable> {
+        let base = slate_simulate::simulate(dataset, config)?;
+        let unit = config.design.unit;
+        let tables = slate_exposure::map_exposure(&slate_simulate::log::to_log(&base, unit)?)?;
+        let truth: Vec<f64> = Contrast::ALL
+            .iter()
+            .map(|c| true_effect(*c, &tables.mapping, &tables.slates))
+            .collect::<Result<_, _>>()?;
+        let seed = config.seed.0;
+        let draw = |r: usize| -> Result<slate_exposure::ExposureTables, EstimateError> {
+            let failed = |message: String| EstimateError::Replicate {
+                replicate: r,
+                message,
+            };
+            let drawn = slate_simulate::redraw(&base, &config.design, power_seed(seed, r))
+                .and_then(|drawn| slate_simulate::log::to_log(&drawn, unit))
+                .map_err(|e| failed(e.to_string()))?;
+            Ok(slate_exposure::map_exposure(&drawn)?)
+        };
+        let design = PowerDesign {
+            scenario: scenario.name(),
+            n_slates: config.slates.n_slates,
+            treated_share: config.design.promotion_probability,
+            replicates,
+            alpha: slate_estimate::power::ALPHA,
+            pilots: POWER_PILOTS,
+        };
+        Ok(power_study(&design, &truth, |r| {
+            draw(r).map(|t| (t.mapping, t.slates))
+        })?)
+    }
+
+    /// Analytic power and MDE from a pilot log's own per-unit variances, at each design size of
+    /// `slates` (`interference_pilot_power.csv`).
+    pub fn pilot_power(
+        &self,
+        path: &Path,
+        policy: slate_log::OnBadSlate,
+        slates: &[usize],
+    ) -> Result<()> {
+        self.timed("power", || {
+            let (log, dropped) = slate_log::read_log(path, &self.config.log, policy)?;
+            if !dropped.is_empty() {
+                tracing::warn!(
+                    slates = dropped.len(),
+                    "dropped slates that break the design"
+                );
+            }
+            let tables = slate_exposure::map_exposure(&log)?;
+            let share = tables.slates.assignment_probability[0];
+            let table = slate_estimate::power::pilot_power(
+                &tables.mapping,
+                &tables.slates,
+                share,
+                slates,
+                slate_estimate::power::ALPHA,
+            )?;
+            slate_table::write_csv(
+                &mut table.to_frame()?,
+                &PILOT_POWER,
+                &self.paths.processed_dir,
+            )?;
+            for i in (0..table.len()).filter(|i| {
+                table.contrast[*i] == Contrast::TotalSlate.name()
+                    && table.method_key[*i] == InferenceMethod::Cr1.key()
+            }) {
+                info!(
+                    slates = table.n_slates[i],
+                    units = table.n_units[i],
+                    se = format!("{:.4}", table.analytic_se[i]),
+                    mde_80 = format!("{:.4}", table.mde_80[i]),
+                    power_at_pilot_estimate = format!("{:.3}", table.power_at_pilot_estimate[i]),
+                    "total-slate power from the pilot log"
+                );
+            }
+            Ok(())
+        })
+    }
+
     /// Writes the run manifest of `log` (read from `path`, shown as `shown_path`).
     fn write_manifest(
         &self,
@@ -759,6 +883,14 @@ fn n_units(slates: &slate_exposure::SlateOutcomes) -> usize {
         .iter()
         .max()
         .map_or(0, |m| *m as usize + 1)
+}
+
+/// Pilot draws whose per-unit variances are pooled for the analytic power at one design size.
+const POWER_PILOTS: usize = 20;
+
+/// The simulation seed of power replicate `r` (distinct from the coverage study's).
+fn power_seed(seed: u64, r: usize) -> u64 {
+    seed ^ (0x90E3_u64 << 48) ^ (r as u64 + 1)
 }
 
 /// The simulation seed of coverage replicate `r`: distinct from the run's own seed and from

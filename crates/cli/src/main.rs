@@ -153,6 +153,41 @@ enum Command {
     },
     /// The final report: writeup tables, figures 25–28, summary, resume bullets, artifact index.
     Report,
+    /// Power analysis: for each scenario and design size, simulate the population, re-draw the
+    /// experiment and count how often each test rejects, beside the analytic power from the
+    /// per-unit variance (movielens_interference_power.csv, figure 29). With --log: the
+    /// analytic power and minimum detectable effect from a pilot log's own variances
+    /// (interference_pilot_power.csv). Not part of `all`.
+    Power {
+        /// Design sizes in slates, comma-separated.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "250,500,1000,2000,4000,8000,16000"
+        )]
+        slates: Vec<usize>,
+        /// Re-drawn experiments per design size and scenario [default: 100; 1000 with --full].
+        #[arg(long)]
+        reps: Option<usize>,
+        /// The full study: 1,000 re-drawn experiments per point.
+        #[arg(long)]
+        full: bool,
+        /// Scenarios, comma-separated: default, correlated_user_randomized,
+        /// heterogeneous_promotion.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "default,correlated_user_randomized"
+        )]
+        scenarios: Vec<String>,
+        /// A pilot impression log: analytic power and MDE from its own variances (no
+        /// simulation); read with the config's [log] section.
+        #[arg(long)]
+        log: Option<PathBuf>,
+        /// With --log: stop at a slate that breaks the design, or drop it.
+        #[arg(long, value_enum, default_value_t = OnBadSlate::Error)]
+        on_bad_slate: OnBadSlate,
+    },
     /// Analyze a team's logged experiment: validate its impression log, map exposure, estimate
     /// every contrast clustered by the randomization unit, decompose, fit the models (when the
     /// log has truth columns) and write writeup/analysis_summary.md.
@@ -292,6 +327,39 @@ fn run() -> Result<()> {
                 bail!("--reps must be at least 1");
             }
             pipeline.coverage(reps)?;
+        }
+        Command::Power {
+            slates,
+            reps,
+            full,
+            scenarios,
+            log,
+            on_bad_slate,
+        } => {
+            if slates.iter().any(|n| *n < 4) {
+                bail!("--slates: every design size must be at least 4 slates");
+            }
+            match log {
+                Some(log) => pipeline.pilot_power(&log, on_bad_slate.into(), &slates)?,
+                None => {
+                    let reps = reps.unwrap_or(if full { 1_000 } else { 100 });
+                    if reps == 0 {
+                        bail!("--reps must be at least 1");
+                    }
+                    let scenarios = scenarios
+                        .iter()
+                        .map(|name| {
+                            slate_simulate::config::Scenario::from_name(name).with_context(|| {
+                                format!(
+                                    "--scenarios: unknown scenario `{name}` (known: default, \
+                                     correlated_user_randomized, heterogeneous_promotion)"
+                                )
+                            })
+                        })
+                        .collect::<Result<Vec<_>>>()?;
+                    pipeline.power(&slates, reps, &scenarios)?;
+                }
+            }
         }
         Command::BenchEstimate { slates, repeats } => {
             let rows = slate_cli::bench::bench_estimate(&pipeline.config, &slates, repeats)?;

@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use slate_exposure::{ExposureMapping, SlateOutcomes};
 
 use crate::EstimateError;
+use crate::adjust::covariates;
 use crate::contrasts::{Contrast, OutcomeView, sample};
 use crate::inference::{Clustering, Inference, InferenceMethod, InferenceSettings, infer_all};
 use crate::tables::CoverageTable;
@@ -97,21 +98,35 @@ where
                 .iter()
                 .map(|c| sample(*c, OutcomeView::Observed, &mapping, &slates))
                 .collect();
+            let adjust: Vec<_> = Contrast::ALL
+                .iter()
+                .map(|c| covariates(*c, &mapping, &slates))
+                .collect();
             let replicate_settings = InferenceSettings {
                 seed: settings.seed.wrapping_add(r as u64),
                 ..*settings
             };
-            infer_all(&samples.iter().collect::<Vec<_>>(), &replicate_settings)
-                .map(|inferences| (clustering, inferences))
+            infer_all(
+                &samples.iter().collect::<Vec<_>>(),
+                &adjust.iter().map(Some).collect::<Vec<_>>(),
+                &replicate_settings,
+            )
+            .map(|inferences| (clustering, inferences))
         })
         .collect::<Result<_, _>>()?;
     // The design fixes the units, so every replicate has the first one's clustering.
     let clustering = results[0].0;
     let mut table = CoverageTable::default();
     let n = replicates as f64;
-    for (m, method) in InferenceMethod::ALL.iter().enumerate() {
+    for method in InferenceMethod::ALL {
         for (c, contrast) in Contrast::ALL.iter().enumerate() {
-            let runs: Vec<&Inference> = results.iter().map(|rep| &rep.1[c][m]).collect();
+            let runs: Vec<&Inference> = results
+                .iter()
+                .filter_map(|rep| rep.1[c].iter().find(|i| i.method == method))
+                .collect();
+            if runs.is_empty() {
+                continue;
+            }
             let coverage = runs.iter().filter(|i| i.covers(truth[c])).count() as f64 / n;
             let mean_estimate = runs.iter().map(|i| i.estimate).sum::<f64>() / n;
             let mse = runs

@@ -6,6 +6,7 @@ use ndarray::{Array1, array};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use crate::EstimateError;
+use crate::adjust::{Covariates, lin};
 use crate::bootstrap::{cluster_bootstrap, summarize};
 use crate::dim::{DiffInMeans, Sample, Z_95, difference_in_means, two_sided_normal_p};
 use crate::ols::{cr2, treatment_design};
@@ -29,11 +30,16 @@ pub enum InferenceMethod {
     WildWebb,
     /// Fisher randomization test; interval by inversion under a constant effect.
     Randomization,
+    /// Lin (2013) regression adjustment on pre-treatment covariates, CR1 by unit, normal
+    /// interval (see [`crate::adjust`]).
+    LinCr1,
+    /// Lin regression adjustment, CR2 by unit with a Satterthwaite t interval.
+    LinCr2,
 }
 
 impl InferenceMethod {
-    /// Every method, in report order.
-    pub const ALL: [InferenceMethod; 7] = [
+    /// Every method, in report order (the two Lin rows appear where covariates are given).
+    pub const ALL: [InferenceMethod; 9] = [
         InferenceMethod::Naive,
         InferenceMethod::Cr1,
         InferenceMethod::Cr2,
@@ -41,6 +47,8 @@ impl InferenceMethod {
         InferenceMethod::WildRademacher,
         InferenceMethod::WildWebb,
         InferenceMethod::Randomization,
+        InferenceMethod::LinCr1,
+        InferenceMethod::LinCr2,
     ];
 
     /// A stable key for tables (`method_key` columns): unlike the label, it does not depend
@@ -54,6 +62,8 @@ impl InferenceMethod {
             InferenceMethod::WildRademacher => "wild_rademacher",
             InferenceMethod::WildWebb => "wild_webb",
             InferenceMethod::Randomization => "randomization",
+            InferenceMethod::LinCr1 => "lin_cr1",
+            InferenceMethod::LinCr2 => "lin_cr2",
         }
     }
 
@@ -72,6 +82,8 @@ impl InferenceMethod {
             InferenceMethod::WildRademacher => "Wild cluster bootstrap (restricted, Rademacher)",
             InferenceMethod::WildWebb => "Wild cluster bootstrap (restricted, Webb)",
             InferenceMethod::Randomization => "Randomization inference (constant effect)",
+            InferenceMethod::LinCr1 => "Lin covariate-adjusted, slate-clustered CR1",
+            InferenceMethod::LinCr2 => "Lin covariate-adjusted, CR2, Satterthwaite t",
         }
     }
 }
@@ -111,6 +123,9 @@ impl InferenceMethod {
     pub fn label_for(self, clustering: Clustering) -> &'static str {
         match (self, clustering) {
             (InferenceMethod::Cr1, Clustering::Unit) => "Unit-clustered CR1",
+            (InferenceMethod::LinCr1, Clustering::Unit) => {
+                "Lin covariate-adjusted, unit-clustered CR1"
+            }
             _ => self.label(),
         }
     }
@@ -121,7 +136,8 @@ impl InferenceMethod {
 pub struct Inference {
     /// The method.
     pub method: InferenceMethod,
-    /// Point estimate (the difference in means; the same for every method).
+    /// Point estimate (the difference in means for every unadjusted method; the adjusted
+    /// effect for the Lin rows).
     pub estimate: f64,
     /// Standard error (NaN for the test-inversion methods, which have none).
     pub se: f64,
@@ -153,13 +169,24 @@ pub struct InferenceSettings {
     pub design: Design,
 }
 
-/// Every method of [`InferenceMethod::ALL`] for each sample (outer: sample, inner: method).
-/// The pairs bootstrap and the randomization draws are shared across samples, as in the
-/// estimate stage.
+/// Every method of [`InferenceMethod::ALL`] for each sample (outer: sample, inner: method);
+/// the Lin rows only for a sample given covariates (`adjust[k]`, or none when `adjust` is
+/// empty). The pairs bootstrap and the randomization draws are shared across samples, as in
+/// the estimate stage.
 pub fn infer_all(
     samples: &[&Sample],
+    adjust: &[Option<&Covariates>],
     settings: &InferenceSettings,
 ) -> Result<Vec<Vec<Inference>>, EstimateError> {
+    if !adjust.is_empty() && adjust.len() != samples.len() {
+        return Err(EstimateError::LengthMismatch {
+            what: format!(
+                "{} covariate sets for {} samples",
+                adjust.len(),
+                samples.len()
+            ),
+        });
+    }
     let level = 0.95;
     let bootstrap = cluster_bootstrap(samples, settings.bootstrap_replicates, settings.seed)?;
     let randomization = randomization_distributions(
@@ -225,9 +252,43 @@ pub fn infer_all(
             ci_upper,
             p_value: randomization[k].test(0.0).p_value,
         });
+        if let Some(covariates) = adjust.get(k).copied().flatten() {
+            rows.extend(lin_inference(sample, covariates)?);
+        }
         out.push(rows);
     }
     Ok(out)
+}
+
+/// The Lin-adjusted estimate with its CR1 (normal) and CR2 (Satterthwaite t) intervals.
+fn lin_inference(
+    sample: &Sample,
+    covariates: &Covariates,
+) -> Result<[Inference; 2], EstimateError> {
+    let fit = lin(sample, covariates)?;
+    let t = StudentsT::new(0.0, 1.0, fit.cr2_df).map_err(|e| EstimateError::Config {
+        field: "estimate (Lin CR2 degrees of freedom)",
+        message: e.to_string(),
+    })?;
+    let critical = t.inverse_cdf(0.975);
+    Ok([
+        Inference {
+            method: InferenceMethod::LinCr1,
+            estimate: fit.estimate,
+            se: fit.cr1_se,
+            ci_lower: fit.estimate - Z_95 * fit.cr1_se,
+            ci_upper: fit.estimate + Z_95 * fit.cr1_se,
+            p_value: two_sided_normal_p(fit.estimate / fit.cr1_se),
+        },
+        Inference {
+            method: InferenceMethod::LinCr2,
+            estimate: fit.estimate,
+            se: fit.cr2_se,
+            ci_lower: fit.estimate - critical * fit.cr2_se,
+            ci_upper: fit.estimate + critical * fit.cr2_se,
+            p_value: 2.0 * t.sf((fit.estimate / fit.cr2_se).abs()),
+        },
+    ])
 }
 
 fn cr2_inference(sample: &Sample, r: &DiffInMeans) -> Result<Inference, EstimateError> {

@@ -22,6 +22,7 @@
 //! share its attention budget, so item rows are not independent; treating them as such
 //! understates uncertainty (see the SE-comparison table).
 
+pub mod adjust;
 pub mod bootstrap;
 pub mod contrasts;
 pub mod coverage;
@@ -30,6 +31,7 @@ pub mod dim;
 pub mod inference;
 pub mod multiplicity;
 pub mod ols;
+pub mod power;
 pub mod randomization;
 mod suite;
 pub mod tables;

@@ -445,6 +445,7 @@ pub fn inference_comparison(
     config: &EstimateConfig,
     design: crate::randomization::Design,
 ) -> Result<InferenceComparison, EstimateError> {
+    use crate::adjust::{Covariates, covariates};
     use crate::inference::{InferenceSettings, infer_all};
     config.check()?;
     // The click, then each of the log's further outcomes, every contrast.
@@ -474,7 +475,16 @@ pub fn inference_comparison(
         seed: config.bootstrap_seed,
         design,
     };
-    let results = infer_all(&samples, &settings)?;
+    // Lin adjustment for every sample (a further outcome has its contrast's rows).
+    let adjust: Vec<Covariates> = labelled
+        .iter()
+        .map(|(c, _, _)| covariates(*c, mapping, slates))
+        .collect();
+    let results = infer_all(
+        &samples,
+        &adjust.iter().map(Some).collect::<Vec<_>>(),
+        &settings,
+    )?;
     let clustering = crate::inference::Clustering::of(slates);
     let mut table = InferenceComparison::default();
     for ((c, outcome, _), rows) in labelled.iter().zip(&results) {

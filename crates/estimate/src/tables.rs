@@ -287,3 +287,78 @@ slate_table::table! {
         rejection_rate: f64,
     }
 }
+
+slate_table::table! {
+    /// `movielens_interference_power.csv`: for each scenario, contrast, method and design size,
+    /// the simulated power (share of re-drawn experiments rejecting `effect = 0` at 5%) beside
+    /// the analytic power from the per-unit variance of further pilot draws (see
+    /// `slate_estimate::power`).
+    pub struct PowerTable, schema POWER = "movielens_interference_power.csv" {
+        /// The simulation scenario.
+        scenario: String,
+        /// Contrast name.
+        contrast: String,
+        /// The test: CR1 by unit of the difference in means, or of the Lin-adjusted estimate.
+        method: String,
+        /// The method's stable key (`cr1`, `lin_cr1`).
+        method_key: String,
+        /// Slates in the design.
+        n_slates: u32,
+        /// Randomization units in the design.
+        n_units: u32,
+        /// Re-drawn experiments.
+        replicates: u32,
+        /// The design's true effect.
+        true_effect: f64,
+        /// Share of replicates whose test rejects `effect = 0` at 5%.
+        power: f64,
+        /// Monte-Carlo standard error of the power, `sqrt(p (1 − p) / R)`.
+        power_mc_se: f64,
+        /// Power of the two-sided 5% z-test at the true effect with the analytic SE.
+        analytic_power: f64,
+        /// Analytic standard error from the per-unit variance, pooled over the pilot draws.
+        analytic_se: f64,
+        /// Mean standard error over the replicates.
+        mean_se: f64,
+        /// Design effect of the difference in means: CR1 over naive variance (mean over the
+        /// pilot draws).
+        design_effect: f64,
+        /// Minimum detectable effect at 80% power and 5% level: `(z_0.975 + z_0.8) · analytic_se`.
+        mde_80: f64,
+        /// Whether simulated and analytic power agree within 3 Monte-Carlo SE + 0.02.
+        agrees_with_analytic: bool,
+    }
+}
+
+slate_table::table! {
+    /// `interference_pilot_power.csv` (`power --log`): analytic power and MDE from a pilot
+    /// log's own per-unit variances, at each design size of the grid.
+    pub struct PilotPowerTable, schema PILOT_POWER = "interference_pilot_power.csv" {
+        /// Contrast name.
+        contrast: String,
+        /// The test: CR1 by unit of the difference in means, or of the Lin-adjusted estimate.
+        method: String,
+        /// The method's stable key (`cr1`, `lin_cr1`).
+        method_key: String,
+        /// Slates in the pilot log.
+        pilot_slates: u32,
+        /// Units in the pilot log.
+        pilot_units: u32,
+        /// The pilot's estimate.
+        pilot_estimate: f64,
+        /// The pilot's standard error (CR1 by unit).
+        pilot_se: f64,
+        /// Design effect of the difference in means in the pilot (CR1 over naive variance).
+        design_effect: f64,
+        /// Slates in the planned design.
+        n_slates: u32,
+        /// Units in the planned design (the pilot's slates per unit).
+        n_units: u32,
+        /// Standard error of the planned design.
+        analytic_se: f64,
+        /// Power to detect an effect the size of the pilot's estimate.
+        power_at_pilot_estimate: f64,
+        /// Minimum detectable effect at 80% power and 5% level.
+        mde_80: f64,
+    }
+}

@@ -165,7 +165,11 @@ fn inference_comparison_lists_every_method_and_randomization_agrees_on_strong_ef
         crate::randomization::Design::Bernoulli { p: 0.5 },
     )
     .unwrap();
-    assert_eq!(table.len(), 35, "5 contrasts x 7 methods");
+    assert_eq!(
+        table.len(),
+        45,
+        "5 contrasts x 9 methods (Lin adjustment included)"
+    );
     for i in 0..table.len() {
         let what = format!("{} / {}", table.contrast[i], table.method[i]);
         assert!((0.0..=1.0).contains(&table.p_value[i]), "{what}");
@@ -247,7 +251,7 @@ fn coverage_study_is_deterministic_and_measures_the_design_truth() {
     };
     let table = run(1);
     assert_eq!(table, run(2));
-    assert_eq!(table.len(), 35);
+    assert_eq!(table.len(), 45);
     assert!(table.scenario.iter().all(|s| s == "default"));
     for i in 0..table.len() {
         let method = crate::inference::InferenceMethod::from_key(&table.method_key[i]).unwrap();
@@ -264,18 +268,107 @@ fn coverage_study_is_deterministic_and_measures_the_design_truth() {
         assert!((0.0..=1.0).contains(&table.coverage[i]));
         assert!(table.mean_width[i] > 0.0 && table.rmse[i] > 0.0);
     }
-    // Every method shares the point estimate, so bias and RMSE agree across methods, and a
-    // coverage is a whole number of replicates out of six.
+    // Every unadjusted method shares the point estimate (as do the two Lin rows), so bias and
+    // RMSE agree within each, and a coverage is a whole number of replicates out of six.
     for c in Contrast::ALL {
         let rows: Vec<usize> = (0..table.len())
             .filter(|i| table.contrast[*i] == c.name())
             .collect();
-        assert_eq!(rows.len(), 7);
+        assert_eq!(rows.len(), 9);
         for i in &rows {
-            assert_eq!(table.bias[*i], table.bias[rows[0]]);
-            assert_eq!(table.rmse[*i], table.rmse[rows[0]]);
+            let first = if table.method_key[*i].starts_with("lin_") {
+                rows[7]
+            } else {
+                rows[0]
+            };
+            assert_eq!(table.bias[*i], table.bias[first]);
+            assert_eq!(table.rmse[*i], table.rmse[first]);
             let covered = table.coverage[*i] * 6.0;
             assert!((covered - covered.round()).abs() < 1e-9);
         }
+    }
+}
+
+#[test]
+fn power_study_agrees_with_its_analytic_power_and_ignores_the_thread_count() {
+    use crate::power::{PowerDesign, power_study};
+    let (exposure, _) = design();
+    let truth: Vec<f64> = Contrast::ALL
+        .iter()
+        .map(|c| crate::coverage::true_effect(*c, &exposure.mapping, &exposure.slates).unwrap())
+        .collect();
+    let config = SyntheticConfig::default();
+    let design = PowerDesign {
+        scenario: "default",
+        n_slates: exposure.slates.len(),
+        treated_share: 0.5,
+        replicates: 60,
+        alpha: 0.05,
+        pilots: 5,
+    };
+    let run = |threads| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| {
+                power_study(&design, &truth, |r| {
+                    let log = synthetic_log(&config, 5000 + r as u64).map_err(|e| {
+                        crate::EstimateError::Replicate {
+                            replicate: r,
+                            message: e.to_string(),
+                        }
+                    })?;
+                    let tables = map_exposure(&log)?;
+                    Ok((tables.mapping, tables.slates))
+                })
+                .unwrap()
+            })
+    };
+    let table = run(1);
+    assert_eq!(table, run(2));
+    assert_eq!(table.len(), 10, "5 contrasts x (CR1, Lin CR1)");
+    for i in 0..table.len() {
+        let what = format!("{} / {}", table.contrast[i], table.method_key[i]);
+        assert!((0.0..=1.0).contains(&table.power[i]), "{what}");
+        assert!(
+            table.agrees_with_analytic[i],
+            "{what}: {} vs {}",
+            table.power[i], table.analytic_power[i]
+        );
+        assert!(
+            (table.analytic_se[i] / table.mean_se[i] - 1.0).abs() < 0.2,
+            "{what}: analytic SE {} vs mean SE {}",
+            table.analytic_se[i],
+            table.mean_se[i]
+        );
+        assert!(table.mde_80[i] > 2.8 * table.analytic_se[i]);
+    }
+}
+
+#[test]
+fn pilot_power_scales_the_pilot_standard_error_with_the_units() {
+    let (exposure, _) = design();
+    let n = exposure.slates.len();
+    let table =
+        crate::power::pilot_power(&exposure.mapping, &exposure.slates, 0.5, &[n, 4 * n], 0.05)
+            .unwrap();
+    assert_eq!(table.len(), 20, "5 contrasts x 2 methods x 2 sizes");
+    for pair in (0..table.len()).step_by(2) {
+        let (here, four) = (pair, pair + 1);
+        assert_eq!(table.n_slates[four], 4 * table.n_slates[here]);
+        let ratio = table.analytic_se[here] / table.analytic_se[four];
+        assert!((ratio - 2.0).abs() < 0.01, "{ratio}");
+        assert!(table.power_at_pilot_estimate[four] >= table.power_at_pilot_estimate[here]);
+        // At the pilot's own size and split the analytic SE is the pilot's CR1 (up to the
+        // realized arm shares).
+        assert!(
+            (table.analytic_se[here] / table.pilot_se[here] - 1.0).abs() < 0.05,
+            "{} {}: {} vs {}",
+            table.contrast[here],
+            table.method_key[here],
+            table.analytic_se[here],
+            table.pilot_se[here]
+        );
     }
 }

@@ -189,3 +189,68 @@ fn wild_cluster_bootstrap_equals_brute_force_enumeration() {
         );
     }
 }
+
+/// The Lin covariate-adjusted effect with CR1 (statsmodels' cluster covariance) and CR2
+/// (the independent numpy implementation) by unit, from `tests/reference/lin_reference.py`.
+/// The data carry a collinear and a constant covariate, which the estimator must drop.
+#[test]
+fn lin_adjustment_equals_statsmodels_clustered_by_unit() {
+    use slate_estimate::adjust::{Covariates, lin};
+    let (header, rows) = read_csv("lin_reference_data.csv");
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let names = ["x1", "x2", "x_sum", "x_const", "x3"];
+    let mut cases: BTreeMap<String, (Sample, Vec<f64>)> = BTreeMap::new();
+    for row in &rows {
+        let (sample, flat) = cases.entry(row[column("case")].clone()).or_default();
+        sample.cluster.push(row[column("unit")].parse().unwrap());
+        sample.treated.push(row[column("treated")] == "1");
+        sample.y.push(row[column("y")].parse().unwrap());
+        flat.extend(names.iter().map(|n| row[column(n)].parse::<f64>().unwrap()));
+    }
+    let (header, rows) = read_csv("lin_reference.csv");
+    assert_eq!(rows.len(), 2);
+    for row in rows {
+        let reference: BTreeMap<String, String> = header.iter().cloned().zip(row).collect();
+        let value = |k: &str| reference[k].parse::<f64>().unwrap();
+        let (sample, flat) = &cases[&reference["case"]];
+        let covariates = Covariates {
+            names: names.iter().map(|n| n.to_string()).collect(),
+            values: ndarray::Array2::from_shape_vec((sample.y.len(), names.len()), flat.clone())
+                .unwrap(),
+        };
+        let fit = lin(sample, &covariates).unwrap();
+        let case = &reference["case"];
+        assert_eq!(fit.covariates, 3, "{case}: x_sum and x_const dropped");
+        assert_eq!(fit.n as f64, value("n"));
+        assert_eq!(fit.clusters as f64, value("clusters"));
+        assert_close(&format!("{case} estimate"), fit.estimate, value("estimate"));
+        assert_close(&format!("{case} CR1 SE"), fit.cr1_se, value("cr1_se"));
+        assert_close(&format!("{case} CR2 SE"), fit.cr2_se, value("cr2_se"));
+        assert_close(&format!("{case} CR2 df"), fit.cr2_df, value("cr2_df"));
+    }
+}
+
+/// The analytic power of a two-sided z-test against statsmodels' `NormalIndPower`, and the
+/// MDE against its closed form (`tests/reference/power_reference.py`).
+#[test]
+fn analytic_power_equals_statsmodels_normal_ind_power() {
+    use slate_estimate::power::{minimum_detectable_effect, normal_power};
+    let (header, rows) = read_csv("power_reference.csv");
+    assert_eq!(rows.len(), 40);
+    for row in rows {
+        let reference: BTreeMap<String, String> = header.iter().cloned().zip(row).collect();
+        let value = |k: &str| reference[k].parse::<f64>().unwrap();
+        let (effect, se, alpha) = (value("effect"), value("se"), value("alpha"));
+        let what = format!("effect {effect}, se {se}, alpha {alpha}");
+        assert_close(
+            &format!("{what}: power"),
+            normal_power(effect, se, alpha),
+            value("power"),
+        );
+        assert_close(
+            &format!("{what}: MDE"),
+            minimum_detectable_effect(se, alpha, 0.8),
+            value("mde_80"),
+        );
+    }
+}
