@@ -351,3 +351,85 @@ fn disk_full_is_a_clear_error_and_leaves_no_partial_artifact() {
         "every artifact left is complete: {leftovers:?}"
     );
 }
+
+/// `power` and `design-sweep` after a run: every table row and figure, the summary's power
+/// paragraph and the sweep's limitation row, and the artifact index lists them.
+#[test]
+fn power_and_design_sweep_write_their_tables_figures_and_report_sections() {
+    use slate_simulate::config::{Scenario, SweepPoint};
+    let root = tempfile::tempdir().unwrap();
+    let mut pipeline = small_run(root.path());
+    pipeline.config.simulation.slates.n_slates = 300;
+    pipeline
+        .power(
+            &[150, 300],
+            8,
+            &[Scenario::Default, Scenario::CorrelatedUserRandomized],
+        )
+        .unwrap();
+    pipeline.design_sweep(4).unwrap();
+    pipeline.report().unwrap();
+    let processed = &pipeline.paths.processed_dir;
+    let power = slate_estimate::tables::PowerTable::from_frame(
+        &slate_table::read_csv(
+            &processed.join(slate_estimate::tables::POWER.file_name),
+            &slate_estimate::tables::POWER,
+        )
+        .unwrap(),
+        "power",
+    )
+    .unwrap();
+    assert_eq!(
+        power.len(),
+        2 * 2 * 5 * 2,
+        "scenarios x sizes x contrasts x methods"
+    );
+    for i in 0..power.len() {
+        assert!((0.0..=1.0).contains(&power.power[i]));
+        assert!((0.0..=1.0).contains(&power.analytic_power[i]));
+        assert!(power.mde_80[i] > 0.0);
+        if power.scenario[i] == Scenario::CorrelatedUserRandomized.name() {
+            // Five slates per user, randomized by user.
+            assert_eq!(power.n_units[i] * 5, power.n_slates[i]);
+        } else {
+            assert_eq!(power.n_units[i], power.n_slates[i]);
+        }
+    }
+    let sweep = slate_estimate::tables::DesignSweepTable::from_frame(
+        &slate_table::read_csv(
+            &processed.join(slate_estimate::tables::DESIGN_SWEEP.file_name),
+            &slate_estimate::tables::DESIGN_SWEEP,
+        )
+        .unwrap(),
+        "sweep",
+    )
+    .unwrap();
+    assert_eq!(sweep.len(), SweepPoint::default_sweep().len());
+    assert_eq!(
+        sweep.is_run_design.iter().filter(|d| **d).count(),
+        4,
+        "the run's design is one point of each knob"
+    );
+    for figure in [slate_report::POWER_FIGURE, slate_report::SWEEP_FIGURE] {
+        let bytes = std::fs::read(pipeline.paths.figures_dir.join(figure)).unwrap();
+        assert!(bytes.len() > 10_000 && &bytes[1..4] == b"PNG", "{figure}");
+    }
+    let summary = std::fs::read_to_string(
+        pipeline
+            .paths
+            .writeup_dir
+            .join(slate_report::final_report::SUMMARY_FILE),
+    )
+    .unwrap();
+    assert!(summary.contains("## Power"), "{summary}");
+    let limitations = std::fs::read_to_string(
+        pipeline
+            .paths
+            .writeup_dir
+            .join("tables")
+            .join(slate_report::final_report::LIMITATIONS.file_name),
+    )
+    .unwrap();
+    assert!(limitations.contains("design sweep"), "{limitations}");
+    check_final_report(&pipeline, root.path());
+}

@@ -24,13 +24,15 @@ use slate_estimate::coverage::{coverage_study, true_effect};
 use slate_estimate::inference::{Clustering, InferenceMethod, InferenceSettings};
 use slate_estimate::power::{PowerDesign, power_study};
 use slate_estimate::randomization::Design;
-use slate_estimate::tables::{COVERAGE, CoverageTable, PILOT_POWER, POWER, PowerTable};
+use slate_estimate::tables::{
+    COVERAGE, CoverageTable, DESIGN_SWEEP, DesignSweepTable, PILOT_POWER, POWER, PowerTable,
+};
 use slate_estimate::{EstimateConfig, EstimateError};
 use slate_ingest::IngestConfig;
 use slate_ingest::synthetic::SyntheticConfig;
 use slate_models::ModelsConfig;
 use slate_simulate::SimulationConfig;
-use slate_simulate::config::{Assignment, Scenario};
+use slate_simulate::config::{Assignment, Scenario, SweepPoint};
 use tracing::info;
 
 /// The whole pipeline configuration (one TOML file; every key optional).
@@ -575,6 +577,59 @@ impl Pipeline {
             let table = PowerTable::concat(tables);
             slate_table::write_csv(&mut table.to_frame()?, &POWER, dir)?;
             slate_report::power_figure(dir, &self.paths.figures_dir)?;
+            Ok(())
+        })
+    }
+
+    /// The design sweep: each knob of [`SweepPoint::default_sweep`] in turn, the rest as in the
+    /// run's config: true effects and the total's power at the run's number of slates
+    /// (`movielens_interference_design_sweep.csv`, figure 30).
+    pub fn design_sweep(&self, replicates: usize) -> Result<()> {
+        self.timed("design-sweep", || {
+            let dir = &self.paths.processed_dir;
+            let dataset = slate_ingest::load_processed(dir)?;
+            let base = &self.config.simulation;
+            let mut sweep = DesignSweepTable::default();
+            for point in SweepPoint::default_sweep() {
+                let config = point.apply(base);
+                config.check()?;
+                let table = self.power_at(&dataset, Scenario::Default, &config, replicates)?;
+                let row = |contrast: Contrast| {
+                    (0..table.len())
+                        .find(|i| {
+                            table.contrast[*i] == contrast.name()
+                                && table.method_key[*i] == InferenceMethod::Cr1.key()
+                        })
+                        .with_context(|| format!("power table without {}", contrast.name()))
+                };
+                let total = row(Contrast::TotalSlate)?;
+                sweep.knob.push(point.knob().to_string());
+                sweep.value.push(point.label());
+                sweep.value_numeric.push(point.numeric());
+                sweep.is_run_design.push(point.is_base(base));
+                sweep.n_slates.push(table.n_slates[total]);
+                sweep
+                    .true_direct_effect
+                    .push(table.true_effect[row(Contrast::DirectFocal)?]);
+                sweep
+                    .true_non_focal_effect
+                    .push(table.true_effect[row(Contrast::AllNonFocal)?]);
+                sweep.true_total_effect.push(table.true_effect[total]);
+                sweep.analytic_power_total.push(table.analytic_power[total]);
+                sweep.power_total.push(table.power[total]);
+                sweep.power_mc_se.push(table.power_mc_se[total]);
+                sweep.replicates.push(table.replicates[total]);
+                sweep.mde_80_total.push(table.mde_80[total]);
+                info!(
+                    knob = point.knob(),
+                    value = point.label(),
+                    true_total = format!("{:.3}", table.true_effect[total]),
+                    power = format!("{:.2}", table.power[total]),
+                    "design sweep"
+                );
+            }
+            slate_table::write_csv(&mut sweep.to_frame()?, &DESIGN_SWEEP, dir)?;
+            slate_report::sweep_figure(dir, &self.paths.figures_dir)?;
             Ok(())
         })
     }

@@ -188,6 +188,15 @@ enum Command {
         #[arg(long, value_enum, default_value_t = OnBadSlate::Error)]
         on_bad_slate: OnBadSlate,
     },
+    /// Design sweep: vary one design knob at a time (promotion probability, focal position
+    /// window, attention cost, substitution penalty) and write the true effects and the power
+    /// of the total contrast at the config's number of slates
+    /// (movielens_interference_design_sweep.csv, figure 30). Not part of `all`.
+    DesignSweep {
+        /// Re-drawn experiments per design point.
+        #[arg(long, default_value_t = 100)]
+        reps: usize,
+    },
     /// Analyze a team's logged experiment: validate its impression log, map exposure, estimate
     /// every contrast clustered by the randomization unit, decompose, fit the models (when the
     /// log has truth columns) and write writeup/analysis_summary.md.
@@ -360,6 +369,12 @@ fn run() -> Result<()> {
                     pipeline.power(&slates, reps, &scenarios)?;
                 }
             }
+        }
+        Command::DesignSweep { reps } => {
+            if reps == 0 {
+                bail!("--reps must be at least 1");
+            }
+            pipeline.design_sweep(reps)?;
         }
         Command::BenchEstimate { slates, repeats } => {
             let rows = slate_cli::bench::bench_estimate(&pipeline.config, &slates, repeats)?;

@@ -362,3 +362,37 @@ slate_table::table! {
         mde_80: f64,
     }
 }
+
+slate_table::table! {
+    /// `movielens_interference_design_sweep.csv` (`cargo xtask design-sweep`): one design knob
+    /// at a time over a grid, every other setting as in the run's config: the true effects and
+    /// the power of the total-slate contrast (CR1 by unit) at the run's number of slates.
+    pub struct DesignSweepTable, schema DESIGN_SWEEP = "movielens_interference_design_sweep.csv" {
+        /// The config field varied.
+        knob: String,
+        /// Its value (`5-12` for a focal window).
+        value: String,
+        /// The value on a numeric axis (a focal window's mean seed position).
+        value_numeric: f64,
+        /// Whether this is the run's own design.
+        is_run_design: bool,
+        /// Slates in the design.
+        n_slates: u32,
+        /// True direct (focal) effect.
+        true_direct_effect: f64,
+        /// True all-non-focal spillover per item.
+        true_non_focal_effect: f64,
+        /// True total-slate effect (clicks per slate).
+        true_total_effect: f64,
+        /// Analytic power of the total contrast (per-unit variance pooled over pilot draws).
+        analytic_power_total: f64,
+        /// Simulated power of the total contrast.
+        power_total: f64,
+        /// Its Monte-Carlo standard error.
+        power_mc_se: f64,
+        /// Re-drawn experiments.
+        replicates: u32,
+        /// Minimum detectable total effect at 80% power.
+        mde_80_total: f64,
+    }
+}

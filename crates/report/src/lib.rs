@@ -14,6 +14,7 @@
 //! - [`decomposition_figures`]: the decomposition notebook's figures.
 //! - [`coverage_figure`]: the inference coverage study's figure.
 //! - [`power_figure`]: the power study's figure.
+//! - [`sweep_figure`]: the design sweep's figure.
 //! - [`models_figures`]: the advanced-models notebook's figures.
 //! - [`final_report`]: the final report of the MovieLens run: tables, figures 25–28, summary,
 //!   resume bullets and the artifact index.
@@ -30,6 +31,7 @@ pub mod findings;
 pub mod log_report;
 mod models_figures;
 mod power_figure;
+mod sweep_figure;
 
 pub use coverage_figure::{COVERAGE_FIGURE, coverage_figure};
 pub use decomposition_figures::{DECOMPOSITION_FIGURES, decomposition_figures};
@@ -38,6 +40,7 @@ pub use final_report::{FINAL_FIGURES, FinalReport, RUN_MANIFEST_FILE, ReportPath
 pub use log_report::{LOG_SUMMARY_FILE, log_report};
 pub use models_figures::{MODELS_FIGURES, models_figures};
 pub use power_figure::{POWER_FIGURE, power_figure};
+pub use sweep_figure::{SWEEP_FIGURE, sweep_figure};
 
 use std::path::PathBuf;
 

@@ -265,6 +265,96 @@ impl Scenario {
     }
 }
 
+/// One point of a design sweep: a single design knob set to one value, every other setting as
+/// in the run's config.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SweepPoint {
+    /// `design.promotion_probability`.
+    PromotionProbability(f64),
+    /// `design.focal_min_position..=design.focal_max_position`.
+    FocalWindow(usize, usize),
+    /// `clicks.promotion_attention_cost` (ψ).
+    AttentionCost(f64),
+    /// `clicks.substitution_penalty` (γ).
+    SubstitutionPenalty(f64),
+}
+
+impl SweepPoint {
+    /// The default sweep: each knob over a grid around its default, one knob at a time.
+    pub fn default_sweep() -> Vec<SweepPoint> {
+        let mut points: Vec<SweepPoint> = [0.1, 0.2, 0.3, 0.5, 0.7, 0.9]
+            .into_iter()
+            .map(SweepPoint::PromotionProbability)
+            .collect();
+        points.extend(
+            [(2, 4), (5, 8), (5, 12), (9, 12)]
+                .into_iter()
+                .map(|(a, b)| SweepPoint::FocalWindow(a, b)),
+        );
+        points.extend(
+            [0.0, 0.2, 0.4, 0.8, 1.2, 1.6]
+                .into_iter()
+                .map(SweepPoint::AttentionCost),
+        );
+        points.extend(
+            [0.0, 0.04, 0.08, 0.16, 0.3]
+                .into_iter()
+                .map(SweepPoint::SubstitutionPenalty),
+        );
+        points
+    }
+
+    /// The knob's config field.
+    pub fn knob(self) -> &'static str {
+        match self {
+            SweepPoint::PromotionProbability(_) => "design.promotion_probability",
+            SweepPoint::FocalWindow(..) => "design.focal_min_position..focal_max_position",
+            SweepPoint::AttentionCost(_) => "clicks.promotion_attention_cost",
+            SweepPoint::SubstitutionPenalty(_) => "clicks.substitution_penalty",
+        }
+    }
+
+    /// The value as written in tables (`5-12` for a focal window).
+    pub fn label(self) -> String {
+        match self {
+            SweepPoint::PromotionProbability(v)
+            | SweepPoint::AttentionCost(v)
+            | SweepPoint::SubstitutionPenalty(v) => format!("{v}"),
+            SweepPoint::FocalWindow(a, b) => format!("{a}-{b}"),
+        }
+    }
+
+    /// The value on a numeric axis (a focal window's mean seed position).
+    pub fn numeric(self) -> f64 {
+        match self {
+            SweepPoint::PromotionProbability(v)
+            | SweepPoint::AttentionCost(v)
+            | SweepPoint::SubstitutionPenalty(v) => v,
+            SweepPoint::FocalWindow(a, b) => (a + b) as f64 / 2.0,
+        }
+    }
+
+    /// `base` with this knob set.
+    pub fn apply(self, base: &SimulationConfig) -> SimulationConfig {
+        let mut config = base.clone();
+        match self {
+            SweepPoint::PromotionProbability(v) => config.design.promotion_probability = v,
+            SweepPoint::FocalWindow(a, b) => {
+                config.design.focal_min_position = a;
+                config.design.focal_max_position = b;
+            }
+            SweepPoint::AttentionCost(v) => config.clicks.promotion_attention_cost = v,
+            SweepPoint::SubstitutionPenalty(v) => config.clicks.substitution_penalty = v,
+        }
+        config
+    }
+
+    /// Whether `base` already has this value (the run's own design).
+    pub fn is_base(self, base: &SimulationConfig) -> bool {
+        self.apply(base) == *base
+    }
+}
+
 impl SimulationConfig {
     /// Checks every field; the error names the field and its bad value.
     pub fn check(&self) -> Result<(), SimulateError> {
