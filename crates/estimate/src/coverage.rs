@@ -61,6 +61,31 @@ pub fn true_effect(
     Ok(sum / rows.max(1) as f64)
 }
 
+/// Checks a Monte-Carlo study's inputs: one true effect per contrast of [`Contrast::ALL`] and
+/// at least one replicate (`field` names the replicate count in the error).
+pub(crate) fn check_study(
+    truth: &[f64],
+    replicates: usize,
+    field: &'static str,
+) -> Result<(), EstimateError> {
+    if truth.len() != Contrast::ALL.len() {
+        return Err(EstimateError::LengthMismatch {
+            what: format!(
+                "{} true effects for {} contrasts",
+                truth.len(),
+                Contrast::ALL.len()
+            ),
+        });
+    }
+    if replicates == 0 {
+        return Err(EstimateError::Config {
+            field,
+            message: "must be at least 1".into(),
+        });
+    }
+    Ok(())
+}
+
 /// Runs `replicates` re-drawn experiments of `scenario` (the name written in the table).
 /// `experiment(r)` returns replicate `r`'s exposure tables; `truth` holds [`true_effect`] per
 /// contrast of [`Contrast::ALL`].
@@ -74,21 +99,7 @@ pub fn coverage_study<F>(
 where
     F: Fn(usize) -> Result<(ExposureMapping, SlateOutcomes), EstimateError> + Sync,
 {
-    if truth.len() != Contrast::ALL.len() {
-        return Err(EstimateError::LengthMismatch {
-            what: format!(
-                "{} true effects for {} contrasts",
-                truth.len(),
-                Contrast::ALL.len()
-            ),
-        });
-    }
-    if replicates == 0 {
-        return Err(EstimateError::Config {
-            field: "coverage replicates",
-            message: "must be at least 1".into(),
-        });
-    }
+    check_study(truth, replicates, "coverage replicates")?;
     let results: Vec<(Clustering, Vec<Vec<Inference>>)> = (0..replicates)
         .into_par_iter()
         .map(|r| {

@@ -283,21 +283,7 @@ pub fn power_study<F>(
 where
     F: Fn(usize) -> Result<(ExposureMapping, SlateOutcomes), EstimateError> + Sync,
 {
-    if truth.len() != Contrast::ALL.len() {
-        return Err(EstimateError::LengthMismatch {
-            what: format!(
-                "{} true effects for {} contrasts",
-                truth.len(),
-                Contrast::ALL.len()
-            ),
-        });
-    }
-    if design.replicates == 0 {
-        return Err(EstimateError::Config {
-            field: "power replicates",
-            message: "must be at least 1".into(),
-        });
-    }
+    crate::coverage::check_study(truth, design.replicates, "power replicates")?;
     let results: Vec<Vec<[(bool, f64); 2]>> = (0..design.replicates)
         .into_par_iter()
         .map(|r| {

@@ -229,25 +229,13 @@ fn coverage_study_is_deterministic_and_measures_the_design_truth() {
         seed: 3,
         design: Design::Bernoulli { p: 0.5 },
     };
-    let config = SyntheticConfig::default();
     let run = |threads| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| {
-                coverage_study("default", 6, &truth, &settings, |r| {
-                    let log = synthetic_log(&config, 1000 + r as u64).map_err(|e| {
-                        crate::EstimateError::Replicate {
-                            replicate: r,
-                            message: e.to_string(),
-                        }
-                    })?;
-                    let tables = map_exposure(&log)?;
-                    Ok((tables.mapping, tables.slates))
-                })
-                .unwrap()
+        on_threads(threads, || {
+            coverage_study("default", 6, &truth, &settings, |r| {
+                redrawn(1000 + r as u64)
             })
+            .unwrap()
+        })
     };
     let table = run(1);
     assert_eq!(table, run(2));
@@ -289,6 +277,35 @@ fn coverage_study_is_deterministic_and_measures_the_design_truth() {
     }
 }
 
+/// Runs `f` on a pool of `threads` threads.
+fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(f)
+}
+
+/// The synthetic design re-drawn with `draw` (a study's replicate).
+fn redrawn(
+    draw: u64,
+) -> Result<
+    (
+        slate_exposure::ExposureMapping,
+        slate_exposure::SlateOutcomes,
+    ),
+    crate::EstimateError,
+> {
+    let log = synthetic_log(&SyntheticConfig::default(), draw).map_err(|e| {
+        crate::EstimateError::Replicate {
+            replicate: draw as usize,
+            message: e.to_string(),
+        }
+    })?;
+    let tables = map_exposure(&log)?;
+    Ok((tables.mapping, tables.slates))
+}
+
 #[test]
 fn power_study_agrees_with_its_analytic_power_and_ignores_the_thread_count() {
     use crate::power::{PowerDesign, power_study};
@@ -297,7 +314,6 @@ fn power_study_agrees_with_its_analytic_power_and_ignores_the_thread_count() {
         .iter()
         .map(|c| crate::coverage::true_effect(*c, &exposure.mapping, &exposure.slates).unwrap())
         .collect();
-    let config = SyntheticConfig::default();
     let design = PowerDesign {
         scenario: "default",
         n_slates: exposure.slates.len(),
@@ -307,23 +323,9 @@ fn power_study_agrees_with_its_analytic_power_and_ignores_the_thread_count() {
         pilots: 5,
     };
     let run = |threads| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| {
-                power_study(&design, &truth, |r| {
-                    let log = synthetic_log(&config, 5000 + r as u64).map_err(|e| {
-                        crate::EstimateError::Replicate {
-                            replicate: r,
-                            message: e.to_string(),
-                        }
-                    })?;
-                    let tables = map_exposure(&log)?;
-                    Ok((tables.mapping, tables.slates))
-                })
-                .unwrap()
-            })
+        on_threads(threads, || {
+            power_study(&design, &truth, |r| redrawn(5000 + r as u64)).unwrap()
+        })
     };
     let table = run(1);
     assert_eq!(table, run(2));

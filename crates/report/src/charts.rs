@@ -33,6 +33,18 @@ fn register_fonts() {
     });
 }
 
+/// The distinct values of a table column, in order of first appearance (a study's scenarios
+/// or a sweep's knobs: each becomes a panel or a series).
+pub fn distinct_in_order(column: &[String]) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for value in column {
+        if !out.contains(&value.as_str()) {
+            out.push(value);
+        }
+    }
+    out
+}
+
 /// The colour of a signed value: green for gains, red for losses.
 pub fn signed_color(value: f64) -> RGBColor {
     if value >= 0.0 { GAIN } else { LOSS }

@@ -10,7 +10,8 @@ use slate_estimate::tables::{COVERAGE, CoverageTable};
 
 use crate::ReportError;
 use crate::charts::{
-    FAMILY, GAIN, IntervalRow, LOSS, SECOND, render_png, share_panel, share_range,
+    FAMILY, GAIN, IntervalRow, LOSS, SECOND, distinct_in_order, render_png, share_panel,
+    share_range,
 };
 use crate::estimator_figures::read;
 
@@ -27,12 +28,7 @@ pub fn coverage_figure(processed_dir: &Path, figures_dir: &Path) -> Result<PathB
     }
     let replicates = table.replicates[0];
     // One column per scenario, in the table's order.
-    let mut scenarios: Vec<&str> = Vec::new();
-    for scenario in &table.scenario {
-        if !scenarios.contains(&scenario.as_str()) {
-            scenarios.push(scenario);
-        }
-    }
+    let scenarios = distinct_in_order(&table.scenario);
     let panels = Contrast::ALL.len() as u32;
     let panel_height = 330;
     let column_width = 1500;

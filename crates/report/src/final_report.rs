@@ -29,7 +29,7 @@ use slate_models::tables::{
 use slate_table::{TableSchema, write_csv};
 
 use crate::ReportError;
-use crate::charts::{IntervalRow, RowStyle, interval_panel, render_png};
+use crate::charts::{IntervalRow, RowStyle, distinct_in_order, interval_panel, render_png};
 use crate::estimator_figures::read;
 
 /// File names of the figures [`final_report`] writes, in order.
@@ -327,12 +327,10 @@ fn sweep_facts(table: &DesignSweepTable) -> Option<SweepFacts> {
         .min_by(|a, b| table.true_total_effect[*a].total_cmp(&table.true_total_effect[*b]))?;
     let highest = (0..table.len())
         .max_by(|a, b| table.true_total_effect[*a].total_cmp(&table.true_total_effect[*b]))?;
-    let mut knobs: Vec<String> = Vec::new();
-    for knob in &table.knob {
-        if !knobs.contains(knob) {
-            knobs.push(knob.clone());
-        }
-    }
+    let knobs: Vec<String> = distinct_in_order(&table.knob)
+        .into_iter()
+        .map(str::to_string)
+        .collect();
     let spread = |knob: &str| {
         let values = (0..table.len())
             .filter(|i| table.knob[*i] == knob)
@@ -390,12 +388,7 @@ impl ScenarioPower {
 
 /// The power study's facts, per scenario in table order (empty without a power table).
 fn power_facts(table: &PowerTable) -> Vec<ScenarioPower> {
-    let mut scenarios: Vec<&str> = Vec::new();
-    for scenario in &table.scenario {
-        if !scenarios.contains(&scenario.as_str()) {
-            scenarios.push(scenario);
-        }
-    }
+    let scenarios = distinct_in_order(&table.scenario);
     let row = |scenario: &str, contrast: Contrast, method: InferenceMethod, n: u32| {
         (0..table.len()).find(|i| {
             table.scenario[*i] == scenario

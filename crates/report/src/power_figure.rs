@@ -12,7 +12,7 @@ use slate_estimate::power::TARGET_POWER;
 use slate_estimate::tables::{POWER, PowerTable};
 
 use crate::ReportError;
-use crate::charts::{FAMILY, NEUTRAL, SECOND, THIRD, render_png};
+use crate::charts::{FAMILY, NEUTRAL, SECOND, THIRD, distinct_in_order, render_png};
 use crate::estimator_figures::read;
 
 /// File name of the figure [`power_figure`] writes.
@@ -26,12 +26,7 @@ pub fn power_figure(processed_dir: &Path, figures_dir: &Path) -> Result<PathBuf,
             table: POWER.file_name.into(),
         });
     }
-    let mut scenarios: Vec<&str> = Vec::new();
-    for scenario in &table.scenario {
-        if !scenarios.contains(&scenario.as_str()) {
-            scenarios.push(scenario);
-        }
-    }
+    let scenarios = distinct_in_order(&table.scenario);
     let sizes = table.n_slates.iter().map(|n| f64::from(*n));
     let (lo, hi) = sizes
         .clone()

@@ -9,7 +9,7 @@ use slate_estimate::power::TARGET_POWER;
 use slate_estimate::tables::{DESIGN_SWEEP, DesignSweepTable};
 
 use crate::ReportError;
-use crate::charts::{FAMILY, LOSS, NEUTRAL, format_tick, render_png};
+use crate::charts::{FAMILY, LOSS, NEUTRAL, distinct_in_order, format_tick, render_png};
 use crate::estimator_figures::read;
 
 /// File name of the figure [`sweep_figure`] writes.
@@ -23,12 +23,7 @@ pub fn sweep_figure(processed_dir: &Path, figures_dir: &Path) -> Result<PathBuf,
             table: DESIGN_SWEEP.file_name.into(),
         });
     }
-    let mut knobs: Vec<&str> = Vec::new();
-    for knob in &table.knob {
-        if !knobs.contains(&knob.as_str()) {
-            knobs.push(knob);
-        }
-    }
+    let knobs = distinct_in_order(&table.knob);
     let (n_slates, replicates) = (table.n_slates[0], table.replicates[0]);
     let lowest = table.true_total_effect.iter().copied().fold(0.0, f64::min);
     let highest = table.true_total_effect.iter().copied().fold(0.0, f64::max);
