@@ -52,8 +52,9 @@ Causal inference under interference in recommendation slates.
 
 Builds a randomized slate-promotion experiment on MovieLens data with the truth known, maps \
 exposure (focal, same-cluster competitor, displaced item, other), estimates direct, spillover \
-and total effects with seven uncertainty methods, decomposes the total, fits LightGBM and \
-XGBoost outcome models for cross-fitted AIPW and targeting, and writes the report.
+and total effects with seven uncertainty methods and Lin covariate adjustment, decomposes the \
+total, fits LightGBM and XGBoost outcome models for cross-fitted AIPW and targeting, and writes \
+the report. `power` and `design-sweep` plan the next experiment.
 
 `slate all` runs every stage; each stage also runs alone and reads what the previous one \
 wrote. Default paths are under $SLATE_PROJECT_DIR (the repository, when run as `cargo xtask`), \

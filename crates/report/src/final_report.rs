@@ -374,6 +374,22 @@ pub struct ScenarioPower {
     pub mde: Vec<(String, f64)>,
     /// How much Lin adjustment shrinks the total's standard error at `n_slates` (share).
     pub lin_shrink: f64,
+    /// The largest grid size below 80% power, with the total's MDE there: the unit
+    /// structure the slates needed are extrapolated from.
+    pub below: Option<(u32, f64)>,
+}
+
+/// `n` with thousands separators (`12,345`).
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 impl ScenarioPower {
@@ -413,6 +429,12 @@ fn power_facts(table: &PowerTable) -> Vec<ScenarioPower> {
                 .find(|n| total(*n).is_some_and(|i| table.analytic_power[i] >= TARGET_POWER));
             let n = reached.or(sizes.last().copied())?;
             let i = total(n)?;
+            let below = sizes
+                .iter()
+                .copied()
+                .filter(|m| *m < n)
+                .next_back()
+                .and_then(|m| total(m).map(|k| (m, table.mde_80[k])));
             let lin = row(scenario, Contrast::TotalSlate, InferenceMethod::LinCr1, n)?;
             Some(ScenarioPower {
                 scenario: scenario.to_string(),
@@ -429,6 +451,7 @@ fn power_facts(table: &PowerTable) -> Vec<ScenarioPower> {
                     })
                     .collect(),
                 lin_shrink: 1.0 - table.analytic_se[lin] / table.analytic_se[i],
+                below,
             })
         })
         .collect()
@@ -444,13 +467,16 @@ pub fn power_paragraph(f: &Facts) -> String {
     );
     for p in &f.power {
         let reach = if p.reaches_target {
-            // With the units' structure of this size, the SE scales as 1/sqrt(slates): the
-            // MDE equals |τ| at n · (MDE / |τ|)² slates.
-            let needed = f64::from(p.n_slates) * (p.mde_total() / p.total_effect.abs()).powi(2);
+            // The SE scales as 1/sqrt(slates) at a fixed number of slates per unit, so the MDE
+            // equals |τ| at n · (MDE / |τ|)² slates: from the last size below 80%, else from
+            // the first at or above it.
+            let (n, mde) = p.below.unwrap_or((p.n_slates, p.mde_total()));
+            let needed = f64::from(n) * (mde / p.total_effect.abs()).powi(2);
             format!(
-                "needs about {:.0} slates for 80% power by the analytic formula; the grid reaches it at {} slates (analytic {:.0}%, simulated {:.0}% over {} experiments)",
-                needed,
-                p.n_slates,
+                "needs about {} slates for 80% power by the analytic formula (extrapolated from {} slates); the grid reaches it at {} slates (analytic {:.0}%, simulated {:.0}% over {} experiments)",
+                thousands(needed.round() as u64),
+                thousands(u64::from(n)),
+                thousands(u64::from(p.n_slates)),
                 100.0 * p.total_power.0,
                 100.0 * p.total_power.1,
                 p.replicates
@@ -459,7 +485,7 @@ pub fn power_paragraph(f: &Facts) -> String {
             format!(
                 "does not reach 80% power on the grid: {:.0}% at {} slates (simulated {:.0}%)",
                 100.0 * p.total_power.0,
-                p.n_slates,
+                thousands(u64::from(p.n_slates)),
                 100.0 * p.total_power.1
             )
         };
