@@ -384,7 +384,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -432,8 +432,7 @@ fn power_facts(table: &PowerTable) -> Vec<ScenarioPower> {
             let below = sizes
                 .iter()
                 .copied()
-                .filter(|m| *m < n)
-                .next_back()
+                .rfind(|m| *m < n)
                 .and_then(|m| total(m).map(|k| (m, table.mde_80[k])));
             let lin = row(scenario, Contrast::TotalSlate, InferenceMethod::LinCr1, n)?;
             Some(ScenarioPower {
