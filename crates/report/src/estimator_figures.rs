@@ -326,6 +326,9 @@ pub fn estimator_figures(
                 RGBColor(227, 119, 194),
                 RGBColor(127, 127, 127),
                 RGBColor(188, 189, 34),
+                // The two Lin-adjusted rows.
+                RGBColor(23, 190, 207),
+                RGBColor(44, 160, 44),
             ];
             let methods: Vec<String> = {
                 let mut m: Vec<String> = Vec::new();
