@@ -292,6 +292,14 @@ impl Pipeline {
                 self.config.simulation.design.unit,
                 &self.paths.processed_dir,
             )?;
+            // The power study and the design sweep described the previous population: a
+            // report must not quote them for this one.
+            for file in [POWER.file_name, DESIGN_SWEEP.file_name] {
+                slate_table::remove_stale(&self.paths.processed_dir, file)?;
+            }
+            for figure in [slate_report::POWER_FIGURE, slate_report::SWEEP_FIGURE] {
+                slate_table::remove_stale(&self.paths.figures_dir, figure)?;
+            }
             info!(item_rows = slates.len(), "simulated slates");
             Ok(())
         })

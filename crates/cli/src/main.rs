@@ -346,8 +346,8 @@ fn run() -> Result<()> {
             log,
             on_bad_slate,
         } => {
-            if slates.iter().any(|n| *n < 4) {
-                bail!("--slates: every design size must be at least 4 slates");
+            if slates.iter().any(|n| *n < 20) {
+                bail!("--slates: every design size must be at least 20 slates");
             }
             match log {
                 Some(log) => pipeline.pilot_power(&log, on_bad_slate.into(), &slates)?,

@@ -19,8 +19,10 @@
 //! slate: the focal item's seed position and the slate's size, every covariate-derived slate
 //! feature (`focal_c`, `mean_c`, ..., slate-level covariates), and for item-row contrasts the
 //! row's own seed position and item-level covariates. Columns are standardized; a column that is
-//! constant, or a linear combination of earlier ones within either arm (e.g. `focal_c_gap =
-//! max_c − focal_c` on slates ranked by `c`), is dropped, so the fit is always of full rank.
+//! constant, or (to 1e-7 of its norm) a linear combination of earlier ones within either arm
+//! (e.g. `focal_c_gap = max_c − focal_c` on slates ranked by `c`), is dropped, and at most
+//! `(min(rows, clusters)/4 − 2)/2` covariates are kept, so small designs do not overfit. A fit
+//! that still fails (a singular design) gives no Lin rows rather than stopping the analysis.
 
 use ndarray::{Array1, Array2};
 
@@ -107,12 +109,14 @@ pub fn covariates(
     }
 }
 
-/// Relative residual norm below which a covariate counts as a combination of earlier ones.
-const COLLINEAR: f64 = 1e-9;
+/// Share of a centred column's norm that must remain once the columns kept before it are
+/// projected out, within each arm; below it the column counts as a combination of them.
+const COLLINEAR: f64 = 1e-7;
 
-/// The indices of the columns of `x` kept for the fit: each must keep a residual (after
-/// centring and projecting out the columns kept before it) within each arm.
-fn independent_columns(x: &Array2<f64>, treated: &[bool]) -> Vec<usize> {
+/// The indices of the columns of `x` kept for the fit, at most `max_columns`, in order: each
+/// must keep a residual (after centring and projecting out the columns kept before it) within
+/// each arm. The test is relative to the column's own norm, so it does not depend on scale.
+fn independent_columns(x: &Array2<f64>, treated: &[bool], max_columns: usize) -> Vec<usize> {
     let arms: Vec<Vec<usize>> = [true, false]
         .iter()
         .map(|arm| (0..treated.len()).filter(|i| treated[*i] == *arm).collect())
@@ -121,6 +125,9 @@ fn independent_columns(x: &Array2<f64>, treated: &[bool]) -> Vec<usize> {
     let mut bases: Vec<Vec<Array1<f64>>> = vec![Vec::new(), Vec::new()];
     let mut kept = Vec::new();
     for j in 0..x.ncols() {
+        if kept.len() == max_columns {
+            break;
+        }
         let residuals: Vec<Option<Array1<f64>>> = arms
             .iter()
             .zip(&bases)
@@ -134,7 +141,7 @@ fn independent_columns(x: &Array2<f64>, treated: &[bool]) -> Vec<usize> {
                     v.scaled_add(-along, q);
                 }
                 let rest = v.dot(&v).sqrt();
-                (norm > 0.0 && rest > COLLINEAR * norm.max(1.0)).then(|| v / rest)
+                (norm > 0.0 && rest > COLLINEAR * norm).then(|| v / rest)
             })
             .collect();
         if let [Some(a), Some(b)] = &residuals[..] {
@@ -210,7 +217,16 @@ fn lin_design(
             row,
         });
     }
-    let kept = independent_columns(&covariates.values, &sample.treated);
+    // At most a quarter of the rows or clusters as parameters (2 + 2k): beyond that CR1 on the
+    // residuals means little, and small designs keep the covariates listed first.
+    let clusters = {
+        let mut ids = sample.cluster.clone();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.len()
+    };
+    let max_columns = (n.min(clusters) / 4).saturating_sub(2) / 2;
+    let kept = independent_columns(&covariates.values, &sample.treated, max_columns);
     let k = kept.len();
     let mut x = Array2::<f64>::zeros((n, 2 + 2 * k));
     for i in 0..n {
@@ -253,7 +269,7 @@ mod tests {
 
     #[test]
     fn collinear_and_constant_columns_are_dropped() {
-        let x: Vec<[f64; 3]> = (0..40)
+        let x: Vec<[f64; 3]> = (0..80)
             .map(|i| {
                 let a = (i as f64 * 0.37).sin();
                 let b = (i as f64 * 1.3).cos();
@@ -262,7 +278,7 @@ mod tests {
             .collect();
         let (sample, covariates) = sample_with(&x);
         assert_eq!(
-            independent_columns(&covariates.values, &sample.treated),
+            independent_columns(&covariates.values, &sample.treated, 10),
             vec![0, 1]
         );
         let fit = lin(&sample, &covariates).unwrap();
@@ -272,9 +288,13 @@ mod tests {
         let constant: Vec<[f64; 3]> = x.iter().map(|r| [r[0], 2.0, r[1]]).collect();
         let (_, covariates) = sample_with(&constant);
         assert_eq!(
-            independent_columns(&covariates.values, &sample.treated),
+            independent_columns(&covariates.values, &sample.treated, 10),
             vec![0, 2]
         );
+        // Small designs keep the first covariates only: 20 clusters allow one.
+        let small: Vec<[f64; 3]> = x[..40].to_vec();
+        let (sample, covariates) = sample_with(&small);
+        assert_eq!(lin(&sample, &covariates).unwrap().covariates, 1);
     }
 
     #[test]

@@ -128,7 +128,6 @@ where
     // The design fixes the units, so every replicate has the first one's clustering.
     let clustering = results[0].0;
     let mut table = CoverageTable::default();
-    let n = replicates as f64;
     for method in InferenceMethod::ALL {
         for (c, contrast) in Contrast::ALL.iter().enumerate() {
             let runs: Vec<&Inference> = results
@@ -138,6 +137,9 @@ where
             if runs.is_empty() {
                 continue;
             }
+            // Every replicate has the unadjusted rows; a Lin row may be missing from a
+            // replicate too small for the adjustment, so shares are of the runs it has.
+            let n = runs.len() as f64;
             let coverage = runs.iter().filter(|i| i.covers(truth[c])).count() as f64 / n;
             let mean_estimate = runs.iter().map(|i| i.estimate).sum::<f64>() / n;
             let mse = runs
@@ -149,7 +151,7 @@ where
             table.method.push(method.label_for(clustering).to_string());
             table.contrast.push(contrast.name().to_string());
             table.method_key.push(method.key().to_string());
-            table.replicates.push(replicates as u32);
+            table.replicates.push(runs.len() as u32);
             table.true_effect.push(truth[c]);
             table.coverage.push(coverage);
             table
@@ -160,7 +162,7 @@ where
                 .push((TARGET_COVERAGE.0..=TARGET_COVERAGE.1).contains(&coverage));
             table
                 .coverage_consistent_with_nominal
-                .push(consistent_with_nominal(coverage, replicates));
+                .push(consistent_with_nominal(coverage, runs.len()));
             table
                 .mean_width
                 .push(runs.iter().map(|i| i.ci_upper - i.ci_lower).sum::<f64>() / n);

@@ -253,7 +253,13 @@ pub fn infer_all(
             p_value: randomization[k].test(0.0).p_value,
         });
         if let Some(covariates) = adjust.get(k).copied().flatten() {
-            rows.extend(lin_inference(sample, covariates)?);
+            // A design too small or degenerate for the adjustment gives no Lin rows; the
+            // unadjusted methods stand.
+            match lin_inference(sample, covariates) {
+                Ok(lin) => rows.extend(lin),
+                Err(EstimateError::TooFewRows { .. } | EstimateError::Singular { .. }) => {}
+                Err(e) => return Err(e),
+            }
         }
         out.push(rows);
     }

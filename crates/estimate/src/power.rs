@@ -20,7 +20,9 @@
 //! ([`UnitVariance`], [`normal_power`], [`minimum_detectable_effect`]; the two formulas are
 //! statsmodels' `NormalIndPower` with its effect size `τ/σ`). `v_a` comes from a pilot: the
 //! simulated population at the design's size, or a team's own log (`power --log`). The same
-//! holds for the Lin-adjusted estimate with `E_g` the unit's sum of regression residuals.
+//! holds approximately for the Lin-adjusted estimate with `E_g` the unit's sum of regression
+//! residuals (scaled by statsmodels' `(N−1)/(N−K)`; the leverage of the covariate slopes is
+//! ignored, which vanishes as units grow).
 //!
 //! **Simulated.** [`power_study`] re-draws assignment and clicks on one population and counts
 //! how often each test rejects `effect = 0` at level α.
@@ -379,13 +381,14 @@ pub fn pilot_power(
             let (estimate, variance) = pilot_components(method, contrast, mapping, slates)?;
             for n in slate_grid {
                 let units = *n as f64 / slates_per_unit;
-                if units < 2.0 {
-                    continue;
-                }
                 // A contrast's rows may cover only some units (slates with a same-cluster
                 // competitor): its per-unit variance is of those, a fixed share of all units.
-                let share = variance.units() as f64 / n_units(slates) as f64;
-                let se = variance.se_at(units * share, treated_share);
+                let covered = units * variance.units() as f64 / n_units(slates) as f64;
+                if covered * treated_share.min(1.0 - treated_share) < 2.0 {
+                    // Fewer than two covered units in an arm: no standard error to plan with.
+                    continue;
+                }
+                let se = variance.se_at(covered, treated_share);
                 table.contrast.push(contrast.name().to_string());
                 table.method.push(method.label_for(clustering).to_string());
                 table.method_key.push(method.key().to_string());

@@ -368,15 +368,17 @@ pub struct ScenarioPower {
     pub reaches_target: bool,
     /// Analytic and simulated CR1 power of the total at `n_slates`.
     pub total_power: (f64, f64),
+    /// Randomization units at `n_slates`.
+    pub n_units: u32,
     /// Re-drawn experiments per point.
     pub replicates: u32,
     /// Each contrast's MDE at 80% power (CR1) at `n_slates`.
     pub mde: Vec<(String, f64)>,
     /// How much Lin adjustment shrinks the total's standard error at `n_slates` (share).
     pub lin_shrink: f64,
-    /// The largest grid size below 80% power, with the total's MDE there: the unit
-    /// structure the slates needed are extrapolated from.
-    pub below: Option<(u32, f64)>,
+    /// The largest grid size below 80% power, with its units and the total's MDE there: the
+    /// unit structure the slates needed are extrapolated from.
+    pub below: Option<(u32, u32, f64)>,
 }
 
 /// `n` with thousands separators (`12,345`).
@@ -433,7 +435,7 @@ fn power_facts(table: &PowerTable) -> Vec<ScenarioPower> {
                 .iter()
                 .copied()
                 .rfind(|m| *m < n)
-                .and_then(|m| total(m).map(|k| (m, table.mde_80[k])));
+                .and_then(|m| total(m).map(|k| (m, table.n_units[k], table.mde_80[k])));
             let lin = row(scenario, Contrast::TotalSlate, InferenceMethod::LinCr1, n)?;
             Some(ScenarioPower {
                 scenario: scenario.to_string(),
@@ -441,6 +443,7 @@ fn power_facts(table: &PowerTable) -> Vec<ScenarioPower> {
                 n_slates: n,
                 reaches_target: reached.is_some(),
                 total_power: (table.analytic_power[i], table.power[i]),
+                n_units: table.n_units[i],
                 replicates: table.replicates[i],
                 mde: Contrast::ALL
                     .iter()
@@ -469,12 +472,13 @@ pub fn power_paragraph(f: &Facts) -> String {
             // The SE scales as 1/sqrt(slates) at a fixed number of slates per unit, so the MDE
             // equals |τ| at n · (MDE / |τ|)² slates: from the last size below 80%, else from
             // the first at or above it.
-            let (n, mde) = p.below.unwrap_or((p.n_slates, p.mde_total()));
+            let (n, units, mde) = p.below.unwrap_or((p.n_slates, p.n_units, p.mde_total()));
             let needed = f64::from(n) * (mde / p.total_effect.abs()).powi(2);
             format!(
-                "needs about {} slates for 80% power by the analytic formula (extrapolated from {} slates); the grid reaches it at {} slates (analytic {:.0}%, simulated {:.0}% over {} experiments)",
+                "needs about {} slates for 80% power by the analytic formula (extrapolated from {} slates with {:.1} slates per unit, assuming that ratio holds); the grid reaches it at {} slates (analytic {:.0}%, simulated {:.0}% over {} experiments)",
                 thousands(needed.round() as u64),
                 thousands(u64::from(n)),
+                f64::from(n) / f64::from(units),
                 thousands(u64::from(p.n_slates)),
                 100.0 * p.total_power.0,
                 100.0 * p.total_power.1,

@@ -7,6 +7,7 @@ use plotters::prelude::*;
 use slate_estimate::dim::Z_95;
 use slate_estimate::power::TARGET_POWER;
 use slate_estimate::tables::{DESIGN_SWEEP, DesignSweepTable};
+use slate_simulate::config::SweepPoint;
 
 use crate::ReportError;
 use crate::charts::{FAMILY, LOSS, NEUTRAL, distinct_in_order, format_tick, render_png};
@@ -63,7 +64,8 @@ pub fn sweep_figure(processed_dir: &Path, figures_dir: &Path) -> Result<PathBuf,
                     .fold((f64::MAX, f64::MIN), |(lo, hi), x| (lo.min(*x), hi.max(*x)));
                 let margin = 0.06 * (hi - lo).max(1e-9);
                 let x_range = (lo - margin)..(hi + margin);
-                let x_desc = if knob.contains("focal_min_position") {
+                let focal_window = SweepPoint::FocalWindow(0, 0).knob();
+                let x_desc = if *knob == focal_window {
                     "Focal window (mean seed position; the window is in the table)".to_string()
                 } else {
                     knob.to_string()

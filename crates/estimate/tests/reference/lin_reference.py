@@ -4,7 +4,8 @@ standard errors clustered by unit.
 Regenerate (from this directory) with:  python3 lin_reference.py
 Writes lin_reference_data.csv (the generated data) and lin_reference.csv (the results).
 
-Data: 2 cases of units holding 1-7 rows each (unit-level assignment), outcome with a unit shock,
+Data: 2 cases (40 and 160 units; the estimator keeps at most (min(rows, units)/4 - 2)/2
+covariates, so 40 units keep all three) of units holding 1-7 rows each (unit-level assignment), outcome with a unit shock,
 three covariates x1..x3 that predict it, a column `x_sum = x1 + x2` (collinear: the Rust code
 must drop it) and a constant column `x_const` (dropped too).
 
@@ -47,7 +48,7 @@ def cr2(x, y, groups, l):
 
 rng = np.random.default_rng(20261130)
 frames = []
-for case, units in [("small", 24), ("large", 160)]:
+for case, units in [("small", 40), ("large", 160)]:
     sizes = rng.integers(1, 8, size=units)
     unit = np.repeat(np.arange(units), sizes)
     d_unit = rng.permutation(np.arange(units) % 2)
