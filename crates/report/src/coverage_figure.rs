@@ -13,19 +13,19 @@ use crate::charts::{
     FAMILY, GAIN, IntervalRow, LOSS, SECOND, distinct_in_order, render_png, share_panel,
     share_range,
 };
-use crate::estimator_figures::read;
+use crate::estimator_figures::read_rows;
 
 /// File name of the figure [`coverage_figure`] writes.
 pub const COVERAGE_FIGURE: &str = "19_interval_coverage_by_method.png";
 
 /// Draws the coverage figure from `movielens_interference_coverage.csv` in `processed_dir`.
 pub fn coverage_figure(processed_dir: &Path, figures_dir: &Path) -> Result<PathBuf, ReportError> {
-    let table: CoverageTable = read(processed_dir, &COVERAGE, CoverageTable::from_frame)?;
-    if table.is_empty() {
-        return Err(ReportError::Empty {
-            table: COVERAGE.file_name.into(),
-        });
-    }
+    let table = read_rows(
+        processed_dir,
+        &COVERAGE,
+        CoverageTable::from_frame,
+        CoverageTable::len,
+    )?;
     let replicates = table.replicates[0];
     // One column per scenario, in the table's order.
     let scenarios = distinct_in_order(&table.scenario);

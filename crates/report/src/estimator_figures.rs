@@ -37,6 +37,22 @@ pub(crate) fn read<T>(
     Ok(from(&frame, &path.display().to_string())?)
 }
 
+/// [`read`] for a figure that needs rows: an empty table is an error naming it.
+pub(crate) fn read_rows<T>(
+    dir: &Path,
+    schema: &TableSchema,
+    from: impl Fn(&slate_table::polars::prelude::DataFrame, &str) -> Result<T, slate_table::TableError>,
+    len: impl Fn(&T) -> usize,
+) -> Result<T, ReportError> {
+    let table = read(dir, schema, from)?;
+    if len(&table) == 0 {
+        return Err(ReportError::Empty {
+            table: schema.file_name.into(),
+        });
+    }
+    Ok(table)
+}
+
 fn row_of(estimates: &Estimates, i: usize, label: String, color: RGBColor) -> IntervalRow {
     IntervalRow {
         label,

@@ -373,7 +373,7 @@ pub struct ScenarioPower {
     /// Re-drawn experiments per point.
     pub replicates: u32,
     /// Each contrast's MDE at 80% power (CR1) at `n_slates`.
-    pub mde: Vec<(String, f64)>,
+    pub mde: Vec<(Contrast, f64)>,
     /// How much Lin adjustment shrinks the total's standard error at `n_slates` (share).
     pub lin_shrink: f64,
     /// The largest grid size below 80% power, with its units and the total's MDE there: the
@@ -399,7 +399,7 @@ impl ScenarioPower {
     fn mde_total(&self) -> f64 {
         self.mde
             .iter()
-            .find(|(c, _)| c == Contrast::TotalSlate.name())
+            .find(|(c, _)| *c == Contrast::TotalSlate)
             .map_or(f64::NAN, |(_, m)| *m)
     }
 }
@@ -448,8 +448,7 @@ fn power_facts(table: &PowerTable) -> Vec<ScenarioPower> {
                 mde: Contrast::ALL
                     .iter()
                     .filter_map(|c| {
-                        row(scenario, *c, InferenceMethod::Cr1, n)
-                            .map(|k| (c.name().to_string(), table.mde_80[k]))
+                        row(scenario, *c, InferenceMethod::Cr1, n).map(|k| (*c, table.mde_80[k]))
                     })
                     .collect(),
                 lin_shrink: 1.0 - table.analytic_se[lin] / table.analytic_se[i],
@@ -492,7 +491,11 @@ pub fn power_paragraph(f: &Facts) -> String {
                 100.0 * p.total_power.1
             )
         };
-        let mde: Vec<String> = p.mde.iter().map(|(c, m)| format!("{c} {m:.3}")).collect();
+        let mde: Vec<String> = p
+            .mde
+            .iter()
+            .map(|(c, m)| format!("{} {m:.3}", c.name()))
+            .collect();
         out.push_str(&format!(
             " In scenario `{}` the total-slate effect ({:.3}) {reach}; there the minimum detectable effects at 80% power are: {}. Lin covariate adjustment shrinks the total's standard error by {:.1}%.",
             p.scenario,

@@ -13,19 +13,19 @@ use slate_estimate::tables::{POWER, PowerTable};
 
 use crate::ReportError;
 use crate::charts::{FAMILY, NEUTRAL, SECOND, THIRD, distinct_in_order, render_png};
-use crate::estimator_figures::read;
+use crate::estimator_figures::read_rows;
 
 /// File name of the figure [`power_figure`] writes.
 pub const POWER_FIGURE: &str = "29_power_by_slates.png";
 
 /// Draws the power figure from `movielens_interference_power.csv` in `processed_dir`.
 pub fn power_figure(processed_dir: &Path, figures_dir: &Path) -> Result<PathBuf, ReportError> {
-    let table: PowerTable = read(processed_dir, &POWER, PowerTable::from_frame)?;
-    if table.is_empty() {
-        return Err(ReportError::Empty {
-            table: POWER.file_name.into(),
-        });
-    }
+    let table = read_rows(
+        processed_dir,
+        &POWER,
+        PowerTable::from_frame,
+        PowerTable::len,
+    )?;
     let scenarios = distinct_in_order(&table.scenario);
     let sizes = table.n_slates.iter().map(|n| f64::from(*n));
     let (lo, hi) = sizes

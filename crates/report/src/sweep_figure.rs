@@ -11,19 +11,19 @@ use slate_simulate::config::SweepPoint;
 
 use crate::ReportError;
 use crate::charts::{FAMILY, LOSS, NEUTRAL, distinct_in_order, format_tick, render_png};
-use crate::estimator_figures::read;
+use crate::estimator_figures::read_rows;
 
 /// File name of the figure [`sweep_figure`] writes.
 pub const SWEEP_FIGURE: &str = "30_design_sweep.png";
 
 /// Draws the design-sweep figure from `movielens_interference_design_sweep.csv`.
 pub fn sweep_figure(processed_dir: &Path, figures_dir: &Path) -> Result<PathBuf, ReportError> {
-    let table: DesignSweepTable = read(processed_dir, &DESIGN_SWEEP, DesignSweepTable::from_frame)?;
-    if table.is_empty() {
-        return Err(ReportError::Empty {
-            table: DESIGN_SWEEP.file_name.into(),
-        });
-    }
+    let table = read_rows(
+        processed_dir,
+        &DESIGN_SWEEP,
+        DesignSweepTable::from_frame,
+        DesignSweepTable::len,
+    )?;
     let knobs = distinct_in_order(&table.knob);
     let (n_slates, replicates) = (table.n_slates[0], table.replicates[0]);
     let lowest = table.true_total_effect.iter().copied().fold(0.0, f64::min);
