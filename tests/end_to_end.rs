@@ -359,6 +359,7 @@ fn power_and_design_sweep_write_their_tables_figures_and_report_sections() {
     use slate_simulate::config::{Scenario, SweepPoint};
     let root = tempfile::tempdir().unwrap();
     let mut pipeline = small_run(root.path());
+    let processed = pipeline.paths.processed_dir.clone();
     pipeline.config.simulation.slates.n_slates = 300;
     pipeline
         .power(
@@ -368,8 +369,37 @@ fn power_and_design_sweep_write_their_tables_figures_and_report_sections() {
         )
         .unwrap();
     pipeline.design_sweep(4).unwrap();
+    // The run's own log as a pilot: the default grid is its size times 1/2 to 16.
+    let log = processed.join(slate_simulate::log::IMPRESSION_LOG.file_name);
+    pipeline
+        .pilot_power(&log, slate_log::OnBadSlate::Error, None)
+        .unwrap();
+    let pilot = slate_estimate::tables::PilotPowerTable::from_frame(
+        &slate_table::read_csv(
+            &processed.join(slate_estimate::tables::PILOT_POWER.file_name),
+            &slate_estimate::tables::PILOT_POWER,
+        )
+        .unwrap(),
+        "pilot power",
+    )
+    .unwrap();
+    let slates = pilot.pilot_slates[0];
+    let mut sizes: Vec<u32> = pilot.n_slates.clone();
+    sizes.sort_unstable();
+    sizes.dedup();
+    assert_eq!(
+        sizes,
+        [
+            slates / 2,
+            slates,
+            2 * slates,
+            4 * slates,
+            8 * slates,
+            16 * slates
+        ]
+    );
+    assert!(pilot.mde_80.iter().all(|m| m.is_finite() && *m > 0.0));
     pipeline.report().unwrap();
-    let processed = &pipeline.paths.processed_dir;
     let power = slate_estimate::tables::PowerTable::from_frame(
         &slate_table::read_csv(
             &processed.join(slate_estimate::tables::POWER.file_name),

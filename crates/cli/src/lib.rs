@@ -682,12 +682,13 @@ impl Pipeline {
     }
 
     /// Analytic power and MDE from a pilot log's own per-unit variances, at each design size of
-    /// `slates` (`interference_pilot_power.csv`).
+    /// `slates` (default: the pilot's slates times 1/2, 1, 2, 4, 8 and 16;
+    /// `interference_pilot_power.csv`).
     pub fn pilot_power(
         &self,
         path: &Path,
         policy: slate_log::OnBadSlate,
-        slates: &[usize],
+        slates: Option<&[usize]>,
     ) -> Result<()> {
         self.timed("power", || {
             let (log, dropped) = slate_log::read_log(path, &self.config.log, policy)?;
@@ -699,11 +700,24 @@ impl Pipeline {
             }
             let tables = slate_exposure::map_exposure(&log)?;
             let share = tables.slates.assignment_probability[0];
+            let pilot = tables.slates.len();
+            let grid: Vec<usize> = match slates {
+                Some(slates) => slates.to_vec(),
+                None => [
+                    pilot / 2,
+                    pilot,
+                    2 * pilot,
+                    4 * pilot,
+                    8 * pilot,
+                    16 * pilot,
+                ]
+                .to_vec(),
+            };
             let table = slate_estimate::power::pilot_power(
                 &tables.mapping,
                 &tables.slates,
                 share,
-                slates,
+                &grid,
                 slate_estimate::power::ALPHA,
             )?;
             slate_table::write_csv(

@@ -160,13 +160,10 @@ enum Command {
     /// analytic power and minimum detectable effect from a pilot log's own variances
     /// (interference_pilot_power.csv). Not part of `all`.
     Power {
-        /// Design sizes in slates, comma-separated.
-        #[arg(
-            long,
-            value_delimiter = ',',
-            default_value = "250,500,1000,2000,4000,8000,16000"
-        )]
-        slates: Vec<usize>,
+        /// Design sizes in slates, comma-separated [default: 250,500,1000,2000,4000,8000,16000;
+        /// with --log: the pilot's slates times 1/2, 1, 2, 4, 8 and 16].
+        #[arg(long, value_delimiter = ',')]
+        slates: Option<Vec<usize>>,
         /// Re-drawn experiments per design size and scenario [default: 100; 1000 with --full].
         #[arg(long)]
         reps: Option<usize>,
@@ -346,12 +343,14 @@ fn run() -> Result<()> {
             log,
             on_bad_slate,
         } => {
-            if slates.iter().any(|n| *n < 20) {
+            if slates.iter().flatten().any(|n| *n < 20) {
                 bail!("--slates: every design size must be at least 20 slates");
             }
             match log {
-                Some(log) => pipeline.pilot_power(&log, on_bad_slate.into(), &slates)?,
+                Some(log) => pipeline.pilot_power(&log, on_bad_slate.into(), slates.as_deref())?,
                 None => {
+                    let slates = slates
+                        .unwrap_or_else(|| vec![250, 500, 1_000, 2_000, 4_000, 8_000, 16_000]);
                     let reps = reps.unwrap_or(if full { 1_000 } else { 100 });
                     if reps == 0 {
                         bail!("--reps must be at least 1");
