@@ -589,6 +589,37 @@ impl Pipeline {
         })
     }
 
+    /// Writes the synthetic impression log of `config` under experiment `seed` to `out`, a row
+    /// group at a time (`slate_log::synthetic::write_synthetic_log`).
+    pub fn synth_log(
+        &self,
+        config: &slate_log::synthetic::SyntheticConfig,
+        seed: u64,
+        out: &Path,
+    ) -> Result<PathBuf> {
+        self.timed("synth-log", || {
+            let name = out
+                .file_name()
+                .with_context(|| format!("--out {} names no file", out.display()))?
+                .to_string_lossy()
+                .to_string();
+            let dir = match out.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            let (path, rows) =
+                slate_log::synthetic::write_synthetic_log(config, seed, &dir, &name, 1 << 20)?;
+            info!(
+                rows,
+                slates = config.slates,
+                bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0),
+                path = %path.display(),
+                "synthetic impression log"
+            );
+            Ok(path)
+        })
+    }
+
     /// The design sweep: each knob of [`SweepPoint::default_sweep`] in turn, the rest as in the
     /// run's config: true effects and the total's power at the run's number of slates
     /// (`movielens_interference_design_sweep.csv`, figure 30).

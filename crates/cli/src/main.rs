@@ -195,6 +195,26 @@ enum Command {
         #[arg(long, default_value_t = 100)]
         reps: usize,
     },
+    /// Write a synthetic impression log of N slates (canonical columns, the truth columns and
+    /// the item covariate `relevance`) as parquet, a row group of about 2^20 rows at a time, so
+    /// memory stays bounded whatever N: the input of scale benchmarks of `analyze --log`.
+    SynthLog {
+        /// Slates.
+        #[arg(long)]
+        slates: usize,
+        /// Items per slate.
+        #[arg(long, default_value_t = 12)]
+        slate_size: usize,
+        /// Consecutive slates per randomization unit (1: slate randomization).
+        #[arg(long, default_value_t = 1)]
+        slates_per_unit: usize,
+        /// Seed of the experiment (assignment and clicks).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output file [default: <raw-dir>/synthetic_log_<slates>.parquet].
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Analyze a team's logged experiment: validate its impression log, map exposure, estimate
     /// every contrast clustered by the randomization unit, decompose, fit the models (when the
     /// log has truth columns) and write writeup/analysis_summary.md.
@@ -369,6 +389,30 @@ fn run() -> Result<()> {
                     pipeline.power(&slates, reps, &scenarios)?;
                 }
             }
+        }
+        Command::SynthLog {
+            slates,
+            slate_size,
+            slates_per_unit,
+            seed,
+            out,
+        } => {
+            if slates == 0 || slate_size < 2 || slates_per_unit == 0 {
+                bail!("--slates and --slates-per-unit must be at least 1, --slate-size at least 2");
+            }
+            let config = slate_log::synthetic::SyntheticConfig {
+                slates,
+                slate_size,
+                slates_per_unit,
+                ..Default::default()
+            };
+            let out = out.unwrap_or_else(|| {
+                pipeline
+                    .paths
+                    .raw_dir
+                    .join(format!("synthetic_log_{slates}.parquet"))
+            });
+            pipeline.synth_log(&config, seed, &out)?;
         }
         Command::DesignSweep { reps } => {
             if reps == 0 {

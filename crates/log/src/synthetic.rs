@@ -90,13 +90,21 @@ pub fn synthetic_frame(
     config: &SyntheticConfig,
     draw_seed: u64,
 ) -> Result<DataFrame, slate_table::polars::prelude::PolarsError> {
+    synthetic_frame_of(config, draw_seed, 0..config.slates)
+}
+
+/// The rows of slates `slates` of [`synthetic_frame`]: every slate (and unit) has its own
+/// streams, so consecutive ranges concatenate to the whole frame.
+pub fn synthetic_frame_of(
+    config: &SyntheticConfig,
+    draw_seed: u64,
+    slates: std::ops::Range<usize>,
+) -> Result<DataFrame, slate_table::polars::prelude::PolarsError> {
     // At least two items (a focal and one other) and a focal position within the slate.
     let n = config.slate_size.max(2);
-    let units = config.slates.div_ceil(config.slates_per_unit.max(1));
-    let promoted_unit: Vec<bool> = (0..units)
-        .map(|u| stream(draw_seed, 1, u as u64).random::<f64>() < config.promotion_probability)
-        .collect();
-    let rows = config.slates * n;
+    let promoted_unit =
+        |u: usize| stream(draw_seed, 1, u as u64).random::<f64>() < config.promotion_probability;
+    let rows = slates.len() * n;
     let mut slate_id = Vec::with_capacity(rows);
     let mut unit_id = Vec::with_capacity(rows);
     let mut item_id = Vec::with_capacity(rows);
@@ -110,7 +118,7 @@ pub fn synthetic_frame(
     let mut if_control = Vec::with_capacity(rows);
     let mut relevance_col = Vec::with_capacity(rows);
     let attention = ATTENTION_BUDGET / (ATTENTION_BUDGET + ATTENTION_COST);
-    for s in 0..config.slates {
+    for s in slates {
         let mut rng = stream(config.population_seed, 2, s as u64);
         let mut relevance: Vec<f64> = (0..n).map(|_| rng.random_range(0.05..1.0)).collect();
         relevance.sort_by(|a, b| b.total_cmp(a));
@@ -120,7 +128,7 @@ pub fn synthetic_frame(
             .collect();
         let focal = rng.random_range(config.focal_min_position.clamp(1, n)..=n) - 1;
         let unit = s / config.slates_per_unit.max(1);
-        let promoted = promoted_unit[unit];
+        let promoted = promoted_unit(unit);
         let mut draw = stream(draw_seed, 3, s as u64);
         for i in 0..n {
             let seed = i + 1;
@@ -177,9 +185,89 @@ pub fn synthetic_frame(
     )
 }
 
+/// Writes the log of [`synthetic_frame`] as parquet to `dir/file_name` with bounded memory:
+/// slates are generated and written a row group of about `group_rows` rows at a time (whole
+/// slates per group), so memory holds one group, whatever the number of slates. The file is
+/// written to a temporary and renamed. Returns its path and rows.
+pub fn write_synthetic_log(
+    config: &SyntheticConfig,
+    draw_seed: u64,
+    dir: &std::path::Path,
+    file_name: &str,
+    group_rows: usize,
+) -> Result<(std::path::PathBuf, usize), slate_table::TableError> {
+    use slate_table::polars::prelude::ParquetWriter;
+    let failed = |source| slate_table::TableError::Polars {
+        table: file_name.to_string(),
+        source,
+    };
+    let n = config.slate_size.max(2);
+    let per_group = (group_rows / n).max(1);
+    let path = slate_table::write_atomically(dir, file_name, |out| {
+        let chunk = |start: usize| {
+            synthetic_frame_of(
+                config,
+                draw_seed,
+                start..(start + per_group).min(config.slates),
+            )
+            .map_err(failed)
+        };
+        let first = chunk(0)?;
+        let mut writer = ParquetWriter::new(out)
+            .with_row_group_size(Some(per_group * n))
+            .batched(first.schema())
+            .map_err(failed)?;
+        writer.write_batch(&first).map_err(failed)?;
+        drop(first);
+        for start in (per_group..config.slates).step_by(per_group) {
+            writer.write_batch(&chunk(start)?).map_err(failed)?;
+        }
+        writer.finish().map_err(failed)?;
+        Ok(())
+    })?;
+    Ok((path, config.slates * n))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_streamed_file_reads_back_as_the_in_memory_log() {
+        let config = SyntheticConfig {
+            slates: 250,
+            slate_size: 7,
+            slates_per_unit: 3,
+            ..SyntheticConfig::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        // Groups of 10 slates (70 rows): 25 batches.
+        let (path, rows) = write_synthetic_log(&config, 9, dir.path(), "log.parquet", 70).unwrap();
+        assert_eq!(rows, 250 * 7);
+        let log_config = LogConfig {
+            covariates: vec!["relevance".into()],
+            ..LogConfig::default()
+        };
+        let (read, dropped) = crate::read_log(&path, &log_config, OnBadSlate::Error).unwrap();
+        assert!(dropped.is_empty());
+        let (expected, _) = ImpressionLog::from_frame(
+            &synthetic_frame(&config, 9).unwrap(),
+            &path.display().to_string(),
+            &log_config,
+            OnBadSlate::Error,
+        )
+        .unwrap();
+        assert!(
+            read == expected,
+            "the streamed file differs from the in-memory log"
+        );
+        // No temporary is left beside it.
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        assert_eq!(names, ["log.parquet"]);
+    }
 
     #[test]
     fn population_is_fixed_across_draws_and_units_hold_their_slates() {
