@@ -79,7 +79,25 @@ impl CrossFit {
     }
 }
 
+/// `rows` when there are at most `max`, else a seeded subsample of `max` of them (stream
+/// `stream` of `seed`), in ascending order.
+pub fn at_most(rows: Vec<usize>, max: usize, seed: u64, stream: u64) -> Vec<usize> {
+    if rows.len() <= max {
+        return rows;
+    }
+    let mut rng = Pcg64::new((u128::from(seed) << 64) | 0xF17_5A3, u128::from(stream));
+    let mut picked: Vec<usize> = rand::seq::index::sample(&mut rng, rows.len(), max)
+        .into_iter()
+        .map(|i| rows[i])
+        .collect();
+    picked.sort_unstable();
+    picked
+}
+
 /// Fits `model` out of fold: outcome (with treatment as a feature) and propensity (without).
+/// Each fold's fits train on at most `max_train` of its training rows (a seeded subsample,
+/// [`at_most`]); every row is predicted by the fold that held it out.
+#[allow(clippy::too_many_arguments)]
 pub fn cross_fit(
     model: &dyn OutcomeModel,
     x: &Matrix,
@@ -87,6 +105,8 @@ pub fn cross_fit(
     treated: &[bool],
     fold: &[usize],
     clip: f64,
+    max_train: usize,
+    seed: u64,
 ) -> Result<CrossFit, ModelsError> {
     let k = fold.iter().copied().max().map_or(0, |m| m + 1);
     let n = x.rows;
@@ -99,7 +119,12 @@ pub fn cross_fit(
     };
     let d: Vec<f64> = treated.iter().map(|t| f64::from(u8::from(*t))).collect();
     for f in 0..k {
-        let train: Vec<usize> = (0..n).filter(|i| fold[*i] != f).collect();
+        let train = at_most(
+            (0..n).filter(|i| fold[*i] != f).collect(),
+            max_train,
+            seed,
+            f as u64,
+        );
         let held: Vec<usize> = (0..n).filter(|i| fold[*i] == f).collect();
         let x_train = x.select(&train);
         let x_held = x.select(&held);

@@ -193,6 +193,7 @@ pub fn run(
 
     // Train/test metrics.
     let (train, test) = split(n, config.test_share, config.seed);
+    let train = aipw::at_most(train, config.max_fit_slates, config.seed, u64::MAX);
     let mut metrics = ModelMetrics::default();
     let pick = |rows: &[usize]| rows.iter().map(|i| y[*i]).collect::<Vec<f64>>();
     for model in &models {
@@ -218,7 +219,18 @@ pub fn run(
     let fold = unit_folds(units, config.folds, config.seed);
     let fits: Vec<CrossFit> = models
         .iter()
-        .map(|m| cross_fit(m.as_ref(), &x, &y, &treated, &fold, config.propensity_clip))
+        .map(|m| {
+            cross_fit(
+                m.as_ref(),
+                &x,
+                &y,
+                &treated,
+                &fold,
+                config.propensity_clip,
+                config.max_fit_slates,
+                config.seed,
+            )
+        })
         .collect::<Result<_, _>>()?;
     let known = vec![p; n];
     let scores: Vec<Vec<f64>> = fits

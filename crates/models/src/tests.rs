@@ -140,3 +140,33 @@ fn bad_config_names_the_field() {
             .contains("models.xgboost.subsample")
     );
 }
+
+#[test]
+fn capped_fits_train_on_a_seeded_subsample_and_still_score_every_slate_out_of_fold() {
+    let d = design();
+    let capped = ModelsConfig {
+        max_fit_slates: 400,
+        ..small_config()
+    };
+    let a = run(&d.mapping, &d.slates, &capped).unwrap();
+    assert_eq!(a, run(&d.mapping, &d.slates, &capped).unwrap(), "seeded");
+    // Every slate still gets an AIPW score: the estimate is over all of them.
+    assert_eq!(a.aipw.n[1] as usize, d.slates.len());
+    assert_ne!(
+        a.aipw.estimate[1],
+        tables().aipw.estimate[1],
+        "fits changed"
+    );
+    let truth = a.aipw.truth.as_ref().unwrap().true_effect[0];
+    assert!(a.aipw.ci_95_lower[1] < truth && truth < a.aipw.ci_95_upper[1]);
+    // The subsample is a seeded choice of training rows, in order.
+    let rows = aipw::at_most((0..1_000).collect(), 100, 3, 0);
+    assert_eq!(rows.len(), 100);
+    assert!(rows.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(rows, aipw::at_most((0..1_000).collect(), 100, 3, 0));
+    assert_ne!(rows, aipw::at_most((0..1_000).collect(), 100, 3, 1));
+    assert_eq!(
+        aipw::at_most((0..50).collect(), 100, 3, 0),
+        (0..50).collect::<Vec<_>>()
+    );
+}
