@@ -517,12 +517,7 @@ impl Pipeline {
         config: &SimulationConfig,
         replicates: usize,
     ) -> Result<CoverageTable> {
-        let unit = config.design.unit;
-        let tables = slate_exposure::map_exposure(&slate_simulate::log::to_log(base, unit)?)?;
-        let truth: Vec<f64> = Contrast::ALL
-            .iter()
-            .map(|c| true_effect(*c, &tables.mapping, &tables.slates))
-            .collect::<Result<_, _>>()?;
+        let (tables, truth) = population_truth(base, config)?;
         let estimate = &self.config.estimate;
         let settings = InferenceSettings {
             bootstrap_replicates: estimate.bootstrap_replicates,
@@ -537,16 +532,9 @@ impl Pipeline {
         };
         let seed = config.seed.0;
         let table = coverage_study(scenario.name(), replicates, &truth, &settings, |r| {
-            let failed = |message: String| EstimateError::Replicate {
-                replicate: r,
-                message,
-            };
-            let drawn = slate_simulate::redraw(base, &config.design, coverage_seed(seed, r))
-                .and_then(|drawn| slate_simulate::log::to_log(&drawn, unit))
-                .map_err(|e| failed(e.to_string()))?;
-            let tables = slate_exposure::map_exposure(&drawn)?;
+            let drawn = redrawn(base, config, r, coverage_seed(seed, r));
             bar.inc(1);
-            Ok((tables.mapping, tables.slates))
+            drawn
         })?;
         bar.finish_and_clear();
         Ok(table)
@@ -555,8 +543,8 @@ impl Pipeline {
     /// The power analysis: for each scenario and design size, simulates the population
     /// (the run's dataset and config, `n_slates` changed), re-draws the experiment
     /// `replicates` times and writes the simulated power of every contrast beside the analytic
-    /// power from one more draw's per-unit variances (`movielens_interference_power.csv`,
-    /// figure 29).
+    /// power from per-unit variances pooled over further draws
+    /// (`movielens_interference_power.csv`, figure 29).
     pub fn power(&self, slates: &[usize], replicates: usize, scenarios: &[Scenario]) -> Result<()> {
         self.timed("power", || {
             let dir = &self.paths.processed_dir;
@@ -682,23 +670,8 @@ impl Pipeline {
         replicates: usize,
     ) -> Result<PowerTable> {
         let base = slate_simulate::simulate(dataset, config)?;
-        let unit = config.design.unit;
-        let tables = slate_exposure::map_exposure(&slate_simulate::log::to_log(&base, unit)?)?;
-        let truth: Vec<f64> = Contrast::ALL
-            .iter()
-            .map(|c| true_effect(*c, &tables.mapping, &tables.slates))
-            .collect::<Result<_, _>>()?;
+        let (_, truth) = population_truth(&base, config)?;
         let seed = config.seed.0;
-        let draw = |r: usize| -> Result<slate_exposure::ExposureTables, EstimateError> {
-            let failed = |message: String| EstimateError::Replicate {
-                replicate: r,
-                message,
-            };
-            let drawn = slate_simulate::redraw(&base, &config.design, power_seed(seed, r))
-                .and_then(|drawn| slate_simulate::log::to_log(&drawn, unit))
-                .map_err(|e| failed(e.to_string()))?;
-            Ok(slate_exposure::map_exposure(&drawn)?)
-        };
         let design = PowerDesign {
             scenario: scenario.name(),
             n_slates: config.slates.n_slates,
@@ -708,7 +681,7 @@ impl Pipeline {
             pilots: POWER_PILOTS,
         };
         Ok(power_study(&design, &truth, |r| {
-            draw(r).map(|t| (t.mapping, t.slates))
+            redrawn(&base, config, r, power_seed(seed, r))
         })?)
     }
 
@@ -970,6 +943,45 @@ fn run_stages(
 /// The scenarios of the coverage study: the run's own design and the correlated,
 /// user-randomized one (where only unit-clustered intervals should cover).
 const COVERAGE_SCENARIOS: [Scenario; 2] = [Scenario::Default, Scenario::CorrelatedUserRandomized];
+
+/// The exposure tables of the population `base` (simulated with `config`) and the true effect
+/// of every contrast of [`Contrast::ALL`] in it.
+fn population_truth(
+    base: &slate_simulate::SimulatedSlates,
+    config: &SimulationConfig,
+) -> Result<(slate_exposure::ExposureTables, Vec<f64>)> {
+    let log = slate_simulate::log::to_log(base, config.design.unit)?;
+    let tables = slate_exposure::map_exposure(&log)?;
+    let truth = Contrast::ALL
+        .iter()
+        .map(|c| true_effect(*c, &tables.mapping, &tables.slates))
+        .collect::<Result<_, _>>()?;
+    Ok((tables, truth))
+}
+
+/// Replicate `r` of a study: `base` with assignment and clicks re-drawn under `config`'s design
+/// from `seed`, as exposure tables.
+fn redrawn(
+    base: &slate_simulate::SimulatedSlates,
+    config: &SimulationConfig,
+    r: usize,
+    seed: u64,
+) -> Result<
+    (
+        slate_exposure::ExposureMapping,
+        slate_exposure::SlateOutcomes,
+    ),
+    EstimateError,
+> {
+    let drawn = slate_simulate::redraw(base, &config.design, seed)
+        .and_then(|drawn| slate_simulate::log::to_log(&drawn, config.design.unit))
+        .map_err(|e| EstimateError::Replicate {
+            replicate: r,
+            message: e.to_string(),
+        })?;
+    let tables = slate_exposure::map_exposure(&drawn)?;
+    Ok((tables.mapping, tables.slates))
+}
 
 /// The randomization design of a simulation's `design`, for `units` randomization units
 /// (what randomization inference re-draws).

@@ -45,6 +45,35 @@ pub fn distinct_in_order(column: &[String]) -> Vec<&str> {
     out
 }
 
+/// A simulated share (power, coverage) drawn at `(x, share)` with its ±1.96 Monte-Carlo SE bar,
+/// clipped to `[0, 1]`.
+pub fn share_point<DB, CT>(
+    chart: &mut ChartContext<'_, DB, CT>,
+    (x, share): (f64, f64),
+    mc_se: f64,
+    bar: ShapeStyle,
+    marker: ShapeStyle,
+) -> Result<(), String>
+where
+    DB: DrawingBackend,
+    CT: plotters::coord::CoordTranslate<From = (f64, f64)>,
+{
+    let z = slate_estimate::dim::Z_95;
+    chart
+        .draw_series(std::iter::once(PathElement::new(
+            vec![
+                (x, (share - z * mc_se).max(0.0)),
+                (x, (share + z * mc_se).min(1.0)),
+            ],
+            bar,
+        )))
+        .map_err(|e| e.to_string())?;
+    chart
+        .draw_series(std::iter::once(Circle::new((x, share), 5, marker)))
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
 /// The colour of a signed value: green for gains, red for losses.
 pub fn signed_color(value: f64) -> RGBColor {
     if value >= 0.0 { GAIN } else { LOSS }

@@ -67,16 +67,7 @@ pub fn decomposition_figures(
         DECOMPOSITION_FIGURES[1],
         (1500, 700),
         |root| {
-            let rows: Vec<IntervalRow> = (0..sensitivity.len())
-                .map(|i| {
-                    IntervalRow::signed(
-                        sensitivity.definition[i].clone(),
-                        sensitivity.estimate[i],
-                        sensitivity.ci_95_lower[i],
-                        sensitivity.ci_95_upper[i],
-                    )
-                })
-                .collect();
+            let rows = sensitivity_rows(&sensitivity);
             interval_panel(
                 root,
                 &format!(
@@ -164,4 +155,18 @@ pub fn decomposition_figures(
         },
     )?);
     Ok(written)
+}
+
+/// One signed interval row per spillover definition (figures 21 and 27).
+pub(crate) fn sensitivity_rows(sensitivity: &SpilloverSensitivity) -> Vec<IntervalRow> {
+    (0..sensitivity.len())
+        .map(|i| {
+            IntervalRow::signed(
+                sensitivity.definition[i].clone(),
+                sensitivity.estimate[i],
+                sensitivity.ci_95_lower[i],
+                sensitivity.ci_95_upper[i],
+            )
+        })
+        .collect()
 }

@@ -1291,16 +1291,7 @@ fn final_figures(
         )
     })?);
     written.push(render_png(dir, FINAL_FIGURES[2], (1500, 700), |root| {
-        let rows: Vec<IntervalRow> = (0..sensitivity.len())
-            .map(|i| {
-                IntervalRow::signed(
-                    sensitivity.definition[i].clone(),
-                    sensitivity.estimate[i],
-                    sensitivity.ci_95_lower[i],
-                    sensitivity.ci_95_upper[i],
-                )
-            })
-            .collect();
+        let rows = crate::decomposition_figures::sensitivity_rows(sensitivity);
         interval_panel(
             root,
             "Spillover under each competitor definition (95% CI)",

@@ -6,13 +6,12 @@ use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
 use slate_estimate::contrasts::Contrast;
-use slate_estimate::dim::Z_95;
 use slate_estimate::inference::InferenceMethod;
 use slate_estimate::power::TARGET_POWER;
 use slate_estimate::tables::{POWER, PowerTable};
 
 use crate::ReportError;
-use crate::charts::{FAMILY, NEUTRAL, SECOND, THIRD, distinct_in_order, render_png};
+use crate::charts::{FAMILY, NEUTRAL, SECOND, THIRD, distinct_in_order, render_png, share_point};
 use crate::estimator_figures::read_rows;
 
 /// File name of the figure [`power_figure`] writes.
@@ -117,22 +116,18 @@ pub fn power_figure(processed_dir: &Path, figures_dir: &Path) -> Result<PathBuf,
                             .draw_series(LineSeries::new(line, style))
                             .map_err(|e| e.to_string())?;
                     }
+                    let marker = match method {
+                        InferenceMethod::LinCr1 => color.mix(0.6).filled(),
+                        _ => color.filled(),
+                    };
                     for i in rows {
-                        let x = f64::from(table.n_slates[i]) * offset;
-                        let (p, se) = (table.power[i], table.power_mc_se[i]);
-                        chart
-                            .draw_series(std::iter::once(PathElement::new(
-                                vec![(x, (p - Z_95 * se).max(0.0)), (x, (p + Z_95 * se).min(1.0))],
-                                color.stroke_width(2),
-                            )))
-                            .map_err(|e| e.to_string())?;
-                        let marker = match method {
-                            InferenceMethod::LinCr1 => color.mix(0.6).filled(),
-                            _ => color.filled(),
-                        };
-                        chart
-                            .draw_series(std::iter::once(Circle::new((x, p), 5, marker)))
-                            .map_err(|e| e.to_string())?;
+                        share_point(
+                            &mut chart,
+                            (f64::from(table.n_slates[i]) * offset, table.power[i]),
+                            table.power_mc_se[i],
+                            color.stroke_width(2),
+                            marker,
+                        )?;
                     }
                 }
             }

@@ -4,13 +4,14 @@
 use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
-use slate_estimate::dim::Z_95;
 use slate_estimate::power::TARGET_POWER;
 use slate_estimate::tables::{DESIGN_SWEEP, DesignSweepTable};
 use slate_simulate::config::SweepPoint;
 
 use crate::ReportError;
-use crate::charts::{FAMILY, LOSS, NEUTRAL, distinct_in_order, format_tick, render_png};
+use crate::charts::{
+    FAMILY, LOSS, NEUTRAL, distinct_in_order, format_tick, render_png, share_point,
+};
 use crate::estimator_figures::read_rows;
 
 /// File name of the figure [`sweep_figure`] writes.
@@ -158,15 +159,13 @@ pub fn sweep_figure(processed_dir: &Path, figures_dir: &Path) -> Result<PathBuf,
                         table.power_total[*i],
                         table.power_mc_se[*i],
                     );
-                    chart
-                        .draw_series(std::iter::once(PathElement::new(
-                            vec![(x, (p - Z_95 * se).max(0.0)), (x, (p + Z_95 * se).min(1.0))],
-                            NEUTRAL.stroke_width(2),
-                        )))
-                        .map_err(|e| e.to_string())?;
-                    chart
-                        .draw_series(std::iter::once(Circle::new((x, p), 5, NEUTRAL.filled())))
-                        .map_err(|e| e.to_string())?;
+                    share_point(
+                        &mut chart,
+                        (x, p),
+                        se,
+                        NEUTRAL.stroke_width(2),
+                        NEUTRAL.filled(),
+                    )?;
                     if table.is_run_design[*i] {
                         chart
                             .draw_series(std::iter::once(Circle::new(

@@ -1,8 +1,9 @@
 //! Seed slates, focal selection, slate-level randomized promotion and simulated clicks with the
 //! known truth kept alongside.
 //!
-//! Pipeline stage 2. Depends on `slate-ingest` (the validated [`Dataset`]) and `slate-table`;
-//! never on exposure, estimation, models or reporting. It knows nothing about how effects are
+//! Pipeline stage 2. Depends on `slate-ingest` (the validated [`Dataset`]), `slate-log` (the
+//! impression log it writes) and `slate-table`; never on exposure, estimation, models or
+//! reporting. It knows nothing about how effects are
 //! estimated: it produces one row per (slate, item) with both potential outcomes.
 //!
 //! Steps, each in its own module:
