@@ -99,7 +99,11 @@ pub fn bench_estimate(
         let mut times = Vec::with_capacity(repeats);
         for _ in 0..repeats.max(1) {
             let start = Instant::now();
-            let tables = slate_estimate::run(&mapping, &outcomes, &pipeline.config.estimate)?;
+            let tables = slate_estimate::run(
+                slate_estimate::contrasts::Items::Rows(&mapping),
+                &outcomes,
+                &pipeline.config.estimate,
+            )?;
             times.push(start.elapsed().as_secs_f64());
             std::hint::black_box(tables);
         }
@@ -218,7 +222,6 @@ pub fn bench_models(
     let mut rows = Vec::new();
     for &n in slates {
         let (work, pipeline, _) = synthetic_design(base, n)?;
-        let mapping = slate_exposure::read_mapping(&pipeline.paths.processed_dir)?;
         let outcomes = slate_exposure::read_slates(&pipeline.paths.processed_dir)?;
         let x = slate_models::features::slate_matrix(&outcomes);
         let y: Vec<f64> = outcomes
@@ -276,7 +279,7 @@ pub fn bench_models(
         };
 
         let start = Instant::now();
-        let tables = slate_models::run(&mapping, &outcomes, models)?;
+        let tables = slate_models::run(&outcomes, models)?;
         let stage_seconds = start.elapsed().as_secs_f64();
         std::hint::black_box(tables);
         let learners: [(&dyn OutcomeModel, &str); 2] =

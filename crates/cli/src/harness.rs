@@ -220,7 +220,7 @@ pub fn run(base: &PipelineConfig, root: &Path, full_data: &Path) -> Result<Bench
         });
         let (_, seconds, peak) = measure("estimator suite", || {
             Ok(slate_estimate::run(
-                &tables.mapping,
+                slate_estimate::contrasts::Items::Rows(&tables.mapping),
                 &tables.slates,
                 &base.estimate,
             )?)

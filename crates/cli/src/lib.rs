@@ -350,11 +350,11 @@ impl Pipeline {
             let dir = &self.paths.processed_dir;
             let mapping = slate_exposure::read_mapping(dir)?;
             let slates = slate_exposure::read_slates(dir)?;
-            let tables = slate_estimate::run(&mapping, &slates, &self.config.estimate)?;
+            let tables = slate_estimate::run(slate_estimate::contrasts::Items::Rows(&mapping), &slates, &self.config.estimate)?;
             slate_estimate::write(&tables, dir)?;
             let design = design(&slates);
             let mut inference = slate_estimate::inference_comparison(
-                &mapping,
+                slate_estimate::contrasts::Items::Rows(&mapping),
                 &slates,
                 &self.config.estimate,
                 design,
@@ -393,8 +393,11 @@ impl Pipeline {
             let dir = &self.paths.processed_dir;
             let mapping = slate_exposure::read_mapping(dir)?;
             let slates = slate_exposure::read_slates(dir)?;
-            let tables =
-                slate_estimate::run_decomposition(&mapping, &slates, &self.config.estimate)?;
+            let tables = slate_estimate::run_decomposition(
+                slate_estimate::contrasts::Items::Rows(&mapping),
+                &slates,
+                &self.config.estimate,
+            )?;
             slate_estimate::write_decomposition(&tables, dir)?;
             slate_report::findings::write_recommendations(dir, slates.truth.is_some())?;
             slate_report::decomposition_figures(
@@ -419,9 +422,8 @@ impl Pipeline {
     pub fn models(&self) -> Result<()> {
         self.timed("models", || {
             let dir = &self.paths.processed_dir;
-            let mapping = slate_exposure::read_mapping(dir)?;
             let slates = slate_exposure::read_slates(dir)?;
-            let tables = slate_models::run(&mapping, &slates, &self.config.models)?;
+            let tables = slate_models::run(&slates, &self.config.models)?;
             slate_models::write(&tables, dir)?;
             slate_report::findings::write_takeaways(dir, slates.truth.is_some())?;
             slate_report::models_figures(dir, &self.paths.figures_dir, slates.truth.is_some())?;
@@ -574,6 +576,72 @@ impl Pipeline {
             slate_table::write_csv(&mut table.to_frame()?, &POWER, dir)?;
             slate_report::power_figure(dir, &self.paths.figures_dir)?;
             Ok(())
+        })
+    }
+    /// The per-slate reduction query in `dialect`, for the log at `log` (its columns say which
+    /// optional columns exist) or, without one, for the canonical columns with unit, user and
+    /// assignment probability (and truth with `truth`), named as in the config's [log] section.
+    pub fn log_sql(
+        &self,
+        dialect: slate_exposure::slate_stats::Dialect,
+        log: Option<&Path>,
+        truth: bool,
+    ) -> Result<String> {
+        use slate_exposure::slate_stats::{LogShape, reduction_sql};
+        use slate_log::LogColumn;
+        let config = &self.config.log;
+        let (names, file) = match log {
+            Some(path) => (parquet_column_names(path)?, path.to_path_buf()),
+            None => {
+                let mut names: Vec<String> = LogColumn::ALL
+                    .into_iter()
+                    .filter(|c| {
+                        truth
+                            || !matches!(
+                                c,
+                                LogColumn::ClickProbIfPromoted | LogColumn::ClickProbIfControl
+                            )
+                    })
+                    .map(|c| config.file_name_of(c).to_string())
+                    .collect();
+                names.extend(config.outcomes.iter().chain(&config.covariates).cloned());
+                (names, PathBuf::from("the config's [log] section"))
+            }
+        };
+        let shape = LogShape::of_columns(&names, config, &file)?;
+        Ok(reduction_sql(config, &shape, dialect))
+    }
+
+    /// Reduces the parquet log at `log` to `interference_slate_stats.parquet` in the processed
+    /// directory with the embedded engine, `chunk_rows` rows of the log at a time.
+    pub fn reduce_log(
+        &self,
+        log: &Path,
+        chunk_rows: usize,
+    ) -> Result<slate_exposure::slate_stats::ReducedLog> {
+        self.timed("reduce-log", || {
+            std::fs::create_dir_all(&self.paths.processed_dir)?;
+            let reduced = slate_exposure::slate_stats::reduce_parquet(
+                log,
+                &self.config.log,
+                &self.paths.processed_dir,
+                chunk_rows,
+            )?;
+            if !reduced.sorted {
+                tracing::warn!(
+                    log = %log.display(),
+                    "the log's row groups are not in slate order: reduced in one pass, so memory \
+                     grows with the file (sort it by slate to reduce it in ranges)"
+                );
+            }
+            info!(
+                rows = reduced.rows,
+                slates = reduced.slates,
+                ranges = reduced.ranges,
+                path = %reduced.path.display(),
+                "per-slate statistics"
+            );
+            Ok(reduced)
         })
     }
 
@@ -1142,6 +1210,17 @@ pub fn check_determinism(config: &PipelineConfig, source: &DataSource) -> Result
         compared += names.len();
     }
     Ok(compared)
+}
+
+/// The column names of the parquet file at `path` (from its footer).
+fn parquet_column_names(path: &Path) -> Result<Vec<String>> {
+    use slate_table::polars::prelude::{LazyFrame, PlRefPath, ScanArgsParquet};
+    let mut scan =
+        LazyFrame::scan_parquet(PlRefPath::try_from_path(path)?, ScanArgsParquet::default())?;
+    let schema = scan
+        .collect_schema()
+        .with_context(|| format!("{}: cannot read the parquet schema", path.display()))?;
+    Ok(schema.iter_names().map(|n| n.to_string()).collect())
 }
 
 #[cfg(test)]

@@ -111,6 +111,15 @@ impl Source {
     }
 }
 
+/// The SQL dialect of `log-sql`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SqlDialect {
+    /// Spark SQL (backtick identifiers).
+    Spark,
+    /// polars' SQL, the embedded engine (double-quoted identifiers).
+    Polars,
+}
+
 /// `--on-bad-slate`.
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum OnBadSlate {
@@ -214,6 +223,34 @@ enum Command {
         /// Output file [default: <raw-dir>/synthetic_log_<slates>.parquet].
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Print the per-slate reduction of an impression log as one SQL query over a table named
+    /// `impressions` with the log's own column names ([log] in --config), in Spark's or polars'
+    /// dialect. Run it where the log lives (spark-sql, spark-submit), write the result as
+    /// parquet, and analyze that with `analyze --slate-stats`.
+    LogSql {
+        /// SQL dialect.
+        #[arg(long, value_enum, default_value_t = SqlDialect::Spark)]
+        dialect: SqlDialect,
+        /// A parquet log (or a sample of it) whose columns say which optional columns exist
+        /// [default: the canonical columns with unit_id, user_id and assignment_probability].
+        #[arg(long)]
+        log: Option<PathBuf>,
+        /// Without --log: the log also has the two truth columns.
+        #[arg(long)]
+        truth: bool,
+    },
+    /// Reduce a parquet impression log to one row per slate with the embedded engine (polars'
+    /// SQL over ranges of slates) and write interference_slate_stats.parquet to the processed
+    /// directory.
+    ReduceLog {
+        /// The impression log (.parquet).
+        #[arg(long)]
+        log: PathBuf,
+        /// Rows of the log held in memory at a time (a file sorted by slate is reduced in
+        /// ranges of about this many rows).
+        #[arg(long, default_value_t = slate_exposure::slate_stats::DEFAULT_CHUNK_ROWS)]
+        chunk_rows: usize,
     },
     /// Analyze a team's logged experiment: validate its impression log, map exposure, estimate
     /// every contrast clustered by the randomization unit, decompose, fit the models (when the
@@ -389,6 +426,21 @@ fn run() -> Result<()> {
                     pipeline.power(&slates, reps, &scenarios)?;
                 }
             }
+        }
+        Command::LogSql {
+            dialect,
+            log,
+            truth,
+        } => {
+            let dialect = match dialect {
+                SqlDialect::Spark => slate_exposure::slate_stats::Dialect::Spark,
+                SqlDialect::Polars => slate_exposure::slate_stats::Dialect::Polars,
+            };
+            let sql = pipeline.log_sql(dialect, log.as_deref(), truth)?;
+            std::io::Write::write_all(&mut std::io::stdout(), sql.as_bytes())?;
+        }
+        Command::ReduceLog { log, chunk_rows } => {
+            pipeline.reduce_log(&log, chunk_rows)?;
         }
         Command::SynthLog {
             slates,

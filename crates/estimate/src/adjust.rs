@@ -27,10 +27,10 @@
 use ndarray::{Array1, Array2};
 
 use crate::EstimateError;
-use crate::contrasts::Contrast;
+use crate::contrasts::{Contrast, Items};
 use crate::dim::Sample;
 use crate::ols::{OlsFit, cr2};
-use slate_exposure::{ExposureMapping, SlateOutcomes};
+use slate_exposure::SlateOutcomes;
 
 /// The pre-treatment covariates of a sample, one row per sample row.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,12 +61,9 @@ pub struct LinFit {
 }
 
 /// The pre-treatment covariates of `contrast`'s rows, in the row order of
-/// [`crate::contrasts::sample`].
-pub fn covariates(
-    contrast: Contrast,
-    mapping: &ExposureMapping,
-    slates: &SlateOutcomes,
-) -> Covariates {
+/// [`crate::contrasts::sample`]. Per-slate cells have no item rows: an item-level contrast
+/// then gets no rows (its sample is grouped, and Lin needs rows).
+pub fn covariates(contrast: Contrast, items: Items<'_>, slates: &SlateOutcomes) -> Covariates {
     let mut names = vec!["focal_seed_position".to_string(), "slate_size".to_string()];
     names.extend(slates.features.iter().map(|f| f.column.name.clone()));
     let slate_values = |s: usize| {
@@ -84,7 +81,7 @@ pub fn covariates(
             flat.extend(slate_values(s));
             rows += 1;
         }
-    } else {
+    } else if let Some(mapping) = items.rows() {
         names.push("seed_position".into());
         names.extend(mapping.covariates.iter().map(|c| c.name.clone()));
         // Item rows are grouped by slate in slate order, as the slate table's rows are.
@@ -198,6 +195,12 @@ fn lin_design(
     covariates: &Covariates,
 ) -> Result<(Array2<f64>, usize), EstimateError> {
     sample.check("Lin adjustment")?;
+    if sample.is_grouped() {
+        // Row-level covariates (the row's seed position, item covariates) enter per row.
+        return Err(EstimateError::NeedsRows {
+            what: "Lin adjustment".into(),
+        });
+    }
     let n = sample.y.len();
     if covariates.values.nrows() != n {
         return Err(EstimateError::LengthMismatch {
@@ -258,6 +261,7 @@ mod tests {
                 .collect(),
             treated: (0..n).map(|i| i % 2 == 0).collect(),
             cluster: (0..n).map(|i| (i / 2) as u32).collect(),
+            ..Sample::default()
         };
         let flat: Vec<f64> = x.iter().flat_map(|r| r.iter().copied()).collect();
         let covariates = Covariates {
@@ -316,6 +320,7 @@ mod tests {
             y: sample.y[..9].to_vec(),
             treated: sample.treated[..9].to_vec(),
             cluster: sample.cluster[..9].to_vec(),
+            ..Sample::default()
         };
         assert!(matches!(
             lin(&short, &covariates),

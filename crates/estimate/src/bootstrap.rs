@@ -37,13 +37,19 @@ impl SlateSums {
             n0: vec![0.0; g],
             s0: vec![0.0; g],
         };
-        for ((y, d), id) in sample.y.iter().zip(&sample.treated).zip(&sample.cluster) {
+        for (i, ((y, d), id)) in sample
+            .y
+            .iter()
+            .zip(&sample.treated)
+            .zip(&sample.cluster)
+            .enumerate()
+        {
             let slot = index.slot(*id);
             if *d {
-                sums.n1[slot] += 1.0;
+                sums.n1[slot] += sample.rows_of(i);
                 sums.s1[slot] += y;
             } else {
-                sums.n0[slot] += 1.0;
+                sums.n0[slot] += sample.rows_of(i);
                 sums.s0[slot] += y;
             }
         }
@@ -285,6 +291,7 @@ mod tests {
             y: (0..600).map(|i| f64::from(i % 5) * 0.3).collect(),
             treated: (0..600).map(|i| (i / 6) % 3 == 0).collect(),
             cluster: (0..600).map(|i| i / 6).collect(),
+            ..Sample::default()
         };
         let draws = cluster_bootstrap(&[&sample, &sample], 32, 4).unwrap();
         let index = ClusterIndex::new(sample.cluster.iter().copied());
@@ -324,6 +331,7 @@ mod tests {
             y: (0..400).map(|i| f64::from(i % 7 == 0)).collect(),
             treated: (0..400).map(|i| (i / 4) % 2 == 0).collect(),
             cluster: (0..400).map(|i| i / 4).collect(),
+            ..Sample::default()
         };
         let run = |threads| {
             rayon::ThreadPoolBuilder::new()
@@ -341,6 +349,7 @@ mod tests {
             y: vec![1.0, 0.0, 3.0, 1.0],
             treated: vec![true, true, false, false],
             cluster: vec![0, 1, 2, 3],
+            ..Sample::default()
         };
         let draws = cluster_bootstrap(&[&sample], 1, 1).unwrap();
         assert_eq!(draws.slates, 4);

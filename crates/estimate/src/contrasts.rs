@@ -12,9 +12,162 @@
 //! click probability (noise removed) and the known induced lift (the mechanism itself; zero in
 //! control). Every sample is clustered by the randomization unit.
 
+use slate_exposure::cells::SlateCells;
+use slate_exposure::slate_stats::{Cell, CellStat};
 use slate_exposure::{ExposureMapping, SlateOutcomes};
 
 use crate::dim::Sample;
+
+/// The item-level data of an experiment: the exposure mapping's item rows, or the per-slate
+/// cell sums of the reduction (`slate_exposure::slate_stats`). Item-level samples are rows in
+/// the first case and per-slate groups of rows in the second; every estimator but Lin's
+/// regression gives the same numbers on both.
+#[derive(Debug, Clone, Copy)]
+pub enum Items<'a> {
+    /// One entry per item row.
+    Rows(&'a ExposureMapping),
+    /// Per slate and cell: rows and sums.
+    Cells(&'a SlateCells),
+}
+
+impl Items<'_> {
+    /// Whether the oracle's columns are known.
+    pub fn has_truth(&self) -> bool {
+        match self {
+            Items::Rows(m) => m.truth.is_some(),
+            Items::Cells(c) => c.truth.is_some(),
+        }
+    }
+
+    /// The item rows, when the data has them.
+    pub fn rows(&self) -> Option<&ExposureMapping> {
+        match self {
+            Items::Rows(m) => Some(m),
+            Items::Cells(_) => None,
+        }
+    }
+}
+
+/// Whether item row `r` (of slate `s`) is in `cell`.
+pub fn row_in_cell(
+    mapping: &ExposureMapping,
+    slates: &SlateOutcomes,
+    s: usize,
+    r: usize,
+    cell: Cell,
+) -> bool {
+    let focal = mapping.is_focal[r];
+    let same = mapping.same_cluster_as_focal[r];
+    let displaced = mapping.displaced_by_promotion[r];
+    match cell {
+        Cell::Focal => focal,
+        Cell::SameClusterDisplaced => same && displaced,
+        Cell::SameClusterBelow => same && !displaced,
+        Cell::OtherDisplaced => !focal && !same && displaced,
+        Cell::OtherBelow => !focal && !same && !displaced,
+        Cell::Adjacent => {
+            !focal && mapping.seed_position[r].abs_diff(slates.focal_seed_position[s]) == 1
+        }
+        Cell::TopThree => !focal && mapping.seed_position[r] <= 3,
+    }
+}
+
+/// The slate row of every item row: item rows are grouped by slate in the slate table's order
+/// (the exposure stage writes both so), so a new slate starts where the slate id changes.
+pub fn slate_of_rows<'a>(
+    mapping: &'a ExposureMapping,
+    slates: &'a SlateOutcomes,
+) -> impl Iterator<Item = usize> + 'a {
+    let mut s = 0usize;
+    (0..mapping.len()).map(move |r| {
+        if r > 0 && mapping.slate_id[r] != mapping.slate_id[r - 1] {
+            s += 1;
+        }
+        debug_assert_eq!(slates.slate_id[s], mapping.slate_id[r]);
+        s
+    })
+}
+
+/// What a sample measures on each item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemValue {
+    /// An outcome view of the click.
+    View(OutcomeView),
+    /// The log's `k`-th further outcome.
+    Outcome(usize),
+}
+
+/// The rows of the cells `cells` of every slate where `keep(slate)` holds, measured by
+/// `value`, clustered by unit: one entry per item row, or one group per slate.
+pub fn cell_sample(
+    items: Items<'_>,
+    slates: &SlateOutcomes,
+    cells: &[Cell],
+    value: ItemValue,
+    keep: &dyn Fn(usize) -> bool,
+) -> Sample {
+    let mut sample = Sample::default();
+    match items {
+        Items::Rows(mapping) => {
+            for (r, s) in slate_of_rows(mapping, slates).enumerate() {
+                if keep(s) && cells.iter().any(|c| row_in_cell(mapping, slates, s, r, *c)) {
+                    sample.y.push(match value {
+                        ItemValue::View(view) => item_outcome(mapping, view, r),
+                        ItemValue::Outcome(k) => mapping.outcomes[k].values[r],
+                    });
+                    sample.treated.push(mapping.promotion_applied[r]);
+                    sample.cluster.push(mapping.unit_index[r]);
+                }
+            }
+        }
+        Items::Cells(table) => {
+            for s in (0..slates.len()).filter(|s| keep(*s)) {
+                let treated = slates.promotion_applied[s];
+                let (mut rows, mut sum, mut squares) = (0u32, 0.0, 0.0);
+                for cell in cells {
+                    let (y, y2) = cell_value(table, *cell, s, treated, value);
+                    rows += table.rows[SlateCells::index(*cell)][s];
+                    sum += y;
+                    squares += y2;
+                }
+                sample.push_group(rows, sum, squares, treated, slates.unit_index[s]);
+            }
+        }
+    }
+    sample
+}
+
+/// Σy and Σy² of `value` over cell `cell` of slate `s` (in arm `treated`).
+pub fn cell_value(
+    table: &SlateCells,
+    cell: Cell,
+    s: usize,
+    treated: bool,
+    value: ItemValue,
+) -> (f64, f64) {
+    let c = SlateCells::index(cell);
+    let truth = |stat| table.truth_of(stat, cell).expect(NO_TRUTH)[s];
+    match value {
+        ItemValue::View(OutcomeView::Observed) => {
+            let clicks = f64::from(table.clicks[c][s]);
+            (clicks, clicks)
+        }
+        ItemValue::View(OutcomeView::Expected) if treated => (
+            truth(CellStat::IfPromoted),
+            truth(CellStat::IfPromotedSquared),
+        ),
+        ItemValue::View(OutcomeView::Expected) => (
+            truth(CellStat::IfControl),
+            truth(CellStat::IfControlSquared),
+        ),
+        ItemValue::View(OutcomeView::KnownLift) if treated => (
+            truth(CellStat::IfPromoted) - truth(CellStat::IfControl),
+            truth(CellStat::LiftSquared),
+        ),
+        ItemValue::View(OutcomeView::KnownLift) => (0.0, 0.0),
+        ItemValue::Outcome(k) => (table.outcomes[k].sum[c][s], table.outcomes[k].squares[c][s]),
+    }
+}
 
 /// A causal contrast.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -51,8 +204,8 @@ impl OutcomeView {
     ];
 
     /// The views the exposure tables support: all three with truth, else the observed one.
-    pub fn available(mapping: &ExposureMapping) -> &'static [OutcomeView] {
-        if mapping.truth.is_some() {
+    pub fn available(items: Items<'_>) -> &'static [OutcomeView] {
+        if items.has_truth() {
             &OutcomeView::ALL
         } else {
             &OutcomeView::ALL[..1]
@@ -110,11 +263,27 @@ impl Contrast {
     /// The label of `view` for the rows of `mapping`: the seed notebook's labels when the log
     /// is a simulation's (it carries truth: "Observed simulated click"), and "Observed click" /
     /// "Observed total clicks" for a logged experiment.
-    pub fn label_in(self, view: OutcomeView, mapping: &ExposureMapping) -> &'static str {
-        match (view, mapping.truth.is_some(), self.is_slate_level()) {
+    pub fn label_in(self, view: OutcomeView, items: Items<'_>) -> &'static str {
+        match (view, items.has_truth(), self.is_slate_level()) {
             (OutcomeView::Observed, false, false) => "Observed click",
             (OutcomeView::Observed, false, true) => "Observed total clicks",
             _ => self.outcome_label(view),
+        }
+    }
+
+    /// The cells of a slate this contrast compares (the total: every non-focal cell besides
+    /// its slate-level rows; an item-level contrast: exactly its rows).
+    pub fn cells(self) -> &'static [Cell] {
+        match self {
+            Contrast::DirectFocal => &[Cell::Focal],
+            Contrast::SameCluster => &[Cell::SameClusterDisplaced, Cell::SameClusterBelow],
+            Contrast::Displaced => &[Cell::SameClusterDisplaced, Cell::OtherDisplaced],
+            Contrast::AllNonFocal | Contrast::TotalSlate => &[
+                Cell::SameClusterDisplaced,
+                Cell::SameClusterBelow,
+                Cell::OtherDisplaced,
+                Cell::OtherBelow,
+            ],
         }
     }
 
@@ -151,73 +320,56 @@ pub fn slate_outcome(slates: &SlateOutcomes, view: OutcomeView, s: usize) -> f64
     }
 }
 
-/// Appends item row `r` (its `view` outcome, arm and unit) to `sample`.
-pub fn push_item(sample: &mut Sample, mapping: &ExposureMapping, view: OutcomeView, r: usize) {
-    sample.y.push(item_outcome(mapping, view, r));
-    sample.treated.push(mapping.promotion_applied[r]);
-    sample.cluster.push(mapping.unit_index[r]);
-}
-
-/// The rows of `contrast` under `view`, clustered by unit. `keep` filters item rows (or slate
-/// rows, for the total) further, e.g. to one focal cluster.
+/// The rows of `contrast` under `view`, clustered by unit, in the slates where `keep(slate
+/// row)` holds.
 pub fn sample_where(
     contrast: Contrast,
     view: OutcomeView,
-    mapping: &ExposureMapping,
+    items: Items<'_>,
     slates: &SlateOutcomes,
     keep: impl Fn(usize) -> bool,
 ) -> Sample {
-    sample_by(
-        contrast,
-        mapping,
-        slates,
-        keep,
-        |r| item_outcome(mapping, view, r),
-        |s| slate_outcome(slates, view, s),
-    )
+    sample_by(contrast, items, slates, &keep, ItemValue::View(view), |s| {
+        slate_outcome(slates, view, s)
+    })
 }
 
-/// The rows of `contrast` with outcome `item_y` per item row (`slate_y` per slate for the
-/// total), clustered by unit.
+/// The rows of `contrast` measured by `value` (`slate_y` per slate for the total), clustered
+/// by unit.
 fn sample_by(
     contrast: Contrast,
-    mapping: &ExposureMapping,
+    items: Items<'_>,
     slates: &SlateOutcomes,
-    keep: impl Fn(usize) -> bool,
-    item_y: impl Fn(usize) -> f64,
+    keep: &dyn Fn(usize) -> bool,
+    value: ItemValue,
     slate_y: impl Fn(usize) -> f64,
 ) -> Sample {
+    if !contrast.is_slate_level() {
+        return cell_sample(items, slates, contrast.cells(), value, keep);
+    }
     let mut sample = Sample::default();
-    if contrast.is_slate_level() {
-        for s in (0..slates.len()).filter(|s| keep(*s)) {
-            sample.y.push(slate_y(s));
-            sample.treated.push(slates.promotion_applied[s]);
-            sample.cluster.push(slates.unit_index[s]);
-        }
-    } else {
-        for r in (0..mapping.len()).filter(|r| contrast.includes(mapping, *r) && keep(*r)) {
-            sample.y.push(item_y(r));
-            sample.treated.push(mapping.promotion_applied[r]);
-            sample.cluster.push(mapping.unit_index[r]);
-        }
+    for s in (0..slates.len()).filter(|s| keep(*s)) {
+        sample.y.push(slate_y(s));
+        sample.treated.push(slates.promotion_applied[s]);
+        sample.cluster.push(slates.unit_index[s]);
     }
     sample
 }
 
-/// The rows of `contrast` with the log's further outcome `k` (`mapping.outcomes[k]` per item
-/// row, its slate total for the total), clustered by unit.
+/// The rows of `contrast` with the log's further outcome `k` (per item row, its slate total
+/// for the total), clustered by unit.
 pub fn outcome_sample(
     contrast: Contrast,
     k: usize,
-    mapping: &ExposureMapping,
+    items: Items<'_>,
     slates: &SlateOutcomes,
 ) -> Sample {
     sample_by(
         contrast,
-        mapping,
+        items,
         slates,
-        |_| true,
-        |r| mapping.outcomes[k].values[r],
+        &|_| true,
+        ItemValue::Outcome(k),
         |s| slates.outcome_totals[k].values[s],
     )
 }
@@ -232,12 +384,24 @@ pub fn outcome_label(contrast: Contrast, name: &str) -> String {
     }
 }
 
+/// The slate totals under `view`, one entry per slate, clustered by unit (the total
+/// contrast, which needs no item data).
+pub fn total_sample(view: OutcomeView, slates: &SlateOutcomes) -> Sample {
+    let mut sample = Sample::default();
+    for s in 0..slates.len() {
+        sample.y.push(slate_outcome(slates, view, s));
+        sample.treated.push(slates.promotion_applied[s]);
+        sample.cluster.push(slates.unit_index[s]);
+    }
+    sample
+}
+
 /// All rows of `contrast` under `view`.
 pub fn sample(
     contrast: Contrast,
     view: OutcomeView,
-    mapping: &ExposureMapping,
+    items: Items<'_>,
     slates: &SlateOutcomes,
 ) -> Sample {
-    sample_where(contrast, view, mapping, slates, |_| true)
+    sample_where(contrast, view, items, slates, |_| true)
 }

@@ -12,7 +12,7 @@ use slate_exposure::{ExposureMapping, SlateOutcomes};
 
 use crate::EstimateError;
 use crate::adjust::covariates;
-use crate::contrasts::{Contrast, OutcomeView, sample};
+use crate::contrasts::{Contrast, Items, OutcomeView, sample};
 use crate::inference::{Clustering, Inference, InferenceMethod, InferenceSettings, infer_all};
 use crate::tables::CoverageTable;
 
@@ -107,11 +107,11 @@ where
             let clustering = Clustering::of(&slates);
             let samples: Vec<_> = Contrast::ALL
                 .iter()
-                .map(|c| sample(*c, OutcomeView::Observed, &mapping, &slates))
+                .map(|c| sample(*c, OutcomeView::Observed, Items::Rows(&mapping), &slates))
                 .collect();
             let adjust: Vec<_> = Contrast::ALL
                 .iter()
-                .map(|c| covariates(*c, &mapping, &slates))
+                .map(|c| covariates(*c, Items::Rows(&mapping), &slates))
                 .collect();
             let replicate_settings = InferenceSettings {
                 seed: settings.seed.wrapping_add(r as u64),

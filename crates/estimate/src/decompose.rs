@@ -12,9 +12,13 @@ use std::path::{Path, PathBuf};
 
 use slate_exposure::{ExposureMapping, NamedColumn, SlateOutcomes};
 
-use crate::contrasts::{Contrast, OutcomeView, item_outcome, push_item, sample_where};
+use crate::contrasts::{
+    Contrast, ItemValue, Items, OutcomeView, cell_sample, cell_value, item_outcome, sample_where,
+    slate_of_rows,
+};
 use crate::dim::{DiffInMeans, Sample, difference_in_means, push_dim};
 use crate::{EstimateConfig, EstimateError};
+use slate_exposure::slate_stats::Cell;
 
 slate_table::table! {
     /// `movielens_interference_direct_indirect_total_effects.csv`: direct, indirect (same-cluster,
@@ -201,35 +205,41 @@ fn component_of(mapping: &ExposureMapping, r: usize) -> usize {
     }
 }
 
-/// The slate row of every item row: item rows are grouped by slate in the slate table's order
-/// (the exposure stage writes both so), so a new slate starts where the slate id changes.
-fn slate_of_rows<'a>(
-    mapping: &'a ExposureMapping,
-    slates: &'a SlateOutcomes,
-) -> impl Iterator<Item = usize> + 'a {
-    let mut s = 0usize;
-    (0..mapping.len()).map(move |r| {
-        if r > 0 && mapping.slate_id[r] != mapping.slate_id[r - 1] {
-            s += 1;
-        }
-        debug_assert_eq!(slates.slate_id[s], mapping.slate_id[r]);
-        s
-    })
-}
+/// The cells of the three components: the focal item, its same-cluster competitors, the
+/// other non-focal items.
+pub const COMPONENT_CELLS: [&[Cell]; 3] = [
+    &[Cell::Focal],
+    &[Cell::SameClusterDisplaced, Cell::SameClusterBelow],
+    &[Cell::OtherDisplaced, Cell::OtherBelow],
+];
 
 /// Slate samples of the per-slate sums of components 0, 1, 2 and the total, for one view,
 /// restricted to slates where `keep(slate row)` holds.
 fn component_samples(
-    mapping: &ExposureMapping,
+    items: Items<'_>,
     slates: &SlateOutcomes,
     view: OutcomeView,
     keep: &dyn Fn(usize) -> bool,
 ) -> [Sample; 4] {
     let n = slates.len();
     let mut sums = vec![[0f64; 3]; n];
-    // Item rows are grouped by slate in the slate table's order.
-    for (r, s) in slate_of_rows(mapping, slates).enumerate() {
-        sums[s][component_of(mapping, r)] += item_outcome(mapping, view, r);
+    match items {
+        Items::Rows(mapping) => {
+            // Item rows are grouped by slate in the slate table's order.
+            for (r, s) in slate_of_rows(mapping, slates).enumerate() {
+                sums[s][component_of(mapping, r)] += item_outcome(mapping, view, r);
+            }
+        }
+        Items::Cells(cells) => {
+            for (s, sum) in sums.iter_mut().enumerate() {
+                let treated = slates.promotion_applied[s];
+                for (k, component) in COMPONENT_CELLS.iter().enumerate() {
+                    for cell in *component {
+                        sum[k] += cell_value(cells, *cell, s, treated, ItemValue::View(view)).0;
+                    }
+                }
+            }
+        }
     }
     let mut out: [Sample; 4] = Default::default();
     for s in (0..n).filter(|s| keep(*s)) {
@@ -255,7 +265,7 @@ const COMPONENTS: [(&str, &str); 4] = [
 
 /// Runs the decomposition and every risk and sensitivity table.
 pub fn run_decomposition(
-    mapping: &ExposureMapping,
+    items: Items<'_>,
     slates: &SlateOutcomes,
     config: &EstimateConfig,
 ) -> Result<DecompositionTables, EstimateError> {
@@ -263,9 +273,9 @@ pub fn run_decomposition(
     let mut effects = DirectIndirectTotal::default();
     let mut additivity = AdditivityChecks::default();
     let mut observed: Vec<DiffInMeans> = Vec::new();
-    let views = OutcomeView::available(mapping);
+    let views = OutcomeView::available(items);
     for (outcome_type, view) in OUTCOME_TYPES.into_iter().filter(|(_, v)| views.contains(v)) {
-        let samples = component_samples(mapping, slates, view, &|_| true);
+        let samples = component_samples(items, slates, view, &|_| true);
         let mut estimates = [0f64; 4];
         for (k, ((family, component), sample)) in COMPONENTS.iter().zip(&samples).enumerate() {
             let r = difference_in_means(sample, &format!("{family}: {component}"), outcome_type)?;
@@ -296,9 +306,9 @@ pub fn run_decomposition(
         additivity.difference.push(sum - estimates[3]);
         additivity.additive.push((sum - estimates[3]).abs() <= 1e-9);
     }
-    let (sensitivity, sensitivity_known_lift) = spillover_sensitivity(mapping)?;
+    let (sensitivity, sensitivity_known_lift) = spillover_sensitivity(items, slates)?;
     let competitors = {
-        let samples = component_samples(mapping, slates, OutcomeView::Observed, &|_| true);
+        let samples = component_samples(items, slates, OutcomeView::Observed, &|_| true);
         let combined = Sample {
             y: samples[1]
                 .y
@@ -308,12 +318,13 @@ pub fn run_decomposition(
                 .collect(),
             treated: samples[1].treated.clone(),
             cluster: samples[1].cluster.clone(),
+            ..Sample::default()
         };
         difference_in_means(&combined, "Indirect: All competitors", "observed_clicks")?
     };
     let product = product_summary(&observed, &competitors);
-    let cluster_risk = cluster_risk(mapping, slates, config.cluster_effects_min_rows)?;
-    let (position_risk, position_known_net_lift) = position_risk(mapping, slates)?;
+    let cluster_risk = cluster_risk(items, slates, config.cluster_effects_min_rows)?;
+    let (position_risk, position_known_net_lift) = position_risk(items, slates)?;
     Ok(DecompositionTables {
         effects,
         additivity,
@@ -328,76 +339,60 @@ pub fn run_decomposition(
 
 /// The sensitivity table and, with truth, its known-lift column.
 fn spillover_sensitivity(
-    mapping: &ExposureMapping,
+    items: Items<'_>,
+    slates: &SlateOutcomes,
 ) -> Result<(SpilloverSensitivity, Option<NamedColumn>), EstimateError> {
-    // The focal's seed position for every row, from the slate's focal row (rows of a slate
-    // share its id; one pass finds each focal).
-    let mut focal_of_slate = std::collections::HashMap::new();
-    for r in (0..mapping.len()).filter(|r| mapping.is_focal[*r]) {
-        focal_of_slate.insert(mapping.slate_id[r], mapping.seed_position[r]);
-    }
-    let adjacent = |r: usize| {
-        let focal = focal_of_slate
-            .get(&mapping.slate_id[r])
-            .copied()
-            .unwrap_or(0);
-        !mapping.is_focal[r] && mapping.seed_position[r].abs_diff(focal) == 1
-    };
-    let m = mapping;
-    type Rule<'a> = &'a dyn Fn(usize) -> bool;
-    let definitions: [(&str, &str, Rule); 7] = [
+    let definitions: [(&str, &str, &[Cell]); 7] = [
         (
             "Same cluster",
             "Non-focal movies in the focal's substitute cluster",
-            &|r| m.same_cluster_as_focal[r],
+            Contrast::SameCluster.cells(),
         ),
         (
             "Displaced",
             "Non-focal movies seeded above the focal (pushed down one place)",
-            &|r| m.displaced_by_promotion[r],
+            Contrast::Displaced.cells(),
         ),
         (
             "All non-focal",
             "Every non-focal movie on the slate",
-            &|r| !m.is_focal[r],
+            Contrast::AllNonFocal.cells(),
         ),
         (
             "Same cluster and displaced",
             "Substitutes that are also pushed down",
-            &|r| m.same_cluster_as_focal[r] && m.displaced_by_promotion[r],
+            &[Cell::SameClusterDisplaced],
         ),
         (
             "Same cluster, not displaced",
             "Substitutes seeded below the focal",
-            &|r| m.same_cluster_as_focal[r] && !m.displaced_by_promotion[r],
+            &[Cell::SameClusterBelow],
         ),
         (
             "Adjacent to focal",
             "Non-focal movies one seed position above or below the focal",
-            &adjacent,
+            &[Cell::Adjacent],
         ),
         (
             "Top three seed positions",
             "Non-focal movies the seed ranking put in positions 1-3",
-            &|r| !m.is_focal[r] && m.seed_position[r] <= 3,
+            &[Cell::TopThree],
         ),
     ];
     let mut table = SpilloverSensitivity::default();
-    let mut known_lift = mapping.truth.as_ref().map(|_| NamedColumn {
+    let mut known_lift = items.has_truth().then(|| NamedColumn {
         name: KNOWN_LIFT_ESTIMATE.into(),
         values: Vec::new(),
     });
-    for (name, description, rule) in definitions {
-        let mut observed = Sample::default();
-        for r in (0..mapping.len()).filter(|r| rule(*r)) {
-            push_item(&mut observed, mapping, OutcomeView::Observed, r);
-        }
-        let r = difference_in_means(&observed, name, "Observed simulated click")?;
+    for (name, description, cells) in definitions {
+        let view = |v| cell_sample(items, slates, cells, ItemValue::View(v), &|_| true);
+        let r = difference_in_means(
+            &view(OutcomeView::Observed),
+            name,
+            "Observed simulated click",
+        )?;
         if let Some(column) = known_lift.as_mut() {
-            let mut known = Sample::default();
-            for r in (0..mapping.len()).filter(|r| rule(*r)) {
-                push_item(&mut known, mapping, OutcomeView::KnownLift, r);
-            }
+            let known = view(OutcomeView::KnownLift);
             column
                 .values
                 .push(difference_in_means(&known, name, "Known induced lift")?.estimate);
@@ -511,7 +506,7 @@ fn product_summary(observed: &[DiffInMeans], competitors: &DiffInMeans) -> Produ
 }
 
 fn cluster_risk(
-    mapping: &ExposureMapping,
+    items: Items<'_>,
     slates: &SlateOutcomes,
     min_rows: usize,
 ) -> Result<ClusterRisk, EstimateError> {
@@ -521,15 +516,15 @@ fn cluster_risk(
         let same = sample_where(
             Contrast::SameCluster,
             OutcomeView::Observed,
-            mapping,
+            items,
             slates,
-            |r| mapping.focal_cluster[r] == cluster,
+            |s| slates.focal_cluster[s] == cluster,
         );
-        let treated = same.treated.iter().filter(|d| **d).count();
-        if treated < min_rows || same.y.len() - treated < min_rows {
+        let treated = same.treated_rows();
+        if treated < min_rows || same.n_rows() - treated < min_rows {
             continue;
         }
-        let total = component_samples(mapping, slates, OutcomeView::Observed, &|s| {
+        let total = component_samples(items, slates, OutcomeView::Observed, &|s| {
             slates.focal_cluster[s] == cluster
         });
         let (Ok(s), Ok(t)) = (
@@ -543,7 +538,7 @@ fn cluster_risk(
         let (tl, tu) = t.ci_95();
         row.focal_cluster.push(cluster.to_string());
         row.slates.push(t.clusters as u32);
-        row.same_cluster_rows.push(same.y.len() as u32);
+        row.same_cluster_rows.push(same.n_rows() as u32);
         row.same_cluster_estimate.push(s.estimate);
         row.same_cluster_ci_95_lower.push(sl);
         row.same_cluster_ci_95_upper.push(su);
@@ -573,22 +568,22 @@ pub fn position_bands(focal_positions: &[u32]) -> Vec<(u32, u32)> {
 
 /// The position-risk table and, with truth, the known net lift per band.
 fn position_risk(
-    mapping: &ExposureMapping,
+    items: Items<'_>,
     slates: &SlateOutcomes,
 ) -> Result<(PositionRisk, Option<NamedColumn>), EstimateError> {
     let mut table = PositionRisk::default();
-    let mut known_net_lift = mapping.truth.as_ref().map(|_| NamedColumn {
+    let mut known_net_lift = items.has_truth().then(|| NamedColumn {
         name: KNOWN_NET_LIFT.into(),
         values: Vec::new(),
     });
     for (from, to) in position_bands(&slates.focal_seed_position) {
         let keep = |s: usize| (from..=to).contains(&slates.focal_seed_position[s]);
-        let samples = component_samples(mapping, slates, OutcomeView::Observed, &keep);
+        let samples = component_samples(items, slates, OutcomeView::Observed, &keep);
         let band = format!("{from}-{to}");
         let direct = difference_in_means(&samples[0], &band, "direct")?;
         let net = difference_in_means(&samples[3], &band, "net slate")?;
         if let Some(column) = known_net_lift.as_mut() {
-            let known = component_samples(mapping, slates, OutcomeView::KnownLift, &keep);
+            let known = component_samples(items, slates, OutcomeView::KnownLift, &keep);
             column
                 .values
                 .push(difference_in_means(&known[3], &band, "known net")?.estimate);

@@ -15,30 +15,107 @@
 //! so one pass over the rows gives every number, and the cluster sums are the per-slate
 //! sufficient statistics the bootstrap reuses. p-values are two-sided from the standard normal,
 //! as statsmodels reports them for cluster covariance.
+//!
+//! A [`Sample`] holds item rows or groups of rows of one cluster and arm (a slate's rows of
+//! one exposure cell, from the per-slate reduction): a group carries its row count, Σy and
+//! Σy², which is all these formulas need (`RSS = Σ_groups [Σy² − (Σy)²/n + n·(Σy/n − ȳ)²]`).
 
 use statrs::distribution::{ContinuousCDF, Normal};
 
 use crate::EstimateError;
 
-/// Rows of one contrast: outcome, treatment indicator and cluster (slate) id per row.
+/// The rows of one contrast: per entry the outcome, treatment indicator and cluster id. An
+/// entry is one row, or (when `rows` is filled) a group of rows of one cluster and arm with
+/// its row count, outcome sum `y` and sum of squares `y_squared`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Sample {
-    /// Outcome per row.
+    /// Outcome per row, or the outcome sum of a group.
     pub y: Vec<f64>,
-    /// Treatment indicator per row.
+    /// Treatment indicator per entry.
     pub treated: Vec<bool>,
-    /// Cluster id per row (the slate: the randomized unit).
+    /// Cluster id per entry (the randomization unit).
     pub cluster: Vec<u32>,
+    /// Rows per entry; empty when every entry is one row.
+    pub rows: Vec<u32>,
+    /// Σy² per entry; empty when every entry is one row.
+    pub y_squared: Vec<f64>,
 }
 
 impl Sample {
-    /// The sample with `by` subtracted from every treated outcome (tests of a null `by`).
+    /// Appends a group of `rows` rows of one cluster and arm with outcome sum `sum` and sum of
+    /// squares `sum_squared`; a group without rows is skipped. A sample holds rows or groups,
+    /// never both: this must not follow row pushes.
+    pub fn push_group(
+        &mut self,
+        rows: u32,
+        sum: f64,
+        sum_squared: f64,
+        treated: bool,
+        cluster: u32,
+    ) {
+        if rows == 0 {
+            return;
+        }
+        debug_assert_eq!(self.rows.len(), self.y.len(), "groups after single rows");
+        self.y.push(sum);
+        self.y_squared.push(sum_squared);
+        self.rows.push(rows);
+        self.treated.push(treated);
+        self.cluster.push(cluster);
+    }
+
+    /// Whether the entries are groups of rows (else each entry is one row).
+    pub fn is_grouped(&self) -> bool {
+        !self.rows.is_empty()
+    }
+
+    /// Rows of entry `i`.
+    #[inline]
+    pub fn rows_of(&self, i: usize) -> f64 {
+        self.rows.get(i).map_or(1.0, |n| f64::from(*n))
+    }
+
+    /// Rows in the sample.
+    pub fn n_rows(&self) -> usize {
+        if self.is_grouped() {
+            self.rows.iter().map(|n| *n as usize).sum()
+        } else {
+            self.y.len()
+        }
+    }
+
+    /// Treated rows in the sample.
+    pub fn treated_rows(&self) -> usize {
+        (0..self.y.len())
+            .filter(|i| self.treated[*i])
+            .map(|i| self.rows.get(i).map_or(1, |n| *n as usize))
+            .sum()
+    }
+
+    /// Σ (y − mean)² over the rows of entry `i`, for a mean `mean` of its arm.
+    #[inline]
+    pub(crate) fn squared_deviation(&self, i: usize, mean: f64) -> f64 {
+        match self.rows.get(i) {
+            None => (self.y[i] - mean).powi(2),
+            Some(n) => {
+                let n = f64::from(*n);
+                let within = (self.y_squared[i] - self.y[i] * self.y[i] / n).max(0.0);
+                within + n * (self.y[i] / n - mean).powi(2)
+            }
+        }
+    }
+
+    /// The sample with `by` subtracted from every treated row's outcome (tests of a null `by`).
     #[cfg(test)]
     pub(crate) fn with_treated_shifted(&self, by: f64) -> Sample {
         let mut out = self.clone();
-        for (y, d) in out.y.iter_mut().zip(&out.treated) {
-            if *d {
-                *y -= by;
+        for i in 0..out.y.len() {
+            if out.treated[i] {
+                let n = out.rows_of(i);
+                if let Some(sq) = out.y_squared.get_mut(i) {
+                    *sq += -2.0 * by * out.y[i] + n * by * by;
+                }
+                out.y[i] -= n * by;
             }
         }
         out
@@ -46,7 +123,9 @@ impl Sample {
 
     /// Checks lengths and finiteness; `what` names the sample in errors.
     pub fn check(&self, what: &str) -> Result<(), EstimateError> {
-        if self.y.len() != self.treated.len() || self.y.len() != self.cluster.len() {
+        let grouped_ok = !self.is_grouped()
+            || (self.rows.len() == self.y.len() && self.y_squared.len() == self.y.len());
+        if self.y.len() != self.treated.len() || self.y.len() != self.cluster.len() || !grouped_ok {
             return Err(EstimateError::LengthMismatch {
                 what: format!(
                     "{what}: {} outcomes, {} treatment flags, {} cluster ids",
@@ -56,7 +135,13 @@ impl Sample {
                 ),
             });
         }
-        if let Some(row) = self.y.iter().position(|v| !v.is_finite()) {
+        if let Some(row) = self
+            .y
+            .iter()
+            .chain(&self.y_squared)
+            .position(|v| !v.is_finite())
+            .map(|i| i % self.y.len().max(1))
+        {
             return Err(EstimateError::NonFinite {
                 what: what.to_string(),
                 row,
@@ -216,7 +301,13 @@ pub(crate) fn cluster_totals(
 ) -> Result<(Vec<f64>, Vec<f64>), EstimateError> {
     let mut rows = vec![0f64; index.len()];
     let mut sums = vec![0f64; index.len()];
-    for ((y, d), id) in sample.y.iter().zip(&sample.treated).zip(&sample.cluster) {
+    for (i, ((y, d), id)) in sample
+        .y
+        .iter()
+        .zip(&sample.treated)
+        .zip(&sample.cluster)
+        .enumerate()
+    {
         let slot = index.slot(*id);
         match arm[slot] {
             Some(a) if a != *d => {
@@ -224,7 +315,7 @@ pub(crate) fn cluster_totals(
             }
             _ => arm[slot] = Some(*d),
         }
-        rows[slot] += 1.0;
+        rows[slot] += sample.rows_of(i);
         sums[slot] += y;
     }
     Ok((rows, sums))
@@ -239,12 +330,13 @@ pub fn difference_in_means(
     let what = format!("{contrast} / {outcome}");
     sample.check(&what)?;
     let (mut n1, mut n0, mut s1, mut s0) = (0usize, 0usize, 0f64, 0f64);
-    for (y, d) in sample.y.iter().zip(&sample.treated) {
+    for (i, (y, d)) in sample.y.iter().zip(&sample.treated).enumerate() {
+        let rows = sample.rows.get(i).map_or(1, |n| *n as usize);
         if *d {
-            n1 += 1;
+            n1 += rows;
             s1 += y;
         } else {
-            n0 += 1;
+            n0 += rows;
             s0 += y;
         }
     }
@@ -262,15 +354,20 @@ pub fn difference_in_means(
     }
     let mut rss = 0.0;
     let mut sums = vec![ClusterSums::default(); g];
-    for ((y, d), id) in sample.y.iter().zip(&sample.treated).zip(&sample.cluster) {
+    for (i, ((y, d), id)) in sample
+        .y
+        .iter()
+        .zip(&sample.treated)
+        .zip(&sample.cluster)
+        .enumerate()
+    {
         let entry = &mut sums[index.slot(*id)];
+        let mean = if *d { m1 } else { m0 };
+        let e = y - sample.rows_of(i) * mean;
+        rss += sample.squared_deviation(i, mean);
         if *d {
-            let e = y - m1;
-            rss += e * e;
             entry.treated += e;
         } else {
-            let e = y - m0;
-            rss += e * e;
             entry.control += e;
         }
     }
@@ -371,6 +468,7 @@ mod tests {
             y: y.to_vec(),
             treated: treated.to_vec(),
             cluster: cluster.to_vec(),
+            ..Sample::default()
         }
     }
 
@@ -410,6 +508,34 @@ mod tests {
             difference_in_means(&s, "c", "o"),
             Err(EstimateError::LengthMismatch { .. })
         ));
+    }
+
+    /// Rows collapsed into per-cluster groups give the row estimate and SEs.
+    #[test]
+    fn groups_of_rows_give_the_row_results() {
+        let y = [1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.5, 2.0];
+        let treated = [
+            true, true, true, true, false, false, false, false, false, true,
+        ];
+        let cluster = [1, 1, 2, 3, 4, 4, 4, 5, 6, 3];
+        let rows = difference_in_means(&sample(&y, &treated, &cluster), "c", "o").unwrap();
+        let mut groups = Sample::default();
+        for g in [1u32, 2, 3, 4, 5, 6] {
+            let members: Vec<usize> = (0..y.len()).filter(|i| cluster[*i] == g).collect();
+            let sum = members.iter().map(|i| y[*i]).sum();
+            let sq = members.iter().map(|i| y[*i] * y[*i]).sum();
+            groups.push_group(members.len() as u32, sum, sq, treated[members[0]], g);
+        }
+        let grouped = difference_in_means(&groups, "c", "o").unwrap();
+        for (a, b) in [
+            (rows.estimate, grouped.estimate),
+            (rows.naive_se, grouped.naive_se),
+            (rows.cluster_se, grouped.cluster_se),
+        ] {
+            assert!((a - b).abs() <= 1e-14 * a.abs().max(1.0), "{a} vs {b}");
+        }
+        assert_eq!((grouped.treated_n, grouped.control_n), (5, 5));
+        assert_eq!(grouped.clusters, rows.clusters);
     }
 
     #[test]

@@ -257,7 +257,11 @@ pub fn infer_all(
             // unadjusted methods stand.
             match lin_inference(sample, covariates) {
                 Ok(lin) => rows.extend(lin),
-                Err(EstimateError::TooFewRows { .. } | EstimateError::Singular { .. }) => {}
+                Err(
+                    EstimateError::TooFewRows { .. }
+                    | EstimateError::Singular { .. }
+                    | EstimateError::NeedsRows { .. },
+                ) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -298,14 +302,19 @@ fn lin_inference(
 }
 
 fn cr2_inference(sample: &Sample, r: &DiffInMeans) -> Result<Inference, EstimateError> {
-    let x = treatment_design(&sample.treated);
-    let y = Array1::from(sample.y.clone());
-    let fit = cr2(x.view(), y.view(), &sample.cluster, array![0.0, 1.0].view())?;
-    let t = StudentsT::new(0.0, 1.0, fit.df).map_err(|e| EstimateError::Config {
+    let (se, df) = if sample.is_grouped() {
+        crate::ols::cr2_difference_in_means(sample, r.treated_mean, r.control_mean)?
+    } else {
+        let x = treatment_design(&sample.treated);
+        let y = Array1::from(sample.y.clone());
+        let fit = cr2(x.view(), y.view(), &sample.cluster, array![0.0, 1.0].view())?;
+        (fit.se(1), fit.df)
+    };
+    let t = StudentsT::new(0.0, 1.0, df).map_err(|e| EstimateError::Config {
         field: "estimate (CR2 degrees of freedom)",
         message: e.to_string(),
     })?;
-    let (se, critical) = (fit.se(1), t.inverse_cdf(0.975));
+    let critical = t.inverse_cdf(0.975);
     Ok(Inference {
         method: InferenceMethod::Cr2,
         estimate: r.estimate,

@@ -125,6 +125,13 @@ pub enum EstimateError {
     /// Reading the exposure tables failed.
     #[error(transparent)]
     Exposure(#[from] slate_exposure::ExposureError),
+    /// A method that needs item rows (a regression on row-level covariates) was given per-slate
+    /// groups of rows (the per-slate reduction).
+    #[error("{what} needs item rows; the sample holds per-slate sums")]
+    NeedsRows {
+        /// The method.
+        what: String,
+    },
 }
 
 /// Estimation settings (the `[estimate]` section of the pipeline config).

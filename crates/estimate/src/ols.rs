@@ -228,6 +228,88 @@ pub fn cr2(
     })
 }
 
+/// CR2 standard error and Satterthwaite degrees of freedom of a difference in means from
+/// per-cluster row counts and residual sums alone: [`cr2`] on the design `[1, d]`, whose
+/// clusters each lie in one arm, so every cluster takes its closed-form branch. With `N1`, `N0`
+/// rows per arm, `B = (X'X)⁻¹ = [[N1, −N1], [−N1, N]] / (N1·N0)`, `h = 1/N_a` for a cluster of
+/// arm `a`, and `ℓ = (0, 1)`. Returns `(se, df)`.
+pub fn cr2_difference_in_means(
+    sample: &crate::dim::Sample,
+    treated_mean: f64,
+    control_mean: f64,
+) -> Result<(f64, f64), EstimateError> {
+    // (arm, rows, residual sum) per cluster, in cluster-id order.
+    let mut clusters: BTreeMap<u32, (bool, f64, f64)> = BTreeMap::new();
+    for i in 0..sample.y.len() {
+        let d = sample.treated[i];
+        let n = sample.rows_of(i);
+        let mean = if d { treated_mean } else { control_mean };
+        let entry = clusters.entry(sample.cluster[i]).or_insert((d, 0.0, 0.0));
+        if entry.0 != d {
+            return Err(EstimateError::MixedClusterAssignment {
+                cluster: sample.cluster[i],
+            });
+        }
+        entry.1 += n;
+        entry.2 += sample.y[i] - n * mean;
+    }
+    let arm_rows =
+        |arm: bool| -> f64 { clusters.values().filter(|c| c.0 == arm).map(|c| c.1).sum() };
+    let (n1, n0) = (arm_rows(true), arm_rows(false));
+    if n1 == 0.0 || n0 == 0.0 {
+        return Err(EstimateError::EmptyArm {
+            what: "CR2".into(),
+            arm: if n1 == 0.0 { "treated" } else { "control" },
+        });
+    }
+    let n = n1 + n0;
+    let bread = [[1.0 / n0, -1.0 / n0], [-1.0 / n0, n / (n1 * n0)]];
+    let quad = |u: [f64; 2]| -> f64 {
+        u[0] * (bread[0][0] * u[0] + bread[0][1] * u[1])
+            + u[1] * (bread[1][0] * u[0] + bread[1][1] * u[1])
+    };
+    let mut meat = [[0.0; 2]; 2];
+    let mut w = [[0.0; 2]; 2];
+    let (mut trace, mut q4, mut q2_ubu) = (0.0, 0.0, 0.0);
+    for (d, rows, e_sum) in clusters.values() {
+        let x = if *d { [1.0, 1.0] } else { [1.0, 0.0] };
+        let (h, xbl) = if *d {
+            (1.0 / n1, 1.0 / n1)
+        } else {
+            (1.0 / n0, -1.0 / n0)
+        };
+        let rest = 1.0 - rows * h;
+        let s = if rest > 1e-12 { rest.powf(-0.5) } else { 0.0 };
+        let score = [x[0] * s * e_sum, x[1] * s * e_sum];
+        let u = [x[0] * rows * s * xbl, x[1] * rows * s * xbl];
+        let qq = rows * (s * xbl).powi(2);
+        for a in 0..2 {
+            for b in 0..2 {
+                meat[a][b] += score[a] * score[b];
+                w[a][b] += u[a] * u[b];
+            }
+        }
+        let ubu = quad(u);
+        trace += qq - ubu;
+        q4 += qq * qq;
+        q2_ubu += qq * ubu;
+    }
+    let mul = |a: [[f64; 2]; 2], b: [[f64; 2]; 2]| -> [[f64; 2]; 2] {
+        let mut out = [[0.0; 2]; 2];
+        for i in 0..2 {
+            for j in 0..2 {
+                out[i][j] = a[i][0] * b[0][j] + a[i][1] * b[1][j];
+            }
+        }
+        out
+    };
+    let bw = mul(bread, w);
+    let bwbw = mul(bw, bw);
+    let sum_squares = q4 - 2.0 * q2_ubu + bwbw[0][0] + bwbw[1][1];
+    let cov = mul(mul(bread, meat), bread);
+    Ok((cov[1][1].sqrt(), trace * trace / sum_squares))
+}
+
 /// The design matrix `[1, d]` of a difference in means.
 pub fn treatment_design(treated: &[bool]) -> Array2<f64> {
     let mut x = Array2::<f64>::ones((treated.len(), 2));
@@ -235,4 +317,53 @@ pub fn treatment_design(treated: &[bool]) -> Array2<f64> {
         x[(i, 1)] = f64::from(u8::from(*d));
     }
     x
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dim::{Sample, difference_in_means};
+
+    /// The grouped closed form equals the general CR2 on the rows, units of several groups.
+    #[test]
+    fn grouped_cr2_equals_the_row_cr2() {
+        let mut rows = Sample::default();
+        for i in 0..90u32 {
+            let unit = i / 7;
+            rows.y
+                .push(f64::from((i * 37 + 11) % 5) * 0.4 + f64::from(unit % 3) * 0.2);
+            rows.treated.push(unit % 2 == 0);
+            rows.cluster.push(unit);
+        }
+        let x = treatment_design(&rows.treated);
+        let y = Array1::from(rows.y.clone());
+        let full = cr2(
+            x.view(),
+            y.view(),
+            &rows.cluster,
+            ndarray::array![0.0, 1.0].view(),
+        )
+        .unwrap();
+        // Groups of up to three rows ("slates"), several per unit.
+        let mut groups = Sample::default();
+        let mut i = 0;
+        while i < rows.y.len() {
+            let mut j = i + 1;
+            while j < rows.y.len() && j < i + 3 && rows.cluster[j] == rows.cluster[i] {
+                j += 1;
+            }
+            let sum = rows.y[i..j].iter().sum();
+            let sq = rows.y[i..j].iter().map(|v| v * v).sum();
+            groups.push_group((j - i) as u32, sum, sq, rows.treated[i], rows.cluster[i]);
+            i = j;
+        }
+        let r = difference_in_means(&groups, "c", "o").unwrap();
+        let (se, df) = cr2_difference_in_means(&groups, r.treated_mean, r.control_mean).unwrap();
+        assert!(
+            (se - full.se(1)).abs() <= 1e-12 * se,
+            "{se} vs {}",
+            full.se(1)
+        );
+        assert!((df - full.df).abs() <= 1e-9 * df, "{df} vs {}", full.df);
+    }
 }

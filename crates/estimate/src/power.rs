@@ -35,7 +35,7 @@ use statrs::distribution::{ContinuousCDF, Normal};
 
 use crate::EstimateError;
 use crate::adjust::{covariates, lin_cr1};
-use crate::contrasts::{Contrast, OutcomeView, sample};
+use crate::contrasts::{Contrast, Items, OutcomeView, sample};
 use crate::dim::{Sample, difference_in_means, two_sided_normal_p};
 use crate::inference::{Clustering, InferenceMethod};
 use crate::tables::{PilotPowerTable, PowerTable};
@@ -94,8 +94,9 @@ pub struct UnitVariance {
 }
 
 impl UnitVariance {
-    /// From each row's residual (`y − arm mean` for a difference in means; a regression's
-    /// residual for an adjusted estimate). Units must lie wholly in one arm.
+    /// From each entry's residual (`y − arm mean` for a difference in means, summed over a
+    /// group's rows; a regression's residual for an adjusted estimate). Units must lie wholly
+    /// in one arm.
     pub fn from_residuals(sample: &Sample, residuals: &[f64]) -> Result<Self, EstimateError> {
         sample.check("power")?;
         if residuals.len() != sample.y.len() {
@@ -108,13 +109,19 @@ impl UnitVariance {
             });
         }
         let mut units: BTreeMap<u32, (bool, f64, usize)> = BTreeMap::new();
-        for ((cluster, treated), e) in sample.cluster.iter().zip(&sample.treated).zip(residuals) {
+        for (i, ((cluster, treated), e)) in sample
+            .cluster
+            .iter()
+            .zip(&sample.treated)
+            .zip(residuals)
+            .enumerate()
+        {
             let unit = units.entry(*cluster).or_insert((*treated, 0.0, 0));
             if unit.0 != *treated {
                 return Err(EstimateError::MixedClusterAssignment { cluster: *cluster });
             }
             unit.1 += e;
-            unit.2 += 1;
+            unit.2 += sample.rows.get(i).map_or(1, |n| *n as usize);
         }
         let arm = |treated: bool| {
             let mut moments = ArmMoments {
@@ -169,11 +176,15 @@ impl UnitVariance {
     /// The difference in means' components: residuals are deviations from the arm means.
     pub fn of_difference_in_means(sample: &Sample) -> Result<Self, EstimateError> {
         let r = difference_in_means(sample, "power", "outcome")?;
-        let residuals: Vec<f64> = sample
-            .y
-            .iter()
-            .zip(&sample.treated)
-            .map(|(y, d)| y - if *d { r.treated_mean } else { r.control_mean })
+        let residuals: Vec<f64> = (0..sample.y.len())
+            .map(|i| {
+                let mean = if sample.treated[i] {
+                    r.treated_mean
+                } else {
+                    r.control_mean
+                };
+                sample.y[i] - sample.rows_of(i) * mean
+            })
             .collect();
         Self::from_residuals(sample, &residuals)
     }
@@ -210,10 +221,16 @@ fn pilot_components(
     mapping: &ExposureMapping,
     slates: &SlateOutcomes,
 ) -> Result<(f64, UnitVariance), EstimateError> {
-    let s = sample(contrast, OutcomeView::Observed, mapping, slates);
+    let s = sample(
+        contrast,
+        OutcomeView::Observed,
+        Items::Rows(mapping),
+        slates,
+    );
     match method {
         InferenceMethod::LinCr1 => {
-            let (estimate, _, residuals) = lin_cr1(&s, &covariates(contrast, mapping, slates))?;
+            let (estimate, _, residuals) =
+                lin_cr1(&s, &covariates(contrast, Items::Rows(mapping), slates))?;
             Ok((estimate, UnitVariance::from_residuals(&s, &residuals)?))
         }
         _ => {
@@ -229,7 +246,12 @@ fn design_effect(
     mapping: &ExposureMapping,
     slates: &SlateOutcomes,
 ) -> Result<f64, EstimateError> {
-    let s = sample(contrast, OutcomeView::Observed, mapping, slates);
+    let s = sample(
+        contrast,
+        OutcomeView::Observed,
+        Items::Rows(mapping),
+        slates,
+    );
     let r = difference_in_means(&s, contrast.name(), "power")?;
     Ok((r.cluster_se / r.naive_se).powi(2))
 }
@@ -243,9 +265,9 @@ fn replicate_tests(
     Contrast::ALL
         .iter()
         .map(|c| {
-            let s = sample(*c, OutcomeView::Observed, mapping, slates);
+            let s = sample(*c, OutcomeView::Observed, Items::Rows(mapping), slates);
             let r = difference_in_means(&s, c.name(), "power")?;
-            let (estimate, se, _) = lin_cr1(&s, &covariates(*c, mapping, slates))?;
+            let (estimate, se, _) = lin_cr1(&s, &covariates(*c, Items::Rows(mapping), slates))?;
             Ok([
                 (r.p_value_cluster() <= alpha, r.cluster_se),
                 (two_sided_normal_p(estimate / se) <= alpha, se),

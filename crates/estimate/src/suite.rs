@@ -4,10 +4,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use slate_exposure::{ExposureMapping, Feature, FeatureKind, NamedColumn, SlateOutcomes};
+use slate_exposure::{Feature, FeatureKind, NamedColumn, SlateOutcomes};
 
 use crate::bootstrap::{cluster_bootstrap, summarize};
-use crate::contrasts::{Contrast, OutcomeView, outcome_label, outcome_sample, push_item, sample};
+use crate::contrasts::{
+    Contrast, ItemValue, Items, OutcomeView, cell_sample, outcome_label, outcome_sample, sample,
+    sample_where,
+};
 use crate::dim::{ClusterIndex, DiffInMeans, Sample, difference_in_means, push_dim};
 use crate::tables::*;
 use crate::{EstimateConfig, EstimateError};
@@ -64,28 +67,24 @@ fn push_estimate(table: &mut Estimates, r: &DiffInMeans, p_value_holm: f64) {
 
 /// Runs every estimator on the exposure tables.
 pub fn run(
-    mapping: &ExposureMapping,
+    items: Items<'_>,
     slates: &SlateOutcomes,
     config: &EstimateConfig,
 ) -> Result<EstimateTables, EstimateError> {
     config.check()?;
     let grid: Vec<(Contrast, OutcomeView)> = Contrast::ALL
         .iter()
-        .flat_map(|c| {
-            OutcomeView::available(mapping)
-                .iter()
-                .map(move |v| (*c, *v))
-        })
+        .flat_map(|c| OutcomeView::available(items).iter().map(move |v| (*c, *v)))
         .collect();
     // Each sample is built once; the observed ones also feed the bootstrap and support table.
     let samples: Vec<Sample> = grid
         .par_iter()
-        .map(|(c, v)| sample(*c, *v, mapping, slates))
+        .map(|(c, v)| sample(*c, *v, items, slates))
         .collect();
     let results: Vec<DiffInMeans> = grid
         .par_iter()
         .zip(&samples)
-        .map(|((c, v), s)| difference_in_means(s, c.name(), c.label_in(*v, mapping)))
+        .map(|((c, v), s)| difference_in_means(s, c.name(), c.label_in(*v, items)))
         .collect::<Result<_, _>>()?;
     let find =
         |c: Contrast, v: OutcomeView| &results[grid.iter().position(|g| *g == (c, v)).unwrap_or(0)];
@@ -94,16 +93,16 @@ pub fn run(
     let mut observed = Estimates::default();
     let mut se_comparison = SeComparison::default();
     // The log's further outcomes: every contrast, outcome by outcome.
-    let extra_grid: Vec<(usize, Contrast)> = (0..mapping.outcomes.len())
+    let extra_grid: Vec<(usize, Contrast)> = (0..slates.outcome_totals.len())
         .flat_map(|k| Contrast::ALL.into_iter().map(move |c| (k, c)))
         .collect();
     let extra: Vec<DiffInMeans> = extra_grid
         .par_iter()
         .map(|(k, c)| {
             difference_in_means(
-                &outcome_sample(*c, *k, mapping, slates),
+                &outcome_sample(*c, *k, items, slates),
                 c.name(),
-                &outcome_label(*c, &mapping.outcomes[*k].name),
+                &outcome_label(*c, &slates.outcome_totals[*k].name),
             )
         })
         .collect::<Result<_, _>>()?;
@@ -111,7 +110,7 @@ pub fn run(
     // every observed outcome (the click and the log's further outcomes).
     let mut holm = vec![f64::NAN; results.len()];
     let mut extra_holm = vec![f64::NAN; extra.len()];
-    for view in OutcomeView::available(mapping) {
+    for view in OutcomeView::available(items) {
         let family: Vec<usize> = (0..grid.len()).filter(|i| grid[*i].1 == *view).collect();
         let mut p: Vec<f64> = family
             .iter()
@@ -189,7 +188,7 @@ pub fn run(
         t.replicates.push(s.replicates as u32);
     }
 
-    let validation = mapping.truth.is_some().then(|| {
+    let validation = items.has_truth().then(|| {
         let mut validation = Validation::default();
         for c in Contrast::ALL {
             let observed = find(c, OutcomeView::Observed);
@@ -222,8 +221,8 @@ pub fn run(
         bootstrap_distribution,
         bootstrap_summary,
         validation,
-        decomposition: decomposition(mapping, slates),
-        cluster_effects: cluster_effects(mapping, config.cluster_effects_min_rows)?,
+        decomposition: decomposition(items, slates),
+        cluster_effects: cluster_effects(items, slates, config.cluster_effects_min_rows)?,
         results,
     })
 }
@@ -282,40 +281,44 @@ fn assignment_recheck(slates: &SlateOutcomes) -> AssignmentRecheck {
 fn contrast_support(samples: &[&Sample]) -> ContrastSupport {
     let mut table = ContrastSupport::default();
     for (c, s) in Contrast::ALL.iter().zip(samples) {
-        let treated = s.treated.iter().filter(|d| **d).count();
+        let treated = s.treated_rows();
         let clusters = ClusterIndex::new(s.cluster.iter().copied());
         table.contrast.push(c.name().to_string());
         table.unit.push(c.unit().to_string());
-        table.rows.push(s.y.len() as u32);
+        table.rows.push(s.n_rows() as u32);
         table.treated_rows.push(treated as u32);
-        table.control_rows.push((s.y.len() - treated) as u32);
+        table.control_rows.push((s.n_rows() - treated) as u32);
         table.clusters.push(clusters.len() as u32);
         table
             .rows_per_cluster
-            .push(s.y.len() as f64 / clusters.len().max(1) as f64);
+            .push(s.n_rows() as f64 / clusters.len().max(1) as f64);
     }
     table
 }
 
 /// Mean known lift per promoted slate, split into focal gain, same-cluster loss and the loss
 /// of the other non-focal movies; the parts add up to the net.
-fn decomposition(mapping: &ExposureMapping, slates: &SlateOutcomes) -> Option<SlateDecomposition> {
-    let (truth, slate_truth) = (mapping.truth.as_ref()?, slates.truth.as_ref()?);
+fn decomposition(items: Items<'_>, slates: &SlateOutcomes) -> Option<SlateDecomposition> {
+    if !items.has_truth() {
+        return None;
+    }
+    let slate_truth = slates.truth.as_ref()?;
     let promoted: Vec<usize> = (0..slates.len())
         .filter(|s| slates.promotion_applied[*s])
         .collect();
-    let mut parts = [0.0f64; 3];
-    for r in (0..mapping.len()).filter(|r| mapping.promotion_applied[*r]) {
-        let lift = truth.known_induced_lift[r];
-        let part = if mapping.is_focal[r] {
-            0
-        } else if mapping.same_cluster_as_focal[r] {
-            1
-        } else {
-            2
-        };
-        parts[part] += lift;
-    }
+    // Known lift summed over promoted slates' focal, same-cluster and other rows.
+    let parts = crate::decompose::COMPONENT_CELLS.map(|cells| {
+        cell_sample(
+            items,
+            slates,
+            cells,
+            ItemValue::View(OutcomeView::KnownLift),
+            &|s| slates.promotion_applied[s],
+        )
+        .y
+        .iter()
+        .sum::<f64>()
+    });
     let n = promoted.len().max(1) as f64;
     let net = promoted
         .iter()
@@ -338,19 +341,22 @@ fn decomposition(mapping: &ExposureMapping, slates: &SlateOutcomes) -> Option<Sl
 }
 
 fn cluster_effects(
-    mapping: &ExposureMapping,
+    items: Items<'_>,
+    slates: &SlateOutcomes,
     min_rows: usize,
 ) -> Result<ClusterEffects, EstimateError> {
-    // One pass groups the rows of both contrasts by focal cluster.
-    let mut groups: BTreeMap<(&str, usize), Sample> = BTreeMap::new();
+    // The rows of both contrasts by focal cluster.
     let contrasts = [Contrast::DirectFocal, Contrast::SameCluster];
-    for r in 0..mapping.len() {
+    let focal_clusters: std::collections::BTreeSet<&str> =
+        slates.focal_cluster.iter().map(String::as_str).collect();
+    let mut groups: BTreeMap<(&str, usize), Sample> = BTreeMap::new();
+    for cluster in focal_clusters {
         for (k, c) in contrasts.iter().enumerate() {
-            if c.includes(mapping, r) {
-                let s = groups
-                    .entry((mapping.focal_cluster[r].as_str(), k))
-                    .or_default();
-                push_item(s, mapping, OutcomeView::Observed, r);
+            let s = sample_where(*c, OutcomeView::Observed, items, slates, |s| {
+                slates.focal_cluster[s] == cluster
+            });
+            if !s.y.is_empty() {
+                groups.insert((cluster, k), s);
             }
         }
     }
@@ -358,15 +364,12 @@ fn cluster_effects(
     for ((cluster, k), s) in &groups {
         let c = contrasts[*k];
         {
-            let treated = s.treated.iter().filter(|d| **d).count();
-            if treated < min_rows || s.y.len() - treated < min_rows {
+            let treated = s.treated_rows();
+            if treated < min_rows || s.n_rows() - treated < min_rows {
                 continue;
             }
-            let r = match difference_in_means(
-                s,
-                c.name(),
-                c.label_in(OutcomeView::Observed, mapping),
-            ) {
+            let r = match difference_in_means(s, c.name(), c.label_in(OutcomeView::Observed, items))
+            {
                 Ok(r) => r,
                 Err(EstimateError::SingleCluster { .. }) => continue,
                 Err(e) => return Err(e),
@@ -440,7 +443,7 @@ pub fn write(tables: &EstimateTables, dir: &Path) -> Result<Vec<PathBuf>, Estima
 /// re-drawing `design`, the last three with intervals by test inversion. Kept out of [`run`]
 /// so the estimator-suite benchmark measures what the seed notebook computed.
 pub fn inference_comparison(
-    mapping: &ExposureMapping,
+    items: Items<'_>,
     slates: &SlateOutcomes,
     config: &EstimateConfig,
     design: crate::randomization::Design,
@@ -454,17 +457,17 @@ pub fn inference_comparison(
         .map(|c| {
             (
                 *c,
-                c.label_in(OutcomeView::Observed, mapping).to_string(),
-                sample(*c, OutcomeView::Observed, mapping, slates),
+                c.label_in(OutcomeView::Observed, items).to_string(),
+                sample(*c, OutcomeView::Observed, items, slates),
             )
         })
         .collect();
-    for (k, outcome) in mapping.outcomes.iter().enumerate() {
+    for (k, outcome) in slates.outcome_totals.iter().enumerate() {
         for c in Contrast::ALL {
             labelled.push((
                 c,
                 outcome_label(c, &outcome.name),
-                outcome_sample(c, k, mapping, slates),
+                outcome_sample(c, k, items, slates),
             ));
         }
     }
@@ -478,7 +481,7 @@ pub fn inference_comparison(
     // Lin adjustment for every sample (a further outcome has its contrast's rows).
     let adjust: Vec<Covariates> = labelled
         .iter()
-        .map(|(c, _, _)| covariates(*c, mapping, slates))
+        .map(|(c, _, _)| covariates(*c, items, slates))
         .collect();
     let results = infer_all(
         &samples,

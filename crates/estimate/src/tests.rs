@@ -19,7 +19,7 @@ fn design() -> &'static (ExposureTables, EstimateTables) {
         let exposure =
             map_exposure(&synthetic_log(&SyntheticConfig::default(), DRAW).unwrap()).unwrap();
         let tables = run(
-            &exposure.mapping,
+            crate::contrasts::Items::Rows(&exposure.mapping),
             &exposure.slates,
             &EstimateConfig::default(),
         )
@@ -121,7 +121,7 @@ fn cluster_effects_respect_the_support_threshold() {
 fn decomposition_is_additive_and_keeps_the_seed_signs() {
     let (exposure, _) = design();
     let tables = crate::run_decomposition(
-        &exposure.mapping,
+        crate::contrasts::Items::Rows(&exposure.mapping),
         &exposure.slates,
         &EstimateConfig::default(),
     )
@@ -159,7 +159,7 @@ fn decomposition_is_additive_and_keeps_the_seed_signs() {
 fn inference_comparison_lists_every_method_and_randomization_agrees_on_strong_effects() {
     let (exposure, _) = design();
     let table = crate::inference_comparison(
-        &exposure.mapping,
+        crate::contrasts::Items::Rows(&exposure.mapping),
         &exposure.slates,
         &EstimateConfig::default(),
         crate::randomization::Design::Bernoulli { p: 0.5 },

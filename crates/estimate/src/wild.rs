@@ -380,6 +380,7 @@ mod tests {
             y: vec![1.0, 2.0, 3.0, 4.0],
             treated: vec![true, false, true, false],
             cluster: vec![0, 0, 1, 2],
+            ..Sample::default()
         };
         assert!(matches!(
             wild_cluster_test(&sample, 0.0, Weights::Webb, 99, 1),

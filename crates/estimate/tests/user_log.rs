@@ -39,7 +39,7 @@ fn unit_clustered_cr1_matches_statsmodels_clustered_by_user() {
     let tables = slate_exposure::map_exposure(&log).unwrap();
     assert_eq!(tables.mapping.outcomes[0].name, "dwell");
     let estimates = slate_estimate::run(
-        &tables.mapping,
+        slate_estimate::contrasts::Items::Rows(&tables.mapping),
         &tables.slates,
         &EstimateConfig {
             bootstrap_replicates: 50,

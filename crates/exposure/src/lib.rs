@@ -18,9 +18,11 @@
 //! assignment table, the covariate table and the exposure-readiness checks. Every row carries
 //! its unit's dense index, the cluster of every estimator.
 
+pub mod cells;
 pub mod features;
 pub mod readiness;
 pub mod schema;
+pub mod slate_stats;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};

@@ -27,10 +27,10 @@ use std::path::{Path, PathBuf};
 
 use rand::seq::SliceRandom;
 use rand_pcg::Pcg64;
-use slate_estimate::contrasts::{Contrast, OutcomeView, sample};
+use slate_estimate::contrasts::{Contrast, OutcomeView, total_sample};
 use slate_estimate::decompose::position_bands;
 use slate_estimate::difference_in_means;
-use slate_exposure::{ExposureMapping, SlateOutcomes};
+use slate_exposure::SlateOutcomes;
 use slate_table::{TableError, write_csv};
 
 pub use config::{GbdtParams, ModelsConfig};
@@ -150,12 +150,9 @@ fn split(n: usize, share: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
 }
 
 /// Fits both models, cross-fits AIPW, evaluates every targeting rule and summarises
-/// heterogeneity. `mapping` and `slates` are the exposure stage's tables.
-pub fn run(
-    mapping: &ExposureMapping,
-    slates: &SlateOutcomes,
-    config: &ModelsConfig,
-) -> Result<ModelsTables, ModelsError> {
+/// heterogeneity from the exposure stage's slate table (every input of the models is
+/// per slate).
+pub fn run(slates: &SlateOutcomes, config: &ModelsConfig) -> Result<ModelsTables, ModelsError> {
     config.check()?;
     let n = slates.len();
     let treated = slates.promotion_applied.clone();
@@ -241,7 +238,7 @@ pub fn run(
     let true_effect = oracle.map(|o| o.iter().sum::<f64>() / n as f64);
     let mut aipw = AipwEstimates::default();
     let mut aipw_truth = AipwTruth::default();
-    let total = sample(Contrast::TotalSlate, OutcomeView::Observed, mapping, slates);
+    let total = total_sample(OutcomeView::Observed, slates);
     let dim = difference_in_means(
         &total,
         Contrast::TotalSlate.name(),

@@ -30,7 +30,7 @@ fn tables() -> &'static ModelsTables {
     static TABLES: OnceLock<ModelsTables> = OnceLock::new();
     TABLES.get_or_init(|| {
         let d = design();
-        run(&d.mapping, &d.slates, &small_config()).unwrap()
+        run(&d.slates, &small_config()).unwrap()
     })
 }
 
@@ -109,7 +109,7 @@ fn every_table_has_its_rows_and_the_oracle_bounds_every_rule() {
 #[test]
 fn same_seed_gives_identical_tables() {
     let d = design();
-    assert!(run(&d.mapping, &d.slates, &small_config()).unwrap() == *tables());
+    assert!(run(&d.slates, &small_config()).unwrap() == *tables());
 }
 
 #[test]
@@ -119,7 +119,7 @@ fn too_few_slates_per_fold_is_a_clear_error() {
         folds: d.slates.len(),
         ..small_config()
     };
-    let err = run(&d.mapping, &d.slates, &config).unwrap_err();
+    let err = run(&d.slates, &config).unwrap_err();
     assert!(matches!(err, ModelsError::TooFewSlates { .. }), "{err}");
 }
 
@@ -148,8 +148,8 @@ fn capped_fits_train_on_a_seeded_subsample_and_still_score_every_slate_out_of_fo
         max_fit_slates: 400,
         ..small_config()
     };
-    let a = run(&d.mapping, &d.slates, &capped).unwrap();
-    assert_eq!(a, run(&d.mapping, &d.slates, &capped).unwrap(), "seeded");
+    let a = run(&d.slates, &capped).unwrap();
+    assert_eq!(a, run(&d.slates, &capped).unwrap(), "seeded");
     // Every slate still gets an AIPW score: the estimate is over all of them.
     assert_eq!(a.aipw.n[1] as usize, d.slates.len());
     assert_ne!(

@@ -1,0 +1,129 @@
+//! Every estimator gives the same numbers from the per-slate reduction (per-slate groups of
+//! rows) as from the item rows, to 1e-9: the estimate, decomposition and inference tables of a
+//! synthetic log with truth, a further outcome... reduced by the embedded engine and read back.
+
+use std::path::Path;
+
+use slate_estimate::contrasts::Items;
+use slate_estimate::randomization::Design;
+use slate_estimate::{EstimateConfig, inference_comparison, run, run_decomposition};
+use slate_exposure::cells::read_slate_stats;
+use slate_exposure::slate_stats::reduce_parquet;
+use slate_log::synthetic::{SyntheticConfig, write_synthetic_log};
+use slate_log::{LogConfig, OnBadSlate, read_log};
+use slate_table::polars::prelude::*;
+
+fn read_csv(path: &Path) -> DataFrame {
+    CsvReadOptions::default()
+        .with_has_header(true)
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))
+        .unwrap()
+        .finish()
+        .unwrap()
+}
+
+/// Every column equal: numbers to 1e-9 relative (1e-12 absolute near zero), the rest exactly.
+fn assert_frames_close(a: &DataFrame, b: &DataFrame, what: &str) {
+    assert_eq!(a.shape(), b.shape(), "{what}: shapes");
+    for (x, y) in a.columns().iter().zip(b.columns()) {
+        assert_eq!(x.name(), y.name(), "{what}");
+        if x.dtype().is_primitive_numeric() {
+            let x = x.cast(&DataType::Float64).unwrap();
+            let y = y.cast(&DataType::Float64).unwrap();
+            for (i, (u, v)) in x
+                .f64()
+                .unwrap()
+                .iter()
+                .zip(y.f64().unwrap().iter())
+                .enumerate()
+            {
+                match (u, v) {
+                    (Some(u), Some(v)) if u.is_nan() && v.is_nan() => {}
+                    (Some(u), Some(v)) => assert!(
+                        (u - v).abs() <= 1e-9 * u.abs().max(v.abs()) + 1e-12,
+                        "{what}: {} row {i}: {u} vs {v}",
+                        x.name()
+                    ),
+                    (u, v) => assert_eq!(u.is_none(), v.is_none(), "{what}: {} row {i}", x.name()),
+                }
+            }
+        } else {
+            assert!(x.equals_missing(y), "{what}: column {} differs", x.name());
+        }
+    }
+}
+
+#[test]
+fn per_slate_cells_give_the_item_row_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let synthetic = SyntheticConfig {
+        slates: 1_200,
+        slate_size: 10,
+        slates_per_unit: 3,
+        ..SyntheticConfig::default()
+    };
+    let (log_path, _) =
+        write_synthetic_log(&synthetic, 5, dir.path(), "log.parquet", 3_000).unwrap();
+    let config = LogConfig {
+        covariates: vec!["relevance".into()],
+        ..LogConfig::default()
+    };
+    let reduced = reduce_parquet(&log_path, &config, dir.path(), 4_000).unwrap();
+    let stats = read_slate_stats(&reduced.path, &config).unwrap();
+    let (log, _) = read_log(&log_path, &config, OnBadSlate::Error).unwrap();
+    let exposure = slate_exposure::map_exposure(&log).unwrap();
+    let estimate_config = EstimateConfig {
+        bootstrap_replicates: 200,
+        randomization_draws: 200,
+        ..EstimateConfig::default()
+    };
+
+    let rows_dir = dir.path().join("rows");
+    let cells_dir = dir.path().join("cells");
+    for (items, slates, out) in [
+        (Items::Rows(&exposure.mapping), &exposure.slates, &rows_dir),
+        (Items::Cells(&stats.cells), &stats.slates, &cells_dir),
+    ] {
+        std::fs::create_dir_all(out).unwrap();
+        let tables = run(items, slates, &estimate_config).unwrap();
+        slate_estimate::write(&tables, out).unwrap();
+        let decomposition = run_decomposition(items, slates, &estimate_config).unwrap();
+        slate_estimate::write_decomposition(&decomposition, out).unwrap();
+        let mut comparison = inference_comparison(
+            items,
+            slates,
+            &estimate_config,
+            Design::Bernoulli { p: 0.5 },
+        )
+        .unwrap()
+        .to_frame()
+        .unwrap();
+        // Lin's regression needs item rows: compare the other methods.
+        let keep = comparison
+            .column("method")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|k| !k.unwrap_or_default().contains("Lin"))
+            .collect::<BooleanChunked>();
+        comparison = comparison.filter(&keep).unwrap();
+        let mut file = std::fs::File::create(out.join("comparison.csv")).unwrap();
+        CsvWriter::new(&mut file).finish(&mut comparison).unwrap();
+    }
+    let mut names: Vec<_> = std::fs::read_dir(&rows_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().ends_with(".csv"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 10, "{names:?}");
+    for name in names {
+        let what = name.to_string_lossy().to_string();
+        assert_frames_close(
+            &read_csv(&rows_dir.join(&name)),
+            &read_csv(&cells_dir.join(&name)),
+            &what,
+        );
+    }
+}

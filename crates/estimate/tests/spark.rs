@@ -1,0 +1,147 @@
+//! The reduction query on Apache Spark equals the embedded engine's, slate by slate, and the
+//! estimates from Spark's per-slate table equal those from the embedded engine's.
+//!
+//! Runs only when `SLATE_SPARK_PYTHON` names a Python interpreter with pyspark (and a Java
+//! runtime pyspark supports); `.ci/run` installs both and sets it. Spark runs in local mode
+//! (`crates/exposure/spark/reduce_slates.py`) over a generated log, with the query `slate log-sql
+//! --dialect spark` prints; integer columns must be equal, floating sums and every estimate
+//! (with its naive and cluster SE) equal to 1e-9 relative.
+
+use std::path::Path;
+use std::process::Command;
+
+use slate_estimate::contrasts::Items;
+use slate_estimate::{EstimateConfig, run};
+use slate_exposure::cells::read_slate_stats;
+use slate_exposure::slate_stats::{Dialect, LogShape, reduce_parquet, reduction_sql};
+use slate_log::LogConfig;
+use slate_log::synthetic::{SyntheticConfig, write_synthetic_log};
+use slate_table::polars::prelude::*;
+
+fn read_dir_or_file(path: &Path) -> DataFrame {
+    let files: Vec<_> = if path.is_dir() {
+        let mut files: Vec<_> = std::fs::read_dir(path)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+            .collect();
+        files.sort();
+        files
+    } else {
+        vec![path.to_path_buf()]
+    };
+    let mut out: Option<DataFrame> = None;
+    for file in files {
+        let frame = ParquetReader::new(std::fs::File::open(&file).unwrap())
+            .finish()
+            .unwrap();
+        match &mut out {
+            Some(all) => {
+                all.vstack_mut(&frame).unwrap();
+            }
+            None => out = Some(frame),
+        }
+    }
+    let out = out.expect("Spark wrote no parquet file");
+    out.sort(["slate_id"], SortMultipleOptions::default())
+        .unwrap()
+}
+
+#[test]
+fn spark_gives_the_embedded_engines_table() {
+    let Ok(python) = std::env::var("SLATE_SPARK_PYTHON") else {
+        eprintln!(
+            "SLATE_SPARK_PYTHON is not set: the Spark comparison is skipped (.ci/run sets it)"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let synthetic = SyntheticConfig {
+        slates: 2_000,
+        slates_per_unit: 3,
+        ..SyntheticConfig::default()
+    };
+    let (log, _) = write_synthetic_log(&synthetic, 11, dir.path(), "log.parquet", 6_000).unwrap();
+    let config = LogConfig {
+        covariates: vec!["relevance".into()],
+        ..LogConfig::default()
+    };
+    let names: Vec<String> = read_dir_or_file(&log)
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    let shape = LogShape::of_columns(&names, &config, &log).unwrap();
+    let query = dir.path().join("query.sql");
+    std::fs::write(&query, reduction_sql(&config, &shape, Dialect::Spark)).unwrap();
+    let spark_out = dir.path().join("spark");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../exposure/spark/reduce_slates.py");
+    let status = Command::new(&python)
+        .arg(&script)
+        .arg(&log)
+        .arg(&query)
+        .arg(&spark_out)
+        .status()
+        .expect("cannot start SLATE_SPARK_PYTHON");
+    assert!(status.success(), "Spark failed: {status}");
+
+    let embedded = reduce_parquet(&log, &config, dir.path(), 5_000).unwrap();
+    let ours = read_dir_or_file(&embedded.path);
+    let spark = read_dir_or_file(&spark_out);
+    assert_eq!(ours.height(), 2_000);
+    assert_eq!(spark.height(), ours.height());
+    for (name, ty) in shape.columns() {
+        let a = ours.column(&name).unwrap();
+        let b = spark
+            .column(&name)
+            .unwrap_or_else(|_| panic!("Spark's table has no column {name}"));
+        match ty {
+            Some(DataType::Float64) => {
+                let a = a.f64().unwrap();
+                let b = b.cast(&DataType::Float64).unwrap();
+                for (x, y) in a.iter().zip(b.f64().unwrap().iter()) {
+                    let (x, y) = (x.unwrap(), y.unwrap());
+                    assert!(
+                        (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1e-300),
+                        "{name}: {x} vs {y}"
+                    );
+                }
+            }
+            Some(dtype) => {
+                let b = b.cast(&dtype).unwrap();
+                assert!(a.equals(&b), "{name} differs");
+            }
+            None => {
+                let b = b.cast(a.dtype()).unwrap();
+                assert!(a.equals(&b), "{name} differs");
+            }
+        }
+    }
+
+    // The estimates from each engine's table.
+    let config_estimate = EstimateConfig {
+        bootstrap_replicates: 50,
+        randomization_draws: 50,
+        ..EstimateConfig::default()
+    };
+    let estimates = |path: &Path| {
+        let stats = read_slate_stats(path, &config).unwrap();
+        run(Items::Cells(&stats.cells), &stats.slates, &config_estimate).unwrap()
+    };
+    let (a, b) = (estimates(&embedded.path), estimates(&spark_out));
+    assert_eq!(a.results.len(), b.results.len());
+    for (x, y) in a.results.iter().zip(&b.results) {
+        for (u, v) in [
+            (x.estimate, y.estimate),
+            (x.naive_se, y.naive_se),
+            (x.cluster_se, y.cluster_se),
+        ] {
+            assert!(
+                (u - v).abs() <= 1e-9 * u.abs().max(v.abs()) + 1e-15,
+                "{} / {}: {u} vs {v}",
+                x.contrast,
+                x.outcome
+            );
+        }
+    }
+}

@@ -1,0 +1,628 @@
+//! The per-slate table of the reduction ([`crate::slate_stats`]), read back and checked: the
+//! slate outcomes every estimator and model reads, and the per-slate cell sums from which the
+//! item-level contrasts are built without item rows.
+//!
+//! Whichever engine wrote the table (the embedded one, Spark), its columns are cast to the
+//! types the reduction declares and its rows sorted by slate, so the result does not depend on
+//! the engine's output types or order. Every rule of the log that [`slate_log::read_log`]
+//! checks on rows is checked here on the slate's aggregates, and a broken one is an error
+//! naming the file, the slate and the column.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use slate_log::{CovariateLevel, LogColumn, LogConfig};
+use slate_table::polars::prelude::*;
+use slate_table::{NamedColumn, TableError};
+
+use crate::schema::{Feature, SlateOutcomes, SlateRows, SlateTruth};
+use crate::slate_stats::{
+    Cell, CellStat, CovariateStat, Fact, LogShape, MASK_MAX_POSITION, cell_column,
+    covariate_column, outcome_column,
+};
+use crate::{ExposureError, features};
+
+/// Per slate and cell: rows, clicks and (with truth, further outcomes) sums. Indexed
+/// `[cell][slate]`, cells in [`Cell::ALL`] order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SlateCells {
+    /// Rows per cell and slate.
+    pub rows: Vec<Vec<u32>>,
+    /// Clicks per cell and slate (0/1 clicks, so also Σ click²).
+    pub clicks: Vec<Vec<u32>>,
+    /// With truth: per [`CellStat::TRUTH`] statistic, per cell and slate.
+    pub truth: Option<Vec<Vec<Vec<f64>>>>,
+    /// Per further outcome, in config order.
+    pub outcomes: Vec<CellOutcome>,
+}
+
+/// A further outcome's per-cell sums.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CellOutcome {
+    /// The outcome's name in the log.
+    pub name: String,
+    /// Σ per cell and slate.
+    pub sum: Vec<Vec<f64>>,
+    /// Σ² per cell and slate.
+    pub squares: Vec<Vec<f64>>,
+}
+
+impl SlateCells {
+    /// The position of `cell` in the per-cell vectors.
+    pub fn index(cell: Cell) -> usize {
+        Cell::ALL
+            .iter()
+            .position(|c| *c == cell)
+            .expect("every cell is listed")
+    }
+
+    /// Truth statistic `stat` of `cell` per slate.
+    pub fn truth_of(&self, stat: CellStat, cell: Cell) -> Option<&[f64]> {
+        let k = CellStat::TRUTH.iter().position(|s| *s == stat)?;
+        Some(&self.truth.as_ref()?[k][Self::index(cell)])
+    }
+}
+
+/// The slate outcomes and cells read from a per-slate table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlateStatsTables {
+    /// One row per slate, as the exposure stage's slate outcomes.
+    pub slates: SlateOutcomes,
+    /// Per-slate cell sums.
+    pub cells: SlateCells,
+    /// Rows of the log the table reduces.
+    pub rows: usize,
+}
+
+fn bad(path: &Path, slate: &str, column: &str, reason: String) -> ExposureError {
+    ExposureError::Inconsistent {
+        table: path.display().to_string(),
+        message: format!("slate {slate}, column `{column}`: {reason}"),
+    }
+}
+
+/// Reads a per-slate table (a parquet file, or a directory of parquet files as Spark writes)
+/// for a log whose further outcomes and covariates `config` lists, checks every rule of the
+/// design on it, and returns the slate outcomes and cells.
+pub fn read_slate_stats(
+    path: &Path,
+    config: &LogConfig,
+) -> Result<SlateStatsTables, ExposureError> {
+    let polars = |source: PolarsError| {
+        ExposureError::Table(TableError::Polars {
+            table: path.display().to_string(),
+            source,
+        })
+    };
+    let files: Vec<std::path::PathBuf> = if path.is_dir() {
+        let mut files: Vec<_> = std::fs::read_dir(path)
+            .map_err(|source| {
+                ExposureError::Table(TableError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            })?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+            .collect();
+        files.sort();
+        files
+    } else {
+        vec![path.to_path_buf()]
+    };
+    let mut frame: Option<DataFrame> = None;
+    for file in &files {
+        let f = std::fs::File::open(file).map_err(|source| {
+            ExposureError::Table(match source.kind() {
+                std::io::ErrorKind::NotFound => TableError::Missing { path: file.clone() },
+                _ => TableError::Io {
+                    path: file.clone(),
+                    source,
+                },
+            })
+        })?;
+        let part = ParquetReader::new(f).finish().map_err(polars)?;
+        match &mut frame {
+            Some(all) => {
+                all.vstack_mut(&part).map_err(polars)?;
+            }
+            None => frame = Some(part),
+        }
+    }
+    let frame = frame.ok_or_else(|| ExposureError::Inconsistent {
+        table: path.display().to_string(),
+        message: "no parquet file".into(),
+    })?;
+    let names: Vec<String> = frame
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    let has = |name: &str| names.iter().any(|n| n == name);
+    let shape = LogShape {
+        unit: true,
+        user: true,
+        probability: has(Fact::ProbabilityMin.name()),
+        truth: has(&cell_column(CellStat::IfPromoted, Cell::Focal)),
+        outcomes: config.outcomes.clone(),
+        covariates: config.covariates.clone(),
+    };
+    // Cast every column to the reduction's type; sort by slate.
+    let mut columns = Vec::new();
+    for (name, ty) in shape.columns() {
+        let column = frame.column(&name).map_err(|_| {
+            ExposureError::Table(TableError::MissingColumn {
+                table: path.display().to_string(),
+                column: name.clone(),
+            })
+        })?;
+        columns.push(match ty {
+            Some(dtype) => column.strict_cast(&dtype).map_err(polars)?,
+            None => column.clone(),
+        });
+    }
+    let frame = DataFrame::new_infer_height(columns)
+        .and_then(|f| f.sort([Fact::SlateId.name()], SortMultipleOptions::default()))
+        .map_err(polars)?;
+    Reader {
+        path,
+        frame: &frame,
+        shape: &shape,
+    }
+    .read()
+}
+
+struct Reader<'a> {
+    path: &'a Path,
+    frame: &'a DataFrame,
+    shape: &'a LogShape,
+}
+
+/// Ids of one id column: the `i64` values, or the dense codes of strings in sorted order (as
+/// [`slate_log::read_log`] interns them).
+fn ids(column: &Column) -> Result<(Vec<i64>, Vec<String>), PolarsError> {
+    match column.dtype() {
+        DataType::String => {
+            let values: Vec<String> = column
+                .str()?
+                .iter()
+                .map(|v| v.unwrap_or_default().to_string())
+                .collect();
+            let mut sorted = values.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            let codes = values
+                .iter()
+                .map(|v| sorted.binary_search(v).unwrap_or(0) as i64)
+                .collect();
+            Ok((codes, values))
+        }
+        _ => {
+            let values: Vec<i64> = column
+                .cast(&DataType::Int64)?
+                .i64()?
+                .iter()
+                .map(|v| v.unwrap_or_default())
+                .collect();
+            let shown = values.iter().map(i64::to_string).collect();
+            Ok((values, shown))
+        }
+    }
+}
+
+impl Reader<'_> {
+    fn polars(&self, source: PolarsError) -> ExposureError {
+        ExposureError::Table(TableError::Polars {
+            table: self.path.display().to_string(),
+            source,
+        })
+    }
+
+    fn column(&self, name: &str) -> Result<&Column, ExposureError> {
+        self.frame.column(name).map_err(|e| self.polars(e))
+    }
+
+    fn u32s(&self, name: &str) -> Result<Vec<u32>, ExposureError> {
+        let c = self.column(name)?;
+        let nulls = c.null_count();
+        if nulls > 0 {
+            return Err(ExposureError::Table(TableError::Nulls {
+                table: self.path.display().to_string(),
+                column: name.into(),
+                nulls,
+                first_row: 1,
+            }));
+        }
+        Ok(c.u32()
+            .map_err(|e| self.polars(e))?
+            .into_no_null_iter()
+            .collect())
+    }
+
+    fn i64s(&self, name: &str) -> Result<Vec<i64>, ExposureError> {
+        let c = self
+            .column(name)?
+            .cast(&DataType::Int64)
+            .map_err(|e| self.polars(e))?;
+        Ok(c.i64()
+            .map_err(|e| self.polars(e))?
+            .iter()
+            .map(|v| v.unwrap_or(i64::MIN))
+            .collect())
+    }
+
+    fn f64s(&self, name: &str) -> Result<Vec<f64>, ExposureError> {
+        let c = self.column(name)?;
+        Ok(c.f64()
+            .map_err(|e| self.polars(e))?
+            .iter()
+            .map(|v| v.unwrap_or(f64::NAN))
+            .collect())
+    }
+
+    fn read(&self) -> Result<SlateStatsTables, ExposureError> {
+        let n = self.frame.height();
+        let (slate_ids, slate_shown) =
+            ids(self.column(Fact::SlateId.name())?).map_err(|e| self.polars(e))?;
+        let (unit_ids, _) = ids(self.column(Fact::UnitId.name())?).map_err(|e| self.polars(e))?;
+        let (unit_max, _) =
+            ids(self.column(Fact::UnitIdMax.name())?).map_err(|e| self.polars(e))?;
+        let (user_ids, _) = ids(self.column(Fact::UserId.name())?).map_err(|e| self.polars(e))?;
+        let (user_max, _) =
+            ids(self.column(Fact::UserIdMax.name())?).map_err(|e| self.polars(e))?;
+        let (focal_items, _) =
+            ids(self.column(Fact::FocalItemId.name())?).map_err(|e| self.polars(e))?;
+        let focal_cluster: Vec<String> = self
+            .column(Fact::FocalCluster.name())?
+            .cast(&DataType::String)
+            .map_err(|e| self.polars(e))?
+            .str()
+            .map_err(|e| self.polars(e))?
+            .iter()
+            .map(|v| v.unwrap_or_default().to_string())
+            .collect();
+        let rows = self.u32s(Fact::Rows.name())?;
+        let null_rows = self.u32s(Fact::NullRows.name())?;
+        let bad_clicks = self.u32s(Fact::BadClicks.name())?;
+        let distinct_items = self.u32s(Fact::DistinctItems.name())?;
+        let distinct_clusters = self.u32s(Fact::DistinctClusters.name())?;
+        let promoted_min = self.i64s(Fact::PromotedMin.name())?;
+        let promoted_max = self.i64s(Fact::PromotedMax.name())?;
+        let focal_seed = self.i64s(Fact::FocalSeedPosition.name())?;
+        let focal_shown = self.i64s(Fact::FocalShownPosition.name())?;
+        let positions = [
+            (
+                LogColumn::SeedPosition,
+                self.i64s(Fact::SeedMin.name())?,
+                self.i64s(Fact::SeedMax.name())?,
+                self.i64s(Fact::SeedMask.name())?,
+            ),
+            (
+                LogColumn::ShownPosition,
+                self.i64s(Fact::ShownMin.name())?,
+                self.i64s(Fact::ShownMax.name())?,
+                self.i64s(Fact::ShownMask.name())?,
+            ),
+        ];
+        let cell_rows: Vec<Vec<u32>> = Cell::ALL
+            .iter()
+            .map(|c| self.u32s(&cell_column(CellStat::Rows, *c)))
+            .collect::<Result<_, _>>()?;
+        let cell_clicks: Vec<Vec<u32>> = Cell::ALL
+            .iter()
+            .map(|c| self.u32s(&cell_column(CellStat::Clicks, *c)))
+            .collect::<Result<_, _>>()?;
+        let focal = SlateCells::index(Cell::Focal);
+
+        // Slate-level rules.
+        for s in 0..n {
+            let slate = &slate_shown[s];
+            let fail = |column: &str, reason: String| Err(bad(self.path, slate, column, reason));
+            if null_rows[s] > 0 {
+                return fail("(any)", format!("{} rows with a null value", null_rows[s]));
+            }
+            if bad_clicks[s] > 0 {
+                return fail(
+                    LogColumn::Click.name(),
+                    format!("{} clicks that are not 0 or 1", bad_clicks[s]),
+                );
+            }
+            if cell_rows[focal][s] != 1 {
+                return fail(
+                    LogColumn::IsFocal.name(),
+                    format!(
+                        "{} focal rows in the slate, expected exactly 1",
+                        cell_rows[focal][s]
+                    ),
+                );
+            }
+            if promoted_min[s] != promoted_max[s] {
+                return fail(
+                    LogColumn::Promoted.name(),
+                    "promoted varies within the slate".into(),
+                );
+            }
+            if unit_ids[s] != unit_max[s] {
+                return fail(
+                    LogColumn::UnitId.name(),
+                    "unit_id varies within the slate".into(),
+                );
+            }
+            if user_ids[s] != user_max[s] {
+                return fail(
+                    LogColumn::UserId.name(),
+                    "user_id varies within the slate".into(),
+                );
+            }
+            if distinct_items[s] != rows[s] {
+                return fail(
+                    LogColumn::ItemId.name(),
+                    "an item appears twice in the slate".into(),
+                );
+            }
+            let m = i64::from(rows[s]);
+            for (column, min, max, mask) in &positions {
+                let exact = rows[s] > MASK_MAX_POSITION || mask[s] == (1i64 << m) - 1;
+                if min[s] != 1 || max[s] != m || !exact {
+                    return fail(
+                        column.name(),
+                        format!("positions are not a permutation of 1..={m}"),
+                    );
+                }
+            }
+            if promoted_max[s] == 1 && focal_shown[s] != 1 {
+                return fail(
+                    LogColumn::ShownPosition.name(),
+                    format!(
+                        "the slate is promoted but its focal item is shown at {}, not 1",
+                        focal_shown[s]
+                    ),
+                );
+            }
+        }
+
+        // Units: dense codes in id order; the arm constant within a unit.
+        let mut unit_arm: BTreeMap<i64, bool> = BTreeMap::new();
+        for s in 0..n {
+            let promoted = promoted_max[s] == 1;
+            if *unit_arm.entry(unit_ids[s]).or_insert(promoted) != promoted {
+                return Err(bad(
+                    self.path,
+                    &slate_shown[s],
+                    LogColumn::Promoted.name(),
+                    "promoted varies within the slate's unit".into(),
+                ));
+            }
+        }
+        let unit_index_of: BTreeMap<i64, u32> = unit_arm
+            .keys()
+            .enumerate()
+            .map(|(i, id)| (*id, i as u32))
+            .collect();
+        let promoted_units = unit_arm.values().filter(|p| **p).count();
+        let control_units = unit_arm.len() - promoted_units;
+        if promoted_units < 2 || control_units < 2 {
+            return Err(ExposureError::Inconsistent {
+                table: self.path.display().to_string(),
+                message: format!(
+                    "{promoted_units} promoted and {control_units} control units; inference needs at least two in each arm"
+                ),
+            });
+        }
+        let (probability, logged) = if self.shape.probability {
+            let lo = self.f64s(Fact::ProbabilityMin.name())?;
+            let hi = self.f64s(Fact::ProbabilityMax.name())?;
+            let p = lo[0];
+            if let Some(s) = (0..n).find(|s| lo[*s] != p || hi[*s] != p) {
+                return Err(bad(
+                    self.path,
+                    &slate_shown[s],
+                    LogColumn::AssignmentProbability.name(),
+                    format!("the assignment probability varies ({} vs {p})", hi[s]),
+                ));
+            }
+            if !(p > 0.0 && p < 1.0) {
+                return Err(bad(
+                    self.path,
+                    &slate_shown[0],
+                    LogColumn::AssignmentProbability.name(),
+                    format!("assignment probability {p} is not strictly between 0 and 1"),
+                ));
+            }
+            (p, true)
+        } else {
+            (promoted_units as f64 / unit_arm.len() as f64, false)
+        };
+
+        // The slate outcomes.
+        let sum_cells = |values: &[Vec<u32>], cells: &[Cell]| -> Vec<u32> {
+            (0..n)
+                .map(|s| cells.iter().map(|c| values[SlateCells::index(*c)][s]).sum())
+                .collect()
+        };
+        let same_cluster = sum_cells(
+            &cell_rows,
+            &[Cell::SameClusterDisplaced, Cell::SameClusterBelow],
+        );
+        let mut sessions: BTreeMap<i64, u32> = BTreeMap::new();
+        let mut table = SlateRows::with_capacity(n);
+        for s in 0..n {
+            let session = sessions.entry(user_ids[s]).or_insert(0);
+            table.slate_id.push(slate_ids[s]);
+            table.unit_id.push(unit_ids[s]);
+            table.user_id.push(user_ids[s]);
+            table.session.push(*session);
+            *session += 1;
+            table.promotion_applied.push(promoted_max[s] == 1);
+            table.assignment_probability.push(probability);
+            table.focal_movie_id.push(focal_items[s]);
+            table.focal_cluster.push(focal_cluster[s].clone());
+            table.focal_seed_position.push(focal_seed[s] as u32);
+            table.slate_size.push(rows[s]);
+            table.n_same_cluster_competitors.push(same_cluster[s]);
+            table.n_displaced_items.push(
+                cell_rows[SlateCells::index(Cell::SameClusterDisplaced)][s]
+                    + cell_rows[SlateCells::index(Cell::OtherDisplaced)][s],
+            );
+            table
+                .n_same_cluster_displaced
+                .push(cell_rows[SlateCells::index(Cell::SameClusterDisplaced)][s]);
+            table.total_observed_clicks.push(
+                Cell::PARTITION
+                    .iter()
+                    .map(|c| cell_clicks[SlateCells::index(*c)][s])
+                    .sum(),
+            );
+            table.focal_observed_click.push(cell_clicks[focal][s] == 1);
+            table.n_distinct_clusters.push(distinct_clusters[s]);
+            table
+                .focal_cluster_share
+                .push(f64::from(same_cluster[s] + 1) / f64::from(rows[s]));
+            table.unit_index.push(unit_index_of[&unit_ids[s]]);
+            table.assignment_probability_logged.push(logged);
+        }
+
+        let truth = if self.shape.truth {
+            let mut stats = Vec::new();
+            for stat in CellStat::TRUTH {
+                let per_cell: Vec<Vec<f64>> = Cell::ALL
+                    .iter()
+                    .map(|c| self.f64s(&cell_column(stat, *c)))
+                    .collect::<Result<_, _>>()?;
+                stats.push(per_cell);
+            }
+            Some(stats)
+        } else {
+            None
+        };
+        let partition_sum = |per_cell: &[Vec<f64>], s: usize| -> f64 {
+            Cell::PARTITION
+                .iter()
+                .map(|c| per_cell[SlateCells::index(*c)][s])
+                .sum()
+        };
+        let slate_truth = truth.as_ref().map(|stats| {
+            let mut t = SlateTruth::with_capacity(n);
+            for (s, promoted) in promoted_max.iter().enumerate() {
+                let if_promoted = partition_sum(&stats[0], s);
+                let if_control = partition_sum(&stats[1], s);
+                let expected = if *promoted == 1 {
+                    if_promoted
+                } else {
+                    if_control
+                };
+                t.total_expected_clicks.push(expected);
+                t.total_baseline_clicks.push(if_control);
+                t.total_known_lift.push(expected - if_control);
+                t.total_expected_clicks_if_promoted.push(if_promoted);
+                t.total_expected_clicks_if_control.push(if_control);
+                t.slate_promotion_effect.push(if_promoted - if_control);
+            }
+            t
+        });
+
+        let mut outcomes = Vec::new();
+        let mut outcome_totals = Vec::new();
+        for (k, name) in self.shape.outcomes.iter().enumerate() {
+            let sums: Vec<Vec<f64>> = Cell::ALL
+                .iter()
+                .map(|c| self.f64s(&outcome_column(k, false, *c)))
+                .collect::<Result<_, _>>()?;
+            let squares: Vec<Vec<f64>> = Cell::ALL
+                .iter()
+                .map(|c| self.f64s(&outcome_column(k, true, *c)))
+                .collect::<Result<_, _>>()?;
+            outcome_totals.push(NamedColumn {
+                name: name.clone(),
+                values: (0..n).map(|s| partition_sum(&sums, s)).collect(),
+            });
+            outcomes.push(CellOutcome {
+                name: name.clone(),
+                sum: sums,
+                squares,
+            });
+        }
+
+        let mut covariates = Vec::new();
+        let mut feature_columns = Vec::new();
+        for (k, name) in self.shape.covariates.iter().enumerate() {
+            let stat = |stat| self.f64s(&covariate_column(k, stat));
+            let (focal_value, sum, squares, max, min, top_three, first) = (
+                stat(CovariateStat::Focal)?,
+                stat(CovariateStat::Sum)?,
+                stat(CovariateStat::SumSquared)?,
+                stat(CovariateStat::Max)?,
+                stat(CovariateStat::Min)?,
+                stat(CovariateStat::TopThreeSum)?,
+                stat(CovariateStat::First)?,
+            );
+            if let Some(s) = (0..n).find(|s| !(sum[*s].is_finite() && squares[*s].is_finite())) {
+                return Err(bad(
+                    self.path,
+                    &slate_shown[s],
+                    name,
+                    "a value is not a finite number".into(),
+                ));
+            }
+            let level = if (0..n).all(|s| max[s] == min[s]) {
+                CovariateLevel::Slate
+            } else {
+                CovariateLevel::Item
+            };
+            let values: Vec<Vec<f64>> = match level {
+                CovariateLevel::Slate => vec![min.clone()],
+                CovariateLevel::Item => {
+                    let mut columns: Vec<Vec<f64>> =
+                        (0..7).map(|_| Vec::with_capacity(n)).collect();
+                    for s in 0..n {
+                        let m = f64::from(rows[s]);
+                        let mean = sum[s] / m;
+                        let variance = ((squares[s] - sum[s] * mean) / (m - 1.0).max(1.0)).max(0.0);
+                        let profile = [
+                            focal_value[s],
+                            mean,
+                            max[s],
+                            min[s],
+                            variance.sqrt(),
+                            top_three[s] / m.min(3.0),
+                            first[s] - focal_value[s],
+                        ];
+                        for (column, v) in columns.iter_mut().zip(profile) {
+                            column.push(v);
+                        }
+                    }
+                    columns
+                }
+            };
+            for ((feature, kind), values) in
+                features::feature_names(name, level).into_iter().zip(values)
+            {
+                feature_columns.push(Feature {
+                    column: NamedColumn {
+                        name: feature,
+                        values,
+                    },
+                    kind,
+                });
+            }
+            covariates.push((name.clone(), level));
+        }
+
+        Ok(SlateStatsTables {
+            slates: SlateOutcomes {
+                rows: table,
+                truth: slate_truth,
+                features: feature_columns,
+                covariates,
+                outcome_totals,
+            },
+            cells: SlateCells {
+                rows: cell_rows,
+                clicks: cell_clicks,
+                truth,
+                outcomes,
+            },
+            rows: rows.iter().map(|r| *r as usize).sum(),
+        })
+    }
+}
