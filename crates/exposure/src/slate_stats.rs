@@ -34,7 +34,7 @@ pub const IMPRESSIONS: &str = "impressions";
 pub const SLATE_STATS_FILE: &str = "interference_slate_stats.parquet";
 
 /// Rows of the log per range of slates that [`reduce_parquet`] holds in memory by default.
-pub const DEFAULT_CHUNK_ROWS: usize = 4 << 20;
+pub const DEFAULT_CHUNK_ROWS: usize = 1 << 20;
 
 /// A SQL dialect the reduction is printed in. They differ only in identifier quoting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -258,17 +258,19 @@ impl CovariateStat {
         }
     }
 
-    fn aggregate(self, c: &str) -> String {
+    fn aggregate(self, c: &str) -> Aggregate {
         match self {
-            CovariateStat::Focal => format!("MIN(focal_{c})"),
-            CovariateStat::Sum => format!("SUM({c})"),
-            CovariateStat::SumSquared => format!("SUM({c} * {c})"),
-            CovariateStat::Max => format!("MAX({c})"),
-            CovariateStat::Min => format!("MIN({c})"),
+            CovariateStat::Focal => Aggregate::Min(format!("focal_{c}")),
+            CovariateStat::Sum => Aggregate::Sum(c.to_string()),
+            CovariateStat::SumSquared => Aggregate::Sum(format!("{c} * {c}")),
+            CovariateStat::Max => Aggregate::Max(c.to_string()),
+            CovariateStat::Min => Aggregate::Min(c.to_string()),
             CovariateStat::TopThreeSum => {
-                format!("SUM(CASE WHEN seed_position <= 3 THEN {c} ELSE 0 END)")
+                Aggregate::Sum(format!("CASE WHEN seed_position <= 3 THEN {c} ELSE 0 END"))
             }
-            CovariateStat::First => format!("MAX(CASE WHEN seed_position = 1 THEN {c} END)"),
+            CovariateStat::First => {
+                Aggregate::Max(format!("CASE WHEN seed_position = 1 THEN {c} END"))
+            }
         }
     }
 }
@@ -394,48 +396,93 @@ impl Fact {
     }
 
     /// The aggregate (`None` for the group key and for the probability without its column).
-    fn aggregate(self, shape: &LogShape) -> Option<String> {
+    fn aggregate(self, shape: &LogShape) -> Option<Aggregate> {
         let mask = |c: &str| {
-            format!(
-                "SUM(CASE WHEN {c} BETWEEN 1 AND {MASK_MAX_POSITION} \
-                 THEN CAST(POWER(2, {c} - 1) AS BIGINT) ELSE 0 END)"
-            )
+            Aggregate::Sum(format!(
+                "CASE WHEN {c} BETWEEN 1 AND {MASK_MAX_POSITION} \
+                 THEN CAST(POWER(2, {c} - 1) AS BIGINT) ELSE 0 END"
+            ))
         };
+        let column = |c: &str| c.to_string();
         Some(match self {
             Fact::SlateId => return None,
             Fact::ProbabilityMin | Fact::ProbabilityMax if !shape.probability => return None,
-            Fact::UnitId => "MIN(unit_id)".into(),
-            Fact::UnitIdMax => "MAX(unit_id)".into(),
-            Fact::UserId => "MIN(user_id)".into(),
-            Fact::UserIdMax => "MAX(user_id)".into(),
-            Fact::PromotedMin => "MIN(promoted)".into(),
-            Fact::PromotedMax => "MAX(promoted)".into(),
-            Fact::ProbabilityMin => "MIN(assignment_probability)".into(),
-            Fact::ProbabilityMax => "MAX(assignment_probability)".into(),
-            Fact::Rows => "COUNT(*)".into(),
-            Fact::NullRows => format!(
-                "SUM(CASE WHEN {} THEN 1 ELSE 0 END)",
+            Fact::UnitId => Aggregate::Min(column("unit_id")),
+            Fact::UnitIdMax => Aggregate::Max(column("unit_id")),
+            Fact::UserId => Aggregate::Min(column("user_id")),
+            Fact::UserIdMax => Aggregate::Max(column("user_id")),
+            Fact::PromotedMin => Aggregate::Min(column("promoted")),
+            Fact::PromotedMax => Aggregate::Max(column("promoted")),
+            Fact::ProbabilityMin => Aggregate::Min(column("assignment_probability")),
+            Fact::ProbabilityMax => Aggregate::Max(column("assignment_probability")),
+            Fact::Rows => Aggregate::Count,
+            Fact::NullRows => Aggregate::Sum(format!(
+                "CASE WHEN {} THEN 1 ELSE 0 END",
                 shape
                     .read_columns()
                     .iter()
                     .map(|c| format!("{c} IS NULL"))
                     .collect::<Vec<_>>()
                     .join(" OR ")
-            ),
-            Fact::BadClicks => "SUM(CASE WHEN click = 0 OR click = 1 THEN 0 ELSE 1 END)".into(),
-            Fact::SeedMin => "MIN(seed_position)".into(),
-            Fact::SeedMax => "MAX(seed_position)".into(),
+            )),
+            Fact::BadClicks => {
+                Aggregate::Sum("CASE WHEN click = 0 OR click = 1 THEN 0 ELSE 1 END".into())
+            }
+            Fact::SeedMin => Aggregate::Min(column("seed_position")),
+            Fact::SeedMax => Aggregate::Max(column("seed_position")),
             Fact::SeedMask => mask("seed_position"),
-            Fact::ShownMin => "MIN(shown_position)".into(),
-            Fact::ShownMax => "MAX(shown_position)".into(),
+            Fact::ShownMin => Aggregate::Min(column("shown_position")),
+            Fact::ShownMax => Aggregate::Max(column("shown_position")),
             Fact::ShownMask => mask("shown_position"),
-            Fact::FocalItemId => "MIN(focal_item_id)".into(),
-            Fact::FocalCluster => "MIN(focal_cluster)".into(),
-            Fact::FocalSeedPosition => "MIN(focal_seed_position)".into(),
-            Fact::FocalShownPosition => "MIN(focal_shown_position)".into(),
-            Fact::DistinctClusters => "COUNT(DISTINCT item_cluster)".into(),
-            Fact::DistinctItems => "COUNT(DISTINCT item_id)".into(),
+            Fact::FocalItemId => Aggregate::Min(column("focal_item_id")),
+            Fact::FocalCluster => Aggregate::Min(column("focal_cluster")),
+            Fact::FocalSeedPosition => Aggregate::Min(column("focal_seed_position")),
+            Fact::FocalShownPosition => Aggregate::Min(column("focal_shown_position")),
+            Fact::DistinctClusters => Aggregate::CountDistinct(column("item_cluster")),
+            Fact::DistinctItems => Aggregate::CountDistinct(column("item_id")),
         })
+    }
+}
+
+/// An aggregate of the reduction over a per-row expression. An expression that is not a plain
+/// column is computed once per row in the query's `per_row` step and the aggregate reads that
+/// column: engines aggregate plain columns on their fast paths.
+#[derive(Debug, Clone, PartialEq)]
+enum Aggregate {
+    /// `COUNT(*)`.
+    Count,
+    /// `COUNT(DISTINCT column)`.
+    CountDistinct(String),
+    /// `SUM(expression)`.
+    Sum(String),
+    /// `MIN(expression)`.
+    Min(String),
+    /// `MAX(expression)`.
+    Max(String),
+}
+
+impl Aggregate {
+    /// The aggregate over column `alias` of the per-row step, registering `alias` there when
+    /// the expression is not a plain column.
+    fn sql(&self, alias: &str, per_row: &mut Vec<String>) -> String {
+        let mut over = |expression: &str| {
+            if expression
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                expression.to_string()
+            } else {
+                per_row.push(format!("{expression} AS {alias}"));
+                alias.to_string()
+            }
+        };
+        match self {
+            Aggregate::Count => "COUNT(*)".into(),
+            Aggregate::CountDistinct(c) => format!("COUNT(DISTINCT {c})"),
+            Aggregate::Sum(e) => format!("SUM({})", over(e)),
+            Aggregate::Min(e) => format!("MIN({})", over(e)),
+            Aggregate::Max(e) => format!("MAX({})", over(e)),
+        }
     }
 }
 
@@ -633,38 +680,46 @@ pub fn reduction_sql(config: &LogConfig, shape: &LogShape, dialect: Dialect) -> 
         .collect();
 
     let mut output = vec!["slate_id".to_string()];
+    let mut per_row: Vec<String> = Vec::new();
+    let mut push = |aggregate: Aggregate, name: &str| {
+        let sql = aggregate.sql(&format!("row_{name}"), &mut per_row);
+        output.push(format!("{sql} AS {name}"));
+    };
     for fact in shape.facts() {
         if let Some(aggregate) = fact.aggregate(shape) {
-            output.push(format!("{aggregate} AS {}", fact.name()));
+            push(aggregate, fact.name());
         }
     }
     for cell in Cell::ALL {
         let when = cell.condition();
         for stat in shape.cell_stats() {
-            output.push(format!(
-                "SUM(CASE WHEN {when} THEN {} ELSE 0 END) AS {}",
-                stat.expression(),
-                cell_column(stat, cell)
-            ));
+            push(
+                Aggregate::Sum(format!(
+                    "CASE WHEN {when} THEN {} ELSE 0 END",
+                    stat.expression()
+                )),
+                &cell_column(stat, cell),
+            );
         }
         for k in 0..shape.outcomes.len() {
-            output.push(format!(
-                "SUM(CASE WHEN {when} THEN outcome{k} ELSE 0 END) AS {}",
-                outcome_column(k, false, cell)
-            ));
-            output.push(format!(
-                "SUM(CASE WHEN {when} THEN outcome{k} * outcome{k} ELSE 0 END) AS {}",
-                outcome_column(k, true, cell)
-            ));
+            push(
+                Aggregate::Sum(format!("CASE WHEN {when} THEN outcome{k} ELSE 0 END")),
+                &outcome_column(k, false, cell),
+            );
+            push(
+                Aggregate::Sum(format!(
+                    "CASE WHEN {when} THEN outcome{k} * outcome{k} ELSE 0 END"
+                )),
+                &outcome_column(k, true, cell),
+            );
         }
     }
     for k in 0..shape.covariates.len() {
         for stat in CovariateStat::ALL {
-            output.push(format!(
-                "{} AS {}",
+            push(
                 stat.aggregate(&format!("covariate{k}")),
-                covariate_column(k, stat)
-            ));
+                &covariate_column(k, stat),
+            );
         }
     }
 
@@ -676,11 +731,13 @@ pub fn reduction_sql(config: &LogConfig, shape: &LogShape, dialect: Dialect) -> 
          WITH canonical AS (\n  SELECT\n    {}\n  FROM {IMPRESSIONS}\n),\n\
          focal_rows AS (\n  SELECT\n    {}\n  FROM canonical\n  WHERE is_focal = 1\n),\n\
          with_focal AS (\n  SELECT c.*,\n    {}\n  FROM canonical c\n  \
-         LEFT JOIN focal_rows f ON c.slate_id = f.focal_slate_id\n)\n\
-         SELECT\n    {}\nFROM with_focal\nGROUP BY slate_id\nORDER BY slate_id\n",
+         LEFT JOIN focal_rows f ON c.slate_id = f.focal_slate_id\n),\n\
+         per_row AS (\n  SELECT *,\n    {}\n  FROM with_focal\n)\n\
+         SELECT\n    {}\nFROM per_row\nGROUP BY slate_id\nORDER BY slate_id\n",
         list(&input),
         list(&focal),
         list(&joined),
+        list(&per_row),
         list(&output),
     );
     sql
