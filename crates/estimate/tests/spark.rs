@@ -12,38 +12,16 @@ use std::process::Command;
 
 use slate_estimate::contrasts::Items;
 use slate_estimate::{EstimateConfig, run};
-use slate_exposure::cells::read_slate_stats;
+use slate_exposure::cells::{read_parquet_parts, read_slate_stats};
 use slate_exposure::slate_stats::{Dialect, LogShape, reduce_parquet, reduction_sql};
 use slate_log::LogConfig;
 use slate_log::synthetic::{SyntheticConfig, write_synthetic_log};
 use slate_table::polars::prelude::*;
 
 fn read_dir_or_file(path: &Path) -> DataFrame {
-    let files: Vec<_> = if path.is_dir() {
-        let mut files: Vec<_> = std::fs::read_dir(path)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
-            .collect();
-        files.sort();
-        files
-    } else {
-        vec![path.to_path_buf()]
-    };
-    let mut out: Option<DataFrame> = None;
-    for file in files {
-        let frame = ParquetReader::new(std::fs::File::open(&file).unwrap())
-            .finish()
-            .unwrap();
-        match &mut out {
-            Some(all) => {
-                all.vstack_mut(&frame).unwrap();
-            }
-            None => out = Some(frame),
-        }
-    }
-    let out = out.expect("Spark wrote no parquet file");
-    out.sort(["slate_id"], SortMultipleOptions::default())
+    read_parquet_parts(path)
+        .unwrap()
+        .sort(["slate_id"], SortMultipleOptions::default())
         .unwrap()
 }
 

@@ -81,6 +81,59 @@ fn bad(path: &Path, slate: &str, column: &str, reason: String) -> ExposureError 
     }
 }
 
+/// The rows of a parquet file, or of every `*.parquet` file of a directory in name order (the
+/// part files Spark writes), as one frame.
+pub fn read_parquet_parts(path: &Path) -> Result<DataFrame, ExposureError> {
+    let table_error = |path: &Path, source: std::io::Error| {
+        ExposureError::Table(match source.kind() {
+            std::io::ErrorKind::NotFound => TableError::Missing {
+                path: path.to_path_buf(),
+            },
+            _ => TableError::Io {
+                path: path.to_path_buf(),
+                source,
+            },
+        })
+    };
+    let files: Vec<std::path::PathBuf> = if path.is_dir() {
+        let mut files: Vec<_> = std::fs::read_dir(path)
+            .map_err(|e| table_error(path, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+            .collect();
+        files.sort();
+        files
+    } else {
+        vec![path.to_path_buf()]
+    };
+    let mut frame: Option<DataFrame> = None;
+    for file in &files {
+        let f = std::fs::File::open(file).map_err(|e| table_error(file, e))?;
+        let part = ParquetReader::new(f).finish().map_err(|source| {
+            ExposureError::Table(TableError::Corrupt {
+                path: file.clone(),
+                format: "parquet",
+                message: source.to_string(),
+            })
+        })?;
+        match &mut frame {
+            Some(all) => {
+                all.vstack_mut(&part).map_err(|source| {
+                    ExposureError::Table(TableError::Polars {
+                        table: file.display().to_string(),
+                        source,
+                    })
+                })?;
+            }
+            None => frame = Some(part),
+        }
+    }
+    frame.ok_or_else(|| ExposureError::Inconsistent {
+        table: path.display().to_string(),
+        message: "no parquet file".into(),
+    })
+}
+
 /// Reads a per-slate table (a parquet file, or a directory of parquet files as Spark writes)
 /// for a log whose further outcomes and covariates `config` lists, checks every rule of the
 /// design on it, and returns the slate outcomes and cells.
@@ -94,45 +147,7 @@ pub fn read_slate_stats(
             source,
         })
     };
-    let files: Vec<std::path::PathBuf> = if path.is_dir() {
-        let mut files: Vec<_> = std::fs::read_dir(path)
-            .map_err(|source| {
-                ExposureError::Table(TableError::Io {
-                    path: path.to_path_buf(),
-                    source,
-                })
-            })?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
-            .collect();
-        files.sort();
-        files
-    } else {
-        vec![path.to_path_buf()]
-    };
-    let mut frame: Option<DataFrame> = None;
-    for file in &files {
-        let f = std::fs::File::open(file).map_err(|source| {
-            ExposureError::Table(match source.kind() {
-                std::io::ErrorKind::NotFound => TableError::Missing { path: file.clone() },
-                _ => TableError::Io {
-                    path: file.clone(),
-                    source,
-                },
-            })
-        })?;
-        let part = ParquetReader::new(f).finish().map_err(polars)?;
-        match &mut frame {
-            Some(all) => {
-                all.vstack_mut(&part).map_err(polars)?;
-            }
-            None => frame = Some(part),
-        }
-    }
-    let frame = frame.ok_or_else(|| ExposureError::Inconsistent {
-        table: path.display().to_string(),
-        message: "no parquet file".into(),
-    })?;
+    let frame = read_parquet_parts(path)?;
     let names: Vec<String> = frame
         .get_column_names()
         .iter()
