@@ -226,8 +226,8 @@ enum Command {
     },
     /// Print the per-slate reduction of an impression log as one SQL query over a table named
     /// `impressions` with the log's own column names ([log] in --config), in Spark's or polars'
-    /// dialect. Run it where the log lives (spark-sql, spark-submit), write the result as
-    /// parquet, and analyze that with `analyze --slate-stats`.
+    /// dialect. Run it where the log lives (`spark-submit crates/exposure/spark/reduce_slates.py`)
+    /// and write the result as parquet: one row per slate, everything the estimators need.
     LogSql {
         /// SQL dialect.
         #[arg(long, value_enum, default_value_t = SqlDialect::Spark)]

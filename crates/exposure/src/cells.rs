@@ -7,6 +7,10 @@
 //! the engine's output types or order. Every rule of the log that [`slate_log::read_log`]
 //! checks on rows is checked here on the slate's aggregates, and a broken one is an error
 //! naming the file, the slate and the column.
+//!
+//! Ids keep the log's values when they are integers; string ids become their rank in sorted
+//! order, as in the row path, except the focal item's, which is ranked among focal items only
+//! (the per-slate table does not list the other items).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -194,8 +198,13 @@ struct Reader<'a> {
 }
 
 /// Ids of one id column: the `i64` values, or the dense codes of strings in sorted order (as
-/// [`slate_log::read_log`] interns them).
+/// [`slate_log::read_log`] interns them), with each id as written. A null id is an error.
 fn ids(column: &Column) -> Result<(Vec<i64>, Vec<String>), PolarsError> {
+    if column.null_count() > 0 {
+        return Err(PolarsError::ComputeError(
+            format!("column `{}` has a null id", column.name()).into(),
+        ));
+    }
     match column.dtype() {
         DataType::String => {
             let values: Vec<String> = column
@@ -279,11 +288,14 @@ impl Reader<'_> {
         let n = self.frame.height();
         let (slate_ids, slate_shown) =
             ids(self.column(Fact::SlateId.name())?).map_err(|e| self.polars(e))?;
-        let (unit_ids, _) = ids(self.column(Fact::UnitId.name())?).map_err(|e| self.polars(e))?;
-        let (unit_max, _) =
+        // Ids as written, compared as written (codes of two columns are not comparable).
+        let (unit_ids, unit_shown) =
+            ids(self.column(Fact::UnitId.name())?).map_err(|e| self.polars(e))?;
+        let (_, unit_max) =
             ids(self.column(Fact::UnitIdMax.name())?).map_err(|e| self.polars(e))?;
-        let (user_ids, _) = ids(self.column(Fact::UserId.name())?).map_err(|e| self.polars(e))?;
-        let (user_max, _) =
+        let (user_ids, user_shown) =
+            ids(self.column(Fact::UserId.name())?).map_err(|e| self.polars(e))?;
+        let (_, user_max) =
             ids(self.column(Fact::UserIdMax.name())?).map_err(|e| self.polars(e))?;
         let (focal_items, _) =
             ids(self.column(Fact::FocalItemId.name())?).map_err(|e| self.polars(e))?;
@@ -299,6 +311,7 @@ impl Reader<'_> {
         let rows = self.u32s(Fact::Rows.name())?;
         let null_rows = self.u32s(Fact::NullRows.name())?;
         let bad_clicks = self.u32s(Fact::BadClicks.name())?;
+        let bad_flags = self.u32s(Fact::BadFlags.name())?;
         let distinct_items = self.u32s(Fact::DistinctItems.name())?;
         let distinct_clusters = self.u32s(Fact::DistinctClusters.name())?;
         let promoted_min = self.i64s(Fact::PromotedMin.name())?;
@@ -342,6 +355,24 @@ impl Reader<'_> {
                     format!("{} clicks that are not 0 or 1", bad_clicks[s]),
                 );
             }
+            if bad_flags[s] > 0 {
+                return fail(
+                    LogColumn::IsFocal.name(),
+                    format!(
+                        "{} rows whose is_focal or promoted is not 0/1 (false/true)",
+                        bad_flags[s]
+                    ),
+                );
+            }
+            if rows[s] > MASK_MAX_POSITION {
+                return fail(
+                    LogColumn::SeedPosition.name(),
+                    format!(
+                        "{} items; the per-slate reduction checks positions of slates up to {MASK_MAX_POSITION} items",
+                        rows[s]
+                    ),
+                );
+            }
             if cell_rows[focal][s] != 1 {
                 return fail(
                     LogColumn::IsFocal.name(),
@@ -351,19 +382,32 @@ impl Reader<'_> {
                     ),
                 );
             }
+            let in_cells: u32 = Cell::PARTITION
+                .iter()
+                .map(|c| cell_rows[SlateCells::index(*c)][s])
+                .sum();
+            if in_cells != rows[s] {
+                return fail(
+                    LogColumn::SeedPosition.name(),
+                    format!(
+                        "{} rows in no exposure role (a non-focal row at the focal's seed position)",
+                        rows[s] - in_cells
+                    ),
+                );
+            }
             if promoted_min[s] != promoted_max[s] {
                 return fail(
                     LogColumn::Promoted.name(),
                     "promoted varies within the slate".into(),
                 );
             }
-            if unit_ids[s] != unit_max[s] {
+            if unit_shown[s] != unit_max[s] {
                 return fail(
                     LogColumn::UnitId.name(),
                     "unit_id varies within the slate".into(),
                 );
             }
-            if user_ids[s] != user_max[s] {
+            if user_shown[s] != user_max[s] {
                 return fail(
                     LogColumn::UserId.name(),
                     "user_id varies within the slate".into(),
@@ -377,8 +421,7 @@ impl Reader<'_> {
             }
             let m = i64::from(rows[s]);
             for (column, min, max, mask) in &positions {
-                let exact = rows[s] > MASK_MAX_POSITION || mask[s] == (1i64 << m) - 1;
-                if min[s] != 1 || max[s] != m || !exact {
+                if min[s] != 1 || max[s] != m || mask[s] != (1i64 << m) - 1 {
                     return fail(
                         column.name(),
                         format!("positions are not a permutation of 1..={m}"),

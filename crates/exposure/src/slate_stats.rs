@@ -307,6 +307,8 @@ pub enum Fact {
     NullRows,
     /// Rows whose click is not 0 or 1.
     BadClicks,
+    /// Rows whose `is_focal` or `promoted` is not 0 or 1 (false or true).
+    BadFlags,
     /// Smallest seed position.
     SeedMin,
     /// Largest seed position.
@@ -338,7 +340,7 @@ pub const MASK_MAX_POSITION: u32 = 52;
 
 impl Fact {
     /// Every fact, in column order.
-    pub const ALL: [Fact; 24] = [
+    pub const ALL: [Fact; 25] = [
         Fact::SlateId,
         Fact::UnitId,
         Fact::UnitIdMax,
@@ -351,6 +353,7 @@ impl Fact {
         Fact::Rows,
         Fact::NullRows,
         Fact::BadClicks,
+        Fact::BadFlags,
         Fact::SeedMin,
         Fact::SeedMax,
         Fact::SeedMask,
@@ -380,6 +383,7 @@ impl Fact {
             Fact::Rows => "rows",
             Fact::NullRows => "null_rows",
             Fact::BadClicks => "bad_clicks",
+            Fact::BadFlags => "bad_flags",
             Fact::SeedMin => "seed_position_min",
             Fact::SeedMax => "seed_position_max",
             Fact::SeedMask => "seed_position_mask",
@@ -425,6 +429,11 @@ impl Fact {
                     .collect::<Vec<_>>()
                     .join(" OR ")
             )),
+            Fact::BadFlags => Aggregate::Sum(
+                "CASE WHEN (is_focal_value = 0 OR is_focal_value = 1) \
+                 AND (promoted_value = 0 OR promoted_value = 1) THEN 0 ELSE 1 END"
+                    .into(),
+            ),
             Fact::BadClicks => {
                 Aggregate::Sum("CASE WHEN click = 0 OR click = 1 THEN 0 ELSE 1 END".into())
             }
@@ -544,7 +553,9 @@ impl LogShape {
     /// The canonical columns the analysis reads (the null check covers these).
     fn read_columns(&self) -> Vec<String> {
         let mut out: Vec<String> = [
+            "slate_id",
             "unit_id",
+            "user_id",
             "item_id",
             "item_cluster",
             "seed_position",
@@ -627,6 +638,8 @@ pub fn reduction_sql(config: &LogConfig, shape: &LogShape, dialect: Dialect) -> 
     input.push(format!("{} AS item_id", q(LogColumn::ItemId)));
     input.push(format!("{} AS item_cluster", q(LogColumn::ItemCluster)));
     for (column, name, ty) in [
+        (LogColumn::IsFocal, "is_focal_value", "DOUBLE"),
+        (LogColumn::Promoted, "promoted_value", "DOUBLE"),
         (LogColumn::SeedPosition, "seed_position", "BIGINT"),
         (LogColumn::ShownPosition, "shown_position", "BIGINT"),
         (LogColumn::IsFocal, "is_focal", "INT"),
@@ -852,6 +865,16 @@ pub fn reduce_parquet(
                 message: other.to_string(),
             },
         };
+        let mut reduced_rows = 0usize;
+        let rows_of = |frame: &DataFrame| -> Result<usize, TableError> {
+            let column = frame.column(Fact::Rows.name()).map_err(table_error)?;
+            Ok(column
+                .u32()
+                .map_err(table_error)?
+                .iter()
+                .map(|v| v.unwrap_or(0) as usize)
+                .sum())
+        };
         let mut frames = ranges
             .iter()
             .map(|range| reduce(range).map_err(as_table_error));
@@ -871,14 +894,28 @@ pub fn reduce_parquet(
             .batched(first.schema())
             .map_err(table_error)?;
         slates += first.height();
+        reduced_rows += rows_of(&first)?;
         writer.write_batch(&first).map_err(table_error)?;
         drop(first);
         for frame in frames {
             let frame = frame?;
             slates += frame.height();
+            reduced_rows += rows_of(&frame)?;
             if frame.height() > 0 {
                 writer.write_batch(&frame).map_err(table_error)?;
             }
+        }
+        if reduced_rows < rows {
+            // Rows without a slate id fall in no range (and are no slate's). More rows than the
+            // file's mean a slate with several focal rows (each row joined to each), which the
+            // checks of the table name.
+            return Err(TableError::SchemaMismatch {
+                table: path.display().to_string(),
+                message: format!(
+                    "{} of its {rows} rows have no slate id (column `{slate}`)",
+                    rows - reduced_rows
+                ),
+            });
         }
         writer.finish().map_err(table_error)?;
         Ok(())
@@ -918,6 +955,7 @@ impl LogShape {
                     Fact::Rows
                     | Fact::NullRows
                     | Fact::BadClicks
+                    | Fact::BadFlags
                     | Fact::DistinctClusters
                     | Fact::DistinctItems => Some(DataType::UInt32),
                 };
@@ -1217,6 +1255,39 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("slate 0") && err.contains("is_focal"), "{err}");
+    }
+
+    /// A string unit that varies within a slate is named, though each column's codes agree.
+    #[test]
+    fn a_string_unit_varying_within_a_slate_is_an_error() {
+        let synthetic = SyntheticConfig {
+            slates: 20,
+            slate_size: 4,
+            ..SyntheticConfig::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let (path, _) = write_synthetic_log(&synthetic, 2, dir.path(), "log.parquet", 40).unwrap();
+        let mut frame = read(&path);
+        let mut units: Vec<String> = i64s(&frame, "unit_id")
+            .iter()
+            .map(|u| format!("u{u:03}"))
+            .collect();
+        // Slate 0's last row gets a unit between slate 0's and slate 1's.
+        units[3] = "u000b".into();
+        frame
+            .replace("unit_id", Column::new("unit_id".into(), units))
+            .unwrap();
+        let broken = dir.path().join("broken.parquet");
+        ParquetWriter::new(std::fs::File::create(&broken).unwrap())
+            .finish(&mut frame)
+            .unwrap();
+        let out = dir.path().join("out");
+        std::fs::create_dir(&out).unwrap();
+        let reduced = reduce_parquet(&broken, &config(), &out, 1000).unwrap();
+        let err = crate::cells::read_slate_stats(&reduced.path, &config())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("slate 0") && err.contains("unit_id"), "{err}");
     }
 
     /// A file whose row groups are not in slate order is reduced in one pass, to the same table.
