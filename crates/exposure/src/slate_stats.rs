@@ -1218,32 +1218,19 @@ mod tests {
         }
     }
 
-    /// A slate with two focal rows is an error naming the slate and the column.
-    #[test]
-    fn a_broken_rule_names_the_slate_and_column() {
+    /// The error of reading back the reduction of a synthetic log (`slates` × `size`) after
+    /// `edit` broke its frame.
+    fn error_after(slates: usize, size: usize, edit: impl Fn(&mut DataFrame)) -> String {
         let synthetic = SyntheticConfig {
-            slates: 40,
-            slate_size: 5,
+            slates,
+            slate_size: size,
             ..SyntheticConfig::default()
         };
         let dir = tempfile::tempdir().unwrap();
-        let (path, _) = write_synthetic_log(&synthetic, 2, dir.path(), "log.parquet", 50).unwrap();
+        let (path, _) =
+            write_synthetic_log(&synthetic, 2, dir.path(), "log.parquet", 10 * size).unwrap();
         let mut frame = read(&path);
-        let mut focal: Vec<bool> = frame
-            .column("is_focal")
-            .unwrap()
-            .bool()
-            .unwrap()
-            .iter()
-            .map(|v| v.unwrap())
-            .collect();
-        // Row 0 belongs to slate 0; make it a second focal unless it is the focal.
-        let slate0: Vec<usize> = (0..5).collect();
-        let extra = slate0.into_iter().find(|r| !focal[*r]).unwrap();
-        focal[extra] = true;
-        frame
-            .replace("is_focal", Column::new("is_focal".into(), focal))
-            .unwrap();
+        edit(&mut frame);
         let broken = dir.path().join("broken.parquet");
         ParquetWriter::new(std::fs::File::create(&broken).unwrap())
             .finish(&mut frame)
@@ -1251,43 +1238,63 @@ mod tests {
         let out = dir.path().join("out");
         std::fs::create_dir(&out).unwrap();
         let reduced = reduce_parquet(&broken, &config(), &out, 1000).unwrap();
-        let err = crate::cells::read_slate_stats(&reduced.path, &config())
+        crate::cells::read_slate_stats(&reduced.path, &config())
             .unwrap_err()
-            .to_string();
+            .to_string()
+    }
+
+    /// A slate with two focal rows is an error naming the slate and the column.
+    #[test]
+    fn a_broken_rule_names_the_slate_and_column() {
+        let err = error_after(40, 5, |frame| {
+            let mut focal: Vec<bool> = frame
+                .column("is_focal")
+                .unwrap()
+                .bool()
+                .unwrap()
+                .iter()
+                .map(|v| v.unwrap())
+                .collect();
+            // A second focal row in slate 0 (rows 0..5).
+            let extra = (0..5).find(|r| !focal[*r]).unwrap();
+            focal[extra] = true;
+            frame
+                .replace("is_focal", Column::new("is_focal".into(), focal))
+                .unwrap();
+        });
         assert!(err.contains("slate 0") && err.contains("is_focal"), "{err}");
     }
 
     /// A string unit that varies within a slate is named, though each column's codes agree.
     #[test]
     fn a_string_unit_varying_within_a_slate_is_an_error() {
-        let synthetic = SyntheticConfig {
-            slates: 20,
-            slate_size: 4,
-            ..SyntheticConfig::default()
-        };
-        let dir = tempfile::tempdir().unwrap();
-        let (path, _) = write_synthetic_log(&synthetic, 2, dir.path(), "log.parquet", 40).unwrap();
-        let mut frame = read(&path);
-        let mut units: Vec<String> = i64s(&frame, "unit_id")
-            .iter()
-            .map(|u| format!("u{u:03}"))
-            .collect();
-        // Slate 0's last row gets a unit between slate 0's and slate 1's.
-        units[3] = "u000b".into();
-        frame
-            .replace("unit_id", Column::new("unit_id".into(), units))
-            .unwrap();
-        let broken = dir.path().join("broken.parquet");
-        ParquetWriter::new(std::fs::File::create(&broken).unwrap())
-            .finish(&mut frame)
-            .unwrap();
-        let out = dir.path().join("out");
-        std::fs::create_dir(&out).unwrap();
-        let reduced = reduce_parquet(&broken, &config(), &out, 1000).unwrap();
-        let err = crate::cells::read_slate_stats(&reduced.path, &config())
-            .unwrap_err()
-            .to_string();
+        let err = error_after(20, 4, |frame| {
+            let mut units: Vec<String> = i64s(frame, "unit_id")
+                .iter()
+                .map(|u| format!("u{u:03}"))
+                .collect();
+            // Slate 0's last row gets a unit between slate 0's and slate 1's.
+            units[3] = "u000b".into();
+            frame
+                .replace("unit_id", Column::new("unit_id".into(), units))
+                .unwrap();
+        });
         assert!(err.contains("slate 0") && err.contains("unit_id"), "{err}");
+    }
+
+    /// A promotion flag of 2 is an error, not a control slate.
+    #[test]
+    fn a_flag_that_is_not_0_or_1_is_an_error() {
+        let err = error_after(20, 4, |frame| {
+            let mut promoted: Vec<i64> = i64s(frame, "promoted");
+            for p in &mut promoted[..4] {
+                *p = 2;
+            }
+            frame
+                .replace("promoted", Column::new("promoted".into(), promoted))
+                .unwrap();
+        });
+        assert!(err.contains("slate 0") && err.contains("0/1"), "{err}");
     }
 
     /// A file whose row groups are not in slate order is reduced in one pass, to the same table.
