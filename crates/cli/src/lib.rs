@@ -591,7 +591,7 @@ impl Pipeline {
         use slate_log::LogColumn;
         let config = &self.config.log;
         let (names, file) = match log {
-            Some(path) => (parquet_column_names(path)?, path.to_path_buf()),
+            Some(path) => (slate_table::parquet_columns(path)?, path.to_path_buf()),
             None => {
                 let mut names: Vec<String> = LogColumn::ALL
                     .into_iter()
@@ -1210,17 +1210,6 @@ pub fn check_determinism(config: &PipelineConfig, source: &DataSource) -> Result
         compared += names.len();
     }
     Ok(compared)
-}
-
-/// The column names of the parquet file at `path` (from its footer).
-fn parquet_column_names(path: &Path) -> Result<Vec<String>> {
-    use slate_table::polars::prelude::{LazyFrame, PlRefPath, ScanArgsParquet};
-    let mut scan =
-        LazyFrame::scan_parquet(PlRefPath::try_from_path(path)?, ScanArgsParquet::default())?;
-    let schema = scan
-        .collect_schema()
-        .with_context(|| format!("{}: cannot read the parquet schema", path.display()))?;
-    Ok(schema.iter_names().map(|n| n.to_string()).collect())
 }
 
 #[cfg(test)]

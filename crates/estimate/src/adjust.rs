@@ -27,7 +27,7 @@
 use ndarray::{Array1, Array2};
 
 use crate::EstimateError;
-use crate::contrasts::{Contrast, Items};
+use crate::contrasts::{Contrast, Items, slate_of_rows};
 use crate::dim::Sample;
 use crate::ols::{OlsFit, cr2};
 use slate_exposure::SlateOutcomes;
@@ -84,12 +84,7 @@ pub fn covariates(contrast: Contrast, items: Items<'_>, slates: &SlateOutcomes) 
     } else if let Some(mapping) = items.rows() {
         names.push("seed_position".into());
         names.extend(mapping.covariates.iter().map(|c| c.name.clone()));
-        // Item rows are grouped by slate in slate order, as the slate table's rows are.
-        let mut s = 0;
-        for r in 0..mapping.len() {
-            if r > 0 && mapping.slate_id[r] != mapping.slate_id[r - 1] {
-                s += 1;
-            }
+        for (r, s) in slate_of_rows(mapping, slates).enumerate() {
             if contrast.includes(mapping, r) {
                 flat.extend(slate_values(s));
                 flat.push(f64::from(mapping.seed_position[r]));

@@ -48,6 +48,21 @@ impl Items<'_> {
     }
 }
 
+/// The cell of [`Cell::PARTITION`] item row `r` is in, from its roles.
+pub fn partition_cell(mapping: &ExposureMapping, r: usize) -> Cell {
+    match (
+        mapping.is_focal[r],
+        mapping.same_cluster_as_focal[r],
+        mapping.displaced_by_promotion[r],
+    ) {
+        (true, _, _) => Cell::Focal,
+        (false, true, true) => Cell::SameClusterDisplaced,
+        (false, true, false) => Cell::SameClusterBelow,
+        (false, false, true) => Cell::OtherDisplaced,
+        (false, false, false) => Cell::OtherBelow,
+    }
+}
+
 /// Whether item row `r` (of slate `s`) is in `cell`.
 pub fn row_in_cell(
     mapping: &ExposureMapping,
@@ -57,18 +72,12 @@ pub fn row_in_cell(
     cell: Cell,
 ) -> bool {
     let focal = mapping.is_focal[r];
-    let same = mapping.same_cluster_as_focal[r];
-    let displaced = mapping.displaced_by_promotion[r];
     match cell {
-        Cell::Focal => focal,
-        Cell::SameClusterDisplaced => same && displaced,
-        Cell::SameClusterBelow => same && !displaced,
-        Cell::OtherDisplaced => !focal && !same && displaced,
-        Cell::OtherBelow => !focal && !same && !displaced,
         Cell::Adjacent => {
             !focal && mapping.seed_position[r].abs_diff(slates.focal_seed_position[s]) == 1
         }
         Cell::TopThree => !focal && mapping.seed_position[r] <= 3,
+        partition => partition_cell(mapping, r) == partition,
     }
 }
 
@@ -287,14 +296,10 @@ impl Contrast {
         }
     }
 
-    /// Whether item row `r` of the mapping belongs to this (item-level) contrast.
+    /// Whether item row `r` of the mapping belongs to this (item-level) contrast: its
+    /// partition cell is one of [`Contrast::cells`].
     pub fn includes(self, mapping: &ExposureMapping, r: usize) -> bool {
-        match self {
-            Contrast::DirectFocal => mapping.is_focal[r],
-            Contrast::SameCluster => mapping.same_cluster_as_focal[r],
-            Contrast::Displaced => mapping.displaced_by_promotion[r],
-            Contrast::AllNonFocal | Contrast::TotalSlate => !mapping.is_focal[r],
-        }
+        self.cells().contains(&partition_cell(mapping, r))
     }
 }
 

@@ -44,11 +44,7 @@ fn spark_gives_the_embedded_engines_table() {
         covariates: vec!["relevance".into()],
         ..LogConfig::default()
     };
-    let names: Vec<String> = read_dir_or_file(&log)
-        .get_column_names()
-        .iter()
-        .map(|n| n.to_string())
-        .collect();
+    let names = slate_table::parquet_columns(&log).unwrap();
     let shape = LogShape::of_columns(&names, &config, &log).unwrap();
     let query = dir.path().join("query.sql");
     std::fs::write(&query, reduction_sql(&config, &shape, Dialect::Spark)).unwrap();

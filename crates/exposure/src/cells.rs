@@ -15,6 +15,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use slate_log::ids::RawIds;
 use slate_log::{CovariateLevel, LogColumn, LogConfig};
 use slate_table::polars::prelude::*;
 use slate_table::{NamedColumn, TableError};
@@ -200,38 +201,20 @@ struct Reader<'a> {
 /// Ids of one id column: the `i64` values, or the dense codes of strings in sorted order (as
 /// [`slate_log::read_log`] interns them), with each id as written. A null id is an error.
 fn ids(column: &Column) -> Result<(Vec<i64>, Vec<String>), PolarsError> {
-    if column.null_count() > 0 {
-        return Err(PolarsError::ComputeError(
-            format!("column `{}` has a null id", column.name()).into(),
-        ));
-    }
-    match column.dtype() {
-        DataType::String => {
-            let values: Vec<String> = column
-                .str()?
-                .iter()
-                .map(|v| v.unwrap_or_default().to_string())
-                .collect();
-            let mut sorted = values.clone();
-            sorted.sort_unstable();
-            sorted.dedup();
-            let codes = values
-                .iter()
-                .map(|v| sorted.binary_search(v).unwrap_or(0) as i64)
-                .collect();
-            Ok((codes, values))
-        }
-        _ => {
-            let values: Vec<i64> = column
-                .cast(&DataType::Int64)?
-                .i64()?
-                .iter()
-                .map(|v| v.unwrap_or_default())
-                .collect();
-            let shown = values.iter().map(i64::to_string).collect();
-            Ok((values, shown))
-        }
-    }
+    let raw = RawIds::of_column(column).ok_or_else(|| {
+        PolarsError::ComputeError(
+            format!(
+                "column `{}` has a null id or is not integers or strings",
+                column.name()
+            )
+            .into(),
+        )
+    })?;
+    let (values, codes) = raw.intern();
+    Ok((
+        codes.iter().map(|c| values.table_value(*c)).collect(),
+        codes.iter().map(|c| values.display(*c)).collect(),
+    ))
 }
 
 impl Reader<'_> {

@@ -810,14 +810,7 @@ pub fn reduce_parquet(
         ScanArgsParquet::default(),
     )
     .map_err(&failed)?;
-    let names: Vec<String> = scan
-        .clone()
-        .collect_schema()
-        .map_err(&failed)?
-        .iter_names()
-        .map(|n| n.to_string())
-        .collect();
-    let shape = LogShape::of_columns(&names, config, path)?;
+    let shape = LogShape::of_columns(&slate_table::parquet_columns(path)?, config, path)?;
     let sql = reduction_sql(config, &shape, Dialect::Polars);
     let runs = slate_table::sorted_runs(&groups, chunk_rows.max(1));
     let sorted = runs.is_some();

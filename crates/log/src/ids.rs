@@ -59,6 +59,30 @@ pub enum RawIds {
 }
 
 impl RawIds {
+    /// The ids of a column of signed integers or strings; `None` for nulls or another type.
+    pub fn of_column(column: &slate_table::polars::prelude::Column) -> Option<RawIds> {
+        use slate_table::polars::prelude::DataType;
+        if column.null_count() > 0 {
+            return None;
+        }
+        let dtype = column.dtype();
+        if dtype.is_integer() {
+            let cast = column.strict_cast(&DataType::Int64).ok()?;
+            Some(RawIds::Int(cast.i64().ok()?.no_null_iter().collect()))
+        } else if dtype.is_string() {
+            Some(RawIds::Str(
+                column
+                    .str()
+                    .ok()?
+                    .no_null_iter()
+                    .map(str::to_string)
+                    .collect(),
+            ))
+        } else {
+            None
+        }
+    }
+
     /// Interns the ids: the sorted distinct values and each row's code. Sorting is by value
     /// (numeric for integers, byte order for strings), never by first appearance.
     pub fn intern(&self) -> (IdValues, Vec<u32>) {

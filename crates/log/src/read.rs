@@ -178,26 +178,8 @@ impl<'a> Extractor<'a> {
 
     fn ids(&self, column: &Column) -> Result<RawIds, LogError> {
         self.no_nulls(column)?;
-        let dtype = column.dtype();
-        if dtype.is_integer() {
-            let cast = column
-                .strict_cast(&DataType::Int64)
-                .map_err(|_| self.wrong_type(column, "a signed 64-bit integer or a string"))?;
-            Ok(RawIds::Int(
-                cast.i64().expect("cast to i64").no_null_iter().collect(),
-            ))
-        } else if dtype.is_string() {
-            Ok(RawIds::Str(
-                column
-                    .str()
-                    .expect("string column")
-                    .no_null_iter()
-                    .map(str::to_string)
-                    .collect(),
-            ))
-        } else {
-            Err(self.wrong_type(column, "a signed 64-bit integer or a string"))
-        }
+        RawIds::of_column(column)
+            .ok_or_else(|| self.wrong_type(column, "a signed 64-bit integer or a string"))
     }
 
     fn strings(&self, column: &Column) -> Result<Vec<String>, LogError> {

@@ -21,8 +21,8 @@
 //!   and name the file and column in every error.
 //! - Typed column extraction ([`column_u32`], [`column_f64`], ...) that rejects nulls and wrong
 //!   types with errors naming the file and column.
-//! - A parquet file's row groups and one column's range in each, from the footer
-//!   ([`parquet_row_groups`], [`sorted_runs`]): how a large log is split into slate ranges.
+//! - A parquet file's columns, row groups and one column's range in each, from the footer
+//!   ([`parquet_columns`], [`parquet_row_groups`], [`sorted_runs`]): how a large log is split into slate ranges.
 //! - The readiness-check table shared by the ingest and exposure stages ([`readiness`]).
 
 mod io;
@@ -36,7 +36,7 @@ pub use io::{
     write_csv_extended, write_parquet, write_parquet_columns, write_parquet_extended,
 };
 pub use parquet_file::ColumnSlice;
-pub use row_groups::{Bound, RowGroup, parquet_row_groups, sorted_runs};
+pub use row_groups::{Bound, RowGroup, parquet_columns, parquet_row_groups, sorted_runs};
 pub use schema::{
     ColumnSpec, ColumnType, ColumnValue, TableSchema, column_bool, column_f64, column_i64,
     column_str, column_u32,

@@ -28,14 +28,8 @@ pub struct RowGroup {
     pub range: Option<(Bound, Bound)>,
 }
 
-/// The row groups of parquet file `path` with the range of `column` in each (`None` for a
-/// group whose statistics are absent or of another type). Errors name the file and column.
-pub fn parquet_row_groups(path: &Path, column: &str) -> Result<Vec<RowGroup>> {
-    let corrupt = |message: String| TableError::Corrupt {
-        path: path.to_path_buf(),
-        format: "parquet",
-        message,
-    };
+/// The footer of parquet file `path`. Errors name the file.
+fn footer(path: &Path) -> Result<SerializedFileReader<std::fs::File>> {
     let file = std::fs::File::open(path).map_err(|source| match source.kind() {
         std::io::ErrorKind::NotFound => TableError::Missing {
             path: path.to_path_buf(),
@@ -45,7 +39,31 @@ pub fn parquet_row_groups(path: &Path, column: &str) -> Result<Vec<RowGroup>> {
             source,
         },
     })?;
-    let reader = SerializedFileReader::new(file).map_err(|e| corrupt(e.to_string()))?;
+    SerializedFileReader::new(file).map_err(|e| TableError::Corrupt {
+        path: path.to_path_buf(),
+        format: "parquet",
+        message: e.to_string(),
+    })
+}
+
+/// The top-level column names of parquet file `path`, in order, from its footer.
+pub fn parquet_columns(path: &Path) -> Result<Vec<String>> {
+    let reader = footer(path)?;
+    Ok(reader
+        .metadata()
+        .file_metadata()
+        .schema_descr()
+        .root_schema()
+        .get_fields()
+        .iter()
+        .map(|f| f.name().to_string())
+        .collect())
+}
+
+/// The row groups of parquet file `path` with the range of `column` in each (`None` for a
+/// group whose statistics are absent or of another type). Errors name the file and column.
+pub fn parquet_row_groups(path: &Path, column: &str) -> Result<Vec<RowGroup>> {
+    let reader = footer(path)?;
     let metadata = reader.metadata();
     let schema = metadata.file_metadata().schema_descr();
     let index = (0..schema.num_columns())
@@ -160,6 +178,7 @@ mod tests {
             .with_statistics(StatisticsOptions::full())
             .finish(&mut frame)
             .unwrap();
+        assert_eq!(parquet_columns(&path).unwrap(), ["id"]);
         let groups = parquet_row_groups(&path, "id").unwrap();
         assert_eq!(groups.iter().map(|g| g.rows).sum::<usize>(), 100);
         assert_eq!(
