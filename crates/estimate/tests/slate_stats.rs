@@ -55,6 +55,17 @@ fn assert_frames_close(a: &DataFrame, b: &DataFrame, what: &str) {
 
 #[test]
 fn per_slate_cells_give_the_item_row_results() {
+    compare_cells_and_rows(true);
+}
+
+/// A logged experiment without the truth columns: the observable tables, the same both ways,
+/// and no truth table on either.
+#[test]
+fn without_truth_cells_give_the_item_row_results() {
+    compare_cells_and_rows(false);
+}
+
+fn compare_cells_and_rows(truth: bool) {
     let dir = tempfile::tempdir().unwrap();
     let synthetic = SyntheticConfig {
         slates: 1_200,
@@ -62,8 +73,20 @@ fn per_slate_cells_give_the_item_row_results() {
         slates_per_unit: 3,
         ..SyntheticConfig::default()
     };
-    let (log_path, _) =
+    let (mut log_path, _) =
         write_synthetic_log(&synthetic, 5, dir.path(), "log.parquet", 3_000).unwrap();
+    if !truth {
+        let file = std::fs::File::open(&log_path).unwrap();
+        let mut frame = ParquetReader::new(file)
+            .finish()
+            .unwrap()
+            .drop_many(["click_prob_if_promoted", "click_prob_if_control"]);
+        log_path = dir.path().join("no_truth.parquet");
+        ParquetWriter::new(std::fs::File::create(&log_path).unwrap())
+            .with_row_group_size(Some(3_000))
+            .finish(&mut frame)
+            .unwrap();
+    }
     let config = LogConfig {
         covariates: vec!["relevance".into()],
         ..LogConfig::default()
@@ -118,6 +141,16 @@ fn per_slate_cells_give_the_item_row_results() {
         .collect();
     names.sort();
     assert!(names.len() >= 10, "{names:?}");
+    let cell_names: Vec<_> = std::fs::read_dir(&cells_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().ends_with(".csv"))
+        .collect();
+    assert_eq!(cell_names.len(), names.len(), "the same tables both ways");
+    let truth_table = names
+        .iter()
+        .any(|n| n.to_string_lossy().contains("validation"));
+    assert_eq!(truth_table, truth, "{names:?}");
     for name in names {
         let what = name.to_string_lossy().to_string();
         assert_frames_close(
