@@ -90,14 +90,9 @@ fn bad(path: &Path, slate: &str, column: &str, reason: String) -> ExposureError 
 /// part files Spark writes), as one frame.
 pub fn read_parquet_parts(path: &Path) -> Result<DataFrame, ExposureError> {
     let table_error = |path: &Path, source: std::io::Error| {
-        ExposureError::Table(match source.kind() {
-            std::io::ErrorKind::NotFound => TableError::Missing {
-                path: path.to_path_buf(),
-            },
-            _ => TableError::Io {
-                path: path.to_path_buf(),
-                source,
-            },
+        ExposureError::Table(TableError::Io {
+            path: path.to_path_buf(),
+            source,
         })
     };
     let files: Vec<std::path::PathBuf> = if path.is_dir() {
@@ -113,7 +108,7 @@ pub fn read_parquet_parts(path: &Path) -> Result<DataFrame, ExposureError> {
     };
     let mut frame: Option<DataFrame> = None;
     for file in &files {
-        let f = std::fs::File::open(file).map_err(|e| table_error(file, e))?;
+        let f = slate_table::open_file(file)?;
         let part = ParquetReader::new(f).finish().map_err(|source| {
             ExposureError::Table(TableError::Corrupt {
                 path: file.clone(),

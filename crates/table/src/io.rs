@@ -260,7 +260,9 @@ pub fn write_csv(df: &mut DataFrame, schema: &TableSchema, dir: &Path) -> Result
     })
 }
 
-fn open(path: &Path) -> Result<File> {
+/// Opens `path` for reading: a missing file is [`TableError::Missing`], any other failure
+/// [`TableError::Io`], both naming the file.
+pub fn open_file(path: &Path) -> Result<File> {
     File::open(path).map_err(|source| match source.kind() {
         std::io::ErrorKind::NotFound => TableError::Missing {
             path: path.to_path_buf(),
@@ -275,7 +277,7 @@ fn open(path: &Path) -> Result<File> {
 /// Reads a parquet file and checks it carries every column of `schema` with its type.
 /// A missing, truncated or corrupted file is an error naming the file.
 pub fn read_parquet(path: &Path, schema: &TableSchema) -> Result<DataFrame> {
-    let file = open(path)?;
+    let file = open_file(path)?;
     let df = ParquetReader::new(file)
         .finish()
         .map_err(|e| TableError::Corrupt {
@@ -291,7 +293,7 @@ pub fn read_parquet(path: &Path, schema: &TableSchema) -> Result<DataFrame> {
 /// of `schema` with their declared types; columns the schema does not declare (optional groups,
 /// run-time named columns) keep the types polars infers from every row.
 pub fn read_csv(path: &Path, schema: &TableSchema) -> Result<DataFrame> {
-    let file = open(path)?;
+    let file = open_file(path)?;
     let df = CsvReadOptions::default()
         .with_has_header(true)
         .with_schema_overwrite(Some(Arc::new(schema.polars_schema())))

@@ -30,16 +30,7 @@ pub struct RowGroup {
 
 /// The footer of parquet file `path`. Errors name the file.
 fn footer(path: &Path) -> Result<SerializedFileReader<std::fs::File>> {
-    let file = std::fs::File::open(path).map_err(|source| match source.kind() {
-        std::io::ErrorKind::NotFound => TableError::Missing {
-            path: path.to_path_buf(),
-        },
-        _ => TableError::Io {
-            path: path.to_path_buf(),
-            source,
-        },
-    })?;
-    SerializedFileReader::new(file).map_err(|e| TableError::Corrupt {
+    SerializedFileReader::new(crate::open_file(path)?).map_err(|e| TableError::Corrupt {
         path: path.to_path_buf(),
         format: "parquet",
         message: e.to_string(),
