@@ -15,12 +15,15 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use slate_log::ids::RawIds;
-use slate_log::{CovariateLevel, LogColumn, LogConfig};
+use slate_log::ids::{IdValues, RawIds};
+use slate_log::{CovariateLevel, IdDictionary, LogColumn, LogConfig};
 use slate_table::polars::prelude::*;
 use slate_table::{NamedColumn, TableError};
 
-use crate::schema::{Feature, SlateOutcomes, SlateRows, SlateTruth};
+use slate_table::readiness::Check;
+
+use crate::readiness::{DesignFacts, exposure_readiness};
+use crate::schema::{Assignment, Feature, SlateOutcomes, SlateRows, SlateTruth};
 use crate::slate_stats::{
     Cell, CellStat, CovariateStat, Fact, LogShape, MASK_MAX_POSITION, cell_column,
     covariate_column, outcome_column,
@@ -61,6 +64,55 @@ impl SlateCells {
             .expect("every cell is listed")
     }
 
+    /// The readiness facts of the item rows these cells sum, with `shifted_by_one` the
+    /// displaced rows shown one place below their seed and `focal_shown` the focal's shown
+    /// position, per slate.
+    fn design_facts(
+        &self,
+        slates: &SlateOutcomes,
+        shifted_by_one: &[u32],
+        focal_shown: &[i64],
+        has_unit_column: bool,
+    ) -> DesignFacts {
+        let promoted = &slates.promotion_applied;
+        let n = promoted.len();
+        let rows_of = |cells: &[Cell], arm: bool| -> usize {
+            (0..n)
+                .filter(|s| promoted[*s] == arm)
+                .map(|s| {
+                    cells
+                        .iter()
+                        .map(|c| self.rows[Self::index(*c)][s] as usize)
+                        .sum::<usize>()
+                })
+                .sum()
+        };
+        let displaced = [Cell::SameClusterDisplaced, Cell::OtherDisplaced];
+        let same_cluster = [Cell::SameClusterDisplaced, Cell::SameClusterBelow];
+        DesignFacts {
+            item_rows: slates.slate_size.iter().map(|r| *r as usize).sum(),
+            has_unit_column,
+            focal_rows: rows_of(&[Cell::Focal], true) + rows_of(&[Cell::Focal], false),
+            promoted_focal_rows: rows_of(&[Cell::Focal], true),
+            promoted_focal_on_top: (0..n)
+                .filter(|s| promoted[*s] && focal_shown[*s] == 1)
+                .count(),
+            promoted_displaced_rows: rows_of(&displaced, true),
+            promoted_displaced_shifted_by_one: (0..n)
+                .filter(|s| promoted[*s])
+                .map(|s| shifted_by_one[s] as usize)
+                .sum(),
+            promoted_same_cluster_rows: rows_of(&same_cluster, true),
+            control_same_cluster_rows: rows_of(&same_cluster, false),
+            control_lift_max: slates.truth.as_ref().map(|t| {
+                (0..n)
+                    .filter(|s| !promoted[*s])
+                    .map(|s| t.total_known_lift[s].abs())
+                    .fold(0.0, f64::max)
+            }),
+        }
+    }
+
     /// Truth statistic `stat` of `cell` per slate.
     pub fn truth_of(&self, stat: CellStat, cell: Cell) -> Option<&[f64]> {
         let k = CellStat::TRUTH.iter().position(|s| *s == stat)?;
@@ -77,6 +129,15 @@ pub struct SlateStatsTables {
     pub cells: SlateCells,
     /// Rows of the log the table reduces.
     pub rows: usize,
+    /// The randomized design, one row per slate.
+    pub assignment: Assignment,
+    /// The facts of the item rows the readiness checks read.
+    pub design: DesignFacts,
+    /// The readiness checks, as the exposure stage computes them from item rows.
+    pub readiness: Vec<Check>,
+    /// The string ids of the table's id columns (items: the focal items, ranked among
+    /// themselves); empty when every id is an integer.
+    pub dictionary: IdDictionary,
 }
 
 fn bad(path: &Path, slate: &str, column: &str, reason: String) -> ExposureError {
@@ -155,8 +216,8 @@ pub fn read_slate_stats(
         .collect();
     let has = |name: &str| names.iter().any(|n| n == name);
     let shape = LogShape {
-        unit: true,
-        user: true,
+        unit: has(Fact::UnitId.name()),
+        user: has(Fact::UserId.name()),
         probability: has(Fact::ProbabilityMin.name()),
         truth: has(&cell_column(CellStat::IfPromoted, Cell::Focal)),
         outcomes: config.outcomes.clone(),
@@ -195,7 +256,8 @@ struct Reader<'a> {
 
 /// Ids of one id column: the `i64` values, or the dense codes of strings in sorted order (as
 /// [`slate_log::read_log`] interns them), with each id as written. A null id is an error.
-fn ids(column: &Column) -> Result<(Vec<i64>, Vec<String>), PolarsError> {
+#[allow(clippy::type_complexity)]
+fn ids(column: &Column) -> Result<(Vec<i64>, Vec<String>, IdValues), PolarsError> {
     let raw = RawIds::of_column(column).ok_or_else(|| {
         PolarsError::ComputeError(
             format!(
@@ -209,6 +271,7 @@ fn ids(column: &Column) -> Result<(Vec<i64>, Vec<String>), PolarsError> {
     Ok((
         codes.iter().map(|c| values.table_value(*c)).collect(),
         codes.iter().map(|c| values.display(*c)).collect(),
+        values,
     ))
 }
 
@@ -264,19 +327,33 @@ impl Reader<'_> {
 
     fn read(&self) -> Result<SlateStatsTables, ExposureError> {
         let n = self.frame.height();
-        let (slate_ids, slate_shown) =
+        let (slate_ids, slate_shown, slate_values) =
             ids(self.column(Fact::SlateId.name())?).map_err(|e| self.polars(e))?;
-        // Ids as written, compared as written (codes of two columns are not comparable).
-        let (unit_ids, unit_shown) =
-            ids(self.column(Fact::UnitId.name())?).map_err(|e| self.polars(e))?;
-        let (_, unit_max) =
-            ids(self.column(Fact::UnitIdMax.name())?).map_err(|e| self.polars(e))?;
-        let (user_ids, user_shown) =
-            ids(self.column(Fact::UserId.name())?).map_err(|e| self.polars(e))?;
-        let (_, user_max) =
-            ids(self.column(Fact::UserIdMax.name())?).map_err(|e| self.polars(e))?;
-        let (focal_items, _) =
+        let mut dictionary = IdDictionary::default();
+        dictionary.push_ids(LogColumn::SlateId, &slate_values);
+        // Ids as written, compared as written (codes of two columns are not comparable). A
+        // log without a unit column has the slate as its unit; without a user column, the unit
+        // as its user.
+        let mut id_pair = |column: LogColumn, min: Fact, max: Fact| -> Result<_, ExposureError> {
+            let (codes, shown, values) =
+                ids(self.column(min.name())?).map_err(|e| self.polars(e))?;
+            let (_, largest, _) = ids(self.column(max.name())?).map_err(|e| self.polars(e))?;
+            dictionary.push_ids(column, &values);
+            Ok((codes, shown, largest))
+        };
+        let (unit_ids, unit_shown, unit_max) = if self.shape.unit {
+            id_pair(LogColumn::UnitId, Fact::UnitId, Fact::UnitIdMax)?
+        } else {
+            (slate_ids.clone(), slate_shown.clone(), slate_shown.clone())
+        };
+        let (user_ids, user_shown, user_max) = if self.shape.user {
+            id_pair(LogColumn::UserId, Fact::UserId, Fact::UserIdMax)?
+        } else {
+            (unit_ids.clone(), unit_shown.clone(), unit_shown.clone())
+        };
+        let (focal_items, _, item_values) =
             ids(self.column(Fact::FocalItemId.name())?).map_err(|e| self.polars(e))?;
+        dictionary.push_ids(LogColumn::ItemId, &item_values);
         let focal_cluster: Vec<String> = self
             .column(Fact::FocalCluster.name())?
             .cast(&DataType::String)
@@ -644,21 +721,31 @@ impl Reader<'_> {
             covariates.push((name.clone(), level));
         }
 
+        let slates = SlateOutcomes {
+            rows: table,
+            truth: slate_truth,
+            features: feature_columns,
+            covariates,
+            outcome_totals,
+        };
+        let cells = SlateCells {
+            rows: cell_rows,
+            clicks: cell_clicks,
+            truth,
+            outcomes,
+        };
+        let shifted_by_one = self.u32s(Fact::DisplacedShiftedByOne.name())?;
+        let design = cells.design_facts(&slates, &shifted_by_one, &focal_shown, self.shape.unit);
+        let assignment = Assignment::of(&slates);
+        let readiness = exposure_readiness(&design, &slates, &assignment);
         Ok(SlateStatsTables {
-            slates: SlateOutcomes {
-                rows: table,
-                truth: slate_truth,
-                features: feature_columns,
-                covariates,
-                outcome_totals,
-            },
-            cells: SlateCells {
-                rows: cell_rows,
-                clicks: cell_clicks,
-                truth,
-                outcomes,
-            },
+            slates,
+            cells,
             rows: rows.iter().map(|r| *r as usize).sum(),
+            assignment,
+            design,
+            readiness,
+            dictionary,
         })
     }
 }

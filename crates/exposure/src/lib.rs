@@ -179,7 +179,6 @@ pub fn map_exposure(log: &ImpressionLog) -> Result<ExposureTables, ExposureError
         .truth
         .as_ref()
         .map(|_| SlateTruth::with_capacity(n_slates));
-    let mut assignment = AssignmentTable::with_capacity(n_slates);
     let mut sessions_of_user = vec![0u32; log.user_ids.len()];
     for s in 0..n_slates {
         let rows = log.slate_rows(s);
@@ -280,17 +279,6 @@ pub fn map_exposure(log: &ImpressionLog) -> Result<ExposureTables, ExposureError
             t.total_expected_clicks_if_control.push(totals[1]);
             t.slate_promotion_effect.push(totals[2] - totals[1]);
         }
-
-        assignment.slate_id.push(slate_id);
-        assignment.unit_id.push(unit_id);
-        assignment.user_id.push(user_id);
-        assignment.focal_movie_id.push(focal_item);
-        assignment.focal_cluster.push(focal_cluster.clone());
-        assignment.focal_seed_position.push(focal_seed);
-        assignment.promotion_applied.push(promoted);
-        assignment
-            .assignment_probability
-            .push(log.assignment_probability.value);
     }
     let covariates: Vec<(String, CovariateLevel)> = log
         .covariates
@@ -298,17 +286,6 @@ pub fn map_exposure(log: &ImpressionLog) -> Result<ExposureTables, ExposureError
         .map(|c| (c.column.name.clone(), c.level))
         .collect();
     let features = features::derive(log);
-    let focal_covariates = covariates
-        .iter()
-        .map(|(name, level)| {
-            let wanted = features::focal_value_name(name, *level);
-            let feature = features
-                .iter()
-                .find(|f| f.column.name == wanted)
-                .expect("every covariate has a focal value");
-            feature.column.clone()
-        })
-        .collect();
     let outcome_totals = log
         .outcomes
         .iter()
@@ -347,17 +324,49 @@ pub fn map_exposure(log: &ImpressionLog) -> Result<ExposureTables, ExposureError
         covariates,
         outcome_totals,
     };
-    let assignment = Assignment {
-        rows: assignment,
-        focal_covariates,
-    };
-    let readiness = readiness::exposure_readiness(log, &mapping, &slates, &assignment);
+    let assignment = Assignment::of(&slates);
+    let facts = readiness::DesignFacts::of_rows(log, &mapping);
+    let readiness = readiness::exposure_readiness(&facts, &slates, &assignment);
     Ok(ExposureTables {
         mapping,
         slates,
         assignment,
         readiness,
     })
+}
+
+impl Assignment {
+    /// The assignment table of `slates`: the design columns and each covariate's focal value.
+    pub fn of(slates: &SlateOutcomes) -> Assignment {
+        let s = &slates.rows;
+        let rows = AssignmentTable {
+            slate_id: s.slate_id.clone(),
+            unit_id: s.unit_id.clone(),
+            user_id: s.user_id.clone(),
+            focal_movie_id: s.focal_movie_id.clone(),
+            focal_cluster: s.focal_cluster.clone(),
+            focal_seed_position: s.focal_seed_position.clone(),
+            promotion_applied: s.promotion_applied.clone(),
+            assignment_probability: s.assignment_probability.clone(),
+        };
+        let focal_covariates = slates
+            .covariates
+            .iter()
+            .map(|(name, level)| {
+                let wanted = features::focal_value_name(name, *level);
+                let feature = slates
+                    .features
+                    .iter()
+                    .find(|f| f.column.name == wanted)
+                    .expect("every covariate has a focal value");
+                feature.column.clone()
+            })
+            .collect();
+        Assignment {
+            rows,
+            focal_covariates,
+        }
+    }
 }
 
 impl SlateOutcomes {
@@ -403,9 +412,38 @@ fn level_name(level: CovariateLevel) -> &'static str {
 
 /// Writes the five exposure artifacts to `dir`; returns their paths.
 pub fn write(tables: &ExposureTables, dir: &Path) -> Result<Vec<PathBuf>, ExposureError> {
-    let mut readiness = slate_table::readiness::to_frame(&tables.readiness)?;
     let m = &tables.mapping;
-    let s = &tables.slates;
+    let mapping_extra: Vec<NamedColumn> = m.covariates.iter().chain(&m.outcomes).cloned().collect();
+    let mut paths = vec![schema::write_parts(
+        m.rows.to_frame()?,
+        &schema::EXPOSURE_MAPPING,
+        m.truth
+            .as_ref()
+            .map(|t| t.to_frame().map(|f| (f, &schema::EXPOSURE_MAPPING_TRUTH)))
+            .transpose()?,
+        &mapping_extra,
+        dir,
+    )?];
+    paths.extend(write_slate_tables(
+        &tables.slates,
+        &tables.assignment,
+        &tables.readiness,
+        dir,
+    )?);
+    Ok(paths)
+}
+
+/// Writes the four per-slate exposure artifacts (slate outcomes, assignment, log columns,
+/// readiness) to `dir`; returns their paths. A run from per-slate sums writes these and no
+/// item-row mapping.
+pub fn write_slate_tables(
+    slates: &SlateOutcomes,
+    assignment: &Assignment,
+    readiness: &[Check],
+    dir: &Path,
+) -> Result<Vec<PathBuf>, ExposureError> {
+    let mut readiness = slate_table::readiness::to_frame(readiness)?;
+    let s = slates;
     let slate_extra: Vec<NamedColumn> = s
         .features
         .iter()
@@ -415,18 +453,7 @@ pub fn write(tables: &ExposureTables, dir: &Path) -> Result<Vec<PathBuf>, Exposu
             values: o.values.clone(),
         }))
         .collect();
-    let mapping_extra: Vec<NamedColumn> = m.covariates.iter().chain(&m.outcomes).cloned().collect();
     Ok(vec![
-        schema::write_parts(
-            m.rows.to_frame()?,
-            &schema::EXPOSURE_MAPPING,
-            m.truth
-                .as_ref()
-                .map(|t| t.to_frame().map(|f| (f, &schema::EXPOSURE_MAPPING_TRUTH)))
-                .transpose()?,
-            &mapping_extra,
-            dir,
-        )?,
         schema::write_parts(
             s.rows.to_frame()?,
             &schema::SLATE_OUTCOMES,
@@ -438,10 +465,10 @@ pub fn write(tables: &ExposureTables, dir: &Path) -> Result<Vec<PathBuf>, Exposu
             dir,
         )?,
         schema::write_parts(
-            tables.assignment.rows.to_frame()?,
+            assignment.rows.to_frame()?,
             &schema::ASSIGNMENT,
             None,
-            &tables.assignment.focal_covariates,
+            &assignment.focal_covariates,
             dir,
         )?,
         slate_table::write_csv(

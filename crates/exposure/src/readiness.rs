@@ -2,7 +2,7 @@
 
 use slate_table::readiness::Check;
 
-use slate_log::{ImpressionLog, ProbabilitySource};
+use slate_log::ImpressionLog;
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 use crate::features::focal_value_name;
@@ -51,16 +51,80 @@ pub fn sample_ratio_mismatch_p(promoted: usize, control: usize, p: f64) -> f64 {
 /// The SRM p-value below which the readiness check fails (the usual platform alarm level).
 pub const SRM_ALPHA: f64 = 0.001;
 
-/// The checks written to `movielens_interference_exposure_readiness.csv`.
+/// The facts of the item rows that the readiness checks read, counted from item rows
+/// ([`DesignFacts::of_rows`]) or from per-slate sums (`cells::read_slate_stats`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesignFacts {
+    /// Item rows.
+    pub item_rows: usize,
+    /// Whether the log has a unit column (else the unit is the slate).
+    pub has_unit_column: bool,
+    /// Focal rows.
+    pub focal_rows: usize,
+    /// Focal rows of promoted slates.
+    pub promoted_focal_rows: usize,
+    /// Focal rows of promoted slates shown first.
+    pub promoted_focal_on_top: usize,
+    /// Displaced rows of promoted slates.
+    pub promoted_displaced_rows: usize,
+    /// Displaced rows of promoted slates shown exactly one place below their seed.
+    pub promoted_displaced_shifted_by_one: usize,
+    /// Same-cluster competitor rows of promoted slates.
+    pub promoted_same_cluster_rows: usize,
+    /// Same-cluster competitor rows of control slates.
+    pub control_same_cluster_rows: usize,
+    /// With truth: the largest |known induced lift| over control rows.
+    pub control_lift_max: Option<f64>,
+}
+
+impl DesignFacts {
+    /// The facts of a log's item rows.
+    pub fn of_rows(log: &ImpressionLog, mapping: &ExposureMapping) -> DesignFacts {
+        let n_rows = mapping.len();
+        let count = |keep: &dyn Fn(usize) -> bool| (0..n_rows).filter(|r| keep(*r)).count();
+        let m = mapping;
+        DesignFacts {
+            item_rows: n_rows,
+            has_unit_column: log.has_unit_column,
+            focal_rows: count(&|r| m.is_focal[r]),
+            promoted_focal_rows: count(&|r| m.is_focal[r] && m.promotion_applied[r]),
+            promoted_focal_on_top: count(&|r| {
+                m.is_focal[r] && m.promotion_applied[r] && m.final_position[r] == 1
+            }),
+            promoted_displaced_rows: count(&|r| m.displaced_by_promotion[r] && m.promotion_applied[r]),
+            promoted_displaced_shifted_by_one: count(&|r| {
+                m.displaced_by_promotion[r] && m.promotion_applied[r] && m.position_shift[r] == 1
+            }),
+            promoted_same_cluster_rows: count(&|r| {
+                m.same_cluster_as_focal[r] && m.promotion_applied[r]
+            }),
+            control_same_cluster_rows: count(&|r| {
+                m.same_cluster_as_focal[r] && !m.promotion_applied[r]
+            }),
+            control_lift_max: m.truth.as_ref().map(|truth| {
+                (0..n_rows)
+                    .filter(|r| !m.promotion_applied[*r])
+                    .map(|r| truth.known_induced_lift[r].abs())
+                    .fold(0.0, f64::max)
+            }),
+        }
+    }
+}
+
+/// The checks written to `movielens_interference_exposure_readiness.csv`, from the facts of
+/// the item rows, the slate table and the assignment table.
 pub fn exposure_readiness(
-    log: &ImpressionLog,
-    mapping: &ExposureMapping,
+    facts: &DesignFacts,
     slates: &SlateOutcomes,
     assignment: &Assignment,
 ) -> Vec<Check> {
     let n_slates = slates.len();
-    let n_rows = mapping.len();
-    let n_units = log.n_units();
+    let n_rows = facts.item_rows;
+    let n_units = slates
+        .unit_index
+        .iter()
+        .max()
+        .map_or(0, |u| *u as usize + 1);
     let smallest = slates.slate_size.iter().min().copied().unwrap_or(0);
     let largest = slates.slate_size.iter().max().copied().unwrap_or(0);
     let sizes = if smallest == largest {
@@ -71,14 +135,16 @@ pub fn exposure_readiness(
     let promoted = &slates.promotion_applied;
     let mut unit_promoted = vec![false; n_units];
     for s in 0..n_slates {
-        unit_promoted[log.slate_unit[s] as usize] = promoted[s];
+        unit_promoted[slates.unit_index[s] as usize] = promoted[s];
     }
     let n_promoted = unit_promoted.iter().filter(|p| **p).count();
     let n_control = n_units - n_promoted;
-    let p = log.assignment_probability.value;
+    let p = slates.assignment_probability.first().copied().unwrap_or(f64::NAN);
+    let logged = slates.assignment_probability_logged.first().copied().unwrap_or(false);
     let rate = n_promoted as f64 / n_units.max(1) as f64;
     let tolerance = 3.0 * (p * (1.0 - p) / n_units.max(1) as f64).sqrt();
-    let unit_word = if log.has_unit_column {
+    let has_unit_column = facts.has_unit_column;
+    let unit_word = if has_unit_column {
         "units"
     } else {
         "slates (the unit)"
@@ -89,35 +155,13 @@ pub fn exposure_readiness(
         .map(|v| f64::from(*v))
         .collect();
     let position_smd = standardized_difference(&focal_positions, promoted);
-    let promoted_focal_rows: Vec<usize> = (0..n_rows)
-        .filter(|r| mapping.is_focal[*r] && mapping.promotion_applied[*r])
-        .collect();
-    let focal_on_top = promoted_focal_rows
-        .iter()
-        .filter(|r| mapping.final_position[**r] == 1)
-        .count();
-    let displaced_rows: Vec<usize> = (0..n_rows)
-        .filter(|r| mapping.displaced_by_promotion[*r] && mapping.promotion_applied[*r])
-        .collect();
-    let shifted_by_one = displaced_rows
-        .iter()
-        .filter(|r| mapping.position_shift[**r] == 1)
-        .count();
     let with_same_cluster = slates
         .n_same_cluster_competitors
         .iter()
         .filter(|n| **n > 0)
         .count();
-    let same_cluster_arms = (0..n_rows)
-        .filter(|r| mapping.same_cluster_as_focal[*r])
-        .fold((0usize, 0usize), |(t, c), r| {
-            if mapping.promotion_applied[r] {
-                (t + 1, c)
-            } else {
-                (t, c + 1)
-            }
-        });
-    let n_focal = mapping.is_focal.iter().filter(|f| **f).count();
+    let same_cluster_arms = (facts.promoted_same_cluster_rows, facts.control_same_cluster_rows);
+    let n_focal = facts.focal_rows;
     let mut checks = vec![
         Check::new("item_rows", n_rows, sizes, n_rows > 0),
         Check::new("slates", n_slates, "at least 2 slates", n_slates >= 2),
@@ -127,7 +171,7 @@ pub fn exposure_readiness(
                 "{n_units} {unit_word}, {:.2} slates per unit",
                 n_slates as f64 / n_units.max(1) as f64
             ),
-            if log.has_unit_column {
+            if has_unit_column {
                 "at least 2 units (the log's unit_id); every estimator clusters by unit"
             } else {
                 "at least 2 units; the log has no unit_id, so the unit is the slate"
@@ -148,7 +192,7 @@ pub fn exposure_readiness(
         ),
         Check::new(
             "assignment_constant_within_unit",
-            if log.has_unit_column {
+            if has_unit_column {
                 "enforced when the log is read"
             } else {
                 "every unit is one slate"
@@ -159,18 +203,18 @@ pub fn exposure_readiness(
         Check::new(
             "promotion_rate",
             format!("{rate:.4} ({n_promoted} promoted, {n_control} control {unit_word})"),
-            match log.assignment_probability.source {
-                ProbabilitySource::Logged => {
+            match logged {
+                true => {
                     format!("within 3 binomial SEs ({tolerance:.4}) of the design probability {p}")
                 }
-                ProbabilitySource::ObservedShare => format!(
+                false => format!(
                     "the log has no assignment_probability: the observed share {p:.4} is used as the design probability"
                 ),
             },
             (rate - p).abs() <= tolerance && n_promoted > 0 && n_control > 0,
         ),
-        match log.assignment_probability.source {
-            ProbabilitySource::Logged => {
+        match logged {
+            true => {
                 let srm = sample_ratio_mismatch_p(n_promoted, n_control, p);
                 Check::new(
                     "sample_ratio_mismatch",
@@ -181,7 +225,7 @@ pub fn exposure_readiness(
                     srm >= SRM_ALPHA,
                 )
             }
-            ProbabilitySource::ObservedShare => Check::new(
+            false => Check::new(
                 "sample_ratio_mismatch",
                 "not testable",
                 "needs the design probability (an assignment_probability column)",
@@ -208,11 +252,7 @@ pub fn exposure_readiness(
             smd.abs() < 0.1,
         ));
     }
-    if let Some(truth) = &mapping.truth {
-        let control_lift = (0..n_rows)
-            .filter(|r| !mapping.promotion_applied[*r])
-            .map(|r| truth.known_induced_lift[r].abs())
-            .fold(0.0, f64::max);
+    if let Some(control_lift) = facts.control_lift_max {
         checks.push(Check::new(
             "known_lift_zero_in_control",
             format!("{control_lift:e}"),
@@ -223,15 +263,21 @@ pub fn exposure_readiness(
     checks.extend([
         Check::new(
             "promoted_focal_at_position_1",
-            format!("{focal_on_top}/{}", promoted_focal_rows.len()),
+            format!(
+                "{}/{}",
+                facts.promoted_focal_on_top, facts.promoted_focal_rows
+            ),
             "every promoted focal item is shown first",
-            focal_on_top == promoted_focal_rows.len(),
+            facts.promoted_focal_on_top == facts.promoted_focal_rows,
         ),
         Check::new(
             "displaced_items_shift_by_one",
-            format!("{shifted_by_one}/{}", displaced_rows.len()),
+            format!(
+                "{}/{}",
+                facts.promoted_displaced_shifted_by_one, facts.promoted_displaced_rows
+            ),
             "every displaced item in a promoted slate moves down exactly one place",
-            shifted_by_one == displaced_rows.len(),
+            facts.promoted_displaced_shifted_by_one == facts.promoted_displaced_rows,
         ),
         Check::new(
             "same_cluster_support",

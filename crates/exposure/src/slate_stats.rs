@@ -333,6 +333,8 @@ pub enum Fact {
     DistinctClusters,
     /// Distinct items on the slate (the rows, in a valid log).
     DistinctItems,
+    /// Displaced rows (non-focal, seeded above the focal) shown exactly one place lower.
+    DisplacedShiftedByOne,
 }
 
 /// The largest position the position masks cover exactly (2^52 is exact in a double).
@@ -340,7 +342,7 @@ pub const MASK_MAX_POSITION: u32 = 52;
 
 impl Fact {
     /// Every fact, in column order.
-    pub const ALL: [Fact; 25] = [
+    pub const ALL: [Fact; 26] = [
         Fact::SlateId,
         Fact::UnitId,
         Fact::UnitIdMax,
@@ -366,6 +368,7 @@ impl Fact {
         Fact::FocalShownPosition,
         Fact::DistinctClusters,
         Fact::DistinctItems,
+        Fact::DisplacedShiftedByOne,
     ];
 
     /// The column name.
@@ -396,10 +399,11 @@ impl Fact {
             Fact::FocalShownPosition => "focal_shown_position",
             Fact::DistinctClusters => "n_distinct_clusters",
             Fact::DistinctItems => "n_distinct_items",
+            Fact::DisplacedShiftedByOne => "n_displaced_shifted_by_one",
         }
     }
 
-    /// The aggregate (`None` for the group key and for the probability without its column).
+    /// The aggregate (`None` for the group key, and for the columns a log lacks).
     fn aggregate(self, shape: &LogShape) -> Option<Aggregate> {
         let mask = |c: &str| {
             Aggregate::Sum(format!(
@@ -410,7 +414,7 @@ impl Fact {
         let column = |c: &str| c.to_string();
         Some(match self {
             Fact::SlateId => return None,
-            Fact::ProbabilityMin | Fact::ProbabilityMax if !shape.probability => return None,
+            f if !shape.facts().contains(&f) => return None,
             Fact::UnitId => Aggregate::Min(column("unit_id")),
             Fact::UnitIdMax => Aggregate::Max(column("unit_id")),
             Fact::UserId => Aggregate::Min(column("user_id")),
@@ -449,6 +453,11 @@ impl Fact {
             Fact::FocalShownPosition => Aggregate::Min(column("focal_shown_position")),
             Fact::DistinctClusters => Aggregate::CountDistinct(column("item_cluster")),
             Fact::DistinctItems => Aggregate::CountDistinct(column("item_id")),
+            Fact::DisplacedShiftedByOne => Aggregate::Sum(
+                "CASE WHEN is_focal = 0 AND seed_position < focal_seed_position \
+                 AND shown_position = seed_position + 1 THEN 1 ELSE 0 END"
+                    .into(),
+            ),
         })
     }
 }
@@ -606,12 +615,17 @@ impl LogShape {
         out
     }
 
-    /// The facts this log's reduction has, in column order.
+    /// The facts this log's reduction has, in column order: a log without a unit (user,
+    /// probability) column has no unit (user, probability) facts, so the per-slate table keeps
+    /// the log's shape.
     pub fn facts(&self) -> Vec<Fact> {
         Fact::ALL
             .into_iter()
-            .filter(|f| {
-                self.probability || !matches!(f, Fact::ProbabilityMin | Fact::ProbabilityMax)
+            .filter(|f| match f {
+                Fact::UnitId | Fact::UnitIdMax => self.unit,
+                Fact::UserId | Fact::UserIdMax => self.user,
+                Fact::ProbabilityMin | Fact::ProbabilityMax => self.probability,
+                _ => true,
             })
             .collect()
     }
@@ -950,7 +964,8 @@ impl LogShape {
                     | Fact::BadClicks
                     | Fact::BadFlags
                     | Fact::DistinctClusters
-                    | Fact::DistinctItems => Some(DataType::UInt32),
+                    | Fact::DistinctItems
+                    | Fact::DisplacedShiftedByOne => Some(DataType::UInt32),
                 };
                 (f.name().to_string(), ty)
             })
@@ -1176,7 +1191,15 @@ mod tests {
         let read = crate::cells::read_slate_stats(&reduced.path, &config()).unwrap();
         assert_eq!(read.rows, rows);
         let (log, _) = read_log(&path, &config(), OnBadSlate::Error).unwrap();
-        let expected = crate::map_exposure(&log).unwrap().slates;
+        let tables = crate::map_exposure(&log).unwrap();
+        assert_eq!(read.assignment, tables.assignment);
+        assert_eq!(
+            read.design,
+            crate::readiness::DesignFacts::of_rows(&log, &tables.mapping)
+        );
+        assert_eq!(read.readiness, tables.readiness);
+        assert!(read.dictionary.is_empty());
+        let expected = tables.slates;
         let got = read.slates;
         let float_close = |a: &[f64], b: &[f64]| {
             a.len() == b.len() && a.iter().zip(b).all(|(x, y)| close(*x, *y))
@@ -1209,6 +1232,53 @@ mod tests {
                 a.column.name
             );
         }
+    }
+
+    /// A log without unit and user columns (the slate is the unit and the user) with string
+    /// slate ids: read back, its per-slate table gives the item rows' design, readiness checks
+    /// and slate ids.
+    #[test]
+    fn a_log_without_unit_or_user_columns_reads_back_as_its_rows() {
+        let synthetic = SyntheticConfig {
+            slates: 120,
+            slate_size: 6,
+            ..SyntheticConfig::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let (path, _) =
+            write_synthetic_log(&synthetic, 5, dir.path(), "log.parquet", 60).unwrap();
+        let mut frame = read(&path);
+        let slate = frame
+            .column("slate_id")
+            .unwrap()
+            .cast(&DataType::String)
+            .unwrap()
+            .str()
+            .unwrap()
+            .apply_values(|v| format!("s-{v:0>4}").into())
+            .into_column();
+        frame.with_column(slate).unwrap();
+        let mut frame = frame.drop_many(["unit_id", "user_id"]);
+        let edited = dir.path().join("edited.parquet");
+        ParquetWriter::new(std::fs::File::create(&edited).unwrap())
+            .finish(&mut frame)
+            .unwrap();
+        let reduced = reduce_parquet(&edited, &config(), dir.path(), 100).unwrap();
+        let stats = read(&reduced.path);
+        assert!(stats.column(Fact::UnitId.name()).is_err());
+        assert!(stats.column(Fact::UserId.name()).is_err());
+        let read = crate::cells::read_slate_stats(&reduced.path, &config()).unwrap();
+        let (log, _) = read_log(&edited, &config(), OnBadSlate::Error).unwrap();
+        let tables = crate::map_exposure(&log).unwrap();
+        assert!(!read.design.has_unit_column);
+        assert_eq!(read.assignment, tables.assignment);
+        assert_eq!(read.readiness, tables.readiness);
+        assert_eq!(read.slates.rows.unit_id, tables.slates.rows.unit_id);
+        assert_eq!(read.slates.rows.user_id, tables.slates.rows.user_id);
+        // Slate ids are strings: the dictionary lists them as the row path does.
+        let rows_dictionary = log.id_dictionary();
+        assert_eq!(read.dictionary.len(), 120);
+        assert_eq!(read.dictionary.id[..120], rows_dictionary.id[..120]);
     }
 
     /// The error of reading back the reduction of a synthetic log (`slates` × `size`) after

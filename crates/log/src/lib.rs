@@ -199,15 +199,23 @@ impl ImpressionLog {
             (LogColumn::UserId, &self.user_ids),
             (LogColumn::ItemId, &self.item_ids),
         ] {
-            if let IdValues::Str(values) = ids {
-                for (code, id) in values.iter().enumerate() {
-                    table.kind.push(column.name().to_string());
-                    table.code.push(code as i64);
-                    table.id.push(id.clone());
-                }
-            }
+            table.push_ids(column, ids);
         }
         table
+    }
+}
+
+impl IdDictionary {
+    /// Adds the codes of `column`'s ids when they are strings (integer ids are their own
+    /// values and get no entry).
+    pub fn push_ids(&mut self, column: LogColumn, ids: &IdValues) {
+        if let IdValues::Str(values) = ids {
+            for (code, id) in values.iter().enumerate() {
+                self.kind.push(column.name().to_string());
+                self.code.push(code as i64);
+                self.id.push(id.clone());
+            }
+        }
     }
 }
 
