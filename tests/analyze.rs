@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
-use slate_cli::{Paths, Pipeline};
+use slate_cli::{LogSource, Paths, Pipeline};
 use slate_e2e::{small_pipeline, small_run};
 use slate_log::OnBadSlate;
 
@@ -24,7 +24,7 @@ fn analyze(
         paths: Paths::under(root),
         progress: false,
     };
-    analysis.analyze(log, policy, &AtomicBool::new(false))?;
+    analysis.analyze(LogSource::Rows(log, policy), &AtomicBool::new(false))?;
     Ok(analysis)
 }
 
@@ -107,7 +107,10 @@ fn a_log_without_truth_gets_no_truth_table_or_column() {
     let root = tempfile::tempdir().unwrap();
     let pipeline = user_pipeline(root.path());
     pipeline
-        .analyze(&user_log(), OnBadSlate::Error, &AtomicBool::new(false))
+        .analyze(
+            LogSource::Rows(&user_log(), OnBadSlate::Error),
+            &AtomicBool::new(false),
+        )
         .unwrap();
     let processed = &pipeline.paths.processed_dir;
     let names = files(processed);
@@ -175,7 +178,10 @@ fn a_bad_log_is_an_error_naming_file_row_and_column_and_writes_nothing() {
     std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
     let pipeline = user_pipeline(&root.path().join("run"));
     let error = pipeline
-        .analyze(&bad, OnBadSlate::Error, &AtomicBool::new(false))
+        .analyze(
+            LogSource::Rows(&bad, OnBadSlate::Error),
+            &AtomicBool::new(false),
+        )
         .unwrap_err();
     let message = format!("{error:#}");
     assert!(
@@ -188,7 +194,10 @@ fn a_bad_log_is_an_error_naming_file_row_and_column_and_writes_nothing() {
 
     // Dropping: the slate is listed and the rest analyzed.
     pipeline
-        .analyze(&bad, OnBadSlate::Drop, &AtomicBool::new(false))
+        .analyze(
+            LogSource::Rows(&bad, OnBadSlate::Drop),
+            &AtomicBool::new(false),
+        )
         .unwrap();
     let dropped = slate_table::read_csv(
         &pipeline

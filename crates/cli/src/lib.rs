@@ -190,15 +190,69 @@ pub struct LogFacts {
     pub probability_source: &'static str,
 }
 
+/// The size and SHA-256 of the file at `path`, or of a directory's files (Spark's part files)
+/// concatenated in name order.
 fn sha256_of(path: &Path) -> Result<(u64, String)> {
     use sha2::{Digest, Sha256};
-    let mut file =
-        std::fs::File::open(path).with_context(|| format!("hashing {}", path.display()))?;
+    let files = if path.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+            .with_context(|| format!("hashing {}", path.display()))?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        files
+    } else {
+        vec![path.to_path_buf()]
+    };
     let mut hasher = Sha256::new();
-    let bytes = std::io::copy(&mut file, &mut hasher)
-        .with_context(|| format!("hashing {}", path.display()))?;
+    let mut bytes = 0;
+    for file in files {
+        let mut reader =
+            std::fs::File::open(&file).with_context(|| format!("hashing {}", file.display()))?;
+        bytes += std::io::copy(&mut reader, &mut hasher)
+            .with_context(|| format!("hashing {}", file.display()))?;
+    }
     let digest = hasher.finalize();
     Ok((bytes, digest.iter().map(|b| format!("{b:02x}")).collect()))
+}
+
+/// Where `analyze` reads a logged experiment from.
+#[derive(Debug, Clone, Copy)]
+pub enum LogSource<'a> {
+    /// The log's item rows, read into memory (CSV logs, `--item-rows`, `--on-bad-slate drop`).
+    Rows(&'a Path, slate_log::OnBadSlate),
+    /// A parquet log reduced to per-slate sums by the embedded engine, in ranges of
+    /// `chunk_rows` rows.
+    Reduced(&'a Path, usize),
+    /// A per-slate table another engine (Spark) wrote: a parquet file or a directory of them.
+    SlateStats(&'a Path),
+}
+
+impl LogSource<'_> {
+    /// The path the report and the manifest name.
+    fn path(&self) -> &Path {
+        match self {
+            LogSource::Rows(p, _) | LogSource::Reduced(p, _) | LogSource::SlateStats(p) => p,
+        }
+    }
+}
+
+/// The run's item-level exposure: item rows, or per-slate cells when the run read a per-slate
+/// table (every estimator but Lin's regression reads either).
+enum RunExposure {
+    Rows(Box<slate_exposure::ExposureMapping>),
+    Cells(slate_exposure::cells::SlateCells),
+}
+
+impl RunExposure {
+    fn items(&self) -> slate_estimate::contrasts::Items<'_> {
+        match self {
+            RunExposure::Rows(m) => slate_estimate::contrasts::Items::Rows(m),
+            RunExposure::Cells(c) => slate_estimate::contrasts::Items::Cells(c),
+        }
+    }
 }
 
 /// A configured pipeline.
@@ -320,17 +374,41 @@ impl Pipeline {
             )?;
             let tables = slate_exposure::map_exposure(&log)?;
             slate_exposure::write(&tables, &self.paths.processed_dir)?;
+            slate_table::remove_stale(
+                &self.paths.processed_dir,
+                slate_exposure::slate_stats::SLATE_STATS_FILE,
+            )?;
             self.write_manifest(
                 "all",
                 &path,
                 slate_simulate::log::IMPRESSION_LOG.file_name.to_string(),
-                &log,
+                log.n_rows(),
+                &tables.slates,
                 0,
             )?;
             warn_failed_checks(&tables.readiness);
             log_truth(&tables);
             Ok(())
         })
+    }
+
+    /// The exposure the estimators read: the item-row mapping in the processed directory, or,
+    /// when the run's source was a per-slate table (no mapping beside it), that table's cells.
+    fn read_exposure(&self) -> Result<(RunExposure, slate_exposure::SlateOutcomes)> {
+        let dir = &self.paths.processed_dir;
+        let stats = dir.join(slate_exposure::slate_stats::SLATE_STATS_FILE);
+        if !dir
+            .join(slate_exposure::schema::EXPOSURE_MAPPING.file_name)
+            .exists()
+            && stats.exists()
+        {
+            let tables = slate_exposure::cells::read_slate_stats(&stats, &self.config.log)?;
+            return Ok((RunExposure::Cells(tables.cells), tables.slates));
+        }
+        Ok((
+            RunExposure::Rows(Box::new(slate_exposure::read_mapping(dir)?)),
+            slate_exposure::read_slates(dir)?,
+        ))
     }
 
     /// Stage 4: the cluster-randomized estimators; writes every estimate table.
@@ -348,23 +426,19 @@ impl Pipeline {
     ) -> Result<()> {
         self.timed("estimate", || {
             let dir = &self.paths.processed_dir;
-            let mapping = slate_exposure::read_mapping(dir)?;
-            let slates = slate_exposure::read_slates(dir)?;
-            let tables = slate_estimate::run(slate_estimate::contrasts::Items::Rows(&mapping), &slates, &self.config.estimate)?;
+            let (exposure, slates) = self.read_exposure()?;
+            let items = exposure.items();
+            let tables = slate_estimate::run(items, &slates, &self.config.estimate)?;
             slate_estimate::write(&tables, dir)?;
             let design = design(&slates);
-            let mut inference = slate_estimate::inference_comparison(
-                slate_estimate::contrasts::Items::Rows(&mapping),
-                &slates,
-                &self.config.estimate,
-                design,
-            )?
-            .to_frame()?;
+            let mut inference =
+                slate_estimate::inference_comparison(items, &slates, &self.config.estimate, design)?
+                    .to_frame()?;
             slate_table::write_csv(&mut inference, &slate_estimate::tables::INFERENCE_COMPARISON, dir)?;
             let figures = slate_report::estimator_figures(
                 dir,
                 &self.paths.figures_dir,
-                mapping.truth.is_some(),
+                items.has_truth(),
                 Clustering::of(&slates),
             )?;
             info!(figures = figures.len(), dir = %self.paths.figures_dir.display(), "estimator figures");
@@ -391,10 +465,9 @@ impl Pipeline {
     pub fn decompose(&self) -> Result<()> {
         self.timed("decompose", || {
             let dir = &self.paths.processed_dir;
-            let mapping = slate_exposure::read_mapping(dir)?;
-            let slates = slate_exposure::read_slates(dir)?;
+            let (exposure, slates) = self.read_exposure()?;
             let tables = slate_estimate::run_decomposition(
-                slate_estimate::contrasts::Items::Rows(&mapping),
+                exposure.items(),
                 &slates,
                 &self.config.estimate,
             )?;
@@ -820,10 +893,12 @@ impl Pipeline {
         command: &'static str,
         path: &Path,
         shown_path: String,
-        log: &slate_log::ImpressionLog,
+        rows: usize,
+        slates: &slate_exposure::SlateOutcomes,
         dropped: usize,
     ) -> Result<()> {
         let (bytes, sha256) = sha256_of(path)?;
+        let logged = slates.assignment_probability_logged.first() == Some(&true);
         let manifest = RunManifest {
             tool: "slate",
             tool_version: env!("CARGO_PKG_VERSION"),
@@ -833,16 +908,17 @@ impl Pipeline {
                 path: shown_path,
                 bytes,
                 sha256,
-                rows: log.n_rows(),
-                slates: log.n_slates(),
-                units: log.n_units(),
+                rows,
+                slates: slates.len(),
+                units: n_units(slates),
                 dropped_slates: dropped,
-                truth_columns: log.truth.is_some(),
-                assignment_probability: log.assignment_probability.value,
-                probability_source: match log.assignment_probability.source {
-                    slate_log::ProbabilitySource::Logged => "logged",
-                    slate_log::ProbabilitySource::ObservedShare => "observed share",
-                },
+                truth_columns: slates.truth.is_some(),
+                assignment_probability: slates
+                    .assignment_probability
+                    .first()
+                    .copied()
+                    .unwrap_or(f64::NAN),
+                probability_source: if logged { "logged" } else { "observed share" },
             },
             config: self.config.clone(),
         };
@@ -873,29 +949,16 @@ impl Pipeline {
             }
             let tables = slate_exposure::map_exposure(&log)?;
             slate_exposure::write(&tables, dir)?;
+            slate_table::remove_stale(dir, slate_exposure::slate_stats::SLATE_STATS_FILE)?;
             self.write_manifest(
                 "analyze",
                 path,
                 path.display().to_string(),
-                &log,
+                log.n_rows(),
+                &tables.slates,
                 dropped.len(),
             )?;
-            slate_table::write_csv(
-                &mut slate_log::DroppedSlatesTable::of(&dropped).to_frame()?,
-                &slate_log::DROPPED_SLATES,
-                dir,
-            )?;
-            let dictionary = log.id_dictionary();
-            if dictionary.is_empty() {
-                // Integer ids are their own values; no stale dictionary may claim otherwise.
-                slate_table::remove_stale(dir, slate_log::ID_DICTIONARY.file_name)?;
-            } else {
-                slate_table::write_csv(
-                    &mut dictionary.to_frame()?,
-                    &slate_log::ID_DICTIONARY,
-                    dir,
-                )?;
-            }
+            self.write_log_tables(&dropped, &log.id_dictionary())?;
             warn_failed_checks(&tables.readiness);
             info!(
                 rows = log.n_rows(),
@@ -910,21 +973,91 @@ impl Pipeline {
         })
     }
 
+    /// The dropped-slates table and the id dictionary of a read log (no dictionary when every
+    /// id is an integer: integer ids are their own values, and no stale dictionary may claim
+    /// otherwise).
+    fn write_log_tables(
+        &self,
+        dropped: &[slate_log::DroppedSlate],
+        dictionary: &slate_log::IdDictionary,
+    ) -> Result<()> {
+        let dir = &self.paths.processed_dir;
+        slate_table::write_csv(
+            &mut slate_log::DroppedSlatesTable::of(dropped).to_frame()?,
+            &slate_log::DROPPED_SLATES,
+            dir,
+        )?;
+        if dictionary.is_empty() {
+            slate_table::remove_stale(dir, slate_log::ID_DICTIONARY.file_name)?;
+        } else {
+            slate_table::write_csv(&mut dictionary.to_frame()?, &slate_log::ID_DICTIONARY, dir)?;
+        }
+        Ok(())
+    }
+
+    /// Reads a per-slate table (the embedded reduction's, or one Spark wrote: a file or a
+    /// directory of part files) named `log` in the manifest and report, checks every rule of
+    /// the design on it, keeps a copy as the run's `interference_slate_stats.parquet`, and
+    /// writes the per-slate exposure tables, the readiness checks, the (empty) dropped-slates
+    /// table, the id dictionary and the run manifest. The item-row mapping of an earlier run is
+    /// removed: the estimators read this table's cells.
+    pub fn read_slate_stats(&self, path: &Path, log: &Path) -> Result<()> {
+        self.timed("read-slate-stats", || {
+            let dir = &self.paths.processed_dir;
+            std::fs::create_dir_all(dir)?;
+            let tables = slate_exposure::cells::read_slate_stats(path, &self.config.log)?;
+            let own = dir.join(slate_exposure::slate_stats::SLATE_STATS_FILE);
+            let same = own.exists() && std::fs::canonicalize(path)? == std::fs::canonicalize(&own)?;
+            if !same {
+                slate_exposure::cells::copy_slate_stats(path, dir)?;
+            }
+            slate_exposure::write_slate_tables(
+                &tables.slates,
+                &tables.assignment,
+                &tables.readiness,
+                dir,
+            )?;
+            slate_table::remove_stale(dir, slate_exposure::schema::EXPOSURE_MAPPING.file_name)?;
+            self.write_manifest(
+                "analyze",
+                log,
+                log.display().to_string(),
+                tables.rows,
+                &tables.slates,
+                0,
+            )?;
+            self.write_log_tables(&[], &tables.dictionary)?;
+            warn_failed_checks(&tables.readiness);
+            info!(
+                rows = tables.rows,
+                slates = tables.slates.len(),
+                units = n_units(&tables.slates),
+                truth = tables.slates.truth.is_some(),
+                "read per-slate table {}",
+                path.display()
+            );
+            Ok(())
+        })
+    }
+
     /// `analyze --log`: a team's logged experiment through exposure → estimate → decompose →
     /// models → report. Every method clusters by the log's
     /// unit; randomization inference re-draws units with the log's assignment probability.
-    pub fn analyze(
-        &self,
-        log: &Path,
-        policy: slate_log::OnBadSlate,
-        cancel: &AtomicBool,
-    ) -> Result<()> {
+    pub fn analyze(&self, source: LogSource<'_>, cancel: &AtomicBool) -> Result<()> {
         self.sweep_partials();
         let from_log = |slates: &slate_exposure::SlateOutcomes| Design::Bernoulli {
             p: slates.assignment_probability[0],
         };
+        let log = source.path();
         let stages: [(&'static str, &dyn Fn() -> Result<()>); 5] = [
-            ("read-log", &|| self.read_log(log, policy)),
+            ("read-log", &|| match source {
+                LogSource::Rows(path, policy) => self.read_log(path, policy),
+                LogSource::Reduced(path, chunk_rows) => {
+                    let reduced = self.reduce_log(path, chunk_rows)?;
+                    self.read_slate_stats(&reduced.path, path)
+                }
+                LogSource::SlateStats(path) => self.read_slate_stats(path, path),
+            }),
             ("estimate", &|| self.estimate_with(&from_log)),
             ("decompose", &|| self.decompose()),
             ("models", &|| {

@@ -261,15 +261,33 @@ enum Command {
     /// optionally unit_id, user_id, assignment_probability, click_prob_if_promoted and
     /// click_prob_if_control; [log.columns] in --config maps other names onto them and
     /// [log] covariates lists pre-treatment covariates.
+    ///
+    /// A parquet log is reduced to one row per slate by the embedded engine (bounded memory,
+    /// see `log-sql`) and every estimator reads those sums; a CSV log, `--item-rows` and
+    /// `--on-bad-slate drop` read the item rows into memory instead. `--slate-stats` reads a
+    /// per-slate table another engine (Spark) wrote with the query `log-sql` prints.
+    #[command(group(clap::ArgGroup::new("input").required(true).args(["log", "slate_stats"])))]
     Analyze {
         /// The impression log (.parquet or .csv).
         #[arg(long)]
-        log: PathBuf,
+        log: Option<PathBuf>,
+        /// A per-slate table (a parquet file, or Spark's directory of part files) written by the
+        /// query of `log-sql` over the log; the config's [log] section must be the one the query
+        /// was printed with.
+        #[arg(long)]
+        slate_stats: Option<PathBuf>,
         /// A slate that breaks a rule of the design (one focal, positions 1..n, arm constant
         /// within slate and unit, ...): stop with an error naming it, or drop it and list it in
-        /// interference_dropped_slates.csv.
+        /// interference_dropped_slates.csv (reads the item rows into memory).
         #[arg(long, value_enum, default_value_t = OnBadSlate::Error)]
         on_bad_slate: OnBadSlate,
+        /// Read a parquet log's item rows into memory instead of reducing it per slate: Lin's
+        /// regression adjustment needs them; memory grows with impressions.
+        #[arg(long, conflicts_with = "slate_stats")]
+        item_rows: bool,
+        /// With the reduction: rows of the log held in memory at a time.
+        #[arg(long, default_value_t = slate_exposure::slate_stats::DEFAULT_CHUNK_ROWS)]
+        chunk_rows: usize,
     },
     /// Run every stage in order (downloads ML-32M when no --data-dir/--synthetic is given).
     ///
@@ -510,8 +528,28 @@ fn run() -> Result<()> {
             slate_cli::bench::write_markdown(&root.join("bench").join("models.md"), &text)?;
             std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())?;
         }
-        Command::Analyze { log, on_bad_slate } => {
-            pipeline.analyze(&log, on_bad_slate.into(), &cancel)?;
+        Command::Analyze {
+            log,
+            slate_stats,
+            on_bad_slate,
+            item_rows,
+            chunk_rows,
+        } => {
+            use slate_cli::LogSource;
+            let policy: slate_log::OnBadSlate = on_bad_slate.into();
+            let source = match (&log, &slate_stats) {
+                (_, Some(stats)) => LogSource::SlateStats(stats),
+                (Some(log), None) => {
+                    let parquet = log.extension().is_some_and(|e| e == "parquet");
+                    if parquet && !item_rows && policy == slate_log::OnBadSlate::Error {
+                        LogSource::Reduced(log, chunk_rows)
+                    } else {
+                        LogSource::Rows(log, policy)
+                    }
+                }
+                (None, None) => bail!("analyze needs --log or --slate-stats"),
+            };
+            pipeline.analyze(source, &cancel)?;
         }
         Command::All { source, check } => {
             if check {

@@ -13,7 +13,7 @@
 //! (the per-slate table does not list the other items).
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use slate_log::ids::{IdValues, RawIds};
 use slate_log::{CovariateLevel, IdDictionary, LogColumn, LogConfig};
@@ -25,8 +25,8 @@ use slate_table::readiness::Check;
 use crate::readiness::{DesignFacts, exposure_readiness};
 use crate::schema::{Assignment, Feature, SlateOutcomes, SlateRows, SlateTruth};
 use crate::slate_stats::{
-    Cell, CellStat, CovariateStat, Fact, LogShape, MASK_MAX_POSITION, cell_column,
-    covariate_column, outcome_column,
+    Cell, CellStat, CovariateStat, Fact, LogShape, MASK_MAX_POSITION, SLATE_STATS_FILE,
+    cell_column, covariate_column, outcome_column,
 };
 use crate::{ExposureError, features};
 
@@ -193,6 +193,40 @@ pub fn read_parquet_parts(path: &Path) -> Result<DataFrame, ExposureError> {
         table: path.display().to_string(),
         message: "no parquet file".into(),
     })
+}
+
+/// Copies the per-slate table at `path` (a parquet file, or a directory of part files) to
+/// `dir/`[`SLATE_STATS_FILE`] as one parquet file, atomically; returns its path.
+pub fn copy_slate_stats(path: &Path, dir: &Path) -> Result<PathBuf, ExposureError> {
+    if path.is_file() {
+        let mut source = slate_table::open_file(path)?;
+        return Ok(slate_table::write_atomically(
+            dir,
+            SLATE_STATS_FILE,
+            |out| {
+                std::io::copy(&mut source, out)
+                    .map(|_| ())
+                    .map_err(|source| TableError::Io {
+                        path: path.to_path_buf(),
+                        source,
+                    })
+            },
+        )?);
+    }
+    let mut frame = read_parquet_parts(path)?;
+    Ok(slate_table::write_atomically(
+        dir,
+        SLATE_STATS_FILE,
+        |out| {
+            ParquetWriter::new(out)
+                .finish(&mut frame)
+                .map(|_| ())
+                .map_err(|source| TableError::Polars {
+                    table: SLATE_STATS_FILE.into(),
+                    source,
+                })
+        },
+    )?)
 }
 
 /// Reads a per-slate table (a parquet file, or a directory of parquet files as Spark writes)

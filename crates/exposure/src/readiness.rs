@@ -91,7 +91,9 @@ impl DesignFacts {
             promoted_focal_on_top: count(&|r| {
                 m.is_focal[r] && m.promotion_applied[r] && m.final_position[r] == 1
             }),
-            promoted_displaced_rows: count(&|r| m.displaced_by_promotion[r] && m.promotion_applied[r]),
+            promoted_displaced_rows: count(&|r| {
+                m.displaced_by_promotion[r] && m.promotion_applied[r]
+            }),
             promoted_displaced_shifted_by_one: count(&|r| {
                 m.displaced_by_promotion[r] && m.promotion_applied[r] && m.position_shift[r] == 1
             }),
@@ -139,8 +141,16 @@ pub fn exposure_readiness(
     }
     let n_promoted = unit_promoted.iter().filter(|p| **p).count();
     let n_control = n_units - n_promoted;
-    let p = slates.assignment_probability.first().copied().unwrap_or(f64::NAN);
-    let logged = slates.assignment_probability_logged.first().copied().unwrap_or(false);
+    let p = slates
+        .assignment_probability
+        .first()
+        .copied()
+        .unwrap_or(f64::NAN);
+    let logged = slates
+        .assignment_probability_logged
+        .first()
+        .copied()
+        .unwrap_or(false);
     let rate = n_promoted as f64 / n_units.max(1) as f64;
     let tolerance = 3.0 * (p * (1.0 - p) / n_units.max(1) as f64).sqrt();
     let has_unit_column = facts.has_unit_column;
@@ -160,7 +170,10 @@ pub fn exposure_readiness(
         .iter()
         .filter(|n| **n > 0)
         .count();
-    let same_cluster_arms = (facts.promoted_same_cluster_rows, facts.control_same_cluster_rows);
+    let same_cluster_arms = (
+        facts.promoted_same_cluster_rows,
+        facts.control_same_cluster_rows,
+    );
     let n_focal = facts.focal_rows;
     let mut checks = vec![
         Check::new("item_rows", n_rows, sizes, n_rows > 0),

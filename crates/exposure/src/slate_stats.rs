@@ -1245,8 +1245,7 @@ mod tests {
             ..SyntheticConfig::default()
         };
         let dir = tempfile::tempdir().unwrap();
-        let (path, _) =
-            write_synthetic_log(&synthetic, 5, dir.path(), "log.parquet", 60).unwrap();
+        let (path, _) = write_synthetic_log(&synthetic, 5, dir.path(), "log.parquet", 60).unwrap();
         let mut frame = read(&path);
         let slate = frame
             .column("slate_id")
