@@ -136,25 +136,38 @@ pub fn randomization_distributions(
     let observed_arm: Vec<bool> = arm.iter().map(|a| a.unwrap_or(false)).collect();
     // (difference in means of the outcome, difference in the observed-treated share), or None
     // when an arm is empty.
-    let statistic = |assignment: &[bool], rows: &[f64], sums: &[f64]| {
+    // Branch-free: an assignment is 1.0 or 0.0 and each arm's sums add `a·x` and `(1 − a)·x`.
+    // Adding an exact 0.0 leaves a sum unchanged, so the sums equal the arm-by-arm ones bit for
+    // bit; a random assignment would make a branch mispredict half the time.
+    let observed_rows: Vec<Vec<f64>> = stats
+        .iter()
+        .map(|(rows, _)| {
+            rows.iter()
+                .zip(&observed_arm)
+                .map(|(n, d)| if *d { *n } else { 0.0 })
+                .collect()
+        })
+        .collect();
+    let statistic = |assignment: &[f64], rows: &[f64], sums: &[f64], treated_rows: &[f64]| {
         let (mut n1, mut s1, mut h1, mut n0, mut s0, mut h0) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
-        for (((a, n), s), d) in assignment.iter().zip(rows).zip(sums).zip(&observed_arm) {
-            let h = if *d { *n } else { 0.0 };
-            if *a {
-                n1 += n;
-                s1 += s;
-                h1 += h;
-            } else {
-                n0 += n;
-                s0 += s;
-                h0 += h;
-            }
+        for (((a, n), s), h) in assignment.iter().zip(rows).zip(sums).zip(treated_rows) {
+            let b = 1.0 - a;
+            n1 += a * n;
+            s1 += a * s;
+            h1 += a * h;
+            n0 += b * n;
+            s0 += b * s;
+            h0 += b * h;
         }
         (n1 > 0.0 && n0 > 0.0).then(|| (s1 / n1 - s0 / n0, h1 / n1 - h0 / n0))
     };
+    let observed_assignment: Vec<f64> = observed_arm
+        .iter()
+        .map(|d| if *d { 1.0 } else { 0.0 })
+        .collect();
     let mut observed = Vec::with_capacity(stats.len());
-    for (i, (rows, sums)) in stats.iter().enumerate() {
-        match statistic(&observed_arm, rows, sums) {
+    for (i, ((rows, sums), treated_rows)) in stats.iter().zip(&observed_rows).enumerate() {
+        match statistic(&observed_assignment, rows, sums, treated_rows) {
             Some((t, _)) => observed.push(t),
             None => {
                 return Err(EstimateError::EmptyArm {
@@ -167,24 +180,28 @@ pub fn randomization_distributions(
     let per_draw: Vec<Vec<Option<(f64, f64)>>> = (0..draws)
         .into_par_iter()
         .map_init(
-            || vec![false; g],
+            || vec![0.0; g],
             |assignment, r| {
                 let mut rng = Pcg64::new((u128::from(seed) << 64) | 0xF15E, r as u128);
+                let one = |treated: bool| if treated { 1.0 } else { 0.0 };
                 match design {
                     Design::Bernoulli { p } => assignment
                         .iter_mut()
-                        .for_each(|a| *a = rng.random::<f64>() < p),
+                        .for_each(|a| *a = one(rng.random::<f64>() < p)),
                     Design::Complete { treated } => {
                         assignment
                             .iter_mut()
                             .enumerate()
-                            .for_each(|(i, a)| *a = i < treated);
+                            .for_each(|(i, a)| *a = one(i < treated));
                         assignment.shuffle(&mut rng);
                     }
                 }
                 stats
                     .iter()
-                    .map(|(rows, sums)| statistic(assignment, rows, sums))
+                    .zip(&observed_rows)
+                    .map(|((rows, sums), treated_rows)| {
+                        statistic(assignment, rows, sums, treated_rows)
+                    })
                     .collect()
             },
         )

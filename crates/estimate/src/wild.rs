@@ -56,6 +56,9 @@ pub struct WildTest {
 /// Per-cluster statistics of a slate-randomized sample.
 struct Clusters {
     treated: Vec<bool>,
+    /// `treated` as 1.0 / 0.0: a treated cluster's terms are multiplied by 1 and the other
+    /// arm's by an exact 0, which adds nothing, so branch-free sums equal per-arm sums.
+    arm: Vec<f64>,
     rows: Vec<f64>,
     sums: Vec<f64>,
     n1: f64,
@@ -78,6 +81,7 @@ fn clusters_of(sample: &Sample) -> Result<Clusters, EstimateError> {
     };
     let (n1, n0) = (arm_rows(true), arm_rows(false));
     Ok(Clusters {
+        arm: treated.iter().map(|t| if *t { 1.0 } else { 0.0 }).collect(),
         treated,
         rows,
         sums,
@@ -101,26 +105,23 @@ struct Replicate {
 impl Clusters {
     /// The replicate for weights `v`, given the affine residual parts `u_a + b0·u_b`.
     fn replicate(&self, u_a: &[f64], u_b: &[f64], v: &[f64]) -> Replicate {
+        // Branch-free arm sums (see `arm`): equal bit for bit to summing each arm apart.
         let (mut t1a, mut t1b, mut t0a, mut t0b) = (0.0, 0.0, 0.0, 0.0);
-        for (i, w) in v.iter().enumerate() {
-            if self.treated[i] {
-                t1a += w * u_a[i];
-                t1b += w * u_b[i];
-            } else {
-                t0a += w * u_a[i];
-                t0b += w * u_b[i];
-            }
+        for (((w, a), b), d) in v.iter().zip(u_a).zip(u_b).zip(&self.arm) {
+            let (wa, wb, c) = (w * a, w * b, 1.0 - d);
+            t1a += d * wa;
+            t1b += d * wb;
+            t0a += c * wa;
+            t0b += c * wb;
         }
         let (m1a, m1b, m0a, m0b) = (t1a / self.n1, t1b / self.n1, t0a / self.n0, t0b / self.n0);
+        // Each cluster's arm picked by index, not by a branch.
+        let (ma, mb, arm_rows) = ([m0a, m1a], [m0b, m1b], [self.n0, self.n1]);
         let (mut q0, mut q1, mut q2) = (0.0, 0.0, 0.0);
         for (i, w) in v.iter().enumerate() {
-            let (ma, mb, arm_rows) = if self.treated[i] {
-                (m1a, m1b, self.n1)
-            } else {
-                (m0a, m0b, self.n0)
-            };
-            let e = (w * u_a[i] - self.rows[i] * ma) / arm_rows;
-            let f = (w * u_b[i] - self.rows[i] * mb) / arm_rows;
+            let k = usize::from(self.treated[i]);
+            let e = (w * u_a[i] - self.rows[i] * ma[k]) / arm_rows[k];
+            let f = (w * u_b[i] - self.rows[i] * mb[k]) / arm_rows[k];
             q0 += e * e;
             q1 += 2.0 * e * f;
             q2 += f * f;
