@@ -32,7 +32,13 @@ pub struct EstimateBench {
 /// A memory figure of this process from `/proc/self/status` (`VmHWM:` peak since the last
 /// reset, `VmRSS:` now), MiB; NaN where there is no such file.
 pub(crate) fn status_mib(key: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
+    process_status_mib(Path::new("/proc/self/status"), key)
+}
+
+/// A memory figure (`key`, e.g. `VmHWM:`) from a `/proc/<pid>/status` file, MiB; NaN when the
+/// file or the key is missing.
+pub(crate) fn process_status_mib(status: &Path, key: &str) -> f64 {
+    std::fs::read_to_string(status)
         .ok()
         .and_then(|s| {
             s.lines()

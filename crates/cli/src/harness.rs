@@ -39,13 +39,13 @@ pub struct StageRow {
 }
 
 /// Resets the process's peak-RSS counter (Linux; ignored elsewhere).
-fn reset_peak_rss() {
+pub(crate) fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 /// Runs `stage`, returning its value, wall seconds and how far the process's RSS rose above
 /// its level at the start (the stage's own peak memory, whatever the process held before).
-fn measure<T>(stage: &str, run: impl FnOnce() -> Result<T>) -> Result<(T, f64, f64)> {
+pub(crate) fn measure<T>(stage: &str, run: impl FnOnce() -> Result<T>) -> Result<(T, f64, f64)> {
     reset_peak_rss();
     let before = status_mib("VmRSS:");
     let start = Instant::now();

@@ -10,6 +10,7 @@
 
 pub mod bench;
 pub mod harness;
+pub mod scale;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -267,8 +268,10 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    /// Runs one stage with a spinner (when progress is on) and logs its wall time.
+    /// Runs one stage with a spinner (when progress is on) and logs its wall time and the
+    /// process's peak RSS during the stage (Linux).
     fn timed<T>(&self, stage: &str, run: impl FnOnce() -> Result<T>) -> Result<T> {
+        harness::reset_peak_rss();
         let start = Instant::now();
         info!(stage, "start");
         let spinner = if self.progress && stage != "fetch-data" {
@@ -283,7 +286,8 @@ impl Pipeline {
         spinner.finish_and_clear();
         let out = out.with_context(|| format!("stage `{stage}` failed"))?;
         let seconds = format!("{:.3}", start.elapsed().as_secs_f64());
-        info!(stage, seconds, "done");
+        let peak_rss_mib = format!("{:.0}", bench::status_mib("VmHWM:"));
+        info!(stage, seconds, peak_rss_mib, "done");
         Ok(out)
     }
 

@@ -318,6 +318,25 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         repeats: usize,
     },
+    /// Benchmark impression logs at scale (writes bench/scale.md): per log size, the per-slate
+    /// reduction against DuckDB on the same query and file, exposure from the log and `analyze
+    /// --log` end to end; and simulate + exposure of the MovieLens-shaped simulation. Writes
+    /// the logs once with synth-log (the 100 M-impression one is 2.4 GB) and installs DuckDB
+    /// into a venv under ~/.cache/slate-xtask.
+    BenchScale {
+        /// Log sizes in slates (12 impressions each), comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1000000,8340000")]
+        slates: Vec<usize>,
+        /// Alternated runs of the reduction and of DuckDB per size (medians are reported).
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+        /// Slates of the simulate + exposure measurement (0 skips it).
+        #[arg(long, default_value_t = 1_000_000)]
+        simulate_slates: usize,
+        /// Where the logs are kept [default: data/raw/bench-scale].
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
     /// Benchmark the full estimator suite on synthetic designs (writes bench/estimator_suite.md).
     BenchEstimate {
         /// Design sizes in slates, comma-separated.
@@ -489,6 +508,30 @@ fn run() -> Result<()> {
                 bail!("--reps must be at least 1");
             }
             pipeline.design_sweep(reps)?;
+        }
+        Command::BenchScale {
+            slates,
+            repeats,
+            simulate_slates,
+            data_dir,
+        } => {
+            let root = project_root();
+            let options = slate_cli::scale::ScaleOptions {
+                data_dir: data_dir
+                    .unwrap_or_else(|| root.join("data").join("raw").join("bench-scale")),
+                slates: slates.clone(),
+                repeats,
+                simulate_slates,
+            };
+            let report = slate_cli::scale::run(&pipeline.config, &root, &options)?;
+            let sizes: Vec<String> = slates.iter().map(usize::to_string).collect();
+            let command = format!(
+                "cargo xtask bench-scale --slates {} --repeats {repeats} --simulate-slates {simulate_slates}",
+                sizes.join(",")
+            );
+            let text = slate_cli::scale::markdown(&report, &command);
+            slate_cli::bench::write_markdown(&root.join("bench").join("scale.md"), &text)?;
+            std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())?;
         }
         Command::BenchEstimate { slates, repeats } => {
             let rows = slate_cli::bench::bench_estimate(&pipeline.config, &slates, repeats)?;

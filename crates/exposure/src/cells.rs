@@ -12,6 +12,7 @@
 //! order, as in the row path, except the focal item's, which is ranked among focal items only
 //! (the per-slate table does not list the other items).
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -242,7 +243,7 @@ pub fn read_slate_stats(
             source,
         })
     };
-    let frame = read_parquet_parts(path)?;
+    let mut frame = read_parquet_parts(path)?;
     let names: Vec<String> = frame
         .get_column_names()
         .iter()
@@ -257,10 +258,11 @@ pub fn read_slate_stats(
         outcomes: config.outcomes.clone(),
         covariates: config.covariates.clone(),
     };
-    // Cast every column to the reduction's type; sort by slate.
+    // Cast every column to the reduction's type (moving each out of the file's frame, so the
+    // table is held once); sort by slate unless the engine wrote it sorted.
     let mut columns = Vec::new();
     for (name, ty) in shape.columns() {
-        let column = frame.column(&name).map_err(|_| {
+        let column = frame.drop_in_place(&name).map_err(|_| {
             ExposureError::Table(TableError::MissingColumn {
                 table: path.display().to_string(),
                 column: name.clone(),
@@ -268,23 +270,61 @@ pub fn read_slate_stats(
         })?;
         columns.push(match ty {
             Some(dtype) => column.strict_cast(&dtype).map_err(polars)?,
-            None => column.clone(),
+            None => column,
         });
     }
-    let frame = DataFrame::new_infer_height(columns)
-        .and_then(|f| f.sort([Fact::SlateId.name()], SortMultipleOptions::default()))
-        .map_err(polars)?;
+    drop(frame);
+    let mut frame = DataFrame::new_infer_height(columns).map_err(polars)?;
+    if !ascending(frame.column(Fact::SlateId.name()).map_err(polars)?) {
+        frame = frame
+            .sort([Fact::SlateId.name()], SortMultipleOptions::default())
+            .map_err(polars)?;
+    }
     Reader {
         path,
-        frame: &frame,
+        n: frame.height(),
+        frame: RefCell::new(frame),
         shape: &shape,
     }
     .read()
 }
 
+/// Whether an id column (integers or strings) is in strictly ascending order without nulls.
+fn ascending(column: &Column) -> bool {
+    if let Ok(ids) = column.i64() {
+        let mut values = ids.iter();
+        let Some(Some(mut last)) = values.next() else {
+            return ids.is_empty();
+        };
+        values.all(|v| {
+            v.is_some_and(|v| {
+                let up = v > last;
+                last = v;
+                up
+            })
+        })
+    } else if let Ok(ids) = column.str() {
+        let mut values = ids.iter();
+        let Some(Some(mut last)) = values.next() else {
+            return ids.is_empty();
+        };
+        values.all(|v| {
+            v.is_some_and(|v| {
+                let up = v > last;
+                last = v;
+                up
+            })
+        })
+    } else {
+        false
+    }
+}
+
+/// Reads the table's columns once each, releasing each as it is converted.
 struct Reader<'a> {
     path: &'a Path,
-    frame: &'a DataFrame,
+    n: usize,
+    frame: RefCell<DataFrame>,
     shape: &'a LogShape,
 }
 
@@ -317,8 +357,12 @@ impl Reader<'_> {
         })
     }
 
-    fn column(&self, name: &str) -> Result<&Column, ExposureError> {
-        self.frame.column(name).map_err(|e| self.polars(e))
+    /// Takes column `name` out of the table.
+    fn column(&self, name: &str) -> Result<Column, ExposureError> {
+        self.frame
+            .borrow_mut()
+            .drop_in_place(name)
+            .map_err(|e| self.polars(e))
     }
 
     fn u32s(&self, name: &str) -> Result<Vec<u32>, ExposureError> {
@@ -360,9 +404,9 @@ impl Reader<'_> {
     }
 
     fn read(&self) -> Result<SlateStatsTables, ExposureError> {
-        let n = self.frame.height();
+        let n = self.n;
         let (slate_ids, slate_shown, slate_values) =
-            ids(self.column(Fact::SlateId.name())?).map_err(|e| self.polars(e))?;
+            ids(&self.column(Fact::SlateId.name())?).map_err(|e| self.polars(e))?;
         let mut dictionary = IdDictionary::default();
         dictionary.push_ids(LogColumn::SlateId, &slate_values);
         // Ids as written, compared as written (codes of two columns are not comparable). A
@@ -370,8 +414,8 @@ impl Reader<'_> {
         // as its user.
         let mut id_pair = |column: LogColumn, min: Fact, max: Fact| -> Result<_, ExposureError> {
             let (codes, shown, values) =
-                ids(self.column(min.name())?).map_err(|e| self.polars(e))?;
-            let (_, largest, _) = ids(self.column(max.name())?).map_err(|e| self.polars(e))?;
+                ids(&self.column(min.name())?).map_err(|e| self.polars(e))?;
+            let (_, largest, _) = ids(&self.column(max.name())?).map_err(|e| self.polars(e))?;
             dictionary.push_ids(column, &values);
             Ok((codes, shown, largest))
         };
@@ -386,7 +430,7 @@ impl Reader<'_> {
             (unit_ids.clone(), unit_shown.clone(), unit_shown.clone())
         };
         let (focal_items, _, item_values) =
-            ids(self.column(Fact::FocalItemId.name())?).map_err(|e| self.polars(e))?;
+            ids(&self.column(Fact::FocalItemId.name())?).map_err(|e| self.polars(e))?;
         dictionary.push_ids(LogColumn::ItemId, &item_values);
         let focal_cluster: Vec<String> = self
             .column(Fact::FocalCluster.name())?

@@ -1,0 +1,522 @@
+//! `cargo xtask bench-scale`: the scale targets of issue 15 measured side by side in one run,
+//! on canonical logs that `synth-log` writes (12 items per slate, both truth columns, the item
+//! covariate `relevance`). Writes `bench/scale.md`. A benchmark, not a test: it asserts
+//! nothing about time and reports each target as met or not.
+//!
+//! Per log size:
+//! - the per-slate reduction (`reduce-log`) against DuckDB running the same query on the same
+//!   file (its Python wheel, pinned in `bench/scale/requirements.txt`, in a venv this command
+//!   makes), alternated, medians;
+//! - exposure from the log (reduction, checks, per-slate tables);
+//! - `analyze --log` end to end (validation, every table, figures, report);
+//! - and, once, the MovieLens-shaped simulation: simulate + exposure of the same number of
+//!   slates from synthetic MovieLens data.
+//!
+//! Every step runs in a process of its own, ours (this program, re-invoked) as the peer's, so
+//! no step's figures carry memory an earlier step left behind: wall time, and the peak RSS,
+//! read from `/proc/<pid>/status` (`VmHWM`, `VmRSS`) every 50 ms while the process runs.
+//! DuckDB's seconds and peak are its own, which it prints (the query and the write, and its
+//! process's `ru_maxrss`).
+
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use tracing::info;
+
+use crate::PipelineConfig;
+use crate::bench::{median, process_status_mib};
+
+/// What `bench-scale` runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScaleOptions {
+    /// Log sizes in slates (12 impressions each).
+    pub slates: Vec<usize>,
+    /// Alternated runs of the reduction and of DuckDB per size (medians are reported).
+    pub repeats: usize,
+    /// Slates of the simulate + exposure measurement (0: skip it).
+    pub simulate_slates: usize,
+    /// Where the logs are kept (`synthetic_log_<slates>.parquet`, written when missing).
+    pub data_dir: PathBuf,
+}
+
+/// A measured step: ours, and the peer's when there is one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScaleRow {
+    /// The step, in words.
+    pub step: String,
+    /// Slates of the log.
+    pub slates: usize,
+    /// Our wall seconds (median over runs).
+    pub seconds: f64,
+    /// Our peak memory, MiB (largest over runs).
+    pub peak_mib: f64,
+    /// The peer's name, wall seconds and peak memory (MiB).
+    pub peer: Option<(String, f64, f64)>,
+    /// The target, in words, and whether it is met.
+    pub target: Option<(String, bool)>,
+}
+
+/// Everything `bench-scale` measured.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ScaleReport {
+    /// Rows in order.
+    pub rows: Vec<ScaleRow>,
+    /// Per size: slates and the bytes of the per-slate table on disk.
+    pub table_bytes: Vec<(usize, u64)>,
+    /// Per size: `analyze`'s stages as it logged them.
+    pub stages: Vec<(usize, Vec<StageTime>)>,
+}
+
+/// One stage as `slate` logs it when the stage is done.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageTime {
+    /// The stage's name.
+    pub stage: String,
+    /// Wall seconds.
+    pub seconds: f64,
+    /// The process's peak RSS during the stage, MiB.
+    pub peak_mib: f64,
+}
+
+/// Impressions per slate in the benchmark logs.
+const SLATE_SIZE: usize = 12;
+
+/// A Python interpreter with the pinned DuckDB, in a venv under the user's cache (made and
+/// filled from `bench/scale/requirements.txt` when missing).
+fn duckdb_python(root: &Path) -> Result<PathBuf> {
+    let cache = std::env::var_os("HOME")
+        .map(|h| PathBuf::from(h).join(".cache").join("slate-xtask"))
+        .unwrap_or_else(|| root.join("data").join("raw"));
+    let venv = cache.join("bench-scale-venv");
+    let python = venv.join("bin").join("python");
+    let ready = std::process::Command::new(&python)
+        .args(["-c", "import duckdb"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ready {
+        info!(venv = %venv.display(), "installing DuckDB from bench/scale/requirements.txt");
+        std::fs::create_dir_all(&cache)?;
+        let status = std::process::Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .context("python3 -m venv")?;
+        anyhow::ensure!(
+            status.success(),
+            "python3 -m venv {} failed",
+            venv.display()
+        );
+        let status = std::process::Command::new(&python)
+            .args(["-m", "pip", "install", "-q", "-r"])
+            .arg(root.join("bench").join("scale").join("requirements.txt"))
+            .status()?;
+        anyhow::ensure!(status.success(), "pip install of DuckDB failed");
+    }
+    Ok(python)
+}
+
+/// Runs the DuckDB peer on `log` with `query`; returns its seconds and peak RSS (MiB).
+fn duckdb(python: &Path, root: &Path, log: &Path, query: &Path, out: &Path) -> Result<(f64, f64)> {
+    let output = std::process::Command::new(python)
+        .arg(root.join("bench").join("scale").join("duckdb_reduction.py"))
+        .args([log, query, out])
+        .arg("2")
+        .output()
+        .context("running bench/scale/duckdb_reduction.py")?;
+    anyhow::ensure!(
+        output.status.success(),
+        "bench/scale/duckdb_reduction.py failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    let field = |name: &str| value[name].as_f64().unwrap_or(f64::NAN);
+    Ok((field("seconds"), field("peak_rss_mib")))
+}
+
+/// Runs this program with `args` (stdout and stderr to `log`), polling its memory; returns its
+/// wall seconds and peak RSS (MiB).
+fn run_ours(args: &[OsString], log: &Path) -> Result<(f64, f64)> {
+    let exe = std::env::current_exe().context("locating this program")?;
+    let start = Instant::now();
+    let mut child = Command::new(&exe)
+        .args(args)
+        .stdout(Stdio::from(std::fs::File::create(log)?))
+        .stderr(Stdio::from(std::fs::File::create(
+            log.with_extension("err"),
+        )?))
+        .spawn()
+        .with_context(|| format!("starting {}", exe.display()))?;
+    let status_file = PathBuf::from(format!("/proc/{}/status", child.id()));
+    let mut peak = 0.0f64;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        for key in ["VmHWM:", "VmRSS:"] {
+            let mib = process_status_mib(&status_file, key);
+            if mib.is_finite() {
+                peak = peak.max(mib);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let seconds = start.elapsed().as_secs_f64();
+    if !status.success() {
+        let stderr = std::fs::read_to_string(log.with_extension("err")).unwrap_or_default();
+        let tail: Vec<&str> = stderr.lines().rev().take(5).collect();
+        anyhow::bail!(
+            "slate {:?} failed ({status}): {}",
+            args,
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        );
+    }
+    info!(
+        args = ?args,
+        seconds = format!("{seconds:.2}"),
+        peak_mib = format!("{peak:.0}"),
+        "bench-scale"
+    );
+    Ok((seconds, peak))
+}
+
+/// Arguments: the output directories under `root`, `--quiet`, `--config config`, then `rest`.
+fn ours_args(root: &Path, config: &Path, rest: &[&str]) -> Vec<OsString> {
+    let mut args: Vec<OsString> = Vec::new();
+    for (flag, dir) in [
+        ("--raw-dir", root.join("raw")),
+        ("--processed-dir", root.join("processed")),
+        ("--figures-dir", root.join("writeup").join("figures")),
+        ("--writeup-dir", root.join("writeup")),
+    ] {
+        args.push(flag.into());
+        args.push(dir.into());
+    }
+    args.push("--quiet".into());
+    args.push("--config".into());
+    args.push(config.into());
+    args.extend(rest.iter().map(OsString::from));
+    args
+}
+
+/// The benchmark log of `slates` slates in `dir`, written by `synth-log` when missing.
+fn log_of(dir: &Path, config: &Path, slates: usize) -> Result<PathBuf> {
+    let path = dir.join(format!("synthetic_log_{slates}.parquet"));
+    if !path.exists() {
+        let n = slates.to_string();
+        let out = path.to_string_lossy().to_string();
+        run_ours(
+            &ours_args(dir, config, &["synth-log", "--slates", &n, "--out", &out]),
+            &dir.join("synth-log.log"),
+        )?;
+    }
+    Ok(path)
+}
+
+/// Writes `config` with the benchmark logs' covariate (`relevance`) to `dir/bench.toml`.
+fn write_config(config: &PipelineConfig, dir: &Path, slates: Option<usize>) -> Result<PathBuf> {
+    let mut config = config.clone();
+    config.log = slate_log::LogConfig {
+        covariates: vec!["relevance".into()],
+        ..slate_log::LogConfig::default()
+    };
+    if let Some(n) = slates {
+        config.simulation.slates.n_slates = n;
+    }
+    let path = dir.join("bench.toml");
+    std::fs::write(&path, toml::to_string(&config)?)?;
+    Ok(path)
+}
+
+/// Whether this size is the issue's 100 M-impression log (the end-to-end target's size).
+fn is_large(slates: usize) -> bool {
+    slates * SLATE_SIZE >= 100_000_000
+}
+
+/// Runs the benchmark.
+pub fn run(base: &PipelineConfig, root: &Path, options: &ScaleOptions) -> Result<ScaleReport> {
+    let python = duckdb_python(root)?;
+    std::fs::create_dir_all(&options.data_dir)?;
+    let mut report = ScaleReport::default();
+    for &slates in &options.slates {
+        let scratch = tempfile::tempdir_in(&options.data_dir)?;
+        let dir = scratch.path();
+        let config = write_config(base, dir, None)?;
+        let log = log_of(&options.data_dir, &config, slates)?;
+        let log_arg = log.to_string_lossy().to_string();
+        let config_log = slate_log::LogConfig {
+            covariates: vec!["relevance".into()],
+            ..slate_log::LogConfig::default()
+        };
+        let names = slate_table::parquet_columns(&log)?;
+        let shape = slate_exposure::slate_stats::LogShape::of_columns(&names, &config_log, &log)?;
+        let query = dir.join("reduction.sql");
+        std::fs::write(
+            &query,
+            slate_exposure::slate_stats::reduction_sql(
+                &config_log,
+                &shape,
+                slate_exposure::slate_stats::Dialect::Polars,
+            ),
+        )?;
+
+        // The reduction against DuckDB, alternated.
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        let (mut our_peak, mut their_peak) = (0.0f64, 0.0f64);
+        let mut bytes = 0;
+        for _ in 0..options.repeats.max(1) {
+            let run_root = dir.join("reduce");
+            let (seconds, peak) = run_ours(
+                &ours_args(&run_root, &config, &["reduce-log", "--log", &log_arg]),
+                &dir.join("reduce.log"),
+            )?;
+            let table = run_root
+                .join("processed")
+                .join(slate_exposure::slate_stats::SLATE_STATS_FILE);
+            bytes = std::fs::metadata(&table)?.len();
+            ours.push(seconds);
+            our_peak = our_peak.max(peak);
+            let duck_out = dir.join("duckdb.parquet");
+            let (seconds, peak) = duckdb(&python, root, &log, &query, &duck_out)?;
+            info!(seconds, peak_mib = peak, "duckdb");
+            theirs.push(seconds);
+            their_peak = their_peak.max(peak);
+            std::fs::remove_file(&duck_out)?;
+        }
+        let (ours, theirs) = (median(ours), median(theirs));
+        report.table_bytes.push((slates, bytes));
+        report.rows.push(ScaleRow {
+            step: "per-slate reduction (reduce-log)".into(),
+            slates,
+            seconds: ours,
+            peak_mib: our_peak,
+            peer: Some(("DuckDB, same query".into(), theirs, their_peak)),
+            target: Some(("within 1.5x DuckDB".into(), ours <= 1.5 * theirs)),
+        });
+
+        // analyze --log end to end, and the stages it logged.
+        let run_root = dir.join("analyze");
+        let (seconds, peak) = run_ours(
+            &ours_args(&run_root, &config, &["analyze", "--log", &log_arg]),
+            &dir.join("analyze.log"),
+        )?;
+        let stages = stage_times(&dir.join("analyze.err"));
+        let reading: Vec<&StageTime> = stages
+            .iter()
+            .filter(|s| s.stage == "reduce-log" || s.stage == "read-slate-stats")
+            .collect();
+        let exposure: f64 = reading.iter().map(|s| s.seconds).sum();
+        let exposure_peak = reading.iter().map(|s| s.peak_mib).fold(0.0, f64::max);
+        report.rows.push(ScaleRow {
+            step: "exposure from the log (analyze's reduce-log and read-slate-stats stages)".into(),
+            slates,
+            seconds: exposure,
+            peak_mib: exposure_peak,
+            peer: None,
+            target: (slates == 1_000_000).then(|| ("under 3 s".into(), exposure < 3.0)),
+        });
+        report.rows.push(ScaleRow {
+            step: "analyze --log, end to end".into(),
+            slates,
+            seconds,
+            peak_mib: peak,
+            peer: None,
+            target: is_large(slates).then(|| {
+                (
+                    "under 300 s and 4 GB".into(),
+                    seconds < 300.0 && peak < 4096.0,
+                )
+            }),
+        });
+        report.stages.push((slates, stages));
+    }
+
+    if options.simulate_slates > 0 {
+        let scratch = tempfile::tempdir_in(&options.data_dir)?;
+        let dir = scratch.path();
+        let config = write_config(base, dir, Some(options.simulate_slates))?;
+        run_ours(
+            &ours_args(dir, &config, &["ingest", "--synthetic"]),
+            &dir.join("ingest.log"),
+        )?;
+        let (simulate, simulate_peak) = run_ours(
+            &ours_args(dir, &config, &["simulate"]),
+            &dir.join("simulate.log"),
+        )?;
+        let (exposure, exposure_peak) = run_ours(
+            &ours_args(dir, &config, &["exposure"]),
+            &dir.join("exposure.log"),
+        )?;
+        let peak = simulate_peak.max(exposure_peak);
+        report.rows.push(ScaleRow {
+            step: "simulate + exposure (synthetic MovieLens, item rows; two processes)".into(),
+            slates: options.simulate_slates,
+            seconds: simulate + exposure,
+            peak_mib: peak,
+            peer: None,
+            target: (options.simulate_slates == 1_000_000)
+                .then(|| ("under 2 GB".into(), peak < 2048.0)),
+        });
+    }
+    Ok(report)
+}
+
+/// The stages `slate` logged to `stderr` (`done stage=… seconds=… peak_rss_mib=…`): name,
+/// seconds and the process's peak RSS during the stage (MiB).
+fn stage_times(stderr: &Path) -> Vec<StageTime> {
+    let text = std::fs::read_to_string(stderr).unwrap_or_default();
+    let field = |line: &str, key: &str| -> Option<String> {
+        let start = line.find(&format!("{key}=\""))? + key.len() + 2;
+        let end = start + line[start..].find('"')?;
+        Some(line[start..end].to_string())
+    };
+    text.lines()
+        .filter(|l| l.contains(" done "))
+        .filter_map(|l| {
+            Some(StageTime {
+                stage: field(l, "stage")?,
+                seconds: field(l, "seconds")?.parse().ok()?,
+                peak_mib: field(l, "peak_rss_mib")?.parse().ok()?,
+            })
+        })
+        .collect()
+}
+
+/// The marginal memory of `analyze` per slate (MiB per slate → bytes) between the smallest and
+/// largest size measured, when there are two.
+fn bytes_per_slate(report: &ScaleReport) -> Option<f64> {
+    let analyze: Vec<&ScaleRow> = report
+        .rows
+        .iter()
+        .filter(|r| r.step.starts_with("analyze"))
+        .collect();
+    let (first, last) = (analyze.first()?, analyze.last()?);
+    (last.slates > first.slates).then(|| {
+        (last.peak_mib - first.peak_mib) * 1024.0 * 1024.0 / (last.slates - first.slates) as f64
+    })
+}
+
+/// Renders the report as markdown, with the command that made it.
+pub fn markdown(report: &ScaleReport, command: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Impression logs at scale (issue 15's targets)\n");
+    let _ = writeln!(
+        out,
+        "Command: `{command}` ({} threads). Logs from `synth-log` (12 impressions per slate, \
+         both truth columns, the item covariate `relevance`); the default configuration \
+         (500 bootstrap replicates, 2,000 randomization draws, models capped at \
+         `max_fit_slates` slates per fit). Ours: each step in its own process, wall time and \
+         peak RSS polled from /proc every 50 ms; DuckDB: its own timing of the query and \
+         write, and its process's peak RSS. Medians of the alternated runs for the \
+         reduction, one run otherwise.\n",
+        rayon::current_num_threads()
+    );
+    let _ = writeln!(
+        out,
+        "| step | slates | impressions | ours | peer | ratio | target | met |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---|---:|---|---|");
+    for r in &report.rows {
+        let (peer, ratio) = match &r.peer {
+            Some((name, seconds, peak)) => (
+                format!("{name}: {seconds:.1} s, {:.2} GB", peak / 1024.0),
+                format!("{:.2}", r.seconds / seconds),
+            ),
+            None => (String::new(), String::new()),
+        };
+        let (target, met) = match &r.target {
+            Some((text, met)) => (
+                text.clone(),
+                if *met { "yes" } else { "**no**" }.to_string(),
+            ),
+            None => (String::new(), String::new()),
+        };
+        let impressions = if r.step.starts_with("simulate") {
+            String::new()
+        } else {
+            (r.slates * SLATE_SIZE).to_string()
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {impressions} | {:.1} s, {:.2} GB | {peer} | {ratio} | {target} | {met} |",
+            r.step,
+            r.slates,
+            r.seconds,
+            r.peak_mib / 1024.0
+        );
+    }
+    let _ = writeln!(out);
+    for (slates, bytes) in &report.table_bytes {
+        let _ = writeln!(
+            out,
+            "- Per-slate table of {slates} slates: {bytes} bytes on disk, {:.0} bytes per slate.",
+            *bytes as f64 / *slates as f64
+        );
+    }
+    for (slates, stages) in &report.stages {
+        let _ = writeln!(
+            out,
+            "\n`analyze --log` on {slates} slates, stage by stage (seconds; the process's \
+             peak RSS during the stage, which includes memory kept from earlier stages):\n"
+        );
+        let _ = writeln!(out, "| stage | seconds | peak RSS |");
+        let _ = writeln!(out, "|---|---:|---:|");
+        for s in stages {
+            let _ = writeln!(
+                out,
+                "| {} | {:.1} | {:.2} GB |",
+                s.stage,
+                s.seconds,
+                s.peak_mib / 1024.0
+            );
+        }
+    }
+    let _ = writeln!(out);
+    if let Some(b) = bytes_per_slate(report) {
+        let _ = writeln!(
+            out,
+            "- `analyze` memory per additional slate (between the smallest and largest log): \
+             {b:.0} bytes."
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The stage lines `slate` writes are read back; other lines are skipped.
+    #[test]
+    fn stage_times_reads_the_done_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let stderr = dir.path().join("analyze.err");
+        std::fs::write(
+            &stderr,
+            "2026-11-30T12:15:44Z  INFO slate_cli: start stage=\"estimate\"\n\
+             2026-11-30T12:15:44Z  INFO slate_cli: done stage=\"reduce-log\" seconds=\"13.105\" peak_rss_mib=\"1480\"\n\
+             2026-11-30T12:15:45Z  INFO slate_cli: observed effect contrast=\"Total slate\"\n\
+             2026-11-30T12:17:35Z  INFO slate_cli: done stage=\"estimate\" seconds=\"58.5\" peak_rss_mib=\"2686\"\n",
+        )
+        .unwrap();
+        let stages = stage_times(&stderr);
+        assert_eq!(
+            stages,
+            vec![
+                StageTime {
+                    stage: "reduce-log".into(),
+                    seconds: 13.105,
+                    peak_mib: 1480.0
+                },
+                StageTime {
+                    stage: "estimate".into(),
+                    seconds: 58.5,
+                    peak_mib: 2686.0
+                },
+            ]
+        );
+    }
+}
