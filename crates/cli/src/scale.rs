@@ -422,7 +422,7 @@ pub fn markdown(report: &ScaleReport, command: &str) -> String {
     for r in &report.rows {
         let (peer, ratio) = match &r.peer {
             Some((name, seconds, peak)) => (
-                format!("{name}: {seconds:.1} s, {:.2} GB", peak / 1024.0),
+                format!("{name}: {seconds:.1} s, {:.2} GiB", peak / 1024.0),
                 format!("{:.2}", r.seconds / seconds),
             ),
             None => (String::new(), String::new()),
@@ -441,7 +441,7 @@ pub fn markdown(report: &ScaleReport, command: &str) -> String {
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {impressions} | {:.1} s, {:.2} GB | {peer} | {ratio} | {target} | {met} |",
+            "| {} | {} | {impressions} | {:.1} s, {:.2} GiB | {peer} | {ratio} | {target} | {met} |",
             r.step,
             r.slates,
             r.seconds,
@@ -467,7 +467,7 @@ pub fn markdown(report: &ScaleReport, command: &str) -> String {
         for s in stages {
             let _ = writeln!(
                 out,
-                "| {} | {:.1} | {:.2} GB |",
+                "| {} | {:.1} | {:.2} GiB |",
                 s.stage,
                 s.seconds,
                 s.peak_mib / 1024.0

@@ -12,7 +12,6 @@
 //! order, as in the row path, except the focal item's, which is ranked among focal items only
 //! (the per-slate table does not list the other items).
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -148,18 +147,17 @@ fn bad(path: &Path, slate: &str, column: &str, reason: String) -> ExposureError 
     }
 }
 
-/// The rows of a parquet file, or of every `*.parquet` file of a directory in name order (the
-/// part files Spark writes), as one frame.
-pub fn read_parquet_parts(path: &Path) -> Result<DataFrame, ExposureError> {
-    let table_error = |path: &Path, source: std::io::Error| {
-        ExposureError::Table(TableError::Io {
-            path: path.to_path_buf(),
-            source,
-        })
-    };
-    let files: Vec<std::path::PathBuf> = if path.is_dir() {
-        let mut files: Vec<_> = std::fs::read_dir(path)
-            .map_err(|e| table_error(path, e))?
+/// The parquet files of a per-slate table: the file itself, or every `*.parquet` file of a
+/// directory in name order (the part files Spark writes).
+fn part_files(path: &Path) -> Result<Vec<PathBuf>, ExposureError> {
+    let files = if path.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(|source| {
+                ExposureError::Table(TableError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            })?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
             .collect();
@@ -168,16 +166,36 @@ pub fn read_parquet_parts(path: &Path) -> Result<DataFrame, ExposureError> {
     } else {
         vec![path.to_path_buf()]
     };
+    if files.is_empty() {
+        return Err(ExposureError::Inconsistent {
+            table: path.display().to_string(),
+            message: "no parquet file".into(),
+        });
+    }
+    Ok(files)
+}
+
+/// The rows of a parquet file, or of every `*.parquet` file of a directory in name order (the
+/// part files Spark writes), as one frame.
+pub fn read_parquet_parts(path: &Path) -> Result<DataFrame, ExposureError> {
+    read_parts(&part_files(path)?, None)
+}
+
+/// The rows of `files` in order, only `columns` when given, as one frame.
+fn read_parts(files: &[PathBuf], columns: Option<&[String]>) -> Result<DataFrame, ExposureError> {
     let mut frame: Option<DataFrame> = None;
-    for file in &files {
+    for file in files {
         let f = slate_table::open_file(file)?;
-        let part = ParquetReader::new(f).finish().map_err(|source| {
-            ExposureError::Table(TableError::Corrupt {
-                path: file.clone(),
-                format: "parquet",
-                message: source.to_string(),
-            })
-        })?;
+        let part = ParquetReader::new(f)
+            .with_columns(columns.map(<[String]>::to_vec))
+            .finish()
+            .map_err(|source| {
+                ExposureError::Table(TableError::Corrupt {
+                    path: file.clone(),
+                    format: "parquet",
+                    message: source.to_string(),
+                })
+            })?;
         match &mut frame {
             Some(all) => {
                 all.vstack_mut(&part).map_err(|source| {
@@ -190,10 +208,7 @@ pub fn read_parquet_parts(path: &Path) -> Result<DataFrame, ExposureError> {
             None => frame = Some(part),
         }
     }
-    frame.ok_or_else(|| ExposureError::Inconsistent {
-        table: path.display().to_string(),
-        message: "no parquet file".into(),
-    })
+    Ok(frame.unwrap_or_default())
 }
 
 /// Copies the per-slate table at `path` (a parquet file, or a directory of part files) to
@@ -243,12 +258,8 @@ pub fn read_slate_stats(
             source,
         })
     };
-    let mut frame = read_parquet_parts(path)?;
-    let names: Vec<String> = frame
-        .get_column_names()
-        .iter()
-        .map(|n| n.to_string())
-        .collect();
+    let files = part_files(path)?;
+    let names = slate_table::parquet_columns(&files[0])?;
     let has = |name: &str| names.iter().any(|n| n == name);
     let shape = LogShape {
         unit: has(Fact::UnitId.name()),
@@ -258,32 +269,29 @@ pub fn read_slate_stats(
         outcomes: config.outcomes.clone(),
         covariates: config.covariates.clone(),
     };
-    // Cast every column to the reduction's type (moving each out of the file's frame, so the
-    // table is held once); sort by slate unless the engine wrote it sorted.
-    let mut columns = Vec::new();
-    for (name, ty) in shape.columns() {
-        let column = frame.drop_in_place(&name).map_err(|_| {
-            ExposureError::Table(TableError::MissingColumn {
-                table: path.display().to_string(),
-                column: name.clone(),
-            })
-        })?;
-        columns.push(match ty {
-            Some(dtype) => column.strict_cast(&dtype).map_err(polars)?,
-            None => column,
-        });
+    let types: BTreeMap<String, Option<DataType>> = shape.columns().into_iter().collect();
+    if let Some(name) = types.keys().find(|name| !has(name)) {
+        return Err(ExposureError::Table(TableError::MissingColumn {
+            table: path.display().to_string(),
+            column: name.clone(),
+        }));
     }
-    drop(frame);
-    let mut frame = DataFrame::new_infer_height(columns).map_err(polars)?;
-    if !ascending(frame.column(Fact::SlateId.name()).map_err(polars)?) {
-        frame = frame
-            .sort([Fact::SlateId.name()], SortMultipleOptions::default())
-            .map_err(polars)?;
-    }
+    // Columns are read one at a time (a table of millions of slates is never in memory
+    // whole), each cast to the reduction's type and, when the engine did not write the table
+    // in slate order, put in it.
+    let slates = read_parts(&files, Some(&[Fact::SlateId.name().to_string()]))?;
+    let slate = slates.column(Fact::SlateId.name()).map_err(polars)?;
+    let order = (!ascending(slate)).then(|| {
+        slate
+            .as_materialized_series()
+            .arg_sort(SortOptions::default())
+    });
     Reader {
         path,
-        n: frame.height(),
-        frame: RefCell::new(frame),
+        files,
+        n: slate.len(),
+        types,
+        order,
         shape: &shape,
     }
     .read()
@@ -320,18 +328,22 @@ fn ascending(column: &Column) -> bool {
     }
 }
 
-/// Reads the table's columns once each, releasing each as it is converted.
+/// Reads the table's columns one at a time.
 struct Reader<'a> {
     path: &'a Path,
+    files: Vec<PathBuf>,
     n: usize,
-    frame: RefCell<DataFrame>,
+    /// Every column's type (`None`: the log's id type, kept).
+    types: BTreeMap<String, Option<DataType>>,
+    /// The slate order of the rows, when the table is not in it.
+    order: Option<IdxCa>,
     shape: &'a LogShape,
 }
 
 /// Ids of one id column: the `i64` values, or the dense codes of strings in sorted order (as
-/// [`slate_log::read_log`] interns them), with each id as written. A null id is an error.
-#[allow(clippy::type_complexity)]
-fn ids(column: &Column) -> Result<(Vec<i64>, Vec<String>, IdValues), PolarsError> {
+/// [`slate_log::read_log`] interns them), with the interned values and each row's code (to
+/// show an id as written). A null id is an error.
+fn ids(column: &Column) -> Result<(Vec<i64>, IdValues, Vec<u32>), PolarsError> {
     let raw = RawIds::of_column(column).ok_or_else(|| {
         PolarsError::ComputeError(
             format!(
@@ -344,9 +356,18 @@ fn ids(column: &Column) -> Result<(Vec<i64>, Vec<String>, IdValues), PolarsError
     let (values, codes) = raw.intern();
     Ok((
         codes.iter().map(|c| values.table_value(*c)).collect(),
-        codes.iter().map(|c| values.display(*c)).collect(),
         values,
+        codes,
     ))
+}
+
+/// Per row, whether id columns `min` and `max` differ (as written: string codes of two columns
+/// are not comparable).
+fn differs(min: &Column, max: &Column) -> Result<Vec<bool>, PolarsError> {
+    let same = min
+        .as_materialized_series()
+        .equal_missing(max.as_materialized_series())?;
+    Ok(same.iter().map(|v| v != Some(true)).collect())
 }
 
 impl Reader<'_> {
@@ -357,12 +378,18 @@ impl Reader<'_> {
         })
     }
 
-    /// Takes column `name` out of the table.
+    /// Column `name` of the table, cast to its type, in slate order.
     fn column(&self, name: &str) -> Result<Column, ExposureError> {
-        self.frame
-            .borrow_mut()
-            .drop_in_place(name)
-            .map_err(|e| self.polars(e))
+        let mut frame = read_parts(&self.files, Some(&[name.to_string()]))?;
+        let column = frame.drop_in_place(name).map_err(|e| self.polars(e))?;
+        let column = match self.types.get(name).cloned().flatten() {
+            Some(dtype) => column.strict_cast(&dtype).map_err(|e| self.polars(e))?,
+            None => column,
+        };
+        match &self.order {
+            Some(order) => column.take(order).map_err(|e| self.polars(e)),
+            None => Ok(column),
+        }
     }
 
     fn u32s(&self, name: &str) -> Result<Vec<u32>, ExposureError> {
@@ -405,31 +432,31 @@ impl Reader<'_> {
 
     fn read(&self) -> Result<SlateStatsTables, ExposureError> {
         let n = self.n;
-        let (slate_ids, slate_shown, slate_values) =
+        let (slate_ids, slate_values, slate_codes) =
             ids(&self.column(Fact::SlateId.name())?).map_err(|e| self.polars(e))?;
+        let shown = |s: usize| slate_values.display(slate_codes[s]);
         let mut dictionary = IdDictionary::default();
         dictionary.push_ids(LogColumn::SlateId, &slate_values);
-        // Ids as written, compared as written (codes of two columns are not comparable). A
-        // log without a unit column has the slate as its unit; without a user column, the unit
-        // as its user.
+        // A log without a unit column has the slate as its unit; without a user column, the
+        // unit as its user.
         let mut id_pair = |column: LogColumn, min: Fact, max: Fact| -> Result<_, ExposureError> {
-            let (codes, shown, values) =
-                ids(&self.column(min.name())?).map_err(|e| self.polars(e))?;
-            let (_, largest, _) = ids(&self.column(max.name())?).map_err(|e| self.polars(e))?;
+            let (smallest, largest) = (self.column(min.name())?, self.column(max.name())?);
+            let varies = differs(&smallest, &largest).map_err(|e| self.polars(e))?;
+            let (codes, values, _) = ids(&smallest).map_err(|e| self.polars(e))?;
             dictionary.push_ids(column, &values);
-            Ok((codes, shown, largest))
+            Ok((codes, varies))
         };
-        let (unit_ids, unit_shown, unit_max) = if self.shape.unit {
+        let (unit_ids, unit_varies) = if self.shape.unit {
             id_pair(LogColumn::UnitId, Fact::UnitId, Fact::UnitIdMax)?
         } else {
-            (slate_ids.clone(), slate_shown.clone(), slate_shown.clone())
+            (slate_ids.clone(), vec![false; n])
         };
-        let (user_ids, user_shown, user_max) = if self.shape.user {
+        let (user_ids, user_varies) = if self.shape.user {
             id_pair(LogColumn::UserId, Fact::UserId, Fact::UserIdMax)?
         } else {
-            (unit_ids.clone(), unit_shown.clone(), unit_shown.clone())
+            (unit_ids.clone(), vec![false; n])
         };
-        let (focal_items, _, item_values) =
+        let (focal_items, item_values, _) =
             ids(&self.column(Fact::FocalItemId.name())?).map_err(|e| self.polars(e))?;
         dictionary.push_ids(LogColumn::ItemId, &item_values);
         let focal_cluster: Vec<String> = self
@@ -477,8 +504,8 @@ impl Reader<'_> {
 
         // Slate-level rules.
         for s in 0..n {
-            let slate = &slate_shown[s];
-            let fail = |column: &str, reason: String| Err(bad(self.path, slate, column, reason));
+            let fail =
+                |column: &str, reason: String| Err(bad(self.path, &shown(s), column, reason));
             if null_rows[s] > 0 {
                 return fail("(any)", format!("{} rows with a null value", null_rows[s]));
             }
@@ -534,13 +561,13 @@ impl Reader<'_> {
                     "promoted varies within the slate".into(),
                 );
             }
-            if unit_shown[s] != unit_max[s] {
+            if unit_varies[s] {
                 return fail(
                     LogColumn::UnitId.name(),
                     "unit_id varies within the slate".into(),
                 );
             }
-            if user_shown[s] != user_max[s] {
+            if user_varies[s] {
                 return fail(
                     LogColumn::UserId.name(),
                     "user_id varies within the slate".into(),
@@ -579,7 +606,7 @@ impl Reader<'_> {
             if *unit_arm.entry(unit_ids[s]).or_insert(promoted) != promoted {
                 return Err(bad(
                     self.path,
-                    &slate_shown[s],
+                    &shown(s),
                     LogColumn::Promoted.name(),
                     "promoted varies within the slate's unit".into(),
                 ));
@@ -607,7 +634,7 @@ impl Reader<'_> {
             if let Some(s) = (0..n).find(|s| lo[*s] != p || hi[*s] != p) {
                 return Err(bad(
                     self.path,
-                    &slate_shown[s],
+                    &shown(s),
                     LogColumn::AssignmentProbability.name(),
                     format!("the assignment probability varies ({} vs {p})", hi[s]),
                 ));
@@ -615,7 +642,7 @@ impl Reader<'_> {
             if !(p > 0.0 && p < 1.0) {
                 return Err(bad(
                     self.path,
-                    &slate_shown[0],
+                    &shown(0),
                     LogColumn::AssignmentProbability.name(),
                     format!("assignment probability {p} is not strictly between 0 and 1"),
                 ));
@@ -750,7 +777,7 @@ impl Reader<'_> {
             if let Some(s) = (0..n).find(|s| !(sum[*s].is_finite() && squares[*s].is_finite())) {
                 return Err(bad(
                     self.path,
-                    &slate_shown[s],
+                    &shown(s),
                     name,
                     "a value is not a finite number".into(),
                 ));
