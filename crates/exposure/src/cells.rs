@@ -299,30 +299,21 @@ pub fn read_slate_stats(
 
 /// Whether an id column (integers or strings) is in strictly ascending order without nulls.
 fn ascending(column: &Column) -> bool {
+    /// Whether `values` (none null) strictly increase.
+    fn increasing<T: PartialOrd>(mut values: impl Iterator<Item = Option<T>>) -> bool {
+        let Some(mut last) = values.next() else {
+            return true;
+        };
+        values.all(|v| {
+            let up = last.is_some() && v > last;
+            last = v;
+            up
+        }) && last.is_some()
+    }
     if let Ok(ids) = column.i64() {
-        let mut values = ids.iter();
-        let Some(Some(mut last)) = values.next() else {
-            return ids.is_empty();
-        };
-        values.all(|v| {
-            v.is_some_and(|v| {
-                let up = v > last;
-                last = v;
-                up
-            })
-        })
+        increasing(ids.iter())
     } else if let Ok(ids) = column.str() {
-        let mut values = ids.iter();
-        let Some(Some(mut last)) = values.next() else {
-            return ids.is_empty();
-        };
-        values.all(|v| {
-            v.is_some_and(|v| {
-                let up = v > last;
-                last = v;
-                up
-            })
-        })
+        increasing(ids.iter())
     } else {
         false
     }
