@@ -1058,7 +1058,12 @@ impl Pipeline {
                 LogSource::Rows(path, policy) => self.read_log(path, policy),
                 LogSource::Reduced(path, chunk_rows) => {
                     let reduced = self.reduce_log(path, chunk_rows)?;
+                    // A log that breaks a rule leaves nothing behind, as on the item-row path.
                     self.read_slate_stats(&reduced.path, path)
+                        .inspect_err(|_| {
+                            let _ = std::fs::remove_file(&reduced.path);
+                        })
+                        .with_context(|| format!("reading the log {}", path.display()))
                 }
                 LogSource::SlateStats(path) => self.read_slate_stats(path, path),
             }),

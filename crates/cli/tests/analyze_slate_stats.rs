@@ -255,6 +255,48 @@ fn analyze_from_per_slate_sums_equals_analyze_from_item_rows() {
     assert!(!again.join("interference_slate_stats.parquet").exists());
 }
 
+/// A parquet log that breaks a rule is an error naming the file, the slate and the column,
+/// and leaves no file behind (the per-slate table of the failed run included).
+#[test]
+fn a_broken_parquet_log_is_an_error_and_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = synthetic_log(dir.path());
+    let file = std::fs::File::open(&log).unwrap();
+    let mut frame = ParquetReader::new(file).finish().unwrap();
+    // Slate 1's first row becomes a second focal row.
+    let is_focal: Vec<bool> = frame
+        .column("is_focal")
+        .unwrap()
+        .bool()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(i, v)| i == 0 || v.unwrap_or(false))
+        .collect();
+    frame
+        .with_column(Column::new("is_focal".into(), is_focal))
+        .unwrap();
+    let broken = dir.path().join("broken.parquet");
+    ParquetWriter::new(std::fs::File::create(&broken).unwrap())
+        .finish(&mut frame)
+        .unwrap();
+    let root = dir.path().join("run");
+    let error = pipeline(&root)
+        .analyze(LogSource::Reduced(&broken, 9_000), &AtomicBool::new(false))
+        .unwrap_err();
+    let message = format!("{error:#}");
+    assert!(message.contains("broken.parquet"), "{message}");
+    assert!(
+        message.contains("column `is_focal`: more than one focal row"),
+        "{message}"
+    );
+    let processed = root.join("data").join("processed");
+    let left: Vec<_> = std::fs::read_dir(&processed)
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+}
+
 #[test]
 fn analyze_from_sparks_table_equals_analyze_from_the_log() {
     let Ok(python) = std::env::var("SLATE_SPARK_PYTHON") else {

@@ -525,12 +525,16 @@ impl Reader<'_> {
                 );
             }
             if cell_rows[focal][s] != 1 {
+                // k focal rows each join the focal facts k times, so the count is k²: say
+                // which rule broke, not the count.
+                let found = if cell_rows[focal][s] == 0 {
+                    "no focal row"
+                } else {
+                    "more than one focal row"
+                };
                 return fail(
                     LogColumn::IsFocal.name(),
-                    format!(
-                        "{} focal rows in the slate, expected exactly 1",
-                        cell_rows[focal][s]
-                    ),
+                    format!("{found} in the slate, expected exactly 1"),
                 );
             }
             let in_cells: u32 = Cell::PARTITION

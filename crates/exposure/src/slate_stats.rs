@@ -1324,7 +1324,10 @@ mod tests {
                 .replace("is_focal", Column::new("is_focal".into(), focal))
                 .unwrap();
         });
-        assert!(err.contains("slate 0") && err.contains("is_focal"), "{err}");
+        assert!(
+            err.contains("slate 0, column `is_focal`: more than one focal row"),
+            "{err}"
+        );
     }
 
     /// A string unit that varies within a slate is named, though each column's codes agree.
