@@ -45,7 +45,7 @@ pub(crate) fn reset_peak_rss() {
 
 /// Runs `stage`, returning its value, wall seconds and how far the process's RSS rose above
 /// its level at the start (the stage's own peak memory, whatever the process held before).
-pub(crate) fn measure<T>(stage: &str, run: impl FnOnce() -> Result<T>) -> Result<(T, f64, f64)> {
+fn measure<T>(stage: &str, run: impl FnOnce() -> Result<T>) -> Result<(T, f64, f64)> {
     reset_peak_rss();
     let before = status_mib("VmRSS:");
     let start = Instant::now();

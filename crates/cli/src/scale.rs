@@ -216,13 +216,18 @@ fn log_of(dir: &Path, config: &Path, slates: usize) -> Result<PathBuf> {
     Ok(path)
 }
 
+/// How the benchmark logs are read: canonical columns and the item covariate `relevance`.
+fn bench_log_config() -> slate_log::LogConfig {
+    slate_log::LogConfig {
+        covariates: vec!["relevance".into()],
+        ..slate_log::LogConfig::default()
+    }
+}
+
 /// Writes `config` with the benchmark logs' covariate (`relevance`) to `dir/bench.toml`.
 fn write_config(config: &PipelineConfig, dir: &Path, slates: Option<usize>) -> Result<PathBuf> {
     let mut config = config.clone();
-    config.log = slate_log::LogConfig {
-        covariates: vec!["relevance".into()],
-        ..slate_log::LogConfig::default()
-    };
+    config.log = bench_log_config();
     if let Some(n) = slates {
         config.simulation.slates.n_slates = n;
     }
@@ -247,10 +252,7 @@ pub fn run(base: &PipelineConfig, root: &Path, options: &ScaleOptions) -> Result
         let config = write_config(base, dir, None)?;
         let log = log_of(&options.data_dir, &config, slates)?;
         let log_arg = log.to_string_lossy().to_string();
-        let config_log = slate_log::LogConfig {
-            covariates: vec!["relevance".into()],
-            ..slate_log::LogConfig::default()
-        };
+        let config_log = bench_log_config();
         let names = slate_table::parquet_columns(&log)?;
         let shape = slate_exposure::slate_stats::LogShape::of_columns(&names, &config_log, &log)?;
         let query = dir.join("reduction.sql");
