@@ -436,7 +436,13 @@ impl Pipeline {
             slate_estimate::write(&tables, dir)?;
             let design = design(&slates);
             let mut inference =
-                slate_estimate::inference_comparison(items, &slates, &self.config.estimate, design)?
+                slate_estimate::inference_comparison(
+                    items,
+                    &slates,
+                    &self.config.estimate,
+                    design,
+                    Some(&tables.bootstrap),
+                )?
                     .to_frame()?;
             slate_table::write_csv(&mut inference, &slate_estimate::tables::INFERENCE_COMPARISON, dir)?;
             let figures = slate_report::estimator_figures(

@@ -121,6 +121,7 @@ where
                 &samples.iter().collect::<Vec<_>>(),
                 &adjust.iter().map(Some).collect::<Vec<_>>(),
                 &replicate_settings,
+                None,
             )
             .map(|inferences| (clustering, inferences))
         })

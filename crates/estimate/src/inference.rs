@@ -7,11 +7,11 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use crate::EstimateError;
 use crate::adjust::{Covariates, lin};
-use crate::bootstrap::{cluster_bootstrap, summarize};
+use crate::bootstrap::{BootstrapDraws, cluster_bootstrap, summarize};
 use crate::dim::{DiffInMeans, Sample, Z_95, difference_in_means, two_sided_normal_p};
 use crate::ols::{cr2, treatment_design};
 use crate::randomization::{Design, randomization_distributions};
-use crate::wild::{Weights, WildBootstrap};
+use crate::wild::{Weights, wild_bootstraps};
 
 /// An uncertainty method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -171,12 +171,14 @@ pub struct InferenceSettings {
 
 /// Every method of [`InferenceMethod::ALL`] for each sample (outer: sample, inner: method);
 /// the Lin rows only for a sample given covariates (`adjust[k]`, or none when `adjust` is
-/// empty). The pairs bootstrap and the randomization draws are shared across samples, as in
-/// the estimate stage.
+/// empty). The pairs bootstrap, the wild bootstrap's weights and the randomization draws are
+/// shared across samples, as in the estimate stage; `bootstrap` is a pairs bootstrap already
+/// drawn for these samples with these settings (one replicate vector per sample), or `None`.
 pub fn infer_all(
     samples: &[&Sample],
     adjust: &[Option<&Covariates>],
     settings: &InferenceSettings,
+    bootstrap: Option<&BootstrapDraws>,
 ) -> Result<Vec<Vec<Inference>>, EstimateError> {
     if !adjust.is_empty() && adjust.len() != samples.len() {
         return Err(EstimateError::LengthMismatch {
@@ -188,13 +190,43 @@ pub fn infer_all(
         });
     }
     let level = 0.95;
-    let bootstrap = cluster_bootstrap(samples, settings.bootstrap_replicates, settings.seed)?;
+    let drawn;
+    let bootstrap = match bootstrap {
+        Some(draws) if draws.estimates.len() == samples.len() => draws,
+        Some(draws) => {
+            return Err(EstimateError::LengthMismatch {
+                what: format!(
+                    "pairs bootstrap of {} samples for {} samples",
+                    draws.estimates.len(),
+                    samples.len()
+                ),
+            });
+        }
+        None => {
+            drawn = cluster_bootstrap(samples, settings.bootstrap_replicates, settings.seed)?;
+            &drawn
+        }
+    };
     let randomization = randomization_distributions(
         samples,
         settings.design,
         settings.randomization_draws,
         settings.seed,
     )?;
+    let wild = [
+        (Weights::Rademacher, InferenceMethod::WildRademacher),
+        (Weights::Webb, InferenceMethod::WildWebb),
+    ]
+    .map(|(weights, method)| {
+        wild_bootstraps(
+            samples,
+            weights,
+            settings.bootstrap_replicates,
+            settings.seed,
+        )
+        .map(|wild| (method, wild))
+    });
+    let wild = wild.into_iter().collect::<Result<Vec<_>, _>>()?;
     let mut out = Vec::with_capacity(samples.len());
     for (k, sample) in samples.iter().enumerate() {
         let r = difference_in_means(sample, "inference", "outcome")?;
@@ -223,19 +255,11 @@ pub fn infer_all(
             ci_upper: b.percentile_upper,
             p_value: (2.0 * (1.0 + tail) / (1.0 + valid)).min(1.0),
         });
-        for (weights, method) in [
-            (Weights::Rademacher, InferenceMethod::WildRademacher),
-            (Weights::Webb, InferenceMethod::WildWebb),
-        ] {
-            let wild = WildBootstrap::new(
-                sample,
-                weights,
-                settings.bootstrap_replicates,
-                settings.seed,
-            )?;
+        for (method, wild) in &wild {
+            let wild = &wild[k];
             let (ci_lower, ci_upper) = wild.interval(level);
             rows.push(Inference {
-                method,
+                method: *method,
                 estimate: r.estimate,
                 se: f64::NAN,
                 ci_lower,

@@ -35,6 +35,7 @@ pub mod power;
 pub mod randomization;
 mod suite;
 pub mod tables;
+mod unit_sums;
 pub mod wild;
 
 pub use decompose::{DecompositionTables, run_decomposition, write_decomposition};

@@ -66,22 +66,23 @@ impl OlsFit {
         let rss = residuals.dot(&residuals);
         let naive_cov = &bread * (rss / (n - k) as f64);
 
-        // Meat: sum over clusters of the outer product of each cluster's score X_g' e_g.
-        let mut scores: BTreeMap<u32, Array1<f64>> = BTreeMap::new();
-        for (i, row) in x.axis_iter(Axis(0)).enumerate() {
-            scores
-                .entry(groups[i])
-                .or_insert_with(|| Array1::zeros(k))
-                .scaled_add(residuals[i], &row);
-        }
-        let g = scores.len();
+        // Meat: sum over clusters (ascending id) of the outer product of each cluster's score
+        // X_g' e_g; the scores sit in one flat buffer, cluster-major.
+        let runs = ClusterRuns::new(groups);
+        let g = runs.len();
         if g < 2 {
             return Err(EstimateError::SingleCluster { what: "OLS".into() });
         }
+        let mut score = vec![0.0; k];
         let mut meat = Array2::<f64>::zeros((k, k));
-        for score in scores.values() {
-            let column = score.view().insert_axis(Axis(1));
-            meat += &column.dot(&column.t());
+        for members in runs.iter() {
+            score.fill(0.0);
+            for i in members {
+                for (s, v) in score.iter_mut().zip(x.row(*i)) {
+                    *s += residuals[*i] * v;
+                }
+            }
+            add_outer(&mut meat, &score, &score);
         }
         let correction = (g as f64 / (g - 1) as f64) * ((n - 1) as f64 / (n - k) as f64);
         let cluster_cov = bread.dot(&meat).dot(&bread) * correction;
@@ -173,15 +174,12 @@ pub fn cr2(
         message: e.to_string(),
     })?;
     let residuals = &y - &x.dot(fit.params());
-    let mut rows: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
-    for (i, g) in groups.iter().enumerate() {
-        rows.entry(*g).or_default().push(i);
-    }
+    let runs = ClusterRuns::new(groups);
     let b_l = bread.dot(&contrast);
     let mut meat = Array2::<f64>::zeros((k, k));
     let mut w = Array2::<f64>::zeros((k, k));
     let (mut trace, mut q4, mut q2_ubu) = (0.0, 0.0, 0.0);
-    for members in rows.values() {
+    for members in runs.iter() {
         let first = x.row(members[0]);
         let constant = members.iter().all(|i| x.row(*i) == first);
         let (score, u, qq) = if constant {
@@ -211,14 +209,14 @@ pub fn cr2(
             let q = a.dot(&xg.dot(&b_l));
             (xg.t().dot(&a.dot(&eg)), xg.t().dot(&q), q.dot(&q))
         };
-        let column = score.view().insert_axis(Axis(1));
-        meat += &column.dot(&column.t());
+        let score = score.to_vec();
+        add_outer(&mut meat, &score, &score);
         let ubu = u.dot(&bread.dot(&u));
         trace += qq - ubu;
         q4 += qq * qq;
         q2_ubu += qq * ubu;
-        let u_col = u.view().insert_axis(Axis(1));
-        w += &u_col.dot(&u_col.t());
+        let u = u.to_vec();
+        add_outer(&mut w, &u, &u);
     }
     let bwbw = bread.dot(&w).dot(&bread).dot(&w);
     let sum_squares = q4 - 2.0 * q2_ubu + bwbw.diag().sum();
@@ -226,6 +224,46 @@ pub fn cr2(
         cov: bread.dot(&meat).dot(&bread),
         df: trace * trace / sum_squares,
     })
+}
+
+/// `m += a·bᵀ`, element by element (each product rounded once, as in a matrix product with an
+/// inner dimension of one).
+fn add_outer(m: &mut Array2<f64>, a: &[f64], b: &[f64]) {
+    for (row, x) in m.rows_mut().into_iter().zip(a) {
+        for (cell, y) in row.into_iter().zip(b) {
+            *cell += x * y;
+        }
+    }
+}
+
+/// The rows of each cluster, clusters in ascending id order and rows in input order: one
+/// sort of the row indices instead of a map of vectors.
+struct ClusterRuns {
+    order: Vec<usize>,
+    starts: Vec<usize>,
+}
+
+impl ClusterRuns {
+    fn new(groups: &[u32]) -> Self {
+        let mut order: Vec<usize> = (0..groups.len()).collect();
+        if !groups.is_sorted() {
+            // Stable: rows of a cluster keep their input order.
+            order.sort_by_key(|i| groups[*i]);
+        }
+        let mut starts: Vec<usize> = (0..order.len())
+            .filter(|j| *j == 0 || groups[order[*j]] != groups[order[j - 1]])
+            .collect();
+        starts.push(order.len());
+        Self { order, starts }
+    }
+
+    fn len(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &[usize]> {
+        self.starts.windows(2).map(|w| &self.order[w[0]..w[1]])
+    }
 }
 
 /// CR2 standard error and Satterthwaite degrees of freedom of a difference in means from

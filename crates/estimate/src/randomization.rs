@@ -18,12 +18,11 @@
 //! `{τ : p(τ) > 0.05}`, found by bisection on each side of the estimate.
 
 use rand::Rng;
-use rand::seq::SliceRandom;
 use rand_pcg::Pcg64;
-use rayon::prelude::*;
 
 use crate::EstimateError;
-use crate::dim::{ClusterIndex, Sample, cluster_totals};
+use crate::dim::Sample;
+use crate::unit_sums::{CHUNK, UnitSums, in_blocks};
 
 /// The randomized design to re-draw.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -120,92 +119,68 @@ pub fn randomization_distributions(
     for (i, sample) in samples.iter().enumerate() {
         sample.check(&format!("randomization sample {i}"))?;
     }
-    let index = ClusterIndex::new(samples.iter().flat_map(|s| s.cluster.iter().copied()));
-    let g = index.len();
-    if g < 2 {
+    let units = UnitSums::new(samples)?;
+    if units.units < 2 {
         return Err(EstimateError::SingleCluster {
             what: "randomization test".into(),
         });
     }
-    // Observed arm per slot, and rows / outcome sums per contrast and slot.
-    let mut arm: Vec<Option<bool>> = vec![None; g];
-    let mut stats: Vec<(Vec<f64>, Vec<f64>)> = Vec::with_capacity(samples.len());
-    for sample in samples {
-        stats.push(cluster_totals(sample, &index, &mut arm)?);
-    }
-    let observed_arm: Vec<bool> = arm.iter().map(|a| a.unwrap_or(false)).collect();
-    // (difference in means of the outcome, difference in the observed-treated share), or None
-    // when an arm is empty.
-    // Branch-free: an assignment is 1.0 or 0.0 and each arm's sums add `a·x` and `(1 − a)·x`.
-    // Adding an exact 0.0 leaves a sum unchanged, so the sums equal the arm-by-arm ones bit for
-    // bit; a random assignment would make a branch mispredict half the time.
-    let observed_rows: Vec<Vec<f64>> = stats
-        .iter()
-        .map(|(rows, _)| {
-            rows.iter()
-                .zip(&observed_arm)
-                .map(|(n, d)| if *d { *n } else { 0.0 })
-                .collect()
-        })
-        .collect();
-    let statistic = |assignment: &[f64], rows: &[f64], sums: &[f64], treated_rows: &[f64]| {
-        let (mut n1, mut s1, mut h1, mut n0, mut s0, mut h0) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
-        for (((a, n), s), h) in assignment.iter().zip(rows).zip(sums).zip(treated_rows) {
-            let b = 1.0 - a;
-            n1 += a * n;
-            s1 += a * s;
-            h1 += a * h;
-            n0 += b * n;
-            s0 += b * s;
-            h0 += b * h;
+    let mut observed = Vec::with_capacity(samples.len());
+    for (i, s) in units.samples.iter().enumerate() {
+        if s.n1 == 0.0 || s.n0 == 0.0 {
+            return Err(EstimateError::EmptyArm {
+                what: format!("randomization sample {i}"),
+                arm: "treated or control",
+            });
         }
-        (n1 > 0.0 && n0 > 0.0).then(|| (s1 / n1 - s0 / n0, h1 / n1 - h0 / n0))
-    };
-    let observed_assignment: Vec<f64> = observed_arm
-        .iter()
-        .map(|d| if *d { 1.0 } else { 0.0 })
-        .collect();
-    let mut observed = Vec::with_capacity(stats.len());
-    for (i, ((rows, sums), treated_rows)) in stats.iter().zip(&observed_rows).enumerate() {
-        match statistic(&observed_assignment, rows, sums, treated_rows) {
-            Some((t, _)) => observed.push(t),
-            None => {
-                return Err(EstimateError::EmptyArm {
-                    what: format!("randomization sample {i}"),
-                    arm: "treated or control",
-                });
+        observed.push(s.s1 / s.n1 - s.s0 / s.n0);
+    }
+    // Per draw and sample: [Σ a·n over observed-treated units, Σ a·n over the others, Σ a·s]
+    // for the re-drawn assignment a (1.0 or 0.0); the control sums are the totals minus these.
+    let per_draw: Vec<Vec<Option<(f64, f64)>>> = in_blocks(draws, |range| {
+        let b = range.len();
+        let mut rngs: Vec<(Pcg64, Selection)> = range
+            .map(|r| {
+                let rng = Pcg64::new((u128::from(seed) << 64) | 0xF15E, r as u128);
+                (rng, Selection::new(design, units.units))
+            })
+            .collect();
+        let mut assignment = vec![0.0; b * CHUNK];
+        let k = units.samples.len();
+        let mut acc = vec![[0.0; 3]; b * k];
+        for chunk in units.chunks() {
+            let len = chunk.units.len();
+            for (j, (rng, selection)) in rngs.iter_mut().enumerate() {
+                selection.fill(rng, &mut assignment[j * CHUNK..j * CHUNK + len]);
+            }
+            let part = usize::from(!chunk.treated);
+            for (c, sums) in units.samples.iter().enumerate() {
+                let rows = &sums.rows[chunk.units.clone()];
+                let totals = &sums.sums[chunk.units.clone()];
+                for j in 0..b {
+                    let a = &assignment[j * CHUNK..j * CHUNK + len];
+                    let (n, s) = assigned_sums(a, rows, totals);
+                    let into = &mut acc[j * k + c];
+                    into[part] += n;
+                    into[2] += s;
+                }
             }
         }
-    }
-    let per_draw: Vec<Vec<Option<(f64, f64)>>> = (0..draws)
-        .into_par_iter()
-        .map_init(
-            || vec![0.0; g],
-            |assignment, r| {
-                let mut rng = Pcg64::new((u128::from(seed) << 64) | 0xF15E, r as u128);
-                let one = |treated: bool| if treated { 1.0 } else { 0.0 };
-                match design {
-                    Design::Bernoulli { p } => assignment
-                        .iter_mut()
-                        .for_each(|a| *a = one(rng.random::<f64>() < p)),
-                    Design::Complete { treated } => {
-                        assignment
-                            .iter_mut()
-                            .enumerate()
-                            .for_each(|(i, a)| *a = one(i < treated));
-                        assignment.shuffle(&mut rng);
-                    }
-                }
-                stats
-                    .iter()
-                    .zip(&observed_rows)
-                    .map(|((rows, sums), treated_rows)| {
-                        statistic(assignment, rows, sums, treated_rows)
+        acc.chunks(k)
+            .map(|draw| {
+                draw.iter()
+                    .zip(&units.samples)
+                    .map(|([h1, other, s1], sums)| {
+                        let n1 = h1 + other;
+                        let n0 = (sums.n1 + sums.n0) - n1;
+                        let s0 = (sums.s1 + sums.s0) - s1;
+                        let h0 = sums.n1 - h1;
+                        (n1 > 0.0 && n0 > 0.0).then(|| (s1 / n1 - s0 / n0, h1 / n1 - h0 / n0))
                     })
                     .collect()
-            },
-        )
-        .collect();
+            })
+            .collect()
+    });
     Ok(observed
         .iter()
         .enumerate()
@@ -214,6 +189,90 @@ pub fn randomization_distributions(
             draws: per_draw.iter().filter_map(|d| d[c]).collect(),
         })
         .collect())
+}
+
+/// `(Σ a·n, Σ a·s)` in four interleaved lanes (so they vectorize) added in a fixed order.
+#[inline]
+fn assigned_sums(a: &[f64], rows: &[f64], sums: &[f64]) -> (f64, f64) {
+    let (mut n, mut s) = ([0.0f64; 4], [0.0f64; 4]);
+    let (a4, rows4, sums4) = (
+        a.chunks_exact(4),
+        rows.chunks_exact(4),
+        sums.chunks_exact(4),
+    );
+    let tail = (a4.remainder(), rows4.remainder(), sums4.remainder());
+    for ((a, r), y) in a4.zip(rows4).zip(sums4) {
+        for l in 0..4 {
+            n[l] += a[l] * r[l];
+            s[l] += a[l] * y[l];
+        }
+    }
+    let (mut n, mut s) = ((n[0] + n[1]) + (n[2] + n[3]), (s[0] + s[1]) + (s[2] + s[3]));
+    for ((a, r), y) in tail.0.iter().zip(tail.1).zip(tail.2) {
+        n += a * r;
+        s += a * y;
+    }
+    (n, s)
+}
+
+/// One draw's assignment, unit by unit in order: Bernoulli(p) per unit, or sequential
+/// selection sampling of exactly `treated` units (each subset of that size equally likely).
+#[derive(Debug, Clone, Copy)]
+enum Selection {
+    /// A unit is treated when a 32-bit uniform draw is below `threshold = ⌊p·2³²⌋`
+    /// (probability within 2⁻³² of `p`); two units per 64-bit draw, or 64 when `p = 1/2`.
+    Bernoulli {
+        threshold: u64,
+    },
+    Complete {
+        left: usize,
+        units_left: usize,
+    },
+}
+
+impl Selection {
+    fn new(design: Design, units: usize) -> Self {
+        match design {
+            Design::Bernoulli { p } => Selection::Bernoulli {
+                threshold: (p.clamp(0.0, 1.0) * 2f64.powi(32)) as u64,
+            },
+            Design::Complete { treated } => Selection::Complete {
+                left: treated.min(units),
+                units_left: units,
+            },
+        }
+    }
+
+    /// Fills the next units' assignments (1.0 treated, 0.0 control).
+    fn fill(&mut self, rng: &mut Pcg64, out: &mut [f64]) {
+        let one = |treated: bool| if treated { 1.0 } else { 0.0 };
+        match self {
+            Selection::Bernoulli { threshold } if *threshold == 1 << 31 => {
+                for block in out.chunks_mut(64) {
+                    let bits = rng.random::<u64>();
+                    for (i, a) in block.iter_mut().enumerate() {
+                        *a = one(bits >> i & 1 == 1);
+                    }
+                }
+            }
+            Selection::Bernoulli { threshold } => {
+                for pair in out.chunks_mut(2) {
+                    let bits = rng.random::<u64>();
+                    for (i, a) in pair.iter_mut().enumerate() {
+                        *a = one(bits >> (32 * i) & 0xFFFF_FFFF < *threshold);
+                    }
+                }
+            }
+            Selection::Complete { left, units_left } => {
+                for a in out {
+                    let pick = *left > 0 && rng.random_range(0..*units_left) < *left;
+                    *left -= usize::from(pick);
+                    *units_left -= 1;
+                    *a = one(pick);
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

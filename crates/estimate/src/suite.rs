@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use slate_exposure::{Feature, FeatureKind, NamedColumn, SlateOutcomes};
 
-use crate::bootstrap::{cluster_bootstrap, summarize};
+use crate::bootstrap::{BootstrapDraws, cluster_bootstrap, summarize};
 use crate::contrasts::{
     Contrast, ItemValue, Items, OutcomeView, cell_sample, outcome_label, outcome_sample, sample,
     sample_where,
@@ -40,6 +40,9 @@ pub struct EstimateTables {
     pub decomposition: Option<SlateDecomposition>,
     /// Exploratory per-cluster effects.
     pub cluster_effects: ClusterEffects,
+    /// The pairs bootstrap of every observed sample: the click's contrasts, then each further
+    /// outcome's, in [`Contrast::ALL`] order (what [`inference_comparison`] reuses).
+    pub bootstrap: BootstrapDraws,
 }
 
 fn push_estimate(table: &mut Estimates, r: &DiffInMeans, p_value_holm: f64) {
@@ -96,11 +99,16 @@ pub fn run(
     let extra_grid: Vec<(usize, Contrast)> = (0..slates.outcome_totals.len())
         .flat_map(|k| Contrast::ALL.into_iter().map(move |c| (k, c)))
         .collect();
+    let extra_samples: Vec<Sample> = extra_grid
+        .par_iter()
+        .map(|(k, c)| outcome_sample(*c, *k, items, slates))
+        .collect();
     let extra: Vec<DiffInMeans> = extra_grid
         .par_iter()
-        .map(|(k, c)| {
+        .zip(&extra_samples)
+        .map(|((k, c), s)| {
             difference_in_means(
-                &outcome_sample(*c, *k, items, slates),
+                s,
                 c.name(),
                 &outcome_label(*c, &slates.outcome_totals[*k].name),
             )
@@ -158,8 +166,15 @@ pub fn run(
         .map(|(_, s)| s)
         .collect();
     let support = contrast_support(&observed_samples);
+    // One pairs bootstrap for every observed sample, in the inference comparison's order
+    // (the click's contrasts, then each further outcome's), which reuses it.
+    let bootstrapped: Vec<&Sample> = observed_samples
+        .iter()
+        .copied()
+        .chain(&extra_samples)
+        .collect();
     let draws = cluster_bootstrap(
-        &observed_samples,
+        &bootstrapped,
         config.bootstrap_replicates,
         config.bootstrap_seed,
     )?;
@@ -224,6 +239,7 @@ pub fn run(
         decomposition: decomposition(items, slates),
         cluster_effects: cluster_effects(items, slates, config.cluster_effects_min_rows)?,
         results,
+        bootstrap: draws,
     })
 }
 
@@ -441,12 +457,15 @@ pub fn write(tables: &EstimateTables, dir: &Path) -> Result<Vec<PathBuf>, Estima
 /// CR1, CR2 with Satterthwaite degrees of freedom, the cluster bootstrap (percentile), the
 /// restricted wild cluster bootstrap (Rademacher and Webb) and randomization inference
 /// re-drawing `design`, the last three with intervals by test inversion. Kept out of [`run`]
-/// so the estimator-suite benchmark measures what the seed notebook computed.
+/// so the estimator-suite benchmark measures what the seed notebook computed. `bootstrap` is
+/// the pairs bootstrap [`run`] drew on the same tables and config (its
+/// [`EstimateTables::bootstrap`]), or `None` to draw it here.
 pub fn inference_comparison(
     items: Items<'_>,
     slates: &SlateOutcomes,
     config: &EstimateConfig,
     design: crate::randomization::Design,
+    bootstrap: Option<&BootstrapDraws>,
 ) -> Result<InferenceComparison, EstimateError> {
     use crate::adjust::{Covariates, covariates};
     use crate::inference::{InferenceSettings, infer_all};
@@ -487,6 +506,7 @@ pub fn inference_comparison(
         &samples,
         &adjust.iter().map(Some).collect::<Vec<_>>(),
         &settings,
+        bootstrap,
     )?;
     let clustering = crate::inference::Clustering::of(slates);
     let mut table = InferenceComparison::default();

@@ -163,8 +163,26 @@ fn inference_comparison_lists_every_method_and_randomization_agrees_on_strong_ef
         &exposure.slates,
         &EstimateConfig::default(),
         crate::randomization::Design::Bernoulli { p: 0.5 },
+        None,
     )
     .unwrap();
+    // The estimate stage reuses the pairs bootstrap `run` drew: the same table.
+    let tables = crate::run(
+        crate::contrasts::Items::Rows(&exposure.mapping),
+        &exposure.slates,
+        &EstimateConfig::default(),
+    )
+    .unwrap();
+    let reused = crate::inference_comparison(
+        crate::contrasts::Items::Rows(&exposure.mapping),
+        &exposure.slates,
+        &EstimateConfig::default(),
+        crate::randomization::Design::Bernoulli { p: 0.5 },
+        Some(&tables.bootstrap),
+    )
+    .unwrap();
+    // (Debug output compares the NaN cells too, which `==` never finds equal.)
+    assert_eq!(format!("{reused:?}"), format!("{table:?}"));
     assert_eq!(
         table.len(),
         45,

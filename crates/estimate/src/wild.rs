@@ -12,7 +12,11 @@
 //! CR1 var*   = G/(G−1)·(N−1)/(N−2) · [Σ_{g∈1} E*_g² / N_1² + Σ_{g∈0} E*_g² / N_0²]
 //! ```
 //!
-//! so a replicate costs O(clusters). The p-value is the share of replicates with
+//! so a replicate costs O(clusters), in one pass: expanding `E*_g² ` gives
+//! `Σ_{g∈arm} E*_g² = Σ v²U² − 2 m Σ vUn + m² Σ n²` (with `m = T_arm/N_arm`), so each arm needs
+//! seven weighted sums of `A_g` and `n_g` (see [`ArmSums`]) and no second pass. The weights are
+//! drawn per randomization unit and shared by every sample ([`wild_bootstraps`]), in blocks of
+//! replicates that stream the per-unit data once per block (see `unit_sums`). The p-value is the share of replicates with
 //! `|t*| ≥ |t|`. With Rademacher weights and `2^G` no larger than the requested replicates,
 //! all sign vectors are enumerated (exact, as fwildclusterboot does).
 //!
@@ -29,7 +33,8 @@ use rand_pcg::Pcg64;
 use rayon::prelude::*;
 
 use crate::EstimateError;
-use crate::dim::{ClusterIndex, Sample, cluster_totals, difference_in_means};
+use crate::dim::{Sample, difference_in_means};
+use crate::unit_sums::{CHUNK, SampleSums, UnitSums, in_blocks};
 
 /// Bootstrap weight distribution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,44 +58,6 @@ pub struct WildTest {
     pub replicates: usize,
 }
 
-/// Per-cluster statistics of a slate-randomized sample.
-struct Clusters {
-    treated: Vec<bool>,
-    /// `treated` as 1.0 / 0.0: a treated cluster's terms are multiplied by 1 and the other
-    /// arm's by an exact 0, which adds nothing, so branch-free sums equal per-arm sums.
-    arm: Vec<f64>,
-    rows: Vec<f64>,
-    sums: Vec<f64>,
-    n1: f64,
-    n0: f64,
-    n: f64,
-}
-
-fn clusters_of(sample: &Sample) -> Result<Clusters, EstimateError> {
-    let index = ClusterIndex::new(sample.cluster.iter().copied());
-    let mut treated: Vec<Option<bool>> = vec![None; index.len()];
-    let (rows, sums) = cluster_totals(sample, &index, &mut treated)?;
-    let treated: Vec<bool> = treated.into_iter().map(|t| t.unwrap_or(false)).collect();
-    let arm_rows = |arm: bool| -> f64 {
-        treated
-            .iter()
-            .zip(&rows)
-            .filter(|(t, _)| **t == arm)
-            .map(|(_, n)| n)
-            .sum()
-    };
-    let (n1, n0) = (arm_rows(true), arm_rows(false));
-    Ok(Clusters {
-        arm: treated.iter().map(|t| if *t { 1.0 } else { 0.0 }).collect(),
-        treated,
-        rows,
-        sums,
-        n1,
-        n0,
-        n: n1 + n0,
-    })
-}
-
 /// One replicate's bootstrap t statistic as a function of the null value `b0`:
 /// `t*(b0) = (a + b·b0) / sqrt(c·(q0 + q1·b0 + q2·b0²))`.
 #[derive(Debug, Clone, Copy)]
@@ -102,33 +69,96 @@ struct Replicate {
     q2: f64,
 }
 
-impl Clusters {
-    /// The replicate for weights `v`, given the affine residual parts `u_a + b0·u_b`.
-    fn replicate(&self, u_a: &[f64], u_b: &[f64], v: &[f64]) -> Replicate {
-        // Branch-free arm sums (see `arm`): equal bit for bit to summing each arm apart.
-        let (mut t1a, mut t1b, mut t0a, mut t0b) = (0.0, 0.0, 0.0, 0.0);
-        for (((w, a), b), d) in v.iter().zip(u_a).zip(u_b).zip(&self.arm) {
-            let (wa, wb, c) = (w * a, w * b, 1.0 - d);
-            t1a += d * wa;
-            t1b += d * wb;
-            t0a += c * wa;
-            t0b += c * wb;
+/// One arm's sums over its clusters for one replicate, with `A_g = S_g − n_g·ȳ` and weights
+/// `v_g`: `[Σ vA, Σ vn, Σ v²A², Σ vAn, Σ v²An, Σ vn², Σ v²n²]`.
+type ArmSums = [f64; 7];
+
+/// The arm sums of clusters `rows`/`sums` (one arm) under weights `v`, in two interleaved
+/// lanes (so they vectorize, and the fourteen accumulators stay in registers) added in a fixed
+/// order.
+#[inline]
+fn arm_sums(v: &[f64], rows: &[f64], sums: &[f64], mean: f64) -> ArmSums {
+    #[inline(always)]
+    fn terms(w: f64, n: f64, s: f64, mean: f64) -> ArmSums {
+        let wa = w * (s - n * mean);
+        let wn = w * n;
+        [wa, wn, wa * wa, wa * n, wa * wn, wn * n, wn * wn]
+    }
+    let mut lanes = [[0.0f64; 2]; 7];
+    let (v2, rows2, sums2) = (
+        v.chunks_exact(2),
+        rows.chunks_exact(2),
+        sums.chunks_exact(2),
+    );
+    let tail = (v2.remainder(), rows2.remainder(), sums2.remainder());
+    for ((v, n), s) in v2.zip(rows2).zip(sums2) {
+        for l in 0..2 {
+            let t = terms(v[l], n[l], s[l], mean);
+            for k in 0..7 {
+                lanes[k][l] += t[k];
+            }
         }
-        let (m1a, m1b, m0a, m0b) = (t1a / self.n1, t1b / self.n1, t0a / self.n0, t0b / self.n0);
-        // Each cluster's arm picked by index, not by a branch.
-        let (ma, mb, arm_rows) = ([m0a, m1a], [m0b, m1b], [self.n0, self.n1]);
+    }
+    let mut out = lanes.map(|lane| lane[0] + lane[1]);
+    for ((w, n), s) in tail.0.iter().zip(tail.1).zip(tail.2) {
+        for (total, t) in out.iter_mut().zip(terms(*w, *n, *s, mean)) {
+            *total += t;
+        }
+    }
+    out
+}
+
+/// What a replicate needs of one sample besides its arm sums.
+#[derive(Debug, Clone, Copy)]
+struct Restricted {
+    /// Overall mean outcome (the restricted intercept at `b0 = 0`).
+    mean: f64,
+    /// Rows per arm, `[control, treated]`.
+    rows: [f64; 2],
+    /// `c_k = N_1/N − d_k` per arm: `B_g = n_g·c_k`.
+    c: [f64; 2],
+    /// `Σ n_g²` per arm.
+    squares: [f64; 2],
+}
+
+impl Restricted {
+    fn of(sums: &SampleSums, units: &UnitSums) -> Self {
+        let n = sums.n1 + sums.n0;
+        let share = sums.n1 / n;
+        let squares =
+            |range: std::ops::Range<usize>| -> f64 { sums.rows[range].iter().map(|r| r * r).sum() };
+        Self {
+            mean: (sums.s1 + sums.s0) / n,
+            rows: [sums.n0, sums.n1],
+            c: [share, share - 1.0],
+            squares: [
+                squares(units.treated_units..units.units),
+                squares(0..units.treated_units),
+            ],
+        }
+    }
+
+    /// The replicate from its arm sums `[control, treated]`. With `T_k = Σ_{g∈k} v_g U_g` and
+    /// `m_k = T_k/N_k`, the refit's cluster residual sums are `E_g = v_g U_g − n_g m_k`, so
+    /// `Σ_{g∈k} E_g² = Σ v²U² − 2 m_k Σ vUn + m_k² Σ n²`, and `U_g = A_g + b0·n_g c_k` splits
+    /// every sum into the parts of the module docs' quadratic in `b0`.
+    fn replicate(&self, arms: &[ArmSums; 2]) -> Replicate {
+        let (mut m_a, mut m_b) = ([0.0; 2], [0.0; 2]);
         let (mut q0, mut q1, mut q2) = (0.0, 0.0, 0.0);
-        for (i, w) in v.iter().enumerate() {
-            let k = usize::from(self.treated[i]);
-            let e = (w * u_a[i] - self.rows[i] * ma[k]) / arm_rows[k];
-            let f = (w * u_b[i] - self.rows[i] * mb[k]) / arm_rows[k];
-            q0 += e * e;
-            q1 += 2.0 * e * f;
-            q2 += f * f;
+        for k in 0..2 {
+            let [va, vn, vaa, van, vaan, vnn, vvnn] = arms[k];
+            let (n, c, r) = (self.rows[k], self.c[k], self.squares[k]);
+            let (ma, mb) = (va / n, c * vn / n);
+            let n2 = n * n;
+            q0 += (vaa - 2.0 * ma * van + ma * ma * r) / n2;
+            q1 += 2.0 * (c * vaan - mb * van - ma * c * vnn + ma * mb * r) / n2;
+            q2 += (c * c * vvnn - 2.0 * c * mb * vnn + mb * mb * r) / n2;
+            m_a[k] = ma;
+            m_b[k] = mb;
         }
         Replicate {
-            a: m1a - m0a,
-            b: m1b - m0b,
+            a: m_a[1] - m_a[0],
+            b: m_b[1] - m_b[0],
             q0,
             q1,
             q2,
@@ -136,28 +166,47 @@ impl Clusters {
     }
 }
 
-fn draw_weight(weights: Weights, rng: &mut Pcg64) -> f64 {
+/// Fills `v` with weights from `rng`: Rademacher signs take one bit each of a 64-bit draw.
+fn fill_weights(weights: Weights, rng: &mut Pcg64, v: &mut [f64]) {
     match weights {
         Weights::Rademacher => {
-            if rng.random::<bool>() {
-                1.0
-            } else {
-                -1.0
+            for block in v.chunks_mut(64) {
+                let bits = rng.random::<u64>();
+                for (i, w) in block.iter_mut().enumerate() {
+                    *w = if bits >> i & 1 == 1 { 1.0 } else { -1.0 };
+                }
             }
         }
         Weights::Webb => {
-            const POINTS: [f64; 6] = [
-                -1.224_744_871_391_589,
-                -1.0,
-                -std::f64::consts::FRAC_1_SQRT_2,
-                std::f64::consts::FRAC_1_SQRT_2,
-                1.0,
-                1.224_744_871_391_589,
-            ];
-            POINTS[rng.random_range(0..6)]
+            // Two weights per 64-bit draw: a 32-bit uniform times 6, the high word is the
+            // point (Lemire); the rare biased low words (below 2^32 mod 6) draw again.
+            const BIASED: u64 = (1 << 32) % 6;
+            let point = |x: u64, rng: &mut Pcg64| {
+                let mut m = x * 6;
+                while m & 0xFFFF_FFFF < BIASED {
+                    m = u64::from(rng.random::<u32>()) * 6;
+                }
+                WEBB[(m >> 32) as usize]
+            };
+            for pair in v.chunks_mut(2) {
+                let bits = rng.random::<u64>();
+                for (i, w) in pair.iter_mut().enumerate() {
+                    *w = point(bits >> (32 * i) & 0xFFFF_FFFF, rng);
+                }
+            }
         }
     }
 }
+
+/// Webb's six points.
+const WEBB: [f64; 6] = [
+    -1.224_744_871_391_589,
+    -1.0,
+    -std::f64::consts::FRAC_1_SQRT_2,
+    std::f64::consts::FRAC_1_SQRT_2,
+    1.0,
+    1.224_744_871_391_589,
+];
 
 /// The restricted wild cluster bootstrap of one sample, with its weights drawn once: tests of
 /// any null value and the interval by test inversion.
@@ -169,64 +218,144 @@ pub struct WildBootstrap {
     replicates: Vec<Replicate>,
 }
 
+/// The wild bootstrap of every sample, sharing the weights: replicate `r` draws one weight per
+/// randomization unit from its own stream of `seed`, in the unit order of
+/// [`UnitSums`](crate::unit_sums) (treated units first), and every sample uses the weights of
+/// its own units. A sample whose `2^G` Rademacher sign vectors are no more than `replicates`
+/// enumerates them all instead. Every sample's treatment must be constant within a unit, and
+/// across samples.
+pub fn wild_bootstraps(
+    samples: &[&Sample],
+    weights: Weights,
+    replicates: usize,
+    seed: u64,
+) -> Result<Vec<WildBootstrap>, EstimateError> {
+    let observed = samples
+        .iter()
+        .map(|s| difference_in_means(s, "wild cluster bootstrap", "outcome"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let units = UnitSums::new(samples)?;
+    let restricted: Vec<Restricted> = units
+        .samples
+        .iter()
+        .map(|s| Restricted::of(s, &units))
+        .collect();
+    let enumerated = |s: &SampleSums| {
+        let g = s.clusters;
+        weights == Weights::Rademacher && g < 63 && (1usize << g) <= replicates
+    };
+    // Drawn replicates of every sample not enumerated, in one blocked pass over the units.
+    let drawn: Vec<usize> = (0..samples.len())
+        .filter(|k| !enumerated(&units.samples[*k]))
+        .collect();
+    let per_replicate: Vec<Vec<Replicate>> = if drawn.is_empty() {
+        Vec::new()
+    } else {
+        in_blocks(replicates, |range| {
+            let b = range.len();
+            let mut rngs: Vec<Pcg64> = range
+                .map(|r| Pcg64::new((u128::from(seed) << 64) | 0x3D1D, r as u128))
+                .collect();
+            let mut v = vec![0.0; b * CHUNK];
+            let mut acc = vec![[[0.0; 7]; 2]; b * drawn.len()];
+            for chunk in units.chunks() {
+                let len = chunk.units.len();
+                for (j, rng) in rngs.iter_mut().enumerate() {
+                    fill_weights(weights, rng, &mut v[j * CHUNK..j * CHUNK + len]);
+                }
+                let arm = usize::from(chunk.treated);
+                for (d, k) in drawn.iter().enumerate() {
+                    let sums = &units.samples[*k];
+                    let (rows, totals) = (
+                        &sums.rows[chunk.units.clone()],
+                        &sums.sums[chunk.units.clone()],
+                    );
+                    for j in 0..b {
+                        let part = arm_sums(
+                            &v[j * CHUNK..j * CHUNK + len],
+                            rows,
+                            totals,
+                            restricted[*k].mean,
+                        );
+                        let into = &mut acc[j * drawn.len() + d][arm];
+                        for (total, x) in into.iter_mut().zip(part) {
+                            *total += x;
+                        }
+                    }
+                }
+            }
+            acc.chunks(drawn.len())
+                .map(|arms| {
+                    arms.iter()
+                        .zip(&drawn)
+                        .map(|(arms, k)| restricted[*k].replicate(arms))
+                        .collect()
+                })
+                .collect()
+        })
+    };
+    samples
+        .iter()
+        .enumerate()
+        .map(|(k, sample)| {
+            let replicates = match drawn.iter().position(|d| *d == k) {
+                Some(d) => per_replicate.iter().map(|r| r[d]).collect(),
+                None => enumerate(sample)?,
+            };
+            let (g, n) = (
+                units.samples[k].clusters as f64,
+                units.samples[k].n1 + units.samples[k].n0,
+            );
+            Ok(WildBootstrap {
+                estimate: observed[k].estimate,
+                cluster_se: observed[k].cluster_se,
+                correction: g / (g - 1.0) * (n - 1.0) / (n - 2.0),
+                replicates,
+            })
+        })
+        .collect()
+}
+
+/// Every Rademacher sign vector over the clusters of `sample`.
+fn enumerate(sample: &Sample) -> Result<Vec<Replicate>, EstimateError> {
+    let units = UnitSums::new(&[sample])?;
+    let sums = &units.samples[0];
+    let restricted = Restricted::of(sums, &units);
+    let g = units.units;
+    let split = units.treated_units;
+    Ok((0..1usize << g)
+        .into_par_iter()
+        .map_init(
+            || vec![0.0; g],
+            |v, mask| {
+                v.iter_mut().enumerate().for_each(|(i, w)| {
+                    *w = if mask >> i & 1 == 1 { 1.0 } else { -1.0 };
+                });
+                let arm = |range: std::ops::Range<usize>| {
+                    arm_sums(
+                        &v[range.clone()],
+                        &sums.rows[range.clone()],
+                        &sums.sums[range],
+                        restricted.mean,
+                    )
+                };
+                restricted.replicate(&[arm(split..g), arm(0..split)])
+            },
+        )
+        .collect())
+}
+
 impl WildBootstrap {
     /// Draws `replicates` weight vectors (or enumerates all `2^G` Rademacher sign vectors when
-    /// that is no more) for `sample`. Replicate `r` uses its own stream of `seed`.
+    /// that is no more) for `sample` (see [`wild_bootstraps`]).
     pub fn new(
         sample: &Sample,
         weights: Weights,
         replicates: usize,
         seed: u64,
     ) -> Result<Self, EstimateError> {
-        let observed = difference_in_means(sample, "wild cluster bootstrap", "outcome")?;
-        let clusters = clusters_of(sample)?;
-        let g = clusters.treated.len();
-        let mean = sample.y.iter().sum::<f64>() / clusters.n;
-        let share_treated = clusters.n1 / clusters.n;
-        let u_a: Vec<f64> = (0..g)
-            .map(|i| clusters.sums[i] - clusters.rows[i] * mean)
-            .collect();
-        let u_b: Vec<f64> = (0..g)
-            .map(|i| {
-                let d = if clusters.treated[i] { 1.0 } else { 0.0 };
-                clusters.rows[i] * (share_treated - d)
-            })
-            .collect();
-        let enumerate = weights == Weights::Rademacher && g < 63 && (1usize << g) <= replicates;
-        let replicates: Vec<Replicate> = if enumerate {
-            (0..1usize << g)
-                .into_par_iter()
-                .map_init(
-                    || vec![0.0; g],
-                    |v, mask| {
-                        v.iter_mut().enumerate().for_each(|(i, w)| {
-                            *w = if mask >> i & 1 == 1 { 1.0 } else { -1.0 };
-                        });
-                        clusters.replicate(&u_a, &u_b, v)
-                    },
-                )
-                .collect()
-        } else {
-            (0..replicates)
-                .into_par_iter()
-                .map_init(
-                    || vec![0.0; g],
-                    |v, r| {
-                        let mut rng = Pcg64::new((u128::from(seed) << 64) | 0x3D1D, r as u128);
-                        v.iter_mut()
-                            .for_each(|w| *w = draw_weight(weights, &mut rng));
-                        clusters.replicate(&u_a, &u_b, v)
-                    },
-                )
-                .collect()
-        };
-        let gf = g as f64;
-        Ok(Self {
-            estimate: observed.estimate,
-            cluster_se: observed.cluster_se,
-            correction: gf / (gf - 1.0) * (clusters.n - 1.0) / (clusters.n - 2.0),
-            replicates,
-        })
+        let mut one = wild_bootstraps(&[sample], weights, replicates, seed)?;
+        Ok(one.remove(0))
     }
 
     /// Tests `effect = null`.
@@ -313,9 +442,12 @@ mod tests {
     #[test]
     fn webb_weights_have_mean_zero_and_unit_variance() {
         let mut rng = Pcg64::new(1, 2);
-        let draws: Vec<f64> = (0..60_000)
-            .map(|_| draw_weight(Weights::Webb, &mut rng))
-            .collect();
+        let mut draws = vec![0.0; 60_001];
+        fill_weights(Weights::Webb, &mut rng, &mut draws);
+        for point in WEBB {
+            let share = draws.iter().filter(|w| **w == point).count() as f64 / 60_001.0;
+            assert!((share - 1.0 / 6.0).abs() < 0.01, "{point}: {share}");
+        }
         let mean = draws.iter().sum::<f64>() / draws.len() as f64;
         let var = draws.iter().map(|v| v * v).sum::<f64>() / draws.len() as f64;
         assert!(
@@ -373,6 +505,84 @@ mod tests {
             ((upper - lower) / (cu - cl) - 1.0).abs() < 0.35,
             "{lower} {upper} {cl} {cu}"
         );
+    }
+
+    /// The one-pass replicate (sums expanded in `b0`) against a refit: build `y*` from the
+    /// restricted residuals and Webb weights, re-estimate with CR1, and compare `t*`.
+    #[test]
+    fn one_pass_replicate_equals_a_refit_of_the_bootstrap_outcomes() {
+        let sample = forty_slates();
+        let units = UnitSums::new(&[&sample]).unwrap();
+        let restricted = Restricted::of(&units.samples[0], &units);
+        // The layout: treated cluster ids first, each arm in id order.
+        let mut ids: Vec<(bool, u32)> = sample
+            .cluster
+            .iter()
+            .zip(&sample.treated)
+            .map(|(g, d)| (!*d, *g))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut rng = Pcg64::new(3, 4);
+        let mut v = vec![0.0; units.units];
+        fill_weights(Weights::Webb, &mut rng, &mut v);
+        let sums = &units.samples[0];
+        let split = units.treated_units;
+        let arm = |r: std::ops::Range<usize>| {
+            arm_sums(
+                &v[r.clone()],
+                &sums.rows[r.clone()],
+                &sums.sums[r],
+                restricted.mean,
+            )
+        };
+        let replicate = restricted.replicate(&[arm(split..units.units), arm(0..split)]);
+        let g = units.units as f64;
+        let n = sample.y.len() as f64;
+        let correction = g / (g - 1.0) * (n - 1.0) / (n - 2.0);
+        for b0 in [0.0, 0.3, -1.1] {
+            let d = |i: usize| if sample.treated[i] { 1.0 } else { 0.0 };
+            let alpha = (0..sample.y.len())
+                .map(|i| sample.y[i] - b0 * d(i))
+                .sum::<f64>()
+                / n;
+            let mut star = sample.clone();
+            for i in 0..sample.y.len() {
+                let slot = ids
+                    .iter()
+                    .position(|id| *id == (!sample.treated[i], sample.cluster[i]))
+                    .unwrap();
+                let u = sample.y[i] - b0 * d(i) - alpha;
+                star.y[i] = alpha + b0 * d(i) + v[slot] * u;
+            }
+            let refit = difference_in_means(&star, "c", "o").unwrap();
+            let t_refit = (refit.estimate - b0) / refit.cluster_se;
+            let meat = replicate.q0 + b0 * (replicate.q1 + b0 * replicate.q2);
+            let t_pass = (replicate.a + replicate.b * b0) / (correction * meat).sqrt();
+            assert!(
+                (t_refit - t_pass).abs() < 1e-9 * t_refit.abs().max(1.0),
+                "b0 {b0}: refit {t_refit}, one pass {t_pass}"
+            );
+        }
+    }
+
+    /// Samples over the same units share the weights: each sample's bootstrap is the one it
+    /// gets alone.
+    #[test]
+    fn shared_weights_give_each_sample_its_own_bootstrap() {
+        let a = forty_slates();
+        let mut b = a.clone();
+        b.y.iter_mut()
+            .enumerate()
+            .for_each(|(i, y)| *y = (*y * 3.0 + i as f64).sin());
+        for weights in [Weights::Rademacher, Weights::Webb] {
+            let both = wild_bootstraps(&[&a, &b], weights, 199, 8).unwrap();
+            for (sample, shared) in [&a, &b].iter().zip(&both) {
+                let alone = WildBootstrap::new(sample, weights, 199, 8).unwrap();
+                assert_eq!(shared.interval(0.95), alone.interval(0.95));
+                assert_eq!(shared.test(0.2), alone.test(0.2));
+            }
+        }
     }
 
     #[test]

@@ -117,6 +117,7 @@ fn compare_cells_and_rows(truth: bool) {
             slates,
             &estimate_config,
             Design::Bernoulli { p: 0.5 },
+            Some(&tables.bootstrap),
         )
         .unwrap()
         .to_frame()
