@@ -11,6 +11,8 @@
 //! - [`bootstrap`]: the cluster (pairs) bootstrap over slates, O(slates) per replicate.
 //! - [`wild`]: the restricted wild cluster bootstrap (Rademacher, Webb), O(clusters) per replicate.
 //! - [`randomization`]: Fisher randomization inference re-drawing the slate assignment.
+//! - `unit_sums` (private): the per-unit layout the wild bootstrap and randomization inference
+//!   share, with their draws in cache-sized blocks.
 //! - [`inference`]: every uncertainty method by name, with intervals and p-values side by side.
 //! - [`coverage`]: the Monte-Carlo coverage study of those intervals over re-drawn experiments.
 //! - [`contrasts`]: the five contrasts and three outcome views.

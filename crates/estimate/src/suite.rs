@@ -79,15 +79,24 @@ pub fn run(
         .iter()
         .flat_map(|c| OutcomeView::available(items).iter().map(move |v| (*c, *v)))
         .collect();
-    // Each sample is built once; the observed ones also feed the bootstrap and support table.
-    let samples: Vec<Sample> = grid
+    // The observed samples are kept: they also feed the bootstrap and the support table. A
+    // truth view's sample lives only while its difference in means is computed, so memory
+    // holds one sample per contrast, not one per contrast and view.
+    let observed_samples: Vec<Sample> = Contrast::ALL
         .par_iter()
-        .map(|(c, v)| sample(*c, *v, items, slates))
+        .map(|c| sample(*c, OutcomeView::Observed, items, slates))
         .collect();
     let results: Vec<DiffInMeans> = grid
         .par_iter()
-        .zip(&samples)
-        .map(|((c, v), s)| difference_in_means(s, c.name(), c.label_in(*v, items)))
+        .map(|(c, v)| {
+            let label = c.label_in(*v, items);
+            match (*v, Contrast::ALL.iter().position(|k| k == c)) {
+                (OutcomeView::Observed, Some(k)) => {
+                    difference_in_means(&observed_samples[k], c.name(), label)
+                }
+                _ => difference_in_means(&sample(*c, *v, items, slates), c.name(), label),
+            }
+        })
         .collect::<Result<_, _>>()?;
     let find =
         |c: Contrast, v: OutcomeView| &results[grid.iter().position(|g| *g == (c, v)).unwrap_or(0)];
@@ -159,12 +168,7 @@ pub fn run(
         push_estimate(&mut observed, r, *p);
     }
 
-    let observed_samples: Vec<&Sample> = grid
-        .iter()
-        .zip(&samples)
-        .filter(|((_, v), _)| *v == OutcomeView::Observed)
-        .map(|(_, s)| s)
-        .collect();
+    let observed_samples: Vec<&Sample> = observed_samples.iter().collect();
     let support = contrast_support(&observed_samples);
     // One pairs bootstrap for every observed sample, in the inference comparison's order
     // (the click's contrasts, then each further outcome's), which reuses it.
