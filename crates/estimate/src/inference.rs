@@ -192,13 +192,23 @@ pub fn infer_all(
     let level = 0.95;
     let drawn;
     let bootstrap = match bootstrap {
-        Some(draws) if draws.estimates.len() == samples.len() => draws,
+        Some(draws)
+            if draws.estimates.len() == samples.len()
+                && draws
+                    .estimates
+                    .iter()
+                    .all(|e| e.len() == settings.bootstrap_replicates) =>
+        {
+            draws
+        }
         Some(draws) => {
             return Err(EstimateError::LengthMismatch {
                 what: format!(
-                    "pairs bootstrap of {} samples for {} samples",
+                    "pairs bootstrap of {} samples × {:?} replicates for {} samples × {}",
                     draws.estimates.len(),
-                    samples.len()
+                    draws.estimates.first().map(Vec::len),
+                    samples.len(),
+                    settings.bootstrap_replicates
                 ),
             });
         }

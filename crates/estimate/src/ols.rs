@@ -67,7 +67,7 @@ impl OlsFit {
         let naive_cov = &bread * (rss / (n - k) as f64);
 
         // Meat: sum over clusters (ascending id) of the outer product of each cluster's score
-        // X_g' e_g; the scores sit in one flat buffer, cluster-major.
+        // X_g' e_g, accumulated in one buffer reused cluster after cluster.
         let runs = ClusterRuns::new(groups);
         let g = runs.len();
         if g < 2 {

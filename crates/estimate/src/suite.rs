@@ -79,9 +79,10 @@ pub fn run(
         .iter()
         .flat_map(|c| OutcomeView::available(items).iter().map(move |v| (*c, *v)))
         .collect();
-    // The observed samples are kept: they also feed the bootstrap and the support table. A
-    // truth view's sample lives only while its difference in means is computed, so memory
-    // holds one sample per contrast, not one per contrast and view.
+    // The observed samples are kept (the click's here, the further outcomes' below): they
+    // also feed the pairs bootstrap and the support table. A truth view's sample lives only
+    // while its difference in means is computed, so memory holds one sample per contrast and
+    // observed outcome, not one per contrast and view.
     let observed_samples: Vec<Sample> = Contrast::ALL
         .par_iter()
         .map(|c| sample(*c, OutcomeView::Observed, items, slates))
@@ -461,9 +462,10 @@ pub fn write(tables: &EstimateTables, dir: &Path) -> Result<Vec<PathBuf>, Estima
 /// CR1, CR2 with Satterthwaite degrees of freedom, the cluster bootstrap (percentile), the
 /// restricted wild cluster bootstrap (Rademacher and Webb) and randomization inference
 /// re-drawing `design`, the last three with intervals by test inversion. Kept out of [`run`]
-/// so the estimator-suite benchmark measures what the seed notebook computed. `bootstrap` is
-/// the pairs bootstrap [`run`] drew on the same tables and config (its
-/// [`EstimateTables::bootstrap`]), or `None` to draw it here.
+/// (which draws only the pairs bootstrap this comparison shares) so the estimator-suite
+/// benchmark measures what the seed notebook computed. `bootstrap` is the pairs bootstrap
+/// [`run`] drew on the same tables and config (its [`EstimateTables::bootstrap`]), or `None`
+/// to draw it here.
 pub fn inference_comparison(
     items: Items<'_>,
     slates: &SlateOutcomes,

@@ -297,6 +297,27 @@ pub fn read_slate_stats(
     .read()
 }
 
+/// Per slate, the dense code of its id among `ids` (codes in ascending id order) and its rank
+/// among the slates with the same id, in slate order: one stable sort of the slate indices
+/// instead of a map keyed by id.
+fn dense_codes(ids: &[i64]) -> (Vec<u32>, Vec<u32>) {
+    let mut order: Vec<u32> = (0..ids.len() as u32).collect();
+    order.sort_by_key(|s| ids[*s as usize]);
+    let (mut codes, mut ranks) = (vec![0u32; ids.len()], vec![0u32; ids.len()]);
+    let (mut code, mut rank) = (0u32, 0u32);
+    for (j, s) in order.iter().enumerate() {
+        let s = *s as usize;
+        if j > 0 && ids[order[j - 1] as usize] != ids[s] {
+            code += 1;
+            rank = 0;
+        }
+        codes[s] = code;
+        ranks[s] = rank;
+        rank += 1;
+    }
+    (codes, ranks)
+}
+
 /// Whether an id column (integers or strings) is in strictly ascending order without nulls.
 fn ascending(column: &Column) -> bool {
     /// Whether `values` (none null) strictly increase.
@@ -460,29 +481,10 @@ impl Reader<'_> {
             .map(|v| v.unwrap_or_default().to_string())
             .collect();
         let rows = self.u32s(Fact::Rows.name())?;
-        let null_rows = self.u32s(Fact::NullRows.name())?;
-        let bad_clicks = self.u32s(Fact::BadClicks.name())?;
-        let bad_flags = self.u32s(Fact::BadFlags.name())?;
-        let distinct_items = self.u32s(Fact::DistinctItems.name())?;
         let distinct_clusters = self.u32s(Fact::DistinctClusters.name())?;
-        let promoted_min = self.i64s(Fact::PromotedMin.name())?;
         let promoted_max = self.i64s(Fact::PromotedMax.name())?;
         let focal_seed = self.i64s(Fact::FocalSeedPosition.name())?;
         let focal_shown = self.i64s(Fact::FocalShownPosition.name())?;
-        let positions = [
-            (
-                LogColumn::SeedPosition,
-                self.i64s(Fact::SeedMin.name())?,
-                self.i64s(Fact::SeedMax.name())?,
-                self.i64s(Fact::SeedMask.name())?,
-            ),
-            (
-                LogColumn::ShownPosition,
-                self.i64s(Fact::ShownMin.name())?,
-                self.i64s(Fact::ShownMax.name())?,
-                self.i64s(Fact::ShownMask.name())?,
-            ),
-        ];
         let cell_rows: Vec<Vec<u32>> = Cell::ALL
             .iter()
             .map(|c| self.u32s(&cell_column(CellStat::Rows, *c)))
@@ -493,112 +495,137 @@ impl Reader<'_> {
             .collect::<Result<_, _>>()?;
         let focal = SlateCells::index(Cell::Focal);
 
-        // Slate-level rules.
-        for s in 0..n {
-            let fail =
-                |column: &str, reason: String| Err(bad(self.path, &shown(s), column, reason));
-            if null_rows[s] > 0 {
-                return fail("(any)", format!("{} rows with a null value", null_rows[s]));
-            }
-            if bad_clicks[s] > 0 {
-                return fail(
-                    LogColumn::Click.name(),
-                    format!("{} clicks that are not 0 or 1", bad_clicks[s]),
-                );
-            }
-            if bad_flags[s] > 0 {
-                return fail(
-                    LogColumn::IsFocal.name(),
-                    format!(
-                        "{} rows whose is_focal or promoted is not 0/1 (false/true)",
-                        bad_flags[s]
-                    ),
-                );
-            }
-            if rows[s] > MASK_MAX_POSITION {
-                return fail(
-                    LogColumn::SeedPosition.name(),
-                    format!(
-                        "{} items; the per-slate reduction checks positions of slates up to {MASK_MAX_POSITION} items",
-                        rows[s]
-                    ),
-                );
-            }
-            if cell_rows[focal][s] != 1 {
-                // k focal rows each join the focal facts k times, so the count is k²: say
-                // which rule broke, not the count.
-                let found = if cell_rows[focal][s] == 0 {
-                    "no focal row"
-                } else {
-                    "more than one focal row"
-                };
-                return fail(
-                    LogColumn::IsFocal.name(),
-                    format!("{found} in the slate, expected exactly 1"),
-                );
-            }
-            let in_cells: u32 = Cell::PARTITION
-                .iter()
-                .map(|c| cell_rows[SlateCells::index(*c)][s])
-                .sum();
-            if in_cells != rows[s] {
-                return fail(
-                    LogColumn::SeedPosition.name(),
-                    format!(
-                        "{} rows in no exposure role (a non-focal row at the focal's seed position)",
-                        rows[s] - in_cells
-                    ),
-                );
-            }
-            if promoted_min[s] != promoted_max[s] {
-                return fail(
-                    LogColumn::Promoted.name(),
-                    "promoted varies within the slate".into(),
-                );
-            }
-            if unit_varies[s] {
-                return fail(
-                    LogColumn::UnitId.name(),
-                    "unit_id varies within the slate".into(),
-                );
-            }
-            if user_varies[s] {
-                return fail(
-                    LogColumn::UserId.name(),
-                    "user_id varies within the slate".into(),
-                );
-            }
-            if distinct_items[s] != rows[s] {
-                return fail(
-                    LogColumn::ItemId.name(),
-                    "an item appears twice in the slate".into(),
-                );
-            }
-            let m = i64::from(rows[s]);
-            for (column, min, max, mask) in &positions {
-                if min[s] != 1 || max[s] != m || mask[s] != (1i64 << m) - 1 {
+        // Slate-level rules, on columns read for them alone and dropped at the end of this
+        // block, before the truth cells are read.
+        {
+            let null_rows = self.u32s(Fact::NullRows.name())?;
+            let bad_clicks = self.u32s(Fact::BadClicks.name())?;
+            let bad_flags = self.u32s(Fact::BadFlags.name())?;
+            let distinct_items = self.u32s(Fact::DistinctItems.name())?;
+            let promoted_min = self.i64s(Fact::PromotedMin.name())?;
+            let positions = [
+                (
+                    LogColumn::SeedPosition,
+                    self.i64s(Fact::SeedMin.name())?,
+                    self.i64s(Fact::SeedMax.name())?,
+                    self.i64s(Fact::SeedMask.name())?,
+                ),
+                (
+                    LogColumn::ShownPosition,
+                    self.i64s(Fact::ShownMin.name())?,
+                    self.i64s(Fact::ShownMax.name())?,
+                    self.i64s(Fact::ShownMask.name())?,
+                ),
+            ];
+            for s in 0..n {
+                let fail =
+                    |column: &str, reason: String| Err(bad(self.path, &shown(s), column, reason));
+                if null_rows[s] > 0 {
+                    return fail("(any)", format!("{} rows with a null value", null_rows[s]));
+                }
+                if bad_clicks[s] > 0 {
                     return fail(
-                        column.name(),
-                        format!("positions are not a permutation of 1..={m}"),
+                        LogColumn::Click.name(),
+                        format!("{} clicks that are not 0 or 1", bad_clicks[s]),
+                    );
+                }
+                if bad_flags[s] > 0 {
+                    return fail(
+                        LogColumn::IsFocal.name(),
+                        format!(
+                            "{} rows whose is_focal or promoted is not 0/1 (false/true)",
+                            bad_flags[s]
+                        ),
+                    );
+                }
+                if rows[s] > MASK_MAX_POSITION {
+                    return fail(
+                        LogColumn::SeedPosition.name(),
+                        format!(
+                            "{} items; the per-slate reduction checks positions of slates up to {MASK_MAX_POSITION} items",
+                            rows[s]
+                        ),
+                    );
+                }
+                if cell_rows[focal][s] != 1 {
+                    // k focal rows each join the focal facts k times, so the count is k²: say
+                    // which rule broke, not the count.
+                    let found = if cell_rows[focal][s] == 0 {
+                        "no focal row"
+                    } else {
+                        "more than one focal row"
+                    };
+                    return fail(
+                        LogColumn::IsFocal.name(),
+                        format!("{found} in the slate, expected exactly 1"),
+                    );
+                }
+                let in_cells: u32 = Cell::PARTITION
+                    .iter()
+                    .map(|c| cell_rows[SlateCells::index(*c)][s])
+                    .sum();
+                if in_cells != rows[s] {
+                    return fail(
+                        LogColumn::SeedPosition.name(),
+                        format!(
+                            "{} rows in no exposure role (a non-focal row at the focal's seed position)",
+                            rows[s] - in_cells
+                        ),
+                    );
+                }
+                if promoted_min[s] != promoted_max[s] {
+                    return fail(
+                        LogColumn::Promoted.name(),
+                        "promoted varies within the slate".into(),
+                    );
+                }
+                if unit_varies[s] {
+                    return fail(
+                        LogColumn::UnitId.name(),
+                        "unit_id varies within the slate".into(),
+                    );
+                }
+                if user_varies[s] {
+                    return fail(
+                        LogColumn::UserId.name(),
+                        "user_id varies within the slate".into(),
+                    );
+                }
+                if distinct_items[s] != rows[s] {
+                    return fail(
+                        LogColumn::ItemId.name(),
+                        "an item appears twice in the slate".into(),
+                    );
+                }
+                let m = i64::from(rows[s]);
+                for (column, min, max, mask) in &positions {
+                    if min[s] != 1 || max[s] != m || mask[s] != (1i64 << m) - 1 {
+                        return fail(
+                            column.name(),
+                            format!("positions are not a permutation of 1..={m}"),
+                        );
+                    }
+                }
+                if promoted_max[s] == 1 && focal_shown[s] != 1 {
+                    return fail(
+                        LogColumn::ShownPosition.name(),
+                        format!(
+                            "the slate is promoted but its focal item is shown at {}, not 1",
+                            focal_shown[s]
+                        ),
                     );
                 }
             }
-            if promoted_max[s] == 1 && focal_shown[s] != 1 {
-                return fail(
-                    LogColumn::ShownPosition.name(),
-                    format!(
-                        "the slate is promoted but its focal item is shown at {}, not 1",
-                        focal_shown[s]
-                    ),
-                );
-            }
         }
+        drop((unit_varies, user_varies));
 
         // Units: dense codes in id order; the arm constant within a unit.
-        let mut unit_arm: BTreeMap<i64, bool> = BTreeMap::new();
+        let (unit_index, _) = dense_codes(&unit_ids);
+        let units = unit_index.iter().max().map_or(0, |m| *m as usize + 1);
+        let mut unit_arm: Vec<Option<bool>> = vec![None; units];
         for s in 0..n {
             let promoted = promoted_max[s] == 1;
-            if *unit_arm.entry(unit_ids[s]).or_insert(promoted) != promoted {
+            if *unit_arm[unit_index[s] as usize].get_or_insert(promoted) != promoted {
                 return Err(bad(
                     self.path,
                     &shown(s),
@@ -607,13 +634,8 @@ impl Reader<'_> {
                 ));
             }
         }
-        let unit_index_of: BTreeMap<i64, u32> = unit_arm
-            .keys()
-            .enumerate()
-            .map(|(i, id)| (*id, i as u32))
-            .collect();
-        let promoted_units = unit_arm.values().filter(|p| **p).count();
-        let control_units = unit_arm.len() - promoted_units;
+        let promoted_units = unit_arm.iter().filter(|p| **p == Some(true)).count();
+        let control_units = units - promoted_units;
         if promoted_units < 2 || control_units < 2 {
             return Err(ExposureError::Inconsistent {
                 table: self.path.display().to_string(),
@@ -644,7 +666,7 @@ impl Reader<'_> {
             }
             (p, true)
         } else {
-            (promoted_units as f64 / unit_arm.len() as f64, false)
+            (promoted_units as f64 / units as f64, false)
         };
 
         // The slate outcomes.
@@ -657,19 +679,17 @@ impl Reader<'_> {
             &cell_rows,
             &[Cell::SameClusterDisplaced, Cell::SameClusterBelow],
         );
-        let mut sessions: BTreeMap<i64, u32> = BTreeMap::new();
+        let (_, sessions) = dense_codes(&user_ids);
         let mut table = SlateRows::with_capacity(n);
         for s in 0..n {
-            let session = sessions.entry(user_ids[s]).or_insert(0);
             table.slate_id.push(slate_ids[s]);
             table.unit_id.push(unit_ids[s]);
             table.user_id.push(user_ids[s]);
-            table.session.push(*session);
-            *session += 1;
+            table.session.push(sessions[s]);
             table.promotion_applied.push(promoted_max[s] == 1);
             table.assignment_probability.push(probability);
             table.focal_movie_id.push(focal_items[s]);
-            table.focal_cluster.push(focal_cluster[s].clone());
+
             table.focal_seed_position.push(focal_seed[s] as u32);
             table.slate_size.push(rows[s]);
             table.n_same_cluster_competitors.push(same_cluster[s]);
@@ -691,9 +711,10 @@ impl Reader<'_> {
             table
                 .focal_cluster_share
                 .push(f64::from(same_cluster[s] + 1) / f64::from(rows[s]));
-            table.unit_index.push(unit_index_of[&unit_ids[s]]);
+            table.unit_index.push(unit_index[s]);
             table.assignment_probability_logged.push(logged);
         }
+        table.focal_cluster = focal_cluster;
 
         let truth = if self.shape.truth {
             let mut stats = Vec::new();
@@ -847,5 +868,18 @@ impl Reader<'_> {
             readiness,
             dictionary,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dense_codes;
+
+    #[test]
+    fn dense_codes_rank_ids_and_count_slates_per_id_in_slate_order() {
+        let (codes, ranks) = dense_codes(&[30, 10, 30, -5, 10, 30]);
+        assert_eq!(codes, vec![2, 1, 2, 0, 1, 2]);
+        assert_eq!(ranks, vec![0, 0, 1, 0, 1, 2]);
+        assert_eq!(dense_codes(&[]), (vec![], vec![]));
     }
 }
