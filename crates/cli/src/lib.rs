@@ -429,75 +429,94 @@ impl Pipeline {
         design: &dyn Fn(&slate_exposure::SlateOutcomes) -> Design,
     ) -> Result<()> {
         self.timed("estimate", || {
-            let dir = &self.paths.processed_dir;
             let (exposure, slates) = self.read_exposure()?;
-            let items = exposure.items();
-            let tables = slate_estimate::run(items, &slates, &self.config.estimate)?;
-            slate_estimate::write(&tables, dir)?;
-            let design = design(&slates);
-            let mut inference =
-                slate_estimate::inference_comparison(
-                    items,
-                    &slates,
-                    &self.config.estimate,
-                    design,
-                    Some(&tables.bootstrap),
-                )?
-                    .to_frame()?;
-            slate_table::write_csv(&mut inference, &slate_estimate::tables::INFERENCE_COMPARISON, dir)?;
-            let figures = slate_report::estimator_figures(
-                dir,
-                &self.paths.figures_dir,
-                items.has_truth(),
-                Clustering::of(&slates),
-            )?;
-            info!(figures = figures.len(), dir = %self.paths.figures_dir.display(), "estimator figures");
-            for r in tables
-                .results
-                .iter()
-                .filter(|r| r.outcome.starts_with("Observed"))
-            {
-                let (lower, upper) = r.ci_95();
-                info!(
-                    contrast = r.contrast,
-                    estimate = format!("{:.4}", r.estimate),
-                    ci_95 = format!("[{lower:.4}, {upper:.4}]"),
-                    cluster_se = format!("{:.4}", r.cluster_se),
-                    "observed effect"
-                );
-            }
-            Ok(())
+            self.estimate_on(&exposure, &slates, design)
         })
+    }
+
+    /// The estimate stage's work on exposure tables already in memory.
+    fn estimate_on(
+        &self,
+        exposure: &RunExposure,
+        slates: &slate_exposure::SlateOutcomes,
+        design: &dyn Fn(&slate_exposure::SlateOutcomes) -> Design,
+    ) -> Result<()> {
+        let dir = &self.paths.processed_dir;
+        let items = exposure.items();
+        let tables = slate_estimate::run(items, slates, &self.config.estimate)?;
+        slate_estimate::write(&tables, dir)?;
+        let design = design(slates);
+        let mut inference = slate_estimate::inference_comparison(
+            items,
+            slates,
+            &self.config.estimate,
+            design,
+            Some(&tables.bootstrap),
+        )?
+        .to_frame()?;
+        slate_table::write_csv(
+            &mut inference,
+            &slate_estimate::tables::INFERENCE_COMPARISON,
+            dir,
+        )?;
+        let figures = slate_report::estimator_figures(
+            dir,
+            &self.paths.figures_dir,
+            items.has_truth(),
+            Clustering::of(slates),
+        )?;
+        info!(figures = figures.len(), dir = %self.paths.figures_dir.display(), "estimator figures");
+        for r in tables
+            .results
+            .iter()
+            .filter(|r| r.outcome.starts_with("Observed"))
+        {
+            let (lower, upper) = r.ci_95();
+            info!(
+                contrast = r.contrast,
+                estimate = format!("{:.4}", r.estimate),
+                ci_95 = format!("[{lower:.4}, {upper:.4}]"),
+                cluster_se = format!("{:.4}", r.cluster_se),
+                "observed effect"
+            );
+        }
+        Ok(())
     }
 
     /// Stage 5: direct/indirect/total decomposition, spillover sensitivity, cluster and
     /// position risk, with their figures.
     pub fn decompose(&self) -> Result<()> {
         self.timed("decompose", || {
-            let dir = &self.paths.processed_dir;
             let (exposure, slates) = self.read_exposure()?;
-            let tables = slate_estimate::run_decomposition(
-                exposure.items(),
-                &slates,
-                &self.config.estimate,
-            )?;
-            slate_estimate::write_decomposition(&tables, dir)?;
-            slate_report::findings::write_recommendations(dir, slates.truth.is_some())?;
-            slate_report::decomposition_figures(
-                dir,
-                &self.paths.figures_dir,
-                slates.truth.is_some(),
-                Clustering::of(&slates),
-            )?;
-            for i in 0..tables.additivity.len() {
-                let difference = tables.additivity.difference[i];
-                info!(
-                    outcome = tables.additivity.outcome_type[i],
-                    difference, "additivity"
-                );
-            }
-            Ok(())
+            self.decompose_on(&exposure, &slates)
         })
+    }
+
+    /// The decompose stage's work on exposure tables already in memory.
+    fn decompose_on(
+        &self,
+        exposure: &RunExposure,
+        slates: &slate_exposure::SlateOutcomes,
+    ) -> Result<()> {
+        let dir = &self.paths.processed_dir;
+        let tables =
+            slate_estimate::run_decomposition(exposure.items(), slates, &self.config.estimate)?;
+        slate_estimate::write_decomposition(&tables, dir)?;
+        slate_report::findings::write_recommendations(dir, slates.truth.is_some())?;
+        slate_report::decomposition_figures(
+            dir,
+            &self.paths.figures_dir,
+            slates.truth.is_some(),
+            Clustering::of(slates),
+        )?;
+        for i in 0..tables.additivity.len() {
+            let difference = tables.additivity.difference[i];
+            info!(
+                outcome = tables.additivity.outcome_type[i],
+                difference, "additivity"
+            );
+        }
+        Ok(())
     }
 
     /// Stage 6: LightGBM and XGBoost outcome models, cross-fitted AIPW and targeting policies,
@@ -1012,6 +1031,16 @@ impl Pipeline {
     /// table, the id dictionary and the run manifest. The item-row mapping of an earlier run is
     /// removed: the estimators read this table's cells.
     pub fn read_slate_stats(&self, path: &Path, log: &Path) -> Result<()> {
+        self.read_slate_stats_held(path, log).map(drop)
+    }
+
+    /// [`Pipeline::read_slate_stats`], keeping the cells and the slate table for the stages
+    /// that follow in the same process.
+    fn read_slate_stats_held(
+        &self,
+        path: &Path,
+        log: &Path,
+    ) -> Result<(RunExposure, slate_exposure::SlateOutcomes)> {
         self.timed("read-slate-stats", || {
             let dir = &self.paths.processed_dir;
             std::fs::create_dir_all(dir)?;
@@ -1046,7 +1075,7 @@ impl Pipeline {
                 "read per-slate table {}",
                 path.display()
             );
-            Ok(())
+            Ok((RunExposure::Cells(tables.cells), tables.slates))
         })
     }
 
@@ -1059,22 +1088,45 @@ impl Pipeline {
             p: slates.assignment_probability[0],
         };
         let log = source.path();
+        // A per-slate table read in the first stage stays in memory for estimate and
+        // decompose (each would otherwise read it again); it is dropped before the models.
+        let held: std::cell::RefCell<Option<(RunExposure, slate_exposure::SlateOutcomes)>> =
+            std::cell::RefCell::new(None);
+        let hold = |read: Result<(RunExposure, slate_exposure::SlateOutcomes)>| {
+            *held.borrow_mut() = Some(read?);
+            Ok(())
+        };
         let stages: [(&'static str, &dyn Fn() -> Result<()>); 5] = [
             ("read-log", &|| match source {
                 LogSource::Rows(path, policy) => self.read_log(path, policy),
                 LogSource::Reduced(path, chunk_rows) => {
                     let reduced = self.reduce_log(path, chunk_rows)?;
                     // A log that breaks a rule leaves nothing behind, as on the item-row path.
-                    self.read_slate_stats(&reduced.path, path)
-                        .inspect_err(|_| {
-                            let _ = std::fs::remove_file(&reduced.path);
-                        })
-                        .with_context(|| format!("reading the log {}", path.display()))
+                    hold(
+                        self.read_slate_stats_held(&reduced.path, path)
+                            .inspect_err(|_| {
+                                let _ = std::fs::remove_file(&reduced.path);
+                            })
+                            .with_context(|| format!("reading the log {}", path.display())),
+                    )
                 }
-                LogSource::SlateStats(path) => self.read_slate_stats(path, path),
+                LogSource::SlateStats(path) => hold(self.read_slate_stats_held(path, path)),
             }),
-            ("estimate", &|| self.estimate_with(&from_log)),
-            ("decompose", &|| self.decompose()),
+            ("estimate", &|| match held.borrow().as_ref() {
+                Some((exposure, slates)) => {
+                    self.timed("estimate", || self.estimate_on(exposure, slates, &from_log))
+                }
+                None => self.estimate_with(&from_log),
+            }),
+            ("decompose", &|| {
+                let held = held.take();
+                match &held {
+                    Some((exposure, slates)) => {
+                        self.timed("decompose", || self.decompose_on(exposure, slates))
+                    }
+                    None => self.decompose(),
+                }
+            }),
             ("models", &|| {
                 // Too few units for the cross-fitting folds: the rest of the analysis stands.
                 match self.models() {

@@ -69,6 +69,20 @@ struct Replicate {
     q2: f64,
 }
 
+impl Replicate {
+    /// From the arms' means `m_k = T_k/N_k` of the affine parts (`[control, treated]`) and the
+    /// meat's quadratic `[q0, q1, q2]`.
+    fn of_arms(m_a: [f64; 2], m_b: [f64; 2], [q0, q1, q2]: [f64; 3]) -> Self {
+        Replicate {
+            a: m_a[1] - m_a[0],
+            b: m_b[1] - m_b[0],
+            q0,
+            q1,
+            q2,
+        }
+    }
+}
+
 /// One arm's sums over its clusters for one replicate, with `A_g = S_g − n_g·ȳ` and weights
 /// `v_g`: `[Σ vA, Σ vn, Σ v²A², Σ vAn, Σ v²An, Σ vn², Σ v²n²]`.
 type ArmSums = [f64; 7];
@@ -156,13 +170,7 @@ impl Restricted {
             m_a[k] = ma;
             m_b[k] = mb;
         }
-        Replicate {
-            a: m_a[1] - m_a[0],
-            b: m_b[1] - m_b[0],
-            q0,
-            q1,
-            q2,
-        }
+        Replicate::of_arms(m_a, m_b, [q0, q1, q2])
     }
 }
 
@@ -350,13 +358,7 @@ fn enumerate(sample: &Sample) -> Result<Vec<Replicate>, EstimateError> {
                 q1 += 2.0 * e * f;
                 q2 += f * f;
             }
-            Replicate {
-                a: m_a[1] - m_a[0],
-                b: m_b[1] - m_b[0],
-                q0,
-                q1,
-                q2,
-            }
+            Replicate::of_arms(m_a, m_b, [q0, q1, q2])
         })
         .collect())
 }
