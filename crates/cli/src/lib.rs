@@ -247,6 +247,9 @@ enum RunExposure {
     Cells(slate_exposure::cells::SlateCells),
 }
 
+/// The exposure tables one stage hands to the next within a process.
+type Held = (RunExposure, slate_exposure::SlateOutcomes);
+
 impl RunExposure {
     fn items(&self) -> slate_estimate::contrasts::Items<'_> {
         match self {
@@ -398,7 +401,7 @@ impl Pipeline {
 
     /// The exposure the estimators read: the item-row mapping in the processed directory, or,
     /// when the run's source was a per-slate table (no mapping beside it), that table's cells.
-    fn read_exposure(&self) -> Result<(RunExposure, slate_exposure::SlateOutcomes)> {
+    fn read_exposure(&self) -> Result<Held> {
         let dir = &self.paths.processed_dir;
         let stats = dir.join(slate_exposure::slate_stats::SLATE_STATS_FILE);
         if !dir
@@ -428,95 +431,106 @@ impl Pipeline {
         &self,
         design: &dyn Fn(&slate_exposure::SlateOutcomes) -> Design,
     ) -> Result<()> {
-        self.timed("estimate", || {
-            let (exposure, slates) = self.read_exposure()?;
-            self.estimate_on(&exposure, &slates, design)
-        })
+        self.estimate_from(None, design)
     }
 
-    /// The estimate stage's work on exposure tables already in memory.
-    fn estimate_on(
+    /// Stage 4 on the exposure tables `held` in memory, else on those read from the processed
+    /// directory.
+    fn estimate_from(
         &self,
-        exposure: &RunExposure,
-        slates: &slate_exposure::SlateOutcomes,
+        held: Option<&Held>,
         design: &dyn Fn(&slate_exposure::SlateOutcomes) -> Design,
     ) -> Result<()> {
-        let dir = &self.paths.processed_dir;
-        let items = exposure.items();
-        let tables = slate_estimate::run(items, slates, &self.config.estimate)?;
-        slate_estimate::write(&tables, dir)?;
-        let design = design(slates);
-        let mut inference = slate_estimate::inference_comparison(
-            items,
-            slates,
-            &self.config.estimate,
-            design,
-            Some(&tables.bootstrap),
-        )?
-        .to_frame()?;
-        slate_table::write_csv(
-            &mut inference,
-            &slate_estimate::tables::INFERENCE_COMPARISON,
-            dir,
-        )?;
-        let figures = slate_report::estimator_figures(
-            dir,
-            &self.paths.figures_dir,
-            items.has_truth(),
-            Clustering::of(slates),
-        )?;
-        info!(figures = figures.len(), dir = %self.paths.figures_dir.display(), "estimator figures");
-        for r in tables
-            .results
-            .iter()
-            .filter(|r| r.outcome.starts_with("Observed"))
-        {
-            let (lower, upper) = r.ci_95();
-            info!(
-                contrast = r.contrast,
-                estimate = format!("{:.4}", r.estimate),
-                ci_95 = format!("[{lower:.4}, {upper:.4}]"),
-                cluster_se = format!("{:.4}", r.cluster_se),
-                "observed effect"
-            );
-        }
-        Ok(())
+        self.timed("estimate", || {
+            let read;
+            let (exposure, slates) = match held {
+                Some((exposure, slates)) => (exposure, slates),
+                None => {
+                    read = self.read_exposure()?;
+                    (&read.0, &read.1)
+                }
+            };
+            let dir = &self.paths.processed_dir;
+            let items = exposure.items();
+            let tables = slate_estimate::run(items, slates, &self.config.estimate)?;
+            slate_estimate::write(&tables, dir)?;
+            let design = design(slates);
+            let mut inference = slate_estimate::inference_comparison(
+                items,
+                slates,
+                &self.config.estimate,
+                design,
+                Some(&tables.bootstrap),
+            )?
+            .to_frame()?;
+            slate_table::write_csv(
+                &mut inference,
+                &slate_estimate::tables::INFERENCE_COMPARISON,
+                dir,
+            )?;
+            let figures = slate_report::estimator_figures(
+                dir,
+                &self.paths.figures_dir,
+                items.has_truth(),
+                Clustering::of(slates),
+            )?;
+            info!(figures = figures.len(), dir = %self.paths.figures_dir.display(), "estimator figures");
+            for r in tables
+                .results
+                .iter()
+                .filter(|r| r.outcome.starts_with("Observed"))
+            {
+                let (lower, upper) = r.ci_95();
+                info!(
+                    contrast = r.contrast,
+                    estimate = format!("{:.4}", r.estimate),
+                    ci_95 = format!("[{lower:.4}, {upper:.4}]"),
+                    cluster_se = format!("{:.4}", r.cluster_se),
+                    "observed effect"
+                );
+            }
+            Ok(())
+        })
     }
 
     /// Stage 5: direct/indirect/total decomposition, spillover sensitivity, cluster and
     /// position risk, with their figures.
     pub fn decompose(&self) -> Result<()> {
-        self.timed("decompose", || {
-            let (exposure, slates) = self.read_exposure()?;
-            self.decompose_on(&exposure, &slates)
-        })
+        self.decompose_from(None)
     }
 
-    /// The decompose stage's work on exposure tables already in memory.
-    fn decompose_on(
-        &self,
-        exposure: &RunExposure,
-        slates: &slate_exposure::SlateOutcomes,
-    ) -> Result<()> {
-        let dir = &self.paths.processed_dir;
-        let tables =
-            slate_estimate::run_decomposition(exposure.items(), slates, &self.config.estimate)?;
-        slate_estimate::write_decomposition(&tables, dir)?;
-        slate_report::findings::write_recommendations(dir, slates.truth.is_some())?;
-        slate_report::decomposition_figures(
-            dir,
-            &self.paths.figures_dir,
-            slates.truth.is_some(),
-            Clustering::of(slates),
-        )?;
-        for i in 0..tables.additivity.len() {
-            let difference = tables.additivity.difference[i];
-            info!(
-                outcome = tables.additivity.outcome_type[i],
-                difference, "additivity"
-            );
-        }
-        Ok(())
+    /// Stage 5 on the exposure tables `held` in memory, else on those read from the processed
+    /// directory.
+    fn decompose_from(&self, held: Option<&Held>) -> Result<()> {
+        self.timed("decompose", || {
+            let read;
+            let (exposure, slates) = match held {
+                Some((exposure, slates)) => (exposure, slates),
+                None => {
+                    read = self.read_exposure()?;
+                    (&read.0, &read.1)
+                }
+            };
+            let dir = &self.paths.processed_dir;
+            let tables =
+                slate_estimate::run_decomposition(exposure.items(), slates, &self.config.estimate)?;
+            slate_estimate::write_decomposition(&tables, dir)?;
+            slate_report::findings::write_recommendations(dir, slates.truth.is_some())?;
+            slate_report::decomposition_figures(
+                dir,
+                &self.paths.figures_dir,
+                slates.truth.is_some(),
+                Clustering::of(slates),
+            )?;
+            for i in 0..tables.additivity.len() {
+                let difference = tables.additivity.difference[i];
+                info!(
+                    outcome = tables.additivity.outcome_type[i],
+                    difference, "additivity"
+                );
+            }
+            Ok(())
+        })
     }
 
     /// Stage 6: LightGBM and XGBoost outcome models, cross-fitted AIPW and targeting policies,
@@ -1036,11 +1050,7 @@ impl Pipeline {
 
     /// [`Pipeline::read_slate_stats`], keeping the cells and the slate table for the stages
     /// that follow in the same process.
-    fn read_slate_stats_held(
-        &self,
-        path: &Path,
-        log: &Path,
-    ) -> Result<(RunExposure, slate_exposure::SlateOutcomes)> {
+    fn read_slate_stats_held(&self, path: &Path, log: &Path) -> Result<Held> {
         self.timed("read-slate-stats", || {
             let dir = &self.paths.processed_dir;
             std::fs::create_dir_all(dir)?;
@@ -1090,9 +1100,8 @@ impl Pipeline {
         let log = source.path();
         // A per-slate table read in the first stage stays in memory for estimate and
         // decompose (each would otherwise read it again); it is dropped before the models.
-        let held: std::cell::RefCell<Option<(RunExposure, slate_exposure::SlateOutcomes)>> =
-            std::cell::RefCell::new(None);
-        let hold = |read: Result<(RunExposure, slate_exposure::SlateOutcomes)>| {
+        let held: std::cell::RefCell<Option<Held>> = std::cell::RefCell::new(None);
+        let hold = |read: Result<Held>| {
             *held.borrow_mut() = Some(read?);
             Ok(())
         };
@@ -1112,21 +1121,10 @@ impl Pipeline {
                 }
                 LogSource::SlateStats(path) => hold(self.read_slate_stats_held(path, path)),
             }),
-            ("estimate", &|| match held.borrow().as_ref() {
-                Some((exposure, slates)) => {
-                    self.timed("estimate", || self.estimate_on(exposure, slates, &from_log))
-                }
-                None => self.estimate_with(&from_log),
+            ("estimate", &|| {
+                self.estimate_from(held.borrow().as_ref(), &from_log)
             }),
-            ("decompose", &|| {
-                let held = held.take();
-                match &held {
-                    Some((exposure, slates)) => {
-                        self.timed("decompose", || self.decompose_on(exposure, slates))
-                    }
-                    None => self.decompose(),
-                }
-            }),
+            ("decompose", &|| self.decompose_from(held.take().as_ref())),
             ("models", &|| {
                 // Too few units for the cross-fitting folds: the rest of the analysis stands.
                 match self.models() {

@@ -297,25 +297,18 @@ pub fn read_slate_stats(
     .read()
 }
 
-/// Per slate, the dense code of its id among `ids` (codes in ascending id order) and its rank
-/// among the slates with the same id, in slate order: one stable sort of the slate indices
-/// instead of a map keyed by id.
-fn dense_codes(ids: &[i64]) -> (Vec<u32>, Vec<u32>) {
-    let mut order: Vec<u32> = (0..ids.len() as u32).collect();
-    order.sort_by_key(|s| ids[*s as usize]);
-    let (mut codes, mut ranks) = (vec![0u32; ids.len()], vec![0u32; ids.len()]);
-    let (mut code, mut rank) = (0u32, 0u32);
-    for (j, s) in order.iter().enumerate() {
-        let s = *s as usize;
-        if j > 0 && ids[order[j - 1] as usize] != ids[s] {
-            code += 1;
-            rank = 0;
-        }
-        codes[s] = code;
-        ranks[s] = rank;
-        rank += 1;
-    }
-    (codes, ranks)
+/// Per slate, its number among its user's slates in slate order (0 for the first), from the
+/// users' dense codes: the row path's sessions.
+fn sessions(user_codes: &[u32]) -> Vec<u32> {
+    let mut seen = vec![0u32; user_codes.iter().max().map_or(0, |m| *m as usize + 1)];
+    user_codes
+        .iter()
+        .map(|u| {
+            let session = seen[*u as usize];
+            seen[*u as usize] += 1;
+            session
+        })
+        .collect()
 }
 
 /// Whether an id column (integers or strings) is in strictly ascending order without nulls.
@@ -620,7 +613,7 @@ impl Reader<'_> {
         drop((unit_varies, user_varies));
 
         // Units: dense codes in id order; the arm constant within a unit.
-        let (unit_index, _) = dense_codes(&unit_ids);
+        let (_, unit_index) = RawIds::Int(unit_ids.clone()).intern();
         let units = unit_index.iter().max().map_or(0, |m| *m as usize + 1);
         let mut unit_arm: Vec<Option<bool>> = vec![None; units];
         for s in 0..n {
@@ -679,7 +672,7 @@ impl Reader<'_> {
             &cell_rows,
             &[Cell::SameClusterDisplaced, Cell::SameClusterBelow],
         );
-        let (_, sessions) = dense_codes(&user_ids);
+        let sessions = sessions(&RawIds::Int(user_ids.clone()).intern().1);
         let mut table = SlateRows::with_capacity(n);
         for s in 0..n {
             table.slate_id.push(slate_ids[s]);
@@ -873,13 +866,15 @@ impl Reader<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::dense_codes;
+    use super::sessions;
+    use slate_log::ids::RawIds;
 
     #[test]
     fn dense_codes_rank_ids_and_count_slates_per_id_in_slate_order() {
-        let (codes, ranks) = dense_codes(&[30, 10, 30, -5, 10, 30]);
+        let (_, codes) = RawIds::Int(vec![30, 10, 30, -5, 10, 30]).intern();
         assert_eq!(codes, vec![2, 1, 2, 0, 1, 2]);
-        assert_eq!(ranks, vec![0, 0, 1, 0, 1, 2]);
-        assert_eq!(dense_codes(&[]), (vec![], vec![]));
+        assert_eq!(sessions(&codes), vec![0, 0, 1, 0, 1, 2]);
+        let (_, none) = RawIds::Int(vec![]).intern();
+        assert_eq!((none.clone(), sessions(&none)), (vec![], vec![]));
     }
 }
