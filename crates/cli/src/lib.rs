@@ -542,7 +542,7 @@ impl Pipeline {
             let tables = slate_models::run(&slates, &self.config.models)?;
             slate_models::write(&tables, dir)?;
             slate_report::findings::write_takeaways(dir, slates.truth.is_some())?;
-            slate_report::models_figures(dir, &self.paths.figures_dir, slates.truth.is_some())?;
+            slate_report::models_figures(&tables, &self.paths.figures_dir)?;
             let a = &tables.aipw;
             for i in 0..a.len() {
                 info!(

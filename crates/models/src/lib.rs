@@ -157,12 +157,13 @@ pub fn run(slates: &SlateOutcomes, config: &ModelsConfig) -> Result<ModelsTables
     let n = slates.len();
     let treated = slates.promotion_applied.clone();
     // Folds deal units, so each arm needs at least one unit per fold.
-    let mut arm_of_unit: std::collections::BTreeMap<u32, bool> = std::collections::BTreeMap::new();
+    let units = unit_count(&slates.unit_index);
+    let mut arm_of_unit: Vec<Option<bool>> = vec![None; units];
     for (unit, promoted) in slates.unit_index.iter().zip(&treated) {
-        arm_of_unit.insert(*unit, *promoted);
+        arm_of_unit[*unit as usize] = Some(*promoted);
     }
-    let promoted_units = arm_of_unit.values().filter(|p| **p).count();
-    let control_units = arm_of_unit.len() - promoted_units;
+    let promoted_units = arm_of_unit.iter().filter(|p| **p == Some(true)).count();
+    let control_units = arm_of_unit.iter().filter(|p| **p == Some(false)).count();
     let needed = 2 * config.folds;
     if n < needed || promoted_units < config.folds || control_units < config.folds {
         return Err(ModelsError::TooFewSlates {
@@ -367,14 +368,26 @@ fn push_aipw(
     t.folds.push(folds as u32);
 }
 
-/// `codes` re-coded densely in sorted order, so a subset of slates has unit codes `0..G`.
-fn dense(codes: &[u32]) -> Vec<u32> {
-    let mut distinct = codes.to_vec();
-    distinct.sort_unstable();
-    distinct.dedup();
+/// The number of units of dense unit codes `unit`.
+fn unit_count(unit: &[u32]) -> usize {
+    unit.iter().max().map_or(0, |m| *m as usize + 1)
+}
+
+/// `codes` (dense unit codes below `units`) re-coded densely in sorted order, so a subset of
+/// slates has unit codes `0..G`.
+fn dense(codes: &[u32], units: usize) -> Vec<u32> {
+    let mut code = vec![None; units];
+    for c in codes {
+        code[*c as usize] = Some(0);
+    }
+    let mut next = 0;
+    for c in code.iter_mut().flatten() {
+        *c = next;
+        next += 1;
+    }
     codes
         .iter()
-        .map(|c| distinct.binary_search(c).expect("present") as u32)
+        .map(|c| code[*c as usize].expect("marked above"))
         .collect()
 }
 
@@ -445,25 +458,21 @@ fn heterogeneity(
     scores: &[f64],
 ) -> Result<WithTruth<Heterogeneity, HeterogeneityTruth>, ModelsError> {
     let net: Vec<Vec<f64>> = fits.iter().map(CrossFit::net_effect).collect();
+    let units = unit_count(&slates.unit_index);
     let mut groups: Vec<(String, String, Vec<usize>)> = vec![(
         "all".into(),
         "All slates".into(),
         (0..slates.len()).collect(),
     )];
-    let mut clusters: Vec<&str> = slates.focal_cluster.iter().map(String::as_str).collect();
-    clusters.sort_unstable();
-    clusters.dedup();
-    let mut by_cluster: Vec<(String, String, Vec<usize>)> = clusters
-        .iter()
-        .map(|c| {
-            (
-                "focal_cluster".to_string(),
-                c.to_string(),
-                (0..slates.len())
-                    .filter(|s| slates.focal_cluster[*s] == *c)
-                    .collect(),
-            )
-        })
+    // One pass over the slates: the rows of each focal cluster, clusters in sorted order.
+    let mut rows_of_cluster: std::collections::BTreeMap<&str, Vec<usize>> =
+        std::collections::BTreeMap::new();
+    for (s, cluster) in slates.focal_cluster.iter().enumerate() {
+        rows_of_cluster.entry(cluster.as_str()).or_default().push(s);
+    }
+    let mut by_cluster: Vec<(String, String, Vec<usize>)> = rows_of_cluster
+        .into_iter()
+        .map(|(c, rows)| ("focal_cluster".to_string(), c.to_string(), rows))
         .collect();
     by_cluster.sort_by(|a, b| b.2.len().cmp(&a.2.len()).then(a.1.cmp(&b.1)));
     groups.extend(by_cluster);
@@ -491,7 +500,7 @@ fn heterogeneity(
         if group_units.iter().all(|u| *u == group_units[0]) {
             continue;
         }
-        let m = clustered_score_mean(&group_scores, &dense(&group_units))?;
+        let m = clustered_score_mean(&group_scores, &dense(&group_units, units))?;
         table.dimension.push(dimension);
         table.group.push(group);
         table.slates.push(rows.len() as u32);

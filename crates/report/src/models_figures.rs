@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
 use slate_estimate::dim::Z_95;
+use slate_models::ModelsTables;
 use slate_models::learner::{LIGHTGBM, XGBOOST};
 use slate_models::tables::{
-    CONDITIONAL_EFFECTS, CONDITIONAL_EFFECTS_TRUTH, ConditionalEffects, ConditionalTruth,
-    HETEROGENEITY, HETEROGENEITY_TRUTH, Heterogeneity, HeterogeneityTruth, POLICY_TARGETING,
-    POLICY_TARGETING_TRUTH, PolicyTargeting, PolicyTruth,
+    CONDITIONAL_EFFECTS, ConditionalEffects, ConditionalTruth, Heterogeneity, HeterogeneityTruth,
+    PolicyTargeting, PolicyTruth,
 };
 
 use crate::ReportError;
@@ -17,7 +17,6 @@ use crate::charts::{
     FAMILY, IntervalRow, NEUTRAL, RowStyle, SECOND, THIRD, format_tick, interval_panel, render_png,
     signed_color,
 };
-use crate::estimator_figures::read;
 
 /// File names of the figures [`models_figures`] writes, in order.
 pub const MODELS_FIGURES: [&str; 3] = [
@@ -26,47 +25,26 @@ pub const MODELS_FIGURES: [&str; 3] = [
     "24c_advanced_heterogeneity.png",
 ];
 
-/// Draws every models figure from the tables in `processed_dir` into `figures_dir`. With
-/// `truth` (the log's oracle), the oracle appears beside every estimate; without it the
-/// predicted-vs-oracle figure is not drawn and the others show what the experiment estimates.
+/// Most slates the predicted-vs-oracle scatter draws per model. A larger run draws an evenly
+/// spaced subset in slate order (the caption says how many); the correlation in the caption
+/// uses every slate. Beyond a few thousand points the cloud is opaque anyway, and at eight
+/// million slates drawing every point took a minute.
+pub const SCATTER_POINTS: usize = 20_000;
+
+/// Draws every models figure from the models stage's tables into `figures_dir`. With the
+/// log's oracle (the tables' truth columns), the oracle appears beside every estimate; without
+/// it the predicted-vs-oracle figure is not drawn and the others show what the experiment
+/// estimates.
 pub fn models_figures(
-    processed_dir: &Path,
+    tables: &ModelsTables,
     figures_dir: &Path,
-    truth: bool,
 ) -> Result<Vec<PathBuf>, ReportError> {
-    let conditional: ConditionalEffects = read(
-        processed_dir,
-        &CONDITIONAL_EFFECTS,
-        ConditionalEffects::from_frame,
-    )?;
-    let policies: PolicyTargeting = read(
-        processed_dir,
-        &POLICY_TARGETING,
-        PolicyTargeting::from_frame,
-    )?;
-    let heterogeneity: Heterogeneity =
-        read(processed_dir, &HETEROGENEITY, Heterogeneity::from_frame)?;
-    let (conditional_truth, policy_truth, heterogeneity_truth) = if truth {
-        (
-            Some(read(
-                processed_dir,
-                &CONDITIONAL_EFFECTS_TRUTH,
-                ConditionalTruth::from_frame,
-            )?),
-            Some(read(
-                processed_dir,
-                &POLICY_TARGETING_TRUTH,
-                PolicyTruth::from_frame,
-            )?),
-            Some(read(
-                processed_dir,
-                &HETEROGENEITY_TRUTH,
-                HeterogeneityTruth::from_frame,
-            )?),
-        )
-    } else {
-        (None, None, None)
-    };
+    let conditional: &ConditionalEffects = &tables.conditional.rows;
+    let policies: &PolicyTargeting = &tables.policies.rows;
+    let heterogeneity: &Heterogeneity = &tables.heterogeneity.rows;
+    let conditional_truth: Option<&ConditionalTruth> = tables.conditional.truth.as_ref();
+    let policy_truth: Option<&PolicyTruth> = tables.policies.truth.as_ref();
+    let heterogeneity_truth: Option<&HeterogeneityTruth> = tables.heterogeneity.truth.as_ref();
     if conditional.is_empty() {
         return Err(ReportError::Empty {
             table: CONDITIONAL_EFFECTS.file_name.into(),
@@ -113,9 +91,19 @@ pub fn models_figures(
                 syy += dy * dy;
             }
             let correlation = sxy / (sxx * syy).sqrt();
+            let shown: Vec<usize> = if rows.len() > SCATTER_POINTS {
+                (0..SCATTER_POINTS).map(|k| rows[k * rows.len() / SCATTER_POINTS]).collect()
+            } else {
+                rows.clone()
+            };
+            let sampled = if shown.len() < rows.len() {
+                format!(", {} of {} slates shown", shown.len(), rows.len())
+            } else {
+                String::new()
+            };
             let mut chart = ChartBuilder::on(area)
                 .caption(
-                    format!("{model}: out-of-fold predicted vs oracle net effect (r = {correlation:.2})"),
+                    format!("{model}: out-of-fold predicted vs oracle net effect (r = {correlation:.2}{sampled})"),
                     (FAMILY, 21).into_font().style(FontStyle::Bold),
                 )
                 .margin(18)
@@ -135,7 +123,7 @@ pub fn models_figures(
                 .draw()
                 .map_err(|e| e.to_string())?;
             chart
-                .draw_series(rows.iter().map(|i| {
+                .draw_series(shown.iter().map(|i| {
                     Circle::new(
                         (oracle_net_effect[*i], conditional.predicted_net_effect[*i]),
                         2,
