@@ -413,14 +413,17 @@ fn level_name(level: CovariateLevel) -> &'static str {
 /// Writes the five exposure artifacts to `dir`; returns their paths.
 pub fn write(tables: &ExposureTables, dir: &Path) -> Result<Vec<PathBuf>, ExposureError> {
     let m = &tables.mapping;
-    let mapping_extra: Vec<NamedColumn> = m.covariates.iter().chain(&m.outcomes).cloned().collect();
+    let mapping_extra: Vec<(&str, &[f64])> = m
+        .covariates
+        .iter()
+        .chain(&m.outcomes)
+        .map(|c| (c.name.as_str(), c.values.as_slice()))
+        .collect();
     let mut paths = vec![schema::write_parts(
-        m.rows.to_frame()?,
-        &schema::EXPOSURE_MAPPING,
+        (&schema::EXPOSURE_MAPPING, m.rows.column_slices()),
         m.truth
             .as_ref()
-            .map(|t| t.to_frame().map(|f| (f, &schema::EXPOSURE_MAPPING_TRUTH)))
-            .transpose()?,
+            .map(|t| (&schema::EXPOSURE_MAPPING_TRUTH, t.column_slices())),
         &mapping_extra,
         dir,
     )?];
@@ -444,31 +447,40 @@ pub fn write_slate_tables(
 ) -> Result<Vec<PathBuf>, ExposureError> {
     let mut readiness = slate_table::readiness::to_frame(readiness)?;
     let s = slates;
-    let slate_extra: Vec<NamedColumn> = s
+    let total_names: Vec<String> = s
+        .outcome_totals
+        .iter()
+        .map(|o| schema::outcome_total_name(&o.name))
+        .collect();
+    let slate_extra: Vec<(&str, &[f64])> = s
         .features
         .iter()
-        .map(|f| f.column.clone())
-        .chain(s.outcome_totals.iter().map(|o| NamedColumn {
-            name: schema::outcome_total_name(&o.name),
-            values: o.values.clone(),
-        }))
+        .map(|f| (f.column.name.as_str(), f.column.values.as_slice()))
+        .chain(
+            total_names
+                .iter()
+                .zip(&s.outcome_totals)
+                .map(|(name, o)| (name.as_str(), o.values.as_slice())),
+        )
+        .collect();
+    let assignment_extra: Vec<(&str, &[f64])> = assignment
+        .focal_covariates
+        .iter()
+        .map(|c| (c.name.as_str(), c.values.as_slice()))
         .collect();
     Ok(vec![
         schema::write_parts(
-            s.rows.to_frame()?,
-            &schema::SLATE_OUTCOMES,
+            (&schema::SLATE_OUTCOMES, s.rows.column_slices()),
             s.truth
                 .as_ref()
-                .map(|t| t.to_frame().map(|f| (f, &schema::SLATE_OUTCOMES_TRUTH)))
-                .transpose()?,
+                .map(|t| (&schema::SLATE_OUTCOMES_TRUTH, t.column_slices())),
             &slate_extra,
             dir,
         )?,
         schema::write_parts(
-            assignment.rows.to_frame()?,
-            &schema::ASSIGNMENT,
+            (&schema::ASSIGNMENT, assignment.rows.column_slices()),
             None,
-            &assignment.focal_covariates,
+            &assignment_extra,
             dir,
         )?,
         slate_table::write_csv(

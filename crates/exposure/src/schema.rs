@@ -8,8 +8,7 @@
 use std::ops::Deref;
 
 use slate_log::CovariateLevel;
-use slate_table::polars::prelude::DataFrame;
-use slate_table::{TableError, TableSchema};
+use slate_table::{ColumnSlice, TableError, TableSchema};
 
 slate_table::table! {
     /// `movielens_interference_exposure_mapping.parquet`: one row per (slate, item). Ids are the
@@ -184,29 +183,26 @@ pub const EXPOSURE_READINESS: slate_table::TableSchema = slate_table::readiness:
 
 pub use slate_table::NamedColumn;
 
-/// Writes a fixed part, an optional truth part and named columns (see
-/// [`slate_table::write_parquet_extended`]).
+/// Writes a fixed part, an optional truth part and named `f64` columns straight from the
+/// tables' vectors (see [`slate_table::write_parquet_parts`]): no frame is built.
 pub(crate) fn write_parts(
-    frame: DataFrame,
-    fixed: &TableSchema,
-    truth: Option<(DataFrame, &TableSchema)>,
-    extra: &[NamedColumn],
+    fixed: (&TableSchema, Option<Vec<ColumnSlice<'_>>>),
+    truth: Option<(&TableSchema, Option<Vec<ColumnSlice<'_>>>)>,
+    extra: &[(&str, &[f64])],
     dir: &std::path::Path,
 ) -> Result<std::path::PathBuf, TableError> {
-    let mut parts = vec![fixed];
-    let frame = match truth {
-        Some((truth, schema)) => {
-            parts.push(schema);
-            frame
-                .hstack(truth.columns())
-                .map_err(|source| TableError::Polars {
-                    table: fixed.file_name.to_string(),
-                    source,
-                })?
-        }
-        None => frame,
-    };
-    slate_table::write_parquet_extended(&frame, &parts, extra, dir)
+    let parts = std::iter::once(fixed)
+        .chain(truth)
+        .map(|(schema, columns)| {
+            columns
+                .map(|columns| (schema, columns))
+                .ok_or_else(|| TableError::SchemaMismatch {
+                    table: schema.file_name.to_string(),
+                    message: "a nullable column cannot be written from borrowed columns".into(),
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    slate_table::write_parquet_parts(&parts, extra, dir)
 }
 
 /// The exposure mapping: fixed columns, the oracle's when known, item-level covariates.

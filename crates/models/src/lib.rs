@@ -380,10 +380,8 @@ fn dense(codes: &[u32], units: usize) -> Vec<u32> {
     for c in codes {
         code[*c as usize] = Some(0);
     }
-    let mut next = 0;
-    for c in code.iter_mut().flatten() {
-        *c = next;
-        next += 1;
+    for (next, c) in code.iter_mut().flatten().enumerate() {
+        *c = next as u32;
     }
     codes
         .iter()

@@ -243,6 +243,78 @@ pub fn write_parquet_columns(
     })
 }
 
+/// Writes a table from borrowed columns, without building a frame: `parts` are a table's
+/// schemas with their columns (the fixed columns, then optional groups such as the oracle's;
+/// see [`crate::table!`]'s `column_slices`), and the `extra` `f64` columns (name and values,
+/// named at run time) follow. The file is the one [`write_parquet_extended`] writes from a frame of the same
+/// columns, byte for byte, but memory holds only the encoded row groups in flight. Atomic; a
+/// column whose type or length disagrees is an error before any byte is written.
+pub fn write_parquet_parts(
+    parts: &[(&TableSchema, Vec<ColumnSlice<'_>>)],
+    extra: &[(&str, &[f64])],
+    dir: &Path,
+) -> Result<PathBuf> {
+    let Some(((first, _), _)) = parts.split_first() else {
+        return Err(TableError::SchemaMismatch {
+            table: "(no schema)".into(),
+            message: "a table needs at least one schema".into(),
+        });
+    };
+    let mismatch = |message: String| TableError::SchemaMismatch {
+        table: first.file_name.to_string(),
+        message,
+    };
+    let mut layout = Layout {
+        table: first.file_name,
+        columns: Vec::new(),
+    };
+    let mut sources = Vec::new();
+    for (schema, columns) in parts {
+        if columns.len() != schema.columns.len() {
+            return Err(mismatch(format!(
+                "{} columns given for `{}`, its schema declares {}",
+                columns.len(),
+                schema.file_name,
+                schema.columns.len()
+            )));
+        }
+        for (column, spec) in columns.iter().zip(schema.columns) {
+            if column.column_type() != spec.ty || spec.nullable {
+                return Err(mismatch(format!(
+                    "column `{}` is {:?}, schema declares {:?}{}",
+                    spec.name,
+                    column.column_type(),
+                    spec.ty,
+                    if spec.nullable { " (nullable)" } else { "" }
+                )));
+            }
+            layout.columns.push((spec.name, spec.ty, false));
+            sources.push(parquet_file::ColumnSource::Slice(*column));
+        }
+    }
+    for (name, values) in extra {
+        layout.columns.push((name, ColumnType::F64, false));
+        sources.push(parquet_file::ColumnSource::Slice(ColumnSlice::F64(values)));
+    }
+    let rows = match sources.first() {
+        Some(parquet_file::ColumnSource::Slice(first)) => first.len(),
+        _ => 0,
+    };
+    for ((name, _, _), source) in layout.columns.iter().zip(&sources) {
+        if let parquet_file::ColumnSource::Slice(column) = source
+            && column.len() != rows
+        {
+            return Err(mismatch(format!(
+                "column `{name}` has {} rows, the first column {rows}",
+                column.len()
+            )));
+        }
+    }
+    write_atomically(dir, layout.table, |writer| {
+        parquet_file::encode(writer, &layout, &sources, rows)
+    })
+}
+
 /// Writes `df` as CSV (header, comma-separated, full float precision) to
 /// `dir/<schema.file_name>` after checking it against `schema`. Atomic.
 pub fn write_csv(df: &mut DataFrame, schema: &TableSchema, dir: &Path) -> Result<PathBuf> {
@@ -459,5 +531,92 @@ mod tests {
     fn read_only_directory_is_an_io_error_not_a_panic() {
         let err = write_parquet(&demo(), &DEMO, Path::new("/proc/no-such-dir")).unwrap_err();
         assert!(matches!(err, TableError::Io { .. }), "{err}");
+    }
+
+    /// Tables of the borrowed-columns tests (only some of their generated methods are used).
+    #[allow(dead_code)]
+    mod parts {
+        crate::table! {
+            /// Rows for the borrowed-columns writer.
+            pub struct Parts, schema PARTS = "parts.parquet" {
+                /// An id.
+                id: u32,
+                /// A time.
+                time: i64,
+                /// A label.
+                label: String,
+                /// A flag.
+                flag: bool,
+            }
+        }
+
+        crate::table! {
+            /// Optional columns of [`Parts`].
+            pub struct PartsTruth, schema PARTS_TRUTH = "parts.parquet" {
+                /// A value.
+                value: f64,
+            }
+        }
+    }
+    use parts::*;
+
+    #[test]
+    fn borrowed_columns_write_the_bytes_of_the_frame_path() {
+        // Two and a bit row groups, so strings are encoded one row group at a time.
+        let n = (1 << 20) * 2 + 7;
+        let rows = Parts {
+            id: (0..n as u32).collect(),
+            time: (0..n as i64).map(|t| t * 37 - 5).collect(),
+            label: (0..n).map(|i| format!("c{}", i % 13)).collect(),
+            flag: (0..n).map(|i| i % 3 == 0).collect(),
+        };
+        let truth = PartsTruth {
+            value: (0..n).map(|i| i as f64 / 7.0).collect(),
+        };
+        let extra = NamedColumn {
+            name: "covariate".into(),
+            values: (0..n).map(|i| (i % 5) as f64).collect(),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let from_frame = dir.path().join("frame");
+        let from_slices = dir.path().join("slices");
+        let frame = rows
+            .to_frame()
+            .unwrap()
+            .hstack(truth.to_frame().unwrap().columns())
+            .unwrap();
+        write_parquet_extended(
+            &frame,
+            &[&PARTS, &PARTS_TRUTH],
+            std::slice::from_ref(&extra),
+            &from_frame,
+        )
+        .unwrap();
+        write_parquet_parts(
+            &[
+                (&PARTS, rows.column_slices().unwrap()),
+                (&PARTS_TRUTH, truth.column_slices().unwrap()),
+            ],
+            &[(extra.name.as_str(), extra.values.as_slice())],
+            &from_slices,
+        )
+        .unwrap();
+        let bytes = |d: &Path| std::fs::read(d.join("parts.parquet")).unwrap();
+        assert_eq!(bytes(&from_frame), bytes(&from_slices));
+    }
+
+    #[test]
+    fn borrowed_columns_of_unequal_length_write_nothing() {
+        let rows = Parts {
+            id: vec![1, 2],
+            time: vec![1],
+            label: vec!["a".into(), "b".into()],
+            flag: vec![true, false],
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let err = write_parquet_parts(&[(&PARTS, rows.column_slices().unwrap())], &[], dir.path())
+            .unwrap_err();
+        assert!(err.to_string().contains("`time` has 1 rows"), "{err}");
+        assert!(!dir.path().join("parts.parquet").exists());
     }
 }

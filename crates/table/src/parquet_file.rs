@@ -67,9 +67,12 @@ impl<'a> Layout<'a> {
 /// depend on the machine.
 const ROW_GROUP_ROWS: usize = 1 << 20;
 
-/// Row groups encoded at once before they are appended to the file; bounds the memory held by
-/// encoded-but-unwritten pages to a few row groups per thread.
-const ROW_GROUPS_PER_WAVE: usize = 8;
+/// Row groups encoded at once before they are appended to the file: one per thread, so memory
+/// holds the encoded pages of two waves (one being written, one being encoded). The bytes do
+/// not depend on it: row groups are fixed and appended in order.
+fn row_groups_per_wave() -> usize {
+    rayon::current_num_threads().max(1)
+}
 
 /// One column's values, borrowed from the caller, for [`write_parquet_columns`](crate::write_parquet_columns).
 /// Only non-null columns: a nullable column goes through a polars frame and
@@ -86,6 +89,8 @@ pub enum ColumnSlice<'a> {
     F64(&'a [f64]),
     /// A `Bool` column.
     Bool(&'a [bool]),
+    /// A `Str` column (encoded through an arrow array built one row group at a time).
+    Str(&'a [String]),
 }
 
 impl ColumnSlice<'_> {
@@ -97,6 +102,7 @@ impl ColumnSlice<'_> {
             ColumnSlice::I64(_) => ColumnType::I64,
             ColumnSlice::F64(_) => ColumnType::F64,
             ColumnSlice::Bool(_) => ColumnType::Bool,
+            ColumnSlice::Str(_) => ColumnType::Str,
         }
     }
 
@@ -108,6 +114,7 @@ impl ColumnSlice<'_> {
             ColumnSlice::I64(v) => v.len(),
             ColumnSlice::F64(v) => v.len(),
             ColumnSlice::Bool(v) => v.len(),
+            ColumnSlice::Str(v) => v.len(),
         }
     }
 
@@ -226,20 +233,22 @@ pub(crate) fn encode<W: Write + Send>(
             .map(|((source, column), field)| (source, column, field, arrow_writers.next()))
             .collect();
         jobs.into_par_iter()
-            .map(|(source, column, field, arrow_writer)| match source {
-                ColumnSource::Slice(slice) => {
-                    encode_slice(column, &properties, *slice, range.clone())
-                }
-                ColumnSource::Array(array) => {
-                    let mut writer = arrow_writer.ok_or_else(|| {
-                        ParquetError::General("no writer for an arrow column".into())
-                    })?;
-                    let values = array.slice(range.start, range.len());
-                    for leaf in compute_leaves(field, &values)? {
-                        writer.write(&leaf)?;
+            .map(|(source, column, field, arrow_writer)| {
+                let values = match source {
+                    ColumnSource::Slice(ColumnSlice::Str(values)) => {
+                        Arc::new(StringArray::from_iter_values(&values[range.clone()])) as ArrayRef
                     }
-                    writer.close().map(EncodedChunk::Arrow)
+                    ColumnSource::Slice(slice) => {
+                        return encode_slice(column, &properties, *slice, range.clone());
+                    }
+                    ColumnSource::Array(array) => array.slice(range.start, range.len()),
+                };
+                let mut writer = arrow_writer
+                    .ok_or_else(|| ParquetError::General("no writer for an arrow column".into()))?;
+                for leaf in compute_leaves(field, &values)? {
+                    writer.write(&leaf)?;
                 }
+                writer.close().map(EncodedChunk::Arrow)
             })
             .collect()
     };
@@ -247,7 +256,7 @@ pub(crate) fn encode<W: Write + Send>(
     // into the file overlaps the encoding.
     let groups: Vec<usize> = (0..rows.div_ceil(ROW_GROUP_ROWS)).collect();
     let mut encoded: Vec<Vec<EncodedChunk>> = Vec::new();
-    for wave in groups.chunks(ROW_GROUPS_PER_WAVE) {
+    for wave in groups.chunks(row_groups_per_wave()) {
         let (appended, next) = rayon::join(
             || {
                 encoded
@@ -452,7 +461,8 @@ mod tests {
 
     #[test]
     fn bytes_do_not_depend_on_the_thread_count() {
-        let w = wide(ROW_GROUP_ROWS * ROW_GROUPS_PER_WAVE / 4 + 99);
+        // Three row groups: one wave of three with 3 threads, three waves with 1.
+        let w = wide(ROW_GROUP_ROWS * 2 + 99);
         let sources: Vec<_> = slices(&w).map(ColumnSource::Slice).into();
         let encode_with = |threads| {
             let pool = rayon::ThreadPoolBuilder::new()

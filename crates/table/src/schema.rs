@@ -2,7 +2,7 @@
 
 use polars::prelude::*;
 
-use crate::{Result, TableError};
+use crate::{ColumnSlice, Result, TableError};
 
 /// The logical type of a column, mapped onto one polars/parquet type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -264,6 +264,12 @@ pub trait ColumnValue: Sized + Clone {
     fn to_column(name: &str, values: &[Self]) -> Column;
     /// Reads a column back (checking type and nulls).
     fn from_frame(df: &DataFrame, label: &str, name: &str) -> Result<Vec<Self>>;
+    /// The values as a borrowed column for the parquet encoder (`None` for a nullable type,
+    /// which goes through a polars frame).
+    fn slice(values: &[Self]) -> Option<ColumnSlice<'_>> {
+        let _ = values;
+        None
+    }
 }
 
 impl ColumnValue for u32 {
@@ -273,6 +279,9 @@ impl ColumnValue for u32 {
     }
     fn from_frame(df: &DataFrame, label: &str, name: &str) -> Result<Vec<Self>> {
         column_u32(df, label, name)
+    }
+    fn slice(values: &[Self]) -> Option<ColumnSlice<'_>> {
+        Some(ColumnSlice::U32(values))
     }
 }
 
@@ -307,6 +316,9 @@ impl ColumnValue for i64 {
     fn from_frame(df: &DataFrame, label: &str, name: &str) -> Result<Vec<Self>> {
         column_i64(df, label, name)
     }
+    fn slice(values: &[Self]) -> Option<ColumnSlice<'_>> {
+        Some(ColumnSlice::I64(values))
+    }
 }
 
 impl ColumnValue for f64 {
@@ -316,6 +328,9 @@ impl ColumnValue for f64 {
     }
     fn from_frame(df: &DataFrame, label: &str, name: &str) -> Result<Vec<Self>> {
         column_f64(df, label, name)
+    }
+    fn slice(values: &[Self]) -> Option<ColumnSlice<'_>> {
+        Some(ColumnSlice::F64(values))
     }
 }
 
@@ -327,6 +342,9 @@ impl ColumnValue for bool {
     fn from_frame(df: &DataFrame, label: &str, name: &str) -> Result<Vec<Self>> {
         column_bool(df, label, name)
     }
+    fn slice(values: &[Self]) -> Option<ColumnSlice<'_>> {
+        Some(ColumnSlice::Bool(values))
+    }
 }
 
 impl ColumnValue for String {
@@ -337,11 +355,15 @@ impl ColumnValue for String {
     fn from_frame(df: &DataFrame, label: &str, name: &str) -> Result<Vec<Self>> {
         column_str(df, label, name)
     }
+    fn slice(values: &[Self]) -> Option<ColumnSlice<'_>> {
+        Some(ColumnSlice::Str(values))
+    }
 }
 
 /// Declares a table as a struct of equally long column vectors, plus its [`TableSchema`]
 /// constant. Column names are the field names, so the struct is the one place they live.
-/// Generates `len`, `is_empty`, `with_capacity`, `concat`, `to_frame` and `from_frame`.
+/// Generates `len`, `is_empty`, `with_capacity`, `concat`, `to_frame`, `column_slices` and
+/// `from_frame`.
 ///
 /// ```
 /// slate_table::table! {
@@ -423,6 +445,13 @@ macro_rules! table {
                     vec![ $( <$ty as $crate::ColumnValue>::to_column(stringify!($field), &self.$field), )+ ],
                 )
                 .map_err(|source| $crate::TableError::Polars { table: $file.to_string(), source })
+            }
+
+            /// Every column, borrowed, in declaration order, for
+            /// [`write_parquet_parts`]($crate::write_parquet_parts) (`None` when a column is
+            /// nullable).
+            pub fn column_slices(&self) -> Option<Vec<$crate::ColumnSlice<'_>>> {
+                Some(vec![ $( <$ty as $crate::ColumnValue>::slice(&self.$field)?, )+ ])
             }
 
             /// Reads the table back from a frame (checking every column's type and nulls);
