@@ -125,9 +125,14 @@ impl Matrix {
 /// The model matrix of every slate: the [`LAYOUT`] features, one column per focal cluster
 /// (sorted by name), then [`TREATMENT`] as observed.
 pub fn slate_matrix(slates: &SlateOutcomes) -> Matrix {
-    let mut clusters: Vec<&str> = slates.focal_cluster.iter().map(String::as_str).collect();
-    clusters.sort_unstable();
-    clusters.dedup();
+    // Distinct clusters in sorted order, in one pass (not a sort of every slate's).
+    let clusters: Vec<&str> = slates
+        .focal_cluster
+        .iter()
+        .map(String::as_str)
+        .collect::<std::collections::BTreeSet<&str>>()
+        .into_iter()
+        .collect();
     let numeric = numeric_features(slates);
     let mut columns: Vec<String> = numeric.iter().map(|(name, _)| name.clone()).collect();
     columns.extend(clusters.iter().map(|c| format!("focal_cluster={c}")));

@@ -543,6 +543,42 @@ fn write_with_truth(
     })
 }
 
+/// Rows of the conditional-effects table converted to a frame at a time when it is written:
+/// it has a row per slate and model (17 million at 8.34 million slates), and one frame of it
+/// all would double its memory.
+const CONDITIONAL_BATCH_ROWS: usize = 1 << 20;
+
+/// Writes the conditional-effects table (with its truth columns, when known) a batch of rows
+/// at a time.
+fn write_conditional(
+    table: &WithTruth<ConditionalEffects, ConditionalTruth>,
+    dir: &Path,
+) -> Result<PathBuf, ModelsError> {
+    let polars = |source| TableError::Polars {
+        table: CONDITIONAL_EFFECTS.file_name.to_string(),
+        source,
+    };
+    let parts: Vec<&slate_table::TableSchema> = match &table.truth {
+        Some(_) => vec![&CONDITIONAL_EFFECTS, &CONDITIONAL_EFFECTS_TRUTH],
+        None => vec![&CONDITIONAL_EFFECTS],
+    };
+    Ok(slate_table::write_csv_batches(
+        &parts,
+        table.rows.len(),
+        CONDITIONAL_BATCH_ROWS,
+        |range| {
+            let rows = table.rows.rows(range.clone()).to_frame()?;
+            match &table.truth {
+                Some(truth) => rows
+                    .hstack(truth.rows(range).to_frame()?.columns())
+                    .map_err(polars),
+                None => Ok(rows),
+            }
+        },
+        dir,
+    )?)
+}
+
 /// Every table the stage writes, in [`write`]'s order.
 pub const TABLES: [slate_table::TableSchema; 5] = [
     MODEL_METRICS,
@@ -568,18 +604,7 @@ pub fn write(tables: &ModelsTables, dir: &Path) -> Result<Vec<PathBuf>, ModelsEr
             &AIPW_ESTIMATES_TRUTH,
             dir,
         )?,
-        write_with_truth(
-            tables.conditional.rows.to_frame()?,
-            &CONDITIONAL_EFFECTS,
-            tables
-                .conditional
-                .truth
-                .as_ref()
-                .map(ConditionalTruth::to_frame)
-                .transpose()?,
-            &CONDITIONAL_EFFECTS_TRUTH,
-            dir,
-        )?,
+        write_conditional(&tables.conditional, dir)?,
         write_with_truth(
             tables.policies.rows.to_frame()?,
             &POLICY_TARGETING,

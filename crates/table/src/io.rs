@@ -315,6 +315,51 @@ pub fn write_parquet_parts(
     })
 }
 
+/// Writes a long table as CSV a batch of rows at a time: `batch(range)` builds the frame of
+/// rows `range` (exactly the columns of `parts`, in order; checked), for consecutive ranges of at most `batch_rows` of the `rows`. The
+/// file is the one [`write_csv_extended`] writes from the whole frame, but memory holds one
+/// batch's frame. Atomic.
+pub fn write_csv_batches(
+    parts: &[&TableSchema],
+    rows: usize,
+    batch_rows: usize,
+    batch: impl Fn(std::ops::Range<usize>) -> Result<DataFrame>,
+    dir: &Path,
+) -> Result<PathBuf> {
+    let label = parts.first().map_or("(no schema)", |p| p.file_name);
+    let polars = |source| TableError::Polars {
+        table: label.to_string(),
+        source,
+    };
+    let batch_rows = batch_rows.max(1);
+    write_atomically(dir, label, |writer| {
+        let mut csv: Option<polars::io::csv::write::BatchedWriter<_>> = None;
+        let mut writer = Some(writer);
+        let mut start = 0;
+        loop {
+            let end = (start + batch_rows).min(rows);
+            let frame = batch(start..end)?;
+            extended_layout(&frame, parts, &[])?;
+            if csv.is_none() {
+                let out = writer.take().expect("taken once, for the first batch");
+                csv = Some(
+                    CsvWriter::new(out)
+                        .include_header(true)
+                        .n_threads(1)
+                        .batched(frame.schema())
+                        .map_err(polars)?,
+                );
+            }
+            let csv = csv.as_mut().expect("created above");
+            csv.write_batch(&frame).map_err(polars)?;
+            if end >= rows {
+                return csv.finish().map_err(polars);
+            }
+            start = end;
+        }
+    })
+}
+
 /// Writes `df` as CSV (header, comma-separated, full float precision) to
 /// `dir/<schema.file_name>` after checking it against `schema`. Atomic.
 pub fn write_csv(df: &mut DataFrame, schema: &TableSchema, dir: &Path) -> Result<PathBuf> {
@@ -618,5 +663,35 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("`time` has 1 rows"), "{err}");
         assert!(!dir.path().join("parts.parquet").exists());
+    }
+
+    #[test]
+    fn csv_batches_write_the_bytes_of_one_frame() {
+        let n = 1000;
+        let rows = Parts {
+            id: (0..n as u32).collect(),
+            time: (0..n as i64).map(|t| t * 37 - 5).collect(),
+            label: (0..n).map(|i| format!("c{}", i % 13)).collect(),
+            flag: (0..n).map(|i| i % 3 == 0).collect(),
+        };
+        let truth = PartsTruth {
+            value: (0..n).map(|i| i as f64 / 7.0).collect(),
+        };
+        let frame = |r: std::ops::Range<usize>| {
+            rows.rows(r.clone())
+                .to_frame()
+                .unwrap()
+                .hstack(truth.rows(r).to_frame().unwrap().columns())
+                .unwrap()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let (one, batched) = (dir.path().join("one"), dir.path().join("batched"));
+        write_csv_extended(&frame(0..n), &[&PARTS, &PARTS_TRUTH], &[], &one).unwrap();
+        write_csv_batches(&[&PARTS, &PARTS_TRUTH], n, 300, |r| Ok(frame(r)), &batched).unwrap();
+        let bytes = |d: &Path| std::fs::read(d.join("parts.parquet")).unwrap();
+        assert_eq!(bytes(&one), bytes(&batched));
+        write_csv_batches(&[&PARTS, &PARTS_TRUTH], 0, 300, |r| Ok(frame(r)), &batched).unwrap();
+        write_csv_extended(&frame(0..0), &[&PARTS, &PARTS_TRUTH], &[], &one).unwrap();
+        assert_eq!(bytes(&one), bytes(&batched));
     }
 }

@@ -362,8 +362,8 @@ impl ColumnValue for String {
 
 /// Declares a table as a struct of equally long column vectors, plus its [`TableSchema`]
 /// constant. Column names are the field names, so the struct is the one place they live.
-/// Generates `len`, `is_empty`, `with_capacity`, `concat`, `to_frame`, `column_slices` and
-/// `from_frame`.
+/// Generates `len`, `is_empty`, `with_capacity`, `concat`, `rows`, `to_frame`, `column_slices`
+/// and `from_frame`.
 ///
 /// ```
 /// slate_table::table! {
@@ -429,6 +429,11 @@ macro_rules! table {
                     $( all.$field.extend(part.$field); )+
                 }
                 all
+            }
+
+            /// A copy of rows `range`.
+            pub fn rows(&self, range: ::std::ops::Range<usize>) -> Self {
+                Self { $( $field: self.$field[range.clone()].to_vec(), )+ }
             }
 
             /// Builds the polars frame, columns in declaration order.
