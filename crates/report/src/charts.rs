@@ -281,6 +281,19 @@ fn rows_panel<DB: DrawingBackend>(
     Ok(())
 }
 
+/// `n` with thousands separators (`12,345`).
+pub(crate) fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Formats an axis tick compactly.
 pub fn format_tick(v: f64) -> String {
     let a = v.abs();

@@ -29,7 +29,9 @@ use slate_models::tables::{
 use slate_table::{TableSchema, write_csv};
 
 use crate::ReportError;
-use crate::charts::{IntervalRow, RowStyle, distinct_in_order, interval_panel, render_png};
+use crate::charts::{
+    IntervalRow, RowStyle, distinct_in_order, interval_panel, render_png, thousands,
+};
 use crate::estimator_figures::read;
 
 /// File names of the figures [`final_report`] writes, in order.
@@ -379,19 +381,6 @@ pub struct ScenarioPower {
     /// The largest grid size below 80% power, with its units and the total's MDE there: the
     /// unit structure the slates needed are extrapolated from.
     pub below: Option<(u32, u32, f64)>,
-}
-
-/// `n` with thousands separators (`12,345`).
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 impl ScenarioPower {

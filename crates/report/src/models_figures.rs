@@ -15,7 +15,7 @@ use slate_models::tables::{
 use crate::ReportError;
 use crate::charts::{
     FAMILY, IntervalRow, NEUTRAL, RowStyle, SECOND, THIRD, format_tick, interval_panel, render_png,
-    signed_color,
+    signed_color, thousands,
 };
 
 /// File names of the figures [`models_figures`] writes, in order.
@@ -96,14 +96,19 @@ pub fn models_figures(
             } else {
                 rows.clone()
             };
+            // Said under the axis: the panel's title has no room for it.
             let sampled = if shown.len() < rows.len() {
-                format!(", {} of {} slates shown", shown.len(), rows.len())
+                format!(
+                    "; {} of {} slates drawn",
+                    thousands(shown.len() as u64),
+                    thousands(rows.len() as u64)
+                )
             } else {
                 String::new()
             };
             let mut chart = ChartBuilder::on(area)
                 .caption(
-                    format!("{model}: out-of-fold predicted vs oracle net effect (r = {correlation:.2}{sampled})"),
+                    format!("{model}: out-of-fold predicted vs oracle net effect (r = {correlation:.2})"),
                     (FAMILY, 21).into_font().style(FontStyle::Bold),
                 )
                 .margin(18)
@@ -114,7 +119,7 @@ pub fn models_figures(
             chart
                 .configure_mesh()
                 .light_line_style(TRANSPARENT)
-                .x_desc("Oracle net effect of promotion (clicks per slate)")
+                .x_desc(format!("Oracle net effect of promotion (clicks per slate){sampled}"))
                 .y_desc("Predicted net effect")
                 .x_label_formatter(&|v| format_tick(*v))
                 .y_label_formatter(&|v| format_tick(*v))

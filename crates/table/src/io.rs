@@ -605,10 +605,8 @@ mod tests {
     }
     use parts::*;
 
-    #[test]
-    fn borrowed_columns_write_the_bytes_of_the_frame_path() {
-        // Two and a bit row groups, so strings are encoded one row group at a time.
-        let n = (1 << 20) * 2 + 7;
+    /// `n` rows of both parts, every column type, a string with a handful of values.
+    fn parts_of(n: usize) -> (Parts, PartsTruth) {
         let rows = Parts {
             id: (0..n as u32).collect(),
             time: (0..n as i64).map(|t| t * 37 - 5).collect(),
@@ -618,6 +616,14 @@ mod tests {
         let truth = PartsTruth {
             value: (0..n).map(|i| i as f64 / 7.0).collect(),
         };
+        (rows, truth)
+    }
+
+    #[test]
+    fn borrowed_columns_write_the_bytes_of_the_frame_path() {
+        // Two and a bit row groups, so strings are encoded one row group at a time.
+        let n = (1 << 20) * 2 + 7;
+        let (rows, truth) = parts_of(n);
         let extra = NamedColumn {
             name: "covariate".into(),
             values: (0..n).map(|i| (i % 5) as f64).collect(),
@@ -668,15 +674,7 @@ mod tests {
     #[test]
     fn csv_batches_write_the_bytes_of_one_frame() {
         let n = 1000;
-        let rows = Parts {
-            id: (0..n as u32).collect(),
-            time: (0..n as i64).map(|t| t * 37 - 5).collect(),
-            label: (0..n).map(|i| format!("c{}", i % 13)).collect(),
-            flag: (0..n).map(|i| i % 3 == 0).collect(),
-        };
-        let truth = PartsTruth {
-            value: (0..n).map(|i| i as f64 / 7.0).collect(),
-        };
+        let (rows, truth) = parts_of(n);
         let frame = |r: std::ops::Range<usize>| {
             rows.rows(r.clone())
                 .to_frame()
