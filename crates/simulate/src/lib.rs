@@ -267,11 +267,7 @@ pub fn redraw(
 
 /// Writes the simulated slates to `dir`; returns the path.
 pub fn write(slates: &SimulatedSlates, dir: &Path) -> Result<PathBuf, SimulateError> {
-    Ok(slate_table::write_parquet(
-        &slates.to_frame()?,
-        &schema::SIMULATED_SLATES,
-        dir,
-    )?)
+    Ok(slates.write_parquet(dir)?)
 }
 
 /// Reads the simulated slates written by [`write`] from `dir`.

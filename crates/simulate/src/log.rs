@@ -96,7 +96,7 @@ pub fn write_log(
     unit: RandomizationUnit,
     dir: &Path,
 ) -> Result<PathBuf, slate_table::TableError> {
-    slate_table::write_parquet(&impression_log(sim, unit).to_frame()?, &IMPRESSION_LOG, dir)
+    impression_log(sim, unit).write_parquet(dir)
 }
 
 /// The validated log of `sim`, in memory (the coverage study re-draws and re-reads it).

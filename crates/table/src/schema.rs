@@ -362,8 +362,8 @@ impl ColumnValue for String {
 
 /// Declares a table as a struct of equally long column vectors, plus its [`TableSchema`]
 /// constant. Column names are the field names, so the struct is the one place they live.
-/// Generates `len`, `is_empty`, `with_capacity`, `concat`, `rows`, `to_frame`, `column_slices`
-/// and `from_frame`.
+/// Generates `len`, `is_empty`, `with_capacity`, `concat`, `rows`, `to_frame`, `column_slices`,
+/// `write_parquet` and `from_frame`.
 ///
 /// ```
 /// slate_table::table! {
@@ -457,6 +457,18 @@ macro_rules! table {
             /// nullable).
             pub fn column_slices(&self) -> Option<Vec<$crate::ColumnSlice<'_>>> {
                 Some(vec![ $( <$ty as $crate::ColumnValue>::slice(&self.$field)?, )+ ])
+            }
+
+            /// Writes the table as parquet to `dir/<file name>` (atomically): from its columns
+            /// when none is nullable (no frame is built), else through a polars frame.
+            pub fn write_parquet(
+                &self,
+                dir: &::std::path::Path,
+            ) -> ::std::result::Result<::std::path::PathBuf, $crate::TableError> {
+                match self.column_slices() {
+                    Some(columns) => $crate::write_parquet_parts(&[(&$schema, columns)], &[], dir),
+                    None => $crate::write_parquet(&self.to_frame()?, &$schema, dir),
+                }
             }
 
             /// Reads the table back from a frame (checking every column's type and nulls);
