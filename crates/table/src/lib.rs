@@ -13,8 +13,12 @@
 //!   temporary file in the destination directory and rename it into place, so a crash or a full
 //!   disk never leaves a half-written artifact behind. [`write_parquet_columns`] writes borrowed
 //!   column slices the same way without building a frame (the 32-million-row ratings table).
-//!   [`write_parquet_extended`] writes a table whose trailing columns are named at run time
-//!   (optional column groups such as the oracle's, covariates named in the user's config).
+//!   [`write_parquet_extended`] writes a frame whose trailing columns are named at run time
+//!   (optional column groups such as the oracle's, covariates named in the user's config);
+//!   [`write_parquet_parts`] writes the same file from the tables' borrowed columns, which is
+//!   how the pipeline writes its per-slate and per-row tables (a frame of millions of rows
+//!   would double their memory), and [`write_csv_batches`] writes a long CSV a batch of rows at
+//!   a time.
 //!   Parquet is encoded by arrow-rs, row groups in parallel, integers delta-encoded (see
 //!   `parquet_file.rs`).
 //! - Reading: [`read_parquet`] and [`read_csv`] check presence and types of every schema column
