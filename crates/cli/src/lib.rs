@@ -399,6 +399,19 @@ impl Pipeline {
         })
     }
 
+    /// The exposure tables `held` in memory, else those read from the processed directory
+    /// into `read`.
+    fn held_or_read<'a>(
+        &self,
+        held: Option<&'a Held>,
+        read: &'a mut Option<Held>,
+    ) -> Result<&'a Held> {
+        match held {
+            Some(held) => Ok(held),
+            None => Ok(read.insert(self.read_exposure()?)),
+        }
+    }
+
     /// The exposure the estimators read: the item-row mapping in the processed directory, or,
     /// when the run's source was a per-slate table (no mapping beside it), that table's cells.
     fn read_exposure(&self) -> Result<Held> {
@@ -442,14 +455,8 @@ impl Pipeline {
         design: &dyn Fn(&slate_exposure::SlateOutcomes) -> Design,
     ) -> Result<()> {
         self.timed("estimate", || {
-            let read;
-            let (exposure, slates) = match held {
-                Some((exposure, slates)) => (exposure, slates),
-                None => {
-                    read = self.read_exposure()?;
-                    (&read.0, &read.1)
-                }
-            };
+            let mut read = None;
+            let (exposure, slates) = self.held_or_read(held, &mut read)?;
             let dir = &self.paths.processed_dir;
             let items = exposure.items();
             let tables = slate_estimate::run(items, slates, &self.config.estimate)?;
@@ -503,14 +510,8 @@ impl Pipeline {
     /// directory.
     fn decompose_from(&self, held: Option<&Held>) -> Result<()> {
         self.timed("decompose", || {
-            let read;
-            let (exposure, slates) = match held {
-                Some((exposure, slates)) => (exposure, slates),
-                None => {
-                    read = self.read_exposure()?;
-                    (&read.0, &read.1)
-                }
-            };
+            let mut read = None;
+            let (exposure, slates) = self.held_or_read(held, &mut read)?;
             let dir = &self.paths.processed_dir;
             let tables =
                 slate_estimate::run_decomposition(exposure.items(), slates, &self.config.estimate)?;
