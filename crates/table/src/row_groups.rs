@@ -94,8 +94,11 @@ pub fn parquet_row_groups(path: &Path, column: &str) -> Result<Vec<RowGroup>> {
         .collect())
 }
 
-/// Splits row groups into consecutive runs of about `target_rows` rows whose column ranges
-/// do not overlap: the start bound of each run, ascending. `None` when the file is not sorted
+/// Splits row groups into consecutive runs of at most `target_rows` rows whose column ranges
+/// do not overlap: the start bound of each run, ascending. A run closes before a group that
+/// would take it over the target, so a file whose groups hold about `target_rows` rows gets a
+/// run per group; a group larger than the target is a run of its own, and a run grows past the
+/// target only where a value straddles groups. `None` when the file is not sorted
 /// by the column (a group without statistics, or a group starting below its predecessor's
 /// maximum), so no split by value ranges is possible. Rows of one value may straddle two
 /// groups; a run starts only where the value changes, so a range filter
@@ -110,7 +113,8 @@ pub fn sorted_runs(groups: &[RowGroup], target_rows: usize) -> Option<Vec<Bound>
             return None;
         }
         let new_value = previous_max.is_none_or(|max| lo > max);
-        if starts.is_empty() || (rows_in_run >= target_rows && new_value) {
+        let full = rows_in_run > 0 && rows_in_run + group.rows > target_rows;
+        if starts.is_empty() || (full && new_value) {
             starts.push(lo.clone());
             rows_in_run = 0;
         }
@@ -145,6 +149,16 @@ mod tests {
             Some(vec![Bound::Int(0), Bound::Int(10), Bound::Int(13)])
         );
         assert_eq!(sorted_runs(&groups, 1000), Some(vec![Bound::Int(0)]));
+        // Runs hold at most the target: two groups of 10 fit in 25, a third does not.
+        assert_eq!(
+            sorted_runs(&groups, 25),
+            Some(vec![Bound::Int(0), Bound::Int(10)])
+        );
+        // A group just under the target is a run of its own, not half of a run twice its size.
+        assert_eq!(
+            sorted_runs(&groups, 11),
+            Some(vec![Bound::Int(0), Bound::Int(10), Bound::Int(13)])
+        );
     }
 
     #[test]
