@@ -91,7 +91,7 @@ pub struct ModelsTables {
     /// Randomized and AIPW estimates.
     pub aipw: WithTruth<AipwEstimates, AipwTruth>,
     /// Out-of-fold predictions per slate and model.
-    pub conditional: WithTruth<ConditionalEffects, ConditionalTruth>,
+    pub conditional: Conditional,
     /// Policy evaluation.
     pub policies: WithTruth<PolicyTargeting, PolicyTruth>,
     /// Heterogeneity by focal cluster and position band.
@@ -303,28 +303,6 @@ pub fn run(slates: &SlateOutcomes, config: &ModelsConfig) -> Result<ModelsTables
         }
     }
 
-    let mut conditional = ConditionalEffects::default();
-    let mut conditional_truth = ConditionalTruth::default();
-    for (fit, s) in fits.iter().zip(&scores) {
-        for i in 0..n {
-            conditional.slate_id.push(slates.slate_id[i]);
-            conditional.model.push(fit.model.to_string());
-            conditional.fold.push(fit.fold[i] as u32);
-            conditional.promoted.push(treated[i]);
-            conditional.total_observed_clicks.push(y[i]);
-            conditional.predicted_if_promoted.push(fit.mu1[i]);
-            conditional.predicted_if_control.push(fit.mu0[i]);
-            conditional
-                .predicted_net_effect
-                .push(fit.mu1[i] - fit.mu0[i]);
-            conditional.estimated_propensity.push(fit.propensity[i]);
-            conditional.aipw_score.push(s[i]);
-            if let Some(oracle) = oracle {
-                conditional_truth.oracle_net_effect.push(oracle[i]);
-            }
-        }
-    }
-
     let policies = evaluate_policies(&fits, oracle, &scores[0], units, config.seed)?;
     let heterogeneity = heterogeneity(slates, &fits, oracle, &scores[0])?;
     let truth = oracle.is_some();
@@ -332,10 +310,13 @@ pub fn run(slates: &SlateOutcomes, config: &ModelsConfig) -> Result<ModelsTables
         rows: aipw,
         truth: truth.then_some(aipw_truth),
     };
-    let conditional = WithTruth {
-        rows: conditional,
-        truth: truth.then_some(conditional_truth),
-    };
+    let conditional = Conditional::new(
+        slates.slate_id.clone(),
+        treated,
+        y,
+        oracle.map(<[f64]>::to_vec),
+        fits.into_iter().zip(scores).collect(),
+    );
     Ok(ModelsTables {
         metrics,
         aipw,
@@ -550,28 +531,24 @@ const CONDITIONAL_BATCH_ROWS: usize = 1 << 20;
 
 /// Writes the conditional-effects table (with its truth columns, when known) a batch of rows
 /// at a time.
-fn write_conditional(
-    table: &WithTruth<ConditionalEffects, ConditionalTruth>,
-    dir: &Path,
-) -> Result<PathBuf, ModelsError> {
+fn write_conditional(table: &Conditional, dir: &Path) -> Result<PathBuf, ModelsError> {
     let polars = |source| TableError::Polars {
         table: CONDITIONAL_EFFECTS.file_name.to_string(),
         source,
     };
-    let parts: Vec<&slate_table::TableSchema> = match &table.truth {
+    let parts: Vec<&slate_table::TableSchema> = match table.oracle() {
         Some(_) => vec![&CONDITIONAL_EFFECTS, &CONDITIONAL_EFFECTS_TRUTH],
         None => vec![&CONDITIONAL_EFFECTS],
     };
     Ok(slate_table::write_csv_batches(
         &parts,
-        table.rows.len(),
+        table.len(),
         CONDITIONAL_BATCH_ROWS,
         |range| {
-            let rows = table.rows.rows(range.clone()).to_frame()?;
-            match &table.truth {
-                Some(truth) => rows
-                    .hstack(truth.rows(range).to_frame()?.columns())
-                    .map_err(polars),
+            let batch = table.rows(range);
+            let rows = batch.rows.to_frame()?;
+            match &batch.truth {
+                Some(truth) => rows.hstack(truth.to_frame()?.columns()).map_err(polars),
                 None => Ok(rows),
             }
         },

@@ -170,3 +170,27 @@ fn capped_fits_train_on_a_seeded_subsample_and_still_score_every_slate_out_of_fo
         (0..50).collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn conditional_rows_are_model_by_model_and_any_range_matches_the_whole() {
+    let t = tables();
+    let c = &t.conditional;
+    let n = c.slates();
+    let all = c.rows(0..c.len());
+    assert_eq!(all.len(), 2 * n);
+    assert_eq!(all.model[0], all.model[n - 1]);
+    assert_ne!(all.model[n - 1], all.model[n]);
+    assert_eq!(all.slate_id[0], all.slate_id[n]);
+    let oracle = c.oracle().unwrap();
+    let truth = all.truth.as_ref().unwrap();
+    assert_eq!(truth.oracle_net_effect[..n], *oracle);
+    assert_eq!(truth.oracle_net_effect[n..], *oracle);
+    for m in 0..2 {
+        let net = c.predicted_net_effect(m);
+        assert_eq!(all.predicted_net_effect[m * n..(m + 1) * n], net[..]);
+    }
+    // A range across the two models is the same rows as the slice of the whole.
+    let part = c.rows(n - 2..n + 3);
+    assert_eq!(part.rows, all.rows.rows(n - 2..n + 3));
+    assert_eq!(part.truth, Some(truth.rows(n - 2..n + 3)));
+}

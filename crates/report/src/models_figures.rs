@@ -8,8 +8,8 @@ use slate_estimate::dim::Z_95;
 use slate_models::ModelsTables;
 use slate_models::learner::{LIGHTGBM, XGBOOST};
 use slate_models::tables::{
-    CONDITIONAL_EFFECTS, ConditionalEffects, ConditionalTruth, Heterogeneity, HeterogeneityTruth,
-    PolicyTargeting, PolicyTruth,
+    CONDITIONAL_EFFECTS, Conditional, Heterogeneity, HeterogeneityTruth, PolicyTargeting,
+    PolicyTruth,
 };
 
 use crate::ReportError;
@@ -39,10 +39,9 @@ pub fn models_figures(
     tables: &ModelsTables,
     figures_dir: &Path,
 ) -> Result<Vec<PathBuf>, ReportError> {
-    let conditional: &ConditionalEffects = &tables.conditional.rows;
+    let conditional: &Conditional = &tables.conditional;
     let policies: &PolicyTargeting = &tables.policies.rows;
     let heterogeneity: &Heterogeneity = &tables.heterogeneity.rows;
-    let conditional_truth: Option<&ConditionalTruth> = tables.conditional.truth.as_ref();
     let policy_truth: Option<&PolicyTruth> = tables.policies.truth.as_ref();
     let heterogeneity_truth: Option<&HeterogeneityTruth> = tables.heterogeneity.truth.as_ref();
     if conditional.is_empty() {
@@ -50,58 +49,60 @@ pub fn models_figures(
             table: CONDITIONAL_EFFECTS.file_name.into(),
         });
     }
-    let mut models: Vec<String> = Vec::new();
-    for m in &conditional.model {
-        if !models.contains(m) {
-            models.push(m.clone());
-        }
-    }
+    let models = conditional.models();
     let mut written = Vec::new();
 
     // Predicted (out of fold) vs oracle net effect per slate, one panel per model (with truth;
     // without it, a copy from an earlier run in the same folder must not claim this log).
-    if conditional_truth.is_none() {
+    if conditional.oracle().is_none() {
         slate_table::remove_stale(figures_dir, MODELS_FIGURES[0])?;
     }
-    if let Some(conditional_truth) = &conditional_truth {
-        let oracle_net_effect = &conditional_truth.oracle_net_effect;
+    if let Some(oracle_net_effect) = conditional.oracle() {
+        let predicted: Vec<Vec<f64>> = (0..models.len())
+            .map(|m| conditional.predicted_net_effect(m))
+            .collect();
         written.push(render_png(figures_dir, MODELS_FIGURES[0], (1600, 760), |root| {
         let panels = root.split_evenly((1, models.len()));
-        let values = |column: &[f64]| column.iter().copied().filter(|v| v.is_finite()).collect::<Vec<f64>>();
-        let all: Vec<f64> = values(oracle_net_effect)
-            .into_iter()
-            .chain(values(&conditional.predicted_net_effect))
-            .collect();
-        let lo = all.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = all.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        // The range of every finite value, in the long table's order (the oracle once per
+        // model, then each model's predictions).
+        let all = || {
+            models
+                .iter()
+                .flat_map(|_| oracle_net_effect.iter())
+                .chain(predicted.iter().flatten())
+                .copied()
+                .filter(|v| v.is_finite())
+        };
+        let lo = all().fold(f64::INFINITY, f64::min);
+        let hi = all().fold(f64::NEG_INFINITY, f64::max);
         let pad = (hi - lo).max(1e-9) * 0.05;
         let range = (lo - pad)..(hi + pad);
-        for (area, model) in panels.iter().zip(&models) {
-            let rows: Vec<usize> = (0..conditional.len()).filter(|i| conditional.model[*i] == *model).collect();
-            let n = rows.len() as f64;
+        for ((area, model), predicted) in panels.iter().zip(&models).zip(&predicted) {
+            let slates = conditional.slates();
+            let n = slates as f64;
             let (mx, my) = (
-                rows.iter().map(|i| oracle_net_effect[*i]).sum::<f64>() / n,
-                rows.iter().map(|i| conditional.predicted_net_effect[*i]).sum::<f64>() / n,
+                oracle_net_effect.iter().sum::<f64>() / n,
+                predicted.iter().sum::<f64>() / n,
             );
             let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-            for i in &rows {
-                let (dx, dy) = (oracle_net_effect[*i] - mx, conditional.predicted_net_effect[*i] - my);
+            for (o, p) in oracle_net_effect.iter().zip(predicted) {
+                let (dx, dy) = (o - mx, p - my);
                 sxy += dx * dy;
                 sxx += dx * dx;
                 syy += dy * dy;
             }
             let correlation = sxy / (sxx * syy).sqrt();
-            let shown: Vec<usize> = if rows.len() > SCATTER_POINTS {
-                (0..SCATTER_POINTS).map(|k| rows[k * rows.len() / SCATTER_POINTS]).collect()
+            let shown: Vec<usize> = if slates > SCATTER_POINTS {
+                (0..SCATTER_POINTS).map(|k| k * slates / SCATTER_POINTS).collect()
             } else {
-                rows.clone()
+                (0..slates).collect()
             };
             // Said under the axis: the panel's title has no room for it.
-            let sampled = if shown.len() < rows.len() {
+            let sampled = if shown.len() < slates {
                 format!(
                     "; {} of {} slates drawn",
                     thousands(shown.len() as u64),
-                    thousands(rows.len() as u64)
+                    thousands(slates as u64)
                 )
             } else {
                 String::new()
@@ -130,7 +131,7 @@ pub fn models_figures(
             chart
                 .draw_series(shown.iter().map(|i| {
                     Circle::new(
-                        (oracle_net_effect[*i], conditional.predicted_net_effect[*i]),
+                        (oracle_net_effect[*i], predicted[*i]),
                         2,
                         NEUTRAL.mix(0.35).filled(),
                     )
