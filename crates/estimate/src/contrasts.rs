@@ -13,7 +13,7 @@
 //! control). Every sample is clustered by the randomization unit.
 
 use slate_exposure::cells::SlateCells;
-use slate_exposure::slate_stats::{Cell, CellStat};
+use slate_exposure::slate_stats::Cell;
 use slate_exposure::{ExposureMapping, SlateOutcomes};
 
 use crate::dim::Sample;
@@ -134,7 +134,7 @@ pub fn cell_sample(
                 let treated = slates.promotion_applied[s];
                 let (mut rows, mut sum, mut squares) = (0u32, 0.0, 0.0);
                 for cell in cells {
-                    let (y, y2) = cell_value(table, *cell, s, treated, value);
+                    let (y, y2) = cell_value(table, *cell, s, value);
                     rows += table.rows[SlateCells::index(*cell)][s];
                     sum += y;
                     squares += y2;
@@ -146,34 +146,18 @@ pub fn cell_sample(
     sample
 }
 
-/// Σy and Σy² of `value` over cell `cell` of slate `s` (in arm `treated`).
-pub fn cell_value(
-    table: &SlateCells,
-    cell: Cell,
-    s: usize,
-    treated: bool,
-    value: ItemValue,
-) -> (f64, f64) {
+/// Σy and Σy² of `value` over cell `cell` of slate `s` (the truth views in the slate's own
+/// arm).
+pub fn cell_value(table: &SlateCells, cell: Cell, s: usize, value: ItemValue) -> (f64, f64) {
     let c = SlateCells::index(cell);
-    let truth = |stat| table.truth_of(stat, cell).expect(NO_TRUTH)[s];
+    let truth = || table.truth.as_ref().expect(NO_TRUTH);
     match value {
         ItemValue::View(OutcomeView::Observed) => {
             let clicks = f64::from(table.clicks[c][s]);
             (clicks, clicks)
         }
-        ItemValue::View(OutcomeView::Expected) if treated => (
-            truth(CellStat::IfPromoted),
-            truth(CellStat::IfPromotedSquared),
-        ),
-        ItemValue::View(OutcomeView::Expected) => (
-            truth(CellStat::IfControl),
-            truth(CellStat::IfControlSquared),
-        ),
-        ItemValue::View(OutcomeView::KnownLift) if treated => (
-            truth(CellStat::IfPromoted) - truth(CellStat::IfControl),
-            truth(CellStat::LiftSquared),
-        ),
-        ItemValue::View(OutcomeView::KnownLift) => (0.0, 0.0),
+        ItemValue::View(OutcomeView::Expected) => truth().expected(cell, s),
+        ItemValue::View(OutcomeView::KnownLift) => truth().known_lift(cell, s),
         ItemValue::Outcome(k) => (table.outcomes[k].sum[c][s], table.outcomes[k].squares[c][s]),
     }
 }

@@ -232,10 +232,9 @@ fn component_samples(
         }
         Items::Cells(cells) => {
             for (s, sum) in sums.iter_mut().enumerate() {
-                let treated = slates.promotion_applied[s];
                 for (k, component) in COMPONENT_CELLS.iter().enumerate() {
                     for cell in *component {
-                        sum[k] += cell_value(cells, *cell, s, treated, ItemValue::View(view)).0;
+                        sum[k] += cell_value(cells, *cell, s, ItemValue::View(view)).0;
                     }
                 }
             }
