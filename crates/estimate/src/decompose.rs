@@ -509,7 +509,7 @@ fn cluster_risk(
     slates: &SlateOutcomes,
     min_rows: usize,
 ) -> Result<ClusterRisk, EstimateError> {
-    let clusters: BTreeSet<&str> = slates.focal_cluster.iter().map(String::as_str).collect();
+    let clusters: BTreeSet<&str> = slates.focal_cluster.iter().map(|c| &**c).collect();
     let mut rows: Vec<(f64, ClusterRisk)> = Vec::new();
     for cluster in clusters {
         let same = sample_where(
@@ -517,14 +517,14 @@ fn cluster_risk(
             OutcomeView::Observed,
             items,
             slates,
-            |s| slates.focal_cluster[s] == cluster,
+            |s| &*slates.focal_cluster[s] == cluster,
         );
         let treated = same.treated_rows();
         if treated < min_rows || same.n_rows() - treated < min_rows {
             continue;
         }
         let total = component_samples(items, slates, OutcomeView::Observed, &|s| {
-            slates.focal_cluster[s] == cluster
+            &*slates.focal_cluster[s] == cluster
         });
         let (Ok(s), Ok(t)) = (
             difference_in_means(&same, cluster, "same-cluster"),

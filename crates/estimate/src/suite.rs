@@ -369,12 +369,12 @@ fn cluster_effects(
     // The rows of both contrasts by focal cluster.
     let contrasts = [Contrast::DirectFocal, Contrast::SameCluster];
     let focal_clusters: std::collections::BTreeSet<&str> =
-        slates.focal_cluster.iter().map(String::as_str).collect();
+        slates.focal_cluster.iter().map(|c| &**c).collect();
     let mut groups: BTreeMap<(&str, usize), Sample> = BTreeMap::new();
     for cluster in focal_clusters {
         for (k, c) in contrasts.iter().enumerate() {
             let s = sample_where(*c, OutcomeView::Observed, items, slates, |s| {
-                slates.focal_cluster[s] == cluster
+                &*slates.focal_cluster[s] == cluster
             });
             if !s.y.is_empty() {
                 groups.insert((cluster, k), s);

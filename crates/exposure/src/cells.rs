@@ -546,15 +546,15 @@ impl Reader<'_> {
         let (focal_items, item_values, _) =
             ids(&self.column(Fact::FocalItemId.name())?).map_err(|e| self.polars(e))?;
         dictionary.push_ids(LogColumn::ItemId, &item_values);
-        let focal_cluster: Vec<String> = self
-            .column(Fact::FocalCluster.name())?
-            .cast(&DataType::String)
-            .map_err(|e| self.polars(e))?
-            .str()
-            .map_err(|e| self.polars(e))?
-            .iter()
-            .map(|v| v.unwrap_or_default().to_string())
-            .collect();
+        let focal_cluster = slate_table::shared_strs(
+            self.column(Fact::FocalCluster.name())?
+                .cast(&DataType::String)
+                .map_err(|e| self.polars(e))?
+                .str()
+                .map_err(|e| self.polars(e))?
+                .iter()
+                .map(Option::unwrap_or_default),
+        );
         let rows = self.u32s(Fact::Rows.name())?;
         let distinct_clusters = self.u32s(Fact::DistinctClusters.name())?;
         let promoted_max = self.i64s(Fact::PromotedMax.name())?;

@@ -204,7 +204,7 @@ pub fn map_exposure(log: &ImpressionLog) -> Result<ExposureTables, ExposureError
             counts.1 += u32::from(displaced);
             counts.2 += u32::from(same_cluster && displaced);
             clicks += u32::from(log.click[r]);
-            clusters.insert(log.item_cluster[r].as_str());
+            clusters.insert(&*log.item_cluster[r]);
             if let (Some(oracle), Some(t)) = (&log.truth, truth.as_mut()) {
                 let baseline = oracle.if_control[r];
                 let expected = if promoted {

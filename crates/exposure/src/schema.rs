@@ -24,11 +24,11 @@ slate_table::table! {
         /// The item (MovieLens: the movie).
         movie_id: i64,
         /// The item's substitute cluster.
-        cluster: String,
+        cluster: slate_table::SharedStr,
         /// The slate's focal item.
         focal_movie_id: i64,
         /// The focal item's cluster.
-        focal_cluster: String,
+        focal_cluster: slate_table::SharedStr,
         /// 1-based seed position.
         seed_position: u32,
         /// 1-based position shown.
@@ -86,7 +86,7 @@ slate_table::table! {
         /// Focal item.
         focal_movie_id: i64,
         /// Focal item's cluster.
-        focal_cluster: String,
+        focal_cluster: slate_table::SharedStr,
         /// Focal item's seed position.
         focal_seed_position: u32,
         /// Items on the slate.
@@ -144,7 +144,7 @@ slate_table::table! {
         /// Focal item.
         focal_movie_id: i64,
         /// Focal item's cluster.
-        focal_cluster: String,
+        focal_cluster: slate_table::SharedStr,
         /// Focal seed position.
         focal_seed_position: u32,
         /// Whether the focal was promoted.

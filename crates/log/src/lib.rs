@@ -300,7 +300,7 @@ pub struct ImpressionLog {
     /// Each row's item code.
     pub item: Vec<u32>,
     /// Each row's substitute group.
-    pub item_cluster: Vec<String>,
+    pub item_cluster: Vec<slate_table::SharedStr>,
     /// 1-based seed position.
     pub seed_position: Vec<u32>,
     /// 1-based shown position.

@@ -9,6 +9,7 @@ use crate::config::LogConfig;
 use crate::ids::RawIds;
 use crate::schema::LogColumn;
 use crate::{LogError, NamedValues, Truth};
+use slate_table::{SharedStr, shared_strs};
 
 /// Reads a `.parquet` or `.csv` file into a frame, with the file's own column names and types
 /// (CSV types are inferred from every row).
@@ -62,7 +63,7 @@ pub(crate) struct RawLog {
     pub unit: Option<RawIds>,
     pub user: Option<RawIds>,
     pub item: RawIds,
-    pub item_cluster: Vec<String>,
+    pub item_cluster: Vec<SharedStr>,
     pub seed_position: Vec<i64>,
     pub shown_position: Vec<i64>,
     pub is_focal: Vec<bool>,
@@ -182,18 +183,16 @@ impl<'a> Extractor<'a> {
             .ok_or_else(|| self.wrong_type(column, "a signed 64-bit integer or a string"))
     }
 
-    fn strings(&self, column: &Column) -> Result<Vec<String>, LogError> {
+    /// A string column, each distinct value allocated once.
+    fn strings(&self, column: &Column) -> Result<Vec<SharedStr>, LogError> {
         self.no_nulls(column)?;
         if !(column.dtype().is_string() || column.dtype().is_integer()) {
             return Err(self.wrong_type(column, "a string"));
         }
         let cast = self.cast(column, &DataType::String)?;
-        Ok(cast
-            .str()
-            .expect("cast to string")
-            .no_null_iter()
-            .map(str::to_string)
-            .collect())
+        Ok(shared_strs(
+            cast.str().expect("cast to string").no_null_iter(),
+        ))
     }
 
     fn integers(&self, column: &Column) -> Result<Vec<i64>, LogError> {

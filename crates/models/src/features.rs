@@ -129,7 +129,7 @@ pub fn slate_matrix(slates: &SlateOutcomes) -> Matrix {
     let clusters: Vec<&str> = slates
         .focal_cluster
         .iter()
-        .map(String::as_str)
+        .map(|c| &**c)
         .collect::<std::collections::BTreeSet<&str>>()
         .into_iter()
         .collect();
@@ -144,7 +144,7 @@ pub fn slate_matrix(slates: &SlateOutcomes) -> Matrix {
         values.extend(
             clusters
                 .iter()
-                .map(|c| f64::from(u8::from(slates.focal_cluster[s] == *c))),
+                .map(|c| f64::from(u8::from(&*slates.focal_cluster[s] == *c))),
         );
         values.push(f64::from(u8::from(slates.promotion_applied[s])));
     }

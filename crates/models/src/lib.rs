@@ -447,7 +447,7 @@ fn heterogeneity(
     let mut rows_of_cluster: std::collections::BTreeMap<&str, Vec<usize>> =
         std::collections::BTreeMap::new();
     for (s, cluster) in slates.focal_cluster.iter().enumerate() {
-        rows_of_cluster.entry(cluster.as_str()).or_default().push(s);
+        rows_of_cluster.entry(&**cluster).or_default().push(s);
     }
     let mut by_cluster: Vec<(String, String, Vec<usize>)> = rows_of_cluster
         .into_iter()

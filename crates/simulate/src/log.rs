@@ -25,7 +25,7 @@ slate_table::table! {
         /// The MovieLens movie id.
         item_id: i64,
         /// The movie's substitute cluster.
-        item_cluster: String,
+        item_cluster: slate_table::SharedStr,
         /// 1-based seed position.
         seed_position: i64,
         /// 1-based position shown.

@@ -31,8 +31,9 @@ pub struct RelevanceModel {
     pub movie_id: Vec<u32>,
     /// Dense movie index → dense cluster index.
     pub cluster: Vec<u32>,
-    /// Cluster names by dense index (sorted).
-    pub cluster_names: Vec<String>,
+    /// Cluster names by dense index (sorted), each allocated once and shared by every item row
+    /// of the cluster.
+    pub cluster_names: Vec<slate_table::SharedStr>,
     genres: Vec<Vec<u16>>,
     /// Distinct genre combinations, in catalogue order of first appearance.
     genre_sets: Vec<Vec<u16>>,
@@ -90,6 +91,7 @@ impl RelevanceModel {
             .iter()
             .map(|c| cluster_names.binary_search(c).unwrap_or(0) as u32)
             .collect();
+        let cluster_names = cluster_names.into_iter().map(Into::into).collect();
 
         let n = movies.movie_id.len();
         let mut count = vec![0u32; n];

@@ -13,7 +13,7 @@ slate_table::table! {
         /// The movie.
         movie_id: u32,
         /// The movie's substitute cluster.
-        cluster: String,
+        cluster: slate_table::SharedStr,
         /// 1-based position in the seed (unpromoted) ranking.
         seed_position: u32,
         /// 1-based position actually shown (after promotion, if any).

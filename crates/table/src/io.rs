@@ -592,6 +592,8 @@ mod tests {
                 label: String,
                 /// A flag.
                 flag: bool,
+                /// A shared label.
+                group: crate::SharedStr,
             }
         }
 
@@ -612,6 +614,7 @@ mod tests {
             time: (0..n as i64).map(|t| t * 37 - 5).collect(),
             label: (0..n).map(|i| format!("c{}", i % 13)).collect(),
             flag: (0..n).map(|i| i % 3 == 0).collect(),
+            group: crate::shared_strs(["north", "south", "east"].iter().cycle().take(n).copied()),
         };
         let truth = PartsTruth {
             value: (0..n).map(|i| i as f64 / 7.0).collect(),
@@ -654,6 +657,15 @@ mod tests {
         .unwrap();
         let bytes = |d: &Path| std::fs::read(d.join("parts.parquet")).unwrap();
         assert_eq!(bytes(&from_frame), bytes(&from_slices));
+        // Shared strings read back equal, one allocation per distinct value.
+        let back = Parts::from_frame(
+            &read_parquet(&from_slices.join("parts.parquet"), &PARTS).unwrap(),
+            "parts",
+        )
+        .unwrap();
+        assert_eq!(back.group, rows.group);
+        assert!(std::sync::Arc::ptr_eq(&back.group[0], &back.group[3]));
+        assert!(!std::sync::Arc::ptr_eq(&back.group[0], &back.group[1]));
     }
 
     #[test]
@@ -663,6 +675,7 @@ mod tests {
             time: vec![1],
             label: vec!["a".into(), "b".into()],
             flag: vec![true, false],
+            group: crate::shared_strs(["a", "b"]),
         };
         let dir = tempfile::tempdir().unwrap();
         let err = write_parquet_parts(&[(&PARTS, rows.column_slices().unwrap())], &[], dir.path())

@@ -43,8 +43,8 @@ pub use io::{
 pub use parquet_file::ColumnSlice;
 pub use row_groups::{Bound, RowGroup, parquet_columns, parquet_row_groups, sorted_runs};
 pub use schema::{
-    ColumnSpec, ColumnType, ColumnValue, TableSchema, column_bool, column_f64, column_i64,
-    column_str, column_u32,
+    ColumnSpec, ColumnType, ColumnValue, SharedStr, TableSchema, column_bool, column_f64,
+    column_i64, column_shared_str, column_str, column_u32, shared_strs,
 };
 
 /// A named `f64` column whose name is known only at run time (a covariate from the user's

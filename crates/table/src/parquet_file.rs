@@ -91,6 +91,8 @@ pub enum ColumnSlice<'a> {
     Bool(&'a [bool]),
     /// A `Str` column (encoded through an arrow array built one row group at a time).
     Str(&'a [String]),
+    /// A `Str` column of shared strings (encoded as `Str`).
+    Shared(&'a [crate::SharedStr]),
 }
 
 impl ColumnSlice<'_> {
@@ -102,7 +104,7 @@ impl ColumnSlice<'_> {
             ColumnSlice::I64(_) => ColumnType::I64,
             ColumnSlice::F64(_) => ColumnType::F64,
             ColumnSlice::Bool(_) => ColumnType::Bool,
-            ColumnSlice::Str(_) => ColumnType::Str,
+            ColumnSlice::Str(_) | ColumnSlice::Shared(_) => ColumnType::Str,
         }
     }
 
@@ -115,6 +117,7 @@ impl ColumnSlice<'_> {
             ColumnSlice::F64(v) => v.len(),
             ColumnSlice::Bool(v) => v.len(),
             ColumnSlice::Str(v) => v.len(),
+            ColumnSlice::Shared(v) => v.len(),
         }
     }
 
@@ -238,6 +241,10 @@ pub(crate) fn encode<W: Write + Send>(
                     ColumnSource::Slice(ColumnSlice::Str(values)) => {
                         Arc::new(StringArray::from_iter_values(&values[range.clone()])) as ArrayRef
                     }
+                    ColumnSource::Slice(ColumnSlice::Shared(values)) => Arc::new(
+                        StringArray::from_iter_values(values[range.clone()].iter().map(|v| &**v)),
+                    )
+                        as ArrayRef,
                     ColumnSource::Slice(slice) => {
                         return encode_slice(column, &properties, *slice, range.clone());
                     }

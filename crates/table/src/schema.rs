@@ -253,6 +253,33 @@ pub fn column_str(df: &DataFrame, label: &str, name: &str) -> Result<Vec<String>
         .collect())
 }
 
+/// A string column's values, one shared allocation per distinct value: a column that repeats
+/// a few values (clusters, model names) over millions of rows holds a 16-byte pointer per row
+/// instead of a string of its own (24 bytes and a heap block).
+pub type SharedStr = std::sync::Arc<str>;
+
+/// `values` as [`SharedStr`]s, each distinct value allocated once.
+pub fn shared_strs<'a>(values: impl IntoIterator<Item = &'a str>) -> Vec<SharedStr> {
+    let mut interned: std::collections::HashMap<&str, SharedStr> = Default::default();
+    values
+        .into_iter()
+        .map(|v| {
+            interned
+                .entry(v)
+                .or_insert_with(|| SharedStr::from(v))
+                .clone()
+        })
+        .collect()
+}
+
+/// A `Str` column read as [`SharedStr`]s, each distinct value allocated once.
+pub fn column_shared_str(df: &DataFrame, label: &str, name: &str) -> Result<Vec<SharedStr>> {
+    let column = typed(df, label, name, ColumnType::Str)?;
+    Ok(shared_strs(
+        column.str().map_err(polars_err(label))?.no_null_iter(),
+    ))
+}
+
 /// A Rust type that maps onto one column type; lets [`crate::table!`] derive a table's schema
 /// and its frame conversions from a struct of vectors.
 pub trait ColumnValue: Sized + Clone {
@@ -357,6 +384,22 @@ impl ColumnValue for String {
     }
     fn slice(values: &[Self]) -> Option<ColumnSlice<'_>> {
         Some(ColumnSlice::Str(values))
+    }
+}
+
+impl ColumnValue for SharedStr {
+    const TYPE: ColumnType = ColumnType::Str;
+    fn to_column(name: &str, values: &[Self]) -> Column {
+        Column::new(
+            name.into(),
+            values.iter().map(|v| &**v).collect::<Vec<&str>>(),
+        )
+    }
+    fn from_frame(df: &DataFrame, label: &str, name: &str) -> Result<Vec<Self>> {
+        column_shared_str(df, label, name)
+    }
+    fn slice(values: &[Self]) -> Option<ColumnSlice<'_>> {
+        Some(ColumnSlice::Shared(values))
     }
 }
 
