@@ -110,12 +110,25 @@ pub(crate) fn stream(seed: u64, purpose: Purpose, index: u64) -> Pcg64 {
     )
 }
 
+/// Slates simulated into one table at a time (any size gives the same rows).
+const SIMULATION_BLOCK: usize = 4096;
+
 /// Runs the whole simulation on a validated dataset.
 pub fn simulate(
     dataset: &Dataset,
     config: &SimulationConfig,
 ) -> Result<SimulatedSlates, SimulateError> {
+    simulate_in_blocks(dataset, config, SIMULATION_BLOCK)
+}
+
+/// [`simulate`], `block` slates into one table at a time.
+fn simulate_in_blocks(
+    dataset: &Dataset,
+    config: &SimulationConfig,
+    block: usize,
+) -> Result<SimulatedSlates, SimulateError> {
     config.check()?;
+    let block_slates = block.max(1);
     let seed = config.seed.0;
     let model = relevance::RelevanceModel::fit(dataset, &config.slates.relevance);
     let built = slates::build(&model, &config.slates, seed)?;
@@ -142,75 +155,83 @@ pub fn simulate(
         .sum::<f64>()
         / n_items as f64;
 
-    let rows: Vec<SimulatedSlates> = built
-        .par_iter()
+    let simulate_slate = |s: usize, slate: &slates::Slate, out: &mut SimulatedSlates| {
+        let n = slate.items.len();
+        let f = focal[s];
+        let relevance: Vec<f64> = slate.items.iter().map(|i| i.relevance).collect();
+        let focal_cluster = slate.items[f].cluster;
+        let same_cluster: Vec<bool> = slate
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| i != f && item.cluster == focal_cluster)
+            .collect();
+        // The correlated part of the population: one draw per user and per slate.
+        let shift = clicks::normal_shift(
+            &mut stream(seed, Purpose::UserShift, u64::from(slate.user_id)),
+            config.clicks.user_logit_sd,
+        ) + clicks::normal_shift(
+            &mut stream(seed, Purpose::SessionShift, s as u64),
+            config.clicks.session_logit_sd,
+        );
+        let control = clicks::click_probabilities(
+            &relevance,
+            &same_cluster,
+            f,
+            false,
+            reference_relevance,
+            shift,
+            &config.clicks,
+        );
+        let treated = clicks::click_probabilities(
+            &relevance,
+            &same_cluster,
+            f,
+            true,
+            reference_relevance,
+            shift,
+            &config.clicks,
+        );
+        let positions = clicks::final_positions(n, f, promoted[s]);
+        let mut rng = stream(seed, Purpose::Click, s as u64);
+        for (i, item) in slate.items.iter().enumerate() {
+            let expected = if promoted[s] { treated[i] } else { control[i] };
+            out.slate_id.push(s as u32);
+            out.user_id.push(slate.user_id);
+            out.session.push(slate.session);
+            out.movie_id.push(model.movie_id[item.movie as usize]);
+            out.cluster
+                .push(model.cluster_names[item.cluster as usize].clone());
+            out.seed_position.push(i as u32 + 1);
+            out.final_position.push(positions[i]);
+            out.relevance.push(item.relevance);
+            out.is_focal.push(i == f);
+            out.focal_seed_position.push(f as u32 + 1);
+            out.promotion_applied.push(promoted[s]);
+            out.assignment_probability
+                .push(config.design.promotion_probability);
+            out.click_prob_if_control.push(control[i]);
+            out.click_prob_if_promoted.push(treated[i]);
+            out.observed_click.push(rng.random::<f64>() < expected);
+            out.user_n_ratings.push(slate.user.n_ratings);
+            out.user_mean_rating.push(slate.user.mean_rating);
+        }
+    };
+    // Slates are simulated in blocks, each block's rows in one table: a table per slate
+    // (eighteen small vectors each) cost more memory than the rows themselves.
+    let blocks: Vec<SimulatedSlates> = built
+        .par_chunks(block_slates)
         .enumerate()
-        .map(|(s, slate)| {
-            let n = slate.items.len();
-            let f = focal[s];
-            let relevance: Vec<f64> = slate.items.iter().map(|i| i.relevance).collect();
-            let focal_cluster = slate.items[f].cluster;
-            let same_cluster: Vec<bool> = slate
-                .items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| i != f && item.cluster == focal_cluster)
-                .collect();
-            // The correlated part of the population: one draw per user and per slate.
-            let shift = clicks::normal_shift(
-                &mut stream(seed, Purpose::UserShift, u64::from(slate.user_id)),
-                config.clicks.user_logit_sd,
-            ) + clicks::normal_shift(
-                &mut stream(seed, Purpose::SessionShift, s as u64),
-                config.clicks.session_logit_sd,
-            );
-            let control = clicks::click_probabilities(
-                &relevance,
-                &same_cluster,
-                f,
-                false,
-                reference_relevance,
-                shift,
-                &config.clicks,
-            );
-            let treated = clicks::click_probabilities(
-                &relevance,
-                &same_cluster,
-                f,
-                true,
-                reference_relevance,
-                shift,
-                &config.clicks,
-            );
-            let positions = clicks::final_positions(n, f, promoted[s]);
-            let mut rng = stream(seed, Purpose::Click, s as u64);
-            let mut out = SimulatedSlates::with_capacity(n);
-            for (i, item) in slate.items.iter().enumerate() {
-                let expected = if promoted[s] { treated[i] } else { control[i] };
-                out.slate_id.push(s as u32);
-                out.user_id.push(slate.user_id);
-                out.session.push(slate.session);
-                out.movie_id.push(model.movie_id[item.movie as usize]);
-                out.cluster
-                    .push(model.cluster_names[item.cluster as usize].clone());
-                out.seed_position.push(i as u32 + 1);
-                out.final_position.push(positions[i]);
-                out.relevance.push(item.relevance);
-                out.is_focal.push(i == f);
-                out.focal_seed_position.push(f as u32 + 1);
-                out.promotion_applied.push(promoted[s]);
-                out.assignment_probability
-                    .push(config.design.promotion_probability);
-                out.click_prob_if_control.push(control[i]);
-                out.click_prob_if_promoted.push(treated[i]);
-                out.observed_click.push(rng.random::<f64>() < expected);
-                out.user_n_ratings.push(slate.user.n_ratings);
-                out.user_mean_rating.push(slate.user.mean_rating);
+        .map(|(b, block)| {
+            let rows = block.iter().map(|slate| slate.items.len()).sum();
+            let mut out = SimulatedSlates::with_capacity(rows);
+            for (k, slate) in block.iter().enumerate() {
+                simulate_slate(b * block_slates + k, slate, &mut out);
             }
             out
         })
         .collect();
-    Ok(SimulatedSlates::concat(rows))
+    Ok(SimulatedSlates::concat(blocks))
 }
 
 /// The same slates under a new randomization: re-draws the promotion of every slate (with

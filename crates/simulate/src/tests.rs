@@ -277,3 +277,15 @@ fn hero_engagement_makes_some_slates_gain_from_promotion() {
         "some but not all slates gain: {gaining} of 300"
     );
 }
+
+#[test]
+fn blocks_of_any_size_give_the_same_rows() {
+    let config = small_config();
+    let whole = slates(&config);
+    for block in [1, 7, 300, 4096] {
+        assert_eq!(
+            super::simulate_in_blocks(dataset(), &config, block).unwrap(),
+            whole
+        );
+    }
+}

@@ -465,13 +465,19 @@ macro_rules! table {
             }
 
             /// Concatenates tables in order.
-            pub fn concat(parts: Vec<Self>) -> Self {
+            /// (Column by column, each part's column freed once copied, so memory holds the
+            /// parts and one column of the whole, not the parts and the whole.)
+            pub fn concat(mut parts: Vec<Self>) -> Self {
                 let rows = parts.iter().map(Self::len).sum();
-                let mut all = Self::with_capacity(rows);
-                for part in parts {
-                    $( all.$field.extend(part.$field); )+
+                Self {
+                    $( $field: {
+                        let mut column = Vec::with_capacity(rows);
+                        for part in parts.iter_mut() {
+                            column.extend(::std::mem::take(&mut part.$field));
+                        }
+                        column
+                    }, )+
                 }
-                all
             }
 
             /// A copy of rows `range`.
