@@ -180,6 +180,9 @@ pub fn map_exposure(log: &ImpressionLog) -> Result<ExposureTables, ExposureError
         .as_ref()
         .map(|_| SlateTruth::with_capacity(n_slates));
     let mut sessions_of_user = vec![0u32; log.user_ids.len()];
+    // Each row's exposure condition, one of ten strings, allocated once each.
+    let mut conditions: std::collections::HashMap<(&str, bool), slate_table::SharedStr> =
+        Default::default();
     for s in 0..n_slates {
         let rows = log.slate_rows(s);
         let focal = log.focal_row[s];
@@ -236,11 +239,16 @@ pub fn map_exposure(log: &ImpressionLog) -> Result<ExposureTables, ExposureError
             mapping.promotion_applied.push(promoted);
             mapping.same_cluster_as_focal.push(same_cluster);
             mapping.displaced_by_promotion.push(displaced);
-            mapping.exposure_condition.push(format!(
-                "{} | {}",
-                role(is_focal, same_cluster, displaced),
-                if promoted { "promoted" } else { "control" }
-            ));
+            let key = (role(is_focal, same_cluster, displaced), promoted);
+            mapping.exposure_condition.push(
+                conditions
+                    .entry(key)
+                    .or_insert_with(|| {
+                        let arm = if promoted { "promoted" } else { "control" };
+                        format!("{} | {arm}", key.0).into()
+                    })
+                    .clone(),
+            );
             mapping.observed_click.push(log.click[r]);
             mapping.unit_index.push(unit);
         }

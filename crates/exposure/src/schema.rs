@@ -45,7 +45,7 @@ slate_table::table! {
         /// (defined in both arms).
         displaced_by_promotion: bool,
         /// Readable exposure label: role and arm, e.g. `same-cluster competitor | promoted`.
-        exposure_condition: String,
+        exposure_condition: slate_table::SharedStr,
         /// Observed click.
         observed_click: bool,
         /// Dense index of the unit (0-based, in unit-id order): what every estimator clusters by.

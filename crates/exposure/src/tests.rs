@@ -83,11 +83,11 @@ fn roles_are_defined_from_the_seed_slate_in_both_arms() {
     assert_eq!(m.slate_id[..5], [10, 10, 10, 10, 20]);
     assert_eq!(m.unit_index[..5], [0, 0, 0, 0, 1]);
     assert_eq!(
-        m.exposure_condition[0],
+        &*m.exposure_condition[0],
         "same-cluster competitor, displaced | promoted"
     );
-    assert_eq!(m.exposure_condition[2], "focal | promoted");
-    assert_eq!(m.exposure_condition[5], "displaced item | control");
+    assert_eq!(&*m.exposure_condition[2], "focal | promoted");
+    assert_eq!(&*m.exposure_condition[5], "displaced item | control");
     assert_eq!(m.position_shift[..4], [1, 1, -2, 0]);
     let truth = m.truth.as_ref().unwrap();
     assert_eq!(truth.known_induced_lift[2], 0.4 - 0.2);

@@ -362,8 +362,11 @@ pub fn read_log(
     config: &LogConfig,
     policy: OnBadSlate,
 ) -> Result<(ImpressionLog, Vec<DroppedSlate>), LogError> {
-    let frame = read_frame(path)?;
-    ImpressionLog::from_frame(&frame, &path.display().to_string(), config, policy)
+    config.check()?;
+    // The file's frame is dropped once its columns are extracted, before the rows are put in
+    // slate order: the three copies of every row were never needed at once.
+    let raw = read::RawLog::extract(&read_frame(path)?, &path.display().to_string(), config)?;
+    validate::assemble(raw, policy)
 }
 
 #[cfg(test)]
