@@ -804,9 +804,10 @@ fn bound_literal(bound: &Bound) -> Expr {
 /// Reduces the parquet log at `path` (columns named by `config`) to one row per slate with
 /// polars' SQL engine, and writes it to `dir/`[`SLATE_STATS_FILE`] (atomically). A file sorted
 /// by slate (ranges of slate ids in its row groups' statistics do not overlap, as every writer
-/// of this project and a Spark `ORDER BY` produce) is reduced in ranges of about
-/// `chunk_rows` rows, each read alone (row groups outside a range are skipped by their
-/// statistics), so memory holds one range; any other file is reduced in one pass. Each range is
+/// of this project and a Spark `ORDER BY` produce) is reduced in ranges of at most
+/// `chunk_rows` rows (a larger row group is a range of its own), each read alone (row groups
+/// outside a range are skipped by their statistics), so memory holds one range; any other
+/// file is reduced in one pass. Each range is
 /// one query on polars' in-memory engine, which sums a slate's rows in file order: the result
 /// does not depend on the thread count.
 pub fn reduce_parquet(
