@@ -227,7 +227,7 @@ pub fn models_figures(
                         upper: value,
                         color,
                     };
-                    let group = format!("{} ({} slates)", h.group[i], h.slates[i]);
+                    let group = format!("{} ({} slates)", h.group[i], thousands(u64::from(h.slates[i])));
                     let mut rows = Vec::new();
                     let lightgbm_label = match &heterogeneity_truth {
                         Some(t) => {
