@@ -791,29 +791,27 @@ impl Reader<'_> {
         }
         table.focal_cluster = focal_cluster;
 
-        let partition_sum = |per_cell: &[Vec<f64>], s: usize| -> f64 {
-            Cell::PARTITION
-                .iter()
-                .map(|c| per_cell[SlateCells::index(*c)][s])
-                .sum()
-        };
         // The slate truth from the sums in both arms, then the truth cells a cell at a time
         // (the five columns of one cell are held at once, not all thirty-five).
         let slate_truth = if self.shape.truth {
-            let per_cell = |stat: CellStat| -> Result<Vec<Vec<f64>>, ExposureError> {
-                Cell::ALL
+            // Only the cells that partition a slate enter its totals.
+            let partition = |stat: CellStat| -> Result<Vec<Vec<f64>>, ExposureError> {
+                Cell::PARTITION
                     .iter()
                     .map(|c| self.f64s(&cell_column(stat, *c)))
                     .collect()
             };
             let (if_promoted, if_control) = (
-                per_cell(CellStat::IfPromoted)?,
-                per_cell(CellStat::IfControl)?,
+                partition(CellStat::IfPromoted)?,
+                partition(CellStat::IfControl)?,
             );
+            let total = |columns: &[Vec<f64>], s: usize| -> f64 {
+                columns.iter().map(|column| column[s]).sum()
+            };
             let mut t = SlateTruth::with_capacity(n);
             for (s, promoted) in promoted_max.iter().enumerate() {
-                let if_promoted = partition_sum(&if_promoted, s);
-                let if_control = partition_sum(&if_control, s);
+                let if_promoted = total(&if_promoted, s);
+                let if_control = total(&if_control, s);
                 let expected = if *promoted == 1 {
                     if_promoted
                 } else {
@@ -846,6 +844,12 @@ impl Reader<'_> {
             None
         };
 
+        let partition_sum = |per_cell: &[Vec<f64>], s: usize| -> f64 {
+            Cell::PARTITION
+                .iter()
+                .map(|c| per_cell[SlateCells::index(*c)][s])
+                .sum()
+        };
         let mut outcomes = Vec::new();
         let mut outcome_totals = Vec::new();
         for (k, name) in self.shape.outcomes.iter().enumerate() {

@@ -96,36 +96,7 @@ pub fn write_log(
     unit: RandomizationUnit,
     dir: &Path,
 ) -> Result<PathBuf, slate_table::TableError> {
-    use slate_table::ColumnSlice::{Bool, F64, I64, Shared};
-    // The log's 64-bit integer columns are converted; every other column is the simulation's
-    // own, borrowed (a converted copy of the whole table held every item row twice).
-    let ids = |v: &[u32]| v.iter().map(|x| i64::from(*x)).collect::<Vec<i64>>();
-    let (slate_id, user_id, item_id) = (ids(&sim.slate_id), ids(&sim.user_id), ids(&sim.movie_id));
-    let unit_id = match unit {
-        RandomizationUnit::Slate => &slate_id,
-        RandomizationUnit::User => &user_id,
-    };
-    let (seed_position, shown_position) = (ids(&sim.seed_position), ids(&sim.final_position));
-    let user_n_ratings = ids(&sim.user_n_ratings);
-    let columns = vec![
-        I64(&slate_id),
-        I64(unit_id),
-        I64(&user_id),
-        I64(&item_id),
-        Shared(&sim.cluster),
-        I64(&seed_position),
-        I64(&shown_position),
-        Bool(&sim.is_focal),
-        Bool(&sim.promotion_applied),
-        Bool(&sim.observed_click),
-        F64(&sim.assignment_probability),
-        F64(&sim.click_prob_if_promoted),
-        F64(&sim.click_prob_if_control),
-        F64(&sim.relevance),
-        I64(&user_n_ratings),
-        F64(&sim.user_mean_rating),
-    ];
-    slate_table::write_parquet_parts(&[(&IMPRESSION_LOG, columns)], &[], dir)
+    impression_log(sim, unit).write_parquet(dir)
 }
 
 /// The validated log of `sim`, in memory (the coverage study re-draws and re-reads it).

@@ -289,24 +289,3 @@ fn blocks_of_any_size_give_the_same_rows() {
         );
     }
 }
-
-#[test]
-fn the_log_written_from_borrowed_columns_is_the_tables_own_bytes() {
-    let out = slates(&small_config());
-    for unit in [
-        crate::config::RandomizationUnit::Slate,
-        crate::config::RandomizationUnit::User,
-    ] {
-        let dir = tempfile::tempdir().unwrap();
-        let (borrowed, owned) = (dir.path().join("borrowed"), dir.path().join("owned"));
-        crate::log::write_log(&out, unit, &borrowed).unwrap();
-        crate::log::impression_log(&out, unit)
-            .write_parquet(&owned)
-            .unwrap();
-        let name = crate::log::IMPRESSION_LOG.file_name;
-        assert_eq!(
-            std::fs::read(borrowed.join(name)).unwrap(),
-            std::fs::read(owned.join(name)).unwrap()
-        );
-    }
-}
