@@ -29,7 +29,7 @@ use ndarray::{Array1, Array2};
 use crate::EstimateError;
 use crate::contrasts::{Contrast, Items, slate_of_rows};
 use crate::dim::Sample;
-use crate::ols::{OlsFit, cr2};
+use crate::ols::{OlsFit, cr2_of_fit};
 use slate_exposure::SlateOutcomes;
 
 /// The pre-treatment covariates of a sample, one row per sample row.
@@ -154,7 +154,7 @@ pub fn lin(sample: &Sample, covariates: &Covariates) -> Result<LinFit, EstimateE
     let fit = OlsFit::fit(x.view(), y.view(), &sample.cluster)?;
     let mut contrast = Array1::<f64>::zeros(x.ncols());
     contrast[1] = 1.0;
-    let robust = cr2(x.view(), y.view(), &sample.cluster, contrast.view())?;
+    let robust = cr2_of_fit(&fit, x.view(), y.view(), &sample.cluster, contrast.view())?;
     Ok(LinFit {
         estimate: fit.params()[1],
         cr1_se: fit.cluster_se(1),

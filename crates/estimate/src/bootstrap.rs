@@ -17,6 +17,7 @@ use rayon::prelude::*;
 
 use crate::EstimateError;
 use crate::dim::{ClusterIndex, Sample};
+use crate::unit_sums::in_blocks_with;
 
 /// Per-slate sufficient statistics of one contrast, indexed by dense slate index.
 #[derive(Debug, Clone, Default)]
@@ -86,27 +87,23 @@ pub fn cluster_bootstrap(
         .iter()
         .map(|sample| SlateSums::of(sample, &index))
         .collect();
-    let compact = Compact::try_from_sums(&sums);
-    let per_replicate: Vec<Vec<f64>> = (0..replicates)
-        .into_par_iter()
-        .map_init(
-            || vec![0u32; g],
-            |weights, r| {
-                weights.iter_mut().for_each(|w| *w = 0);
-                let mut rng = Pcg64::new((u128::from(seed) << 64) | 0xB007, r as u128);
-                for _ in 0..g {
-                    weights[rng.random_range(0..g)] += 1;
-                }
-                match &compact {
-                    Some(compact) => compact.replicate(weights),
-                    None => sums
-                        .iter()
+    let per_replicate: Vec<Vec<f64>> = match Compact::try_from_sums(&sums) {
+        Some(compact) => in_blocks_with(replicates, Vec::new, |weights, range| {
+            compact.replicates(range, seed, u8::MAX, weights)
+        }),
+        None => (0..replicates)
+            .into_par_iter()
+            .map_init(
+                || vec![0u32; g],
+                |weights, r| {
+                    draw_weights(seed, r, weights);
+                    sums.iter()
                         .map(|s| replicate_estimate(s, weights))
-                        .collect(),
-                }
-            },
-        )
-        .collect();
+                        .collect()
+                },
+            )
+            .collect(),
+    };
     let estimates = (0..samples.len())
         .map(|c| per_replicate.iter().map(|r| r[c]).collect())
         .collect();
@@ -114,6 +111,22 @@ pub fn cluster_bootstrap(
         estimates,
         slates: g,
     })
+}
+
+/// Replicate `r`'s multiplicity of each of the `weights.len()` slates: as many draws with
+/// replacement from its own stream of `seed`.
+fn draw_weights(seed: u64, r: usize, weights: &mut [u32]) {
+    let g = weights.len();
+    weights.fill(0);
+    let mut rng = replicate_rng(seed, r);
+    for _ in 0..g {
+        weights[rng.random_range(0..g)] += 1;
+    }
+}
+
+/// Replicate `r`'s stream of `seed`.
+fn replicate_rng(seed: u64, r: usize) -> Pcg64 {
+    Pcg64::new((u128::from(seed) << 64) | 0xB007, r as u128)
 }
 
 /// The slate design's layout: every slate is in one arm, so each contrast needs one row count
@@ -172,6 +185,71 @@ impl Compact {
         })
     }
 
+    /// The replicates `range` at once: each draws its multiplicities as one byte per slate
+    /// (a replicate whose count in some slate reaches `cap` is redone with 32-bit counts from
+    /// the same stream), then one pass over the slates adds every replicate's weighted sums,
+    /// so the per-slate data stream from memory once per block instead of once per
+    /// replicate. Each replicate adds the same terms in the same slate order as
+    /// [`Compact::replicate`], so its result is the same to the bit.
+    /// `weights` is scratch space, reused across blocks.
+    fn replicates(
+        &self,
+        range: std::ops::Range<usize>,
+        seed: u64,
+        cap: u8,
+        weights: &mut Vec<u8>,
+    ) -> Vec<Vec<f64>> {
+        let (g, c, b) = (self.treated.len(), self.contrasts, range.len());
+        weights.clear();
+        weights.resize(b * g, 0);
+        let mut overflowed = vec![false; b];
+        for (j, r) in range.clone().enumerate() {
+            let own = &mut weights[j * g..(j + 1) * g];
+            let mut rng = replicate_rng(seed, r);
+            let mut over = false;
+            for _ in 0..g {
+                let w = &mut own[rng.random_range(0..g)];
+                over |= *w >= cap - 1;
+                *w = w.saturating_add(1);
+            }
+            overflowed[j] = over;
+        }
+        // acc[replicate · contrasts + contrast][arm] = (weighted rows, weighted outcome sum)
+        let mut acc = vec![[(0f64, 0f64); 2]; b * c];
+        for i in 0..g {
+            let arm = usize::from(self.treated[i]);
+            let counts = &self.counts[i * c..(i + 1) * c];
+            let sums = &self.sums[i * c..(i + 1) * c];
+            for j in 0..b {
+                let w = weights[j * g + i];
+                if w == 0 {
+                    continue;
+                }
+                let w = f64::from(w);
+                for (slot, (n, s)) in acc[j * c..(j + 1) * c]
+                    .iter_mut()
+                    .zip(counts.iter().zip(sums))
+                {
+                    let slot = &mut slot[arm];
+                    slot.0 += w * f64::from(*n);
+                    slot.1 += w * s;
+                }
+            }
+        }
+        let mut wide = Vec::new();
+        range
+            .enumerate()
+            .map(|(j, r)| {
+                if overflowed[j] {
+                    wide.resize(g, 0);
+                    draw_weights(seed, r, &mut wide);
+                    return self.replicate(&wide);
+                }
+                acc[j * c..(j + 1) * c].iter().map(difference).collect()
+            })
+            .collect()
+    }
+
     fn replicate(&self, weights: &[u32]) -> Vec<f64> {
         let c = self.contrasts;
         // acc[arm][contrast] = (weighted rows, weighted outcome sum)
@@ -190,15 +268,17 @@ impl Compact {
                 slot.1 += w * sums[k];
             }
         }
-        acc.iter()
-            .map(|[control, treated]| {
-                if treated.0 == 0.0 || control.0 == 0.0 {
-                    f64::NAN
-                } else {
-                    treated.1 / treated.0 - control.1 / control.0
-                }
-            })
-            .collect()
+        acc.iter().map(difference).collect()
+    }
+}
+
+/// Treated minus control mean from an arm pair of (weighted rows, weighted outcome sum);
+/// NaN when an arm is empty.
+fn difference([control, treated]: &[(f64, f64); 2]) -> f64 {
+    if treated.0 == 0.0 || control.0 == 0.0 {
+        f64::NAN
+    } else {
+        treated.1 / treated.0 - control.1 / control.0
     }
 }
 
@@ -312,6 +392,35 @@ mod tests {
             );
             assert_eq!(draws.estimates[1][r].to_bits(), general.to_bits());
         }
+    }
+
+    #[test]
+    fn replicates_with_a_count_beyond_a_byte_are_redone_with_wide_counts() {
+        let sample = Sample {
+            y: (0..900).map(|i| f64::from(i % 4) * 0.5).collect(),
+            treated: (0..900).map(|i| (i / 3) % 2 == 0).collect(),
+            cluster: (0..900).map(|i| i / 3).collect(),
+            ..Sample::default()
+        };
+        let index = ClusterIndex::new(sample.cluster.iter().copied());
+        let compact =
+            Compact::try_from_sums(&[SlateSums::of(&sample, &index)]).expect("one arm per slate");
+        // A cap of 2 sends every replicate that draws some slate twice (all of them, with 300
+        // slates) through the 32-bit path.
+        let mut scratch = vec![9u8; 5];
+        let narrow = compact.replicates(3..11, 5, 2, &mut scratch);
+        let wide = compact.replicates(3..11, 5, u8::MAX, &mut scratch);
+        assert_eq!(narrow.len(), 8);
+        for (a, b) in narrow.iter().zip(&wide) {
+            assert_eq!(a[0].to_bits(), b[0].to_bits());
+        }
+        let mut weights = vec![0u32; index.len()];
+        draw_weights(5, 7, &mut weights);
+        assert!(weights.iter().any(|w| *w >= 2), "the cap was reached");
+        assert_eq!(
+            compact.replicate(&weights)[0].to_bits(),
+            narrow[4][0].to_bits()
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! table and the coverage study.
 
 use ndarray::{Array1, array};
+use rayon::prelude::*;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use crate::EstimateError;
@@ -237,8 +238,11 @@ pub fn infer_all(
         .map(|wild| (method, wild))
     });
     let wild = wild.into_iter().collect::<Result<Vec<_>, _>>()?;
-    let mut out = Vec::with_capacity(samples.len());
-    for (k, sample) in samples.iter().enumerate() {
+    // Each sample's rows are computed on their own (in parallel: Lin's regression and CR2 are
+    // one pass over the sample each), then gathered in sample order; the first failing sample's
+    // error is the one returned, as in a loop.
+    let rows_of = |k: usize| -> Result<Vec<Inference>, EstimateError> {
+        let sample = samples[k];
         let r = difference_in_means(sample, "inference", "outcome")?;
         let mut rows = Vec::with_capacity(InferenceMethod::ALL.len());
         let normal = |method, se: f64| Inference {
@@ -299,9 +303,11 @@ pub fn infer_all(
                 Err(e) => return Err(e),
             }
         }
-        out.push(rows);
-    }
-    Ok(out)
+        Ok(rows)
+    };
+    let rows: Vec<Result<Vec<Inference>, EstimateError>> =
+        (0..samples.len()).into_par_iter().map(rows_of).collect();
+    rows.into_iter().collect()
 }
 
 /// The Lin-adjusted estimate with its CR1 (normal) and CR2 (Satterthwaite t) intervals.

@@ -5,18 +5,19 @@
 //! `σ² = RSS / (N − K)`; the cluster covariance (`cov_type="cluster"`) multiplies the sandwich
 //! with meat `Σ_g (X_g' e_g)(X_g' e_g)'` by `G/(G−1) · (N−1)/(N−K)`.
 
-use std::collections::BTreeMap;
-
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use ndarray_linalg::{Eigh, Inverse, UPLO};
 
 use crate::EstimateError;
+use crate::dim::ClusterIndex;
 
 /// A fitted OLS model. Stores only what everything else derives from: coefficients, the two
 /// covariance matrices, and the sample sizes; standard errors are methods.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OlsFit {
     params: Array1<f64>,
+    /// `(X'X)⁻¹`.
+    bread: Array2<f64>,
     naive_cov: Array2<f64>,
     cluster_cov: Array2<f64>,
     nobs: usize,
@@ -88,6 +89,7 @@ impl OlsFit {
         let cluster_cov = bread.dot(&meat).dot(&bread) * correction;
         Ok(Self {
             params,
+            bread,
             naive_cov,
             cluster_cov,
             nobs: n,
@@ -160,7 +162,17 @@ pub fn cr2(
     groups: &[u32],
     contrast: ArrayView1<f64>,
 ) -> Result<Cr2Fit, EstimateError> {
-    let fit = OlsFit::fit(x, y, groups)?;
+    cr2_of_fit(&OlsFit::fit(x, y, groups)?, x, y, groups, contrast)
+}
+
+/// [`cr2`] of a model already fitted to `x`, `y` and `groups` (the fit is not repeated).
+pub fn cr2_of_fit(
+    fit: &OlsFit,
+    x: ArrayView2<f64>,
+    y: ArrayView1<f64>,
+    groups: &[u32],
+    contrast: ArrayView1<f64>,
+) -> Result<Cr2Fit, EstimateError> {
     let k = x.ncols();
     if contrast.len() != k {
         return Err(EstimateError::LengthMismatch {
@@ -170,9 +182,7 @@ pub fn cr2(
             ),
         });
     }
-    let bread = x.t().dot(&x).inv().map_err(|e| EstimateError::Singular {
-        message: e.to_string(),
-    })?;
+    let bread = &fit.bread;
     let residuals = &y - &x.dot(fit.params());
     let runs = ClusterRuns::new(groups);
     let b_l = bread.dot(&contrast);
@@ -200,7 +210,7 @@ pub fn cr2(
         } else {
             let xg = x.select(Axis(0), members);
             let eg = residuals.select(Axis(0), members);
-            let m = Array2::<f64>::eye(members.len()) - xg.dot(&bread).dot(&xg.t());
+            let m = Array2::<f64>::eye(members.len()) - xg.dot(bread).dot(&xg.t());
             let (values, vectors) = m.eigh(UPLO::Lower).map_err(|e| EstimateError::Singular {
                 message: e.to_string(),
             })?;
@@ -218,10 +228,10 @@ pub fn cr2(
         let u = u.to_vec();
         add_outer(&mut w, &u, &u);
     }
-    let bwbw = bread.dot(&w).dot(&bread).dot(&w);
+    let bwbw = bread.dot(&w).dot(bread).dot(&w);
     let sum_squares = q4 - 2.0 * q2_ubu + bwbw.diag().sum();
     Ok(Cr2Fit {
-        cov: bread.dot(&meat).dot(&bread),
+        cov: bread.dot(&meat).dot(bread),
         df: trace * trace / sum_squares,
     })
 }
@@ -276,13 +286,14 @@ pub fn cr2_difference_in_means(
     treated_mean: f64,
     control_mean: f64,
 ) -> Result<(f64, f64), EstimateError> {
-    // (arm, rows, residual sum) per cluster, in cluster-id order.
-    let mut clusters: BTreeMap<u32, (bool, f64, f64)> = BTreeMap::new();
+    // (arm, rows, residual sum) per cluster, in cluster-id order (the index's slots).
+    let index = ClusterIndex::new(sample.cluster.iter().copied());
+    let mut slots: Vec<Option<(bool, f64, f64)>> = vec![None; index.len()];
     for i in 0..sample.y.len() {
         let d = sample.treated[i];
         let n = sample.rows_of(i);
         let mean = if d { treated_mean } else { control_mean };
-        let entry = clusters.entry(sample.cluster[i]).or_insert((d, 0.0, 0.0));
+        let entry = slots[index.slot(sample.cluster[i])].get_or_insert((d, 0.0, 0.0));
         if entry.0 != d {
             return Err(EstimateError::MixedClusterAssignment {
                 cluster: sample.cluster[i],
@@ -291,8 +302,8 @@ pub fn cr2_difference_in_means(
         entry.1 += n;
         entry.2 += sample.y[i] - n * mean;
     }
-    let arm_rows =
-        |arm: bool| -> f64 { clusters.values().filter(|c| c.0 == arm).map(|c| c.1).sum() };
+    let clusters: Vec<(bool, f64, f64)> = slots.into_iter().flatten().collect();
+    let arm_rows = |arm: bool| -> f64 { clusters.iter().filter(|c| c.0 == arm).map(|c| c.1).sum() };
     let (n1, n0) = (arm_rows(true), arm_rows(false));
     if n1 == 0.0 || n0 == 0.0 {
         return Err(EstimateError::EmptyArm {
@@ -309,7 +320,7 @@ pub fn cr2_difference_in_means(
     let mut meat = [[0.0; 2]; 2];
     let mut w = [[0.0; 2]; 2];
     let (mut trace, mut q4, mut q2_ubu) = (0.0, 0.0, 0.0);
-    for (d, rows, e_sum) in clusters.values() {
+    for (d, rows, e_sum) in &clusters {
         let x = if *d { [1.0, 1.0] } else { [1.0, 0.0] };
         let (h, xbl) = if *d {
             (1.0 / n1, 1.0 / n1)

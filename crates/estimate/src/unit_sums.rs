@@ -126,10 +126,23 @@ pub(crate) fn in_blocks<T: Send>(
     draws: usize,
     block: impl Fn(Range<usize>) -> Vec<T> + Sync,
 ) -> Vec<T> {
+    in_blocks_with(draws, || (), |_, range| block(range))
+}
+
+/// [`in_blocks`] with a scratch value made by `init` once per rayon job and handed to every
+/// block the job runs (a buffer reused instead of allocated, and page-faulted, per block).
+pub(crate) fn in_blocks_with<S, T: Send>(
+    draws: usize,
+    init: impl Fn() -> S + Sync + Send,
+    block: impl Fn(&mut S, Range<usize>) -> Vec<T> + Sync + Send,
+) -> Vec<T> {
     let starts: Vec<usize> = (0..draws).step_by(BLOCK).collect();
     starts
         .into_par_iter()
-        .flat_map_iter(|start| block(start..(start + BLOCK).min(draws)))
+        .map_init(init, |scratch, start| {
+            block(scratch, start..(start + BLOCK).min(draws))
+        })
+        .flatten_iter()
         .collect()
 }
 
