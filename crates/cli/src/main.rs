@@ -20,8 +20,16 @@ use tracing_subscriber::EnvFilter;
 /// - `GOMP_SPINCOUNT=300000`: LightGBM and XGBoost share one libgomp, which sees more OpenMP
 ///   threads than cores and throttles its spin-wait; every parallel region then pays a futex
 ///   wake-up (a 3,000-row LightGBM fit is 1.4x slower).
-const LIBRARY_ENV: [(&str, &str); 2] =
-    [("OPENBLAS_NUM_THREADS", "1"), ("GOMP_SPINCOUNT", "300000")];
+/// - `GLIBC_TUNABLES=glibc.malloc.hugetlb=1`: glibc's malloc asks for transparent huge pages
+///   (`madvise`) on the large blocks it maps. At millions of slates every per-slate vector is
+///   such a block, mapped and page-faulted 4 KiB at a time on each allocation; with huge pages
+///   the estimate stage on 8.34 M slates took 187 s instead of 213 s (system time 31 s instead
+///   of 61 s) at the same peak memory. Other C libraries ignore it.
+const LIBRARY_ENV: [(&str, &str); 3] = [
+    ("OPENBLAS_NUM_THREADS", "1"),
+    ("GOMP_SPINCOUNT", "300000"),
+    ("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1"),
+];
 
 /// Re-executes this program with [`LIBRARY_ENV`] when any of it is missing; returns only when
 /// nothing was missing.
