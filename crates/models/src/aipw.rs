@@ -20,7 +20,7 @@ use rand_pcg::Pcg64;
 use slate_estimate::dim::{Z_95, two_sided_normal_p};
 
 use crate::ModelsError;
-use crate::features::Matrix;
+use crate::features::SlateFeatures;
 use crate::learner::{OutcomeModel, Task};
 
 /// Seeded fold of each row: a shuffled round-robin, so fold sizes differ by at most one.
@@ -100,7 +100,7 @@ pub fn at_most(rows: Vec<usize>, max: usize, seed: u64, stream: u64) -> Vec<usiz
 #[allow(clippy::too_many_arguments)]
 pub fn cross_fit(
     model: &dyn OutcomeModel,
-    x: &Matrix,
+    x: &SlateFeatures<'_>,
     y: &[f64],
     treated: &[bool],
     fold: &[usize],
@@ -109,7 +109,7 @@ pub fn cross_fit(
     seed: u64,
 ) -> Result<CrossFit, ModelsError> {
     let k = fold.iter().copied().max().map_or(0, |m| m + 1);
-    let n = x.rows;
+    let n = x.len();
     let mut out = CrossFit {
         model: model.name(),
         fold: fold.to_vec(),
@@ -125,23 +125,25 @@ pub fn cross_fit(
             seed,
             f as u64,
         );
-        let held: Vec<usize> = (0..n).filter(|i| fold[*i] == f).collect();
-        let x_train = x.select(&train);
-        let x_held = x.select(&held);
+        let x_train = x.rows(&train);
         let pick = |v: &[f64]| train.iter().map(|i| v[*i]).collect::<Vec<f64>>();
         let outcome = model.fit(&x_train, &pick(y), Task::Regression)?;
-        let mu1 = outcome.predict(&x_held.with_treatment(true))?;
-        let mu0 = outcome.predict(&x_held.with_treatment(false))?;
         let propensity = model.fit(
             &x_train.without_treatment(),
             &pick(&d),
             Task::Classification,
         )?;
-        let e = propensity.predict(&x_held.without_treatment())?;
-        for (j, i) in held.iter().enumerate() {
-            out.mu1[*i] = mu1[j];
-            out.mu0[*i] = mu0[j];
-            out.propensity[*i] = e[j].clamp(clip, 1.0 - clip);
+        drop(x_train);
+        let held: Vec<usize> = (0..n).filter(|i| fold[*i] == f).collect();
+        for (block, x_block) in x.blocks(&held) {
+            let mu1 = outcome.predict(&x_block.with_treatment(true))?;
+            let mu0 = outcome.predict(&x_block.with_treatment(false))?;
+            let e = propensity.predict(&x_block.without_treatment())?;
+            for (j, i) in block.iter().enumerate() {
+                out.mu1[*i] = mu1[j];
+                out.mu0[*i] = mu0[j];
+                out.propensity[*i] = e[j].clamp(clip, 1.0 - clip);
+            }
         }
     }
     Ok(out)

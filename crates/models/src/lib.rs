@@ -36,7 +36,7 @@ use slate_table::{TableError, write_csv};
 pub use config::{GbdtParams, ModelsConfig};
 
 use aipw::{CrossFit, clustered_score_mean, cross_fit, unit_folds};
-use features::slate_matrix;
+use features::SlateFeatures;
 use learner::{LightGbm, OutcomeModel, Task, XgBoost};
 use tables::*;
 
@@ -175,7 +175,7 @@ pub fn run(slates: &SlateOutcomes, config: &ModelsConfig) -> Result<ModelsTables
             have: n,
         });
     }
-    let x = slate_matrix(slates);
+    let x = SlateFeatures::new(slates);
     let y: Vec<f64> = slates
         .total_observed_clicks
         .iter()
@@ -195,18 +195,19 @@ pub fn run(slates: &SlateOutcomes, config: &ModelsConfig) -> Result<ModelsTables
     let mut metrics = ModelMetrics::default();
     let pick = |rows: &[usize]| rows.iter().map(|i| y[*i]).collect::<Vec<f64>>();
     for model in &models {
-        let fitted = model.fit(&x.select(&train), &pick(&train), Task::Regression)?;
+        let x_train = x.rows(&train);
+        let fitted = model.fit(&x_train, &pick(&train), Task::Regression)?;
         regression_metrics(
             model.name(),
             Split::Train.name(),
-            &fitted.predict(&x.select(&train))?,
+            &fitted.predict(&x_train)?,
             &pick(&train),
             &mut metrics,
         );
         regression_metrics(
             model.name(),
             Split::Test.name(),
-            &fitted.predict(&x.select(&test))?,
+            &x.predict(fitted.as_ref(), &test)?,
             &pick(&test),
             &mut metrics,
         );

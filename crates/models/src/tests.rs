@@ -194,3 +194,86 @@ fn conditional_rows_are_model_by_model_and_any_range_matches_the_whole() {
     assert_eq!(part.rows, all.rows.rows(n - 2..n + 3));
     assert_eq!(part.truth, Some(truth.rows(n - 2..n + 3)));
 }
+
+#[test]
+fn feature_rows_are_the_matrix_rows_and_cross_fits_do_not_depend_on_the_block() {
+    let slates = &design().slates;
+    let x = features::SlateFeatures::new(slates);
+    let whole = x.matrix();
+    let k = whole.cols();
+    assert_eq!(whole.rows, slates.len());
+    assert_eq!(
+        whole.columns.last().map(String::as_str),
+        Some(features::TREATMENT)
+    );
+    let clusters = whole
+        .columns
+        .iter()
+        .filter(|c| c.starts_with("focal_cluster="))
+        .count();
+    assert!(clusters > 1);
+    for (s, row) in whole.values.chunks(k).enumerate() {
+        // One focal cluster per slate, named by its column; the treatment as observed.
+        let one_hot = &row[k - 1 - clusters..k - 1];
+        assert_eq!(one_hot.iter().sum::<f64>(), 1.0);
+        let hot = one_hot.iter().position(|v| *v == 1.0).unwrap();
+        assert_eq!(
+            whole.columns[k - 1 - clusters + hot],
+            format!("focal_cluster={}", &*slates.focal_cluster[s])
+        );
+        assert_eq!(row[k - 1], f64::from(u8::from(slates.promotion_applied[s])));
+    }
+    // Any rows, in any order, are those rows of the whole matrix.
+    let picked = [5, 0, 3, 3];
+    let rows = x.rows(&picked);
+    for (r, s) in picked.iter().enumerate() {
+        assert_eq!(
+            rows.values[r * k..(r + 1) * k],
+            whole.values[s * k..(s + 1) * k]
+        );
+    }
+
+    // Cross-fitting predicts in blocks: seven slates at a time gives the same bits.
+    let config = small_config();
+    let model = LightGbm {
+        params: config.lightgbm.clone(),
+        seed: config.seed,
+    };
+    let y: Vec<f64> = slates
+        .total_observed_clicks
+        .iter()
+        .map(|c| f64::from(*c))
+        .collect();
+    let fold = aipw::unit_folds(&slates.unit_index, config.folds, config.seed);
+    let fit = |x: &features::SlateFeatures<'_>| {
+        aipw::cross_fit(
+            &model,
+            x,
+            &y,
+            &slates.promotion_applied,
+            &fold,
+            config.propensity_clip,
+            config.max_fit_slates,
+            config.seed,
+        )
+        .unwrap()
+    };
+    let small = features::SlateFeatures::new(slates).with_block_rows(7);
+    assert_eq!(fit(&small), fit(&x));
+    let xgboost = XgBoost {
+        params: config.xgboost.clone(),
+        seed: config.seed,
+    };
+    let fitted = xgboost
+        .fit(
+            &x.rows(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]).with_treatment(true),
+            &y[..10],
+            Task::Regression,
+        )
+        .unwrap();
+    let all: Vec<usize> = (0..slates.len()).collect();
+    assert_eq!(
+        small.predict(fitted.as_ref(), &all).unwrap(),
+        fitted.predict(&whole).unwrap()
+    );
+}
