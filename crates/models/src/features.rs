@@ -98,15 +98,15 @@ enum Numeric<'a> {
     Column(&'a [f64]),
 }
 
-/// Rows of the matrix built at a time when predicting: a block of 131,072 slates with 30
-/// columns is 31 MB (and XGBoost's copy of it 63 MB), where the 2.5 million held-out slates of
-/// an 8.34 M-slate log took 0.6 GB and XGBoost's copy 1.2 GB more.
+/// Rows of the matrix built at a time when predicting: a block of 131,072 slates with the 20
+/// columns of the scale benchmark's logs is 21 MB, where the 2.5 million test slates of an
+/// 8.34 M-slate log were 0.4 GB in one matrix, before the libraries' own copies of it.
 pub const PREDICTION_ROWS: usize = 1 << 17;
 
 /// The model matrix of a slate table — the [`LAYOUT`] features, one column per focal cluster
 /// (sorted by name), then [`TREATMENT`] as observed — built for the slates a fit or a
-/// prediction needs. Held whole it would take 8 bytes per slate and column (2 GB at 8.34 M
-/// slates and 31 columns), so fits build their (capped) training rows and predictions a block
+/// prediction needs. Held whole it would take 8 bytes per slate and column (1.3 GB at 8.34 M
+/// slates and 20 columns), so fits build their (capped) training rows and predictions a block
 /// of [`PREDICTION_ROWS`] at a time.
 pub struct SlateFeatures<'a> {
     slates: &'a SlateOutcomes,
@@ -145,9 +145,14 @@ impl<'a> SlateFeatures<'a> {
             .collect::<std::collections::BTreeSet<&str>>()
             .into_iter()
             .collect();
-        let place: std::collections::HashMap<&str, u32> =
-            clusters.iter().zip(0u32..).map(|(c, i)| (*c, i)).collect();
-        let cluster = slates.focal_cluster.iter().map(|c| place[&**c]).collect();
+        let cluster = slates
+            .focal_cluster
+            .iter()
+            .map(|c| {
+                let place = clusters.binary_search(&&**c);
+                place.expect("every focal cluster is listed") as u32
+            })
+            .collect();
         names.extend(clusters.iter().map(|c| format!("focal_cluster={c}")));
         names.push(TREATMENT.to_string());
         SlateFeatures {
