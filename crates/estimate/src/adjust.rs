@@ -24,7 +24,9 @@
 //! `(min(rows, clusters)/4 − 2)/2` covariates are kept, so small designs do not overfit. A fit
 //! that still fails (a singular design) gives no Lin rows rather than stopping the analysis.
 
-use ndarray::{Array1, Array2};
+use std::borrow::Cow;
+
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 
 use crate::EstimateError;
 use crate::contrasts::{Contrast, Items, slate_of_rows};
@@ -32,13 +34,34 @@ use crate::dim::Sample;
 use crate::ols::{OlsFit, cr2_of_fit};
 use slate_exposure::SlateOutcomes;
 
-/// The pre-treatment covariates of a sample, one row per sample row.
+/// The pre-treatment covariates of a sample, one row per sample row, stored by column: a
+/// column the slate table holds as it is (a covariate-derived feature of a slate-level
+/// contrast) is borrowed from it, not copied.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Covariates {
+pub struct Covariates<'a> {
     /// Column names.
     pub names: Vec<String>,
-    /// Values, `rows × names.len()`.
-    pub values: Array2<f64>,
+    /// One column per name, as many values as the sample has rows.
+    pub columns: Vec<Cow<'a, [f64]>>,
+}
+
+impl Covariates<'_> {
+    /// The covariates of a `rows × names.len()` matrix, copied column by column.
+    pub fn from_matrix(names: Vec<String>, values: ArrayView2<'_, f64>) -> Covariates<'static> {
+        Covariates {
+            names,
+            columns: values
+                .columns()
+                .into_iter()
+                .map(|c| Cow::Owned(c.to_vec()))
+                .collect(),
+        }
+    }
+
+    /// Rows (the length of every column).
+    pub fn rows(&self) -> usize {
+        self.columns.first().map_or(0, |c| c.len())
+    }
 }
 
 /// A Lin-adjusted difference in means.
@@ -63,41 +86,59 @@ pub struct LinFit {
 /// The pre-treatment covariates of `contrast`'s rows, in the row order of
 /// [`crate::contrasts::sample`]. Per-slate cells have no item rows: an item-level contrast
 /// then gets no rows (its sample is grouped, and Lin needs rows).
-pub fn covariates(contrast: Contrast, items: Items<'_>, slates: &SlateOutcomes) -> Covariates {
+pub fn covariates<'a>(
+    contrast: Contrast,
+    items: Items<'_>,
+    slates: &'a SlateOutcomes,
+) -> Covariates<'a> {
     let mut names = vec!["focal_seed_position".to_string(), "slate_size".to_string()];
     names.extend(slates.features.iter().map(|f| f.column.name.clone()));
-    let slate_values = |s: usize| {
-        let mut row = vec![
-            f64::from(slates.focal_seed_position[s]),
-            f64::from(slates.slate_size[s]),
-        ];
-        row.extend(slates.features.iter().map(|f| f.column.values[s]));
-        row
-    };
-    let mut flat = Vec::new();
-    let mut rows = 0;
     if contrast.is_slate_level() {
-        for s in 0..slates.len() {
-            flat.extend(slate_values(s));
-            rows += 1;
-        }
-    } else if let Some(mapping) = items.rows() {
-        names.push("seed_position".into());
-        names.extend(mapping.covariates.iter().map(|c| c.name.clone()));
-        for (r, s) in slate_of_rows(mapping, slates).enumerate() {
-            if contrast.includes(mapping, r) {
-                flat.extend(slate_values(s));
-                flat.push(f64::from(mapping.seed_position[r]));
-                flat.extend(mapping.covariates.iter().map(|c| c.values[r]));
-                rows += 1;
+        let mut columns = vec![
+            Cow::Owned(
+                slates
+                    .focal_seed_position
+                    .iter()
+                    .map(|v| f64::from(*v))
+                    .collect(),
+            ),
+            Cow::Owned(slates.slate_size.iter().map(|v| f64::from(*v)).collect()),
+        ];
+        columns.extend(
+            slates
+                .features
+                .iter()
+                .map(|f| Cow::Borrowed(f.column.values.as_slice())),
+        );
+        return Covariates { names, columns };
+    }
+    let Some(mapping) = items.rows() else {
+        return Covariates {
+            columns: vec![Cow::Owned(Vec::new()); names.len()],
+            names,
+        };
+    };
+    names.push("seed_position".into());
+    names.extend(mapping.covariates.iter().map(|c| c.name.clone()));
+    let mut columns: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
+    for (r, s) in slate_of_rows(mapping, slates).enumerate() {
+        if contrast.includes(mapping, r) {
+            let mut row = [
+                f64::from(slates.focal_seed_position[s]),
+                f64::from(slates.slate_size[s]),
+            ]
+            .into_iter()
+            .chain(slates.features.iter().map(|f| f.column.values[s]))
+            .chain(std::iter::once(f64::from(mapping.seed_position[r])))
+            .chain(mapping.covariates.iter().map(|c| c.values[r]));
+            for column in &mut columns {
+                column.push(row.next().expect("every row has one value per name"));
             }
         }
     }
-    let width = names.len();
     Covariates {
         names,
-        values: Array2::from_shape_vec((rows, width), flat)
-            .expect("every row has one value per name"),
+        columns: columns.into_iter().map(Cow::Owned).collect(),
     }
 }
 
@@ -108,7 +149,7 @@ const COLLINEAR: f64 = 1e-7;
 /// The indices of the columns of `x` kept for the fit, at most `max_columns`, in order: each
 /// must keep a residual (after centring and projecting out the columns kept before it) within
 /// each arm. The test is relative to the column's own norm, so it does not depend on scale.
-fn independent_columns(x: &Array2<f64>, treated: &[bool], max_columns: usize) -> Vec<usize> {
+fn independent_columns(x: &[Cow<'_, [f64]>], treated: &[bool], max_columns: usize) -> Vec<usize> {
     let arms: Vec<Vec<usize>> = [true, false]
         .iter()
         .map(|arm| (0..treated.len()).filter(|i| treated[*i] == *arm).collect())
@@ -116,7 +157,7 @@ fn independent_columns(x: &Array2<f64>, treated: &[bool], max_columns: usize) ->
     // Orthonormal bases (of centred columns) per arm, built by modified Gram–Schmidt.
     let mut bases: Vec<Vec<Array1<f64>>> = vec![Vec::new(), Vec::new()];
     let mut kept = Vec::new();
-    for j in 0..x.ncols() {
+    for (j, column) in x.iter().enumerate() {
         if kept.len() == max_columns {
             break;
         }
@@ -124,7 +165,7 @@ fn independent_columns(x: &Array2<f64>, treated: &[bool], max_columns: usize) ->
             .iter()
             .zip(&bases)
             .map(|(rows, basis)| {
-                let mut v: Array1<f64> = rows.iter().map(|i| x[(*i, j)]).collect();
+                let mut v: Array1<f64> = rows.iter().map(|i| column[*i]).collect();
                 let mean = v.mean().unwrap_or(0.0);
                 v -= mean;
                 let norm = v.dot(&v).sqrt();
@@ -145,8 +186,8 @@ fn independent_columns(x: &Array2<f64>, treated: &[bool], max_columns: usize) ->
     kept
 }
 
-/// The Lin-adjusted effect of `sample` given its covariates (`covariates.values` has one row
-/// per sample row), with CR1 and CR2 standard errors. Columns that are constant or collinear
+/// The Lin-adjusted effect of `sample` given its covariates (one value per sample row in each
+/// column), with CR1 and CR2 standard errors. Columns that are constant or collinear
 /// within an arm are dropped.
 pub fn lin(sample: &Sample, covariates: &Covariates) -> Result<LinFit, EstimateError> {
     let (x, k) = lin_design(sample, covariates)?;
@@ -197,18 +238,19 @@ fn lin_design(
         });
     }
     let n = sample.y.len();
-    if covariates.values.nrows() != n {
+    if covariates.columns.iter().any(|c| c.len() != n) {
         return Err(EstimateError::LengthMismatch {
             what: format!(
                 "Lin adjustment: {n} sample rows, {} covariate rows",
-                covariates.values.nrows()
+                covariates.rows()
             ),
         });
     }
-    if let Some(((row, _), _)) = covariates
-        .values
-        .indexed_iter()
-        .find(|(_, v)| !v.is_finite())
+    if let Some(row) = covariates
+        .columns
+        .iter()
+        .filter_map(|c| c.iter().position(|v| !v.is_finite()))
+        .min()
     {
         return Err(EstimateError::NonFinite {
             what: "covariate".into(),
@@ -224,7 +266,7 @@ fn lin_design(
         ids.len()
     };
     let max_columns = (n.min(clusters) / 4).saturating_sub(2) / 2;
-    let kept = independent_columns(&covariates.values, &sample.treated, max_columns);
+    let kept = independent_columns(&covariates.columns, &sample.treated, max_columns);
     let k = kept.len();
     let mut x = Array2::<f64>::zeros((n, 2 + 2 * k));
     for i in 0..n {
@@ -232,9 +274,11 @@ fn lin_design(
         x[(i, 1)] = f64::from(u8::from(sample.treated[i]));
     }
     for (c, j) in kept.iter().enumerate() {
-        let column = covariates.values.column(*j);
-        let mean = column.mean().unwrap_or(0.0);
-        let sd = column.std(0.0);
+        let column = &covariates.columns[*j];
+        // The sum in row order, as ndarray sums a strided column of a row-major matrix (the
+        // layout these covariates had before they were stored by column): the same bits.
+        let mean = column.iter().fold(0.0, |sum, v| sum + v) / n as f64;
+        let sd = ArrayView1::from(&column[..]).std(0.0);
         for i in 0..n {
             let z = (column[i] - mean) / sd;
             x[(i, 2 + c)] = z;
@@ -248,7 +292,7 @@ fn lin_design(
 mod tests {
     use super::*;
 
-    fn sample_with(x: &[[f64; 3]]) -> (Sample, Covariates) {
+    fn sample_with(x: &[[f64; 3]]) -> (Sample, Covariates<'static>) {
         let n = x.len();
         let sample = Sample {
             y: (0..n)
@@ -259,10 +303,10 @@ mod tests {
             ..Sample::default()
         };
         let flat: Vec<f64> = x.iter().flat_map(|r| r.iter().copied()).collect();
-        let covariates = Covariates {
-            names: vec!["a".into(), "b".into(), "a_plus_b".into()],
-            values: Array2::from_shape_vec((n, 3), flat).unwrap(),
-        };
+        let covariates = Covariates::from_matrix(
+            vec!["a".into(), "b".into(), "a_plus_b".into()],
+            Array2::from_shape_vec((n, 3), flat).unwrap().view(),
+        );
         (sample, covariates)
     }
 
@@ -277,7 +321,7 @@ mod tests {
             .collect();
         let (sample, covariates) = sample_with(&x);
         assert_eq!(
-            independent_columns(&covariates.values, &sample.treated, 10),
+            independent_columns(&covariates.columns, &sample.treated, 10),
             vec![0, 1]
         );
         let fit = lin(&sample, &covariates).unwrap();
@@ -287,7 +331,7 @@ mod tests {
         let constant: Vec<[f64; 3]> = x.iter().map(|r| [r[0], 2.0, r[1]]).collect();
         let (_, covariates) = sample_with(&constant);
         assert_eq!(
-            independent_columns(&covariates.values, &sample.treated, 10),
+            independent_columns(&covariates.columns, &sample.treated, 10),
             vec![0, 2]
         );
         // Small designs keep the first covariates only: 20 clusters allow one.
@@ -321,7 +365,7 @@ mod tests {
             lin(&short, &covariates),
             Err(EstimateError::LengthMismatch { .. })
         ));
-        covariates.values[(4, 1)] = f64::NAN;
+        covariates.columns[1].to_mut()[4] = f64::NAN;
         assert!(matches!(
             lin(&sample, &covariates),
             Err(EstimateError::NonFinite { row: 4, .. })

@@ -83,26 +83,28 @@ pub fn cluster_bootstrap(
             what: "cluster bootstrap".into(),
         });
     }
-    let sums: Vec<SlateSums> = samples
-        .iter()
-        .map(|sample| SlateSums::of(sample, &index))
-        .collect();
-    let per_replicate: Vec<Vec<f64>> = match Compact::try_from_sums(&sums) {
+    let per_replicate: Vec<Vec<f64>> = match Compact::try_from_samples(samples, &index) {
         Some(compact) => in_blocks_with(replicates, Vec::new, |weights, range| {
             compact.replicates(range, seed, u8::MAX, weights)
         }),
-        None => (0..replicates)
-            .into_par_iter()
-            .map_init(
-                || vec![0u32; g],
-                |weights, r| {
-                    draw_weights(seed, r, weights);
-                    sums.iter()
-                        .map(|s| replicate_estimate(s, weights))
-                        .collect()
-                },
-            )
-            .collect(),
+        None => {
+            let sums: Vec<SlateSums> = samples
+                .iter()
+                .map(|sample| SlateSums::of(sample, &index))
+                .collect();
+            (0..replicates)
+                .into_par_iter()
+                .map_init(
+                    || vec![0u32; g],
+                    |weights, r| {
+                        draw_weights(seed, r, weights);
+                        sums.iter()
+                            .map(|s| replicate_estimate(s, weights))
+                            .collect()
+                    },
+                )
+                .collect()
+        }
     };
     let estimates = (0..samples.len())
         .map(|c| per_replicate.iter().map(|r| r[c]).collect())
@@ -141,45 +143,44 @@ struct Compact {
 }
 
 impl Compact {
-    fn try_from_sums(all: &[SlateSums]) -> Option<Self> {
-        let g = all.first()?.n1.len();
-        let contrasts = all.len();
-        let mut treated = vec![false; g];
-        let mut arm_known = vec![false; g];
-        for sums in all {
-            for i in 0..g {
-                let (has1, has0) = (sums.n1[i] > 0.0, sums.n0[i] > 0.0);
-                if has1 && has0 {
-                    return None;
-                }
-                if has1 || has0 {
-                    if arm_known[i] && treated[i] != has1 {
-                        return None;
-                    }
-                    arm_known[i] = true;
-                    treated[i] = has1;
-                }
-            }
-        }
+    /// The compact layout of `samples` by slot of `index`, built straight from their entries
+    /// (never through the general layout, which takes 32 bytes per slate and contrast to this
+    /// one's 12); `None` when some slot has entries in both arms or more rows than `f32`
+    /// counts exactly. Each slot's outcome sum adds the same terms in the same order as
+    /// [`SlateSums::of`], so both layouts give the same bits.
+    fn try_from_samples(samples: &[&Sample], index: &ClusterIndex) -> Option<Self> {
+        const UNKNOWN: u8 = 2;
+        let (g, contrasts) = (index.len(), samples.len());
+        let mut arm = vec![UNKNOWN; g];
         let mut counts = vec![0f32; g * contrasts];
         let mut values = vec![0f64; g * contrasts];
-        for (c, sums) in all.iter().enumerate() {
-            for i in 0..g {
-                let (n, s) = if treated[i] {
-                    (sums.n1[i], sums.s1[i])
-                } else {
-                    (sums.n0[i], sums.s0[i])
-                };
+        for (c, sample) in samples.iter().enumerate() {
+            for (i, ((y, d), id)) in sample
+                .y
+                .iter()
+                .zip(&sample.treated)
+                .zip(&sample.cluster)
+                .enumerate()
+            {
+                let slot = index.slot(*id);
+                let d = u8::from(*d);
+                if arm[slot] == UNKNOWN {
+                    arm[slot] = d;
+                } else if arm[slot] != d {
+                    return None;
+                }
+                let at = slot * contrasts + c;
+                let n = f64::from(counts[at]) + sample.rows_of(i);
                 if n > f64::from(1u32 << 24) {
                     return None; // beyond f32's exact integers: use the general layout
                 }
-                counts[i * contrasts + c] = n as f32;
-                values[i * contrasts + c] = s;
+                counts[at] = n as f32;
+                values[at] += y;
             }
         }
         Some(Self {
             contrasts,
-            treated,
+            treated: arm.iter().map(|a| *a == 1).collect(),
             counts,
             sums: values,
         })
@@ -377,7 +378,7 @@ mod tests {
         let index = ClusterIndex::new(sample.cluster.iter().copied());
         let g = index.len();
         let sums = SlateSums::of(&sample, &index);
-        assert!(Compact::try_from_sums(std::slice::from_ref(&sums)).is_some());
+        assert!(Compact::try_from_samples(&[&sample], &index).is_some());
         for r in 0..32 {
             let mut weights = vec![0u32; g];
             let mut rng = Pcg64::new((4u128 << 64) | 0xB007, r as u128);
@@ -403,8 +404,7 @@ mod tests {
             ..Sample::default()
         };
         let index = ClusterIndex::new(sample.cluster.iter().copied());
-        let compact =
-            Compact::try_from_sums(&[SlateSums::of(&sample, &index)]).expect("one arm per slate");
+        let compact = Compact::try_from_samples(&[&sample], &index).expect("one arm per slate");
         // A cap of 2 sends every replicate that draws some slate twice (all of them, with 300
         // slates) through the 32-bit path.
         let mut scratch = vec![9u8; 5];
@@ -425,13 +425,36 @@ mod tests {
 
     #[test]
     fn mixed_arm_clusters_use_the_general_layout() {
-        let sums = SlateSums {
-            n1: vec![1.0, 0.0],
-            s1: vec![1.0, 0.0],
-            n0: vec![1.0, 1.0],
-            s0: vec![0.0, 1.0],
+        // Cluster 0 has a treated and a control entry.
+        let mixed = Sample {
+            y: vec![1.0, 0.0, 1.0],
+            treated: vec![true, false, false],
+            cluster: vec![0, 0, 1],
+            ..Sample::default()
         };
-        assert!(Compact::try_from_sums(&[sums]).is_none());
+        let index = ClusterIndex::new(mixed.cluster.iter().copied());
+        assert!(Compact::try_from_samples(&[&mixed], &index).is_none());
+        // So do clusters whose arm differs between two samples.
+        let (a, b) = (
+            Sample {
+                y: vec![1.0, 0.0],
+                treated: vec![true, false],
+                cluster: vec![0, 1],
+                ..Sample::default()
+            },
+            Sample {
+                y: vec![1.0, 0.0],
+                treated: vec![false, true],
+                cluster: vec![0, 1],
+                ..Sample::default()
+            },
+        );
+        let index = ClusterIndex::new([0u32, 1].into_iter());
+        assert!(Compact::try_from_samples(&[&a], &index).is_some());
+        assert!(Compact::try_from_samples(&[&a, &b], &index).is_none());
+        // The general layout's replicates still run.
+        let draws = cluster_bootstrap(&[&mixed], 16, 3).unwrap();
+        assert_eq!(draws.estimates[0].len(), 16);
     }
 
     #[test]

@@ -14,8 +14,10 @@
 
 use slate_exposure::cells::SlateCells;
 use slate_exposure::slate_stats::Cell;
+use slate_exposure::truth_cells::{TruthColumns, TruthView};
 use slate_exposure::{ExposureMapping, SlateOutcomes};
 
+use crate::EstimateError;
 use crate::dim::Sample;
 
 /// The item-level data of an experiment: the exposure mapping's item rows, or the per-slate
@@ -44,6 +46,17 @@ impl Items<'_> {
         match self {
             Items::Rows(m) => Some(m),
             Items::Cells(_) => None,
+        }
+    }
+
+    /// Lets go of the truth cells read from the per-slate table (a no-op on item rows): a
+    /// stage calls it when it is done with the truth views, before its observed-only work.
+    pub fn release_truth(&self) {
+        if let Items::Cells(SlateCells {
+            truth: Some(truth), ..
+        }) = self
+        {
+            truth.release();
         }
     }
 }
@@ -107,14 +120,15 @@ pub enum ItemValue {
 }
 
 /// The rows of the cells `cells` of every slate where `keep(slate)` holds, measured by
-/// `value`, clustered by unit: one entry per item row, or one group per slate.
+/// `value`, clustered by unit: one entry per item row, or one group per slate. On the cells
+/// path a truth view is read from the per-slate table, which can fail.
 pub fn cell_sample(
     items: Items<'_>,
     slates: &SlateOutcomes,
     cells: &[Cell],
     value: ItemValue,
     keep: &dyn Fn(usize) -> bool,
-) -> Sample {
+) -> Result<Sample, EstimateError> {
     let mut sample = Sample::default();
     match items {
         Items::Rows(mapping) => {
@@ -130,11 +144,12 @@ pub fn cell_sample(
             }
         }
         Items::Cells(table) => {
+            let values = CellValues::of(table, cells, value)?;
             for s in (0..slates.len()).filter(|s| keep(*s)) {
                 let treated = slates.promotion_applied[s];
                 let (mut rows, mut sum, mut squares) = (0u32, 0.0, 0.0);
-                for cell in cells {
-                    let (y, y2) = cell_value(table, *cell, s, value);
+                for (k, cell) in cells.iter().enumerate() {
+                    let (y, y2) = values.get(k, s);
                     rows += table.rows[SlateCells::index(*cell)][s];
                     sum += y;
                     squares += y2;
@@ -143,22 +158,92 @@ pub fn cell_sample(
             }
         }
     }
-    sample
+    sample.shrink_to_fit();
+    Ok(sample)
 }
 
-/// Σy and Σy² of `value` over cell `cell` of slate `s` (the truth views in the slate's own
-/// arm).
-pub fn cell_value(table: &SlateCells, cell: Cell, s: usize, value: ItemValue) -> (f64, f64) {
-    let c = SlateCells::index(cell);
-    let truth = || table.truth.as_ref().expect(NO_TRUTH);
-    match value {
-        ItemValue::View(OutcomeView::Observed) => {
-            let clicks = f64::from(table.clicks[c][s]);
-            (clicks, clicks)
+/// Reads truth view `view` of `cells` from a per-slate table ahead of a parallel section whose
+/// samples ask for it (each would otherwise read what the others have not yet); `None` on
+/// item rows, for the observed view or without truth. The cells stay read while the value
+/// lives.
+pub fn read_truth(
+    items: Items<'_>,
+    view: OutcomeView,
+    cells: &[Cell],
+) -> Result<Option<TruthColumns>, EstimateError> {
+    let view = match view {
+        OutcomeView::Observed => return Ok(None),
+        OutcomeView::Expected => TruthView::Expected,
+        OutcomeView::KnownLift => TruthView::KnownLift,
+    };
+    match items {
+        Items::Cells(SlateCells {
+            truth: Some(truth), ..
+        }) => Ok(Some(truth.columns(view, cells)?)),
+        _ => Ok(None),
+    }
+}
+
+/// The per-slate sums of one measure over a list of cells: clicks, a further outcome's, or a
+/// truth view's (read from the per-slate table once, for every slate).
+pub enum CellValues<'a> {
+    /// Clicks (0/1, so also their squares), per listed cell.
+    Clicks(Vec<&'a [u32]>),
+    /// A further outcome's Σ and Σ², per listed cell.
+    Outcome(Vec<(&'a [f64], &'a [f64])>),
+    /// A truth view, in the slate's own arm.
+    Truth(TruthColumns),
+}
+
+impl<'a> CellValues<'a> {
+    /// The sums of `value` over `cells` of `table`.
+    pub fn of(
+        table: &'a SlateCells,
+        cells: &[Cell],
+        value: ItemValue,
+    ) -> Result<CellValues<'a>, EstimateError> {
+        let at = |cell: &Cell| SlateCells::index(*cell);
+        let truth = |view| -> Result<CellValues<'a>, EstimateError> {
+            let truth = table.truth.as_ref().expect(NO_TRUTH);
+            Ok(CellValues::Truth(truth.columns(view, cells)?))
+        };
+        match value {
+            ItemValue::View(OutcomeView::Observed) => Ok(CellValues::Clicks(
+                cells
+                    .iter()
+                    .map(|c| table.clicks[at(c)].as_slice())
+                    .collect(),
+            )),
+            ItemValue::View(OutcomeView::Expected) => truth(TruthView::Expected),
+            ItemValue::View(OutcomeView::KnownLift) => truth(TruthView::KnownLift),
+            ItemValue::Outcome(k) => {
+                let outcome = &table.outcomes[k];
+                Ok(CellValues::Outcome(
+                    cells
+                        .iter()
+                        .map(|c| {
+                            (
+                                outcome.sum[at(c)].as_slice(),
+                                outcome.squares[at(c)].as_slice(),
+                            )
+                        })
+                        .collect(),
+                ))
+            }
         }
-        ItemValue::View(OutcomeView::Expected) => truth().expected(cell, s),
-        ItemValue::View(OutcomeView::KnownLift) => truth().known_lift(cell, s),
-        ItemValue::Outcome(k) => (table.outcomes[k].sum[c][s], table.outcomes[k].squares[c][s]),
+    }
+
+    /// Σy and Σy² over the `k`-th listed cell of slate `s`.
+    #[inline]
+    pub fn get(&self, k: usize, s: usize) -> (f64, f64) {
+        match self {
+            CellValues::Clicks(clicks) => {
+                let clicks = f64::from(clicks[k][s]);
+                (clicks, clicks)
+            }
+            CellValues::Outcome(sums) => (sums[k].0[s], sums[k].1[s]),
+            CellValues::Truth(truth) => truth.get(k, s),
+        }
     }
 }
 
@@ -317,7 +402,7 @@ pub fn sample_where(
     items: Items<'_>,
     slates: &SlateOutcomes,
     keep: impl Fn(usize) -> bool,
-) -> Sample {
+) -> Result<Sample, EstimateError> {
     sample_by(contrast, items, slates, &keep, ItemValue::View(view), |s| {
         slate_outcome(slates, view, s)
     })
@@ -332,7 +417,7 @@ fn sample_by(
     keep: &dyn Fn(usize) -> bool,
     value: ItemValue,
     slate_y: impl Fn(usize) -> f64,
-) -> Sample {
+) -> Result<Sample, EstimateError> {
     if !contrast.is_slate_level() {
         return cell_sample(items, slates, contrast.cells(), value, keep);
     }
@@ -342,7 +427,8 @@ fn sample_by(
         sample.treated.push(slates.promotion_applied[s]);
         sample.cluster.push(slates.unit_index[s]);
     }
-    sample
+    sample.shrink_to_fit();
+    Ok(sample)
 }
 
 /// The rows of `contrast` with the log's further outcome `k` (per item row, its slate total
@@ -352,7 +438,7 @@ pub fn outcome_sample(
     k: usize,
     items: Items<'_>,
     slates: &SlateOutcomes,
-) -> Sample {
+) -> Result<Sample, EstimateError> {
     sample_by(
         contrast,
         items,
@@ -391,6 +477,6 @@ pub fn sample(
     view: OutcomeView,
     items: Items<'_>,
     slates: &SlateOutcomes,
-) -> Sample {
+) -> Result<Sample, EstimateError> {
     sample_where(contrast, view, items, slates, |_| true)
 }

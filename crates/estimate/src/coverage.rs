@@ -108,7 +108,7 @@ where
             let samples: Vec<_> = Contrast::ALL
                 .iter()
                 .map(|c| sample(*c, OutcomeView::Observed, Items::Rows(&mapping), &slates))
-                .collect();
+                .collect::<Result<_, _>>()?;
             let adjust: Vec<_> = Contrast::ALL
                 .iter()
                 .map(|c| covariates(*c, Items::Rows(&mapping), &slates))

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use slate_exposure::{ExposureMapping, NamedColumn, SlateOutcomes};
 
 use crate::contrasts::{
-    Contrast, ItemValue, Items, OutcomeView, cell_sample, cell_value, item_outcome, sample_where,
+    CellValues, Contrast, ItemValue, Items, OutcomeView, cell_sample, item_outcome, sample_where,
     slate_of_rows,
 };
 use crate::dim::{DiffInMeans, Sample, difference_in_means, push_dim};
@@ -220,7 +220,7 @@ fn component_samples(
     slates: &SlateOutcomes,
     view: OutcomeView,
     keep: &dyn Fn(usize) -> bool,
-) -> [Sample; 4] {
+) -> Result<[Sample; 4], EstimateError> {
     let n = slates.len();
     let mut sums = vec![[0f64; 3]; n];
     match items {
@@ -231,10 +231,14 @@ fn component_samples(
             }
         }
         Items::Cells(cells) => {
+            let listed: Vec<Cell> = COMPONENT_CELLS.concat();
+            let values = CellValues::of(cells, &listed, ItemValue::View(view))?;
             for (s, sum) in sums.iter_mut().enumerate() {
-                for (k, component) in COMPONENT_CELLS.iter().enumerate() {
-                    for cell in *component {
-                        sum[k] += cell_value(cells, *cell, s, ItemValue::View(view)).0;
+                let mut k = 0;
+                for (component, sum) in COMPONENT_CELLS.iter().zip(sum.iter_mut()) {
+                    for _ in *component {
+                        *sum += values.get(k, s).0;
+                        k += 1;
                     }
                 }
             }
@@ -252,7 +256,7 @@ fn component_samples(
             out[k].cluster.push(slates.unit_index[s]);
         }
     }
-    out
+    Ok(out)
 }
 
 const COMPONENTS: [(&str, &str); 4] = [
@@ -274,7 +278,7 @@ pub fn run_decomposition(
     let mut observed: Vec<DiffInMeans> = Vec::new();
     let views = OutcomeView::available(items);
     for (outcome_type, view) in OUTCOME_TYPES.into_iter().filter(|(_, v)| views.contains(v)) {
-        let samples = component_samples(items, slates, view, &|_| true);
+        let samples = component_samples(items, slates, view, &|_| true)?;
         let mut estimates = [0f64; 4];
         for (k, ((family, component), sample)) in COMPONENTS.iter().zip(&samples).enumerate() {
             let r = difference_in_means(sample, &format!("{family}: {component}"), outcome_type)?;
@@ -307,7 +311,7 @@ pub fn run_decomposition(
     }
     let (sensitivity, sensitivity_known_lift) = spillover_sensitivity(items, slates)?;
     let competitors = {
-        let samples = component_samples(items, slates, OutcomeView::Observed, &|_| true);
+        let samples = component_samples(items, slates, OutcomeView::Observed, &|_| true)?;
         let combined = Sample {
             y: samples[1]
                 .y
@@ -324,6 +328,7 @@ pub fn run_decomposition(
     let product = product_summary(&observed, &competitors);
     let cluster_risk = cluster_risk(items, slates, config.cluster_effects_min_rows)?;
     let (position_risk, position_known_net_lift) = position_risk(items, slates)?;
+    items.release_truth();
     Ok(DecompositionTables {
         effects,
         additivity,
@@ -386,12 +391,12 @@ fn spillover_sensitivity(
     for (name, description, cells) in definitions {
         let view = |v| cell_sample(items, slates, cells, ItemValue::View(v), &|_| true);
         let r = difference_in_means(
-            &view(OutcomeView::Observed),
+            &view(OutcomeView::Observed)?,
             name,
             "Observed simulated click",
         )?;
         if let Some(column) = known_lift.as_mut() {
-            let known = view(OutcomeView::KnownLift);
+            let known = view(OutcomeView::KnownLift)?;
             column
                 .values
                 .push(difference_in_means(&known, name, "Known induced lift")?.estimate);
@@ -518,14 +523,14 @@ fn cluster_risk(
             items,
             slates,
             |s| &*slates.focal_cluster[s] == cluster,
-        );
+        )?;
         let treated = same.treated_rows();
         if treated < min_rows || same.n_rows() - treated < min_rows {
             continue;
         }
         let total = component_samples(items, slates, OutcomeView::Observed, &|s| {
             &*slates.focal_cluster[s] == cluster
-        });
+        })?;
         let (Ok(s), Ok(t)) = (
             difference_in_means(&same, cluster, "same-cluster"),
             difference_in_means(&total[3], cluster, "net slate"),
@@ -577,12 +582,12 @@ fn position_risk(
     });
     for (from, to) in position_bands(&slates.focal_seed_position) {
         let keep = |s: usize| (from..=to).contains(&slates.focal_seed_position[s]);
-        let samples = component_samples(items, slates, OutcomeView::Observed, &keep);
+        let samples = component_samples(items, slates, OutcomeView::Observed, &keep)?;
         let band = format!("{from}-{to}");
         let direct = difference_in_means(&samples[0], &band, "direct")?;
         let net = difference_in_means(&samples[3], &band, "net slate")?;
         if let Some(column) = known_net_lift.as_mut() {
-            let known = component_samples(items, slates, OutcomeView::KnownLift, &keep);
+            let known = component_samples(items, slates, OutcomeView::KnownLift, &keep)?;
             column
                 .values
                 .push(difference_in_means(&known[3], &band, "known net")?.estimate);

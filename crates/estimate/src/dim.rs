@@ -64,6 +64,16 @@ impl Sample {
         self.cluster.push(cluster);
     }
 
+    /// Gives back the spare capacity its pushes left (up to half of each vector): a sample of
+    /// millions of slates is kept through the bootstrap.
+    pub fn shrink_to_fit(&mut self) {
+        self.y.shrink_to_fit();
+        self.treated.shrink_to_fit();
+        self.cluster.shrink_to_fit();
+        self.rows.shrink_to_fit();
+        self.y_squared.shrink_to_fit();
+    }
+
     /// Whether the entries are groups of rows (else each entry is one row).
     pub fn is_grouped(&self) -> bool {
         !self.rows.is_empty()

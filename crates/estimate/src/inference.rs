@@ -177,7 +177,7 @@ pub struct InferenceSettings {
 /// drawn for these samples with these settings (one replicate vector per sample), or `None`.
 pub fn infer_all(
     samples: &[&Sample],
-    adjust: &[Option<&Covariates>],
+    adjust: &[Option<&Covariates<'_>>],
     settings: &InferenceSettings,
     bootstrap: Option<&BootstrapDraws>,
 ) -> Result<Vec<Vec<Inference>>, EstimateError> {
@@ -291,17 +291,7 @@ pub fn infer_all(
             p_value: randomization[k].test(0.0).p_value,
         });
         if let Some(covariates) = adjust.get(k).copied().flatten() {
-            // A design too small or degenerate for the adjustment gives no Lin rows; the
-            // unadjusted methods stand.
-            match lin_inference(sample, covariates) {
-                Ok(lin) => rows.extend(lin),
-                Err(
-                    EstimateError::TooFewRows { .. }
-                    | EstimateError::Singular { .. }
-                    | EstimateError::NeedsRows { .. },
-                ) => {}
-                Err(e) => return Err(e),
-            }
+            rows.extend(lin_rows(sample, covariates)?);
         }
         Ok(rows)
     };
@@ -310,10 +300,28 @@ pub fn infer_all(
     rows.into_iter().collect()
 }
 
+/// The Lin rows of [`infer_all`] for `sample` (CR1 and CR2), computed on their own: none when
+/// the design is too small or degenerate for the adjustment (or grouped, without item rows),
+/// as the unadjusted methods stand.
+pub fn lin_rows(
+    sample: &Sample,
+    covariates: &Covariates<'_>,
+) -> Result<Vec<Inference>, EstimateError> {
+    match lin_inference(sample, covariates) {
+        Ok(lin) => Ok(lin.to_vec()),
+        Err(
+            EstimateError::TooFewRows { .. }
+            | EstimateError::Singular { .. }
+            | EstimateError::NeedsRows { .. },
+        ) => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
 /// The Lin-adjusted estimate with its CR1 (normal) and CR2 (Satterthwaite t) intervals.
 fn lin_inference(
     sample: &Sample,
-    covariates: &Covariates,
+    covariates: &Covariates<'_>,
 ) -> Result<[Inference; 2], EstimateError> {
     let fit = lin(sample, covariates)?;
     let t = StudentsT::new(0.0, 1.0, fit.cr2_df).map_err(|e| EstimateError::Config {

@@ -226,7 +226,7 @@ fn pilot_components(
         OutcomeView::Observed,
         Items::Rows(mapping),
         slates,
-    );
+    )?;
     match method {
         InferenceMethod::LinCr1 => {
             let (estimate, _, residuals) =
@@ -251,7 +251,7 @@ fn design_effect(
         OutcomeView::Observed,
         Items::Rows(mapping),
         slates,
-    );
+    )?;
     let r = difference_in_means(&s, contrast.name(), "power")?;
     Ok((r.cluster_se / r.naive_se).powi(2))
 }
@@ -265,7 +265,7 @@ fn replicate_tests(
     Contrast::ALL
         .iter()
         .map(|c| {
-            let s = sample(*c, OutcomeView::Observed, Items::Rows(mapping), slates);
+            let s = sample(*c, OutcomeView::Observed, Items::Rows(mapping), slates)?;
             let r = difference_in_means(&s, c.name(), "power")?;
             let (estimate, se, _) = lin_cr1(&s, &covariates(*c, Items::Rows(mapping), slates))?;
             Ok([

@@ -4,12 +4,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
+use slate_exposure::slate_stats::Cell;
 use slate_exposure::{Feature, FeatureKind, NamedColumn, SlateOutcomes};
 
 use crate::bootstrap::{BootstrapDraws, cluster_bootstrap, summarize};
 use crate::contrasts::{
-    Contrast, ItemValue, Items, OutcomeView, cell_sample, outcome_label, outcome_sample, sample,
-    sample_where,
+    Contrast, ItemValue, Items, OutcomeView, cell_sample, outcome_label, outcome_sample,
+    read_truth, sample, sample_where,
 };
 use crate::dim::{ClusterIndex, DiffInMeans, Sample, difference_in_means, push_dim};
 use crate::tables::*;
@@ -86,19 +87,35 @@ pub fn run(
     let observed_samples: Vec<Sample> = Contrast::ALL
         .par_iter()
         .map(|c| sample(*c, OutcomeView::Observed, items, slates))
-        .collect();
-    let results: Vec<DiffInMeans> = grid
-        .par_iter()
-        .map(|(c, v)| {
-            let label = c.label_in(*v, items);
-            match (*v, Contrast::ALL.iter().position(|k| k == c)) {
-                (OutcomeView::Observed, Some(k)) => {
-                    difference_in_means(&observed_samples[k], c.name(), label)
-                }
-                _ => difference_in_means(&sample(*c, *v, items, slates), c.name(), label),
-            }
-        })
         .collect::<Result<_, _>>()?;
+    // View by view, so that a per-slate table's truth cells are read once per view (see
+    // `slate_exposure::truth_cells`); then back in grid order.
+    let mut by_view: Vec<Option<DiffInMeans>> = vec![None; grid.len()];
+    for view in OutcomeView::available(items) {
+        let _read = read_truth(items, *view, &Cell::PARTITION)?;
+        let cells: Vec<usize> = (0..grid.len()).filter(|i| grid[*i].1 == *view).collect();
+        let done: Vec<DiffInMeans> = cells
+            .par_iter()
+            .map(|i| {
+                let (c, v) = grid[*i];
+                let label = c.label_in(v, items);
+                match (v, Contrast::ALL.iter().position(|k| *k == c)) {
+                    (OutcomeView::Observed, Some(k)) => {
+                        difference_in_means(&observed_samples[k], c.name(), label)
+                    }
+                    _ => difference_in_means(&sample(c, v, items, slates)?, c.name(), label),
+                }
+            })
+            .collect::<Result<_, _>>()?;
+        for (i, r) in cells.into_iter().zip(done) {
+            by_view[i] = Some(r);
+        }
+    }
+    let results: Vec<DiffInMeans> = by_view.into_iter().flatten().collect();
+    // The last truth view read was the known lift, which the decomposition reads too; the
+    // truth cells are then let go of before the bootstrap.
+    let decomposition = decomposition(items, slates)?;
+    items.release_truth();
     let find =
         |c: Contrast, v: OutcomeView| &results[grid.iter().position(|g| *g == (c, v)).unwrap_or(0)];
 
@@ -112,7 +129,7 @@ pub fn run(
     let extra_samples: Vec<Sample> = extra_grid
         .par_iter()
         .map(|(k, c)| outcome_sample(*c, *k, items, slates))
-        .collect();
+        .collect::<Result<_, _>>()?;
     let extra: Vec<DiffInMeans> = extra_grid
         .par_iter()
         .zip(&extra_samples)
@@ -241,7 +258,7 @@ pub fn run(
         bootstrap_distribution,
         bootstrap_summary,
         validation,
-        decomposition: decomposition(items, slates),
+        decomposition,
         cluster_effects: cluster_effects(items, slates, config.cluster_effects_min_rows)?,
         results,
         bootstrap: draws,
@@ -319,27 +336,30 @@ fn contrast_support(samples: &[&Sample]) -> ContrastSupport {
 
 /// Mean known lift per promoted slate, split into focal gain, same-cluster loss and the loss
 /// of the other non-focal movies; the parts add up to the net.
-fn decomposition(items: Items<'_>, slates: &SlateOutcomes) -> Option<SlateDecomposition> {
-    if !items.has_truth() {
-        return None;
-    }
-    let slate_truth = slates.truth.as_ref()?;
+fn decomposition(
+    items: Items<'_>,
+    slates: &SlateOutcomes,
+) -> Result<Option<SlateDecomposition>, EstimateError> {
+    let Some(slate_truth) = slates.truth.as_ref().filter(|_| items.has_truth()) else {
+        return Ok(None);
+    };
     let promoted: Vec<usize> = (0..slates.len())
         .filter(|s| slates.promotion_applied[*s])
         .collect();
     // Known lift summed over promoted slates' focal, same-cluster and other rows.
-    let parts = crate::decompose::COMPONENT_CELLS.map(|cells| {
-        cell_sample(
+    let mut parts = [0.0; 3];
+    for (part, cells) in parts.iter_mut().zip(crate::decompose::COMPONENT_CELLS) {
+        *part = cell_sample(
             items,
             slates,
             cells,
             ItemValue::View(OutcomeView::KnownLift),
             &|s| slates.promotion_applied[s],
-        )
+        )?
         .y
         .iter()
-        .sum::<f64>()
-    });
+        .sum::<f64>();
+    }
     let n = promoted.len().max(1) as f64;
     let net = promoted
         .iter()
@@ -358,7 +378,7 @@ fn decomposition(items: Items<'_>, slates: &SlateOutcomes) -> Option<SlateDecomp
         table.lift_per_1000_promoted_slates.push(value * 1000.0);
         table.promoted_slates.push(promoted.len() as u32);
     }
-    Some(table)
+    Ok(Some(table))
 }
 
 fn cluster_effects(
@@ -375,7 +395,7 @@ fn cluster_effects(
         for (k, c) in contrasts.iter().enumerate() {
             let s = sample_where(*c, OutcomeView::Observed, items, slates, |s| {
                 &*slates.focal_cluster[s] == cluster
-            });
+            })?;
             if !s.y.is_empty() {
                 groups.insert((cluster, k), s);
             }
@@ -473,29 +493,37 @@ pub fn inference_comparison(
     design: crate::randomization::Design,
     bootstrap: Option<&BootstrapDraws>,
 ) -> Result<InferenceComparison, EstimateError> {
-    use crate::adjust::{Covariates, covariates};
-    use crate::inference::{InferenceSettings, infer_all};
+    use crate::adjust::covariates;
+    use crate::inference::{Inference, InferenceSettings, infer_all, lin_rows};
     config.check()?;
     // The click, then each of the log's further outcomes, every contrast.
-    let mut labelled: Vec<(Contrast, String, Sample)> = Contrast::ALL
+    let specs: Vec<(Contrast, Option<usize>)> = Contrast::ALL
         .iter()
-        .map(|c| {
-            (
-                *c,
-                c.label_in(OutcomeView::Observed, items).to_string(),
-                sample(*c, OutcomeView::Observed, items, slates),
-            )
-        })
+        .map(|c| (*c, None))
+        .chain((0..slates.outcome_totals.len()).flat_map(|k| Contrast::ALL.map(|c| (c, Some(k)))))
         .collect();
-    for (k, outcome) in slates.outcome_totals.iter().enumerate() {
-        for c in Contrast::ALL {
-            labelled.push((
-                c,
-                outcome_label(c, &outcome.name),
-                outcome_sample(c, k, items, slates),
-            ));
-        }
-    }
+    let sample_of = |(c, k): (Contrast, Option<usize>)| match k {
+        None => sample(c, OutcomeView::Observed, items, slates),
+        Some(k) => outcome_sample(c, k, items, slates),
+    };
+    // Lin's regression first, one sample at a time with no other sample held: its design
+    // matrix (at the slate level 16 values per slate, with the features' covariates) is the
+    // stage's largest allocation.
+    let lin: Vec<Vec<Inference>> = specs
+        .iter()
+        .map(|spec| lin_rows(&sample_of(*spec)?, &covariates(spec.0, items, slates)))
+        .collect::<Result<_, _>>()?;
+    let labelled: Vec<(Contrast, String, Sample)> = specs
+        .iter()
+        .map(|spec| {
+            let (c, k) = *spec;
+            let label = match k {
+                None => c.label_in(OutcomeView::Observed, items).to_string(),
+                Some(k) => outcome_label(c, &slates.outcome_totals[k].name),
+            };
+            Ok((c, label, sample_of(*spec)?))
+        })
+        .collect::<Result<_, EstimateError>>()?;
     let samples: Vec<&Sample> = labelled.iter().map(|(_, _, s)| s).collect();
     let settings = InferenceSettings {
         bootstrap_replicates: config.bootstrap_replicates,
@@ -503,17 +531,10 @@ pub fn inference_comparison(
         seed: config.bootstrap_seed,
         design,
     };
-    // Lin adjustment for every sample (a further outcome has its contrast's rows).
-    let adjust: Vec<Covariates> = labelled
-        .iter()
-        .map(|(c, _, _)| covariates(*c, items, slates))
-        .collect();
-    let results = infer_all(
-        &samples,
-        &adjust.iter().map(Some).collect::<Vec<_>>(),
-        &settings,
-        bootstrap,
-    )?;
+    let mut results = infer_all(&samples, &[], &settings, bootstrap)?;
+    for (rows, lin) in results.iter_mut().zip(lin) {
+        rows.extend(lin);
+    }
     let clustering = crate::inference::Clustering::of(slates);
     let mut table = InferenceComparison::default();
     for ((c, outcome, _), rows) in labelled.iter().zip(&results) {

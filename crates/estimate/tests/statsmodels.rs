@@ -213,11 +213,12 @@ fn lin_adjustment_equals_statsmodels_clustered_by_unit() {
         let reference: BTreeMap<String, String> = header.iter().cloned().zip(row).collect();
         let value = |k: &str| reference[k].parse::<f64>().unwrap();
         let (sample, flat) = &cases[&reference["case"]];
-        let covariates = Covariates {
-            names: names.iter().map(|n| n.to_string()).collect(),
-            values: ndarray::Array2::from_shape_vec((sample.y.len(), names.len()), flat.clone())
-                .unwrap(),
-        };
+        let covariates = Covariates::from_matrix(
+            names.iter().map(|n| n.to_string()).collect(),
+            ndarray::Array2::from_shape_vec((sample.y.len(), names.len()), flat.clone())
+                .unwrap()
+                .view(),
+        );
         let fit = lin(sample, &covariates).unwrap();
         let case = &reference["case"];
         assert_eq!(fit.covariates, 3, "{case}: x_sum and x_const dropped");

@@ -28,6 +28,7 @@ use crate::slate_stats::{
     Cell, CellStat, CovariateStat, Fact, LogShape, MASK_MAX_POSITION, SLATE_STATS_FILE,
     cell_column, covariate_column, outcome_column,
 };
+use crate::truth_cells::TruthCells;
 use crate::{ExposureError, features};
 
 /// Per slate and cell: rows, clicks and (with truth, further outcomes) sums. Indexed
@@ -38,7 +39,7 @@ pub struct SlateCells {
     pub rows: Vec<Vec<u32>>,
     /// Clicks per cell and slate (0/1 clicks, so also Σ click²).
     pub clicks: Vec<Vec<u32>>,
-    /// With truth: the truth views' sums per cell, each slate's in its own arm.
+    /// With truth: the truth views' sums per cell, read from the table when asked for.
     pub truth: Option<TruthCells>,
     /// Per further outcome, in config order.
     pub outcomes: Vec<CellOutcome>,
@@ -110,94 +111,6 @@ impl SlateCells {
                     .map(|s| t.total_known_lift[s].abs())
                     .fold(0.0, f64::max)
             }),
-        }
-    }
-}
-
-/// The truth views' per-cell sums, each slate's in its own arm: what the expected-click and
-/// known-lift views of the estimators read. The per-slate table has five truth sums per cell
-/// (both arms, their squares, the lift's square); a slate needs four of them on a promoted
-/// slate and two on a control one, so this holds three per cell on average, not five
-/// (at 8.34 million slates, 1.4 GB instead of 2.3 GB).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct TruthCells {
-    /// Σ click probability in the slate's arm, per cell and slate.
-    expected: Vec<Vec<f64>>,
-    /// Σ of its square, per cell and slate.
-    expected_squared: Vec<Vec<f64>>,
-    /// Σ (if promoted − if control), per cell and promoted slate (in slate order).
-    lift: Vec<Vec<f64>>,
-    /// Σ (if promoted − if control)², per cell and promoted slate.
-    lift_squared: Vec<Vec<f64>>,
-    /// Each slate's place among the promoted slates; [`TruthCells::CONTROL`] on a control
-    /// slate.
-    promoted_rank: Vec<u32>,
-}
-
-impl TruthCells {
-    /// The rank of a control slate.
-    const CONTROL: u32 = u32::MAX;
-
-    /// From the per-slate table's sums of cell `c` (in [`Cell::ALL`] order), given for each
-    /// cell in turn by `sums(c)` as `[if promoted, if control, if promoted², if control²,
-    /// lift²]` (the order of [`CellStat::TRUTH`]), for slates in arms `promoted`.
-    fn new(
-        promoted: &[bool],
-        mut sums: impl FnMut(usize) -> Result<[Vec<f64>; 5], ExposureError>,
-    ) -> Result<TruthCells, ExposureError> {
-        let mut next = 0u32;
-        let promoted_rank: Vec<u32> = promoted
-            .iter()
-            .map(|p| {
-                if *p {
-                    next += 1;
-                    next - 1
-                } else {
-                    Self::CONTROL
-                }
-            })
-            .collect();
-        let mut t = TruthCells {
-            promoted_rank,
-            ..TruthCells::default()
-        };
-        for c in 0..Cell::ALL.len() {
-            let [p, q, p2, q2, lift2] = sums(c)?;
-            let arm = |a: &[f64], b: &[f64]| -> Vec<f64> {
-                promoted
-                    .iter()
-                    .enumerate()
-                    .map(|(s, t)| if *t { a[s] } else { b[s] })
-                    .collect()
-            };
-            let on_promoted = |f: &dyn Fn(usize) -> f64| -> Vec<f64> {
-                (0..promoted.len())
-                    .filter(|s| promoted[*s])
-                    .map(f)
-                    .collect()
-            };
-            t.expected.push(arm(&p, &q));
-            t.expected_squared.push(arm(&p2, &q2));
-            t.lift.push(on_promoted(&|s| p[s] - q[s]));
-            t.lift_squared.push(on_promoted(&|s| lift2[s]));
-        }
-        Ok(t)
-    }
-
-    /// Σ and Σ² of the expected click probability over `cell` of slate `s`, in its arm.
-    pub fn expected(&self, cell: Cell, s: usize) -> (f64, f64) {
-        let c = SlateCells::index(cell);
-        (self.expected[c][s], self.expected_squared[c][s])
-    }
-
-    /// Σ and Σ² of the known lift over `cell` of slate `s`: zero on a control slate.
-    pub fn known_lift(&self, cell: Cell, s: usize) -> (f64, f64) {
-        match self.promoted_rank[s] {
-            Self::CONTROL => (0.0, 0.0),
-            rank => {
-                let (c, r) = (SlateCells::index(cell), rank as usize);
-                (self.lift[c][r], self.lift_squared[c][r])
-            }
         }
     }
 }
@@ -369,11 +282,13 @@ pub fn read_slate_stats(
             .arg_sort(SortOptions::default())
     });
     Reader {
-        path,
-        files,
         n: slate.len(),
+        source: ColumnSource {
+            path: path.to_path_buf(),
+            files,
+            order,
+        },
         types,
-        order,
         shape: &shape,
     }
     .read()
@@ -415,15 +330,66 @@ fn ascending(column: &Column) -> bool {
     }
 }
 
+/// The columns of a per-slate table on disk, each read alone and put in slate order: what the
+/// read checks and what [`TruthCells`] reads again when a truth view is needed.
+#[derive(Debug, Clone)]
+pub(crate) struct ColumnSource {
+    /// The table as given (a file, or a directory of part files), for messages.
+    pub(crate) path: PathBuf,
+    files: Vec<PathBuf>,
+    /// The slate order of the rows, when the table is not in it.
+    order: Option<IdxCa>,
+}
+
+impl ColumnSource {
+    /// The columns of the parquet file `path`, its rows in slate order.
+    #[cfg(test)]
+    pub(crate) fn of_file(path: &Path) -> ColumnSource {
+        ColumnSource {
+            path: path.to_path_buf(),
+            files: vec![path.to_path_buf()],
+            order: None,
+        }
+    }
+
+    fn polars(&self, source: PolarsError) -> ExposureError {
+        ExposureError::Table(TableError::Polars {
+            table: self.path.display().to_string(),
+            source,
+        })
+    }
+
+    /// Column `name`, cast to `dtype` when given, in slate order.
+    fn column(&self, name: &str, dtype: Option<&DataType>) -> Result<Column, ExposureError> {
+        let mut frame = read_parts(&self.files, Some(&[name.to_string()]))?;
+        let column = frame.drop_in_place(name).map_err(|e| self.polars(e))?;
+        let column = match dtype {
+            Some(dtype) => column.strict_cast(dtype).map_err(|e| self.polars(e))?,
+            None => column,
+        };
+        match &self.order {
+            Some(order) => column.take(order).map_err(|e| self.polars(e)),
+            None => Ok(column),
+        }
+    }
+
+    /// Float column `name` in slate order (a null as NaN).
+    pub(crate) fn f64s(&self, name: &str) -> Result<Vec<f64>, ExposureError> {
+        let c = self.column(name, Some(&DataType::Float64))?;
+        Ok(c.f64()
+            .map_err(|e| self.polars(e))?
+            .iter()
+            .map(|v| v.unwrap_or(f64::NAN))
+            .collect())
+    }
+}
+
 /// Reads the table's columns one at a time.
 struct Reader<'a> {
-    path: &'a Path,
-    files: Vec<PathBuf>,
+    source: ColumnSource,
     n: usize,
     /// Every column's type (`None`: the log's id type, kept).
     types: BTreeMap<String, Option<DataType>>,
-    /// The slate order of the rows, when the table is not in it.
-    order: Option<IdxCa>,
     shape: &'a LogShape,
 }
 
@@ -459,24 +425,13 @@ fn differs(min: &Column, max: &Column) -> Result<Vec<bool>, PolarsError> {
 
 impl Reader<'_> {
     fn polars(&self, source: PolarsError) -> ExposureError {
-        ExposureError::Table(TableError::Polars {
-            table: self.path.display().to_string(),
-            source,
-        })
+        self.source.polars(source)
     }
 
     /// Column `name` of the table, cast to its type, in slate order.
     fn column(&self, name: &str) -> Result<Column, ExposureError> {
-        let mut frame = read_parts(&self.files, Some(&[name.to_string()]))?;
-        let column = frame.drop_in_place(name).map_err(|e| self.polars(e))?;
-        let column = match self.types.get(name).cloned().flatten() {
-            Some(dtype) => column.strict_cast(&dtype).map_err(|e| self.polars(e))?,
-            None => column,
-        };
-        match &self.order {
-            Some(order) => column.take(order).map_err(|e| self.polars(e)),
-            None => Ok(column),
-        }
+        self.source
+            .column(name, self.types.get(name).and_then(Option::as_ref))
     }
 
     fn u32s(&self, name: &str) -> Result<Vec<u32>, ExposureError> {
@@ -484,7 +439,7 @@ impl Reader<'_> {
         let nulls = c.null_count();
         if nulls > 0 {
             return Err(ExposureError::Table(TableError::Nulls {
-                table: self.path.display().to_string(),
+                table: self.source.path.display().to_string(),
                 column: name.into(),
                 nulls,
                 first_row: 1,
@@ -509,12 +464,7 @@ impl Reader<'_> {
     }
 
     fn f64s(&self, name: &str) -> Result<Vec<f64>, ExposureError> {
-        let c = self.column(name)?;
-        Ok(c.f64()
-            .map_err(|e| self.polars(e))?
-            .iter()
-            .map(|v| v.unwrap_or(f64::NAN))
-            .collect())
+        self.source.f64s(name)
     }
 
     fn read(&self) -> Result<SlateStatsTables, ExposureError> {
@@ -593,8 +543,9 @@ impl Reader<'_> {
                 ),
             ];
             for s in 0..n {
-                let fail =
-                    |column: &str, reason: String| Err(bad(self.path, &shown(s), column, reason));
+                let fail = |column: &str, reason: String| {
+                    Err(bad(&self.source.path, &shown(s), column, reason))
+                };
                 if null_rows[s] > 0 {
                     return fail("(any)", format!("{} rows with a null value", null_rows[s]));
                 }
@@ -702,7 +653,7 @@ impl Reader<'_> {
             let promoted = promoted_max[s] == 1;
             if *unit_arm[unit_index[s] as usize].get_or_insert(promoted) != promoted {
                 return Err(bad(
-                    self.path,
+                    &self.source.path,
                     &shown(s),
                     LogColumn::Promoted.name(),
                     "promoted varies within the slate's unit".into(),
@@ -713,7 +664,7 @@ impl Reader<'_> {
         let control_units = units - promoted_units;
         if promoted_units < 2 || control_units < 2 {
             return Err(ExposureError::Inconsistent {
-                table: self.path.display().to_string(),
+                table: self.source.path.display().to_string(),
                 message: format!(
                     "{promoted_units} promoted and {control_units} control units; inference needs at least two in each arm"
                 ),
@@ -725,7 +676,7 @@ impl Reader<'_> {
             let p = lo[0];
             if let Some(s) = (0..n).find(|s| lo[*s] != p || hi[*s] != p) {
                 return Err(bad(
-                    self.path,
+                    &self.source.path,
                     &shown(s),
                     LogColumn::AssignmentProbability.name(),
                     format!("the assignment probability varies ({} vs {p})", hi[s]),
@@ -733,7 +684,7 @@ impl Reader<'_> {
             }
             if !(p > 0.0 && p < 1.0) {
                 return Err(bad(
-                    self.path,
+                    &self.source.path,
                     &shown(0),
                     LogColumn::AssignmentProbability.name(),
                     format!("assignment probability {p} is not strictly between 0 and 1"),
@@ -791,8 +742,7 @@ impl Reader<'_> {
         }
         table.focal_cluster = focal_cluster;
 
-        // The slate truth from the sums in both arms, then the truth cells a cell at a time
-        // (the five columns of one cell are held at once, not all thirty-five).
+        // The slate truth from the sums in both arms.
         let slate_truth = if self.shape.truth {
             // Only the cells that partition a slate enter its totals.
             let partition = |stat: CellStat| -> Result<Vec<Vec<f64>>, ExposureError> {
@@ -828,21 +778,11 @@ impl Reader<'_> {
         } else {
             None
         };
-        let truth = if self.shape.truth {
+        // The truth cells stay in the table until a view of them is asked for.
+        let truth = self.shape.truth.then(|| {
             let promoted: Vec<bool> = promoted_max.iter().map(|p| *p == 1).collect();
-            Some(TruthCells::new(&promoted, |c| {
-                let cell = Cell::ALL[c];
-                Ok([
-                    self.f64s(&cell_column(CellStat::IfPromoted, cell))?,
-                    self.f64s(&cell_column(CellStat::IfControl, cell))?,
-                    self.f64s(&cell_column(CellStat::IfPromotedSquared, cell))?,
-                    self.f64s(&cell_column(CellStat::IfControlSquared, cell))?,
-                    self.f64s(&cell_column(CellStat::LiftSquared, cell))?,
-                ])
-            })?)
-        } else {
-            None
-        };
+            TruthCells::new(self.source.clone(), &promoted)
+        });
 
         let partition_sum = |per_cell: &[Vec<f64>], s: usize| -> f64 {
             Cell::PARTITION
@@ -887,7 +827,7 @@ impl Reader<'_> {
             );
             if let Some(s) = (0..n).find(|s| !(sum[*s].is_finite() && squares[*s].is_finite())) {
                 return Err(bad(
-                    self.path,
+                    &self.source.path,
                     &shown(s),
                     name,
                     "a value is not a finite number".into(),
@@ -968,7 +908,7 @@ impl Reader<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Cell, TruthCells, sessions};
+    use super::sessions;
     use slate_log::ids::RawIds;
 
     #[test]
@@ -978,27 +918,5 @@ mod tests {
         assert_eq!(sessions(&codes), vec![0, 0, 1, 0, 1, 2]);
         let (_, none) = RawIds::Int(vec![]).intern();
         assert_eq!((none.clone(), sessions(&none)), (vec![], vec![]));
-    }
-
-    #[test]
-    fn truth_cells_keep_each_slates_own_arm() {
-        // Three slates (promoted, control, promoted); cell c's sums are offset by 100·c.
-        let promoted = [true, false, true];
-        let truth = TruthCells::new(&promoted, |c| {
-            let at = |base: f64| (0..3).map(|s| 100.0 * c as f64 + base + s as f64).collect();
-            Ok([at(10.0), at(20.0), at(30.0), at(40.0), at(50.0)])
-        })
-        .unwrap();
-        let cell = Cell::ALL[2];
-        // Promoted slates: if-promoted sums; control: if-control sums.
-        assert_eq!(truth.expected(cell, 0), (210.0, 230.0));
-        assert_eq!(truth.expected(cell, 1), (221.0, 241.0));
-        assert_eq!(truth.expected(cell, 2), (212.0, 232.0));
-        // The lift (if promoted − if control) and its square's sum; zero on control.
-        assert_eq!(truth.known_lift(cell, 0), (-10.0, 250.0));
-        assert_eq!(truth.known_lift(cell, 1), (0.0, 0.0));
-        assert_eq!(truth.known_lift(cell, 2), (-10.0, 252.0));
-        // Only promoted slates hold lift values.
-        assert!(truth.lift.iter().all(|cell| cell.len() == 2));
     }
 }

@@ -23,6 +23,7 @@ pub mod features;
 pub mod readiness;
 pub mod schema;
 pub mod slate_stats;
+pub mod truth_cells;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
