@@ -222,11 +222,9 @@ impl Compact {
             let counts = &self.counts[i * c..(i + 1) * c];
             let sums = &self.sums[i * c..(i + 1) * c];
             for j in 0..b {
-                let w = weights[j * g + i];
-                if w == 0 {
-                    continue;
-                }
-                let w = f64::from(w);
+                // Branch-free: a slate not drawn adds 0·n and 0·s, which leave the sums' bits
+                // as they are (the sums start at +0 and the values are finite).
+                let w = f64::from(weights[j * g + i]);
                 for (slot, (n, s)) in acc[j * c..(j + 1) * c]
                     .iter_mut()
                     .zip(counts.iter().zip(sums))

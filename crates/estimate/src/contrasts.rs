@@ -150,7 +150,7 @@ pub fn cell_sample(
                 let (mut rows, mut sum, mut squares) = (0u32, 0.0, 0.0);
                 for (k, cell) in cells.iter().enumerate() {
                     let (y, y2) = values.get(k, s);
-                    rows += table.rows[SlateCells::index(*cell)][s];
+                    rows += u32::from(table.rows[SlateCells::index(*cell)][s]);
                     sum += y;
                     squares += y2;
                 }
@@ -188,7 +188,7 @@ pub fn read_truth(
 /// truth view's (read from the per-slate table once, for every slate).
 pub enum CellValues<'a> {
     /// Clicks (0/1, so also their squares), per listed cell.
-    Clicks(Vec<&'a [u32]>),
+    Clicks(Vec<&'a [u8]>),
     /// A further outcome's Σ and Σ², per listed cell.
     Outcome(Vec<(&'a [f64], &'a [f64])>),
     /// A truth view, in the slate's own arm.

@@ -301,36 +301,6 @@ struct ClusterSums {
     control: f64,
 }
 
-/// Row counts and outcome sums of `sample` per slot of `index`, recording each slot's arm in
-/// `arm`. A cluster with rows in both arms (in this sample, or against an arm an earlier
-/// sample recorded in the same `arm`) is an error: the slate must be the randomized unit.
-pub(crate) fn cluster_totals(
-    sample: &Sample,
-    index: &ClusterIndex,
-    arm: &mut [Option<bool>],
-) -> Result<(Vec<f64>, Vec<f64>), EstimateError> {
-    let mut rows = vec![0f64; index.len()];
-    let mut sums = vec![0f64; index.len()];
-    for (i, ((y, d), id)) in sample
-        .y
-        .iter()
-        .zip(&sample.treated)
-        .zip(&sample.cluster)
-        .enumerate()
-    {
-        let slot = index.slot(*id);
-        match arm[slot] {
-            Some(a) if a != *d => {
-                return Err(EstimateError::MixedClusterAssignment { cluster: *id });
-            }
-            _ => arm[slot] = Some(*d),
-        }
-        rows[slot] += sample.rows_of(i);
-        sums[slot] += y;
-    }
-    Ok((rows, sums))
-}
-
 /// Estimates the difference in means of `sample` with naive and cluster-robust SEs.
 pub fn difference_in_means(
     sample: &Sample,

@@ -80,42 +80,51 @@ pub fn run(
         .iter()
         .flat_map(|c| OutcomeView::available(items).iter().map(move |v| (*c, *v)))
         .collect();
-    // The observed samples are kept (the click's here, the further outcomes' below): they
-    // also feed the pairs bootstrap and the support table. A truth view's sample lives only
-    // while its difference in means is computed, so memory holds one sample per contrast and
-    // observed outcome, not one per contrast and view.
-    let observed_samples: Vec<Sample> = Contrast::ALL
-        .par_iter()
-        .map(|c| sample(*c, OutcomeView::Observed, items, slates))
-        .collect::<Result<_, _>>()?;
-    // View by view, so that a per-slate table's truth cells are read once per view (see
-    // `slate_exposure::truth_cells`); then back in grid order.
+    // The truth views first, view by view: a per-slate table's truth cells are read once per
+    // view (see `slate_exposure::truth_cells`) and let go of before the observed samples are
+    // built. A truth view's sample lives only while its difference in means is computed.
     let mut by_view: Vec<Option<DiffInMeans>> = vec![None; grid.len()];
-    for view in OutcomeView::available(items) {
+    let views = OutcomeView::available(items);
+    for view in views.iter().filter(|v| **v != OutcomeView::Observed) {
         let _read = read_truth(items, *view, &Cell::PARTITION)?;
         let cells: Vec<usize> = (0..grid.len()).filter(|i| grid[*i].1 == *view).collect();
         let done: Vec<DiffInMeans> = cells
             .par_iter()
             .map(|i| {
                 let (c, v) = grid[*i];
-                let label = c.label_in(v, items);
-                match (v, Contrast::ALL.iter().position(|k| *k == c)) {
-                    (OutcomeView::Observed, Some(k)) => {
-                        difference_in_means(&observed_samples[k], c.name(), label)
-                    }
-                    _ => difference_in_means(&sample(c, v, items, slates)?, c.name(), label),
-                }
+                difference_in_means(
+                    &sample(c, v, items, slates)?,
+                    c.name(),
+                    c.label_in(v, items),
+                )
             })
             .collect::<Result<_, _>>()?;
         for (i, r) in cells.into_iter().zip(done) {
             by_view[i] = Some(r);
         }
     }
-    let results: Vec<DiffInMeans> = by_view.into_iter().flatten().collect();
-    // The last truth view read was the known lift, which the decomposition reads too; the
-    // truth cells are then let go of before the bootstrap.
+    // The last truth view read was the known lift, which the decomposition reads too.
     let decomposition = decomposition(items, slates)?;
     items.release_truth();
+    // The observed samples are kept (the click's here, the further outcomes' below): they
+    // also feed the pairs bootstrap and the support table.
+    let observed_samples: Vec<Sample> = Contrast::ALL
+        .par_iter()
+        .map(|c| sample(*c, OutcomeView::Observed, items, slates))
+        .collect::<Result<_, _>>()?;
+    let observed_results: Vec<DiffInMeans> = Contrast::ALL
+        .par_iter()
+        .zip(&observed_samples)
+        .map(|(c, s)| difference_in_means(s, c.name(), c.label_in(OutcomeView::Observed, items)))
+        .collect::<Result<_, _>>()?;
+    for (c, r) in Contrast::ALL.iter().zip(observed_results) {
+        let i = grid
+            .iter()
+            .position(|g| *g == (*c, OutcomeView::Observed))
+            .expect("every contrast has the observed view");
+        by_view[i] = Some(r);
+    }
+    let results: Vec<DiffInMeans> = by_view.into_iter().flatten().collect();
     let find =
         |c: Contrast, v: OutcomeView| &results[grid.iter().position(|g| *g == (c, v)).unwrap_or(0)];
 

@@ -20,7 +20,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use crate::EstimateError;
-use crate::dim::{ClusterIndex, Sample, cluster_totals};
+use crate::dim::{ClusterIndex, Sample};
 
 /// Units per chunk: a block's draws for one chunk stay in L1/L2 cache.
 pub(crate) const CHUNK: usize = 2048;
@@ -73,22 +73,43 @@ impl UnitSums {
     pub(crate) fn new(samples: &[&Sample]) -> Result<Self, EstimateError> {
         let index = ClusterIndex::new(samples.iter().flat_map(|s| s.cluster.iter().copied()));
         let g = index.len();
+        // Each unit's arm first, so that its sums go straight to their place in the layout
+        // (no per-slot copy to reorder): the same additions in the same order, the same bits.
         let mut arm: Vec<Option<bool>> = vec![None; g];
-        let totals = samples
-            .iter()
-            .map(|s| cluster_totals(s, &index, &mut arm))
-            .collect::<Result<Vec<_>, _>>()?;
+        for sample in samples {
+            for (d, id) in sample.treated.iter().zip(&sample.cluster) {
+                let slot = index.slot(*id);
+                match arm[slot] {
+                    Some(a) if a != *d => {
+                        return Err(EstimateError::MixedClusterAssignment { cluster: *id });
+                    }
+                    _ => arm[slot] = Some(*d),
+                }
+            }
+        }
         let treated = |slot: &usize| arm[*slot] == Some(true);
-        let order: Vec<usize> = (0..g)
-            .filter(treated)
-            .chain((0..g).filter(|slot| !treated(slot)))
-            .collect();
         let treated_units = arm.iter().filter(|a| **a == Some(true)).count();
-        let samples = totals
-            .into_iter()
-            .map(|(rows, sums)| {
-                let rows: Vec<f64> = order.iter().map(|slot| rows[*slot]).collect();
-                let sums: Vec<f64> = order.iter().map(|slot| sums[*slot]).collect();
+        // place[slot]: the unit's position, treated units first, each arm in slot order.
+        let mut place = vec![0u32; g];
+        let (mut next_treated, mut next_control) = (0u32, treated_units as u32);
+        for (slot, place) in place.iter_mut().enumerate() {
+            let next = if treated(&slot) {
+                &mut next_treated
+            } else {
+                &mut next_control
+            };
+            *place = *next;
+            *next += 1;
+        }
+        let samples = samples
+            .iter()
+            .map(|sample| {
+                let (mut rows, mut sums) = (vec![0f64; g], vec![0f64; g]);
+                for (i, (y, id)) in sample.y.iter().zip(&sample.cluster).enumerate() {
+                    let at = place[index.slot(*id)] as usize;
+                    rows[at] += sample.rows_of(i);
+                    sums[at] += y;
+                }
                 let (treated, control) = (0..treated_units, treated_units..g);
                 SampleSums {
                     clusters: rows.iter().filter(|n| **n > 0.0).count(),

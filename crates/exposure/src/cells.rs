@@ -35,10 +35,11 @@ use crate::{ExposureError, features};
 /// `[cell][slate]`, cells in [`Cell::ALL`] order.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SlateCells {
-    /// Rows per cell and slate.
-    pub rows: Vec<Vec<u32>>,
-    /// Clicks per cell and slate (0/1 clicks, so also Σ click²).
-    pub clicks: Vec<Vec<u32>>,
+    /// Rows per cell and slate: at most a slate's items, which the reduction checks up to
+    /// [`MASK_MAX_POSITION`] (52) only, so a byte (8.34 M slates: 58 MB per cell, not 233).
+    pub rows: Vec<Vec<u8>>,
+    /// Clicks per cell and slate (0/1 clicks, so also Σ click²): at most the cell's rows.
+    pub clicks: Vec<Vec<u8>>,
     /// With truth: the truth views' sums per cell, read from the table when asked for.
     pub truth: Option<TruthCells>,
     /// Per further outcome, in config order.
@@ -467,6 +468,42 @@ impl Reader<'_> {
         self.source.f64s(name)
     }
 
+    /// Per-cell counts `values` of statistic `stat` as bytes, each checked against its bound
+    /// `most(cell, slate)` (a cell has no more rows than its slate, no more clicks than rows):
+    /// a count above it names the slate (shown by `shown`) and the column.
+    fn narrow(
+        &self,
+        values: &[Vec<u32>],
+        stat: CellStat,
+        most: impl Fn(usize, usize) -> u32,
+        shown: &dyn Fn(usize) -> String,
+    ) -> Result<Vec<Vec<u8>>, ExposureError> {
+        values
+            .iter()
+            .enumerate()
+            .map(|(c, counts)| {
+                counts
+                    .iter()
+                    .enumerate()
+                    .map(|(s, n)| {
+                        let bound = most(c, s);
+                        u8::try_from(*n)
+                            .ok()
+                            .filter(|_| *n <= bound)
+                            .ok_or_else(|| {
+                                bad(
+                                    &self.source.path,
+                                    &shown(s),
+                                    &cell_column(stat, Cell::ALL[c]),
+                                    format!("{n} is more than the {bound} it counts within"),
+                                )
+                            })
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
     fn read(&self) -> Result<SlateStatsTables, ExposureError> {
         let n = self.n;
         let (slate_ids, slate_values, slate_codes) =
@@ -885,11 +922,17 @@ impl Reader<'_> {
             outcome_totals,
         };
         let cells = SlateCells {
-            rows: cell_rows,
-            clicks: cell_clicks,
+            rows: self.narrow(&cell_rows, CellStat::Rows, |_, s| rows[s], &shown)?,
+            clicks: self.narrow(
+                &cell_clicks,
+                CellStat::Clicks,
+                |c, s| cell_rows[c][s],
+                &shown,
+            )?,
             truth,
             outcomes,
         };
+        drop((cell_rows, cell_clicks));
         let shifted_by_one = self.u32s(Fact::DisplacedShiftedByOne.name())?;
         let design = cells.design_facts(&slates, &shifted_by_one, &focal_shown, self.shape.unit);
         let assignment = Assignment::of(&slates);

@@ -1363,6 +1363,46 @@ mod tests {
         assert!(err.contains("slate 0") && err.contains("0/1"), "{err}");
     }
 
+    /// A per-slate table (from another engine, or edited) whose cell counts more rows than its
+    /// slate has is an error naming the slate and the column, not a count cut to a byte.
+    #[test]
+    fn a_cell_count_beyond_its_slate_is_an_error() {
+        let synthetic = SyntheticConfig {
+            slates: 30,
+            slate_size: 6,
+            ..SyntheticConfig::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let (path, _) = write_synthetic_log(&synthetic, 3, dir.path(), "log.parquet", 60).unwrap();
+        let reduced = reduce_parquet(&path, &config(), dir.path(), 100).unwrap();
+        let name = cell_column(CellStat::Rows, Cell::TopThree);
+        for count in [7u32, 300] {
+            let mut frame = read(&reduced.path);
+            let mut counts: Vec<u32> = frame
+                .column(&name)
+                .unwrap()
+                .u32()
+                .unwrap()
+                .into_no_null_iter()
+                .collect();
+            counts[2] = count;
+            frame
+                .replace(&name, Column::new(name.as_str().into(), counts))
+                .unwrap();
+            let edited = dir.path().join("edited.parquet");
+            ParquetWriter::new(std::fs::File::create(&edited).unwrap())
+                .finish(&mut frame)
+                .unwrap();
+            let err = crate::cells::read_slate_stats(&edited, &config())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("slate 2") && err.contains(&name) && err.contains(&count.to_string()),
+                "{err}"
+            );
+        }
+    }
+
     /// A file whose row groups are not in slate order is reduced in one pass, to the same table.
     #[test]
     fn an_unsorted_file_gives_the_same_table() {
