@@ -38,19 +38,13 @@ impl SlateSums {
             n0: vec![0.0; g],
             s0: vec![0.0; g],
         };
-        for (i, ((y, d), id)) in sample
-            .y
-            .iter()
-            .zip(&sample.treated)
-            .zip(&sample.cluster)
-            .enumerate()
-        {
-            let slot = index.slot(*id);
-            if *d {
-                sums.n1[slot] += sample.rows_of(i);
+        for (rows, y, d, id) in sample.entries() {
+            let slot = index.slot(id);
+            if d {
+                sums.n1[slot] += rows;
                 sums.s1[slot] += y;
             } else {
-                sums.n0[slot] += sample.rows_of(i);
+                sums.n0[slot] += rows;
                 sums.s0[slot] += y;
             }
         }
@@ -155,22 +149,16 @@ impl Compact {
         let mut counts = vec![0f32; g * contrasts];
         let mut values = vec![0f64; g * contrasts];
         for (c, sample) in samples.iter().enumerate() {
-            for (i, ((y, d), id)) in sample
-                .y
-                .iter()
-                .zip(&sample.treated)
-                .zip(&sample.cluster)
-                .enumerate()
-            {
-                let slot = index.slot(*id);
-                let d = u8::from(*d);
+            for (rows, y, d, id) in sample.entries() {
+                let slot = index.slot(id);
+                let d = u8::from(d);
                 if arm[slot] == UNKNOWN {
                     arm[slot] = d;
                 } else if arm[slot] != d {
                     return None;
                 }
                 let at = slot * contrasts + c;
-                let n = f64::from(counts[at]) + sample.rows_of(i);
+                let n = f64::from(counts[at]) + rows;
                 if n > f64::from(1u32 << 24) {
                     return None; // beyond f32's exact integers: use the general layout
                 }

@@ -74,6 +74,16 @@ impl Sample {
         self.y_squared.shrink_to_fit();
     }
 
+    /// Each entry as (rows, Σy, treated, cluster), in order.
+    pub fn entries(&self) -> impl Iterator<Item = (f64, f64, bool, u32)> + '_ {
+        self.y
+            .iter()
+            .zip(&self.treated)
+            .zip(&self.cluster)
+            .enumerate()
+            .map(|(i, ((y, d), id))| (self.rows_of(i), *y, *d, *id))
+    }
+
     /// Whether the entries are groups of rows (else each entry is one row).
     pub fn is_grouped(&self) -> bool {
         !self.rows.is_empty()

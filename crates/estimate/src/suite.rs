@@ -117,14 +117,12 @@ pub fn run(
         .zip(&observed_samples)
         .map(|(c, s)| difference_in_means(s, c.name(), c.label_in(OutcomeView::Observed, items)))
         .collect::<Result<_, _>>()?;
-    for (c, r) in Contrast::ALL.iter().zip(observed_results) {
-        let i = grid
-            .iter()
-            .position(|g| *g == (*c, OutcomeView::Observed))
-            .expect("every contrast has the observed view");
-        by_view[i] = Some(r);
-    }
-    let results: Vec<DiffInMeans> = by_view.into_iter().flatten().collect();
+    // Back in grid order: each contrast's observed result, then its truth views'.
+    let mut observed_results = observed_results.into_iter();
+    let results: Vec<DiffInMeans> = by_view
+        .into_iter()
+        .flat_map(|truth| truth.or_else(|| observed_results.next()))
+        .collect();
     let find =
         |c: Contrast, v: OutcomeView| &results[grid.iter().position(|g| *g == (c, v)).unwrap_or(0)];
 

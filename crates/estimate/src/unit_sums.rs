@@ -105,9 +105,9 @@ impl UnitSums {
             .iter()
             .map(|sample| {
                 let (mut rows, mut sums) = (vec![0f64; g], vec![0f64; g]);
-                for (i, (y, id)) in sample.y.iter().zip(&sample.cluster).enumerate() {
-                    let at = place[index.slot(*id)] as usize;
-                    rows[at] += sample.rows_of(i);
+                for (n, y, _, id) in sample.entries() {
+                    let at = place[index.slot(id)] as usize;
+                    rows[at] += n;
                     sums[at] += y;
                 }
                 let (treated, control) = (0..treated_units, treated_units..g);
