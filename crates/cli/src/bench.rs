@@ -49,10 +49,16 @@ pub(crate) fn process_status_mib(status: &Path, key: &str) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-/// The median of `values` (the upper one of an even count).
+/// The median of `values`: the middle one of an odd count, the mean of the two middle ones of
+/// an even count (as numpy's `median`); NaN for none.
 pub(crate) fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
-    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+    let n = values.len();
+    match n {
+        0 => f64::NAN,
+        _ if n % 2 == 1 => values[n / 2],
+        _ => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
 }
 
 /// Runs `python3 bench/<script> <args>` as its users run it (without our libgomp setting
@@ -359,4 +365,18 @@ pub fn models_markdown(rows: &[ModelsBench], config: &PipelineConfig, command: &
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    #[test]
+    fn median_is_the_middle_value_or_the_mean_of_the_middle_two() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert_eq!(median(vec![9.0, 5.0]), 7.0);
+        assert_eq!(median(vec![5.0]), 5.0);
+        assert!(median(Vec::new()).is_nan());
+    }
 }

@@ -114,11 +114,28 @@ pub fn cluster_bootstrap(
 fn draw_weights(seed: u64, r: usize, weights: &mut [u32]) {
     let g = weights.len();
     weights.fill(0);
-    let mut rng = replicate_rng(seed, r);
-    for _ in 0..g {
-        weights[rng.random_range(0..g)] += 1;
+    for_each_draw(&mut replicate_rng(seed, r), g, |i| weights[i] += 1);
+}
+
+/// Draws `g` slates with replacement from `rng` (uniform on `0..g`) and hands each to `count`,
+/// in draw order. The draws come [`DRAW_BATCH`] at a time before any is counted, so the
+/// counts' scattered reads and writes (a replicate's counts outgrow the core's cache at a
+/// million slates) are in flight together instead of one after another behind the generator.
+fn for_each_draw(rng: &mut Pcg64, g: usize, mut count: impl FnMut(usize)) {
+    let mut batch = [0usize; DRAW_BATCH];
+    let mut left = g;
+    while left > 0 {
+        let n = left.min(DRAW_BATCH);
+        for slot in &mut batch[..n] {
+            *slot = rng.random_range(0..g);
+        }
+        batch[..n].iter().for_each(|i| count(*i));
+        left -= n;
     }
 }
+
+/// Draws generated before they are counted (see [`for_each_draw`]).
+const DRAW_BATCH: usize = 64;
 
 /// Replicate `r`'s stream of `seed`.
 fn replicate_rng(seed: u64, r: usize) -> Pcg64 {
@@ -194,13 +211,12 @@ impl Compact {
         let mut overflowed = vec![false; b];
         for (j, r) in range.clone().enumerate() {
             let own = &mut weights[j * g..(j + 1) * g];
-            let mut rng = replicate_rng(seed, r);
             let mut over = false;
-            for _ in 0..g {
-                let w = &mut own[rng.random_range(0..g)];
+            for_each_draw(&mut replicate_rng(seed, r), g, |i| {
+                let w = &mut own[i];
                 over |= *w >= cap - 1;
                 *w = w.saturating_add(1);
-            }
+            });
             overflowed[j] = over;
         }
         // acc[replicate · contrasts + contrast][arm] = (weighted rows, weighted outcome sum)
@@ -441,6 +457,17 @@ mod tests {
         // The general layout's replicates still run.
         let draws = cluster_bootstrap(&[&mixed], 16, 3).unwrap();
         assert_eq!(draws.estimates[0].len(), 16);
+    }
+
+    #[test]
+    fn batched_draws_are_the_streams_draws_in_order() {
+        for g in [1, 2, DRAW_BATCH - 1, DRAW_BATCH, DRAW_BATCH + 1, 3 * DRAW_BATCH + 7] {
+            let mut rng = replicate_rng(9, g);
+            let one_by_one: Vec<usize> = (0..g).map(|_| rng.random_range(0..g)).collect();
+            let mut batched = Vec::new();
+            for_each_draw(&mut replicate_rng(9, g), g, |i| batched.push(i));
+            assert_eq!(batched, one_by_one, "{g} slates");
+        }
     }
 
     #[test]
