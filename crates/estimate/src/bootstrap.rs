@@ -461,7 +461,14 @@ mod tests {
 
     #[test]
     fn batched_draws_are_the_streams_draws_in_order() {
-        for g in [1, 2, DRAW_BATCH - 1, DRAW_BATCH, DRAW_BATCH + 1, 3 * DRAW_BATCH + 7] {
+        for g in [
+            1,
+            2,
+            DRAW_BATCH - 1,
+            DRAW_BATCH,
+            DRAW_BATCH + 1,
+            3 * DRAW_BATCH + 7,
+        ] {
             let mut rng = replicate_rng(9, g);
             let one_by_one: Vec<usize> = (0..g).map(|_| rng.random_range(0..g)).collect();
             let mut batched = Vec::new();
