@@ -8,6 +8,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use statrs::statistics::{Data, OrderStatistics};
 use tracing::info;
 
 use crate::{DataSource, Paths, Pipeline, PipelineConfig};
@@ -49,16 +50,13 @@ pub(crate) fn process_status_mib(status: &Path, key: &str) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-/// The median of `values`: the middle one of an odd count, the mean of the two middle ones of
-/// an even count (as numpy's `median`); NaN for none.
-pub(crate) fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    match n {
-        0 => f64::NAN,
-        _ if n % 2 == 1 => values[n / 2],
-        _ => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+/// The median of `values` (statrs: the middle one of an odd count, the mean of the two middle
+/// ones of an even count, as numpy's `median`); NaN for none.
+pub(crate) fn median(values: Vec<f64>) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
     }
+    Data::new(values).median()
 }
 
 /// Runs `python3 bench/<script> <args>` as its users run it (without our libgomp setting

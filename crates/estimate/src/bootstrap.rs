@@ -129,7 +129,9 @@ fn for_each_draw(rng: &mut Pcg64, g: usize, mut count: impl FnMut(usize)) {
         for slot in &mut batch[..n] {
             *slot = rng.random_range(0..g);
         }
-        batch[..n].iter().for_each(|i| count(*i));
+        for i in &batch[..n] {
+            count(*i);
+        }
         left -= n;
     }
 }
