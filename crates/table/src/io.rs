@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use polars::prelude::*;
 
-use crate::parquet_file::{self, ColumnSlice, Layout};
+use crate::parquet_file::{self, ColumnSlice, Layout, RowBatch, Values};
 use crate::{ColumnType, NamedColumn, Result, TableError, TableSchema};
 
 fn io_err(path: &Path) -> impl Fn(std::io::Error) -> TableError + '_ {
@@ -85,7 +85,7 @@ pub fn write_parquet(df: &DataFrame, schema: &TableSchema, dir: &Path) -> Result
     let layout = Layout::of(schema);
     let sources = parquet_file::frame_sources(df, &layout)?;
     write_atomically(dir, schema.file_name, |writer| {
-        parquet_file::encode(writer, &layout, &sources, df.height())
+        parquet_file::encode(writer, &layout, Values::Columns(&sources), df.height())
     })
 }
 
@@ -104,7 +104,7 @@ pub fn write_parquet_extended(
     let layout = extended_layout(&df, parts, extra)?;
     let sources = parquet_file::frame_sources(&df, &layout)?;
     write_atomically(dir, layout.table, |writer| {
-        parquet_file::encode(writer, &layout, &sources, df.height())
+        parquet_file::encode(writer, &layout, Values::Columns(&sources), df.height())
     })
 }
 
@@ -239,7 +239,7 @@ pub fn write_parquet_columns(
         .map(|column| parquet_file::ColumnSource::Slice(*column))
         .collect();
     write_atomically(dir, schema.file_name, |writer| {
-        parquet_file::encode(writer, &Layout::of(schema), &sources, rows)
+        parquet_file::encode(writer, &Layout::of(schema), Values::Columns(&sources), rows)
     })
 }
 
@@ -254,19 +254,12 @@ pub fn write_parquet_parts(
     extra: &[(&str, &[f64])],
     dir: &Path,
 ) -> Result<PathBuf> {
-    let Some(((first, _), _)) = parts.split_first() else {
-        return Err(TableError::SchemaMismatch {
-            table: "(no schema)".into(),
-            message: "a table needs at least one schema".into(),
-        });
-    };
+    let schemas: Vec<&TableSchema> = parts.iter().map(|(schema, _)| *schema).collect();
+    let names: Vec<&str> = extra.iter().map(|(name, _)| *name).collect();
+    let layout = parts_layout(&schemas, &names)?;
     let mismatch = |message: String| TableError::SchemaMismatch {
-        table: first.file_name.to_string(),
+        table: layout.table.to_string(),
         message,
-    };
-    let mut layout = Layout {
-        table: first.file_name,
-        columns: Vec::new(),
     };
     let mut sources = Vec::new();
     for (schema, columns) in parts {
@@ -278,41 +271,88 @@ pub fn write_parquet_parts(
                 schema.columns.len()
             )));
         }
-        for (column, spec) in columns.iter().zip(schema.columns) {
-            if column.column_type() != spec.ty || spec.nullable {
-                return Err(mismatch(format!(
-                    "column `{}` is {:?}, schema declares {:?}{}",
-                    spec.name,
-                    column.column_type(),
-                    spec.ty,
-                    if spec.nullable { " (nullable)" } else { "" }
-                )));
-            }
-            layout.columns.push((spec.name, spec.ty, false));
-            sources.push(parquet_file::ColumnSource::Slice(*column));
-        }
+        sources.extend(columns.iter().map(|c| parquet_file::ColumnSource::Slice(*c)));
     }
-    for (name, values) in extra {
-        layout.columns.push((name, ColumnType::F64, false));
+    for (_, values) in extra {
         sources.push(parquet_file::ColumnSource::Slice(ColumnSlice::F64(values)));
     }
     let rows = match sources.first() {
         Some(parquet_file::ColumnSource::Slice(first)) => first.len(),
         _ => 0,
     };
-    for ((name, _, _), source) in layout.columns.iter().zip(&sources) {
+    for ((name, ty, _), source) in layout.columns.iter().zip(&sources) {
         if let parquet_file::ColumnSource::Slice(column) = source
-            && column.len() != rows
         {
-            return Err(mismatch(format!(
-                "column `{name}` has {} rows, the first column {rows}",
-                column.len()
-            )));
+            if column.column_type() != *ty {
+                return Err(mismatch(format!(
+                    "column `{name}` is {:?}, schema declares {ty:?}",
+                    column.column_type(),
+                )));
+            }
+            if column.len() != rows {
+                return Err(mismatch(format!(
+                    "column `{name}` has {} rows, the first column {rows}",
+                    column.len()
+                )));
+            }
         }
     }
     write_atomically(dir, layout.table, |writer| {
-        parquet_file::encode(writer, &layout, &sources, rows)
+        parquet_file::encode(writer, &layout, Values::Columns(&sources), rows)
     })
+}
+
+/// Writes a table too long to hold whole, one row group at a time: `batch(range)` builds rows
+/// `range` (the columns of `parts`, then the `extra` `f64` columns, in order; checked), and
+/// is called once per row group of the `rows` rows, a few groups at once (one per thread), each
+/// batch dropped once encoded. The file is the one [`write_parquet_parts`] writes from the
+/// whole table, byte for byte. Atomic; a batch that fails (or disagrees with the layout) leaves
+/// nothing behind.
+pub fn write_parquet_batches<B: RowBatch + 'static>(
+    parts: &[&TableSchema],
+    extra: &[&str],
+    rows: usize,
+    batch: impl Fn(std::ops::Range<usize>) -> Result<B> + Sync,
+    dir: &Path,
+) -> Result<PathBuf> {
+    let layout = parts_layout(parts, extra)?;
+    let make = |range| batch(range).map(|b| Box::new(b) as Box<dyn RowBatch>);
+    write_atomically(dir, layout.table, |writer| {
+        parquet_file::encode(writer, &layout, Values::Batches(&make), rows)
+    })
+}
+
+/// The layout of a table made of the columns of `parts` (none of them nullable) then the
+/// `extra` `f64` columns; the file is the first part's.
+fn parts_layout<'a>(parts: &[&'a TableSchema], extra: &[&'a str]) -> Result<Layout<'a>> {
+    let Some(first) = parts.first() else {
+        return Err(TableError::SchemaMismatch {
+            table: "(no schema)".into(),
+            message: "a table needs at least one schema".into(),
+        });
+    };
+    let mut layout = Layout {
+        table: first.file_name,
+        columns: Vec::new(),
+    };
+    for schema in parts {
+        for spec in schema.columns {
+            if spec.nullable {
+                return Err(TableError::SchemaMismatch {
+                    table: first.file_name.to_string(),
+                    message: format!(
+                        "column `{}` is nullable: it cannot be written from borrowed columns",
+                        spec.name
+                    ),
+                });
+            }
+            layout.columns.push((spec.name, spec.ty, false));
+        }
+    }
+    layout
+        .columns
+        .extend(extra.iter().map(|name| (*name, ColumnType::F64, false)));
+    Ok(layout)
 }
 
 /// Writes a long table as CSV a batch of rows at a time: `batch(range)` builds the frame of
@@ -655,8 +695,39 @@ mod tests {
             &from_slices,
         )
         .unwrap();
+        // The same table built a row group at a time.
+        struct Batch(Parts, PartsTruth, Vec<f64>);
+        impl RowBatch for Batch {
+            fn columns(&self) -> Vec<ColumnSlice<'_>> {
+                let mut columns = self.0.column_slices().unwrap();
+                columns.extend(self.1.column_slices().unwrap());
+                columns.push(ColumnSlice::F64(&self.2));
+                columns
+            }
+        }
+        let from_batches = dir.path().join("batches");
+        let ranges = std::sync::Mutex::new(Vec::new());
+        write_parquet_batches(
+            &[&PARTS, &PARTS_TRUTH],
+            &[extra.name.as_str()],
+            n,
+            |range| {
+                ranges.lock().unwrap().push(range.clone());
+                Ok(Batch(
+                    rows.rows(range.clone()),
+                    truth.rows(range.clone()),
+                    extra.values[range].to_vec(),
+                ))
+            },
+            &from_batches,
+        )
+        .unwrap();
+        let mut ranges = ranges.into_inner().unwrap();
+        ranges.sort_by_key(|r| r.start);
+        assert_eq!(ranges, [0..1 << 20, 1 << 20..2 << 20, 2 << 20..n]);
         let bytes = |d: &Path| std::fs::read(d.join("parts.parquet")).unwrap();
         assert_eq!(bytes(&from_frame), bytes(&from_slices));
+        assert_eq!(bytes(&from_batches), bytes(&from_slices));
         // Shared strings read back equal, one allocation per distinct value.
         let back = Parts::from_frame(
             &read_parquet(&from_slices.join("parts.parquet"), &PARTS).unwrap(),
@@ -682,6 +753,46 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("`time` has 1 rows"), "{err}");
         assert!(!dir.path().join("parts.parquet").exists());
+    }
+
+    #[test]
+    fn a_failing_or_misshapen_row_batch_writes_nothing() {
+        struct Batch(Parts);
+        impl RowBatch for Batch {
+            fn columns(&self) -> Vec<ColumnSlice<'_>> {
+                self.0.column_slices().unwrap()
+            }
+        }
+        let (rows, _) = parts_of(10);
+        let dir = tempfile::tempdir().unwrap();
+        let err = write_parquet_batches(
+            &[&PARTS],
+            &[],
+            10,
+            |_| -> Result<Batch> {
+                Err(TableError::SchemaMismatch {
+                    table: "parts.parquet".into(),
+                    message: "the source failed".into(),
+                })
+            },
+            dir.path(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("the source failed"), "{err}");
+        // A batch one row short of its range.
+        let err = write_parquet_batches(
+            &[&PARTS],
+            &[],
+            10,
+            |range| Ok(Batch(rows.rows(range.start..range.end - 1))),
+            dir.path(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("column `id` of a row batch is U32 with 9 values"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     #[test]

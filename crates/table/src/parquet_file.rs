@@ -207,12 +207,61 @@ fn properties(layout: &Layout<'_>) -> WriterProperties {
     builder.build()
 }
 
-/// Encodes `sources` (one per schema column, `rows` values each) as one parquet file into
-/// `writer`.
+/// The values of one row group, built only when the group is encoded (see
+/// [`write_parquet_batches`](crate::write_parquet_batches)): it owns them, and lends them out
+/// as the file's columns.
+pub trait RowBatch: Send {
+    /// The batch's columns, in the file's order, each one value per row of the batch.
+    fn columns(&self) -> Vec<ColumnSlice<'_>>;
+}
+
+/// Builds the rows `range` of a table as a [`RowBatch`].
+pub(crate) type MakeBatch<'s> = dyn Fn(Range<usize>) -> Result<Box<dyn RowBatch>> + Sync + 's;
+
+/// Where the values of a file come from.
+pub(crate) enum Values<'s, 'a> {
+    /// Every column whole (one per layout column, `rows` values each); a row group encodes a
+    /// range of each.
+    Columns(&'s [ColumnSource<'a>]),
+    /// Each row group's rows, built when it is encoded: memory holds the row groups in
+    /// flight, not the table.
+    Batches(&'s MakeBatch<'s>),
+}
+
+/// Checks a batch's columns against `layout`: each of its type, `rows` values each.
+fn checked_batch<'b>(
+    layout: &Layout<'_>,
+    columns: Vec<ColumnSlice<'b>>,
+    rows: usize,
+) -> Result<Vec<ColumnSource<'b>>> {
+    let mismatch = |message: String| TableError::SchemaMismatch {
+        table: layout.table.to_string(),
+        message,
+    };
+    if columns.len() != layout.columns.len() {
+        return Err(mismatch(format!(
+            "a row batch has {} columns, the table {}",
+            columns.len(),
+            layout.columns.len()
+        )));
+    }
+    for ((name, ty, _), column) in layout.columns.iter().zip(&columns) {
+        if column.column_type() != *ty || column.len() != rows {
+            return Err(mismatch(format!(
+                "column `{name}` of a row batch is {:?} with {} values, expected {ty:?} with {rows}",
+                column.column_type(),
+                column.len()
+            )));
+        }
+    }
+    Ok(columns.into_iter().map(ColumnSource::Slice).collect())
+}
+
+/// Encodes `values` (`rows` rows of the `layout` columns) as one parquet file into `writer`.
 pub(crate) fn encode<W: Write + Send>(
     writer: W,
     layout: &Layout<'_>,
-    sources: &[ColumnSource<'_>],
+    values: Values<'_, '_>,
     rows: usize,
 ) -> Result<()> {
     let error = |source: ParquetError| TableError::Parquet {
@@ -226,9 +275,23 @@ pub(crate) fn encode<W: Write + Send>(
             .map_err(error)?;
     let columns = file.schema_descr().columns().to_vec();
     let properties = Arc::clone(file.properties());
-    let encode_group = |group: usize| -> std::result::Result<Vec<EncodedChunk>, ParquetError> {
+    let encode_group = |group: usize| -> Result<Vec<EncodedChunk>> {
         let range = group * ROW_GROUP_ROWS..((group + 1) * ROW_GROUP_ROWS).min(rows);
-        let mut arrow_writers = factory.create_column_writers(group)?.into_iter();
+        // A batch lives while its columns are encoded, then goes.
+        let batch;
+        let batch_sources;
+        let (sources, range) = match values {
+            Values::Columns(sources) => (sources, range),
+            Values::Batches(make) => {
+                batch = make(range.clone())?;
+                batch_sources = checked_batch(layout, batch.columns(), range.len())?;
+                (&batch_sources[..], 0..range.len())
+            }
+        };
+        let mut arrow_writers = factory
+            .create_column_writers(group)
+            .map_err(error)?
+            .into_iter();
         let jobs: Vec<_> = sources
             .iter()
             .zip(&columns)
@@ -257,7 +320,8 @@ pub(crate) fn encode<W: Write + Send>(
                 }
                 writer.close().map(EncodedChunk::Arrow)
             })
-            .collect()
+            .collect::<std::result::Result<Vec<_>, ParquetError>>()
+            .map_err(error)
     };
     // A wave of row groups is encoded while the previous wave is written out, so the copying
     // into the file overlaps the encoding.
@@ -273,11 +337,11 @@ pub(crate) fn encode<W: Write + Send>(
             || {
                 wave.par_iter()
                     .map(|&group| encode_group(group))
-                    .collect::<std::result::Result<Vec<_>, _>>()
+                    .collect::<Result<Vec<_>>>()
             },
         );
         appended.map_err(error)?;
-        encoded = next.map_err(error)?;
+        encoded = next?;
     }
     for chunks in encoded {
         append_row_group(&mut file, chunks).map_err(error)?;
@@ -477,7 +541,7 @@ mod tests {
                 .build()
                 .unwrap();
             let mut bytes = Vec::new();
-            pool.install(|| encode(&mut bytes, &Layout::of(&WIDE), &sources, w.id.len()))
+            pool.install(|| encode(&mut bytes, &Layout::of(&WIDE), Values::Columns(&sources), w.id.len()))
                 .unwrap();
             bytes
         };
