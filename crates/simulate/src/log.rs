@@ -2,6 +2,7 @@
 //! schema of `slate-log`, with the oracle's two truth columns and the MovieLens covariates.
 //! Every analysis of a MovieLens run reads this file, as it would read a team's own log.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use slate_log::LogConfig;
@@ -66,7 +67,18 @@ pub fn log_config() -> LogConfig {
 
 /// The simulated slates as an impression log whose randomization unit is `unit`.
 pub fn impression_log(sim: &SimulatedSlates, unit: RandomizationUnit) -> MovieLensLog {
-    let ids = |v: &[u32]| v.iter().map(|x| i64::from(*x)).collect::<Vec<i64>>();
+    impression_log_rows(sim, unit, 0..sim.len())
+}
+
+/// Rows `range` of [`impression_log`].
+fn impression_log_rows(
+    sim: &SimulatedSlates,
+    unit: RandomizationUnit,
+    range: Range<usize>,
+) -> MovieLensLog {
+    let ids = |v: &[u32]| v[range.clone()].iter().map(|x| i64::from(*x)).collect();
+    let copy = |v: &[f64]| v[range.clone()].to_vec();
+    let flags = |v: &[bool]| v[range.clone()].to_vec();
     MovieLensLog {
         slate_id: ids(&sim.slate_id),
         unit_id: match unit {
@@ -75,28 +87,42 @@ pub fn impression_log(sim: &SimulatedSlates, unit: RandomizationUnit) -> MovieLe
         },
         user_id: ids(&sim.user_id),
         item_id: ids(&sim.movie_id),
-        item_cluster: sim.cluster.clone(),
+        item_cluster: sim.cluster[range.clone()].to_vec(),
         seed_position: ids(&sim.seed_position),
         shown_position: ids(&sim.final_position),
-        is_focal: sim.is_focal.clone(),
-        promoted: sim.promotion_applied.clone(),
-        click: sim.observed_click.clone(),
-        assignment_probability: sim.assignment_probability.clone(),
-        click_prob_if_promoted: sim.click_prob_if_promoted.clone(),
-        click_prob_if_control: sim.click_prob_if_control.clone(),
-        relevance: sim.relevance.clone(),
+        is_focal: flags(&sim.is_focal),
+        promoted: flags(&sim.promotion_applied),
+        click: flags(&sim.observed_click),
+        assignment_probability: copy(&sim.assignment_probability),
+        click_prob_if_promoted: copy(&sim.click_prob_if_promoted),
+        click_prob_if_control: copy(&sim.click_prob_if_control),
+        relevance: copy(&sim.relevance),
         user_n_ratings: ids(&sim.user_n_ratings),
-        user_mean_rating: sim.user_mean_rating.clone(),
+        user_mean_rating: copy(&sim.user_mean_rating),
     }
 }
 
-/// Writes the impression log of `sim`, randomized by `unit`, to `dir`.
+impl slate_table::RowBatch for MovieLensLog {
+    fn columns(&self) -> Vec<slate_table::ColumnSlice<'_>> {
+        self.column_slices()
+            .expect("no column of the impression log is nullable")
+    }
+}
+
+/// Writes the impression log of `sim`, randomized by `unit`, to `dir`, a row group at a time:
+/// memory holds the row groups being encoded, not a second copy of the slates.
 pub fn write_log(
     sim: &SimulatedSlates,
     unit: RandomizationUnit,
     dir: &Path,
 ) -> Result<PathBuf, slate_table::TableError> {
-    impression_log(sim, unit).write_parquet(dir)
+    slate_table::write_parquet_batches(
+        &[&IMPRESSION_LOG],
+        &[],
+        sim.len(),
+        |range| Ok(impression_log_rows(sim, unit, range)),
+        dir,
+    )
 }
 
 /// The validated log of `sim`, in memory (the coverage study re-draws and re-reads it).
@@ -119,6 +145,19 @@ pub fn to_log(
 mod tests {
     use super::*;
     use slate_log::LogColumn;
+
+    #[test]
+    fn the_log_written_a_row_group_at_a_time_is_the_whole_tables_file() {
+        let sim = crate::tests::slates(&crate::tests::small_config());
+        let dir = tempfile::tempdir().unwrap();
+        let (batched, whole) = (dir.path().join("batched"), dir.path().join("whole"));
+        write_log(&sim, RandomizationUnit::User, &batched).unwrap();
+        impression_log(&sim, RandomizationUnit::User)
+            .write_parquet(&whole)
+            .unwrap();
+        let bytes = |d: &Path| std::fs::read(d.join(IMPRESSION_LOG.file_name)).unwrap();
+        assert_eq!(bytes(&batched), bytes(&whole));
+    }
 
     #[test]
     fn the_log_starts_with_every_canonical_column_in_order() {

@@ -142,12 +142,14 @@ fn sample_session(
     keyed.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     keyed.truncate(config.slate_size);
     keyed.sort_unstable_by(|a, b| b.2.total_cmp(&a.2).then(a.1.cmp(&b.1)));
-    keyed
-        .into_iter()
-        .map(|(_, movie, relevance)| SlateItem {
-            movie,
-            cluster: model.cluster[movie as usize],
-            relevance,
-        })
-        .collect()
+    // A new vector of the slate's size: collecting `keyed.into_iter()` would reuse its
+    // allocation, sized for the whole candidate pool (60 × 24 bytes kept per slate, 1.4 GB at
+    // a million slates, instead of 12 × 16).
+    let mut items = Vec::with_capacity(keyed.len());
+    items.extend(keyed.iter().map(|&(_, movie, relevance)| SlateItem {
+        movie,
+        cluster: model.cluster[movie as usize],
+        relevance,
+    }));
+    items
 }

@@ -22,13 +22,13 @@ fn dataset() -> &'static Dataset {
     })
 }
 
-fn small_config() -> SimulationConfig {
+pub(crate) fn small_config() -> SimulationConfig {
     let mut config = SimulationConfig::default();
     config.slates.n_slates = 300;
     config
 }
 
-fn slates(config: &SimulationConfig) -> SimulatedSlates {
+pub(crate) fn slates(config: &SimulationConfig) -> SimulatedSlates {
     simulate(dataset(), config).unwrap()
 }
 

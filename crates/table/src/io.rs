@@ -271,7 +271,11 @@ pub fn write_parquet_parts(
                 schema.columns.len()
             )));
         }
-        sources.extend(columns.iter().map(|c| parquet_file::ColumnSource::Slice(*c)));
+        sources.extend(
+            columns
+                .iter()
+                .map(|c| parquet_file::ColumnSource::Slice(*c)),
+        );
     }
     for (_, values) in extra {
         sources.push(parquet_file::ColumnSource::Slice(ColumnSlice::F64(values)));
@@ -281,8 +285,7 @@ pub fn write_parquet_parts(
         _ => 0,
     };
     for ((name, ty, _), source) in layout.columns.iter().zip(&sources) {
-        if let parquet_file::ColumnSource::Slice(column) = source
-        {
+        if let parquet_file::ColumnSource::Slice(column) = source {
             if column.column_type() != *ty {
                 return Err(mismatch(format!(
                     "column `{name}` is {:?}, schema declares {ty:?}",
@@ -789,7 +792,8 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            err.to_string().contains("column `id` of a row batch is U32 with 9 values"),
+            err.to_string()
+                .contains("column `id` of a row batch is U32 with 9 values"),
             "{err}"
         );
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);

@@ -541,8 +541,15 @@ mod tests {
                 .build()
                 .unwrap();
             let mut bytes = Vec::new();
-            pool.install(|| encode(&mut bytes, &Layout::of(&WIDE), Values::Columns(&sources), w.id.len()))
-                .unwrap();
+            pool.install(|| {
+                encode(
+                    &mut bytes,
+                    &Layout::of(&WIDE),
+                    Values::Columns(&sources),
+                    w.id.len(),
+                )
+            })
+            .unwrap();
             bytes
         };
         assert_eq!(encode_with(1), encode_with(3));
