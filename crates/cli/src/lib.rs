@@ -379,8 +379,8 @@ impl Pipeline {
                 &slate_simulate::log::log_config(),
                 slate_log::OnBadSlate::Error,
             )?;
-            let tables = slate_exposure::map_exposure(&log)?;
-            slate_exposure::write(&tables, &self.paths.processed_dir)?;
+            // The item-row mapping is written a row group at a time, never held whole.
+            let tables = slate_exposure::write_exposure(&log, &self.paths.processed_dir)?;
             slate_table::remove_stale(
                 &self.paths.processed_dir,
                 slate_exposure::slate_stats::SLATE_STATS_FILE,
@@ -394,7 +394,7 @@ impl Pipeline {
                 0,
             )?;
             warn_failed_checks(&tables.readiness);
-            log_truth(&tables);
+            log_truth(&log, &tables.slates);
             Ok(())
         })
     }
@@ -1300,38 +1300,51 @@ fn warn_failed_checks(checks: &[slate_table::readiness::Check]) {
 
 /// Logs the design's known truth: mean induced lift in promoted slates and the control mean,
 /// per exposure role, so a run's calibration can be read off its log.
-fn log_truth(tables: &slate_exposure::ExposureTables) {
-    let m = &tables.mapping;
-    let (Some(truth), Some(slate_truth)) = (&m.truth, &tables.slates.truth) else {
+fn log_truth(log: &slate_log::ImpressionLog, slates: &slate_exposure::SlateOutcomes) {
+    let (Some(truth), Some(slate_truth)) = (&log.truth, &slates.truth) else {
         return;
     };
+    type Keep = fn(slate_exposure::RowRole) -> bool;
+    let roles: [(&str, Keep); 4] = [
+        ("direct focal", |r| r.is_focal),
+        ("same-cluster competitor", |r| r.same_cluster),
+        ("displaced item", |r| r.displaced),
+        ("all non-focal", |r| !r.is_focal),
+    ];
+    // Per role: the sum and count of the induced lift over promoted rows, and of the baseline
+    // over control rows.
+    let mut sums = [[(0.0f64, 0usize); 2]; 4];
+    for s in 0..log.n_slates() {
+        let promoted = log.promoted[s];
+        for (r, role) in slate_exposure::row_roles(log, s) {
+            let value = if promoted {
+                truth.if_promoted[r] - truth.if_control[r]
+            } else {
+                truth.if_control[r]
+            };
+            for (k, (_, keep)) in roles.iter().enumerate() {
+                if keep(role) {
+                    let sum = &mut sums[k][usize::from(!promoted)];
+                    sum.0 += value;
+                    sum.1 += 1;
+                }
+            }
+        }
+    }
+    let mean = |(sum, n): (f64, usize)| sum / n.max(1) as f64;
+    for ((role, _), [lift, control]) in roles.iter().zip(sums) {
+        info!(
+            role,
+            known_lift = format!("{:.4}", mean(lift)),
+            control_mean = format!("{:.4}", mean(control)),
+            "known truth in promoted slates"
+        );
+    }
     let mean = |values: &[f64], keep: &dyn Fn(usize) -> bool| {
         let rows: Vec<usize> = (0..values.len()).filter(|r| keep(*r)).collect();
         rows.iter().map(|r| values[*r]).sum::<f64>() / rows.len().max(1) as f64
     };
-    let roles: [(&str, &dyn Fn(usize) -> bool); 4] = [
-        ("direct focal", &|r| m.is_focal[r]),
-        ("same-cluster competitor", &|r| m.same_cluster_as_focal[r]),
-        ("displaced item", &|r| m.displaced_by_promotion[r]),
-        ("all non-focal", &|r| !m.is_focal[r]),
-    ];
-    for (role, keep) in roles {
-        info!(
-            role,
-            known_lift = format!(
-                "{:.4}",
-                mean(&truth.known_induced_lift, &|r| m.promotion_applied[r]
-                    && keep(r))
-            ),
-            control_mean = format!(
-                "{:.4}",
-                mean(&truth.baseline_click_prob, &|r| !m.promotion_applied[r]
-                    && keep(r))
-            ),
-            "known truth in promoted slates"
-        );
-    }
-    let s = &tables.slates;
+    let s = slates;
     let support = s
         .n_same_cluster_competitors
         .iter()

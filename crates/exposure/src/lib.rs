@@ -143,19 +143,31 @@ fn check_names(log: &ImpressionLog) -> Result<(), ExposureError> {
 /// Everything the exposure stage produces.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExposureTables {
-    /// Item-row mapping.
+    /// The item-row exposure mapping.
     pub mapping: ExposureMapping,
     /// One row per slate.
     pub slates: SlateOutcomes,
-    /// The design.
+    /// The design table.
     pub assignment: Assignment,
-    /// Readiness checks.
+    /// The exposure-readiness checks.
     pub readiness: Vec<Check>,
 }
 
-/// The exposure role of a non-focal or focal item, as used in labels.
-fn role(is_focal: bool, same_cluster: bool, displaced: bool) -> &'static str {
-    match (is_focal, same_cluster, displaced) {
+/// The per-slate tables of the exposure stage: everything it produces but the item-row
+/// mapping, which [`write_exposure`] writes without holding it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlateTables {
+    /// One row per slate.
+    pub slates: SlateOutcomes,
+    /// The design table.
+    pub assignment: Assignment,
+    /// The exposure-readiness checks.
+    pub readiness: Vec<Check>,
+}
+
+/// The display name of an exposure role, as written in `exposure_condition`.
+fn role_name(role: RowRole) -> &'static str {
+    match (role.is_focal, role.same_cluster, role.displaced) {
         (true, _, _) => "focal",
         (false, true, true) => "same-cluster competitor, displaced",
         (false, true, false) => "same-cluster competitor",
@@ -164,108 +176,105 @@ fn role(is_focal: bool, same_cluster: bool, displaced: bool) -> &'static str {
     }
 }
 
+/// Where one item row stands relative to its slate's focal item (defined from the seed
+/// slate, so in both arms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowRole {
+    /// The row is the focal item.
+    pub is_focal: bool,
+    /// A non-focal item in the focal item's cluster.
+    pub same_cluster: bool,
+    /// A non-focal item seeded above the focal item (promotion moves it down one place).
+    pub displaced: bool,
+}
+
+/// The role of every row of slate `s` of `log`, in row order, with the row.
+pub fn row_roles(log: &ImpressionLog, s: usize) -> impl Iterator<Item = (usize, RowRole)> + '_ {
+    let focal = log.focal_row[s];
+    let focal_seed = log.seed_position[focal];
+    let focal_cluster = &log.item_cluster[focal];
+    log.slate_rows(s).map(move |r| {
+        let is_focal = r == focal;
+        (
+            r,
+            RowRole {
+                is_focal,
+                same_cluster: !is_focal && &log.item_cluster[r] == focal_cluster,
+                displaced: !is_focal && log.seed_position[r] < focal_seed,
+            },
+        )
+    })
+}
+
 /// Maps exposure for every item and summarises every slate. Fails only when a covariate's
 /// derived column would collide with another column.
 pub fn map_exposure(log: &ImpressionLog) -> Result<ExposureTables, ExposureError> {
+    let SlateTables {
+        slates,
+        assignment,
+        readiness,
+    } = map_slates(log)?;
+    Ok(ExposureTables {
+        mapping: mapping_of_slates(log, 0..log.n_slates()),
+        slates,
+        assignment,
+        readiness,
+    })
+}
+
+/// The per-slate tables of [`map_exposure`], without the item-row mapping.
+pub fn map_slates(log: &ImpressionLog) -> Result<SlateTables, ExposureError> {
     check_names(log)?;
-    let n_rows = log.n_rows();
     let n_slates = log.n_slates();
-    let mut mapping = MappingRows::with_capacity(n_rows);
-    let mut truth = log
-        .truth
-        .as_ref()
-        .map(|_| MappingTruth::with_capacity(n_rows));
     let mut slates = SlateRows::with_capacity(n_slates);
     let mut slate_truth = log
         .truth
         .as_ref()
         .map(|_| SlateTruth::with_capacity(n_slates));
     let mut sessions_of_user = vec![0u32; log.user_ids.len()];
-    // Each row's exposure condition, one of ten strings, allocated once each.
-    let mut conditions: std::collections::HashMap<(&str, bool), slate_table::SharedStr> =
-        Default::default();
     for s in 0..n_slates {
         let rows = log.slate_rows(s);
         let focal = log.focal_row[s];
         let promoted = log.promoted[s];
-        let focal_seed = log.seed_position[focal];
         let focal_cluster = &log.item_cluster[focal];
-        let slate_id = log.slate_ids.table_value(s as u32);
         let unit = log.slate_unit[s];
-        let unit_id = log.unit_ids.table_value(unit);
         let user = log.slate_user[s];
-        let user_id = log.user_ids.table_value(user);
-        let focal_item = log.item_ids.table_value(log.item[focal]);
         let mut counts = (0u32, 0u32, 0u32);
         let mut clicks = 0u32;
         let mut totals = [0f64; 3]; // expected, baseline, if_promoted
         let mut clusters = HashSet::new();
-        for r in rows.clone() {
-            let is_focal = r == focal;
-            let same_cluster = !is_focal && &log.item_cluster[r] == focal_cluster;
-            let displaced = !is_focal && log.seed_position[r] < focal_seed;
-            counts.0 += u32::from(same_cluster);
-            counts.1 += u32::from(displaced);
-            counts.2 += u32::from(same_cluster && displaced);
+        for (r, role) in row_roles(log, s) {
+            counts.0 += u32::from(role.same_cluster);
+            counts.1 += u32::from(role.displaced);
+            counts.2 += u32::from(role.same_cluster && role.displaced);
             clicks += u32::from(log.click[r]);
             clusters.insert(&*log.item_cluster[r]);
-            if let (Some(oracle), Some(t)) = (&log.truth, truth.as_mut()) {
+            if let Some(oracle) = &log.truth {
                 let baseline = oracle.if_control[r];
-                let expected = if promoted {
+                totals[0] += if promoted {
                     oracle.if_promoted[r]
                 } else {
                     baseline
                 };
-                totals[0] += expected;
                 totals[1] += baseline;
                 totals[2] += oracle.if_promoted[r];
-                t.baseline_click_prob.push(baseline);
-                t.expected_click_prob.push(expected);
-                t.known_induced_lift.push(expected - baseline);
-                t.click_prob_if_promoted.push(oracle.if_promoted[r]);
             }
-            mapping.slate_id.push(slate_id);
-            mapping.unit_id.push(unit_id);
-            mapping.user_id.push(user_id);
-            mapping.movie_id.push(log.item_ids.table_value(log.item[r]));
-            mapping.cluster.push(log.item_cluster[r].clone());
-            mapping.focal_movie_id.push(focal_item);
-            mapping.focal_cluster.push(focal_cluster.clone());
-            mapping.seed_position.push(log.seed_position[r]);
-            mapping.final_position.push(log.shown_position[r]);
-            mapping
-                .position_shift
-                .push(i64::from(log.shown_position[r]) - i64::from(log.seed_position[r]));
-            mapping.is_focal.push(is_focal);
-            mapping.promotion_applied.push(promoted);
-            mapping.same_cluster_as_focal.push(same_cluster);
-            mapping.displaced_by_promotion.push(displaced);
-            let key = (role(is_focal, same_cluster, displaced), promoted);
-            mapping.exposure_condition.push(
-                conditions
-                    .entry(key)
-                    .or_insert_with(|| {
-                        let arm = if promoted { "promoted" } else { "control" };
-                        format!("{} | {arm}", key.0).into()
-                    })
-                    .clone(),
-            );
-            mapping.observed_click.push(log.click[r]);
-            mapping.unit_index.push(unit);
         }
         let n = rows.len();
-        slates.slate_id.push(slate_id);
-        slates.unit_id.push(unit_id);
-        slates.user_id.push(user_id);
+        slates.slate_id.push(log.slate_ids.table_value(s as u32));
+        slates.unit_id.push(log.unit_ids.table_value(unit));
+        slates.user_id.push(log.user_ids.table_value(user));
         slates.session.push(sessions_of_user[user as usize]);
         sessions_of_user[user as usize] += 1;
         slates.promotion_applied.push(promoted);
         slates
             .assignment_probability
             .push(log.assignment_probability.value);
-        slates.focal_movie_id.push(focal_item);
+        slates
+            .focal_movie_id
+            .push(log.item_ids.table_value(log.item[focal]));
         slates.focal_cluster.push(focal_cluster.clone());
-        slates.focal_seed_position.push(focal_seed);
+        slates.focal_seed_position.push(log.seed_position[focal]);
         slates.slate_size.push(n as u32);
         slates.n_same_cluster_competitors.push(counts.0);
         slates.n_displaced_items.push(counts.1);
@@ -305,27 +314,6 @@ pub fn map_exposure(log: &ImpressionLog) -> Result<ExposureTables, ExposureError
                 .collect(),
         })
         .collect();
-    let mapping = ExposureMapping {
-        rows: mapping,
-        truth,
-        outcomes: log
-            .outcomes
-            .iter()
-            .map(|o| NamedColumn {
-                name: o.name.clone(),
-                values: o.values.clone(),
-            })
-            .collect(),
-        covariates: log
-            .covariates
-            .iter()
-            .filter(|c| c.level == CovariateLevel::Item)
-            .map(|c| NamedColumn {
-                name: c.column.name.clone(),
-                values: c.column.values.clone(),
-            })
-            .collect(),
-    };
     let slates = SlateOutcomes {
         rows: slates,
         truth: slate_truth,
@@ -334,14 +322,167 @@ pub fn map_exposure(log: &ImpressionLog) -> Result<ExposureTables, ExposureError
         outcome_totals,
     };
     let assignment = Assignment::of(&slates);
-    let facts = readiness::DesignFacts::of_rows(log, &mapping);
+    let facts = readiness::DesignFacts::of_log(log);
     let readiness = readiness::exposure_readiness(&facts, &slates, &assignment);
-    Ok(ExposureTables {
-        mapping,
+    Ok(SlateTables {
         slates,
         assignment,
         readiness,
     })
+}
+
+/// The exposure mapping of the rows of `slates` (a range of slate indices) of `log`.
+fn mapping_of_slates(log: &ImpressionLog, slates: std::ops::Range<usize>) -> ExposureMapping {
+    let rows = if slates.is_empty() {
+        0..0
+    } else {
+        log.slate_offsets[slates.start]..log.slate_offsets[slates.end]
+    };
+    let n_rows = rows.len();
+    let mut mapping = MappingRows::with_capacity(n_rows);
+    let mut truth = log
+        .truth
+        .as_ref()
+        .map(|_| MappingTruth::with_capacity(n_rows));
+    // Each row's exposure condition, one of ten strings, allocated once each.
+    let mut conditions: std::collections::HashMap<(&str, bool), slate_table::SharedStr> =
+        Default::default();
+    for s in slates {
+        let focal = log.focal_row[s];
+        let promoted = log.promoted[s];
+        let focal_cluster = &log.item_cluster[focal];
+        let slate_id = log.slate_ids.table_value(s as u32);
+        let unit = log.slate_unit[s];
+        let unit_id = log.unit_ids.table_value(unit);
+        let user_id = log.user_ids.table_value(log.slate_user[s]);
+        let focal_item = log.item_ids.table_value(log.item[focal]);
+        for (r, role) in row_roles(log, s) {
+            if let (Some(oracle), Some(t)) = (&log.truth, truth.as_mut()) {
+                let baseline = oracle.if_control[r];
+                let expected = if promoted {
+                    oracle.if_promoted[r]
+                } else {
+                    baseline
+                };
+                t.baseline_click_prob.push(baseline);
+                t.expected_click_prob.push(expected);
+                t.known_induced_lift.push(expected - baseline);
+                t.click_prob_if_promoted.push(oracle.if_promoted[r]);
+            }
+            mapping.slate_id.push(slate_id);
+            mapping.unit_id.push(unit_id);
+            mapping.user_id.push(user_id);
+            mapping.movie_id.push(log.item_ids.table_value(log.item[r]));
+            mapping.cluster.push(log.item_cluster[r].clone());
+            mapping.focal_movie_id.push(focal_item);
+            mapping.focal_cluster.push(focal_cluster.clone());
+            mapping.seed_position.push(log.seed_position[r]);
+            mapping.final_position.push(log.shown_position[r]);
+            mapping
+                .position_shift
+                .push(i64::from(log.shown_position[r]) - i64::from(log.seed_position[r]));
+            mapping.is_focal.push(role.is_focal);
+            mapping.promotion_applied.push(promoted);
+            mapping.same_cluster_as_focal.push(role.same_cluster);
+            mapping.displaced_by_promotion.push(role.displaced);
+            let key = (role_name(role), promoted);
+            mapping.exposure_condition.push(
+                conditions
+                    .entry(key)
+                    .or_insert_with(|| {
+                        let arm = if promoted { "promoted" } else { "control" };
+                        format!("{} | {arm}", key.0).into()
+                    })
+                    .clone(),
+            );
+            mapping.observed_click.push(log.click[r]);
+            mapping.unit_index.push(unit);
+        }
+    }
+    let row_values = |values: &[f64]| values[rows.clone()].to_vec();
+    ExposureMapping {
+        rows: mapping,
+        truth,
+        outcomes: log
+            .outcomes
+            .iter()
+            .map(|o| NamedColumn {
+                name: o.name.clone(),
+                values: row_values(&o.values),
+            })
+            .collect(),
+        covariates: log
+            .covariates
+            .iter()
+            .filter(|c| c.level == CovariateLevel::Item)
+            .map(|c| NamedColumn {
+                name: c.column.name.clone(),
+                values: row_values(&c.column.values),
+            })
+            .collect(),
+    }
+}
+
+/// Rows `rows` of the exposure mapping of `log` (a range that may start or end inside a
+/// slate): the mapping of the slates they fall in, cut to them.
+fn mapping_of_rows(log: &ImpressionLog, rows: std::ops::Range<usize>) -> ExposureMapping {
+    if rows.is_empty() {
+        return mapping_of_slates(log, 0..0);
+    }
+    let first = log.slate_offsets.partition_point(|o| *o <= rows.start) - 1;
+    let last = log.slate_offsets.partition_point(|o| *o < rows.end);
+    let start = rows.start - log.slate_offsets[first];
+    mapping_of_slates(log, first..last).rows_range(start..start + rows.len())
+}
+
+/// A range of rows of the exposure mapping, as the parquet writer takes them.
+struct MappingBatch(ExposureMapping);
+
+impl slate_table::RowBatch for MappingBatch {
+    fn columns(&self) -> Vec<slate_table::ColumnSlice<'_>> {
+        let m = &self.0;
+        let mut columns = m
+            .rows
+            .column_slices()
+            .expect("no mapping column is nullable");
+        if let Some(truth) = &m.truth {
+            columns.extend(truth.column_slices().expect("no truth column is nullable"));
+        }
+        columns.extend(
+            m.covariates
+                .iter()
+                .chain(&m.outcomes)
+                .map(|c| slate_table::ColumnSlice::F64(&c.values)),
+        );
+        columns
+    }
+}
+
+/// Writes every exposure table of `log` to `dir`, as [`write`] writes those of
+/// [`map_exposure`], byte for byte, without holding the item-row mapping: it is built and
+/// written one parquet row group at a time. Returns the per-slate tables.
+pub fn write_exposure(log: &ImpressionLog, dir: &Path) -> Result<SlateTables, ExposureError> {
+    let tables = map_slates(log)?;
+    let mut parts = vec![&schema::EXPOSURE_MAPPING];
+    if log.truth.is_some() {
+        parts.push(&schema::EXPOSURE_MAPPING_TRUTH);
+    }
+    let extra: Vec<&str> = log
+        .covariates
+        .iter()
+        .filter(|c| c.level == CovariateLevel::Item)
+        .map(|c| c.column.name.as_str())
+        .chain(log.outcomes.iter().map(|o| o.name.as_str()))
+        .collect();
+    slate_table::write_parquet_batches(
+        &parts,
+        &extra,
+        log.n_rows(),
+        |rows| Ok(MappingBatch(mapping_of_rows(log, rows))),
+        dir,
+    )?;
+    write_slate_tables(&tables.slates, &tables.assignment, &tables.readiness, dir)?;
+    Ok(tables)
 }
 
 impl Assignment {

@@ -6,7 +6,7 @@ use slate_log::ImpressionLog;
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 use crate::features::focal_value_name;
-use crate::schema::{Assignment, ExposureMapping, SlateOutcomes};
+use crate::schema::{Assignment, SlateOutcomes};
 
 /// Standardized mean difference of `values` between promoted and control slates.
 fn standardized_difference(values: &[f64], promoted: &[bool]) -> f64 {
@@ -52,7 +52,7 @@ pub fn sample_ratio_mismatch_p(promoted: usize, control: usize, p: f64) -> f64 {
 pub const SRM_ALPHA: f64 = 0.001;
 
 /// The facts of the item rows that the readiness checks read, counted from item rows
-/// ([`DesignFacts::of_rows`]) or from per-slate sums (`cells::read_slate_stats`).
+/// ([`DesignFacts::of_log`]) or from per-slate sums (`cells::read_slate_stats`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DesignFacts {
     /// Item rows.
@@ -79,37 +79,44 @@ pub struct DesignFacts {
 
 impl DesignFacts {
     /// The facts of a log's item rows.
-    pub fn of_rows(log: &ImpressionLog, mapping: &ExposureMapping) -> DesignFacts {
-        let n_rows = mapping.len();
-        let count = |keep: &dyn Fn(usize) -> bool| (0..n_rows).filter(|r| keep(*r)).count();
-        let m = mapping;
-        DesignFacts {
-            item_rows: n_rows,
+    pub fn of_log(log: &ImpressionLog) -> DesignFacts {
+        let mut facts = DesignFacts {
+            item_rows: log.n_rows(),
             has_unit_column: log.has_unit_column,
-            focal_rows: count(&|r| m.is_focal[r]),
-            promoted_focal_rows: count(&|r| m.is_focal[r] && m.promotion_applied[r]),
-            promoted_focal_on_top: count(&|r| {
-                m.is_focal[r] && m.promotion_applied[r] && m.final_position[r] == 1
-            }),
-            promoted_displaced_rows: count(&|r| {
-                m.displaced_by_promotion[r] && m.promotion_applied[r]
-            }),
-            promoted_displaced_shifted_by_one: count(&|r| {
-                m.displaced_by_promotion[r] && m.promotion_applied[r] && m.position_shift[r] == 1
-            }),
-            promoted_same_cluster_rows: count(&|r| {
-                m.same_cluster_as_focal[r] && m.promotion_applied[r]
-            }),
-            control_same_cluster_rows: count(&|r| {
-                m.same_cluster_as_focal[r] && !m.promotion_applied[r]
-            }),
-            control_lift_max: m.truth.as_ref().map(|truth| {
-                (0..n_rows)
-                    .filter(|r| !m.promotion_applied[*r])
-                    .map(|r| truth.known_induced_lift[r].abs())
-                    .fold(0.0, f64::max)
-            }),
+            focal_rows: 0,
+            promoted_focal_rows: 0,
+            promoted_focal_on_top: 0,
+            promoted_displaced_rows: 0,
+            promoted_displaced_shifted_by_one: 0,
+            promoted_same_cluster_rows: 0,
+            control_same_cluster_rows: 0,
+            control_lift_max: log.truth.as_ref().map(|_| 0.0),
+        };
+        for s in 0..log.n_slates() {
+            let promoted = log.promoted[s];
+            for (r, role) in crate::row_roles(log, s) {
+                let shift = i64::from(log.shown_position[r]) - i64::from(log.seed_position[r]);
+                let count = |yes: bool| usize::from(yes);
+                facts.focal_rows += count(role.is_focal);
+                facts.promoted_focal_rows += count(role.is_focal && promoted);
+                facts.promoted_focal_on_top +=
+                    count(role.is_focal && promoted && log.shown_position[r] == 1);
+                facts.promoted_displaced_rows += count(role.displaced && promoted);
+                facts.promoted_displaced_shifted_by_one +=
+                    count(role.displaced && promoted && shift == 1);
+                facts.promoted_same_cluster_rows += count(role.same_cluster && promoted);
+                facts.control_same_cluster_rows += count(role.same_cluster && !promoted);
+                if let (Some(max), Some(truth), false) =
+                    (facts.control_lift_max.as_mut(), &log.truth, promoted)
+                {
+                    // The row's known induced lift: its realized arm's probability (the
+                    // control one, in a control slate) less its baseline.
+                    let realized = truth.if_control[r];
+                    *max = max.max((realized - truth.if_control[r]).abs());
+                }
+            }
         }
+        facts
     }
 }
 

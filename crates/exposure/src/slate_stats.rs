@@ -1196,7 +1196,7 @@ mod tests {
         assert_eq!(read.assignment, tables.assignment);
         assert_eq!(
             read.design,
-            crate::readiness::DesignFacts::of_rows(&log, &tables.mapping)
+            crate::readiness::DesignFacts::of_log(&log)
         );
         assert_eq!(read.readiness, tables.readiness);
         assert!(read.dictionary.is_empty());

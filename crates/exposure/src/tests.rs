@@ -187,3 +187,54 @@ fn a_covariate_whose_column_would_collide_is_an_error() {
         "{message}"
     );
 }
+
+#[test]
+fn rows_cut_anywhere_map_as_in_the_whole_mapping() {
+    let log = slate_log::synthetic::synthetic_log(&Default::default(), 3).unwrap();
+    let whole = map_exposure(&log).unwrap().mapping;
+    let n = log.n_rows();
+    let size = log.slate_rows(0).len();
+    // Whole slates, ranges starting and ending inside a slate, one row, the last row, none.
+    for rows in [
+        0..n,
+        0..size,
+        size - 1..3 * size + 2,
+        5..6,
+        n - 1..n,
+        n / 2 + 1..n,
+        7..7,
+    ] {
+        assert_eq!(
+            crate::mapping_of_rows(&log, rows.clone()),
+            whole.rows_range(rows.clone()),
+            "rows {rows:?}"
+        );
+    }
+}
+
+#[test]
+fn the_mapping_written_a_row_group_at_a_time_is_the_whole_tables_file() {
+    for truth in [true, false] {
+        let log = two_slates(truth);
+        let tables = map_exposure(&log).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (whole, streamed) = (dir.path().join("whole"), dir.path().join("streamed"));
+        crate::write(&tables, &whole).unwrap();
+        let slate_tables = crate::write_exposure(&log, &streamed).unwrap();
+        assert_eq!(slate_tables.slates, tables.slates);
+        assert_eq!(slate_tables.readiness, tables.readiness);
+        let mut names: Vec<_> = std::fs::read_dir(&whole)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert_eq!(names.len(), 5);
+        for name in names {
+            assert_eq!(
+                std::fs::read(whole.join(&name)).unwrap(),
+                std::fs::read(streamed.join(&name)).unwrap(),
+                "{name:?}"
+            );
+        }
+    }
+}
