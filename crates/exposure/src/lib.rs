@@ -215,7 +215,7 @@ pub fn map_exposure(log: &ImpressionLog) -> Result<ExposureTables, ExposureError
         readiness,
     } = map_slates(log)?;
     Ok(ExposureTables {
-        mapping: mapping_of_slates(log, 0..log.n_slates()),
+        mapping: mapping_of_rows(log, 0..log.n_rows()),
         slates,
         assignment,
         readiness,
@@ -331,12 +331,14 @@ pub fn map_slates(log: &ImpressionLog) -> Result<SlateTables, ExposureError> {
     })
 }
 
-/// The exposure mapping of the rows of `slates` (a range of slate indices) of `log`.
-fn mapping_of_slates(log: &ImpressionLog, slates: std::ops::Range<usize>) -> ExposureMapping {
-    let rows = if slates.is_empty() {
+/// Rows `rows` of the exposure mapping of `log` (a range that may start or end inside a
+/// slate).
+fn mapping_of_rows(log: &ImpressionLog, rows: std::ops::Range<usize>) -> ExposureMapping {
+    let slates = if rows.is_empty() {
         0..0
     } else {
-        log.slate_offsets[slates.start]..log.slate_offsets[slates.end]
+        let first = log.slate_offsets.partition_point(|o| *o <= rows.start) - 1;
+        first..log.slate_offsets.partition_point(|o| *o < rows.end)
     };
     let n_rows = rows.len();
     let mut mapping = MappingRows::with_capacity(n_rows);
@@ -356,7 +358,7 @@ fn mapping_of_slates(log: &ImpressionLog, slates: std::ops::Range<usize>) -> Exp
         let unit_id = log.unit_ids.table_value(unit);
         let user_id = log.user_ids.table_value(log.slate_user[s]);
         let focal_item = log.item_ids.table_value(log.item[focal]);
-        for (r, role) in row_roles(log, s) {
+        for (r, role) in row_roles(log, s).filter(|(r, _)| rows.contains(r)) {
             if let (Some(oracle), Some(t)) = (&log.truth, truth.as_mut()) {
                 let baseline = oracle.if_control[r];
                 let expected = if promoted {
@@ -421,18 +423,6 @@ fn mapping_of_slates(log: &ImpressionLog, slates: std::ops::Range<usize>) -> Exp
             })
             .collect(),
     }
-}
-
-/// Rows `rows` of the exposure mapping of `log` (a range that may start or end inside a
-/// slate): the mapping of the slates they fall in, cut to them.
-fn mapping_of_rows(log: &ImpressionLog, rows: std::ops::Range<usize>) -> ExposureMapping {
-    if rows.is_empty() {
-        return mapping_of_slates(log, 0..0);
-    }
-    let first = log.slate_offsets.partition_point(|o| *o <= rows.start) - 1;
-    let last = log.slate_offsets.partition_point(|o| *o < rows.end);
-    let start = rows.start - log.slate_offsets[first];
-    mapping_of_slates(log, first..last).rows_range(start..start + rows.len())
 }
 
 /// A range of rows of the exposure mapping, as the parquet writer takes them.

@@ -219,27 +219,6 @@ pub struct ExposureMapping {
     pub outcomes: Vec<NamedColumn>,
 }
 
-impl ExposureMapping {
-    /// A copy of rows `range`, every column group.
-    pub fn rows_range(&self, range: std::ops::Range<usize>) -> ExposureMapping {
-        let named = |columns: &[NamedColumn]| {
-            columns
-                .iter()
-                .map(|c| NamedColumn {
-                    name: c.name.clone(),
-                    values: c.values[range.clone()].to_vec(),
-                })
-                .collect()
-        };
-        ExposureMapping {
-            rows: self.rows.rows(range.clone()),
-            truth: self.truth.as_ref().map(|t| t.rows(range.clone())),
-            covariates: named(&self.covariates),
-            outcomes: named(&self.outcomes),
-        }
-    }
-}
-
 impl Deref for ExposureMapping {
     type Target = MappingRows;
     fn deref(&self) -> &MappingRows {

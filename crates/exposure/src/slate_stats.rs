@@ -1194,10 +1194,7 @@ mod tests {
         let (log, _) = read_log(&path, &config(), OnBadSlate::Error).unwrap();
         let tables = crate::map_exposure(&log).unwrap();
         assert_eq!(read.assignment, tables.assignment);
-        assert_eq!(
-            read.design,
-            crate::readiness::DesignFacts::of_log(&log)
-        );
+        assert_eq!(read.design, crate::readiness::DesignFacts::of_log(&log));
         assert_eq!(read.readiness, tables.readiness);
         assert!(read.dictionary.is_empty());
         let expected = tables.slates;

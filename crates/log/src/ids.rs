@@ -103,6 +103,8 @@ fn intern<T: Ord + Clone>(rows: &[T]) -> (Vec<T>, Vec<u32>) {
     let mut values: Vec<T> = rows.to_vec();
     values.sort_unstable();
     values.dedup();
+    // The copy had room for every row; the log keeps only the distinct values.
+    values.shrink_to_fit();
     let codes = rows
         .iter()
         .map(|v| values.binary_search(v).expect("value is present") as u32)

@@ -351,7 +351,7 @@ impl ImpressionLog {
         policy: OnBadSlate,
     ) -> Result<(ImpressionLog, Vec<DroppedSlate>), LogError> {
         config.check()?;
-        let raw = read::RawLog::extract(frame, source, config)?;
+        let raw = read::RawLog::extract(read::Columns::Frame(frame), source, config)?;
         validate::assemble(raw, policy)
     }
 }
@@ -363,9 +363,18 @@ pub fn read_log(
     policy: OnBadSlate,
 ) -> Result<(ImpressionLog, Vec<DroppedSlate>), LogError> {
     config.check()?;
-    // The file's frame is dropped once its columns are extracted, before the rows are put in
-    // slate order: the three copies of every row were never needed at once.
-    let raw = read::RawLog::extract(&read_frame(path)?, &path.display().to_string(), config)?;
+    // A parquet file is read a column at a time, each converted before the next is read; a
+    // CSV file's frame is dropped once its columns are extracted, before the rows are put in
+    // slate order.
+    let file = path.display().to_string();
+    let is_parquet = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+    let raw = if is_parquet {
+        read::RawLog::extract(read::Columns::parquet(path)?, &file, config)?
+    } else {
+        read::RawLog::extract(read::Columns::Frame(&read_frame(path)?), &file, config)?
+    };
     validate::assemble(raw, policy)
 }
 

@@ -74,28 +74,81 @@ pub(crate) struct RawLog {
     pub truth: Option<Truth>,
     pub assignment_probability: Option<Vec<f64>>,
     pub problems: Vec<RowProblem>,
-    /// Each row's 0-based data row in the file (rows are only ever dropped, never reordered,
-    /// before validation).
-    pub file_row: Vec<usize>,
+    /// Each row's 0-based data row in the file, once rows were dropped (rows are only ever
+    /// dropped, never reordered, before validation); `None` while every row is there (row `r`
+    /// is the file's row `r`): see [`RawLog::file_row`].
+    pub kept_rows: Option<Vec<usize>>,
     /// The file's name for each canonical column (for messages).
     pub names: Vec<(LogColumn, String)>,
 }
 
+/// Where a log's columns come from.
+pub(crate) enum Columns<'a> {
+    /// A frame already in memory (a CSV file, or a caller's frame).
+    Frame(&'a DataFrame),
+    /// A parquet file, read one column at a time: memory holds the columns extracted so far
+    /// and the one being extracted, never the whole file beside them.
+    Parquet {
+        /// The file.
+        path: &'a Path,
+        /// Its columns.
+        names: Vec<String>,
+    },
+}
+
+impl<'a> Columns<'a> {
+    /// The columns of parquet file `path`.
+    pub(crate) fn parquet(path: &'a Path) -> Result<Self, LogError> {
+        let names = slate_table::parquet_columns(path).map_err(|e| LogError::Corrupt {
+            path: path.to_path_buf(),
+            format: "parquet",
+            message: e.to_string(),
+        })?;
+        Ok(Columns::Parquet { path, names })
+    }
+
+    /// Column `name`, if the source has it.
+    fn get(&self, name: &str) -> Result<Option<Column>, LogError> {
+        match self {
+            Columns::Frame(frame) => Ok(frame.column(name).ok().cloned()),
+            Columns::Parquet { path, names } => {
+                if !names.iter().any(|n| n == name) {
+                    return Ok(None);
+                }
+                let corrupt = |e: PolarsError| LogError::Corrupt {
+                    path: path.to_path_buf(),
+                    format: "parquet",
+                    message: e.to_string(),
+                };
+                let file = std::fs::File::open(path).map_err(|source| LogError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                let mut frame = ParquetReader::new(file)
+                    .with_columns(Some(vec![name.to_string()]))
+                    .finish()
+                    .map_err(corrupt)?;
+                Ok(Some(frame.drop_in_place(name).map_err(corrupt)?))
+            }
+        }
+    }
+}
+
 /// Looks columns up by their name in the file and converts them, collecting per-value problems.
 struct Extractor<'a> {
-    frame: &'a DataFrame,
+    columns: Columns<'a>,
     file: &'a str,
     config: &'a LogConfig,
     problems: Vec<RowProblem>,
 }
 
 impl<'a> Extractor<'a> {
-    fn canonical(&self, column: LogColumn) -> Result<Option<(&'a Column, String)>, LogError> {
+    fn canonical(&self, column: LogColumn) -> Result<Option<(Column, String)>, LogError> {
         let name = self.config.file_name_of(column).to_string();
-        match self.frame.column(&name) {
-            Ok(c) => Ok(Some((c, name))),
-            Err(_) if !column.required() => Ok(None),
-            Err(_) => Err(LogError::MissingColumn {
+        match self.columns.get(&name)? {
+            Some(c) => Ok(Some((c, name))),
+            None if !column.required() => Ok(None),
+            None => Err(LogError::MissingColumn {
                 file: self.file.to_string(),
                 mapped: if name == column.name() {
                     String::new()
@@ -107,16 +160,16 @@ impl<'a> Extractor<'a> {
         }
     }
 
-    fn required(&self, column: LogColumn) -> Result<(&'a Column, String), LogError> {
+    fn required(&self, column: LogColumn) -> Result<(Column, String), LogError> {
         Ok(self
             .canonical(column)?
             .expect("required columns are present"))
     }
 
-    fn named(&self, name: &str) -> Result<&'a Column, LogError> {
-        self.frame
-            .column(name)
-            .map_err(|_| LogError::MissingColumn {
+    fn named(&self, name: &str) -> Result<Column, LogError> {
+        self.columns
+            .get(name)?
+            .ok_or_else(|| LogError::MissingColumn {
                 file: self.file.to_string(),
                 column: name.to_string(),
                 mapped: " (listed in [log] outcomes or covariates)".into(),
@@ -177,42 +230,42 @@ impl<'a> Extractor<'a> {
             .map_err(|_| self.wrong_type(column, "a number"))
     }
 
-    fn ids(&self, column: &Column) -> Result<RawIds, LogError> {
-        self.no_nulls(column)?;
-        RawIds::of_column(column)
-            .ok_or_else(|| self.wrong_type(column, "a signed 64-bit integer or a string"))
+    fn ids(&self, column: Column) -> Result<RawIds, LogError> {
+        self.no_nulls(&column)?;
+        RawIds::of_column(&column)
+            .ok_or_else(|| self.wrong_type(&column, "a signed 64-bit integer or a string"))
     }
 
     /// A string column, each distinct value allocated once.
-    fn strings(&self, column: &Column) -> Result<Vec<SharedStr>, LogError> {
-        self.no_nulls(column)?;
+    fn strings(&self, column: Column) -> Result<Vec<SharedStr>, LogError> {
+        self.no_nulls(&column)?;
         if !(column.dtype().is_string() || column.dtype().is_integer()) {
-            return Err(self.wrong_type(column, "a string"));
+            return Err(self.wrong_type(&column, "a string"));
         }
-        let cast = self.cast(column, &DataType::String)?;
+        let cast = self.cast(&column, &DataType::String)?;
         Ok(shared_strs(
             cast.str().expect("cast to string").no_null_iter(),
         ))
     }
 
-    fn integers(&self, column: &Column) -> Result<Vec<i64>, LogError> {
-        self.no_nulls(column)?;
+    fn integers(&self, column: Column) -> Result<Vec<i64>, LogError> {
+        self.no_nulls(&column)?;
         if !column.dtype().is_integer() {
-            return Err(self.wrong_type(column, "an integer"));
+            return Err(self.wrong_type(&column, "an integer"));
         }
         let cast = column
             .strict_cast(&DataType::Int64)
-            .map_err(|_| self.wrong_type(column, "a signed 64-bit integer"))?;
+            .map_err(|_| self.wrong_type(&column, "a signed 64-bit integer"))?;
         Ok(cast.i64().expect("cast to i64").no_null_iter().collect())
     }
 
-    fn numbers(&mut self, column: &Column) -> Result<Vec<f64>, LogError> {
-        self.no_nulls(column)?;
+    fn numbers(&mut self, column: Column) -> Result<Vec<f64>, LogError> {
+        self.no_nulls(&column)?;
         let dtype = column.dtype();
         if !(dtype.is_primitive_numeric() || dtype.is_bool()) {
-            return Err(self.wrong_type(column, "a number"));
+            return Err(self.wrong_type(&column, "a number"));
         }
-        let cast = self.cast(column, &DataType::Float64)?;
+        let cast = self.cast(&column, &DataType::Float64)?;
         let values: Vec<f64> = cast.f64().expect("cast to f64").no_null_iter().collect();
         for (row, v) in values.iter().enumerate() {
             if !v.is_finite() {
@@ -227,8 +280,8 @@ impl<'a> Extractor<'a> {
     }
 
     /// A boolean column: booleans, or numbers that are 0 or 1.
-    fn flags(&mut self, column: &Column) -> Result<Vec<bool>, LogError> {
-        self.no_nulls(column)?;
+    fn flags(&mut self, column: Column) -> Result<Vec<bool>, LogError> {
+        self.no_nulls(&column)?;
         if column.dtype().is_bool() {
             return Ok(column
                 .bool()
@@ -237,8 +290,9 @@ impl<'a> Extractor<'a> {
                 .collect());
         }
         if !column.dtype().is_primitive_numeric() {
-            return Err(self.wrong_type(column, "a boolean or 0/1"));
+            return Err(self.wrong_type(&column, "a boolean or 0/1"));
         }
+        let name = column.name().to_string();
         let values = self.numbers(column)?;
         Ok(values
             .iter()
@@ -247,7 +301,7 @@ impl<'a> Extractor<'a> {
                 if *v != 0.0 && *v != 1.0 && v.is_finite() {
                     self.problems.push(RowProblem {
                         row,
-                        column: column.name().to_string(),
+                        column: name.clone(),
                         reason: format!("value {v} is neither 0 nor 1"),
                     });
                 }
@@ -258,10 +312,16 @@ impl<'a> Extractor<'a> {
 }
 
 impl RawLog {
-    /// Extracts every canonical, outcome and covariate column of `frame`.
-    pub fn extract(frame: &DataFrame, file: &str, config: &LogConfig) -> Result<RawLog, LogError> {
+    /// Extracts every canonical, outcome and covariate column of `columns`. Each column is
+    /// handed to its conversion by value and dropped there: a parquet file's columns are never
+    /// in memory beside all the converted ones.
+    pub fn extract(
+        columns: Columns<'_>,
+        file: &str,
+        config: &LogConfig,
+    ) -> Result<RawLog, LogError> {
         let mut x = Extractor {
-            frame,
+            columns,
             file,
             config,
             problems: Vec::new(),
@@ -370,9 +430,14 @@ impl RawLog {
             truth,
             assignment_probability,
             problems: x.problems,
-            file_row: (0..frame.height()).collect(),
+            kept_rows: None,
             names,
         })
+    }
+
+    /// The 0-based data row in the file of row `r`.
+    pub fn file_row(&self, r: usize) -> usize {
+        self.kept_rows.as_ref().map_or(r, |rows| rows[r])
     }
 
     /// The file's name for a canonical column.

@@ -47,10 +47,6 @@ fn group(raw: &RawLog) -> Grouping {
     }
 }
 
-fn codes(ids: &Option<RawIds>) -> Option<Vec<u32>> {
-    ids.as_ref().map(|ids| ids.intern().1)
-}
-
 /// Whether `values` (sorted) are exactly 1..=n.
 fn is_permutation(mut values: Vec<i64>) -> bool {
     values.sort_unstable();
@@ -177,9 +173,10 @@ pub(crate) fn assemble(
         return Err(design("the log has no rows".into()));
     }
     let grouping = group(&raw);
-    let unit = codes(&raw.unit);
-    let user = codes(&raw.user);
-    let (_, item) = raw.item.intern();
+    // Ids interned once: their codes for the rules, their values for the log.
+    let unit = raw.unit.as_ref().map(RawIds::intern);
+    let user = raw.user.as_ref().map(RawIds::intern);
+    let item = raw.item.intern();
     let n_slates = grouping.slate_ids.len();
     let mut first_row_problem: Vec<Option<&crate::read::RowProblem>> = vec![None; n_slates];
     for p in &raw.problems {
@@ -195,9 +192,9 @@ pub(crate) fn assemble(
                 &raw,
                 slate_rows(s),
                 first_row_problem[s],
-                unit.as_deref(),
-                user.as_deref(),
-                &item,
+                unit.as_ref().map(|(_, codes)| codes.as_slice()),
+                user.as_ref().map(|(_, codes)| codes.as_slice()),
+                &item.1,
             )
         })
         .collect();
@@ -205,7 +202,7 @@ pub(crate) fn assemble(
     // Assignment constant within a unit: over every slate (also those that broke another
     // rule, so that dropping one cannot hide the conflict), every slate of a unit whose rows are
     // in both arms is flagged.
-    if let (Some(unit), Some(unit_raw)) = (&unit, &raw.unit) {
+    if let (Some((_, unit)), Some(unit_raw)) = (&unit, &raw.unit) {
         // The first slate of each unit with rows in each arm (control, promoted).
         let mut first_in_arm: std::collections::HashMap<u32, [Option<usize>; 2]> =
             std::collections::HashMap::new();
@@ -247,7 +244,7 @@ pub(crate) fn assemble(
                 let p = problems[s].take().expect("bad");
                 return Err(LogError::Invalid {
                     file: raw.file.clone(),
-                    row: raw.file_row[p.row] + 1,
+                    row: raw.file_row(p.row) + 1,
                     slate: grouping.slate_ids.display(s as u32),
                     column: p.column,
                     reason: p.reason,
@@ -263,7 +260,7 @@ pub(crate) fn assemble(
                             || grouping.slate_ids.display(*s as u32),
                             |u| raw_id(u, first),
                         ),
-                        row: raw.file_row[p.row] + 1,
+                        row: raw.file_row(p.row) + 1,
                         column: p.column,
                         reason: p.reason,
                     });
@@ -285,7 +282,7 @@ pub(crate) fn assemble(
             }
         }
     }
-    build(raw, grouping, unit, user).map(|log| (log, dropped))
+    build(raw, grouping, unit, user, item).map(|log| (log, dropped))
 }
 
 fn raw_id(ids: &RawIds, row: usize) -> String {
@@ -295,13 +292,23 @@ fn raw_id(ids: &RawIds, row: usize) -> String {
     }
 }
 
-/// Builds the log from rows that passed every slate rule; checks the design as a whole.
+/// Builds the log from rows that passed every slate rule (with the interned unit, user and
+/// item ids); checks the design as a whole.
 fn build(
-    raw: RawLog,
+    mut raw: RawLog,
     grouping: Grouping,
-    unit: Option<Vec<u32>>,
-    user: Option<Vec<u32>>,
+    unit: Option<(IdValues, Vec<u32>)>,
+    user: Option<(IdValues, Vec<u32>)>,
+    item: (IdValues, Vec<u32>),
 ) -> Result<ImpressionLog, LogError> {
+    // The raw ids are interned: free them before the log's columns are built.
+    let has_unit_column = raw.unit.is_some();
+    for ids in [Some(&mut raw.slate), raw.unit.as_mut(), raw.user.as_mut(), Some(&mut raw.item)]
+        .into_iter()
+        .flatten()
+    {
+        *ids = RawIds::Int(Vec::new());
+    }
     let design = |message: String| LogError::Design {
         file: raw.file.clone(),
         message,
@@ -314,22 +321,16 @@ fn build(
     } = grouping;
     let n_slates = slate_ids.len();
     let first_of = |s: usize| order[offsets[s]];
-    let (unit_ids, slate_unit) = match (&raw.unit, &unit) {
-        (Some(ids), Some(codes)) => (
-            ids.intern().0,
-            (0..n_slates).map(|s| codes[first_of(s)]).collect(),
-        ),
-        _ => (
+    let (unit_ids, slate_unit) = match unit {
+        Some((ids, codes)) => (ids, (0..n_slates).map(|s| codes[first_of(s)]).collect()),
+        None => (
             slate_ids.clone(),
             (0..n_slates as u32).collect::<Vec<u32>>(),
         ),
     };
-    let (user_ids, slate_user) = match (&raw.user, &user) {
-        (Some(ids), Some(codes)) => (
-            ids.intern().0,
-            (0..n_slates).map(|s| codes[first_of(s)]).collect(),
-        ),
-        _ => (unit_ids.clone(), slate_unit.clone()),
+    let (user_ids, slate_user) = match user {
+        Some((ids, codes)) => (ids, (0..n_slates).map(|s| codes[first_of(s)]).collect()),
+        None => (unit_ids.clone(), slate_unit.clone()),
     };
     let promoted: Vec<bool> = (0..n_slates).map(|s| raw.promoted[first_of(s)]).collect();
 
@@ -367,9 +368,9 @@ fn build(
                 return Err(design(format!(
                     "column `{column}` varies ({} at row {}, {} at row {}): logs whose assignment probability varies are not supported yet",
                     values[0],
-                    raw.file_row[0] + 1,
+                    raw.file_row(0) + 1,
                     values[r],
-                    raw.file_row[r] + 1
+                    raw.file_row(r) + 1
                 )));
             }
             if !(values[0] > 0.0 && values[0] < 1.0) {
@@ -389,9 +390,10 @@ fn build(
         },
     };
 
-    let (item_ids, item_codes) = raw.item.intern();
-    let permute_f64 = |values: &[f64]| order.iter().map(|r| values[*r]).collect::<Vec<f64>>();
-    let is_focal: Vec<bool> = order.iter().map(|r| raw.is_focal[*r]).collect();
+    // Every row column is put in slate order and its raw column freed before the next.
+    let (item_ids, item_codes) = item;
+    let item = in_order(&order, item_codes, |v| v);
+    let is_focal = in_order(&order, std::mem::take(&mut raw.is_focal), |v| v);
     let focal_row = (0..n_slates)
         .map(|s| {
             (offsets[s]..offsets[s + 1])
@@ -399,21 +401,33 @@ fn build(
                 .expect("one focal")
         })
         .collect();
-    let covariates = raw
-        .covariates
-        .iter()
-        .map(|c| {
-            let values = permute_f64(&c.values);
+    let item_cluster = in_order(&order, std::mem::take(&mut raw.item_cluster), |v| v);
+    let seed_position = in_order(&order, std::mem::take(&mut raw.seed_position), |v| v as u32);
+    let shown_position = in_order(&order, std::mem::take(&mut raw.shown_position), |v| {
+        v as u32
+    });
+    let click = in_order(&order, std::mem::take(&mut raw.click), |v| v);
+    let named_in_order = |columns: Vec<NamedValues>| -> Vec<NamedValues> {
+        columns
+            .into_iter()
+            .map(|c| NamedValues {
+                name: c.name,
+                values: in_order(&order, c.values, |v| v),
+            })
+            .collect()
+    };
+    let outcomes = named_in_order(std::mem::take(&mut raw.outcomes));
+    let covariates = named_in_order(std::mem::take(&mut raw.covariates))
+        .into_iter()
+        .map(|column| {
+            let values = &column.values;
             let constant = (0..n_slates).all(|s| {
                 values[offsets[s]..offsets[s + 1]]
                     .iter()
                     .all(|v| *v == values[offsets[s]])
             });
             Covariate {
-                column: NamedValues {
-                    name: c.name.clone(),
-                    values,
-                },
+                column,
                 level: if constant {
                     CovariateLevel::Slate
                 } else {
@@ -422,9 +436,13 @@ fn build(
             }
         })
         .collect();
+    let truth = raw.truth.take().map(|t| Truth {
+        if_promoted: in_order(&order, t.if_promoted, |v| v),
+        if_control: in_order(&order, t.if_control, |v| v),
+    });
     Ok(ImpressionLog {
         source: raw.file.clone(),
-        has_unit_column: raw.unit.is_some(),
+        has_unit_column,
         slate_ids,
         unit_ids,
         user_ids,
@@ -433,31 +451,32 @@ fn build(
         slate_user,
         promoted,
         focal_row,
-        item: order.iter().map(|r| item_codes[*r]).collect(),
-        item_cluster: order.iter().map(|r| raw.item_cluster[*r].clone()).collect(),
-        seed_position: order.iter().map(|r| raw.seed_position[*r] as u32).collect(),
-        shown_position: order
-            .iter()
-            .map(|r| raw.shown_position[*r] as u32)
-            .collect(),
+        item,
+        item_cluster,
+        seed_position,
+        shown_position,
         is_focal,
-        click: order.iter().map(|r| raw.click[*r]).collect(),
-        outcomes: raw
-            .outcomes
-            .iter()
-            .map(|o| NamedValues {
-                name: o.name.clone(),
-                values: permute_f64(&o.values),
-            })
-            .collect(),
+        click,
+        outcomes,
         covariates,
-        truth: raw.truth.as_ref().map(|t| Truth {
-            if_promoted: permute_f64(&t.if_promoted),
-            if_control: permute_f64(&t.if_control),
-        }),
+        truth,
         assignment_probability,
         slate_offsets: offsets,
     })
+}
+
+/// `values` (one per raw row) in the rows' slate order `order`, converted by `convert`, in a
+/// vector of their own size (collecting in place would keep the raw column's allocation,
+/// twice the size for `i64` to `u32`); the raw column is freed on return. Rows already in that
+/// order (the usual log) are read straight through instead of gathered.
+fn in_order<T: Clone, U>(order: &[usize], values: Vec<T>, convert: impl Fn(T) -> U) -> Vec<U> {
+    let mut out = Vec::with_capacity(order.len());
+    if order.iter().enumerate().all(|(i, r)| i == *r) {
+        out.extend(values.into_iter().map(convert));
+    } else {
+        out.extend(order.iter().map(|r| convert(values[*r].clone())));
+    }
+    out
 }
 
 impl RawLog {
@@ -504,7 +523,10 @@ impl RawLog {
             }),
             assignment_probability: self.assignment_probability.as_ref().map(|a| pick(a, keep)),
             problems: Vec::new(),
-            file_row: pick(&self.file_row, keep),
+            kept_rows: Some(match &self.kept_rows {
+                Some(rows) => pick(rows, keep),
+                None => (0..keep.len()).filter(|r| keep[*r]).collect(),
+            }),
             names: self.names.clone(),
         }
     }
