@@ -303,9 +303,14 @@ fn build(
 ) -> Result<ImpressionLog, LogError> {
     // The raw ids are interned: free them before the log's columns are built.
     let has_unit_column = raw.unit.is_some();
-    for ids in [Some(&mut raw.slate), raw.unit.as_mut(), raw.user.as_mut(), Some(&mut raw.item)]
-        .into_iter()
-        .flatten()
+    for ids in [
+        Some(&mut raw.slate),
+        raw.unit.as_mut(),
+        raw.user.as_mut(),
+        Some(&mut raw.item),
+    ]
+    .into_iter()
+    .flatten()
     {
         *ids = RawIds::Int(Vec::new());
     }
