@@ -991,8 +991,7 @@ impl Pipeline {
                     "dropped slate"
                 );
             }
-            let tables = slate_exposure::map_exposure(&log)?;
-            slate_exposure::write(&tables, dir)?;
+            let tables = slate_exposure::write_exposure(&log, dir)?;
             slate_table::remove_stale(dir, slate_exposure::slate_stats::SLATE_STATS_FILE)?;
             self.write_manifest(
                 "analyze",

@@ -367,10 +367,7 @@ pub fn read_log(
     // CSV file's frame is dropped once its columns are extracted, before the rows are put in
     // slate order.
     let file = path.display().to_string();
-    let is_parquet = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
-    let raw = if is_parquet {
+    let raw = if read::is_parquet(path) {
         read::RawLog::extract(read::Columns::parquet(path)?, &file, config)?
     } else {
         read::RawLog::extract(read::Columns::Frame(&read_frame(path)?), &file, config)?

@@ -14,36 +14,56 @@ use slate_table::{SharedStr, shared_strs};
 /// Reads a `.parquet` or `.csv` file into a frame, with the file's own column names and types
 /// (CSV types are inferred from every row).
 pub fn read_frame(path: &Path) -> Result<DataFrame, LogError> {
-    let extension = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    let open = || {
-        std::fs::File::open(path).map_err(|source| LogError::Io {
-            path: path.to_path_buf(),
-            source,
-        })
-    };
-    let corrupt = |format: &'static str| {
-        move |e: PolarsError| LogError::Corrupt {
-            path: path.to_path_buf(),
-            format,
-            message: e.to_string(),
-        }
-    };
-    match extension.as_deref() {
-        Some("parquet") => ParquetReader::new(open()?)
+    if is_parquet(path) {
+        return parquet_reader(path)?
             .finish()
-            .map_err(corrupt("parquet")),
-        Some("csv") => CsvReadOptions::default()
+            .map_err(corrupt_parquet(path));
+    }
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+    {
+        return CsvReadOptions::default()
             .with_has_header(true)
             .with_infer_schema_length(None)
-            .into_reader_with_file_handle(open()?)
+            .into_reader_with_file_handle(open_log(path)?)
             .finish()
-            .map_err(corrupt("csv")),
-        _ => Err(LogError::Format {
-            path: path.to_path_buf(),
-        }),
+            .map_err(|e| LogError::Corrupt {
+                path: path.to_path_buf(),
+                format: "csv",
+                message: e.to_string(),
+            });
+    }
+    Err(LogError::Format {
+        path: path.to_path_buf(),
+    })
+}
+
+/// Whether `path` names a parquet file (by its extension, in any case).
+pub(crate) fn is_parquet(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+}
+
+/// Opens the log file at `path`.
+fn open_log(path: &Path) -> Result<std::fs::File, LogError> {
+    std::fs::File::open(path).map_err(|source| LogError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// A polars reader of the parquet file at `path`.
+fn parquet_reader(path: &Path) -> Result<ParquetReader<std::fs::File>, LogError> {
+    Ok(ParquetReader::new(open_log(path)?))
+}
+
+/// The error of a file at `path` that polars cannot read as parquet.
+fn corrupt_parquet(path: &Path) -> impl Fn(PolarsError) -> LogError + '_ {
+    move |e| LogError::Corrupt {
+        path: path.to_path_buf(),
+        format: "parquet",
+        message: e.to_string(),
     }
 }
 
@@ -97,38 +117,41 @@ pub(crate) enum Columns<'a> {
 }
 
 impl<'a> Columns<'a> {
-    /// The columns of parquet file `path`.
+    /// The columns of parquet file `path` (errors as [`read_frame`]'s: the file cannot be
+    /// opened, or is not parquet).
     pub(crate) fn parquet(path: &'a Path) -> Result<Self, LogError> {
-        let names = slate_table::parquet_columns(path).map_err(|e| LogError::Corrupt {
-            path: path.to_path_buf(),
-            format: "parquet",
-            message: e.to_string(),
-        })?;
+        let names = parquet_reader(path)?
+            .schema()
+            .map_err(corrupt_parquet(path))?
+            .iter_names()
+            .map(|name| name.to_string())
+            .collect();
         Ok(Columns::Parquet { path, names })
+    }
+
+    /// Whether the source has column `name` (without reading it).
+    fn has(&self, name: &str) -> bool {
+        match self {
+            Columns::Frame(frame) => frame.column(name).is_ok(),
+            Columns::Parquet { names, .. } => names.iter().any(|n| n == name),
+        }
     }
 
     /// Column `name`, if the source has it.
     fn get(&self, name: &str) -> Result<Option<Column>, LogError> {
+        if !self.has(name) {
+            return Ok(None);
+        }
         match self {
             Columns::Frame(frame) => Ok(frame.column(name).ok().cloned()),
-            Columns::Parquet { path, names } => {
-                if !names.iter().any(|n| n == name) {
-                    return Ok(None);
-                }
-                let corrupt = |e: PolarsError| LogError::Corrupt {
-                    path: path.to_path_buf(),
-                    format: "parquet",
-                    message: e.to_string(),
-                };
-                let file = std::fs::File::open(path).map_err(|source| LogError::Io {
-                    path: path.to_path_buf(),
-                    source,
-                })?;
-                let mut frame = ParquetReader::new(file)
+            Columns::Parquet { path, .. } => {
+                let mut frame = parquet_reader(path)?
                     .with_columns(Some(vec![name.to_string()]))
                     .finish()
-                    .map_err(corrupt)?;
-                Ok(Some(frame.drop_in_place(name).map_err(corrupt)?))
+                    .map_err(corrupt_parquet(path))?;
+                Ok(Some(
+                    frame.drop_in_place(name).map_err(corrupt_parquet(path))?,
+                ))
             }
         }
     }
@@ -374,19 +397,31 @@ impl RawLog {
             }
             None => None,
         };
-        let if_promoted = x.canonical(LogColumn::ClickProbIfPromoted)?;
-        let if_control = x.canonical(LogColumn::ClickProbIfControl)?;
+        // Which truth columns the file has, by name, before either is read: each is then
+        // read and converted on its own.
+        let [if_promoted, if_control] = [
+            LogColumn::ClickProbIfPromoted,
+            LogColumn::ClickProbIfControl,
+        ]
+        .map(|c| {
+            x.columns
+                .has(config.file_name_of(c))
+                .then(|| config.file_name_of(c))
+        });
         let truth = match (if_promoted, if_control) {
-            (Some((p, p_name)), Some((c, c_name))) => {
-                note(LogColumn::ClickProbIfPromoted, &p_name);
-                note(LogColumn::ClickProbIfControl, &c_name);
+            (Some(p_name), Some(c_name)) => {
+                note(LogColumn::ClickProbIfPromoted, p_name);
+                note(LogColumn::ClickProbIfControl, c_name);
+                let p = x.named(p_name)?;
+                let if_promoted = x.numbers(p)?;
+                let c = x.named(c_name)?;
                 Some(Truth {
-                    if_promoted: x.numbers(p)?,
+                    if_promoted,
                     if_control: x.numbers(c)?,
                 })
             }
             (None, None) => None,
-            (Some((_, present)), None) | (None, Some((_, present))) => {
+            (Some(present), None) | (None, Some(present)) => {
                 return Err(LogError::Design {
                     file: file.to_string(),
                     message: format!(

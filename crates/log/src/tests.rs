@@ -437,3 +437,109 @@ fn unknown_extension_is_an_error() {
         .to_string();
     assert!(message.contains("unknown log format"), "{message}");
 }
+
+/// `text` (a CSV log) written as a parquet file `log.parquet` in `dir`, with the types polars
+/// infers from the CSV.
+fn as_parquet(text: &str, dir: &Path) -> PathBuf {
+    use polars::prelude::{ParquetWriter, SerWriter};
+    let csv_path = dir.join("log.csv");
+    std::fs::write(&csv_path, text).unwrap();
+    let mut frame = read_frame(&csv_path).unwrap();
+    let path = dir.join("log.parquet");
+    ParquetWriter::new(std::fs::File::create(&path).unwrap())
+        .finish(&mut frame)
+        .unwrap();
+    path
+}
+
+#[test]
+fn a_parquet_log_reads_as_its_csv_and_names_the_same_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = csv(&fixture());
+    let (from_csv, _) = read_text(&text, OnBadSlate::Error).unwrap();
+    let path = as_parquet(&text, dir.path());
+    let (from_parquet, _) = read_log(&path, &config(), OnBadSlate::Error).unwrap();
+    assert_eq!(from_parquet.item_cluster, from_csv.item_cluster);
+    assert_eq!(from_parquet.seed_position, from_csv.seed_position);
+    assert_eq!(from_parquet.click, from_csv.click);
+    assert_eq!(from_parquet.slate_ids, from_csv.slate_ids);
+    assert_eq!(from_parquet.covariates, from_csv.covariates);
+
+    // A broken rule names the same file row, slate and column.
+    let mut rows = fixture();
+    rows[12].shown = 2;
+    let path = as_parquet(&csv(&rows), dir.path());
+    let message = read_log(&path, &config(), OnBadSlate::Error)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("log.parquet: row 11 (slate s4), column `shown_position`"),
+        "{message}"
+    );
+    // A missing column, a mistyped one.
+    let path = as_parquet(
+        &csv(&fixture()).replace("item_cluster", "cluster"),
+        dir.path(),
+    );
+    let message = read_log(&path, &config(), OnBadSlate::Error)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("log.parquet: missing column `item_cluster`"),
+        "{message}"
+    );
+    let path = as_parquet(
+        &csv(&fixture()).replace(",1,2,false,", ",1,2.5,false,"),
+        dir.path(),
+    );
+    let message = read_log(&path, &config(), OnBadSlate::Error)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message
+            .contains("column `shown_position` has type f64 (first at row 2), expected an integer"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_missing_or_corrupt_parquet_file_is_named_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("absent.parquet");
+    let err = read_log(&missing, &config(), OnBadSlate::Error).unwrap_err();
+    assert!(matches!(err, LogError::Io { .. }), "{err}");
+    assert_eq!(
+        err.to_string().matches("absent.parquet").count(),
+        1,
+        "{err}"
+    );
+    let corrupt = dir.path().join("corrupt.parquet");
+    std::fs::write(&corrupt, "not parquet at all").unwrap();
+    let err = read_log(&corrupt, &config(), OnBadSlate::Error).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("corrupt.parquet: cannot be read as parquet"),
+        "{err}"
+    );
+}
+
+#[test]
+fn after_dropping_slates_rows_are_still_named_by_their_file_row() {
+    // s1 (file rows 2-4) breaks a rule and is dropped; the probability then varies at file row
+    // 13, which is the kept rows' ninth.
+    let mut rows = fixture();
+    rows[3].focal = false;
+    let text = csv(&rows);
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines[0].push_str(",assignment_probability");
+    for (i, line) in lines.iter_mut().enumerate().skip(1) {
+        line.push_str(if i == 13 { ",0.4" } else { ",0.5" });
+    }
+    let message = read_text(&(lines.join("\n") + "\n"), OnBadSlate::Drop)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("varies (0.5 at row 1, 0.4 at row 13)"),
+        "{message}"
+    );
+}

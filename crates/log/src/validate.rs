@@ -276,6 +276,8 @@ pub(crate) fn assemble(
                     .iter()
                     .map(|c| keep_slate[*c as usize])
                     .collect();
+                // The kept rows are validated afresh: this pass's indexes are not needed.
+                drop((grouping, unit, user, item));
                 let (log, again) = assemble(raw.retain(&keep_row), OnBadSlate::Error)?;
                 debug_assert!(again.is_empty());
                 return Ok((log, dropped));
@@ -322,8 +324,9 @@ fn build(
         slate_ids,
         order,
         offsets,
-        ..
+        slate_code,
     } = grouping;
+    drop(slate_code);
     let n_slates = slate_ids.len();
     let first_of = |s: usize| order[offsets[s]];
     let (unit_ids, slate_unit) = match unit {
@@ -395,10 +398,14 @@ fn build(
         },
     };
 
+    // The per-row arm and probability are summarised: free them.
+    raw.promoted = Vec::new();
+    raw.assignment_probability = None;
     // Every row column is put in slate order and its raw column freed before the next.
+    let order = RowOrder::of(order);
     let (item_ids, item_codes) = item;
-    let item = in_order(&order, item_codes, |v| v);
-    let is_focal = in_order(&order, std::mem::take(&mut raw.is_focal), |v| v);
+    let item = order.apply(item_codes, |v| v);
+    let is_focal = order.apply(std::mem::take(&mut raw.is_focal), |v| v);
     let focal_row = (0..n_slates)
         .map(|s| {
             (offsets[s]..offsets[s + 1])
@@ -406,18 +413,16 @@ fn build(
                 .expect("one focal")
         })
         .collect();
-    let item_cluster = in_order(&order, std::mem::take(&mut raw.item_cluster), |v| v);
-    let seed_position = in_order(&order, std::mem::take(&mut raw.seed_position), |v| v as u32);
-    let shown_position = in_order(&order, std::mem::take(&mut raw.shown_position), |v| {
-        v as u32
-    });
-    let click = in_order(&order, std::mem::take(&mut raw.click), |v| v);
+    let item_cluster = order.apply(std::mem::take(&mut raw.item_cluster), |v| v);
+    let seed_position = order.apply(std::mem::take(&mut raw.seed_position), |v| v as u32);
+    let shown_position = order.apply(std::mem::take(&mut raw.shown_position), |v| v as u32);
+    let click = order.apply(std::mem::take(&mut raw.click), |v| v);
     let named_in_order = |columns: Vec<NamedValues>| -> Vec<NamedValues> {
         columns
             .into_iter()
             .map(|c| NamedValues {
                 name: c.name,
-                values: in_order(&order, c.values, |v| v),
+                values: order.apply(c.values, |v| v),
             })
             .collect()
     };
@@ -442,8 +447,8 @@ fn build(
         })
         .collect();
     let truth = raw.truth.take().map(|t| Truth {
-        if_promoted: in_order(&order, t.if_promoted, |v| v),
-        if_control: in_order(&order, t.if_control, |v| v),
+        if_promoted: order.apply(t.if_promoted, |v| v),
+        if_control: order.apply(t.if_control, |v| v),
     });
     Ok(ImpressionLog {
         source: raw.file.clone(),
@@ -470,18 +475,33 @@ fn build(
     })
 }
 
-/// `values` (one per raw row) in the rows' slate order `order`, converted by `convert`, in a
-/// vector of their own size (collecting in place would keep the raw column's allocation,
-/// twice the size for `i64` to `u32`); the raw column is freed on return. Rows already in that
-/// order (the usual log) are read straight through instead of gathered.
-fn in_order<T: Clone, U>(order: &[usize], values: Vec<T>, convert: impl Fn(T) -> U) -> Vec<U> {
-    let mut out = Vec::with_capacity(order.len());
-    if order.iter().enumerate().all(|(i, r)| i == *r) {
-        out.extend(values.into_iter().map(convert));
-    } else {
-        out.extend(order.iter().map(|r| convert(values[*r].clone())));
+/// The raw rows' slate order: row `order[i]` of the raw columns is row `i` of the log.
+struct RowOrder {
+    order: Vec<usize>,
+    /// The raw rows are already in slate order (the usual log): columns are read straight
+    /// through instead of gathered.
+    identity: bool,
+}
+
+impl RowOrder {
+    fn of(order: Vec<usize>) -> Self {
+        let identity = order.iter().enumerate().all(|(i, r)| i == *r);
+        RowOrder { order, identity }
     }
-    out
+
+    /// `values` (one per raw row) in slate order, converted by `convert`, in a vector of their
+    /// own size (collecting in place would keep the raw column's allocation, twice the size
+    /// for `i64` to `u32`); the raw column is freed on return.
+    fn apply<T: Clone, U>(&self, values: Vec<T>, convert: impl Fn(T) -> U) -> Vec<U> {
+        debug_assert_eq!(values.len(), self.order.len());
+        let mut out = Vec::with_capacity(self.order.len());
+        if self.identity {
+            out.extend(values.into_iter().map(convert));
+        } else {
+            out.extend(self.order.iter().map(|r| convert(values[*r].clone())));
+        }
+        out
+    }
 }
 
 impl RawLog {

@@ -160,6 +160,20 @@ mod tests {
     }
 
     #[test]
+    fn a_range_of_the_log_is_those_rows_of_the_whole_log() {
+        let sim = crate::tests::slates(&crate::tests::small_config());
+        for unit in [RandomizationUnit::Slate, RandomizationUnit::User] {
+            let whole = impression_log(&sim, unit);
+            for range in [0..sim.len(), 5..17, sim.len() - 1..sim.len(), 3..3] {
+                assert_eq!(
+                    impression_log_rows(&sim, unit, range.clone()),
+                    whole.rows(range)
+                );
+            }
+        }
+    }
+
+    #[test]
     fn the_log_starts_with_every_canonical_column_in_order() {
         let names = IMPRESSION_LOG.column_names();
         let canonical: Vec<&str> = LogColumn::ALL.iter().map(|c| c.name()).collect();

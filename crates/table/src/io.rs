@@ -793,10 +793,27 @@ mod tests {
         .unwrap_err();
         assert!(
             err.to_string()
-                .contains("column `id` of a row batch is U32 with 9 values"),
+                .contains("column `id` of the row batch of rows 0..10 is U32 with 9 values"),
             "{err}"
         );
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn an_empty_table_from_batches_is_the_empty_tables_file() {
+        struct Batch(Parts);
+        impl RowBatch for Batch {
+            fn columns(&self) -> Vec<ColumnSlice<'_>> {
+                self.0.column_slices().unwrap()
+            }
+        }
+        let (rows, _) = parts_of(0);
+        let dir = tempfile::tempdir().unwrap();
+        let (batched, whole) = (dir.path().join("batched"), dir.path().join("whole"));
+        write_parquet_batches(&[&PARTS], &[], 0, |_| Ok(Batch(parts_of(0).0)), &batched).unwrap();
+        write_parquet_parts(&[(&PARTS, rows.column_slices().unwrap())], &[], &whole).unwrap();
+        let bytes = |d: &Path| std::fs::read(d.join("parts.parquet")).unwrap();
+        assert_eq!(bytes(&batched), bytes(&whole));
     }
 
     #[test]

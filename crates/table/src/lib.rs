@@ -16,9 +16,11 @@
 //!   [`write_parquet_extended`] writes a frame whose trailing columns are named at run time
 //!   (optional column groups such as the oracle's, covariates named in the user's config);
 //!   [`write_parquet_parts`] writes the same file from the tables' borrowed columns, which is
-//!   how the pipeline writes its per-slate and per-row tables (a frame of millions of rows
-//!   would double their memory), and [`write_csv_batches`] writes a long CSV a batch of rows at
-//!   a time.
+//!   how the pipeline writes its per-slate tables (a frame of millions of rows would double
+//!   their memory); [`write_parquet_batches`] writes that file from [`RowBatch`]es built one
+//!   row group at a time, for per-row tables too long to hold beside their source (the
+//!   simulation's impression log, the exposure mapping); and [`write_csv_batches`] writes a
+//!   long CSV a batch of rows at a time.
 //!   Parquet is encoded by arrow-rs, row groups in parallel, integers delta-encoded (see
 //!   `parquet_file.rs`).
 //! - Reading: [`read_parquet`] and [`read_csv`] check presence and types of every schema column

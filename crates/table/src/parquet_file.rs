@@ -74,6 +74,11 @@ fn row_groups_per_wave() -> usize {
     rayon::current_num_threads().max(1)
 }
 
+/// Most row groups built from batches at once, whatever the thread count: a batch holds its
+/// rows' values (a row group of the exposure mapping is about 150 MB), and a wave per thread
+/// on a many-core machine would hold most of a table the batches exist not to hold.
+const BATCHES_PER_WAVE: usize = 4;
+
 /// One column's values, borrowed from the caller, for [`write_parquet_columns`](crate::write_parquet_columns).
 /// Only non-null columns: a nullable column goes through a polars frame and
 /// [`write_parquet`](crate::write_parquet).
@@ -228,19 +233,21 @@ pub(crate) enum Values<'s, 'a> {
     Batches(&'s MakeBatch<'s>),
 }
 
-/// Checks a batch's columns against `layout`: each of its type, `rows` values each.
+/// Checks the columns of the batch of rows `range` against `layout`: each of its type, one
+/// value per row.
 fn checked_batch<'b>(
     layout: &Layout<'_>,
     columns: Vec<ColumnSlice<'b>>,
-    rows: usize,
+    range: &Range<usize>,
 ) -> Result<Vec<ColumnSource<'b>>> {
+    let rows = range.len();
     let mismatch = |message: String| TableError::SchemaMismatch {
         table: layout.table.to_string(),
         message,
     };
     if columns.len() != layout.columns.len() {
         return Err(mismatch(format!(
-            "a row batch has {} columns, the table {}",
+            "the row batch of rows {range:?} has {} columns, the table {}",
             columns.len(),
             layout.columns.len()
         )));
@@ -248,7 +255,7 @@ fn checked_batch<'b>(
     for ((name, ty, _), column) in layout.columns.iter().zip(&columns) {
         if column.column_type() != *ty || column.len() != rows {
             return Err(mismatch(format!(
-                "column `{name}` of a row batch is {:?} with {} values, expected {ty:?} with {rows}",
+                "column `{name}` of the row batch of rows {range:?} is {:?} with {} values, expected {ty:?} with {rows}",
                 column.column_type(),
                 column.len()
             )));
@@ -284,7 +291,7 @@ pub(crate) fn encode<W: Write + Send>(
             Values::Columns(sources) => (sources, range),
             Values::Batches(make) => {
                 batch = make(range.clone())?;
-                batch_sources = checked_batch(layout, batch.columns(), range.len())?;
+                batch_sources = checked_batch(layout, batch.columns(), &range)?;
                 (&batch_sources[..], 0..range.len())
             }
         };
@@ -326,8 +333,12 @@ pub(crate) fn encode<W: Write + Send>(
     // A wave of row groups is encoded while the previous wave is written out, so the copying
     // into the file overlaps the encoding.
     let groups: Vec<usize> = (0..rows.div_ceil(ROW_GROUP_ROWS)).collect();
+    let per_wave = match values {
+        Values::Columns(_) => row_groups_per_wave(),
+        Values::Batches(_) => row_groups_per_wave().min(BATCHES_PER_WAVE),
+    };
     let mut encoded: Vec<Vec<EncodedChunk>> = Vec::new();
-    for wave in groups.chunks(row_groups_per_wave()) {
+    for wave in groups.chunks(per_wave) {
         let (appended, next) = rayon::join(
             || {
                 encoded
