@@ -441,7 +441,7 @@ fn unknown_extension_is_an_error() {
 /// `text` (a CSV log) written as a parquet file `log.parquet` in `dir`, with the types polars
 /// infers from the CSV.
 fn as_parquet(text: &str, dir: &Path) -> PathBuf {
-    use polars::prelude::{ParquetWriter, SerWriter};
+    use polars::prelude::ParquetWriter;
     let csv_path = dir.join("log.csv");
     std::fs::write(&csv_path, text).unwrap();
     let mut frame = read_frame(&csv_path).unwrap();
