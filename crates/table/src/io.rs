@@ -758,14 +758,17 @@ mod tests {
         assert!(!dir.path().join("parts.parquet").exists());
     }
 
+    /// Rows of [`Parts`] as a row batch.
+    struct Batch(Parts);
+
+    impl RowBatch for Batch {
+        fn columns(&self) -> Vec<ColumnSlice<'_>> {
+            self.0.column_slices().unwrap()
+        }
+    }
+
     #[test]
     fn a_failing_or_misshapen_row_batch_writes_nothing() {
-        struct Batch(Parts);
-        impl RowBatch for Batch {
-            fn columns(&self) -> Vec<ColumnSlice<'_>> {
-                self.0.column_slices().unwrap()
-            }
-        }
         let (rows, _) = parts_of(10);
         let dir = tempfile::tempdir().unwrap();
         let err = write_parquet_batches(
@@ -801,12 +804,6 @@ mod tests {
 
     #[test]
     fn an_empty_table_from_batches_is_the_empty_tables_file() {
-        struct Batch(Parts);
-        impl RowBatch for Batch {
-            fn columns(&self) -> Vec<ColumnSlice<'_>> {
-                self.0.column_slices().unwrap()
-            }
-        }
         let (rows, _) = parts_of(0);
         let dir = tempfile::tempdir().unwrap();
         let (batched, whole) = (dir.path().join("batched"), dir.path().join("whole"));
