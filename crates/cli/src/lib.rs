@@ -1317,7 +1317,7 @@ fn log_truth(log: &slate_log::ImpressionLog, slates: &slate_exposure::SlateOutco
         let promoted = log.promoted[s];
         for (r, role) in slate_exposure::row_roles(log, s) {
             let value = if promoted {
-                truth.if_promoted[r] - truth.if_control[r]
+                truth.induced_lift(r, promoted)
             } else {
                 truth.if_control[r]
             };
@@ -1330,12 +1330,12 @@ fn log_truth(log: &slate_log::ImpressionLog, slates: &slate_exposure::SlateOutco
             }
         }
     }
-    let mean = |(sum, n): (f64, usize)| sum / n.max(1) as f64;
+    let row_mean = |(sum, n): (f64, usize)| sum / n.max(1) as f64;
     for ((role, _), [lift, control]) in roles.iter().zip(sums) {
         info!(
             role,
-            known_lift = format!("{:.4}", mean(lift)),
-            control_mean = format!("{:.4}", mean(control)),
+            known_lift = format!("{:.4}", row_mean(lift)),
+            control_mean = format!("{:.4}", row_mean(control)),
             "known truth in promoted slates"
         );
     }

@@ -250,13 +250,8 @@ pub fn map_slates(log: &ImpressionLog) -> Result<SlateTables, ExposureError> {
             clicks += u32::from(log.click[r]);
             clusters.insert(&*log.item_cluster[r]);
             if let Some(oracle) = &log.truth {
-                let baseline = oracle.if_control[r];
-                totals[0] += if promoted {
-                    oracle.if_promoted[r]
-                } else {
-                    baseline
-                };
-                totals[1] += baseline;
+                totals[0] += oracle.realized(r, promoted);
+                totals[1] += oracle.if_control[r];
                 totals[2] += oracle.if_promoted[r];
             }
         }
@@ -360,15 +355,9 @@ fn mapping_of_rows(log: &ImpressionLog, rows: std::ops::Range<usize>) -> Exposur
         let focal_item = log.item_ids.table_value(log.item[focal]);
         for (r, role) in row_roles(log, s).filter(|(r, _)| rows.contains(r)) {
             if let (Some(oracle), Some(t)) = (&log.truth, truth.as_mut()) {
-                let baseline = oracle.if_control[r];
-                let expected = if promoted {
-                    oracle.if_promoted[r]
-                } else {
-                    baseline
-                };
-                t.baseline_click_prob.push(baseline);
-                t.expected_click_prob.push(expected);
-                t.known_induced_lift.push(expected - baseline);
+                t.baseline_click_prob.push(oracle.if_control[r]);
+                t.expected_click_prob.push(oracle.realized(r, promoted));
+                t.known_induced_lift.push(oracle.induced_lift(r, promoted));
                 t.click_prob_if_promoted.push(oracle.if_promoted[r]);
             }
             mapping.slate_id.push(slate_id);

@@ -109,10 +109,7 @@ impl DesignFacts {
                 if let (Some(max), Some(truth), false) =
                     (facts.control_lift_max.as_mut(), &log.truth, promoted)
                 {
-                    // The row's known induced lift: its realized arm's probability (the
-                    // control one, in a control slate) less its baseline.
-                    let realized = truth.if_control[r];
-                    *max = max.max((realized - truth.if_control[r]).abs());
+                    *max = max.max(truth.induced_lift(r, promoted).abs());
                 }
             }
         }

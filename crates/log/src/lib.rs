@@ -255,6 +255,23 @@ pub struct Truth {
     pub if_control: Vec<f64>,
 }
 
+impl Truth {
+    /// Row `r`'s click probability in the arm its slate was given (`promoted` or not).
+    pub fn realized(&self, r: usize, promoted: bool) -> f64 {
+        if promoted {
+            self.if_promoted[r]
+        } else {
+            self.if_control[r]
+        }
+    }
+
+    /// Row `r`'s known induced lift: its realized probability less its control one (zero in
+    /// a control slate).
+    pub fn induced_lift(&self, r: usize, promoted: bool) -> f64 {
+        self.realized(r, promoted) - self.if_control[r]
+    }
+}
+
 /// Where the assignment probability comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProbabilitySource {
