@@ -22,7 +22,8 @@ pub struct ModelsConfig {
     /// larger log trains each fit on a seeded subsample of its training slates (per fold for
     /// cross-fitting), while every slate is still predicted by a fold that did not see it and
     /// AIPW averages over every slate; the outcome is a sum of a dozen noisy clicks, so more
-    /// slates add little to the nuisance fits and much to their time.
+    /// slates add little to the nuisance fits and much to their time. The train/test metrics'
+    /// held-out side is capped the same way (a seeded subsample of the test slates).
     pub max_fit_slates: usize,
     /// LightGBM hyper-parameters.
     pub lightgbm: GbdtParams,

@@ -159,6 +159,17 @@ fn capped_fits_train_on_a_seeded_subsample_and_still_score_every_slate_out_of_fo
     );
     let truth = a.aipw.truth.as_ref().unwrap().true_effect[0];
     assert!(a.aipw.ci_95_lower[1] < truth && truth < a.aipw.ci_95_upper[1]);
+    // The train/test metrics score at most the cap on either side.
+    let uncapped = &tables().metrics;
+    for (split, (n, full)) in a
+        .metrics
+        .split
+        .iter()
+        .zip(a.metrics.n.iter().zip(&uncapped.n))
+    {
+        assert!(*full > 400, "{split}: the design must exceed the cap");
+        assert_eq!(*n, 400, "{split}");
+    }
     // The subsample is a seeded choice of training rows, in order.
     let rows = aipw::at_most((0..1_000).collect(), 100, 3, 0);
     assert_eq!(rows.len(), 100);
