@@ -19,6 +19,7 @@
 
 use rand::Rng;
 use rand_pcg::Pcg64;
+use wide::f64x2;
 
 use crate::EstimateError;
 use crate::dim::Sample;
@@ -191,9 +192,39 @@ pub fn randomization_distributions(
         .collect())
 }
 
-/// `(Σ a·n, Σ a·s)` in four interleaved lanes (so they vectorize) added in a fixed order.
+/// `(Σ a·n, Σ a·s)` in four interleaved lanes (units by index mod 4) added in a fixed order:
+/// `(l0 + l1) + (l2 + l3)`, then the units left over. Lanes 0–1 and 2–3 are one `f64x2`
+/// vector each (`wide`); [`assigned_sums_lane_by_lane`] is the same arithmetic on each lane,
+/// and the two agree to the bit (tested).
 #[inline]
 fn assigned_sums(a: &[f64], rows: &[f64], sums: &[f64]) -> (f64, f64) {
+    let (a4, a_tail) = a.as_chunks::<4>();
+    let (rows4, rows_tail) = rows.as_chunks::<4>();
+    let (sums4, sums_tail) = sums.as_chunks::<4>();
+    let (mut n, mut s) = ([f64x2::ZERO; 2], [f64x2::ZERO; 2]);
+    for ((a, r), y) in a4.iter().zip(rows4).zip(sums4) {
+        for half in 0..2 {
+            let pair = |x: &[f64; 4]| f64x2::new([x[2 * half], x[2 * half + 1]]);
+            let a = pair(a);
+            n[half] += a * pair(r);
+            s[half] += a * pair(y);
+        }
+    }
+    let total = |[low, high]: [f64x2; 2]| {
+        let ([l0, l1], [l2, l3]) = (low.to_array(), high.to_array());
+        (l0 + l1) + (l2 + l3)
+    };
+    let (mut n, mut s) = (total(n), total(s));
+    for ((a, r), y) in a_tail.iter().zip(rows_tail).zip(sums_tail) {
+        n += a * r;
+        s += a * y;
+    }
+    (n, s)
+}
+
+/// [`assigned_sums`] lane by lane: the definition the vector version is tested against.
+#[cfg(test)]
+fn assigned_sums_lane_by_lane(a: &[f64], rows: &[f64], sums: &[f64]) -> (f64, f64) {
     let (mut n, mut s) = ([0.0f64; 4], [0.0f64; 4]);
     let (a4, rows4, sums4) = (
         a.chunks_exact(4),
@@ -278,6 +309,31 @@ impl Selection {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The vector sums are the lane-by-lane ones to the bit, for every length mod 4 and outcomes
+    /// that are not integers.
+    #[test]
+    fn vector_assigned_sums_are_the_lane_by_lane_ones_bit_for_bit() {
+        let mut rng = Pcg64::new(21, 22);
+        for len in [0, 1, 2, 3, 4, 5, 6, 7, 2047, 2048] {
+            let a: Vec<f64> = (0..len)
+                .map(|_| f64::from(u8::from(rng.random::<bool>())))
+                .collect();
+            let rows: Vec<f64> = (0..len)
+                .map(|_| f64::from(rng.random_range(0..13u8)))
+                .collect();
+            let sums: Vec<f64> = rows.iter().map(|n| n * rng.random::<f64>()).collect();
+            let (x, y) = (
+                assigned_sums(&a, &rows, &sums),
+                assigned_sums_lane_by_lane(&a, &rows, &sums),
+            );
+            assert_eq!(
+                (x.0.to_bits(), x.1.to_bits()),
+                (y.0.to_bits(), y.1.to_bits()),
+                "{len} units"
+            );
+        }
+    }
 
     /// Ten slates of uneven sizes and outcomes.
     fn tiny() -> Sample {

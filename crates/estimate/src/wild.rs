@@ -31,6 +31,7 @@
 use rand::Rng;
 use rand_pcg::Pcg64;
 use rayon::prelude::*;
+use wide::f64x2;
 
 use crate::EstimateError;
 use crate::dim::{Sample, difference_in_means};
@@ -87,17 +88,54 @@ impl Replicate {
 /// `v_g`: `[Σ vA, Σ vn, Σ v²A², Σ vAn, Σ v²An, Σ vn², Σ v²n²]`.
 type ArmSums = [f64; 7];
 
+/// One cluster's seven terms (see [`ArmSums`]).
+#[inline(always)]
+fn arm_terms(w: f64, n: f64, s: f64, mean: f64) -> ArmSums {
+    let wa = w * (s - n * mean);
+    let wn = w * n;
+    [wa, wn, wa * wa, wa * n, wa * wn, wn * n, wn * wn]
+}
+
 /// The arm sums of clusters `rows`/`sums` (one arm) under weights `v`, in two interleaved
-/// lanes (so they vectorize, and the fourteen accumulators stay in registers) added in a fixed
-/// order.
+/// lanes (even and odd clusters) added in a fixed order: each lane's seven sums, the two lanes
+/// added, then the odd cluster left over. The lanes are one `f64x2` vector per sum (`wide`),
+/// so the fourteen accumulators stay in registers; [`arm_sums_lane_by_lane`] is the same
+/// arithmetic on each lane, and the two agree to the bit (tested).
 #[inline]
 fn arm_sums(v: &[f64], rows: &[f64], sums: &[f64], mean: f64) -> ArmSums {
-    #[inline(always)]
-    fn terms(w: f64, n: f64, s: f64, mean: f64) -> ArmSums {
-        let wa = w * (s - n * mean);
+    let (v2, v_tail) = v.as_chunks::<2>();
+    let (rows2, rows_tail) = rows.as_chunks::<2>();
+    let (sums2, sums_tail) = sums.as_chunks::<2>();
+    let m = f64x2::splat(mean);
+    let mut lanes = [f64x2::ZERO; 7];
+    for ((w, n), s) in v2.iter().zip(rows2).zip(sums2) {
+        let (w, n, s) = (f64x2::new(*w), f64x2::new(*n), f64x2::new(*s));
+        let wa = w * (s - n * m);
         let wn = w * n;
-        [wa, wn, wa * wa, wa * n, wa * wn, wn * n, wn * wn]
+        for (lane, t) in lanes
+            .iter_mut()
+            .zip([wa, wn, wa * wa, wa * n, wa * wn, wn * n, wn * wn])
+        {
+            *lane += t;
+        }
     }
+    let mut out = lanes.map(|lane| {
+        let [even, odd] = lane.to_array();
+        even + odd
+    });
+    for ((w, n), s) in v_tail.iter().zip(rows_tail).zip(sums_tail) {
+        for (total, t) in out.iter_mut().zip(arm_terms(*w, *n, *s, mean)) {
+            *total += t;
+        }
+    }
+    out
+}
+
+/// [`arm_sums`] lane by lane: the definition the vector version is tested against. (Written
+/// this way for the kernel, the compiler paired unrelated sums into its vectors, with shuffles
+/// between them: twice the instructions.)
+#[cfg(test)]
+fn arm_sums_lane_by_lane(v: &[f64], rows: &[f64], sums: &[f64], mean: f64) -> ArmSums {
     let mut lanes = [[0.0f64; 2]; 7];
     let (v2, rows2, sums2) = (
         v.chunks_exact(2),
@@ -107,7 +145,7 @@ fn arm_sums(v: &[f64], rows: &[f64], sums: &[f64], mean: f64) -> ArmSums {
     let tail = (v2.remainder(), rows2.remainder(), sums2.remainder());
     for ((v, n), s) in v2.zip(rows2).zip(sums2) {
         for l in 0..2 {
-            let t = terms(v[l], n[l], s[l], mean);
+            let t = arm_terms(v[l], n[l], s[l], mean);
             for k in 0..7 {
                 lanes[k][l] += t[k];
             }
@@ -115,7 +153,7 @@ fn arm_sums(v: &[f64], rows: &[f64], sums: &[f64], mean: f64) -> ArmSums {
     }
     let mut out = lanes.map(|lane| lane[0] + lane[1]);
     for ((w, n), s) in tail.0.iter().zip(tail.1).zip(tail.2) {
-        for (total, t) in out.iter_mut().zip(terms(*w, *n, *s, mean)) {
+        for (total, t) in out.iter_mut().zip(arm_terms(*w, *n, *s, mean)) {
             *total += t;
         }
     }
@@ -523,6 +561,29 @@ mod tests {
             ((upper - lower) / (cu - cl) - 1.0).abs() < 0.35,
             "{lower} {upper} {cl} {cu}"
         );
+    }
+
+    /// The vector arm sums are the lane-by-lane ones to the bit, for even and odd lengths,
+    /// weights of both schemes, and outcomes that are not integers.
+    #[test]
+    fn vector_arm_sums_are_the_lane_by_lane_ones_bit_for_bit() {
+        let mut rng = Pcg64::new(11, 12);
+        for len in [0, 1, 2, 3, 8, 2047, 2048] {
+            for weights in [Weights::Rademacher, Weights::Webb] {
+                let mut v = vec![0.0; len];
+                fill_weights(weights, &mut rng, &mut v);
+                let rows: Vec<f64> = (0..len)
+                    .map(|_| f64::from(rng.random_range(0..13u8)))
+                    .collect();
+                let sums: Vec<f64> = rows.iter().map(|n| n * rng.random::<f64>()).collect();
+                let mean = rng.random::<f64>();
+                let (a, b) = (
+                    arm_sums(&v, &rows, &sums, mean),
+                    arm_sums_lane_by_lane(&v, &rows, &sums, mean),
+                );
+                assert_eq!(a.map(f64::to_bits), b.map(f64::to_bits), "{len} clusters");
+            }
+        }
     }
 
     /// The one-pass replicate (sums expanded in `b0`) against a refit: build `y*` from the
