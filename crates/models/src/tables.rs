@@ -195,6 +195,22 @@ impl ModelMetrics {
             .min_by(|a, b| self.rmse[*a].total_cmp(&self.rmse[*b]))
     }
 
+    /// The held-out rows whose RMSE rounded to `decimals` equals the lowest one's: the best
+    /// model first, then any that the report's printed digits cannot tell from it (at millions
+    /// of slates the two libraries' test RMSEs can differ in the fifth digit). Empty without a
+    /// test split.
+    pub fn best_test_rows(&self, decimals: usize) -> Vec<usize> {
+        let Some(best) = self.best_test() else {
+            return Vec::new();
+        };
+        let printed = |i: usize| format!("{:.*}", decimals, self.rmse[i]);
+        let tied = self
+            .test_rows()
+            .into_iter()
+            .filter(|i| *i != best && printed(*i) == printed(best));
+        std::iter::once(best).chain(tied).collect()
+    }
+
     /// The held-out rows.
     pub fn test_rows(&self) -> Vec<usize> {
         (0..self.len())

@@ -288,3 +288,27 @@ fn feature_rows_are_the_matrix_rows_and_cross_fits_do_not_depend_on_the_block() 
         fitted.predict(&whole).unwrap()
     );
 }
+
+#[test]
+fn models_tied_to_the_printed_digits_are_all_best() {
+    let mut m = ModelMetrics::default();
+    for (model, split, rmse) in [
+        ("LightGBM", "train", 1.0),
+        ("LightGBM", "test", 1.29574),
+        ("XGBoost", "train", 1.1),
+        ("XGBoost", "test", 1.29573),
+    ] {
+        m.model.push(model.into());
+        m.split.push(split.into());
+        m.rmse.push(rmse);
+        m.mae.push(0.0);
+        m.r2.push(0.0);
+        m.n.push(10);
+    }
+    // Best first, then the model the printed digits cannot tell from it.
+    assert_eq!(m.best_test_rows(3), vec![3, 1]);
+    assert_eq!(m.best_test_rows(5), vec![3]);
+    m.rmse[1] = 1.5;
+    assert_eq!(m.best_test_rows(3), vec![3]);
+    assert!(ModelMetrics::default().best_test_rows(3).is_empty());
+}

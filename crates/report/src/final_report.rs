@@ -258,8 +258,9 @@ pub struct Facts {
     pub other_per_1000: f64,
     /// Total per 1,000.
     pub total_per_1000: f64,
-    /// Model with the lowest test RMSE, and that RMSE.
-    pub best_model: (String, f64),
+    /// Models with the lowest test RMSE (more than one when tied to the printed digits), and
+    /// that RMSE.
+    pub best_model: (Vec<String>, f64),
     /// Cross-fitted LightGBM AIPW estimate.
     pub lightgbm_aipw: f64,
     /// Cross-fitted XGBoost AIPW estimate.
@@ -856,9 +857,13 @@ fn facts(
             .map(|i| decomposition.estimate_per_1000_promoted_slates[i])
             .ok_or_else(|| missing(&DIRECT_INDIRECT_TOTAL, label))
     };
-    let best_model = metrics
-        .best_test()
-        .map(|i| (metrics.model[i].clone(), metrics.rmse[i]))
+    let best = metrics.best_test_rows(crate::findings::RMSE_DECIMALS);
+    let best_model = best
+        .first()
+        .map(|i| {
+            let names = best.iter().map(|j| metrics.model[*j].clone()).collect();
+            (names, metrics.rmse[*i])
+        })
         .ok_or_else(|| missing(&MODEL_METRICS, "a test split"))?;
     let estimator = |model| -> Result<f64, ReportError> {
         let estimator = Estimator::Aipw {
@@ -1110,8 +1115,12 @@ pub fn summary_markdown(f: &Facts) -> String {
     let _ = writeln!(s, "## Advanced Modeling\n");
     let _ = writeln!(
         s,
-        "Flexible outcome models predicted slate-level clicks and conditional net promotion effects. {} had the best held-out RMSE at {:.3} clicks per slate. Cross-fitted AIPW estimates were {:.3} (LightGBM) and {:.3} (XGBoost), close to the randomized total-effect estimate of {:.3}.\n",
-        f.best_model.0, f.best_model.1, f.lightgbm_aipw, f.xgboost_aipw, f.total
+        "Flexible outcome models predicted slate-level clicks and conditional net promotion effects. {} at {:.3} clicks per slate. Cross-fitted AIPW estimates were {:.3} (LightGBM) and {:.3} (XGBoost), close to the randomized total-effect estimate of {:.3}.\n",
+        best_rmse_clause(&f.best_model.0),
+        f.best_model.1,
+        f.lightgbm_aipw,
+        f.xgboost_aipw,
+        f.total
     );
     let _ = writeln!(
         s,
@@ -1142,6 +1151,14 @@ pub fn summary_markdown(f: &Facts) -> String {
         "The numerical results come from a simulation built on MovieLens ratings, not a production experiment. Genres are coarse substitute clusters, the outcome mechanism is assumed, and the headline comes from one promotion design (`cargo xtask design-sweep` varies it). The value of the work is the transferable causal workflow: define interference, randomize at the right level, decompose direct and indirect effects, check interval coverage, and evaluate policies by net slate value."
     );
     s
+}
+
+/// Who had the best held-out RMSE: one model, or the models tied to the printed digits.
+fn best_rmse_clause(models: &[String]) -> String {
+    match models {
+        [one] => format!("{one} had the best held-out RMSE"),
+        tied => format!("{} tied for the best held-out RMSE", tied.join(" and ")),
+    }
 }
 
 /// What the coverage study says, accounting for its Monte-Carlo error: at R replicates an
@@ -1494,4 +1511,21 @@ fn artifact_index(paths: &ReportPaths) -> Result<ArtifactIndex, ReportError> {
         );
     }
     Ok(index)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_best_rmse_clause_names_one_model_or_the_tie() {
+        assert_eq!(
+            best_rmse_clause(&["LightGBM".into()]),
+            "LightGBM had the best held-out RMSE"
+        );
+        assert_eq!(
+            best_rmse_clause(&["XGBoost".into(), "LightGBM".into()]),
+            "XGBoost and LightGBM tied for the best held-out RMSE"
+        );
+    }
 }

@@ -198,30 +198,49 @@ pub fn write_takeaways(processed_dir: &Path, truth: bool) -> Result<PathBuf, Rep
     )?)
 }
 
+/// Decimals of the RMSEs the takeaways and the final report print; models whose test RMSEs
+/// agree to these are reported as tied.
+pub(crate) const RMSE_DECIMALS: usize = 3;
+
 fn compose_takeaways(
     metrics: &ModelMetrics,
     aipw: &WithTruth<AipwEstimates, AipwTruth>,
     policies: &WithTruth<PolicyTargeting, PolicyTruth>,
 ) -> Takeaways {
     let mut t = Takeaways::default();
-    let test = metrics.test_rows();
-    if let Some(best) = metrics.best_test() {
-        let others: Vec<String> = test
-            .iter()
-            .filter(|i| **i != best)
-            .map(|i| format!("{} {:.3}", metrics.model[*i], metrics.rmse[*i]))
-            .collect();
-        t.finding.push(format!(
-            "{} had the best held-out prediction of total clicks per slate",
-            metrics.model[best]
-        ));
-        t.evidence.push(format!(
-            "Test RMSE {:.3} clicks per slate (R² {:.3}, {} slates) vs {}.",
-            metrics.rmse[best],
-            metrics.r2[best],
-            metrics.n[best],
-            others.join(", ")
-        ));
+    let best = metrics.best_test_rows(RMSE_DECIMALS);
+    if let Some(&first) = best.first() {
+        let rmse = |i: &usize| format!("{} {:.3}", metrics.model[*i], metrics.rmse[*i]);
+        if best.len() == 1 {
+            let others: Vec<String> = metrics
+                .test_rows()
+                .iter()
+                .filter(|i| **i != first)
+                .map(rmse)
+                .collect();
+            t.finding.push(format!(
+                "{} had the best held-out prediction of total clicks per slate",
+                metrics.model[first]
+            ));
+            t.evidence.push(format!(
+                "Test RMSE {:.3} clicks per slate (R² {:.3}, {} slates) vs {}.",
+                metrics.rmse[first],
+                metrics.r2[first],
+                metrics.n[first],
+                others.join(", ")
+            ));
+        } else {
+            let names: Vec<&str> = best.iter().map(|i| metrics.model[*i].as_str()).collect();
+            t.finding.push(format!(
+                "{} predicted held-out total clicks per slate equally well",
+                names.join(" and ")
+            ));
+            t.evidence.push(format!(
+                "Test RMSE {} clicks per slate ({} slates): equal to the printed digits.",
+                best.iter().map(rmse).collect::<Vec<_>>().join(", "),
+                metrics.n[first]
+            ));
+        }
     }
     let aipw_of = |model| Estimator::Aipw {
         model,
@@ -302,4 +321,46 @@ fn compose_takeaways(
         ));
     }
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metrics(test_rmse: [f64; 2]) -> ModelMetrics {
+        let mut m = ModelMetrics::default();
+        for (model, rmse) in [(LIGHTGBM, test_rmse[0]), (XGBOOST, test_rmse[1])] {
+            m.model.push(model.into());
+            m.split.push("test".into());
+            m.rmse.push(rmse);
+            m.mae.push(1.0);
+            m.r2.push(0.065);
+            m.n.push(250_000);
+        }
+        m
+    }
+
+    #[test]
+    fn the_best_model_is_named_unless_the_printed_rmses_tie() {
+        let compose =
+            |m: &ModelMetrics| compose_takeaways(m, &WithTruth::default(), &WithTruth::default());
+        let t = compose(&metrics([1.29574, 1.29573]));
+        assert_eq!(
+            t.finding[0],
+            "XGBoost and LightGBM predicted held-out total clicks per slate equally well"
+        );
+        assert_eq!(
+            t.evidence[0],
+            "Test RMSE XGBoost 1.296, LightGBM 1.296 clicks per slate (250000 slates): equal to the printed digits."
+        );
+        let t = compose(&metrics([1.29, 1.31]));
+        assert_eq!(
+            t.finding[0],
+            "LightGBM had the best held-out prediction of total clicks per slate"
+        );
+        assert_eq!(
+            t.evidence[0],
+            "Test RMSE 1.290 clicks per slate (R² 0.065, 250000 slates) vs XGBoost 1.310."
+        );
+    }
 }
