@@ -214,8 +214,13 @@ fn assigned_sums(a: &[f64], rows: &[f64], sums: &[f64]) -> (f64, f64) {
         let ([l0, l1], [l2, l3]) = (low.to_array(), high.to_array());
         (l0 + l1) + (l2 + l3)
     };
-    let (mut n, mut s) = (total(n), total(s));
-    for ((a, r), y) in a_tail.iter().zip(rows_tail).zip(sums_tail) {
+    add_tail((total(n), total(s)), a_tail, rows_tail, sums_tail)
+}
+
+/// `(n, s)` plus the units left over after the groups of four, in order.
+#[inline(always)]
+fn add_tail((mut n, mut s): (f64, f64), a: &[f64], rows: &[f64], sums: &[f64]) -> (f64, f64) {
+    for ((a, r), y) in a.iter().zip(rows).zip(sums) {
         n += a * r;
         s += a * y;
     }
@@ -238,12 +243,8 @@ fn assigned_sums_lane_by_lane(a: &[f64], rows: &[f64], sums: &[f64]) -> (f64, f6
             s[l] += a[l] * y[l];
         }
     }
-    let (mut n, mut s) = ((n[0] + n[1]) + (n[2] + n[3]), (s[0] + s[1]) + (s[2] + s[3]));
-    for ((a, r), y) in tail.0.iter().zip(tail.1).zip(tail.2) {
-        n += a * r;
-        s += a * y;
-    }
-    (n, s)
+    let lanes = ((n[0] + n[1]) + (n[2] + n[3]), (s[0] + s[1]) + (s[2] + s[3]));
+    add_tail(lanes, tail.0, tail.1, tail.2)
 }
 
 /// One draw's assignment, unit by unit in order: Bernoulli(p) per unit, or sequential

@@ -88,12 +88,26 @@ impl Replicate {
 /// `v_g`: `[Σ vA, Σ vn, Σ v²A², Σ vAn, Σ v²An, Σ vn², Σ v²n²]`.
 type ArmSums = [f64; 7];
 
-/// One cluster's seven terms (see [`ArmSums`]).
+/// One cluster's seven terms (see [`ArmSums`]), or a pair of clusters' lane by lane.
 #[inline(always)]
-fn arm_terms(w: f64, n: f64, s: f64, mean: f64) -> ArmSums {
+fn arm_terms<T>(w: T, n: T, s: T, mean: T) -> [T; 7]
+where
+    T: Copy + std::ops::Mul<Output = T> + std::ops::Sub<Output = T>,
+{
     let wa = w * (s - n * mean);
     let wn = w * n;
     [wa, wn, wa * wa, wa * n, wa * wn, wn * n, wn * wn]
+}
+
+/// `out` plus the terms of the odd cluster left over after the pairs, if any.
+#[inline(always)]
+fn add_tail(mut out: ArmSums, v: &[f64], rows: &[f64], sums: &[f64], mean: f64) -> ArmSums {
+    for ((w, n), s) in v.iter().zip(rows).zip(sums) {
+        for (total, t) in out.iter_mut().zip(arm_terms(*w, *n, *s, mean)) {
+            *total += t;
+        }
+    }
+    out
 }
 
 /// The arm sums of clusters `rows`/`sums` (one arm) under weights `v`, in two interleaved
@@ -109,26 +123,16 @@ fn arm_sums(v: &[f64], rows: &[f64], sums: &[f64], mean: f64) -> ArmSums {
     let m = f64x2::splat(mean);
     let mut lanes = [f64x2::ZERO; 7];
     for ((w, n), s) in v2.iter().zip(rows2).zip(sums2) {
-        let (w, n, s) = (f64x2::new(*w), f64x2::new(*n), f64x2::new(*s));
-        let wa = w * (s - n * m);
-        let wn = w * n;
-        for (lane, t) in lanes
-            .iter_mut()
-            .zip([wa, wn, wa * wa, wa * n, wa * wn, wn * n, wn * wn])
-        {
+        let terms = arm_terms(f64x2::new(*w), f64x2::new(*n), f64x2::new(*s), m);
+        for (lane, t) in lanes.iter_mut().zip(terms) {
             *lane += t;
         }
     }
-    let mut out = lanes.map(|lane| {
+    let out = lanes.map(|lane| {
         let [even, odd] = lane.to_array();
         even + odd
     });
-    for ((w, n), s) in v_tail.iter().zip(rows_tail).zip(sums_tail) {
-        for (total, t) in out.iter_mut().zip(arm_terms(*w, *n, *s, mean)) {
-            *total += t;
-        }
-    }
-    out
+    add_tail(out, v_tail, rows_tail, sums_tail, mean)
 }
 
 /// [`arm_sums`] lane by lane: the definition the vector version is tested against. (Written
@@ -151,13 +155,13 @@ fn arm_sums_lane_by_lane(v: &[f64], rows: &[f64], sums: &[f64], mean: f64) -> Ar
             }
         }
     }
-    let mut out = lanes.map(|lane| lane[0] + lane[1]);
-    for ((w, n), s) in tail.0.iter().zip(tail.1).zip(tail.2) {
-        for (total, t) in out.iter_mut().zip(arm_terms(*w, *n, *s, mean)) {
-            *total += t;
-        }
-    }
-    out
+    add_tail(
+        lanes.map(|lane| lane[0] + lane[1]),
+        tail.0,
+        tail.1,
+        tail.2,
+        mean,
+    )
 }
 
 /// What a replicate needs of one sample besides its arm sums.

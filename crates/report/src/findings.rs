@@ -211,36 +211,42 @@ fn compose_takeaways(
     let best = metrics.best_test_rows(RMSE_DECIMALS);
     if let Some(&first) = best.first() {
         let rmse = |i: &usize| format!("{} {:.3}", metrics.model[*i], metrics.rmse[*i]);
-        if best.len() == 1 {
+        let (finding, evidence) = if best.len() == 1 {
             let others: Vec<String> = metrics
                 .test_rows()
                 .iter()
                 .filter(|i| **i != first)
                 .map(rmse)
                 .collect();
-            t.finding.push(format!(
-                "{} had the best held-out prediction of total clicks per slate",
-                metrics.model[first]
-            ));
-            t.evidence.push(format!(
-                "Test RMSE {:.3} clicks per slate (R² {:.3}, {} slates) vs {}.",
-                metrics.rmse[first],
-                metrics.r2[first],
-                metrics.n[first],
-                others.join(", ")
-            ));
+            (
+                format!(
+                    "{} had the best held-out prediction of total clicks per slate",
+                    metrics.model[first]
+                ),
+                format!(
+                    "Test RMSE {:.3} clicks per slate (R² {:.3}, {} slates) vs {}.",
+                    metrics.rmse[first],
+                    metrics.r2[first],
+                    metrics.n[first],
+                    others.join(", ")
+                ),
+            )
         } else {
             let names: Vec<&str> = best.iter().map(|i| metrics.model[*i].as_str()).collect();
-            t.finding.push(format!(
-                "{} predicted held-out total clicks per slate equally well",
-                names.join(" and ")
-            ));
-            t.evidence.push(format!(
-                "Test RMSE {} clicks per slate ({} slates): equal to the printed digits.",
-                best.iter().map(rmse).collect::<Vec<_>>().join(", "),
-                metrics.n[first]
-            ));
-        }
+            (
+                format!(
+                    "{} predicted held-out total clicks per slate equally well",
+                    names.join(" and ")
+                ),
+                format!(
+                    "Test RMSE {} clicks per slate ({} slates): equal to the printed digits.",
+                    best.iter().map(rmse).collect::<Vec<_>>().join(", "),
+                    metrics.n[first]
+                ),
+            )
+        };
+        t.finding.push(finding);
+        t.evidence.push(evidence);
     }
     let aipw_of = |model| Estimator::Aipw {
         model,
