@@ -388,7 +388,7 @@ fn decomposition(
     Ok(Some(table))
 }
 
-fn cluster_effects(
+pub(crate) fn cluster_effects(
     items: Items<'_>,
     slates: &SlateOutcomes,
     min_rows: usize,

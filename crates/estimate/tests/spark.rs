@@ -1,8 +1,9 @@
 //! The reduction query on Apache Spark equals the embedded engine's, slate by slate, and the
 //! estimates from Spark's per-slate table equal those from the embedded engine's.
 //!
-//! Runs only when `SLATE_SPARK_PYTHON` names a Python interpreter with pyspark (and a Java
-//! runtime pyspark supports); `.ci/run` installs both and sets it. Spark runs in local mode
+//! Ignored by default: it needs `SLATE_SPARK_PYTHON` to name a Python interpreter with pyspark
+//! (and a Java runtime pyspark supports); `.ci/run` installs both, sets it and runs the ignored
+//! tests (`cargo xtask test -- --ignored`). Spark runs in local mode
 //! (`crates/exposure/spark/reduce_slates.py`) over a generated log, with the query `slate log-sql
 //! --dialect spark` prints; integer columns must be equal, floating sums and every estimate
 //! (with its naive and cluster SE) equal to 1e-9 relative.
@@ -26,13 +27,10 @@ fn read_dir_or_file(path: &Path) -> DataFrame {
 }
 
 #[test]
+#[ignore = "needs SLATE_SPARK_PYTHON, a Python with pyspark and a Java runtime (.ci/run sets it up and runs the ignored tests)"]
 fn spark_gives_the_embedded_engines_table() {
-    let Ok(python) = std::env::var("SLATE_SPARK_PYTHON") else {
-        eprintln!(
-            "SLATE_SPARK_PYTHON is not set: the Spark comparison is skipped (.ci/run sets it)"
-        );
-        return;
-    };
+    let python = std::env::var("SLATE_SPARK_PYTHON")
+        .expect("SLATE_SPARK_PYTHON must name a Python with pyspark to run this test");
     let dir = tempfile::tempdir().unwrap();
     let synthetic = SyntheticConfig {
         slates: 2_000,

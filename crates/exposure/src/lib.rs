@@ -20,6 +20,7 @@
 
 pub mod cells;
 pub mod features;
+pub mod known_truth;
 pub mod readiness;
 pub mod schema;
 pub mod slate_stats;

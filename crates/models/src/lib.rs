@@ -20,6 +20,7 @@ pub mod aipw;
 pub mod config;
 pub mod features;
 pub mod learner;
+pub mod matrix;
 pub mod policy;
 pub mod tables;
 
