@@ -17,37 +17,53 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("ingest", &["table"]),
     ("simulate", &["table", "log", "ingest"]),
     ("exposure", &["table", "log"]),
-    ("estimate", &["table", "log", "exposure"]),
-    ("models", &["table", "log", "exposure", "estimate"]),
+    ("reduction", &["table", "log", "exposure"]),
+    ("estimate", &["table", "log", "exposure", "reduction"]),
+    ("models", &["table", "log", "exposure", "reduction", "estimate"]),
     (
         "report",
         &[
-            "table", "log", "exposure", "estimate", "models", "ingest", "simulate",
+            "table",
+            "log",
+            "exposure",
+            "reduction",
+            "estimate",
+            "models",
+            "ingest",
+            "simulate",
         ],
     ),
     (
         "studies",
-        &["table", "log", "ingest", "simulate", "exposure", "estimate"],
+        &[
+            "table",
+            "log",
+            "ingest",
+            "simulate",
+            "exposure",
+            "reduction",
+            "estimate",
+        ],
     ),
     (
         "pipeline",
         &[
-            "table", "log", "ingest", "simulate", "exposure", "estimate", "models", "report",
-            "studies",
+            "table", "log", "ingest", "simulate", "exposure", "reduction", "estimate", "models",
+            "report", "studies",
         ],
     ),
     (
         "bench",
         &[
-            "table", "log", "ingest", "simulate", "exposure", "estimate", "models", "report",
-            "studies", "pipeline",
+            "table", "log", "ingest", "simulate", "exposure", "reduction", "estimate", "models",
+            "report", "studies", "pipeline",
         ],
     ),
     (
         "cli",
         &[
-            "table", "log", "ingest", "simulate", "exposure", "estimate", "models", "report",
-            "studies", "pipeline", "bench",
+            "table", "log", "ingest", "simulate", "exposure", "reduction", "estimate", "models",
+            "report", "studies", "pipeline", "bench",
         ],
     ),
 ];
@@ -57,7 +73,7 @@ const SOURCES: &[&str] = &["ingest", "simulate"];
 
 /// The analysis crates that read only the log: never a source. (`report` may list the
 /// MovieLens source tables in the MovieLens run's load index.)
-const LOG_ANALYSIS: &[&str] = &["exposure", "estimate", "models"];
+const LOG_ANALYSIS: &[&str] = &["exposure", "reduction", "estimate", "models"];
 
 /// Every section of a manifest that names a dependency.
 const SECTIONS: [&str; 3] = ["dependencies", "dev-dependencies", "build-dependencies"];

@@ -255,14 +255,14 @@ pub fn run(base: &PipelineConfig, root: &Path, options: &ScaleOptions) -> Result
         let log_arg = log.to_string_lossy().to_string();
         let config_log = bench_log_config();
         let names = slate_table::parquet_columns(&log)?;
-        let shape = slate_exposure::slate_stats::LogShape::of_columns(&names, &config_log, &log)?;
+        let shape = slate_reduction::LogShape::of_columns(&names, &config_log, &log)?;
         let query = dir.join("reduction.sql");
         std::fs::write(
             &query,
-            slate_exposure::slate_stats::reduction_sql(
+            slate_reduction::reduction_sql(
                 &config_log,
                 &shape,
-                slate_exposure::slate_stats::Dialect::Polars,
+                slate_reduction::Dialect::Polars,
             ),
         )?;
 
@@ -278,7 +278,7 @@ pub fn run(base: &PipelineConfig, root: &Path, options: &ScaleOptions) -> Result
             )?;
             let table = run_root
                 .join("processed")
-                .join(slate_exposure::slate_stats::SLATE_STATS_FILE);
+                .join(slate_reduction::SLATE_STATS_FILE);
             bytes = std::fs::metadata(&table)?.len();
             ours.push(seconds);
             our_peak = our_peak.max(peak);

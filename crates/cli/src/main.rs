@@ -242,7 +242,7 @@ enum Command {
     },
     /// Print the per-slate reduction of an impression log as one SQL query over a table named
     /// `impressions` with the log's own column names ([log] in --config), in Spark's or polars'
-    /// dialect. Run it where the log lives (`spark-submit crates/exposure/spark/reduce_slates.py`)
+    /// dialect. Run it where the log lives (`spark-submit crates/reduction/spark/reduce_slates.py`)
     /// and write the result as parquet: one row per slate, everything the estimators need.
     LogSql {
         /// SQL dialect.
@@ -265,7 +265,7 @@ enum Command {
         log: PathBuf,
         /// Rows of the log held in memory at a time (a file sorted by slate is reduced in
         /// ranges of about this many rows).
-        #[arg(long, default_value_t = slate_exposure::slate_stats::DEFAULT_CHUNK_ROWS)]
+        #[arg(long, default_value_t = slate_reduction::DEFAULT_CHUNK_ROWS)]
         chunk_rows: usize,
     },
     /// Analyze a team's logged experiment: validate its impression log, map exposure, estimate
@@ -303,7 +303,7 @@ enum Command {
         #[arg(long, conflicts_with = "slate_stats")]
         item_rows: bool,
         /// With the reduction: rows of the log held in memory at a time.
-        #[arg(long, default_value_t = slate_exposure::slate_stats::DEFAULT_CHUNK_ROWS)]
+        #[arg(long, default_value_t = slate_reduction::DEFAULT_CHUNK_ROWS)]
         chunk_rows: usize,
     },
     /// Run every stage in order (downloads ML-32M when no --data-dir/--synthetic is given).
@@ -487,8 +487,8 @@ fn run() -> Result<()> {
             truth,
         } => {
             let dialect = match dialect {
-                SqlDialect::Spark => slate_exposure::slate_stats::Dialect::Spark,
-                SqlDialect::Polars => slate_exposure::slate_stats::Dialect::Polars,
+                SqlDialect::Spark => slate_reduction::Dialect::Spark,
+                SqlDialect::Polars => slate_reduction::Dialect::Polars,
             };
             let sql = pipeline.log_sql(dialect, log.as_deref(), truth)?;
             std::io::Write::write_all(&mut std::io::stdout(), sql.as_bytes())?;

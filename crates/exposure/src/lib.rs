@@ -18,13 +18,10 @@
 //! assignment table, the covariate table and the exposure-readiness checks. Every row carries
 //! its unit's dense index, the cluster of every estimator.
 
-pub mod cells;
 pub mod features;
 pub mod known_truth;
 pub mod readiness;
 pub mod schema;
-pub mod slate_stats;
-pub mod truth_cells;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};

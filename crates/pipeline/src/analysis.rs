@@ -13,7 +13,7 @@ use crate::Pipeline;
 /// table (every estimator but Lin's regression reads either).
 pub(crate) enum RunExposure {
     Rows(Box<slate_exposure::ExposureMapping>),
-    Cells(slate_exposure::cells::SlateCells),
+    Cells(slate_reduction::SlateCells),
 }
 
 /// The exposure tables one stage hands to the next within a process.
@@ -46,13 +46,13 @@ impl Pipeline {
     /// when the run's source was a per-slate table (no mapping beside it), that table's cells.
     fn read_exposure(&self) -> Result<Held> {
         let dir = &self.paths.processed_dir;
-        let stats = dir.join(slate_exposure::slate_stats::SLATE_STATS_FILE);
+        let stats = dir.join(slate_reduction::SLATE_STATS_FILE);
         if !dir
             .join(slate_exposure::schema::EXPOSURE_MAPPING.file_name)
             .exists()
             && stats.exists()
         {
-            let tables = slate_exposure::cells::read_slate_stats(&stats, &self.config.log)?;
+            let tables = slate_reduction::read_slate_stats(&stats, &self.config.log)?;
             return Ok((RunExposure::Cells(tables.cells), tables.slates));
         }
         Ok((

@@ -15,11 +15,11 @@ impl Pipeline {
     /// assignment probability (and truth with `truth`), named as in the config's [log] section.
     pub fn log_sql(
         &self,
-        dialect: slate_exposure::slate_stats::Dialect,
+        dialect: slate_reduction::Dialect,
         log: Option<&Path>,
         truth: bool,
     ) -> Result<String> {
-        use slate_exposure::slate_stats::{LogShape, reduction_sql};
+        use slate_reduction::{LogShape, reduction_sql};
         use slate_log::LogColumn;
         let config = &self.config.log;
         let (names, file) = match log {
@@ -50,10 +50,10 @@ impl Pipeline {
         &self,
         log: &Path,
         chunk_rows: usize,
-    ) -> Result<slate_exposure::slate_stats::ReducedLog> {
+    ) -> Result<slate_reduction::ReducedLog> {
         self.timed("reduce-log", || {
             std::fs::create_dir_all(&self.paths.processed_dir)?;
-            let reduced = slate_exposure::slate_stats::reduce_parquet(
+            let reduced = slate_reduction::reduce_parquet(
                 log,
                 &self.config.log,
                 &self.paths.processed_dir,
@@ -124,7 +124,7 @@ impl Pipeline {
                 );
             }
             let tables = slate_exposure::write_exposure(&log, dir)?;
-            slate_table::remove_stale(dir, slate_exposure::slate_stats::SLATE_STATS_FILE)?;
+            slate_table::remove_stale(dir, slate_reduction::SLATE_STATS_FILE)?;
             self.write_manifest(
                 "analyze",
                 path,
@@ -186,11 +186,11 @@ impl Pipeline {
         self.timed("read-slate-stats", || {
             let dir = &self.paths.processed_dir;
             std::fs::create_dir_all(dir)?;
-            let tables = slate_exposure::cells::read_slate_stats(path, &self.config.log)?;
-            let own = dir.join(slate_exposure::slate_stats::SLATE_STATS_FILE);
+            let tables = slate_reduction::read_slate_stats(path, &self.config.log)?;
+            let own = dir.join(slate_reduction::SLATE_STATS_FILE);
             let same = own.exists() && std::fs::canonicalize(path)? == std::fs::canonicalize(&own)?;
             if !same {
-                slate_exposure::cells::copy_slate_stats(path, dir)?;
+                slate_reduction::copy_slate_stats(path, dir)?;
             }
             slate_exposure::write_slate_tables(
                 &tables.slates,

@@ -112,7 +112,7 @@ impl Pipeline {
             let tables = slate_exposure::write_exposure(&log, &self.paths.processed_dir)?;
             slate_table::remove_stale(
                 &self.paths.processed_dir,
-                slate_exposure::slate_stats::SLATE_STATS_FILE,
+                slate_reduction::SLATE_STATS_FILE,
             )?;
             self.write_manifest(
                 "all",

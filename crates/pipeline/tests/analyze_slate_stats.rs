@@ -14,7 +14,7 @@ use std::process::Command;
 use std::sync::atomic::AtomicBool;
 
 use slate_pipeline::{LogSource, Paths, Pipeline, PipelineConfig};
-use slate_exposure::slate_stats::{Dialect, LogShape, reduction_sql};
+use slate_reduction::{Dialect, LogShape, reduction_sql};
 use slate_log::synthetic::{SyntheticConfig, write_synthetic_log};
 use slate_log::{LogConfig, OnBadSlate};
 use slate_table::polars::prelude::*;
@@ -311,7 +311,7 @@ fn analyze_from_sparks_table_equals_analyze_from_the_log() {
     let query = dir.path().join("query.sql");
     std::fs::write(&query, reduction_sql(&config, &shape, Dialect::Spark)).unwrap();
     let spark_out = dir.path().join("spark");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../exposure/spark/reduce_slates.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../reduction/spark/reduce_slates.py");
     let status = Command::new(&python)
         .arg(&script)
         .arg(&log)
