@@ -86,48 +86,14 @@ pub fn final_report(paths: &ReportPaths) -> Result<FinalReport, ReportError> {
     let tables_dir = paths.tables_dir();
 
     // 2. Load index: every upstream table, schema-checked, with its rows.
-    let mut index = LoadIndex::default();
-    for (name, schema) in upstream_tables() {
-        let path = paths.processed_dir.join(schema.file_name);
-        let frame = slate_table::read_csv(&path, &schema)?;
-        index.artifact.push(name.to_string());
-        index.path.push(paths.relative(&path));
-        index.rows.push(frame.height() as u32);
-    }
-    written.push(write_csv(&mut index.to_frame()?, &LOAD_INDEX, &tables_dir)?);
+    written.push(write_csv(
+        &mut load_index(paths)?.to_frame()?,
+        &LOAD_INDEX,
+        &tables_dir,
+    )?);
 
     // 3. Final main effects.
-    let observed: Estimates = load(paths, &OBSERVED_EFFECTS, Estimates::from_frame)?;
-    let mut main = FinalMainEffects::default();
-    for i in 0..observed.len() {
-        let contrast = &observed.contrast[i];
-        main.contrast.push(contrast.clone());
-        main.outcome.push(observed.outcome[i].clone());
-        main.estimate.push(observed.estimate[i]);
-        main.cluster_se.push(observed.cluster_se[i]);
-        main.ci_95_lower.push(observed.ci_95_lower[i]);
-        main.ci_95_upper.push(observed.ci_95_upper[i]);
-        main.treated_mean.push(observed.treated_mean[i]);
-        main.control_mean.push(observed.control_mean[i]);
-        main.treated_n.push(observed.treated_n[i]);
-        main.control_n.push(observed.control_n[i]);
-        main.clusters.push(observed.clusters[i]);
-        main.estimate_per_1000.push(observed.estimate[i] * 1000.0);
-        main.ci_95_lower_per_1000
-            .push(observed.ci_95_lower[i] * 1000.0);
-        main.ci_95_upper_per_1000
-            .push(observed.ci_95_upper[i] * 1000.0);
-        let note = if contrast == Contrast::DirectFocal.name() {
-            "Promoted focal item gain."
-        } else if contrast.to_lowercase().contains("spillover") {
-            "Competitor or non-focal item displacement."
-        } else if contrast == Contrast::TotalSlate.name() {
-            "Net slate-level value after direct and spillover effects."
-        } else {
-            "Supporting contrast."
-        };
-        main.report_note.push(note.to_string());
-    }
+    let main = main_effects(paths)?;
     written.push(write_csv(
         &mut main.to_frame()?,
         &FINAL_MAIN_EFFECTS,
@@ -140,41 +106,7 @@ pub fn final_report(paths: &ReportPaths) -> Result<FinalReport, ReportError> {
     };
 
     // 5. Decomposition, observed clicks, in report order.
-    let decomposition: DirectIndirectTotal = load(
-        paths,
-        &DIRECT_INDIRECT_TOTAL,
-        DirectIndirectTotal::from_frame,
-    )?;
-    let order = [
-        "Direct: Focal item",
-        "Indirect: Same-cluster competitors",
-        "Indirect: Other competitors",
-        "Total: Full slate",
-    ];
-    let mut final_decomposition = FinalDecomposition::default();
-    for label in order {
-        let i = (0..decomposition.len())
-            .find(|i| {
-                decomposition.outcome_type[*i] == "observed_clicks"
-                    && format!(
-                        "{}: {}",
-                        decomposition.effect_family[*i], decomposition.component[*i]
-                    ) == label
-            })
-            .ok_or_else(|| missing(&DIRECT_INDIRECT_TOTAL, label))?;
-        let d = &decomposition;
-        let t = &mut final_decomposition;
-        t.effect_family.push(d.effect_family[i].clone());
-        t.component.push(d.component[i].clone());
-        t.component_label.push(label.to_string());
-        t.estimate_per_slate.push(d.estimate_per_slate[i]);
-        t.ci_95_lower.push(d.ci_95_lower[i]);
-        t.ci_95_upper.push(d.ci_95_upper[i]);
-        t.estimate_per_1000_promoted_slates
-            .push(d.estimate_per_1000_promoted_slates[i]);
-        t.ci_95_lower_per_1000.push(d.ci_95_lower_per_1000[i]);
-        t.ci_95_upper_per_1000.push(d.ci_95_upper_per_1000[i]);
-    }
+    let final_decomposition = decomposition(paths)?;
     written.push(write_csv(
         &mut final_decomposition.to_frame()?,
         &FINAL_DECOMPOSITION,
@@ -229,34 +161,7 @@ pub fn final_report(paths: &ReportPaths) -> Result<FinalReport, ReportError> {
         &LIMITATIONS,
         &tables_dir,
     )?);
-    let mut recommendations: Recommendations =
-        load(paths, &RECOMMENDATIONS, Recommendations::from_frame)?;
-    recommendations
-        .decision_area
-        .push("Experiment design".into());
-    recommendations.recommendation.push(
-        "Randomize at the slate, cluster, or market level when interference is plausible.".into(),
-    );
-    recommendations.evidence.push(format!(
-        "Item-level treatment assignment can miss displacement across neighbouring items: here the non-focal items of promoted slates lost {:.3} clicks each on average, and the slate as a whole {:.3} clicks.",
-        facts.all_non_focal, facts.total
-    ));
-    recommendations
-        .decision_area
-        .push("Advanced targeting".into());
-    recommendations.recommendation.push(
-        "Use ML targeting only after validating net slate value against a randomized or off-policy benchmark."
-            .into(),
-    );
-    recommendations.evidence.push(format!(
-        "Cross-fitted LightGBM AIPW gave {:.3} clicks per slate against the randomized {:.3}; the best feasible targeting rule ({}) reached {:.1} oracle clicks per 1,000 eligible slates by promoting {:.1}% of them, against {:.1} for promoting all.",
-        facts.lightgbm_aipw,
-        facts.total,
-        facts.best_policy.0,
-        facts.best_policy.1,
-        100.0 * facts.best_policy_share,
-        facts.promote_all_per_1000
-    ));
+    let recommendations = recommendations(paths, &facts)?;
     written.push(write_csv(
         &mut recommendations.to_frame()?,
         &FINAL_RECOMMENDATIONS,
@@ -293,6 +198,129 @@ pub fn final_report(paths: &ReportPaths) -> Result<FinalReport, ReportError> {
         &tables_dir,
     )?);
     Ok(FinalReport { facts, written })
+}
+
+/// Seed section 2: every upstream table, schema-checked, with its rows.
+fn load_index(paths: &ReportPaths) -> Result<LoadIndex, ReportError> {
+    let mut index = LoadIndex::default();
+    for (name, schema) in upstream_tables() {
+        let path = paths.processed_dir.join(schema.file_name);
+        let frame = slate_table::read_csv(&path, &schema)?;
+        index.artifact.push(name.to_string());
+        index.path.push(paths.relative(&path));
+        index.rows.push(frame.height() as u32);
+    }
+    Ok(index)
+}
+
+/// Seed section 3: the observed effects with their per-1,000 scale and a note each.
+fn main_effects(paths: &ReportPaths) -> Result<FinalMainEffects, ReportError> {
+    let observed: Estimates = load(paths, &OBSERVED_EFFECTS, Estimates::from_frame)?;
+    let mut main = FinalMainEffects::default();
+    for i in 0..observed.len() {
+        let contrast = &observed.contrast[i];
+        main.contrast.push(contrast.clone());
+        main.outcome.push(observed.outcome[i].clone());
+        main.estimate.push(observed.estimate[i]);
+        main.cluster_se.push(observed.cluster_se[i]);
+        main.ci_95_lower.push(observed.ci_95_lower[i]);
+        main.ci_95_upper.push(observed.ci_95_upper[i]);
+        main.treated_mean.push(observed.treated_mean[i]);
+        main.control_mean.push(observed.control_mean[i]);
+        main.treated_n.push(observed.treated_n[i]);
+        main.control_n.push(observed.control_n[i]);
+        main.clusters.push(observed.clusters[i]);
+        main.estimate_per_1000.push(observed.estimate[i] * 1000.0);
+        main.ci_95_lower_per_1000
+            .push(observed.ci_95_lower[i] * 1000.0);
+        main.ci_95_upper_per_1000
+            .push(observed.ci_95_upper[i] * 1000.0);
+        let note = if contrast == Contrast::DirectFocal.name() {
+            "Promoted focal item gain."
+        } else if contrast.to_lowercase().contains("spillover") {
+            "Competitor or non-focal item displacement."
+        } else if contrast == Contrast::TotalSlate.name() {
+            "Net slate-level value after direct and spillover effects."
+        } else {
+            "Supporting contrast."
+        };
+        main.report_note.push(note.to_string());
+    }
+    Ok(main)
+}
+
+/// Seed section 5: the decomposition of observed clicks, in report order.
+fn decomposition(paths: &ReportPaths) -> Result<FinalDecomposition, ReportError> {
+    let decomposition: DirectIndirectTotal = load(
+        paths,
+        &DIRECT_INDIRECT_TOTAL,
+        DirectIndirectTotal::from_frame,
+    )?;
+    let order = [
+        "Direct: Focal item",
+        "Indirect: Same-cluster competitors",
+        "Indirect: Other competitors",
+        "Total: Full slate",
+    ];
+    let mut final_decomposition = FinalDecomposition::default();
+    for label in order {
+        let i = (0..decomposition.len())
+            .find(|i| {
+                decomposition.outcome_type[*i] == "observed_clicks"
+                    && format!(
+                        "{}: {}",
+                        decomposition.effect_family[*i], decomposition.component[*i]
+                    ) == label
+            })
+            .ok_or_else(|| missing(&DIRECT_INDIRECT_TOTAL, label))?;
+        let d = &decomposition;
+        let t = &mut final_decomposition;
+        t.effect_family.push(d.effect_family[i].clone());
+        t.component.push(d.component[i].clone());
+        t.component_label.push(label.to_string());
+        t.estimate_per_slate.push(d.estimate_per_slate[i]);
+        t.ci_95_lower.push(d.ci_95_lower[i]);
+        t.ci_95_upper.push(d.ci_95_upper[i]);
+        t.estimate_per_1000_promoted_slates
+            .push(d.estimate_per_1000_promoted_slates[i]);
+        t.ci_95_lower_per_1000.push(d.ci_95_lower_per_1000[i]);
+        t.ci_95_upper_per_1000.push(d.ci_95_upper_per_1000[i]);
+    }
+    Ok(final_decomposition)
+}
+
+/// Seed section 12: the decomposition's recommendations plus the report's two, whose evidence
+/// quotes `facts`.
+fn recommendations(paths: &ReportPaths, facts: &Facts) -> Result<Recommendations, ReportError> {
+    let mut recommendations: Recommendations =
+        load(paths, &RECOMMENDATIONS, Recommendations::from_frame)?;
+    recommendations
+        .decision_area
+        .push("Experiment design".into());
+    recommendations.recommendation.push(
+        "Randomize at the slate, cluster, or market level when interference is plausible.".into(),
+    );
+    recommendations.evidence.push(format!(
+        "Item-level treatment assignment can miss displacement across neighbouring items: here the non-focal items of promoted slates lost {:.3} clicks each on average, and the slate as a whole {:.3} clicks.",
+        facts.all_non_focal, facts.total
+    ));
+    recommendations
+        .decision_area
+        .push("Advanced targeting".into());
+    recommendations.recommendation.push(
+        "Use ML targeting only after validating net slate value against a randomized or off-policy benchmark."
+            .into(),
+    );
+    recommendations.evidence.push(format!(
+        "Cross-fitted LightGBM AIPW gave {:.3} clicks per slate against the randomized {:.3}; the best feasible targeting rule ({}) reached {:.1} oracle clicks per 1,000 eligible slates by promoting {:.1}% of them, against {:.1} for promoting all.",
+        facts.lightgbm_aipw,
+        facts.total,
+        facts.best_policy.0,
+        facts.best_policy.1,
+        100.0 * facts.best_policy_share,
+        facts.promote_all_per_1000
+    ));
+    Ok(recommendations)
 }
 
 fn advanced_summary(
