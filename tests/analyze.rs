@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
-use slate_cli::{LogSource, Paths, Pipeline};
+use slate_pipeline::{LogSource, Paths, Pipeline};
 use slate_e2e::{small_pipeline, small_run};
 use slate_log::OnBadSlate;
 

@@ -1,15 +1,71 @@
-//! Architecture invariants, checked by machine: layers depend only downwards, and every library
-//! crate opens with a `//!` doc saying what it owns.
+//! Architecture invariants, checked by machine: every crate depends only on the crates the
+//! dependency graph allows it, and every crate root opens with a `//!` doc saying what it owns.
 
 use std::path::{Path, PathBuf};
 
-/// Crates from the bottom of the stack to the top: `table`, the impression `log` (the boundary
-/// between data and analysis), the sources that produce a log (`ingest` → `simulate`), the
-/// analysis that consumes one (`exposure` → `estimate` → `models` → `report`), then `cli` (the
-/// `slate` program), which may use all of them. `xtask` sits outside the stack with no
-/// dependencies.
-const LAYERS: &[&str] = &[
-    "table", "log", "ingest", "simulate", "exposure", "estimate", "models", "report", "cli",
+/// Every crate and the internal crates it may depend on, for its code and its tests alike: the
+/// dependency graph is a partial order, not one line. At the bottom, `table` (schemas and
+/// artifact I/O) and the impression `log` (the boundary between data and analysis). The
+/// sources produce a log (`ingest` → `simulate`); the analysis consumes one (`exposure` →
+/// `estimate` → `models` → `report`) and never depends on a source. `studies` joins a source
+/// and the analysis (it simulates populations and estimates on them); `pipeline` wires every
+/// stage to its files; `bench` times the pipeline; `cli` is the `slate` program on top. `xtask`
+/// sits outside the graph with no dependencies.
+const ALLOWED: &[(&str, &[&str])] = &[
+    ("table", &[]),
+    ("log", &["table"]),
+    ("ingest", &["table"]),
+    ("simulate", &["table", "log", "ingest"]),
+    ("exposure", &["table", "log"]),
+    ("reduction", &["table", "log", "exposure"]),
+    ("estimate", &["table", "log", "exposure", "reduction"]),
+    ("models", &["table", "log", "exposure", "reduction", "estimate"]),
+    (
+        "report",
+        &[
+            "table",
+            "log",
+            "exposure",
+            "reduction",
+            "estimate",
+            "models",
+            "ingest",
+            "simulate",
+        ],
+    ),
+    (
+        "studies",
+        &[
+            "table",
+            "log",
+            "ingest",
+            "simulate",
+            "exposure",
+            "reduction",
+            "estimate",
+        ],
+    ),
+    (
+        "pipeline",
+        &[
+            "table", "log", "ingest", "simulate", "exposure", "reduction", "estimate", "models",
+            "report", "studies",
+        ],
+    ),
+    (
+        "bench",
+        &[
+            "table", "log", "ingest", "simulate", "exposure", "reduction", "estimate", "models",
+            "report", "studies", "pipeline",
+        ],
+    ),
+    (
+        "cli",
+        &[
+            "table", "log", "ingest", "simulate", "exposure", "reduction", "estimate", "models",
+            "report", "studies", "pipeline", "bench",
+        ],
+    ),
 ];
 
 /// The sources of a log.
@@ -17,17 +73,24 @@ const SOURCES: &[&str] = &["ingest", "simulate"];
 
 /// The analysis crates that read only the log: never a source. (`report` may list the
 /// MovieLens source tables in the MovieLens run's load index.)
-const LOG_ANALYSIS: &[&str] = &["exposure", "estimate", "models"];
+const LOG_ANALYSIS: &[&str] = &["exposure", "reduction", "estimate", "models"];
+
+/// Every section of a manifest that names a dependency.
+const SECTIONS: [&str; 3] = ["dependencies", "dev-dependencies", "build-dependencies"];
+
+fn allowed(krate: &str) -> &'static [&'static str] {
+    ALLOWED
+        .iter()
+        .find(|(name, _)| *name == krate)
+        .map(|(_, deps)| *deps)
+        .unwrap_or_else(|| panic!("crates/{krate} is not in the dependency graph"))
+}
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .unwrap()
         .to_path_buf()
-}
-
-fn internal_dependencies(krate: &str) -> Vec<String> {
-    internal_dependencies_in(krate, &["dependencies", "build-dependencies"])
 }
 
 fn internal_dependencies_in(krate: &str, sections: &[&str]) -> Vec<String> {
@@ -48,20 +111,38 @@ fn internal_dependencies_in(krate: &str, sections: &[&str]) -> Vec<String> {
 }
 
 #[test]
-fn layers_depend_only_on_layers_below() {
-    for (rank, krate) in LAYERS.iter().enumerate() {
+fn every_crate_depends_only_on_crates_it_may() {
+    for (krate, may) in ALLOWED {
         if !root().join("crates").join(krate).exists() {
             continue;
         }
-        for dep in internal_dependencies(krate) {
-            let dep_rank = LAYERS
-                .iter()
-                .position(|l| *l == dep)
-                .unwrap_or_else(|| panic!("unknown layer {dep}"));
+        for dep in internal_dependencies_in(krate, &SECTIONS) {
             assert!(
-                dep_rank < rank,
-                "crate `{krate}` must not depend on `{dep}` (same or higher layer)"
+                may.contains(&dep.as_str()),
+                "crate `{krate}` must not depend on `{dep}` (it may depend on {may:?})"
             );
+        }
+    }
+}
+
+/// The allowed graph itself has no cycle: every crate's allowed dependencies come before it in
+/// `ALLOWED`, so each lists only crates below it.
+#[test]
+fn the_allowed_graph_is_a_partial_order() {
+    for (rank, (krate, may)) in ALLOWED.iter().enumerate() {
+        for dep in *may {
+            let dep_rank = ALLOWED
+                .iter()
+                .position(|(name, _)| name == dep)
+                .unwrap_or_else(|| panic!("`{krate}` may depend on unknown crate `{dep}`"));
+            assert!(dep_rank < rank, "`{krate}` may depend on `{dep}`, listed after it");
+            // Transitively closed: what a dependency may use, its user may name too.
+            for transitive in allowed(dep) {
+                assert!(
+                    may.contains(transitive),
+                    "`{krate}` may use `{dep}`, which may use `{transitive}`: list it too"
+                );
+            }
         }
     }
 }
@@ -70,8 +151,7 @@ fn layers_depend_only_on_layers_below() {
 #[test]
 fn the_analysis_never_depends_on_a_source() {
     for krate in LOG_ANALYSIS {
-        let sections = ["dependencies", "dev-dependencies", "build-dependencies"];
-        for dep in internal_dependencies_in(krate, &sections) {
+        for dep in internal_dependencies_in(krate, &SECTIONS) {
             assert!(
                 !SOURCES.contains(&dep.as_str()),
                 "analysis crate `{krate}` must not depend on the source `{dep}`: it reads the log"
@@ -96,18 +176,20 @@ fn xtask_has_no_dependencies() {
 }
 
 #[test]
-fn every_crate_is_a_known_layer_and_opens_with_a_crate_doc() {
+fn every_crate_is_in_the_graph_and_opens_with_a_crate_doc() {
     for entry in std::fs::read_dir(root().join("crates")).unwrap() {
         let dir = entry.unwrap().path();
         let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        allowed(&name);
+        // A library's root, or the program's for the binary-only `cli`.
+        let root_file = ["lib.rs", "main.rs"]
+            .into_iter()
+            .find(|f| dir.join("src").join(f).exists())
+            .unwrap_or_else(|| panic!("crates/{name} has neither src/lib.rs nor src/main.rs"));
+        let text = std::fs::read_to_string(dir.join("src").join(root_file)).unwrap();
         assert!(
-            LAYERS.contains(&name.as_str()),
-            "crates/{name} is not in the layer list"
-        );
-        let lib = std::fs::read_to_string(dir.join("src").join("lib.rs")).unwrap();
-        assert!(
-            lib.starts_with("//!"),
-            "crates/{name}/src/lib.rs must open with a //! crate doc"
+            text.starts_with("//!"),
+            "crates/{name}/src/{root_file} must open with a //! crate doc"
         );
     }
     for lib in ["xtask/src/main.rs", "tests/lib.rs"] {

@@ -2,10 +2,11 @@
 //! `architecture.rs`). This crate has no library code of its own beyond the small fixtures
 //! below; it may depend on every crate of the workspace, and nothing depends on it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::sync::atomic::AtomicBool;
 
-use slate_cli::{DataSource, Paths, Pipeline, PipelineConfig};
+use slate_pipeline::{DataSource, Paths, Pipeline, PipelineConfig};
 
 /// A pipeline writing under `root`, on a small synthetic dataset (fast in debug builds).
 pub fn small_pipeline(root: &Path) -> Pipeline {
@@ -32,4 +33,51 @@ pub fn small_run(root: &Path) -> Pipeline {
         .all(&DataSource::Synthetic, &AtomicBool::new(false))
         .expect("the small synthetic pipeline runs");
     pipeline
+}
+
+/// [`small_run`] once per test binary, shared by every test of the binary that only reads its
+/// artifacts; a test that changes an artifact works on a [`copy_of_shared_run`] instead. The
+/// run lives under cargo's temporary directory for integration tests, in a folder named after
+/// the test binary, replaced by the binary's next run.
+pub fn shared_run() -> &'static Pipeline {
+    static RUN: OnceLock<Pipeline> = OnceLock::new();
+    RUN.get_or_init(|| {
+        let root = shared_root();
+        if root.exists() {
+            std::fs::remove_dir_all(&root).expect("removing the previous shared run");
+        }
+        std::fs::create_dir_all(&root).expect("creating the shared run's folder");
+        small_run(&root)
+    })
+}
+
+/// The folder [`shared_run`] writes under (its paths are [`Paths::under`] it).
+pub fn shared_root() -> PathBuf {
+    let binary = std::env::current_exe().expect("the test binary's path");
+    let name = binary
+        .file_stem()
+        .expect("the test binary's name")
+        .to_string_lossy()
+        .to_string();
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("shared-run-{name}"))
+}
+
+/// A copy of [`shared_run`]'s folders under `root`, for a test that changes its artifacts.
+pub fn copy_of_shared_run(root: &Path) -> Pipeline {
+    shared_run();
+    copy_dir(&shared_root(), root);
+    small_pipeline(root)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
 }

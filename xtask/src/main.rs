@@ -42,7 +42,7 @@ Commands of xtask itself:
                                    (cargo test --workspace --locked [ARGS]; with -p CRATE,
                                    that crate's tests only)
   cargo xtask install [--root DIR] install the `slate` program into DIR/bin
-                                   [default: $CARGO_INSTALL_ROOT, else ~/.cargo]
+                                   [default: $CARGO_INSTALL_ROOT, else $CARGO_HOME, else ~/.cargo]
   cargo xtask setup                check and install the system prerequisites only, and
                                    print the build's environment: run
                                    eval \"$(cargo xtask setup)\" before plain cargo commands

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
-use slate_cli::{DataSource, Interrupted, Paths, Pipeline, PipelineConfig, project_root};
+use slate_pipeline::{DataSource, Interrupted, Paths, Pipeline, PipelineConfig, project_root};
 use tracing_subscriber::EnvFilter;
 
 /// Settings the C libraries read once, when they are loaded (before `main` runs), so they must
@@ -242,7 +242,7 @@ enum Command {
     },
     /// Print the per-slate reduction of an impression log as one SQL query over a table named
     /// `impressions` with the log's own column names ([log] in --config), in Spark's or polars'
-    /// dialect. Run it where the log lives (`spark-submit crates/exposure/spark/reduce_slates.py`)
+    /// dialect. Run it where the log lives (`spark-submit crates/reduction/spark/reduce_slates.py`)
     /// and write the result as parquet: one row per slate, everything the estimators need.
     LogSql {
         /// SQL dialect.
@@ -265,12 +265,13 @@ enum Command {
         log: PathBuf,
         /// Rows of the log held in memory at a time (a file sorted by slate is reduced in
         /// ranges of about this many rows).
-        #[arg(long, default_value_t = slate_exposure::slate_stats::DEFAULT_CHUNK_ROWS)]
+        #[arg(long, default_value_t = slate_reduction::DEFAULT_CHUNK_ROWS)]
         chunk_rows: usize,
     },
     /// Analyze a team's logged experiment: validate its impression log, map exposure, estimate
-    /// every contrast clustered by the randomization unit, decompose, fit the models (when the
-    /// log has truth columns) and write writeup/analysis_summary.md.
+    /// every contrast clustered by the randomization unit, decompose, fit the models (skipped,
+    /// with a warning, when the log has too few units for the cross-fitting folds) and write
+    /// writeup/analysis_summary.md.
     ///
     /// The log has one row per shown item (parquet or CSV) with the canonical columns slate_id,
     /// item_id, item_cluster, seed_position, shown_position, is_focal, promoted, click and
@@ -302,7 +303,7 @@ enum Command {
         #[arg(long, conflicts_with = "slate_stats")]
         item_rows: bool,
         /// With the reduction: rows of the log held in memory at a time.
-        #[arg(long, default_value_t = slate_exposure::slate_stats::DEFAULT_CHUNK_ROWS)]
+        #[arg(long, default_value_t = slate_reduction::DEFAULT_CHUNK_ROWS)]
         chunk_rows: usize,
     },
     /// Run every stage in order (downloads ML-32M when no --data-dir/--synthetic is given).
@@ -486,8 +487,8 @@ fn run() -> Result<()> {
             truth,
         } => {
             let dialect = match dialect {
-                SqlDialect::Spark => slate_exposure::slate_stats::Dialect::Spark,
-                SqlDialect::Polars => slate_exposure::slate_stats::Dialect::Polars,
+                SqlDialect::Spark => slate_reduction::Dialect::Spark,
+                SqlDialect::Polars => slate_reduction::Dialect::Polars,
             };
             let sql = pipeline.log_sql(dialect, log.as_deref(), truth)?;
             std::io::Write::write_all(&mut std::io::stdout(), sql.as_bytes())?;
@@ -532,36 +533,36 @@ fn run() -> Result<()> {
             data_dir,
         } => {
             let root = project_root();
-            let options = slate_cli::scale::ScaleOptions {
+            let options = slate_bench::scale::ScaleOptions {
                 data_dir: data_dir
                     .unwrap_or_else(|| root.join("data").join("raw").join("bench-scale")),
                 slates: slates.clone(),
                 repeats,
                 simulate_slates,
             };
-            let report = slate_cli::scale::run(&pipeline.config, &root, &options)?;
+            let report = slate_bench::scale::run(&pipeline.config, &root, &options)?;
             let sizes: Vec<String> = slates.iter().map(usize::to_string).collect();
             let command = format!(
                 "cargo xtask bench-scale --slates {} --repeats {repeats} --simulate-slates {simulate_slates}",
                 sizes.join(",")
             );
-            let text = slate_cli::scale::markdown(&report, &command);
-            slate_cli::bench::write_markdown(&root.join("bench").join("scale.md"), &text)?;
+            let text = slate_bench::scale::markdown(&report, &command);
+            slate_bench::summary::write_markdown(&root.join("bench").join("scale.md"), &text)?;
             std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())?;
         }
         Command::BenchEstimate { slates, repeats } => {
-            let rows = slate_cli::bench::bench_estimate(&pipeline.config, &slates, repeats)?;
+            let rows = slate_bench::estimator_suite::bench_estimate(&pipeline.config, &slates, repeats)?;
             let sizes: Vec<String> = slates.iter().map(usize::to_string).collect();
             let command = format!(
                 "cargo xtask bench-estimate --slates {} --repeats {repeats}",
                 sizes.join(",")
             );
-            let text = slate_cli::bench::markdown(
+            let text = slate_bench::estimator_suite::markdown(
                 &rows,
                 pipeline.config.estimate.bootstrap_replicates,
                 &command,
             );
-            slate_cli::bench::write_markdown(
+            slate_bench::summary::write_markdown(
                 &project_root().join("bench").join("estimator_suite.md"),
                 &text,
             )?;
@@ -569,22 +570,22 @@ fn run() -> Result<()> {
         }
         Command::Bench { data_dir } => {
             let root = project_root();
-            let full = data_dir.unwrap_or_else(|| slate_cli::harness::default_full_data(&root));
-            let report = slate_cli::harness::run(&pipeline.config, &root, &full)?;
-            let text = slate_cli::harness::markdown(&report, "cargo xtask bench");
-            slate_cli::bench::write_markdown(&root.join("bench").join("results.md"), &text)?;
+            let full = data_dir.unwrap_or_else(|| slate_bench::harness::default_full_data(&root));
+            let report = slate_bench::harness::run(&pipeline.config, &root, &full)?;
+            let text = slate_bench::harness::markdown(&report, "cargo xtask bench");
+            slate_bench::summary::write_markdown(&root.join("bench").join("results.md"), &text)?;
             std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())?;
         }
         Command::BenchModels { slates, repeats } => {
             let root = project_root();
-            let rows = slate_cli::bench::bench_models(&pipeline.config, &slates, repeats, &root)?;
+            let rows = slate_bench::models::bench_models(&pipeline.config, &slates, repeats, &root)?;
             let sizes: Vec<String> = slates.iter().map(usize::to_string).collect();
             let command = format!(
                 "cargo xtask bench-models --slates {} --repeats {repeats}",
                 sizes.join(",")
             );
-            let text = slate_cli::bench::models_markdown(&rows, &pipeline.config, &command);
-            slate_cli::bench::write_markdown(&root.join("bench").join("models.md"), &text)?;
+            let text = slate_bench::models::models_markdown(&rows, &pipeline.config, &command);
+            slate_bench::summary::write_markdown(&root.join("bench").join("models.md"), &text)?;
             std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())?;
         }
         Command::Analyze {
@@ -594,7 +595,7 @@ fn run() -> Result<()> {
             item_rows,
             chunk_rows,
         } => {
-            use slate_cli::LogSource;
+            use slate_pipeline::LogSource;
             let policy: slate_log::OnBadSlate = on_bad_slate.into();
             let source = match (&log, &slate_stats) {
                 (_, Some(stats)) => LogSource::SlateStats(stats),
@@ -612,7 +613,7 @@ fn run() -> Result<()> {
         }
         Command::All { source, check } => {
             if check {
-                let files = slate_cli::check_determinism(&pipeline.config, &source.resolve())?;
+                let files = slate_pipeline::check_determinism(&pipeline.config, &source.resolve())?;
                 tracing::info!(
                     files,
                     "determinism check passed: identical bytes with 1 and 2 threads"

@@ -6,10 +6,14 @@
 //! clock, so a faster machine or a faster pipeline still kills mid-run.
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Child, ChildStderr, Command, Stdio};
 
 use polars::prelude::*;
+
+/// The signal number of SIGKILL on Linux.
+const SIGKILL: i32 = 9;
 
 /// A small run (a few seconds): kills follow the log, so the run need not be long.
 const CONFIG: &str = "\
@@ -145,11 +149,17 @@ fn killed_runs_leave_only_complete_artifacts_and_a_rerun_finishes() {
         let mut child = run(root.path(), &config);
         let mut stderr = BufReader::new(child.stderr.take().unwrap());
         let started = wait_for_log(&mut stderr, &["start", &format!("stage=\"{stage}\"")]);
-        if started && child.try_wait().unwrap().is_none() {
-            child.kill().unwrap(); // SIGKILL on Unix
-            killed_in.push(stage);
-        }
-        child.wait().unwrap();
+        assert!(started, "the run ended before stage `{stage}` started");
+        // Every stage is followed by another (or, for the report, by its own figures), so the
+        // run is still going: the kill lands inside the stage.
+        child.kill().unwrap(); // SIGKILL on Unix
+        let status = child.wait().unwrap();
+        assert_eq!(
+            status.signal(),
+            Some(SIGKILL),
+            "the run killed in stage `{stage}` ended otherwise: {status}"
+        );
+        killed_in.push(stage);
         // Every kill is checked: whatever the killed run left must be complete.
         for dir in ARTIFACT_DIRS {
             checked_after_kills += check_artifacts(&root.path().join(dir));
@@ -162,6 +172,7 @@ fn killed_runs_leave_only_complete_artifacts_and_a_rerun_finishes() {
         .map(|d| check_artifacts(&root.path().join(d)))
         .sum();
     assert!(checked >= 40, "{checked} artifacts checked");
+    assert_eq!(killed_in, KILL_AT, "every stage was killed once");
     eprintln!(
         "crash safety: SIGKILLs during {killed_in:?}; {checked_after_kills} artifacts checked after kills, {checked} after the rerun"
     );

@@ -12,16 +12,16 @@
 //! click probability (noise removed) and the known induced lift (the mechanism itself; zero in
 //! control). Every sample is clustered by the randomization unit.
 
-use slate_exposure::cells::SlateCells;
-use slate_exposure::slate_stats::Cell;
-use slate_exposure::truth_cells::{TruthColumns, TruthView};
+use slate_reduction::SlateCells;
+use slate_reduction::columns::Cell;
+use slate_reduction::truth_cells::{TruthColumns, TruthView};
 use slate_exposure::{ExposureMapping, SlateOutcomes};
 
 use crate::EstimateError;
 use crate::dim::Sample;
 
 /// The item-level data of an experiment: the exposure mapping's item rows, or the per-slate
-/// cell sums of the reduction (`slate_exposure::slate_stats`). Item-level samples are rows in
+/// cell sums of the reduction (`slate_reduction`). Item-level samples are rows in
 /// the first case and per-slate groups of rows in the second; every estimator but Lin's
 /// regression gives the same numbers on both.
 #[derive(Debug, Clone, Copy)]

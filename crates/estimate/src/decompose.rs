@@ -18,7 +18,7 @@ use crate::contrasts::{
 };
 use crate::dim::{DiffInMeans, Sample, difference_in_means, push_dim};
 use crate::{EstimateConfig, EstimateError};
-use slate_exposure::slate_stats::Cell;
+use slate_reduction::columns::Cell;
 
 slate_table::table! {
     /// `movielens_interference_direct_indirect_total_effects.csv`: direct, indirect (same-cluster,

@@ -339,7 +339,7 @@ where
                     ))
                 })
                 .collect::<Result<_, EstimateError>>()?;
-            Ok((Clustering::of(&slates), n_units(&slates), per_contrast))
+            Ok((Clustering::of(&slates), slates.n_units(), per_contrast))
         })
         .collect::<Result<_, EstimateError>>()?;
     let clustering = pilots[0].0;
@@ -383,6 +383,13 @@ where
     Ok(table)
 }
 
+/// The design sizes of a pilot log's power table when the user names none: the pilot's slates
+/// times 1/2, 1, 2, 4, 8 and 16.
+pub fn default_pilot_grid(pilot_slates: usize) -> Vec<usize> {
+    let pilot = pilot_slates;
+    vec![pilot / 2, pilot, 2 * pilot, 4 * pilot, 8 * pilot, 16 * pilot]
+}
+
 /// Analytic power and MDE from a pilot log's own variances: for each contrast and power
 /// method, the pilot's estimate and standard error, and at each slate count of `slate_grid`
 /// (units scaled with the pilot's slates per unit, a share `treated_share` promoted) the
@@ -395,7 +402,7 @@ pub fn pilot_power(
     alpha: f64,
 ) -> Result<PilotPowerTable, EstimateError> {
     let clustering = Clustering::of(slates);
-    let slates_per_unit = slates.len() as f64 / (n_units(slates) as f64);
+    let slates_per_unit = slates.len() as f64 / (slates.n_units() as f64);
     let mut table = PilotPowerTable::default();
     for contrast in Contrast::ALL {
         let deff = design_effect(contrast, mapping, slates)?;
@@ -405,7 +412,7 @@ pub fn pilot_power(
                 let units = *n as f64 / slates_per_unit;
                 // A contrast's rows may cover only some units (slates with a same-cluster
                 // competitor): its per-unit variance is of those, a fixed share of all units.
-                let covered = units * variance.units() as f64 / n_units(slates) as f64;
+                let covered = units * variance.units() as f64 / slates.n_units() as f64;
                 if covered * treated_share.min(1.0 - treated_share) < 2.0 {
                     // Fewer than two covered units in an arm: no standard error to plan with.
                     continue;
@@ -432,15 +439,6 @@ pub fn pilot_power(
         }
     }
     Ok(table)
-}
-
-/// Distinct units of a slate table (its unit indices are dense from 0).
-fn n_units(slates: &SlateOutcomes) -> usize {
-    slates
-        .unit_index
-        .iter()
-        .max()
-        .map_or(0, |m| *m as usize + 1)
 }
 
 #[cfg(test)]

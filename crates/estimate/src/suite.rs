@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use slate_exposure::slate_stats::Cell;
+use slate_reduction::columns::Cell;
 use slate_exposure::{Feature, FeatureKind, NamedColumn, SlateOutcomes};
 
 use crate::bootstrap::{BootstrapDraws, cluster_bootstrap, summarize};
@@ -81,7 +81,7 @@ pub fn run(
         .flat_map(|c| OutcomeView::available(items).iter().map(move |v| (*c, *v)))
         .collect();
     // The truth views first, view by view: a per-slate table's truth cells are read once per
-    // view (see `slate_exposure::truth_cells`) and let go of before the observed samples are
+    // view (see `slate_reduction::truth_cells`) and let go of before the observed samples are
     // built. A truth view's sample lives only while its difference in means is computed.
     let mut by_view: Vec<Option<DiffInMeans>> = vec![None; grid.len()];
     let views = OutcomeView::available(items);
@@ -388,7 +388,7 @@ fn decomposition(
     Ok(Some(table))
 }
 
-fn cluster_effects(
+pub(crate) fn cluster_effects(
     items: Items<'_>,
     slates: &SlateOutcomes,
     min_rows: usize,

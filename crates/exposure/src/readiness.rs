@@ -52,7 +52,7 @@ pub fn sample_ratio_mismatch_p(promoted: usize, control: usize, p: f64) -> f64 {
 pub const SRM_ALPHA: f64 = 0.001;
 
 /// The facts of the item rows that the readiness checks read, counted from item rows
-/// ([`DesignFacts::of_log`]) or from per-slate sums (`cells::read_slate_stats`).
+/// ([`DesignFacts::of_log`]) or from per-slate sums (`slate_reduction::read_slate_stats`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DesignFacts {
     /// Item rows.

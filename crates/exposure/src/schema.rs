@@ -264,6 +264,13 @@ pub struct SlateOutcomes {
     pub outcome_totals: Vec<NamedColumn>,
 }
 
+impl SlateOutcomes {
+    /// The number of randomization units (unit indices are dense, so the largest plus one).
+    pub fn n_units(&self) -> usize {
+        self.unit_index.iter().max().map_or(0, |m| *m as usize + 1)
+    }
+}
+
 impl Deref for SlateOutcomes {
     type Target = SlateRows;
     fn deref(&self) -> &SlateRows {

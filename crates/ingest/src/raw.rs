@@ -1,8 +1,8 @@
 //! Reading one raw MovieLens CSV with polars, with exact header checks and precise diagnostics.
 //!
 //! The fast path is polars' multi-threaded CSV reader with an explicit schema. Polars reports a
-//! bad value without its line number, so when it fails we re-scan the file line by line (only
-//! then) to name the exact line and column for the user.
+//! bad value without its line number, so when it fails we read the file again with the `csv`
+//! crate (only then) to name the exact line and column for the user.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -86,10 +86,7 @@ pub(crate) fn read_raw(
         .zip(columns)
         .map(|(name, column)| Field::new((*name).into(), column.ty.dtype()))
         .collect();
-    // A file without text columns (ratings, links) has no legitimate quotes: parse it with
-    // quoting off, so a stray quote is a bad value rather than an escape.
-    let has_text = columns.iter().any(|c| c.ty == RawType::Str);
-    let quote_char = if has_text { Some(b'"') } else { None };
+    let quote_char = has_text(columns).then_some(b'"');
     let read = || {
         CsvReadOptions::default()
             .with_has_header(true)
@@ -184,99 +181,80 @@ pub(crate) fn check_header(path: &Path, raw: &RawFile) -> Result<u64, IngestErro
     Ok(first.len() as u64)
 }
 
-/// Splits one CSV record (RFC 4180 quoting: `"a, b"` and `""` escapes).
-fn split_record(line: &str) -> Vec<String> {
-    let mut fields = Vec::new();
-    let mut field = String::new();
-    let mut in_quotes = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, in_quotes) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            ('"', _) => in_quotes = !in_quotes,
-            (',', false) => fields.push(std::mem::take(&mut field)),
-            _ => field.push(c),
-        }
-    }
-    fields.push(field);
-    fields
-}
-
-/// Scans the file line by line and returns an error naming the first offending line and
-/// column; falls back to polars' own message when no line is at fault.
+/// Reads the file record by record with the `csv` crate (RFC 4180 quoting, as polars read it)
+/// and returns an error naming the first offending line and column; falls back to polars' own
+/// message when no record is at fault.
 fn diagnose(
     path: &Path,
     raw: &RawFile,
     columns: &[RawColumn],
     polars_message: String,
 ) -> IngestError {
+    let io = |source| IngestError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let file = match File::open(path) {
         Ok(file) => file,
-        Err(source) => {
-            return IngestError::Io {
-                path: path.to_path_buf(),
-                source,
-            };
-        }
+        Err(source) => return io(source),
     };
-    let mut reader = BufReader::new(file);
-    let mut buffer = Vec::new();
-    let mut line_number = 0usize;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .quoting(has_text(columns))
+        .from_reader(file);
+    let mut record = csv::ByteRecord::new();
     loop {
-        buffer.clear();
-        match reader.read_until(b'\n', &mut buffer) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(source) => {
-                return IngestError::Io {
-                    path: path.to_path_buf(),
-                    source,
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(error) => {
+                let line = error.position().map_or(0, |p| p.line() as usize);
+                return match error.into_kind() {
+                    csv::ErrorKind::Io(source) => io(source),
+                    csv::ErrorKind::Utf8 { .. } => IngestError::Encoding {
+                        path: path.to_path_buf(),
+                        line,
+                    },
+                    other => IngestError::Csv {
+                        path: path.to_path_buf(),
+                        message: format!("line {line}: {other:?}"),
+                    },
                 };
             }
         }
-        line_number += 1;
-        if line_number == 1 {
-            continue;
-        }
-        let Ok(text) = std::str::from_utf8(&buffer) else {
-            return IngestError::Encoding {
-                path: path.to_path_buf(),
-                line: line_number,
-            };
-        };
-        let text = text.trim_end_matches(['\n', '\r']);
-        if text.is_empty() {
-            continue;
-        }
-        let fields = split_record(text);
-        if fields.len() != columns.len() {
+        let line = record.position().map_or(0, |p| p.line() as usize);
+        if record.len() != columns.len() {
             return IngestError::FieldCount {
                 path: path.to_path_buf(),
-                line: line_number,
+                line,
                 expected: columns.len(),
-                found: fields.len(),
+                found: record.len(),
             };
         }
-        for ((field, column), name) in fields.iter().zip(columns).zip(raw.header) {
+        for ((field, column), name) in record.iter().zip(columns).zip(raw.header) {
+            let Ok(field) = std::str::from_utf8(field) else {
+                return IngestError::Encoding {
+                    path: path.to_path_buf(),
+                    line,
+                };
+            };
             if field.is_empty() {
                 if column.nullable {
                     continue;
                 }
                 return IngestError::MissingValue {
                     path: path.to_path_buf(),
-                    line: line_number,
+                    line,
                     column: (*name).to_string(),
                 };
             }
             if !column.ty.accepts(field) {
                 return IngestError::BadValue {
                     path: path.to_path_buf(),
-                    line: line_number,
+                    line,
                     column: (*name).to_string(),
-                    value: field.clone(),
+                    value: field.to_string(),
                     expected: column.ty.describe(),
                 };
             }
@@ -288,20 +266,52 @@ fn diagnose(
     }
 }
 
+/// Whether a file of these columns has text, and so legitimate quotes: a file without (ratings,
+/// links) is read with quoting off, so a stray quote is a bad value rather than an escape.
+fn has_text(columns: &[RawColumn]) -> bool {
+    columns.iter().any(|c| c.ty == RawType::Str)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// A movies-shaped file: quoted titles with commas and escaped quotes are one field each,
+    /// and the first bad record is named by its line (a quoted newline spans two lines).
     #[test]
-    fn split_record_handles_quotes_commas_and_escaped_quotes() {
-        assert_eq!(
-            split_record(r#"11,"American President, The (1995)",Comedy|Drama"#),
-            vec!["11", "American President, The (1995)", "Comedy|Drama"]
+    fn diagnosis_follows_csv_quoting_and_names_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let raw = crate::schema::RAW_MOVIES;
+        let columns = [
+            RawColumn::required(RawType::U32),
+            RawColumn::required(RawType::Str),
+            RawColumn::required(RawType::Str),
+        ];
+        let write = |text: &str| {
+            let path = dir.path().join(raw.file_name);
+            std::fs::write(&path, text).unwrap();
+            diagnose(&path, &raw, &columns, "polars".into())
+        };
+        let header = raw.header.join(",");
+        let good = format!(
+            "{header}\n11,\"American President, The (1995)\",Comedy|Drama\n\
+             7,\"The \"\"Great\"\" Escape, A (1963)\",Drama\n8,\"Two\nLines\",Drama\n"
         );
-        assert_eq!(
-            split_record(r#"7,"The ""Great"" Escape, A (1963)",Drama"#),
-            vec!["7", r#"The "Great" Escape, A (1963)"#, "Drama"]
+        assert!(matches!(write(&good), IngestError::Csv { message, .. } if message == "polars"));
+        let bad_id = format!("{good}x9,Title,Drama\n");
+        assert!(
+            matches!(write(&bad_id), IngestError::BadValue { line: 6, ref column, .. } if column == "movieId"),
+            "{}",
+            write(&bad_id)
         );
-        assert_eq!(split_record("1,,3"), vec!["1", "", "3"]);
+        let short = format!("{good}9,Title\n");
+        assert!(matches!(
+            write(&short),
+            IngestError::FieldCount { line: 6, found: 2, expected: 3, .. }
+        ));
+        let empty = format!("{good}9,Title,\n");
+        assert!(
+            matches!(write(&empty), IngestError::MissingValue { line: 6, ref column, .. } if column == "genres")
+        );
     }
 }

@@ -10,7 +10,8 @@ use crate::ModelsError;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ModelsConfig {
-    /// Cross-fitting folds (by slate) for AIPW and out-of-fold policy evaluation (default 5).
+    /// Cross-fitting folds (by randomization unit: a unit's slates share a fold) for AIPW and
+    /// out-of-fold policy evaluation (default 5).
     pub folds: usize,
     /// Share of slates held out for the train/test metrics (default 0.3).
     pub test_share: f64,

@@ -11,6 +11,7 @@ use slate_exposure::{FeatureKind, SlateOutcomes, SlateRows};
 
 use crate::ModelsError;
 use crate::learner::Fitted;
+use crate::matrix::Matrix;
 
 /// One entry of the matrix layout.
 #[derive(Clone, Copy)]
@@ -46,49 +47,6 @@ pub const LAYOUT: [Entry; 9] = [
 
 /// The name of the treatment column (the last column of every matrix).
 pub const TREATMENT: &str = "promoted";
-
-/// A dense row-major matrix with named columns.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Matrix {
-    /// Row-major values.
-    pub values: Vec<f64>,
-    /// Number of rows.
-    pub rows: usize,
-    /// Column names.
-    pub columns: Vec<String>,
-}
-
-impl Matrix {
-    /// Number of columns.
-    pub fn cols(&self) -> usize {
-        self.columns.len()
-    }
-
-    /// A copy with the treatment column (the last) set to `promoted` on every row.
-    pub fn with_treatment(&self, promoted: bool) -> Matrix {
-        let k = self.cols();
-        let mut out = self.clone();
-        for row in out.values.chunks_mut(k) {
-            row[k - 1] = f64::from(u8::from(promoted));
-        }
-        out
-    }
-
-    /// A copy without the treatment column (for propensity models).
-    pub fn without_treatment(&self) -> Matrix {
-        let k = self.cols();
-        let values = self
-            .values
-            .chunks(k)
-            .flat_map(|row| row[..k - 1].iter().copied())
-            .collect();
-        Matrix {
-            values,
-            rows: self.rows,
-            columns: self.columns[..k - 1].to_vec(),
-        }
-    }
-}
 
 /// A numeric feature of the matrix: a fixed column of the slate table or a covariate-derived
 /// one, read where it lies.

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::ModelsError;
 use crate::config::GbdtParams;
-use crate::features::Matrix;
+use crate::matrix::Matrix;
 
 /// What a model predicts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

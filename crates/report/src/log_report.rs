@@ -17,7 +17,7 @@ use slate_log::{DROPPED_SLATES, DroppedSlatesTable};
 
 use crate::ReportError;
 use crate::estimator_figures::read;
-use crate::final_report::ReportPaths;
+use crate::paths::ReportPaths;
 
 /// The summary `analyze --log` writes into the writeup folder.
 pub const LOG_SUMMARY_FILE: &str = "analysis_summary.md";

@@ -284,7 +284,7 @@ fn blocks_of_any_size_give_the_same_rows() {
     let whole = slates(&config);
     for block in [1, 7, 300, 4096] {
         assert_eq!(
-            super::simulate_in_blocks(dataset(), &config, block).unwrap(),
+            crate::run::simulate_in_blocks(dataset(), &config, block).unwrap(),
             whole
         );
     }

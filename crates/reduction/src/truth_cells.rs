@@ -13,9 +13,10 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::ExposureError;
-use crate::cells::{ColumnSource, SlateCells};
-use crate::slate_stats::{Cell, CellStat, cell_column};
+use slate_exposure::ExposureError;
+
+use crate::columns::{Cell, CellStat, cell_column};
+use crate::source::ColumnSource;
 
 /// A truth view of the cells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +97,7 @@ impl TruthCells {
         let columns = cells
             .iter()
             .map(|cell| {
-                let c = SlateCells::index(*cell);
+                let c = cell.index();
                 let cached = {
                     let mut cached = self.lock();
                     if cached.view != Some(view) {

@@ -16,10 +16,13 @@ use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use slate_pipeline::memory::{reset_peak_rss, status_mib};
+use slate_pipeline::{DataSource, Paths, Pipeline, PipelineConfig};
 use tracing::info;
 
-use crate::bench::{ModelsBench, bench_models, ensure_python_peers, median, run_peer, status_mib};
-use crate::{DataSource, Paths, Pipeline, PipelineConfig};
+use crate::models::{ModelsBench, bench_models};
+use crate::peers::{ensure_python_peers, run_peer};
+use crate::summary::median;
 
 /// One measured stage.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,11 +39,6 @@ pub struct StageRow {
     pub peak_rss_mib: f64,
     /// The peer and its wall time and peak RSS, when one was run.
     pub peer: Option<(String, f64, f64)>,
-}
-
-/// Resets the process's peak-RSS counter (Linux; ignored elsewhere).
-pub(crate) fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 /// Runs `stage`, returning its value, wall seconds and how far the process's RSS rose above

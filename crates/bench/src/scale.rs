@@ -25,10 +25,11 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use slate_pipeline::PipelineConfig;
+use slate_pipeline::memory::process_status_mib;
 use tracing::info;
 
-use crate::PipelineConfig;
-use crate::bench::{median, process_status_mib};
+use crate::summary::median;
 
 /// What `bench-scale` runs.
 #[derive(Debug, Clone, PartialEq)]
@@ -254,14 +255,14 @@ pub fn run(base: &PipelineConfig, root: &Path, options: &ScaleOptions) -> Result
         let log_arg = log.to_string_lossy().to_string();
         let config_log = bench_log_config();
         let names = slate_table::parquet_columns(&log)?;
-        let shape = slate_exposure::slate_stats::LogShape::of_columns(&names, &config_log, &log)?;
+        let shape = slate_reduction::LogShape::of_columns(&names, &config_log, &log)?;
         let query = dir.join("reduction.sql");
         std::fs::write(
             &query,
-            slate_exposure::slate_stats::reduction_sql(
+            slate_reduction::reduction_sql(
                 &config_log,
                 &shape,
-                slate_exposure::slate_stats::Dialect::Polars,
+                slate_reduction::Dialect::Polars,
             ),
         )?;
 
@@ -277,7 +278,7 @@ pub fn run(base: &PipelineConfig, root: &Path, options: &ScaleOptions) -> Result
             )?;
             let table = run_root
                 .join("processed")
-                .join(slate_exposure::slate_stats::SLATE_STATS_FILE);
+                .join(slate_reduction::SLATE_STATS_FILE);
             bytes = std::fs::metadata(&table)?.len();
             ours.push(seconds);
             our_peak = our_peak.max(peak);
@@ -498,10 +499,10 @@ mod tests {
         let stderr = dir.path().join("analyze.err");
         std::fs::write(
             &stderr,
-            "2026-11-30T12:15:44Z  INFO slate_cli: start stage=\"estimate\"\n\
-             2026-11-30T12:15:44Z  INFO slate_cli: done stage=\"reduce-log\" seconds=\"13.105\" peak_rss_mib=\"1480\"\n\
-             2026-11-30T12:15:45Z  INFO slate_cli: observed effect contrast=\"Total slate\"\n\
-             2026-11-30T12:17:35Z  INFO slate_cli: done stage=\"estimate\" seconds=\"58.5\" peak_rss_mib=\"2686\"\n",
+            "2026-11-30T12:15:44Z  INFO slate_pipeline: start stage=\"estimate\"\n\
+             2026-11-30T12:15:44Z  INFO slate_pipeline: done stage=\"reduce-log\" seconds=\"13.105\" peak_rss_mib=\"1480\"\n\
+             2026-11-30T12:15:45Z  INFO slate_pipeline: observed effect contrast=\"Total slate\"\n\
+             2026-11-30T12:17:35Z  INFO slate_pipeline: done stage=\"estimate\" seconds=\"58.5\" peak_rss_mib=\"2686\"\n",
         )
         .unwrap();
         let stages = stage_times(&stderr);

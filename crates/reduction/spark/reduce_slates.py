@@ -5,7 +5,7 @@ writes Spark's per-slate table as parquet.
     python reduce_slates.py LOG QUERY.sql OUT_DIR            # local mode (pyspark from PyPI)
 
 LOG is the impression log (a parquet file or directory, any filesystem Spark reads), exposed to
-the query as the table `impressions`. `crates/exposure/tests/spark.rs` runs it in local mode
+the query as the table `impressions`. `crates/estimate/tests/spark.rs` runs it in local mode
 over a generated log and compares the result with the embedded engine's.
 """
 

@@ -1,0 +1,16 @@
+//! The benchmarks of the `slate` program's `bench*` commands: every stage at MovieLens-32M
+//! scale and beyond against its Python peer ([`harness`], `cargo xtask bench`), the estimator
+//! suite ([`estimator_suite`]), the GBDT fits ([`models`]) and impression logs at scale against
+//! DuckDB ([`scale`]). Each writes its markdown table under `bench/`.
+//!
+//! A benchmark measures; it never asserts a time. The pipeline's own tests do not depend on
+//! this crate. It depends on the pipeline library (`slate-pipeline`), which it runs stage by
+//! stage, and on the stage crates whose work it times directly; its Python peers
+//! (`bench/*.py`) are installed on first use ([`peers`]).
+
+pub mod estimator_suite;
+pub mod harness;
+pub mod models;
+pub mod peers;
+pub mod scale;
+pub mod summary;

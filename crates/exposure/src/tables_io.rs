@@ -1,0 +1,255 @@
+//! The exposure tables on disk: written atomically (the item-row mapping a row group at a
+//! time), and read back with their covariate features.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use slate_log::{CovariateLevel, ImpressionLog, ProbabilitySource};
+use slate_table::TableError;
+use slate_table::readiness::Check;
+
+use crate::schema::{
+    Assignment, AssignmentTable, ExposureMapping, Feature, FeatureKind, LogColumnsTable,
+    MappingRows, MappingTruth, NamedColumn, SlateOutcomes, SlateRows, SlateTruth,
+};
+use crate::ExposureError;
+use crate::mapping::{MappingBatch, SlateTables, map_slates, mapping_of_rows};
+
+/// Writes every exposure table of `log` to `dir`, as [`write`] writes those of
+/// [`map_exposure`], byte for byte, without holding the item-row mapping: it is built and
+/// written one parquet row group at a time. Returns the per-slate tables.
+pub fn write_exposure(log: &ImpressionLog, dir: &Path) -> Result<SlateTables, ExposureError> {
+    let tables = map_slates(log)?;
+    let mut parts = vec![&schema::EXPOSURE_MAPPING];
+    if log.truth.is_some() {
+        parts.push(&schema::EXPOSURE_MAPPING_TRUTH);
+    }
+    let extra: Vec<&str> = log
+        .covariates
+        .iter()
+        .filter(|c| c.level == CovariateLevel::Item)
+        .map(|c| c.column.name.as_str())
+        .chain(log.outcomes.iter().map(|o| o.name.as_str()))
+        .collect();
+    slate_table::write_parquet_batches(
+        &parts,
+        &extra,
+        log.n_rows(),
+        |rows| Ok(MappingBatch(mapping_of_rows(log, rows))),
+        dir,
+    )?;
+    write_slate_tables(&tables.slates, &tables.assignment, &tables.readiness, dir)?;
+    Ok(tables)
+}
+
+/// The `role` of a covariate in the log-columns table.
+const COVARIATE: &str = "covariate";
+/// The `role` of a further outcome.
+const OUTCOME: &str = "outcome";
+
+fn level_name(level: CovariateLevel) -> &'static str {
+    match level {
+        CovariateLevel::Slate => "slate",
+        CovariateLevel::Item => "item",
+    }
+}
+
+/// Writes the five exposure artifacts to `dir`; returns their paths.
+pub fn write(tables: &ExposureTables, dir: &Path) -> Result<Vec<PathBuf>, ExposureError> {
+    let m = &tables.mapping;
+    let mapping_extra: Vec<(&str, &[f64])> = m
+        .covariates
+        .iter()
+        .chain(&m.outcomes)
+        .map(|c| (c.name.as_str(), c.values.as_slice()))
+        .collect();
+    let mut paths = vec![schema::write_parts(
+        (&schema::EXPOSURE_MAPPING, m.rows.column_slices()),
+        m.truth
+            .as_ref()
+            .map(|t| (&schema::EXPOSURE_MAPPING_TRUTH, t.column_slices())),
+        &mapping_extra,
+        dir,
+    )?];
+    paths.extend(write_slate_tables(
+        &tables.slates,
+        &tables.assignment,
+        &tables.readiness,
+        dir,
+    )?);
+    Ok(paths)
+}
+
+/// Writes the four per-slate exposure artifacts (slate outcomes, assignment, log columns,
+/// readiness) to `dir`; returns their paths. A run from per-slate sums writes these and no
+/// item-row mapping.
+pub fn write_slate_tables(
+    slates: &SlateOutcomes,
+    assignment: &Assignment,
+    readiness: &[Check],
+    dir: &Path,
+) -> Result<Vec<PathBuf>, ExposureError> {
+    let mut readiness = slate_table::readiness::to_frame(readiness)?;
+    let s = slates;
+    let total_names: Vec<String> = s
+        .outcome_totals
+        .iter()
+        .map(|o| schema::outcome_total_name(&o.name))
+        .collect();
+    let slate_extra: Vec<(&str, &[f64])> = s
+        .features
+        .iter()
+        .map(|f| (f.column.name.as_str(), f.column.values.as_slice()))
+        .chain(
+            total_names
+                .iter()
+                .zip(&s.outcome_totals)
+                .map(|(name, o)| (name.as_str(), o.values.as_slice())),
+        )
+        .collect();
+    let assignment_extra: Vec<(&str, &[f64])> = assignment
+        .focal_covariates
+        .iter()
+        .map(|c| (c.name.as_str(), c.values.as_slice()))
+        .collect();
+    Ok(vec![
+        schema::write_parts(
+            (&schema::SLATE_OUTCOMES, s.rows.column_slices()),
+            s.truth
+                .as_ref()
+                .map(|t| (&schema::SLATE_OUTCOMES_TRUTH, t.column_slices())),
+            &slate_extra,
+            dir,
+        )?,
+        schema::write_parts(
+            (&schema::ASSIGNMENT, assignment.rows.column_slices()),
+            None,
+            &assignment_extra,
+            dir,
+        )?,
+        slate_table::write_csv(
+            &mut s.log_columns_table().to_frame()?,
+            &schema::LOG_COLUMNS,
+            dir,
+        )?,
+        slate_table::write_csv(&mut readiness, &schema::EXPOSURE_READINESS, dir)?,
+    ])
+}
+
+/// The log's covariates (with their levels) and further outcomes, from the log-columns table in
+/// `dir`.
+#[allow(clippy::type_complexity)]
+fn read_log_columns(
+    dir: &Path,
+) -> Result<(Vec<(String, CovariateLevel)>, Vec<String>), ExposureError> {
+    let path = dir.join(schema::LOG_COLUMNS.file_name);
+    let frame = slate_table::read_csv(&path, &schema::LOG_COLUMNS)?;
+    let table = LogColumnsTable::from_frame(&frame, &path.display().to_string())?;
+    let inconsistent = |message: String| ExposureError::Inconsistent {
+        table: path.display().to_string(),
+        message,
+    };
+    let (mut covariates, mut outcomes) = (Vec::new(), Vec::new());
+    for i in 0..table.len() {
+        let name = &table.column[i];
+        match table.role[i].as_str() {
+            COVARIATE => {
+                let level = match table.level[i].as_str() {
+                    "slate" => CovariateLevel::Slate,
+                    "item" => CovariateLevel::Item,
+                    other => {
+                        return Err(inconsistent(format!(
+                            "covariate `{name}` has level `{other}`, expected `slate` or `item`"
+                        )));
+                    }
+                };
+                covariates.push((name.clone(), level));
+            }
+            OUTCOME => outcomes.push(name.clone()),
+            other => {
+                return Err(inconsistent(format!(
+                    "column `{name}` has role `{other}`, expected `{COVARIATE}` or `{OUTCOME}`"
+                )));
+            }
+        }
+    }
+    Ok((covariates, outcomes))
+}
+
+/// Whether `frame` carries the first column of the optional part `schema`.
+fn has_part(
+    frame: &slate_table::polars::prelude::DataFrame,
+    schema: &slate_table::TableSchema,
+) -> bool {
+    frame.column(schema.columns[0].name).is_ok()
+}
+
+/// Reads the item-row exposure mapping from `dir`.
+pub fn read_mapping(dir: &Path) -> Result<ExposureMapping, ExposureError> {
+    let path = dir.join(schema::EXPOSURE_MAPPING.file_name);
+    let label = path.display().to_string();
+    let frame = slate_table::read_parquet(&path, &schema::EXPOSURE_MAPPING)?;
+    let truth = if has_part(&frame, &schema::EXPOSURE_MAPPING_TRUTH) {
+        Some(MappingTruth::from_frame(&frame, &label)?)
+    } else {
+        None
+    };
+    let (covariates, outcomes) = read_log_columns(dir)?;
+    let column = |name: String| -> Result<NamedColumn, ExposureError> {
+        let values = slate_table::column_f64(&frame, &label, &name)?;
+        Ok(NamedColumn { name, values })
+    };
+    let covariates = covariates
+        .into_iter()
+        .filter(|(_, level)| *level == CovariateLevel::Item)
+        .map(|(name, _)| column(name))
+        .collect::<Result<_, _>>()?;
+    let outcomes = outcomes.into_iter().map(column).collect::<Result<_, _>>()?;
+    Ok(ExposureMapping {
+        rows: MappingRows::from_frame(&frame, &label)?,
+        truth,
+        covariates,
+        outcomes,
+    })
+}
+
+/// Reads the slate outcome table (with its covariate features) from `dir`.
+pub fn read_slates(dir: &Path) -> Result<SlateOutcomes, ExposureError> {
+    let path = dir.join(schema::SLATE_OUTCOMES.file_name);
+    let label = path.display().to_string();
+    let frame = slate_table::read_parquet(&path, &schema::SLATE_OUTCOMES)?;
+    let truth = if has_part(&frame, &schema::SLATE_OUTCOMES_TRUTH) {
+        Some(SlateTruth::from_frame(&frame, &label)?)
+    } else {
+        None
+    };
+    let (covariates, outcomes) = read_log_columns(dir)?;
+    let outcome_totals = outcomes
+        .into_iter()
+        .map(|name| {
+            let values =
+                slate_table::column_f64(&frame, &label, &schema::outcome_total_name(&name))?;
+            Ok(NamedColumn { name, values })
+        })
+        .collect::<Result<_, ExposureError>>()?;
+    let mut features = Vec::new();
+    for (name, level) in &covariates {
+        for (feature, kind) in features::feature_names(name, *level) {
+            let values = slate_table::column_f64(&frame, &label, &feature)?;
+            features.push(Feature {
+                column: NamedColumn {
+                    name: feature,
+                    values,
+                },
+                kind,
+            });
+        }
+    }
+    Ok(SlateOutcomes {
+        rows: SlateRows::from_frame(&frame, &label)?,
+        truth,
+        features,
+        covariates,
+        outcome_totals,
+    })
+}

@@ -1,0 +1,46 @@
+//! The matrix a learner fits and predicts: dense, row-major, with named columns, the treatment
+//! indicator last. Its own module, below both the feature layout that builds it
+//! ([`crate::features`]) and the learners that read it ([`crate::learner`]).
+
+/// A dense row-major matrix with named columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Matrix {
+    /// Row-major values.
+    pub values: Vec<f64>,
+    /// Number of rows.
+    pub rows: usize,
+    /// Column names.
+    pub columns: Vec<String>,
+}
+
+impl Matrix {
+    /// Number of columns.
+    pub fn cols(&self) -> usize {
+        self.columns.len()
+    }
+
+    /// A copy with the treatment column (the last) set to `promoted` on every row.
+    pub fn with_treatment(&self, promoted: bool) -> Matrix {
+        let k = self.cols();
+        let mut out = self.clone();
+        for row in out.values.chunks_mut(k) {
+            row[k - 1] = f64::from(u8::from(promoted));
+        }
+        out
+    }
+
+    /// A copy without the treatment column (for propensity models).
+    pub fn without_treatment(&self) -> Matrix {
+        let k = self.cols();
+        let values = self
+            .values
+            .chunks(k)
+            .flat_map(|row| row[..k - 1].iter().copied())
+            .collect();
+        Matrix {
+            values,
+            rows: self.rows,
+            columns: self.columns[..k - 1].to_vec(),
+        }
+    }
+}

@@ -1,0 +1,441 @@
+//! The models stage: both learners fitted, AIPW cross-fitted, every targeting rule evaluated
+//! and heterogeneity summarised, into the stage's tables.
+
+use std::path::{Path, PathBuf};
+
+use rand::seq::SliceRandom;
+use rand_pcg::Pcg64;
+use slate_estimate::contrasts::{Contrast, OutcomeView, total_sample};
+use slate_estimate::decompose::position_bands;
+use slate_estimate::difference_in_means;
+use slate_exposure::SlateOutcomes;
+use slate_table::{TableError, write_csv};
+
+use crate::ModelsConfig;
+use crate::aipw::{CrossFit, clustered_score_mean, cross_fit, unit_folds};
+use crate::features::SlateFeatures;
+use crate::learner::{LightGbm, OutcomeModel, Task, XgBoost};
+use crate::ModelsError;
+use crate::tables::*;
+
+/// Every table of the models stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelsTables {
+    /// Train/test metrics.
+    pub metrics: ModelMetrics,
+    /// Randomized and AIPW estimates.
+    pub aipw: WithTruth<AipwEstimates, AipwTruth>,
+    /// Out-of-fold predictions per slate and model.
+    pub conditional: Conditional,
+    /// Policy evaluation.
+    pub policies: WithTruth<PolicyTargeting, PolicyTruth>,
+    /// Heterogeneity by focal cluster and position band.
+    pub heterogeneity: WithTruth<Heterogeneity, HeterogeneityTruth>,
+}
+
+/// The two learners of `config`, in report order.
+pub fn learners(config: &ModelsConfig) -> Vec<Box<dyn OutcomeModel>> {
+    vec![
+        Box::new(LightGbm {
+            params: config.lightgbm.clone(),
+            seed: config.seed,
+        }),
+        Box::new(XgBoost {
+            params: config.xgboost.clone(),
+            seed: config.seed,
+        }),
+    ]
+}
+
+fn regression_metrics(
+    model: &str,
+    split: &str,
+    predicted: &[f64],
+    y: &[f64],
+    out: &mut ModelMetrics,
+) {
+    let n = y.len() as f64;
+    let mean = y.iter().sum::<f64>() / n;
+    let sse: f64 = predicted.iter().zip(y).map(|(p, t)| (p - t).powi(2)).sum();
+    let sst: f64 = y.iter().map(|t| (t - mean).powi(2)).sum();
+    out.model.push(model.to_string());
+    out.split.push(split.to_string());
+    out.rmse.push((sse / n).sqrt());
+    out.mae.push(
+        predicted
+            .iter()
+            .zip(y)
+            .map(|(p, t)| (p - t).abs())
+            .sum::<f64>()
+            / n,
+    );
+    out.r2.push(1.0 - sse / sst);
+    out.n.push(y.len() as u32);
+}
+
+/// Seeded train/test split of `n` slates: the test set is the first `share · n` of a shuffle.
+fn split(n: usize, share: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(&mut Pcg64::new((u128::from(seed) << 64) | 0x5B17, 0));
+    let test = ((share * n as f64).round() as usize).clamp(1, n - 1);
+    let (mut test_rows, mut train_rows) = (order[..test].to_vec(), order[test..].to_vec());
+    test_rows.sort_unstable();
+    train_rows.sort_unstable();
+    (train_rows, test_rows)
+}
+
+/// Fits both models, cross-fits AIPW, evaluates every targeting rule and summarises
+/// heterogeneity from the exposure stage's slate table (every input of the models is
+/// per slate).
+pub fn run(slates: &SlateOutcomes, config: &ModelsConfig) -> Result<ModelsTables, ModelsError> {
+    config.check()?;
+    let n = slates.len();
+    let treated = slates.promotion_applied.clone();
+    // Folds deal units, so each arm needs at least one unit per fold.
+    let units = unit_count(&slates.unit_index);
+    let mut arm_of_unit: Vec<Option<bool>> = vec![None; units];
+    for (unit, promoted) in slates.unit_index.iter().zip(&treated) {
+        arm_of_unit[*unit as usize] = Some(*promoted);
+    }
+    let promoted_units = arm_of_unit.iter().filter(|p| **p == Some(true)).count();
+    let control_units = arm_of_unit.iter().filter(|p| **p == Some(false)).count();
+    let needed = 2 * config.folds;
+    if n < needed || promoted_units < config.folds || control_units < config.folds {
+        return Err(ModelsError::TooFewSlates {
+            what: format!(
+                "outcome models ({promoted_units} promoted and {control_units} control units for {} folds)",
+                config.folds
+            ),
+            needed,
+            have: n,
+        });
+    }
+    let x = SlateFeatures::new(slates);
+    let y: Vec<f64> = slates
+        .total_observed_clicks
+        .iter()
+        .map(|c| f64::from(*c))
+        .collect();
+    // The oracle (a simulation's known slate effects) is only ever an evaluation target.
+    let oracle: Option<&[f64]> = slates
+        .truth
+        .as_ref()
+        .map(|t| t.slate_promotion_effect.as_slice());
+    let p = slates.assignment_probability[0];
+    let models = learners(config);
+
+    // Train/test metrics.
+    // Both sides capped: the held-out metrics are as precise from 250,000 slates as from
+    // millions, and predicting every held-out slate of a large log cost as much as a fold.
+    let (train, test) = split(n, config.test_share, config.seed);
+    let train = aipw::at_most(train, config.max_fit_slates, config.seed, u64::MAX);
+    let test = aipw::at_most(test, config.max_fit_slates, config.seed, u64::MAX - 1);
+    let mut metrics = ModelMetrics::default();
+    let pick = |rows: &[usize]| rows.iter().map(|i| y[*i]).collect::<Vec<f64>>();
+    for model in &models {
+        let x_train = x.rows(&train);
+        let fitted = model.fit(&x_train, &pick(&train), Task::Regression)?;
+        regression_metrics(
+            model.name(),
+            Split::Train.name(),
+            &fitted.predict(&x_train)?,
+            &pick(&train),
+            &mut metrics,
+        );
+        regression_metrics(
+            model.name(),
+            Split::Test.name(),
+            &x.predict(fitted.as_ref(), &test)?,
+            &pick(&test),
+            &mut metrics,
+        );
+    }
+
+    // Cross-fitting.
+    let units = &slates.unit_index;
+    let fold = unit_folds(units, config.folds, config.seed);
+    let fits: Vec<CrossFit> = models
+        .iter()
+        .map(|m| {
+            cross_fit(
+                m.as_ref(),
+                &x,
+                &y,
+                &treated,
+                &fold,
+                config.propensity_clip,
+                config.max_fit_slates,
+                config.seed,
+            )
+        })
+        .collect::<Result<_, _>>()?;
+    let known = vec![p; n];
+    let scores: Vec<Vec<f64>> = fits
+        .iter()
+        .map(|f| f.scores(&y, &treated, &known))
+        .collect();
+
+    let true_effect = oracle.map(|o| o.iter().sum::<f64>() / n as f64);
+    let mut aipw = AipwEstimates::default();
+    let mut aipw_truth = AipwTruth::default();
+    let total = total_sample(OutcomeView::Observed, slates);
+    let dim = difference_in_means(
+        &total,
+        Contrast::TotalSlate.name(),
+        Contrast::TotalSlate.outcome_label(OutcomeView::Observed),
+    )?;
+    let (lower, upper) = dim.ci_95();
+    push_aipw(
+        &mut aipw,
+        &Estimator::DifferenceInMeans.name(),
+        "none",
+        dim.estimate,
+        dim.cluster_se,
+        (lower, upper),
+        dim.p_value_cluster(),
+        n,
+        0,
+    );
+    if let Some(t) = true_effect {
+        aipw_truth.true_effect.push(t);
+    }
+    // Known design probability first (both models), then the cross-fitted propensity.
+    let variants: [(&str, &str); 2] = [
+        (
+            "",
+            if slates.assignment_probability_logged.first() == Some(&false) {
+                "observed promoted share (the log has no assignment probability)"
+            } else {
+                "known design probability"
+            },
+        ),
+        (" (estimated propensity)", "estimated (cross-fitted)"),
+    ];
+    for (suffix, propensity) in variants {
+        for (fit, known_scores) in fits.iter().zip(&scores) {
+            let estimated;
+            let s = if suffix.is_empty() {
+                known_scores
+            } else {
+                estimated = fit.scores(&y, &treated, &fit.propensity);
+                &estimated
+            };
+            let m = clustered_score_mean(s, units)?;
+            push_aipw(
+                &mut aipw,
+                &Estimator::Aipw {
+                    model: fit.model,
+                    estimated_propensity: !suffix.is_empty(),
+                }
+                .name(),
+                propensity,
+                m.estimate,
+                m.se,
+                (m.ci_lower, m.ci_upper),
+                m.p_value,
+                n,
+                config.folds,
+            );
+            if let Some(t) = true_effect {
+                aipw_truth.true_effect.push(t);
+            }
+        }
+    }
+
+    let policies = evaluate_policies(&fits, oracle, &scores[0], units, config.seed)?;
+    let heterogeneity = heterogeneity(slates, &fits, oracle, &scores[0])?;
+    let truth = oracle.is_some();
+    let aipw = WithTruth {
+        rows: aipw,
+        truth: truth.then_some(aipw_truth),
+    };
+    let conditional = Conditional::new(
+        slates.slate_id.clone(),
+        treated,
+        y,
+        oracle.map(<[f64]>::to_vec),
+        fits.into_iter().zip(scores).collect(),
+    );
+    Ok(ModelsTables {
+        metrics,
+        aipw,
+        conditional,
+        policies,
+        heterogeneity,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn push_aipw(
+    t: &mut AipwEstimates,
+    estimator: &str,
+    propensity: &str,
+    estimate: f64,
+    se: f64,
+    ci: (f64, f64),
+    p_value: f64,
+    n: usize,
+    folds: usize,
+) {
+    t.estimator.push(estimator.to_string());
+    t.propensity.push(propensity.to_string());
+    t.estimate.push(estimate);
+    t.se.push(se);
+    t.ci_95_lower.push(ci.0);
+    t.ci_95_upper.push(ci.1);
+    t.p_value.push(p_value);
+    t.n.push(n as u32);
+    t.folds.push(folds as u32);
+}
+
+/// The number of units of dense unit codes `unit`.
+fn unit_count(unit: &[u32]) -> usize {
+    unit.iter().max().map_or(0, |m| *m as usize + 1)
+}
+
+/// `codes` (dense unit codes below `units`) re-coded densely in sorted order, so a subset of
+/// slates has unit codes `0..G`.
+fn dense(codes: &[u32], units: usize) -> Vec<u32> {
+    let mut code = vec![None; units];
+    for c in codes {
+        code[*c as usize] = Some(0);
+    }
+    for (next, c) in code.iter_mut().flatten().enumerate() {
+        *c = next as u32;
+    }
+    codes
+        .iter()
+        .map(|c| code[*c as usize].expect("marked above"))
+        .collect()
+}
+
+/// Every rule, evaluated on all slates with the first model's AIPW scores (one set of scores
+/// for every rule, so their estimated values are comparable).
+fn evaluate_policies(
+    fits: &[CrossFit],
+    oracle: Option<&[f64]>,
+    scores: &[f64],
+    units: &[u32],
+    seed: u64,
+) -> Result<WithTruth<PolicyTargeting, PolicyTruth>, ModelsError> {
+    let n = scores.len();
+    let mut rules: Vec<(String, Vec<bool>)> = vec![
+        (PolicyRule::PromoteAll.name(), vec![true; n]),
+        (PolicyRule::PromoteNone.name(), vec![false; n]),
+        (
+            PolicyRule::RandomHalf.name(),
+            policy::random_share(n, 0.5, seed),
+        ),
+    ];
+    for fit in fits {
+        rules.push((
+            PolicyRule::PredictedPositive(fit.model).name(),
+            policy::predicted_positive(&fit.net_effect()),
+        ));
+    }
+    for fit in fits {
+        rules.push((
+            PolicyRule::TopDecile(fit.model).name(),
+            policy::top_share(&fit.net_effect(), 0.1),
+        ));
+    }
+    if let Some(oracle) = oracle {
+        rules.push((
+            PolicyRule::OracleBest.name(),
+            policy::predicted_positive(oracle),
+        ));
+    }
+    let mut table = PolicyTargeting::default();
+    let mut truth = PolicyTruth::default();
+    for (name, rule) in rules {
+        let v = policy::evaluate(&name, &rule, oracle, scores, units)?;
+        table.policy.push(v.policy);
+        table.slates_promoted.push(v.promoted as u32);
+        table.share_promoted.push(v.share_promoted);
+        table.aipw_value_per_1000.push(v.aipw_per_1000);
+        table.aipw_se_per_1000.push(v.aipw_se_per_1000);
+        table.aipw_ci_95_lower_per_1000.push(v.aipw_ci_per_1000.0);
+        table.aipw_ci_95_upper_per_1000.push(v.aipw_ci_per_1000.1);
+        if let Some(lift) = v.oracle_per_1000 {
+            truth.oracle_lift_per_1000_eligible_slates.push(lift);
+            truth
+                .oracle_inside_aipw_ci
+                .push(v.aipw_ci_per_1000.0 <= lift && lift <= v.aipw_ci_per_1000.1);
+        }
+    }
+    Ok(WithTruth {
+        rows: table,
+        truth: oracle.map(|_| truth),
+    })
+}
+
+fn heterogeneity(
+    slates: &SlateOutcomes,
+    fits: &[CrossFit],
+    oracle: Option<&[f64]>,
+    scores: &[f64],
+) -> Result<WithTruth<Heterogeneity, HeterogeneityTruth>, ModelsError> {
+    let net: Vec<Vec<f64>> = fits.iter().map(CrossFit::net_effect).collect();
+    let units = unit_count(&slates.unit_index);
+    let mut groups: Vec<(String, String, Vec<usize>)> = vec![(
+        "all".into(),
+        "All slates".into(),
+        (0..slates.len()).collect(),
+    )];
+    // One pass over the slates: the rows of each focal cluster, clusters in sorted order.
+    let mut rows_of_cluster: std::collections::BTreeMap<&str, Vec<usize>> =
+        std::collections::BTreeMap::new();
+    for (s, cluster) in slates.focal_cluster.iter().enumerate() {
+        rows_of_cluster.entry(&**cluster).or_default().push(s);
+    }
+    let mut by_cluster: Vec<(String, String, Vec<usize>)> = rows_of_cluster
+        .into_iter()
+        .map(|(c, rows)| ("focal_cluster".to_string(), c.to_string(), rows))
+        .collect();
+    by_cluster.sort_by(|a, b| b.2.len().cmp(&a.2.len()).then(a.1.cmp(&b.1)));
+    groups.extend(by_cluster);
+    for (from, to) in position_bands(&slates.focal_seed_position) {
+        groups.push((
+            "focal_position_band".into(),
+            format!("{from}-{to}"),
+            (0..slates.len())
+                .filter(|s| (from..=to).contains(&slates.focal_seed_position[*s]))
+                .collect(),
+        ));
+    }
+    let mut table = Heterogeneity::default();
+    let mut truth = HeterogeneityTruth::default();
+    let mean =
+        |v: &[f64], rows: &[usize]| rows.iter().map(|i| v[*i]).sum::<f64>() / rows.len() as f64;
+    for (dimension, group, rows) in groups {
+        if rows.len() < 2 {
+            continue;
+        }
+        let group_scores: Vec<f64> = rows.iter().map(|i| scores[*i]).collect();
+        let group_units: Vec<u32> = rows.iter().map(|i| slates.unit_index[*i]).collect();
+        // A clustered standard error needs two units: a group held by one unit (a user with
+        // many slates) gets no row rather than stopping the stage.
+        if group_units.iter().all(|u| *u == group_units[0]) {
+            continue;
+        }
+        let m = clustered_score_mean(&group_scores, &dense(&group_units, units))?;
+        table.dimension.push(dimension);
+        table.group.push(group);
+        table.slates.push(rows.len() as u32);
+        if let Some(oracle) = oracle {
+            truth.oracle_net_effect.push(mean(oracle, &rows));
+        }
+        table
+            .lightgbm_predicted_net_effect
+            .push(mean(&net[0], &rows));
+        table
+            .xgboost_predicted_net_effect
+            .push(mean(&net[1], &rows));
+        table.aipw_net_effect.push(m.estimate);
+        table.aipw_se.push(m.se);
+    }
+    Ok(WithTruth {
+        rows: table,
+        truth: oracle.map(|_| truth),
+    })
+}

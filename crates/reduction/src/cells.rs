@@ -1,0 +1,84 @@
+//! The per-slate cell sums from which the item-level contrasts are built without item rows.
+
+use slate_exposure::SlateOutcomes;
+use slate_exposure::readiness::DesignFacts;
+
+use crate::columns::{Cell, MASK_MAX_POSITION};
+use crate::truth_cells::TruthCells;
+
+/// Per slate and cell: rows, clicks and (with truth, further outcomes) sums. Indexed
+/// `[cell][slate]`, cells in [`Cell::ALL`] order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SlateCells {
+    /// Rows per cell and slate: at most a slate's items, which the reduction checks up to
+    /// [`MASK_MAX_POSITION`] (52) only, so a byte (8.34 M slates: 58 MB per cell, not 233).
+    pub rows: Vec<Vec<u8>>,
+    /// Clicks per cell and slate (0/1 clicks, so also Σ click²): at most the cell's rows.
+    pub clicks: Vec<Vec<u8>>,
+    /// With truth: the truth views' sums per cell, read from the table when asked for.
+    pub truth: Option<TruthCells>,
+    /// Per further outcome, in config order.
+    pub outcomes: Vec<CellOutcome>,
+}
+
+/// A further outcome's per-cell sums.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CellOutcome {
+    /// The outcome's name in the log.
+    pub name: String,
+    /// Σ per cell and slate.
+    pub sum: Vec<Vec<f64>>,
+    /// Σ² per cell and slate.
+    pub squares: Vec<Vec<f64>>,
+}
+
+impl SlateCells {
+    /// The readiness facts of the item rows these cells sum, with `shifted_by_one` the
+    /// displaced rows shown one place below their seed and `focal_shown` the focal's shown
+    /// position, per slate.
+    pub(crate) fn design_facts(
+        &self,
+        slates: &SlateOutcomes,
+        shifted_by_one: &[u32],
+        focal_shown: &[i64],
+        has_unit_column: bool,
+    ) -> DesignFacts {
+        let promoted = &slates.promotion_applied;
+        let n = promoted.len();
+        let rows_of = |cells: &[Cell], arm: bool| -> usize {
+            (0..n)
+                .filter(|s| promoted[*s] == arm)
+                .map(|s| {
+                    cells
+                        .iter()
+                        .map(|c| self.rows[c.index()][s] as usize)
+                        .sum::<usize>()
+                })
+                .sum()
+        };
+        let displaced = [Cell::SameClusterDisplaced, Cell::OtherDisplaced];
+        let same_cluster = [Cell::SameClusterDisplaced, Cell::SameClusterBelow];
+        DesignFacts {
+            item_rows: slates.slate_size.iter().map(|r| *r as usize).sum(),
+            has_unit_column,
+            focal_rows: rows_of(&[Cell::Focal], true) + rows_of(&[Cell::Focal], false),
+            promoted_focal_rows: rows_of(&[Cell::Focal], true),
+            promoted_focal_on_top: (0..n)
+                .filter(|s| promoted[*s] && focal_shown[*s] == 1)
+                .count(),
+            promoted_displaced_rows: rows_of(&displaced, true),
+            promoted_displaced_shifted_by_one: (0..n)
+                .filter(|s| promoted[*s])
+                .map(|s| shifted_by_one[s] as usize)
+                .sum(),
+            promoted_same_cluster_rows: rows_of(&same_cluster, true),
+            control_same_cluster_rows: rows_of(&same_cluster, false),
+            control_lift_max: slates.truth.as_ref().map(|t| {
+                (0..n)
+                    .filter(|s| !promoted[*s])
+                    .map(|s| t.total_known_lift[s].abs())
+                    .fold(0.0, f64::max)
+            }),
+        }
+    }
+}

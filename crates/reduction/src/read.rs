@@ -1,0 +1,849 @@
+//! The read of a per-slate table, whichever engine wrote it (the embedded one, Spark), into the
+//! slate outcomes and cells, checking every rule of the design on the slate's aggregates.
+//!
+//! Its columns are read one at a time, cast to the types the reduction declares and put in
+//! slate order, so the result does not depend on the engine's output types or order. Every rule
+//! of the log that [`slate_log::read_log`] checks on rows is checked here on the slate's
+//! aggregates, and a broken one is an error naming the file, the slate and the column.
+//!
+//! Ids keep the log's values when they are integers; string ids become their rank in sorted
+//! order, as in the row path, except the focal item's, which is ranked among focal items only
+//! (the per-slate table does not list the other items).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use slate_exposure::readiness::exposure_readiness;
+use slate_exposure::{
+    Assignment, ExposureError, Feature, SlateOutcomes, SlateRows, SlateTruth, features,
+};
+use slate_log::ids::{IdValues, RawIds};
+use slate_log::{CovariateLevel, IdDictionary, LogColumn, LogConfig};
+use slate_exposure::readiness::DesignFacts;
+use slate_table::polars::prelude::*;
+use slate_table::readiness::Check;
+use slate_table::{NamedColumn, TableError};
+
+use crate::cells::{CellOutcome, SlateCells};
+use crate::columns::{
+    Cell, CellStat, CovariateStat, Fact, MASK_MAX_POSITION, cell_column, covariate_column,
+    outcome_column,
+};
+use crate::sql::LogShape;
+use crate::source::{ColumnSource, ascending, bad, part_files, read_parts};
+use crate::truth_cells::TruthCells;
+
+/// The slate outcomes and cells read from a per-slate table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlateStatsTables {
+    /// One row per slate, as the exposure stage's slate outcomes.
+    pub slates: SlateOutcomes,
+    /// Per-slate cell sums.
+    pub cells: SlateCells,
+    /// Rows of the log the table reduces.
+    pub rows: usize,
+    /// The randomized design, one row per slate.
+    pub assignment: Assignment,
+    /// The facts of the item rows the readiness checks read.
+    pub design: DesignFacts,
+    /// The readiness checks, as the exposure stage computes them from item rows.
+    pub readiness: Vec<Check>,
+    /// The string ids of the table's id columns (items: the focal items, ranked among
+    /// themselves); empty when every id is an integer.
+    pub dictionary: IdDictionary,
+}
+
+/// Reads a per-slate table (a parquet file, or a directory of parquet files as Spark writes)
+/// for a log whose further outcomes and covariates `config` lists, checks every rule of the
+/// design on it, and returns the slate outcomes and cells.
+pub fn read_slate_stats(
+    path: &Path,
+    config: &LogConfig,
+) -> Result<SlateStatsTables, ExposureError> {
+    let polars = |source: PolarsError| {
+        ExposureError::Table(TableError::Polars {
+            table: path.display().to_string(),
+            source,
+        })
+    };
+    let files = part_files(path)?;
+    let names = slate_table::parquet_columns(&files[0])?;
+    let has = |name: &str| names.iter().any(|n| n == name);
+    let shape = LogShape {
+        unit: has(Fact::UnitId.name()),
+        user: has(Fact::UserId.name()),
+        probability: has(Fact::ProbabilityMin.name()),
+        truth: has(&cell_column(CellStat::IfPromoted, Cell::Focal)),
+        outcomes: config.outcomes.clone(),
+        covariates: config.covariates.clone(),
+    };
+    let types: BTreeMap<String, Option<DataType>> = shape.columns().into_iter().collect();
+    if let Some(name) = types.keys().find(|name| !has(name)) {
+        return Err(ExposureError::Table(TableError::MissingColumn {
+            table: path.display().to_string(),
+            column: name.clone(),
+        }));
+    }
+    // Columns are read one at a time (a table of millions of slates is never in memory
+    // whole), each cast to the reduction's type and, when the engine did not write the table
+    // in slate order, put in it.
+    let slates = read_parts(&files, Some(&[Fact::SlateId.name().to_string()]))?;
+    let slate = slates.column(Fact::SlateId.name()).map_err(polars)?;
+    let order = (!ascending(slate)).then(|| {
+        slate
+            .as_materialized_series()
+            .arg_sort(SortOptions::default())
+    });
+    Reader {
+        n: slate.len(),
+        source: ColumnSource {
+            path: path.to_path_buf(),
+            files,
+            order,
+        },
+        types,
+        shape: &shape,
+    }
+    .read()
+}
+
+/// Per slate, its number among its user's slates in slate order (0 for the first), from the
+/// users' dense codes: the row path's sessions.
+fn sessions(user_codes: &[u32]) -> Vec<u32> {
+    let mut seen = vec![0u32; user_codes.iter().max().map_or(0, |m| *m as usize + 1)];
+    user_codes
+        .iter()
+        .map(|u| {
+            let session = seen[*u as usize];
+            seen[*u as usize] += 1;
+            session
+        })
+        .collect()
+}
+
+/// Reads the table's columns one at a time.
+struct Reader<'a> {
+    source: ColumnSource,
+    n: usize,
+    /// Every column's type (`None`: the log's id type, kept).
+    types: BTreeMap<String, Option<DataType>>,
+    shape: &'a LogShape,
+}
+
+/// Ids of one id column: the `i64` values, or the dense codes of strings in sorted order (as
+/// [`slate_log::read_log`] interns them), with the interned values and each row's code (to
+/// show an id as written). A null id is an error.
+fn ids(column: &Column) -> Result<(Vec<i64>, IdValues, Vec<u32>), PolarsError> {
+    let raw = RawIds::of_column(column).ok_or_else(|| {
+        PolarsError::ComputeError(
+            format!(
+                "column `{}` has a null id or is not integers or strings",
+                column.name()
+            )
+            .into(),
+        )
+    })?;
+    let (values, codes) = raw.intern();
+    Ok((
+        codes.iter().map(|c| values.table_value(*c)).collect(),
+        values,
+        codes,
+    ))
+}
+
+/// Per row, whether id columns `min` and `max` differ (as written: string codes of two columns
+/// are not comparable).
+fn differs(min: &Column, max: &Column) -> Result<Vec<bool>, PolarsError> {
+    let same = min
+        .as_materialized_series()
+        .equal_missing(max.as_materialized_series())?;
+    Ok(same.iter().map(|v| v != Some(true)).collect())
+}
+
+/// A table's ids as the slate outcomes show them.
+struct Ids {
+    /// Slate ids (integers as written, strings as ranks).
+    slate: Vec<i64>,
+    /// The slate ids as written, for messages.
+    slate_values: IdValues,
+    /// Each slate's code in `slate_values`.
+    slate_codes: Vec<u32>,
+    /// Unit ids (the slate's own without a unit column).
+    unit: Vec<i64>,
+    /// User ids (the unit's without a user column).
+    user: Vec<i64>,
+    /// The focal item's id (string ids ranked among focal items).
+    focal_item: Vec<i64>,
+    /// The string ids of every id column.
+    dictionary: IdDictionary,
+}
+
+impl Ids {
+    /// Slate `s`'s id as written in the log.
+    fn shown(&self, s: usize) -> String {
+        self.slate_values.display(self.slate_codes[s])
+    }
+}
+
+/// Per slate, whether its unit or its user varies within it (a broken rule).
+struct Varies {
+    unit: Vec<bool>,
+    user: Vec<bool>,
+}
+
+/// The per-slate counts and positions every step reads.
+struct Counts {
+    /// Rows (shown items).
+    rows: Vec<u32>,
+    /// Distinct item clusters.
+    distinct_clusters: Vec<u32>,
+    /// 1 when the slate is promoted (its largest `promoted`).
+    promoted_max: Vec<i64>,
+    /// The focal item's seed position.
+    focal_seed: Vec<i64>,
+    /// The focal item's shown position.
+    focal_shown: Vec<i64>,
+    /// Rows per cell and slate, cells in [`Cell::ALL`] order.
+    cell_rows: Vec<Vec<u32>>,
+    /// Clicks per cell and slate.
+    cell_clicks: Vec<Vec<u32>>,
+}
+
+/// The randomization units.
+struct Units {
+    /// Each slate's unit as a dense code in unit-id order.
+    index: Vec<u32>,
+    /// Units.
+    count: usize,
+    /// Promoted units.
+    promoted: usize,
+}
+
+impl Reader<'_> {
+    fn polars(&self, source: PolarsError) -> ExposureError {
+        self.source.polars(source)
+    }
+
+    /// Column `name` of the table, cast to its type, in slate order.
+    fn column(&self, name: &str) -> Result<Column, ExposureError> {
+        self.source
+            .column(name, self.types.get(name).and_then(Option::as_ref))
+    }
+
+    fn u32s(&self, name: &str) -> Result<Vec<u32>, ExposureError> {
+        let c = self.column(name)?;
+        let nulls = c.null_count();
+        if nulls > 0 {
+            return Err(ExposureError::Table(TableError::Nulls {
+                table: self.source.path.display().to_string(),
+                column: name.into(),
+                nulls,
+                first_row: 1,
+            }));
+        }
+        Ok(c.u32()
+            .map_err(|e| self.polars(e))?
+            .into_no_null_iter()
+            .collect())
+    }
+
+    fn i64s(&self, name: &str) -> Result<Vec<i64>, ExposureError> {
+        let c = self
+            .column(name)?
+            .cast(&DataType::Int64)
+            .map_err(|e| self.polars(e))?;
+        Ok(c.i64()
+            .map_err(|e| self.polars(e))?
+            .iter()
+            .map(|v| v.unwrap_or(i64::MIN))
+            .collect())
+    }
+
+    fn f64s(&self, name: &str) -> Result<Vec<f64>, ExposureError> {
+        self.source.f64s(name)
+    }
+
+    /// Per-cell counts `values` of statistic `stat` as bytes, each checked against its bound
+    /// `most(cell, slate)` (a cell has no more rows than its slate, no more clicks than rows):
+    /// a count above it names the slate (shown by `shown`) and the column.
+    fn narrow(
+        &self,
+        values: &[Vec<u32>],
+        stat: CellStat,
+        most: impl Fn(usize, usize) -> u32,
+        shown: &dyn Fn(usize) -> String,
+    ) -> Result<Vec<Vec<u8>>, ExposureError> {
+        values
+            .iter()
+            .enumerate()
+            .map(|(c, counts)| {
+                counts
+                    .iter()
+                    .enumerate()
+                    .map(|(s, n)| {
+                        let bound = most(c, s);
+                        u8::try_from(*n)
+                            .ok()
+                            .filter(|_| *n <= bound)
+                            .ok_or_else(|| {
+                                bad(
+                                    &self.source.path,
+                                    &shown(s),
+                                    &cell_column(stat, Cell::ALL[c]),
+                                    format!("{n} is more than the {bound} it counts within"),
+                                )
+                            })
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The whole read, step by step; each step's checks run in the order the rules are listed
+    /// in the log schema, so the first broken rule is the one reported.
+    fn read(&self) -> Result<SlateStatsTables, ExposureError> {
+        let (ids, varies) = self.ids()?;
+        let counts = self.counts()?;
+        self.check_slates(&ids, &counts, varies)?;
+        let units = self.units(&ids, &counts)?;
+        let (probability, logged) = self.assignment_probability(&ids, &units)?;
+        let table = self.slate_rows(&ids, &counts, &units, probability, logged)?;
+        let slate_truth = self.slate_truth(&counts.promoted_max)?;
+        // The truth cells stay in the table until a view of them is asked for.
+        let truth = self.shape.truth.then(|| {
+            let promoted: Vec<bool> = counts.promoted_max.iter().map(|p| *p == 1).collect();
+            TruthCells::new(self.source.clone(), &promoted)
+        });
+        let (outcomes, outcome_totals) = self.outcomes()?;
+        let (features, covariates) = self.covariate_features(&ids, &counts.rows)?;
+        let slates = SlateOutcomes {
+            rows: table,
+            truth: slate_truth,
+            features,
+            covariates,
+            outcome_totals,
+        };
+        let shown = |s: usize| ids.shown(s);
+        let Counts {
+            rows,
+            cell_rows,
+            cell_clicks,
+            focal_shown,
+            ..
+        } = counts;
+        let cells = SlateCells {
+            rows: self.narrow(&cell_rows, CellStat::Rows, |_, s| rows[s], &shown)?,
+            clicks: self.narrow(
+                &cell_clicks,
+                CellStat::Clicks,
+                |c, s| cell_rows[c][s],
+                &shown,
+            )?,
+            truth,
+            outcomes,
+        };
+        drop((cell_rows, cell_clicks));
+        let shifted_by_one = self.u32s(Fact::DisplacedShiftedByOne.name())?;
+        let design = cells.design_facts(&slates, &shifted_by_one, &focal_shown, self.shape.unit);
+        let assignment = Assignment::of(&slates);
+        let readiness = exposure_readiness(&design, &slates, &assignment);
+        Ok(SlateStatsTables {
+            slates,
+            cells,
+            rows: rows.iter().map(|r| *r as usize).sum(),
+            assignment,
+            design,
+            readiness,
+            dictionary: ids.dictionary,
+        })
+    }
+
+    /// The slate, unit, user and focal item ids, and per slate whether its unit or its user
+    /// varies within it. A log without a unit column has the slate as its unit; without a user
+    /// column, the unit as its user.
+    fn ids(&self) -> Result<(Ids, Varies), ExposureError> {
+        let n = self.n;
+        let (slate, slate_values, slate_codes) =
+            ids(&self.column(Fact::SlateId.name())?).map_err(|e| self.polars(e))?;
+        let mut dictionary = IdDictionary::default();
+        dictionary.push_ids(LogColumn::SlateId, &slate_values);
+        let mut id_pair = |column: LogColumn, min: Fact, max: Fact| -> Result<_, ExposureError> {
+            let (smallest, largest) = (self.column(min.name())?, self.column(max.name())?);
+            let varies = differs(&smallest, &largest).map_err(|e| self.polars(e))?;
+            let (codes, values, _) = ids(&smallest).map_err(|e| self.polars(e))?;
+            dictionary.push_ids(column, &values);
+            Ok((codes, varies))
+        };
+        let (unit, unit_varies) = if self.shape.unit {
+            id_pair(LogColumn::UnitId, Fact::UnitId, Fact::UnitIdMax)?
+        } else {
+            (slate.clone(), vec![false; n])
+        };
+        let (user, user_varies) = if self.shape.user {
+            id_pair(LogColumn::UserId, Fact::UserId, Fact::UserIdMax)?
+        } else {
+            (unit.clone(), vec![false; n])
+        };
+        let (focal_item, item_values, _) =
+            ids(&self.column(Fact::FocalItemId.name())?).map_err(|e| self.polars(e))?;
+        dictionary.push_ids(LogColumn::ItemId, &item_values);
+        let ids = Ids {
+            slate,
+            slate_values,
+            slate_codes,
+            unit,
+            user,
+            focal_item,
+            dictionary,
+        };
+        let varies = Varies {
+            unit: unit_varies,
+            user: user_varies,
+        };
+        Ok((ids, varies))
+    }
+
+    /// The per-slate counts and positions every later step reads.
+    fn counts(&self) -> Result<Counts, ExposureError> {
+        let per_cell = |stat: CellStat| -> Result<Vec<Vec<u32>>, ExposureError> {
+            Cell::ALL
+                .iter()
+                .map(|c| self.u32s(&cell_column(stat, *c)))
+                .collect()
+        };
+        Ok(Counts {
+            rows: self.u32s(Fact::Rows.name())?,
+            distinct_clusters: self.u32s(Fact::DistinctClusters.name())?,
+            promoted_max: self.i64s(Fact::PromotedMax.name())?,
+            focal_seed: self.i64s(Fact::FocalSeedPosition.name())?,
+            focal_shown: self.i64s(Fact::FocalShownPosition.name())?,
+            cell_rows: per_cell(CellStat::Rows)?,
+            cell_clicks: per_cell(CellStat::Clicks)?,
+        })
+    }
+
+    /// Every slate-level rule of the log, on its aggregates. The columns read for the rules
+    /// alone are dropped on return, before the truth cells are read.
+    fn check_slates(&self, ids: &Ids, counts: &Counts, varies: Varies) -> Result<(), ExposureError> {
+        let Counts {
+            rows,
+            cell_rows,
+            promoted_max,
+            focal_shown,
+            ..
+        } = counts;
+        let focal = Cell::Focal.index();
+        let null_rows = self.u32s(Fact::NullRows.name())?;
+        let bad_clicks = self.u32s(Fact::BadClicks.name())?;
+        let bad_flags = self.u32s(Fact::BadFlags.name())?;
+        let distinct_items = self.u32s(Fact::DistinctItems.name())?;
+        let promoted_min = self.i64s(Fact::PromotedMin.name())?;
+        let positions = [
+            (
+                LogColumn::SeedPosition,
+                self.i64s(Fact::SeedMin.name())?,
+                self.i64s(Fact::SeedMax.name())?,
+                self.i64s(Fact::SeedMask.name())?,
+            ),
+            (
+                LogColumn::ShownPosition,
+                self.i64s(Fact::ShownMin.name())?,
+                self.i64s(Fact::ShownMax.name())?,
+                self.i64s(Fact::ShownMask.name())?,
+            ),
+        ];
+        for s in 0..self.n {
+            let fail = |column: &str, reason: String| {
+                Err(bad(&self.source.path, &ids.shown(s), column, reason))
+            };
+            if null_rows[s] > 0 {
+                return fail("(any)", format!("{} rows with a null value", null_rows[s]));
+            }
+            if bad_clicks[s] > 0 {
+                return fail(
+                    LogColumn::Click.name(),
+                    format!("{} clicks that are not 0 or 1", bad_clicks[s]),
+                );
+            }
+            if bad_flags[s] > 0 {
+                return fail(
+                    LogColumn::IsFocal.name(),
+                    format!(
+                        "{} rows whose is_focal or promoted is not 0/1 (false/true)",
+                        bad_flags[s]
+                    ),
+                );
+            }
+            if rows[s] > MASK_MAX_POSITION {
+                return fail(
+                    LogColumn::SeedPosition.name(),
+                    format!(
+                        "{} items; the per-slate reduction checks positions of slates up to {MASK_MAX_POSITION} items",
+                        rows[s]
+                    ),
+                );
+            }
+            if cell_rows[focal][s] != 1 {
+                // k focal rows each join the focal facts k times, so the count is k²: say
+                // which rule broke, not the count.
+                let found = if cell_rows[focal][s] == 0 {
+                    "no focal row"
+                } else {
+                    "more than one focal row"
+                };
+                return fail(
+                    LogColumn::IsFocal.name(),
+                    format!("{found} in the slate, expected exactly 1"),
+                );
+            }
+            let in_cells: u32 = Cell::PARTITION
+                .iter()
+                .map(|c| cell_rows[c.index()][s])
+                .sum();
+            if in_cells != rows[s] {
+                return fail(
+                    LogColumn::SeedPosition.name(),
+                    format!(
+                        "{} rows in no exposure role (a non-focal row at the focal's seed position)",
+                        rows[s] - in_cells
+                    ),
+                );
+            }
+            if promoted_min[s] != promoted_max[s] {
+                return fail(
+                    LogColumn::Promoted.name(),
+                    "promoted varies within the slate".into(),
+                );
+            }
+            if varies.unit[s] {
+                return fail(
+                    LogColumn::UnitId.name(),
+                    "unit_id varies within the slate".into(),
+                );
+            }
+            if varies.user[s] {
+                return fail(
+                    LogColumn::UserId.name(),
+                    "user_id varies within the slate".into(),
+                );
+            }
+            if distinct_items[s] != rows[s] {
+                return fail(
+                    LogColumn::ItemId.name(),
+                    "an item appears twice in the slate".into(),
+                );
+            }
+            let m = i64::from(rows[s]);
+            for (column, min, max, mask) in &positions {
+                if min[s] != 1 || max[s] != m || mask[s] != (1i64 << m) - 1 {
+                    return fail(
+                        column.name(),
+                        format!("positions are not a permutation of 1..={m}"),
+                    );
+                }
+            }
+            if promoted_max[s] == 1 && focal_shown[s] != 1 {
+                return fail(
+                    LogColumn::ShownPosition.name(),
+                    format!(
+                        "the slate is promoted but its focal item is shown at {}, not 1",
+                        focal_shown[s]
+                    ),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Units as dense codes in id order, with the arm constant within a unit and at least two
+    /// units in each arm.
+    fn units(&self, ids: &Ids, counts: &Counts) -> Result<Units, ExposureError> {
+        let (_, index) = RawIds::Int(ids.unit.clone()).intern();
+        let units = index.iter().max().map_or(0, |m| *m as usize + 1);
+        let mut unit_arm: Vec<Option<bool>> = vec![None; units];
+        for s in 0..self.n {
+            let promoted = counts.promoted_max[s] == 1;
+            if *unit_arm[index[s] as usize].get_or_insert(promoted) != promoted {
+                return Err(bad(
+                    &self.source.path,
+                    &ids.shown(s),
+                    LogColumn::Promoted.name(),
+                    "promoted varies within the slate's unit".into(),
+                ));
+            }
+        }
+        let promoted = unit_arm.iter().filter(|p| **p == Some(true)).count();
+        let control = units - promoted;
+        if promoted < 2 || control < 2 {
+            return Err(ExposureError::Inconsistent {
+                table: self.source.path.display().to_string(),
+                message: format!(
+                    "{promoted} promoted and {control} control units; inference needs at least two in each arm"
+                ),
+            });
+        }
+        Ok(Units {
+            index,
+            count: units,
+            promoted,
+        })
+    }
+
+    /// The assignment probability and whether the log has it: the logged one, constant and
+    /// strictly between 0 and 1, else the observed share of promoted units.
+    fn assignment_probability(&self, ids: &Ids, units: &Units) -> Result<(f64, bool), ExposureError> {
+        if !self.shape.probability {
+            return Ok((units.promoted as f64 / units.count as f64, false));
+        }
+        let lo = self.f64s(Fact::ProbabilityMin.name())?;
+        let hi = self.f64s(Fact::ProbabilityMax.name())?;
+        let p = lo[0];
+        if let Some(s) = (0..self.n).find(|s| lo[*s] != p || hi[*s] != p) {
+            return Err(bad(
+                &self.source.path,
+                &ids.shown(s),
+                LogColumn::AssignmentProbability.name(),
+                format!("the assignment probability varies ({} vs {p})", hi[s]),
+            ));
+        }
+        if !(p > 0.0 && p < 1.0) {
+            return Err(bad(
+                &self.source.path,
+                &ids.shown(0),
+                LogColumn::AssignmentProbability.name(),
+                format!("assignment probability {p} is not strictly between 0 and 1"),
+            ));
+        }
+        Ok((p, true))
+    }
+
+    /// The slate outcomes' fixed columns.
+    fn slate_rows(
+        &self,
+        ids: &Ids,
+        counts: &Counts,
+        units: &Units,
+        probability: f64,
+        logged: bool,
+    ) -> Result<SlateRows, ExposureError> {
+        let n = self.n;
+        let cell_rows = &counts.cell_rows;
+        let cell_clicks = &counts.cell_clicks;
+        let focal_cluster = slate_table::shared_strs(
+            self.column(Fact::FocalCluster.name())?
+                .cast(&DataType::String)
+                .map_err(|e| self.polars(e))?
+                .str()
+                .map_err(|e| self.polars(e))?
+                .iter()
+                .map(Option::unwrap_or_default),
+        );
+        let sum_cells = |values: &[Vec<u32>], cells: &[Cell]| -> Vec<u32> {
+            (0..n)
+                .map(|s| cells.iter().map(|c| values[c.index()][s]).sum())
+                .collect()
+        };
+        let same_cluster = sum_cells(
+            cell_rows,
+            &[Cell::SameClusterDisplaced, Cell::SameClusterBelow],
+        );
+        let sessions = sessions(&RawIds::Int(ids.user.clone()).intern().1);
+        let mut table = SlateRows::with_capacity(n);
+        for s in 0..n {
+            let rows = counts.rows[s];
+            table.slate_id.push(ids.slate[s]);
+            table.unit_id.push(ids.unit[s]);
+            table.user_id.push(ids.user[s]);
+            table.session.push(sessions[s]);
+            table.promotion_applied.push(counts.promoted_max[s] == 1);
+            table.assignment_probability.push(probability);
+            table.focal_movie_id.push(ids.focal_item[s]);
+
+            table.focal_seed_position.push(counts.focal_seed[s] as u32);
+            table.slate_size.push(rows);
+            table.n_same_cluster_competitors.push(same_cluster[s]);
+            table.n_displaced_items.push(
+                cell_rows[Cell::SameClusterDisplaced.index()][s]
+                    + cell_rows[Cell::OtherDisplaced.index()][s],
+            );
+            table
+                .n_same_cluster_displaced
+                .push(cell_rows[Cell::SameClusterDisplaced.index()][s]);
+            table.total_observed_clicks.push(
+                Cell::PARTITION
+                    .iter()
+                    .map(|c| cell_clicks[c.index()][s])
+                    .sum(),
+            );
+            table
+                .focal_observed_click
+                .push(cell_clicks[Cell::Focal.index()][s] == 1);
+            table.n_distinct_clusters.push(counts.distinct_clusters[s]);
+            table
+                .focal_cluster_share
+                .push(f64::from(same_cluster[s] + 1) / f64::from(rows));
+            table.unit_index.push(units.index[s]);
+            table.assignment_probability_logged.push(logged);
+        }
+        table.focal_cluster = focal_cluster;
+        Ok(table)
+    }
+
+    /// The slate truth from the truth cells' sums in both arms (only the cells that partition
+    /// a slate enter its totals); `None` without truth columns.
+    fn slate_truth(&self, promoted_max: &[i64]) -> Result<Option<SlateTruth>, ExposureError> {
+        if !self.shape.truth {
+            return Ok(None);
+        }
+        let partition = |stat: CellStat| -> Result<Vec<Vec<f64>>, ExposureError> {
+            Cell::PARTITION
+                .iter()
+                .map(|c| self.f64s(&cell_column(stat, *c)))
+                .collect()
+        };
+        let (if_promoted, if_control) = (
+            partition(CellStat::IfPromoted)?,
+            partition(CellStat::IfControl)?,
+        );
+        let total =
+            |columns: &[Vec<f64>], s: usize| -> f64 { columns.iter().map(|column| column[s]).sum() };
+        let mut t = SlateTruth::with_capacity(self.n);
+        for (s, promoted) in promoted_max.iter().enumerate() {
+            let if_promoted = total(&if_promoted, s);
+            let if_control = total(&if_control, s);
+            let expected = if *promoted == 1 {
+                if_promoted
+            } else {
+                if_control
+            };
+            t.total_expected_clicks.push(expected);
+            t.total_baseline_clicks.push(if_control);
+            t.total_known_lift.push(expected - if_control);
+            t.total_expected_clicks_if_promoted.push(if_promoted);
+            t.total_expected_clicks_if_control.push(if_control);
+            t.slate_promotion_effect.push(if_promoted - if_control);
+        }
+        Ok(Some(t))
+    }
+
+    /// Each further outcome's per-cell sums, and its total per slate.
+    fn outcomes(&self) -> Result<(Vec<CellOutcome>, Vec<NamedColumn>), ExposureError> {
+        let partition_sum = |per_cell: &[Vec<f64>], s: usize| -> f64 {
+            Cell::PARTITION
+                .iter()
+                .map(|c| per_cell[c.index()][s])
+                .sum()
+        };
+        let mut outcomes = Vec::new();
+        let mut totals = Vec::new();
+        for (k, name) in self.shape.outcomes.iter().enumerate() {
+            let per_cell = |squared: bool| -> Result<Vec<Vec<f64>>, ExposureError> {
+                Cell::ALL
+                    .iter()
+                    .map(|c| self.f64s(&outcome_column(k, squared, *c)))
+                    .collect()
+            };
+            let (sums, squares) = (per_cell(false)?, per_cell(true)?);
+            totals.push(NamedColumn {
+                name: name.clone(),
+                values: (0..self.n).map(|s| partition_sum(&sums, s)).collect(),
+            });
+            outcomes.push(CellOutcome {
+                name: name.clone(),
+                sum: sums,
+                squares,
+            });
+        }
+        Ok((outcomes, totals))
+    }
+
+    /// Each covariate's level (slate-level when constant within every slate) and the model
+    /// features derived from its per-slate summaries, as the row path derives them.
+    fn covariate_features(
+        &self,
+        ids: &Ids,
+        rows: &[u32],
+    ) -> Result<(Vec<Feature>, Vec<(String, CovariateLevel)>), ExposureError> {
+        let n = self.n;
+        let mut covariates = Vec::new();
+        let mut feature_columns = Vec::new();
+        for (k, name) in self.shape.covariates.iter().enumerate() {
+            let stat = |stat| self.f64s(&covariate_column(k, stat));
+            let (focal_value, sum, squares, max, min, top_three, first) = (
+                stat(CovariateStat::Focal)?,
+                stat(CovariateStat::Sum)?,
+                stat(CovariateStat::SumSquared)?,
+                stat(CovariateStat::Max)?,
+                stat(CovariateStat::Min)?,
+                stat(CovariateStat::TopThreeSum)?,
+                stat(CovariateStat::First)?,
+            );
+            if let Some(s) = (0..n).find(|s| !(sum[*s].is_finite() && squares[*s].is_finite())) {
+                return Err(bad(
+                    &self.source.path,
+                    &ids.shown(s),
+                    name,
+                    "a value is not a finite number".into(),
+                ));
+            }
+            let level = if (0..n).all(|s| max[s] == min[s]) {
+                CovariateLevel::Slate
+            } else {
+                CovariateLevel::Item
+            };
+            let values: Vec<Vec<f64>> = match level {
+                CovariateLevel::Slate => vec![min.clone()],
+                CovariateLevel::Item => {
+                    let mut columns: Vec<Vec<f64>> =
+                        (0..7).map(|_| Vec::with_capacity(n)).collect();
+                    for s in 0..n {
+                        let m = f64::from(rows[s]);
+                        let mean = sum[s] / m;
+                        let variance = ((squares[s] - sum[s] * mean) / (m - 1.0).max(1.0)).max(0.0);
+                        let profile = [
+                            focal_value[s],
+                            mean,
+                            max[s],
+                            min[s],
+                            variance.sqrt(),
+                            top_three[s] / m.min(3.0),
+                            first[s] - focal_value[s],
+                        ];
+                        for (column, v) in columns.iter_mut().zip(profile) {
+                            column.push(v);
+                        }
+                    }
+                    columns
+                }
+            };
+            for ((feature, kind), values) in
+                features::feature_names(name, level).into_iter().zip(values)
+            {
+                feature_columns.push(Feature {
+                    column: NamedColumn {
+                        name: feature,
+                        values,
+                    },
+                    kind,
+                });
+            }
+            covariates.push((name.clone(), level));
+        }
+        Ok((feature_columns, covariates))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sessions;
+    use slate_log::ids::RawIds;
+
+    #[test]
+    fn dense_codes_rank_ids_and_count_slates_per_id_in_slate_order() {
+        let (_, codes) = RawIds::Int(vec![30, 10, 30, -5, 10, 30]).intern();
+        assert_eq!(codes, vec![2, 1, 2, 0, 1, 2]);
+        assert_eq!(sessions(&codes), vec![0, 0, 1, 0, 1, 2]);
+        let (_, none) = RawIds::Int(vec![]).intern();
+        assert_eq!((none.clone(), sessions(&none)), (vec![], vec![]));
+    }
+}

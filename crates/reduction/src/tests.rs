@@ -1,0 +1,488 @@
+//! The reduction end to end: its table equals the in-memory exposure tables of the same log,
+//! reads back as the same slate outcomes, and names the slate and column of a broken rule.
+
+use slate_log::synthetic::{SyntheticConfig, write_synthetic_log};
+use slate_log::{OnBadSlate, read_log};
+
+use std::path::Path;
+
+use slate_log::LogConfig;
+use slate_table::polars::prelude::*;
+
+use crate::columns::*;
+use crate::embedded::*;
+use crate::sql::*;
+
+fn config() -> LogConfig {
+    LogConfig {
+        covariates: vec!["relevance".into()],
+        ..LogConfig::default()
+    }
+}
+
+fn read(path: &Path) -> DataFrame {
+    let file = std::fs::File::open(path).unwrap();
+    ParquetReader::new(file).finish().unwrap()
+}
+
+fn i64s(frame: &DataFrame, name: &str) -> Vec<i64> {
+    let column = frame.column(name).unwrap().cast(&DataType::Int64).unwrap();
+    column.i64().unwrap().into_no_null_iter().collect()
+}
+
+fn f64s(frame: &DataFrame, name: &str) -> Vec<f64> {
+    let column = frame
+        .column(name)
+        .unwrap()
+        .cast(&DataType::Float64)
+        .unwrap();
+    column.f64().unwrap().into_no_null_iter().collect()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-12 * (1.0 + a.abs().max(b.abs()))
+}
+
+/// The reduction of a synthetic log written in 20 row groups, in several ranges, equals
+/// the in-memory exposure tables of the same log, slate by slate.
+#[test]
+fn the_reduction_equals_the_in_memory_exposure_tables() {
+    let synthetic = SyntheticConfig {
+        slates: 400,
+        slate_size: 9,
+        slates_per_unit: 2,
+        ..SyntheticConfig::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (path, rows) =
+        write_synthetic_log(&synthetic, 3, dir.path(), "log.parquet", 180).unwrap();
+    let reduced = reduce_parquet(&path, &config(), dir.path(), 700).unwrap();
+    assert_eq!((reduced.slates, reduced.rows), (400, rows));
+    assert!(reduced.sorted);
+    assert!(reduced.ranges > 3, "{} ranges", reduced.ranges);
+    let stats = read(&reduced.path);
+
+    let (log, _) = read_log(&path, &config(), OnBadSlate::Error).unwrap();
+    let tables = slate_exposure::map_exposure(&log).unwrap();
+    let slates = &tables.slates;
+    let mapping = &tables.mapping;
+    assert_eq!(i64s(&stats, "slate_id"), slates.slate_id);
+    assert_eq!(i64s(&stats, "unit_id"), slates.unit_id);
+    assert_eq!(i64s(&stats, "unit_id_max"), slates.unit_id);
+    let column = |stat, cell| i64s(&stats, &cell_column(stat, cell));
+    let sum = |stat, cells: &[Cell]| -> Vec<i64> {
+        let mut out = vec![0; slates.len()];
+        for cell in cells {
+            for (o, v) in out.iter_mut().zip(column(stat, *cell)) {
+                *o += v;
+            }
+        }
+        out
+    };
+    let as_i64 = |v: &[u32]| v.iter().map(|x| i64::from(*x)).collect::<Vec<_>>();
+    assert_eq!(
+        sum(CellStat::Rows, &Cell::PARTITION),
+        as_i64(&slates.slate_size)
+    );
+    assert_eq!(column(CellStat::Rows, Cell::Focal), vec![1; slates.len()]);
+    assert_eq!(
+        sum(
+            CellStat::Rows,
+            &[Cell::SameClusterDisplaced, Cell::SameClusterBelow]
+        ),
+        as_i64(&slates.n_same_cluster_competitors)
+    );
+    assert_eq!(
+        sum(
+            CellStat::Rows,
+            &[Cell::SameClusterDisplaced, Cell::OtherDisplaced]
+        ),
+        as_i64(&slates.n_displaced_items)
+    );
+    assert_eq!(
+        column(CellStat::Rows, Cell::SameClusterDisplaced),
+        as_i64(&slates.n_same_cluster_displaced)
+    );
+    assert_eq!(
+        sum(CellStat::Clicks, &Cell::PARTITION),
+        as_i64(&slates.total_observed_clicks)
+    );
+    assert_eq!(
+        column(CellStat::Clicks, Cell::Focal),
+        slates
+            .focal_observed_click
+            .iter()
+            .map(|c| i64::from(*c))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        i64s(&stats, "focal_seed_position"),
+        as_i64(&slates.focal_seed_position)
+    );
+    assert_eq!(
+        i64s(&stats, "n_distinct_clusters"),
+        as_i64(&slates.n_distinct_clusters)
+    );
+    assert_eq!(i64s(&stats, "null_rows"), vec![0; slates.len()]);
+    assert_eq!(i64s(&stats, "bad_clicks"), vec![0; slates.len()]);
+    let full_mask: Vec<i64> = slates.slate_size.iter().map(|n| (1i64 << n) - 1).collect();
+    assert_eq!(i64s(&stats, "seed_position_mask"), full_mask);
+    assert_eq!(i64s(&stats, "shown_position_mask"), full_mask);
+
+    // The overlapping cells, from the item rows.
+    let mut adjacent = vec![0i64; slates.len()];
+    let mut top_three = vec![0i64; slates.len()];
+    let mut s = 0;
+    for r in 0..mapping.len() {
+        while mapping.slate_id[r] != slates.slate_id[s] {
+            s += 1;
+        }
+        let focal = i64::from(slates.focal_seed_position[s]);
+        let seed = i64::from(mapping.seed_position[r]);
+        if !mapping.is_focal[r] {
+            adjacent[s] += i64::from((seed - focal).abs() == 1);
+            top_three[s] += i64::from(seed <= 3);
+        }
+    }
+    assert_eq!(column(CellStat::Rows, Cell::Adjacent), adjacent);
+    assert_eq!(column(CellStat::Rows, Cell::TopThree), top_three);
+
+    // Truth totals and covariate features, to rounding.
+    let truth = slates.truth.as_ref().unwrap();
+    let fsum = |stat, cells: &[Cell]| -> Vec<f64> {
+        let mut out = vec![0.0; slates.len()];
+        for cell in cells {
+            for (o, v) in out.iter_mut().zip(f64s(&stats, &cell_column(stat, *cell))) {
+                *o += v;
+            }
+        }
+        out
+    };
+    for (a, b) in fsum(CellStat::IfPromoted, &Cell::PARTITION)
+        .iter()
+        .zip(&truth.total_expected_clicks_if_promoted)
+    {
+        assert!(close(*a, *b), "{a} vs {b}");
+    }
+    for (a, b) in fsum(CellStat::IfControl, &Cell::PARTITION)
+        .iter()
+        .zip(&truth.total_expected_clicks_if_control)
+    {
+        assert!(close(*a, *b), "{a} vs {b}");
+    }
+    let feature = |name: &str| {
+        &slates
+            .features
+            .iter()
+            .find(|f| f.column.name == name)
+            .unwrap()
+            .column
+            .values
+    };
+    let n = f64s(&stats, "rows");
+    let mean: Vec<f64> = f64s(&stats, &covariate_column(0, CovariateStat::Sum))
+        .iter()
+        .zip(&n)
+        .map(|(s, n)| s / n)
+        .collect();
+    for (a, b) in mean.iter().zip(feature("mean_relevance")) {
+        assert!(close(*a, *b), "{a} vs {b}");
+    }
+    assert_eq!(
+        &f64s(&stats, &covariate_column(0, CovariateStat::Focal)),
+        feature("focal_relevance")
+    );
+    assert_eq!(
+        &f64s(&stats, &covariate_column(0, CovariateStat::Max)),
+        feature("max_relevance")
+    );
+}
+
+/// Read back, the per-slate table gives the in-memory exposure stage's slate outcomes:
+/// integers exactly, sums and covariate features to rounding.
+#[test]
+fn the_table_read_back_gives_the_slate_outcomes() {
+    let synthetic = SyntheticConfig {
+        slates: 300,
+        slate_size: 8,
+        slates_per_unit: 3,
+        ..SyntheticConfig::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (path, rows) =
+        write_synthetic_log(&synthetic, 7, dir.path(), "log.parquet", 240).unwrap();
+    let reduced = reduce_parquet(&path, &config(), dir.path(), 500).unwrap();
+    let read = crate::table::read_slate_stats(&reduced.path, &config()).unwrap();
+    assert_eq!(read.rows, rows);
+    let (log, _) = read_log(&path, &config(), OnBadSlate::Error).unwrap();
+    let tables = slate_exposure::map_exposure(&log).unwrap();
+    assert_eq!(read.assignment, tables.assignment);
+    assert_eq!(read.design, slate_exposure::readiness::DesignFacts::of_log(&log));
+    assert_eq!(read.readiness, tables.readiness);
+    assert!(read.dictionary.is_empty());
+    let expected = tables.slates;
+    let got = read.slates;
+    let float_close = |a: &[f64], b: &[f64]| {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| close(*x, *y))
+    };
+    let mut rows_a = got.rows.clone();
+    let rows_b = expected.rows.clone();
+    assert!(float_close(
+        &rows_a.focal_cluster_share,
+        &rows_b.focal_cluster_share
+    ));
+    rows_a.focal_cluster_share = rows_b.focal_cluster_share.clone();
+    assert_eq!(rows_a, rows_b);
+    let (ta, tb) = (got.truth.unwrap(), expected.truth.unwrap());
+    assert!(float_close(
+        &ta.total_expected_clicks,
+        &tb.total_expected_clicks
+    ));
+    assert!(float_close(&ta.total_known_lift, &tb.total_known_lift));
+    assert!(float_close(
+        &ta.slate_promotion_effect,
+        &tb.slate_promotion_effect
+    ));
+    assert_eq!(got.covariates, expected.covariates);
+    assert_eq!(got.features.len(), expected.features.len());
+    for (a, b) in got.features.iter().zip(&expected.features) {
+        assert_eq!((&a.column.name, a.kind), (&b.column.name, b.kind));
+        assert!(
+            float_close(&a.column.values, &b.column.values),
+            "{}",
+            a.column.name
+        );
+    }
+}
+
+/// A log without unit and user columns (the slate is the unit and the user) with string
+/// slate ids: read back, its per-slate table gives the item rows' design, readiness checks
+/// and slate ids.
+#[test]
+fn a_log_without_unit_or_user_columns_reads_back_as_its_rows() {
+    let synthetic = SyntheticConfig {
+        slates: 120,
+        slate_size: 6,
+        ..SyntheticConfig::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = write_synthetic_log(&synthetic, 5, dir.path(), "log.parquet", 60).unwrap();
+    let mut frame = read(&path);
+    let slate = frame
+        .column("slate_id")
+        .unwrap()
+        .cast(&DataType::String)
+        .unwrap()
+        .str()
+        .unwrap()
+        .apply_values(|v| format!("s-{v:0>4}").into())
+        .into_column();
+    frame.with_column(slate).unwrap();
+    let mut frame = frame.drop_many(["unit_id", "user_id"]);
+    let edited = dir.path().join("edited.parquet");
+    ParquetWriter::new(std::fs::File::create(&edited).unwrap())
+        .finish(&mut frame)
+        .unwrap();
+    let reduced = reduce_parquet(&edited, &config(), dir.path(), 100).unwrap();
+    let stats = read(&reduced.path);
+    assert!(stats.column(Fact::UnitId.name()).is_err());
+    assert!(stats.column(Fact::UserId.name()).is_err());
+    let read = crate::table::read_slate_stats(&reduced.path, &config()).unwrap();
+    let (log, _) = read_log(&edited, &config(), OnBadSlate::Error).unwrap();
+    let tables = slate_exposure::map_exposure(&log).unwrap();
+    assert!(!read.design.has_unit_column);
+    assert_eq!(read.assignment, tables.assignment);
+    assert_eq!(read.readiness, tables.readiness);
+    assert_eq!(read.slates.rows.unit_id, tables.slates.rows.unit_id);
+    assert_eq!(read.slates.rows.user_id, tables.slates.rows.user_id);
+    // Slate ids are strings: the dictionary lists them as the row path does.
+    let rows_dictionary = log.id_dictionary();
+    assert_eq!(read.dictionary.len(), 120);
+    assert_eq!(read.dictionary.id[..120], rows_dictionary.id[..120]);
+}
+
+/// The error of reading back the reduction of a synthetic log (`slates` × `size`) after
+/// `edit` broke its frame.
+fn error_after(slates: usize, size: usize, edit: impl Fn(&mut DataFrame)) -> String {
+    let synthetic = SyntheticConfig {
+        slates,
+        slate_size: size,
+        ..SyntheticConfig::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) =
+        write_synthetic_log(&synthetic, 2, dir.path(), "log.parquet", 10 * size).unwrap();
+    let mut frame = read(&path);
+    edit(&mut frame);
+    let broken = dir.path().join("broken.parquet");
+    ParquetWriter::new(std::fs::File::create(&broken).unwrap())
+        .finish(&mut frame)
+        .unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let reduced = reduce_parquet(&broken, &config(), &out, 1000).unwrap();
+    crate::table::read_slate_stats(&reduced.path, &config())
+        .unwrap_err()
+        .to_string()
+}
+
+/// A slate with two focal rows is an error naming the slate and the column.
+#[test]
+fn a_broken_rule_names_the_slate_and_column() {
+    let err = error_after(40, 5, |frame| {
+        let mut focal: Vec<bool> = frame
+            .column("is_focal")
+            .unwrap()
+            .bool()
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap())
+            .collect();
+        // A second focal row in slate 0 (rows 0..5).
+        let extra = (0..5).find(|r| !focal[*r]).unwrap();
+        focal[extra] = true;
+        frame
+            .replace("is_focal", Column::new("is_focal".into(), focal))
+            .unwrap();
+    });
+    assert!(
+        err.contains("slate 0, column `is_focal`: more than one focal row"),
+        "{err}"
+    );
+}
+
+/// A string unit that varies within a slate is named, though each column's codes agree.
+#[test]
+fn a_string_unit_varying_within_a_slate_is_an_error() {
+    let err = error_after(20, 4, |frame| {
+        let mut units: Vec<String> = i64s(frame, "unit_id")
+            .iter()
+            .map(|u| format!("u{u:03}"))
+            .collect();
+        // Slate 0's last row gets a unit between slate 0's and slate 1's.
+        units[3] = "u000b".into();
+        frame
+            .replace("unit_id", Column::new("unit_id".into(), units))
+            .unwrap();
+    });
+    assert!(err.contains("slate 0") && err.contains("unit_id"), "{err}");
+}
+
+/// A promotion flag of 2 is an error, not a control slate.
+#[test]
+fn a_flag_that_is_not_0_or_1_is_an_error() {
+    let err = error_after(20, 4, |frame| {
+        let mut promoted: Vec<i64> = i64s(frame, "promoted");
+        for p in &mut promoted[..4] {
+            *p = 2;
+        }
+        frame
+            .replace("promoted", Column::new("promoted".into(), promoted))
+            .unwrap();
+    });
+    assert!(err.contains("slate 0") && err.contains("0/1"), "{err}");
+}
+
+/// A per-slate table (from another engine, or edited) whose cell counts more rows than its
+/// slate has is an error naming the slate and the column, not a count cut to a byte.
+#[test]
+fn a_cell_count_beyond_its_slate_is_an_error() {
+    let synthetic = SyntheticConfig {
+        slates: 30,
+        slate_size: 6,
+        ..SyntheticConfig::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = write_synthetic_log(&synthetic, 3, dir.path(), "log.parquet", 60).unwrap();
+    let reduced = reduce_parquet(&path, &config(), dir.path(), 100).unwrap();
+    let name = cell_column(CellStat::Rows, Cell::TopThree);
+    for count in [7u32, 300] {
+        let mut frame = read(&reduced.path);
+        let mut counts: Vec<u32> = frame
+            .column(&name)
+            .unwrap()
+            .u32()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        counts[2] = count;
+        frame
+            .replace(&name, Column::new(name.as_str().into(), counts))
+            .unwrap();
+        let edited = dir.path().join("edited.parquet");
+        ParquetWriter::new(std::fs::File::create(&edited).unwrap())
+            .finish(&mut frame)
+            .unwrap();
+        let err = crate::table::read_slate_stats(&edited, &config())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("slate 2") && err.contains(&name) && err.contains(&count.to_string()),
+            "{err}"
+        );
+    }
+}
+
+/// A file whose row groups are not in slate order is reduced in one pass, to the same table.
+#[test]
+fn an_unsorted_file_gives_the_same_table() {
+    let synthetic = SyntheticConfig {
+        slates: 60,
+        slate_size: 5,
+        ..SyntheticConfig::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = write_synthetic_log(&synthetic, 5, dir.path(), "log.parquet", 50).unwrap();
+    let sorted = read(
+        &reduce_parquet(&path, &config(), dir.path(), 10)
+            .unwrap()
+            .path,
+    );
+    let mut frame = read(&path);
+    frame = frame
+        .sort(
+            ["slate_id"],
+            SortMultipleOptions::default().with_order_descending(true),
+        )
+        .unwrap();
+    let shuffled = dir.path().join("shuffled.parquet");
+    ParquetWriter::new(std::fs::File::create(&shuffled).unwrap())
+        .with_row_group_size(Some(50))
+        .finish(&mut frame)
+        .unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let reduced = reduce_parquet(&shuffled, &config(), &out, 10).unwrap();
+    assert!(!reduced.sorted);
+    assert_eq!(reduced.ranges, 1);
+    assert!(read(&reduced.path).equals(&sorted));
+}
+
+#[test]
+fn a_missing_column_is_named() {
+    let names = vec!["slate_id".to_string(), "item_id".to_string()];
+    let err = LogShape::of_columns(&names, &LogConfig::default(), Path::new("x.parquet"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("x.parquet") && err.contains("item_cluster"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_spark_dialect_quotes_with_backticks() {
+    let mut config = config();
+    config
+        .columns
+        .insert("slate_id".into(), "impression id".into());
+    let shape = LogShape {
+        covariates: config.covariates.clone(),
+        ..LogShape::default()
+    };
+    let spark = reduction_sql(&config, &shape, Dialect::Spark);
+    assert!(spark.contains("`impression id` AS slate_id"), "{spark}");
+    let polars = reduction_sql(&config, &shape, Dialect::Polars);
+    assert!(polars.contains("\"impression id\" AS slate_id"), "{polars}");
+    assert_eq!(spark.replace('`', "\""), polars);
+}

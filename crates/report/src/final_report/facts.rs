@@ -1,0 +1,426 @@
+//! The facts the report's markdown quotes, each read from a table of this run.
+
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use slate_estimate::contrasts::Contrast;
+use slate_estimate::coverage::{NOMINAL_COVERAGE, monte_carlo_margin};
+use slate_estimate::decompose::{
+    ADDITIVITY_CHECKS, CLUSTER_RISK, DIRECT_INDIRECT_TOTAL, DirectIndirectTotal, POSITION_RISK,
+    PRODUCT_SUMMARY, SPILLOVER_SENSITIVITY, SpilloverSensitivity,
+};
+use slate_estimate::inference::InferenceMethod;
+use slate_estimate::power::TARGET_POWER;
+
+use crate::findings::{RECOMMENDATIONS, Recommendations, TAKEAWAYS};
+use slate_estimate::tables::{
+    COVERAGE, CoverageTable, DESIGN_SWEEP, DesignSweepTable, Estimates, INFERENCE_COMPARISON,
+    OBSERVED_EFFECTS, POWER, PowerTable,
+};
+use slate_models::learner::{LIGHTGBM, XGBOOST};
+use slate_models::tables::{
+    AIPW_ESTIMATES, AIPW_ESTIMATES_TRUTH, AipwEstimates, AipwTruth, Estimator, HETEROGENEITY,
+    MODEL_METRICS, ModelMetrics, POLICY_TARGETING, POLICY_TARGETING_TRUTH, PolicyRule,
+    PolicyTargeting, PolicyTruth,
+};
+use slate_table::{TableSchema, write_csv};
+
+use crate::ReportError;
+use crate::paths::ReportPaths;
+use super::tables::*;
+use super::{load, missing};
+use crate::charts::{
+    IntervalRow, RowStyle, distinct_in_order, interval_panel, render_png, thousands,
+};
+use crate::estimator_figures::read;
+
+/// The numbers the markdown quotes, each read from a table of this run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Facts {
+    /// What data the run used, in words.
+    pub data: String,
+    /// Direct focal effect (click-rate lift).
+    pub direct: f64,
+    /// Same-cluster competitor spillover.
+    pub same_cluster: f64,
+    /// All non-focal spillover.
+    pub all_non_focal: f64,
+    /// Total slate effect (clicks per slate).
+    pub total: f64,
+    /// Its 95% interval.
+    pub total_ci: (f64, f64),
+    /// Direct component per 1,000 promoted slates.
+    pub direct_per_1000: f64,
+    /// Same-cluster component per 1,000.
+    pub same_cluster_per_1000: f64,
+    /// Other-competitor component per 1,000.
+    pub other_per_1000: f64,
+    /// Total per 1,000.
+    pub total_per_1000: f64,
+    /// Models with the lowest test RMSE (more than one when tied to the printed digits), and
+    /// that RMSE.
+    pub best_model: (Vec<String>, f64),
+    /// Cross-fitted LightGBM AIPW estimate.
+    pub lightgbm_aipw: f64,
+    /// Cross-fitted XGBoost AIPW estimate.
+    pub xgboost_aipw: f64,
+    /// Best feasible (non-oracle) targeting rule and its oracle lift per 1,000 eligible slates.
+    pub best_policy: (String, f64),
+    /// Share of slates that rule promotes.
+    pub best_policy_share: f64,
+    /// Best rule built from model predictions and its oracle lift per 1,000 eligible slates.
+    pub best_model_rule: (String, f64),
+    /// Share of eligible slates whose oracle net effect of promotion is positive.
+    pub positive_oracle_share: f64,
+    /// Promote-all oracle lift per 1,000 eligible slates.
+    pub promote_all_per_1000: f64,
+    /// Coverage-study replicates.
+    pub coverage_replicates: u32,
+    /// Half-width of the band a truly 95% interval's observed coverage falls in at this
+    /// many replicates (1.96 Monte-Carlo SEs).
+    pub coverage_margin: f64,
+    /// Methods whose total-slate coverage (run's design) is consistent with 95% at the
+    /// study's size.
+    pub total_consistent_methods: Vec<String>,
+    /// Methods whose total-slate coverage is not, with their coverage.
+    pub total_inconsistent_methods: Vec<(String, f64)>,
+    /// Total-slate coverage of the CR1 interval.
+    pub total_cr1_coverage: f64,
+    /// Its Monte-Carlo standard error.
+    pub total_cr1_coverage_se: f64,
+    /// Total-slate coverage of the naive and the unit-clustered CR1 interval in the
+    /// correlated, user-randomized scenario, when the study ran it.
+    pub correlated_total_coverage: Option<(f64, f64)>,
+    /// What `cargo xtask power` found, per scenario, when its table exists.
+    pub power: Vec<ScenarioPower>,
+    /// Points of the power table whose simulated and analytic power agree, and all points.
+    pub power_agreement: (usize, usize),
+    /// What `cargo xtask design-sweep` found, when its table exists.
+    pub sweep: Option<SweepFacts>,
+}
+
+/// The design sweep's finding, as the limitations quote it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepFacts {
+    /// Knobs swept, in table order.
+    pub knobs: Vec<String>,
+    /// Lowest true total effect, with its knob and value.
+    pub lowest: (f64, String, String),
+    /// Highest true total effect, with its knob and value.
+    pub highest: (f64, String, String),
+    /// The knob whose values move the true total effect most, and that spread.
+    pub strongest: (String, f64),
+    /// Lowest and highest simulated power of the total.
+    pub power_range: (f64, f64),
+    /// Slates per design.
+    pub n_slates: u32,
+}
+
+/// The design sweep's facts (`None` for an empty table).
+pub(super) fn sweep_facts(table: &DesignSweepTable) -> Option<SweepFacts> {
+    let point = |i: usize| {
+        (
+            table.true_total_effect[i],
+            table.knob[i].clone(),
+            table.value[i].clone(),
+        )
+    };
+    let lowest = (0..table.len())
+        .min_by(|a, b| table.true_total_effect[*a].total_cmp(&table.true_total_effect[*b]))?;
+    let highest = (0..table.len())
+        .max_by(|a, b| table.true_total_effect[*a].total_cmp(&table.true_total_effect[*b]))?;
+    let knobs: Vec<String> = distinct_in_order(&table.knob)
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let spread = |knob: &str| {
+        let values = (0..table.len())
+            .filter(|i| table.knob[*i] == knob)
+            .map(|i| table.true_total_effect[i]);
+        values.clone().fold(f64::MIN, f64::max) - values.fold(f64::MAX, f64::min)
+    };
+    let strongest = knobs
+        .iter()
+        .max_by(|a, b| spread(a).total_cmp(&spread(b)))?
+        .clone();
+    Some(SweepFacts {
+        lowest: point(lowest),
+        highest: point(highest),
+        strongest: (strongest.clone(), spread(&strongest)),
+        power_range: (
+            table.power_total.iter().copied().fold(f64::MAX, f64::min),
+            table.power_total.iter().copied().fold(f64::MIN, f64::max),
+        ),
+        n_slates: table.n_slates[0],
+        knobs,
+    })
+}
+
+/// One scenario of the power study, as the summary quotes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioPower {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The total-slate effect's truth.
+    pub total_effect: f64,
+    /// The design size quoted: the smallest with analytic CR1 power ≥ 80% for the total, or
+    /// the largest of the grid when none reaches it.
+    pub n_slates: u32,
+    /// Whether the total reaches 80% power at `n_slates`.
+    pub reaches_target: bool,
+    /// Analytic and simulated CR1 power of the total at `n_slates`.
+    pub total_power: (f64, f64),
+    /// Randomization units at `n_slates`.
+    pub n_units: u32,
+    /// Re-drawn experiments per point.
+    pub replicates: u32,
+    /// Each contrast's MDE at 80% power (CR1) at `n_slates`.
+    pub mde: Vec<(Contrast, f64)>,
+    /// How much Lin adjustment shrinks the total's standard error at `n_slates` (share).
+    pub lin_shrink: f64,
+    /// The largest grid size below 80% power, with its units and the total's MDE there: the
+    /// unit structure the slates needed are extrapolated from.
+    pub below: Option<(u32, u32, f64)>,
+}
+
+impl ScenarioPower {
+    /// The total-slate contrast's MDE at `n_slates`.
+    fn mde_total(&self) -> f64 {
+        self.mde
+            .iter()
+            .find(|(c, _)| *c == Contrast::TotalSlate)
+            .map_or(f64::NAN, |(_, m)| *m)
+    }
+}
+
+/// The power study's facts, per scenario in table order (empty without a power table).
+pub(super) fn power_facts(table: &PowerTable) -> Vec<ScenarioPower> {
+    let scenarios = distinct_in_order(&table.scenario);
+    let row = |scenario: &str, contrast: Contrast, method: InferenceMethod, n: u32| {
+        (0..table.len()).find(|i| {
+            table.scenario[*i] == scenario
+                && table.contrast[*i] == contrast.name()
+                && table.n_slates[*i] == n
+                && InferenceMethod::from_key(&table.method_key[*i]) == Some(method)
+        })
+    };
+    scenarios
+        .into_iter()
+        .filter_map(|scenario| {
+            let mut sizes: Vec<u32> = (0..table.len())
+                .filter(|i| table.scenario[*i] == scenario)
+                .map(|i| table.n_slates[i])
+                .collect();
+            sizes.sort_unstable();
+            sizes.dedup();
+            let total = |n| row(scenario, Contrast::TotalSlate, InferenceMethod::Cr1, n);
+            let reached = sizes
+                .iter()
+                .copied()
+                .find(|n| total(*n).is_some_and(|i| table.analytic_power[i] >= TARGET_POWER));
+            let n = reached.or(sizes.last().copied())?;
+            let i = total(n)?;
+            let below = sizes
+                .iter()
+                .copied()
+                .rfind(|m| *m < n)
+                .and_then(|m| total(m).map(|k| (m, table.n_units[k], table.mde_80[k])));
+            let lin = row(scenario, Contrast::TotalSlate, InferenceMethod::LinCr1, n)?;
+            Some(ScenarioPower {
+                scenario: scenario.to_string(),
+                total_effect: table.true_effect[i],
+                n_slates: n,
+                reaches_target: reached.is_some(),
+                total_power: (table.analytic_power[i], table.power[i]),
+                n_units: table.n_units[i],
+                replicates: table.replicates[i],
+                mde: Contrast::ALL
+                    .iter()
+                    .filter_map(|c| {
+                        row(scenario, *c, InferenceMethod::Cr1, n).map(|k| (*c, table.mde_80[k]))
+                    })
+                    .collect(),
+                lin_shrink: 1.0 - table.analytic_se[lin] / table.analytic_se[i],
+                below,
+            })
+        })
+        .collect()
+}
+
+/// The coverage table's name of the run's own design, and of the correlated, user-randomized
+/// scenario (the MovieLens run's coverage stage runs both).
+const DEFAULT_SCENARIO: &str = slate_simulate::config::Scenario::Default.name();
+const CORRELATED_SCENARIO: &str = slate_simulate::config::Scenario::CorrelatedUserRandomized.name();
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn facts(
+    paths: &ReportPaths,
+    main: &FinalMainEffects,
+    decomposition: &FinalDecomposition,
+    metrics: &ModelMetrics,
+    aipw: &AipwEstimates,
+    policies: &PolicyTargeting,
+    policy_truth: &PolicyTruth,
+    coverage: &CoverageTable,
+    effect: &dyn Fn(Contrast) -> Result<usize, ReportError>,
+) -> Result<Facts, ReportError> {
+    let setup = slate_table::read_csv(
+        &paths
+            .processed_dir
+            .join(slate_ingest::schema::SETUP_READINESS.file_name),
+        &slate_ingest::schema::SETUP_READINESS,
+    )?;
+    let checks = slate_table::readiness::from_frame(
+        &setup,
+        slate_ingest::schema::SETUP_READINESS.file_name,
+    )?;
+    let value = |check: &str| {
+        checks
+            .iter()
+            .find(|c| c.check == check)
+            .map(|c| c.value.clone())
+            .unwrap_or_else(|| "?".into())
+    };
+    let counts = format!(
+        "{} ratings from {} users on {} movies",
+        value("ratings_rows"),
+        value("users"),
+        value("movies_rows")
+    );
+    let data = match value("source_folder").as_str() {
+        "ml-32m" => format!("MovieLens 32M ({counts})"),
+        "synthetic" => format!("synthetic MovieLens-format data ({counts})"),
+        "?" => format!("a MovieLens-format dataset ({counts})"),
+        folder => format!("the MovieLens-format folder `{folder}` ({counts})"),
+    };
+    let per_1000 = |label: &str| -> Result<f64, ReportError> {
+        (0..decomposition.len())
+            .find(|i| decomposition.component_label[*i] == label)
+            .map(|i| decomposition.estimate_per_1000_promoted_slates[i])
+            .ok_or_else(|| missing(&DIRECT_INDIRECT_TOTAL, label))
+    };
+    let best = metrics.best_test_rows(crate::findings::RMSE_DECIMALS);
+    let best_model = best
+        .first()
+        .map(|i| {
+            let names = best.iter().map(|j| metrics.model[*j].clone()).collect();
+            (names, metrics.rmse[*i])
+        })
+        .ok_or_else(|| missing(&MODEL_METRICS, "a test split"))?;
+    let estimator = |model| -> Result<f64, ReportError> {
+        let estimator = Estimator::Aipw {
+            model,
+            estimated_propensity: false,
+        };
+        aipw.row(estimator)
+            .map(|i| aipw.estimate[i])
+            .ok_or_else(|| missing(&AIPW_ESTIMATES, &estimator.name()))
+    };
+    let best = policies
+        .feasible()
+        .into_iter()
+        .max_by(|a, b| {
+            policy_truth.oracle_lift_per_1000_eligible_slates[*a]
+                .total_cmp(&policy_truth.oracle_lift_per_1000_eligible_slates[*b])
+                .then(b.cmp(a))
+        })
+        .ok_or_else(|| missing(&POLICY_TARGETING, "a feasible rule"))?;
+    let model_rule = policies
+        .model_rules()
+        .into_iter()
+        .max_by(|a, b| {
+            policy_truth.oracle_lift_per_1000_eligible_slates[*a]
+                .total_cmp(&policy_truth.oracle_lift_per_1000_eligible_slates[*b])
+                .then(b.cmp(a))
+        })
+        .ok_or_else(|| missing(&POLICY_TARGETING, "a model-based rule"))?;
+    let oracle_rule = policies
+        .row(PolicyRule::OracleBest)
+        .ok_or_else(|| missing(&POLICY_TARGETING, &PolicyRule::OracleBest.name()))?;
+    let promote_all = policies
+        .row(PolicyRule::PromoteAll)
+        .ok_or_else(|| missing(&POLICY_TARGETING, &PolicyRule::PromoteAll.name()))?;
+    let total_rows = |scenario: &str| -> Vec<usize> {
+        (0..coverage.len())
+            .filter(|i| {
+                coverage.contrast[*i] == Contrast::TotalSlate.name()
+                    && coverage.scenario[*i] == scenario
+            })
+            .collect()
+    };
+    let method_row = |rows: &[usize], method: InferenceMethod| {
+        rows.iter()
+            .copied()
+            .find(|i| InferenceMethod::from_key(&coverage.method_key[*i]) == Some(method))
+    };
+    let default_rows = total_rows(DEFAULT_SCENARIO);
+    let cr1 = method_row(&default_rows, InferenceMethod::Cr1)
+        .ok_or_else(|| missing(&COVERAGE, "default / cr1 / Total slate"))?;
+    let correlated_rows = total_rows(CORRELATED_SCENARIO);
+    let correlated_total_coverage = method_row(&correlated_rows, InferenceMethod::Naive)
+        .zip(method_row(&correlated_rows, InferenceMethod::Cr1))
+        .map(|(naive, cr1)| (coverage.coverage[naive], coverage.coverage[cr1]));
+    let replicates = coverage.replicates.first().copied().unwrap_or(0);
+    let power_path = paths.processed_dir.join(POWER.file_name);
+    let power = if power_path.exists() {
+        load(paths, &POWER, PowerTable::from_frame)?
+    } else {
+        PowerTable::default()
+    };
+    let total = effect(Contrast::TotalSlate)?;
+    Ok(Facts {
+        data,
+        direct: main.estimate[effect(Contrast::DirectFocal)?],
+        same_cluster: main.estimate[effect(Contrast::SameCluster)?],
+        all_non_focal: main.estimate[effect(Contrast::AllNonFocal)?],
+        total: main.estimate[total],
+        total_ci: (main.ci_95_lower[total], main.ci_95_upper[total]),
+        direct_per_1000: per_1000("Direct: Focal item")?,
+        same_cluster_per_1000: per_1000("Indirect: Same-cluster competitors")?,
+        other_per_1000: per_1000("Indirect: Other competitors")?,
+        total_per_1000: per_1000("Total: Full slate")?,
+        best_model,
+        lightgbm_aipw: estimator(LIGHTGBM)?,
+        xgboost_aipw: estimator(XGBOOST)?,
+        best_policy: (
+            policies.policy[best].clone(),
+            policy_truth.oracle_lift_per_1000_eligible_slates[best],
+        ),
+        best_policy_share: policies.share_promoted[best],
+        best_model_rule: (
+            policies.policy[model_rule].clone(),
+            policy_truth.oracle_lift_per_1000_eligible_slates[model_rule],
+        ),
+        positive_oracle_share: policies.share_promoted[oracle_rule],
+        promote_all_per_1000: policy_truth.oracle_lift_per_1000_eligible_slates[promote_all],
+        coverage_replicates: replicates,
+        coverage_margin: monte_carlo_margin(replicates as usize),
+        total_consistent_methods: default_rows
+            .iter()
+            .filter(|i| coverage.coverage_consistent_with_nominal[**i])
+            .map(|i| coverage.method[*i].clone())
+            .collect(),
+        total_inconsistent_methods: default_rows
+            .iter()
+            .filter(|i| !coverage.coverage_consistent_with_nominal[**i])
+            .map(|i| (coverage.method[*i].clone(), coverage.coverage[*i]))
+            .collect(),
+        total_cr1_coverage: coverage.coverage[cr1],
+        total_cr1_coverage_se: coverage.coverage_mc_se[cr1],
+        correlated_total_coverage,
+        power_agreement: (
+            power.agrees_with_analytic.iter().filter(|a| **a).count(),
+            power.len(),
+        ),
+        power: power_facts(&power),
+        sweep: {
+            let path = paths.processed_dir.join(DESIGN_SWEEP.file_name);
+            if path.exists() {
+                sweep_facts(&load(paths, &DESIGN_SWEEP, DesignSweepTable::from_frame)?)
+            } else {
+                None
+            }
+        },
+    })
+}
