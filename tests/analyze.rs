@@ -6,9 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
-use slate_pipeline::{LogSource, Paths, Pipeline};
 use slate_e2e::{small_pipeline, small_run};
 use slate_log::OnBadSlate;
+use slate_pipeline::{LogSource, Paths, Pipeline};
 
 /// The simulation's log with the MovieLens covariates, analyzed into `root`.
 fn analyze(

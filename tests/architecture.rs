@@ -19,7 +19,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("exposure", &["table", "log"]),
     ("reduction", &["table", "log", "exposure"]),
     ("estimate", &["table", "log", "exposure", "reduction"]),
-    ("models", &["table", "log", "exposure", "reduction", "estimate"]),
+    (
+        "models",
+        &["table", "log", "exposure", "reduction", "estimate"],
+    ),
     (
         "report",
         &[
@@ -48,22 +51,49 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "pipeline",
         &[
-            "table", "log", "ingest", "simulate", "exposure", "reduction", "estimate", "models",
-            "report", "studies",
+            "table",
+            "log",
+            "ingest",
+            "simulate",
+            "exposure",
+            "reduction",
+            "estimate",
+            "models",
+            "report",
+            "studies",
         ],
     ),
     (
         "bench",
         &[
-            "table", "log", "ingest", "simulate", "exposure", "reduction", "estimate", "models",
-            "report", "studies", "pipeline",
+            "table",
+            "log",
+            "ingest",
+            "simulate",
+            "exposure",
+            "reduction",
+            "estimate",
+            "models",
+            "report",
+            "studies",
+            "pipeline",
         ],
     ),
     (
         "cli",
         &[
-            "table", "log", "ingest", "simulate", "exposure", "reduction", "estimate", "models",
-            "report", "studies", "pipeline", "bench",
+            "table",
+            "log",
+            "ingest",
+            "simulate",
+            "exposure",
+            "reduction",
+            "estimate",
+            "models",
+            "report",
+            "studies",
+            "pipeline",
+            "bench",
         ],
     ),
 ];
@@ -135,7 +165,10 @@ fn the_allowed_graph_is_a_partial_order() {
                 .iter()
                 .position(|(name, _)| name == dep)
                 .unwrap_or_else(|| panic!("`{krate}` may depend on unknown crate `{dep}`"));
-            assert!(dep_rank < rank, "`{krate}` may depend on `{dep}`, listed after it");
+            assert!(
+                dep_rank < rank,
+                "`{krate}` may depend on `{dep}`, listed after it"
+            );
             // Transitively closed: what a dependency may use, its user may name too.
             for transitive in allowed(dep) {
                 assert!(

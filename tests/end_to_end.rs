@@ -3,9 +3,9 @@
 
 use std::sync::atomic::AtomicBool;
 
-use slate_pipeline::DataSource;
 use slate_e2e::{copy_of_shared_run, shared_root, shared_run, small_pipeline};
 use slate_exposure::schema::{ASSIGNMENT, EXPOSURE_MAPPING, EXPOSURE_READINESS, SLATE_OUTCOMES};
+use slate_pipeline::DataSource;
 
 #[test]
 fn synthetic_run_writes_the_four_exposure_tables_with_their_invariants() {

@@ -36,16 +36,14 @@ pub fn small_run(root: &Path) -> Pipeline {
 }
 
 /// [`small_run`] once per test binary, shared by every test of the binary that only reads its
-/// artifacts; a test that changes an artifact works on a [`copy_of_shared_run`] instead. The
-/// run lives under cargo's temporary directory for integration tests, in a folder named after
-/// the test binary, replaced by the binary's next run.
+/// artifacts; a test that changes an artifact works on a [`copy_of_shared_run`] instead. The run
+/// lives in the system's temporary folder, in a folder named after the test binary and its
+/// process; the folders of earlier runs whose process has ended are removed first.
 pub fn shared_run() -> &'static Pipeline {
     static RUN: OnceLock<Pipeline> = OnceLock::new();
     RUN.get_or_init(|| {
+        remove_stale_shared_runs();
         let root = shared_root();
-        if root.exists() {
-            std::fs::remove_dir_all(&root).expect("removing the previous shared run");
-        }
         std::fs::create_dir_all(&root).expect("creating the shared run's folder");
         small_run(&root)
     })
@@ -53,13 +51,35 @@ pub fn shared_run() -> &'static Pipeline {
 
 /// The folder [`shared_run`] writes under (its paths are [`Paths::under`] it).
 pub fn shared_root() -> PathBuf {
+    std::env::temp_dir().join(format!("{}{}", shared_prefix(), std::process::id()))
+}
+
+/// `slate-e2e-<test binary>-`: the start of every shared run's folder name of this binary.
+fn shared_prefix() -> String {
     let binary = std::env::current_exe().expect("the test binary's path");
     let name = binary
         .file_stem()
         .expect("the test binary's name")
         .to_string_lossy()
         .to_string();
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("shared-run-{name}"))
+    format!("slate-e2e-{name}-")
+}
+
+/// Removes the shared runs of this test binary whose process is gone (Linux: no `/proc/<pid>`).
+fn remove_stale_shared_runs() {
+    let prefix = shared_prefix();
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        let Some(pid) = name.strip_prefix(&prefix) else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// A copy of [`shared_run`]'s folders under `root`, for a test that changes its artifacts.

@@ -32,7 +32,10 @@ pub struct EstimateBench {
 
 /// A synthetic design of `n` slates, ingested, simulated and exposure-mapped under a temporary
 /// root (kept alive by the returned guard), with the simulate + exposure seconds.
-pub(crate) fn synthetic_design(base: &PipelineConfig, n: usize) -> Result<(tempfile::TempDir, Pipeline, f64)> {
+pub(crate) fn synthetic_design(
+    base: &PipelineConfig,
+    n: usize,
+) -> Result<(tempfile::TempDir, Pipeline, f64)> {
     let root = tempfile::tempdir()?;
     let mut config = base.clone();
     config.simulation.slates.n_slates = n;

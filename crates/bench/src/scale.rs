@@ -259,11 +259,7 @@ pub fn run(base: &PipelineConfig, root: &Path, options: &ScaleOptions) -> Result
         let query = dir.join("reduction.sql");
         std::fs::write(
             &query,
-            slate_reduction::reduction_sql(
-                &config_log,
-                &shape,
-                slate_reduction::Dialect::Polars,
-            ),
+            slate_reduction::reduction_sql(&config_log, &shape, slate_reduction::Dialect::Polars),
         )?;
 
         // The reduction against DuckDB, alternated.

@@ -551,7 +551,8 @@ fn run() -> Result<()> {
             std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())?;
         }
         Command::BenchEstimate { slates, repeats } => {
-            let rows = slate_bench::estimator_suite::bench_estimate(&pipeline.config, &slates, repeats)?;
+            let rows =
+                slate_bench::estimator_suite::bench_estimate(&pipeline.config, &slates, repeats)?;
             let sizes: Vec<String> = slates.iter().map(usize::to_string).collect();
             let command = format!(
                 "cargo xtask bench-estimate --slates {} --repeats {repeats}",
@@ -578,7 +579,8 @@ fn run() -> Result<()> {
         }
         Command::BenchModels { slates, repeats } => {
             let root = project_root();
-            let rows = slate_bench::models::bench_models(&pipeline.config, &slates, repeats, &root)?;
+            let rows =
+                slate_bench::models::bench_models(&pipeline.config, &slates, repeats, &root)?;
             let sizes: Vec<String> = slates.iter().map(usize::to_string).collect();
             let command = format!(
                 "cargo xtask bench-models --slates {} --repeats {repeats}",

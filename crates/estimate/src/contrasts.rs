@@ -12,10 +12,10 @@
 //! click probability (noise removed) and the known induced lift (the mechanism itself; zero in
 //! control). Every sample is clustered by the randomization unit.
 
+use slate_exposure::{ExposureMapping, SlateOutcomes};
 use slate_reduction::SlateCells;
 use slate_reduction::columns::Cell;
 use slate_reduction::truth_cells::{TruthColumns, TruthView};
-use slate_exposure::{ExposureMapping, SlateOutcomes};
 
 use crate::EstimateError;
 use crate::dim::Sample;
@@ -150,7 +150,7 @@ pub fn cell_sample(
                 let (mut rows, mut sum, mut squares) = (0u32, 0.0, 0.0);
                 for (k, cell) in cells.iter().enumerate() {
                     let (y, y2) = values.get(k, s);
-                    rows += u32::from(table.rows[SlateCells::index(*cell)][s]);
+                    rows += u32::from(table.rows[cell.index()][s]);
                     sum += y;
                     squares += y2;
                 }
@@ -202,7 +202,7 @@ impl<'a> CellValues<'a> {
         cells: &[Cell],
         value: ItemValue,
     ) -> Result<CellValues<'a>, EstimateError> {
-        let at = |cell: &Cell| SlateCells::index(*cell);
+        let at = |cell: &Cell| cell.index();
         let truth = |view| -> Result<CellValues<'a>, EstimateError> {
             let truth = table.truth.as_ref().expect(NO_TRUTH);
             Ok(CellValues::Truth(truth.columns(view, cells)?))

@@ -387,7 +387,14 @@ where
 /// times 1/2, 1, 2, 4, 8 and 16.
 pub fn default_pilot_grid(pilot_slates: usize) -> Vec<usize> {
     let pilot = pilot_slates;
-    vec![pilot / 2, pilot, 2 * pilot, 4 * pilot, 8 * pilot, 16 * pilot]
+    vec![
+        pilot / 2,
+        pilot,
+        2 * pilot,
+        4 * pilot,
+        8 * pilot,
+        16 * pilot,
+    ]
 }
 
 /// Analytic power and MDE from a pilot log's own variances: for each contrast and power

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use slate_reduction::columns::Cell;
 use slate_exposure::{Feature, FeatureKind, NamedColumn, SlateOutcomes};
+use slate_reduction::columns::Cell;
 
 use crate::bootstrap::{BootstrapDraws, cluster_bootstrap, summarize};
 use crate::contrasts::{

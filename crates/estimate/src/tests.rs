@@ -118,22 +118,32 @@ fn cluster_effects_respect_the_support_threshold() {
     // Every (cluster, contrast) cell, however thin, then a threshold between the cells' arm
     // sizes: exactly the cells whose smaller arm reaches it are kept, and some are dropped.
     let items = crate::contrasts::Items::Rows(&exposure.mapping);
-    let cells = |min_rows| crate::suite::cluster_effects(items, &exposure.slates, min_rows).unwrap();
+    let cells =
+        |min_rows| crate::suite::cluster_effects(items, &exposure.slates, min_rows).unwrap();
     let all = cells(1);
-    let smaller_arm = |t: &crate::tables::ClusterEffects, i: usize| t.treated_n[i].min(t.control_n[i]);
+    let smaller_arm =
+        |t: &crate::tables::ClusterEffects, i: usize| t.treated_n[i].min(t.control_n[i]);
     let mut sizes: Vec<u32> = (0..all.len()).map(|i| smaller_arm(&all, i)).collect();
     sizes.sort_unstable();
     let threshold = sizes[sizes.len() / 2];
-    assert!(sizes[0] < threshold, "the fixture's cells are all of one size: {sizes:?}");
+    assert!(
+        sizes[0] < threshold,
+        "the fixture's cells are all of one size: {sizes:?}"
+    );
     let kept = cells(threshold as usize);
-    let key = |t: &crate::tables::ClusterEffects, i: usize| (t.focal_cluster[i].clone(), t.contrast[i].clone());
+    let key = |t: &crate::tables::ClusterEffects, i: usize| {
+        (t.focal_cluster[i].clone(), t.contrast[i].clone())
+    };
     let expected: Vec<_> = (0..all.len())
         .filter(|i| smaller_arm(&all, *i) >= threshold)
         .map(|i| key(&all, i))
         .collect();
     let got: Vec<_> = (0..kept.len()).map(|i| key(&kept, i)).collect();
     assert_eq!(got, expected, "threshold {threshold}");
-    assert!(got.len() < all.len(), "no cell was dropped at threshold {threshold}");
+    assert!(
+        got.len() < all.len(),
+        "no cell was dropped at threshold {threshold}"
+    );
 }
 
 #[test]

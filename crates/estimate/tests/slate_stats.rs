@@ -7,10 +7,10 @@ use std::path::Path;
 use slate_estimate::contrasts::Items;
 use slate_estimate::randomization::Design;
 use slate_estimate::{EstimateConfig, inference_comparison, run, run_decomposition};
-use slate_reduction::read_slate_stats;
-use slate_reduction::reduce_parquet;
 use slate_log::synthetic::{SyntheticConfig, write_synthetic_log};
 use slate_log::{LogConfig, OnBadSlate, read_log};
+use slate_reduction::read_slate_stats;
+use slate_reduction::reduce_parquet;
 use slate_table::polars::prelude::*;
 
 fn read_csv(path: &Path) -> DataFrame {

@@ -13,10 +13,10 @@ use std::process::Command;
 
 use slate_estimate::contrasts::Items;
 use slate_estimate::{EstimateConfig, run};
-use slate_reduction::{read_parquet_parts, read_slate_stats};
-use slate_reduction::{Dialect, LogShape, reduce_parquet, reduction_sql};
 use slate_log::LogConfig;
 use slate_log::synthetic::{SyntheticConfig, write_synthetic_log};
+use slate_reduction::{Dialect, LogShape, reduce_parquet, reduction_sql};
+use slate_reduction::{read_parquet_parts, read_slate_stats};
 use slate_table::polars::prelude::*;
 
 fn read_dir_or_file(path: &Path) -> DataFrame {

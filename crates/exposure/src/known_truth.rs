@@ -119,7 +119,10 @@ mod tests {
         );
         // The focal gains, every other role loses; the slate's lift is the sum over its rows.
         assert!(truth.roles[0].known_lift > 0.0, "{truth:?}");
-        assert!(truth.roles[1..].iter().all(|r| r.known_lift < 0.0), "{truth:?}");
+        assert!(
+            truth.roles[1..].iter().all(|r| r.known_lift < 0.0),
+            "{truth:?}"
+        );
         assert!(truth.slate.known_lift < 0.0, "{truth:?}");
         assert!((0.0..=1.0).contains(&truth.same_cluster_support));
         let promoted: Vec<usize> = (0..slates.len())

@@ -2,18 +2,16 @@
 //! outcomes, assignment, readiness), in memory or a range of rows at a time.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
 
 use slate_log::{CovariateLevel, ImpressionLog, ProbabilitySource};
-use slate_table::TableError;
 use slate_table::readiness::Check;
 
+use crate::roles::{role_name, row_roles};
 use crate::schema::{
-    Assignment, AssignmentTable, ExposureMapping, Feature, FeatureKind, LogColumnsTable,
-    MappingRows, MappingTruth, NamedColumn, SlateOutcomes, SlateRows, SlateTruth,
+    Assignment, AssignmentTable, ExposureMapping, MappingRows, MappingTruth, NamedColumn,
+    SlateOutcomes, SlateRows, SlateTruth,
 };
-use crate::ExposureError;
-use crate::roles::{RowRole, role_name, row_roles};
+use crate::{ExposureError, features, readiness, schema};
 
 /// Checks that every column derived from the log's covariates has a name of its own in the
 /// table it goes to (a covariate called `cluster`, or `x` beside `mean_x`, would overwrite
@@ -235,7 +233,10 @@ pub fn map_slates(log: &ImpressionLog) -> Result<SlateTables, ExposureError> {
 
 /// Rows `rows` of the exposure mapping of `log` (a range that may start or end inside a
 /// slate).
-pub(crate) fn mapping_of_rows(log: &ImpressionLog, rows: std::ops::Range<usize>) -> ExposureMapping {
+pub(crate) fn mapping_of_rows(
+    log: &ImpressionLog,
+    rows: std::ops::Range<usize>,
+) -> ExposureMapping {
     let slates = if rows.is_empty() {
         0..0
     } else {
@@ -375,34 +376,5 @@ impl Assignment {
             rows,
             focal_covariates,
         }
-    }
-}
-
-impl SlateOutcomes {
-    /// The log-columns table: each covariate with its level and features, then each further
-    /// outcome with its slate total.
-    pub fn log_columns_table(&self) -> LogColumnsTable {
-        let mut table = LogColumnsTable::default();
-        for (name, level) in &self.covariates {
-            table.column.push(name.clone());
-            table.role.push(COVARIATE.to_string());
-            table.level.push(level_name(*level).to_string());
-            let names: Vec<String> = features::feature_names(name, *level)
-                .into_iter()
-                .map(|(n, _)| n)
-                .collect();
-            table.derived.push(names.join(" "));
-        }
-        for outcome in &self.outcome_totals {
-            table.column.push(outcome.name.clone());
-            table.role.push(OUTCOME.to_string());
-            table
-                .level
-                .push(level_name(CovariateLevel::Item).to_string());
-            table
-                .derived
-                .push(schema::outcome_total_name(&outcome.name));
-        }
-        table
     }
 }

@@ -1,19 +1,17 @@
 //! The exposure tables on disk: written atomically (the item-row mapping a row group at a
 //! time), and read back with their covariate features.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use slate_log::{CovariateLevel, ImpressionLog, ProbabilitySource};
-use slate_table::TableError;
+use slate_log::{CovariateLevel, ImpressionLog};
 use slate_table::readiness::Check;
 
+use crate::mapping::{ExposureTables, MappingBatch, SlateTables, map_slates, mapping_of_rows};
 use crate::schema::{
-    Assignment, AssignmentTable, ExposureMapping, Feature, FeatureKind, LogColumnsTable,
-    MappingRows, MappingTruth, NamedColumn, SlateOutcomes, SlateRows, SlateTruth,
+    Assignment, ExposureMapping, Feature, LogColumnsTable, MappingRows, MappingTruth, NamedColumn,
+    SlateOutcomes, SlateRows, SlateTruth,
 };
-use crate::ExposureError;
-use crate::mapping::{MappingBatch, SlateTables, map_slates, mapping_of_rows};
+use crate::{ExposureError, features, schema};
 
 /// Writes every exposure table of `log` to `dir`, as [`write`] writes those of
 /// [`map_exposure`], byte for byte, without holding the item-row mapping: it is built and
@@ -252,4 +250,33 @@ pub fn read_slates(dir: &Path) -> Result<SlateOutcomes, ExposureError> {
         covariates,
         outcome_totals,
     })
+}
+
+impl SlateOutcomes {
+    /// The log-columns table: each covariate with its level and features, then each further
+    /// outcome with its slate total.
+    pub fn log_columns_table(&self) -> LogColumnsTable {
+        let mut table = LogColumnsTable::default();
+        for (name, level) in &self.covariates {
+            table.column.push(name.clone());
+            table.role.push(COVARIATE.to_string());
+            table.level.push(level_name(*level).to_string());
+            let names: Vec<String> = features::feature_names(name, *level)
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect();
+            table.derived.push(names.join(" "));
+        }
+        for outcome in &self.outcome_totals {
+            table.column.push(outcome.name.clone());
+            table.role.push(OUTCOME.to_string());
+            table
+                .level
+                .push(level_name(CovariateLevel::Item).to_string());
+            table
+                .derived
+                .push(schema::outcome_total_name(&outcome.name));
+        }
+        table
+    }
 }

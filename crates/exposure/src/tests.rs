@@ -227,7 +227,7 @@ fn rows_cut_anywhere_map_as_in_the_whole_mapping() {
         7..7,
     ] {
         assert_eq!(
-            crate::mapping_of_rows(&log, rows.clone()),
+            crate::mapping::mapping_of_rows(&log, rows.clone()),
             rows_of(&whole, rows.clone()),
             "rows {rows:?}"
         );

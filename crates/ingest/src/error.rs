@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use slate_table::TableError;
+
 /// Everything that can go wrong in ingest. Every variant names the file, and where it applies
 /// the line (1-based, header = line 1) and column.
 #[derive(Debug, thiserror::Error)]

@@ -307,7 +307,12 @@ mod tests {
         let short = format!("{good}9,Title\n");
         assert!(matches!(
             write(&short),
-            IngestError::FieldCount { line: 6, found: 2, expected: 3, .. }
+            IngestError::FieldCount {
+                line: 6,
+                found: 2,
+                expected: 3,
+                ..
+            }
         ));
         let empty = format!("{good}9,Title,\n");
         assert!(

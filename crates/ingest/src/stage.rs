@@ -9,8 +9,11 @@ use slate_table::{ColumnSlice, TableError, column_f64, column_str, column_u32};
 
 use crate::ratings_csv::RatingsColumns;
 use crate::raw::{RawColumn, RawType, read_raw};
-use crate::schema::{LINKS, MOVIES, RATINGS, RAW_LINKS, RAW_MOVIES, RAW_RATINGS, RAW_TAGS, TAGS, col};
-use crate::{IngestConfig, IngestError, Result, clusters, readiness};
+use crate::readiness::setup_readiness;
+use crate::schema::{
+    LINKS, MOVIES, RATINGS, RAW_LINKS, RAW_MOVIES, RAW_RATINGS, RAW_TAGS, TAGS, col,
+};
+use crate::{IngestConfig, IngestError, Result, clusters, ratings_csv, raw, schema, synthetic};
 
 /// The validated movie catalogue, one entry per movie, in movies.csv order.
 #[derive(Debug, Clone, Default, PartialEq)]

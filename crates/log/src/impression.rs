@@ -5,7 +5,9 @@ use std::ops::Range;
 use std::path::Path;
 
 use crate::config::{LogConfig, OnBadSlate};
+use crate::ids::IdValues;
 use crate::read::read_frame;
+use crate::schema::LogColumn;
 use crate::{LogError, read, validate};
 
 /// A slate dropped under [`OnBadSlate::Drop`], with the first rule it broke.

@@ -38,8 +38,8 @@ pub use error::LogError;
 pub use ids::IdValues;
 pub use impression::{
     AssignmentProbability, Covariate, CovariateLevel, DROPPED_SLATES, DroppedSlate,
-    DroppedSlatesTable, ID_DICTIONARY, IdDictionary, ImpressionLog, NamedValues,
-    ProbabilitySource, Truth, read_log,
+    DroppedSlatesTable, ID_DICTIONARY, IdDictionary, ImpressionLog, NamedValues, ProbabilitySource,
+    Truth, read_log,
 };
 pub use read::read_frame;
 pub use schema::{LOG_SCHEMA_VERSION, LogColumn};

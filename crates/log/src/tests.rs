@@ -1,5 +1,7 @@
 //! Reading and validating logs: a valid user-randomized fixture, then one test per rule.
 
+use std::path::{Path, PathBuf};
+
 use super::*;
 
 /// One row of a test log.

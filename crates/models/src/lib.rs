@@ -18,13 +18,13 @@
 
 pub mod aipw;
 pub mod config;
+mod error;
 pub mod features;
 pub mod learner;
 pub mod matrix;
 pub mod policy;
-pub mod tables;
-mod error;
 mod stage;
+pub mod tables;
 mod write;
 
 pub use config::{GbdtParams, ModelsConfig};

@@ -1,22 +1,18 @@
 //! The models stage: both learners fitted, AIPW cross-fitted, every targeting rule evaluated
 //! and heterogeneity summarised, into the stage's tables.
 
-use std::path::{Path, PathBuf};
-
 use rand::seq::SliceRandom;
 use rand_pcg::Pcg64;
 use slate_estimate::contrasts::{Contrast, OutcomeView, total_sample};
 use slate_estimate::decompose::position_bands;
 use slate_estimate::difference_in_means;
 use slate_exposure::SlateOutcomes;
-use slate_table::{TableError, write_csv};
 
-use crate::ModelsConfig;
 use crate::aipw::{CrossFit, clustered_score_mean, cross_fit, unit_folds};
 use crate::features::SlateFeatures;
 use crate::learner::{LightGbm, OutcomeModel, Task, XgBoost};
-use crate::ModelsError;
 use crate::tables::*;
+use crate::{ModelsConfig, ModelsError, aipw, policy};
 
 /// Every table of the models stage.
 #[derive(Debug, Clone, PartialEq)]

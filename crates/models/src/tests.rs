@@ -6,6 +6,8 @@ use slate_exposure::{ExposureTables, map_exposure};
 use slate_log::synthetic::{SyntheticConfig, synthetic_log};
 
 use super::*;
+use crate::learner::{LightGbm, OutcomeModel, Task, XgBoost};
+use crate::tables::ModelMetrics;
 
 fn design() -> &'static ExposureTables {
     static DESIGN: OnceLock<ExposureTables> = OnceLock::new();

@@ -3,12 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use rand::seq::SliceRandom;
-use rand_pcg::Pcg64;
-use slate_estimate::contrasts::{Contrast, OutcomeView, total_sample};
-use slate_estimate::decompose::position_bands;
-use slate_estimate::difference_in_means;
-use slate_exposure::SlateOutcomes;
 use slate_table::{TableError, write_csv};
 
 use crate::ModelsError;

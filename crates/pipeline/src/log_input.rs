@@ -19,8 +19,8 @@ impl Pipeline {
         log: Option<&Path>,
         truth: bool,
     ) -> Result<String> {
-        use slate_reduction::{LogShape, reduction_sql};
         use slate_log::LogColumn;
+        use slate_reduction::{LogShape, reduction_sql};
         let config = &self.config.log;
         let (names, file) = match log {
             Some(path) => (slate_table::parquet_columns(path)?, path.to_path_buf()),
@@ -46,11 +46,7 @@ impl Pipeline {
 
     /// Reduces the parquet log at `log` to `interference_slate_stats.parquet` in the processed
     /// directory with the embedded engine, `chunk_rows` rows of the log at a time.
-    pub fn reduce_log(
-        &self,
-        log: &Path,
-        chunk_rows: usize,
-    ) -> Result<slate_reduction::ReducedLog> {
+    pub fn reduce_log(&self, log: &Path, chunk_rows: usize) -> Result<slate_reduction::ReducedLog> {
         self.timed("reduce-log", || {
             std::fs::create_dir_all(&self.paths.processed_dir)?;
             let reduced = slate_reduction::reduce_parquet(

@@ -13,10 +13,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::AtomicBool;
 
-use slate_pipeline::{LogSource, Paths, Pipeline, PipelineConfig};
-use slate_reduction::{Dialect, LogShape, reduction_sql};
 use slate_log::synthetic::{SyntheticConfig, write_synthetic_log};
 use slate_log::{LogConfig, OnBadSlate};
+use slate_pipeline::{LogSource, Paths, Pipeline, PipelineConfig};
+use slate_reduction::{Dialect, LogShape, reduction_sql};
 use slate_table::polars::prelude::*;
 
 /// The method label of Lin's regression-adjusted rows in the inference comparison.

@@ -3,7 +3,7 @@
 use slate_exposure::SlateOutcomes;
 use slate_exposure::readiness::DesignFacts;
 
-use crate::columns::{Cell, MASK_MAX_POSITION};
+use crate::columns::Cell;
 use crate::truth_cells::TruthCells;
 
 /// Per slate and cell: rows, clicks and (with truth, further outcomes) sums. Indexed
@@ -11,7 +11,7 @@ use crate::truth_cells::TruthCells;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SlateCells {
     /// Rows per cell and slate: at most a slate's items, which the reduction checks up to
-    /// [`MASK_MAX_POSITION`] (52) only, so a byte (8.34 M slates: 58 MB per cell, not 233).
+    /// [`MASK_MAX_POSITION`](crate::columns::MASK_MAX_POSITION) (52) only, so a byte (8.34 M slates: 58 MB per cell, not 233).
     pub rows: Vec<Vec<u8>>,
     /// Clicks per cell and slate (0/1 clicks, so also Σ click²): at most the cell's rows.
     pub clicks: Vec<Vec<u8>>,

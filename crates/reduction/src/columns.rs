@@ -65,8 +65,6 @@ impl Cell {
             Cell::TopThree => "top_three",
         }
     }
-
-
 }
 
 /// A per-cell statistic.
@@ -111,8 +109,6 @@ impl CellStat {
             CellStat::LiftSquared => "lift_sq",
         }
     }
-
-
 }
 
 /// The column of statistic `stat` in cell `cell`.
@@ -168,8 +164,6 @@ impl CovariateStat {
             CovariateStat::First => "first",
         }
     }
-
-
 }
 
 /// The column of statistic `stat` of the log's `k`-th covariate.
@@ -299,6 +293,4 @@ impl Fact {
             Fact::DisplacedShiftedByOne => "n_displaced_shifted_by_one",
         }
     }
-
-
 }

@@ -4,12 +4,12 @@
 use std::path::{Path, PathBuf};
 
 use slate_exposure::ExposureError;
-use slate_log::LogConfig;
+use slate_log::{LogColumn, LogConfig};
 use slate_table::polars::prelude::*;
 use slate_table::polars::sql::SQLContext;
 use slate_table::{Bound, TableError};
 
-use crate::columns::SLATE_STATS_FILE;
+use crate::columns::{Fact, SLATE_STATS_FILE};
 use crate::sql::{Dialect, IMPRESSIONS, LogShape, reduction_sql};
 
 /// Rows of the log per range of slates that [`reduce_parquet`] holds in memory by default.

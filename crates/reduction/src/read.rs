@@ -13,13 +13,13 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use slate_exposure::readiness::DesignFacts;
 use slate_exposure::readiness::exposure_readiness;
 use slate_exposure::{
     Assignment, ExposureError, Feature, SlateOutcomes, SlateRows, SlateTruth, features,
 };
 use slate_log::ids::{IdValues, RawIds};
 use slate_log::{CovariateLevel, IdDictionary, LogColumn, LogConfig};
-use slate_exposure::readiness::DesignFacts;
 use slate_table::polars::prelude::*;
 use slate_table::readiness::Check;
 use slate_table::{NamedColumn, TableError};
@@ -29,8 +29,8 @@ use crate::columns::{
     Cell, CellStat, CovariateStat, Fact, MASK_MAX_POSITION, cell_column, covariate_column,
     outcome_column,
 };
-use crate::sql::LogShape;
 use crate::source::{ColumnSource, ascending, bad, part_files, read_parts};
+use crate::sql::LogShape;
 use crate::truth_cells::TruthCells;
 
 /// The slate outcomes and cells read from a per-slate table.
@@ -184,6 +184,9 @@ impl Ids {
         self.slate_values.display(self.slate_codes[s])
     }
 }
+
+/// The log's covariates with their levels, in config order.
+type Covariates = Vec<(String, CovariateLevel)>;
 
 /// Per slate, whether its unit or its user varies within it (a broken rule).
 struct Varies {
@@ -424,7 +427,12 @@ impl Reader<'_> {
 
     /// Every slate-level rule of the log, on its aggregates. The columns read for the rules
     /// alone are dropped on return, before the truth cells are read.
-    fn check_slates(&self, ids: &Ids, counts: &Counts, varies: Varies) -> Result<(), ExposureError> {
+    fn check_slates(
+        &self,
+        ids: &Ids,
+        counts: &Counts,
+        varies: Varies,
+    ) -> Result<(), ExposureError> {
         let Counts {
             rows,
             cell_rows,
@@ -591,7 +599,11 @@ impl Reader<'_> {
 
     /// The assignment probability and whether the log has it: the logged one, constant and
     /// strictly between 0 and 1, else the observed share of promoted units.
-    fn assignment_probability(&self, ids: &Ids, units: &Units) -> Result<(f64, bool), ExposureError> {
+    fn assignment_probability(
+        &self,
+        ids: &Ids,
+        units: &Units,
+    ) -> Result<(f64, bool), ExposureError> {
         if !self.shape.probability {
             return Ok((units.promoted as f64 / units.count as f64, false));
         }
@@ -705,8 +717,9 @@ impl Reader<'_> {
             partition(CellStat::IfPromoted)?,
             partition(CellStat::IfControl)?,
         );
-        let total =
-            |columns: &[Vec<f64>], s: usize| -> f64 { columns.iter().map(|column| column[s]).sum() };
+        let total = |columns: &[Vec<f64>], s: usize| -> f64 {
+            columns.iter().map(|column| column[s]).sum()
+        };
         let mut t = SlateTruth::with_capacity(self.n);
         for (s, promoted) in promoted_max.iter().enumerate() {
             let if_promoted = total(&if_promoted, s);
@@ -729,10 +742,7 @@ impl Reader<'_> {
     /// Each further outcome's per-cell sums, and its total per slate.
     fn outcomes(&self) -> Result<(Vec<CellOutcome>, Vec<NamedColumn>), ExposureError> {
         let partition_sum = |per_cell: &[Vec<f64>], s: usize| -> f64 {
-            Cell::PARTITION
-                .iter()
-                .map(|c| per_cell[c.index()][s])
-                .sum()
+            Cell::PARTITION.iter().map(|c| per_cell[c.index()][s]).sum()
         };
         let mut outcomes = Vec::new();
         let mut totals = Vec::new();
@@ -763,7 +773,7 @@ impl Reader<'_> {
         &self,
         ids: &Ids,
         rows: &[u32],
-    ) -> Result<(Vec<Feature>, Vec<(String, CovariateLevel)>), ExposureError> {
+    ) -> Result<(Vec<Feature>, Covariates), ExposureError> {
         let n = self.n;
         let mut covariates = Vec::new();
         let mut feature_columns = Vec::new();

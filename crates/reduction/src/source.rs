@@ -51,7 +51,10 @@ pub fn read_parquet_parts(path: &Path) -> Result<DataFrame, ExposureError> {
 }
 
 /// The rows of `files` in order, only `columns` when given, as one frame.
-pub(crate) fn read_parts(files: &[PathBuf], columns: Option<&[String]>) -> Result<DataFrame, ExposureError> {
+pub(crate) fn read_parts(
+    files: &[PathBuf],
+    columns: Option<&[String]>,
+) -> Result<DataFrame, ExposureError> {
     let mut frame: Option<DataFrame> = None;
     for file in files {
         let f = slate_table::open_file(file)?;
@@ -166,7 +169,11 @@ impl ColumnSource {
     }
 
     /// Column `name`, cast to `dtype` when given, in slate order.
-    pub(crate) fn column(&self, name: &str, dtype: Option<&DataType>) -> Result<Column, ExposureError> {
+    pub(crate) fn column(
+        &self,
+        name: &str,
+        dtype: Option<&DataType>,
+    ) -> Result<Column, ExposureError> {
         let mut frame = read_parts(&self.files, Some(&[name.to_string()]))?;
         let column = frame.drop_in_place(name).map_err(|e| self.polars(e))?;
         let column = match dtype {

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use slate_exposure::ExposureError;
 use slate_log::{LogColumn, LogConfig};
+use slate_table::TableError;
 use slate_table::polars::prelude::*;
 
 use crate::columns::{

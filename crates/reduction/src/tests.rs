@@ -54,8 +54,7 @@ fn the_reduction_equals_the_in_memory_exposure_tables() {
         ..SyntheticConfig::default()
     };
     let dir = tempfile::tempdir().unwrap();
-    let (path, rows) =
-        write_synthetic_log(&synthetic, 3, dir.path(), "log.parquet", 180).unwrap();
+    let (path, rows) = write_synthetic_log(&synthetic, 3, dir.path(), "log.parquet", 180).unwrap();
     let reduced = reduce_parquet(&path, &config(), dir.path(), 700).unwrap();
     assert_eq!((reduced.slates, reduced.rows), (400, rows));
     assert!(reduced.sorted);
@@ -209,22 +208,23 @@ fn the_table_read_back_gives_the_slate_outcomes() {
         ..SyntheticConfig::default()
     };
     let dir = tempfile::tempdir().unwrap();
-    let (path, rows) =
-        write_synthetic_log(&synthetic, 7, dir.path(), "log.parquet", 240).unwrap();
+    let (path, rows) = write_synthetic_log(&synthetic, 7, dir.path(), "log.parquet", 240).unwrap();
     let reduced = reduce_parquet(&path, &config(), dir.path(), 500).unwrap();
-    let read = crate::table::read_slate_stats(&reduced.path, &config()).unwrap();
+    let read = crate::read_slate_stats(&reduced.path, &config()).unwrap();
     assert_eq!(read.rows, rows);
     let (log, _) = read_log(&path, &config(), OnBadSlate::Error).unwrap();
     let tables = slate_exposure::map_exposure(&log).unwrap();
     assert_eq!(read.assignment, tables.assignment);
-    assert_eq!(read.design, slate_exposure::readiness::DesignFacts::of_log(&log));
+    assert_eq!(
+        read.design,
+        slate_exposure::readiness::DesignFacts::of_log(&log)
+    );
     assert_eq!(read.readiness, tables.readiness);
     assert!(read.dictionary.is_empty());
     let expected = tables.slates;
     let got = read.slates;
-    let float_close = |a: &[f64], b: &[f64]| {
-        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| close(*x, *y))
-    };
+    let float_close =
+        |a: &[f64], b: &[f64]| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| close(*x, *y));
     let mut rows_a = got.rows.clone();
     let rows_b = expected.rows.clone();
     assert!(float_close(
@@ -287,7 +287,7 @@ fn a_log_without_unit_or_user_columns_reads_back_as_its_rows() {
     let stats = read(&reduced.path);
     assert!(stats.column(Fact::UnitId.name()).is_err());
     assert!(stats.column(Fact::UserId.name()).is_err());
-    let read = crate::table::read_slate_stats(&reduced.path, &config()).unwrap();
+    let read = crate::read_slate_stats(&reduced.path, &config()).unwrap();
     let (log, _) = read_log(&edited, &config(), OnBadSlate::Error).unwrap();
     let tables = slate_exposure::map_exposure(&log).unwrap();
     assert!(!read.design.has_unit_column);
@@ -321,7 +321,7 @@ fn error_after(slates: usize, size: usize, edit: impl Fn(&mut DataFrame)) -> Str
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
     let reduced = reduce_parquet(&broken, &config(), &out, 1000).unwrap();
-    crate::table::read_slate_stats(&reduced.path, &config())
+    crate::read_slate_stats(&reduced.path, &config())
         .unwrap_err()
         .to_string()
 }
@@ -413,7 +413,7 @@ fn a_cell_count_beyond_its_slate_is_an_error() {
         ParquetWriter::new(std::fs::File::create(&edited).unwrap())
             .finish(&mut frame)
             .unwrap();
-        let err = crate::table::read_slate_stats(&edited, &config())
+        let err = crate::read_slate_stats(&edited, &config())
             .unwrap_err()
             .to_string();
         assert!(

@@ -29,8 +29,8 @@ mod estimator_figures;
 pub mod final_report;
 pub mod findings;
 pub mod log_report;
-mod paths;
 mod models_figures;
+mod paths;
 mod power_figure;
 mod sweep_figure;
 
@@ -38,9 +38,9 @@ pub use coverage_figure::{COVERAGE_FIGURE, coverage_figure};
 pub use decomposition_figures::{DECOMPOSITION_FIGURES, decomposition_figures};
 pub use estimator_figures::{ESTIMATOR_FIGURES, estimator_figures};
 pub use final_report::{FINAL_FIGURES, FinalReport, RUN_MANIFEST_FILE, final_report};
-pub use paths::ReportPaths;
 pub use log_report::{LOG_SUMMARY_FILE, log_report};
 pub use models_figures::{MODELS_FIGURES, models_figures};
+pub use paths::ReportPaths;
 pub use power_figure::{POWER_FIGURE, power_figure};
 pub use sweep_figure::{SWEEP_FIGURE, sweep_figure};
 

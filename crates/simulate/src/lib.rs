@@ -25,9 +25,9 @@
 //! so output is byte-identical for a given seed whatever the number of threads.
 
 pub mod clicks;
-mod error;
 pub mod config;
 pub mod design;
+mod error;
 pub mod log;
 pub mod relevance;
 mod run;

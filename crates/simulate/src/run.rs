@@ -8,7 +8,10 @@ use rand_pcg::Pcg64;
 use rayon::prelude::*;
 use slate_ingest::Dataset;
 
-use crate::{SimulateError, SimulatedSlates, SimulationConfig, config, schema};
+use crate::{
+    SimulateError, SimulatedSlates, SimulationConfig, clicks, config, design, relevance, schema,
+    slates,
+};
 
 /// Purposes of random streams: each draws from its own stream per slate.
 #[derive(Debug, Clone, Copy)]

@@ -1,39 +1,25 @@
 //! The facts the report's markdown quotes, each read from a table of this run.
 
-
-use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-
 use slate_estimate::contrasts::Contrast;
-use slate_estimate::coverage::{NOMINAL_COVERAGE, monte_carlo_margin};
-use slate_estimate::decompose::{
-    ADDITIVITY_CHECKS, CLUSTER_RISK, DIRECT_INDIRECT_TOTAL, DirectIndirectTotal, POSITION_RISK,
-    PRODUCT_SUMMARY, SPILLOVER_SENSITIVITY, SpilloverSensitivity,
-};
+use slate_estimate::coverage::monte_carlo_margin;
+use slate_estimate::decompose::DIRECT_INDIRECT_TOTAL;
 use slate_estimate::inference::InferenceMethod;
 use slate_estimate::power::TARGET_POWER;
 
-use crate::findings::{RECOMMENDATIONS, Recommendations, TAKEAWAYS};
 use slate_estimate::tables::{
-    COVERAGE, CoverageTable, DESIGN_SWEEP, DesignSweepTable, Estimates, INFERENCE_COMPARISON,
-    OBSERVED_EFFECTS, POWER, PowerTable,
+    COVERAGE, CoverageTable, DESIGN_SWEEP, DesignSweepTable, POWER, PowerTable,
 };
 use slate_models::learner::{LIGHTGBM, XGBOOST};
 use slate_models::tables::{
-    AIPW_ESTIMATES, AIPW_ESTIMATES_TRUTH, AipwEstimates, AipwTruth, Estimator, HETEROGENEITY,
-    MODEL_METRICS, ModelMetrics, POLICY_TARGETING, POLICY_TARGETING_TRUTH, PolicyRule,
-    PolicyTargeting, PolicyTruth,
+    AIPW_ESTIMATES, AipwEstimates, Estimator, MODEL_METRICS, ModelMetrics, POLICY_TARGETING,
+    PolicyRule, PolicyTargeting, PolicyTruth,
 };
-use slate_table::{TableSchema, write_csv};
 
-use crate::ReportError;
-use crate::paths::ReportPaths;
 use super::tables::*;
 use super::{load, missing};
-use crate::charts::{
-    IntervalRow, RowStyle, distinct_in_order, interval_panel, render_png, thousands,
-};
-use crate::estimator_figures::read;
+use crate::ReportError;
+use crate::charts::distinct_in_order;
+use crate::paths::ReportPaths;
 
 /// The numbers the markdown quotes, each read from a table of this run.
 #[derive(Debug, Clone, PartialEq)]
@@ -186,7 +172,7 @@ pub struct ScenarioPower {
 
 impl ScenarioPower {
     /// The total-slate contrast's MDE at `n_slates`.
-    fn mde_total(&self) -> f64 {
+    pub(super) fn mde_total(&self) -> f64 {
         self.mde
             .iter()
             .find(|(c, _)| *c == Contrast::TotalSlate)
@@ -250,8 +236,9 @@ pub(super) fn power_facts(table: &PowerTable) -> Vec<ScenarioPower> {
 
 /// The coverage table's name of the run's own design, and of the correlated, user-randomized
 /// scenario (the MovieLens run's coverage stage runs both).
-const DEFAULT_SCENARIO: &str = slate_simulate::config::Scenario::Default.name();
-const CORRELATED_SCENARIO: &str = slate_simulate::config::Scenario::CorrelatedUserRandomized.name();
+pub(super) const DEFAULT_SCENARIO: &str = slate_simulate::config::Scenario::Default.name();
+pub(super) const CORRELATED_SCENARIO: &str =
+    slate_simulate::config::Scenario::CorrelatedUserRandomized.name();
 
 #[allow(clippy::too_many_arguments)]
 pub(super) fn facts(

@@ -1,38 +1,16 @@
 //! Figures 25–28 of the final report.
 
-
-use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use slate_estimate::contrasts::Contrast;
-use slate_estimate::coverage::{NOMINAL_COVERAGE, monte_carlo_margin};
-use slate_estimate::decompose::{
-    ADDITIVITY_CHECKS, CLUSTER_RISK, DIRECT_INDIRECT_TOTAL, DirectIndirectTotal, POSITION_RISK,
-    PRODUCT_SUMMARY, SPILLOVER_SENSITIVITY, SpilloverSensitivity,
-};
-use slate_estimate::inference::InferenceMethod;
-use slate_estimate::power::TARGET_POWER;
+use slate_estimate::decompose::SpilloverSensitivity;
 
-use crate::findings::{RECOMMENDATIONS, Recommendations, TAKEAWAYS};
-use slate_estimate::tables::{
-    COVERAGE, CoverageTable, DESIGN_SWEEP, DesignSweepTable, Estimates, INFERENCE_COMPARISON,
-    OBSERVED_EFFECTS, POWER, PowerTable,
-};
-use slate_models::learner::{LIGHTGBM, XGBOOST};
-use slate_models::tables::{
-    AIPW_ESTIMATES, AIPW_ESTIMATES_TRUTH, AipwEstimates, AipwTruth, Estimator, HETEROGENEITY,
-    MODEL_METRICS, ModelMetrics, POLICY_TARGETING, POLICY_TARGETING_TRUTH, PolicyRule,
-    PolicyTargeting, PolicyTruth,
-};
-use slate_table::{TableSchema, write_csv};
+use slate_models::tables::{PolicyTargeting, PolicyTruth};
 
-use crate::ReportError;
-use crate::paths::ReportPaths;
 use super::tables::*;
-use crate::charts::{
-    IntervalRow, RowStyle, distinct_in_order, interval_panel, render_png, thousands,
-};
-use crate::estimator_figures::read;
+use crate::ReportError;
+use crate::charts::{IntervalRow, RowStyle, interval_panel, render_png};
+use crate::paths::ReportPaths;
 
 pub(super) fn final_figures(
     paths: &ReportPaths,

@@ -3,39 +3,19 @@
 
 use std::path::Path;
 
-
-use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-
-use slate_estimate::contrasts::Contrast;
-use slate_estimate::coverage::{NOMINAL_COVERAGE, monte_carlo_margin};
 use slate_estimate::decompose::{
-    ADDITIVITY_CHECKS, CLUSTER_RISK, DIRECT_INDIRECT_TOTAL, DirectIndirectTotal, POSITION_RISK,
-    PRODUCT_SUMMARY, SPILLOVER_SENSITIVITY, SpilloverSensitivity,
+    ADDITIVITY_CHECKS, CLUSTER_RISK, DIRECT_INDIRECT_TOTAL, POSITION_RISK, PRODUCT_SUMMARY,
+    SPILLOVER_SENSITIVITY,
 };
-use slate_estimate::inference::InferenceMethod;
-use slate_estimate::power::TARGET_POWER;
 
-use crate::findings::{RECOMMENDATIONS, Recommendations, TAKEAWAYS};
-use slate_estimate::tables::{
-    COVERAGE, CoverageTable, DESIGN_SWEEP, DesignSweepTable, Estimates, INFERENCE_COMPARISON,
-    OBSERVED_EFFECTS, POWER, PowerTable,
-};
-use slate_models::learner::{LIGHTGBM, XGBOOST};
-use slate_models::tables::{
-    AIPW_ESTIMATES, AIPW_ESTIMATES_TRUTH, AipwEstimates, AipwTruth, Estimator, HETEROGENEITY,
-    MODEL_METRICS, ModelMetrics, POLICY_TARGETING, POLICY_TARGETING_TRUTH, PolicyRule,
-    PolicyTargeting, PolicyTruth,
-};
-use slate_table::{TableSchema, write_csv};
+use crate::findings::{RECOMMENDATIONS, TAKEAWAYS};
+use slate_estimate::tables::{COVERAGE, INFERENCE_COMPARISON, OBSERVED_EFFECTS};
+use slate_models::tables::{AIPW_ESTIMATES, HETEROGENEITY, MODEL_METRICS, POLICY_TARGETING};
+use slate_table::TableSchema;
 
+use super::tables::*;
 use crate::ReportError;
 use crate::paths::ReportPaths;
-use super::tables::*;
-use crate::charts::{
-    IntervalRow, RowStyle, distinct_in_order, interval_panel, render_png, thousands,
-};
-use crate::estimator_figures::read;
 
 /// The upstream tables the report loads (seed section 2, plus the inference tables).
 pub fn upstream_tables() -> Vec<(&'static str, TableSchema)> {

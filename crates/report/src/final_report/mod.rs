@@ -18,42 +18,28 @@ pub use index::{RUN_MANIFEST_FILE, figure_catalog, upstream_tables, writeup_tabl
 pub use prose::{bullets_markdown, inference_sentence, power_paragraph, summary_markdown};
 pub use tables::*;
 
-
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use slate_estimate::contrasts::Contrast;
-use slate_estimate::coverage::{NOMINAL_COVERAGE, monte_carlo_margin};
 use slate_estimate::decompose::{
-    ADDITIVITY_CHECKS, CLUSTER_RISK, DIRECT_INDIRECT_TOTAL, DirectIndirectTotal, POSITION_RISK,
-    PRODUCT_SUMMARY, SPILLOVER_SENSITIVITY, SpilloverSensitivity,
+    DIRECT_INDIRECT_TOTAL, DirectIndirectTotal, SPILLOVER_SENSITIVITY, SpilloverSensitivity,
 };
-use slate_estimate::inference::InferenceMethod;
-use slate_estimate::power::TARGET_POWER;
 
-use crate::findings::{RECOMMENDATIONS, Recommendations, TAKEAWAYS};
-use slate_estimate::tables::{
-    COVERAGE, CoverageTable, DESIGN_SWEEP, DesignSweepTable, Estimates, INFERENCE_COMPARISON,
-    OBSERVED_EFFECTS, POWER, PowerTable,
-};
-use slate_models::learner::{LIGHTGBM, XGBOOST};
+use crate::findings::{RECOMMENDATIONS, Recommendations};
+use slate_estimate::tables::{COVERAGE, CoverageTable, Estimates, OBSERVED_EFFECTS};
 use slate_models::tables::{
-    AIPW_ESTIMATES, AIPW_ESTIMATES_TRUTH, AipwEstimates, AipwTruth, Estimator, HETEROGENEITY,
-    MODEL_METRICS, ModelMetrics, POLICY_TARGETING, POLICY_TARGETING_TRUTH, PolicyRule,
-    PolicyTargeting, PolicyTruth,
+    AIPW_ESTIMATES, AIPW_ESTIMATES_TRUTH, AipwEstimates, AipwTruth, MODEL_METRICS, ModelMetrics,
+    POLICY_TARGETING, POLICY_TARGETING_TRUTH, PolicyTargeting, PolicyTruth,
 };
 use slate_table::{TableSchema, write_csv};
 
-use crate::ReportError;
-use crate::paths::ReportPaths;
 use self::facts::facts;
 use self::figures::final_figures;
 use self::index::artifact_index;
 use self::prose::limitations;
-use crate::charts::{
-    IntervalRow, RowStyle, distinct_in_order, interval_panel, render_png, thousands,
-};
+use crate::ReportError;
 use crate::estimator_figures::read;
+use crate::paths::ReportPaths;
 
 /// What [`final_report`] wrote.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,40 +1,13 @@
 //! The report's prose: the executive summary, the power paragraph, the limitations, the
 //! inference sentence and the resume bullets, every number from the facts.
 
-
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
 
-use slate_estimate::contrasts::Contrast;
-use slate_estimate::coverage::{NOMINAL_COVERAGE, monte_carlo_margin};
-use slate_estimate::decompose::{
-    ADDITIVITY_CHECKS, CLUSTER_RISK, DIRECT_INDIRECT_TOTAL, DirectIndirectTotal, POSITION_RISK,
-    PRODUCT_SUMMARY, SPILLOVER_SENSITIVITY, SpilloverSensitivity,
-};
-use slate_estimate::inference::InferenceMethod;
-use slate_estimate::power::TARGET_POWER;
+use slate_estimate::coverage::NOMINAL_COVERAGE;
 
-use crate::findings::{RECOMMENDATIONS, Recommendations, TAKEAWAYS};
-use slate_estimate::tables::{
-    COVERAGE, CoverageTable, DESIGN_SWEEP, DesignSweepTable, Estimates, INFERENCE_COMPARISON,
-    OBSERVED_EFFECTS, POWER, PowerTable,
-};
-use slate_models::learner::{LIGHTGBM, XGBOOST};
-use slate_models::tables::{
-    AIPW_ESTIMATES, AIPW_ESTIMATES_TRUTH, AipwEstimates, AipwTruth, Estimator, HETEROGENEITY,
-    MODEL_METRICS, ModelMetrics, POLICY_TARGETING, POLICY_TARGETING_TRUTH, PolicyRule,
-    PolicyTargeting, PolicyTruth,
-};
-use slate_table::{TableSchema, write_csv};
-
-use crate::ReportError;
-use crate::paths::ReportPaths;
 use super::facts::*;
 use super::tables::*;
-use crate::charts::{
-    IntervalRow, RowStyle, distinct_in_order, interval_panel, render_png, thousands,
-};
-use crate::estimator_figures::read;
+use crate::charts::thousands;
 
 /// The summary's power paragraph (empty without a power study).
 pub fn power_paragraph(f: &Facts) -> String {
