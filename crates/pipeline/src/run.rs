@@ -26,23 +26,14 @@ pub struct Pipeline {
 
 /// Ctrl-C stopped `all` between two stages: every stage before `before` finished and wrote
 /// complete artifacts; `before` and the stages after it did not run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "interrupted: stopped before stage `{before}`; the stages before it finished and wrote complete artifacts"
+)]
 pub struct Interrupted {
     /// The first stage that did not run.
     pub before: &'static str,
 }
-
-impl std::fmt::Display for Interrupted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "interrupted: stopped before stage `{}`; the stages before it finished and wrote complete artifacts",
-            self.before
-        )
-    }
-}
-
-impl std::error::Error for Interrupted {}
 
 /// Where `analyze` reads a logged experiment from.
 #[derive(Debug, Clone, Copy)]
