@@ -177,3 +177,182 @@ fn every_crate_is_in_the_graph_and_opens_with_a_crate_doc() {
         );
     }
 }
+
+/// Every label type of the workspace: the file that defines it and its texts, read from the
+/// type itself. [`every_label_type_is_listed`] keeps the list complete.
+fn label_types() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
+    use slate_estimate::contrasts::{Contrast, OutcomeView};
+    use slate_estimate::decompose::{Component, EffectFamily, ProductMetric};
+    use slate_estimate::inference::{ClusteredMethod, InferenceMethod};
+    use slate_estimate::tables::LiftPart;
+    use slate_models::learner::Learner;
+    use slate_models::tables::{Estimator, PolicyRule, Propensity, Split};
+    use slate_table::Label;
+
+    fn of<L: Label>(file: &'static str) -> (&'static str, &'static str, Vec<&'static str>) {
+        let name = std::any::type_name::<L>().rsplit("::").next().unwrap();
+        (name, file, L::ALL.iter().map(|l| l.text()).collect())
+    }
+    vec![
+        of::<Contrast>("crates/estimate/src/contrasts.rs"),
+        of::<OutcomeView>("crates/estimate/src/contrasts.rs"),
+        of::<LiftPart>("crates/estimate/src/tables.rs"),
+        of::<EffectFamily>("crates/estimate/src/decompose.rs"),
+        of::<Component>("crates/estimate/src/decompose.rs"),
+        of::<ProductMetric>("crates/estimate/src/decompose.rs"),
+        of::<InferenceMethod>("crates/estimate/src/inference.rs"),
+        of::<ClusteredMethod>("crates/estimate/src/inference.rs"),
+        of::<Learner>("crates/models/src/learner.rs"),
+        of::<Split>("crates/models/src/tables.rs"),
+        of::<Estimator>("crates/models/src/tables.rs"),
+        of::<Propensity>("crates/models/src/tables.rs"),
+        of::<PolicyRule>("crates/models/src/tables.rs"),
+    ]
+}
+
+/// Every `.rs` file under `crates/*/src`, as (path relative to the root, text).
+fn library_sources() -> Vec<(String, String)> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(root().join("crates")).unwrap() {
+        walk(&entry.unwrap().path().join("src"), &mut files);
+    }
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let relative = path
+                .strip_prefix(root())
+                .unwrap()
+                .to_string_lossy()
+                .to_string();
+            (relative, text)
+        })
+        .collect()
+}
+
+/// The string literals of a file's non-test code: everything before its `#[cfg(test)]`
+/// module (a `tests.rs` file has none), comment lines skipped.
+fn non_test_literals(path: &str, text: &str) -> Vec<String> {
+    if path.ends_with("/tests.rs") || path.contains("/tests/") {
+        return Vec::new();
+    }
+    let code = text.split("#[cfg(test)]").next().unwrap_or("");
+    let mut literals = Vec::new();
+    for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            if c != '"' {
+                continue;
+            }
+            let mut literal = String::new();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => {
+                        chars.next();
+                    }
+                    '"' => break,
+                    c => literal.push(c),
+                }
+            }
+            literals.push(literal);
+        }
+    }
+    literals
+}
+
+#[test]
+fn no_crate_restates_a_label() {
+    let labels = label_types();
+    let mut restated = Vec::new();
+    for (path, text) in library_sources() {
+        for literal in non_test_literals(&path, &text) {
+            for (name, file, texts) in &labels {
+                for label in texts.iter().filter(|t| t.len() >= 8) {
+                    if path != *file && literal == *label {
+                        restated.push(format!(
+                            "{path}: \"{literal}\" restates {name}'s \"{label}\""
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        restated.is_empty(),
+        "find rows by the label's value and write its text with `Label::text` or `Display`:\n{}",
+        restated.join("\n")
+    );
+}
+
+#[test]
+fn every_label_type_is_listed() {
+    let listed: Vec<(&str, &str)> = label_types()
+        .iter()
+        .map(|(name, file, _)| (*name, *file))
+        .collect();
+    let mut found = Vec::new();
+    for (path, text) in library_sources() {
+        if path == "crates/table/src/label.rs" {
+            continue;
+        }
+        for line in text.lines().map(str::trim) {
+            let names: Vec<&str> = if let Some(rest) = line.strip_prefix("slate_table::label!(") {
+                rest.trim_end_matches(");")
+                    .split(',')
+                    .map(str::trim)
+                    .collect()
+            } else if line.starts_with("impl") && line.contains("Label for ") {
+                let rest = line.split("Label for ").nth(1).unwrap();
+                vec![rest.trim_end_matches('{').trim()]
+            } else {
+                continue;
+            };
+            for name in names.into_iter().filter(|n| !n.is_empty()) {
+                found.push((name.to_string(), path.clone()));
+            }
+        }
+    }
+    assert!(
+        !found.is_empty(),
+        "no label type found: did the macro's name change?"
+    );
+    for (name, path) in &found {
+        assert!(
+            listed.contains(&(name.as_str(), path.as_str())),
+            "{path} defines the label {name}: list it in `label_types`"
+        );
+    }
+    assert_eq!(
+        found.len(),
+        listed.len(),
+        "label_types lists a type no file defines"
+    );
+}
+
+#[test]
+fn every_label_text_names_one_value() {
+    // A method whose label does not name its clusters reads the same under both clusterings
+    // (and reads back as slate-clustered): compare its `method`, not its clustering.
+    for (name, _, texts) in label_types()
+        .into_iter()
+        .filter(|(n, ..)| *n != "ClusteredMethod")
+    {
+        for (i, text) in texts.iter().enumerate() {
+            assert!(
+                !texts[..i].contains(text),
+                "{name}: \"{text}\" names two values"
+            );
+        }
+    }
+}

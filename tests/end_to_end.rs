@@ -163,16 +163,14 @@ fn check_final_report(pipeline: &slate_pipeline::Pipeline, root: &std::path::Pat
         "main",
     )
     .unwrap();
+    use slate_estimate::contrasts::Contrast;
     for (contrast, label) in [
-        ("Direct focal item", "Direct focal item effect: "),
-        (
-            "Same-cluster competitor spillover",
-            "Same-cluster competitor spillover: ",
-        ),
-        ("All non-focal slate spillover", "All non-focal spillover: "),
-        ("Total slate", "Total slate effect: "),
+        (Contrast::DirectFocal, "Direct focal item effect: "),
+        (Contrast::SameCluster, "Same-cluster competitor spillover: "),
+        (Contrast::AllNonFocal, "All non-focal spillover: "),
+        (Contrast::TotalSlate, "Total slate effect: "),
     ] {
-        let i = main.contrast.iter().position(|c| c == contrast).unwrap();
+        let i = main.contrast.iter().position(|c| *c == contrast).unwrap();
         let expected = format!("{label}{:.3}", main.estimate[i]);
         assert!(summary.contains(&expected), "summary lacks `{expected}`");
     }

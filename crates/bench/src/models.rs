@@ -116,7 +116,7 @@ pub fn bench_models(
             let row = ModelsBench {
                 slates: n,
                 columns: x.cols(),
-                model: learner.name().to_string(),
+                model: learner.learner().to_string(),
                 rust_seconds: best,
                 python_seconds: fastest(key),
                 stage_seconds,

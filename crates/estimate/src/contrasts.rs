@@ -247,31 +247,42 @@ impl<'a> CellValues<'a> {
     }
 }
 
-/// A causal contrast.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// A causal contrast: the `contrast` column of every estimate table, written as its name
+/// (kept from the seed notebooks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::VariantArray)]
 pub enum Contrast {
     /// Promoted vs control focal movies.
+    #[strum(serialize = "Direct focal item")]
     DirectFocal,
     /// Same-cluster competitors.
+    #[strum(serialize = "Same-cluster competitor spillover")]
     SameCluster,
     /// Displaced items.
+    #[strum(serialize = "Displaced-item spillover")]
     Displaced,
     /// All non-focal movies.
+    #[strum(serialize = "All non-focal slate spillover")]
     AllNonFocal,
     /// Slate totals.
+    #[strum(serialize = "Total slate")]
     TotalSlate,
 }
 
-/// An outcome view.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// An outcome view; as a label, the `outcome_type` column of the decomposition tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::VariantArray)]
 pub enum OutcomeView {
     /// Observed simulated click (or total clicks).
+    #[strum(serialize = "observed_clicks")]
     Observed,
     /// Expected click probability under the realized arm (or its slate total).
+    #[strum(serialize = "expected_clicks")]
     Expected,
     /// Known induced lift (or its slate total).
+    #[strum(serialize = "known_lift")]
     KnownLift,
 }
+
+slate_table::label!(Contrast, OutcomeView);
 
 impl OutcomeView {
     /// All views in report order.
@@ -300,17 +311,6 @@ impl Contrast {
         Contrast::AllNonFocal,
         Contrast::TotalSlate,
     ];
-
-    /// The name used in every table (kept from the seed notebooks).
-    pub fn name(self) -> &'static str {
-        match self {
-            Contrast::DirectFocal => "Direct focal item",
-            Contrast::SameCluster => "Same-cluster competitor spillover",
-            Contrast::Displaced => "Displaced-item spillover",
-            Contrast::AllNonFocal => "All non-focal slate spillover",
-            Contrast::TotalSlate => "Total slate",
-        }
-    }
 
     /// Whether the contrast compares slates (one row each) rather than item rows.
     pub fn is_slate_level(self) -> bool {

@@ -10,6 +10,8 @@
 use rayon::prelude::*;
 use slate_exposure::{ExposureMapping, SlateOutcomes};
 
+use slate_table::Label;
+
 use crate::EstimateError;
 use crate::adjust::covariates;
 use crate::contrasts::{Contrast, Items, OutcomeView, sample};
@@ -45,7 +47,7 @@ pub fn true_effect(
     slates: &SlateOutcomes,
 ) -> Result<f64, EstimateError> {
     let no_truth = || EstimateError::NoTruth {
-        what: format!("the true effect of `{}`", contrast.name()),
+        what: format!("the true effect of `{}`", contrast.text()),
     };
     if contrast.is_slate_level() {
         let truth = slates.truth.as_ref().ok_or_else(no_truth)?;
@@ -149,9 +151,9 @@ where
                 .sum::<f64>()
                 / n;
             table.scenario.push(scenario.to_string());
-            table.method.push(method.label_for(clustering).to_string());
-            table.contrast.push(contrast.name().to_string());
-            table.method_key.push(method.key().to_string());
+            table.method.push(method.under(clustering));
+            table.contrast.push(*contrast);
+            table.method_key.push(method);
             table.replicates.push(runs.len() as u32);
             table.true_effect.push(truth[c]);
             table.coverage.push(coverage);

@@ -19,17 +19,84 @@ use crate::contrasts::{
 use crate::dim::{DiffInMeans, Sample, difference_in_means, push_dim};
 use crate::{EstimateConfig, EstimateError};
 use slate_reduction::columns::Cell;
+use slate_table::Label;
+
+/// The family of a decomposition component: the `effect_family` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray)]
+pub enum EffectFamily {
+    /// The promoted item's own effect.
+    Direct,
+    /// The effect on the rest of the slate.
+    Indirect,
+    /// The whole slate.
+    Total,
+}
+
+/// A part of the slate whose clicks the decomposition compares: the `component` column.
+/// The first three partition the slate; the last is the slate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray)]
+pub enum Component {
+    /// The focal item.
+    #[strum(serialize = "Focal item")]
+    Focal,
+    /// Its same-cluster competitors.
+    #[strum(serialize = "Same-cluster competitors")]
+    SameCluster,
+    /// The other non-focal items.
+    #[strum(serialize = "Other competitors")]
+    Other,
+    /// The whole slate.
+    #[strum(serialize = "Full slate")]
+    FullSlate,
+}
+
+slate_table::label!(EffectFamily, Component);
+
+impl Component {
+    /// Every component, in table order.
+    pub const ALL: [Component; 4] = [
+        Component::Focal,
+        Component::SameCluster,
+        Component::Other,
+        Component::FullSlate,
+    ];
+
+    /// Its family.
+    pub fn family(self) -> EffectFamily {
+        match self {
+            Component::Focal => EffectFamily::Direct,
+            Component::SameCluster | Component::Other => EffectFamily::Indirect,
+            Component::FullSlate => EffectFamily::Total,
+        }
+    }
+
+    /// The row's name in the report: family and component ("Direct: Focal item").
+    pub fn title(self) -> String {
+        format!("{}: {}", self.family().text(), self.text())
+    }
+
+    /// The component of item row `r` (never the full slate).
+    fn of(mapping: &ExposureMapping, r: usize) -> Component {
+        if mapping.is_focal[r] {
+            Component::Focal
+        } else if mapping.same_cluster_as_focal[r] {
+            Component::SameCluster
+        } else {
+            Component::Other
+        }
+    }
+}
 
 slate_table::table! {
     /// `movielens_interference_direct_indirect_total_effects.csv`: direct, indirect (same-cluster,
     /// other) and total effects per promoted slate and per 1,000, for 3 outcome types.
     pub struct DirectIndirectTotal, schema DIRECT_INDIRECT_TOTAL = "movielens_interference_direct_indirect_total_effects.csv" {
-        /// "Direct", "Indirect" or "Total".
-        effect_family: String,
-        /// "Focal item", "Same-cluster competitors", "Other competitors", "Full slate".
-        component: String,
-        /// "observed_clicks", "expected_clicks" or "known_lift".
-        outcome_type: String,
+        /// The component's family.
+        effect_family: EffectFamily,
+        /// The component.
+        component: Component,
+        /// The outcome view.
+        outcome_type: OutcomeView,
         /// Difference in means of the per-slate component sum.
         estimate_per_slate: f64,
         /// Slate-clustered SE (one row per slate).
@@ -60,7 +127,7 @@ slate_table::table! {
     /// row per outcome type.
     pub struct AdditivityChecks, schema ADDITIVITY_CHECKS = "movielens_interference_additivity_checks.csv" {
         /// Outcome type.
-        outcome_type: String,
+        outcome_type: OutcomeView,
         /// Direct component.
         direct: f64,
         /// Same-cluster indirect component.
@@ -110,7 +177,7 @@ slate_table::table! {
     /// in observed clicks per 1,000 promoted slates.
     pub struct ProductSummary, schema PRODUCT_SUMMARY = "movielens_interference_product_summary.csv" {
         /// The quantity.
-        metric: String,
+        metric: ProductMetric,
         /// Clicks per 1,000 promoted slates.
         clicks_per_1000_promoted_slates: f64,
         /// 95% CI lower bound.
@@ -188,23 +255,6 @@ pub struct DecompositionTables {
     pub position_known_net_lift: Option<NamedColumn>,
 }
 
-const OUTCOME_TYPES: [(&str, OutcomeView); 3] = [
-    ("observed_clicks", OutcomeView::Observed),
-    ("expected_clicks", OutcomeView::Expected),
-    ("known_lift", OutcomeView::KnownLift),
-];
-
-/// Component membership of item row `r`: 0 focal, 1 same-cluster, 2 other.
-fn component_of(mapping: &ExposureMapping, r: usize) -> usize {
-    if mapping.is_focal[r] {
-        0
-    } else if mapping.same_cluster_as_focal[r] {
-        1
-    } else {
-        2
-    }
-}
-
 /// The cells of the three components: the focal item, its same-cluster competitors, the
 /// other non-focal items.
 pub const COMPONENT_CELLS: [&[Cell]; 3] = [
@@ -227,7 +277,7 @@ fn component_samples(
         Items::Rows(mapping) => {
             // Item rows are grouped by slate in the slate table's order.
             for (r, s) in slate_of_rows(mapping, slates).enumerate() {
-                sums[s][component_of(mapping, r)] += item_outcome(mapping, view, r);
+                sums[s][Component::of(mapping, r) as usize] += item_outcome(mapping, view, r);
             }
         }
         Items::Cells(cells) => {
@@ -259,13 +309,6 @@ fn component_samples(
     Ok(out)
 }
 
-const COMPONENTS: [(&str, &str); 4] = [
-    ("Direct", "Focal item"),
-    ("Indirect", "Same-cluster competitors"),
-    ("Indirect", "Other competitors"),
-    ("Total", "Full slate"),
-];
-
 /// Runs the decomposition and every risk and sensitivity table.
 pub fn run_decomposition(
     items: Items<'_>,
@@ -277,15 +320,15 @@ pub fn run_decomposition(
     let mut additivity = AdditivityChecks::default();
     let mut observed: Vec<DiffInMeans> = Vec::new();
     let views = OutcomeView::available(items);
-    for (outcome_type, view) in OUTCOME_TYPES.into_iter().filter(|(_, v)| views.contains(v)) {
+    for view in OutcomeView::ALL.into_iter().filter(|v| views.contains(v)) {
         let samples = component_samples(items, slates, view, &|_| true)?;
         let mut estimates = [0f64; 4];
-        for (k, ((family, component), sample)) in COMPONENTS.iter().zip(&samples).enumerate() {
-            let r = difference_in_means(sample, &format!("{family}: {component}"), outcome_type)?;
+        for (k, (component, sample)) in Component::ALL.into_iter().zip(&samples).enumerate() {
+            let r = difference_in_means(sample, &component.title(), view.text())?;
             let (lower, upper) = r.ci_95();
-            effects.effect_family.push(family.to_string());
-            effects.component.push(component.to_string());
-            effects.outcome_type.push(outcome_type.to_string());
+            effects.effect_family.push(component.family());
+            effects.component.push(component);
+            effects.outcome_type.push(view);
             effects.estimate_per_slate.push(r.estimate);
             push_dim!(effects, &r, [se, ci_95_lower, ci_95_upper, p_value]);
             effects
@@ -300,7 +343,7 @@ pub fn run_decomposition(
             }
         }
         let sum = estimates[0] + estimates[1] + estimates[2];
-        additivity.outcome_type.push(outcome_type.to_string());
+        additivity.outcome_type.push(view);
         additivity.direct.push(estimates[0]);
         additivity.indirect_same_cluster.push(estimates[1]);
         additivity.indirect_other.push(estimates[2]);
@@ -323,7 +366,11 @@ pub fn run_decomposition(
             cluster: samples[1].cluster.clone(),
             ..Sample::default()
         };
-        difference_in_means(&combined, "Indirect: All competitors", "observed_clicks")?
+        difference_in_means(
+            &combined,
+            "Indirect: All competitors",
+            OutcomeView::Observed.text(),
+        )?
     };
     let product = product_summary(&observed, &competitors);
     let cluster_risk = cluster_risk(items, slates, config.cluster_effects_min_rows)?;
@@ -431,21 +478,28 @@ pub const KNOWN_LIFT_ESTIMATE: &str = "known_lift_estimate";
 /// The position-risk table's truth column (the known net lift per promoted slate of a band).
 pub const KNOWN_NET_LIFT: &str = "known_net_lift";
 
-/// A row of the product summary: the one place its metric names live, so the report finds
-/// rows by value, not by retyping labels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A row of the product summary (its `metric` column): the one place its metric names
+/// live, so the report finds rows by value, not by retyping labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray)]
 pub enum ProductMetric {
     /// Clicks the promoted focal item gains.
+    #[strum(serialize = "Focal gain")]
     FocalGain,
     /// Clicks its substitutes lose.
+    #[strum(serialize = "Same-cluster competitor change")]
     SameClusterChange,
     /// Clicks the rest of the slate loses.
+    #[strum(serialize = "Other competitor change")]
     OtherChange,
     /// Substitutes and the rest together.
+    #[strum(serialize = "All competitor change")]
     AllCompetitorChange,
     /// The whole slate.
+    #[strum(serialize = "Net slate effect")]
     NetSlateEffect,
 }
+
+slate_table::label!(ProductMetric);
 
 impl ProductMetric {
     /// Every metric, in table order.
@@ -456,17 +510,6 @@ impl ProductMetric {
         ProductMetric::AllCompetitorChange,
         ProductMetric::NetSlateEffect,
     ];
-
-    /// The `metric` value of its row.
-    pub fn name(self) -> &'static str {
-        match self {
-            ProductMetric::FocalGain => "Focal gain",
-            ProductMetric::SameClusterChange => "Same-cluster competitor change",
-            ProductMetric::OtherChange => "Other competitor change",
-            ProductMetric::AllCompetitorChange => "All competitor change",
-            ProductMetric::NetSlateEffect => "Net slate effect",
-        }
-    }
 
     /// How to read it.
     fn interpretation(self) -> &'static str {
@@ -483,7 +526,7 @@ impl ProductMetric {
 impl ProductSummary {
     /// The row of `metric`.
     pub fn row(&self, metric: ProductMetric) -> Option<usize> {
-        self.metric.iter().position(|m| m == metric.name())
+        self.metric.iter().position(|m| *m == metric)
     }
 }
 
@@ -498,7 +541,7 @@ fn product_summary(observed: &[DiffInMeans], competitors: &DiffInMeans) -> Produ
             ProductMetric::NetSlateEffect => &observed[3],
         };
         let (value, lower, upper) = per_1000(r);
-        table.metric.push(metric.name().to_string());
+        table.metric.push(metric);
         table.clicks_per_1000_promoted_slates.push(value);
         table.ci_95_lower.push(lower);
         table.ci_95_upper.push(upper);

@@ -190,13 +190,10 @@ impl Method {
 }
 
 /// The result of a difference in means. Stores what everything derives from; the interval
-/// and p-value are methods.
+/// and p-value are methods. What was compared is the caller's to say (a [`crate::contrasts::Contrast`]
+/// and its outcome in the estimate tables, a cluster or a position band elsewhere).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DiffInMeans {
-    /// Contrast name (e.g. "Direct focal item").
-    pub contrast: String,
-    /// Outcome view label (e.g. "Observed simulated click").
-    pub outcome: String,
     /// How it was computed.
     pub method: Method,
     /// Treated mean minus control mean.
@@ -311,7 +308,8 @@ struct ClusterSums {
     control: f64,
 }
 
-/// Estimates the difference in means of `sample` with naive and cluster-robust SEs.
+/// Estimates the difference in means of `sample` with naive and cluster-robust SEs;
+/// `contrast` and `outcome` say what is compared in error messages.
 pub fn difference_in_means(
     sample: &Sample,
     contrast: &str,
@@ -375,8 +373,6 @@ pub fn difference_in_means(
     let cluster_var = correction * meat / (f1 * f0).powi(2);
     let naive_var = rss / (n - 2.0) * n / (f1 * f0);
     Ok(DiffInMeans {
-        contrast: contrast.to_string(),
-        outcome: outcome.to_string(),
         method: Method::DifferenceInMeansCr1,
         estimate: m1 - m0,
         naive_se: naive_var.sqrt(),

@@ -14,29 +14,41 @@ use crate::ols::{cr2, treatment_design};
 use crate::randomization::{Design, randomization_distributions};
 use crate::wild::{Weights, wild_bootstraps};
 
-/// An uncertainty method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// An uncertainty method. As a label it is the `method_key` column: a stable key that,
+/// unlike the method's display label ([`ClusteredMethod`]), does not depend on the clustering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::VariantArray)]
 pub enum InferenceMethod {
     /// OLS standard error treating item rows as independent.
+    #[strum(serialize = "naive")]
     Naive,
     /// Slate-clustered CR1 (statsmodels' cluster covariance), normal interval.
+    #[strum(serialize = "cr1")]
     Cr1,
     /// Bell–McCaffrey CR2 with a Satterthwaite t interval.
+    #[strum(serialize = "cr2")]
     Cr2,
     /// Percentile interval of the pairs bootstrap over slates.
+    #[strum(serialize = "bootstrap_percentile")]
     BootstrapPercentile,
     /// Restricted wild cluster bootstrap, Rademacher weights, interval by test inversion.
+    #[strum(serialize = "wild_rademacher")]
     WildRademacher,
     /// Restricted wild cluster bootstrap, Webb weights, interval by test inversion.
+    #[strum(serialize = "wild_webb")]
     WildWebb,
     /// Fisher randomization test; interval by inversion under a constant effect.
+    #[strum(serialize = "randomization")]
     Randomization,
     /// Lin (2013) regression adjustment on pre-treatment covariates, CR1 by unit, normal
     /// interval (see [`crate::adjust`]).
+    #[strum(serialize = "lin_cr1")]
     LinCr1,
     /// Lin regression adjustment, CR2 by unit with a Satterthwaite t interval.
+    #[strum(serialize = "lin_cr2")]
     LinCr2,
 }
+
+slate_table::label!(InferenceMethod);
 
 impl InferenceMethod {
     /// Every method, in report order (the two Lin rows appear where covariates are given).
@@ -52,29 +64,16 @@ impl InferenceMethod {
         InferenceMethod::LinCr2,
     ];
 
-    /// A stable key for tables (`method_key` columns): unlike the label, it does not depend
-    /// on the clustering.
-    pub fn key(self) -> &'static str {
-        match self {
-            InferenceMethod::Naive => "naive",
-            InferenceMethod::Cr1 => "cr1",
-            InferenceMethod::Cr2 => "cr2",
-            InferenceMethod::BootstrapPercentile => "bootstrap_percentile",
-            InferenceMethod::WildRademacher => "wild_rademacher",
-            InferenceMethod::WildWebb => "wild_webb",
-            InferenceMethod::Randomization => "randomization",
-            InferenceMethod::LinCr1 => "lin_cr1",
-            InferenceMethod::LinCr2 => "lin_cr2",
+    /// The method under `clustering`: what the `method` columns hold.
+    pub const fn under(self, clustering: Clustering) -> ClusteredMethod {
+        ClusteredMethod {
+            method: self,
+            clustering,
         }
     }
 
-    /// The method whose [`InferenceMethod::key`] is `key`.
-    pub fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|m| m.key() == key)
-    }
-
-    /// The label used in every table and figure.
-    pub fn label(self) -> &'static str {
+    /// The label used in every table and figure when each unit is one slate.
+    fn slate_label(self) -> &'static str {
         match self {
             InferenceMethod::Naive => "Naive OLS (rows independent)",
             InferenceMethod::Cr1 => "Slate-clustered CR1",
@@ -91,7 +90,7 @@ impl InferenceMethod {
 
 /// What every estimator clusters by, in the words of labels and titles: the randomization
 /// unit, which is the slate when each unit has one slate (the MovieLens design).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Clustering {
     /// Every unit is one slate: "slate-clustered".
     Slate,
@@ -119,15 +118,40 @@ impl Clustering {
     }
 }
 
-impl InferenceMethod {
-    /// The label under `clustering` (CR1 names its clusters).
-    pub fn label_for(self, clustering: Clustering) -> &'static str {
-        match (self, clustering) {
+/// An uncertainty method under the clustering of its data: the `method` column of the
+/// inference, coverage and power tables, written as the method's label, which names the
+/// clusters where the method does (CR1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClusteredMethod {
+    /// The method.
+    pub method: InferenceMethod,
+    /// What its clusters are.
+    pub clustering: Clustering,
+}
+
+slate_table::label_display!(ClusteredMethod);
+
+impl slate_table::Label for ClusteredMethod {
+    const ALL: &'static [Self] = &{
+        let methods = InferenceMethod::ALL;
+        let mut all =
+            [InferenceMethod::Naive.under(Clustering::Slate); 2 * InferenceMethod::ALL.len()];
+        let mut i = 0;
+        while i < methods.len() {
+            all[2 * i] = methods[i].under(Clustering::Slate);
+            all[2 * i + 1] = methods[i].under(Clustering::Unit);
+            i += 1;
+        }
+        all
+    };
+
+    fn text(self) -> &'static str {
+        match (self.method, self.clustering) {
             (InferenceMethod::Cr1, Clustering::Unit) => "Unit-clustered CR1",
             (InferenceMethod::LinCr1, Clustering::Unit) => {
                 "Lin covariate-adjusted, unit-clustered CR1"
             }
-            _ => self.label(),
+            (method, _) => method.slate_label(),
         }
     }
 }

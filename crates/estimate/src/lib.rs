@@ -42,7 +42,7 @@ pub mod wild;
 
 pub use decompose::{DecompositionTables, run_decomposition, write_decomposition};
 pub use dim::{DiffInMeans, Method, Sample, difference_in_means};
-pub use suite::{EstimateTables, inference_comparison, run, write};
+pub use suite::{ContrastResult, EstimateTables, inference_comparison, run, write};
 
 use serde::{Deserialize, Serialize};
 use slate_table::TableError;

@@ -33,6 +33,8 @@ use rayon::prelude::*;
 use slate_exposure::{ExposureMapping, SlateOutcomes};
 use statrs::distribution::{ContinuousCDF, Normal};
 
+use slate_table::Label;
+
 use crate::EstimateError;
 use crate::adjust::{covariates, lin_cr1};
 use crate::contrasts::{Contrast, Items, OutcomeView, sample};
@@ -234,7 +236,7 @@ fn pilot_components(
             Ok((estimate, UnitVariance::from_residuals(&s, &residuals)?))
         }
         _ => {
-            let r = difference_in_means(&s, contrast.name(), "power")?;
+            let r = difference_in_means(&s, contrast.text(), "power")?;
             Ok((r.estimate, UnitVariance::of_difference_in_means(&s)?))
         }
     }
@@ -252,7 +254,7 @@ fn design_effect(
         Items::Rows(mapping),
         slates,
     )?;
-    let r = difference_in_means(&s, contrast.name(), "power")?;
+    let r = difference_in_means(&s, contrast.text(), "power")?;
     Ok((r.cluster_se / r.naive_se).powi(2))
 }
 
@@ -266,7 +268,7 @@ fn replicate_tests(
         .iter()
         .map(|c| {
             let s = sample(*c, OutcomeView::Observed, Items::Rows(mapping), slates)?;
-            let r = difference_in_means(&s, c.name(), "power")?;
+            let r = difference_in_means(&s, c.text(), "power")?;
             let (estimate, se, _) = lin_cr1(&s, &covariates(*c, Items::Rows(mapping), slates))?;
             Ok([
                 (r.p_value_cluster() <= alpha, r.cluster_se),
@@ -357,9 +359,9 @@ where
             let power = results.iter().filter(|rep| rep[c][m].0).count() as f64 / n;
             let mc_se = (power * (1.0 - power) / n).sqrt();
             table.scenario.push(design.scenario.to_string());
-            table.contrast.push(contrast.name().to_string());
-            table.method.push(method.label_for(clustering).to_string());
-            table.method_key.push(method.key().to_string());
+            table.contrast.push(*contrast);
+            table.method.push(method.under(clustering));
+            table.method_key.push(*method);
             table.n_slates.push(design.n_slates as u32);
             table.n_units.push(pilots[0].1 as u32);
             table.replicates.push(design.replicates as u32);
@@ -425,9 +427,9 @@ pub fn pilot_power(
                     continue;
                 }
                 let se = variance.se_at(covered, treated_share);
-                table.contrast.push(contrast.name().to_string());
-                table.method.push(method.label_for(clustering).to_string());
-                table.method_key.push(method.key().to_string());
+                table.contrast.push(contrast);
+                table.method.push(method.under(clustering));
+                table.method_key.push(method);
                 table.pilot_slates.push(slates.len() as u32);
                 table.pilot_units.push(variance.units() as u32);
                 table.pilot_estimate.push(estimate);

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use slate_exposure::{Feature, FeatureKind, NamedColumn, SlateOutcomes};
 use slate_reduction::columns::Cell;
+use slate_table::Label;
 
 use crate::bootstrap::{BootstrapDraws, cluster_bootstrap, summarize};
 use crate::contrasts::{
@@ -20,7 +21,7 @@ use crate::{EstimateConfig, EstimateError};
 #[derive(Debug, Clone, PartialEq)]
 pub struct EstimateTables {
     /// Every contrast × outcome view, as results structs (contrast-major order).
-    pub results: Vec<DiffInMeans>,
+    pub results: Vec<ContrastResult>,
     /// The same as a table.
     pub estimates: Estimates,
     /// Observed-outcome rows only.
@@ -46,9 +47,34 @@ pub struct EstimateTables {
     pub bootstrap: BootstrapDraws,
 }
 
-fn push_estimate(table: &mut Estimates, r: &DiffInMeans, p_value_holm: f64) {
-    table.contrast.push(r.contrast.clone());
-    table.outcome.push(r.outcome.clone());
+/// One difference in means of the suite's grid: a contrast under an outcome view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContrastResult {
+    /// The contrast.
+    pub contrast: Contrast,
+    /// The outcome view.
+    pub view: OutcomeView,
+    /// The view's label in the tables ([`Contrast::label_in`]).
+    pub outcome: &'static str,
+    /// The estimate.
+    pub result: DiffInMeans,
+}
+
+impl std::ops::Deref for ContrastResult {
+    type Target = DiffInMeans;
+    fn deref(&self) -> &DiffInMeans {
+        &self.result
+    }
+}
+
+fn push_estimate(
+    table: &mut Estimates,
+    (contrast, outcome): (Contrast, &str),
+    r: &DiffInMeans,
+    p_value_holm: f64,
+) {
+    table.contrast.push(contrast);
+    table.outcome.push(outcome.to_string());
     push_dim!(
         table,
         r,
@@ -84,6 +110,7 @@ pub fn run(
     // view (see `slate_reduction::truth_cells`) and let go of before the observed samples are
     // built. A truth view's sample lives only while its difference in means is computed.
     let mut by_view: Vec<Option<DiffInMeans>> = vec![None; grid.len()];
+    let what = |c: Contrast, v: OutcomeView| (c.text(), c.label_in(v, items));
     let views = OutcomeView::available(items);
     for view in views.iter().filter(|v| **v != OutcomeView::Observed) {
         let _read = read_truth(items, *view, &Cell::PARTITION)?;
@@ -92,11 +119,8 @@ pub fn run(
             .par_iter()
             .map(|i| {
                 let (c, v) = grid[*i];
-                difference_in_means(
-                    &sample(c, v, items, slates)?,
-                    c.name(),
-                    c.label_in(v, items),
-                )
+                let (contrast, outcome) = what(c, v);
+                difference_in_means(&sample(c, v, items, slates)?, contrast, outcome)
             })
             .collect::<Result<_, _>>()?;
         for (i, r) in cells.into_iter().zip(done) {
@@ -115,13 +139,23 @@ pub fn run(
     let observed_results: Vec<DiffInMeans> = Contrast::ALL
         .par_iter()
         .zip(&observed_samples)
-        .map(|(c, s)| difference_in_means(s, c.name(), c.label_in(OutcomeView::Observed, items)))
+        .map(|(c, s)| {
+            let (contrast, outcome) = what(*c, OutcomeView::Observed);
+            difference_in_means(s, contrast, outcome)
+        })
         .collect::<Result<_, _>>()?;
     // Back in grid order: each contrast's observed result, then its truth views'.
     let mut observed_results = observed_results.into_iter();
-    let results: Vec<DiffInMeans> = by_view
+    let results: Vec<ContrastResult> = by_view
         .into_iter()
         .flat_map(|truth| truth.or_else(|| observed_results.next()))
+        .zip(&grid)
+        .map(|(result, &(contrast, view))| ContrastResult {
+            contrast,
+            view,
+            outcome: contrast.label_in(view, items),
+            result,
+        })
         .collect();
     let find =
         |c: Contrast, v: OutcomeView| &results[grid.iter().position(|g| *g == (c, v)).unwrap_or(0)];
@@ -137,16 +171,15 @@ pub fn run(
         .par_iter()
         .map(|(k, c)| outcome_sample(*c, *k, items, slates))
         .collect::<Result<_, _>>()?;
+    let extra_outcomes: Vec<String> = extra_grid
+        .iter()
+        .map(|(k, c)| outcome_label(*c, &slates.outcome_totals[*k].name))
+        .collect();
     let extra: Vec<DiffInMeans> = extra_grid
         .par_iter()
         .zip(&extra_samples)
-        .map(|((k, c), s)| {
-            difference_in_means(
-                s,
-                c.name(),
-                &outcome_label(*c, &slates.outcome_totals[*k].name),
-            )
-        })
+        .zip(&extra_outcomes)
+        .map(|(((_, c), s), outcome)| difference_in_means(s, c.text(), outcome))
         .collect::<Result<_, _>>()?;
     // Holm across the contrasts of each truth view; the observed family is every contrast of
     // every observed outcome (the click and the log's further outcomes).
@@ -171,10 +204,17 @@ pub fn run(
         }
     }
     for (r, p) in results.iter().zip(&holm) {
-        push_estimate(&mut estimates, r, *p);
+        push_estimate(&mut estimates, (r.contrast, r.outcome), r, *p);
     }
-    for (r, p) in extra.iter().zip(&extra_holm) {
-        push_estimate(&mut estimates, r, *p);
+    let extra_rows = || {
+        extra_grid
+            .iter()
+            .zip(&extra_outcomes)
+            .zip(extra.iter().zip(&extra_holm))
+            .map(|(((_, c), outcome), (r, p))| ((*c, outcome.as_str()), r, *p))
+    };
+    for (what, r, p) in extra_rows() {
+        push_estimate(&mut estimates, what, r, p);
     }
     for c in Contrast::ALL {
         let i = grid
@@ -182,15 +222,15 @@ pub fn run(
             .position(|g| *g == (c, OutcomeView::Observed))
             .unwrap_or(0);
         let r = &results[i];
-        push_estimate(&mut observed, r, holm[i]);
-        se_comparison.contrast.push(r.contrast.clone());
-        se_comparison.outcome.push(r.outcome.clone());
+        push_estimate(&mut observed, (c, r.outcome), r, holm[i]);
+        se_comparison.contrast.push(c);
+        se_comparison.outcome.push(r.outcome.to_string());
         se_comparison.naive_se.push(r.naive_se);
         se_comparison.cluster_se.push(r.cluster_se);
         se_comparison.cluster_to_naive_ratio.push(r.se_ratio());
     }
-    for (r, p) in extra.iter().zip(&extra_holm) {
-        push_estimate(&mut observed, r, *p);
+    for (what, r, p) in extra_rows() {
+        push_estimate(&mut observed, what, r, p);
     }
 
     let observed_samples: Vec<&Sample> = observed_samples.iter().collect();
@@ -211,15 +251,15 @@ pub fn run(
     let mut bootstrap_summary = BootstrapSummaryTable::default();
     for (c, replicates) in Contrast::ALL.iter().zip(&draws.estimates) {
         for (i, estimate) in replicates.iter().enumerate() {
-            bootstrap_distribution.contrast.push(c.name().to_string());
+            bootstrap_distribution.contrast.push(*c);
             bootstrap_distribution.replicate.push(i as u32);
             bootstrap_distribution.estimate.push(*estimate);
         }
         let s = summarize(replicates);
         let r = find(*c, OutcomeView::Observed);
         let t = &mut bootstrap_summary;
-        t.contrast.push(c.name().to_string());
-        t.outcome.push(r.outcome.clone());
+        t.contrast.push(*c);
+        t.outcome.push(r.outcome.to_string());
         t.estimate.push(r.estimate);
         t.bootstrap_mean.push(s.mean);
         t.bootstrap_se.push(s.se);
@@ -238,7 +278,7 @@ pub fn run(
             let observed = find(c, OutcomeView::Observed);
             let known = find(c, OutcomeView::KnownLift).estimate;
             let (lower, upper) = observed.ci_95();
-            validation.contrast.push(c.name().to_string());
+            validation.contrast.push(c);
             validation.observed_estimate.push(observed.estimate);
             validation.observed_ci_95_lower.push(lower);
             validation.observed_ci_95_upper.push(upper);
@@ -328,7 +368,7 @@ fn contrast_support(samples: &[&Sample]) -> ContrastSupport {
     for (c, s) in Contrast::ALL.iter().zip(samples) {
         let treated = s.treated_rows();
         let clusters = ClusterIndex::new(s.cluster.iter().copied());
-        table.contrast.push(c.name().to_string());
+        table.contrast.push(*c);
         table.unit.push(c.unit().to_string());
         table.rows.push(s.n_rows() as u32);
         table.treated_rows.push(treated as u32);
@@ -375,12 +415,12 @@ fn decomposition(
         / n;
     let mut table = SlateDecomposition::default();
     for (component, value) in [
-        ("Direct focal lift", parts[0] / n),
-        ("Same-cluster spillover loss", parts[1] / n),
-        ("Other spillover loss", parts[2] / n),
-        ("Net total lift", net),
+        (LiftPart::DirectFocal, parts[0] / n),
+        (LiftPart::SameClusterLoss, parts[1] / n),
+        (LiftPart::OtherLoss, parts[2] / n),
+        (LiftPart::NetTotal, net),
     ] {
-        table.component.push(component.to_string());
+        table.component.push(component);
         table.mean_lift_per_promoted_slate.push(value);
         table.lift_per_1000_promoted_slates.push(value * 1000.0);
         table.promoted_slates.push(promoted.len() as u32);
@@ -416,14 +456,14 @@ pub(crate) fn cluster_effects(
             if treated < min_rows || s.n_rows() - treated < min_rows {
                 continue;
             }
-            let r = match difference_in_means(s, c.name(), c.label_in(OutcomeView::Observed, items))
+            let r = match difference_in_means(s, c.text(), c.label_in(OutcomeView::Observed, items))
             {
                 Ok(r) => r,
                 Err(EstimateError::SingleCluster { .. }) => continue,
                 Err(e) => return Err(e),
             };
             table.focal_cluster.push(cluster.to_string());
-            table.contrast.push(c.name().to_string());
+            table.contrast.push(c);
             push_dim!(
                 table,
                 &r,
@@ -546,11 +586,9 @@ pub fn inference_comparison(
     let mut table = InferenceComparison::default();
     for ((c, outcome, _), rows) in labelled.iter().zip(&results) {
         for r in rows {
-            table.contrast.push(c.name().to_string());
+            table.contrast.push(*c);
             table.outcome.push(outcome.clone());
-            table
-                .method
-                .push(r.method.label_for(clustering).to_string());
+            table.method.push(r.method.under(clustering));
             table.estimate.push(r.estimate);
             table.se.push(r.se);
             table.ci_95_lower.push(r.ci_lower);

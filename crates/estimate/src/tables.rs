@@ -1,13 +1,16 @@
 //! The tables the estimate stage writes to `data/processed` (CSV, as the seed notebook saved
 //! them). Each struct is the one declaration of its columns.
 
+use crate::contrasts::Contrast;
+use crate::inference::{ClusteredMethod, InferenceMethod};
+
 slate_table::table! {
     /// Effect estimates with the seed notebook's exact columns. Used for
     /// `movielens_interference_estimates.csv` (every contrast × outcome view) and, with the same
     /// columns, `movielens_interference_observed_effects.csv` (observed outcomes only).
     pub struct Estimates, schema ESTIMATES = "movielens_interference_estimates.csv" {
         /// Contrast name.
-        contrast: String,
+        contrast: Contrast,
         /// Outcome view label.
         outcome: String,
         /// Treated mean minus control mean.
@@ -91,7 +94,7 @@ slate_table::table! {
     /// How much support each contrast has.
     pub struct ContrastSupport, schema CONTRAST_SUPPORT = "movielens_interference_contrast_support.csv" {
         /// Contrast name.
-        contrast: String,
+        contrast: Contrast,
         /// "item rows" or "slates".
         unit: String,
         /// Rows in the contrast.
@@ -111,7 +114,7 @@ slate_table::table! {
     /// Naive vs slate-clustered standard errors (observed outcomes).
     pub struct SeComparison, schema SE_COMPARISON = "movielens_interference_se_comparison.csv" {
         /// Contrast name.
-        contrast: String,
+        contrast: Contrast,
         /// Outcome label.
         outcome: String,
         /// Non-robust SE.
@@ -127,7 +130,7 @@ slate_table::table! {
     /// Every bootstrap replicate, long format.
     pub struct BootstrapDistribution, schema BOOTSTRAP_DISTRIBUTION = "movielens_interference_bootstrap_distribution.csv" {
         /// Contrast name.
-        contrast: String,
+        contrast: Contrast,
         /// Replicate number (0-based).
         replicate: u32,
         /// Replicate estimate (NaN when an arm was empty in the replicate).
@@ -139,7 +142,7 @@ slate_table::table! {
     /// Bootstrap summary per contrast, beside the analytic cluster SE.
     pub struct BootstrapSummaryTable, schema BOOTSTRAP_SUMMARY = "movielens_interference_bootstrap_summary.csv" {
         /// Contrast name.
-        contrast: String,
+        contrast: Contrast,
         /// Outcome label.
         outcome: String,
         /// Point estimate on the full sample.
@@ -169,7 +172,7 @@ slate_table::table! {
     /// Observed vs expected vs known-lift estimates per contrast.
     pub struct Validation, schema VALIDATION = "movielens_interference_validation.csv" {
         /// Contrast name.
-        contrast: String,
+        contrast: Contrast,
         /// Observed-outcome estimate.
         observed_estimate: f64,
         /// Observed 95% CI lower bound.
@@ -187,11 +190,31 @@ slate_table::table! {
     }
 }
 
+/// A part of the known lift of promoted slates: the `component` column of the slate
+/// decomposition. The three parts add up to the net.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray)]
+pub enum LiftPart {
+    /// The promoted focal movie's lift.
+    #[strum(serialize = "Direct focal lift")]
+    DirectFocal,
+    /// Its same-cluster competitors' loss.
+    #[strum(serialize = "Same-cluster spillover loss")]
+    SameClusterLoss,
+    /// The other non-focal movies' loss.
+    #[strum(serialize = "Other spillover loss")]
+    OtherLoss,
+    /// The whole slate's lift.
+    #[strum(serialize = "Net total lift")]
+    NetTotal,
+}
+
+slate_table::label!(LiftPart);
+
 slate_table::table! {
     /// Known expected-lift decomposition of promoted slates.
     pub struct SlateDecomposition, schema SLATE_DECOMPOSITION = "movielens_interference_slate_decomposition.csv" {
         /// Component.
-        component: String,
+        component: LiftPart,
         /// Mean per-slate sum of known lift over promoted slates.
         mean_lift_per_promoted_slate: f64,
         /// Same, per 1,000 promoted slates.
@@ -207,7 +230,7 @@ slate_table::table! {
         /// The focal movie's substitute cluster.
         focal_cluster: String,
         /// Contrast name.
-        contrast: String,
+        contrast: Contrast,
         /// Estimate (observed outcome).
         estimate: f64,
         /// Cluster SE.
@@ -230,11 +253,11 @@ slate_table::table! {
     /// uncertainty method, side by side (NaN where a method gives no SE or interval).
     pub struct InferenceComparison, schema INFERENCE_COMPARISON = "movielens_interference_inference_comparison.csv" {
         /// Contrast name.
-        contrast: String,
+        contrast: Contrast,
         /// Outcome label.
         outcome: String,
         /// Uncertainty method.
-        method: String,
+        method: ClusteredMethod,
         /// Point estimate.
         estimate: f64,
         /// Standard error (NaN for randomization inference).
@@ -256,11 +279,11 @@ slate_table::table! {
         /// `correlated_user_randomized`: user and session logit shifts, user randomization).
         scenario: String,
         /// Uncertainty method.
-        method: String,
+        method: ClusteredMethod,
         /// Contrast name.
-        contrast: String,
+        contrast: Contrast,
         /// The method's stable key (`naive`, `cr1`, `cr2`, ...), whatever its label.
-        method_key: String,
+        method_key: InferenceMethod,
         /// Re-drawn experiments.
         replicates: u32,
         /// The design's true effect: the mean known lift over the contrast's rows in both arms.
@@ -297,11 +320,11 @@ slate_table::table! {
         /// The simulation scenario.
         scenario: String,
         /// Contrast name.
-        contrast: String,
+        contrast: Contrast,
         /// The test: CR1 by unit of the difference in means, or of the Lin-adjusted estimate.
-        method: String,
+        method: ClusteredMethod,
         /// The method's stable key (`cr1`, `lin_cr1`).
-        method_key: String,
+        method_key: InferenceMethod,
         /// Slates in the design.
         n_slates: u32,
         /// Randomization units in the design.
@@ -335,11 +358,11 @@ slate_table::table! {
     /// log's own per-unit variances, at each design size of the grid.
     pub struct PilotPowerTable, schema PILOT_POWER = "interference_pilot_power.csv" {
         /// Contrast name.
-        contrast: String,
+        contrast: Contrast,
         /// The test: CR1 by unit of the difference in means, or of the Lin-adjusted estimate.
-        method: String,
+        method: ClusteredMethod,
         /// The method's stable key (`cr1`, `lin_cr1`).
-        method_key: String,
+        method_key: InferenceMethod,
         /// Slates in the pilot log.
         pilot_slates: u32,
         /// Units in the pilot log.

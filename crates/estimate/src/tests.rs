@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 
 use slate_exposure::{ExposureTables, map_exposure};
 use slate_log::synthetic::{SyntheticConfig, synthetic_log};
+use slate_table::Label;
 
 use crate::contrasts::{Contrast, OutcomeView};
 use crate::{EstimateConfig, EstimateTables, run};
@@ -48,7 +49,7 @@ fn every_contrast_and_view_is_estimated_with_the_seed_labels() {
     let tables = &design().1;
     assert_eq!(tables.estimates.len(), 15);
     assert_eq!(tables.observed.len(), 5);
-    assert_eq!(tables.observed.contrast[0], "Direct focal item");
+    assert_eq!(tables.observed.contrast[0].text(), "Direct focal item");
     assert_eq!(
         tables.observed.outcome[4],
         "Observed total simulated clicks"
@@ -132,7 +133,7 @@ fn cluster_effects_respect_the_support_threshold() {
     );
     let kept = cells(threshold as usize);
     let key = |t: &crate::tables::ClusterEffects, i: usize| {
-        (t.focal_cluster[i].clone(), t.contrast[i].clone())
+        (t.focal_cluster[i].clone(), t.contrast[i])
     };
     let expected: Vec<_> = (0..all.len())
         .filter(|i| smaller_arm(&all, *i) >= threshold)
@@ -227,7 +228,7 @@ fn inference_comparison_lists_every_method_and_randomization_agrees_on_strong_ef
     }
     // The direct effect is strong: every method rejects at 1%; randomization's floor is 1/2001.
     let direct: Vec<usize> = (0..table.len())
-        .filter(|i| table.contrast[*i] == "Direct focal item")
+        .filter(|i| table.contrast[*i] == Contrast::DirectFocal)
         .collect();
     let cr1_width = {
         let i = direct[1];
@@ -242,7 +243,7 @@ fn inference_comparison_lists_every_method_and_randomization_agrees_on_strong_ef
         );
         // With thousands of slates every slate-level method agrees with CR1 on the width.
         let width = table.ci_95_upper[i] - table.ci_95_lower[i];
-        if !table.method[i].starts_with("Naive") {
+        if table.method[i].method != crate::inference::InferenceMethod::Naive {
             assert!(
                 (width / cr1_width - 1.0).abs() < 0.15,
                 "{}: width {width} vs CR1 {cr1_width}",
@@ -289,10 +290,9 @@ fn coverage_study_is_deterministic_and_measures_the_design_truth() {
     assert_eq!(table.len(), 45);
     assert!(table.scenario.iter().all(|s| s == "default"));
     for i in 0..table.len() {
-        let method = crate::inference::InferenceMethod::from_key(&table.method_key[i]).unwrap();
         assert_eq!(
             table.method[i],
-            method.label_for(crate::inference::Clustering::Slate)
+            table.method_key[i].under(crate::inference::Clustering::Slate)
         );
         assert_eq!(
             table.coverage_consistent_with_nominal[i],
@@ -307,11 +307,12 @@ fn coverage_study_is_deterministic_and_measures_the_design_truth() {
     // RMSE agree within each, and a coverage is a whole number of replicates out of six.
     for c in Contrast::ALL {
         let rows: Vec<usize> = (0..table.len())
-            .filter(|i| table.contrast[*i] == c.name())
+            .filter(|i| table.contrast[*i] == c)
             .collect();
         assert_eq!(rows.len(), 9);
         for i in &rows {
-            let first = if table.method_key[*i].starts_with("lin_") {
+            use crate::inference::InferenceMethod::{LinCr1, LinCr2};
+            let first = if [LinCr1, LinCr2].contains(&table.method_key[*i]) {
                 rows[7]
             } else {
                 rows[0]

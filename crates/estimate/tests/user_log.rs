@@ -8,7 +8,9 @@
 use std::path::PathBuf;
 
 use slate_estimate::EstimateConfig;
+use slate_estimate::contrasts::Contrast;
 use slate_log::{LogConfig, OnBadSlate};
+use slate_table::Label;
 
 fn reference_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -70,7 +72,7 @@ fn unit_clustered_cr1_matches_statsmodels_clustered_by_user() {
         };
         let block = if outcome == "click" { 0 } else { 5 };
         let i = (block..block + 5)
-            .find(|i| observed.contrast[*i] == f[0])
+            .find(|i| Some(observed.contrast[*i]) == Contrast::parse(f[0]))
             .unwrap_or_else(|| panic!("no row for {outcome} / {}", f[0]));
         let (estimate, unit_se, slate_se): (f64, f64, f64) = (
             f[1].parse().unwrap(),

@@ -21,7 +21,7 @@ use slate_estimate::dim::{Z_95, two_sided_normal_p};
 
 use crate::ModelsError;
 use crate::features::SlateFeatures;
-use crate::learner::{OutcomeModel, Task};
+use crate::learner::{Learner, OutcomeModel, Task};
 
 /// Seeded fold of each row: a shuffled round-robin, so fold sizes differ by at most one.
 pub fn folds(rows: usize, k: usize, seed: u64) -> Vec<usize> {
@@ -46,8 +46,8 @@ pub fn unit_folds(unit: &[u32], k: usize, seed: u64) -> Vec<usize> {
 /// Out-of-fold predictions of one model for every row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CrossFit {
-    /// Model name.
-    pub model: &'static str,
+    /// The learner.
+    pub model: Learner,
     /// Fold of each row.
     pub fold: Vec<usize>,
     /// Predicted outcome if treated.
@@ -111,7 +111,7 @@ pub fn cross_fit(
     let k = fold.iter().copied().max().map_or(0, |m| m + 1);
     let n = x.len();
     let mut out = CrossFit {
-        model: model.name(),
+        model: model.learner(),
         fold: fold.to_vec(),
         mu1: vec![0.0; n],
         mu0: vec![0.0; n],
@@ -268,7 +268,7 @@ mod tests {
     #[test]
     fn scores_reduce_to_hand_computed_values() {
         let fit = CrossFit {
-            model: "test",
+            model: Learner::LightGbm,
             fold: vec![0, 1],
             mu1: vec![3.0, 2.0],
             mu0: vec![1.0, 1.5],

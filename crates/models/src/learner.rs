@@ -26,15 +26,24 @@ pub trait Fitted {
     fn predict(&self, x: &Matrix) -> Result<Vec<f64>, ModelsError>;
 }
 
-/// The LightGBM learner's name in every table.
-pub const LIGHTGBM: &str = "LightGBM";
-/// The XGBoost learner's name in every table.
-pub const XGBOOST: &str = "XGBoost";
+/// A gradient-boosting library: the `model` column of the metrics and conditional-effects
+/// tables, and the learner named in AIPW estimators and targeting rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::VariantArray)]
+pub enum Learner {
+    /// LightGBM.
+    #[strum(serialize = "LightGBM")]
+    LightGbm,
+    /// XGBoost.
+    #[strum(serialize = "XGBoost")]
+    XgBoost,
+}
+
+slate_table::label!(Learner);
 
 /// A learner that can be fitted.
 pub trait OutcomeModel: Sync {
-    /// Name used in tables ("LightGBM", "XGBoost").
-    fn name(&self) -> &'static str;
+    /// Which library it is.
+    fn learner(&self) -> Learner;
     /// Fits `target` on `x`.
     fn fit(&self, x: &Matrix, target: &[f64], task: Task) -> Result<Box<dyn Fitted>, ModelsError>;
 }
@@ -100,8 +109,8 @@ impl LightGbm {
 }
 
 impl OutcomeModel for LightGbm {
-    fn name(&self) -> &'static str {
-        LIGHTGBM
+    fn learner(&self) -> Learner {
+        Learner::LightGbm
     }
 
     fn fit(&self, x: &Matrix, target: &[f64], task: Task) -> Result<Box<dyn Fitted>, ModelsError> {
@@ -169,8 +178,8 @@ impl XgBoost {
 }
 
 impl OutcomeModel for XgBoost {
-    fn name(&self) -> &'static str {
-        XGBOOST
+    fn learner(&self) -> Learner {
+        Learner::XgBoost
     }
 
     fn fit(&self, x: &Matrix, target: &[f64], task: Task) -> Result<Box<dyn Fitted>, ModelsError> {
@@ -214,6 +223,7 @@ mod tests {
     use super::*;
     use rand::Rng;
     use rand_pcg::Pcg64;
+    use slate_table::Label;
 
     /// y = 2·x0 + x1² + noise on 600 rows, with a 0/1 column.
     fn data() -> (Matrix, Vec<f64>) {
@@ -275,7 +285,12 @@ mod tests {
                 .unwrap()
                 .predict(&x)
                 .unwrap();
-            assert_eq!(first, again, "{} is not deterministic", learner.name());
+            assert_eq!(
+                first,
+                again,
+                "{} is not deterministic",
+                learner.learner().text()
+            );
             let mse = first
                 .iter()
                 .zip(&y)
@@ -285,7 +300,7 @@ mod tests {
             assert!(
                 mse < 0.05 * var,
                 "{}: in-sample MSE {mse} vs variance {var}",
-                learner.name()
+                learner.learner().text()
             );
             // The treatment contrast recovers the +0.5 shift.
             let lift: f64 = learner
@@ -304,7 +319,11 @@ mod tests {
                 .map(|(a, b)| a - b)
                 .sum::<f64>()
                 / y.len() as f64;
-            assert!((lift - 0.5).abs() < 0.1, "{}: lift {lift}", learner.name());
+            assert!(
+                (lift - 0.5).abs() < 0.1,
+                "{}: lift {lift}",
+                learner.learner().text()
+            );
         }
     }
 
@@ -321,7 +340,7 @@ mod tests {
             assert!(
                 p.iter().all(|v| (0.0..=1.0).contains(v)),
                 "{}",
-                learner.name()
+                learner.learner().text()
             );
         }
     }
@@ -334,7 +353,7 @@ mod tests {
             assert!(
                 matches!(err, ModelsError::Shape { .. }),
                 "{}",
-                learner.name()
+                learner.learner().text()
             );
         }
     }

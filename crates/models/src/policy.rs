@@ -11,14 +11,17 @@
 use rand::Rng;
 use rand_pcg::Pcg64;
 
+use slate_table::Label;
+
 use crate::ModelsError;
 use crate::aipw::clustered_score_mean;
+use crate::tables::PolicyRule;
 
 /// One rule's evaluation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PolicyValue {
-    /// Rule name.
-    pub policy: String,
+    /// The rule.
+    pub policy: PolicyRule,
     /// Slates promoted.
     pub promoted: usize,
     /// Share of slates promoted.
@@ -36,7 +39,7 @@ pub struct PolicyValue {
 /// Evaluates `rule` (promote slate `i` when `rule[i]`) against the oracle effects and the AIPW
 /// scores (standard error clustered by the slates' units `unit`).
 pub fn evaluate(
-    policy: &str,
+    policy: PolicyRule,
     rule: &[bool],
     oracle: Option<&[f64]>,
     scores: &[f64],
@@ -48,7 +51,8 @@ pub fn evaluate(
     {
         return Err(ModelsError::Shape {
             message: format!(
-                "policy `{policy}`: {} choices, {} oracle effects, {} scores",
+                "policy `{}`: {} choices, {} oracle effects, {} scores",
+                policy.text(),
                 rule.len(),
                 oracle.map_or(0, <[f64]>::len),
                 scores.len()
@@ -76,7 +80,7 @@ pub fn evaluate(
         .collect();
     let aipw = clustered_score_mean(&masked, unit)?;
     Ok(PolicyValue {
-        policy: policy.to_string(),
+        policy,
         promoted,
         share_promoted: promoted as f64 / n,
         oracle_per_1000,
@@ -118,12 +122,19 @@ mod tests {
         // Four slates: known effects +2, −1, +0.5, −3 clicks per slate.
         let oracle = [2.0, -1.0, 0.5, -3.0];
         let scores = [3.0, -2.0, 1.0, -2.0];
-        let all = evaluate("all", &[true; 4], Some(&oracle), &scores, &[0, 1, 2, 3]).unwrap();
+        let all = evaluate(
+            PolicyRule::PromoteAll,
+            &[true; 4],
+            Some(&oracle),
+            &scores,
+            &[0, 1, 2, 3],
+        )
+        .unwrap();
         // mean(2, −1, 0.5, −3) = −0.375 → −375 per 1,000.
         assert!((all.oracle_per_1000.unwrap() + 375.0).abs() < 1e-9);
         assert!((all.aipw_per_1000 - 0.0).abs() < 1e-9);
         let best = evaluate(
-            "oracle",
+            PolicyRule::OracleBest,
             &predicted_positive(&oracle),
             Some(&oracle),
             &scores,
@@ -137,9 +148,23 @@ mod tests {
         // AIPW: mean(3, 0, 1, 0) = 1 → 1,000; sd = 1.4142, se = 0.7071 → 707.1.
         assert!((best.aipw_per_1000 - 1000.0).abs() < 1e-9);
         assert!((best.aipw_se_per_1000 - 707.106_781_186_547_5).abs() < 1e-6);
-        let none = evaluate("none", &[false; 4], Some(&oracle), &scores, &[0, 1, 2, 3]).unwrap();
+        let none = evaluate(
+            PolicyRule::PromoteNone,
+            &[false; 4],
+            Some(&oracle),
+            &scores,
+            &[0, 1, 2, 3],
+        )
+        .unwrap();
         assert_eq!(none.oracle_per_1000, Some(0.0));
-        let blind = evaluate("blind", &[true; 4], None, &scores, &[0, 1, 2, 3]).unwrap();
+        let blind = evaluate(
+            PolicyRule::PromoteAll,
+            &[true; 4],
+            None,
+            &scores,
+            &[0, 1, 2, 3],
+        )
+        .unwrap();
         assert_eq!(blind.oracle_per_1000, None);
         assert_eq!(blind.aipw_per_1000, all.aipw_per_1000);
         assert_eq!(none.aipw_per_1000, 0.0);
@@ -165,6 +190,15 @@ mod tests {
 
     #[test]
     fn mismatched_lengths_are_an_error() {
-        assert!(evaluate("x", &[true], Some(&[1.0, 2.0]), &[1.0], &[0]).is_err());
+        assert!(
+            evaluate(
+                PolicyRule::PromoteAll,
+                &[true],
+                Some(&[1.0, 2.0]),
+                &[1.0],
+                &[0]
+            )
+            .is_err()
+        );
     }
 }

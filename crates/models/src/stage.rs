@@ -7,10 +7,11 @@ use slate_estimate::contrasts::{Contrast, OutcomeView, total_sample};
 use slate_estimate::decompose::position_bands;
 use slate_estimate::difference_in_means;
 use slate_exposure::SlateOutcomes;
+use slate_table::Label;
 
 use crate::aipw::{CrossFit, clustered_score_mean, cross_fit, unit_folds};
 use crate::features::SlateFeatures;
-use crate::learner::{LightGbm, OutcomeModel, Task, XgBoost};
+use crate::learner::{Learner, LightGbm, OutcomeModel, Task, XgBoost};
 use crate::tables::*;
 use crate::{ModelsConfig, ModelsError, aipw, policy};
 
@@ -44,8 +45,8 @@ pub fn learners(config: &ModelsConfig) -> Vec<Box<dyn OutcomeModel>> {
 }
 
 fn regression_metrics(
-    model: &str,
-    split: &str,
+    model: Learner,
+    split: Split,
     predicted: &[f64],
     y: &[f64],
     out: &mut ModelMetrics,
@@ -54,8 +55,8 @@ fn regression_metrics(
     let mean = y.iter().sum::<f64>() / n;
     let sse: f64 = predicted.iter().zip(y).map(|(p, t)| (p - t).powi(2)).sum();
     let sst: f64 = y.iter().map(|t| (t - mean).powi(2)).sum();
-    out.model.push(model.to_string());
-    out.split.push(split.to_string());
+    out.model.push(model);
+    out.split.push(split);
     out.rmse.push((sse / n).sqrt());
     out.mae.push(
         predicted
@@ -132,15 +133,15 @@ pub fn run(slates: &SlateOutcomes, config: &ModelsConfig) -> Result<ModelsTables
         let x_train = x.rows(&train);
         let fitted = model.fit(&x_train, &pick(&train), Task::Regression)?;
         regression_metrics(
-            model.name(),
-            Split::Train.name(),
+            model.learner(),
+            Split::Train,
             &fitted.predict(&x_train)?,
             &pick(&train),
             &mut metrics,
         );
         regression_metrics(
-            model.name(),
-            Split::Test.name(),
+            model.learner(),
+            Split::Test,
             &x.predict(fitted.as_ref(), &test)?,
             &pick(&test),
             &mut metrics,
@@ -177,14 +178,14 @@ pub fn run(slates: &SlateOutcomes, config: &ModelsConfig) -> Result<ModelsTables
     let total = total_sample(OutcomeView::Observed, slates);
     let dim = difference_in_means(
         &total,
-        Contrast::TotalSlate.name(),
+        Contrast::TotalSlate.text(),
         Contrast::TotalSlate.outcome_label(OutcomeView::Observed),
     )?;
     let (lower, upper) = dim.ci_95();
     push_aipw(
         &mut aipw,
-        &Estimator::DifferenceInMeans.name(),
-        "none",
+        Estimator::DifferenceInMeans,
+        Propensity::None,
         dim.estimate,
         dim.cluster_se,
         (lower, upper),
@@ -196,21 +197,21 @@ pub fn run(slates: &SlateOutcomes, config: &ModelsConfig) -> Result<ModelsTables
         aipw_truth.true_effect.push(t);
     }
     // Known design probability first (both models), then the cross-fitted propensity.
-    let variants: [(&str, &str); 2] = [
+    let variants: [(bool, Propensity); 2] = [
         (
-            "",
+            false,
             if slates.assignment_probability_logged.first() == Some(&false) {
-                "observed promoted share (the log has no assignment probability)"
+                Propensity::ObservedShare
             } else {
-                "known design probability"
+                Propensity::Known
             },
         ),
-        (" (estimated propensity)", "estimated (cross-fitted)"),
+        (true, Propensity::Estimated),
     ];
-    for (suffix, propensity) in variants {
+    for (estimated_propensity, propensity) in variants {
         for (fit, known_scores) in fits.iter().zip(&scores) {
             let estimated;
-            let s = if suffix.is_empty() {
+            let s = if !estimated_propensity {
                 known_scores
             } else {
                 estimated = fit.scores(&y, &treated, &fit.propensity);
@@ -219,11 +220,10 @@ pub fn run(slates: &SlateOutcomes, config: &ModelsConfig) -> Result<ModelsTables
             let m = clustered_score_mean(s, units)?;
             push_aipw(
                 &mut aipw,
-                &Estimator::Aipw {
-                    model: fit.model,
-                    estimated_propensity: !suffix.is_empty(),
-                }
-                .name(),
+                Estimator::Aipw {
+                    learner: fit.model,
+                    estimated_propensity,
+                },
                 propensity,
                 m.estimate,
                 m.se,
@@ -264,8 +264,8 @@ pub fn run(slates: &SlateOutcomes, config: &ModelsConfig) -> Result<ModelsTables
 #[allow(clippy::too_many_arguments)]
 fn push_aipw(
     t: &mut AipwEstimates,
-    estimator: &str,
-    propensity: &str,
+    estimator: Estimator,
+    propensity: Propensity,
     estimate: f64,
     se: f64,
     ci: (f64, f64),
@@ -273,8 +273,8 @@ fn push_aipw(
     n: usize,
     folds: usize,
 ) {
-    t.estimator.push(estimator.to_string());
-    t.propensity.push(propensity.to_string());
+    t.estimator.push(estimator);
+    t.propensity.push(propensity);
     t.estimate.push(estimate);
     t.se.push(se);
     t.ci_95_lower.push(ci.0);
@@ -315,36 +315,30 @@ fn evaluate_policies(
     seed: u64,
 ) -> Result<WithTruth<PolicyTargeting, PolicyTruth>, ModelsError> {
     let n = scores.len();
-    let mut rules: Vec<(String, Vec<bool>)> = vec![
-        (PolicyRule::PromoteAll.name(), vec![true; n]),
-        (PolicyRule::PromoteNone.name(), vec![false; n]),
-        (
-            PolicyRule::RandomHalf.name(),
-            policy::random_share(n, 0.5, seed),
-        ),
+    let mut rules: Vec<(PolicyRule, Vec<bool>)> = vec![
+        (PolicyRule::PromoteAll, vec![true; n]),
+        (PolicyRule::PromoteNone, vec![false; n]),
+        (PolicyRule::RandomHalf, policy::random_share(n, 0.5, seed)),
     ];
     for fit in fits {
         rules.push((
-            PolicyRule::PredictedPositive(fit.model).name(),
+            PolicyRule::PredictedPositive(fit.model),
             policy::predicted_positive(&fit.net_effect()),
         ));
     }
     for fit in fits {
         rules.push((
-            PolicyRule::TopDecile(fit.model).name(),
+            PolicyRule::TopDecile(fit.model),
             policy::top_share(&fit.net_effect(), 0.1),
         ));
     }
     if let Some(oracle) = oracle {
-        rules.push((
-            PolicyRule::OracleBest.name(),
-            policy::predicted_positive(oracle),
-        ));
+        rules.push((PolicyRule::OracleBest, policy::predicted_positive(oracle)));
     }
     let mut table = PolicyTargeting::default();
     let mut truth = PolicyTruth::default();
     for (name, rule) in rules {
-        let v = policy::evaluate(&name, &rule, oracle, scores, units)?;
+        let v = policy::evaluate(name, &rule, oracle, scores, units)?;
         table.policy.push(v.policy);
         table.slates_promoted.push(v.promoted as u32);
         table.share_promoted.push(v.share_promoted);

@@ -1,13 +1,17 @@
 //! The tables the models stage writes (names kept from the original notebooks).
 
+use slate_table::Label;
+
+use crate::learner::Learner;
+
 slate_table::table! {
     /// `movielens_interference_advanced_model_metrics.csv`: outcome-model fit on the seeded
     /// train/test split of slates.
     pub struct ModelMetrics, schema MODEL_METRICS = "movielens_interference_advanced_model_metrics.csv" {
         /// Model ("LightGBM", "XGBoost").
-        model: String,
+        model: Learner,
         /// "train" or "test".
-        split: String,
+        split: Split,
         /// Root mean squared error, clicks per slate.
         rmse: f64,
         /// Mean absolute error.
@@ -24,10 +28,10 @@ slate_table::table! {
     /// randomized difference in means and by cross-fitted AIPW.
     pub struct AipwEstimates, schema AIPW_ESTIMATES = "movielens_interference_advanced_aipw_estimates.csv" {
         /// Estimator.
-        estimator: String,
+        estimator: Estimator,
         /// Propensity used: "known design probability", the observed promoted share when the log
         /// has no assignment probability, "estimated (cross-fitted)" or "none".
-        propensity: String,
+        propensity: Propensity,
         /// Effect on total clicks per slate.
         estimate: f64,
         /// Standard error (slate-clustered for the difference in means; influence-function
@@ -61,7 +65,7 @@ slate_table::table! {
         /// Slate id.
         slate_id: i64,
         /// Model.
-        model: String,
+        model: Learner,
         /// Cross-fitting fold the slate was predicted in.
         fold: u32,
         /// Whether the slate was promoted.
@@ -94,7 +98,7 @@ slate_table::table! {
     /// eligible slates, by oracle value and by what the randomized data estimate.
     pub struct PolicyTargeting, schema POLICY_TARGETING = "movielens_interference_advanced_policy_targeting.csv" {
         /// Rule.
-        policy: String,
+        policy: PolicyRule,
         /// Slates the rule promotes.
         slates_promoted: u32,
         /// Share of eligible slates promoted.
@@ -168,30 +172,24 @@ impl<T, U> std::ops::Deref for WithTruth<T, U> {
     }
 }
 
-/// A split of the train/test metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A split of the train/test metrics: the `split` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray)]
 pub enum Split {
     /// The training slates.
+    #[strum(serialize = "train")]
     Train,
     /// The held-out slates.
+    #[strum(serialize = "test")]
     Test,
 }
 
-impl Split {
-    /// Its `split` value.
-    pub fn name(self) -> &'static str {
-        match self {
-            Split::Train => "train",
-            Split::Test => "test",
-        }
-    }
-}
+slate_table::label!(Split);
 
 impl ModelMetrics {
     /// The row of the model with the lowest held-out RMSE.
     pub fn best_test(&self) -> Option<usize> {
         (0..self.len())
-            .filter(|i| self.split[*i] == Split::Test.name())
+            .filter(|i| self.split[*i] == Split::Test)
             .min_by(|a, b| self.rmse[*a].total_cmp(&self.rmse[*b]))
     }
 
@@ -214,92 +212,153 @@ impl ModelMetrics {
     /// The held-out rows.
     pub fn test_rows(&self) -> Vec<usize> {
         (0..self.len())
-            .filter(|i| self.split[*i] == Split::Test.name())
+            .filter(|i| self.split[*i] == Split::Test)
             .collect()
     }
 }
 
-/// An estimator of the AIPW table; `name` is its `estimator` value.
+/// An estimator of the AIPW table: its `estimator` column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Estimator<'a> {
+pub enum Estimator {
     /// The randomized difference in means of total clicks.
     DifferenceInMeans,
-    /// Cross-fitted AIPW with learner `model` ([`crate::learner::LIGHTGBM`], ...), with the
-    /// known design probability or the cross-fitted propensity.
+    /// Cross-fitted AIPW with `learner`, with the known design probability or the
+    /// cross-fitted propensity.
     Aipw {
-        /// The learner's name.
-        model: &'a str,
+        /// The learner.
+        learner: Learner,
         /// Whether the propensity is estimated (else the design probability).
         estimated_propensity: bool,
     },
 }
 
-impl Estimator<'_> {
-    /// Its `estimator` value.
-    pub fn name(&self) -> String {
+slate_table::label_display!(Estimator);
+
+impl Label for Estimator {
+    const ALL: &'static [Self] = &[
+        Estimator::DifferenceInMeans,
+        Estimator::Aipw {
+            learner: Learner::LightGbm,
+            estimated_propensity: false,
+        },
+        Estimator::Aipw {
+            learner: Learner::XgBoost,
+            estimated_propensity: false,
+        },
+        Estimator::Aipw {
+            learner: Learner::LightGbm,
+            estimated_propensity: true,
+        },
+        Estimator::Aipw {
+            learner: Learner::XgBoost,
+            estimated_propensity: true,
+        },
+    ];
+
+    fn text(self) -> &'static str {
         match self {
-            Estimator::DifferenceInMeans => "Randomized difference in means".into(),
+            Estimator::DifferenceInMeans => "Randomized difference in means",
             Estimator::Aipw {
-                model,
-                estimated_propensity,
-            } => format!(
-                "Cross-fitted {model} AIPW{}",
-                if *estimated_propensity {
-                    " (estimated propensity)"
-                } else {
-                    ""
-                }
-            ),
+                learner: Learner::LightGbm,
+                estimated_propensity: false,
+            } => "Cross-fitted LightGBM AIPW",
+            Estimator::Aipw {
+                learner: Learner::XgBoost,
+                estimated_propensity: false,
+            } => "Cross-fitted XGBoost AIPW",
+            Estimator::Aipw {
+                learner: Learner::LightGbm,
+                estimated_propensity: true,
+            } => "Cross-fitted LightGBM AIPW (estimated propensity)",
+            Estimator::Aipw {
+                learner: Learner::XgBoost,
+                estimated_propensity: true,
+            } => "Cross-fitted XGBoost AIPW (estimated propensity)",
         }
     }
 }
 
+/// The propensity an estimator of the AIPW table used: its `propensity` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray)]
+pub enum Propensity {
+    /// None (the difference in means).
+    #[strum(serialize = "none")]
+    None,
+    /// The design's assignment probability, from the log.
+    #[strum(serialize = "known design probability")]
+    Known,
+    /// The observed promoted share, when the log has no assignment probability.
+    #[strum(serialize = "observed promoted share (the log has no assignment probability)")]
+    ObservedShare,
+    /// Cross-fitted from the features.
+    #[strum(serialize = "estimated (cross-fitted)")]
+    Estimated,
+}
+
+slate_table::label!(Propensity);
+
 impl AipwEstimates {
     /// The row of `estimator`.
-    pub fn row(&self, estimator: Estimator<'_>) -> Option<usize> {
-        let name = estimator.name();
-        self.estimator.iter().position(|e| *e == name)
+    pub fn row(&self, estimator: Estimator) -> Option<usize> {
+        self.estimator.iter().position(|e| *e == estimator)
     }
 }
 
-/// A targeting rule of the policy table; `name` is its `policy` value.
+/// A targeting rule: the `policy` column of the policy table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PolicyRule<'a> {
+pub enum PolicyRule {
     /// Promote every eligible slate.
     PromoteAll,
     /// Promote no slate.
     PromoteNone,
     /// Promote a seeded random half.
     RandomHalf,
-    /// Promote where learner `model` predicts a positive net effect.
-    PredictedPositive(&'a str),
-    /// Promote the top decile of learner `model`'s predicted net effect.
-    TopDecile(&'a str),
+    /// Promote where `learner` predicts a positive net effect.
+    PredictedPositive(Learner),
+    /// Promote the top decile of `learner`'s predicted net effect.
+    TopDecile(Learner),
     /// Promote where the oracle net effect is positive (with truth only).
     OracleBest,
 }
 
-impl PolicyRule<'_> {
-    /// Its `policy` value.
-    pub fn name(&self) -> String {
+slate_table::label_display!(PolicyRule);
+
+impl Label for PolicyRule {
+    const ALL: &'static [Self] = &[
+        PolicyRule::PromoteAll,
+        PolicyRule::PromoteNone,
+        PolicyRule::RandomHalf,
+        PolicyRule::PredictedPositive(Learner::LightGbm),
+        PolicyRule::PredictedPositive(Learner::XgBoost),
+        PolicyRule::TopDecile(Learner::LightGbm),
+        PolicyRule::TopDecile(Learner::XgBoost),
+        PolicyRule::OracleBest,
+    ];
+
+    fn text(self) -> &'static str {
         match self {
-            PolicyRule::PromoteAll => "Promote all eligible slates".into(),
-            PolicyRule::PromoteNone => "Promote none".into(),
-            PolicyRule::RandomHalf => "Random 50% of slates".into(),
-            PolicyRule::PredictedPositive(model) => {
-                format!("{model} predicted-positive net effect")
+            PolicyRule::PromoteAll => "Promote all eligible slates",
+            PolicyRule::PromoteNone => "Promote none",
+            PolicyRule::RandomHalf => "Random 50% of slates",
+            PolicyRule::PredictedPositive(Learner::LightGbm) => {
+                "LightGBM predicted-positive net effect"
             }
-            PolicyRule::TopDecile(model) => format!("{model} top decile by predicted net effect"),
-            PolicyRule::OracleBest => "Oracle best (upper bound)".into(),
+            PolicyRule::PredictedPositive(Learner::XgBoost) => {
+                "XGBoost predicted-positive net effect"
+            }
+            PolicyRule::TopDecile(Learner::LightGbm) => {
+                "LightGBM top decile by predicted net effect"
+            }
+            PolicyRule::TopDecile(Learner::XgBoost) => "XGBoost top decile by predicted net effect",
+            PolicyRule::OracleBest => "Oracle best (upper bound)",
         }
     }
 }
 
 impl PolicyTargeting {
     /// The row of `rule`.
-    pub fn row(&self, rule: PolicyRule<'_>) -> Option<usize> {
-        let name = rule.name();
-        self.policy.iter().position(|p| *p == name)
+    pub fn row(&self, rule: PolicyRule) -> Option<usize> {
+        self.policy.iter().position(|p| *p == rule)
     }
 
     /// The rows of rules a platform could deploy: every rule but the oracle's.
@@ -310,8 +369,9 @@ impl PolicyTargeting {
 
     /// The rows of rules built from the learners' predictions.
     pub fn model_rules(&self) -> Vec<usize> {
-        let mut rows: Vec<usize> = [crate::learner::LIGHTGBM, crate::learner::XGBOOST]
-            .into_iter()
+        let mut rows: Vec<usize> = Learner::ALL
+            .iter()
+            .copied()
             .flat_map(|m| [PolicyRule::PredictedPositive(m), PolicyRule::TopDecile(m)])
             .filter_map(|rule| self.row(rule))
             .collect();
@@ -369,8 +429,8 @@ impl Conditional {
         self.len() == 0
     }
 
-    /// The models' names, in row order.
-    pub fn models(&self) -> Vec<&'static str> {
+    /// The models' learners, in row order.
+    pub fn models(&self) -> Vec<Learner> {
         self.models.iter().map(|(fit, _)| fit.model).collect()
     }
 
@@ -400,7 +460,7 @@ impl Conditional {
             let (fit, score) = &self.models[r / n];
             let i = r % n;
             rows.slate_id.push(self.slate_id[i]);
-            rows.model.push(fit.model.to_string());
+            rows.model.push(fit.model);
             rows.fold.push(fit.fold[i] as u32);
             rows.promoted.push(self.promoted[i]);
             rows.total_observed_clicks

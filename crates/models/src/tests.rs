@@ -6,8 +6,8 @@ use slate_exposure::{ExposureTables, map_exposure};
 use slate_log::synthetic::{SyntheticConfig, synthetic_log};
 
 use super::*;
-use crate::learner::{LightGbm, OutcomeModel, Task, XgBoost};
-use crate::tables::ModelMetrics;
+use crate::learner::{Learner, LightGbm, OutcomeModel, Task, XgBoost};
+use crate::tables::{ModelMetrics, PolicyRule, Split};
 
 fn design() -> &'static ExposureTables {
     static DESIGN: OnceLock<ExposureTables> = OnceLock::new();
@@ -83,7 +83,7 @@ fn every_table_has_its_rows_and_the_oracle_bounds_every_rule() {
         .policies
         .policy
         .iter()
-        .position(|p| p == "Promote none")
+        .position(|p| *p == PolicyRule::PromoteNone)
         .unwrap();
     assert_eq!(oracle[none], 0.0);
     assert_eq!(t.policies.aipw_value_per_1000[none], 0.0);
@@ -295,13 +295,13 @@ fn feature_rows_are_the_matrix_rows_and_cross_fits_do_not_depend_on_the_block() 
 fn models_tied_to_the_printed_digits_are_all_best() {
     let mut m = ModelMetrics::default();
     for (model, split, rmse) in [
-        ("LightGBM", "train", 1.0),
-        ("LightGBM", "test", 1.29574),
-        ("XGBoost", "train", 1.1),
-        ("XGBoost", "test", 1.29573),
+        (Learner::LightGbm, Split::Train, 1.0),
+        (Learner::LightGbm, Split::Test, 1.29574),
+        (Learner::XgBoost, Split::Train, 1.1),
+        (Learner::XgBoost, Split::Test, 1.29573),
     ] {
-        m.model.push(model.into());
-        m.split.push(split.into());
+        m.model.push(model);
+        m.split.push(split);
         m.rmse.push(rmse);
         m.mae.push(0.0);
         m.r2.push(0.0);

@@ -3,8 +3,10 @@
 use std::path::Path;
 
 use anyhow::Result;
+use slate_estimate::contrasts::OutcomeView;
 use slate_estimate::inference::Clustering;
 use slate_estimate::randomization::Design;
+use slate_table::Label;
 use tracing::info;
 
 use crate::Pipeline;
@@ -115,11 +117,11 @@ impl Pipeline {
             for r in tables
                 .results
                 .iter()
-                .filter(|r| r.outcome.starts_with("Observed"))
+                .filter(|r| r.view == OutcomeView::Observed)
             {
                 let (lower, upper) = r.ci_95();
                 info!(
-                    contrast = r.contrast,
+                    contrast = r.contrast.text(),
                     estimate = format!("{:.4}", r.estimate),
                     ci_95 = format!("[{lower:.4}, {upper:.4}]"),
                     cluster_se = format!("{:.4}", r.cluster_se),
@@ -156,7 +158,7 @@ impl Pipeline {
             for i in 0..tables.additivity.len() {
                 let difference = tables.additivity.difference[i];
                 info!(
-                    outcome = tables.additivity.outcome_type[i],
+                    outcome = tables.additivity.outcome_type[i].text(),
                     difference, "additivity"
                 );
             }
@@ -177,7 +179,7 @@ impl Pipeline {
             let a = &tables.aipw;
             for i in 0..a.len() {
                 info!(
-                    estimator = a.estimator[i],
+                    estimator = a.estimator[i].text(),
                     estimate = format!("{:.4}", a.estimate[i]),
                     ci_95 = format!("[{:.4}, {:.4}]", a.ci_95_lower[i], a.ci_95_upper[i]),
                     "total-slate effect"

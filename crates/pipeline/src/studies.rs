@@ -11,6 +11,7 @@ use slate_estimate::tables::{
     COVERAGE, CoverageTable, DESIGN_SWEEP, DesignSweepTable, PILOT_POWER, POWER, PowerTable,
 };
 use slate_simulate::config::{Scenario, SweepPoint};
+use slate_table::Label;
 use tracing::info;
 
 use crate::Pipeline;
@@ -44,12 +45,10 @@ impl Pipeline {
                     &|| bar.inc(1),
                 )?;
                 bar.finish_and_clear();
-                for i in
-                    (0..table.len()).filter(|i| table.contrast[*i] == Contrast::TotalSlate.name())
-                {
+                for i in (0..table.len()).filter(|i| table.contrast[*i] == Contrast::TotalSlate) {
                     info!(
                         scenario = scenario.name(),
-                        method = table.method[i],
+                        method = table.method[i].text(),
                         coverage = format!("{:.3}", table.coverage[i]),
                         mean_width = format!("{:.4}", table.mean_width[i]),
                         "total-slate interval coverage"
@@ -80,13 +79,12 @@ impl Pipeline {
                     config.slates.n_slates = *n;
                     let table =
                         slate_studies::power::power_at(&dataset, *scenario, &config, replicates)?;
-                    for i in (0..table.len())
-                        .filter(|i| table.contrast[*i] == Contrast::TotalSlate.name())
+                    for i in (0..table.len()).filter(|i| table.contrast[*i] == Contrast::TotalSlate)
                     {
                         info!(
                             scenario = scenario.name(),
                             slates = n,
-                            method = table.method_key[i],
+                            method = table.method_key[i].text(),
                             power = format!("{:.3}", table.power[i]),
                             analytic = format!("{:.3}", table.analytic_power[i]),
                             "total-slate power"
@@ -165,8 +163,8 @@ impl Pipeline {
                 &self.paths.processed_dir,
             )?;
             for i in (0..table.len()).filter(|i| {
-                table.contrast[*i] == Contrast::TotalSlate.name()
-                    && table.method_key[*i] == InferenceMethod::Cr1.key()
+                table.contrast[*i] == Contrast::TotalSlate
+                    && table.method_key[*i] == InferenceMethod::Cr1
             }) {
                 info!(
                     slates = table.n_slates[i],

@@ -7,6 +7,7 @@ use slate_estimate::contrasts::Contrast;
 use slate_estimate::coverage::TARGET_COVERAGE;
 use slate_estimate::dim::Z_95;
 use slate_estimate::tables::{COVERAGE, CoverageTable};
+use slate_table::Label;
 
 use crate::ReportError;
 use crate::charts::{
@@ -63,7 +64,7 @@ pub fn coverage_figure(processed_dir: &Path, figures_dir: &Path) -> Result<PathB
                     GAIN
                 };
                 IntervalRow {
-                    label: table.method[i].clone(),
+                    label: table.method[i].to_string(),
                     estimate: c,
                     lower,
                     upper,
@@ -80,18 +81,18 @@ pub fn coverage_figure(processed_dir: &Path, figures_dir: &Path) -> Result<PathB
                 for (area, contrast) in areas.iter().zip(Contrast::ALL) {
                     let rows: Vec<IntervalRow> = (0..table.len())
                         .filter(|i| {
-                            table.contrast[*i] == contrast.name() && table.scenario[*i] == *scenario
+                            table.contrast[*i] == contrast && table.scenario[*i] == *scenario
                         })
                         .map(row)
                         .collect();
                     let title = if scenarios.len() > 1 {
                         format!(
                             "{} — scenario: {}",
-                            contrast.name(),
+                            contrast.text(),
                             scenario_title(scenario)
                         )
                     } else {
-                        contrast.name().to_string()
+                        contrast.text().to_string()
                     };
                     share_panel(
                         area,

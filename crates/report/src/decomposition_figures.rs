@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use slate_estimate::contrasts::OutcomeView;
 use slate_estimate::decompose::{
     CLUSTER_RISK, ClusterRisk, DIRECT_INDIRECT_TOTAL, DirectIndirectTotal, POSITION_RISK,
     PositionRisk, SPILLOVER_SENSITIVITY, SpilloverSensitivity,
@@ -45,8 +46,8 @@ pub fn decomposition_figures(
 
     written.push(render_png(figures_dir, DECOMPOSITION_FIGURES[0], (1500, 650), |root| {
         let rows: Vec<IntervalRow> = (0..effects.len())
-            .filter(|i| effects.outcome_type[*i] == "observed_clicks")
-            .map(|i| IntervalRow::signed(format!("{}: {}", effects.effect_family[i], effects.component[i]), effects.estimate_per_1000_promoted_slates[i], effects.ci_95_lower_per_1000[i], effects.ci_95_upper_per_1000[i]))
+            .filter(|i| effects.outcome_type[*i] == OutcomeView::Observed)
+            .map(|i| IntervalRow::signed(effects.component[i].title(), effects.estimate_per_1000_promoted_slates[i], effects.ci_95_lower_per_1000[i], effects.ci_95_upper_per_1000[i]))
             .collect();
         interval_panel(
             root,

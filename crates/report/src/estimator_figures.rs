@@ -4,12 +4,12 @@ use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
 use slate_estimate::contrasts::Contrast;
-use slate_estimate::inference::Clustering;
+use slate_estimate::inference::{ClusteredMethod, Clustering};
 use slate_estimate::tables::{
     BOOTSTRAP_DISTRIBUTION, BootstrapDistribution, CLUSTER_EFFECTS, ClusterEffects, ESTIMATES,
     Estimates, INFERENCE_COMPARISON, InferenceComparison, SLATE_DECOMPOSITION, SlateDecomposition,
 };
-use slate_table::TableSchema;
+use slate_table::{Label, TableSchema};
 
 use crate::ReportError;
 use crate::charts::{
@@ -94,7 +94,7 @@ pub fn estimator_figures(
             table: ESTIMATES.file_name.into(),
         });
     }
-    let find = |contrast: &str, observed_only: bool| -> Vec<usize> {
+    let find = |contrast: Contrast, observed_only: bool| -> Vec<usize> {
         (0..estimates.len())
             .filter(|i| {
                 estimates.contrast[*i] == contrast
@@ -102,12 +102,11 @@ pub fn estimator_figures(
             })
             .collect()
     };
-    let item_contrasts: Vec<&str> = Contrast::ALL
-        .iter()
+    let item_contrasts: Vec<Contrast> = Contrast::ALL
+        .into_iter()
         .filter(|c| !c.is_slate_level())
-        .map(|c| c.name())
         .collect();
-    let slate_contrast = Contrast::TotalSlate.name();
+    let slate_contrast = Contrast::TotalSlate;
     let mut written = Vec::new();
 
     // 8. Observed estimates with cluster-robust intervals: item rows and slates.
@@ -119,12 +118,12 @@ pub fn estimator_figures(
             let (top, bottom) = root.split_vertically(600);
             let item_rows: Vec<IntervalRow> = item_contrasts
                 .iter()
-                .flat_map(|c| find(c, true))
+                .flat_map(|c| find(*c, true))
                 .map(|i| {
                     row_of(
                         &estimates,
                         i,
-                        estimates.contrast[i].clone(),
+                        estimates.contrast[i].to_string(),
                         signed_color(estimates.estimate[i]),
                     )
                 })
@@ -143,7 +142,7 @@ pub fn estimator_figures(
                     row_of(
                         &estimates,
                         i,
-                        "Total slate".into(),
+                        Contrast::TotalSlate.to_string(),
                         signed_color(estimates.estimate[i]),
                     )
                 })
@@ -173,10 +172,10 @@ pub fn estimator_figures(
         |root| {
             let (top, bottom) = root.split_vertically(820);
             let colors = [NEUTRAL, SECOND, THIRD];
-            let views = |contrasts: &[&str]| -> Vec<IntervalRow> {
+            let views = |contrasts: &[Contrast]| -> Vec<IntervalRow> {
                 contrasts
                     .iter()
-                    .flat_map(|c| find(c, false))
+                    .flat_map(|c| find(*c, false))
                     .map(|i| {
                         let view = (0..3)
                             .find(|v| {
@@ -236,7 +235,7 @@ pub fn estimator_figures(
             let panels = body.split_evenly((3, 2));
             for (panel, contrast) in panels.iter().zip(Contrast::ALL) {
                 let values: Vec<f64> = (0..bootstrap.len())
-                    .filter(|i| bootstrap.contrast[*i] == contrast.name())
+                    .filter(|i| bootstrap.contrast[*i] == contrast)
                     .map(|i| bootstrap.estimate[i])
                     .collect();
                 let unit = if contrast.is_slate_level() {
@@ -244,7 +243,7 @@ pub fn estimator_figures(
                 } else {
                     "Bootstrap estimate (click probability)"
                 };
-                histogram_panel(panel, contrast.name(), unit, &values, 35)?;
+                histogram_panel(panel, contrast.text(), unit, &values, 35)?;
             }
             Ok(())
         },
@@ -260,7 +259,7 @@ pub fn estimator_figures(
             let rows: Vec<IntervalRow> = (0..decomposition.len())
                 .map(|i| {
                     IntervalRow::signed_point(
-                        decomposition.component[i].clone(),
+                        decomposition.component[i].to_string(),
                         decomposition.mean_lift_per_promoted_slate[i],
                     )
                 })
@@ -297,7 +296,7 @@ pub fn estimator_figures(
                 ),
             ] {
                 let rows: Vec<IntervalRow> = (0..cluster_effects.len())
-                    .filter(|i| cluster_effects.contrast[*i] == contrast.name())
+                    .filter(|i| cluster_effects.contrast[*i] == contrast)
                     .map(|i| {
                         IntervalRow::signed(
                             cluster_effects.focal_cluster[i].clone(),
@@ -346,16 +345,16 @@ pub fn estimator_figures(
                 RGBColor(23, 190, 207),
                 RGBColor(44, 160, 44),
             ];
-            let methods: Vec<String> = {
-                let mut m: Vec<String> = Vec::new();
+            let methods: Vec<ClusteredMethod> = {
+                let mut m: Vec<ClusteredMethod> = Vec::new();
                 for i in 0..inference.len() {
                     if inference.ci_95_lower[i].is_finite() && !m.contains(&inference.method[i]) {
-                        m.push(inference.method[i].clone());
+                        m.push(inference.method[i]);
                     }
                 }
                 m
             };
-            let rows = |contrasts: &[&str]| -> Vec<IntervalRow> {
+            let rows = |contrasts: &[Contrast]| -> Vec<IntervalRow> {
                 contrasts
                     .iter()
                     .flat_map(|c| {

@@ -10,12 +10,13 @@ use slate_estimate::decompose::{
     SPILLOVER_SENSITIVITY, SpilloverSensitivity,
 };
 
-use slate_models::learner::{LIGHTGBM, XGBOOST};
+use slate_models::learner::Learner;
 use slate_models::tables::{
     AIPW_ESTIMATES, AIPW_ESTIMATES_TRUTH, AipwEstimates, AipwTruth, Estimator, MODEL_METRICS,
     ModelMetrics, POLICY_TARGETING, POLICY_TARGETING_TRUTH, PolicyRule, PolicyTargeting,
     PolicyTruth, WithTruth,
 };
+use slate_table::Label;
 
 use crate::ReportError;
 use crate::estimator_figures::read;
@@ -60,7 +61,7 @@ pub fn recommendations(
     let per_1000 = |metric: ProductMetric| -> Result<(f64, f64, f64), ReportError> {
         let i = product.row(metric).ok_or_else(|| ReportError::Missing {
             table: PRODUCT_SUMMARY.file_name.to_string(),
-            what: metric.name().to_string(),
+            what: metric.text().to_string(),
         })?;
         Ok((
             product.clicks_per_1000_promoted_slates[i],
@@ -232,7 +233,7 @@ fn compose_takeaways(
                 ),
             )
         } else {
-            let names: Vec<&str> = best.iter().map(|i| metrics.model[*i].as_str()).collect();
+            let names: Vec<&str> = best.iter().map(|i| metrics.model[*i].text()).collect();
             (
                 format!(
                     "{} predicted held-out total clicks per slate equally well",
@@ -248,14 +249,14 @@ fn compose_takeaways(
         t.finding.push(finding);
         t.evidence.push(evidence);
     }
-    let aipw_of = |model| Estimator::Aipw {
-        model,
+    let aipw_of = |learner| Estimator::Aipw {
+        learner,
         estimated_propensity: false,
     };
     if let (Some(d), Some(l), Some(x)) = (
         aipw.row(Estimator::DifferenceInMeans),
-        aipw.row(aipw_of(LIGHTGBM)),
-        aipw.row(aipw_of(XGBOOST)),
+        aipw.row(aipw_of(Learner::LightGbm)),
+        aipw.row(aipw_of(Learner::XgBoost)),
     ) {
         t.finding
             .push("Model-assisted AIPW agrees with the randomized total-slate estimate".into());
@@ -335,9 +336,12 @@ mod tests {
 
     fn metrics(test_rmse: [f64; 2]) -> ModelMetrics {
         let mut m = ModelMetrics::default();
-        for (model, rmse) in [(LIGHTGBM, test_rmse[0]), (XGBOOST, test_rmse[1])] {
-            m.model.push(model.into());
-            m.split.push("test".into());
+        for (model, rmse) in [
+            (Learner::LightGbm, test_rmse[0]),
+            (Learner::XgBoost, test_rmse[1]),
+        ] {
+            m.model.push(model);
+            m.split.push(slate_models::tables::Split::Test);
             m.rmse.push(rmse);
             m.mae.push(1.0);
             m.r2.push(0.065);

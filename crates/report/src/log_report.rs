@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use slate_estimate::contrasts::Contrast;
+use slate_estimate::contrasts::{Contrast, OutcomeView};
 use slate_estimate::decompose::{DIRECT_INDIRECT_TOTAL, DirectIndirectTotal};
 use slate_estimate::tables::{
     Estimates, INFERENCE_COMPARISON, InferenceComparison, OBSERVED_EFFECTS,
@@ -156,7 +156,7 @@ pub fn log_report(paths: &ReportPaths, log_name: &str) -> Result<PathBuf, Report
             observed.clusters[i]
         );
     }
-    let total = Contrast::TotalSlate.name();
+    let total = Contrast::TotalSlate;
     if let Some(t) = (0..observed.len()).find(|i| observed.contrast[*i] == total) {
         let direction = if observed.ci_95_upper[t] < 0.0 {
             "lowered"
@@ -201,7 +201,7 @@ pub fn log_report(paths: &ReportPaths, log_name: &str) -> Result<PathBuf, Report
         "| Effect | Component | Clicks per slate | 95% CI | Per 1,000 promoted slates |\n|---|---|---|---|---|"
     );
     for i in 0..effects.len() {
-        if effects.outcome_type[i] != "observed_clicks" {
+        if effects.outcome_type[i] != OutcomeView::Observed {
             continue;
         }
         let _ = writeln!(

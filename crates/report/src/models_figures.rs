@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use plotters::prelude::*;
 use slate_estimate::dim::Z_95;
 use slate_models::ModelsTables;
-use slate_models::learner::{LIGHTGBM, XGBOOST};
+use slate_models::learner::Learner;
 use slate_models::tables::{
     CONDITIONAL_EFFECTS, Conditional, Heterogeneity, HeterogeneityTruth, PolicyTargeting,
     PolicyTruth,
@@ -232,13 +232,13 @@ pub fn models_figures(
                     let lightgbm_label = match &heterogeneity_truth {
                         Some(t) => {
                             rows.push(point(format!("{group} · oracle"), t.oracle_net_effect[i], RGBColor(0, 0, 0)));
-                            format!("{LIGHTGBM} predicted")
+                            format!("{} predicted", Learner::LightGbm)
                         }
-                        None => format!("{group} · {LIGHTGBM} predicted"),
+                        None => format!("{group} · {} predicted", Learner::LightGbm),
                     };
                     rows.extend([
                         point(lightgbm_label, h.lightgbm_predicted_net_effect[i], NEUTRAL),
-                        point(format!("{XGBOOST} predicted"), h.xgboost_predicted_net_effect[i], SECOND),
+                        point(format!("{} predicted", Learner::XgBoost), h.xgboost_predicted_net_effect[i], SECOND),
                         IntervalRow {
                             label: "AIPW estimate".into(),
                             estimate: h.aipw_net_effect[i],

@@ -9,6 +9,7 @@ use slate_estimate::contrasts::Contrast;
 use slate_estimate::inference::InferenceMethod;
 use slate_estimate::power::TARGET_POWER;
 use slate_estimate::tables::{POWER, PowerTable};
+use slate_table::Label;
 
 use crate::ReportError;
 use crate::charts::{FAMILY, NEUTRAL, SECOND, THIRD, distinct_in_order, render_png, share_point};
@@ -64,7 +65,7 @@ pub fn power_figure(processed_dir: &Path, figures_dir: &Path) -> Result<PathBuf,
         for (area, contrast) in areas.iter().zip(Contrast::ALL) {
             let mut chart = ChartBuilder::on(area)
                 .caption(
-                    contrast.name(),
+                    contrast.text(),
                     (FAMILY, 21).into_font().style(FontStyle::Bold),
                 )
                 .margin(18)
@@ -94,9 +95,9 @@ pub fn power_figure(processed_dir: &Path, figures_dir: &Path) -> Result<PathBuf,
                 for method in [InferenceMethod::Cr1, InferenceMethod::LinCr1] {
                     let rows: Vec<usize> = (0..table.len())
                         .filter(|i| {
-                            table.contrast[*i] == contrast.name()
+                            table.contrast[*i] == contrast
                                 && table.scenario[*i] == *scenario
-                                && InferenceMethod::from_key(&table.method_key[*i]) == Some(method)
+                                && table.method_key[*i] == method
                         })
                         .collect();
                     let line: Vec<(f64, f64)> = rows

@@ -35,7 +35,7 @@ pub enum StudyError {
     /// A power table without the row a sweep reads.
     #[error("power table without {contrast}")]
     MissingRow {
-        /// The contrast's display name.
-        contrast: &'static str,
+        /// The contrast.
+        contrast: slate_estimate::contrasts::Contrast,
     },
 }

@@ -47,11 +47,6 @@ pub fn push_point(
 /// The power table's row of `contrast` under slate- or unit-clustered CR1.
 fn cr1_row(table: &PowerTable, contrast: Contrast) -> Result<usize, StudyError> {
     (0..table.len())
-        .find(|i| {
-            table.contrast[*i] == contrast.name()
-                && table.method_key[*i] == InferenceMethod::Cr1.key()
-        })
-        .ok_or(StudyError::MissingRow {
-            contrast: contrast.name(),
-        })
+        .find(|i| table.contrast[*i] == contrast && table.method_key[*i] == InferenceMethod::Cr1)
+        .ok_or(StudyError::MissingRow { contrast })
 }

@@ -1,7 +1,7 @@
 //! Typed table schemas and crash-safe artifact I/O, shared by every pipeline stage.
 //!
 //! This is the bottom of the stack: it may depend only on external crates (polars, arrow-rs's
-//! parquet writer with arrow-array/arrow-schema/bytes, bytemuck, rayon, tempfile, thiserror),
+//! parquet writer with arrow-array/arrow-schema/bytes, bytemuck, rayon, strum, tempfile, thiserror),
 //! never on another crate of this workspace (save the code-free `workspace-hack`, which only
 //! unifies third-party features).
 //!
@@ -29,9 +29,12 @@
 //!   types with errors naming the file and column.
 //! - A parquet file's columns, row groups and one column's range in each, from the footer
 //!   ([`parquet_columns`], [`parquet_row_groups`], [`sorted_runs`]): how a large log is split into slate ranges.
+//! - Label columns: [`Label`], a closed set of values (a contrast, a learner, ...) written as
+//!   their display text, so code compares values and the text lives in one place.
 //! - The readiness-check table shared by the ingest and exposure stages ([`readiness`]).
 
 mod io;
+mod label;
 mod parquet_file;
 pub mod readiness;
 mod row_groups;
@@ -42,6 +45,7 @@ pub use io::{
     write_csv, write_csv_batches, write_csv_extended, write_parquet, write_parquet_batches,
     write_parquet_columns, write_parquet_extended, write_parquet_parts,
 };
+pub use label::Label;
 pub use parquet_file::{ColumnSlice, RowBatch};
 pub use row_groups::{Bound, RowGroup, parquet_columns, parquet_row_groups, sorted_runs};
 pub use schema::{
@@ -63,6 +67,9 @@ pub struct NamedColumn {
 /// Re-exported for the [`table!`] macro.
 #[doc(hidden)]
 pub use polars;
+/// Re-exported for the [`label!`] macro.
+#[doc(hidden)]
+pub use strum;
 
 use std::path::PathBuf;
 
@@ -124,6 +131,20 @@ pub enum TableError {
         nulls: usize,
         /// 1-based data row of the first null.
         first_row: usize,
+    },
+    /// A label column holds a text that names none of its values.
+    #[error("{table}: column `{column}`, row {row}: \"{value}\" is not one of {expected}")]
+    UnknownLabel {
+        /// The table (file path or schema name).
+        table: String,
+        /// The column name.
+        column: String,
+        /// 1-based data row.
+        row: usize,
+        /// The text found.
+        value: String,
+        /// The texts the column may hold, quoted.
+        expected: String,
     },
     /// A frame about to be written does not match its declared schema (a programming error
     /// caught before any byte reaches the disk).

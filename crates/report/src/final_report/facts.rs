@@ -2,18 +2,19 @@
 
 use slate_estimate::contrasts::Contrast;
 use slate_estimate::coverage::monte_carlo_margin;
-use slate_estimate::decompose::DIRECT_INDIRECT_TOTAL;
+use slate_estimate::decompose::{Component, DIRECT_INDIRECT_TOTAL};
 use slate_estimate::inference::InferenceMethod;
 use slate_estimate::power::TARGET_POWER;
 
 use slate_estimate::tables::{
     COVERAGE, CoverageTable, DESIGN_SWEEP, DesignSweepTable, POWER, PowerTable,
 };
-use slate_models::learner::{LIGHTGBM, XGBOOST};
+use slate_models::learner::Learner;
 use slate_models::tables::{
     AIPW_ESTIMATES, AipwEstimates, Estimator, MODEL_METRICS, ModelMetrics, POLICY_TARGETING,
     PolicyRule, PolicyTargeting, PolicyTruth,
 };
+use slate_table::Label;
 
 use super::tables::*;
 use super::{load, missing};
@@ -186,9 +187,9 @@ pub(super) fn power_facts(table: &PowerTable) -> Vec<ScenarioPower> {
     let row = |scenario: &str, contrast: Contrast, method: InferenceMethod, n: u32| {
         (0..table.len()).find(|i| {
             table.scenario[*i] == scenario
-                && table.contrast[*i] == contrast.name()
+                && table.contrast[*i] == contrast
                 && table.n_slates[*i] == n
-                && InferenceMethod::from_key(&table.method_key[*i]) == Some(method)
+                && table.method_key[*i] == method
         })
     };
     scenarios
@@ -281,28 +282,28 @@ pub(super) fn facts(
         "?" => format!("a MovieLens-format dataset ({counts})"),
         folder => format!("the MovieLens-format folder `{folder}` ({counts})"),
     };
-    let per_1000 = |label: &str| -> Result<f64, ReportError> {
+    let per_1000 = |component: Component| -> Result<f64, ReportError> {
         (0..decomposition.len())
-            .find(|i| decomposition.component_label[*i] == label)
+            .find(|i| decomposition.component[*i] == component)
             .map(|i| decomposition.estimate_per_1000_promoted_slates[i])
-            .ok_or_else(|| missing(&DIRECT_INDIRECT_TOTAL, label))
+            .ok_or_else(|| missing(&DIRECT_INDIRECT_TOTAL, &component.title()))
     };
     let best = metrics.best_test_rows(crate::findings::RMSE_DECIMALS);
     let best_model = best
         .first()
         .map(|i| {
-            let names = best.iter().map(|j| metrics.model[*j].clone()).collect();
+            let names = best.iter().map(|j| metrics.model[*j].to_string()).collect();
             (names, metrics.rmse[*i])
         })
         .ok_or_else(|| missing(&MODEL_METRICS, "a test split"))?;
-    let estimator = |model| -> Result<f64, ReportError> {
+    let estimator = |learner| -> Result<f64, ReportError> {
         let estimator = Estimator::Aipw {
-            model,
+            learner,
             estimated_propensity: false,
         };
         aipw.row(estimator)
             .map(|i| aipw.estimate[i])
-            .ok_or_else(|| missing(&AIPW_ESTIMATES, &estimator.name()))
+            .ok_or_else(|| missing(&AIPW_ESTIMATES, estimator.text()))
     };
     let best = policies
         .feasible()
@@ -324,22 +325,21 @@ pub(super) fn facts(
         .ok_or_else(|| missing(&POLICY_TARGETING, "a model-based rule"))?;
     let oracle_rule = policies
         .row(PolicyRule::OracleBest)
-        .ok_or_else(|| missing(&POLICY_TARGETING, &PolicyRule::OracleBest.name()))?;
+        .ok_or_else(|| missing(&POLICY_TARGETING, PolicyRule::OracleBest.text()))?;
     let promote_all = policies
         .row(PolicyRule::PromoteAll)
-        .ok_or_else(|| missing(&POLICY_TARGETING, &PolicyRule::PromoteAll.name()))?;
+        .ok_or_else(|| missing(&POLICY_TARGETING, PolicyRule::PromoteAll.text()))?;
     let total_rows = |scenario: &str| -> Vec<usize> {
         (0..coverage.len())
             .filter(|i| {
-                coverage.contrast[*i] == Contrast::TotalSlate.name()
-                    && coverage.scenario[*i] == scenario
+                coverage.contrast[*i] == Contrast::TotalSlate && coverage.scenario[*i] == scenario
             })
             .collect()
     };
     let method_row = |rows: &[usize], method: InferenceMethod| {
         rows.iter()
             .copied()
-            .find(|i| InferenceMethod::from_key(&coverage.method_key[*i]) == Some(method))
+            .find(|i| coverage.method_key[*i] == method)
     };
     let default_rows = total_rows(DEFAULT_SCENARIO);
     let cr1 = method_row(&default_rows, InferenceMethod::Cr1)
@@ -363,20 +363,20 @@ pub(super) fn facts(
         all_non_focal: main.estimate[effect(Contrast::AllNonFocal)?],
         total: main.estimate[total],
         total_ci: (main.ci_95_lower[total], main.ci_95_upper[total]),
-        direct_per_1000: per_1000("Direct: Focal item")?,
-        same_cluster_per_1000: per_1000("Indirect: Same-cluster competitors")?,
-        other_per_1000: per_1000("Indirect: Other competitors")?,
-        total_per_1000: per_1000("Total: Full slate")?,
+        direct_per_1000: per_1000(Component::Focal)?,
+        same_cluster_per_1000: per_1000(Component::SameCluster)?,
+        other_per_1000: per_1000(Component::Other)?,
+        total_per_1000: per_1000(Component::FullSlate)?,
         best_model,
-        lightgbm_aipw: estimator(LIGHTGBM)?,
-        xgboost_aipw: estimator(XGBOOST)?,
+        lightgbm_aipw: estimator(Learner::LightGbm)?,
+        xgboost_aipw: estimator(Learner::XgBoost)?,
         best_policy: (
-            policies.policy[best].clone(),
+            policies.policy[best].to_string(),
             policy_truth.oracle_lift_per_1000_eligible_slates[best],
         ),
         best_policy_share: policies.share_promoted[best],
         best_model_rule: (
-            policies.policy[model_rule].clone(),
+            policies.policy[model_rule].to_string(),
             policy_truth.oracle_lift_per_1000_eligible_slates[model_rule],
         ),
         positive_oracle_share: policies.share_promoted[oracle_rule],
@@ -386,12 +386,12 @@ pub(super) fn facts(
         total_consistent_methods: default_rows
             .iter()
             .filter(|i| coverage.coverage_consistent_with_nominal[**i])
-            .map(|i| coverage.method[*i].clone())
+            .map(|i| coverage.method[*i].to_string())
             .collect(),
         total_inconsistent_methods: default_rows
             .iter()
             .filter(|i| !coverage.coverage_consistent_with_nominal[**i])
-            .map(|i| (coverage.method[*i].clone(), coverage.coverage[*i]))
+            .map(|i| (coverage.method[*i].to_string(), coverage.coverage[*i]))
             .collect(),
         total_cr1_coverage: coverage.coverage[cr1],
         total_cr1_coverage_se: coverage.coverage_mc_se[cr1],

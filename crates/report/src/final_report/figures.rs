@@ -24,13 +24,13 @@ pub(super) fn final_figures(
     let mut written = Vec::new();
     let effect_row = |i: usize| {
         IntervalRow::signed(
-            main.contrast[i].clone(),
+            main.contrast[i].to_string(),
             main.estimate[i],
             main.ci_95_lower[i],
             main.ci_95_upper[i],
         )
     };
-    let slate = Contrast::TotalSlate.name();
+    let slate = Contrast::TotalSlate;
     written.push(render_png(dir, FINAL_FIGURES[0], (1500, 900), |root| {
         let (top, bottom) = root.split_vertically(600);
         let items: Vec<IntervalRow> = (0..main.len())
@@ -100,7 +100,7 @@ pub(super) fn final_figures(
             .into_iter()
             .map(|i| {
                 IntervalRow::signed_point(
-                    policies.policy[i].clone(),
+                    policies.policy[i].to_string(),
                     policy_truth.oracle_lift_per_1000_eligible_slates[i],
                 )
             })

@@ -20,9 +20,10 @@ pub use tables::*;
 
 use std::path::{Path, PathBuf};
 
-use slate_estimate::contrasts::Contrast;
+use slate_estimate::contrasts::{Contrast, OutcomeView};
 use slate_estimate::decompose::{
-    DIRECT_INDIRECT_TOTAL, DirectIndirectTotal, SPILLOVER_SENSITIVITY, SpilloverSensitivity,
+    Component, DIRECT_INDIRECT_TOTAL, DirectIndirectTotal, SPILLOVER_SENSITIVITY,
+    SpilloverSensitivity,
 };
 
 use crate::findings::{RECOMMENDATIONS, Recommendations};
@@ -31,7 +32,7 @@ use slate_models::tables::{
     AIPW_ESTIMATES, AIPW_ESTIMATES_TRUTH, AipwEstimates, AipwTruth, MODEL_METRICS, ModelMetrics,
     POLICY_TARGETING, POLICY_TARGETING_TRUTH, PolicyTargeting, PolicyTruth,
 };
-use slate_table::{TableSchema, write_csv};
+use slate_table::{Label, TableSchema, write_csv};
 
 use self::facts::facts;
 use self::figures::final_figures;
@@ -87,8 +88,8 @@ pub fn final_report(paths: &ReportPaths) -> Result<FinalReport, ReportError> {
     )?);
     let effect = |c: Contrast| -> Result<usize, ReportError> {
         (0..main.len())
-            .find(|i| main.contrast[*i] == c.name())
-            .ok_or_else(|| missing(&OBSERVED_EFFECTS, c.name()))
+            .find(|i| main.contrast[*i] == c)
+            .ok_or_else(|| missing(&OBSERVED_EFFECTS, c.text()))
     };
 
     // 5. Decomposition, observed clicks, in report order.
@@ -204,8 +205,8 @@ fn main_effects(paths: &ReportPaths) -> Result<FinalMainEffects, ReportError> {
     let observed: Estimates = load(paths, &OBSERVED_EFFECTS, Estimates::from_frame)?;
     let mut main = FinalMainEffects::default();
     for i in 0..observed.len() {
-        let contrast = &observed.contrast[i];
-        main.contrast.push(contrast.clone());
+        let contrast = observed.contrast[i];
+        main.contrast.push(contrast);
         main.outcome.push(observed.outcome[i].clone());
         main.estimate.push(observed.estimate[i]);
         main.cluster_se.push(observed.cluster_se[i]);
@@ -221,14 +222,12 @@ fn main_effects(paths: &ReportPaths) -> Result<FinalMainEffects, ReportError> {
             .push(observed.ci_95_lower[i] * 1000.0);
         main.ci_95_upper_per_1000
             .push(observed.ci_95_upper[i] * 1000.0);
-        let note = if contrast == Contrast::DirectFocal.name() {
-            "Promoted focal item gain."
-        } else if contrast.to_lowercase().contains("spillover") {
-            "Competitor or non-focal item displacement."
-        } else if contrast == Contrast::TotalSlate.name() {
-            "Net slate-level value after direct and spillover effects."
-        } else {
-            "Supporting contrast."
+        let note = match contrast {
+            Contrast::DirectFocal => "Promoted focal item gain.",
+            Contrast::SameCluster | Contrast::Displaced | Contrast::AllNonFocal => {
+                "Competitor or non-focal item displacement."
+            }
+            Contrast::TotalSlate => "Net slate-level value after direct and spillover effects.",
         };
         main.report_note.push(note.to_string());
     }
@@ -242,28 +241,19 @@ fn decomposition(paths: &ReportPaths) -> Result<FinalDecomposition, ReportError>
         &DIRECT_INDIRECT_TOTAL,
         DirectIndirectTotal::from_frame,
     )?;
-    let order = [
-        "Direct: Focal item",
-        "Indirect: Same-cluster competitors",
-        "Indirect: Other competitors",
-        "Total: Full slate",
-    ];
     let mut final_decomposition = FinalDecomposition::default();
-    for label in order {
+    for component in Component::ALL {
         let i = (0..decomposition.len())
             .find(|i| {
-                decomposition.outcome_type[*i] == "observed_clicks"
-                    && format!(
-                        "{}: {}",
-                        decomposition.effect_family[*i], decomposition.component[*i]
-                    ) == label
+                decomposition.outcome_type[*i] == OutcomeView::Observed
+                    && decomposition.component[*i] == component
             })
-            .ok_or_else(|| missing(&DIRECT_INDIRECT_TOTAL, label))?;
+            .ok_or_else(|| missing(&DIRECT_INDIRECT_TOTAL, &component.title()))?;
         let d = &decomposition;
         let t = &mut final_decomposition;
-        t.effect_family.push(d.effect_family[i].clone());
-        t.component.push(d.component[i].clone());
-        t.component_label.push(label.to_string());
+        t.effect_family.push(d.effect_family[i]);
+        t.component.push(component);
+        t.component_label.push(component.title());
         t.estimate_per_slate.push(d.estimate_per_slate[i]);
         t.ci_95_lower.push(d.ci_95_lower[i]);
         t.ci_95_upper.push(d.ci_95_upper[i]);
@@ -330,7 +320,7 @@ fn advanced_summary(
     for i in metrics.test_rows() {
         push(
             "Outcome model",
-            &metrics.model[i],
+            metrics.model[i].text(),
             "test RMSE (clicks per slate)",
             metrics.rmse[i],
             (f64::NAN, f64::NAN),
@@ -343,7 +333,7 @@ fn advanced_summary(
     for i in 0..aipw.len() {
         push(
             "Total-slate effect",
-            &aipw.estimator[i],
+            aipw.estimator[i].text(),
             "effect on clicks per slate",
             aipw.estimate[i],
             (aipw.ci_95_lower[i], aipw.ci_95_upper[i]),
@@ -356,7 +346,7 @@ fn advanced_summary(
     for i in 0..policies.len() {
         push(
             "Targeting rule",
-            &policies.policy[i],
+            policies.policy[i].text(),
             "oracle lift per 1,000 eligible slates",
             policy_truth.oracle_lift_per_1000_eligible_slates[i],
             (

@@ -42,11 +42,7 @@ pub fn power_paragraph(f: &Facts) -> String {
                 100.0 * p.total_power.1
             )
         };
-        let mde: Vec<String> = p
-            .mde
-            .iter()
-            .map(|(c, m)| format!("{} {m:.3}", c.name()))
-            .collect();
+        let mde: Vec<String> = p.mde.iter().map(|(c, m)| format!("{} {m:.3}", c)).collect();
         out.push_str(&format!(
             " In scenario `{}` the total-slate effect ({:.3}) {reach}; there the minimum detectable effects at 80% power are: {}. Lin covariate adjustment shrinks the total's standard error by {:.1}%.",
             p.scenario,

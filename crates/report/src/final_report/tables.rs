@@ -1,7 +1,8 @@
 //! The final report's own tables and files: every table it writes to `writeup/tables`, the
 //! figures it draws and the markdown it writes, each declared once.
 
-use slate_estimate::decompose::SPILLOVER_SENSITIVITY;
+use slate_estimate::contrasts::Contrast;
+use slate_estimate::decompose::{Component, EffectFamily, SPILLOVER_SENSITIVITY};
 use slate_table::TableSchema;
 
 use crate::findings::RECOMMENDATIONS;
@@ -36,7 +37,7 @@ slate_table::table! {
     /// and per 1,000, with a note on what each contrast means.
     pub struct FinalMainEffects, schema FINAL_MAIN_EFFECTS = "final_main_effects.csv" {
         /// Contrast.
-        contrast: String,
+        contrast: Contrast,
         /// Outcome.
         outcome: String,
         /// Estimate.
@@ -72,10 +73,10 @@ slate_table::table! {
     /// `final_direct_indirect_total_decomposition.csv`: the observed-click decomposition in
     /// report order (direct, indirect same-cluster, indirect other, total).
     pub struct FinalDecomposition, schema FINAL_DECOMPOSITION = "final_direct_indirect_total_decomposition.csv" {
-        /// "Direct", "Indirect" or "Total".
-        effect_family: String,
+        /// The component's family.
+        effect_family: EffectFamily,
         /// Component.
-        component: String,
+        component: Component,
         /// "family: component".
         component_label: String,
         /// Effect per promoted slate.
