@@ -349,7 +349,8 @@ fn disk_full_is_a_clear_error_and_leaves_no_partial_artifact() {
 /// paragraph and the sweep's limitation row, and the artifact index lists them.
 #[test]
 fn power_and_design_sweep_write_their_tables_figures_and_report_sections() {
-    use slate_simulate::config::{Scenario, SweepPoint};
+    use slate_studies::scenario::Scenario;
+    use slate_studies::sweep::SweepPoint;
     let root = tempfile::tempdir().unwrap();
     let mut pipeline = copy_of_shared_run(root.path());
     let processed = pipeline.paths.processed_dir.clone();
@@ -411,7 +412,7 @@ fn power_and_design_sweep_write_their_tables_figures_and_report_sections() {
         assert!((0.0..=1.0).contains(&power.power[i]));
         assert!((0.0..=1.0).contains(&power.analytic_power[i]));
         assert!(power.mde_80[i] > 0.0);
-        if power.scenario[i] == Scenario::CorrelatedUserRandomized.name() {
+        if power.scenario[i] == Scenario::CorrelatedUserRandomized {
             // Five slates per user, randomized by user.
             assert_eq!(power.n_units[i] * 5, power.n_slates[i]);
         } else {

@@ -11,6 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use slate_pipeline::{DataSource, Interrupted, Paths, Pipeline, PipelineConfig, project_root};
+use slate_studies::scenario::Scenario;
+use slate_table::Label;
 use tracing_subscriber::EnvFilter;
 
 /// Settings the C libraries read once, when they are loaded (before `main` runs), so they must
@@ -469,10 +471,12 @@ fn run() -> Result<()> {
                     let scenarios = scenarios
                         .iter()
                         .map(|name| {
-                            slate_simulate::config::Scenario::from_name(name).with_context(|| {
+                            Scenario::parse(name).with_context(|| {
+                                let known: Vec<&str> =
+                                    Scenario::ALL.iter().map(|s| s.text()).collect();
                                 format!(
-                                    "--scenarios: unknown scenario `{name}` (known: default, \
-                                     correlated_user_randomized, heterogeneous_promotion)"
+                                    "--scenarios: unknown scenario `{name}` (known: {})",
+                                    known.join(", ")
                                 )
                             })
                         })

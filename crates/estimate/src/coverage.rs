@@ -16,7 +16,7 @@ use crate::EstimateError;
 use crate::adjust::covariates;
 use crate::contrasts::{Contrast, Items, OutcomeView, sample};
 use crate::inference::{Clustering, Inference, InferenceMethod, InferenceSettings, infer_all};
-use crate::tables::CoverageTable;
+use crate::tables::{CoverageTable, Scenario};
 
 /// Target band for a nominal 95% interval's coverage.
 pub const TARGET_COVERAGE: (f64, f64) = (0.935, 0.965);
@@ -92,7 +92,7 @@ pub(crate) fn check_study(
 /// `experiment(r)` returns replicate `r`'s exposure tables; `truth` holds [`true_effect`] per
 /// contrast of [`Contrast::ALL`].
 pub fn coverage_study<F>(
-    scenario: &str,
+    scenario: Scenario,
     replicates: usize,
     truth: &[f64],
     settings: &InferenceSettings,
@@ -150,7 +150,7 @@ where
                 .map(|i| (i.estimate - truth[c]).powi(2))
                 .sum::<f64>()
                 / n;
-            table.scenario.push(scenario.to_string());
+            table.scenario.push(scenario);
             table.method.push(method.under(clustering));
             table.contrast.push(*contrast);
             table.method_key.push(method);

@@ -40,7 +40,7 @@ use crate::adjust::{covariates, lin_cr1};
 use crate::contrasts::{Contrast, Items, OutcomeView, sample};
 use crate::dim::{Sample, difference_in_means, two_sided_normal_p};
 use crate::inference::{Clustering, InferenceMethod};
-use crate::tables::{PilotPowerTable, PowerTable};
+use crate::tables::{PilotPowerTable, PowerTable, Scenario};
 
 /// The test level of every power figure.
 pub const ALPHA: f64 = 0.05;
@@ -280,9 +280,9 @@ fn replicate_tests(
 
 /// A simulated power study at one design size.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PowerDesign<'a> {
-    /// The scenario's name (written in the table).
-    pub scenario: &'a str,
+pub struct PowerDesign {
+    /// The scenario (written in the table).
+    pub scenario: Scenario,
     /// Slates in the design.
     pub n_slates: usize,
     /// The design's promotion probability (share of units promoted).
@@ -358,7 +358,7 @@ where
             let analytic = normal_power(truth[c], se, design.alpha);
             let power = results.iter().filter(|rep| rep[c][m].0).count() as f64 / n;
             let mc_se = (power * (1.0 - power) / n).sqrt();
-            table.scenario.push(design.scenario.to_string());
+            table.scenario.push(design.scenario);
             table.contrast.push(*contrast);
             table.method.push(method.under(clustering));
             table.method_key.push(*method);

@@ -4,6 +4,42 @@
 use crate::contrasts::Contrast;
 use crate::inference::{ClusteredMethod, InferenceMethod};
 
+/// A simulation scenario the coverage and power studies re-draw: the `scenario` column, also
+/// how the command line names it. What each changes in a run's simulation is the studies'
+/// (`slate-studies`) to say; the names live here, with the tables that hold them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::VariantArray)]
+pub enum Scenario {
+    /// The run's config as it is.
+    #[strum(serialize = "default")]
+    Default,
+    /// Correlated outcomes (user and session logit shifts) under user randomization.
+    #[strum(serialize = "correlated_user_randomized")]
+    CorrelatedUserRandomized,
+    /// Heterogeneous promotion value (hero engagement).
+    #[strum(serialize = "heterogeneous_promotion")]
+    HeterogeneousPromotion,
+}
+
+/// A design knob the design sweep moves: the `knob` column, written as the config field it
+/// sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::VariantArray)]
+pub enum Knob {
+    /// `design.promotion_probability`.
+    #[strum(serialize = "design.promotion_probability")]
+    PromotionProbability,
+    /// `design.focal_min_position..=design.focal_max_position`.
+    #[strum(serialize = "design.focal_min_position..focal_max_position")]
+    FocalWindow,
+    /// `clicks.promotion_attention_cost` (ψ).
+    #[strum(serialize = "clicks.promotion_attention_cost")]
+    AttentionCost,
+    /// `clicks.substitution_penalty` (γ).
+    #[strum(serialize = "clicks.substitution_penalty")]
+    SubstitutionPenalty,
+}
+
+slate_table::label!(Scenario, Knob);
+
 slate_table::table! {
     /// Effect estimates with the seed notebook's exact columns. Used for
     /// `movielens_interference_estimates.csv` (every contrast × outcome view) and, with the same
@@ -277,7 +313,7 @@ slate_table::table! {
     pub struct CoverageTable, schema COVERAGE = "movielens_interference_coverage.csv" {
         /// The simulation scenario re-drawn (`default`: the run's config;
         /// `correlated_user_randomized`: user and session logit shifts, user randomization).
-        scenario: String,
+        scenario: Scenario,
         /// Uncertainty method.
         method: ClusteredMethod,
         /// Contrast name.
@@ -318,7 +354,7 @@ slate_table::table! {
     /// `slate_estimate::power`).
     pub struct PowerTable, schema POWER = "movielens_interference_power.csv" {
         /// The simulation scenario.
-        scenario: String,
+        scenario: Scenario,
         /// Contrast name.
         contrast: Contrast,
         /// The test: CR1 by unit of the difference in means, or of the Lin-adjusted estimate.
@@ -392,7 +428,7 @@ slate_table::table! {
     /// the power of the total-slate contrast (CR1 by unit) at the run's number of slates.
     pub struct DesignSweepTable, schema DESIGN_SWEEP = "movielens_interference_design_sweep.csv" {
         /// The config field varied.
-        knob: String,
+        knob: Knob,
         /// Its value (`5-12` for a focal window).
         value: String,
         /// The value on a numeric axis (a focal window's mean seed position).

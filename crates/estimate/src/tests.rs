@@ -132,9 +132,8 @@ fn cluster_effects_respect_the_support_threshold() {
         "the fixture's cells are all of one size: {sizes:?}"
     );
     let kept = cells(threshold as usize);
-    let key = |t: &crate::tables::ClusterEffects, i: usize| {
-        (t.focal_cluster[i].clone(), t.contrast[i])
-    };
+    let key =
+        |t: &crate::tables::ClusterEffects, i: usize| (t.focal_cluster[i].clone(), t.contrast[i]);
     let expected: Vec<_> = (0..all.len())
         .filter(|i| smaller_arm(&all, *i) >= threshold)
         .map(|i| key(&all, i))
@@ -279,16 +278,25 @@ fn coverage_study_is_deterministic_and_measures_the_design_truth() {
     };
     let run = |threads| {
         on_threads(threads, || {
-            coverage_study("default", 6, &truth, &settings, |r| {
-                redrawn(1000 + r as u64)
-            })
+            coverage_study(
+                crate::tables::Scenario::Default,
+                6,
+                &truth,
+                &settings,
+                |r| redrawn(1000 + r as u64),
+            )
             .unwrap()
         })
     };
     let table = run(1);
     assert_eq!(table, run(2));
     assert_eq!(table.len(), 45);
-    assert!(table.scenario.iter().all(|s| s == "default"));
+    assert!(
+        table
+            .scenario
+            .iter()
+            .all(|s| *s == crate::tables::Scenario::Default)
+    );
     for i in 0..table.len() {
         assert_eq!(
             table.method[i],
@@ -363,7 +371,7 @@ fn power_study_agrees_with_its_analytic_power_and_ignores_the_thread_count() {
         .map(|c| crate::coverage::true_effect(*c, &exposure.mapping, &exposure.slates).unwrap())
         .collect();
     let design = PowerDesign {
-        scenario: "default",
+        scenario: crate::tables::Scenario::Default,
         n_slates: exposure.slates.len(),
         treated_share: 0.5,
         replicates: 60,

@@ -25,7 +25,7 @@ pub mod synthetic;
 
 pub use config::IngestConfig;
 pub use error::{IngestError, Result};
-pub use readiness::setup_readiness;
+pub use readiness::{SetupCheck, setup_readiness};
 pub use stage::{
     Dataset, IngestReport, Movies, Ratings, ingest, load_processed, read_movies, synthetic_dataset,
 };

@@ -8,6 +8,46 @@ use slate_table::readiness::Check;
 use crate::Dataset;
 use crate::schema::RAW_FILES;
 
+/// A check of the setup-readiness table: its `check` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::VariantArray)]
+pub enum SetupCheck {
+    /// The raw folder's name (reported only).
+    #[strum(serialize = "source_folder")]
+    SourceFolder,
+    /// The four raw files are present.
+    #[strum(serialize = "raw_files_present")]
+    RawFilesPresent,
+    /// Ratings read.
+    #[strum(serialize = "ratings_rows")]
+    RatingsRows,
+    /// Movies read.
+    #[strum(serialize = "movies_rows")]
+    MoviesRows,
+    /// Users with a rating.
+    #[strum(serialize = "users")]
+    Users,
+    /// Every rated movie is listed.
+    #[strum(serialize = "rated_movies_in_catalogue")]
+    RatedMoviesInCatalogue,
+    /// Ratings are valid half stars, one per (user, movie).
+    #[strum(serialize = "ratings_valid")]
+    RatingsValid,
+    /// Share of movies with a genre.
+    #[strum(serialize = "genre_coverage")]
+    GenreCoverage,
+    /// Genre-based substitute clusters.
+    #[strum(serialize = "substitute_clusters")]
+    SubstituteClusters,
+    /// Share of movies with a release year (reported only).
+    #[strum(serialize = "release_year_coverage")]
+    ReleaseYearCoverage,
+    /// Users with enough ratings for a slate.
+    #[strum(serialize = "eligible_users")]
+    EligibleUsers,
+}
+
+slate_table::label!(SetupCheck);
+
 /// Computes the setup-readiness checks for a validated dataset read from `raw_dir`.
 ///
 /// Checks that the validation in [`crate::ingest`] already enforces (rating range, unique pairs,
@@ -16,7 +56,7 @@ pub fn setup_readiness(
     raw_dir: &Path,
     dataset: &Dataset,
     eligible_min_ratings: usize,
-) -> Vec<Check> {
+) -> Vec<Check<SetupCheck>> {
     let present = RAW_FILES
         .iter()
         .filter(|f| raw_dir.join(f.file_name).is_file())
@@ -49,28 +89,28 @@ pub fn setup_readiness(
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_else(|| raw_dir.display().to_string());
     vec![
-        Check::new("source_folder", folder, "reported only", true),
+        Check::new(SetupCheck::SourceFolder, folder, "reported only", true),
         Check::new(
-            "raw_files_present",
+            SetupCheck::RawFilesPresent,
             format!("{present}/{}", RAW_FILES.len()),
             "ratings.csv, movies.csv, links.csv and tags.csv all present",
             present == RAW_FILES.len(),
         ),
         Check::new(
-            "ratings_rows",
+            SetupCheck::RatingsRows,
             ratings.user_id.len(),
             "at least one rating",
             !ratings.user_id.is_empty(),
         ),
         Check::new(
-            "movies_rows",
+            SetupCheck::MoviesRows,
             movies.movie_id.len(),
             "at least one movie",
             !movies.movie_id.is_empty(),
         ),
-        Check::new("users", users, "at least one user", users > 0),
+        Check::new(SetupCheck::Users, users, "at least one user", users > 0),
         Check::new(
-            "rated_movies_in_catalogue",
+            SetupCheck::RatedMoviesInCatalogue,
             format!(
                 "{} rated movies, all among {} listed",
                 rated,
@@ -80,25 +120,25 @@ pub fn setup_readiness(
             true,
         ),
         Check::new(
-            "ratings_valid",
+            SetupCheck::RatingsValid,
             "all half stars in 0.5..=5.0, (user, movie) unique",
             "enforced by validation",
             true,
         ),
         Check::new(
-            "genre_coverage",
+            SetupCheck::GenreCoverage,
             format!("{genre_coverage:.4}"),
             "at least 95% of movies have a listed genre",
             genre_coverage >= 0.95,
         ),
         Check::new(
-            "substitute_clusters",
+            SetupCheck::SubstituteClusters,
             clusters.len(),
             "at least 2 genre-based substitute clusters",
             clusters.len() >= 2,
         ),
         Check::new(
-            "release_year_coverage",
+            SetupCheck::ReleaseYearCoverage,
             format!(
                 "{:.4}",
                 with_year as f64 / movies.movie_id.len().max(1) as f64
@@ -107,7 +147,7 @@ pub fn setup_readiness(
             true,
         ),
         Check::new(
-            "eligible_users",
+            SetupCheck::EligibleUsers,
             eligible,
             format!("at least one user with >= {eligible_min_ratings} ratings"),
             eligible >= 1,

@@ -215,7 +215,8 @@ impl Pipeline {
     /// Stage 7: the final report (tables, figures 25–28, summary, bullets, artifact index).
     pub fn report(&self) -> Result<()> {
         self.timed("report", || {
-            let report = slate_report::final_report(&self.report_paths())?;
+            let report =
+                slate_report::final_report(&self.report_paths(), &self.movielens_source()?)?;
             info!(
                 files = report.written.len(),
                 summary = %self.paths.writeup_dir.join(slate_report::final_report::SUMMARY_FILE).display(),

@@ -219,10 +219,12 @@ impl Pipeline {
 }
 
 /// Logs every readiness check that failed (the run goes on: a check is a warning).
-pub(crate) fn warn_failed_checks(checks: &[slate_table::readiness::Check]) {
+pub(crate) fn warn_failed_checks<C: std::fmt::Display>(
+    checks: &[slate_table::readiness::Check<C>],
+) {
     for check in checks.iter().filter(|c| !c.passed) {
         tracing::warn!(
-            check = check.check,
+            check = %check.check,
             value = check.value,
             requirement = check.requirement,
             "readiness check failed"

@@ -6,6 +6,8 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::{Result, bail};
 use slate_estimate::tables::{DESIGN_SWEEP, POWER};
+use slate_report::SourceTables;
+use slate_table::readiness::Check;
 use tracing::info;
 
 use crate::Pipeline;
@@ -125,6 +127,50 @@ impl Pipeline {
             warn_failed_checks(&tables.readiness);
             log_truth(&log, &tables.slates);
             Ok(())
+        })
+    }
+
+    /// What the MovieLens source wrote, for the final report: its tables and the data in
+    /// words, named by the raw folder the ingest stage read (its setup-readiness table) with
+    /// the ingested row counts.
+    pub(crate) fn movielens_source(&self) -> Result<SourceTables> {
+        use slate_ingest::SetupCheck;
+        use slate_ingest::schema::{LINKS, MOVIES, RATINGS, SETUP_READINESS, TAGS};
+        let path = self.paths.processed_dir.join(SETUP_READINESS.file_name);
+        let frame = slate_table::read_csv(&path, &SETUP_READINESS)?;
+        let checks: Vec<Check<SetupCheck>> =
+            slate_table::readiness::from_frame(&frame, SETUP_READINESS.file_name)?;
+        let value = |check: SetupCheck| {
+            checks
+                .iter()
+                .find(|c| c.check == check)
+                .map(|c| c.value.clone())
+                .unwrap_or_else(|| "?".into())
+        };
+        let counts = format!(
+            "{} ratings from {} users on {} movies",
+            value(SetupCheck::RatingsRows),
+            value(SetupCheck::Users),
+            value(SetupCheck::MoviesRows)
+        );
+        let data = match value(SetupCheck::SourceFolder).as_str() {
+            "ml-32m" => format!("MovieLens 32M ({counts})"),
+            "synthetic" => format!("synthetic MovieLens-format data ({counts})"),
+            "?" => format!("a MovieLens-format dataset ({counts})"),
+            folder => format!("the MovieLens-format folder `{folder}` ({counts})"),
+        };
+        Ok(SourceTables {
+            readiness: ("setup_readiness", SETUP_READINESS),
+            processed: vec![
+                RATINGS,
+                MOVIES,
+                LINKS,
+                TAGS,
+                SETUP_READINESS,
+                slate_simulate::schema::SIMULATED_SLATES,
+                slate_simulate::log::IMPRESSION_LOG,
+            ],
+            data,
         })
     }
 }

@@ -10,7 +10,8 @@ use slate_estimate::inference::InferenceMethod;
 use slate_estimate::tables::{
     COVERAGE, CoverageTable, DESIGN_SWEEP, DesignSweepTable, PILOT_POWER, POWER, PowerTable,
 };
-use slate_simulate::config::{Scenario, SweepPoint};
+use slate_studies::scenario::{Scenario, configure};
+use slate_studies::sweep::SweepPoint;
 use slate_table::Label;
 use tracing::info;
 
@@ -26,7 +27,7 @@ impl Pipeline {
             let dir = &self.paths.processed_dir;
             let mut tables = Vec::new();
             for scenario in slate_studies::coverage::SCENARIOS {
-                let config = scenario.apply(&self.config.simulation);
+                let config = configure(scenario, &self.config.simulation);
                 let base = match scenario {
                     Scenario::Default => slate_simulate::read(dir)?,
                     _ => slate_simulate::simulate(&slate_ingest::load_processed(dir)?, &config)?,
@@ -47,7 +48,7 @@ impl Pipeline {
                 bar.finish_and_clear();
                 for i in (0..table.len()).filter(|i| table.contrast[*i] == Contrast::TotalSlate) {
                     info!(
-                        scenario = scenario.name(),
+                        scenario = scenario.text(),
                         method = table.method[i].text(),
                         coverage = format!("{:.3}", table.coverage[i]),
                         mean_width = format!("{:.4}", table.mean_width[i]),
@@ -75,14 +76,14 @@ impl Pipeline {
             let mut tables = Vec::new();
             for scenario in scenarios {
                 for n in slates {
-                    let mut config = scenario.apply(&self.config.simulation);
+                    let mut config = configure(*scenario, &self.config.simulation);
                     config.slates.n_slates = *n;
                     let table =
                         slate_studies::power::power_at(&dataset, *scenario, &config, replicates)?;
                     for i in (0..table.len()).filter(|i| table.contrast[*i] == Contrast::TotalSlate)
                     {
                         info!(
-                            scenario = scenario.name(),
+                            scenario = scenario.text(),
                             slates = n,
                             method = table.method_key[i].text(),
                             power = format!("{:.3}", table.power[i]),
@@ -113,7 +114,7 @@ impl Pipeline {
                 slate_studies::sweep::push_point(&mut sweep, &dataset, point, base, replicates)?;
                 let last = sweep.len() - 1;
                 info!(
-                    knob = point.knob(),
+                    knob = point.knob().text(),
                     value = point.label(),
                     true_total = format!("{:.3}", sweep.true_total_effect[last]),
                     power = format!("{:.2}", sweep.power_total[last]),

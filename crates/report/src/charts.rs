@@ -35,11 +35,11 @@ fn register_fonts() {
 
 /// The distinct values of a table column, in order of first appearance (a study's scenarios
 /// or a sweep's knobs: each becomes a panel or a series).
-pub fn distinct_in_order(column: &[String]) -> Vec<&str> {
-    let mut out: Vec<&str> = Vec::new();
+pub fn distinct_in_order<T: Copy + PartialEq>(column: &[T]) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
     for value in column {
-        if !out.contains(&value.as_str()) {
-            out.push(value);
+        if !out.contains(value) {
+            out.push(*value);
         }
     }
     out

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use slate_estimate::contrasts::Contrast;
 use slate_estimate::coverage::TARGET_COVERAGE;
 use slate_estimate::dim::Z_95;
-use slate_estimate::tables::{COVERAGE, CoverageTable};
+use slate_estimate::tables::{COVERAGE, CoverageTable, Scenario};
 use slate_table::Label;
 
 use crate::ReportError;
@@ -89,7 +89,7 @@ pub fn coverage_figure(processed_dir: &Path, figures_dir: &Path) -> Result<PathB
                         format!(
                             "{} — scenario: {}",
                             contrast.text(),
-                            scenario_title(scenario)
+                            scenario_title(*scenario)
                         )
                     } else {
                         contrast.text().to_string()
@@ -112,6 +112,6 @@ pub fn coverage_figure(processed_dir: &Path, figures_dir: &Path) -> Result<PathB
 
 /// A scenario's table name as a reader says it (`correlated_user_randomized` →
 /// "correlated user randomized").
-fn scenario_title(name: &str) -> String {
-    name.replace('_', " ")
+fn scenario_title(scenario: Scenario) -> String {
+    scenario.text().replace('_', " ")
 }

@@ -1,8 +1,9 @@
 //! Figures and written artifacts of the slate-interference workflow.
 //!
-//! The top analysis layer: may depend on every stage crate (`slate-ingest`, `slate-simulate`,
-//! `slate-exposure` for their table schemas; `slate-estimate` and `slate-models` for theirs and
-//! their method names) and `slate-table`; reads the tables the stages wrote and never
+//! The top analysis layer: may depend on the analysis crates (`slate-exposure`,
+//! `slate-estimate`, `slate-models` for their table schemas and labels), `slate-log` and
+//! `slate-table`, never on a source: what the run's source wrote reaches it as a
+//! [`SourceTables`] from the pipeline. It reads the tables the stages wrote and never
 //! recomputes an estimate. Figures
 //! are drawn with plotters into memory, with the DejaVu Sans font embedded in the binary (no
 //! fontconfig, no system fonts), encoded as PNG with `image` and written atomically through
@@ -37,7 +38,7 @@ mod sweep_figure;
 pub use coverage_figure::{COVERAGE_FIGURE, coverage_figure};
 pub use decomposition_figures::{DECOMPOSITION_FIGURES, decomposition_figures};
 pub use estimator_figures::{ESTIMATOR_FIGURES, estimator_figures};
-pub use final_report::{FINAL_FIGURES, FinalReport, RUN_MANIFEST_FILE, final_report};
+pub use final_report::{FINAL_FIGURES, FinalReport, RUN_MANIFEST_FILE, SourceTables, final_report};
 pub use log_report::{LOG_SUMMARY_FILE, log_report};
 pub use models_figures::{MODELS_FIGURES, models_figures};
 pub use paths::ReportPaths;

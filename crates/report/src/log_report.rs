@@ -53,7 +53,11 @@ fn cell(text: &str) -> String {
 /// Writes the summary of a logged experiment; returns its path.
 pub fn log_report(paths: &ReportPaths, log_name: &str) -> Result<PathBuf, ReportError> {
     let dir = &paths.processed_dir;
-    let readiness = read(dir, &EXPOSURE_READINESS, slate_table::readiness::from_frame)?;
+    let readiness = read(
+        dir,
+        &EXPOSURE_READINESS,
+        slate_table::readiness::from_frame::<String>,
+    )?;
     let observed: Estimates = read(dir, &OBSERVED_EFFECTS, Estimates::from_frame)?;
     let inference: InferenceComparison =
         read(dir, &INFERENCE_COMPARISON, InferenceComparison::from_frame)?;

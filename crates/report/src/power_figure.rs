@@ -48,7 +48,13 @@ pub fn power_figure(processed_dir: &Path, figures_dir: &Path) -> Result<PathBuf,
         let legend: Vec<String> = scenarios
             .iter()
             .enumerate()
-            .map(|(k, s)| format!("{} = scenario {}", color_name(k), s.replace('_', " ")))
+            .map(|(k, s)| {
+                format!(
+                    "{} = scenario {}",
+                    color_name(k),
+                    s.text().replace('_', " ")
+                )
+            })
             .collect();
         header
             .draw_text(

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
 use slate_estimate::power::TARGET_POWER;
+use slate_estimate::tables::Knob;
 use slate_estimate::tables::{DESIGN_SWEEP, DesignSweepTable};
-use slate_simulate::config::SweepPoint;
 
 use crate::ReportError;
 use crate::charts::{
@@ -65,8 +65,7 @@ pub fn sweep_figure(processed_dir: &Path, figures_dir: &Path) -> Result<PathBuf,
                     .fold((f64::MAX, f64::MIN), |(lo, hi), x| (lo.min(*x), hi.max(*x)));
                 let margin = 0.06 * (hi - lo).max(1e-9);
                 let x_range = (lo - margin)..(hi + margin);
-                let focal_window = SweepPoint::FocalWindow(0, 0).knob();
-                let x_desc = if *knob == focal_window {
+                let x_desc = if *knob == Knob::FocalWindow {
                     "Focal window (mean seed position; the window is in the table)".to_string()
                 } else {
                     knob.to_string()

@@ -206,10 +206,14 @@ fn redraw_with_the_original_seed_reproduces_the_simulation_and_a_new_seed_keeps_
 }
 
 #[test]
-fn the_correlated_scenario_randomizes_users_and_shares_their_shift_across_arms() {
-    use crate::config::Scenario;
+fn user_randomization_with_logit_shifts_keeps_users_in_one_arm_and_shares_their_shift() {
+    // The studies' correlated, user-randomized scenario.
     let base = small_config();
-    let config = Scenario::CorrelatedUserRandomized.apply(&base);
+    let mut config = base.clone();
+    config.clicks.user_logit_sd = 0.5;
+    config.clicks.session_logit_sd = 0.25;
+    config.slates.sessions_per_user = 5;
+    config.design.unit = crate::config::RandomizationUnit::User;
     config.check().unwrap();
     let out = slates(&config);
     let plain = slates(&base);
@@ -255,7 +259,6 @@ fn the_correlated_scenario_randomizes_users_and_shares_their_shift_across_arms()
 
 #[test]
 fn hero_engagement_makes_some_slates_gain_from_promotion() {
-    use crate::config::Scenario;
     let total_effects = |config: &SimulationConfig| -> Vec<f64> {
         let out = slates(config);
         let mut effects = vec![0.0; 300];
@@ -266,7 +269,9 @@ fn hero_engagement_makes_some_slates_gain_from_promotion() {
         effects
     };
     let default = total_effects(&small_config());
-    let hetero = total_effects(&Scenario::HeterogeneousPromotion.apply(&small_config()));
+    let mut hero = small_config();
+    hero.clicks.hero_engagement = 0.15;
+    let hetero = total_effects(&hero);
     assert!(
         default.iter().all(|e| *e < 0.0),
         "no slate gains by default"

@@ -4,8 +4,7 @@
 use slate_estimate::EstimateConfig;
 use slate_estimate::coverage::coverage_study;
 use slate_estimate::inference::InferenceSettings;
-use slate_estimate::tables::CoverageTable;
-use slate_simulate::config::Scenario;
+use slate_estimate::tables::{CoverageTable, Scenario};
 use slate_simulate::{SimulatedSlates, SimulationConfig};
 
 use crate::StudyError;
@@ -41,7 +40,7 @@ pub fn coverage_of(
     };
     let seed = config.seed.0;
     Ok(coverage_study(
-        scenario.name(),
+        scenario,
         replicates,
         &truth,
         &settings,

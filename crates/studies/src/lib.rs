@@ -16,6 +16,7 @@
 pub mod coverage;
 mod population;
 pub mod power;
+pub mod scenario;
 pub mod sweep;
 
 pub use population::randomization_design;

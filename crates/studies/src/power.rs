@@ -2,10 +2,9 @@
 //! and how often each test rejects, beside the analytic power from pooled per-unit variances.
 
 use slate_estimate::power::{ALPHA, PowerDesign, power_study};
-use slate_estimate::tables::PowerTable;
+use slate_estimate::tables::{PowerTable, Scenario};
 use slate_ingest::Dataset;
 use slate_simulate::SimulationConfig;
-use slate_simulate::config::Scenario;
 
 use crate::StudyError;
 use crate::population::{population_truth, redrawn};
@@ -30,7 +29,7 @@ pub fn power_at(
     let (_, truth) = population_truth(&base, config)?;
     let seed = config.seed.0;
     let design = PowerDesign {
-        scenario: scenario.name(),
+        scenario,
         n_slates: config.slates.n_slates,
         treated_share: config.design.promotion_probability,
         replicates,

@@ -5,7 +5,7 @@
 
 use polars::prelude::*;
 
-use crate::{ColumnSpec, ColumnType, Result, TableError, TableSchema};
+use crate::{ColumnSpec, ColumnType, ColumnValue, Result, TableError, TableSchema};
 
 /// Column names of a readiness table.
 pub mod col {
@@ -36,11 +36,13 @@ pub const fn schema(file_name: &'static str, description: &'static str) -> Table
     }
 }
 
-/// One readiness check.
+/// One readiness check. `C` names it: a [`crate::Label`] where the checks are a closed set
+/// (the ingest stage's), a `String` where some are named at run time (one balance check per
+/// covariate of the log).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Check {
+pub struct Check<C = String> {
     /// Short machine-readable name.
-    pub check: String,
+    pub check: C,
     /// The measured value.
     pub value: String,
     /// The requirement, in words.
@@ -49,10 +51,10 @@ pub struct Check {
     pub passed: bool,
 }
 
-impl Check {
+impl<C> Check<C> {
     /// Creates a check.
     pub fn new(
-        check: impl Into<String>,
+        check: impl Into<C>,
         value: impl ToString,
         requirement: impl Into<String>,
         passed: bool,
@@ -67,12 +69,13 @@ impl Check {
 }
 
 /// Assembles checks into a frame with the readiness schema.
-pub fn to_frame(checks: &[Check]) -> Result<DataFrame> {
+pub fn to_frame<C: ColumnValue>(checks: &[Check<C>]) -> Result<DataFrame> {
     let column = |name: &str, values: Vec<String>| Column::new(name.into(), values);
+    let names: Vec<C> = checks.iter().map(|c| c.check.clone()).collect();
     DataFrame::new(
         checks.len(),
         vec![
-            column(col::CHECK, checks.iter().map(|c| c.check.clone()).collect()),
+            C::to_column(col::CHECK, &names),
             column(col::VALUE, checks.iter().map(|c| c.value.clone()).collect()),
             column(
                 col::REQUIREMENT,
@@ -91,8 +94,8 @@ pub fn to_frame(checks: &[Check]) -> Result<DataFrame> {
 }
 
 /// Reads checks back from a readiness frame (`label` names the table in errors).
-pub fn from_frame(df: &DataFrame, label: &str) -> Result<Vec<Check>> {
-    let checks = crate::schema::column_str(df, label, col::CHECK)?;
+pub fn from_frame<C: ColumnValue>(df: &DataFrame, label: &str) -> Result<Vec<Check<C>>> {
+    let checks = C::from_frame(df, label, col::CHECK)?;
     let values = crate::schema::column_str(df, label, col::VALUE)?;
     let requirements = crate::schema::column_str(df, label, col::REQUIREMENT)?;
     let passed = crate::schema::column_bool(df, label, col::PASSED)?;

@@ -7,7 +7,7 @@ use slate_estimate::inference::InferenceMethod;
 use slate_estimate::power::TARGET_POWER;
 
 use slate_estimate::tables::{
-    COVERAGE, CoverageTable, DESIGN_SWEEP, DesignSweepTable, POWER, PowerTable,
+    COVERAGE, CoverageTable, DESIGN_SWEEP, DesignSweepTable, Knob, POWER, PowerTable, Scenario,
 };
 use slate_models::learner::Learner;
 use slate_models::tables::{
@@ -109,7 +109,7 @@ pub(super) fn sweep_facts(table: &DesignSweepTable) -> Option<SweepFacts> {
     let point = |i: usize| {
         (
             table.true_total_effect[i],
-            table.knob[i].clone(),
+            table.knob[i].to_string(),
             table.value[i].clone(),
         )
     };
@@ -117,11 +117,8 @@ pub(super) fn sweep_facts(table: &DesignSweepTable) -> Option<SweepFacts> {
         .min_by(|a, b| table.true_total_effect[*a].total_cmp(&table.true_total_effect[*b]))?;
     let highest = (0..table.len())
         .max_by(|a, b| table.true_total_effect[*a].total_cmp(&table.true_total_effect[*b]))?;
-    let knobs: Vec<String> = distinct_in_order(&table.knob)
-        .into_iter()
-        .map(str::to_string)
-        .collect();
-    let spread = |knob: &str| {
+    let knobs: Vec<Knob> = distinct_in_order(&table.knob);
+    let spread = |knob: Knob| {
         let values = (0..table.len())
             .filter(|i| table.knob[*i] == knob)
             .map(|i| table.true_total_effect[i]);
@@ -129,18 +126,18 @@ pub(super) fn sweep_facts(table: &DesignSweepTable) -> Option<SweepFacts> {
     };
     let strongest = knobs
         .iter()
-        .max_by(|a, b| spread(a).total_cmp(&spread(b)))?
-        .clone();
+        .copied()
+        .max_by(|a, b| spread(*a).total_cmp(&spread(*b)))?;
     Some(SweepFacts {
         lowest: point(lowest),
         highest: point(highest),
-        strongest: (strongest.clone(), spread(&strongest)),
+        strongest: (strongest.to_string(), spread(strongest)),
         power_range: (
             table.power_total.iter().copied().fold(f64::MAX, f64::min),
             table.power_total.iter().copied().fold(f64::MIN, f64::max),
         ),
         n_slates: table.n_slates[0],
-        knobs,
+        knobs: knobs.iter().map(Knob::to_string).collect(),
     })
 }
 
@@ -184,7 +181,7 @@ impl ScenarioPower {
 /// The power study's facts, per scenario in table order (empty without a power table).
 pub(super) fn power_facts(table: &PowerTable) -> Vec<ScenarioPower> {
     let scenarios = distinct_in_order(&table.scenario);
-    let row = |scenario: &str, contrast: Contrast, method: InferenceMethod, n: u32| {
+    let row = |scenario: Scenario, contrast: Contrast, method: InferenceMethod, n: u32| {
         (0..table.len()).find(|i| {
             table.scenario[*i] == scenario
                 && table.contrast[*i] == contrast
@@ -235,15 +232,10 @@ pub(super) fn power_facts(table: &PowerTable) -> Vec<ScenarioPower> {
         .collect()
 }
 
-/// The coverage table's name of the run's own design, and of the correlated, user-randomized
-/// scenario (the MovieLens run's coverage stage runs both).
-pub(super) const DEFAULT_SCENARIO: &str = slate_simulate::config::Scenario::Default.name();
-pub(super) const CORRELATED_SCENARIO: &str =
-    slate_simulate::config::Scenario::CorrelatedUserRandomized.name();
-
 #[allow(clippy::too_many_arguments)]
 pub(super) fn facts(
     paths: &ReportPaths,
+    data: String,
     main: &FinalMainEffects,
     decomposition: &FinalDecomposition,
     metrics: &ModelMetrics,
@@ -253,35 +245,6 @@ pub(super) fn facts(
     coverage: &CoverageTable,
     effect: &dyn Fn(Contrast) -> Result<usize, ReportError>,
 ) -> Result<Facts, ReportError> {
-    let setup = slate_table::read_csv(
-        &paths
-            .processed_dir
-            .join(slate_ingest::schema::SETUP_READINESS.file_name),
-        &slate_ingest::schema::SETUP_READINESS,
-    )?;
-    let checks = slate_table::readiness::from_frame(
-        &setup,
-        slate_ingest::schema::SETUP_READINESS.file_name,
-    )?;
-    let value = |check: &str| {
-        checks
-            .iter()
-            .find(|c| c.check == check)
-            .map(|c| c.value.clone())
-            .unwrap_or_else(|| "?".into())
-    };
-    let counts = format!(
-        "{} ratings from {} users on {} movies",
-        value("ratings_rows"),
-        value("users"),
-        value("movies_rows")
-    );
-    let data = match value("source_folder").as_str() {
-        "ml-32m" => format!("MovieLens 32M ({counts})"),
-        "synthetic" => format!("synthetic MovieLens-format data ({counts})"),
-        "?" => format!("a MovieLens-format dataset ({counts})"),
-        folder => format!("the MovieLens-format folder `{folder}` ({counts})"),
-    };
     let per_1000 = |component: Component| -> Result<f64, ReportError> {
         (0..decomposition.len())
             .find(|i| decomposition.component[*i] == component)
@@ -329,7 +292,7 @@ pub(super) fn facts(
     let promote_all = policies
         .row(PolicyRule::PromoteAll)
         .ok_or_else(|| missing(&POLICY_TARGETING, PolicyRule::PromoteAll.text()))?;
-    let total_rows = |scenario: &str| -> Vec<usize> {
+    let total_rows = |scenario: Scenario| -> Vec<usize> {
         (0..coverage.len())
             .filter(|i| {
                 coverage.contrast[*i] == Contrast::TotalSlate && coverage.scenario[*i] == scenario
@@ -341,10 +304,10 @@ pub(super) fn facts(
             .copied()
             .find(|i| coverage.method_key[*i] == method)
     };
-    let default_rows = total_rows(DEFAULT_SCENARIO);
+    let default_rows = total_rows(Scenario::Default);
     let cr1 = method_row(&default_rows, InferenceMethod::Cr1)
         .ok_or_else(|| missing(&COVERAGE, "default / cr1 / Total slate"))?;
-    let correlated_rows = total_rows(CORRELATED_SCENARIO);
+    let correlated_rows = total_rows(Scenario::CorrelatedUserRandomized);
     let correlated_total_coverage = method_row(&correlated_rows, InferenceMethod::Naive)
         .zip(method_row(&correlated_rows, InferenceMethod::Cr1))
         .map(|(naive, cr1)| (coverage.coverage[naive], coverage.coverage[cr1]));

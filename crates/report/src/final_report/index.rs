@@ -13,14 +13,16 @@ use slate_estimate::tables::{COVERAGE, INFERENCE_COMPARISON, OBSERVED_EFFECTS};
 use slate_models::tables::{AIPW_ESTIMATES, HETEROGENEITY, MODEL_METRICS, POLICY_TARGETING};
 use slate_table::TableSchema;
 
+use super::SourceTables;
 use super::tables::*;
 use crate::ReportError;
 use crate::paths::ReportPaths;
 
-/// The upstream tables the report loads (seed section 2, plus the inference tables).
-pub fn upstream_tables() -> Vec<(&'static str, TableSchema)> {
+/// The upstream tables the report loads (seed section 2, plus the inference tables): the
+/// source's readiness table, then the analysis's.
+pub fn upstream_tables(source: &SourceTables) -> Vec<(&'static str, TableSchema)> {
     vec![
-        ("setup_readiness", slate_ingest::schema::SETUP_READINESS),
+        source.readiness,
         (
             "exposure_readiness",
             slate_exposure::schema::EXPOSURE_READINESS,
@@ -82,19 +84,13 @@ pub fn figure_catalog() -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
-/// Every table schema the pipeline writes to the processed folder.
-pub(super) fn processed_tables() -> Vec<TableSchema> {
+/// Every table schema the pipeline writes to the processed folder: the source's, then the
+/// analysis's.
+pub(super) fn processed_tables(source: &SourceTables) -> Vec<TableSchema> {
     use slate_estimate::decompose::PRODUCT_SUMMARY;
     use slate_estimate::tables::*;
     use slate_models::tables::CONDITIONAL_EFFECTS;
-    vec![
-        slate_ingest::schema::RATINGS,
-        slate_ingest::schema::MOVIES,
-        slate_ingest::schema::LINKS,
-        slate_ingest::schema::TAGS,
-        slate_ingest::schema::SETUP_READINESS,
-        slate_simulate::schema::SIMULATED_SLATES,
-        slate_simulate::log::IMPRESSION_LOG,
+    let analysis = [
         slate_exposure::schema::EXPOSURE_MAPPING,
         slate_exposure::schema::SLATE_OUTCOMES,
         slate_exposure::schema::ASSIGNMENT,
@@ -128,7 +124,8 @@ pub(super) fn processed_tables() -> Vec<TableSchema> {
         POLICY_TARGETING,
         HETEROGENEITY,
         TAKEAWAYS,
-    ]
+    ];
+    source.processed.iter().copied().chain(analysis).collect()
 }
 
 /// The writeup tables [`final_report`] writes.
@@ -158,7 +155,10 @@ pub(super) fn rows_of(path: &Path, schema: &TableSchema) -> Result<u32, ReportEr
 /// which configuration and tool version).
 pub const RUN_MANIFEST_FILE: &str = "interference_run_manifest.json";
 
-pub(super) fn artifact_index(paths: &ReportPaths) -> Result<ArtifactIndex, ReportError> {
+pub(super) fn artifact_index(
+    paths: &ReportPaths,
+    source: &SourceTables,
+) -> Result<ArtifactIndex, ReportError> {
     let mut index = ArtifactIndex::default();
     let mut push =
         |artifact: &str, kind: &str, path: &Path, rows: Option<u32>, description: String| {
@@ -168,7 +168,7 @@ pub(super) fn artifact_index(paths: &ReportPaths) -> Result<ArtifactIndex, Repor
             index.rows.push(rows);
             index.description.push(description);
         };
-    for schema in processed_tables() {
+    for schema in processed_tables(source) {
         let path = paths.processed_dir.join(schema.file_name);
         if path.exists() {
             push(

@@ -66,15 +66,30 @@ fn missing(table: &TableSchema, what: &str) -> ReportError {
     }
 }
 
-/// Writes the whole final report. The summary names the data by the raw folder the ingest
-/// stage read (its setup-readiness table) and quotes the ingested row counts.
-pub fn final_report(paths: &ReportPaths) -> Result<FinalReport, ReportError> {
+/// What the run's source wrote, which the report lists and quotes: the pipeline says it, so
+/// the report depends on no source crate.
+#[derive(Debug, Clone)]
+pub struct SourceTables {
+    /// The source's readiness table, first in the load index under this name.
+    pub readiness: (&'static str, TableSchema),
+    /// Every table the source writes to the processed folder, in pipeline order (the
+    /// artifact index lists those present).
+    pub processed: Vec<TableSchema>,
+    /// The data the run used, in words, as the summary names it.
+    pub data: String,
+}
+
+/// Writes the whole final report of a run whose source wrote `source`.
+pub fn final_report(
+    paths: &ReportPaths,
+    source: &SourceTables,
+) -> Result<FinalReport, ReportError> {
     let mut written = Vec::new();
     let tables_dir = paths.tables_dir();
 
     // 2. Load index: every upstream table, schema-checked, with its rows.
     written.push(write_csv(
-        &mut load_index(paths)?.to_frame()?,
+        &mut load_index(paths, source)?.to_frame()?,
         &LOAD_INDEX,
         &tables_dir,
     )?);
@@ -131,6 +146,7 @@ pub fn final_report(paths: &ReportPaths) -> Result<FinalReport, ReportError> {
 
     let facts = facts(
         paths,
+        source.data.clone(),
         &main,
         &final_decomposition,
         &metrics,
@@ -178,7 +194,7 @@ pub fn final_report(paths: &ReportPaths) -> Result<FinalReport, ReportError> {
     )?);
 
     // 14. Artifact index (itself included).
-    let index = artifact_index(paths)?;
+    let index = artifact_index(paths, source)?;
     written.push(write_csv(
         &mut index.to_frame()?,
         &ARTIFACT_INDEX,
@@ -188,9 +204,9 @@ pub fn final_report(paths: &ReportPaths) -> Result<FinalReport, ReportError> {
 }
 
 /// Seed section 2: every upstream table, schema-checked, with its rows.
-fn load_index(paths: &ReportPaths) -> Result<LoadIndex, ReportError> {
+fn load_index(paths: &ReportPaths, source: &SourceTables) -> Result<LoadIndex, ReportError> {
     let mut index = LoadIndex::default();
-    for (name, schema) in upstream_tables() {
+    for (name, schema) in upstream_tables(source) {
         let path = paths.processed_dir.join(schema.file_name);
         let frame = slate_table::read_csv(&path, &schema)?;
         index.artifact.push(name.to_string());

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use slate_estimate::coverage::NOMINAL_COVERAGE;
+use slate_estimate::tables::Scenario;
 
 use super::facts::*;
 use super::tables::*;
@@ -278,7 +279,8 @@ pub fn inference_sentence(f: &Facts) -> String {
     );
     if let Some((naive, cr1)) = f.correlated_total_coverage {
         out.push_str(&format!(
-            " When clicks share a user's and a session's propensity and whole users are randomized (scenario `{CORRELATED_SCENARIO}`), the naive interval covered the total in {:.1}% of experiments and the unit-clustered CR1 interval in {:.1}%: cluster at the randomized unit.",
+            " When clicks share a user's and a session's propensity and whole users are randomized (scenario `{}`), the naive interval covered the total in {:.1}% of experiments and the unit-clustered CR1 interval in {:.1}%: cluster at the randomized unit.",
+            Scenario::CorrelatedUserRandomized,
             100.0 * naive,
             100.0 * cr1
         ));
