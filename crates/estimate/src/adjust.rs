@@ -253,7 +253,7 @@ fn lin_design(
         .min()
     {
         return Err(EstimateError::NonFinite {
-            what: "covariate".into(),
+            what: "a covariate value".into(),
             row,
         });
     }

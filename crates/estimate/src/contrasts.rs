@@ -317,35 +317,12 @@ impl Contrast {
         self == Contrast::TotalSlate
     }
 
-    /// The unit of its rows, in words.
-    pub fn unit(self) -> &'static str {
+    /// What its rows are.
+    pub fn unit(self) -> crate::tables::RowUnit {
         if self.is_slate_level() {
-            "slates"
+            crate::tables::RowUnit::Slates
         } else {
-            "item rows"
-        }
-    }
-
-    /// The outcome label of a view for this contrast (kept from the seed notebooks).
-    pub fn outcome_label(self, view: OutcomeView) -> &'static str {
-        match (self.is_slate_level(), view) {
-            (false, OutcomeView::Observed) => "Observed simulated click",
-            (false, OutcomeView::Expected) => "Expected click probability",
-            (false, OutcomeView::KnownLift) => "Known induced lift",
-            (true, OutcomeView::Observed) => "Observed total simulated clicks",
-            (true, OutcomeView::Expected) => "Expected total clicks",
-            (true, OutcomeView::KnownLift) => "Known total induced lift",
-        }
-    }
-
-    /// The label of `view` for the rows of `mapping`: the seed notebook's labels when the log
-    /// is a simulation's (it carries truth: "Observed simulated click"), and "Observed click" /
-    /// "Observed total clicks" for a logged experiment.
-    pub fn label_in(self, view: OutcomeView, items: Items<'_>) -> &'static str {
-        match (view, items.has_truth(), self.is_slate_level()) {
-            (OutcomeView::Observed, false, false) => "Observed click",
-            (OutcomeView::Observed, false, true) => "Observed total clicks",
-            _ => self.outcome_label(view),
+            crate::tables::RowUnit::ItemRows
         }
     }
 
@@ -447,16 +424,6 @@ pub fn outcome_sample(
         ItemValue::Outcome(k),
         |s| slates.outcome_totals[k].values[s],
     )
-}
-
-/// The label of the log's further outcome `name` for `contrast`: the name per item row,
-/// `total <name>` per slate.
-pub fn outcome_label(contrast: Contrast, name: &str) -> String {
-    if contrast.is_slate_level() {
-        format!("total {name}")
-    } else {
-        name.to_string()
-    }
 }
 
 /// The slate totals under `view`, one entry per slate, clustered by unit (the total

@@ -52,6 +52,71 @@ pub enum Component {
 
 slate_table::label!(EffectFamily, Component);
 
+/// Which non-focal items count as competitors: the `definition` column of the spillover
+/// sensitivity table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray)]
+pub enum SpilloverDefinition {
+    /// The focal's substitute cluster.
+    #[strum(serialize = "Same cluster")]
+    SameCluster,
+    /// Seeded above the focal.
+    #[strum(serialize = "Displaced")]
+    Displaced,
+    /// Every non-focal item.
+    #[strum(serialize = "All non-focal")]
+    AllNonFocal,
+    /// Substitutes that are also displaced.
+    #[strum(serialize = "Same cluster and displaced")]
+    SameClusterDisplaced,
+    /// Substitutes seeded below the focal.
+    #[strum(serialize = "Same cluster, not displaced")]
+    SameClusterBelow,
+    /// One seed position from the focal.
+    #[strum(serialize = "Adjacent to focal")]
+    Adjacent,
+    /// In the seed ranking's top three.
+    #[strum(serialize = "Top three seed positions")]
+    TopThree,
+}
+
+slate_table::label!(SpilloverDefinition);
+
+impl SpilloverDefinition {
+    /// What it includes, in words (the `description` column).
+    pub fn description(self) -> &'static str {
+        match self {
+            SpilloverDefinition::SameCluster => {
+                "Non-focal movies in the focal's substitute cluster"
+            }
+            SpilloverDefinition::Displaced => {
+                "Non-focal movies seeded above the focal (pushed down one place)"
+            }
+            SpilloverDefinition::AllNonFocal => "Every non-focal movie on the slate",
+            SpilloverDefinition::SameClusterDisplaced => "Substitutes that are also pushed down",
+            SpilloverDefinition::SameClusterBelow => "Substitutes seeded below the focal",
+            SpilloverDefinition::Adjacent => {
+                "Non-focal movies one seed position above or below the focal"
+            }
+            SpilloverDefinition::TopThree => {
+                "Non-focal movies the seed ranking put in positions 1-3"
+            }
+        }
+    }
+
+    /// The cells of a slate it compares.
+    pub fn cells(self) -> &'static [Cell] {
+        match self {
+            SpilloverDefinition::SameCluster => Contrast::SameCluster.cells(),
+            SpilloverDefinition::Displaced => Contrast::Displaced.cells(),
+            SpilloverDefinition::AllNonFocal => Contrast::AllNonFocal.cells(),
+            SpilloverDefinition::SameClusterDisplaced => &[Cell::SameClusterDisplaced],
+            SpilloverDefinition::SameClusterBelow => &[Cell::SameClusterBelow],
+            SpilloverDefinition::Adjacent => &[Cell::Adjacent],
+            SpilloverDefinition::TopThree => &[Cell::TopThree],
+        }
+    }
+}
+
 impl Component {
     /// Every component, in table order.
     pub const ALL: [Component; 4] = [
@@ -150,7 +215,7 @@ slate_table::table! {
     /// each competitor definition, with slate-clustered intervals.
     pub struct SpilloverSensitivity, schema SPILLOVER_SENSITIVITY = "movielens_interference_spillover_definition_sensitivity.csv" {
         /// Competitor definition.
-        definition: String,
+        definition: SpilloverDefinition,
         /// What it includes.
         description: String,
         /// Observed difference in means per item row.
@@ -393,49 +458,13 @@ fn spillover_sensitivity(
     items: Items<'_>,
     slates: &SlateOutcomes,
 ) -> Result<(SpilloverSensitivity, Option<NamedColumn>), EstimateError> {
-    let definitions: [(&str, &str, &[Cell]); 7] = [
-        (
-            "Same cluster",
-            "Non-focal movies in the focal's substitute cluster",
-            Contrast::SameCluster.cells(),
-        ),
-        (
-            "Displaced",
-            "Non-focal movies seeded above the focal (pushed down one place)",
-            Contrast::Displaced.cells(),
-        ),
-        (
-            "All non-focal",
-            "Every non-focal movie on the slate",
-            Contrast::AllNonFocal.cells(),
-        ),
-        (
-            "Same cluster and displaced",
-            "Substitutes that are also pushed down",
-            &[Cell::SameClusterDisplaced],
-        ),
-        (
-            "Same cluster, not displaced",
-            "Substitutes seeded below the focal",
-            &[Cell::SameClusterBelow],
-        ),
-        (
-            "Adjacent to focal",
-            "Non-focal movies one seed position above or below the focal",
-            &[Cell::Adjacent],
-        ),
-        (
-            "Top three seed positions",
-            "Non-focal movies the seed ranking put in positions 1-3",
-            &[Cell::TopThree],
-        ),
-    ];
     let mut table = SpilloverSensitivity::default();
     let mut known_lift = items.has_truth().then(|| NamedColumn {
         name: KNOWN_LIFT_ESTIMATE.into(),
         values: Vec::new(),
     });
-    for (name, description, cells) in definitions {
+    for definition in <SpilloverDefinition as Label>::ALL.iter().copied() {
+        let (name, cells) = (definition.text(), definition.cells());
         let view = |v| cell_sample(items, slates, cells, ItemValue::View(v), &|_| true);
         let r = difference_in_means(
             &view(OutcomeView::Observed)?,
@@ -448,8 +477,8 @@ fn spillover_sensitivity(
                 .values
                 .push(difference_in_means(&known, name, "Known induced lift")?.estimate);
         }
-        table.definition.push(name.to_string());
-        table.description.push(description.to_string());
+        table.definition.push(definition);
+        table.description.push(definition.description().to_string());
         push_dim!(
             table,
             &r,

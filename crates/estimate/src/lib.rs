@@ -16,6 +16,7 @@
 //! - [`inference`]: every uncertainty method by name, with intervals and p-values side by side.
 //! - [`coverage`]: the Monte-Carlo coverage study of those intervals over re-drawn experiments.
 //! - [`contrasts`]: the five contrasts and three outcome views.
+//! - [`outcome`]: what a row measures (the click under a view, or a log's further outcome).
 //! - [`tables`]: every table this stage writes.
 //! - [`decompose`]: the direct / indirect / total decomposition, spillover-definition
 //!   sensitivity, and cluster and position risk.
@@ -33,6 +34,7 @@ pub mod dim;
 pub mod inference;
 pub mod multiplicity;
 pub mod ols;
+pub mod outcome;
 pub mod power;
 pub mod randomization;
 mod suite;

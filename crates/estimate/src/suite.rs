@@ -10,10 +10,11 @@ use slate_table::Label;
 
 use crate::bootstrap::{BootstrapDraws, cluster_bootstrap, summarize};
 use crate::contrasts::{
-    Contrast, ItemValue, Items, OutcomeView, cell_sample, outcome_label, outcome_sample,
-    read_truth, sample, sample_where,
+    Contrast, ItemValue, Items, OutcomeView, cell_sample, outcome_sample, read_truth, sample,
+    sample_where,
 };
 use crate::dim::{ClusterIndex, DiffInMeans, Sample, difference_in_means, push_dim};
+use crate::outcome::Outcome;
 use crate::tables::*;
 use crate::{EstimateConfig, EstimateError};
 
@@ -54,8 +55,8 @@ pub struct ContrastResult {
     pub contrast: Contrast,
     /// The outcome view.
     pub view: OutcomeView,
-    /// The view's label in the tables ([`Contrast::label_in`]).
-    pub outcome: &'static str,
+    /// What it measures, as the tables name it.
+    pub outcome: Outcome,
     /// The estimate.
     pub result: DiffInMeans,
 }
@@ -69,12 +70,12 @@ impl std::ops::Deref for ContrastResult {
 
 fn push_estimate(
     table: &mut Estimates,
-    (contrast, outcome): (Contrast, &str),
+    (contrast, outcome): (Contrast, &Outcome),
     r: &DiffInMeans,
     p_value_holm: f64,
 ) {
     table.contrast.push(contrast);
-    table.outcome.push(outcome.to_string());
+    table.outcome.push(outcome.clone());
     push_dim!(
         table,
         r,
@@ -110,7 +111,7 @@ pub fn run(
     // view (see `slate_reduction::truth_cells`) and let go of before the observed samples are
     // built. A truth view's sample lives only while its difference in means is computed.
     let mut by_view: Vec<Option<DiffInMeans>> = vec![None; grid.len()];
-    let what = |c: Contrast, v: OutcomeView| (c.text(), c.label_in(v, items));
+    let what = |c: Contrast, v: OutcomeView| (c.text(), Outcome::click(c, v, items).text());
     let views = OutcomeView::available(items);
     for view in views.iter().filter(|v| **v != OutcomeView::Observed) {
         let _read = read_truth(items, *view, &Cell::PARTITION)?;
@@ -120,7 +121,7 @@ pub fn run(
             .map(|i| {
                 let (c, v) = grid[*i];
                 let (contrast, outcome) = what(c, v);
-                difference_in_means(&sample(c, v, items, slates)?, contrast, outcome)
+                difference_in_means(&sample(c, v, items, slates)?, contrast, &outcome)
             })
             .collect::<Result<_, _>>()?;
         for (i, r) in cells.into_iter().zip(done) {
@@ -141,7 +142,7 @@ pub fn run(
         .zip(&observed_samples)
         .map(|(c, s)| {
             let (contrast, outcome) = what(*c, OutcomeView::Observed);
-            difference_in_means(s, contrast, outcome)
+            difference_in_means(s, contrast, &outcome)
         })
         .collect::<Result<_, _>>()?;
     // Back in grid order: each contrast's observed result, then its truth views'.
@@ -153,7 +154,7 @@ pub fn run(
         .map(|(result, &(contrast, view))| ContrastResult {
             contrast,
             view,
-            outcome: contrast.label_in(view, items),
+            outcome: Outcome::click(contrast, view, items),
             result,
         })
         .collect();
@@ -171,15 +172,15 @@ pub fn run(
         .par_iter()
         .map(|(k, c)| outcome_sample(*c, *k, items, slates))
         .collect::<Result<_, _>>()?;
-    let extra_outcomes: Vec<String> = extra_grid
+    let extra_outcomes: Vec<Outcome> = extra_grid
         .iter()
-        .map(|(k, c)| outcome_label(*c, &slates.outcome_totals[*k].name))
+        .map(|(k, c)| Outcome::further(*c, &slates.outcome_totals[*k].name))
         .collect();
     let extra: Vec<DiffInMeans> = extra_grid
         .par_iter()
         .zip(&extra_samples)
         .zip(&extra_outcomes)
-        .map(|(((_, c), s), outcome)| difference_in_means(s, c.text(), outcome))
+        .map(|(((_, c), s), outcome)| difference_in_means(s, c.text(), &outcome.text()))
         .collect::<Result<_, _>>()?;
     // Holm across the contrasts of each truth view; the observed family is every contrast of
     // every observed outcome (the click and the log's further outcomes).
@@ -204,14 +205,14 @@ pub fn run(
         }
     }
     for (r, p) in results.iter().zip(&holm) {
-        push_estimate(&mut estimates, (r.contrast, r.outcome), r, *p);
+        push_estimate(&mut estimates, (r.contrast, &r.outcome), r, *p);
     }
     let extra_rows = || {
         extra_grid
             .iter()
             .zip(&extra_outcomes)
             .zip(extra.iter().zip(&extra_holm))
-            .map(|(((_, c), outcome), (r, p))| ((*c, outcome.as_str()), r, *p))
+            .map(|(((_, c), outcome), (r, p))| ((*c, outcome), r, *p))
     };
     for (what, r, p) in extra_rows() {
         push_estimate(&mut estimates, what, r, p);
@@ -222,9 +223,9 @@ pub fn run(
             .position(|g| *g == (c, OutcomeView::Observed))
             .unwrap_or(0);
         let r = &results[i];
-        push_estimate(&mut observed, (c, r.outcome), r, holm[i]);
+        push_estimate(&mut observed, (c, &r.outcome), r, holm[i]);
         se_comparison.contrast.push(c);
-        se_comparison.outcome.push(r.outcome.to_string());
+        se_comparison.outcome.push(r.outcome.clone());
         se_comparison.naive_se.push(r.naive_se);
         se_comparison.cluster_se.push(r.cluster_se);
         se_comparison.cluster_to_naive_ratio.push(r.se_ratio());
@@ -259,7 +260,7 @@ pub fn run(
         let r = find(*c, OutcomeView::Observed);
         let t = &mut bootstrap_summary;
         t.contrast.push(*c);
-        t.outcome.push(r.outcome.to_string());
+        t.outcome.push(r.outcome.clone());
         t.estimate.push(r.estimate);
         t.bootstrap_mean.push(s.mean);
         t.bootstrap_se.push(s.se);
@@ -327,14 +328,14 @@ fn assignment_recheck(slates: &SlateOutcomes) -> AssignmentRecheck {
             values: Vec::new(),
         })
         .collect();
-    for (arm, promoted) in [("promoted", true), ("control", false)] {
+    for (arm, promoted) in [(Arm::Promoted, true), (Arm::Control, false)] {
         let rows: Vec<usize> = (0..slates.len())
             .filter(|s| slates.promotion_applied[*s] == promoted)
             .collect();
         let n = rows.len().max(1) as f64;
         let units: std::collections::BTreeSet<u32> =
             rows.iter().map(|s| slates.unit_index[*s]).collect();
-        table.rows.arm.push(arm.to_string());
+        table.rows.arm.push(arm);
         table.rows.units.push(units.len() as u32);
         table.rows.slates.push(rows.len() as u32);
         for (mean, feature) in means.iter_mut().zip(&focal_values) {
@@ -369,7 +370,7 @@ fn contrast_support(samples: &[&Sample]) -> ContrastSupport {
         let treated = s.treated_rows();
         let clusters = ClusterIndex::new(s.cluster.iter().copied());
         table.contrast.push(*c);
-        table.unit.push(c.unit().to_string());
+        table.unit.push(c.unit());
         table.rows.push(s.n_rows() as u32);
         table.treated_rows.push(treated as u32);
         table.control_rows.push((s.n_rows() - treated) as u32);
@@ -456,8 +457,8 @@ pub(crate) fn cluster_effects(
             if treated < min_rows || s.n_rows() - treated < min_rows {
                 continue;
             }
-            let r = match difference_in_means(s, c.text(), c.label_in(OutcomeView::Observed, items))
-            {
+            let outcome = Outcome::click(c, OutcomeView::Observed, items).text();
+            let r = match difference_in_means(s, c.text(), &outcome) {
                 Ok(r) => r,
                 Err(EstimateError::SingleCluster { .. }) => continue,
                 Err(e) => return Err(e),
@@ -560,13 +561,13 @@ pub fn inference_comparison(
         .iter()
         .map(|spec| lin_rows(&sample_of(*spec)?, &covariates(spec.0, items, slates)))
         .collect::<Result<_, _>>()?;
-    let labelled: Vec<(Contrast, String, Sample)> = specs
+    let labelled: Vec<(Contrast, Outcome, Sample)> = specs
         .iter()
         .map(|spec| {
             let (c, k) = *spec;
             let label = match k {
-                None => c.label_in(OutcomeView::Observed, items).to_string(),
-                Some(k) => outcome_label(c, &slates.outcome_totals[k].name),
+                None => Outcome::click(c, OutcomeView::Observed, items),
+                Some(k) => Outcome::further(c, &slates.outcome_totals[k].name),
             };
             Ok((c, label, sample_of(*spec)?))
         })

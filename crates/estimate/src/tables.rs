@@ -3,6 +3,7 @@
 
 use crate::contrasts::Contrast;
 use crate::inference::{ClusteredMethod, InferenceMethod};
+use crate::outcome::Outcome;
 
 /// A simulation scenario the coverage and power studies re-draw: the `scenario` column, also
 /// how the command line names it. What each changes in a run's simulation is the studies'
@@ -38,7 +39,29 @@ pub enum Knob {
     SubstitutionPenalty,
 }
 
-slate_table::label!(Scenario, Knob);
+/// An arm of the experiment: the `arm` column of the assignment re-check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray)]
+pub enum Arm {
+    /// Slates whose focal item was promoted.
+    #[strum(serialize = "promoted")]
+    Promoted,
+    /// Slates left as ranked.
+    #[strum(serialize = "control")]
+    Control,
+}
+
+/// What a contrast's rows are: the `unit` column of the contrast-support table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray)]
+pub enum RowUnit {
+    /// One row per item shown.
+    #[strum(serialize = "item rows")]
+    ItemRows,
+    /// One row per slate.
+    #[strum(serialize = "slates")]
+    Slates,
+}
+
+slate_table::label!(Scenario, Knob, Arm, RowUnit);
 
 slate_table::table! {
     /// Effect estimates with the seed notebook's exact columns. Used for
@@ -48,7 +71,7 @@ slate_table::table! {
         /// Contrast name.
         contrast: Contrast,
         /// Outcome view label.
-        outcome: String,
+        outcome: Outcome,
         /// Treated mean minus control mean.
         estimate: f64,
         /// Non-robust OLS SE.
@@ -87,8 +110,8 @@ slate_table::table! {
     /// Re-check of the randomized assignment, one row per arm, followed by the arm's mean of
     /// each covariate's focal value (`mean_<feature>`).
     pub struct AssignmentRecheckRows, schema ASSIGNMENT_RECHECK = "movielens_interference_assignment_recheck.csv" {
-        /// "promoted" or "control".
-        arm: String,
+        /// The arm.
+        arm: Arm,
         /// Randomization units in the arm.
         units: u32,
         /// Slates in the arm.
@@ -131,8 +154,8 @@ slate_table::table! {
     pub struct ContrastSupport, schema CONTRAST_SUPPORT = "movielens_interference_contrast_support.csv" {
         /// Contrast name.
         contrast: Contrast,
-        /// "item rows" or "slates".
-        unit: String,
+        /// What the contrast's rows are.
+        unit: RowUnit,
         /// Rows in the contrast.
         rows: u32,
         /// Rows in promoted slates.
@@ -152,7 +175,7 @@ slate_table::table! {
         /// Contrast name.
         contrast: Contrast,
         /// Outcome label.
-        outcome: String,
+        outcome: Outcome,
         /// Non-robust SE.
         naive_se: f64,
         /// Cluster SE.
@@ -180,7 +203,7 @@ slate_table::table! {
         /// Contrast name.
         contrast: Contrast,
         /// Outcome label.
-        outcome: String,
+        outcome: Outcome,
         /// Point estimate on the full sample.
         estimate: f64,
         /// Mean of replicates.
@@ -291,7 +314,7 @@ slate_table::table! {
         /// Contrast name.
         contrast: Contrast,
         /// Outcome label.
-        outcome: String,
+        outcome: Outcome,
         /// Uncertainty method.
         method: ClusteredMethod,
         /// Point estimate.

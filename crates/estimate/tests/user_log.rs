@@ -54,8 +54,8 @@ fn unit_clustered_cr1_matches_statsmodels_clustered_by_user() {
     // Without truth, only the observed view: the click, then dwell, five contrasts each.
     assert_eq!(estimates.estimates.len(), 10);
     assert_eq!(observed.len(), 10);
-    assert_eq!(observed.outcome[5], "dwell");
-    assert_eq!(observed.outcome[9], "total dwell");
+    assert_eq!(observed.outcome[5].text(), "dwell");
+    assert_eq!(observed.outcome[9].text(), "total dwell");
 
     let text = std::fs::read_to_string(reference_dir().join("user_log_reference.csv")).unwrap();
     let mut lines = text.lines().filter(|l| !l.starts_with('#'));

@@ -154,6 +154,20 @@ slate_table::table! {
     }
 }
 
+/// What a column of the log beyond the canonical ones is to the analysis: the `role` column
+/// of the log-columns table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray)]
+pub enum ColumnRole {
+    /// A pre-treatment covariate.
+    #[strum(serialize = "covariate")]
+    Covariate,
+    /// A further outcome.
+    #[strum(serialize = "outcome")]
+    Outcome,
+}
+
+slate_table::label!(ColumnRole);
+
 slate_table::table! {
     /// `movielens_interference_log_columns.csv`: the log's pre-treatment covariates and further
     /// outcomes: each column's role, whether it is slate- or item-level, and the slate-outcome
@@ -161,10 +175,10 @@ slate_table::table! {
     pub struct LogColumnsTable, schema LOG_COLUMNS = "movielens_interference_log_columns.csv" {
         /// The column in the log.
         column: String,
-        /// `covariate` or `outcome`.
-        role: String,
-        /// `slate` (constant within every slate) or `item`.
-        level: String,
+        /// What the column is to the analysis.
+        role: ColumnRole,
+        /// `slate` (constant within every slate) or `item` (a further outcome's is `item`).
+        level: CovariateLevel,
         /// The derived slate-outcome columns, space-separated.
         derived: String,
     }

@@ -8,8 +8,8 @@ use slate_table::readiness::Check;
 
 use crate::mapping::{ExposureTables, MappingBatch, SlateTables, map_slates, mapping_of_rows};
 use crate::schema::{
-    Assignment, ExposureMapping, Feature, LogColumnsTable, MappingRows, MappingTruth, NamedColumn,
-    SlateOutcomes, SlateRows, SlateTruth,
+    Assignment, ColumnRole, ExposureMapping, Feature, LogColumnsTable, MappingRows, MappingTruth,
+    NamedColumn, SlateOutcomes, SlateRows, SlateTruth,
 };
 use crate::{ExposureError, features, schema};
 
@@ -38,18 +38,6 @@ pub fn write_exposure(log: &ImpressionLog, dir: &Path) -> Result<SlateTables, Ex
     )?;
     write_slate_tables(&tables.slates, &tables.assignment, &tables.readiness, dir)?;
     Ok(tables)
-}
-
-/// The `role` of a covariate in the log-columns table.
-const COVARIATE: &str = "covariate";
-/// The `role` of a further outcome.
-const OUTCOME: &str = "outcome";
-
-fn level_name(level: CovariateLevel) -> &'static str {
-    match level {
-        CovariateLevel::Slate => "slate",
-        CovariateLevel::Item => "item",
-    }
 }
 
 /// Writes the five exposure artifacts to `dir`; returns their paths.
@@ -143,32 +131,12 @@ fn read_log_columns(
     let path = dir.join(schema::LOG_COLUMNS.file_name);
     let frame = slate_table::read_csv(&path, &schema::LOG_COLUMNS)?;
     let table = LogColumnsTable::from_frame(&frame, &path.display().to_string())?;
-    let inconsistent = |message: String| ExposureError::Inconsistent {
-        table: path.display().to_string(),
-        message,
-    };
     let (mut covariates, mut outcomes) = (Vec::new(), Vec::new());
     for i in 0..table.len() {
-        let name = &table.column[i];
-        match table.role[i].as_str() {
-            COVARIATE => {
-                let level = match table.level[i].as_str() {
-                    "slate" => CovariateLevel::Slate,
-                    "item" => CovariateLevel::Item,
-                    other => {
-                        return Err(inconsistent(format!(
-                            "covariate `{name}` has level `{other}`, expected `slate` or `item`"
-                        )));
-                    }
-                };
-                covariates.push((name.clone(), level));
-            }
-            OUTCOME => outcomes.push(name.clone()),
-            other => {
-                return Err(inconsistent(format!(
-                    "column `{name}` has role `{other}`, expected `{COVARIATE}` or `{OUTCOME}`"
-                )));
-            }
+        let name = table.column[i].clone();
+        match table.role[i] {
+            ColumnRole::Covariate => covariates.push((name, table.level[i])),
+            ColumnRole::Outcome => outcomes.push(name),
         }
     }
     Ok((covariates, outcomes))
@@ -259,8 +227,8 @@ impl SlateOutcomes {
         let mut table = LogColumnsTable::default();
         for (name, level) in &self.covariates {
             table.column.push(name.clone());
-            table.role.push(COVARIATE.to_string());
-            table.level.push(level_name(*level).to_string());
+            table.role.push(ColumnRole::Covariate);
+            table.level.push(*level);
             let names: Vec<String> = features::feature_names(name, *level)
                 .into_iter()
                 .map(|(n, _)| n)
@@ -269,10 +237,8 @@ impl SlateOutcomes {
         }
         for outcome in &self.outcome_totals {
             table.column.push(outcome.name.clone());
-            table.role.push(OUTCOME.to_string());
-            table
-                .level
-                .push(level_name(CovariateLevel::Item).to_string());
+            table.role.push(ColumnRole::Outcome);
+            table.level.push(CovariateLevel::Item);
             table
                 .derived
                 .push(schema::outcome_total_name(&outcome.name));

@@ -101,14 +101,19 @@ impl IdDictionary {
     }
 }
 
-/// Whether a covariate is constant within every slate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Whether a covariate is constant within every slate (as a label, the `level` column of the
+/// log-columns table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray)]
 pub enum CovariateLevel {
     /// One value per slate (e.g. a user's history).
+    #[strum(serialize = "slate")]
     Slate,
     /// Varies across a slate's items (e.g. a ranker score).
+    #[strum(serialize = "item")]
     Item,
 }
+
+slate_table::label!(CovariateLevel);
 
 /// A named numeric column of the log, one value per row.
 #[derive(Debug, Clone, PartialEq)]

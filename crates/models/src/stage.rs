@@ -6,6 +6,7 @@ use rand_pcg::Pcg64;
 use slate_estimate::contrasts::{Contrast, OutcomeView, total_sample};
 use slate_estimate::decompose::position_bands;
 use slate_estimate::difference_in_means;
+use slate_estimate::outcome::Outcome;
 use slate_exposure::SlateOutcomes;
 use slate_table::Label;
 
@@ -179,7 +180,12 @@ pub fn run(slates: &SlateOutcomes, config: &ModelsConfig) -> Result<ModelsTables
     let dim = difference_in_means(
         &total,
         Contrast::TotalSlate.text(),
-        Contrast::TotalSlate.outcome_label(OutcomeView::Observed),
+        &Outcome::Click {
+            view: OutcomeView::Observed,
+            slate_total: true,
+            simulated: oracle.is_some(),
+        }
+        .text(),
     )?;
     let (lower, upper) = dim.ci_95();
     push_aipw(
@@ -367,8 +373,8 @@ fn heterogeneity(
 ) -> Result<WithTruth<Heterogeneity, HeterogeneityTruth>, ModelsError> {
     let net: Vec<Vec<f64>> = fits.iter().map(CrossFit::net_effect).collect();
     let units = unit_count(&slates.unit_index);
-    let mut groups: Vec<(String, String, Vec<usize>)> = vec![(
-        "all".into(),
+    let mut groups: Vec<(Dimension, String, Vec<usize>)> = vec![(
+        Dimension::All,
         "All slates".into(),
         (0..slates.len()).collect(),
     )];
@@ -378,15 +384,15 @@ fn heterogeneity(
     for (s, cluster) in slates.focal_cluster.iter().enumerate() {
         rows_of_cluster.entry(&**cluster).or_default().push(s);
     }
-    let mut by_cluster: Vec<(String, String, Vec<usize>)> = rows_of_cluster
+    let mut by_cluster: Vec<(Dimension, String, Vec<usize>)> = rows_of_cluster
         .into_iter()
-        .map(|(c, rows)| ("focal_cluster".to_string(), c.to_string(), rows))
+        .map(|(c, rows)| (Dimension::FocalCluster, c.to_string(), rows))
         .collect();
     by_cluster.sort_by(|a, b| b.2.len().cmp(&a.2.len()).then(a.1.cmp(&b.1)));
     groups.extend(by_cluster);
     for (from, to) in position_bands(&slates.focal_seed_position) {
         groups.push((
-            "focal_position_band".into(),
+            Dimension::FocalPositionBand,
             format!("{from}-{to}"),
             (0..slates.len())
                 .filter(|s| (from..=to).contains(&slates.focal_seed_position[*s]))

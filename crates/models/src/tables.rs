@@ -126,12 +126,28 @@ slate_table::table! {
     }
 }
 
+/// What the heterogeneity table groups slates by: its `dimension` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray)]
+pub enum Dimension {
+    /// No grouping: every slate.
+    #[strum(serialize = "all")]
+    All,
+    /// The focal movie's substitute cluster.
+    #[strum(serialize = "focal_cluster")]
+    FocalCluster,
+    /// The focal movie's band of seed positions.
+    #[strum(serialize = "focal_position_band")]
+    FocalPositionBand,
+}
+
+slate_table::label!(Dimension);
+
 slate_table::table! {
     /// `movielens_interference_advanced_heterogeneity.csv`: predicted vs oracle net effect by
     /// focal cluster and by focal position band.
     pub struct Heterogeneity, schema HETEROGENEITY = "movielens_interference_advanced_heterogeneity.csv" {
-        /// "all", "focal_cluster" or "focal_position_band".
-        dimension: String,
+        /// What the slates are grouped by.
+        dimension: Dimension,
         /// The group.
         group: String,
         /// Slates in the group.

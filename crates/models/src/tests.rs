@@ -7,7 +7,7 @@ use slate_log::synthetic::{SyntheticConfig, synthetic_log};
 
 use super::*;
 use crate::learner::{Learner, LightGbm, OutcomeModel, Task, XgBoost};
-use crate::tables::{ModelMetrics, PolicyRule, Split};
+use crate::tables::{Dimension, ModelMetrics, PolicyRule, Split};
 
 fn design() -> &'static ExposureTables {
     static DESIGN: OnceLock<ExposureTables> = OnceLock::new();
@@ -89,17 +89,12 @@ fn every_table_has_its_rows_and_the_oracle_bounds_every_rule() {
     assert_eq!(t.policies.aipw_value_per_1000[none], 0.0);
     // Promote-all's oracle value is the mean known effect per 1,000 slates.
     assert!((oracle[0] - 1000.0 * t.aipw.truth.as_ref().unwrap().true_effect[0]).abs() < 1e-6);
-    assert!(
-        t.heterogeneity
-            .dimension
-            .iter()
-            .any(|d| d == "focal_cluster")
-    );
+    assert!(t.heterogeneity.dimension.contains(&Dimension::FocalCluster));
     assert_eq!(
         t.heterogeneity
             .dimension
             .iter()
-            .filter(|d| *d == "focal_position_band")
+            .filter(|d| **d == Dimension::FocalPositionBand)
             .count(),
         3
     );

@@ -163,7 +163,7 @@ pub(crate) fn sensitivity_rows(sensitivity: &SpilloverSensitivity) -> Vec<Interv
     (0..sensitivity.len())
         .map(|i| {
             IntervalRow::signed(
-                sensitivity.definition[i].clone(),
+                sensitivity.definition[i].to_string(),
                 sensitivity.estimate[i],
                 sensitivity.ci_95_lower[i],
                 sensitivity.ci_95_upper[i],

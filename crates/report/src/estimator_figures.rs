@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
-use slate_estimate::contrasts::Contrast;
+use slate_estimate::contrasts::{Contrast, OutcomeView};
 use slate_estimate::inference::{ClusteredMethod, Clustering};
 use slate_estimate::tables::{
     BOOTSTRAP_DISTRIBUTION, BootstrapDistribution, CLUSTER_EFFECTS, ClusterEffects, ESTIMATES,
@@ -98,7 +98,8 @@ pub fn estimator_figures(
         (0..estimates.len())
             .filter(|i| {
                 estimates.contrast[*i] == contrast
-                    && (!observed_only || estimates.outcome[*i].starts_with("Observed"))
+                    && (!observed_only
+                        || estimates.outcome[*i].view() == Some(OutcomeView::Observed))
             })
             .collect()
     };
@@ -177,12 +178,12 @@ pub fn estimator_figures(
                     .iter()
                     .flat_map(|c| find(*c, false))
                     .map(|i| {
-                        let view = (0..3)
-                            .find(|v| {
-                                ["Observed", "Expected", "Known"][*v]
-                                    == estimates.outcome[i].split(' ').next().unwrap_or("")
-                            })
-                            .unwrap_or(0);
+                        // A further outcome of the log is drawn as observed.
+                        let view = match estimates.outcome[i].view() {
+                            Some(OutcomeView::Expected) => 1,
+                            Some(OutcomeView::KnownLift) => 2,
+                            Some(OutcomeView::Observed) | None => 0,
+                        };
                         let name = ["observed", "expected prob.", "known lift"][view];
                         row_of(
                             &estimates,

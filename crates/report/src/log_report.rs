@@ -152,7 +152,7 @@ pub fn log_report(paths: &ReportPaths, log_name: &str) -> Result<PathBuf, Report
             w,
             "| {} | {} | {:.4} | {} | {} | {} | {} |",
             observed.contrast[i],
-            cell(&observed.outcome[i]),
+            cell(&observed.outcome[i].text()),
             observed.estimate[i],
             ci(observed.ci_95_lower[i], observed.ci_95_upper[i]),
             p(observed.p_value_cluster[i]),
@@ -190,7 +190,7 @@ pub fn log_report(paths: &ReportPaths, log_name: &str) -> Result<PathBuf, Report
         let _ = writeln!(
             w,
             "| {} | {} | {:.4} | {} | {} | {} |",
-            cell(&inference.outcome[i]),
+            cell(&inference.outcome[i].text()),
             inference.method[i],
             inference.estimate[i],
             number(inference.se[i]),

@@ -8,8 +8,8 @@ use slate_estimate::dim::Z_95;
 use slate_models::ModelsTables;
 use slate_models::learner::Learner;
 use slate_models::tables::{
-    CONDITIONAL_EFFECTS, Conditional, Heterogeneity, HeterogeneityTruth, PolicyTargeting,
-    PolicyTruth,
+    CONDITIONAL_EFFECTS, Conditional, Dimension, Heterogeneity, HeterogeneityTruth,
+    PolicyTargeting, PolicyTruth,
 };
 
 use crate::ReportError;
@@ -215,7 +215,7 @@ pub fn models_figures(
     // Heterogeneity: oracle vs predicted vs AIPW by focal cluster and by position band.
     written.push(render_png(figures_dir, MODELS_FIGURES[2], (1600, 1500), |root| {
         let (top, bottom) = root.split_vertically(1040);
-        let rows = |dimension: &str| -> Vec<IntervalRow> {
+        let rows = |dimension: Dimension| -> Vec<IntervalRow> {
             (0..heterogeneity.len())
                 .filter(|i| heterogeneity.dimension[*i] == dimension)
                 .flat_map(|i| {
@@ -259,7 +259,7 @@ pub fn models_figures(
                 "Net effect of promotion by focal cluster: predicted (out of fold), AIPW 95% CI"
             },
             "Change in clicks per slate",
-            &rows("focal_cluster"),
+            &rows(Dimension::FocalCluster),
             RowStyle::Points,
             460,
         )?;
@@ -267,7 +267,7 @@ pub fn models_figures(
             &bottom,
             "By focal seed-position band",
             "Change in clicks per slate",
-            &rows("focal_position_band"),
+            &rows(Dimension::FocalPositionBand),
             RowStyle::Points,
             460,
         )

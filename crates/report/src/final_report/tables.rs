@@ -3,6 +3,7 @@
 
 use slate_estimate::contrasts::Contrast;
 use slate_estimate::decompose::{Component, EffectFamily, SPILLOVER_SENSITIVITY};
+use slate_estimate::outcome::Outcome;
 use slate_table::TableSchema;
 
 use crate::findings::RECOMMENDATIONS;
@@ -39,7 +40,7 @@ slate_table::table! {
         /// Contrast.
         contrast: Contrast,
         /// Outcome.
-        outcome: String,
+        outcome: Outcome,
         /// Estimate.
         estimate: f64,
         /// Slate-clustered SE.
