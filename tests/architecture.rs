@@ -190,6 +190,7 @@ fn label_types() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
     use slate_log::CovariateLevel;
     use slate_models::learner::Learner;
     use slate_models::tables::{Dimension, Estimator, PolicyRule, Propensity, Split};
+    use slate_report::final_report::{ArtifactKind, SummarySection};
     use slate_table::Label;
 
     fn of<L: Label>(file: &'static str) -> (&'static str, &'static str, Vec<&'static str>) {
@@ -219,6 +220,8 @@ fn label_types() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
         of::<Dimension>("crates/models/src/tables.rs"),
         of::<ColumnRole>("crates/exposure/src/schema.rs"),
         of::<CovariateLevel>("crates/log/src/impression.rs"),
+        of::<SummarySection>("crates/report/src/final_report/tables.rs"),
+        of::<ArtifactKind>("crates/report/src/final_report/tables.rs"),
     ]
 }
 

@@ -129,7 +129,9 @@ fn check_final_report(pipeline: &slate_pipeline::Pipeline, root: &std::path::Pat
             "{} has no description",
             index.artifact[i]
         );
-        if index.kind[i] == "table" && index.artifact[i] != ARTIFACT_INDEX.file_name {
+        if index.kind[i] == slate_report::final_report::ArtifactKind::Table
+            && index.artifact[i] != ARTIFACT_INDEX.file_name
+        {
             assert!(
                 index.rows[i].is_some_and(|r| r > 0),
                 "{} has no rows",

@@ -160,20 +160,23 @@ pub(super) fn artifact_index(
     source: &SourceTables,
 ) -> Result<ArtifactIndex, ReportError> {
     let mut index = ArtifactIndex::default();
-    let mut push =
-        |artifact: &str, kind: &str, path: &Path, rows: Option<u32>, description: String| {
-            index.artifact.push(artifact.to_string());
-            index.kind.push(kind.to_string());
-            index.path.push(paths.relative(path));
-            index.rows.push(rows);
-            index.description.push(description);
-        };
+    let mut push = |artifact: &str,
+                    kind: ArtifactKind,
+                    path: &Path,
+                    rows: Option<u32>,
+                    description: String| {
+        index.artifact.push(artifact.to_string());
+        index.kind.push(kind);
+        index.path.push(paths.relative(path));
+        index.rows.push(rows);
+        index.description.push(description);
+    };
     for schema in processed_tables(source) {
         let path = paths.processed_dir.join(schema.file_name);
         if path.exists() {
             push(
                 schema.file_name,
-                "table",
+                ArtifactKind::Table,
                 &path,
                 Some(rows_of(&path, &schema)?),
                 schema.summary(),
@@ -184,7 +187,7 @@ pub(super) fn artifact_index(
     if manifest.exists() {
         push(
             RUN_MANIFEST_FILE,
-            "manifest",
+            ArtifactKind::Manifest,
             &manifest,
             None,
             "Run manifest: tool and log-schema versions, the configuration, and the analyzed log's size, SHA-256, rows, slates and units.".into(),
@@ -198,12 +201,24 @@ pub(super) fn artifact_index(
         } else {
             Some(rows_of(&path, &schema)?)
         };
-        push(schema.file_name, "table", &path, rows, schema.summary());
+        push(
+            schema.file_name,
+            ArtifactKind::Table,
+            &path,
+            rows,
+            schema.summary(),
+        );
     }
     for (figure, description) in figure_catalog() {
         let path = paths.figures_dir.join(figure);
         if path.exists() {
-            push(figure, "figure", &path, None, description.to_string());
+            push(
+                figure,
+                ArtifactKind::Figure,
+                &path,
+                None,
+                description.to_string(),
+            );
         }
     }
     for (file, description) in [
@@ -212,7 +227,7 @@ pub(super) fn artifact_index(
     ] {
         push(
             file,
-            "markdown",
+            ArtifactKind::Markdown,
             &paths.writeup_dir.join(file),
             None,
             description.to_string(),

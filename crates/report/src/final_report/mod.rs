@@ -323,19 +323,23 @@ fn advanced_summary(
     policy_truth: &PolicyTruth,
 ) -> AdvancedSummary {
     let mut t = AdvancedSummary::default();
-    let mut push =
-        |section: &str, item: &str, metric: &str, value: f64, ci: (f64, f64), note: String| {
-            t.section.push(section.into());
-            t.item.push(item.into());
-            t.metric.push(metric.into());
-            t.value.push(value);
-            t.ci_95_lower.push(ci.0);
-            t.ci_95_upper.push(ci.1);
-            t.note.push(note);
-        };
+    let mut push = |section: SummarySection,
+                    item: &str,
+                    metric: &str,
+                    value: f64,
+                    ci: (f64, f64),
+                    note: String| {
+        t.section.push(section);
+        t.item.push(item.into());
+        t.metric.push(metric.into());
+        t.value.push(value);
+        t.ci_95_lower.push(ci.0);
+        t.ci_95_upper.push(ci.1);
+        t.note.push(note);
+    };
     for i in metrics.test_rows() {
         push(
-            "Outcome model",
+            SummarySection::OutcomeModel,
             metrics.model[i].text(),
             "test RMSE (clicks per slate)",
             metrics.rmse[i],
@@ -348,7 +352,7 @@ fn advanced_summary(
     }
     for i in 0..aipw.len() {
         push(
-            "Total-slate effect",
+            SummarySection::TotalSlateEffect,
             aipw.estimator[i].text(),
             "effect on clicks per slate",
             aipw.estimate[i],
@@ -361,7 +365,7 @@ fn advanced_summary(
     }
     for i in 0..policies.len() {
         push(
-            "Targeting rule",
+            SummarySection::TargetingRule,
             policies.policy[i].text(),
             "oracle lift per 1,000 eligible slates",
             policy_truth.oracle_lift_per_1000_eligible_slates[i],

@@ -107,12 +107,45 @@ pub const FINAL_RECOMMENDATIONS: TableSchema = RECOMMENDATIONS.renamed(
     "Product recommendations with evidence quoting this run's numbers.",
 );
 
+/// A section of the advanced-model summary: its `section` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray)]
+pub enum SummarySection {
+    /// An outcome model's held-out fit.
+    #[strum(serialize = "Outcome model")]
+    OutcomeModel,
+    /// An estimator of the total-slate effect.
+    #[strum(serialize = "Total-slate effect")]
+    TotalSlateEffect,
+    /// A targeting rule.
+    #[strum(serialize = "Targeting rule")]
+    TargetingRule,
+}
+
+/// What an artifact is: the `kind` column of the artifact index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray)]
+pub enum ArtifactKind {
+    /// A table (parquet or CSV).
+    #[strum(serialize = "table")]
+    Table,
+    /// The run manifest.
+    #[strum(serialize = "manifest")]
+    Manifest,
+    /// A figure (PNG).
+    #[strum(serialize = "figure")]
+    Figure,
+    /// A markdown file.
+    #[strum(serialize = "markdown")]
+    Markdown,
+}
+
+slate_table::label!(SummarySection, ArtifactKind);
+
 slate_table::table! {
     /// `final_advanced_model_summary.csv`: outcome-model fit, AIPW estimates and targeting
     /// rules in one table.
     pub struct AdvancedSummary, schema ADVANCED_SUMMARY = "final_advanced_model_summary.csv" {
-        /// "Outcome model", "Total-slate effect" or "Targeting rule".
-        section: String,
+        /// The section.
+        section: SummarySection,
         /// Model, estimator or rule.
         item: String,
         /// What `value` measures.
@@ -145,8 +178,8 @@ slate_table::table! {
     pub struct ArtifactIndex, schema ARTIFACT_INDEX = "artifact_index.csv" {
         /// File name.
         artifact: String,
-        /// "table", "figure" or "markdown".
-        kind: String,
+        /// What it is.
+        kind: ArtifactKind,
         /// Path, relative to the project root when under it.
         path: String,
         /// Rows (tables only).
