@@ -17,6 +17,7 @@ use crate::contrasts::{
     slate_of_rows,
 };
 use crate::dim::{DiffInMeans, Sample, difference_in_means, push_dim};
+use crate::outcome::Outcome;
 use crate::{EstimateConfig, EstimateError};
 use slate_reduction::columns::Cell;
 use slate_table::Label;
@@ -466,16 +467,25 @@ fn spillover_sensitivity(
     for definition in <SpilloverDefinition as Label>::ALL.iter().copied() {
         let (name, cells) = (definition.text(), definition.cells());
         let view = |v| cell_sample(items, slates, cells, ItemValue::View(v), &|_| true);
+        // What each estimate compares, for error messages (item rows, as every definition).
+        let what = |view| {
+            Outcome::Click {
+                view,
+                slate_total: false,
+                simulated: items.has_truth(),
+            }
+            .text()
+        };
         let r = difference_in_means(
             &view(OutcomeView::Observed)?,
             name,
-            "Observed simulated click",
+            &what(OutcomeView::Observed),
         )?;
         if let Some(column) = known_lift.as_mut() {
             let known = view(OutcomeView::KnownLift)?;
             column
                 .values
-                .push(difference_in_means(&known, name, "Known induced lift")?.estimate);
+                .push(difference_in_means(&known, name, &what(OutcomeView::KnownLift))?.estimate);
         }
         table.definition.push(definition);
         table.description.push(definition.description().to_string());

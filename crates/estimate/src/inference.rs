@@ -120,7 +120,8 @@ impl Clustering {
 
 /// An uncertainty method under the clustering of its data: the `method` column of the
 /// inference, coverage and power tables, written as the method's label, which names the
-/// clusters where the method does (CR1).
+/// clusters where the method does (CR1). A label that does not name them reads back as
+/// slate-clustered: code reading a table compares `method` (or the `method_key` column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ClusteredMethod {
     /// The method.

@@ -107,7 +107,9 @@ impl Outcome {
     }
 
     /// The outcome a table's text names: a click label, else a further outcome ("total …" per
-    /// slate). A further outcome the log named like a click label reads back as the click.
+    /// slate). The text always round-trips; the value may not where the text cannot tell: a
+    /// truth view reads back as a simulation's, a further outcome the log named like a click
+    /// label as the click, and an item-level one named "total x" as the slate total of "x".
     pub fn parse(text: &str) -> Self {
         Self::clicks()
             .find(|o| o.click_text() == Some(text))

@@ -430,3 +430,20 @@ fn pilot_power_scales_the_pilot_standard_error_with_the_units() {
         );
     }
 }
+
+#[test]
+fn each_labels_own_list_is_its_label_list() {
+    use crate::decompose::{Component, ProductMetric};
+    use crate::inference::InferenceMethod;
+    assert_eq!(Contrast::ALL.as_slice(), <Contrast as Label>::ALL);
+    assert_eq!(
+        crate::contrasts::OutcomeView::ALL.as_slice(),
+        <crate::contrasts::OutcomeView as Label>::ALL
+    );
+    assert_eq!(
+        InferenceMethod::ALL.as_slice(),
+        <InferenceMethod as Label>::ALL
+    );
+    assert_eq!(ProductMetric::ALL.as_slice(), <ProductMetric as Label>::ALL);
+    assert_eq!(Component::ALL.as_slice(), <Component as Label>::ALL);
+}

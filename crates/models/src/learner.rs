@@ -1,6 +1,6 @@
 //! One small trait for gradient-boosted outcome models, with LightGBM and XGBoost behind it.
 //! Estimators and policies only see [`OutcomeModel`] and [`Fitted`]; nothing else in the crate
-//! names a GBDT library.
+//! calls a GBDT library.
 //!
 //! Both are seeded and run with a fixed thread count, and LightGBM in its deterministic mode,
 //! so a given seed gives identical predictions on every run and machine thread count.

@@ -4,7 +4,8 @@
 //! Pipeline stage 6. Depends on `slate-exposure` (the slate-outcomes table), `slate-estimate`
 //! (the randomized difference in means, normal intervals, position bands) and `slate-table`;
 //! never on reporting. LightGBM and XGBoost sit behind the [`learner::OutcomeModel`] trait;
-//! nothing outside [`learner`] names a GBDT library.
+//! nothing outside [`learner`] calls a GBDT library (the tables name them by [`learner::Learner`]
+//! and the labels built on it).
 //!
 //! - [`features`]: the model matrix (pre-treatment slate features + treatment indicator).
 //! - [`learner`]: the trait and its two implementations.
