@@ -129,11 +129,28 @@ pub fn cell_sample(
     value: ItemValue,
     keep: &dyn Fn(usize) -> bool,
 ) -> Result<Sample, EstimateError> {
-    let mut sample = Sample::default();
+    let group = |s| keep(s).then_some(0);
+    cell_samples_by_group(items, slates, cells, value, &group, 1).map(only)
+}
+
+/// [`cell_sample`] for each of `groups` groups of slates in one pass over the items:
+/// `group(slate)` is the slate's group (`None`: no group). Sample `g` equals `cell_sample` with
+/// `keep = |s| group(s) == Some(g)`, entry for entry.
+pub fn cell_samples_by_group(
+    items: Items<'_>,
+    slates: &SlateOutcomes,
+    cells: &[Cell],
+    value: ItemValue,
+    group: &dyn Fn(usize) -> Option<usize>,
+    groups: usize,
+) -> Result<Vec<Sample>, EstimateError> {
+    let mut samples = vec![Sample::default(); groups];
     match items {
         Items::Rows(mapping) => {
             for (r, s) in slate_of_rows(mapping, slates).enumerate() {
-                if keep(s) && cells.iter().any(|c| row_in_cell(mapping, slates, s, r, *c)) {
+                let Some(g) = group(s) else { continue };
+                if cells.iter().any(|c| row_in_cell(mapping, slates, s, r, *c)) {
+                    let sample = &mut samples[g];
                     sample.y.push(match value {
                         ItemValue::View(view) => item_outcome(mapping, view, r),
                         ItemValue::Outcome(k) => mapping.outcomes[k].values[r],
@@ -145,7 +162,8 @@ pub fn cell_sample(
         }
         Items::Cells(table) => {
             let values = CellValues::of(table, cells, value)?;
-            for s in (0..slates.len()).filter(|s| keep(*s)) {
+            for s in 0..slates.len() {
+                let Some(g) = group(s) else { continue };
                 let treated = slates.promotion_applied[s];
                 let (mut rows, mut sum, mut squares) = (0u32, 0.0, 0.0);
                 for (k, cell) in cells.iter().enumerate() {
@@ -154,12 +172,14 @@ pub fn cell_sample(
                     sum += y;
                     squares += y2;
                 }
-                sample.push_group(rows, sum, squares, treated, slates.unit_index[s]);
+                samples[g].push_group(rows, sum, squares, treated, slates.unit_index[s]);
             }
         }
     }
-    sample.shrink_to_fit();
-    Ok(sample)
+    for sample in &mut samples {
+        sample.shrink_to_fit();
+    }
+    Ok(samples)
 }
 
 /// Reads truth view `view` of `cells` from a per-slate table ahead of a parallel section whose
@@ -380,32 +400,58 @@ pub fn sample_where(
     slates: &SlateOutcomes,
     keep: impl Fn(usize) -> bool,
 ) -> Result<Sample, EstimateError> {
-    sample_by(contrast, items, slates, &keep, ItemValue::View(view), |s| {
-        slate_outcome(slates, view, s)
-    })
+    let group = |s| keep(s).then_some(0);
+    samples_by_group(contrast, view, items, slates, &group, 1).map(only)
+}
+
+/// [`sample_where`] for each of `groups` groups of slates in one pass: `group(slate)` is the
+/// slate's group (`None`: no group), and sample `g` equals `sample_where` with `keep = |s|
+/// group(s) == Some(g)`, entry for entry.
+pub fn samples_by_group(
+    contrast: Contrast,
+    view: OutcomeView,
+    items: Items<'_>,
+    slates: &SlateOutcomes,
+    group: &dyn Fn(usize) -> Option<usize>,
+    groups: usize,
+) -> Result<Vec<Sample>, EstimateError> {
+    samples_by(
+        contrast,
+        items,
+        slates,
+        group,
+        groups,
+        ItemValue::View(view),
+        |s| slate_outcome(slates, view, s),
+    )
 }
 
 /// The rows of `contrast` measured by `value` (`slate_y` per slate for the total), clustered
-/// by unit.
-fn sample_by(
+/// by unit, for each group of slates (see [`cell_samples_by_group`]).
+fn samples_by(
     contrast: Contrast,
     items: Items<'_>,
     slates: &SlateOutcomes,
-    keep: &dyn Fn(usize) -> bool,
+    group: &dyn Fn(usize) -> Option<usize>,
+    groups: usize,
     value: ItemValue,
     slate_y: impl Fn(usize) -> f64,
-) -> Result<Sample, EstimateError> {
+) -> Result<Vec<Sample>, EstimateError> {
     if !contrast.is_slate_level() {
-        return cell_sample(items, slates, contrast.cells(), value, keep);
+        return cell_samples_by_group(items, slates, contrast.cells(), value, group, groups);
     }
-    let mut sample = Sample::default();
-    for s in (0..slates.len()).filter(|s| keep(*s)) {
+    let mut samples = vec![Sample::default(); groups];
+    for s in 0..slates.len() {
+        let Some(g) = group(s) else { continue };
+        let sample = &mut samples[g];
         sample.y.push(slate_y(s));
         sample.treated.push(slates.promotion_applied[s]);
         sample.cluster.push(slates.unit_index[s]);
     }
-    sample.shrink_to_fit();
-    Ok(sample)
+    for sample in &mut samples {
+        sample.shrink_to_fit();
+    }
+    Ok(samples)
 }
 
 /// The rows of `contrast` with the log's further outcome `k` (per item row, its slate total
@@ -416,14 +462,56 @@ pub fn outcome_sample(
     items: Items<'_>,
     slates: &SlateOutcomes,
 ) -> Result<Sample, EstimateError> {
-    sample_by(
+    samples_by(
         contrast,
         items,
         slates,
-        &|_| true,
+        &|_| Some(0),
+        1,
         ItemValue::Outcome(k),
         |s| slates.outcome_totals[k].values[s],
     )
+    .map(only)
+}
+
+/// The slates grouped by their focal item's cluster: the clusters in name order, and each
+/// slate's group (its cluster's place in that order), for [`samples_by_group`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct FocalClusters<'a> {
+    /// The focal clusters, sorted by name.
+    pub names: Vec<&'a str>,
+    /// Per slate row, its focal cluster's index in `names`.
+    pub of_slate: Vec<usize>,
+}
+
+impl<'a> FocalClusters<'a> {
+    /// Groups `slates` by focal cluster.
+    pub fn of(slates: &'a SlateOutcomes) -> FocalClusters<'a> {
+        let index: std::collections::BTreeMap<&str, usize> = slates
+            .focal_cluster
+            .iter()
+            .map(|c| &**c)
+            .collect::<std::collections::BTreeSet<&str>>()
+            .into_iter()
+            .enumerate()
+            .map(|(i, name)| (name, i))
+            .collect();
+        let of_slate = slates.focal_cluster.iter().map(|c| index[&**c]).collect();
+        FocalClusters {
+            names: index.into_keys().collect(),
+            of_slate,
+        }
+    }
+
+    /// Slate `s`'s group, as [`samples_by_group`] takes it.
+    pub fn group(&self, s: usize) -> Option<usize> {
+        Some(self.of_slate[s])
+    }
+}
+
+/// The sample of a call with one group.
+fn only(samples: Vec<Sample>) -> Sample {
+    samples.into_iter().next().unwrap_or_default()
 }
 
 /// The slate totals under `view`, one entry per slate, clustered by unit (the total

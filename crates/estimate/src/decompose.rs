@@ -7,14 +7,13 @@
 //! the slate, direct + indirect components equal the total up to floating-point rounding; the
 //! additivity table shows the difference.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use slate_exposure::{ExposureMapping, NamedColumn, SlateOutcomes};
 
 use crate::contrasts::{
-    CellValues, Contrast, ItemValue, Items, OutcomeView, cell_sample, item_outcome, sample_where,
-    slate_of_rows,
+    CellValues, Contrast, FocalClusters, ItemValue, Items, OutcomeView, cell_sample, item_outcome,
+    samples_by_group, slate_of_rows,
 };
 use crate::dim::{DiffInMeans, Sample, difference_in_means, push_dim};
 use crate::outcome::Outcome;
@@ -337,6 +336,21 @@ fn component_samples(
     view: OutcomeView,
     keep: &dyn Fn(usize) -> bool,
 ) -> Result<[Sample; 4], EstimateError> {
+    let group = |s| keep(s).then_some(0);
+    Ok(component_samples_by_group(items, slates, view, &group, 1)?
+        .pop()
+        .unwrap_or_default())
+}
+
+/// [`component_samples`] for each of `groups` groups of slates from one pass over the items:
+/// `group(slate)` is the slate's group (`None`: no group).
+fn component_samples_by_group(
+    items: Items<'_>,
+    slates: &SlateOutcomes,
+    view: OutcomeView,
+    group: &dyn Fn(usize) -> Option<usize>,
+    groups: usize,
+) -> Result<Vec<[Sample; 4]>, EstimateError> {
     let n = slates.len();
     let mut sums = vec![[0f64; 3]; n];
     match items {
@@ -360,16 +374,17 @@ fn component_samples(
             }
         }
     }
-    let mut out: [Sample; 4] = Default::default();
-    for s in (0..n).filter(|s| keep(*s)) {
+    let mut out: Vec<[Sample; 4]> = vec![Default::default(); groups];
+    for s in 0..n {
+        let Some(g) = group(s) else { continue };
         let total = sums[s][0] + sums[s][1] + sums[s][2];
         for (k, value) in [sums[s][0], sums[s][1], sums[s][2], total]
             .into_iter()
             .enumerate()
         {
-            out[k].y.push(value);
-            out[k].treated.push(slates.promotion_applied[s]);
-            out[k].cluster.push(slates.unit_index[s]);
+            out[g][k].y.push(value);
+            out[g][k].treated.push(slates.promotion_applied[s]);
+            out[g][k].cluster.push(slates.unit_index[s]);
         }
     }
     Ok(out)
@@ -596,25 +611,33 @@ fn cluster_risk(
     slates: &SlateOutcomes,
     min_rows: usize,
 ) -> Result<ClusterRisk, EstimateError> {
-    let clusters: BTreeSet<&str> = slates.focal_cluster.iter().map(|c| &**c).collect();
+    // Every focal cluster's samples from one pass over the items each.
+    let clusters = FocalClusters::of(slates);
+    let group = |s| clusters.group(s);
+    let n = clusters.names.len();
+    let same_cluster = samples_by_group(
+        Contrast::SameCluster,
+        OutcomeView::Observed,
+        items,
+        slates,
+        &group,
+        n,
+    )?;
+    let totals = component_samples_by_group(items, slates, OutcomeView::Observed, &group, n)?;
     let mut rows: Vec<(f64, ClusterRisk)> = Vec::new();
-    for cluster in clusters {
-        let same = sample_where(
-            Contrast::SameCluster,
-            OutcomeView::Observed,
-            items,
-            slates,
-            |s| &*slates.focal_cluster[s] == cluster,
-        )?;
+    for ((cluster, same), total) in clusters
+        .names
+        .iter()
+        .copied()
+        .zip(&same_cluster)
+        .zip(&totals)
+    {
         let treated = same.treated_rows();
         if treated < min_rows || same.n_rows() - treated < min_rows {
             continue;
         }
-        let total = component_samples(items, slates, OutcomeView::Observed, &|s| {
-            &*slates.focal_cluster[s] == cluster
-        })?;
         let (Ok(s), Ok(t)) = (
-            difference_in_means(&same, cluster, "same-cluster"),
+            difference_in_means(same, cluster, "same-cluster"),
             difference_in_means(&total[3], cluster, "net slate"),
         ) else {
             continue;

@@ -10,8 +10,8 @@ use slate_table::Label;
 
 use crate::bootstrap::{BootstrapDraws, cluster_bootstrap, summarize};
 use crate::contrasts::{
-    Contrast, ItemValue, Items, OutcomeView, cell_sample, outcome_sample, read_truth, sample,
-    sample_where,
+    Contrast, FocalClusters, ItemValue, Items, OutcomeView, cell_sample, outcome_sample,
+    read_truth, sample, samples_by_group,
 };
 use crate::dim::{ClusterIndex, DiffInMeans, Sample, difference_in_means, push_dim};
 use crate::outcome::Outcome;
@@ -434,16 +434,20 @@ pub(crate) fn cluster_effects(
     slates: &SlateOutcomes,
     min_rows: usize,
 ) -> Result<ClusterEffects, EstimateError> {
-    // The rows of both contrasts by focal cluster.
+    // The rows of both contrasts by focal cluster, one pass per contrast.
     let contrasts = [Contrast::DirectFocal, Contrast::SameCluster];
-    let focal_clusters: std::collections::BTreeSet<&str> =
-        slates.focal_cluster.iter().map(|c| &**c).collect();
-    let mut groups: BTreeMap<(&str, usize), Sample> = BTreeMap::new();
-    for cluster in focal_clusters {
-        for (k, c) in contrasts.iter().enumerate() {
-            let s = sample_where(*c, OutcomeView::Observed, items, slates, |s| {
-                &*slates.focal_cluster[s] == cluster
-            })?;
+    let clusters = FocalClusters::of(slates);
+    let by_contrast: Vec<Vec<Sample>> = contrasts
+        .par_iter()
+        .map(|c| {
+            let group = |s| clusters.group(s);
+            let n = clusters.names.len();
+            samples_by_group(*c, OutcomeView::Observed, items, slates, &group, n)
+        })
+        .collect::<Result<_, _>>()?;
+    let mut groups: BTreeMap<(&str, usize), &Sample> = BTreeMap::new();
+    for (k, samples) in by_contrast.iter().enumerate() {
+        for (cluster, s) in clusters.names.iter().zip(samples) {
             if !s.y.is_empty() {
                 groups.insert((cluster, k), s);
             }

@@ -447,3 +447,56 @@ fn each_labels_own_list_is_its_label_list() {
     assert_eq!(ProductMetric::ALL.as_slice(), <ProductMetric as Label>::ALL);
     assert_eq!(Component::ALL.as_slice(), <Component as Label>::ALL);
 }
+
+#[test]
+fn samples_grouped_by_focal_cluster_equal_each_cluster_filtered_row_by_row() {
+    use crate::contrasts::{
+        FocalClusters, Items, OutcomeView, item_outcome, samples_by_group, slate_of_rows,
+    };
+    use crate::dim::Sample;
+    let (exposure, _) = design();
+    let (mapping, slates) = (&exposure.mapping, &exposure.slates);
+    let clusters = FocalClusters::of(slates);
+    assert!(
+        clusters.names.len() > 1,
+        "the fixture has one focal cluster"
+    );
+    assert!(clusters.names.windows(2).all(|w| w[0] < w[1]));
+    for contrast in Contrast::ALL {
+        let grouped = samples_by_group(
+            contrast,
+            OutcomeView::Observed,
+            Items::Rows(mapping),
+            slates,
+            &|s| clusters.group(s),
+            clusters.names.len(),
+        )
+        .unwrap();
+        assert_eq!(grouped.len(), clusters.names.len());
+        let filled = grouped.iter().filter(|s| !s.y.is_empty()).count();
+        assert!(filled > 1, "{contrast}: rows in {filled} cluster(s)");
+        for (name, got) in clusters.names.iter().zip(&grouped) {
+            // The reference: the contrast's rows of this cluster's slates, in row order.
+            let in_cluster = |s: usize| &*slates.focal_cluster[s] == *name;
+            let mut expected = Sample::default();
+            if contrast.is_slate_level() {
+                for s in (0..slates.len()).filter(|s| in_cluster(*s)) {
+                    expected.y.push(f64::from(slates.total_observed_clicks[s]));
+                    expected.treated.push(slates.promotion_applied[s]);
+                    expected.cluster.push(slates.unit_index[s]);
+                }
+            } else {
+                for (r, s) in slate_of_rows(mapping, slates).enumerate() {
+                    if in_cluster(s) && contrast.includes(mapping, r) {
+                        expected
+                            .y
+                            .push(item_outcome(mapping, OutcomeView::Observed, r));
+                        expected.treated.push(mapping.promotion_applied[r]);
+                        expected.cluster.push(mapping.unit_index[r]);
+                    }
+                }
+            }
+            assert_eq!(got, &expected, "{contrast} in {name}");
+        }
+    }
+}
