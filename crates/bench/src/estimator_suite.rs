@@ -11,24 +11,13 @@ use slate_pipeline::memory::status_mib;
 use slate_pipeline::{DataSource, Paths, Pipeline, PipelineConfig};
 use tracing::info;
 
+use crate::record::{Measurement, Stage, Statistic, regression_report, run_header};
 use crate::summary::median;
 
-/// One measured design size.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EstimateBench {
-    /// Slates in the design.
-    pub slates: usize,
-    /// Item rows.
-    pub item_rows: usize,
-    /// Seconds to simulate and map exposure (one run).
-    pub simulate_exposure_seconds: f64,
-    /// Fastest of the repeated estimator-suite runs, seconds.
-    pub suite_seconds_min: f64,
-    /// Median of the repeated runs, seconds.
-    pub suite_seconds_median: f64,
-    /// Peak resident memory of the process so far, MiB.
-    pub peak_rss_mib: f64,
-}
+/// The stage names this benchmark records.
+pub const SIMULATE_EXPOSURE: &str = "simulate + exposure";
+/// See [`SIMULATE_EXPOSURE`].
+pub const SUITE: &str = "estimator suite";
 
 /// A synthetic design of `n` slates, ingested, simulated and exposure-mapped under a temporary
 /// root (kept alive by the returned guard), with the simulate + exposure seconds.
@@ -52,17 +41,32 @@ pub(crate) fn synthetic_design(
     Ok((root, pipeline, start.elapsed().as_secs_f64()))
 }
 
-/// Measures the estimator suite on synthetic designs of each size in `slates`.
+/// Measures the estimator suite on synthetic designs of each size in `slates`: per size, the
+/// simulate + exposure run that builds the design and the suite's repeated runs (fastest and
+/// median; peak RSS of the process so far).
 pub fn bench_estimate(
     base: &PipelineConfig,
     slates: &[usize],
     repeats: usize,
-) -> Result<Vec<EstimateBench>> {
-    let mut rows = Vec::new();
+) -> Result<Vec<Stage>> {
+    let mut stages = Vec::new();
     for &n in slates {
         let (_root, pipeline, simulate_exposure_seconds) = synthetic_design(base, n)?;
         let mapping = slate_exposure::read_mapping(&pipeline.paths.processed_dir)?;
         let outcomes = slate_exposure::read_slates(&pipeline.paths.processed_dir)?;
+        let item_rows = mapping.len() as u64;
+        stages.push(Stage {
+            name: SIMULATE_EXPOSURE.into(),
+            size: n as u64,
+            rows: item_rows,
+            bytes: None,
+            repeats: 1,
+            seconds: simulate_exposure_seconds,
+            statistic: Statistic::Median,
+            median_seconds: None,
+            peak_rss_mib: status_mib("VmHWM:"),
+            peer: None,
+        });
         let mut times = Vec::with_capacity(repeats);
         for _ in 0..repeats.max(1) {
             let start = Instant::now();
@@ -74,51 +78,63 @@ pub fn bench_estimate(
             times.push(start.elapsed().as_secs_f64());
             std::hint::black_box(tables);
         }
-        let row = EstimateBench {
-            slates: n,
-            item_rows: mapping.len(),
-            simulate_exposure_seconds,
-            suite_seconds_min: times.iter().copied().fold(f64::INFINITY, f64::min),
-            suite_seconds_median: median(times),
+        let suite = Stage {
+            name: SUITE.into(),
+            size: n as u64,
+            rows: item_rows,
+            bytes: None,
+            repeats: times.len(),
+            seconds: times.iter().copied().fold(f64::INFINITY, f64::min),
+            statistic: Statistic::Fastest,
+            median_seconds: Some(median(times)),
             peak_rss_mib: status_mib("VmHWM:"),
+            peer: None,
         };
-        info!(?row, "estimator suite");
-        rows.push(row);
+        info!(?suite, "estimator suite");
+        stages.push(suite);
     }
-    Ok(rows)
+    Ok(stages)
 }
 
-/// Renders the results as a markdown table, with the command and machine.
-pub fn markdown(rows: &[EstimateBench], replicates: usize, command: &str) -> String {
+/// Renders `bench/estimator_suite.md` from the record's last run of `bench-estimate` (`run`)
+/// and the run before it (`previous`, for the regression report).
+pub fn markdown(run: &[&Measurement], previous: &[&Measurement], replicates: usize) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Estimator suite benchmark\n");
     let _ = writeln!(
         out,
         "Full suite: 5 contrasts x 3 outcome views (naive and CR1 SEs), {replicates} cluster-bootstrap \
-         replicates over slates, and every estimate table, on synthetic designs.\n"
+         replicates over slates, and every estimate table, on synthetic designs. Peak RSS is the \
+         process's (simulation, exposure and suite).\n"
     );
-    let _ = writeln!(
-        out,
-        "Command: `{command}` ({} threads available).\n",
-        rayon::current_num_threads()
-    );
+    if let Some(first) = run.first() {
+        out.push_str(&run_header(&first.run));
+        out.push('\n');
+    }
     let _ = writeln!(
         out,
         "| slates | item rows | simulate + exposure (s) | suite, min (s) | suite, median (s) | item rows/s (suite) | peak RSS (MiB) |"
     );
     let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|");
-    for r in rows {
+    for suite in run.iter().map(|m| &m.stage).filter(|s| s.name == SUITE) {
+        let design = run
+            .iter()
+            .map(|m| &m.stage)
+            .find(|s| s.name == SIMULATE_EXPOSURE && s.size == suite.size)
+            .map_or(f64::NAN, |s| s.seconds);
         let _ = writeln!(
             out,
             "| {} | {} | {:.2} | {:.3} | {:.3} | {:.0} | {:.0} |",
-            r.slates,
-            r.item_rows,
-            r.simulate_exposure_seconds,
-            r.suite_seconds_min,
-            r.suite_seconds_median,
-            r.item_rows as f64 / r.suite_seconds_min,
-            r.peak_rss_mib
+            suite.size,
+            suite.rows,
+            design,
+            suite.seconds,
+            suite.median_seconds.unwrap_or(f64::NAN),
+            suite.rows as f64 / suite.seconds,
+            suite.peak_rss_mib
         );
     }
+    let _ = writeln!(out, "\n## Against the previous run\n");
+    out.push_str(&regression_report(previous, run));
     out
 }

@@ -20,26 +20,10 @@ use slate_pipeline::memory::{reset_peak_rss, status_mib};
 use slate_pipeline::{DataSource, Paths, Pipeline, PipelineConfig};
 use tracing::info;
 
-use crate::models::{ModelsBench, bench_models};
+use crate::models::bench_models;
 use crate::peers::{ensure_python_peers, run_peer};
+use crate::record::{Measurement, Peer, Stage, Statistic, regression_report, run_header};
 use crate::summary::median;
-
-/// One measured stage.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StageRow {
-    /// Stage and size, in words.
-    pub stage: String,
-    /// Rows processed (for throughput).
-    pub rows: u64,
-    /// Bytes read, when the stage reads a file (for MB/s).
-    pub bytes: Option<u64>,
-    /// Our wall time, seconds.
-    pub seconds: f64,
-    /// Peak RSS during the stage above the process's RSS at its start, MiB.
-    pub peak_rss_mib: f64,
-    /// The peer and its wall time and peak RSS, when one was run.
-    pub peer: Option<(String, f64, f64)>,
-}
 
 /// Runs `stage`, returning its value, wall seconds and how far the process's RSS rose above
 /// its level at the start (the stage's own peak memory, whatever the process held before).
@@ -72,18 +56,28 @@ fn peer(root: &Path, script: &str, args: &[&str]) -> Result<(f64, f64)> {
     Ok((field("seconds"), field("peak_rss_mib")))
 }
 
-/// Everything `cargo xtask bench` measured.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BenchReport {
-    /// Stage rows, in order.
-    pub stages: Vec<StageRow>,
-    /// GBDT rows.
-    pub models: Vec<ModelsBench>,
+/// A stage timed once (a median of one run), with no peer.
+fn single(name: String, size: u64, rows: u64, seconds: f64, peak_rss_mib: f64) -> Stage {
+    Stage {
+        name,
+        size,
+        rows,
+        bytes: None,
+        repeats: 1,
+        seconds,
+        statistic: Statistic::Median,
+        median_seconds: None,
+        peak_rss_mib,
+        peer: None,
+    }
 }
+
+/// The ingest stage's name in the record.
+pub const INGEST: &str = "Ingest, ML-32M shape (four CSVs → validated typed parquet)";
 
 /// Runs the whole benchmark. `full_data` is a MovieLens-format folder of the ML-32M shape; it
 /// is generated there (about 30 s, 1.2 GB) when it has no ratings.csv yet.
-pub fn run(base: &PipelineConfig, root: &Path, full_data: &Path) -> Result<BenchReport> {
+pub fn run(base: &PipelineConfig, root: &Path, full_data: &Path) -> Result<Vec<Stage>> {
     ensure_python_peers(root)?;
     let mut stages = Vec::new();
     if !full_data.join("ratings.csv").is_file() {
@@ -149,17 +143,21 @@ pub fn run(base: &PipelineConfig, root: &Path, full_data: &Path) -> Result<Bench
                 warm()?;
                 runs.push(peer(root, "ingest_peer.py", &args)?);
             }
-            stages.push(StageRow {
-                stage: "Ingest, ML-32M shape (four CSVs → validated typed parquet)".into(),
+            stages.push(Stage {
+                name: INGEST.into(),
+                size: ratings,
                 rows: ratings,
                 bytes: Some(csv_bytes),
+                repeats: INGEST_REPEATS,
                 seconds,
+                statistic: Statistic::Median,
+                median_seconds: None,
                 peak_rss_mib: peak,
-                peer: Some((
-                    format!("{name}.read_csv, {what}"),
-                    median(runs.iter().map(|(seconds, _)| *seconds).collect()),
-                    runs.iter().map(|(_, peak)| *peak).fold(0.0, f64::max),
-                )),
+                peer: Some(Peer {
+                    name: format!("{name}.read_csv, {what}"),
+                    seconds: median(runs.iter().map(|(seconds, _)| *seconds).collect()),
+                    peak_rss_mib: runs.iter().map(|(_, peak)| *peak).fold(0.0, f64::max),
+                }),
             });
         }
     }
@@ -175,14 +173,13 @@ pub fn run(base: &PipelineConfig, root: &Path, full_data: &Path) -> Result<Bench
             simulation.seed.0,
         )?)
     })?;
-    stages.push(StageRow {
-        stage: format!("Slate building on ML-32M shape ({} slates)", slates.len()),
-        rows: dataset.ratings.user_id.len() as u64,
-        bytes: None,
+    stages.push(single(
+        "Slate building on ML-32M shape".into(),
+        slates.len() as u64,
+        dataset.ratings.user_id.len() as u64,
         seconds,
-        peak_rss_mib: peak,
-        peer: None,
-    });
+        peak,
+    ));
     drop(slates);
 
     // Simulation + exposure, then the estimator suite, at 3,000 and 1,000,000 slates.
@@ -193,14 +190,13 @@ pub fn run(base: &PipelineConfig, root: &Path, full_data: &Path) -> Result<Bench
             Ok(slate_simulate::simulate(&dataset, &config)?)
         })?;
         let rows = simulated.len() as u64;
-        stages.push(StageRow {
-            stage: format!("Simulation on ML-32M shape, {n} slates"),
+        stages.push(single(
+            "Simulation on ML-32M shape".into(),
+            n as u64,
             rows,
-            bytes: None,
             seconds,
-            peak_rss_mib: peak,
-            peer: None,
-        });
+            peak,
+        ));
         let (tables, seconds, peak) = measure("exposure", || {
             Ok(slate_exposure::map_exposure(&slate_simulate::log::to_log(
                 &simulated,
@@ -208,14 +204,13 @@ pub fn run(base: &PipelineConfig, root: &Path, full_data: &Path) -> Result<Bench
             )?)?)
         })?;
         drop(simulated);
-        stages.push(StageRow {
-            stage: format!("Exposure mapping, {n} slates"),
+        stages.push(single(
+            "Exposure mapping".into(),
+            n as u64,
             rows,
-            bytes: None,
             seconds,
-            peak_rss_mib: peak,
-            peer: None,
-        });
+            peak,
+        ));
         let (_, seconds, peak) = measure("estimator suite", || {
             Ok(slate_estimate::run(
                 slate_estimate::contrasts::Items::Rows(&tables.mapping),
@@ -228,24 +223,26 @@ pub fn run(base: &PipelineConfig, root: &Path, full_data: &Path) -> Result<Bench
             let dir = pipeline.paths.processed_dir.display().to_string();
             let replicates = base.estimate.bootstrap_replicates.to_string();
             let (s, p) = peer(root, "seed_estimators_peer.py", &[&dir, &replicates])?;
-            Some((
-                "seed notebook code (pandas + statsmodels)".to_string(),
-                s,
-                p,
-            ))
+            Some(Peer {
+                name: "seed notebook code (pandas + statsmodels)".to_string(),
+                seconds: s,
+                peak_rss_mib: p,
+            })
         } else {
             None
         };
-        stages.push(StageRow {
-            stage: format!(
-                "Estimator suite, {n} slates (15 estimates, {} bootstrap replicates)",
-                base.estimate.bootstrap_replicates
-            ),
-            rows,
-            bytes: None,
-            seconds,
-            peak_rss_mib: peak,
+        stages.push(Stage {
             peer: peer_result,
+            ..single(
+                format!(
+                    "Estimator suite (15 estimates, {} bootstrap replicates)",
+                    base.estimate.bootstrap_replicates
+                ),
+                n as u64,
+                rows,
+                seconds,
+                peak,
+            )
         });
     }
     drop(dataset);
@@ -259,40 +256,47 @@ pub fn run(base: &PipelineConfig, root: &Path, full_data: &Path) -> Result<Bench
     };
     let source = DataSource::Dir(full_data.to_path_buf());
     let ((), seconds, peak) = measure("all", || all.all(&source, &AtomicBool::new(false)))?;
-    stages.push(StageRow {
-        stage: "`cargo xtask all` on the ML-32M shape (every stage, 3,000 slates)".into(),
-        rows: ratings,
+    stages.push(Stage {
         bytes: Some(csv_bytes),
-        seconds,
-        peak_rss_mib: peak,
-        peer: None,
+        ..single(
+            "`cargo xtask all` on the ML-32M shape (every stage)".into(),
+            base.simulation.slates.n_slates as u64,
+            ratings,
+            seconds,
+            peak,
+        )
     });
 
-    let models = bench_models(base, &[3_000, 100_000], 3, root)?;
-    Ok(BenchReport { stages, models })
+    stages.extend(bench_models(base, &[3_000, 100_000], 3, root)?);
+    Ok(stages)
 }
 
-/// Renders `bench/results.md`.
-pub fn markdown(report: &BenchReport, command: &str) -> String {
+/// Renders `bench/results.md` from the record's last run of `bench` (`run`) and the run
+/// before it (`previous`, for the regression report).
+pub fn markdown(run: &[&Measurement], previous: &[&Measurement]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Benchmark results\n");
     let _ = writeln!(
         out,
-        "Command: `{command}`, on a 2-core machine ({} rayon threads). Our side runs in the \
-         workspace's one build profile (`dev`: opt-level 3 for every crate; debug assertions \
-         on, except in the parquet and arrow crates). Peers run in the same run on the same \
-         files, from a warm page cache. Ingest times are the median of {INGEST_REPEATS} runs \
-         on each side (each peer run a fresh Python process); every other row is one run. \
-         Memory: our stage's peak RSS above the process's RSS when it began (data the stage \
-         reads from memory is not counted), or the peer process's whole peak.\n",
-        rayon::current_num_threads()
+        "Every stage at ML-32M scale, on a 2-core machine. Our side runs in the workspace's one \
+         build profile (`dev`: opt-level 3 for every crate; debug assertions on, except in the \
+         parquet and arrow crates). Peers run in the same run on the same files, from a warm \
+         page cache. Ingest times are the median of {INGEST_REPEATS} runs on each side (each \
+         peer run a fresh Python process); every other row is one run, and GBDT fits the \
+         fastest of their repeats. Memory: our stage's peak RSS above the process's RSS when it \
+         began (data the stage reads from memory is not counted), or the peer process's whole \
+         peak.\n"
     );
+    if let Some(first) = run.first() {
+        out.push_str(&run_header(&first.run));
+        out.push('\n');
+    }
     let _ = writeln!(
         out,
-        "| stage | rows | ours (s) | throughput | peak RSS growth (MiB) | peer | peer (s) | peer peak RSS (MiB) | ours / peer |"
+        "| stage | size | rows | ours (s) | throughput | peak RSS growth (MiB) | peer | peer (s) | peer peak RSS (MiB) | ours / peer |"
     );
-    let _ = writeln!(out, "|---|---:|---:|---|---:|---|---:|---:|---:|");
-    for r in &report.stages {
+    let _ = writeln!(out, "|---|---:|---:|---:|---|---:|---|---:|---:|---:|");
+    for r in run.iter().map(|m| &m.stage) {
         let throughput = match r.bytes {
             Some(bytes) => format!(
                 "{:.0} MB/s, {:.1} M rows/s",
@@ -302,18 +306,19 @@ pub fn markdown(report: &BenchReport, command: &str) -> String {
             None => format!("{:.2} M rows/s", r.rows as f64 / 1e6 / r.seconds),
         };
         let (peer, peer_seconds, peer_rss, ratio) = match &r.peer {
-            Some((name, s, p)) => (
-                name.clone(),
-                format!("{s:.2}"),
-                format!("{p:.0}"),
-                format!("{:.3}", r.seconds / s),
+            Some(p) => (
+                p.name.clone(),
+                format!("{:.3}", p.seconds),
+                format!("{:.0}", p.peak_rss_mib),
+                format!("{:.3}", r.seconds / p.seconds),
             ),
             None => ("—".into(), "—".into(), "—".into(), "—".into()),
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {:.3} | {} | {:.0} | {} | {} | {} | {} |",
-            r.stage,
+            "| {} | {} | {} | {:.3} | {} | {:.0} | {} | {} | {} | {} |",
+            r.name,
+            r.size,
             r.rows,
             r.seconds,
             throughput,
@@ -324,24 +329,8 @@ pub fn markdown(report: &BenchReport, command: &str) -> String {
             ratio
         );
     }
-    let _ = writeln!(out, "\n## GBDT fits\n");
-    let _ = writeln!(
-        out,
-        "| slates | model | ours (s) | Python package (s) | ours / peer | whole models stage (s) |"
-    );
-    let _ = writeln!(out, "|---:|---|---:|---:|---:|---:|");
-    for m in &report.models {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {:.3} | {:.3} | {:.2} | {:.2} |",
-            m.slates,
-            m.model,
-            m.rust_seconds,
-            m.python_seconds,
-            m.rust_seconds / m.python_seconds,
-            m.stage_seconds
-        );
-    }
+    let _ = writeln!(out, "\n## Against the previous run\n");
+    out.push_str(&regression_report(previous, run));
     out
 }
 

@@ -11,23 +11,16 @@ use tracing::info;
 
 use crate::estimator_suite::synthetic_design;
 use crate::peers::{ensure_python_peers, run_peer};
+use crate::record::{Measurement, Peer, Stage, Statistic, regression_report, run_header};
+use crate::summary::median;
+use slate_pipeline::memory::status_mib;
 
-/// One GBDT fit-time measurement: our binding against the Python package on the same matrix.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ModelsBench {
-    /// Slates (rows of the matrix).
-    pub slates: usize,
-    /// Feature columns (including the treatment).
-    pub columns: usize,
-    /// "LightGBM" or "XGBoost".
-    pub model: String,
-    /// Fastest Rust fit, seconds.
-    pub rust_seconds: f64,
-    /// Fastest Python fit, seconds.
-    pub python_seconds: f64,
-    /// The whole models stage (metrics, 5-fold cross-fitted AIPW with both models and
-    /// propensities, policies), seconds, one run.
-    pub stage_seconds: f64,
+/// The whole models stage's name in the record (a GBDT fit's is `"<learner> fit"`).
+pub const MODELS_STAGE: &str = "whole models stage";
+
+/// The record's name of a learner's fit.
+pub fn fit_stage(learner: slate_models::learner::Learner) -> String {
+    format!("{learner} fit")
 }
 
 /// Times LightGBM and XGBoost fits on the slate matrix at each size in `slates`, ours and the
@@ -37,7 +30,7 @@ pub fn bench_models(
     slates: &[usize],
     repeats: usize,
     root: &Path,
-) -> Result<Vec<ModelsBench>> {
+) -> Result<Vec<Stage>> {
     use slate_models::learner::{LightGbm, OutcomeModel, Task, XgBoost};
     ensure_python_peers(root)?;
     let mut rows = Vec::new();
@@ -103,23 +96,46 @@ pub fn bench_models(
         let tables = slate_models::run(&outcomes, models)?;
         let stage_seconds = start.elapsed().as_secs_f64();
         std::hint::black_box(tables);
+        rows.push(Stage {
+            name: MODELS_STAGE.into(),
+            size: n as u64,
+            rows: n as u64,
+            bytes: None,
+            repeats: 1,
+            seconds: stage_seconds,
+            statistic: Statistic::Median,
+            median_seconds: None,
+            peak_rss_mib: status_mib("VmHWM:"),
+            peer: None,
+        });
         let learners: [(&dyn OutcomeModel, &str); 2] =
             [(&lightgbm, "lightgbm"), (&xgboost, "xgboost")];
         for (learner, key) in learners {
             let mut best = f64::INFINITY;
+            let mut times = Vec::new();
             for _ in 0..repeats.max(1) {
                 let start = Instant::now();
                 let fitted = learner.fit(&x, &y, Task::Regression)?;
-                best = best.min(start.elapsed().as_secs_f64());
+                let seconds = start.elapsed().as_secs_f64();
+                best = best.min(seconds);
+                times.push(seconds);
                 std::hint::black_box(fitted);
             }
-            let row = ModelsBench {
-                slates: n,
-                columns: x.cols(),
-                model: learner.learner().to_string(),
-                rust_seconds: best,
-                python_seconds: fastest(key),
-                stage_seconds,
+            let row = Stage {
+                name: fit_stage(learner.learner()),
+                size: n as u64,
+                rows: n as u64,
+                bytes: None,
+                repeats: times.len(),
+                seconds: best,
+                statistic: Statistic::Fastest,
+                median_seconds: Some(median(times)),
+                peak_rss_mib: status_mib("VmHWM:"),
+                peer: Some(Peer {
+                    name: format!("Python {key} package ({} columns)", x.cols()),
+                    seconds: fastest(key),
+                    peak_rss_mib: f64::NAN,
+                }),
             };
             info!(?row, "GBDT fit");
             rows.push(row);
@@ -128,8 +144,13 @@ pub fn bench_models(
     Ok(rows)
 }
 
-/// Renders the GBDT benchmark as markdown.
-pub fn models_markdown(rows: &[ModelsBench], config: &PipelineConfig, command: &str) -> String {
+/// Renders `bench/models.md` from the record's last run of `bench-models` (`run`) and the
+/// run before it (`previous`, for the regression report).
+pub fn models_markdown(
+    run: &[&Measurement],
+    previous: &[&Measurement],
+    config: &PipelineConfig,
+) -> String {
     let mut out = String::new();
     let p = &config.models.lightgbm;
     let _ = writeln!(
@@ -143,7 +164,9 @@ pub fn models_markdown(rows: &[ModelsBench], config: &PipelineConfig, command: &
          {} leaves, {} rows per leaf, L2 {}, subsample {}, colsample {}, {} threads. Timed: \
          building the library's dataset from an in-memory matrix, then training; fastest of \
          the repeats. Python: lightgbm 4.7.0, xgboost 3.2.0 (bench/requirements.txt); Rust: \
-         LightGBM 4.7.0 (lightgbm3), XGBoost 3.4 (xgb), both compiled from source.\n",
+         LightGBM 4.7.0 (lightgbm3), XGBoost 3.4 (xgb), both compiled from source. The whole \
+         models stage (metrics, cross-fitted AIPW with both models and propensities, policies) \
+         is one run.\n",
         p.rounds,
         p.learning_rate,
         p.max_depth,
@@ -154,24 +177,31 @@ pub fn models_markdown(rows: &[ModelsBench], config: &PipelineConfig, command: &
         p.colsample,
         p.threads
     );
-    let _ = writeln!(out, "Command: `{command}`.\n");
+    if let Some(first) = run.first() {
+        out.push_str(&run_header(&first.run));
+        out.push('\n');
+    }
     let _ = writeln!(
         out,
-        "| slates | columns | model | Rust fit (s) | Python fit (s) | ratio (Rust / Python) | whole models stage (s) |"
+        "| slates | stage | Rust (s) | Python package | Python fit (s) | ratio (Rust / Python) |"
     );
-    let _ = writeln!(out, "|---:|---:|---|---:|---:|---:|---:|");
-    for r in rows {
+    let _ = writeln!(out, "|---:|---|---:|---|---:|---:|");
+    for r in run.iter().map(|m| &m.stage) {
+        let (peer, peer_seconds, ratio) = match &r.peer {
+            Some(peer) => (
+                peer.name.clone(),
+                format!("{:.3}", peer.seconds),
+                format!("{:.2}", r.seconds / peer.seconds),
+            ),
+            None => ("—".into(), "—".into(), "—".into()),
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {:.3} | {:.3} | {:.2} | {:.2} |",
-            r.slates,
-            r.columns,
-            r.model,
-            r.rust_seconds,
-            r.python_seconds,
-            r.rust_seconds / r.python_seconds,
-            r.stage_seconds
+            "| {} | {} | {:.3} | {} | {} | {} |",
+            r.size, r.name, r.seconds, peer, peer_seconds, ratio
         );
     }
+    let _ = writeln!(out, "\n## Against the previous run\n");
+    out.push_str(&regression_report(previous, run));
     out
 }

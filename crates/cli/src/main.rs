@@ -3,13 +3,14 @@
 
 use std::io::IsTerminal;
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
+use slate_bench::record::{self, RunClock};
 use slate_pipeline::{DataSource, Interrupted, Paths, Pipeline, PipelineConfig, project_root};
 use slate_studies::scenario::Scenario;
 use slate_table::Label;
@@ -367,6 +368,13 @@ enum Command {
     },
 }
 
+/// Writes a benchmark's table under `bench/` (atomically) and prints it.
+fn write_bench_markdown(root: &Path, name: &str, text: &str) -> Result<()> {
+    slate_bench::summary::write_markdown(&root.join("bench").join(name), text)?;
+    std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())?;
+    Ok(())
+}
+
 fn main() -> ExitCode {
     if let Err(error) = ensure_library_env() {
         eprintln!("Error: {error:#}");
@@ -551,48 +559,51 @@ fn run() -> Result<()> {
                 sizes.join(",")
             );
             let text = slate_bench::scale::markdown(&report, &command);
-            slate_bench::summary::write_markdown(&root.join("bench").join("scale.md"), &text)?;
-            std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())?;
+            write_bench_markdown(&root, "scale.md", &text)?;
         }
         Command::BenchEstimate { slates, repeats } => {
-            let rows =
-                slate_bench::estimator_suite::bench_estimate(&pipeline.config, &slates, repeats)?;
+            let root = project_root();
             let sizes: Vec<String> = slates.iter().map(usize::to_string).collect();
             let command = format!(
                 "cargo xtask bench-estimate --slates {} --repeats {repeats}",
                 sizes.join(",")
             );
+            let clock = RunClock::start(&root, &command);
+            let stages =
+                slate_bench::estimator_suite::bench_estimate(&pipeline.config, &slates, repeats)?;
+            let record = record::record_run(&root, clock, stages)?;
+            let (run, previous) = record::last_two_runs(&record, "bench-estimate");
             let text = slate_bench::estimator_suite::markdown(
-                &rows,
+                &run,
+                &previous,
                 pipeline.config.estimate.bootstrap_replicates,
-                &command,
             );
-            slate_bench::summary::write_markdown(
-                &project_root().join("bench").join("estimator_suite.md"),
-                &text,
-            )?;
-            std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())?;
+            write_bench_markdown(&root, "estimator_suite.md", &text)?;
         }
         Command::Bench { data_dir } => {
             let root = project_root();
             let full = data_dir.unwrap_or_else(|| slate_bench::harness::default_full_data(&root));
-            let report = slate_bench::harness::run(&pipeline.config, &root, &full)?;
-            let text = slate_bench::harness::markdown(&report, "cargo xtask bench");
-            slate_bench::summary::write_markdown(&root.join("bench").join("results.md"), &text)?;
-            std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())?;
+            let clock = RunClock::start(&root, "cargo xtask bench");
+            let stages = slate_bench::harness::run(&pipeline.config, &root, &full)?;
+            let record = record::record_run(&root, clock, stages)?;
+            let (run, previous) = record::last_two_runs(&record, "bench");
+            let text = slate_bench::harness::markdown(&run, &previous);
+            write_bench_markdown(&root, "results.md", &text)?;
         }
         Command::BenchModels { slates, repeats } => {
             let root = project_root();
-            let rows =
-                slate_bench::models::bench_models(&pipeline.config, &slates, repeats, &root)?;
             let sizes: Vec<String> = slates.iter().map(usize::to_string).collect();
             let command = format!(
                 "cargo xtask bench-models --slates {} --repeats {repeats}",
                 sizes.join(",")
             );
-            let text = slate_bench::models::models_markdown(&rows, &pipeline.config, &command);
-            slate_bench::summary::write_markdown(&root.join("bench").join("models.md"), &text)?;
-            std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())?;
+            let clock = RunClock::start(&root, &command);
+            let stages =
+                slate_bench::models::bench_models(&pipeline.config, &slates, repeats, &root)?;
+            let record = record::record_run(&root, clock, stages)?;
+            let (run, previous) = record::last_two_runs(&record, "bench-models");
+            let text = slate_bench::models::models_markdown(&run, &previous, &pipeline.config);
+            write_bench_markdown(&root, "models.md", &text)?;
         }
         Command::Analyze {
             log,
