@@ -62,6 +62,7 @@ impl Items<'_> {
 }
 
 /// The cell of [`Cell::PARTITION`] item row `r` is in, from its roles.
+#[inline]
 pub fn partition_cell(mapping: &ExposureMapping, r: usize) -> Cell {
     match (
         mapping.is_focal[r],
@@ -77,6 +78,7 @@ pub fn partition_cell(mapping: &ExposureMapping, r: usize) -> Cell {
 }
 
 /// Whether item row `r` (of slate `s`) is in `cell`.
+#[inline]
 pub fn row_in_cell(
     mapping: &ExposureMapping,
     slates: &SlateOutcomes,
@@ -374,6 +376,7 @@ const NO_TRUTH: &str = "a truth view is only requested when the log has truth co
 
 /// The value of `view` for item row `r`. The truth views need the oracle's columns: callers
 /// ask only for [`OutcomeView::available`] views.
+#[inline]
 pub fn item_outcome(mapping: &ExposureMapping, view: OutcomeView, r: usize) -> f64 {
     match view {
         OutcomeView::Observed => f64::from(u8::from(mapping.observed_click[r])),

@@ -235,6 +235,8 @@ pub struct ExposureMapping {
 
 impl Deref for ExposureMapping {
     type Target = MappingRows;
+    // Inlined across crates: the estimators read a column through it once per item row.
+    #[inline]
     fn deref(&self) -> &MappingRows {
         &self.rows
     }
@@ -287,6 +289,8 @@ impl SlateOutcomes {
 
 impl Deref for SlateOutcomes {
     type Target = SlateRows;
+    // Inlined across crates: the estimators read a column through it once per item row.
+    #[inline]
     fn deref(&self) -> &SlateRows {
         &self.rows
     }
@@ -303,6 +307,8 @@ pub struct Assignment {
 
 impl Deref for Assignment {
     type Target = AssignmentTable;
+    // Inlined across crates: the estimators read a column through it once per item row.
+    #[inline]
     fn deref(&self) -> &AssignmentTable {
         &self.rows
     }
