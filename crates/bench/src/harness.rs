@@ -16,24 +16,24 @@ use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use slate_pipeline::memory::{reset_peak_rss, status_mib};
 use slate_pipeline::{DataSource, Paths, Pipeline, PipelineConfig};
 use tracing::info;
 
 use crate::models::bench_models;
 use crate::peers::{ensure_python_peers, run_peer};
-use crate::record::{Measurement, Peer, Stage, Statistic, regression_report, run_header};
+use crate::record::{
+    Measurement, PeakGrowth, Peer, Stage, Statistic, regression_report, run_header,
+};
 use crate::summary::median;
 
 /// Runs `stage`, returning its value, wall seconds and how far the process's RSS rose above
 /// its level at the start (the stage's own peak memory, whatever the process held before).
 fn measure<T>(stage: &str, run: impl FnOnce() -> Result<T>) -> Result<(T, f64, f64)> {
-    reset_peak_rss();
-    let before = status_mib("VmRSS:");
+    let peak = PeakGrowth::start();
     let start = Instant::now();
     let out = run().with_context(|| format!("bench stage `{stage}`"))?;
     let seconds = start.elapsed().as_secs_f64();
-    let growth = (status_mib("VmHWM:") - before).max(0.0);
+    let growth = peak.mib();
     info!(
         stage,
         seconds = format!("{seconds:.2}"),
@@ -285,7 +285,7 @@ pub fn markdown(run: &[&Measurement], previous: &[&Measurement]) -> String {
          peer run a fresh Python process); every other row is one run, and GBDT fits the \
          fastest of their repeats. Memory: our stage's peak RSS above the process's RSS when it \
          began (data the stage reads from memory is not counted), or the peer process's whole \
-         peak.\n"
+         peak (not measured for the GBDT packages, which run in one process).\n"
     );
     if let Some(first) = run.first() {
         out.push_str(&run_header(&first.run));
@@ -309,7 +309,11 @@ pub fn markdown(run: &[&Measurement], previous: &[&Measurement]) -> String {
             Some(p) => (
                 p.name.clone(),
                 format!("{:.3}", p.seconds),
-                format!("{:.0}", p.peak_rss_mib),
+                if p.peak_rss_mib.is_nan() {
+                    "—".to_string()
+                } else {
+                    format!("{:.0}", p.peak_rss_mib)
+                },
                 format!("{:.3}", r.seconds / p.seconds),
             ),
             None => ("—".into(), "—".into(), "—".into(), "—".into()),

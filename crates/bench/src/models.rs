@@ -11,9 +11,10 @@ use tracing::info;
 
 use crate::estimator_suite::synthetic_design;
 use crate::peers::{ensure_python_peers, run_peer};
-use crate::record::{Measurement, Peer, Stage, Statistic, regression_report, run_header};
+use crate::record::{
+    Measurement, PeakGrowth, Peer, Stage, Statistic, regression_report, run_header,
+};
 use crate::summary::median;
-use slate_pipeline::memory::status_mib;
 
 /// The whole models stage's name in the record (a GBDT fit's is `"<learner> fit"`).
 pub const MODELS_STAGE: &str = "whole models stage";
@@ -92,6 +93,7 @@ pub fn bench_models(
                 .unwrap_or(f64::NAN)
         };
 
+        let peak = PeakGrowth::start();
         let start = Instant::now();
         let tables = slate_models::run(&outcomes, models)?;
         let stage_seconds = start.elapsed().as_secs_f64();
@@ -105,12 +107,13 @@ pub fn bench_models(
             seconds: stage_seconds,
             statistic: Statistic::Median,
             median_seconds: None,
-            peak_rss_mib: status_mib("VmHWM:"),
+            peak_rss_mib: peak.mib(),
             peer: None,
         });
         let learners: [(&dyn OutcomeModel, &str); 2] =
             [(&lightgbm, "lightgbm"), (&xgboost, "xgboost")];
         for (learner, key) in learners {
+            let peak = PeakGrowth::start();
             let mut best = f64::INFINITY;
             let mut times = Vec::new();
             for _ in 0..repeats.max(1) {
@@ -130,7 +133,7 @@ pub fn bench_models(
                 seconds: best,
                 statistic: Statistic::Fastest,
                 median_seconds: Some(median(times)),
-                peak_rss_mib: status_mib("VmHWM:"),
+                peak_rss_mib: peak.mib(),
                 peer: Some(Peer {
                     name: format!("Python {key} package ({} columns)", x.cols()),
                     seconds: fastest(key),

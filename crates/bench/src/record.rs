@@ -18,6 +18,7 @@ use std::time::{Instant, SystemTime};
 use anyhow::{Context, Result};
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
+use slate_pipeline::memory::{reset_peak_rss, status_mib};
 
 /// The record's file name under `bench/`.
 pub const RECORD_FILE: &str = "record.jsonl";
@@ -160,11 +161,11 @@ impl Measurement {
     }
 }
 
-/// The reference workload: sorting 2^23 seeded pseudo-random integers and summing the square
-/// roots of the sorted values (about 0.6 s here: memory traffic, branches and floating point,
+/// The reference workload: sorting 2^24 seeded pseudo-random integers and summing the square
+/// roots of the sorted values (about 0.45 s here: memory traffic, branches and floating point,
 /// as in our stages), on one thread. Fastest of three, seconds.
 pub fn reference_seconds() -> f64 {
-    const VALUES: usize = 1 << 23;
+    const VALUES: usize = 1 << 24;
     let mut fastest = f64::INFINITY;
     for _ in 0..3 {
         let mut rng = rand_pcg::Pcg64::seed_from_u64(0x5eed);
@@ -176,6 +177,29 @@ pub fn reference_seconds() -> f64 {
         std::hint::black_box(sum);
     }
     fastest
+}
+
+/// How far the process's peak RSS rises above its RSS at [`PeakGrowth::start`]: a stage's own
+/// peak memory, whatever the process held before (the peak is reset through
+/// `/proc/self/clear_refs`).
+#[derive(Debug, Clone, Copy)]
+pub struct PeakGrowth {
+    before: f64,
+}
+
+impl PeakGrowth {
+    /// Resets the peak and notes the RSS now.
+    pub fn start() -> PeakGrowth {
+        reset_peak_rss();
+        PeakGrowth {
+            before: status_mib("VmRSS:"),
+        }
+    }
+
+    /// The peak's growth since `start`, MiB.
+    pub fn mib(&self) -> f64 {
+        (status_mib("VmHWM:") - self.before).max(0.0)
+    }
 }
 
 /// A run in progress: its command, commit and date, and its reference timing at the start.

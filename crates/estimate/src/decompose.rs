@@ -375,10 +375,10 @@ fn component_samples_by_group(
         }
     }
     let mut out: Vec<[Sample; 4]> = vec![Default::default(); groups];
-    for s in 0..n {
+    for (s, sum) in sums.iter().enumerate() {
         let Some(g) = group(s) else { continue };
-        let total = sums[s][0] + sums[s][1] + sums[s][2];
-        for (k, value) in [sums[s][0], sums[s][1], sums[s][2], total]
+        let total = sum[0] + sum[1] + sum[2];
+        for (k, value) in [sum[0], sum[1], sum[2], total]
             .into_iter()
             .enumerate()
         {
