@@ -27,6 +27,10 @@ pub const RECORD_FILE: &str = "record.jsonl";
 /// report names it.
 pub const REGRESSION_THRESHOLD: f64 = 0.15;
 
+/// Stages shorter than this many seconds in both runs are not compared for time: at that length
+/// one run's scheduler and timer noise exceeds the threshold.
+const TIME_NOISE_SECONDS: f64 = 0.05;
+
 /// Peak-memory changes below this many MiB are never reported (small stages' peaks are within
 /// the allocator's noise).
 const MEMORY_NOISE_MIB: f64 = 64.0;
@@ -378,8 +382,9 @@ impl std::fmt::Display for Regression {
 }
 
 /// Every stage of `after` that got more than [`REGRESSION_THRESHOLD`] worse than the same
-/// stage (stage, size and peer) of `before`: in normalised time, or in peak memory by more
-/// than the threshold and 64 MiB. Stages missing from `before` are not compared.
+/// stage (stage, size and peer) of `before`: in normalised time (stages of 50 ms or more in
+/// either run), or in peak memory by more than the threshold and 64 MiB. Stages missing from
+/// `before` are not compared.
 pub fn regressions(before: &[&Measurement], after: &[&Measurement]) -> Vec<Regression> {
     let mut out = Vec::new();
     for new in after {
@@ -392,7 +397,8 @@ pub fn regressions(before: &[&Measurement], after: &[&Measurement]) -> Vec<Regre
             None => format!("{} (size {})", s.name, s.size),
         };
         let (t0, t1) = (old.normalised(), new.normalised());
-        if t1 > t0 * (1.0 + REGRESSION_THRESHOLD) {
+        let long_enough = old.stage.seconds.max(s.seconds) >= TIME_NOISE_SECONDS;
+        if long_enough && t1 > t0 * (1.0 + REGRESSION_THRESHOLD) {
             out.push(Regression {
                 what: what.clone(),
                 measure: "time",

@@ -378,10 +378,7 @@ fn component_samples_by_group(
     for (s, sum) in sums.iter().enumerate() {
         let Some(g) = group(s) else { continue };
         let total = sum[0] + sum[1] + sum[2];
-        for (k, value) in [sum[0], sum[1], sum[2], total]
-            .into_iter()
-            .enumerate()
-        {
+        for (k, value) in [sum[0], sum[1], sum[2], total].into_iter().enumerate() {
             out[g][k].y.push(value);
             out[g][k].treated.push(slates.promotion_applied[s]);
             out[g][k].cluster.push(slates.unit_index[s]);

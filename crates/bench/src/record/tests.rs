@@ -84,6 +84,16 @@ fn peak_memory_is_reported_past_the_threshold_and_the_noise_floor() {
 }
 
 #[test]
+fn stages_shorter_than_the_timer_noise_are_not_compared_for_time() {
+    let before = [stage("tiny", 0.010, 100.0, None).of(&run(0.5, "d1"))];
+    let after = [stage("tiny", 0.020, 100.0, None).of(&run(0.5, "d2"))];
+    assert!(regressions(&refs(&before), &refs(&after)).is_empty());
+    // Past 50 ms in the new run, the same doubling is reported.
+    let after = [stage("tiny", 0.060, 100.0, None).of(&run(0.5, "d2"))];
+    assert_eq!(regressions(&refs(&before), &refs(&after)).len(), 1);
+}
+
+#[test]
 fn stages_new_in_a_run_are_not_compared() {
     let before = [stage("suite", 1.0, 100.0, None).of(&run(0.5, "d1"))];
     let after = [stage("new stage", 9.0, 9000.0, None).of(&run(0.5, "d2"))];
