@@ -1,10 +1,9 @@
 //! The benchmarks of the `slate` program's `bench*` commands: every stage at MovieLens-32M
 //! scale and beyond against its Python peer ([`harness`], `cargo xtask bench`), the estimator
 //! suite ([`estimator_suite`]), the GBDT fits ([`models`]) and impression logs at scale against
-//! DuckDB ([`scale`]). Each writes its markdown table under `bench/`; all but `bench-scale`
-//! first append their measurements to the machine-readable [`record`] (`bench/record.jsonl`),
-//! render the table from it, and report every stage more than 15% worse than in the command's
-//! previous run.
+//! DuckDB ([`scale`]). Each appends its measurements to the machine-readable [`record`]
+//! (`bench/record.jsonl`), renders its markdown table under `bench/` from it, and reports every
+//! stage more than 15% worse than in the command's previous run.
 //!
 //! A benchmark measures; it never asserts a time. The pipeline's own tests do not depend on
 //! this crate. It depends on the pipeline library (`slate-pipeline`), which it runs stage by

@@ -86,7 +86,8 @@ pub struct Stage {
     pub size: u64,
     /// Rows processed, for throughput.
     pub rows: u64,
-    /// Bytes read, when the stage reads a file.
+    /// Bytes of the stage's main file: the input it reads (ingest, `all`), or the table it
+    /// writes (bench-scale's per-slate reduction).
     pub bytes: Option<u64>,
     /// Timed repetitions.
     pub repeats: usize,

@@ -29,6 +29,7 @@ use slate_pipeline::PipelineConfig;
 use slate_pipeline::memory::process_status_mib;
 use tracing::info;
 
+use crate::record::{Measurement, Peer, Stage, Statistic, regression_report, run_header};
 use crate::summary::median;
 
 /// What `bench-scale` runs.
@@ -44,33 +45,18 @@ pub struct ScaleOptions {
     pub data_dir: PathBuf,
 }
 
-/// A measured step: ours, and the peer's when there is one.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ScaleRow {
-    /// The step, in words.
-    pub step: String,
-    /// Slates of the log.
-    pub slates: usize,
-    /// Our wall seconds (median over runs).
-    pub seconds: f64,
-    /// Our peak memory, MiB (largest over runs).
-    pub peak_mib: f64,
-    /// The peer's name, wall seconds and peak memory (MiB).
-    pub peer: Option<(String, f64, f64)>,
-    /// The target, in words, and whether it is met.
-    pub target: Option<(String, bool)>,
-}
-
-/// Everything `bench-scale` measured.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ScaleReport {
-    /// Rows in order.
-    pub rows: Vec<ScaleRow>,
-    /// Per size: slates and the bytes of the per-slate table on disk.
-    pub table_bytes: Vec<(usize, u64)>,
-    /// Per size: `analyze`'s stages as it logged them.
-    pub stages: Vec<(usize, Vec<StageTime>)>,
-}
+/// The steps this benchmark records (stage names of the record).
+pub const REDUCTION: &str = "per-slate reduction (reduce-log)";
+/// See [`REDUCTION`].
+pub const EXPOSURE: &str =
+    "exposure from the log (analyze's reduce-log and read-slate-stats stages)";
+/// See [`REDUCTION`].
+pub const ANALYZE: &str = "analyze --log, end to end";
+/// See [`REDUCTION`].
+pub const SIMULATE_EXPOSURE: &str =
+    "simulate + exposure (synthetic MovieLens, item rows; two processes)";
+/// The prefix of the record's names of `analyze`'s own stages (`analyze stage: estimate`).
+pub const ANALYZE_STAGE: &str = "analyze stage: ";
 
 /// One stage as `slate` logs it when the stage is done.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,6 +67,39 @@ pub struct StageTime {
     pub seconds: f64,
     /// The process's peak RSS during the stage, MiB.
     pub peak_mib: f64,
+}
+
+/// The target a step is held to, in words, and whether `stage` meets it.
+pub fn target(stage: &Stage) -> Option<(&'static str, bool)> {
+    let (seconds, peak) = (stage.seconds, stage.peak_rss_mib);
+    match stage.name.as_str() {
+        REDUCTION => {
+            let peer = stage.peer.as_ref()?;
+            Some(("within 1.5x DuckDB", seconds <= 1.5 * peer.seconds))
+        }
+        EXPOSURE if stage.size == 1_000_000 => Some(("under 3 s", seconds < 3.0)),
+        ANALYZE if is_large(stage.size as usize) => {
+            Some(("under 300 s and 4 GB", seconds < 300.0 && peak < 4096.0))
+        }
+        SIMULATE_EXPOSURE if stage.size == 1_000_000 => Some(("under 2 GB", peak < 2048.0)),
+        _ => None,
+    }
+}
+
+/// A step run once, with no peer.
+fn once(name: String, slates: usize, rows: usize, seconds: f64, peak_rss_mib: f64) -> Stage {
+    Stage {
+        name,
+        size: slates as u64,
+        rows: rows as u64,
+        bytes: None,
+        repeats: 1,
+        seconds,
+        statistic: Statistic::Median,
+        median_seconds: None,
+        peak_rss_mib,
+        peer: None,
+    }
 }
 
 /// Impressions per slate in the benchmark logs.
@@ -242,11 +261,11 @@ fn is_large(slates: usize) -> bool {
     slates * SLATE_SIZE >= 100_000_000
 }
 
-/// Runs the benchmark.
-pub fn run(base: &PipelineConfig, root: &Path, options: &ScaleOptions) -> Result<ScaleReport> {
+/// Runs the benchmark. A reduction step's `bytes` are those of the per-slate table it wrote.
+pub fn run(base: &PipelineConfig, root: &Path, options: &ScaleOptions) -> Result<Vec<Stage>> {
     let python = duckdb_python(root)?;
     std::fs::create_dir_all(&options.data_dir)?;
-    let mut report = ScaleReport::default();
+    let mut report = Vec::new();
     for &slates in &options.slates {
         let scratch = tempfile::tempdir_in(&options.data_dir)?;
         let dir = scratch.path();
@@ -285,15 +304,18 @@ pub fn run(base: &PipelineConfig, root: &Path, options: &ScaleOptions) -> Result
             their_peak = their_peak.max(peak);
             std::fs::remove_file(&duck_out)?;
         }
+        let repeats = ours.len();
         let (ours, theirs) = (median(ours), median(theirs));
-        report.table_bytes.push((slates, bytes));
-        report.rows.push(ScaleRow {
-            step: "per-slate reduction (reduce-log)".into(),
-            slates,
-            seconds: ours,
-            peak_mib: our_peak,
-            peer: Some(("DuckDB, same query".into(), theirs, their_peak)),
-            target: Some(("within 1.5x DuckDB".into(), ours <= 1.5 * theirs)),
+        let impressions = slates * SLATE_SIZE;
+        report.push(Stage {
+            bytes: Some(bytes),
+            repeats,
+            peer: Some(Peer {
+                name: "DuckDB, same query".into(),
+                seconds: theirs,
+                peak_rss_mib: their_peak,
+            }),
+            ..once(REDUCTION.into(), slates, impressions, ours, our_peak)
         });
 
         // analyze --log end to end, and the stages it logged.
@@ -309,28 +331,23 @@ pub fn run(base: &PipelineConfig, root: &Path, options: &ScaleOptions) -> Result
             .collect();
         let exposure: f64 = reading.iter().map(|s| s.seconds).sum();
         let exposure_peak = reading.iter().map(|s| s.peak_mib).fold(0.0, f64::max);
-        report.rows.push(ScaleRow {
-            step: "exposure from the log (analyze's reduce-log and read-slate-stats stages)".into(),
+        report.push(once(
+            EXPOSURE.into(),
             slates,
-            seconds: exposure,
-            peak_mib: exposure_peak,
-            peer: None,
-            target: (slates == 1_000_000).then(|| ("under 3 s".into(), exposure < 3.0)),
-        });
-        report.rows.push(ScaleRow {
-            step: "analyze --log, end to end".into(),
-            slates,
-            seconds,
-            peak_mib: peak,
-            peer: None,
-            target: is_large(slates).then(|| {
-                (
-                    "under 300 s and 4 GB".into(),
-                    seconds < 300.0 && peak < 4096.0,
-                )
-            }),
-        });
-        report.stages.push((slates, stages));
+            impressions,
+            exposure,
+            exposure_peak,
+        ));
+        report.push(once(ANALYZE.into(), slates, impressions, seconds, peak));
+        for s in stages {
+            report.push(once(
+                format!("{ANALYZE_STAGE}{}", s.stage),
+                slates,
+                impressions,
+                s.seconds,
+                s.peak_mib,
+            ));
+        }
     }
 
     if options.simulate_slates > 0 {
@@ -350,15 +367,14 @@ pub fn run(base: &PipelineConfig, root: &Path, options: &ScaleOptions) -> Result
             &dir.join("exposure.log"),
         )?;
         let peak = simulate_peak.max(exposure_peak);
-        report.rows.push(ScaleRow {
-            step: "simulate + exposure (synthetic MovieLens, item rows; two processes)".into(),
-            slates: options.simulate_slates,
-            seconds: simulate + exposure,
-            peak_mib: peak,
-            peer: None,
-            target: (options.simulate_slates == 1_000_000)
-                .then(|| ("under 2 GB".into(), peak < 2048.0)),
-        });
+        let slates = options.simulate_slates;
+        report.push(once(
+            SIMULATE_EXPOSURE.into(),
+            slates,
+            slates * SLATE_SIZE,
+            simulate + exposure,
+            peak,
+        ));
     }
     Ok(report)
 }
@@ -386,76 +402,87 @@ fn stage_times(stderr: &Path) -> Vec<StageTime> {
 
 /// The marginal memory of `analyze` per slate (MiB per slate → bytes) between the smallest and
 /// largest size measured, when there are two.
-fn bytes_per_slate(report: &ScaleReport) -> Option<f64> {
-    let analyze: Vec<&ScaleRow> = report
-        .rows
-        .iter()
-        .filter(|r| r.step.starts_with("analyze"))
-        .collect();
+fn bytes_per_slate(run: &[&Stage]) -> Option<f64> {
+    let analyze: Vec<&&Stage> = run.iter().filter(|s| s.name == ANALYZE).collect();
     let (first, last) = (analyze.first()?, analyze.last()?);
-    (last.slates > first.slates).then(|| {
-        (last.peak_mib - first.peak_mib) * 1024.0 * 1024.0 / (last.slates - first.slates) as f64
+    (last.size > first.size).then(|| {
+        (last.peak_rss_mib - first.peak_rss_mib) * 1024.0 * 1024.0 / (last.size - first.size) as f64
     })
 }
 
-/// Renders the report as markdown, with the command that made it.
-pub fn markdown(report: &ScaleReport, command: &str) -> String {
+/// Renders `bench/scale.md` from the record's last run of `bench-scale` (`run`) and the run
+/// before it (`previous`, for the regression report).
+pub fn markdown(run: &[&Measurement], previous: &[&Measurement]) -> String {
+    let stages: Vec<&Stage> = run.iter().map(|m| &m.stage).collect();
     let mut out = String::new();
     let _ = writeln!(out, "# Impression logs at scale (issue 15's targets)\n");
     let _ = writeln!(
         out,
-        "Command: `{command}` ({} threads). Logs from `synth-log` (12 impressions per slate, \
-         both truth columns, the item covariate `relevance`); the default configuration \
-         (500 bootstrap replicates, 2,000 randomization draws, models capped at \
-         `max_fit_slates` slates per fit). Ours: each step in its own process, wall time and \
-         peak RSS polled from /proc every 50 ms; DuckDB: its own timing of the query and \
-         write, and its process's peak RSS. Medians of the alternated runs for the \
-         reduction, one run otherwise.\n",
-        rayon::current_num_threads()
+        "Logs from `synth-log` (12 impressions per slate, both truth columns, the item covariate \
+         `relevance`); the default configuration (500 bootstrap replicates, 2,000 randomization \
+         draws, models capped at `max_fit_slates` slates per fit). Ours: each step in its own \
+         process, wall time and peak RSS polled from /proc every 50 ms; DuckDB: its own timing \
+         of the query and write, and its process's peak RSS. Medians of the alternated runs for \
+         the reduction, one run otherwise.\n"
     );
+    if let Some(first) = run.first() {
+        out.push_str(&run_header(&first.run));
+        out.push('\n');
+    }
     let _ = writeln!(
         out,
         "| step | slates | impressions | ours | peer | ratio | target | met |"
     );
     let _ = writeln!(out, "|---|---:|---:|---:|---|---:|---|---|");
-    for r in &report.rows {
+    for r in stages.iter().filter(|s| !s.name.starts_with(ANALYZE_STAGE)) {
         let (peer, ratio) = match &r.peer {
-            Some((name, seconds, peak)) => (
-                format!("{name}: {seconds:.1} s, {:.2} GiB", peak / 1024.0),
-                format!("{:.2}", r.seconds / seconds),
+            Some(p) => (
+                format!(
+                    "{}: {:.1} s, {:.2} GiB",
+                    p.name,
+                    p.seconds,
+                    p.peak_rss_mib / 1024.0
+                ),
+                format!("{:.2}", r.seconds / p.seconds),
             ),
             None => (String::new(), String::new()),
         };
-        let (target, met) = match &r.target {
-            Some((text, met)) => (
-                text.clone(),
-                if *met { "yes" } else { "**no**" }.to_string(),
-            ),
-            None => (String::new(), String::new()),
+        let (target, met) = match target(r) {
+            Some((text, met)) => (text, if met { "yes" } else { "**no**" }),
+            None => ("", ""),
         };
-        let impressions = if r.step.starts_with("simulate") {
+        let impressions = if r.name == SIMULATE_EXPOSURE {
             String::new()
         } else {
-            (r.slates * SLATE_SIZE).to_string()
+            r.rows.to_string()
         };
         let _ = writeln!(
             out,
             "| {} | {} | {impressions} | {:.1} s, {:.2} GiB | {peer} | {ratio} | {target} | {met} |",
-            r.step,
-            r.slates,
+            r.name,
+            r.size,
             r.seconds,
-            r.peak_mib / 1024.0
+            r.peak_rss_mib / 1024.0
         );
     }
     let _ = writeln!(out);
-    for (slates, bytes) in &report.table_bytes {
-        let _ = writeln!(
-            out,
-            "- Per-slate table of {slates} slates: {bytes} bytes on disk, {:.0} bytes per slate.",
-            *bytes as f64 / *slates as f64
-        );
+    for r in stages.iter().filter(|s| s.name == REDUCTION) {
+        if let Some(bytes) = r.bytes {
+            let _ = writeln!(
+                out,
+                "- Per-slate table of {} slates: {bytes} bytes on disk, {:.0} bytes per slate.",
+                r.size,
+                bytes as f64 / r.size as f64
+            );
+        }
     }
-    for (slates, stages) in &report.stages {
+    let mut sizes: Vec<u64> = stages
+        .iter()
+        .filter(|s| s.name.starts_with(ANALYZE_STAGE))
+        .map(|s| s.size)
+        .collect();
+    sizes.dedup();
+    for slates in sizes {
         let _ = writeln!(
             out,
             "\n`analyze --log` on {slates} slates, stage by stage (seconds; the process's \
@@ -463,30 +490,87 @@ pub fn markdown(report: &ScaleReport, command: &str) -> String {
         );
         let _ = writeln!(out, "| stage | seconds | peak RSS |");
         let _ = writeln!(out, "|---|---:|---:|");
-        for s in stages {
-            let _ = writeln!(
-                out,
-                "| {} | {:.1} | {:.2} GiB |",
-                s.stage,
-                s.seconds,
-                s.peak_mib / 1024.0
-            );
+        for s in stages.iter().filter(|s| s.size == slates) {
+            if let Some(stage) = s.name.strip_prefix(ANALYZE_STAGE) {
+                let _ = writeln!(
+                    out,
+                    "| {stage} | {:.1} | {:.2} GiB |",
+                    s.seconds,
+                    s.peak_rss_mib / 1024.0
+                );
+            }
         }
     }
     let _ = writeln!(out);
-    if let Some(b) = bytes_per_slate(report) {
+    if let Some(b) = bytes_per_slate(&stages) {
         let _ = writeln!(
             out,
             "- `analyze` memory per additional slate (between the smallest and largest log): \
              {b:.0} bytes."
         );
     }
+    let _ = writeln!(out, "\n## Against the previous run\n");
+    out.push_str(&regression_report(previous, run));
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The table is rendered from recorded measurements, targets judged from them.
+    #[test]
+    fn the_table_is_rendered_from_the_record_with_each_target_judged() {
+        let run = crate::record::Run {
+            command: "cargo xtask bench-scale --slates 1000000".into(),
+            commit: "abc1234".into(),
+            date: "2026-12-06T00:00:00Z".into(),
+            threads: 2,
+            reference_seconds: 0.4,
+        };
+        let slates = 1_000_000;
+        let stages = [
+            Stage {
+                bytes: Some(50_000_000),
+                peer: Some(Peer {
+                    name: "DuckDB, same query".into(),
+                    seconds: 10.0,
+                    peak_rss_mib: 900.0,
+                }),
+                ..once(REDUCTION.into(), slates, 12 * slates, 16.0, 1000.0)
+            },
+            once(EXPOSURE.into(), slates, 12 * slates, 2.5, 700.0),
+            once(ANALYZE.into(), slates, 12 * slates, 120.0, 800.0),
+            once(
+                format!("{ANALYZE_STAGE}estimate"),
+                slates,
+                12 * slates,
+                20.0,
+                600.0,
+            ),
+        ];
+        assert_eq!(target(&stages[0]), Some(("within 1.5x DuckDB", false)));
+        assert_eq!(target(&stages[1]), Some(("under 3 s", true)));
+        assert_eq!(
+            target(&stages[2]),
+            None,
+            "the end-to-end target is the 100 M log's"
+        );
+        let measurements: Vec<Measurement> = stages.iter().map(|s| s.clone().of(&run)).collect();
+        let text = markdown(&measurements.iter().collect::<Vec<_>>(), &[]);
+        assert!(
+            text.contains("at commit abc1234 on 2026-12-06T00:00:00Z"),
+            "{text}"
+        );
+        assert!(
+            text.contains("| per-slate reduction (reduce-log) | 1000000 | 12000000 | 16.0 s, 0.98 GiB | DuckDB, same query: 10.0 s, 0.88 GiB | 1.60 | within 1.5x DuckDB | **no** |"),
+            "{text}"
+        );
+        assert!(text.contains("50 bytes per slate"), "{text}");
+        assert!(text.contains("| estimate | 20.0 | 0.59 GiB |"), "{text}");
+        assert!(!text.contains(&format!("| {ANALYZE_STAGE}")), "{text}");
+        assert!(text.contains("No earlier run of this command"), "{text}");
+    }
 
     /// The stage lines `slate` writes are read back; other lines are skipped.
     #[test]

@@ -552,13 +552,16 @@ fn run() -> Result<()> {
                 repeats,
                 simulate_slates,
             };
-            let report = slate_bench::scale::run(&pipeline.config, &root, &options)?;
             let sizes: Vec<String> = slates.iter().map(usize::to_string).collect();
             let command = format!(
                 "cargo xtask bench-scale --slates {} --repeats {repeats} --simulate-slates {simulate_slates}",
                 sizes.join(",")
             );
-            let text = slate_bench::scale::markdown(&report, &command);
+            let clock = RunClock::start(&root, &command);
+            let stages = slate_bench::scale::run(&pipeline.config, &root, &options)?;
+            let record = record::record_run(&root, clock, stages)?;
+            let (run, previous) = record::last_two_runs(&record, "bench-scale");
+            let text = slate_bench::scale::markdown(&run, &previous);
             write_bench_markdown(&root, "scale.md", &text)?;
         }
         Command::BenchEstimate { slates, repeats } => {
