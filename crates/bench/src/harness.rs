@@ -56,22 +56,6 @@ fn peer(root: &Path, script: &str, args: &[&str]) -> Result<(f64, f64)> {
     Ok((field("seconds"), field("peak_rss_mib")))
 }
 
-/// A stage timed once (a median of one run), with no peer.
-fn single(name: String, size: u64, rows: u64, seconds: f64, peak_rss_mib: f64) -> Stage {
-    Stage {
-        name,
-        size,
-        rows,
-        bytes: None,
-        repeats: 1,
-        seconds,
-        statistic: Statistic::Median,
-        median_seconds: None,
-        peak_rss_mib,
-        peer: None,
-    }
-}
-
 /// The ingest stage's name in the record.
 pub const INGEST: &str = "Ingest, ML-32M shape (four CSVs → validated typed parquet)";
 
@@ -173,7 +157,7 @@ pub fn run(base: &PipelineConfig, root: &Path, full_data: &Path) -> Result<Vec<S
             simulation.seed.0,
         )?)
     })?;
-    stages.push(single(
+    stages.push(Stage::once(
         "Slate building on ML-32M shape".into(),
         slates.len() as u64,
         dataset.ratings.user_id.len() as u64,
@@ -190,7 +174,7 @@ pub fn run(base: &PipelineConfig, root: &Path, full_data: &Path) -> Result<Vec<S
             Ok(slate_simulate::simulate(&dataset, &config)?)
         })?;
         let rows = simulated.len() as u64;
-        stages.push(single(
+        stages.push(Stage::once(
             "Simulation on ML-32M shape".into(),
             n as u64,
             rows,
@@ -204,7 +188,7 @@ pub fn run(base: &PipelineConfig, root: &Path, full_data: &Path) -> Result<Vec<S
             )?)?)
         })?;
         drop(simulated);
-        stages.push(single(
+        stages.push(Stage::once(
             "Exposure mapping".into(),
             n as u64,
             rows,
@@ -233,7 +217,7 @@ pub fn run(base: &PipelineConfig, root: &Path, full_data: &Path) -> Result<Vec<S
         };
         stages.push(Stage {
             peer: peer_result,
-            ..single(
+            ..Stage::once(
                 format!(
                     "Estimator suite (15 estimates, {} bootstrap replicates)",
                     base.estimate.bootstrap_replicates
@@ -258,7 +242,7 @@ pub fn run(base: &PipelineConfig, root: &Path, full_data: &Path) -> Result<Vec<S
     let ((), seconds, peak) = measure("all", || all.all(&source, &AtomicBool::new(false)))?;
     stages.push(Stage {
         bytes: Some(csv_bytes),
-        ..single(
+        ..Stage::once(
             "`cargo xtask all` on the ML-32M shape (every stage)".into(),
             base.simulation.slates.n_slates as u64,
             ratings,

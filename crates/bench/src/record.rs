@@ -106,6 +106,22 @@ pub struct Stage {
 }
 
 impl Stage {
+    /// A stage timed once, with no peer.
+    pub fn once(name: String, size: u64, rows: u64, seconds: f64, peak_rss_mib: f64) -> Stage {
+        Stage {
+            name,
+            size,
+            rows,
+            bytes: None,
+            repeats: 1,
+            seconds,
+            statistic: Statistic::Median,
+            median_seconds: None,
+            peak_rss_mib,
+            peer: None,
+        }
+    }
+
     /// The stage as a measurement of `run`.
     pub fn of(self, run: &Run) -> Measurement {
         Measurement {

@@ -29,7 +29,7 @@ use slate_pipeline::PipelineConfig;
 use slate_pipeline::memory::process_status_mib;
 use tracing::info;
 
-use crate::record::{Measurement, Peer, Stage, Statistic, regression_report, run_header};
+use crate::record::{Measurement, Peer, Stage, regression_report, run_header};
 use crate::summary::median;
 
 /// What `bench-scale` runs.
@@ -88,18 +88,7 @@ pub fn target(stage: &Stage) -> Option<(&'static str, bool)> {
 
 /// A step run once, with no peer.
 fn once(name: String, slates: usize, rows: usize, seconds: f64, peak_rss_mib: f64) -> Stage {
-    Stage {
-        name,
-        size: slates as u64,
-        rows: rows as u64,
-        bytes: None,
-        repeats: 1,
-        seconds,
-        statistic: Statistic::Median,
-        median_seconds: None,
-        peak_rss_mib,
-        peer: None,
-    }
+    Stage::once(name, slates as u64, rows as u64, seconds, peak_rss_mib)
 }
 
 /// Impressions per slate in the benchmark logs.
