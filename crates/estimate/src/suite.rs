@@ -1,6 +1,5 @@
 //! The full estimator suite of the seed notebook: every table, from the exposure tables.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -445,17 +444,15 @@ pub(crate) fn cluster_effects(
             samples_by_group(*c, OutcomeView::Observed, items, slates, &group, n)
         })
         .collect::<Result<_, _>>()?;
-    let mut groups: BTreeMap<(&str, usize), &Sample> = BTreeMap::new();
-    for (k, samples) in by_contrast.iter().enumerate() {
-        for (cluster, s) in clusters.names.iter().zip(samples) {
-            if !s.y.is_empty() {
-                groups.insert((cluster, k), s);
-            }
-        }
-    }
+    // Rows cluster by cluster (in name order), each cluster's contrasts in order.
+    let groups = clusters.names.iter().enumerate().flat_map(|(g, cluster)| {
+        contrasts
+            .iter()
+            .zip(&by_contrast)
+            .map(move |(c, samples)| (*cluster, *c, &samples[g]))
+    });
     let mut table = ClusterEffects::default();
-    for ((cluster, k), s) in &groups {
-        let c = contrasts[*k];
+    for (cluster, c, s) in groups.filter(|(_, _, s)| !s.y.is_empty()) {
         {
             let treated = s.treated_rows();
             if treated < min_rows || s.n_rows() - treated < min_rows {
