@@ -172,7 +172,9 @@ fn a_bad_log_is_an_error_naming_file_row_and_column_and_writes_nothing() {
     let root = tempfile::tempdir().unwrap();
     let bad = root.path().join("bad.csv");
     let text = std::fs::read_to_string(user_log()).unwrap();
-    // Row 1 (a non-focal item of a promoted slate) becomes a second focal item.
+    // Row 1 (a non-focal item of a promoted slate) becomes a second focal item: without a
+    // `target_position` column both are promoted to slot 1, which is named at the focal item
+    // seeded lower (file row 1914).
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     lines[1] = lines[1].replace(",false,1,", ",true,1,");
     std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
@@ -186,7 +188,7 @@ fn a_bad_log_is_an_error_naming_file_row_and_column_and_writes_nothing() {
     let message = format!("{error:#}");
     assert!(
         message
-            .contains("bad.csv: row 1 (slate user-058/slate-5), column `is_focal`: 2 focal rows"),
+            .contains("bad.csv: row 1914 (slate user-058/slate-5), column `target_position`: two focal items of the slate share target position 1"),
         "{message}"
     );
     assert!(files(&pipeline.paths.processed_dir).is_empty());

@@ -27,6 +27,16 @@ pub enum ExposureError {
         /// What it collides with.
         clash: String,
     },
+    /// The log's design is one the per-slate reduction does not read (yet).
+    #[error("{file}: column `{column}`: {message}")]
+    Unsupported {
+        /// The log.
+        file: String,
+        /// The column.
+        column: String,
+        /// What is not supported, and what to do instead.
+        message: String,
+    },
     /// Reading or writing a table failed.
     #[error(transparent)]
     Table(#[from] TableError),

@@ -1,18 +1,26 @@
-//! Exposure mapping: who in a slate was exposed to what when its focal item was (or was not)
-//! promoted.
+//! Exposure mapping: who in a slate was exposed to what when its focal items were (or were
+//! not) promoted.
 //!
 //! Pipeline stage 3, the first analysis stage. Depends on `slate-log` (the validated
-//! [`ImpressionLog`]) and `slate-table`; never on a source of logs (ingest, simulate) nor on
-//! estimation, models or reporting. It defines, once, the exposure roles every estimator uses:
+//! [`ImpressionLog`] and its promotion design) and `slate-table`; never on a source of logs
+//! (ingest, simulate) nor on estimation, models or reporting. It defines, once, the exposure
+//! roles every estimator uses:
 //!
-//! - **focal**: the slate's focal item (promoted to position 1 in treated slates);
-//! - **same-cluster competitor**: a non-focal item in the focal's substitute cluster;
-//! - **displaced item**: a non-focal item seeded above the focal, so promotion pushes it down
-//!   one place;
+//! - **focal**: a promoted item (one or more per slate, each moved to its target slot in
+//!   treated slates);
+//! - **same-cluster competitor**: a non-focal item that shares a substitute cluster with any
+//!   focal item of its slate;
+//! - **displaced item**: a non-focal item whose position under promotion is greater than its
+//!   seed position (with one focal item promoted to the top: the items seeded above it, pushed
+//!   down one place);
 //! - **other**: everything else.
 //!
-//! Roles are defined from the seed slate, so they exist in both arms: a control slate's
-//! same-cluster items are the comparison group for a promoted slate's. It writes the item-row
+//! Roles are defined from the seed slate and the design, so they exist in both arms: a control
+//! slate's same-cluster items are the comparison group for a promoted slate's. Each item row
+//! also carries its displacement (how many places promotion pushes it down) and its slate's
+//! number of focal items. Columns that name "the" focal item of a slate (`focal_movie_id`,
+//! `focal_cluster`, `focal_seed_position`) report its lead focal item, the one promoted to the
+//! highest slot; `focal_<covariate>` is the mean over the focal items. It writes the item-row
 //! exposure mapping, the slate outcome table (with model features derived from the log's
 //! covariates, and the oracle's potential outcomes only when the log carries truth), the
 //! assignment table, the covariate table and the exposure-readiness checks. Every row carries

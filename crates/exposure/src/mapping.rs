@@ -139,7 +139,9 @@ pub fn map_slates(log: &ImpressionLog) -> Result<SlateTables, ExposureError> {
     let mut sessions_of_user = vec![0u32; log.user_ids.len()];
     for s in 0..n_slates {
         let rows = log.slate_rows(s);
-        let focal = log.focal_row[s];
+        let focal = log.lead_focal(s);
+        let n_focals = log.focals(s).len() as u32;
+        let focal_clicked = log.focals(s).iter().any(|f| log.click[*f]);
         let promoted = log.promoted[s];
         let focal_cluster = &log.item_cluster[focal];
         let unit = log.slate_unit[s];
@@ -180,15 +182,16 @@ pub fn map_slates(log: &ImpressionLog) -> Result<SlateTables, ExposureError> {
         slates.n_displaced_items.push(counts.1);
         slates.n_same_cluster_displaced.push(counts.2);
         slates.total_observed_clicks.push(clicks);
-        slates.focal_observed_click.push(log.click[focal]);
+        slates.focal_observed_click.push(focal_clicked);
         slates.n_distinct_clusters.push(clusters.len() as u32);
         slates
             .focal_cluster_share
-            .push(f64::from(counts.0 + 1) / n as f64);
+            .push(f64::from(counts.0 + n_focals) / n as f64);
         slates.unit_index.push(unit);
         slates
             .assignment_probability_logged
             .push(log.assignment_probability.source == ProbabilitySource::Logged);
+        slates.n_focals.push(n_focals);
         if let Some(t) = slate_truth.as_mut() {
             t.total_expected_clicks.push(totals[0]);
             t.total_baseline_clicks.push(totals[1]);
@@ -253,7 +256,8 @@ pub(crate) fn mapping_of_rows(
     let mut conditions: std::collections::HashMap<(&str, bool), slate_table::SharedStr> =
         Default::default();
     for s in slates {
-        let focal = log.focal_row[s];
+        let focal = log.lead_focal(s);
+        let n_focals = log.focals(s).len() as u32;
         let promoted = log.promoted[s];
         let focal_cluster = &log.item_cluster[focal];
         let slate_id = log.slate_ids.table_value(s as u32);
@@ -296,6 +300,8 @@ pub(crate) fn mapping_of_rows(
             );
             mapping.observed_click.push(log.click[r]);
             mapping.unit_index.push(unit);
+            mapping.displacement.push(role.displacement);
+            mapping.n_focals.push(n_focals);
         }
     }
     let row_values = |values: &[f64]| values[rows.clone()].to_vec();

@@ -61,14 +61,19 @@ pub struct DesignFacts {
     pub has_unit_column: bool,
     /// Focal rows.
     pub focal_rows: usize,
+    /// The most focal items of any slate.
+    pub max_focals_per_slate: usize,
+    /// Whether every focal item's target is slot 1 (the one-tile design).
+    pub every_target_top: bool,
     /// Focal rows of promoted slates.
     pub promoted_focal_rows: usize,
-    /// Focal rows of promoted slates shown first.
-    pub promoted_focal_on_top: usize,
+    /// Focal rows of promoted slates shown at their target slot.
+    pub promoted_focal_at_target: usize,
     /// Displaced rows of promoted slates.
     pub promoted_displaced_rows: usize,
-    /// Displaced rows of promoted slates shown exactly one place below their seed.
-    pub promoted_displaced_shifted_by_one: usize,
+    /// Displaced rows of promoted slates shown their displacement below their seed position
+    /// (one place with one focal item promoted to the top).
+    pub promoted_displaced_as_designed: usize,
     /// Same-cluster competitor rows of promoted slates.
     pub promoted_same_cluster_rows: usize,
     /// Same-cluster competitor rows of control slates.
@@ -84,26 +89,32 @@ impl DesignFacts {
             item_rows: log.n_rows(),
             has_unit_column: log.has_unit_column,
             focal_rows: 0,
+            max_focals_per_slate: 0,
+            every_target_top: log.focal_target.iter().all(|t| *t == 1),
             promoted_focal_rows: 0,
-            promoted_focal_on_top: 0,
+            promoted_focal_at_target: 0,
             promoted_displaced_rows: 0,
-            promoted_displaced_shifted_by_one: 0,
+            promoted_displaced_as_designed: 0,
             promoted_same_cluster_rows: 0,
             control_same_cluster_rows: 0,
             control_lift_max: log.truth.as_ref().map(|_| 0.0),
         };
         for s in 0..log.n_slates() {
             let promoted = log.promoted[s];
+            facts.max_focals_per_slate = facts.max_focals_per_slate.max(log.focals(s).len());
+            let mut positions = Vec::new();
+            log.promoted_positions(s, &mut positions);
+            let start = log.slate_rows(s).start;
             for (r, role) in crate::row_roles(log, s) {
                 let shift = i64::from(log.shown_position[r]) - i64::from(log.seed_position[r]);
                 let count = |yes: bool| usize::from(yes);
                 facts.focal_rows += count(role.is_focal);
                 facts.promoted_focal_rows += count(role.is_focal && promoted);
-                facts.promoted_focal_on_top +=
-                    count(role.is_focal && promoted && log.shown_position[r] == 1);
+                let as_designed = log.shown_position[r] == positions[r - start];
+                facts.promoted_focal_at_target += count(role.is_focal && promoted && as_designed);
                 facts.promoted_displaced_rows += count(role.displaced && promoted);
-                facts.promoted_displaced_shifted_by_one +=
-                    count(role.displaced && promoted && shift == 1);
+                facts.promoted_displaced_as_designed +=
+                    count(role.displaced && promoted && shift == i64::from(role.displacement));
                 facts.promoted_same_cluster_rows += count(role.same_cluster && promoted);
                 facts.control_same_cluster_rows += count(role.same_cluster && !promoted);
                 if let (Some(max), Some(truth), false) =
@@ -195,12 +206,24 @@ pub fn exposure_readiness(
             },
             n_units >= 2,
         ),
-        Check::new(
-            "one_focal_per_slate",
-            format!("{n_focal}/{n_slates}"),
-            "exactly one focal item in every slate",
-            n_focal == n_slates,
-        ),
+        if facts.max_focals_per_slate <= 1 {
+            Check::new(
+                "one_focal_per_slate",
+                format!("{n_focal}/{n_slates}"),
+                "exactly one focal item in every slate",
+                n_focal == n_slates,
+            )
+        } else {
+            Check::new(
+                "focal_items_per_slate",
+                format!(
+                    "{n_focal} focal items in {n_slates} slates, at most {} in one",
+                    facts.max_focals_per_slate
+                ),
+                "at least one focal item in every slate",
+                n_focal >= n_slates,
+            )
+        },
         Check::new(
             "assignment_constant_within_slate",
             "enforced when the log is read",
@@ -278,24 +301,47 @@ pub fn exposure_readiness(
         ));
     }
     checks.extend([
-        Check::new(
-            "promoted_focal_at_position_1",
-            format!(
-                "{}/{}",
-                facts.promoted_focal_on_top, facts.promoted_focal_rows
+        // The one-tile design keeps its checks' names and wording.
+        match (
+            facts.every_target_top && facts.max_focals_per_slate <= 1,
+            facts,
+        ) {
+            (true, f) => Check::new(
+                "promoted_focal_at_position_1",
+                format!("{}/{}", f.promoted_focal_at_target, f.promoted_focal_rows),
+                "every promoted focal item is shown first",
+                f.promoted_focal_at_target == f.promoted_focal_rows,
             ),
-            "every promoted focal item is shown first",
-            facts.promoted_focal_on_top == facts.promoted_focal_rows,
-        ),
-        Check::new(
-            "displaced_items_shift_by_one",
-            format!(
-                "{}/{}",
-                facts.promoted_displaced_shifted_by_one, facts.promoted_displaced_rows
+            (false, f) => Check::new(
+                "promoted_focal_at_target",
+                format!("{}/{}", f.promoted_focal_at_target, f.promoted_focal_rows),
+                "every promoted focal item is shown at its target slot",
+                f.promoted_focal_at_target == f.promoted_focal_rows,
             ),
-            "every displaced item in a promoted slate moves down exactly one place",
-            facts.promoted_displaced_shifted_by_one == facts.promoted_displaced_rows,
-        ),
+        },
+        match (
+            facts.every_target_top && facts.max_focals_per_slate <= 1,
+            facts,
+        ) {
+            (true, f) => Check::new(
+                "displaced_items_shift_by_one",
+                format!(
+                    "{}/{}",
+                    f.promoted_displaced_as_designed, f.promoted_displaced_rows
+                ),
+                "every displaced item in a promoted slate moves down exactly one place",
+                f.promoted_displaced_as_designed == f.promoted_displaced_rows,
+            ),
+            (false, f) => Check::new(
+                "displaced_items_shift_as_designed",
+                format!(
+                    "{}/{}",
+                    f.promoted_displaced_as_designed, f.promoted_displaced_rows
+                ),
+                "every displaced item in a promoted slate moves down by its displacement",
+                f.promoted_displaced_as_designed == f.promoted_displaced_rows,
+            ),
+        },
         Check::new(
             "same_cluster_support",
             format!(

@@ -25,24 +25,27 @@ slate_table::table! {
         movie_id: i64,
         /// The item's substitute cluster.
         cluster: slate_table::SharedStr,
-        /// The slate's focal item.
+        /// The slate's focal item (with several, its lead focal item: the one promoted to the
+        /// highest slot).
         focal_movie_id: i64,
-        /// The focal item's cluster.
+        /// The (lead) focal item's cluster.
         focal_cluster: slate_table::SharedStr,
         /// 1-based seed position.
         seed_position: u32,
         /// 1-based position shown.
         final_position: u32,
-        /// `final_position − seed_position` (−(f−1) for a promoted focal, +1 for displaced items).
+        /// `final_position − seed_position` (target − seed for a promoted focal item, the
+        /// displacement for a non-focal one; 0 in control).
         position_shift: i64,
-        /// Whether this row is the focal item.
+        /// Whether this row is a focal (promoted) item.
         is_focal: bool,
         /// Whether the slate's focal item was promoted (constant within a slate and a unit).
         promotion_applied: bool,
-        /// Non-focal item in the focal's cluster (defined in both arms).
+        /// Non-focal item sharing a cluster with a focal item of its slate (defined in both
+        /// arms).
         same_cluster_as_focal: bool,
-        /// Non-focal item seeded above the focal, so promotion pushes it down one place
-        /// (defined in both arms).
+        /// Non-focal item that promotion pushes down (`displacement > 0`; with one focal item
+        /// promoted to the top, the items seeded above it; defined in both arms).
         displaced_by_promotion: bool,
         /// Readable exposure label: role and arm, e.g. `same-cluster competitor | promoted`.
         exposure_condition: slate_table::SharedStr,
@@ -50,6 +53,11 @@ slate_table::table! {
         observed_click: bool,
         /// Dense index of the unit (0-based, in unit-id order): what every estimator clusters by.
         unit_index: u32,
+        /// How many places promotion pushes the item down: its position under the design less
+        /// its seed position (0 for a focal item; defined in both arms).
+        displacement: u32,
+        /// The number of focal items in the slate.
+        n_focals: u32,
     }
 }
 
@@ -83,33 +91,35 @@ slate_table::table! {
         promotion_applied: bool,
         /// Design probability of promotion.
         assignment_probability: f64,
-        /// Focal item.
+        /// Focal item (with several, the lead focal item: the one promoted to the highest slot).
         focal_movie_id: i64,
-        /// Focal item's cluster.
+        /// The (lead) focal item's cluster.
         focal_cluster: slate_table::SharedStr,
-        /// Focal item's seed position.
+        /// The (lead) focal item's seed position.
         focal_seed_position: u32,
         /// Items on the slate.
         slate_size: u32,
-        /// Non-focal items in the focal's cluster.
+        /// Non-focal items sharing a cluster with a focal item.
         n_same_cluster_competitors: u32,
-        /// Non-focal items seeded above the focal.
+        /// Non-focal items that promotion pushes down.
         n_displaced_items: u32,
         /// Items that are both.
         n_same_cluster_displaced: u32,
         /// Observed clicks on the slate.
         total_observed_clicks: u32,
-        /// Observed click on the focal item.
+        /// Observed click on the focal item (with several, on any of them).
         focal_observed_click: bool,
         /// Distinct clusters on the slate.
         n_distinct_clusters: u32,
-        /// Share of the slate in the focal's cluster (focal included).
+        /// Share of the slate's items that are focal or share a cluster with a focal item.
         focal_cluster_share: f64,
         /// Dense index of the unit: the cluster for inference.
         unit_index: u32,
         /// Whether `assignment_probability` is the log's own (else the observed promoted share
         /// of units, the log having no such column).
         assignment_probability_logged: bool,
+        /// The number of focal items in the slate.
+        n_focals: u32,
     }
 }
 
@@ -141,11 +151,11 @@ slate_table::table! {
         unit_id: i64,
         /// User.
         user_id: i64,
-        /// Focal item.
+        /// Focal item (the lead one when there are several).
         focal_movie_id: i64,
-        /// Focal item's cluster.
+        /// The (lead) focal item's cluster.
         focal_cluster: slate_table::SharedStr,
-        /// Focal seed position.
+        /// The (lead) focal item's seed position.
         focal_seed_position: u32,
         /// Whether the focal was promoted.
         promotion_applied: bool,

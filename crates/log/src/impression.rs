@@ -5,6 +5,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use crate::config::{LogConfig, OnBadSlate};
+use crate::design::Promotion;
 use crate::ids::IdValues;
 use crate::read::read_frame;
 use crate::schema::LogColumn;
@@ -199,8 +200,12 @@ pub struct ImpressionLog {
     pub slate_user: Vec<u32>,
     /// Each slate's arm.
     pub promoted: Vec<bool>,
-    /// Each slate's focal row.
-    pub focal_row: Vec<usize>,
+    /// Slate `s`'s focal items are `focal_rows[focal_offsets[s]..focal_offsets[s + 1]]`.
+    pub focal_offsets: Vec<usize>,
+    /// Every slate's focal rows (one or more per slate), in slate and seed order.
+    pub focal_rows: Vec<usize>,
+    /// The target position of each of `focal_rows` (1 when the log has no target column).
+    pub focal_target: Vec<u32>,
     /// Each row's item code.
     pub item: Vec<u32>,
     /// Each row's substitute group.
@@ -244,6 +249,46 @@ impl ImpressionLog {
     /// The rows of slate `s`.
     pub fn slate_rows(&self, s: usize) -> Range<usize> {
         self.slate_offsets[s]..self.slate_offsets[s + 1]
+    }
+
+    /// The focal rows of slate `s`, in seed order.
+    pub fn focals(&self, s: usize) -> &[usize] {
+        &self.focal_rows[self.focal_offsets[s]..self.focal_offsets[s + 1]]
+    }
+
+    /// The target positions of slate `s`'s focal rows, in the order of [`Self::focals`].
+    pub fn focal_targets(&self, s: usize) -> &[u32] {
+        &self.focal_target[self.focal_offsets[s]..self.focal_offsets[s + 1]]
+    }
+
+    /// Slate `s`'s lead focal row: the focal item promoted to the highest slot (the smallest
+    /// target). With one focal item, that item. It is what a column naming "the" focal item
+    /// of a slate (`focal_movie_id`, `focal_cluster`, `focal_seed_position`) reports.
+    pub fn lead_focal(&self, s: usize) -> usize {
+        let focals = self.focals(s);
+        let targets = self.focal_targets(s);
+        let lead = (0..focals.len())
+            .min_by_key(|i| targets[*i])
+            .expect("a slate has a focal row");
+        focals[lead]
+    }
+
+    /// The design of slate `s`: each focal item's seed position and target.
+    pub fn promotions(&self, s: usize) -> impl Iterator<Item = Promotion> + '_ {
+        self.focals(s)
+            .iter()
+            .zip(self.focal_targets(s))
+            .map(|(r, target)| Promotion {
+                seed: self.seed_position[*r],
+                target: *target,
+            })
+    }
+
+    /// Where each item of slate `s` is shown when the slate is promoted (in both arms: the
+    /// design's ranking, not the one shown), in row (seed) order, written into `out`.
+    pub fn promoted_positions(&self, s: usize, out: &mut Vec<u32>) {
+        let promotions: Vec<Promotion> = self.promotions(s).collect();
+        crate::design::promoted_positions(self.slate_rows(s).len(), &promotions, out);
     }
 
     /// Validates a frame holding a log (columns named as in the user's file; `source` names it

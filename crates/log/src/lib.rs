@@ -19,12 +19,18 @@
 //!
 //! - [`synthetic`]: a seeded log with known truth, the analysis crates' test fixture.
 //!
+//! - [`design`]: the promotion design of a slate (one or more focal items, each with a target
+//!   slot) and the ranking it shows when promoted.
+//!
 //! Invariants of an [`ImpressionLog`]: rows grouped by slate in slate-id order, seed order
-//! within a slate; seed and shown positions are permutations of 1..=n; exactly one focal per
-//! slate, shown at 1 when promoted; the arm is constant within a slate and within a unit; each
+//! within a slate; seed and shown positions are permutations of 1..=n; one or more focal items
+//! per slate, with distinct targets in 1..=n, each at or above its seed position; a promoted
+//! slate shows exactly the design's ranking (focal items at their targets, the others in seed
+//! order in the remaining slots); the arm is constant within a slate and within a unit; each
 //! arm has at least two units; every number is finite.
 
 pub mod config;
+pub mod design;
 mod error;
 pub mod ids;
 mod impression;

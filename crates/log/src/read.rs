@@ -87,6 +87,8 @@ pub(crate) struct RawLog {
     pub seed_position: Vec<i64>,
     pub shown_position: Vec<i64>,
     pub is_focal: Vec<bool>,
+    /// Each row's target position ([`NO_TARGET`] where null), when the log has the column.
+    pub target_position: Option<Vec<i64>>,
     pub promoted: Vec<bool>,
     pub click: Vec<bool>,
     pub outcomes: Vec<NamedValues>,
@@ -101,6 +103,9 @@ pub(crate) struct RawLog {
     /// The file's name for each canonical column (for messages).
     pub names: Vec<(LogColumn, String)>,
 }
+
+/// A null target position (allowed on a non-focal row, whose target is ignored).
+pub(crate) const NO_TARGET: i64 = i64::MIN;
 
 /// Where a log's columns come from.
 pub(crate) enum Columns<'a> {
@@ -282,6 +287,22 @@ impl<'a> Extractor<'a> {
         Ok(cast.i64().expect("cast to i64").no_null_iter().collect())
     }
 
+    /// An integer column that may hold nulls (each read as `null`).
+    fn integers_or(&self, column: Column, null: i64) -> Result<Vec<i64>, LogError> {
+        if !column.dtype().is_integer() && !column.dtype().is_null() {
+            return Err(self.wrong_type(&column, "an integer"));
+        }
+        let cast = column
+            .strict_cast(&DataType::Int64)
+            .map_err(|_| self.wrong_type(&column, "a signed 64-bit integer"))?;
+        Ok(cast
+            .i64()
+            .expect("cast to i64")
+            .iter()
+            .map(|v| v.unwrap_or(null))
+            .collect())
+    }
+
     fn numbers(&mut self, column: Column) -> Result<Vec<f64>, LogError> {
         self.no_nulls(&column)?;
         let dtype = column.dtype();
@@ -384,6 +405,13 @@ impl RawLog {
         let (c, name) = x.required(LogColumn::IsFocal)?;
         note(LogColumn::IsFocal, &name);
         let is_focal = x.flags(c)?;
+        let target_position = match x.canonical(LogColumn::TargetPosition)? {
+            Some((c, name)) => {
+                note(LogColumn::TargetPosition, &name);
+                Some(x.integers_or(c, NO_TARGET)?)
+            }
+            None => None,
+        };
         let (c, name) = x.required(LogColumn::Promoted)?;
         note(LogColumn::Promoted, &name);
         let promoted = x.flags(c)?;
@@ -458,6 +486,7 @@ impl RawLog {
             seed_position,
             shown_position,
             is_focal,
+            target_position,
             promoted,
             click,
             outcomes,

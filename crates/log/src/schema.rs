@@ -18,7 +18,8 @@ pub enum LogColumn {
     SeedPosition,
     /// 1-based position displayed.
     ShownPosition,
-    /// Whether the row is the slate's focal item (exactly one per slate).
+    /// Whether the row is one of the slate's focal items, its promoted set (one or more per
+    /// slate, marked in both arms).
     IsFocal,
     /// Whether the slate's focal item was promoted (constant within a slate and a unit).
     Promoted,
@@ -30,11 +31,14 @@ pub enum LogColumn {
     ClickProbIfPromoted,
     /// Truth: the click probability had the slate not been promoted (optional).
     ClickProbIfControl,
+    /// The slot a focal item is promoted to (optional; 1 when absent; read on focal rows only,
+    /// in both arms). Never below the item's seed position.
+    TargetPosition,
 }
 
 impl LogColumn {
     /// Every canonical column, in the order a canonical log file lists them.
-    pub const ALL: [LogColumn; 13] = [
+    pub const ALL: [LogColumn; 14] = [
         LogColumn::SlateId,
         LogColumn::UnitId,
         LogColumn::UserId,
@@ -48,6 +52,7 @@ impl LogColumn {
         LogColumn::AssignmentProbability,
         LogColumn::ClickProbIfPromoted,
         LogColumn::ClickProbIfControl,
+        LogColumn::TargetPosition,
     ];
 
     /// The canonical name.
@@ -66,6 +71,7 @@ impl LogColumn {
             LogColumn::AssignmentProbability => "assignment_probability",
             LogColumn::ClickProbIfPromoted => "click_prob_if_promoted",
             LogColumn::ClickProbIfControl => "click_prob_if_control",
+            LogColumn::TargetPosition => "target_position",
         }
     }
 
@@ -78,6 +84,7 @@ impl LogColumn {
                 | LogColumn::AssignmentProbability
                 | LogColumn::ClickProbIfPromoted
                 | LogColumn::ClickProbIfControl
+                | LogColumn::TargetPosition
         )
     }
 
@@ -88,8 +95,9 @@ impl LogColumn {
 }
 
 /// Version of the canonical log schema (written to every run manifest). Bump it when a
-/// canonical column is added, removed or changes meaning.
-pub const LOG_SCHEMA_VERSION: u32 = 1;
+/// canonical column is added, removed or changes meaning. Version 2 added `target_position`
+/// and let `is_focal` mark several items of a slate.
+pub const LOG_SCHEMA_VERSION: u32 = 2;
 
 #[cfg(test)]
 mod tests {

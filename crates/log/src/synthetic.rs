@@ -9,15 +9,20 @@
 //!
 //! The click model follows the MovieLens simulation's: an item shown at position `k` with
 //! relevance `v` is clicked with probability
-//! `min(0.95, 0.39 · k^−0.4 · v / mean(v) · A · S)`, where promotion moves the focal item to
-//! position 1 and the items seeded above it down one place, spends attention
-//! (`A = D / (D + 0.8)` with budget `D = 4` for every item of a promoted slate) and makes the
-//! focal's substitutes lose (`S = 1 − 0.08` for a non-focal item of the focal's cluster).
+//! `min(0.95, 0.39 · k^−0.4 · v / mean(v) · A · S)`. Promotion moves the slate's `f` focal
+//! items (`focals_per_slate`, drawn below their slots) to slots `t..t+f−1`
+//! (`target_position`) in seed order and the other items to the remaining slots in seed order
+//! ([`crate::design`]); it spends attention per promoted tile (`A = D / (D + 0.8 f)` with
+//! budget `D = 4` for every item of a promoted slate) and makes the focal items' substitutes
+//! lose per tile (`S = (1 − 0.08)^m` for a non-focal item sharing its cluster with `m` focal
+//! items). With one focal item promoted to the top (the default) the log carries no
+//! `target_position` column.
 
 use rand::Rng;
 use rand_pcg::Pcg64;
 use slate_table::polars::prelude::{Column, DataFrame};
 
+use crate::design::Promotion;
 use crate::{ImpressionLog, LogConfig, LogError, OnBadSlate};
 
 /// The shape of a synthetic log.
@@ -33,8 +38,13 @@ pub struct SyntheticConfig {
     pub slates_per_unit: usize,
     /// Probability that a unit is promoted.
     pub promotion_probability: f64,
-    /// Lowest seed position of a focal item (uniform from here to the last position).
+    /// Lowest seed position of a focal item (uniform from here to the last position; raised
+    /// to `target_position + focals_per_slate` so that every focal item starts below its slot).
     pub focal_min_position: usize,
+    /// Focal items per slate (distinct seed positions, uniform over the focal window).
+    pub focals_per_slate: usize,
+    /// The slot the first focal item (in seed order) is promoted to; the others follow it.
+    pub target_position: usize,
     /// Seed of the population.
     pub population_seed: u64,
 }
@@ -48,8 +58,34 @@ impl Default for SyntheticConfig {
             slates_per_unit: 1,
             promotion_probability: 0.5,
             focal_min_position: 5,
+            focals_per_slate: 1,
+            target_position: 1,
             population_seed: 20_261_130,
         }
+    }
+}
+
+impl SyntheticConfig {
+    /// Whether the promotion design fits the slate: at least one focal item, and every slot
+    /// `target_position..target_position + focals_per_slate` within it.
+    pub fn check(&self) -> Result<(), LogError> {
+        let n = self.slate_size.max(2);
+        let (k, t) = (self.focals_per_slate, self.target_position);
+        if k == 0 || t == 0 || t + k > n + 1 || k >= n {
+            return Err(LogError::Config {
+                message: format!(
+                    "synthetic log: {k} focal items promoted to slots {t}..={} do not fit a slate of {n} (at least 1 focal item and 1 other item; slots from 1)",
+                    t + k.max(1) - 1
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether the design is the default one (one focal item to the top): the log then has
+    /// no `target_position` column.
+    fn default_design(&self) -> bool {
+        self.focals_per_slate == 1 && self.target_position == 1
     }
 }
 
@@ -73,8 +109,9 @@ fn click_probability(position: usize, relevance: f64, mean: f64, factor: f64) ->
 
 /// The log of `config`'s population under experiment `draw_seed` (canonical columns, the two
 /// truth columns and the item-level covariate `relevance`). Slates have at least two items and
-/// the focal position is clamped into the slate.
+/// the focal window is clamped into the slate.
 pub fn synthetic_log(config: &SyntheticConfig, draw_seed: u64) -> Result<ImpressionLog, LogError> {
+    config.check()?;
     let frame = synthetic_frame(config, draw_seed).map_err(|e| LogError::Config {
         message: format!("synthetic log: {e}"),
     })?;
@@ -112,12 +149,16 @@ pub fn synthetic_frame_of(
     let mut seed_position = Vec::with_capacity(rows);
     let mut shown_position = Vec::with_capacity(rows);
     let mut is_focal = Vec::with_capacity(rows);
+    let mut target_col: Vec<Option<i64>> = Vec::with_capacity(rows);
     let mut promoted_col = Vec::with_capacity(rows);
     let mut click = Vec::with_capacity(rows);
     let mut if_promoted = Vec::with_capacity(rows);
     let mut if_control = Vec::with_capacity(rows);
     let mut relevance_col = Vec::with_capacity(rows);
-    let attention = ATTENTION_BUDGET / (ATTENTION_BUDGET + ATTENTION_COST);
+    let k = config.focals_per_slate.clamp(1, n - 1);
+    let t = config.target_position.clamp(1, n + 1 - k);
+    let attention = ATTENTION_BUDGET / (ATTENTION_BUDGET + ATTENTION_COST * k as f64);
+    let mut positions = Vec::with_capacity(n);
     for s in slates {
         let mut rng = stream(config.population_seed, 2, s as u64);
         let mut relevance: Vec<f64> = (0..n).map(|_| rng.random_range(0.05..1.0)).collect();
@@ -126,21 +167,51 @@ pub fn synthetic_frame_of(
         let clusters: Vec<usize> = (0..n)
             .map(|_| rng.random_range(0..config.clusters))
             .collect();
-        let focal = rng.random_range(config.focal_min_position.clamp(1, n)..=n) - 1;
+        // The focal items' seed indices: distinct, uniform on the window, in seed order.
+        let low = if config.default_design() {
+            config.focal_min_position
+        } else {
+            config.focal_min_position.max(t + k)
+        };
+        let window = low.clamp(1, n + 1 - k)..=n;
+        let mut focals: Vec<usize> = Vec::with_capacity(k);
+        while focals.len() < k {
+            let f = rng.random_range(window.clone()) - 1;
+            if !focals.contains(&f) {
+                focals.push(f);
+            }
+        }
+        focals.sort_unstable();
+        let promotions: Vec<Promotion> = focals
+            .iter()
+            .enumerate()
+            .map(|(j, f)| Promotion {
+                seed: *f as u32 + 1,
+                target: (t + j) as u32,
+            })
+            .collect();
+        crate::design::promoted_positions(n, &promotions, &mut positions);
         let unit = s / config.slates_per_unit.max(1);
         let promoted = promoted_unit(unit);
         let mut draw = stream(draw_seed, 3, s as u64);
         for i in 0..n {
             let seed = i + 1;
-            let promoted_position = if i == focal {
-                1
-            } else if i < focal {
-                seed + 1
+            let promoted_position = positions[i] as usize;
+            let focal = focals.contains(&i);
+            // Substitution per promoted tile of the item's cluster.
+            let tiles = if focal {
+                0
             } else {
-                seed
+                focals
+                    .iter()
+                    .filter(|f| clusters[**f] == clusters[i])
+                    .count()
             };
-            let same = i != focal && clusters[i] == clusters[focal];
-            let substitution = if same { 1.0 - SUBSTITUTION } else { 1.0 };
+            let substitution = if tiles == 0 {
+                1.0
+            } else {
+                (1.0 - SUBSTITUTION).powi(tiles as i32)
+            };
             let p0 = click_probability(seed, relevance[i], mean, 1.0);
             let p1 = click_probability(
                 promoted_position,
@@ -154,7 +225,13 @@ pub fn synthetic_frame_of(
             cluster.push(format!("c{}", clusters[i]));
             seed_position.push(seed as i64);
             shown_position.push(if promoted { promoted_position } else { seed } as i64);
-            is_focal.push(i == focal);
+            is_focal.push(focal);
+            target_col.push(
+                promotions
+                    .iter()
+                    .find(|p| p.seed as usize == seed)
+                    .map(|p| i64::from(p.target)),
+            );
             promoted_col.push(promoted);
             click.push(draw.random::<f64>() < if promoted { p1 } else { p0 });
             if_promoted.push(p1);
@@ -162,27 +239,28 @@ pub fn synthetic_frame_of(
             relevance_col.push(relevance[i]);
         }
     }
-    DataFrame::new(
-        rows,
-        vec![
-            Column::new("slate_id".into(), slate_id),
-            Column::new("unit_id".into(), unit_id),
-            Column::new("item_id".into(), item_id),
-            Column::new("item_cluster".into(), cluster),
-            Column::new("seed_position".into(), seed_position),
-            Column::new("shown_position".into(), shown_position),
-            Column::new("is_focal".into(), is_focal),
-            Column::new("promoted".into(), promoted_col),
-            Column::new("click".into(), click),
-            Column::new(
-                "assignment_probability".into(),
-                vec![config.promotion_probability; rows],
-            ),
-            Column::new("click_prob_if_promoted".into(), if_promoted),
-            Column::new("click_prob_if_control".into(), if_control),
-            Column::new("relevance".into(), relevance_col),
-        ],
-    )
+    let mut columns = vec![
+        Column::new("slate_id".into(), slate_id),
+        Column::new("unit_id".into(), unit_id),
+        Column::new("item_id".into(), item_id),
+        Column::new("item_cluster".into(), cluster),
+        Column::new("seed_position".into(), seed_position),
+        Column::new("shown_position".into(), shown_position),
+        Column::new("is_focal".into(), is_focal),
+        Column::new("promoted".into(), promoted_col),
+        Column::new("click".into(), click),
+        Column::new(
+            "assignment_probability".into(),
+            vec![config.promotion_probability; rows],
+        ),
+        Column::new("click_prob_if_promoted".into(), if_promoted),
+        Column::new("click_prob_if_control".into(), if_control),
+        Column::new("relevance".into(), relevance_col),
+    ];
+    if !config.default_design() {
+        columns.push(Column::new("target_position".into(), target_col));
+    }
+    DataFrame::new(rows, columns)
 }
 
 /// Writes the log of [`synthetic_frame`] as parquet to `dir/file_name` with bounded memory:
@@ -292,7 +370,7 @@ mod tests {
         for s in 0..a.n_slates() {
             for r in a.slate_rows(s) {
                 let lift = truth.if_promoted[r] - truth.if_control[r];
-                assert_eq!(lift > 0.0, r == a.focal_row[s], "slate {s} row {r}");
+                assert_eq!(lift > 0.0, a.focals(s).contains(&r), "slate {s} row {r}");
             }
         }
     }

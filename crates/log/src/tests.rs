@@ -120,7 +120,10 @@ fn fixture_is_sorted_by_slate_id_and_seed_with_units_and_levels() {
     assert_eq!(log.item_ids.display(log.item[0]), "m2");
     assert_eq!(log.slate_unit, vec![3, 0, 0, 1, 2, 2]);
     assert_eq!(log.promoted, vec![true, true, true, false, false, false]);
-    assert_eq!(log.focal_row, vec![2, 6, 9, 13, 16, 18]);
+    assert_eq!(log.focal_rows, vec![2, 6, 9, 13, 16, 18]);
+    assert_eq!(log.focal_offsets, vec![0, 1, 2, 3, 4, 5, 6]);
+    assert_eq!(log.focal_target, vec![1; 6]);
+    assert_eq!(log.lead_focal(1), 6);
     assert_eq!(log.covariates[0].level, CovariateLevel::Item);
     assert_eq!(log.assignment_probability.value, 0.5);
     assert_eq!(
@@ -249,11 +252,11 @@ fn each_slate_rule_names_row_slate_and_column() {
     let cases: Vec<Case> = vec![
         (
             |r| r[3].focal = false,
-            "row 2 (slate s1), column `is_focal`: 0 focal rows",
+            "row 2 (slate s1), column `is_focal`: no focal row in the slate, expected at least 1",
         ),
         (
             |r| r[0].focal = true,
-            "row 1 (slate s2), column `is_focal`: 2 focal rows",
+            "row 6 (slate s2), column `target_position`: two focal items of the slate share target position 1 (the log has no `target_position` column",
         ),
         (
             |r| r[7].promoted = true,
@@ -276,7 +279,14 @@ fn each_slate_rule_names_row_slate_and_column() {
                 r[3].shown = 2;
                 r[1].shown = 1;
             },
-            "row 4 (slate s1), column `shown_position`: the slate is promoted but its focal item is shown at 2",
+            "row 4 (slate s1), column `shown_position`: the slate is promoted but its focal item is shown at 2, not 1",
+        ),
+        (
+            |r| {
+                r[1].shown = 3;
+                r[2].shown = 2;
+            },
+            "row 2 (slate s1), column `shown_position`: the slate is promoted but the item seeded at 1 is shown at 3, not 2",
         ),
         (
             |r| r[8].click = 2.0,
@@ -544,4 +554,119 @@ fn after_dropping_slates_rows_are_still_named_by_their_file_row() {
         message.contains("varies (0.5 at row 1, 0.4 at row 13)"),
         "{message}"
     );
+}
+
+/// A log of four units: two-focal slates promoted to slots 2 and 3 (`p1` promoted, `c1` in
+/// control) and one-focal slates to slot 1 (`p2`, `c2`). Non-focal rows leave
+/// `target_position` empty.
+fn several_focals_csv() -> String {
+    let mut text = String::from(
+        "slate_id,unit_id,item_id,item_cluster,seed_position,shown_position,is_focal,target_position,promoted,click\n",
+    );
+    // (slate, unit, promoted, [(seed, shown when promoted, target)])
+    let two: [(i64, i64, Option<i64>); 5] = [
+        (1, 1, None),
+        (2, 4, None),
+        (3, 5, None),
+        (4, 2, Some(2)),
+        (5, 3, Some(3)),
+    ];
+    let one: [(i64, i64, Option<i64>); 5] = [
+        (1, 2, None),
+        (2, 3, None),
+        (3, 1, Some(1)),
+        (4, 4, None),
+        (5, 5, None),
+    ];
+    for (slate, unit, promoted, design) in [
+        ("p1", "u1", true, &two),
+        ("c1", "u2", false, &two),
+        ("p2", "u3", true, &one),
+        ("c2", "u4", false, &one),
+    ] {
+        for (seed, shown, target) in design {
+            text.push_str(&format!(
+                "{slate},{unit},{slate}-{seed},k{},{seed},{},{},{},{},{}\n",
+                seed % 2,
+                if promoted { *shown } else { *seed },
+                target.is_some(),
+                target.map_or(String::new(), |t| t.to_string()),
+                u8::from(promoted),
+                u8::from(*seed == 1)
+            ));
+        }
+    }
+    text
+}
+
+fn read_plain(text: &str) -> Result<ImpressionLog, LogError> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("log.csv");
+    std::fs::write(&path, text).unwrap();
+    read_log(&path, &LogConfig::default(), OnBadSlate::Error).map(|(log, _)| log)
+}
+
+#[test]
+fn several_focal_items_go_to_their_target_slots_in_both_arms() {
+    let log = read_plain(&several_focals_csv()).unwrap();
+    // Slates in id order: c1, c2, p1, p2.
+    assert_eq!(log.slate_ids.display(0), "c1");
+    assert_eq!(log.focal_offsets, vec![0, 2, 3, 5, 6]);
+    assert_eq!(log.focal_rows, vec![3, 4, 7, 13, 14, 17]);
+    assert_eq!(log.focal_target, vec![2, 3, 1, 2, 3, 1]);
+    assert_eq!(log.focals(2), [13, 14]);
+    assert_eq!(log.lead_focal(2), 13);
+    // The control slate's design is the promoted one's, though it shows the seed ranking.
+    let mut positions = Vec::new();
+    log.promoted_positions(0, &mut positions);
+    assert_eq!(positions, [1, 4, 5, 2, 3]);
+    assert_eq!(log.shown_position[0..5], [1, 2, 3, 4, 5]);
+    log.promoted_positions(2, &mut positions);
+    assert_eq!(positions, log.shown_position[10..15]);
+}
+
+#[test]
+fn each_target_rule_names_row_slate_and_column() {
+    let cases: [(&str, &str, &str); 5] = [
+        // p1's second focal (file row 5) targets slot 6 of 5.
+        (
+            "p1,u1,p1-5,k1,5,3,true,3,",
+            "p1,u1,p1-5,k1,5,3,true,6,",
+            "row 5 (slate p1), column `target_position`: target position 6 is outside the slate (1..=5)",
+        ),
+        (
+            "c2,u4,c2-3,k1,3,3,true,1,",
+            "c2,u4,c2-3,k1,3,3,true,4,",
+            "row 18 (slate c2), column `target_position`: target position 4 is below the focal item's seed position 3",
+        ),
+        (
+            "c1,u2,c1-5,k1,5,5,true,3,",
+            "c1,u2,c1-5,k1,5,5,true,2,",
+            "row 10 (slate c1), column `target_position`: two focal items of the slate share target position 2",
+        ),
+        (
+            "c1,u2,c1-5,k1,5,5,true,3,",
+            "c1,u2,c1-5,k1,5,5,true,,",
+            "row 10 (slate c1), column `target_position`: the focal item has no target position (null)",
+        ),
+        // Two non-focal items of p1 swapped: the ranking is not the design's.
+        (
+            "p1,u1,p1-2,k0,2,4,",
+            "p1,u1,p1-2,k0,2,5,",
+            "row 2 (slate p1), column `shown_position`: the slate is promoted but the item seeded at 2 is shown at 5, not 4",
+        ),
+    ];
+    for (from, to, expected) in cases {
+        let mut text = several_focals_csv();
+        assert!(text.contains(from), "{from}");
+        text = text.replacen(from, to, 1);
+        if to.starts_with("p1,u1,p1-2") {
+            text = text.replacen("p1,u1,p1-3,k1,3,5,", "p1,u1,p1-3,k1,3,4,", 1);
+        }
+        let message = read_plain(&text).unwrap_err().to_string();
+        assert!(
+            message.contains(expected),
+            "{message}\nexpected: {expected}"
+        );
+    }
 }

@@ -1,9 +1,10 @@
-//! Rules that span rows: one focal per slate, permutations of positions, constant arms, the
-//! design as a whole. Then the rows are put in slate-id and seed order and ids interned.
+//! Rules that span rows: focal items and their targets, permutations of positions, the shown
+//! ranking of a promoted slate, constant arms, the design as a whole. Then the rows are put in slate-id and seed order and ids interned.
 
 use crate::config::OnBadSlate;
+use crate::design::{self, Promotion};
 use crate::ids::{IdValues, RawIds};
-use crate::read::RawLog;
+use crate::read::{NO_TARGET, RawLog};
 use crate::schema::LogColumn;
 use crate::{
     AssignmentProbability, Covariate, CovariateLevel, DroppedSlate, ImpressionLog, LogError,
@@ -89,14 +90,11 @@ fn slate_problem(
         })
     };
     let focal: Vec<usize> = rows.iter().copied().filter(|r| raw.is_focal[*r]).collect();
-    if focal.len() != 1 {
+    if focal.is_empty() {
         return problem(
             LogColumn::IsFocal,
             first,
-            format!(
-                "{} focal rows in the slate, expected exactly 1",
-                focal.len()
-            ),
+            "no focal row in the slate, expected at least 1".into(),
         );
     }
     if let Some(r) = rows
@@ -146,16 +144,56 @@ fn slate_problem(
             );
         }
     }
-    let f = focal[0];
-    if raw.promoted[f] && raw.shown_position[f] != 1 {
-        return problem(
-            LogColumn::ShownPosition,
-            f,
-            format!(
-                "the slate is promoted but its focal item is shown at {}, not 1",
-                raw.shown_position[f]
-            ),
-        );
+    // The design: each focal's target, then (when promoted) the shown ranking it implies.
+    let mut promotions = Vec::with_capacity(focal.len());
+    for f in &focal {
+        let target = raw.target_position.as_ref().map_or(1, |t| t[*f]);
+        if target == NO_TARGET {
+            return problem(
+                LogColumn::TargetPosition,
+                *f,
+                "the focal item has no target position (null)".into(),
+            );
+        }
+        promotions.push(Promotion {
+            seed: raw.seed_position[*f] as u32,
+            target: target.clamp(0, i64::from(u32::MAX)) as u32,
+        });
+    }
+    if let Err((i, mut reason)) = design::check_promotions(n, &promotions) {
+        if raw.target_position.is_none() {
+            reason.push_str(&format!(
+                " (the log has no `{}` column: every focal item is promoted to slot 1)",
+                LogColumn::TargetPosition.name()
+            ));
+        }
+        return problem(LogColumn::TargetPosition, focal[i], reason);
+    }
+    if raw.promoted[first] {
+        let mut design_positions = Vec::with_capacity(n);
+        design::promoted_positions(n, &promotions, &mut design_positions);
+        // `rows` are in seed order: row `i` is seeded at `i + 1`. Focal rows are checked
+        // first: a misplaced focal item also misplaces the others.
+        let (focal_first, others): (Vec<_>, Vec<_>) = rows
+            .iter()
+            .zip(&design_positions)
+            .partition(|(r, _)| raw.is_focal[**r]);
+        for (r, expected) in focal_first.into_iter().chain(others) {
+            let shown = raw.shown_position[*r];
+            if shown != i64::from(*expected) {
+                let reason = if raw.is_focal[*r] {
+                    format!(
+                        "the slate is promoted but its focal item is shown at {shown}, not {expected}"
+                    )
+                } else {
+                    format!(
+                        "the slate is promoted but the item seeded at {} is shown at {shown}, not {expected}: the design shows the focal items at their targets and the other items in seed order",
+                        raw.seed_position[*r]
+                    )
+                };
+                return problem(LogColumn::ShownPosition, *r, reason);
+            }
+        }
     }
     None
 }
@@ -406,13 +444,20 @@ fn build(
     let (item_ids, item_codes) = item;
     let item = order.apply(item_codes, |v| v);
     let is_focal = order.apply(std::mem::take(&mut raw.is_focal), |v| v);
-    let focal_row = (0..n_slates)
-        .map(|s| {
-            (offsets[s]..offsets[s + 1])
-                .find(|i| is_focal[*i])
-                .expect("one focal")
-        })
-        .collect();
+    // The focal rows (in slate and seed order) and their targets.
+    let target = raw.target_position.take();
+    let mut focal_offsets = Vec::with_capacity(n_slates + 1);
+    let mut focal_rows = Vec::with_capacity(n_slates);
+    let mut focal_target = Vec::with_capacity(n_slates);
+    for s in 0..n_slates {
+        focal_offsets.push(focal_rows.len());
+        for i in (offsets[s]..offsets[s + 1]).filter(|i| is_focal[*i]) {
+            focal_rows.push(i);
+            focal_target.push(target.as_ref().map_or(1, |t| t[order.raw_row(i)] as u32));
+        }
+    }
+    focal_offsets.push(focal_rows.len());
+    drop(target);
     let item_cluster = order.apply(std::mem::take(&mut raw.item_cluster), |v| v);
     let seed_position = order.apply(std::mem::take(&mut raw.seed_position), |v| v as u32);
     let shown_position = order.apply(std::mem::take(&mut raw.shown_position), |v| v as u32);
@@ -460,7 +505,9 @@ fn build(
         slate_unit,
         slate_user,
         promoted,
-        focal_row,
+        focal_offsets,
+        focal_rows,
+        focal_target,
         item,
         item_cluster,
         seed_position,
@@ -487,6 +534,11 @@ impl RowOrder {
     fn of(order: Vec<usize>) -> Self {
         let identity = order.iter().enumerate().all(|(i, r)| i == *r);
         RowOrder { order, identity }
+    }
+
+    /// The raw row of the log's row `i`.
+    fn raw_row(&self, i: usize) -> usize {
+        if self.identity { i } else { self.order[i] }
     }
 
     /// `values` (one per raw row) in slate order, converted by `convert`, in a vector of their
@@ -538,6 +590,7 @@ impl RawLog {
             seed_position: pick(&self.seed_position, keep),
             shown_position: pick(&self.shown_position, keep),
             is_focal: pick(&self.is_focal, keep),
+            target_position: self.target_position.as_ref().map(|t| pick(t, keep)),
             promoted: pick(&self.promoted, keep),
             click: pick(&self.click, keep),
             outcomes: named(&self.outcomes),

@@ -62,12 +62,15 @@ impl SlateCells {
             item_rows: slates.slate_size.iter().map(|r| *r as usize).sum(),
             has_unit_column,
             focal_rows: rows_of(&[Cell::Focal], true) + rows_of(&[Cell::Focal], false),
+            // The reduction reads one-tile logs only (one focal item, promoted to the top).
+            max_focals_per_slate: 1,
+            every_target_top: true,
             promoted_focal_rows: rows_of(&[Cell::Focal], true),
-            promoted_focal_on_top: (0..n)
+            promoted_focal_at_target: (0..n)
                 .filter(|s| promoted[*s] && focal_shown[*s] == 1)
                 .count(),
             promoted_displaced_rows: rows_of(&displaced, true),
-            promoted_displaced_shifted_by_one: (0..n)
+            promoted_displaced_as_designed: (0..n)
                 .filter(|s| promoted[*s])
                 .map(|s| shifted_by_one[s] as usize)
                 .sum(),

@@ -255,6 +255,13 @@ impl LogShape {
                 return Err(missing(name));
             }
         }
+        if has(config.file_name_of(LogColumn::TargetPosition)) {
+            return Err(ExposureError::Unsupported {
+                file: file.display().to_string(),
+                column: config.file_name_of(LogColumn::TargetPosition).to_string(),
+                message: "the per-slate reduction reads logs with one focal item per slate promoted to slot 1; read a log with target positions through its item rows (`analyze --item-rows`)".into(),
+            });
+        }
         let present = |c: LogColumn| has(config.file_name_of(c));
         Ok(LogShape {
             unit: present(LogColumn::UnitId),

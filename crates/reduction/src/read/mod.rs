@@ -493,6 +493,7 @@ impl Reader<'_> {
                 .push(f64::from(same_cluster[s] + 1) / f64::from(rows));
             table.unit_index.push(units.index[s]);
             table.assignment_probability_logged.push(logged);
+            table.n_focals.push(cell_rows[Cell::Focal.index()][s]);
         }
         table.focal_cluster = focal_cluster;
         Ok(table)

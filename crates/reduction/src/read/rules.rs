@@ -87,7 +87,9 @@ impl Reader<'_> {
                 };
                 return fail(
                     LogColumn::IsFocal.name(),
-                    format!("{found} in the slate, expected exactly 1"),
+                    format!(
+                        "{found} in the slate: the per-slate reduction reads logs with one focal item per slate; read a log with several through its item rows (`analyze --item-rows`)"
+                    ),
                 );
             }
             let in_cells: u32 = Cell::PARTITION
