@@ -374,7 +374,9 @@ fn lin_inference(
     ])
 }
 
-fn cr2_inference(sample: &Sample, r: &DiffInMeans) -> Result<Inference, EstimateError> {
+/// CR2 (Bell–McCaffrey) inference with a Satterthwaite t interval for the difference in means
+/// `r` of `sample`.
+pub(crate) fn cr2_inference(sample: &Sample, r: &DiffInMeans) -> Result<Inference, EstimateError> {
     let (se, df) = if sample.is_grouped() {
         crate::ols::cr2_difference_in_means(sample, r.treated_mean, r.control_mean)?
     } else {

@@ -20,6 +20,8 @@
 //! - [`tables`]: every table this stage writes.
 //! - [`decompose`]: the direct / indirect / total decomposition, spillover-definition
 //!   sensitivity, and cluster and position risk.
+//! - [`design_effects`]: effects along the promotion design: spillover by displacement
+//!   distance, and subgroup effects by the number of focal items.
 //!
 //! Why slate-clustered uncertainty: promotion is assigned per slate and all items of a slate
 //! share its attention budget, so item rows are not independent; treating them as such
@@ -30,6 +32,7 @@ pub mod bootstrap;
 pub mod contrasts;
 pub mod coverage;
 pub mod decompose;
+pub mod design_effects;
 pub mod dim;
 pub mod inference;
 pub mod multiplicity;

@@ -42,6 +42,10 @@ pub struct EstimateTables {
     pub decomposition: Option<SlateDecomposition>,
     /// Exploratory per-cluster effects.
     pub cluster_effects: ClusterEffects,
+    /// Spillover by displacement distance.
+    pub displacement_spillover: crate::design_effects::DisplacementSpillover,
+    /// Subgroup effects by the number of focal items.
+    pub focal_count_effects: crate::design_effects::FocalCountEffects,
     /// The pairs bootstrap of every observed sample: the click's contrasts, then each further
     /// outcome's, in [`Contrast::ALL`] order (what [`inference_comparison`] reuses).
     pub bootstrap: BootstrapDraws,
@@ -307,6 +311,8 @@ pub fn run(
         validation,
         decomposition,
         cluster_effects: cluster_effects(items, slates, config.cluster_effects_min_rows)?,
+        displacement_spillover: crate::design_effects::spillover_by_displacement(items, slates)?,
+        focal_count_effects: crate::design_effects::effects_by_focal_count(items, slates)?,
         results,
         bootstrap: draws,
     })
@@ -521,6 +527,16 @@ pub fn write(tables: &EstimateTables, dir: &Path) -> Result<Vec<PathBuf>, Estima
     paths.push(write_csv(
         &mut tables.cluster_effects.to_frame()?,
         &CLUSTER_EFFECTS,
+        dir,
+    )?);
+    paths.push(write_csv(
+        &mut tables.displacement_spillover.to_frame()?,
+        &crate::design_effects::DISPLACEMENT_SPILLOVER,
+        dir,
+    )?);
+    paths.push(write_csv(
+        &mut tables.focal_count_effects.to_frame()?,
+        &crate::design_effects::FOCAL_COUNT_EFFECTS,
         dir,
     )?);
     Ok(paths)
