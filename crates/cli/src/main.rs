@@ -236,6 +236,13 @@ enum Command {
         /// Consecutive slates per randomization unit (1: slate randomization).
         #[arg(long, default_value_t = 1)]
         slates_per_unit: usize,
+        /// Focal items per slate (promoted together to consecutive slots).
+        #[arg(long, default_value_t = 1)]
+        focals_per_slate: usize,
+        /// The slot the first focal item (in seed order) is promoted to; the others follow it.
+        /// Other than one focal item at slot 1, the log gets a `target_position` column.
+        #[arg(long, default_value_t = 1)]
+        target_position: usize,
         /// Seed of the experiment (assignment and clicks).
         #[arg(long, default_value_t = 1)]
         seed: u64,
@@ -512,6 +519,8 @@ fn run() -> Result<()> {
             slates,
             slate_size,
             slates_per_unit,
+            focals_per_slate,
+            target_position,
             seed,
             out,
         } => {
@@ -522,8 +531,11 @@ fn run() -> Result<()> {
                 slates,
                 slate_size,
                 slates_per_unit,
+                focals_per_slate,
+                target_position,
                 ..Default::default()
             };
+            config.check()?;
             let out = out.unwrap_or_else(|| {
                 pipeline
                     .paths

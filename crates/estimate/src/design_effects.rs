@@ -14,6 +14,7 @@
 //! Satterthwaite t). A bucket with no rows in an arm gets no row.
 
 use slate_exposure::SlateOutcomes;
+use slate_reduction::SlateCells;
 use slate_reduction::columns::Cell;
 
 use crate::EstimateError;
@@ -132,14 +133,35 @@ pub fn displacement_samples(
             for r in 0..mapping.len() {
                 if let Some(b) = bucket(mapping.displacement[r]) {
                     let sample = &mut samples[b];
-                    sample.y.push(item_outcome(mapping, OutcomeView::Observed, r));
+                    sample
+                        .y
+                        .push(item_outcome(mapping, OutcomeView::Observed, r));
                     sample.treated.push(mapping.promotion_applied[r]);
                     sample.cluster.push(mapping.unit_index[r]);
                 }
             }
         }
-        // A per-slate table holds one focal item per slate, promoted to the top: its displaced
-        // cells are the items pushed down one place.
+        // A per-slate table of a log with target positions counts each bucket per slate.
+        Items::Cells(SlateCells {
+            displacement: Some(buckets),
+            ..
+        }) => {
+            for (sample, (rows, clicks)) in samples.iter_mut().zip(buckets) {
+                for s in 0..slates.len() {
+                    // Clicks are 0/1: their sum is also their sum of squares.
+                    let clicks = f64::from(clicks[s]);
+                    sample.push_group(
+                        u32::from(rows[s]),
+                        clicks,
+                        clicks,
+                        slates.promotion_applied[s],
+                        slates.unit_index[s],
+                    );
+                }
+            }
+        }
+        // Without target positions each slate has one focal item promoted to the top: its
+        // displaced cells are the items pushed down one place.
         Items::Cells(_) => {
             samples[0] = crate::contrasts::cell_sample(
                 items,

@@ -40,9 +40,12 @@ fn unit_clustered_cr1_matches_statsmodels_on_a_multi_focal_log() {
     assert!(dropped.is_empty());
     assert_eq!(log.n_units(), 90);
     let tables = slate_exposure::map_exposure(&log).unwrap();
-    let estimates =
-        slate_estimate::run(Items::Rows(&tables.mapping), &tables.slates, &estimate_config())
-            .unwrap();
+    let estimates = slate_estimate::run(
+        Items::Rows(&tables.mapping),
+        &tables.slates,
+        &estimate_config(),
+    )
+    .unwrap();
     let observed = &estimates.observed;
     let displacement = &estimates.displacement_spillover;
     let by_count = &estimates.focal_count_effects;
@@ -79,7 +82,9 @@ fn unit_clustered_cr1_matches_statsmodels_on_a_multi_focal_log() {
             "displacement" => {
                 checked[1] += 1;
                 let i = (0..displacement.len())
-                    .find(|i| displacement.displacement[*i] == f[1] && cr1(&displacement.method[*i]))
+                    .find(|i| {
+                        displacement.displacement[*i] == f[1] && cr1(&displacement.method[*i])
+                    })
                     .unwrap_or_else(|| panic!("no displacement row {}", f[1]));
                 (
                     displacement.estimate[i],
@@ -163,7 +168,10 @@ fn every_contrast_lands_within_three_standard_errors_of_its_truth_in_any_design(
         // Displacement by distance: with the focal items at slots t..t+k-1, each item seeded
         // in t..(lowest focal seed) moves down by the number of focal items seeded below it.
         let max_displacement = m.displacement.iter().max().copied().unwrap();
-        assert_eq!(max_displacement as usize, focals, "k = {focals}, t = {target}");
+        assert_eq!(
+            max_displacement as usize, focals,
+            "k = {focals}, t = {target}"
+        );
         assert!(
             m.displacement
                 .iter()

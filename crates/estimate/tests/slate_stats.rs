@@ -55,22 +55,33 @@ fn assert_frames_close(a: &DataFrame, b: &DataFrame, what: &str) {
 
 #[test]
 fn per_slate_cells_give_the_item_row_results() {
-    compare_cells_and_rows(true);
+    compare_cells_and_rows(true, 1, 1);
+}
+
+/// Two focal items per slate promoted to slots 2 and 3, and three to the top: the embedded
+/// per-slate path gives the item-row path's tables (including the spillover by displacement
+/// distance and the effects by focal count) to 1e-9.
+#[test]
+fn a_multi_focal_log_gives_the_item_row_results_both_ways() {
+    compare_cells_and_rows(true, 2, 2);
+    compare_cells_and_rows(false, 3, 1);
 }
 
 /// A logged experiment without the truth columns: the observable tables, the same both ways,
 /// and no truth table on either.
 #[test]
 fn without_truth_cells_give_the_item_row_results() {
-    compare_cells_and_rows(false);
+    compare_cells_and_rows(false, 1, 1);
 }
 
-fn compare_cells_and_rows(truth: bool) {
+fn compare_cells_and_rows(truth: bool, focals_per_slate: usize, target_position: usize) {
     let dir = tempfile::tempdir().unwrap();
     let synthetic = SyntheticConfig {
         slates: 1_200,
         slate_size: 10,
         slates_per_unit: 3,
+        focals_per_slate,
+        target_position,
         ..SyntheticConfig::default()
     };
     let (mut log_path, _) =
@@ -148,6 +159,14 @@ fn compare_cells_and_rows(truth: bool) {
         .filter(|n| n.to_string_lossy().ends_with(".csv"))
         .collect();
     assert_eq!(cell_names.len(), names.len(), "the same tables both ways");
+    // One bucket per place a displaced item can be pushed down (each with CR1 and CR2), the
+    // same number of focal items in every slate.
+    let displacement =
+        read_csv(&rows_dir.join(slate_estimate::design_effects::DISPLACEMENT_SPILLOVER.file_name));
+    assert_eq!(displacement.height(), 2 * focals_per_slate.min(3));
+    let by_count =
+        read_csv(&rows_dir.join(slate_estimate::design_effects::FOCAL_COUNT_EFFECTS.file_name));
+    assert_eq!(by_count.height(), 2 * 5);
     let truth_table = names
         .iter()
         .any(|n| n.to_string_lossy().contains("validation"));

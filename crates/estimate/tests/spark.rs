@@ -1,5 +1,7 @@
 //! The reduction query on Apache Spark equals the embedded engine's, slate by slate, and the
-//! estimates from Spark's per-slate table equal those from the embedded engine's.
+//! estimates from Spark's per-slate table equal those from the embedded engine's, for a log
+//! with one focal item per slate promoted to the top and one with two promoted to slots 3
+//! and 4 (the embedded engine's equal the item rows': `tests/slate_stats.rs`).
 //!
 //! Ignored by default: it needs `SLATE_SPARK_PYTHON` to name a Python interpreter with pyspark
 //! (and a Java runtime pyspark supports); `.ci/run` installs both, sets it and runs the ignored
@@ -29,12 +31,21 @@ fn read_dir_or_file(path: &Path) -> DataFrame {
 #[test]
 #[ignore = "needs SLATE_SPARK_PYTHON, a Python with pyspark and a Java runtime (.ci/run sets it up and runs the ignored tests)"]
 fn spark_gives_the_embedded_engines_table() {
+    // One focal item promoted to the top; two promoted to slots 3 and 4 (a log with target
+    // positions, whose query ranks each slate's free slots).
+    spark_equals_embedded(1, 1);
+    spark_equals_embedded(2, 3);
+}
+
+fn spark_equals_embedded(focals_per_slate: usize, target_position: usize) {
     let python = std::env::var("SLATE_SPARK_PYTHON")
         .expect("SLATE_SPARK_PYTHON must name a Python with pyspark to run this test");
     let dir = tempfile::tempdir().unwrap();
     let synthetic = SyntheticConfig {
         slates: 2_000,
         slates_per_unit: 3,
+        focals_per_slate,
+        target_position,
         ..SyntheticConfig::default()
     };
     let (log, _) = write_synthetic_log(&synthetic, 11, dir.path(), "log.parquet", 6_000).unwrap();
@@ -102,6 +113,31 @@ fn spark_gives_the_embedded_engines_table() {
     };
     let (a, b) = (estimates(&embedded.path), estimates(&spark_out));
     assert_eq!(a.results.len(), b.results.len());
+    assert_eq!(
+        a.displacement_spillover.len(),
+        2 * focals_per_slate,
+        "CR1 and CR2 per displacement bucket"
+    );
+    for (x, y) in [
+        (
+            &a.displacement_spillover.estimate,
+            &b.displacement_spillover.estimate,
+        ),
+        (&a.displacement_spillover.se, &b.displacement_spillover.se),
+        (
+            &a.focal_count_effects.estimate,
+            &b.focal_count_effects.estimate,
+        ),
+        (&a.focal_count_effects.se, &b.focal_count_effects.se),
+    ] {
+        assert_eq!(x.len(), y.len());
+        for (u, v) in x.iter().zip(y) {
+            assert!(
+                (u - v).abs() <= 1e-9 * u.abs().max(v.abs()) + 1e-15,
+                "{u} vs {v}"
+            );
+        }
+    }
     for (x, y) in a.results.iter().zip(&b.results) {
         for (u, v) in [
             (x.estimate, y.estimate),

@@ -19,6 +19,11 @@ pub struct SlateCells {
     pub truth: Option<TruthCells>,
     /// Per further outcome, in config order.
     pub outcomes: Vec<CellOutcome>,
+    /// A log with target positions only: per displacement bucket
+    /// ([`DISPLACEMENT_BUCKETS`](crate::columns::DISPLACEMENT_BUCKETS)), the rows and clicks
+    /// per slate of the non-focal items pushed down that many places. Without them, every
+    /// displaced item is pushed down one place (one focal item promoted to the top).
+    pub displacement: Option<Vec<(Vec<u8>, Vec<u8>)>>,
 }
 
 /// A further outcome's per-cell sums.
@@ -34,14 +39,18 @@ pub struct CellOutcome {
 
 impl SlateCells {
     /// The readiness facts of the item rows these cells sum, with `shifted_by_one` the
-    /// displaced rows shown one place below their seed and `focal_shown` the focal's shown
-    /// position, per slate.
+    /// displaced rows shown where the design places them and `focal_shown` the (lead) focal's
+    /// shown position, per slate; `target` when the log has target positions (whose promoted
+    /// slates the read checked to show the design's ranking), `every_target_top` when every
+    /// focal item's target is slot 1.
     pub(crate) fn design_facts(
         &self,
         slates: &SlateOutcomes,
         shifted_by_one: &[u32],
         focal_shown: &[i64],
         has_unit_column: bool,
+        target: bool,
+        every_target_top: bool,
     ) -> DesignFacts {
         let promoted = &slates.promotion_applied;
         let n = promoted.len();
@@ -62,13 +71,16 @@ impl SlateCells {
             item_rows: slates.slate_size.iter().map(|r| *r as usize).sum(),
             has_unit_column,
             focal_rows: rows_of(&[Cell::Focal], true) + rows_of(&[Cell::Focal], false),
-            // The reduction reads one-tile logs only (one focal item, promoted to the top).
-            max_focals_per_slate: 1,
-            every_target_top: true,
+            max_focals_per_slate: slates.n_focals.iter().max().map_or(0, |k| *k as usize),
+            every_target_top,
             promoted_focal_rows: rows_of(&[Cell::Focal], true),
-            promoted_focal_at_target: (0..n)
-                .filter(|s| promoted[*s] && focal_shown[*s] == 1)
-                .count(),
+            promoted_focal_at_target: if target {
+                rows_of(&[Cell::Focal], true)
+            } else {
+                (0..n)
+                    .filter(|s| promoted[*s] && focal_shown[*s] == 1)
+                    .count()
+            },
             promoted_displaced_rows: rows_of(&displaced, true),
             promoted_displaced_as_designed: (0..n)
                 .filter(|s| promoted[*s])

@@ -8,17 +8,19 @@ pub const SLATE_STATS_FILE: &str = "interference_slate_stats.parquet";
 /// A cell of a slate's rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Cell {
-    /// The focal item.
+    /// The focal items.
     Focal,
-    /// Non-focal, the focal's cluster, seeded above the focal (displaced).
+    /// Non-focal, sharing a cluster with a focal item, pushed down by promotion (displaced;
+    /// with one focal item promoted to the top: seeded above it).
     SameClusterDisplaced,
-    /// Non-focal, the focal's cluster, seeded below the focal.
+    /// Non-focal, sharing a cluster with a focal item, not pushed down.
     SameClusterBelow,
-    /// Non-focal, another cluster, seeded above the focal (displaced).
+    /// Non-focal, no cluster shared with a focal item, displaced.
     OtherDisplaced,
-    /// Non-focal, another cluster, seeded below the focal.
+    /// Non-focal, no cluster shared with a focal item, not pushed down.
     OtherBelow,
-    /// Non-focal, one seed position above or below the focal (overlaps the cells above).
+    /// Non-focal, one seed position above or below the (lead) focal item (overlaps the cells
+    /// above).
     Adjacent,
     /// Non-focal, seed positions 1–3 (overlaps the cells above).
     TopThree,
@@ -122,10 +124,24 @@ pub fn outcome_column(k: usize, squared: bool, cell: Cell) -> String {
     format!("outcome{k}_{stat}_{}", cell.key())
 }
 
+/// The displacement buckets of the spillover by displacement distance: non-focal rows pushed
+/// down 1, 2, or 3 or more places (with their column keys).
+pub const DISPLACEMENT_BUCKETS: [(u32, &str); 3] = [
+    (1, "displaced_by_1"),
+    (2, "displaced_by_2"),
+    (3, "displaced_by_3plus"),
+];
+
+/// The column of statistic `stat` (rows or clicks) of displacement bucket `b` (an index into
+/// [`DISPLACEMENT_BUCKETS`]); only a log with target positions has these columns.
+pub fn displacement_column(stat: CellStat, b: usize) -> String {
+    format!("{}_{}", stat.key(), DISPLACEMENT_BUCKETS[b].1)
+}
+
 /// A per-slate summary of the log's `k`-th covariate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CovariateStat {
-    /// The focal row's value.
+    /// The focal row's value (with several focal items, their mean).
     Focal,
     /// Σ over the slate.
     Sum,
@@ -224,8 +240,22 @@ pub enum Fact {
     DistinctClusters,
     /// Distinct items on the slate (the rows, in a valid log).
     DistinctItems,
-    /// Displaced rows (non-focal, seeded above the focal) shown exactly one place lower.
+    /// Displaced rows (non-focal, pushed down by promotion) shown where the design places
+    /// them: one place lower for a log with one focal item promoted to the top.
     DisplacedShiftedByOne,
+    /// The first canonical column (in [`crate::sql::LogShape::read_columns`] order) with a
+    /// null in the slate, as its index; the number of those columns when there is none.
+    FirstNullColumn,
+    /// Focal rows (a log with target positions only).
+    Focals,
+    /// Focal rows whose target position is null, below 1 or below their seed position.
+    BadTargets,
+    /// Distinct target positions of the focal rows.
+    DistinctTargets,
+    /// Rows not shown where the design places them (checked in promoted slates).
+    OffDesignRows,
+    /// The lead focal item's target position.
+    FocalTargetPosition,
 }
 
 /// The largest position the position masks cover exactly (2^52 is exact in a double).
@@ -233,7 +263,7 @@ pub const MASK_MAX_POSITION: u32 = 52;
 
 impl Fact {
     /// Every fact, in column order.
-    pub const ALL: [Fact; 26] = [
+    pub const ALL: [Fact; 32] = [
         Fact::SlateId,
         Fact::UnitId,
         Fact::UnitIdMax,
@@ -260,6 +290,21 @@ impl Fact {
         Fact::DistinctClusters,
         Fact::DistinctItems,
         Fact::DisplacedShiftedByOne,
+        Fact::FirstNullColumn,
+        Fact::Focals,
+        Fact::BadTargets,
+        Fact::DistinctTargets,
+        Fact::OffDesignRows,
+        Fact::FocalTargetPosition,
+    ];
+
+    /// The facts only a log with target positions has (several focal items, any slot).
+    pub const DESIGN: [Fact; 5] = [
+        Fact::Focals,
+        Fact::BadTargets,
+        Fact::DistinctTargets,
+        Fact::OffDesignRows,
+        Fact::FocalTargetPosition,
     ];
 
     /// The column name.
@@ -291,6 +336,12 @@ impl Fact {
             Fact::DistinctClusters => "n_distinct_clusters",
             Fact::DistinctItems => "n_distinct_items",
             Fact::DisplacedShiftedByOne => "n_displaced_shifted_by_one",
+            Fact::FirstNullColumn => "first_null_column",
+            Fact::Focals => "n_focals",
+            Fact::BadTargets => "n_bad_targets",
+            Fact::DistinctTargets => "n_distinct_targets",
+            Fact::OffDesignRows => "n_off_design_rows",
+            Fact::FocalTargetPosition => "focal_target_position",
         }
     }
 }

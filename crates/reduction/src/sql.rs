@@ -11,8 +11,8 @@ use slate_table::TableError;
 use slate_table::polars::prelude::*;
 
 use crate::columns::{
-    Cell, CellStat, CovariateStat, Fact, MASK_MAX_POSITION, cell_column, covariate_column,
-    outcome_column,
+    Cell, CellStat, CovariateStat, DISPLACEMENT_BUCKETS, Fact, MASK_MAX_POSITION, cell_column,
+    covariate_column, displacement_column, outcome_column,
 };
 
 /// The name of the table the reduction query reads.
@@ -47,8 +47,26 @@ impl Dialect {
 }
 
 impl Cell {
-    /// Whether a row is in the cell, over the reduction's canonical columns.
-    fn condition(self) -> &'static str {
+    /// Whether a row is in the cell, over the reduction's canonical columns: with `design`
+    /// (a log with target positions) from each row's shared cluster and displacement, else
+    /// from the slate's one focal row.
+    fn condition(self, design: bool) -> &'static str {
+        match (self, design) {
+            (Cell::SameClusterDisplaced, true) => {
+                "is_focal = 0 AND shares_cluster = 1 AND displacement > 0"
+            }
+            (Cell::SameClusterBelow, true) => {
+                "is_focal = 0 AND shares_cluster = 1 AND displacement = 0"
+            }
+            (Cell::OtherDisplaced, true) => {
+                "is_focal = 0 AND shares_cluster = 0 AND displacement > 0"
+            }
+            (Cell::OtherBelow, true) => "is_focal = 0 AND shares_cluster = 0 AND displacement = 0",
+            _ => self.one_focal_condition(),
+        }
+    }
+
+    fn one_focal_condition(self) -> &'static str {
         match self {
             Cell::Focal => "is_focal = 1",
             Cell::SameClusterDisplaced => {
@@ -161,11 +179,42 @@ impl Fact {
             Fact::FocalShownPosition => Aggregate::Min(column("focal_shown_position")),
             Fact::DistinctClusters => Aggregate::CountDistinct(column("item_cluster")),
             Fact::DistinctItems => Aggregate::CountDistinct(column("item_id")),
+            Fact::DisplacedShiftedByOne if shape.target => Aggregate::Sum(
+                "CASE WHEN is_focal = 0 AND displacement > 0 \
+                 AND shown_position = seed_position + displacement THEN 1 ELSE 0 END"
+                    .into(),
+            ),
             Fact::DisplacedShiftedByOne => Aggregate::Sum(
                 "CASE WHEN is_focal = 0 AND seed_position < focal_seed_position \
                  AND shown_position = seed_position + 1 THEN 1 ELSE 0 END"
                     .into(),
             ),
+            Fact::FirstNullColumn => {
+                let columns = shape.read_columns();
+                Aggregate::Min(format!(
+                    "CASE {} ELSE {} END",
+                    columns
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| format!("WHEN {c} IS NULL THEN {i}"))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    columns.len()
+                ))
+            }
+            Fact::Focals => Aggregate::Sum("is_focal".into()),
+            Fact::BadTargets => Aggregate::Sum(
+                "CASE WHEN is_focal = 1 AND (target_position IS NULL OR target_position < 1 \
+                 OR target_position > seed_position) THEN 1 ELSE 0 END"
+                    .into(),
+            ),
+            Fact::DistinctTargets => Aggregate::CountDistinct("focal_target".into()),
+            Fact::OffDesignRows => Aggregate::Sum(
+                "CASE WHEN design_position IS NULL OR shown_position <> design_position \
+                 THEN 1 ELSE 0 END"
+                    .into(),
+            ),
+            Fact::FocalTargetPosition => Aggregate::Min(column("focal_target_position")),
         })
     }
 }
@@ -223,6 +272,8 @@ pub struct LogShape {
     pub probability: bool,
     /// Has both truth columns.
     pub truth: bool,
+    /// Has a target-position column: several focal items per slate, promoted to any slot.
+    pub target: bool,
     /// Further outcomes, in config order.
     pub outcomes: Vec<String>,
     /// Covariates, in config order.
@@ -255,13 +306,6 @@ impl LogShape {
                 return Err(missing(name));
             }
         }
-        if has(config.file_name_of(LogColumn::TargetPosition)) {
-            return Err(ExposureError::Unsupported {
-                file: file.display().to_string(),
-                column: config.file_name_of(LogColumn::TargetPosition).to_string(),
-                message: "the per-slate reduction reads logs with one focal item per slate promoted to slot 1; read a log with target positions through its item rows (`analyze --item-rows`)".into(),
-            });
-        }
         let present = |c: LogColumn| has(config.file_name_of(c));
         Ok(LogShape {
             unit: present(LogColumn::UnitId),
@@ -269,13 +313,15 @@ impl LogShape {
             probability: present(LogColumn::AssignmentProbability),
             truth: present(LogColumn::ClickProbIfPromoted)
                 && present(LogColumn::ClickProbIfControl),
+            target: present(LogColumn::TargetPosition),
             outcomes: config.outcomes.clone(),
             covariates: config.covariates.clone(),
         })
     }
 
-    /// The canonical columns the analysis reads (the null check covers these).
-    fn read_columns(&self) -> Vec<String> {
+    /// The canonical columns the analysis reads (the null check covers these; a target
+    /// position may be null on a non-focal row).
+    pub fn read_columns(&self) -> Vec<String> {
         let mut out: Vec<String> = [
             "slate_id",
             "unit_id",
@@ -299,6 +345,24 @@ impl LogShape {
         out.extend((0..self.outcomes.len()).map(|k| format!("outcome{k}")));
         out.extend((0..self.covariates.len()).map(|k| format!("covariate{k}")));
         out
+    }
+
+    /// The canonical name of column `read` of [`Self::read_columns`] (`outcome0` and
+    /// `covariate0` name the config's outcomes and covariates).
+    pub fn canonical_name<'a>(&'a self, read: &'a str) -> &'a str {
+        let indexed = |prefix: &str, names: &'a [String]| {
+            read.strip_prefix(prefix)
+                .and_then(|k| k.parse::<usize>().ok())
+                .and_then(|k| names.get(k))
+                .map(String::as_str)
+        };
+        match read {
+            "p_if_promoted" => LogColumn::ClickProbIfPromoted.name(),
+            "p_if_control" => LogColumn::ClickProbIfControl.name(),
+            _ => indexed("outcome", &self.outcomes)
+                .or_else(|| indexed("covariate", &self.covariates))
+                .unwrap_or(read),
+        }
     }
 
     /// The per-cell statistics this log gets.
@@ -327,6 +391,13 @@ impl LogShape {
                 out.push((covariate_column(k, stat), false));
             }
         }
+        if self.target {
+            for b in 0..DISPLACEMENT_BUCKETS.len() {
+                for stat in CellStat::OBSERVED {
+                    out.push((displacement_column(stat, b), true));
+                }
+            }
+        }
         out
     }
 
@@ -340,6 +411,7 @@ impl LogShape {
                 Fact::UnitId | Fact::UnitIdMax => self.unit,
                 Fact::UserId | Fact::UserIdMax => self.user,
                 Fact::ProbabilityMin | Fact::ProbabilityMax => self.probability,
+                f if Fact::DESIGN.contains(f) => self.target,
                 _ => true,
             })
             .collect()
@@ -383,6 +455,12 @@ pub fn reduction_sql(config: &LogConfig, shape: &LogShape, dialect: Dialect) -> 
             q(LogColumn::AssignmentProbability)
         ));
     }
+    if shape.target {
+        input.push(format!(
+            "CAST({} AS BIGINT) AS target_position",
+            q(LogColumn::TargetPosition)
+        ));
+    }
     if shape.truth {
         input.push(format!(
             "CAST({} AS DOUBLE) AS p_if_promoted",
@@ -406,21 +484,6 @@ pub fn reduction_sql(config: &LogConfig, shape: &LogShape, dialect: Dialect) -> 
         ));
     }
 
-    let mut focal = vec![
-        "slate_id AS focal_slate_id".to_string(),
-        "item_id AS focal_item_id".into(),
-        "item_cluster AS focal_cluster".into(),
-        "seed_position AS focal_seed_position".into(),
-        "shown_position AS focal_shown_position".into(),
-    ];
-    focal
-        .extend((0..shape.covariates.len()).map(|k| format!("covariate{k} AS focal_covariate{k}")));
-    let joined: Vec<String> = focal
-        .iter()
-        .skip(1)
-        .map(|f| format!("f.{}", f.rsplit(' ').next().unwrap_or(f)))
-        .collect();
-
     let mut output = vec!["slate_id".to_string()];
     let mut per_row: Vec<String> = Vec::new();
     let mut push = |aggregate: Aggregate, name: &str| {
@@ -433,7 +496,7 @@ pub fn reduction_sql(config: &LogConfig, shape: &LogShape, dialect: Dialect) -> 
         }
     }
     for cell in Cell::ALL {
-        let when = cell.condition();
+        let when = cell.condition(shape.target);
         for stat in shape.cell_stats() {
             push(
                 Aggregate::Sum(format!(
@@ -464,25 +527,147 @@ pub fn reduction_sql(config: &LogConfig, shape: &LogShape, dialect: Dialect) -> 
             );
         }
     }
+    if shape.target {
+        for (b, (places, _)) in DISPLACEMENT_BUCKETS.iter().enumerate() {
+            let at = if b + 1 == DISPLACEMENT_BUCKETS.len() {
+                format!("displacement >= {places}")
+            } else {
+                format!("displacement = {places}")
+            };
+            for stat in CellStat::OBSERVED {
+                push(
+                    Aggregate::Sum(format!(
+                        "CASE WHEN is_focal = 0 AND {at} THEN {} ELSE 0 END",
+                        stat.expression()
+                    )),
+                    &displacement_column(stat, b),
+                );
+            }
+        }
+    }
 
-    let mut sql = String::new();
     let list = |items: &[String]| items.join(",\n    ");
+    let focal_steps = if shape.target {
+        design_steps(shape)
+    } else {
+        one_focal_steps(shape)
+    };
+    let mut sql = String::new();
     let _ = write!(
         sql,
         "-- The per-slate reduction of an impression log (slate-interference).\n\
          WITH canonical AS (\n  SELECT\n    {}\n  FROM {IMPRESSIONS}\n),\n\
-         focal_rows AS (\n  SELECT\n    {}\n  FROM canonical\n  WHERE is_focal = 1\n),\n\
-         with_focal AS (\n  SELECT c.*,\n    {}\n  FROM canonical c\n  \
-         LEFT JOIN focal_rows f ON c.slate_id = f.focal_slate_id\n),\n\
+         {focal_steps}\
          per_row AS (\n  SELECT *,\n    {}\n  FROM with_focal\n)\n\
          SELECT\n    {}\nFROM per_row\nGROUP BY slate_id\nORDER BY slate_id\n",
         list(&input),
-        list(&focal),
-        list(&joined),
         list(&per_row),
         list(&output),
     );
     sql
+}
+
+/// The query's steps from `canonical` to `with_focal` for a log with one focal item per slate
+/// promoted to the top: every row joined to its slate's focal row.
+fn one_focal_steps(shape: &LogShape) -> String {
+    let mut focal = vec![
+        "slate_id AS focal_slate_id".to_string(),
+        "item_id AS focal_item_id".into(),
+        "item_cluster AS focal_cluster".into(),
+        "seed_position AS focal_seed_position".into(),
+        "shown_position AS focal_shown_position".into(),
+    ];
+    focal
+        .extend((0..shape.covariates.len()).map(|k| format!("covariate{k} AS focal_covariate{k}")));
+    let joined: Vec<String> = focal
+        .iter()
+        .skip(1)
+        .map(|f| format!("f.{}", f.rsplit(' ').next().unwrap_or(f)))
+        .collect();
+    let list = |items: &[String]| items.join(",\n    ");
+    format!(
+        "focal_rows AS (\n  SELECT\n    {}\n  FROM canonical\n  WHERE is_focal = 1\n),\n\
+         with_focal AS (\n  SELECT c.*,\n    {}\n  FROM canonical c\n  \
+         LEFT JOIN focal_rows f ON c.slate_id = f.focal_slate_id\n),\n",
+        list(&focal),
+        list(&joined),
+    )
+}
+
+/// The query's steps from `canonical` to `with_focal` for a log with target positions
+/// (several focal items per slate, any slot): each row gets the slate's lead focal item (the
+/// smallest target), the mean of the focal items' covariates, whether it shares a cluster with
+/// a focal item, and its position under the design: a focal item's target, or for a non-focal
+/// item the j-th slot no focal item takes, j being its rank among the non-focal items in seed
+/// order (the slots are the slate's seed positions, checked to be 1..n).
+fn design_steps(shape: &LogShape) -> String {
+    let k = shape.covariates.len();
+    let list = |items: &[String]| items.join(",\n    ");
+    let mut focal = vec![
+        "slate_id AS focal_slate_id".to_string(),
+        "item_id AS focal_item_id".into(),
+        "item_cluster AS focal_cluster".into(),
+        "seed_position AS focal_seed_position".into(),
+        "shown_position AS focal_shown_position".into(),
+        "target_position AS focal_target_position".into(),
+    ];
+    focal.extend((0..k).map(|k| format!("covariate{k} AS focal_value{k}")));
+    focal.push(
+        "ROW_NUMBER() OVER (PARTITION BY slate_id ORDER BY target_position, seed_position) \
+         AS focal_rank"
+            .into(),
+    );
+    let lead: Vec<String> = focal[..6]
+        .iter()
+        .map(|f| f.rsplit(' ').next().unwrap_or(f).to_string())
+        .collect();
+    let mut means = vec!["focal_slate_id AS mean_slate_id".to_string()];
+    means.extend((0..k).map(|k| format!("AVG(focal_value{k}) AS focal_covariate{k}")));
+    let mut joined: Vec<String> = lead.iter().skip(1).map(|c| format!("f.{c}")).collect();
+    joined.extend((0..k).map(|k| format!("m.focal_covariate{k}")));
+    joined.push("CASE WHEN g.shared_cluster IS NULL THEN 0 ELSE 1 END AS shares_cluster".into());
+    joined.push(
+        "CASE WHEN r.is_focal = 1 THEN r.target_position ELSE s.free_slot END AS design_position"
+            .into(),
+    );
+    joined.push("CASE WHEN r.is_focal = 1 THEN r.target_position END AS focal_target".into());
+    // A row matching no free slot (a broken design) gets a negative displacement: it falls in
+    // no exposure cell, which the reader reports.
+    joined.push(
+        "CASE WHEN r.is_focal = 1 THEN 0 ELSE COALESCE(s.free_slot, 0) - r.seed_position END \
+         AS displacement"
+            .into(),
+    );
+    format!(
+        "focal_rows AS (\n  SELECT\n    {focal}\n  FROM canonical\n  WHERE is_focal = 1\n),\n\
+         lead_focal AS (\n  SELECT\n    {lead}\n  FROM focal_rows\n  WHERE focal_rank = 1\n),\n\
+         focal_means AS (\n  SELECT\n    {means}\n  FROM focal_rows\n  GROUP BY focal_slate_id\n),\n\
+         focal_clusters AS (\n  SELECT DISTINCT focal_slate_id AS cluster_slate_id, \
+         focal_cluster AS shared_cluster\n  FROM focal_rows\n),\n\
+         free_slots AS (\n  SELECT\n    c.slate_id AS free_slate_id,\n    \
+         c.seed_position AS free_slot,\n    \
+         ROW_NUMBER() OVER (PARTITION BY c.slate_id ORDER BY c.seed_position) AS free_rank\n  \
+         FROM canonical c\n  LEFT JOIN focal_rows t \
+         ON c.slate_id = t.focal_slate_id AND c.seed_position = t.focal_target_position\n  \
+         WHERE t.focal_slate_id IS NULL\n),\n\
+         counted AS (\n  SELECT *,\n    \
+         SUM(is_focal) OVER (PARTITION BY slate_id ORDER BY seed_position) AS focals_so_far\n  \
+         FROM canonical\n),\n\
+         ranked AS (\n  SELECT *,\n    \
+         CASE WHEN is_focal = 0 THEN seed_position - focals_so_far ELSE 0 END AS nonfocal_rank\n  \
+         FROM counted\n),\n\
+         with_focal AS (\n  SELECT r.*,\n    {joined}\n  FROM ranked r\n  \
+         LEFT JOIN lead_focal f ON r.slate_id = f.focal_slate_id\n  \
+         LEFT JOIN focal_means m ON r.slate_id = m.mean_slate_id\n  \
+         LEFT JOIN focal_clusters g \
+         ON r.slate_id = g.cluster_slate_id AND r.item_cluster = g.shared_cluster\n  \
+         LEFT JOIN free_slots s \
+         ON r.slate_id = s.free_slate_id AND r.nonfocal_rank = s.free_rank\n),\n",
+        focal = list(&focal),
+        lead = list(&lead),
+        means = list(&means),
+        joined = list(&joined),
+    )
 }
 
 impl LogShape {
@@ -506,7 +691,10 @@ impl LogShape {
                         Some(DataType::Int64)
                     }
                     Fact::ShownMin | Fact::ShownMax => Some(DataType::Int64),
-                    Fact::FocalSeedPosition | Fact::FocalShownPosition => Some(DataType::Int64),
+                    Fact::FocalSeedPosition
+                    | Fact::FocalShownPosition
+                    | Fact::FocalTargetPosition
+                    | Fact::FirstNullColumn => Some(DataType::Int64),
                     Fact::PromotedMin | Fact::PromotedMax => Some(DataType::Int32),
                     Fact::Rows
                     | Fact::NullRows
@@ -514,7 +702,11 @@ impl LogShape {
                     | Fact::BadFlags
                     | Fact::DistinctClusters
                     | Fact::DistinctItems
-                    | Fact::DisplacedShiftedByOne => Some(DataType::UInt32),
+                    | Fact::DisplacedShiftedByOne
+                    | Fact::Focals
+                    | Fact::BadTargets
+                    | Fact::DistinctTargets
+                    | Fact::OffDesignRows => Some(DataType::UInt32),
                 };
                 (f.name().to_string(), ty)
             })

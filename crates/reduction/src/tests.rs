@@ -304,9 +304,22 @@ fn a_log_without_unit_or_user_columns_reads_back_as_its_rows() {
 /// The error of reading back the reduction of a synthetic log (`slates` × `size`) after
 /// `edit` broke its frame.
 fn error_after(slates: usize, size: usize, edit: impl Fn(&mut DataFrame)) -> String {
+    error_after_design(slates, size, (1, 1), edit)
+}
+
+/// [`error_after`] for a log of `focals` focal items per slate promoted to slots from
+/// `target` (with a `target_position` column unless that is one focal item to the top).
+fn error_after_design(
+    slates: usize,
+    size: usize,
+    (focals, target): (usize, usize),
+    edit: impl Fn(&mut DataFrame),
+) -> String {
     let synthetic = SyntheticConfig {
         slates,
         slate_size: size,
+        focals_per_slate: focals,
+        target_position: target,
         ..SyntheticConfig::default()
     };
     let dir = tempfile::tempdir().unwrap();
@@ -485,4 +498,98 @@ fn the_spark_dialect_quotes_with_backticks() {
     let polars = reduction_sql(&config, &shape, Dialect::Polars);
     assert!(polars.contains("\"impression id\" AS slate_id"), "{polars}");
     assert_eq!(spark.replace('`', "\""), polars);
+}
+
+/// Column `name` of `frame` as optional integers.
+fn optional_i64s(frame: &DataFrame, name: &str) -> Vec<Option<i64>> {
+    let column = frame.column(name).unwrap().cast(&DataType::Int64).unwrap();
+    column.i64().unwrap().iter().collect()
+}
+
+/// The first promoted slate's rows of a synthetic log of slates of `size` items.
+fn first_promoted_slate(frame: &DataFrame, size: usize) -> std::ops::Range<usize> {
+    let promoted = frame.column("promoted").unwrap().bool().unwrap();
+    let first = (0..frame.height())
+        .step_by(size)
+        .find(|r| promoted.get(*r) == Some(true))
+        .unwrap();
+    first..first + size
+}
+
+/// Each rule of a log with target positions, on the per-slate path: the slate and the column
+/// are named.
+#[test]
+fn each_target_rule_names_the_slate_and_column() {
+    let set_targets = |frame: &mut DataFrame, targets: Vec<Option<i64>>| {
+        frame
+            .replace(
+                "target_position",
+                Column::new("target_position".into(), targets),
+            )
+            .unwrap();
+    };
+    // Slate 0's first focal item loses its target.
+    let err = error_after_design(40, 8, (2, 2), |frame| {
+        let mut targets = optional_i64s(frame, "target_position");
+        let first = (0..8).find(|r| targets[*r].is_some()).unwrap();
+        targets[first] = None;
+        set_targets(frame, targets);
+    });
+    assert!(
+        err.contains("slate 0, column `target_position`: 1 focal items with no target position"),
+        "{err}"
+    );
+    // Both focal items of slate 0 promoted to slot 2.
+    let err = error_after_design(40, 8, (2, 2), |frame| {
+        let mut targets = optional_i64s(frame, "target_position");
+        for t in targets[..8].iter_mut().flatten() {
+            *t = 2;
+        }
+        set_targets(frame, targets);
+    });
+    assert!(
+        err.contains("slate 0, column `target_position`: two focal items of the slate share a target position"),
+        "{err}"
+    );
+    // Two non-focal items of a promoted slate swap their slots.
+    let err = error_after_design(40, 8, (2, 2), |frame| {
+        let rows = first_promoted_slate(frame, 8);
+        let focal: Vec<bool> = frame
+            .column("is_focal")
+            .unwrap()
+            .bool()
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap())
+            .collect();
+        let mut shown = i64s(frame, "shown_position");
+        let others: Vec<usize> = rows.filter(|r| !focal[*r]).take(2).collect();
+        shown.swap(others[0], others[1]);
+        frame
+            .replace(
+                "shown_position",
+                Column::new("shown_position".into(), shown),
+            )
+            .unwrap();
+    });
+    assert!(
+        err.contains("column `shown_position`: the slate is promoted but 2 items are not shown where the design places them"),
+        "{err}"
+    );
+}
+
+/// A null in a column the reduction reads names the column.
+#[test]
+fn a_null_names_its_column() {
+    let err = error_after(20, 4, |frame| {
+        let mut items: Vec<Option<i64>> = optional_i64s(frame, "item_id");
+        items[5] = None;
+        frame
+            .replace("item_id", Column::new("item_id".into(), items))
+            .unwrap();
+    });
+    assert!(
+        err.contains("slate 1, column `item_id`: 1 rows with a null value"),
+        "{err}"
+    );
 }

@@ -26,7 +26,8 @@ use slate_table::{NamedColumn, TableError};
 
 use crate::cells::{CellOutcome, SlateCells};
 use crate::columns::{
-    Cell, CellStat, CovariateStat, Fact, cell_column, covariate_column, outcome_column,
+    Cell, CellStat, CovariateStat, DISPLACEMENT_BUCKETS, Fact, cell_column, covariate_column,
+    displacement_column, outcome_column,
 };
 use crate::source::{ColumnSource, ascending, bad, part_files, read_parts};
 use crate::sql::LogShape;
@@ -75,6 +76,7 @@ pub fn read_slate_stats(
         user: has(Fact::UserId.name()),
         probability: has(Fact::ProbabilityMin.name()),
         truth: has(&cell_column(CellStat::IfPromoted, Cell::Focal)),
+        target: has(Fact::Focals.name()),
         outcomes: config.outcomes.clone(),
         covariates: config.covariates.clone(),
     };
@@ -345,10 +347,48 @@ impl Reader<'_> {
             )?,
             truth,
             outcomes,
+            displacement: None,
         };
         drop((cell_rows, cell_clicks));
+        let displacement = if self.shape.target {
+            let mut buckets = Vec::with_capacity(DISPLACEMENT_BUCKETS.len());
+            for b in 0..DISPLACEMENT_BUCKETS.len() {
+                let [rows_b, clicks_b] = [CellStat::Rows, CellStat::Clicks]
+                    .map(|stat| self.u32s(&displacement_column(stat, b)));
+                let (rows_b, clicks_b) = (rows_b?, clicks_b?);
+                let narrowed = self.narrow(
+                    &[rows_b.clone(), clicks_b],
+                    CellStat::Rows,
+                    |c, s| if c == 0 { rows[s] } else { rows_b[s] },
+                    &shown,
+                )?;
+                let [rows_b, clicks_b]: [Vec<u8>; 2] =
+                    narrowed.try_into().expect("two columns narrowed");
+                buckets.push((rows_b, clicks_b));
+            }
+            Some(buckets)
+        } else {
+            None
+        };
+        let cells = SlateCells {
+            displacement,
+            ..cells
+        };
         let shifted_by_one = self.u32s(Fact::DisplacedShiftedByOne.name())?;
-        let design = cells.design_facts(&slates, &shifted_by_one, &focal_shown, self.shape.unit);
+        let every_target_top = !self.shape.target
+            || (slates.n_focals.iter().all(|k| *k == 1)
+                && self
+                    .i64s(Fact::FocalTargetPosition.name())?
+                    .iter()
+                    .all(|t| *t == 1));
+        let design = cells.design_facts(
+            &slates,
+            &shifted_by_one,
+            &focal_shown,
+            self.shape.unit,
+            self.shape.target,
+            every_target_top,
+        );
         let assignment = Assignment::of(&slates);
         let readiness = exposure_readiness(&design, &slates, &assignment);
         Ok(SlateStatsTables {
@@ -486,11 +526,11 @@ impl Reader<'_> {
             );
             table
                 .focal_observed_click
-                .push(cell_clicks[Cell::Focal.index()][s] == 1);
+                .push(cell_clicks[Cell::Focal.index()][s] >= 1);
             table.n_distinct_clusters.push(counts.distinct_clusters[s]);
-            table
-                .focal_cluster_share
-                .push(f64::from(same_cluster[s] + 1) / f64::from(rows));
+            table.focal_cluster_share.push(
+                f64::from(same_cluster[s] + cell_rows[Cell::Focal.index()][s]) / f64::from(rows),
+            );
             table.unit_index.push(units.index[s]);
             table.assignment_probability_logged.push(logged);
             table.n_focals.push(cell_rows[Cell::Focal.index()][s]);

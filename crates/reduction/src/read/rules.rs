@@ -28,6 +28,18 @@ impl Reader<'_> {
         } = counts;
         let focal = Cell::Focal.index();
         let null_rows = self.u32s(Fact::NullRows.name())?;
+        let first_null = self.i64s(Fact::FirstNullColumn.name())?;
+        let read_columns = self.shape.read_columns();
+        // A log with target positions: its design's checks.
+        let design = if self.shape.target {
+            Some((
+                self.u32s(Fact::BadTargets.name())?,
+                self.u32s(Fact::DistinctTargets.name())?,
+                self.u32s(Fact::OffDesignRows.name())?,
+            ))
+        } else {
+            None
+        };
         let bad_clicks = self.u32s(Fact::BadClicks.name())?;
         let bad_flags = self.u32s(Fact::BadFlags.name())?;
         let distinct_items = self.u32s(Fact::DistinctItems.name())?;
@@ -51,7 +63,12 @@ impl Reader<'_> {
                 Err(bad(&self.source.path, &ids.shown(s), column, reason))
             };
             if null_rows[s] > 0 {
-                return fail("(any)", format!("{} rows with a null value", null_rows[s]));
+                // The column as the reduction reads it: its canonical name.
+                let column = usize::try_from(first_null[s])
+                    .ok()
+                    .and_then(|i| read_columns.get(i))
+                    .map_or("(any)", |c| self.shape.canonical_name(c));
+                return fail(column, format!("{} rows with a null value", null_rows[s]));
             }
             if bad_clicks[s] > 0 {
                 return fail(
@@ -77,7 +94,13 @@ impl Reader<'_> {
                     ),
                 );
             }
-            if cell_rows[focal][s] != 1 {
+            if self.shape.target && cell_rows[focal][s] == 0 {
+                return fail(
+                    LogColumn::IsFocal.name(),
+                    "no focal row in the slate, expected at least 1".into(),
+                );
+            }
+            if !self.shape.target && cell_rows[focal][s] != 1 {
                 // k focal rows each join the focal facts k times, so the count is k²: say
                 // which rule broke, not the count.
                 let found = if cell_rows[focal][s] == 0 {
@@ -88,7 +111,8 @@ impl Reader<'_> {
                 return fail(
                     LogColumn::IsFocal.name(),
                     format!(
-                        "{found} in the slate: the per-slate reduction reads logs with one focal item per slate; read a log with several through its item rows (`analyze --item-rows`)"
+                        "{found} in the slate, expected exactly 1 (a log with several focal items per slate gives each its slot in a `{}` column)",
+                        LogColumn::TargetPosition.name()
                     ),
                 );
             }
@@ -96,7 +120,9 @@ impl Reader<'_> {
                 .iter()
                 .map(|c| cell_rows[c.index()][s])
                 .sum();
-            if in_cells != rows[s] {
+            // With target positions, a broken design leaves rows out of every cell: the
+            // design's own checks below name it first.
+            if in_cells != rows[s] && design.is_none() {
                 return fail(
                     LogColumn::SeedPosition.name(),
                     format!(
@@ -137,6 +163,39 @@ impl Reader<'_> {
                         format!("positions are not a permutation of 1..={m}"),
                     );
                 }
+            }
+            if let Some((bad_targets, distinct_targets, off_design)) = &design {
+                if bad_targets[s] > 0 {
+                    return fail(
+                        LogColumn::TargetPosition.name(),
+                        format!(
+                            "{} focal items with no target position, or one below 1 or below the item's seed position (promotion never moves an item down)",
+                            bad_targets[s]
+                        ),
+                    );
+                }
+                if distinct_targets[s] != cell_rows[focal][s] {
+                    return fail(
+                        LogColumn::TargetPosition.name(),
+                        "two focal items of the slate share a target position".into(),
+                    );
+                }
+                if promoted_max[s] == 1 && off_design[s] > 0 {
+                    return fail(
+                        LogColumn::ShownPosition.name(),
+                        format!(
+                            "the slate is promoted but {} items are not shown where the design places them (the focal items at their targets, the others in seed order)",
+                            off_design[s]
+                        ),
+                    );
+                }
+                if in_cells != rows[s] {
+                    return fail(
+                        LogColumn::SeedPosition.name(),
+                        format!("{} rows in no exposure role", rows[s] - in_cells),
+                    );
+                }
+                continue;
             }
             if promoted_max[s] == 1 && focal_shown[s] != 1 {
                 return fail(
