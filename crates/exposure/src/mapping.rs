@@ -192,6 +192,13 @@ pub fn map_slates(log: &ImpressionLog) -> Result<SlateTables, ExposureError> {
             .assignment_probability_logged
             .push(log.assignment_probability.source == ProbabilitySource::Logged);
         slates.n_focals.push(n_focals);
+        slates.focal_target_position.push(
+            log.focals(s)
+                .iter()
+                .zip(log.focal_targets(s))
+                .find(|(r, _)| **r == focal)
+                .map_or(1, |(_, t)| *t),
+        );
         if let Some(t) = slate_truth.as_mut() {
             t.total_expected_clicks.push(totals[0]);
             t.total_baseline_clicks.push(totals[1]);

@@ -120,6 +120,8 @@ slate_table::table! {
         assignment_probability_logged: bool,
         /// The number of focal items in the slate.
         n_focals: u32,
+        /// The (lead) focal item's target slot (1 for a log without target positions).
+        focal_target_position: u32,
     }
 }
 

@@ -350,18 +350,14 @@ impl LogShape {
     /// The canonical name of column `read` of [`Self::read_columns`] (`outcome0` and
     /// `covariate0` name the config's outcomes and covariates).
     pub fn canonical_name<'a>(&'a self, read: &'a str) -> &'a str {
-        let indexed = |prefix: &str, names: &'a [String]| {
-            read.strip_prefix(prefix)
-                .and_then(|k| k.parse::<usize>().ok())
-                .and_then(|k| names.get(k))
-                .map(String::as_str)
-        };
-        match read {
-            "p_if_promoted" => LogColumn::ClickProbIfPromoted.name(),
-            "p_if_control" => LogColumn::ClickProbIfControl.name(),
-            _ => indexed("outcome", &self.outcomes)
-                .or_else(|| indexed("covariate", &self.covariates))
-                .unwrap_or(read),
+        let outcome = (0..self.outcomes.len()).find(|k| format!("outcome{k}") == read);
+        let covariate = (0..self.covariates.len()).find(|k| format!("covariate{k}") == read);
+        match (read, outcome, covariate) {
+            ("p_if_promoted", ..) => LogColumn::ClickProbIfPromoted.name(),
+            ("p_if_control", ..) => LogColumn::ClickProbIfControl.name(),
+            (_, Some(k), _) => &self.outcomes[k],
+            (_, _, Some(k)) => &self.covariates[k],
+            _ => read,
         }
     }
 

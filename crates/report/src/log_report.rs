@@ -50,6 +50,128 @@ fn cell(text: &str) -> String {
     text.replace('|', "\\|")
 }
 
+/// The promotion design of a log, as its slate table shows it.
+struct Design {
+    /// The fewest and most focal items in a slate.
+    focals: (u32, u32),
+    /// The lowest and highest slot a lead focal item is promoted to.
+    slots: (u32, u32),
+}
+
+impl Design {
+    fn of(slates: &slate_exposure::SlateOutcomes) -> Design {
+        let range = |values: &[u32]| {
+            (
+                values.iter().copied().min().unwrap_or(1),
+                values.iter().copied().max().unwrap_or(1),
+            )
+        };
+        Design {
+            focals: range(&slates.n_focals),
+            slots: range(&slates.focal_target_position),
+        }
+    }
+
+    /// One focal item per slate, to the top.
+    fn one_to_the_top(&self) -> bool {
+        self.focals == (1, 1) && self.slots == (1, 1)
+    }
+
+    fn span(what: &str, (low, high): (u32, u32)) -> String {
+        if low == high {
+            format!("{what} {low}")
+        } else {
+            format!("{what}s {low} to {high}")
+        }
+    }
+
+    /// What promotion did to a slate.
+    fn describe(&self) -> String {
+        if self.one_to_the_top() {
+            return "the focal item was moved to the top".into();
+        }
+        let count = if self.focals.0 == self.focals.1 {
+            format!("{} per slate", self.focals.0)
+        } else {
+            format!("{} to {} per slate", self.focals.0, self.focals.1)
+        };
+        format!(
+            "the focal items ({count}) were moved to their target slots (the lead one to {}) and the other items kept their seed order in the remaining slots",
+            Design::span("slot", self.slots)
+        )
+    }
+
+    /// What was promoted.
+    fn promoted_items(&self) -> &'static str {
+        if self.focals == (1, 1) {
+            "focal item"
+        } else {
+            "focal items"
+        }
+    }
+}
+
+/// The sections of a design other than one focal item to the top: the spillover by
+/// displacement distance and the effects by the number of focal items, under CR1 and CR2.
+fn design_sections(w: &mut String, dir: &std::path::Path) -> Result<(), ReportError> {
+    use slate_estimate::design_effects::{
+        DISPLACEMENT_SPILLOVER, DisplacementSpillover, FOCAL_COUNT_EFFECTS, FocalCountEffects,
+    };
+    let displacement: DisplacementSpillover = read(
+        dir,
+        &DISPLACEMENT_SPILLOVER,
+        DisplacementSpillover::from_frame,
+    )?;
+    let by_count: FocalCountEffects =
+        read(dir, &FOCAL_COUNT_EFFECTS, FocalCountEffects::from_frame)?;
+    let _ = writeln!(w, "\n## Spillover by displacement distance\n");
+    let _ = writeln!(
+        w,
+        "Non-focal items by how many places promotion pushes them down (from the design, so in both arms), promoted vs control.\n"
+    );
+    let _ = writeln!(
+        w,
+        "| Places pushed down | Method | Estimate | SE | 95% CI | p | Units |\n|---|---|---|---|---|---|---|"
+    );
+    for i in 0..displacement.len() {
+        let _ = writeln!(
+            w,
+            "| {} | {} | {:.4} | {} | {} | {} | {} |",
+            displacement.displacement[i],
+            cell(&displacement.method[i].to_string()),
+            displacement.estimate[i],
+            number(displacement.se[i]),
+            ci(displacement.ci_95_lower[i], displacement.ci_95_upper[i]),
+            p(displacement.p_value[i]),
+            displacement.clusters[i]
+        );
+    }
+    let _ = writeln!(w, "\n## Effects by the number of focal items\n");
+    let _ = writeln!(
+        w,
+        "Subgroup effects: the number of focal items is part of a slate's design, not randomized, so a difference between the rows is not the effect of promoting one more item. Unit-clustered CR1.\n"
+    );
+    let _ = writeln!(
+        w,
+        "| Focal items | Contrast | Estimate | 95% CI | p | Units |\n|---|---|---|---|---|---|"
+    );
+    for i in (0..by_count.len())
+        .filter(|i| by_count.method[*i].method == slate_estimate::inference::InferenceMethod::Cr1)
+    {
+        let _ = writeln!(
+            w,
+            "| {} | {} | {:.4} | {} | {} | {} |",
+            by_count.n_focals[i],
+            by_count.contrast[i],
+            by_count.estimate[i],
+            ci(by_count.ci_95_lower[i], by_count.ci_95_upper[i]),
+            p(by_count.p_value[i]),
+            by_count.clusters[i]
+        );
+    }
+    Ok(())
+}
+
 /// Writes the summary of a logged experiment; returns its path.
 pub fn log_report(paths: &ReportPaths, log_name: &str) -> Result<PathBuf, ReportError> {
     let dir = &paths.processed_dir;
@@ -71,12 +193,14 @@ pub fn log_report(paths: &ReportPaths, log_name: &str) -> Result<PathBuf, Report
     let mut md = String::new();
     let w = &mut md;
     let _ = writeln!(w, "# Slate promotion experiment: `{log_name}`\n");
+    let design = Design::of(&slates);
     let _ = writeln!(
         w,
-        "Each slate showed several items; in promoted slates the focal item was moved to the top. \
+        "Each slate showed several items; in promoted slates {}. \
          The effects below compare promoted with control slates on **observed clicks**, with \
          intervals clustered by the randomization unit. Written by `slate analyze`; every number \
          comes from the tables in `{}`.\n",
+        design.describe(),
         paths.relative(dir)
     );
     let _ = writeln!(w, "## The log\n");
@@ -171,7 +295,8 @@ pub fn log_report(paths: &ReportPaths, log_name: &str) -> Result<PathBuf, Report
         };
         let _ = writeln!(
             w,
-            "\nPromoting the focal item {direction} the slate's clicks: {:.4} clicks per slate (95% CI {}, Holm p {}).",
+            "\nPromoting the {} {direction} the slate's clicks: {:.4} clicks per slate (95% CI {}, Holm p {}).",
+            design.promoted_items(),
             observed.estimate[t],
             ci(observed.ci_95_lower[t], observed.ci_95_upper[t]),
             match p(observed.p_value_holm[t]) {
@@ -179,6 +304,10 @@ pub fn log_report(paths: &ReportPaths, log_name: &str) -> Result<PathBuf, Report
                 text => format!("= {text}"),
             }
         );
+    }
+
+    if !design.one_to_the_top() {
+        design_sections(w, dir)?;
     }
 
     let _ = writeln!(w, "\n## Every uncertainty method on the total\n");

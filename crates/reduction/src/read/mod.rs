@@ -375,12 +375,8 @@ impl Reader<'_> {
             ..cells
         };
         let shifted_by_one = self.u32s(Fact::DisplacedShiftedByOne.name())?;
-        let every_target_top = !self.shape.target
-            || (slates.n_focals.iter().all(|k| *k == 1)
-                && self
-                    .i64s(Fact::FocalTargetPosition.name())?
-                    .iter()
-                    .all(|t| *t == 1));
+        let every_target_top = slates.n_focals.iter().all(|k| *k == 1)
+            && slates.focal_target_position.iter().all(|t| *t == 1);
         let design = cells.design_facts(
             &slates,
             &shifted_by_one,
@@ -497,6 +493,11 @@ impl Reader<'_> {
             &[Cell::SameClusterDisplaced, Cell::SameClusterBelow],
         );
         let sessions = sessions(&RawIds::Int(ids.user.clone()).intern().1);
+        let focal_targets = if self.shape.target {
+            Some(self.i64s(Fact::FocalTargetPosition.name())?)
+        } else {
+            None
+        };
         let mut table = SlateRows::with_capacity(n);
         for s in 0..n {
             let rows = counts.rows[s];
@@ -534,6 +535,11 @@ impl Reader<'_> {
             table.unit_index.push(units.index[s]);
             table.assignment_probability_logged.push(logged);
             table.n_focals.push(cell_rows[Cell::Focal.index()][s]);
+            table.focal_target_position.push(
+                focal_targets
+                    .as_ref()
+                    .map_or(1, |t| u32::try_from(t[s]).unwrap_or(0)),
+            );
         }
         table.focal_cluster = focal_cluster;
         Ok(table)

@@ -106,6 +106,8 @@ pub(super) fn processed_tables(source: &SourceTables) -> Vec<TableSchema> {
         VALIDATION,
         SLATE_DECOMPOSITION,
         CLUSTER_EFFECTS,
+        slate_estimate::design_effects::DISPLACEMENT_SPILLOVER,
+        slate_estimate::design_effects::FOCAL_COUNT_EFFECTS,
         INFERENCE_COMPARISON,
         COVERAGE,
         POWER,
