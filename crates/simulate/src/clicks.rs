@@ -53,22 +53,22 @@
 //! known lifts are +0.173, −0.058, −0.057, −0.045 and −0.323, control means 0.167 and 2.55,
 //! and 79% of slates have at least one same-cluster competitor (seed: 82%).
 
+use slate_log::design::Promotion;
+
 use crate::config::ClickConfig;
 
-/// Final 1-based positions of a slate of `n` items whose focal item sits at 0-based seed index
-/// `focal`: unchanged in control; in a promoted slate the focal moves to 1 and the items that
-/// started above it move down one place.
-pub fn final_positions(n: usize, focal: usize, promoted: bool) -> Vec<u32> {
-    (0..n)
-        .map(|seed| {
-            let seed_position = seed as u32 + 1;
-            match (promoted, seed.cmp(&focal)) {
-                (false, _) | (true, std::cmp::Ordering::Greater) => seed_position,
-                (true, std::cmp::Ordering::Equal) => 1,
-                (true, std::cmp::Ordering::Less) => seed_position + 1,
-            }
-        })
-        .collect()
+/// Final 1-based positions of a slate of `n` items whose focal items are promoted as
+/// `promotions` says: unchanged in control; in a promoted slate the focal items go to their
+/// target slots and the others fill the remaining slots in seed order
+/// ([`slate_log::design::promoted_positions`]). With one focal item promoted to the top, the
+/// items that started above it move down one place.
+pub fn final_positions(n: usize, promotions: &[Promotion], promoted: bool) -> Vec<u32> {
+    if !promoted {
+        return (1..=n as u32).collect();
+    }
+    let mut out = Vec::with_capacity(n);
+    slate_log::design::promoted_positions(n, promotions, &mut out);
+    out
 }
 
 /// Total examination mass `D = Σ_{k=1..n} k^(−η)` of a slate of `n` items.
@@ -80,37 +80,46 @@ pub fn attention_demand(n: usize, config: &ClickConfig) -> f64 {
 
 /// Click probabilities of a slate's items (indexed by seed position) in one arm.
 ///
-/// `relevance` and `same_cluster` are indexed by 0-based seed position; `same_cluster[i]` is
-/// true for non-focal items in the focal's cluster; `reference_relevance` is `v̄`;
+/// `relevance` and `substitutes` are indexed by 0-based seed position; `substitutes[i]` is the
+/// number of focal items in the cluster of non-focal item `i` (0 for a focal item);
+/// `promotions` are the focal items' seeds and target slots; `reference_relevance` is `v̄`;
 /// `logit_shift` is the slate's `u_user + e_slate` (0 without correlated outcomes).
+///
+/// Promotion is charged per promoted tile: `k` tiles absorb `ψ·k` of attention, engage by the
+/// sum of their appeals, and cost a substitute `(1 − γ)` per tile of its cluster. With one tile
+/// each reduces to the one-tile model, bit for bit.
 pub fn click_probabilities(
     relevance: &[f64],
-    same_cluster: &[bool],
-    focal: usize,
+    substitutes: &[u32],
+    promotions: &[Promotion],
     promoted: bool,
     reference_relevance: f64,
     logit_shift: f64,
     config: &ClickConfig,
 ) -> Vec<f64> {
     let n = relevance.len();
+    let tiles = promotions.len() as f64;
     let demand = attention_demand(n, config);
     let attention = if promoted {
-        demand / (demand + config.promotion_attention_cost)
+        demand / (demand + config.promotion_attention_cost * tiles)
     } else {
         1.0
     };
     let engagement = if promoted {
-        1.0 + config.hero_engagement * relevance[focal] / reference_relevance
+        let appeal: f64 = promotions
+            .iter()
+            .fold(0.0, |sum, p| sum + relevance[p.seed as usize - 1]);
+        1.0 + config.hero_engagement * appeal / reference_relevance
     } else {
         1.0
     };
-    final_positions(n, focal, promoted)
+    final_positions(n, promotions, promoted)
         .iter()
         .enumerate()
         .map(|(i, k)| {
             let examination = f64::from(*k).powf(-config.position_decay);
-            let substitution = if promoted && same_cluster[i] {
-                1.0 - config.substitution_penalty
+            let substitution = if promoted {
+                (0..substitutes[i]).fold(1.0, |s, _| s * (1.0 - config.substitution_penalty))
             } else {
                 1.0
             };
@@ -152,11 +161,24 @@ pub fn normal_shift(rng: &mut impl rand::Rng, sd: f64) -> f64 {
 mod tests {
     use super::*;
 
+    /// One focal item at 0-based seed index `focal`, promoted to the top.
+    fn top(focal: usize) -> Vec<Promotion> {
+        vec![Promotion {
+            seed: focal as u32 + 1,
+            target: 1,
+        }]
+    }
+
+    /// Substitute counts of a one-focal slate from its same-cluster flags.
+    fn subs(same: &[bool]) -> Vec<u32> {
+        same.iter().map(|s| u32::from(*s)).collect()
+    }
+
     #[test]
     fn promotion_moves_focal_to_top_and_shifts_only_items_above_it() {
-        assert_eq!(final_positions(6, 3, false), vec![1, 2, 3, 4, 5, 6]);
-        assert_eq!(final_positions(6, 3, true), vec![2, 3, 4, 1, 5, 6]);
-        let mut sorted = final_positions(12, 11, true);
+        assert_eq!(final_positions(6, &top(3), false), vec![1, 2, 3, 4, 5, 6]);
+        assert_eq!(final_positions(6, &top(3), true), vec![2, 3, 4, 1, 5, 6]);
+        let mut sorted = final_positions(12, &top(11), true);
         sorted.sort_unstable();
         assert_eq!(
             sorted,
@@ -172,8 +194,10 @@ mod tests {
         let mut same = vec![false; 12];
         same[2] = true;
         same[10] = true;
-        let control = click_probabilities(&relevance, &same, 7, false, 0.5, 0.0, &config);
-        let promoted = click_probabilities(&relevance, &same, 7, true, 0.5, 0.0, &config);
+        let control =
+            click_probabilities(&relevance, &subs(&same), &top(7), false, 0.5, 0.0, &config);
+        let promoted =
+            click_probabilities(&relevance, &subs(&same), &top(7), true, 0.5, 0.0, &config);
         assert!(
             promoted[7] > 1.8 * control[7],
             "focal gains: {} vs {}",
@@ -206,15 +230,15 @@ mod tests {
         let same = vec![false; 6];
         // Focal (index 4) at 0.5x the reference relevance: promoted items gain 1 + 1.0 · 0.5.
         let relevance = [0.5, 0.5, 0.5, 0.5, 0.25, 0.5];
-        let with = click_probabilities(&relevance, &same, 4, true, 0.5, 0.0, &config);
-        let without = click_probabilities(&relevance, &same, 4, true, 0.5, 0.0, &base);
+        let with = click_probabilities(&relevance, &subs(&same), &top(4), true, 0.5, 0.0, &config);
+        let without = click_probabilities(&relevance, &subs(&same), &top(4), true, 0.5, 0.0, &base);
         for (a, b) in with.iter().zip(&without) {
             assert!((a / b - 1.5).abs() < 1e-12, "{a} vs {b}");
         }
         // Control is untouched.
         assert_eq!(
-            click_probabilities(&relevance, &same, 4, false, 0.5, 0.0, &config),
-            click_probabilities(&relevance, &same, 4, false, 0.5, 0.0, &base)
+            click_probabilities(&relevance, &subs(&same), &top(4), false, 0.5, 0.0, &config),
+            click_probabilities(&relevance, &subs(&same), &top(4), false, 0.5, 0.0, &base)
         );
     }
 
@@ -223,8 +247,8 @@ mod tests {
         let config = ClickConfig::default();
         let relevance = vec![0.5; 12];
         let same = vec![false; 12];
-        let plain = click_probabilities(&relevance, &same, 7, true, 0.5, 0.0, &config);
-        let up = click_probabilities(&relevance, &same, 7, true, 0.5, 0.7, &config);
+        let plain = click_probabilities(&relevance, &subs(&same), &top(7), true, 0.5, 0.0, &config);
+        let up = click_probabilities(&relevance, &subs(&same), &top(7), true, 0.5, 0.7, &config);
         for (p, q) in plain.iter().zip(&up) {
             let logit = |x: f64| (x / (1.0 - x)).ln();
             assert!((logit(*q) - logit(*p) - 0.7).abs() < 1e-12);
@@ -246,12 +270,48 @@ mod tests {
     }
 
     #[test]
+    fn promotion_is_charged_per_tile() {
+        let config = ClickConfig {
+            hero_engagement: 0.5,
+            ..ClickConfig::default()
+        };
+        let relevance = vec![0.5; 8];
+        // Two tiles (seeds 6 and 8) promoted to slots 2 and 3; item 0 shares a cluster with
+        // both, item 1 with one.
+        let two = [
+            Promotion { seed: 6, target: 2 },
+            Promotion { seed: 8, target: 3 },
+        ];
+        let substitutes = [2, 1, 0, 0, 0, 0, 0, 0];
+        let control = click_probabilities(&relevance, &substitutes, &two, false, 0.5, 0.0, &config);
+        let promoted = click_probabilities(&relevance, &substitutes, &two, true, 0.5, 0.0, &config);
+        let demand = attention_demand(8, &config);
+        let per_item =
+            demand / (demand + 2.0 * config.promotion_attention_cost) * (1.0 + 0.5 * 2.0);
+        let moved = |from: f64, to: f64| (to / from).powf(-config.position_decay);
+        let gamma = 1.0 - config.substitution_penalty;
+        // Item 0 stays at slot 1 and loses two tiles' substitution; item 1 moves 2 -> 4.
+        assert!((promoted[0] / control[0] - per_item * gamma * gamma).abs() < 1e-12);
+        assert!((promoted[1] / control[1] - per_item * gamma * moved(2.0, 4.0)).abs() < 1e-12);
+        // The focal seeded at 8 goes to slot 3.
+        assert!((promoted[7] / control[7] - per_item * moved(8.0, 3.0)).abs() < 1e-12);
+    }
+
+    #[test]
     fn probabilities_are_capped() {
         let config = ClickConfig {
             top_click_probability: 1.0,
             ..ClickConfig::default()
         };
-        let p = click_probabilities(&[5.0, 0.1], &[false, false], 1, false, 0.5, 0.0, &config);
+        let p = click_probabilities(
+            &[5.0, 0.1],
+            &subs(&[false, false]),
+            &top(1),
+            false,
+            0.5,
+            0.0,
+            &config,
+        );
         assert_eq!(p[0], config.max_click_probability);
     }
 }

@@ -141,6 +141,23 @@ pub struct DesignConfig {
     pub assignment: Assignment,
     /// The randomization unit: `slate` (default) or `user`.
     pub unit: RandomizationUnit,
+    /// Focal movies per slate, k (default 1): promoted together to slots `t..t+k−1` in seed
+    /// order.
+    pub focals_per_slate: usize,
+    /// The slot t the first focal movie is promoted to (default 1, the top). The focal window
+    /// moves with it: every focal movie is drawn from seed positions at least `t + k`, so each
+    /// starts below its slot.
+    pub target_position: usize,
+}
+
+impl DesignConfig {
+    /// The seed positions focal movies are drawn from: `focal_min_position..=focal_max_position`,
+    /// its start raised to `target_position + focals_per_slate` so that every focal movie starts
+    /// below its slot (unchanged for one focal movie promoted to the top).
+    pub fn focal_window(&self) -> std::ops::RangeInclusive<usize> {
+        self.focal_min_position
+            .max(self.target_position + self.focals_per_slate)..=self.focal_max_position
+    }
 }
 
 impl Default for DesignConfig {
@@ -151,6 +168,8 @@ impl Default for DesignConfig {
             promotion_probability: 0.5,
             assignment: Assignment::Bernoulli,
             unit: RandomizationUnit::Slate,
+            focals_per_slate: 1,
+            target_position: 1,
         }
     }
 }
@@ -272,6 +291,30 @@ impl SimulationConfig {
                 format!(
                     "{} must be in focal_min_position ({})..=slate_size ({})",
                     d.focal_max_position, d.focal_min_position, s.slate_size
+                ),
+            );
+        }
+        if d.focals_per_slate == 0 {
+            return bad(
+                "design.focals_per_slate",
+                "0: a slate promotes at least one focal movie".into(),
+            );
+        }
+        if d.target_position == 0 {
+            return bad("design.target_position", "0: slots count from 1".into());
+        }
+        let window = d.focal_window();
+        if window.clone().count() < d.focals_per_slate {
+            return bad(
+                "design.target_position",
+                format!(
+                    "{} focal movies promoted to slots {}..={} must start below their slots, at seed positions {}..={}: fewer than {} positions (raise design.focal_max_position or lower the slot)",
+                    d.focals_per_slate,
+                    d.target_position,
+                    d.target_position + d.focals_per_slate - 1,
+                    window.start(),
+                    window.end(),
+                    d.focals_per_slate
                 ),
             );
         }

@@ -1,7 +1,10 @@
-//! The randomized design: one focal movie per slate and a slate-level promotion coin.
+//! The randomized design: the focal movies of each slate (one by default) and a slate-level
+//! promotion coin.
 //!
-//! The focal movie's seed position is uniform on `focal_min_position..=focal_max_position`
-//! (default 5–12: a lower-ranked movie that promotion would lift). Focal choice happens before
+//! A focal movie's seed position is uniform on `focal_min_position..=focal_max_position`
+//! (default 5–12: a lower-ranked movie that promotion would lift); with `focals_per_slate`
+//! k > 1 the slate's k focal movies are distinct draws from it, and with `target_position` t
+//! the window starts no higher than `t + k`, so every focal movie starts below its slot. Focal choice happens before
 //! and independently of assignment, so focal position and relevance are balanced across arms by
 //! design. Assignment is Bernoulli(p) per unit by default, or complete randomization (exactly
 //! `round(p·n)` promoted units). The unit is the slate by default; under user randomization it
@@ -14,12 +17,36 @@ use rand::seq::SliceRandom;
 use crate::config::{Assignment, DesignConfig, RandomizationUnit};
 use crate::{Purpose, stream};
 
-/// The 0-based seed index of each slate's focal movie.
-pub fn choose_focal(n_slates: usize, config: &DesignConfig, seed: u64) -> Vec<usize> {
+/// Each slate's focal movies: `focals_per_slate` distinct 0-based seed indexes, uniform on the
+/// focal window ([`DesignConfig::focal_window`]), in seed order. The first is the draw of the
+/// one-focal design, so one focal movie promoted to the top draws exactly as before.
+pub fn choose_focals(n_slates: usize, config: &DesignConfig, seed: u64) -> Vec<Vec<usize>> {
+    let window = config.focal_window();
     (0..n_slates)
         .map(|s| {
             let mut rng = stream(seed, Purpose::Focal, s as u64);
-            rng.random_range(config.focal_min_position..=config.focal_max_position) - 1
+            let mut focals = Vec::with_capacity(config.focals_per_slate);
+            while focals.len() < config.focals_per_slate {
+                let f = rng.random_range(window.clone()) - 1;
+                if !focals.contains(&f) {
+                    focals.push(f);
+                }
+            }
+            focals.sort_unstable();
+            focals
+        })
+        .collect()
+}
+
+/// The promotion of a slate's focal movies (0-based seed indexes, in seed order): the i-th to
+/// slot `target_position + i`.
+pub fn promotions(focals: &[usize], config: &DesignConfig) -> Vec<slate_log::design::Promotion> {
+    focals
+        .iter()
+        .enumerate()
+        .map(|(i, f)| slate_log::design::Promotion {
+            seed: *f as u32 + 1,
+            target: (config.target_position + i) as u32,
         })
         .collect()
 }
@@ -76,10 +103,23 @@ mod tests {
     #[test]
     fn focal_positions_stay_in_range_and_cover_it() {
         let config = DesignConfig::default();
-        let focal = choose_focal(2_000, &config, 7);
+        let focal: Vec<usize> = choose_focals(2_000, &config, 7)
+            .into_iter()
+            .map(|f| f[0])
+            .collect();
         assert!(focal.iter().all(|f| (4..=11).contains(f)));
         for position in 4..=11 {
             assert!(focal.contains(&position), "position {position} never drawn");
+        }
+        // Two focal movies promoted to slots 3 and 4: distinct, in seed order, from seed
+        // position 5 on (0-based 4).
+        let two = DesignConfig {
+            focals_per_slate: 2,
+            target_position: 3,
+            ..config
+        };
+        for f in choose_focals(500, &two, 7) {
+            assert!(f.len() == 2 && f[0] < f[1] && f[0] >= 4, "{f:?}");
         }
     }
 

@@ -49,6 +49,8 @@ slate_table::table! {
         user_n_ratings: i64,
         /// Covariate: the user's mean rating.
         user_mean_rating: f64,
+        /// The slot a focal movie is promoted to (0 on a non-focal row, where it is ignored).
+        target_position: i64,
     }
 }
 
@@ -99,6 +101,7 @@ fn impression_log_rows(
         relevance: copy(&sim.relevance),
         user_n_ratings: ids(&sim.user_n_ratings),
         user_mean_rating: copy(&sim.user_mean_rating),
+        target_position: ids(&sim.target_position),
     }
 }
 
@@ -176,7 +179,8 @@ mod tests {
     #[test]
     fn the_log_starts_with_every_canonical_column_in_order() {
         let names = IMPRESSION_LOG.column_names();
-        // The simulation promotes one focal item to the top: it writes no target positions.
+        // The canonical columns, the covariates, then the target positions (added after the
+        // covariates, so that the columns of earlier logs keep their places).
         let canonical: Vec<&str> = LogColumn::ALL
             .iter()
             .filter(|c| **c != LogColumn::TargetPosition)
@@ -185,8 +189,9 @@ mod tests {
         assert_eq!(names[..canonical.len()], canonical[..]);
         let covariates = log_config().covariates;
         assert_eq!(
-            names[canonical.len()..],
+            names[canonical.len()..names.len() - 1],
             covariates.iter().map(String::as_str).collect::<Vec<_>>()[..]
         );
+        assert_eq!(names.last(), Some(&LogColumn::TargetPosition.name()));
     }
 }

@@ -68,7 +68,7 @@ pub(crate) fn simulate_in_blocks(
     let seed = config.seed.0;
     let model = relevance::RelevanceModel::fit(dataset, &config.slates.relevance);
     let built = slates::build(&model, &config.slates, seed)?;
-    let focal = design::choose_focal(built.len(), &config.design, seed);
+    let focals = design::choose_focals(built.len(), &config.design, seed);
     let users: Vec<u32> = built.iter().map(|s| s.user_id).collect();
     let promoted = design::assign(&users, &config.design, seed);
     let promoted_count = promoted.iter().filter(|p| **p).count();
@@ -93,14 +93,24 @@ pub(crate) fn simulate_in_blocks(
 
     let simulate_slate = |s: usize, slate: &slates::Slate, out: &mut SimulatedSlates| {
         let n = slate.items.len();
-        let f = focal[s];
+        let focal = &focals[s];
+        let promotions = design::promotions(focal, &config.design);
         let relevance: Vec<f64> = slate.items.iter().map(|i| i.relevance).collect();
-        let focal_cluster = slate.items[f].cluster;
-        let same_cluster: Vec<bool> = slate
+        // Per non-focal item, the focal items of its cluster (its promoted substitutes).
+        let substitutes: Vec<u32> = slate
             .items
             .iter()
             .enumerate()
-            .map(|(i, item)| i != f && item.cluster == focal_cluster)
+            .map(|(i, item)| {
+                if focal.contains(&i) {
+                    0
+                } else {
+                    focal
+                        .iter()
+                        .filter(|f| slate.items[**f].cluster == item.cluster)
+                        .count() as u32
+                }
+            })
             .collect();
         // The correlated part of the population: one draw per user and per slate.
         let shift = clicks::normal_shift(
@@ -112,8 +122,8 @@ pub(crate) fn simulate_in_blocks(
         );
         let control = clicks::click_probabilities(
             &relevance,
-            &same_cluster,
-            f,
+            &substitutes,
+            &promotions,
             false,
             reference_relevance,
             shift,
@@ -121,14 +131,14 @@ pub(crate) fn simulate_in_blocks(
         );
         let treated = clicks::click_probabilities(
             &relevance,
-            &same_cluster,
-            f,
+            &substitutes,
+            &promotions,
             true,
             reference_relevance,
             shift,
             &config.clicks,
         );
-        let positions = clicks::final_positions(n, f, promoted[s]);
+        let positions = clicks::final_positions(n, &promotions, promoted[s]);
         let mut rng = stream(seed, Purpose::Click, s as u64);
         for (i, item) in slate.items.iter().enumerate() {
             let expected = if promoted[s] { treated[i] } else { control[i] };
@@ -141,8 +151,10 @@ pub(crate) fn simulate_in_blocks(
             out.seed_position.push(i as u32 + 1);
             out.final_position.push(positions[i]);
             out.relevance.push(item.relevance);
-            out.is_focal.push(i == f);
-            out.focal_seed_position.push(f as u32 + 1);
+            let target = promotions.iter().find(|p| p.seed as usize == i + 1);
+            out.is_focal.push(target.is_some());
+            // The lead focal movie: the first in seed order goes to the highest slot.
+            out.focal_seed_position.push(focal[0] as u32 + 1);
             out.promotion_applied.push(promoted[s]);
             out.assignment_probability
                 .push(config.design.promotion_probability);
@@ -151,6 +163,7 @@ pub(crate) fn simulate_in_blocks(
             out.observed_click.push(rng.random::<f64>() < expected);
             out.user_n_ratings.push(slate.user.n_ratings);
             out.user_mean_rating.push(slate.user.mean_rating);
+            out.target_position.push(target.map_or(0, |p| p.target));
         }
     };
     // Slates are simulated in blocks, each block's rows in one table: a table per slate
@@ -204,8 +217,14 @@ pub fn redraw(
     let mut out = base.clone();
     for (s, rows) in starts.windows(2).enumerate() {
         let (start, end) = (rows[0], rows[1]);
-        let focal = base.focal_seed_position[start] as usize - 1;
-        let positions = clicks::final_positions(end - start, focal, promoted[s]);
+        let promotions: Vec<slate_log::design::Promotion> = (start..end)
+            .filter(|r| base.is_focal[*r])
+            .map(|r| slate_log::design::Promotion {
+                seed: base.seed_position[r],
+                target: base.target_position[r],
+            })
+            .collect();
+        let positions = clicks::final_positions(end - start, &promotions, promoted[s]);
         let mut rng = stream(seed, Purpose::Click, u64::from(base.slate_id[start]));
         for (r, position) in (start..end).zip(positions) {
             let p = if promoted[s] {

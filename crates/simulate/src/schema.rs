@@ -20,9 +20,9 @@ slate_table::table! {
         final_position: u32,
         /// Relevance score of the movie for the user, in (0, 1).
         relevance: f64,
-        /// Whether this is the slate's focal movie.
+        /// Whether this is one of the slate's focal movies.
         is_focal: bool,
-        /// Seed position of the slate's focal movie.
+        /// Seed position of the slate's (lead) focal movie.
         focal_seed_position: u32,
         /// Whether the slate was randomized to promote its focal movie.
         promotion_applied: bool,
@@ -38,5 +38,7 @@ slate_table::table! {
         user_n_ratings: u32,
         /// The user's mean rating.
         user_mean_rating: f64,
+        /// The slot a focal movie is promoted to (0 for a non-focal movie).
+        target_position: u32,
     }
 }
