@@ -215,9 +215,10 @@ enum Command {
         on_bad_slate: OnBadSlate,
     },
     /// Design sweep: vary one design knob at a time (promotion probability, focal position
-    /// window, attention cost, substitution penalty) and write the true effects and the power
-    /// of the total contrast at the config's number of slates
-    /// (movielens_interference_design_sweep.csv, figure 30). Not part of `all`.
+    /// window, attention cost, substitution penalty, target slot 1-6, focal movies per slate
+    /// 1-3) and write the true effects and the power of the total contrast at the config's
+    /// number of slates (movielens_interference_design_sweep.csv, figure 30; figure 31: effects
+    /// and power against the target slot). Not part of `all`.
     DesignSweep {
         /// Re-drawn experiments per design point.
         #[arg(long, default_value_t = 100)]

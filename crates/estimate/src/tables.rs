@@ -37,6 +37,12 @@ pub enum Knob {
     /// `clicks.substitution_penalty` (γ).
     #[strum(serialize = "clicks.substitution_penalty")]
     SubstitutionPenalty,
+    /// `design.target_position`: the slot the (first) focal movie is promoted to.
+    #[strum(serialize = "design.target_position")]
+    TargetPosition,
+    /// `design.focals_per_slate`: focal movies promoted together per slate.
+    #[strum(serialize = "design.focals_per_slate")]
+    FocalsPerSlate,
 }
 
 /// An arm of the experiment: the `arm` column of the assignment re-check.

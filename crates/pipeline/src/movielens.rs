@@ -89,7 +89,11 @@ impl Pipeline {
             for file in [POWER.file_name, DESIGN_SWEEP.file_name] {
                 slate_table::remove_stale(&self.paths.processed_dir, file)?;
             }
-            for figure in [slate_report::POWER_FIGURE, slate_report::SWEEP_FIGURE] {
+            for figure in [
+                slate_report::POWER_FIGURE,
+                slate_report::SWEEP_FIGURE,
+                slate_report::TARGET_SLOT_FIGURE,
+            ] {
                 slate_table::remove_stale(&self.paths.figures_dir, figure)?;
             }
             info!(item_rows = slates.len(), "simulated slates");

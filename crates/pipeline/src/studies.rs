@@ -103,7 +103,7 @@ impl Pipeline {
 
     /// The design sweep: each knob of [`SweepPoint::default_sweep`] in turn, the rest as in the
     /// run's config: true effects and the total's power at the run's number of slates
-    /// (`movielens_interference_design_sweep.csv`, figure 30).
+    /// (`movielens_interference_design_sweep.csv`, figures 30 and 31).
     pub fn design_sweep(&self, replicates: usize) -> Result<()> {
         self.timed("design-sweep", || {
             let dir = &self.paths.processed_dir;
@@ -123,6 +123,12 @@ impl Pipeline {
             }
             slate_table::write_csv(&mut sweep.to_frame()?, &DESIGN_SWEEP, dir)?;
             slate_report::sweep_figure(dir, &self.paths.figures_dir)?;
+            if slate_report::target_slot_figure(dir, &self.paths.figures_dir)?.is_none() {
+                slate_table::remove_stale(
+                    &self.paths.figures_dir,
+                    slate_report::TARGET_SLOT_FIGURE,
+                )?;
+            }
             Ok(())
         })
     }

@@ -16,6 +16,7 @@
 //! - [`coverage_figure`]: the inference coverage study's figure.
 //! - [`power_figure`]: the power study's figure.
 //! - [`sweep_figure`]: the design sweep's figure.
+//! - [`slot_figure`]: the design sweep's target-slot figure (where the promoted tile should go).
 //! - [`models_figures`]: the advanced-models notebook's figures.
 //! - [`final_report`]: the final report of the MovieLens run: tables, figures 25–28, summary,
 //!   resume bullets and the artifact index.
@@ -33,6 +34,7 @@ pub mod log_report;
 mod models_figures;
 mod paths;
 mod power_figure;
+pub mod slot_figure;
 mod sweep_figure;
 
 pub use coverage_figure::{COVERAGE_FIGURE, coverage_figure};
@@ -43,6 +45,7 @@ pub use log_report::{LOG_SUMMARY_FILE, log_report};
 pub use models_figures::{MODELS_FIGURES, models_figures};
 pub use paths::ReportPaths;
 pub use power_figure::{POWER_FIGURE, power_figure};
+pub use slot_figure::{TARGET_SLOT_FIGURE, target_slot_figure};
 pub use sweep_figure::{SWEEP_FIGURE, sweep_figure};
 
 use std::path::PathBuf;

@@ -22,6 +22,11 @@ pub enum SweepPoint {
     AttentionCost(f64),
     /// `clicks.substitution_penalty` (γ).
     SubstitutionPenalty(f64),
+    /// `design.target_position` (the focal window moves with it: see
+    /// `slate_simulate::config::DesignConfig::focal_window`).
+    TargetPosition(usize),
+    /// `design.focals_per_slate`.
+    FocalsPerSlate(usize),
 }
 
 impl SweepPoint {
@@ -46,6 +51,8 @@ impl SweepPoint {
                 .into_iter()
                 .map(SweepPoint::SubstitutionPenalty),
         );
+        points.extend((1..=6).map(SweepPoint::TargetPosition));
+        points.extend((1..=3).map(SweepPoint::FocalsPerSlate));
         points
     }
 
@@ -56,6 +63,8 @@ impl SweepPoint {
             SweepPoint::FocalWindow(..) => Knob::FocalWindow,
             SweepPoint::AttentionCost(_) => Knob::AttentionCost,
             SweepPoint::SubstitutionPenalty(_) => Knob::SubstitutionPenalty,
+            SweepPoint::TargetPosition(_) => Knob::TargetPosition,
+            SweepPoint::FocalsPerSlate(_) => Knob::FocalsPerSlate,
         }
     }
 
@@ -66,6 +75,7 @@ impl SweepPoint {
             | SweepPoint::AttentionCost(v)
             | SweepPoint::SubstitutionPenalty(v) => format!("{v}"),
             SweepPoint::FocalWindow(a, b) => format!("{a}-{b}"),
+            SweepPoint::TargetPosition(v) | SweepPoint::FocalsPerSlate(v) => format!("{v}"),
         }
     }
 
@@ -76,6 +86,7 @@ impl SweepPoint {
             | SweepPoint::AttentionCost(v)
             | SweepPoint::SubstitutionPenalty(v) => v,
             SweepPoint::FocalWindow(a, b) => (a + b) as f64 / 2.0,
+            SweepPoint::TargetPosition(v) | SweepPoint::FocalsPerSlate(v) => v as f64,
         }
     }
 
@@ -90,6 +101,8 @@ impl SweepPoint {
             }
             SweepPoint::AttentionCost(v) => config.clicks.promotion_attention_cost = v,
             SweepPoint::SubstitutionPenalty(v) => config.clicks.substitution_penalty = v,
+            SweepPoint::TargetPosition(v) => config.design.target_position = v,
+            SweepPoint::FocalsPerSlate(v) => config.design.focals_per_slate = v,
         }
         config
     }

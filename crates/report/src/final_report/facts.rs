@@ -102,6 +102,9 @@ pub struct SweepFacts {
     pub power_range: (f64, f64),
     /// Slates per design.
     pub n_slates: u32,
+    /// With target-slot points: the slots swept (first, last) and the slot with the best true
+    /// total for the slate, with that total.
+    pub best_slot: Option<((String, String), String, f64)>,
 }
 
 /// The design sweep's facts (`None` for an empty table).
@@ -128,7 +131,25 @@ pub(super) fn sweep_facts(table: &DesignSweepTable) -> Option<SweepFacts> {
         .iter()
         .copied()
         .max_by(|a, b| spread(*a).total_cmp(&spread(*b)))?;
+    let slots: Vec<usize> = (0..table.len())
+        .filter(|i| table.knob[*i] == Knob::TargetPosition)
+        .collect();
+    let best_slot = crate::slot_figure::best_slot(table, &slots).map(|best| {
+        let value = |i: usize| table.value[i].clone();
+        let (first, last) = slots.iter().fold((slots[0], slots[0]), |(lo, hi), i| {
+            (
+                if table.value_numeric[*i] < table.value_numeric[lo] { *i } else { lo },
+                if table.value_numeric[*i] > table.value_numeric[hi] { *i } else { hi },
+            )
+        });
+        (
+            (value(first), value(last)),
+            value(best),
+            table.true_total_effect[best],
+        )
+    });
     Some(SweepFacts {
+        best_slot,
         lowest: point(lowest),
         highest: point(highest),
         strongest: (strongest.to_string(), spread(strongest)),

@@ -49,7 +49,7 @@ pub fn upstream_tables(source: &SourceTables) -> Vec<(&'static str, TableSchema)
 pub fn figure_catalog() -> Vec<(&'static str, &'static str)> {
     use crate::{
         COVERAGE_FIGURE, DECOMPOSITION_FIGURES, ESTIMATOR_FIGURES, MODELS_FIGURES, POWER_FIGURE,
-        SWEEP_FIGURE,
+        SWEEP_FIGURE, TARGET_SLOT_FIGURE,
     };
     let descriptions = [
         "Observed effects with slate-clustered 95% intervals, item rows and slates.",
@@ -68,6 +68,7 @@ pub fn figure_catalog() -> Vec<(&'static str, &'static str)> {
         "Coverage of each method's 95% interval over re-drawn experiments.",
         "Power of each contrast's test against slates, simulated and analytic, per scenario.",
         "True total effect and power of its test over each design knob.",
+        "True direct, spillover and total effects and the total's power against the target slot.",
         "Final main effects, item rows and slates, with 95% intervals.",
         "Final decomposition per 1,000 promoted slates with error bars.",
         "Final spillover-definition sensitivity.",
@@ -77,7 +78,12 @@ pub fn figure_catalog() -> Vec<(&'static str, &'static str)> {
         .iter()
         .chain(&DECOMPOSITION_FIGURES)
         .chain(&MODELS_FIGURES)
-        .chain(&[COVERAGE_FIGURE, POWER_FIGURE, SWEEP_FIGURE])
+        .chain(&[
+            COVERAGE_FIGURE,
+            POWER_FIGURE,
+            SWEEP_FIGURE,
+            TARGET_SLOT_FIGURE,
+        ])
         .chain(&FINAL_FIGURES)
         .copied()
         .zip(descriptions)

@@ -88,7 +88,7 @@ pub(super) fn limitations(facts: &Facts) -> Limitations {
             Some(sweep) => (
                 "The headline design is one of many; the design sweep varies one knob at a time.",
                 format!(
-                    "Over {} ({} slates each), the true total effect ranged from {:.3} ({} = {}) to {:.3} ({} = {}){}; {} moves it most (spread {:.3}). The total's test had {:.0}–{:.0}% power.",
+                    "Over {} ({} slates each), the true total effect ranged from {:.3} ({} = {}) to {:.3} ({} = {}){}; {} moves it most (spread {:.3}). The total's test had {:.0}–{:.0}% power.{}",
                     sweep.knobs.join(", "),
                     sweep.n_slates,
                     sweep.lowest.0,
@@ -105,7 +105,16 @@ pub(super) fn limitations(facts: &Facts) -> Limitations {
                     sweep.strongest.0,
                     sweep.strongest.1,
                     100.0 * sweep.power_range.0,
-                    100.0 * sweep.power_range.1
+                    100.0 * sweep.power_range.1,
+                    match &sweep.best_slot {
+                        None => String::new(),
+                        Some(((first, last), slot, total)) if *total > 0.0 => format!(
+                            " Of target slots {first}–{last}, slot {slot} gives the slate its best total ({total:+.3} clicks per slate)."
+                        ),
+                        Some(((first, last), slot, total)) => format!(
+                            " Every target slot from {first} to {last} loses clicks for the slate; slot {slot} loses least ({total:+.3} clicks per slate)."
+                        ),
+                    }
                 ),
                 "Measure the knob that moves the net effect most on your own product (e.g. the attention a hero tile takes, with a holdout of the format) before generalizing, and rerun the sweep on your own knobs.",
             ),
@@ -143,6 +152,24 @@ pub(super) fn limitations(facts: &Facts) -> Limitations {
         t.mitigation.push(mitigation.into());
     }
     t
+}
+
+/// The design sweep's answer to "where should the promoted tile go?", when it swept the
+/// target slot: the slot with the best true total for the slate, or that every slot loses.
+pub fn placement_paragraph(f: &Facts) -> Option<String> {
+    let ((first, last), slot, total) = f.sweep.as_ref()?.best_slot.as_ref()?;
+    let verdict = if *total > 0.0 {
+        format!(
+            "slot {slot} gives the slate its best total: {total:+.3} simulated clicks per slate"
+        )
+    } else {
+        format!(
+            "every slot loses clicks for the slate; slot {slot} loses least ({total:+.3} simulated clicks per slate)"
+        )
+    };
+    Some(format!(
+        "`cargo xtask design-sweep` promoted the focal movie to each slot from {first} to {last} (figure 31, `movielens_interference_design_sweep.csv`): {verdict}."
+    ))
 }
 
 /// The executive summary (seed section 13), every number from `facts`.
@@ -216,6 +243,10 @@ pub fn summary_markdown(f: &Facts) -> String {
     if !power.is_empty() {
         let _ = writeln!(s, "## Power\n");
         let _ = writeln!(s, "{power}\n");
+    }
+    if let Some(placement) = placement_paragraph(f) {
+        let _ = writeln!(s, "## Where to place the promoted tile\n");
+        let _ = writeln!(s, "{placement}\n");
     }
     let _ = writeln!(s, "## Recommendation\n");
     let _ = writeln!(
