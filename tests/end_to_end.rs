@@ -433,10 +433,14 @@ fn power_and_design_sweep_write_their_tables_figures_and_report_sections() {
     assert_eq!(sweep.len(), SweepPoint::default_sweep().len());
     assert_eq!(
         sweep.is_run_design.iter().filter(|d| **d).count(),
-        4,
+        6,
         "the run's design is one point of each knob"
     );
-    for figure in [slate_report::POWER_FIGURE, slate_report::SWEEP_FIGURE] {
+    for figure in [
+        slate_report::POWER_FIGURE,
+        slate_report::SWEEP_FIGURE,
+        slate_report::TARGET_SLOT_FIGURE,
+    ] {
         let bytes = std::fs::read(pipeline.paths.figures_dir.join(figure)).unwrap();
         assert!(bytes.len() > 10_000 && &bytes[1..4] == b"PNG", "{figure}");
     }
@@ -448,6 +452,13 @@ fn power_and_design_sweep_write_their_tables_figures_and_report_sections() {
     )
     .unwrap();
     assert!(summary.contains("## Power"), "{summary}");
+    // The target-slot sweep's answer: the best slot, or that every slot loses.
+    assert!(
+        summary.contains("## Where to place the promoted tile")
+            && (summary.contains("gives the slate its best total")
+                || summary.contains("every slot loses clicks")),
+        "{summary}"
+    );
     let limitations = std::fs::read_to_string(
         pipeline
             .paths

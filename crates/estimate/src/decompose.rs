@@ -283,7 +283,8 @@ slate_table::table! {
     pub struct PositionRisk, schema POSITION_RISK = "movielens_interference_position_risk.csv" {
         /// Focal seed positions in the band.
         position_band: String,
-        /// Rank jump when promoted to position 1.
+        /// Places the (lead) focal item moves up when promoted: its seed positions less its
+        /// target slot (with one focal item to the top, the seed positions less 1).
         rank_jump: String,
         /// Slates in the band.
         slates: u32,
@@ -695,8 +696,18 @@ fn position_risk(
                 .push(difference_in_means(&known[3], &band, "known net")?.estimate);
         }
         let (nl, nu) = net.ci_95();
+        // Places the lead focal item moves up: its seed position less its target (one focal
+        // item to the top: the seed position less 1).
+        let targets = (0..slates.len())
+            .filter(|s| keep(*s))
+            .map(|s| slates.focal_target_position[s]);
+        let (lowest, highest) = targets.fold((u32::MAX, 0), |(lo, hi), t| (lo.min(t), hi.max(t)));
         table.position_band.push(band);
-        table.rank_jump.push(format!("{}-{}", from - 1, to - 1));
+        table.rank_jump.push(format!(
+            "{}-{}",
+            from.saturating_sub(highest),
+            to.saturating_sub(lowest)
+        ));
         table.slates.push(net.clusters as u32);
         table.direct_estimate.push(direct.estimate);
         table.net_slate_estimate.push(net.estimate);

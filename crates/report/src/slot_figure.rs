@@ -66,10 +66,12 @@ pub fn target_slot_figure(
             String::new()
         }
     };
-    let item_range = padded(
-        rows.iter()
-            .flat_map(|i| [table.true_direct_effect[*i], table.true_non_focal_effect[*i]]),
-    );
+    let item_range = padded(rows.iter().flat_map(|i| {
+        [
+            table.true_direct_effect[*i],
+            table.true_non_focal_effect[*i],
+        ]
+    }));
     let total_range = padded(rows.iter().map(|i| table.true_total_effect[*i]));
     let path = render_png(figures_dir, TARGET_SLOT_FIGURE, (1800, 560), |root| {
         let (header, body) = root.split_vertically(100);
@@ -142,7 +144,11 @@ pub fn target_slot_figure(
             .map_err(|e| e.to_string())?;
         for (name, color, values) in [
             ("Direct (focal movie)", GAIN, &table.true_direct_effect),
-            ("Spillover (every non-focal movie)", LOSS, &table.true_non_focal_effect),
+            (
+                "Spillover (every non-focal movie)",
+                LOSS,
+                &table.true_non_focal_effect,
+            ),
         ] {
             let points: Vec<(f64, f64)> = rows
                 .iter()
@@ -271,7 +277,13 @@ pub fn target_slot_figure(
                 table.power_total[*i],
                 table.power_mc_se[*i],
             );
-            share_point(&mut chart, (x, p), se, NEUTRAL.stroke_width(2), NEUTRAL.filled())?;
+            share_point(
+                &mut chart,
+                (x, p),
+                se,
+                NEUTRAL.stroke_width(2),
+                NEUTRAL.filled(),
+            )?;
             if table.is_run_design[*i] {
                 chart
                     .draw_series(std::iter::once(Circle::new(

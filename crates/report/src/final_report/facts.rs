@@ -138,8 +138,16 @@ pub(super) fn sweep_facts(table: &DesignSweepTable) -> Option<SweepFacts> {
         let value = |i: usize| table.value[i].clone();
         let (first, last) = slots.iter().fold((slots[0], slots[0]), |(lo, hi), i| {
             (
-                if table.value_numeric[*i] < table.value_numeric[lo] { *i } else { lo },
-                if table.value_numeric[*i] > table.value_numeric[hi] { *i } else { hi },
+                if table.value_numeric[*i] < table.value_numeric[lo] {
+                    *i
+                } else {
+                    lo
+                },
+                if table.value_numeric[*i] > table.value_numeric[hi] {
+                    *i
+                } else {
+                    hi
+                },
             )
         });
         (
