@@ -470,3 +470,84 @@ fn power_and_design_sweep_write_their_tables_figures_and_report_sections() {
     assert!(limitations.contains("design sweep"), "{limitations}");
     check_final_report(&pipeline, root.path());
 }
+
+/// A MovieLens-format folder whose user and movie ids sit near `u32::MAX` (the synthetic
+/// folder's ids, shifted up in the same order) runs `all` and gives the compact folder's
+/// numbers: no table is sized by the largest id. (The coverage study's correlated scenario
+/// keys each user's propensity by the user's id, so its draws differ; the setup readiness names
+/// the folder.)
+#[test]
+fn ids_near_u32_max_give_the_compact_folders_numbers() {
+    use slate_table::polars::prelude::*;
+    let root = tempfile::tempdir().unwrap();
+    let compact = small_pipeline(&root.path().join("compact"));
+    let input = root.path().join("input");
+    slate_ingest::synthetic::generate(&compact.config.synthetic, &input).unwrap();
+    let shifted_input = root.path().join("shifted_input");
+    std::fs::create_dir_all(&shifted_input).unwrap();
+    let offset = u64::from(u32::MAX) - 10_000_000;
+    for (file, columns) in [
+        ("ratings.csv", &["userId", "movieId"][..]),
+        ("tags.csv", &["userId", "movieId"][..]),
+        ("movies.csv", &["movieId"][..]),
+        ("links.csv", &["movieId"][..]),
+    ] {
+        let mut frame = CsvReadOptions::default()
+            .with_infer_schema_length(None)
+            .try_into_reader_with_file_path(Some(input.join(file)))
+            .unwrap()
+            .finish()
+            .unwrap();
+        for column in columns {
+            let shifted = frame
+                .column(column)
+                .unwrap()
+                .cast(&DataType::UInt64)
+                .unwrap()
+                .as_materialized_series()
+                + offset;
+            frame
+                .replace(column, shifted.with_name((*column).into()).into_column())
+                .unwrap();
+        }
+        CsvWriter::new(std::fs::File::create(shifted_input.join(file)).unwrap())
+            .finish(&mut frame)
+            .unwrap();
+    }
+    let shifted = small_pipeline(&root.path().join("shifted"));
+    for (pipeline, input) in [(&compact, &input), (&shifted, &shifted_input)] {
+        pipeline
+            .all(&DataSource::Dir(input.clone()), &AtomicBool::new(false))
+            .unwrap();
+    }
+    let processed = |p: &slate_pipeline::Pipeline| p.paths.processed_dir.clone();
+    let ratings = slate_table::read_parquet(
+        &processed(&shifted).join("movielens_ratings.parquet"),
+        &slate_ingest::schema::RATINGS,
+    )
+    .unwrap();
+    let users = ratings
+        .column("user_id")
+        .unwrap()
+        .cast(&DataType::UInt64)
+        .unwrap();
+    assert!(
+        users.u64().unwrap().min().unwrap() > offset,
+        "the ids were shifted"
+    );
+    let mut compared = 0;
+    for entry in std::fs::read_dir(processed(&compact)).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if !name.ends_with(".csv")
+            || name == slate_estimate::tables::COVERAGE.file_name
+            || name.contains("setup_readiness")
+        {
+            continue;
+        }
+        let a = std::fs::read(entry.path()).unwrap();
+        let b = std::fs::read(processed(&shifted).join(&name)).unwrap();
+        assert!(a == b, "{name} differs between compact and shifted ids");
+        compared += 1;
+    }
+    assert!(compared > 20, "{compared} tables compared");
+}

@@ -10,12 +10,14 @@
 //! the reverse. It knows nothing about slates, promotions or estimators.
 //!
 //! Invariants of what it writes: every rating is in `0.5..=5.0` in half stars, `(user, movie)`
-//! pairs are unique, every rated movie exists in the movies table, ids are `u32`.
+//! pairs are unique, every rated movie exists in the movies table, ids are `u32`, any `u32`
+//! (no table is sized by the largest id: [`ids`]).
 
 pub mod clusters;
 mod config;
 mod error;
 pub mod fetch;
+pub mod ids;
 mod ratings_csv;
 mod raw;
 mod readiness;

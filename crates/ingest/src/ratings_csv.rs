@@ -13,6 +13,7 @@
 //! pair in an unsorted file after that), naming the file, the 1-based line (header = line 1)
 //! and the column, as the polars path does for the other files.
 
+use crate::ids::IdIndex;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::ops::Range;
@@ -182,11 +183,11 @@ struct Checked {
 }
 
 /// Reads and validates `path`, whose header line (`header_bytes` long) has been checked;
-/// `known[movie]` says whether a movie id is in the catalogue.
+/// `known` holds the catalogue's movie ids.
 pub(crate) fn read(
     path: &Path,
     header_bytes: u64,
-    known: &[bool],
+    known: &IdIndex,
 ) -> Result<RatingsColumns, IngestError> {
     read_in_ranges(path, header_bytes, known, RANGE_BYTES)
 }
@@ -196,7 +197,7 @@ pub(crate) fn read(
 fn read_in_ranges(
     path: &Path,
     header_bytes: u64,
-    known: &[bool],
+    known: &IdIndex,
     range_bytes: u64,
 ) -> Result<RatingsColumns, IngestError> {
     let io = |source| IngestError::Io {
@@ -308,14 +309,14 @@ fn check(
     slot: &Slot<'_>,
     lines: usize,
     error: Option<(usize, LineError)>,
-    known: &[bool],
+    known: &IdIndex,
 ) -> Checked {
     let rows = slot.len;
     let row_error = (0..rows).find_map(|row| {
         let (rating, movie) = (slot.rating[row], slot.movie_id[row]);
         if !is_half_star(rating) {
             Some((row, RowError::Rating(rating)))
-        } else if !known.get(movie as usize).copied().unwrap_or(false) {
+        } else if !known.contains(movie) {
             Some((row, RowError::UnknownMovie(movie)))
         } else {
             None

@@ -63,21 +63,21 @@ pub fn setup_readiness(
         .count();
     let ratings = &dataset.ratings;
     let movies = &dataset.movies;
-    // Dense counting (ids are u32 and, in MovieLens, compact): linear time at 32M ratings.
-    let max_user = ratings.user_id.iter().copied().max().unwrap_or(0) as usize;
-    let mut per_user = vec![0u32; max_user + 1];
-    for user in &ratings.user_id {
-        per_user[*user as usize] += 1;
-    }
-    let users = per_user.iter().filter(|n| **n > 0).count();
+    // Counted by id without a table sized by the largest id (linear time for MovieLens's
+    // compact ids at 32M ratings; see `ids`).
+    let per_user = crate::ids::counts_by_id(&ratings.user_id);
+    let users = per_user.len();
     let eligible = per_user
         .iter()
-        .filter(|n| **n > 0 && **n as usize >= eligible_min_ratings)
+        .filter(|n| **n as usize >= eligible_min_ratings)
         .count();
-    let max_movie = ratings.movie_id.iter().copied().max().unwrap_or(0) as usize;
-    let mut rated_flags = vec![false; max_movie + 1];
+    // Every rated movie is in the catalogue (checked when ratings.csv is read).
+    let catalogue = crate::ids::IdIndex::rows(&movies.movie_id);
+    let mut rated_flags = vec![false; catalogue.len()];
     for movie in &ratings.movie_id {
-        rated_flags[*movie as usize] = true;
+        if let Some(row) = catalogue.get(*movie) {
+            rated_flags[row as usize] = true;
+        }
     }
     let rated = rated_flags.iter().filter(|r| **r).count();
     let with_genres = movies.genres.iter().filter(|g| !g.is_empty()).count();

@@ -135,11 +135,7 @@ fn movies_frame(movies: &Movies) -> PolarsResult<DataFrame> {
 fn read_ratings(raw_dir: &Path, movies: &Movies) -> Result<RatingsColumns> {
     let path = raw_dir.join(RAW_RATINGS.file_name);
     let header_bytes = raw::check_header(&path, &RAW_RATINGS)?;
-    let max_id = movies.movie_id.iter().copied().max().unwrap_or(0) as usize;
-    let mut known = vec![false; max_id + 1];
-    for id in &movies.movie_id {
-        known[*id as usize] = true;
-    }
+    let known = crate::ids::IdIndex::rows(&movies.movie_id);
     ratings_csv::read(&path, header_bytes, &known)
 }
 

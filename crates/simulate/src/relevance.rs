@@ -17,6 +17,7 @@
 //! quality separate a user's liked from unliked movies). ALS would fit better but would add a
 //! linear-algebra dependency this stage does not otherwise need.
 
+use slate_ingest::ids::IdIndex;
 use std::collections::{BinaryHeap, HashMap};
 
 use slate_ingest::Dataset;
@@ -65,11 +66,13 @@ impl RelevanceModel {
     pub fn fit(dataset: &Dataset, config: &RelevanceConfig) -> Self {
         let movies = &dataset.movies;
         let ratings = &dataset.ratings;
-        let max_id = movies.movie_id.iter().copied().max().unwrap_or(0) as usize;
-        let mut dense = vec![u32::MAX; max_id + 1];
-        for (i, id) in movies.movie_id.iter().enumerate() {
-            dense[*id as usize] = i as u32;
-        }
+        // Each movie id's row (no table sized by the largest id: hashed ids near 2^32 work).
+        let dense = IdIndex::rows(&movies.movie_id);
+        let row_of = |movie: u32| {
+            dense
+                .get(movie)
+                .expect("every rated movie is in the catalogue")
+        };
         let mut genre_ids: HashMap<&str, u16> = HashMap::new();
         let mut genre_names: Vec<&str> =
             movies.genres.iter().flatten().map(String::as_str).collect();
@@ -97,7 +100,7 @@ impl RelevanceModel {
         let mut count = vec![0u32; n];
         let mut sum = vec![0f64; n];
         for (movie, rating) in ratings.movie_id.iter().zip(&ratings.rating) {
-            let m = dense[*movie as usize] as usize;
+            let m = row_of(*movie) as usize;
             count[m] += 1;
             sum[m] += rating;
         }
@@ -123,14 +126,11 @@ impl RelevanceModel {
         let mut users: Vec<u32> = ratings.user_id.clone();
         users.sort_unstable();
         users.dedup();
-        let max_user = users.last().copied().unwrap_or(0) as usize;
-        let mut user_dense = vec![u32::MAX; max_user + 1];
-        for (i, u) in users.iter().enumerate() {
-            user_dense[*u as usize] = i as u32;
-        }
+        let user_dense = IdIndex::new(users.iter().copied().zip(0..).collect());
+        let user_of = |u: u32| user_dense.get(u).expect("every user is listed") as usize;
         let mut offsets = vec![0usize; users.len() + 1];
         for u in &ratings.user_id {
-            offsets[user_dense[*u as usize] as usize + 1] += 1;
+            offsets[user_of(*u) + 1] += 1;
         }
         for i in 0..users.len() {
             offsets[i + 1] += offsets[i];
@@ -144,8 +144,8 @@ impl RelevanceModel {
             .zip(&ratings.movie_id)
             .zip(&ratings.rating)
         {
-            let slot = &mut cursor[user_dense[*u as usize] as usize];
-            rated_movie[*slot] = dense[*m as usize];
+            let slot = &mut cursor[user_of(*u)];
+            rated_movie[*slot] = row_of(*m);
             rated_value[*slot] = *r;
             *slot += 1;
         }
