@@ -266,6 +266,10 @@ enum Command {
         /// Without --log: the log also has the two truth columns.
         #[arg(long)]
         truth: bool,
+        /// Without --log: the log also has a target_position column (several focal items per
+        /// slate, any slot); the query then places every row by the design.
+        #[arg(long)]
+        target_position: bool,
     },
     /// Reduce a parquet impression log to one row per slate with the embedded engine (polars'
     /// SQL over ranges of slates) and write interference_slate_stats.parquet to the processed
@@ -304,8 +308,9 @@ enum Command {
         /// was printed with.
         #[arg(long)]
         slate_stats: Option<PathBuf>,
-        /// A slate that breaks a rule of the design (one focal, positions 1..n, arm constant
-        /// within slate and unit, ...): stop with an error naming it, or drop it and list it in
+        /// A slate that breaks a rule of the design (focal items and their target slots, the
+        /// shown ranking of a promoted slate, positions 1..n, arm constant within slate and
+        /// unit, ...): stop with an error naming it, or drop it and list it in
         /// interference_dropped_slates.csv (reads the item rows into memory).
         #[arg(long, value_enum, default_value_t = OnBadSlate::Error)]
         on_bad_slate: OnBadSlate,
@@ -505,12 +510,13 @@ fn run() -> Result<()> {
             dialect,
             log,
             truth,
+            target_position,
         } => {
             let dialect = match dialect {
                 SqlDialect::Spark => slate_reduction::Dialect::Spark,
                 SqlDialect::Polars => slate_reduction::Dialect::Polars,
             };
-            let sql = pipeline.log_sql(dialect, log.as_deref(), truth)?;
+            let sql = pipeline.log_sql(dialect, log.as_deref(), truth, target_position)?;
             std::io::Write::write_all(&mut std::io::stdout(), sql.as_bytes())?;
         }
         Command::ReduceLog { log, chunk_rows } => {

@@ -12,12 +12,14 @@ use crate::analysis::{Held, RunExposure};
 impl Pipeline {
     /// The per-slate reduction query in `dialect`, for the log at `log` (its columns say which
     /// optional columns exist) or, without one, for the canonical columns with unit, user and
-    /// assignment probability (and truth with `truth`), named as in the config's [log] section.
+    /// assignment probability (and truth with `truth`, target positions with `target`), named
+    /// as in the config's [log] section.
     pub fn log_sql(
         &self,
         dialect: slate_reduction::Dialect,
         log: Option<&Path>,
         truth: bool,
+        target: bool,
     ) -> Result<String> {
         use slate_log::LogColumn;
         use slate_reduction::{LogShape, reduction_sql};
@@ -27,12 +29,10 @@ impl Pipeline {
             None => {
                 let mut names: Vec<String> = LogColumn::ALL
                     .into_iter()
-                    .filter(|c| {
-                        truth
-                            || !matches!(
-                                c,
-                                LogColumn::ClickProbIfPromoted | LogColumn::ClickProbIfControl
-                            )
+                    .filter(|c| match c {
+                        LogColumn::ClickProbIfPromoted | LogColumn::ClickProbIfControl => truth,
+                        LogColumn::TargetPosition => target,
+                        _ => true,
                     })
                     .map(|c| config.file_name_of(c).to_string())
                     .collect();
