@@ -62,10 +62,17 @@ impl Pipeline {
                      grows with the file (sort it by slate to reduce it in ranges)"
                 );
             }
+            if let Some(reason) = &reduced.declined {
+                info!(
+                    reason = reason.as_str(),
+                    "the single-pass reduction handed the log to the SQL engine"
+                );
+            }
             info!(
                 rows = reduced.rows,
                 slates = reduced.slates,
                 ranges = reduced.ranges,
+                reducer = ?reduced.reducer,
                 path = %reduced.path.display(),
                 "per-slate statistics"
             );

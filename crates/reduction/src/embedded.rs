@@ -28,6 +28,22 @@ pub struct ReducedLog {
     pub ranges: usize,
     /// Whether the file is sorted by slate, so memory held one range at a time.
     pub sorted: bool,
+    /// Which reducer ran.
+    pub reducer: Reducer,
+    /// Why the single pass handed the log to the SQL path, when it did.
+    pub declined: Option<String>,
+}
+
+/// What reduces a log in-process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reducer {
+    /// The single pass of [`crate::native`] where it applies (a log whose slates are contiguous
+    /// in id order and hold nothing only the SQL's checks report), else the SQL: the default.
+    Auto,
+    /// The single pass ran.
+    SinglePass,
+    /// The SQL query on polars' engine.
+    Sql,
 }
 
 fn polars_error(path: &Path) -> impl Fn(PolarsError) -> ExposureError + '_ {
@@ -61,10 +77,71 @@ pub fn reduce_parquet(
     dir: &Path,
     chunk_rows: usize,
 ) -> Result<ReducedLog, ExposureError> {
+    reduce_parquet_with(path, config, dir, chunk_rows, Reducer::Auto)
+}
+
+/// [`reduce_parquet`] with the reducer chosen: [`Reducer::Auto`] (the single pass where it
+/// applies, else the SQL) or [`Reducer::Sql`].
+pub fn reduce_parquet_with(
+    path: &Path,
+    config: &LogConfig,
+    dir: &Path,
+    chunk_rows: usize,
+    reducer: Reducer,
+) -> Result<ReducedLog, ExposureError> {
     let failed = polars_error(path);
     let slate = config.file_name_of(LogColumn::SlateId).to_string();
     let groups = slate_table::parquet_row_groups(path, &slate)?;
     let rows = groups.iter().map(|g| g.rows).sum();
+    let mut declined = None;
+    if reducer != Reducer::Sql && rows > 0 {
+        let shape = LogShape::of_columns(&slate_table::parquet_columns(path)?, config, path)?;
+        let mut outcome = None;
+        let written = slate_table::write_atomically(dir, SLATE_STATS_FILE, |out| {
+            let native = crate::native::reduce(path, config, &shape, rows, chunk_rows, out)
+                .map_err(|e| match e {
+                    ExposureError::Table(t) => t,
+                    other => TableError::SchemaMismatch {
+                        table: path.display().to_string(),
+                        message: other.to_string(),
+                    },
+                })?;
+            let done = matches!(native, crate::native::Native::Written { .. });
+            outcome = Some(native);
+            if done {
+                Ok(())
+            } else {
+                // Declined: abort the write, so nothing is left behind.
+                Err(TableError::SchemaMismatch {
+                    table: SLATE_STATS_FILE.into(),
+                    message: "handed to the SQL path".into(),
+                })
+            }
+        });
+        match (written, outcome) {
+            (
+                Ok(written),
+                Some(crate::native::Native::Written {
+                    slates,
+                    rows,
+                    windows,
+                }),
+            ) => {
+                return Ok(ReducedLog {
+                    path: written,
+                    slates,
+                    rows,
+                    ranges: windows,
+                    sorted: true,
+                    reducer: Reducer::SinglePass,
+                    declined: None,
+                });
+            }
+            (_, Some(crate::native::Native::Declined(reason))) => declined = Some(reason),
+            (Err(e), _) => return Err(e.into()),
+            (Ok(_), None) => unreachable!("the pass reports what it did"),
+        }
+    }
     let scan = LazyFrame::scan_parquet(
         PlRefPath::try_from_path(path).map_err(&failed)?,
         ScanArgsParquet::default(),
@@ -179,5 +256,7 @@ pub fn reduce_parquet(
         rows,
         ranges: ranges.len(),
         sorted,
+        reducer: Reducer::Sql,
+        declined,
     })
 }

@@ -20,7 +20,8 @@
 //! order.
 //!
 //! Modules: [`columns`] (the table's vocabulary, the one place its column names live), [`sql`]
-//! (the query for each dialect), [`embedded`] (the query run in-process over ranges of slates),
+//! (the query for each dialect), [`embedded`] (the in-process reduction: `native`, a single pass
+//! over a log in slate order that gives the query's table, else the query over ranges of slates),
 //! `source` (the table on disk: part files, a copy, columns in slate order), `read` (the read
 //! that checks every rule and builds the slate outcomes), [`cells`] and [`truth_cells`] (the
 //! per-slate cell sums the estimators read). The Spark job is `spark/reduce_slates.py`.
@@ -32,6 +33,7 @@
 pub mod cells;
 pub mod columns;
 pub mod embedded;
+mod native;
 mod read;
 mod source;
 pub mod sql;
@@ -42,7 +44,7 @@ mod tests;
 
 pub use cells::{CellOutcome, SlateCells};
 pub use columns::SLATE_STATS_FILE;
-pub use embedded::{DEFAULT_CHUNK_ROWS, ReducedLog, reduce_parquet};
+pub use embedded::{DEFAULT_CHUNK_ROWS, ReducedLog, Reducer, reduce_parquet, reduce_parquet_with};
 pub use read::{SlateStatsTables, read_slate_stats};
 pub use source::{copy_slate_stats, read_parquet_parts};
 pub use sql::{Dialect, LogShape, reduction_sql};
