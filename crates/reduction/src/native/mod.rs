@@ -157,8 +157,9 @@ fn read_windows(
 /// Reduces the parquet log at `path` (`rows` rows), read about `window` rows at a time (a
 /// window ends at a slate boundary), into the per-slate table written to `out`; declines when
 /// the log needs the SQL path (what was written to `out` is then to be discarded). One thread
-/// reads and decodes the next window while this one reduces and writes the current.
-pub(crate) fn reduce<W: std::io::Write>(
+/// reads and decodes the next window while this one reduces the current and a third encodes
+/// and writes the previous.
+pub(crate) fn reduce<W: std::io::Write + Send>(
     path: &Path,
     config: &LogConfig,
     shape: &LogShape,
@@ -203,16 +204,41 @@ pub(crate) fn reduce<W: std::io::Write>(
         no_null: shape.read_columns().len() as i64,
     };
     std::thread::scope(|scope| {
-        // A rendezvous: the reader holds the next window until this thread takes it, so
-        // memory holds two windows at most.
+        // Rendezvous channels: the reader holds the next window until this thread takes it,
+        // and the writer takes each window's rows as this thread finishes them, so memory holds
+        // a few windows at most. Three threads: decode, reduce, encode and write.
         let (send, receive) = std::sync::mpsc::sync_channel::<Window>(0);
         let reader = {
             let scan = &scan;
             let failed = &failed;
             scope.spawn(move || read_windows(scan, config, shape, rows, window, &send, failed))
         };
-        let mut out = Some(out);
-        let mut writer = None;
+        let (to_writer, frames) = std::sync::mpsc::sync_channel::<DataFrame>(0);
+        let writer = {
+            let failed = &failed;
+            scope.spawn(move || -> Result<(), ExposureError> {
+                let mut out = Some(out);
+                let mut writer = None;
+                for frame in frames.iter() {
+                    if writer.is_none() {
+                        writer = Some(
+                            ParquetWriter::new(out.take().expect("the output is taken once"))
+                                .batched(frame.schema())
+                                .map_err(failed)?,
+                        );
+                    }
+                    writer
+                        .as_mut()
+                        .expect("a writer")
+                        .write_batch(&frame)
+                        .map_err(failed)?;
+                }
+                if let Some(w) = writer {
+                    w.finish().map_err(failed)?;
+                }
+                Ok(())
+            })
+        };
         let mut table: Option<Table> = None;
         let mut scratch = Vec::new();
         let (mut slates, mut windows) = (0usize, 0usize);
@@ -230,37 +256,31 @@ pub(crate) fn reduce<W: std::io::Write>(
                         return Ok(Native::Declined(reason));
                     }
                 }
-                let frame = t.take_frame(shape).map_err(&failed)?;
+                let frame = t.take_frame(shape, &b).map_err(&failed)?;
                 slates += frame.height();
-                if writer.is_none() {
-                    writer = Some(
-                        ParquetWriter::new(out.take().expect("the output is taken once"))
-                            .batched(frame.schema())
-                            .map_err(&failed)?,
-                    );
-                }
-                writer
-                    .as_mut()
-                    .expect("a writer")
-                    .write_batch(&frame)
-                    .map_err(&failed)?;
                 windows += 1;
-            }
-            match writer.take() {
-                Some(w) => {
-                    w.finish().map_err(&failed)?;
-                    Ok(Native::Written {
-                        slates,
-                        rows,
-                        windows,
-                    })
+                if to_writer.send(frame).is_err() {
+                    // The writer stopped on an error, which its join returns.
+                    break;
                 }
-                None => Ok(Native::Declined("the log has no rows".into())),
             }
+            if windows == 0 {
+                return Ok(Native::Declined("the log has no rows".into()));
+            }
+            Ok(Native::Written {
+                slates,
+                rows,
+                windows,
+            })
         })();
-        // Hanging up stops the reader at its next window.
+        // Hanging up stops the reader at its next window and lets the writer finish.
         drop(receive);
+        drop(to_writer);
         reader.join().expect("the reader thread does not panic");
-        result
+        let written = writer.join().expect("the writer thread does not panic");
+        match (result, written) {
+            (Err(e), _) | (Ok(Native::Written { .. }), Err(e)) => Err(e),
+            (result, _) => result,
+        }
     })
 }

@@ -3,6 +3,8 @@
 
 use std::collections::HashSet;
 
+use slate_table::polars::prelude::IdxSize;
+
 use super::batch::Batch;
 use super::table::Table;
 use crate::columns::{
@@ -147,7 +149,7 @@ pub(super) fn reduce_slate(
         t.user.1.push_extreme(user_ids, rows.clone(), true);
     }
     t.focal_item.push(&b.item, lead);
-    t.focal_cluster.push(lead_cluster.to_string());
+    t.focal_cluster.push(lead as IdxSize);
     let n = rows.len() as i64;
     let mask = |positions: &[i64]| -> i64 {
         rows.clone()

@@ -12,7 +12,8 @@ pub(super) struct Table {
     pub(super) unit: (IdOut, IdOut),
     pub(super) user: (IdOut, IdOut),
     pub(super) focal_item: IdOut,
-    pub(super) focal_cluster: Vec<String>,
+    /// Each slate's lead focal row in the window's batch (its cluster is gathered from there).
+    pub(super) focal_cluster: Vec<IdxSize>,
     /// Integer facts by name.
     pub(super) ints: Vec<(Fact, Vec<i64>)>,
     /// Floating facts (the probability's min and max).
@@ -62,7 +63,11 @@ impl Table {
     }
 
     /// The table so far as a frame with the reduction's column types; cleared for the next.
-    pub(super) fn take_frame(&mut self, shape: &LogShape) -> Result<DataFrame, PolarsError> {
+    pub(super) fn take_frame(
+        &mut self,
+        shape: &LogShape,
+        batch: &Batch,
+    ) -> Result<DataFrame, PolarsError> {
         let n = self.len();
         let mut columns = Vec::new();
         for (name, dtype) in shape.columns() {
@@ -74,10 +79,15 @@ impl Table {
                 Some(Fact::UserId) => take(&mut self.user.0).column(&name),
                 Some(Fact::UserIdMax) => take(&mut self.user.1).column(&name),
                 Some(Fact::FocalItemId) => take(&mut self.focal_item).column(&name),
-                Some(Fact::FocalCluster) => Column::new(
-                    name.as_str().into(),
-                    std::mem::take(&mut self.focal_cluster),
-                ),
+                Some(Fact::FocalCluster) => {
+                    let rows = IdxCa::from_vec("".into(), std::mem::take(&mut self.focal_cluster));
+                    batch
+                        .cluster
+                        .take(&rows)?
+                        .into_series()
+                        .with_name(name.as_str().into())
+                        .into_column()
+                }
                 Some(f) if integer_fact(f) => {
                     let values = self
                         .ints
