@@ -109,6 +109,14 @@ fn cr1_and_cr2(
         return Ok(None);
     }
     let r = difference_in_means(sample, what, "observed click")?;
+    with_cr2(sample, r).map(Some)
+}
+
+/// CR1 (from `r`, the difference in means of `sample`) and CR2 of `sample`.
+fn with_cr2(
+    sample: &Sample,
+    r: DiffInMeans,
+) -> Result<(DiffInMeans, [Inference; 2]), EstimateError> {
     let (lower, upper) = r.ci_95();
     let cr1 = Inference {
         method: InferenceMethod::Cr1,
@@ -119,7 +127,26 @@ fn cr1_and_cr2(
         p_value: r.p_value_cluster(),
     };
     let cr2 = cr2_inference(sample, &r)?;
-    Ok(Some((r, [cr1, cr2])))
+    Ok((r, [cr1, cr2]))
+}
+
+/// The observed-click sample and result of each contrast, in [`Contrast::ALL`] order, as the
+/// estimate suite already holds them: a bucket that is the whole contrast reuses them instead
+/// of building its sample again (a sample of every slate is large at millions of slates).
+pub type Observed<'a> = [(&'a Sample, &'a DiffInMeans)];
+
+/// Whether some item is pushed down more than one place.
+fn displaced_beyond_one(items: Items<'_>) -> bool {
+    match items {
+        Items::Rows(mapping) => mapping.displacement.iter().any(|d| *d > 1),
+        Items::Cells(SlateCells {
+            displacement: Some(buckets),
+            ..
+        }) => buckets[1..]
+            .iter()
+            .any(|(rows, _)| rows.iter().any(|n| *n > 0)),
+        Items::Cells(_) => false,
+    }
 }
 
 /// The observed-click samples of the non-focal items displaced 1, 2 and 3+ places.
@@ -175,18 +202,36 @@ pub fn displacement_samples(
     Ok(samples)
 }
 
-/// The spillover by displacement distance.
+/// The spillover by displacement distance. When no item is pushed down more than one place
+/// (one focal item promoted to the top, say), the first bucket is the displaced-item contrast
+/// of `observed`, reused.
 pub fn spillover_by_displacement(
     items: Items<'_>,
     slates: &SlateOutcomes,
+    observed: &Observed<'_>,
 ) -> Result<DisplacementSpillover, EstimateError> {
     let clustering = Clustering::of(slates);
     let mut table = DisplacementSpillover::default();
-    for (label, sample) in BUCKETS.iter().zip(displacement_samples(items, slates)?) {
-        let what = format!("spillover at displacement {label}");
-        let Some((r, inferences)) = cr1_and_cr2(&sample, &what)? else {
-            continue;
-        };
+    let mut results = Vec::new();
+    if displaced_beyond_one(items) {
+        for (label, sample) in BUCKETS.iter().zip(displacement_samples(items, slates)?) {
+            let what = format!("spillover at displacement {label}");
+            if let Some(result) = cr1_and_cr2(&sample, &what)? {
+                results.push((label, result));
+            }
+        }
+    } else {
+        let i = Contrast::ALL
+            .iter()
+            .position(|c| *c == Contrast::Displaced)
+            .expect("a contrast");
+        let (sample, r) = observed[i];
+        let treated = sample.treated_rows();
+        if treated > 0 && treated < sample.n_rows() {
+            results.push((&BUCKETS[0], with_cr2(sample, r.clone())?));
+        }
+    }
+    for (label, (r, inferences)) in results {
         for i in inferences {
             table.displacement.push(label.to_string());
             table.method.push(i.method.under(clustering));
@@ -203,38 +248,62 @@ pub fn spillover_by_displacement(
     Ok(table)
 }
 
-/// The five contrasts within the slates with 1, 2 and 3+ focal items.
+/// The five contrasts within the slates with 1, 2 and 3+ focal items. When every slate is in
+/// one bucket, its rows are the contrasts of `observed`, reused.
 pub fn effects_by_focal_count(
     items: Items<'_>,
     slates: &SlateOutcomes,
+    observed: &Observed<'_>,
 ) -> Result<FocalCountEffects, EstimateError> {
     let clustering = Clustering::of(slates);
     let group = |s: usize| bucket(slates.n_focals[s]);
     let mut table = FocalCountEffects::default();
-    let by_contrast: Vec<Vec<Sample>> = Contrast::ALL
-        .iter()
-        .map(|c| samples_by_group(*c, OutcomeView::Observed, items, slates, &group, 3))
-        .collect::<Result<_, _>>()?;
-    for (b, label) in BUCKETS.iter().enumerate() {
-        for (contrast, samples) in Contrast::ALL.iter().zip(&by_contrast) {
-            let what = format!("{} in slates with {label} focal items", contrast.text());
-            let Some((r, inferences)) = cr1_and_cr2(&samples[b], &what)? else {
-                continue;
-            };
-            for i in inferences {
-                table.n_focals.push(label.to_string());
-                table.effect_kind.push(SUBGROUP_EFFECT.to_string());
-                table.contrast.push(*contrast);
-                table.method.push(i.method.under(clustering));
-                table.estimate.push(i.estimate);
-                table.se.push(i.se);
-                table.ci_95_lower.push(i.ci_lower);
-                table.ci_95_upper.push(i.ci_upper);
-                table.p_value.push(i.p_value);
-                table.treated_n.push(r.treated_n as u32);
-                table.control_n.push(r.control_n as u32);
-                table.clusters.push(r.clusters as u32);
+    let first = (!slates.n_focals.is_empty()).then(|| group(0)).flatten();
+    let one_bucket = first.filter(|b| (0..slates.len()).all(|s| group(s) == Some(*b)));
+    let mut results = Vec::new();
+    match one_bucket {
+        Some(b) => {
+            for (contrast, (sample, r)) in Contrast::ALL.iter().zip(observed) {
+                let treated = sample.treated_rows();
+                if treated > 0 && treated < sample.n_rows() {
+                    results.push((b, *contrast, with_cr2(sample, (*r).clone())?));
+                }
             }
+        }
+        None => {
+            let by_contrast: Vec<Vec<Sample>> = Contrast::ALL
+                .iter()
+                .map(|c| samples_by_group(*c, OutcomeView::Observed, items, slates, &group, 3))
+                .collect::<Result<_, _>>()?;
+            for b in 0..BUCKETS.len() {
+                for (contrast, samples) in Contrast::ALL.iter().zip(&by_contrast) {
+                    let what = format!(
+                        "{} in slates with {} focal items",
+                        contrast.text(),
+                        BUCKETS[b]
+                    );
+                    if let Some(result) = cr1_and_cr2(&samples[b], &what)? {
+                        results.push((b, *contrast, result));
+                    }
+                }
+            }
+        }
+    }
+    for (b, contrast, (r, inferences)) in results {
+        let label = BUCKETS[b];
+        for i in inferences {
+            table.n_focals.push(label.to_string());
+            table.effect_kind.push(SUBGROUP_EFFECT.to_string());
+            table.contrast.push(contrast);
+            table.method.push(i.method.under(clustering));
+            table.estimate.push(i.estimate);
+            table.se.push(i.se);
+            table.ci_95_lower.push(i.ci_lower);
+            table.ci_95_upper.push(i.ci_upper);
+            table.p_value.push(i.p_value);
+            table.treated_n.push(r.treated_n as u32);
+            table.control_n.push(r.control_n as u32);
+            table.clusters.push(r.clusters as u32);
         }
     }
     Ok(table)

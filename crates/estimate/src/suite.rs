@@ -300,6 +300,12 @@ pub fn run(
         validation
     });
 
+    // The design tables reuse the observed samples where a bucket is a whole contrast.
+    let observed_pairs: Vec<(&Sample, &DiffInMeans)> = Contrast::ALL
+        .iter()
+        .zip(&observed_samples)
+        .map(|(c, sample)| (*sample, &find(*c, OutcomeView::Observed).result))
+        .collect();
     Ok(EstimateTables {
         estimates,
         observed,
@@ -311,8 +317,16 @@ pub fn run(
         validation,
         decomposition,
         cluster_effects: cluster_effects(items, slates, config.cluster_effects_min_rows)?,
-        displacement_spillover: crate::design_effects::spillover_by_displacement(items, slates)?,
-        focal_count_effects: crate::design_effects::effects_by_focal_count(items, slates)?,
+        displacement_spillover: crate::design_effects::spillover_by_displacement(
+            items,
+            slates,
+            &observed_pairs,
+        )?,
+        focal_count_effects: crate::design_effects::effects_by_focal_count(
+            items,
+            slates,
+            &observed_pairs,
+        )?,
         results,
         bootstrap: draws,
     })
