@@ -6,11 +6,10 @@
 use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
-use slate_estimate::power::TARGET_POWER;
 use slate_estimate::tables::{DESIGN_SWEEP, DesignSweepTable, Knob};
 
 use crate::ReportError;
-use crate::charts::{FAMILY, GAIN, LOSS, NEUTRAL, SECOND, format_tick, render_png, share_point};
+use crate::charts::{FAMILY, GAIN, LOSS, SECOND, format_tick, render_png};
 use crate::estimator_figures::read_rows;
 
 /// File name of the figure [`target_slot_figure`] writes.
@@ -258,42 +257,7 @@ pub fn target_slot_figure(
             .axis_desc_style((FAMILY, 16))
             .draw()
             .map_err(|e| e.to_string())?;
-        chart
-            .draw_series(std::iter::once(PathElement::new(
-                vec![(x_range.start, TARGET_POWER), (x_range.end, TARGET_POWER)],
-                BLACK.mix(0.35).stroke_width(1),
-            )))
-            .map_err(|e| e.to_string())?;
-        chart
-            .draw_series(LineSeries::new(
-                rows.iter()
-                    .map(|i| (table.value_numeric[*i], table.analytic_power_total[*i])),
-                NEUTRAL.stroke_width(3),
-            ))
-            .map_err(|e| e.to_string())?;
-        for i in &rows {
-            let (x, p, se) = (
-                table.value_numeric[*i],
-                table.power_total[*i],
-                table.power_mc_se[*i],
-            );
-            share_point(
-                &mut chart,
-                (x, p),
-                se,
-                NEUTRAL.stroke_width(2),
-                NEUTRAL.filled(),
-            )?;
-            if table.is_run_design[*i] {
-                chart
-                    .draw_series(std::iter::once(Circle::new(
-                        (x, p),
-                        10,
-                        BLACK.stroke_width(2),
-                    )))
-                    .map_err(|e| e.to_string())?;
-            }
-        }
+        crate::sweep_figure::draw_power(&mut chart, &table, &rows, &x_range)?;
         Ok(())
     })?;
     Ok(Some(path))

@@ -139,44 +139,55 @@ pub fn sweep_figure(processed_dir: &Path, figures_dir: &Path) -> Result<PathBuf,
                     .axis_desc_style((FAMILY, 16))
                     .draw()
                     .map_err(|e| e.to_string())?;
-                chart
-                    .draw_series(std::iter::once(PathElement::new(
-                        vec![(x_range.start, TARGET_POWER), (x_range.end, TARGET_POWER)],
-                        BLACK.mix(0.35).stroke_width(1),
-                    )))
-                    .map_err(|e| e.to_string())?;
-                chart
-                    .draw_series(LineSeries::new(
-                        rows.iter()
-                            .map(|i| (table.value_numeric[*i], table.analytic_power_total[*i])),
-                        NEUTRAL.stroke_width(3),
-                    ))
-                    .map_err(|e| e.to_string())?;
-                for i in &rows {
-                    let (x, p, se) = (
-                        table.value_numeric[*i],
-                        table.power_total[*i],
-                        table.power_mc_se[*i],
-                    );
-                    share_point(
-                        &mut chart,
-                        (x, p),
-                        se,
-                        NEUTRAL.stroke_width(2),
-                        NEUTRAL.filled(),
-                    )?;
-                    if table.is_run_design[*i] {
-                        chart
-                            .draw_series(std::iter::once(Circle::new(
-                                (x, p),
-                                10,
-                                BLACK.stroke_width(2),
-                            )))
-                            .map_err(|e| e.to_string())?;
-                    }
-                }
+                draw_power(&mut chart, &table, &rows, &x_range)?;
             }
             Ok(())
         },
     )
+}
+
+/// The power marks of the sweep's `rows` (x: their numeric value): the 80% line across
+/// `x_range`, the analytic power as a line, the simulated power as points with their ±1.96
+/// Monte-Carlo SE, the run's design ringed. Figures 30 and 31 draw their power panels so.
+pub(crate) fn draw_power<DB, CT>(
+    chart: &mut ChartContext<'_, DB, CT>,
+    table: &DesignSweepTable,
+    rows: &[usize],
+    x_range: &std::ops::Range<f64>,
+) -> Result<(), String>
+where
+    DB: DrawingBackend,
+    CT: plotters::coord::CoordTranslate<From = (f64, f64)>,
+{
+    chart
+        .draw_series(std::iter::once(PathElement::new(
+            vec![(x_range.start, TARGET_POWER), (x_range.end, TARGET_POWER)],
+            BLACK.mix(0.35).stroke_width(1),
+        )))
+        .map_err(|e| e.to_string())?;
+    chart
+        .draw_series(LineSeries::new(
+            rows.iter()
+                .map(|i| (table.value_numeric[*i], table.analytic_power_total[*i])),
+            NEUTRAL.stroke_width(3),
+        ))
+        .map_err(|e| e.to_string())?;
+    for i in rows {
+        let (x, p, se) = (
+            table.value_numeric[*i],
+            table.power_total[*i],
+            table.power_mc_se[*i],
+        );
+        share_point(chart, (x, p), se, NEUTRAL.stroke_width(2), NEUTRAL.filled())?;
+        if table.is_run_design[*i] {
+            chart
+                .draw_series(std::iter::once(Circle::new(
+                    (x, p),
+                    10,
+                    BLACK.stroke_width(2),
+                )))
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
 }
