@@ -165,6 +165,19 @@ fn a_log_without_truth_gets_no_truth_table_or_column() {
     // A logged experiment is described as one: observed clicks, nothing simulated.
     assert!(summary.contains("| Observed total clicks |"), "{summary}");
     assert!(!summary.to_lowercase().contains("simulat"), "{summary}");
+    // The page shows the summary and embeds every figure; it names the log by its file name.
+    let page = std::fs::read_to_string(
+        pipeline
+            .paths
+            .writeup_dir
+            .join(slate_report::HTML_REPORT_FILE),
+    )
+    .unwrap();
+    assert!(page.contains("<td>Total slate</td><td>total dwell</td>"));
+    assert!(page.contains("Slate promotion experiment: <code>user_log.csv</code>"));
+    assert_eq!(page.matches("<img ").count(), figures.len());
+    assert!(!page.contains("<script") && !page.contains("://"));
+    assert!(!page.contains(&root.path().display().to_string()));
 }
 
 #[test]

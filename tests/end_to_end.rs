@@ -185,6 +185,31 @@ fn check_final_report(pipeline: &slate_pipeline::Pipeline, root: &std::path::Pat
         "decomposition",
     )
     .unwrap();
+    // The one page: every figure embedded, the headline numbers as the table shows them, inert
+    // and without the run's absolute paths.
+    let page = std::fs::read_to_string(
+        pipeline
+            .paths
+            .writeup_dir
+            .join(slate_report::HTML_REPORT_FILE),
+    )
+    .unwrap();
+    let figures = std::fs::read_dir(&pipeline.paths.figures_dir)
+        .unwrap()
+        .count();
+    assert_eq!(
+        page.matches("<img ").count(),
+        figures,
+        "every figure embedded once"
+    );
+    let total = main
+        .contrast
+        .iter()
+        .position(|c| *c == Contrast::TotalSlate)
+        .unwrap();
+    assert!(page.contains(&format!("{:.4}", main.estimate[total])));
+    assert!(!page.contains("<script") && !page.contains("://"));
+    assert!(!page.contains(&root.display().to_string()));
     let per_1000 = decomposition.estimate_per_1000_promoted_slates.clone();
     let expected = format!(
         "the focal item gained {:.1} simulated clicks per 1,000 promoted slates, while same-cluster competitors changed by {:.1} and other competitors changed by {:.1}. The net total slate effect was {:.1}",

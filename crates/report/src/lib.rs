@@ -21,6 +21,8 @@
 //! - [`final_report`]: the final report of the MovieLens run: tables, figures 25–28, summary,
 //!   resume bullets and the artifact index.
 //! - [`log_report`]: the summary of a team's logged experiment (`analyze --log`).
+//! - `html`: `report.html`, the one self-contained page of a run (summary, tables, figures,
+//!   checks and manifest), written by both reports.
 //! - [`findings`]: the sentences (recommendations, model takeaways), composed from the typed
 //!   tables the stages wrote.
 
@@ -30,6 +32,7 @@ mod decomposition_figures;
 mod estimator_figures;
 pub mod final_report;
 pub mod findings;
+mod html;
 pub mod log_report;
 mod models_figures;
 mod paths;
@@ -41,6 +44,7 @@ pub use coverage_figure::{COVERAGE_FIGURE, coverage_figure};
 pub use decomposition_figures::{DECOMPOSITION_FIGURES, decomposition_figures};
 pub use estimator_figures::{ESTIMATOR_FIGURES, estimator_figures};
 pub use final_report::{FINAL_FIGURES, FinalReport, RUN_MANIFEST_FILE, SourceTables, final_report};
+pub use html::HTML_REPORT_FILE;
 pub use log_report::{LOG_SUMMARY_FILE, log_report};
 pub use models_figures::{MODELS_FIGURES, models_figures};
 pub use paths::ReportPaths;
@@ -74,6 +78,22 @@ pub enum ReportError {
         table: String,
         /// The row it lacks.
         what: String,
+    },
+    /// Reading a file the report embeds failed.
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The run manifest is not the JSON the pipeline writes.
+    #[error("{path}: not a run manifest: {message}")]
+    Manifest {
+        /// The manifest.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
     },
     /// An input table has no rows to draw.
     #[error("{table}: no rows to draw")]

@@ -5,7 +5,7 @@
 //! experiment: observed clicks, units and slates; nothing here is simulated.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use slate_estimate::contrasts::{Contrast, OutcomeView};
 use slate_estimate::decompose::{DIRECT_INDIRECT_TOTAL, DirectIndirectTotal};
@@ -17,6 +17,8 @@ use slate_log::{DROPPED_SLATES, DroppedSlatesTable};
 
 use crate::ReportError;
 use crate::estimator_figures::read;
+use crate::final_report::RUN_MANIFEST_FILE;
+use crate::html::Page;
 use crate::paths::ReportPaths;
 
 /// The summary `analyze --log` writes into the writeup folder.
@@ -172,7 +174,8 @@ fn design_sections(w: &mut String, dir: &std::path::Path) -> Result<(), ReportEr
     Ok(())
 }
 
-/// Writes the summary of a logged experiment; returns its path.
+/// Writes the summary of a logged experiment and its page ([`HTML_REPORT_FILE`](crate::HTML_REPORT_FILE):
+/// the summary, every figure drawn and the run manifest); returns the summary's path.
 pub fn log_report(paths: &ReportPaths, log_name: &str) -> Result<PathBuf, ReportError> {
     let dir = &paths.processed_dir;
     let readiness = read(
@@ -190,9 +193,11 @@ pub fn log_report(paths: &ReportPaths, log_name: &str) -> Result<PathBuf, Report
     let units: std::collections::BTreeSet<u32> = slates.unit_index.iter().copied().collect();
     let rows: u64 = slates.slate_size.iter().map(|n| u64::from(*n)).sum();
 
+    // The title names the log as the team gave it; the page names it by its file name only
+    // (it holds no absolute path). Everything below the title is shared.
+    let title = |name: &str| format!("# Slate promotion experiment: `{name}`\n\n");
     let mut md = String::new();
     let w = &mut md;
-    let _ = writeln!(w, "# Slate promotion experiment: `{log_name}`\n");
     let design = Design::of(&slates);
     let _ = writeln!(
         w,
@@ -347,9 +352,23 @@ pub fn log_report(paths: &ReportPaths, log_name: &str) -> Result<PathBuf, Report
             effects.estimate_per_1000_promoted_slates[i]
         );
     }
-    Ok(slate_table::write_bytes_atomically(
+    let summary = slate_table::write_bytes_atomically(
         &paths.writeup_dir,
         LOG_SUMMARY_FILE,
-        md.as_bytes(),
-    )?)
+        format!("{}{md}", title(log_name)).as_bytes(),
+    )?;
+    let file_name = Path::new(log_name)
+        .file_name()
+        .map_or(log_name.to_string(), |n| n.to_string_lossy().to_string());
+    let mut page = Page::new(&format!("Slate promotion experiment: {file_name}"));
+    page.markdown(&format!("{}{md}", title(&file_name)));
+    page.heading("Figures");
+    page.figures(&paths.figures_dir)?;
+    let manifest = dir.join(RUN_MANIFEST_FILE);
+    if manifest.exists() {
+        page.heading("Run manifest");
+        page.manifest(&manifest)?;
+    }
+    page.write(&paths.writeup_dir)?;
+    Ok(summary)
 }

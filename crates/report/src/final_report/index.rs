@@ -241,5 +241,12 @@ pub(super) fn artifact_index(
             description.to_string(),
         );
     }
+    push(
+        crate::HTML_REPORT_FILE,
+        ArtifactKind::Html,
+        &paths.writeup_dir.join(crate::HTML_REPORT_FILE),
+        None,
+        "The run on one self-contained page: summary, main tables, every figure, readiness checks and run manifest.".into(),
+    );
     Ok(index)
 }

@@ -193,6 +193,15 @@ pub fn final_report(
         &bullets_markdown(&facts),
     )?);
 
+    // The one page: summary, headline tables, figures, checks and manifest.
+    written.push(html_page(
+        paths,
+        source,
+        &facts,
+        &main,
+        &final_decomposition,
+    )?);
+
     // 14. Artifact index (itself included).
     let index = artifact_index(paths, source)?;
     written.push(write_csv(
@@ -381,6 +390,89 @@ fn advanced_summary(
         );
     }
     t
+}
+
+/// `report.html`: the summary, the headline and decomposition tables, every figure, the
+/// readiness checks and the run manifest.
+fn html_page(
+    paths: &ReportPaths,
+    source: &SourceTables,
+    facts: &Facts,
+    main: &FinalMainEffects,
+    decomposition: &FinalDecomposition,
+) -> Result<PathBuf, ReportError> {
+    use crate::html::{Cell, Page, interval, number};
+    let mut page = Page::new("Interference and spillover effects in recommendation slates");
+    page.markdown(&summary_markdown(facts));
+    page.heading("Main effects");
+    page.paragraph(
+        "Observed effects of promotion, slate-clustered CR1 95% intervals; item contrasts per item row, the total per slate.",
+    );
+    let rows: Vec<Vec<Cell>> = (0..main.len())
+        .map(|i| {
+            vec![
+                Cell::Text(main.contrast[i].text().to_string()),
+                Cell::Text(main.outcome[i].text()),
+                number(main.estimate[i]),
+                interval(main.ci_95_lower[i], main.ci_95_upper[i]),
+                Cell::Number(format!("{:.1}", main.estimate_per_1000[i])),
+                Cell::Number(main.clusters[i].to_string()),
+            ]
+        })
+        .collect();
+    page.table(
+        &[
+            "Contrast",
+            "Outcome",
+            "Estimate",
+            "95% CI",
+            "Per 1,000",
+            "Clusters",
+        ],
+        &rows,
+    );
+    page.heading("Direct, indirect and total effects");
+    let rows: Vec<Vec<Cell>> = (0..decomposition.len())
+        .map(|i| {
+            vec![
+                Cell::Text(decomposition.effect_family[i].text().to_string()),
+                Cell::Text(decomposition.component_label[i].clone()),
+                number(decomposition.estimate_per_slate[i]),
+                interval(decomposition.ci_95_lower[i], decomposition.ci_95_upper[i]),
+                Cell::Number(format!(
+                    "{:.1}",
+                    decomposition.estimate_per_1000_promoted_slates[i]
+                )),
+            ]
+        })
+        .collect();
+    page.table(
+        &[
+            "Effect",
+            "Component",
+            "Clicks per slate",
+            "95% CI",
+            "Per 1,000 promoted slates",
+        ],
+        &rows,
+    );
+    page.heading("Figures");
+    page.figures(&paths.figures_dir)?;
+    page.heading("Readiness checks");
+    for schema in [
+        source.readiness.1,
+        slate_exposure::schema::EXPOSURE_READINESS,
+    ] {
+        let checks = load(paths, &schema, slate_table::readiness::from_frame::<String>)?;
+        page.paragraph(&schema.summary());
+        page.readiness(&checks);
+    }
+    let manifest = paths.processed_dir.join(RUN_MANIFEST_FILE);
+    if manifest.exists() {
+        page.heading("Run manifest");
+        page.manifest(&manifest)?;
+    }
+    page.write(&paths.writeup_dir)
 }
 
 fn write_text(dir: &Path, name: &str, text: &str) -> Result<PathBuf, ReportError> {

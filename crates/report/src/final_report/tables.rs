@@ -136,6 +136,9 @@ pub enum ArtifactKind {
     /// A markdown file.
     #[strum(serialize = "markdown")]
     Markdown,
+    /// The self-contained HTML page of the run.
+    #[strum(serialize = "html")]
+    Html,
 }
 
 slate_table::label!(SummarySection, ArtifactKind);
