@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 /// `simulate`); the analysis consumes one (`exposure` → `reduction` → `estimate` → `models` →
 /// `report`) and never depends on a source. `studies` joins a source and the analysis (it
 /// simulates populations and estimates on them); `pipeline` wires every stage to its files;
-/// `bench` times the pipeline; `cli` is the `slate` program on top. `xtask` sits outside the
+/// `bench` times the pipeline; `cli` is the `slate` program on top, and `python` the Python
+/// package's bindings beside it (the same library calls, never the program). `xtask` sits outside the
 /// graph with no dependencies. Each crate is listed after everything it may use.
 const GRAPH: &[(&str, &[&str])] = &[
     ("table", &[]),
@@ -26,6 +27,7 @@ const GRAPH: &[(&str, &[&str])] = &[
     ("pipeline", &["report", "studies"]),
     ("bench", &["pipeline"]),
     ("cli", &["bench"]),
+    ("python", &["pipeline"]),
 ];
 
 /// The sources of a log.

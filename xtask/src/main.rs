@@ -9,12 +9,14 @@
 //!   crate's tests instead of the workspace's).
 //! - `cargo xtask install [--root DIR]`: the `slate` program into `DIR/bin` (default: cargo's
 //!   own install root), runnable from anywhere ([`binary`]).
+//! - `cargo xtask python [--python PY]`: the Python package into PY's environment ([`python`]).
 //! - `cargo xtask setup`: the prerequisites alone; prints the build's environment as a shell
 //!   `export` line, for `eval "$(cargo xtask setup)"` before plain cargo commands.
 //! - `cargo xtask <anything else>`: builds `slate` and runs `slate <anything else>` in its
 //!   place, with the repository as the project directory (default `data/`, `writeup/`).
 
 mod binary;
+mod python;
 mod setup;
 
 use std::path::{Path, PathBuf};
@@ -43,6 +45,9 @@ Commands of xtask itself:
                                    that crate's tests only)
   cargo xtask install [--root DIR] install the `slate` program into DIR/bin
                                    [default: $CARGO_INSTALL_ROOT, else $CARGO_HOME, else ~/.cargo]
+  cargo xtask python [--python PY] build the Python package slate_interference and install
+                                   it into PY's environment [default: the active venv's
+                                   python, else python3]
   cargo xtask setup                check and install the system prerequisites only, and
                                    print the build's environment: run
                                    eval \"$(cargo xtask setup)\" before plain cargo commands
@@ -88,6 +93,16 @@ fn run(args: &[String]) -> Result<ExitCode> {
             toolchain.apply(&mut command);
             status_code(&mut command)
         }
+        Some("python") => {
+            let python = python::interpreter(&args[1..])?;
+            let wheel = python::install(&root, &toolchain, &python)?;
+            eprintln!(
+                "xtask: installed {} into {}",
+                wheel.display(),
+                python.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Some("install") => {
             let install_root = match &args[1..] {
                 [] => binary::default_install_root()?,
@@ -117,7 +132,16 @@ fn run(args: &[String]) -> Result<ExitCode> {
 /// through xtask and a plain `cargo` build (clippy in CI) would rebuild each other's
 /// dependencies.
 fn cargo_command(root: &Path) -> Command {
-    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command_in(
+        root,
+        &std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
+    )
+}
+
+/// A command running `program` in the repository without the variables `cargo run` set for
+/// us (see [`cargo_command`]): for cargo, and for tools that run cargo (maturin).
+fn command_in(root: &Path, program: &std::ffi::OsStr) -> Command {
+    let mut command = Command::new(program);
     command.current_dir(root);
     for (name, _) in std::env::vars_os() {
         let name = name.to_string_lossy();

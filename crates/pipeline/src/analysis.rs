@@ -191,8 +191,13 @@ impl Pipeline {
 
     /// The report of a logged experiment: `analysis_summary.md` in the writeup folder.
     pub fn log_report(&self, log: &Path) -> Result<()> {
+        self.log_report_named(&log.display().to_string())
+    }
+
+    /// [`Pipeline::log_report`] of a log named `name`.
+    pub(crate) fn log_report_named(&self, name: &str) -> Result<()> {
         self.timed("report", || {
-            let path = slate_report::log_report(&self.report_paths(), &log.display().to_string())?;
+            let path = slate_report::log_report(&self.report_paths(), name)?;
             info!(summary = %path.display(), "analysis summary");
             Ok(())
         })

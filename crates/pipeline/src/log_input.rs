@@ -114,6 +114,16 @@ impl Pipeline {
     /// Reads and validates a team's impression log, maps exposure and writes the exposure
     /// tables, the dropped-slates table, the id dictionary (string ids) and the run manifest.
     pub fn read_log(&self, path: &Path, policy: slate_log::OnBadSlate) -> Result<()> {
+        self.read_log_named(path, &path.display().to_string(), policy)
+    }
+
+    /// [`Pipeline::read_log`], naming the log `name` in the manifest.
+    pub(crate) fn read_log_named(
+        &self,
+        path: &Path,
+        name: &str,
+        policy: slate_log::OnBadSlate,
+    ) -> Result<()> {
         self.timed("read-log", || {
             let dir = &self.paths.processed_dir;
             let (log, dropped) = slate_log::read_log(path, &self.config.log, policy)?;
@@ -131,7 +141,7 @@ impl Pipeline {
             self.write_manifest(
                 "analyze",
                 path,
-                path.display().to_string(),
+                name.to_string(),
                 log.n_rows(),
                 &tables.slates,
                 dropped.len(),
@@ -180,12 +190,18 @@ impl Pipeline {
     /// table, the id dictionary and the run manifest. The item-row mapping of an earlier run is
     /// removed: the estimators read this table's cells.
     pub fn read_slate_stats(&self, path: &Path, log: &Path) -> Result<()> {
-        self.read_slate_stats_held(path, log).map(drop)
+        self.read_slate_stats_held(path, log, &log.display().to_string())
+            .map(drop)
     }
 
     /// [`Pipeline::read_slate_stats`], keeping the cells and the slate table for the stages
-    /// that follow in the same process.
-    pub(crate) fn read_slate_stats_held(&self, path: &Path, log: &Path) -> Result<Held> {
+    /// that follow in the same process, naming the log `name` in the manifest.
+    pub(crate) fn read_slate_stats_held(
+        &self,
+        path: &Path,
+        log: &Path,
+        name: &str,
+    ) -> Result<Held> {
         self.timed("read-slate-stats", || {
             let dir = &self.paths.processed_dir;
             std::fs::create_dir_all(dir)?;
@@ -205,7 +221,7 @@ impl Pipeline {
             self.write_manifest(
                 "analyze",
                 log,
-                log.display().to_string(),
+                name.to_string(),
                 tables.rows,
                 &tables.slates,
                 0,

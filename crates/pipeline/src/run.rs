@@ -84,11 +84,24 @@ impl Pipeline {
     /// models → report. Every method clusters by the log's
     /// unit; randomization inference re-draws units with the log's assignment probability.
     pub fn analyze(&self, source: LogSource<'_>, cancel: &AtomicBool) -> Result<()> {
+        self.analyze_as(source, None, cancel)
+    }
+
+    /// [`Pipeline::analyze`], naming the log `name` (when given) instead of its path in the
+    /// manifest and the report: a log written to a temporary file from a data frame is named
+    /// as the frame.
+    pub fn analyze_as(
+        &self,
+        source: LogSource<'_>,
+        name: Option<&str>,
+        cancel: &AtomicBool,
+    ) -> Result<()> {
         self.sweep_partials();
         let from_log = |slates: &slate_exposure::SlateOutcomes| Design::Bernoulli {
             p: slates.assignment_probability[0],
         };
         let log = source.path();
+        let name = name.map_or_else(|| log.display().to_string(), str::to_string);
         // A per-slate table read in the first stage stays in memory for estimate and
         // decompose (each would otherwise read it again); it is dropped before the models.
         let held: std::cell::RefCell<Option<Held>> = std::cell::RefCell::new(None);
@@ -98,19 +111,19 @@ impl Pipeline {
         };
         let stages: [(&'static str, &dyn Fn() -> Result<()>); 5] = [
             ("read-log", &|| match source {
-                LogSource::Rows(path, policy) => self.read_log(path, policy),
+                LogSource::Rows(path, policy) => self.read_log_named(path, &name, policy),
                 LogSource::Reduced(path, chunk_rows) => {
                     let reduced = self.reduce_log(path, chunk_rows)?;
                     // A log that breaks a rule leaves nothing behind, as on the item-row path.
                     hold(
-                        self.read_slate_stats_held(&reduced.path, path)
+                        self.read_slate_stats_held(&reduced.path, path, &name)
                             .inspect_err(|_| {
                                 let _ = std::fs::remove_file(&reduced.path);
                             })
                             .with_context(|| format!("reading the log {}", path.display())),
                     )
                 }
-                LogSource::SlateStats(path) => hold(self.read_slate_stats_held(path, path)),
+                LogSource::SlateStats(path) => hold(self.read_slate_stats_held(path, path, &name)),
             }),
             ("estimate", &|| {
                 self.estimate_from(held.borrow().as_ref(), &from_log)
@@ -133,7 +146,7 @@ impl Pipeline {
                     other => other,
                 }
             }),
-            ("report", &|| self.log_report(log)),
+            ("report", &|| self.log_report_named(&name)),
         ];
         run_stages(&stages, cancel)
     }
