@@ -37,6 +37,8 @@ use crate::summary::median;
 pub struct ScaleOptions {
     /// Log sizes in slates (12 impressions each).
     pub slates: Vec<usize>,
+    /// Consecutive slates per randomization unit of the logs: each size is measured at each.
+    pub slates_per_unit: Vec<usize>,
     /// Alternated runs of the reduction and of DuckDB per size (medians are reported).
     pub repeats: usize,
     /// Slates of the simulate + exposure measurement (0: skip it).
@@ -69,10 +71,36 @@ pub struct StageTime {
     pub peak_mib: f64,
 }
 
-/// The target a step is held to, in words, and whether `stage` meets it.
+/// A step's name in the record: the step, then the logs' units when they hold several slates
+/// (`analyze --log, end to end [5 slates per unit]`).
+pub fn step_name(step: &str, slates_per_unit: usize) -> String {
+    if slates_per_unit == 1 {
+        step.to_string()
+    } else {
+        format!("{step} [{slates_per_unit} slates per unit]")
+    }
+}
+
+/// The step and the slates per unit of a record's name ([`step_name`] undone).
+fn parse_step(name: &str) -> (&str, usize) {
+    name.strip_suffix(" slates per unit]")
+        .and_then(|rest| {
+            let i = rest.rfind(" [")?;
+            Some((&name[..i], rest[i + 2..].parse().ok()?))
+        })
+        .unwrap_or((name, 1))
+}
+
+/// The step of a record's name.
+fn step_of(name: &str) -> &str {
+    parse_step(name).0
+}
+
+/// The target a step is held to, in words, and whether `stage` meets it (the same at any
+/// number of slates per unit).
 pub fn target(stage: &Stage) -> Option<(&'static str, bool)> {
     let (seconds, peak) = (stage.seconds, stage.peak_rss_mib);
-    match stage.name.as_str() {
+    match step_of(&stage.name) {
         REDUCTION => {
             let peer = stage.peer.as_ref()?;
             Some(("within 1.5x DuckDB", seconds <= 1.5 * peer.seconds))
@@ -211,16 +239,28 @@ fn ours_args(root: &Path, config: &Path, rest: &[&str]) -> Vec<OsString> {
     args
 }
 
-/// The benchmark log of `slates` slates in `dir`, written by `synth-log` when missing.
-fn log_of(dir: &Path, config: &Path, slates: usize) -> Result<PathBuf> {
-    let path = dir.join(format!("synthetic_log_{slates}.parquet"));
+/// The benchmark log of `slates` slates, `slates_per_unit` to a unit, in `dir`, written by
+/// `synth-log` when missing.
+fn log_of(dir: &Path, config: &Path, slates: usize, slates_per_unit: usize) -> Result<PathBuf> {
+    let name = if slates_per_unit == 1 {
+        format!("synthetic_log_{slates}.parquet")
+    } else {
+        format!("synthetic_log_{slates}_{slates_per_unit}_per_unit.parquet")
+    };
+    let path = dir.join(name);
     if !path.exists() {
-        let n = slates.to_string();
+        let (n, k) = (slates.to_string(), slates_per_unit.to_string());
         let out = path.to_string_lossy().to_string();
-        run_ours(
-            &ours_args(dir, config, &["synth-log", "--slates", &n, "--out", &out]),
-            &dir.join("synth-log.log"),
-        )?;
+        let args = [
+            "synth-log",
+            "--slates",
+            &n,
+            "--slates-per-unit",
+            &k,
+            "--out",
+            &out,
+        ];
+        run_ours(&ours_args(dir, config, &args), &dir.join("synth-log.log"))?;
     }
     Ok(path)
 }
@@ -255,11 +295,16 @@ pub fn run(base: &PipelineConfig, root: &Path, options: &ScaleOptions) -> Result
     let python = duckdb_python(root)?;
     std::fs::create_dir_all(&options.data_dir)?;
     let mut report = Vec::new();
-    for &slates in &options.slates {
+    let sizes = options
+        .slates_per_unit
+        .iter()
+        .flat_map(|&k| options.slates.iter().map(move |&n| (n, k)));
+    for (slates, per_unit) in sizes {
+        let name = |step: &str| step_name(step, per_unit);
         let scratch = tempfile::tempdir_in(&options.data_dir)?;
         let dir = scratch.path();
         let config = write_config(base, dir, None)?;
-        let log = log_of(&options.data_dir, &config, slates)?;
+        let log = log_of(&options.data_dir, &config, slates, per_unit)?;
         let log_arg = log.to_string_lossy().to_string();
         let config_log = bench_log_config();
         let names = slate_table::parquet_columns(&log)?;
@@ -304,7 +349,7 @@ pub fn run(base: &PipelineConfig, root: &Path, options: &ScaleOptions) -> Result
                 seconds: theirs,
                 peak_rss_mib: their_peak,
             }),
-            ..once(REDUCTION.into(), slates, impressions, ours, our_peak)
+            ..once(name(REDUCTION), slates, impressions, ours, our_peak)
         });
 
         // analyze --log end to end, and the stages it logged.
@@ -321,16 +366,16 @@ pub fn run(base: &PipelineConfig, root: &Path, options: &ScaleOptions) -> Result
         let exposure: f64 = reading.iter().map(|s| s.seconds).sum();
         let exposure_peak = reading.iter().map(|s| s.peak_mib).fold(0.0, f64::max);
         report.push(once(
-            EXPOSURE.into(),
+            name(EXPOSURE),
             slates,
             impressions,
             exposure,
             exposure_peak,
         ));
-        report.push(once(ANALYZE.into(), slates, impressions, seconds, peak));
+        report.push(once(name(ANALYZE), slates, impressions, seconds, peak));
         for s in stages {
             report.push(once(
-                format!("{ANALYZE_STAGE}{}", s.stage),
+                name(&format!("{ANALYZE_STAGE}{}", s.stage)),
                 slates,
                 impressions,
                 s.seconds,
@@ -455,32 +500,44 @@ pub fn markdown(run: &[&Measurement], previous: &[&Measurement]) -> String {
         );
     }
     let _ = writeln!(out);
-    for r in stages.iter().filter(|s| s.name == REDUCTION) {
+    for r in stages.iter().filter(|s| step_of(&s.name) == REDUCTION) {
         if let Some(bytes) = r.bytes {
+            let units = match parse_step(&r.name).1 {
+                1 => String::new(),
+                k => format!(" ({k} per unit)"),
+            };
             let _ = writeln!(
                 out,
-                "- Per-slate table of {} slates: {bytes} bytes on disk, {:.0} bytes per slate.",
+                "- Per-slate table of {} slates{units}: {bytes} bytes on disk, {:.0} bytes per slate.",
                 r.size,
                 bytes as f64 / r.size as f64
             );
         }
     }
-    let mut sizes: Vec<u64> = stages
+    let mut logs: Vec<(u64, usize)> = stages
         .iter()
         .filter(|s| s.name.starts_with(ANALYZE_STAGE))
-        .map(|s| s.size)
+        .map(|s| (s.size, parse_step(&s.name).1))
         .collect();
-    sizes.dedup();
-    for slates in sizes {
+    logs.dedup();
+    for (slates, per_unit) in logs {
+        let units = if per_unit == 1 {
+            String::new()
+        } else {
+            format!(", {per_unit} slates per unit")
+        };
         let _ = writeln!(
             out,
-            "\n`analyze --log` on {slates} slates, stage by stage (seconds; the process's \
+            "\n`analyze --log` on {slates} slates{units}, stage by stage (seconds; the process's \
              peak RSS during the stage, which includes memory kept from earlier stages):\n"
         );
         let _ = writeln!(out, "| stage | seconds | peak RSS |");
         let _ = writeln!(out, "|---|---:|---:|");
-        for s in stages.iter().filter(|s| s.size == slates) {
-            if let Some(stage) = s.name.strip_prefix(ANALYZE_STAGE) {
+        for s in stages
+            .iter()
+            .filter(|s| s.size == slates && parse_step(&s.name).1 == per_unit)
+        {
+            if let Some(stage) = step_of(&s.name).strip_prefix(ANALYZE_STAGE) {
                 let _ = writeln!(
                     out,
                     "| {stage} | {:.1} | {:.2} GiB |",
@@ -559,6 +616,63 @@ mod tests {
         assert!(text.contains("| estimate | 20.0 | 0.59 GiB |"), "{text}");
         assert!(!text.contains(&format!("| {ANALYZE_STAGE}")), "{text}");
         assert!(text.contains("No earlier run of this command"), "{text}");
+    }
+
+    /// A log of several slates per unit is its own row, held to the same target, with its own
+    /// stage table.
+    #[test]
+    fn logs_of_several_slates_per_unit_are_their_own_rows() {
+        let name = step_name(ANALYZE, 5);
+        assert_eq!(name, "analyze --log, end to end [5 slates per unit]");
+        assert_eq!(parse_step(&name), (ANALYZE, 5));
+        assert_eq!(parse_step(ANALYZE), (ANALYZE, 1));
+        assert_eq!(step_name(REDUCTION, 1), REDUCTION);
+        let slates = 8_340_000;
+        let fast = once(step_name(ANALYZE, 5), slates, 12 * slates, 190.0, 3500.0);
+        let slow = once(step_name(ANALYZE, 1), slates, 12 * slates, 310.0, 3500.0);
+        assert_eq!(target(&fast), Some(("under 300 s and 4 GB", true)));
+        assert_eq!(target(&slow), Some(("under 300 s and 4 GB", false)));
+        let run = crate::record::Run {
+            command: "cargo xtask bench-scale".into(),
+            commit: "abc1234".into(),
+            date: "2026-12-06T00:00:00Z".into(),
+            threads: 2,
+            reference_seconds: 0.4,
+        };
+        let stages = [
+            slow,
+            once(
+                format!("{ANALYZE_STAGE}estimate"),
+                slates,
+                12 * slates,
+                40.0,
+                3000.0,
+            ),
+            fast,
+            once(
+                step_name(&format!("{ANALYZE_STAGE}estimate"), 5),
+                slates,
+                12 * slates,
+                30.0,
+                2000.0,
+            ),
+        ];
+        let measurements: Vec<Measurement> = stages.iter().map(|s| s.clone().of(&run)).collect();
+        let text = markdown(&measurements.iter().collect::<Vec<_>>(), &[]);
+        assert!(
+            text.contains("| analyze --log, end to end [5 slates per unit] | 8340000 | 100080000 | 190.0 s, 3.42 GiB |  |  | under 300 s and 4 GB | yes |"),
+            "{text}"
+        );
+        assert!(
+            text.contains("on 8340000 slates, 5 slates per unit, stage by stage"),
+            "{text}"
+        );
+        let five = text
+            .split("5 slates per unit, stage by stage")
+            .nth(1)
+            .unwrap();
+        assert!(five.contains("| estimate | 30.0 | 1.95 GiB |"), "{text}");
+        assert!(!five.contains("| estimate | 40.0"), "{text}");
     }
 
     /// The stage lines `slate` writes are read back; other lines are skipped.

@@ -360,6 +360,10 @@ enum Command {
         /// Log sizes in slates (12 impressions each), comma-separated.
         #[arg(long, value_delimiter = ',', default_value = "1000000,8340000")]
         slates: Vec<usize>,
+        /// Consecutive slates per randomization unit of the logs, comma-separated: every size
+        /// is measured at each.
+        #[arg(long, value_delimiter = ',', default_value = "1,5")]
+        slates_per_unit: Vec<usize>,
         /// Alternated runs of the reduction and of DuckDB per size (medians are reported).
         #[arg(long, default_value_t = 3)]
         repeats: usize,
@@ -559,22 +563,31 @@ fn run() -> Result<()> {
         }
         Command::BenchScale {
             slates,
+            slates_per_unit,
             repeats,
             simulate_slates,
             data_dir,
         } => {
+            if slates_per_unit.contains(&0) {
+                bail!("--slates-per-unit: every value must be at least 1");
+            }
             let root = project_root();
             let options = slate_bench::scale::ScaleOptions {
                 data_dir: data_dir
                     .unwrap_or_else(|| root.join("data").join("raw").join("bench-scale")),
                 slates: slates.clone(),
+                slates_per_unit: slates_per_unit.clone(),
                 repeats,
                 simulate_slates,
             };
-            let sizes: Vec<String> = slates.iter().map(usize::to_string).collect();
+            let list = |values: &[usize]| -> String {
+                let texts: Vec<String> = values.iter().map(usize::to_string).collect();
+                texts.join(",")
+            };
             let command = format!(
-                "cargo xtask bench-scale --slates {} --repeats {repeats} --simulate-slates {simulate_slates}",
-                sizes.join(",")
+                "cargo xtask bench-scale --slates {} --slates-per-unit {} --repeats {repeats} --simulate-slates {simulate_slates}",
+                list(&slates),
+                list(&slates_per_unit)
             );
             let clock = RunClock::start(&root, &command);
             let stages = slate_bench::scale::run(&pipeline.config, &root, &options)?;
