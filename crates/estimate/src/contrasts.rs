@@ -122,8 +122,7 @@ pub enum ItemValue {
 }
 
 /// The rows of the cells `cells` of every slate where `keep(slate)` holds, measured by
-/// `value`, clustered by unit: one entry per item row, or one group per slate (a unit's
-/// consecutive slates together). On the cells
+/// `value`, clustered by unit: one entry per item row, or one group per slate. On the cells
 /// path a truth view is read from the per-slate table, which can fail.
 pub fn cell_sample(
     items: Items<'_>,
@@ -138,8 +137,7 @@ pub fn cell_sample(
 
 /// [`cell_sample`] for each of `groups` groups of slates in one pass over the items:
 /// `group(slate)` is the slate's group (`None`: no group). Sample `g` equals `cell_sample` with
-/// `keep = |s| group(s) == Some(g)`, entry for entry. From per-slate cells, a sample's entry is
-/// a group of one unit's consecutive slates ([`Sample::push_group_merging`]).
+/// `keep = |s| group(s) == Some(g)`, entry for entry.
 pub fn cell_samples_by_group(
     items: Items<'_>,
     slates: &SlateOutcomes,
@@ -176,7 +174,7 @@ pub fn cell_samples_by_group(
                     sum += y;
                     squares += y2;
                 }
-                samples[g].push_group_merging(rows, sum, squares, treated, slates.unit_index[s]);
+                samples[g].push_group(rows, sum, squares, treated, slates.unit_index[s]);
             }
         }
     }

@@ -177,7 +177,7 @@ pub fn displacement_samples(
                 for s in 0..slates.len() {
                     // Clicks are 0/1: their sum is also their sum of squares.
                     let clicks = f64::from(clicks[s]);
-                    sample.push_group_merging(
+                    sample.push_group(
                         u32::from(rows[s]),
                         clicks,
                         clicks,

@@ -64,33 +64,6 @@ impl Sample {
         self.cluster.push(cluster);
     }
 
-    /// [`Sample::push_group`], except that a group of the same cluster and arm as the last
-    /// entry is added to that entry: a unit's consecutive slates become one entry, so a sample
-    /// of a log whose slates come unit by unit grows with units, not slates. Every estimator
-    /// reads a group by its rows, Σy and Σy² only, so the merged entry gives the same numbers
-    /// (sums of sums, exact for integer outcomes, else equal to rounding). With one slate per
-    /// unit nothing merges and every entry is the slate's, bit for bit.
-    pub fn push_group_merging(
-        &mut self,
-        rows: u32,
-        sum: f64,
-        sum_squared: f64,
-        treated: bool,
-        cluster: u32,
-    ) {
-        if rows == 0 {
-            return;
-        }
-        let last = self.y.len().wrapping_sub(1);
-        if self.cluster.last() == Some(&cluster) && self.treated.last() == Some(&treated) {
-            self.rows[last] += rows;
-            self.y[last] += sum;
-            self.y_squared[last] += sum_squared;
-        } else {
-            self.push_group(rows, sum, sum_squared, treated, cluster);
-        }
-    }
-
     /// Gives back the spare capacity its pushes left (up to half of each vector): a sample of
     /// millions of slates is kept through the bootstrap.
     pub fn shrink_to_fit(&mut self) {
@@ -549,54 +522,6 @@ mod tests {
         }
         assert_eq!((grouped.treated_n, grouped.control_n), (5, 5));
         assert_eq!(grouped.clusters, rows.clusters);
-    }
-
-    /// A unit's consecutive slates merged into one entry give the per-slate entries' numbers
-    /// (CR1, naive and CR2) with a third of the entries; one slate per unit merges nothing.
-    #[test]
-    fn merging_a_units_consecutive_slates_keeps_every_number() {
-        let (mut per_slate, mut merged) = (Sample::default(), Sample::default());
-        for unit in 0..30u32 {
-            let treated = unit % 3 != 0;
-            for slate in 0..3u32 {
-                let rows = 1 + (unit + slate) % 4;
-                let clicks = f64::from((unit * 7 + slate * 3) % (rows + 1));
-                per_slate.push_group(rows, clicks, clicks, treated, unit);
-                merged.push_group_merging(rows, clicks, clicks, treated, unit);
-            }
-        }
-        // A group without rows adds nothing.
-        merged.push_group_merging(0, 0.0, 0.0, true, 29);
-        assert_eq!((per_slate.y.len(), merged.y.len()), (90, 30));
-        assert_eq!(per_slate.n_rows(), merged.n_rows());
-        let (a, b) = (
-            difference_in_means(&per_slate, "c", "o").unwrap(),
-            difference_in_means(&merged, "c", "o").unwrap(),
-        );
-        let cr2 = |s: &Sample, r: &DiffInMeans| {
-            crate::ols::cr2_difference_in_means(s, r.treated_mean, r.control_mean).unwrap()
-        };
-        let ((se_a, df_a), (se_b, df_b)) = (cr2(&per_slate, &a), cr2(&merged, &b));
-        for (x, y) in [
-            (a.estimate, b.estimate),
-            (a.naive_se, b.naive_se),
-            (a.cluster_se, b.cluster_se),
-            (se_a, se_b),
-            (df_a, df_b),
-        ] {
-            assert!((x - y).abs() <= 1e-12 * x.abs().max(1.0), "{x} vs {y}");
-        }
-        assert_eq!(
-            (a.treated_n, a.control_n, a.clusters),
-            (b.treated_n, b.control_n, b.clusters)
-        );
-        // One slate per unit: the very same entries.
-        let (mut plain, mut merging) = (Sample::default(), Sample::default());
-        for unit in 0..10u32 {
-            plain.push_group(2, 1.0, 1.0, unit % 2 == 0, unit);
-            merging.push_group_merging(2, 1.0, 1.0, unit % 2 == 0, unit);
-        }
-        assert_eq!(plain, merging);
     }
 
     #[test]
