@@ -32,6 +32,22 @@ def test_polars_pandas_arrow_and_path_inputs_agree(tmp_path):
     assert isinstance(inputs["arrow"], pa.Table)
 
 
+def test_categorical_columns_are_read_as_their_values(tmp_path):
+    # pandas `category` and polars `Categorical` columns are dictionary-encoded in Arrow: they
+    # cross as their values, so the analysis is the plain frame's.
+    plain = si.analyze(pl.read_csv(EXAMPLE_LOG), config=EXAMPLE_CONFIG).write(tmp_path / "plain")
+    frame = pd.read_csv(EXAMPLE_LOG)
+    for column in ("impression", "user", "item_id", "item_cluster"):
+        frame[column] = frame[column].astype("category")
+    from_pandas = si.analyze(frame, config=EXAMPLE_CONFIG).write(tmp_path / "pandas")
+    categorical = pl.read_csv(EXAMPLE_LOG).with_columns(
+        pl.col("item_cluster", "user").cast(pl.Categorical)
+    )
+    from_polars = si.analyze(categorical, config=EXAMPLE_CONFIG).write(tmp_path / "polars")
+    assert_same_tables(plain, from_pandas)
+    assert_same_tables(plain, from_polars)
+
+
 def test_a_config_dict_and_keywords_equal_the_toml_file(tmp_path):
     frame = pl.read_csv(EXAMPLE_LOG)
     from_file = si.analyze(frame, config=EXAMPLE_CONFIG).write(tmp_path / "file")

@@ -103,8 +103,27 @@ def _config_args(
     return args
 
 
+def _decoded(table: Any) -> Any:
+    """`table` with its dictionary-encoded columns (pandas ``category``, polars
+    ``Categorical``/``Enum``) as plain columns of their values: the log's readers take ids and
+    clusters as strings or integers, and the values, not their codes, are what the log says."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for i, field in enumerate(table.schema):
+        if pa.types.is_dictionary(field.type):
+            plain = pc.cast(table.column(i), field.type.value_type)
+            table = table.set_column(i, pa.field(field.name, field.type.value_type), plain)
+    return table
+
+
 def _as_arrow(log: Any) -> "tuple[Any, str]":
     """A frame or table as a pyarrow Table, with the name the report gives it."""
+    table, name = _as_arrow_table(log)
+    return _decoded(table), name
+
+
+def _as_arrow_table(log: Any) -> "tuple[Any, str]":
     import pyarrow as pa
 
     if isinstance(log, pa.Table):
