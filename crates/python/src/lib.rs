@@ -14,13 +14,18 @@
 //!   the program) and `KeyboardInterrupt` is raised;
 //! - raises `LogError` (a `ValueError`) for a log that breaks a rule, with the message the
 //!   program prints (file, row, slate, column), `RuntimeError` for anything else;
-//! - lets no Rust panic cross into Python: a panic becomes a `RuntimeError` naming it a bug.
+//! - lets no Rust panic cross into Python: a panic becomes a `RuntimeError` naming it a bug;
+//! - with `verbose`, relays the work's log lines (the program's: each stage's start, its time
+//!   and peak memory, the headline effects) to Python's `sys.stderr`, which a notebook shows:
+//!   the worker sends them over a channel and the waiting thread, which holds the GIL between
+//!   waits, writes them.
 
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::Duration;
 
 use pyo3::create_exception;
@@ -64,20 +69,64 @@ fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "a panic without a message".into())
 }
 
+/// A writer of formatted log lines into a channel (the waiting thread prints them).
+struct LineSender(Sender<String>);
+
+impl std::io::Write for LineSender {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        // The receiver is gone only once the call is over: a late line has nowhere to go.
+        let _ = self.0.send(String::from_utf8_lossy(bytes).into_owned());
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes `lines` to Python's `sys.stderr` (a notebook shows it; the process's own stderr it
+/// may not).
+fn relay(py: Python<'_>, lines: &Receiver<String>) -> PyResult<()> {
+    let mut text = String::new();
+    while let Ok(line) = lines.try_recv() {
+        text.push_str(&line);
+    }
+    if !text.is_empty() {
+        let stderr = py.import("sys")?.getattr("stderr")?;
+        stderr.call_method1("write", (text,))?;
+        stderr.call_method0("flush")?;
+    }
+    Ok(())
+}
+
 /// Runs `work` on a thread of its own while this thread waits with the GIL released, looking
 /// for Ctrl-C between waits. Ctrl-C sets the flag `work` receives (the pipeline stops before
-/// its next stage) and, once `work` has returned, raises `KeyboardInterrupt`.
+/// its next stage) and, once `work` has returned, raises `KeyboardInterrupt`. With `verbose`,
+/// the log lines of `work`'s thread are written to `sys.stderr` as they come.
 fn run_released<T: Send>(
     py: Python<'_>,
+    verbose: bool,
     work: impl FnOnce(&AtomicBool) -> anyhow::Result<T> + Send,
 ) -> PyResult<T> {
     let cancel = AtomicBool::new(false);
     let mut interrupt: Option<PyErr> = None;
+    let (line_sender, lines) = channel::<String>();
     let outcome = std::thread::scope(|scope| {
-        let (done, finished) = std::sync::mpsc::channel();
+        let (done, finished) = channel();
         let cancel = &cancel;
         scope.spawn(move || {
-            let result = std::panic::catch_unwind(AssertUnwindSafe(|| work(cancel)));
+            let run = || std::panic::catch_unwind(AssertUnwindSafe(|| work(cancel)));
+            let result = if verbose {
+                let subscriber = tracing_subscriber::fmt()
+                    .with_writer(move || LineSender(line_sender.clone()))
+                    .with_ansi(false)
+                    .with_target(false)
+                    .with_max_level(tracing::Level::INFO)
+                    .finish();
+                tracing::subscriber::with_default(subscriber, run)
+            } else {
+                run()
+            };
             let _ = done.send(result);
         });
         let finished = Mutex::new(finished);
@@ -85,13 +134,15 @@ fn run_released<T: Send>(
             let received = py.detach(|| {
                 finished
                     .lock()
-                    .map_err(|_| std::sync::mpsc::RecvTimeoutError::Disconnected)
+                    .map_err(|_| RecvTimeoutError::Disconnected)
                     .and_then(|rx| rx.recv_timeout(SIGNAL_CHECK))
             });
+            // Printing is best effort: a closed or odd sys.stderr must not fail the run.
+            let _ = relay(py, &lines);
             match received {
                 Ok(result) => break Some(result),
-                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break None,
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                Err(RecvTimeoutError::Disconnected) => break None,
+                Err(RecvTimeoutError::Timeout) => {
                     if let Err(e) = py.check_signals() {
                         cancel.store(true, Ordering::SeqCst);
                         interrupt.get_or_insert(e);
@@ -100,6 +151,7 @@ fn run_released<T: Send>(
             }
         }
     });
+    let _ = relay(py, &lines);
     match outcome {
         // Ctrl-C came during the last stage: the work is complete, but the user asked to stop
         // (the program likewise exits as interrupted).
@@ -172,7 +224,8 @@ fn policy(on_bad_slate: &str) -> PyResult<slate_log::OnBadSlate> {
 /// does. `name` names the log in the manifest and the report instead of its path.
 #[pyfunction]
 #[pyo3(signature = (log, root, *, name=None, config_path=None, config_json=None, columns=None,
-    outcomes=None, covariates=None, on_bad_slate="error", item_rows=false, chunk_rows=None))]
+    outcomes=None, covariates=None, on_bad_slate="error", item_rows=false, chunk_rows=None,
+    verbose=false))]
 #[allow(clippy::too_many_arguments)]
 fn analyze(
     py: Python<'_>,
@@ -187,6 +240,7 @@ fn analyze(
     on_bad_slate: &str,
     item_rows: bool,
     chunk_rows: Option<usize>,
+    verbose: bool,
 ) -> PyResult<()> {
     let config = configure(
         config_path,
@@ -198,7 +252,7 @@ fn analyze(
     let policy = policy(on_bad_slate)?;
     let chunk_rows = chunk_rows.unwrap_or(slate_reduction::DEFAULT_CHUNK_ROWS);
     let pipeline = pipeline(config, &root);
-    run_released(py, |cancel| {
+    run_released(py, verbose, |cancel| {
         let parquet = log.extension().is_some_and(|e| e == "parquet");
         let source = if parquet && !item_rows && policy == slate_log::OnBadSlate::Error {
             LogSource::Reduced(&log, chunk_rows)
@@ -241,7 +295,7 @@ fn power(
     )?;
     let policy = policy(on_bad_slate)?;
     let pipeline = pipeline(config, &root);
-    run_released(py, |_| {
+    run_released(py, false, |_| {
         std::fs::create_dir_all(&pipeline.paths.processed_dir)?;
         pipeline.pilot_power(&log, policy, slates.as_deref())
     })
@@ -282,7 +336,7 @@ fn log_sql(
         covariates,
     )?;
     let pipeline = pipeline(config, Path::new("."));
-    run_released(py, |_| {
+    run_released(py, false, |_| {
         pipeline.log_sql(dialect, log.as_deref(), truth, target_position)
     })
 }
@@ -320,7 +374,7 @@ fn synth_log(
         .check()
         .map_err(|e| PyValueError::new_err(e.to_string()))?;
     let pipeline = pipeline(PipelineConfig::default(), Path::new("."));
-    run_released(py, |_| pipeline.synth_log(&config, seed, &path))
+    run_released(py, false, |_| pipeline.synth_log(&config, seed, &path))
 }
 
 /// The native module.

@@ -66,6 +66,17 @@ def test_ctrl_c_stops_before_the_next_stage(synthetic_log, covariate_config, tmp
     assert not (tmp_path / "writeup" / "analysis_summary.md").exists()
 
 
+def test_verbose_relays_the_programs_log_lines_to_sys_stderr(capsys):
+    si.analyze(pl.read_csv(EXAMPLE_LOG), config=EXAMPLE_CONFIG, verbose=True)
+    err = capsys.readouterr().err
+    for stage in ("reduce-log", "read-slate-stats", "estimate", "decompose", "models", "report"):
+        assert f'done stage="{stage}"' in err, err
+    assert "observed effect" in err and 'contrast="Total slate"' in err, err
+    # Quiet by default.
+    si.analyze(pl.read_csv(EXAMPLE_LOG), config=EXAMPLE_CONFIG)
+    assert capsys.readouterr().err == ""
+
+
 def test_a_frame_leaves_no_temporary_log_behind(tmp_path, monkeypatch):
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     import tempfile

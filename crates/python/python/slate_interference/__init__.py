@@ -292,6 +292,7 @@ def analyze(
     on_bad_slate: str = "error",
     item_rows: bool = False,
     out: Union[None, str, "os.PathLike[str]"] = None,
+    verbose: bool = False,
 ) -> Analysis:
     """Analyzes a logged promotion experiment, as ``slate analyze --log`` does.
 
@@ -316,6 +317,8 @@ def analyze(
             them. A CSV log is always read as item rows, as the program does.
         out: write the files there (in the program's layout) instead of a temporary
             directory that lives as long as the returned :class:`Analysis`.
+        verbose: write the program's log lines to ``sys.stderr`` as the run goes (each stage's
+            start, its time and peak memory, the headline effects); a notebook shows them.
 
     Raises:
         LogError: the log breaks a rule (the message names file, row, slate and column).
@@ -336,6 +339,7 @@ def analyze(
                 name=file.name,
                 on_bad_slate=on_bad_slate,
                 item_rows=item_rows,
+                verbose=verbose,
                 **args,
             )
         except (LogError, RuntimeError) as error:

@@ -25,6 +25,7 @@ def analyze(
     on_bad_slate: str = "error",
     item_rows: bool = False,
     chunk_rows: Optional[int] = None,
+    verbose: bool = False,
 ) -> None: ...
 def power(
     log: _Path,
