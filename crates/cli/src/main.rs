@@ -535,9 +535,6 @@ fn run() -> Result<()> {
             seed,
             out,
         } => {
-            if slates == 0 || slate_size < 2 || slates_per_unit == 0 {
-                bail!("--slates and --slates-per-unit must be at least 1, --slate-size at least 2");
-            }
             let config = slate_log::synthetic::SyntheticConfig {
                 slates,
                 slate_size,

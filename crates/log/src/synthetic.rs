@@ -66,9 +66,18 @@ impl Default for SyntheticConfig {
 }
 
 impl SyntheticConfig {
-    /// Whether the promotion design fits the slate: at least one focal item, and every slot
-    /// `target_position..target_position + focals_per_slate` within it.
+    /// Whether the shape holds together (at least one slate and one slate per unit, two items
+    /// per slate) and the promotion design fits the slate: at least one focal item, and every
+    /// slot `target_position..target_position + focals_per_slate` within it.
     pub fn check(&self) -> Result<(), LogError> {
+        if self.slates == 0 || self.slate_size < 2 || self.slates_per_unit == 0 {
+            return Err(LogError::Config {
+                message: format!(
+                    "synthetic log: {} slates of {} items, {} per unit: slates and slates per unit must be at least 1, the slate size at least 2",
+                    self.slates, self.slate_size, self.slates_per_unit
+                ),
+            });
+        }
         let n = self.slate_size.max(2);
         let (k, t) = (self.focals_per_slate, self.target_position);
         if k == 0 || t == 0 || t + k > n + 1 || k >= n {
@@ -345,6 +354,45 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
             .collect();
         assert_eq!(names, ["log.parquet"]);
+    }
+
+    #[test]
+    fn a_shape_or_design_that_does_not_hold_is_a_config_error() {
+        assert!(SyntheticConfig::default().check().is_ok());
+        for (config, says) in [
+            (
+                SyntheticConfig {
+                    slates: 0,
+                    ..SyntheticConfig::default()
+                },
+                "0 slates of 12 items",
+            ),
+            (
+                SyntheticConfig {
+                    slate_size: 1,
+                    ..SyntheticConfig::default()
+                },
+                "slate size at least 2",
+            ),
+            (
+                SyntheticConfig {
+                    slates_per_unit: 0,
+                    ..SyntheticConfig::default()
+                },
+                "0 per unit",
+            ),
+            (
+                SyntheticConfig {
+                    focals_per_slate: 2,
+                    target_position: 12,
+                    ..SyntheticConfig::default()
+                },
+                "2 focal items promoted to slots 12..=13 do not fit a slate of 12",
+            ),
+        ] {
+            let error = config.check().unwrap_err().to_string();
+            assert!(error.contains(says), "{error}");
+        }
     }
 
     #[test]

@@ -357,11 +357,6 @@ fn synth_log(
     target_position: usize,
     seed: u64,
 ) -> PyResult<PathBuf> {
-    if slates == 0 || slate_size < 2 || slates_per_unit == 0 {
-        return Err(PyValueError::new_err(
-            "slates and slates_per_unit must be at least 1, slate_size at least 2",
-        ));
-    }
     let config = slate_log::synthetic::SyntheticConfig {
         slates,
         slate_size,

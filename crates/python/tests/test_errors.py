@@ -75,3 +75,5 @@ def test_bad_arguments_are_value_or_type_errors(tmp_path):
         si.log_sql("duckdb")
     with pytest.raises(ValueError, match="at least 20"):
         si.power(frame, slates=[10], config=EXAMPLE_CONFIG)
+    with pytest.raises(ValueError, match="slate size at least 2"):
+        si.synth_log(tmp_path / "x.parquet", 10, slate_size=1)
