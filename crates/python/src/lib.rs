@@ -43,6 +43,10 @@ create_exception!(
 /// How often the waiting thread looks for Ctrl-C.
 const SIGNAL_CHECK: Duration = Duration::from_millis(100);
 
+/// The worker thread's stack: a process's main thread gets 8 MiB on Linux (the program runs its
+/// work there), a spawned thread 2 MiB by default; the work gets the main thread's.
+const WORKER_STACK: usize = 8 << 20;
+
 /// The Python exception for a failed run: `LogError` when the log broke a rule (the log
 /// reader's and the reduction's errors), `KeyboardInterrupt` when Ctrl-C stopped it between
 /// stages, else `RuntimeError`; the message is the program's, with every cause.
@@ -114,21 +118,25 @@ fn run_released<T: Send>(
     let outcome = std::thread::scope(|scope| {
         let (done, finished) = channel();
         let cancel = &cancel;
-        scope.spawn(move || {
-            let run = || std::panic::catch_unwind(AssertUnwindSafe(|| work(cancel)));
-            let result = if verbose {
-                let subscriber = tracing_subscriber::fmt()
-                    .with_writer(move || LineSender(line_sender.clone()))
-                    .with_ansi(false)
-                    .with_target(false)
-                    .with_max_level(tracing::Level::INFO)
-                    .finish();
-                tracing::subscriber::with_default(subscriber, run)
-            } else {
-                run()
-            };
-            let _ = done.send(result);
-        });
+        let spawned = std::thread::Builder::new()
+            .name("slate-work".into())
+            .stack_size(WORKER_STACK)
+            .spawn_scoped(scope, move || {
+                let run = || std::panic::catch_unwind(AssertUnwindSafe(|| work(cancel)));
+                let result = if verbose {
+                    let subscriber = tracing_subscriber::fmt()
+                        .with_writer(move || LineSender(line_sender.clone()))
+                        .with_ansi(false)
+                        .with_target(false)
+                        .with_max_level(tracing::Level::INFO)
+                        .finish();
+                    tracing::subscriber::with_default(subscriber, run)
+                } else {
+                    run()
+                };
+                let _ = done.send(result);
+            });
+        spawned?;
         let finished = Mutex::new(finished);
         loop {
             let received = py.detach(|| {
@@ -140,8 +148,8 @@ fn run_released<T: Send>(
             // Printing is best effort: a closed or odd sys.stderr must not fail the run.
             let _ = relay(py, &lines);
             match received {
-                Ok(result) => break Some(result),
-                Err(RecvTimeoutError::Disconnected) => break None,
+                Ok(result) => break Ok(Some(result)),
+                Err(RecvTimeoutError::Disconnected) => break Ok(None),
                 Err(RecvTimeoutError::Timeout) => {
                     if let Err(e) = py.check_signals() {
                         cancel.store(true, Ordering::SeqCst);
@@ -152,6 +160,9 @@ fn run_released<T: Send>(
         }
     });
     let _ = relay(py, &lines);
+    let outcome = outcome.map_err(|e: std::io::Error| {
+        PyRuntimeError::new_err(format!("slate: cannot start its worker thread: {e}"))
+    })?;
     match outcome {
         // Ctrl-C came during the last stage: the work is complete, but the user asked to stop
         // (the program likewise exits as interrupted).
