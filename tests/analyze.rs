@@ -231,3 +231,49 @@ fn a_bad_log_is_an_error_naming_file_row_and_column_and_writes_nothing() {
         "{summary}"
     );
 }
+
+/// A parquet log whose unit ids are categorical (pandas' `category` written to parquet) is
+/// analyzed as the same log with string ids: every table the same bytes.
+#[test]
+fn categorical_unit_ids_are_read_as_their_values() {
+    use slate_table::polars::prelude::*;
+    let root = tempfile::tempdir().unwrap();
+    let frame = CsvReadOptions::default()
+        .with_has_header(true)
+        .try_into_reader_with_file_path(Some(user_log()))
+        .unwrap()
+        .finish()
+        .unwrap();
+    let mut categorical = frame.clone();
+    let user = categorical
+        .column("user")
+        .unwrap()
+        .cast(&DataType::from_categories(Categories::global()))
+        .unwrap();
+    categorical.with_column(user).unwrap();
+    let mut runs = Vec::new();
+    for (name, mut log) in [("plain", frame), ("categorical", categorical)] {
+        let path = root.path().join(format!("{name}.parquet"));
+        ParquetWriter::new(std::fs::File::create(&path).unwrap())
+            .finish(&mut log)
+            .unwrap();
+        let pipeline = user_pipeline(&root.path().join(name));
+        pipeline
+            .analyze(LogSource::Reduced(&path, 1 << 20), &AtomicBool::new(false))
+            .unwrap();
+        runs.push(pipeline.paths.processed_dir);
+    }
+    let tables: Vec<String> = files(&runs[0])
+        .into_iter()
+        .filter(|f| f.ends_with(".csv"))
+        .collect();
+    assert!(tables.len() > 20);
+    assert_eq!(files(&runs[0]), files(&runs[1]));
+    for table in tables {
+        assert_eq!(
+            std::fs::read(runs[0].join(&table)).unwrap(),
+            std::fs::read(runs[1].join(&table)).unwrap(),
+            "{table}"
+        );
+    }
+}

@@ -78,6 +78,10 @@ impl RawIds {
                     .map(str::to_string)
                     .collect(),
             ))
+        } else if dtype.is_categorical() || dtype.is_enum() {
+            // A dictionary-encoded column (pandas `category` written to parquet): its values,
+            // not its codes, are the ids.
+            RawIds::of_column(&column.cast(&DataType::String).ok()?)
         } else {
             None
         }
@@ -148,6 +152,18 @@ mod tests {
             IdValues::Str(["a", "b", "c"].map(String::from).to_vec())
         );
         assert_eq!(codes, vec![1, 1, 0, 2, 2, 0, 1]);
+    }
+
+    #[test]
+    fn categorical_ids_are_their_values() {
+        use slate_table::polars::prelude::*;
+        let strings = Column::new("unit_id".into(), ["u2", "u1", "u2", "u3"]);
+        let categorical = strings
+            .cast(&DataType::from_categories(Categories::global()))
+            .unwrap();
+        assert!(categorical.dtype().is_categorical());
+        assert_eq!(RawIds::of_column(&categorical), RawIds::of_column(&strings));
+        assert!(RawIds::of_column(&categorical).is_some());
     }
 
     #[test]
