@@ -2,6 +2,8 @@
 //! cell, the summaries of each covariate and the per-slate facts, each with its column name.
 //! The one place those names live; [`crate::sql`] defines how each is computed.
 
+use slate_table::polars::prelude::DataType;
+
 /// The file the reduction writes.
 pub const SLATE_STATS_FILE: &str = "interference_slate_stats.parquet";
 
@@ -262,6 +264,41 @@ pub enum Fact {
 pub const MASK_MAX_POSITION: u32 = 52;
 
 impl Fact {
+    /// The type the reduction stores this fact as: `None` for an id (the log's own id type,
+    /// kept as it is); counts are 32-bit, positions and masks 64-bit integers.
+    pub fn data_type(self) -> Option<DataType> {
+        match self {
+            Fact::SlateId
+            | Fact::UnitId
+            | Fact::UnitIdMax
+            | Fact::UserId
+            | Fact::UserIdMax
+            | Fact::FocalItemId
+            | Fact::FocalCluster => None,
+            Fact::ProbabilityMin | Fact::ProbabilityMax => Some(DataType::Float64),
+            Fact::SeedMask | Fact::ShownMask | Fact::SeedMin | Fact::SeedMax => {
+                Some(DataType::Int64)
+            }
+            Fact::ShownMin | Fact::ShownMax => Some(DataType::Int64),
+            Fact::FocalSeedPosition
+            | Fact::FocalShownPosition
+            | Fact::FocalTargetPosition
+            | Fact::FirstNullColumn => Some(DataType::Int64),
+            Fact::PromotedMin | Fact::PromotedMax => Some(DataType::Int32),
+            Fact::Rows
+            | Fact::NullRows
+            | Fact::BadClicks
+            | Fact::BadFlags
+            | Fact::DistinctClusters
+            | Fact::DistinctItems
+            | Fact::DisplacedShiftedByOne
+            | Fact::Focals
+            | Fact::BadTargets
+            | Fact::DistinctTargets
+            | Fact::OffDesignRows => Some(DataType::UInt32),
+        }
+    }
+
     /// Every fact, in column order.
     pub const ALL: [Fact; 32] = [
         Fact::SlateId,

@@ -674,36 +674,7 @@ impl LogShape {
             .facts()
             .into_iter()
             .map(|f| {
-                let ty = match f {
-                    Fact::SlateId
-                    | Fact::UnitId
-                    | Fact::UnitIdMax
-                    | Fact::UserId
-                    | Fact::UserIdMax
-                    | Fact::FocalItemId
-                    | Fact::FocalCluster => None,
-                    Fact::ProbabilityMin | Fact::ProbabilityMax => Some(DataType::Float64),
-                    Fact::SeedMask | Fact::ShownMask | Fact::SeedMin | Fact::SeedMax => {
-                        Some(DataType::Int64)
-                    }
-                    Fact::ShownMin | Fact::ShownMax => Some(DataType::Int64),
-                    Fact::FocalSeedPosition
-                    | Fact::FocalShownPosition
-                    | Fact::FocalTargetPosition
-                    | Fact::FirstNullColumn => Some(DataType::Int64),
-                    Fact::PromotedMin | Fact::PromotedMax => Some(DataType::Int32),
-                    Fact::Rows
-                    | Fact::NullRows
-                    | Fact::BadClicks
-                    | Fact::BadFlags
-                    | Fact::DistinctClusters
-                    | Fact::DistinctItems
-                    | Fact::DisplacedShiftedByOne
-                    | Fact::Focals
-                    | Fact::BadTargets
-                    | Fact::DistinctTargets
-                    | Fact::OffDesignRows => Some(DataType::UInt32),
-                };
+                let ty = f.data_type();
                 (f.name().to_string(), ty)
             })
             .collect();

@@ -134,18 +134,7 @@ fn take(out: &mut IdOut) -> IdOut {
     }
 }
 
-/// Whether a fact (other than an id) is stored as an integer.
+/// Whether a fact is stored as an integer (not an id, not a probability).
 fn integer_fact(f: Fact) -> bool {
-    !matches!(
-        f,
-        Fact::SlateId
-            | Fact::UnitId
-            | Fact::UnitIdMax
-            | Fact::UserId
-            | Fact::UserIdMax
-            | Fact::FocalItemId
-            | Fact::FocalCluster
-            | Fact::ProbabilityMin
-            | Fact::ProbabilityMax
-    )
+    f.data_type().is_some_and(|t| t.is_integer())
 }
