@@ -14,7 +14,9 @@
 //!
 //! so a replicate costs O(clusters), in one pass: expanding `E*_g²` gives
 //! `Σ_{g∈arm} E*_g² = Σ v²U² − 2 m Σ vUn + m² Σ n²` (with `m = T_arm/N_arm`), so each arm needs
-//! seven weighted sums of `A_g` and `n_g` (see [`ArmSums`]) and no second pass. The weights are
+//! seven weighted sums of `A_g` and `n_g` (see [`ArmSums`]) and no second pass. With Rademacher
+//! weights (`v² = 1`, a sign flip that rounds nothing) three of the seven are the same in every
+//! replicate and are summed once (see `SignTerms`), to the same bits. The weights are
 //! drawn per randomization unit and shared by every sample ([`wild_bootstraps`]), in blocks of
 //! replicates that stream the per-unit data once per block (see `unit_sums`). The p-value is the share of replicates with
 //! `|t*| ≥ |t|`. With Rademacher weights and `2^G` no larger than the requested replicates,
@@ -133,6 +135,102 @@ fn arm_sums(v: &[f64], rows: &[f64], sums: &[f64], mean: f64) -> ArmSums {
         even + odd
     });
     add_tail(out, v_tail, rows_tail, sums_tail, mean)
+}
+
+/// One chunk of units' terms that do not depend on the weights, for Rademacher signs:
+/// `A_g = S_g − n_g·ȳ` (computed as [`arm_terms`] computes it), `A_g·n_g` and `n_g²`.
+///
+/// With `v_g = ±1` a product with `v_g` only flips a sign, which rounds nothing, so
+/// `(vA)² = A²`, `vA·vn = A·n`, `(vn)² = n²`, `vA·n = v·(A·n)` and `vn·n = v·n²` hold to the
+/// bit. Three of the seven [`ArmSums`] are then the same in every draw ([`fixed_sums`], summed
+/// once), and the other four are `v` times these terms ([`signed_sums`]).
+#[derive(Debug, Default)]
+struct SignTerms {
+    a: Vec<f64>,
+    an: Vec<f64>,
+    nn: Vec<f64>,
+}
+
+impl SignTerms {
+    fn fill(&mut self, rows: &[f64], sums: &[f64], mean: f64) {
+        for terms in [&mut self.a, &mut self.an, &mut self.nn] {
+            terms.resize(rows.len(), 0.0);
+        }
+        let out = self.a.iter_mut().zip(&mut self.an).zip(&mut self.nn);
+        for (((a, an), nn), (n, s)) in out.zip(rows.iter().zip(sums)) {
+            *a = s - n * mean;
+            *an = *a * n;
+            *nn = n * n;
+        }
+    }
+}
+
+/// One arm's draw-dependent sums under Rademacher signs `v`, `[Σ vA, Σ vn, Σ vAn, Σ vn²]`:
+/// sums 0, 1, 3 and 5 of [`arm_sums`], to the bit (the same lanes, the same order).
+#[inline]
+fn signed_sums(v: &[f64], rows: &[f64], terms: &SignTerms) -> [f64; 4] {
+    let (v2, v_tail) = v.as_chunks::<2>();
+    let (rows2, rows_tail) = rows.as_chunks::<2>();
+    let (a2, a_tail) = terms.a.as_chunks::<2>();
+    let (an2, an_tail) = terms.an.as_chunks::<2>();
+    let (nn2, nn_tail) = terms.nn.as_chunks::<2>();
+    let mut lanes = [f64x2::ZERO; 4];
+    for ((((w, n), a), an), nn) in v2.iter().zip(rows2).zip(a2).zip(an2).zip(nn2) {
+        let w = f64x2::new(*w);
+        let terms = [
+            w * f64x2::new(*a),
+            w * f64x2::new(*n),
+            w * f64x2::new(*an),
+            w * f64x2::new(*nn),
+        ];
+        for (lane, t) in lanes.iter_mut().zip(terms) {
+            *lane += t;
+        }
+    }
+    let mut out = lanes.map(|lane| {
+        let [even, odd] = lane.to_array();
+        even + odd
+    });
+    let tail = v_tail
+        .iter()
+        .zip(rows_tail)
+        .zip(a_tail)
+        .zip(an_tail)
+        .zip(nn_tail);
+    for ((((w, n), a), an), nn) in tail {
+        for (total, t) in out.iter_mut().zip([w * a, w * n, w * an, w * nn]) {
+            *total += t;
+        }
+    }
+    out
+}
+
+/// One arm's sums that Rademacher signs leave unchanged, `[Σ A², Σ An, Σ n²]`: sums 2, 4 and 6
+/// of [`arm_sums`] under any signs, to the bit (the same lanes, the same order).
+fn fixed_sums(terms: &SignTerms) -> [f64; 3] {
+    let (a2, a_tail) = terms.a.as_chunks::<2>();
+    let (an2, an_tail) = terms.an.as_chunks::<2>();
+    let (nn2, nn_tail) = terms.nn.as_chunks::<2>();
+    let mut lanes = [f64x2::ZERO; 3];
+    for ((a, an), nn) in a2.iter().zip(an2).zip(nn2) {
+        let a = f64x2::new(*a);
+        for (lane, t) in lanes
+            .iter_mut()
+            .zip([a * a, f64x2::new(*an), f64x2::new(*nn)])
+        {
+            *lane += t;
+        }
+    }
+    let mut out = lanes.map(|lane| {
+        let [even, odd] = lane.to_array();
+        even + odd
+    });
+    for ((a, an), nn) in a_tail.iter().zip(an_tail).zip(nn_tail) {
+        for (total, t) in out.iter_mut().zip([a * a, *an, *nn]) {
+            *total += t;
+        }
+    }
+    out
 }
 
 /// [`arm_sums`] lane by lane: the definition the vector version is tested against. (Written
@@ -298,6 +396,30 @@ pub fn wild_bootstraps(
     let drawn: Vec<usize> = (0..samples.len())
         .filter(|k| !enumerated(&units.samples[*k]))
         .collect();
+    // Rademacher signs: each drawn sample's three sums that no draw changes ([`SignTerms`]),
+    // per arm, added chunk by chunk in the order a draw adds its own.
+    let rademacher = weights == Weights::Rademacher;
+    let fixed: Vec<[[f64; 3]; 2]> = if rademacher {
+        let mut terms = SignTerms::default();
+        drawn
+            .iter()
+            .map(|k| {
+                let sums = &units.samples[*k];
+                let mut arms = [[0.0; 3]; 2];
+                for chunk in units.chunks() {
+                    let r = chunk.units.clone();
+                    terms.fill(&sums.rows[r.clone()], &sums.sums[r], restricted[*k].mean);
+                    let into = &mut arms[usize::from(chunk.treated)];
+                    for (total, x) in into.iter_mut().zip(fixed_sums(&terms)) {
+                        *total += x;
+                    }
+                }
+                arms
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let per_replicate: Vec<Vec<Replicate>> = if drawn.is_empty() {
         Vec::new()
     } else {
@@ -308,6 +430,7 @@ pub fn wild_bootstraps(
                 .collect();
             let mut v = vec![0.0; b * CHUNK];
             let mut acc = vec![[[0.0; 7]; 2]; b * drawn.len()];
+            let mut terms = SignTerms::default();
             for chunk in units.chunks() {
                 let len = chunk.units.len();
                 for (j, rng) in rngs.iter_mut().enumerate() {
@@ -320,17 +443,33 @@ pub fn wild_bootstraps(
                         &sums.rows[chunk.units.clone()],
                         &sums.sums[chunk.units.clone()],
                     );
+                    let mean = restricted[*k].mean;
+                    if rademacher {
+                        terms.fill(rows, totals, mean);
+                    }
                     for j in 0..b {
-                        let part = arm_sums(
-                            &v[j * CHUNK..j * CHUNK + len],
-                            rows,
-                            totals,
-                            restricted[*k].mean,
-                        );
+                        let v = &v[j * CHUNK..j * CHUNK + len];
                         let into = &mut acc[j * drawn.len() + d][arm];
-                        for (total, x) in into.iter_mut().zip(part) {
-                            *total += x;
+                        if rademacher {
+                            let [va, vn, van, vnn] = signed_sums(v, rows, &terms);
+                            into[0] += va;
+                            into[1] += vn;
+                            into[3] += van;
+                            into[5] += vnn;
+                        } else {
+                            for (total, x) in into.iter_mut().zip(arm_sums(v, rows, totals, mean)) {
+                                *total += x;
+                            }
                         }
+                    }
+                }
+            }
+            if rademacher {
+                for (i, arms) in acc.iter_mut().enumerate() {
+                    for (arm, [aa, an, nn]) in arms.iter_mut().zip(fixed[i % drawn.len()]) {
+                        arm[2] = aa;
+                        arm[4] = an;
+                        arm[6] = nn;
                     }
                 }
             }
@@ -586,6 +725,78 @@ mod tests {
                     arm_sums_lane_by_lane(&v, &rows, &sums, mean),
                 );
                 assert_eq!(a.map(f64::to_bits), b.map(f64::to_bits), "{len} clusters");
+            }
+        }
+    }
+
+    /// Under Rademacher signs, the four signed sums and the three fixed ones are the seven arm
+    /// sums to the bit, for even and odd lengths, units without rows, and outcomes that are
+    /// not integers.
+    #[test]
+    fn rademacher_sums_are_the_seven_arm_sums_bit_for_bit() {
+        let mut rng = Pcg64::new(13, 14);
+        let mut terms = SignTerms::default();
+        for len in [0, 1, 2, 3, 8, 2047, 2048] {
+            let mut v = vec![0.0; len];
+            fill_weights(Weights::Rademacher, &mut rng, &mut v);
+            let rows: Vec<f64> = (0..len)
+                .map(|_| f64::from(rng.random_range(0..13u8)))
+                .collect();
+            let sums: Vec<f64> = rows.iter().map(|n| n * rng.random::<f64>()).collect();
+            let mean = rng.random::<f64>();
+            terms.fill(&rows, &sums, mean);
+            let [va, vn, van, vnn] = signed_sums(&v, &rows, &terms);
+            let [aa, an, nn] = fixed_sums(&terms);
+            assert_eq!(
+                [va, vn, aa, van, an, vnn, nn].map(f64::to_bits),
+                arm_sums(&v, &rows, &sums, mean).map(f64::to_bits),
+                "{len} clusters"
+            );
+        }
+    }
+
+    /// Drawn replicates over several chunks of units equal those of the seven arm sums added
+    /// chunk by chunk, draw by draw (the kernel before the Rademacher split), to the bit.
+    #[test]
+    fn drawn_replicates_are_the_seven_sum_kernels_bit_for_bit() {
+        let mut sample = Sample::default();
+        for g in 0..5000u32 {
+            let treated = (g * 7) % 5 < 2;
+            for j in 0..(1 + g % 3) {
+                sample
+                    .y
+                    .push(f64::from((g * 13 + j * 7) % 11) / 5.0 + f64::from(u8::from(treated)));
+                sample.treated.push(treated);
+                sample.cluster.push(g);
+            }
+        }
+        let (replicates, seed) = (20, 5);
+        let units = UnitSums::new(&[&sample]).unwrap();
+        let sums = &units.samples[0];
+        let restricted = Restricted::of(sums, &units);
+        for weights in [Weights::Rademacher, Weights::Webb] {
+            let drawn = WildBootstrap::new(&sample, weights, replicates, seed).unwrap();
+            for (r, got) in drawn.replicates.iter().enumerate() {
+                let mut rng = Pcg64::new((u128::from(seed) << 64) | 0x3D1D, r as u128);
+                let mut arms = [[0.0; 7]; 2];
+                for chunk in units.chunks() {
+                    let range = chunk.units.clone();
+                    let mut v = vec![0.0; range.len()];
+                    fill_weights(weights, &mut rng, &mut v);
+                    let part = arm_sums(
+                        &v,
+                        &sums.rows[range.clone()],
+                        &sums.sums[range],
+                        restricted.mean,
+                    );
+                    let into = &mut arms[usize::from(chunk.treated)];
+                    for (total, x) in into.iter_mut().zip(part) {
+                        *total += x;
+                    }
+                }
+                let want = restricted.replicate(&arms);
+                let bits = |x: &Replicate| [x.a, x.b, x.q0, x.q1, x.q2].map(f64::to_bits);
+                assert_eq!(bits(got), bits(&want), "{weights:?} replicate {r}");
             }
         }
     }
