@@ -8,7 +8,9 @@
 //!
 //! Like the bootstrap, every draw is computed from per-slate sufficient statistics (rows and
 //! outcome sum per contrast), so a draw costs O(slates); one draw serves every contrast; draw
-//! `r` uses its own Pcg64 stream, so results do not depend on the number of threads.
+//! `r` uses its own Pcg64 stream, so results do not depend on the number of threads. A draw's
+//! sums are exact integers when a sample's rows and outcome sums per unit are counts (clicks):
+//! those samples take an integer kernel (`SmallCounts`), with the same bits.
 //!
 //! **Intervals by inversion (constant-effect model).** Under `H(τ): Y_i(1) = Y_i(0) + τ` for
 //! every row, the control outcomes are `y − τ·d`, and a re-drawn assignment `a*` gives the
@@ -23,7 +25,7 @@ use wide::f64x2;
 
 use crate::EstimateError;
 use crate::dim::Sample;
-use crate::unit_sums::{CHUNK, UnitSums, in_blocks};
+use crate::unit_sums::{CHUNK, SampleSums, UnitSums, in_blocks};
 
 /// The randomized design to re-draw.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -117,6 +119,27 @@ pub fn randomization_distributions(
     draws: usize,
     seed: u64,
 ) -> Result<Vec<RandomizationDistribution>, EstimateError> {
+    distributions(samples, design, draws, seed, Kernels::Fastest)
+}
+
+/// Which kernel adds a draw's sums (tests: both give the same bits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kernels {
+    /// The integer kernel for every [`SmallCounts`] sample, the floating one for the others.
+    Fastest,
+    /// The floating kernel for every sample.
+    #[cfg(test)]
+    Floating,
+}
+
+/// [`randomization_distributions`] with the kernels `kernels`.
+fn distributions(
+    samples: &[&Sample],
+    design: Design,
+    draws: usize,
+    seed: u64,
+    kernels: Kernels,
+) -> Result<Vec<RandomizationDistribution>, EstimateError> {
     for (i, sample) in samples.iter().enumerate() {
         sample.check(&format!("randomization sample {i}"))?;
     }
@@ -136,8 +159,16 @@ pub fn randomization_distributions(
         }
         observed.push(s.s1 / s.n1 - s.s0 / s.n0);
     }
+    // Samples whose rows and outcome sums per unit are small integers (counts and 0/1
+    // clicks) take the exact integer kernel; the others the floating one.
+    let small: Vec<Option<SmallCounts>> = units
+        .samples
+        .iter()
+        .map(|sums| SmallCounts::of(sums).filter(|_| kernels == Kernels::Fastest))
+        .collect();
+    let floating = small.iter().any(Option::is_none);
     // Per draw and sample: [Σ a·n over observed-treated units, Σ a·n over the others, Σ a·s]
-    // for the re-drawn assignment a (1.0 or 0.0); the control sums are the totals minus these.
+    // for the re-drawn assignment a (1 or 0); the control sums are the totals minus these.
     let per_draw: Vec<Vec<Option<(f64, f64)>>> = in_blocks(draws, |range| {
         let b = range.len();
         let mut rngs: Vec<(Pcg64, Selection)> = range
@@ -146,21 +177,41 @@ pub fn randomization_distributions(
                 (rng, Selection::new(design, units.units))
             })
             .collect();
-        let mut assignment = vec![0.0; b * CHUNK];
+        let mut assigned = vec![0i16; b * CHUNK];
+        let mut assignment = vec![0.0; if floating { b * CHUNK } else { 0 }];
         let k = units.samples.len();
         let mut acc = vec![[0.0; 3]; b * k];
         for chunk in units.chunks() {
             let len = chunk.units.len();
             for (j, (rng, selection)) in rngs.iter_mut().enumerate() {
-                selection.fill(rng, &mut assignment[j * CHUNK..j * CHUNK + len]);
+                let draw = j * CHUNK..j * CHUNK + len;
+                selection.fill(rng, &mut assigned[draw.clone()]);
+                if floating {
+                    for (x, a) in assignment[draw.clone()].iter_mut().zip(&assigned[draw]) {
+                        *x = f64::from(*a);
+                    }
+                }
             }
             let part = usize::from(!chunk.treated);
             for (c, sums) in units.samples.iter().enumerate() {
-                let rows = &sums.rows[chunk.units.clone()];
-                let totals = &sums.sums[chunk.units.clone()];
+                let r = chunk.units.clone();
                 for j in 0..b {
-                    let a = &assignment[j * CHUNK..j * CHUNK + len];
-                    let (n, s) = assigned_sums(a, rows, totals);
+                    let draw = j * CHUNK..j * CHUNK + len;
+                    let (n, s) = match &small[c] {
+                        Some(small) => {
+                            let (n, s) = small_assigned_sums(
+                                &assigned[draw],
+                                &small.rows[r.clone()],
+                                &small.sums[r.clone()],
+                            );
+                            (f64::from(n), f64::from(s))
+                        }
+                        None => assigned_sums(
+                            &assignment[draw],
+                            &sums.rows[r.clone()],
+                            &sums.sums[r.clone()],
+                        ),
+                    };
                     let into = &mut acc[j * k + c];
                     into[part] += n;
                     into[2] += s;
@@ -190,6 +241,54 @@ pub fn randomization_distributions(
             draws: per_draw.iter().filter_map(|d| d[c]).collect(),
         })
         .collect())
+}
+
+/// One sample's rows and outcome sums per unit as 16-bit integers, when every one is an
+/// integer in `0..=i16::MAX` and each of the two totals is below 2⁵³.
+///
+/// A draw's sums over a chunk are then exact in `i32` (at most [`CHUNK`] · 2¹⁵ < 2³¹), and the
+/// floating kernel's sums of the same values are exact too (every partial sum is an integer
+/// below 2⁵³), so both give the same bits. The integer kernel multiplies eight units per
+/// instruction (`pmaddwd`) and reads a quarter of the bytes.
+struct SmallCounts {
+    rows: Vec<i16>,
+    sums: Vec<i16>,
+}
+
+impl SmallCounts {
+    fn of(sample: &SampleSums) -> Option<Self> {
+        const EXACT: f64 = (1u64 << 53) as f64;
+        let small = |values: &[f64]| -> Option<Vec<i16>> {
+            let mut total = 0.0;
+            let out = values
+                .iter()
+                .map(|v| {
+                    total += v;
+                    (v.fract() == 0.0 && (0.0..=f64::from(i16::MAX)).contains(v))
+                        .then_some(*v as i16)
+                })
+                .collect::<Option<Vec<i16>>>()?;
+            (total < EXACT).then_some(out)
+        };
+        Some(Self {
+            rows: small(&sample.rows)?,
+            sums: small(&sample.sums)?,
+        })
+    }
+}
+
+/// `(Σ a·n, Σ a·s)` over one chunk, exactly, for 0/1 assignments `a` and [`SmallCounts`].
+#[inline]
+fn small_assigned_sums(a: &[i16], rows: &[i16], sums: &[i16]) -> (i32, i32) {
+    debug_assert!(a.len() <= CHUNK);
+    // Wrapping operations, which cannot wrap here (see [`SmallCounts`]): with overflow
+    // checks (this workspace's profile keeps them) the checked sum would stay scalar.
+    let dot = |values: &[i16]| -> i32 {
+        a.iter().zip(values).fold(0i32, |total, (a, v)| {
+            total.wrapping_add(i32::from(*a).wrapping_mul(i32::from(*v)))
+        })
+    };
+    (dot(rows), dot(sums))
 }
 
 /// `(Σ a·n, Σ a·s)` in four interleaved lanes (units by index mod 4) added in a fixed order:
@@ -275,9 +374,9 @@ impl Selection {
         }
     }
 
-    /// Fills the next units' assignments (1.0 treated, 0.0 control).
-    fn fill(&mut self, rng: &mut Pcg64, out: &mut [f64]) {
-        let one = |treated: bool| if treated { 1.0 } else { 0.0 };
+    /// Fills the next units' assignments (1 treated, 0 control).
+    fn fill(&mut self, rng: &mut Pcg64, out: &mut [i16]) {
+        let one = i16::from;
         match self {
             Selection::Bernoulli { threshold } if *threshold == 1 << 31 => {
                 for block in out.chunks_mut(64) {
@@ -310,6 +409,73 @@ impl Selection {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The integer kernel gives the floating kernel's sums, for every length mod 4 and
+    /// counts up to the largest 16-bit one.
+    #[test]
+    fn small_count_sums_are_the_floating_sums() {
+        let mut rng = Pcg64::new(23, 24);
+        for len in [0, 1, 2, 3, 4, 5, 6, 7, 2047, 2048] {
+            for top in [1, 13, i16::MAX] {
+                let a: Vec<i16> = (0..len).map(|_| i16::from(rng.random::<bool>())).collect();
+                let mut draw =
+                    || -> Vec<i16> { (0..len).map(|_| rng.random_range(0..=top)).collect() };
+                let (rows, sums) = (draw(), draw());
+                let wide = |v: &[i16]| v.iter().map(|x| f64::from(*x)).collect::<Vec<f64>>();
+                let (n, s) = small_assigned_sums(&a, &rows, &sums);
+                let floating = assigned_sums(&wide(&a), &wide(&rows), &wide(&sums));
+                assert_eq!(
+                    (f64::from(n).to_bits(), f64::from(s).to_bits()),
+                    (floating.0.to_bits(), floating.1.to_bits()),
+                    "{len} units up to {top}"
+                );
+            }
+        }
+    }
+
+    /// Whole distributions: count outcomes (the integer kernel) give the floating kernel's
+    /// draws to the bit, beside a sample with fractional outcomes (the floating kernel), under
+    /// both designs and over several chunks of units.
+    #[test]
+    fn the_integer_kernel_gives_the_floating_kernels_draws() {
+        let mut clicks = Sample::default();
+        for g in 0..5000u32 {
+            let treated = (g * 7) % 5 < 2;
+            for j in 0..(1 + g % 3) {
+                clicks
+                    .y
+                    .push(f64::from(u8::from((g * 13 + j * 7) % 11 < 4)));
+                clicks.treated.push(treated);
+                clicks.cluster.push(g);
+            }
+        }
+        let mut fractional = clicks.clone();
+        fractional
+            .y
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, y)| *y += 0.1 * (i % 7) as f64);
+        for design in [
+            Design::Bernoulli { p: 0.4 },
+            Design::Complete { treated: 2000 },
+        ] {
+            let run =
+                |kernels| distributions(&[&clicks, &fractional], design, 40, 9, kernels).unwrap();
+            let (fast, floating) = (run(Kernels::Fastest), run(Kernels::Floating));
+            assert!(SmallCounts::of(&UnitSums::new(&[&clicks]).unwrap().samples[0]).is_some());
+            assert!(SmallCounts::of(&UnitSums::new(&[&fractional]).unwrap().samples[0]).is_none());
+            for (f, g) in fast.iter().zip(&floating) {
+                let bits = |d: &RandomizationDistribution| {
+                    d.draws
+                        .iter()
+                        .map(|(x, h)| (x.to_bits(), h.to_bits()))
+                        .collect::<Vec<_>>()
+                };
+                assert_eq!(bits(f), bits(g), "{design:?}");
+                assert_eq!(f.estimate.to_bits(), g.estimate.to_bits());
+            }
+        }
+    }
 
     /// The vector sums are the lane-by-lane ones to the bit, for every length mod 4 and outcomes
     /// that are not integers.
