@@ -9,7 +9,9 @@
 //! of the whole design. A replicate where an arm is empty yields NaN, like the seed notebook.
 //!
 //! Replicate `r` draws from its own `Pcg64` stream keyed by (seed, r), so the distribution is
-//! identical whatever the number of rayon threads.
+//! identical whatever the number of rayon threads. Contrasts whose per-slate rows and outcome
+//! sums are counts up to 255 (clicks) are added as exact integers (see `Tallies`), with the
+//! same bits as the floating sums.
 
 use rand::Rng;
 use rand_pcg::Pcg64;
@@ -149,10 +151,89 @@ fn replicate_rng(seed: u64, r: usize) -> Pcg64 {
 /// bytes of the general layout (the pass is memory-bound at a million slates) and gives
 /// bit-identical results, since the other arm only ever added zeros.
 struct Compact {
+    /// Contrasts in `counts` and `sums` (the floating ones).
     contrasts: usize,
     treated: Vec<bool>,
     counts: Vec<f32>,
     sums: Vec<f64>,
+    /// The input sample of each floating contrast.
+    floating: Vec<usize>,
+    /// The counted contrasts.
+    tallies: Tallies,
+}
+
+/// The contrasts whose per-slate rows and outcome sums are all integers up to 255 (row counts
+/// and click counts): bytes per slate, one vector per arm and quantity (zero in the other arm's
+/// slates). A replicate's weighted sums are then exact integers whatever the order they are
+/// added in, so they are added as integers, a chunk of slates at a time, by dot products the
+/// compiler vectorizes (`pmaddwd`); the floating kernel's sums of the same values are exact
+/// too (integers below 2⁵³), so both give the same bits.
+#[derive(Debug, Default)]
+struct Tallies {
+    /// The input sample of each counted contrast.
+    contrasts: Vec<usize>,
+    /// Per counted contrast: `[treated rows, control rows, treated sum, control sum]` per slate.
+    values: Vec<[Vec<u8>; 4]>,
+}
+
+/// Slates per chunk of the tallies' dot products: a chunk's sum of products of two bytes stays
+/// below 2³² (4,096 · 255 · 255).
+const TALLY_CHUNK: usize = 4096;
+
+impl Tallies {
+    /// Every replicate's `[treated rows, control rows, treated sum, control sum]` per counted
+    /// contrast, `b` replicates of byte weights (`weights[j · g + slate]`).
+    fn sums(&self, weights: &[u8], b: usize) -> Vec<[u64; 4]> {
+        let t = self.contrasts.len();
+        let mut acc = vec![[0u64; 4]; b * t];
+        if t == 0 {
+            return acc;
+        }
+        let g = weights.len() / b.max(1);
+        for start in (0..g).step_by(TALLY_CHUNK) {
+            let end = (start + TALLY_CHUNK).min(g);
+            for j in 0..b {
+                let w = &weights[j * g + start..j * g + end];
+                for (into, values) in acc[j * t..(j + 1) * t].iter_mut().zip(&self.values) {
+                    for (total, v) in into.iter_mut().zip(values) {
+                        *total += u64::from(byte_dot(w, &v[start..end]));
+                    }
+                }
+            }
+        }
+        acc
+    }
+
+    /// [`Tallies::sums`] of one replicate with 32-bit weights.
+    fn wide_sums(&self, weights: &[u32]) -> Vec<[u64; 4]> {
+        self.values
+            .iter()
+            .map(|values| {
+                values.each_ref().map(|v| {
+                    weights
+                        .iter()
+                        .zip(v)
+                        .map(|(w, v)| u64::from(*w) * u64::from(*v))
+                        .sum()
+                })
+            })
+            .collect()
+    }
+}
+
+/// `Σ w·v` over at most [`TALLY_CHUNK`] bytes, which cannot wrap: wrapping operations, since
+/// checked ones (this workspace's profile keeps overflow checks) would stay scalar.
+#[inline]
+fn byte_dot(w: &[u8], v: &[u8]) -> u32 {
+    debug_assert!(w.len() <= TALLY_CHUNK);
+    w.iter().zip(v).fold(0u32, |total, (w, v)| {
+        total.wrapping_add(u32::from(*w).wrapping_mul(u32::from(*v)))
+    })
+}
+
+/// A counted contrast's arm pair, as [`difference`] takes it, from its exact sums.
+fn tally_arms([rows1, rows0, sum1, sum0]: [u64; 4]) -> [(f64, f64); 2] {
+    [(rows0 as f64, sum0 as f64), (rows1 as f64, sum1 as f64)]
 }
 
 impl Compact {
@@ -185,12 +266,67 @@ impl Compact {
                 values[at] += y;
             }
         }
+        let treated: Vec<bool> = arm.iter().map(|a| *a == 1).collect();
+        // The counted contrasts move to tallies; the others stay interleaved.
+        let byte = |v: f64| (v.fract() == 0.0 && (0.0..=255.0).contains(&v)).then_some(v as u8);
+        let mut tallies = Tallies::default();
+        let mut floating = Vec::new();
+        for c in 0..contrasts {
+            let column = |i: usize| {
+                (
+                    f64::from(counts[i * contrasts + c]),
+                    values[i * contrasts + c],
+                )
+            };
+            let bytes: Option<Vec<(u8, u8)>> = (0..g)
+                .map(|i| {
+                    let (n, s) = column(i);
+                    Some((byte(n)?, byte(s)?))
+                })
+                .collect();
+            match bytes {
+                Some(bytes) => {
+                    let split = |pick: fn(&(u8, u8)) -> u8, arm: bool| -> Vec<u8> {
+                        bytes
+                            .iter()
+                            .zip(&treated)
+                            .map(|(b, t)| if *t == arm { pick(b) } else { 0 })
+                            .collect()
+                    };
+                    tallies.contrasts.push(c);
+                    tallies.values.push([
+                        split(|b| b.0, true),
+                        split(|b| b.0, false),
+                        split(|b| b.1, true),
+                        split(|b| b.1, false),
+                    ]);
+                }
+                None => floating.push(c),
+            }
+        }
+        let keep = |all: &[f32]| -> Vec<f32> {
+            all.chunks(contrasts.max(1))
+                .flat_map(|slot| floating.iter().map(|c| slot[*c]))
+                .collect()
+        };
+        let counts = keep(&counts);
+        let sums: Vec<f64> = values
+            .chunks(contrasts.max(1))
+            .flat_map(|slot| floating.iter().map(|c| slot[*c]))
+            .collect();
         Some(Self {
-            contrasts,
-            treated: arm.iter().map(|a| *a == 1).collect(),
+            contrasts: floating.len(),
+            treated,
             counts,
-            sums: values,
+            sums,
+            floating,
+            tallies,
         })
+    }
+
+    /// Input samples.
+    fn samples(&self) -> usize {
+        self.floating.len() + self.tallies.contrasts.len()
     }
 
     /// The replicates `range` at once: each draws its multiplicities as one byte per slate
@@ -223,7 +359,9 @@ impl Compact {
         }
         // acc[replicate · contrasts + contrast][arm] = (weighted rows, weighted outcome sum)
         let mut acc = vec![[(0f64, 0f64); 2]; b * c];
-        for i in 0..g {
+        // Without a floating contrast there is nothing to add here.
+        let slates = if c == 0 { 0 } else { g };
+        for i in 0..slates {
             let arm = usize::from(self.treated[i]);
             let counts = &self.counts[i * c..(i + 1) * c];
             let sums = &self.sums[i * c..(i + 1) * c];
@@ -241,6 +379,8 @@ impl Compact {
                 }
             }
         }
+        let tallied = self.tallies.sums(weights, b);
+        let t = self.tallies.contrasts.len();
         let mut wide = Vec::new();
         range
             .enumerate()
@@ -250,9 +390,31 @@ impl Compact {
                     draw_weights(seed, r, &mut wide);
                     return self.replicate(&wide);
                 }
-                acc[j * c..(j + 1) * c].iter().map(difference).collect()
+                self.in_input_order(
+                    acc[j * c..(j + 1) * c].iter().map(difference),
+                    tallied[j * t..(j + 1) * t]
+                        .iter()
+                        .map(|x| difference(&tally_arms(*x))),
+                )
             })
             .collect()
+    }
+
+    /// One replicate's estimates in input order, from the floating contrasts' and the counted
+    /// ones'.
+    fn in_input_order(
+        &self,
+        floating: impl Iterator<Item = f64>,
+        counted: impl Iterator<Item = f64>,
+    ) -> Vec<f64> {
+        let mut out = vec![0.0; self.samples()];
+        for (c, x) in self.floating.iter().zip(floating) {
+            out[*c] = x;
+        }
+        for (c, x) in self.tallies.contrasts.iter().zip(counted) {
+            out[*c] = x;
+        }
+        out
     }
 
     fn replicate(&self, weights: &[u32]) -> Vec<f64> {
@@ -273,7 +435,11 @@ impl Compact {
                 slot.1 += w * sums[k];
             }
         }
-        acc.iter().map(difference).collect()
+        let counted = self.tallies.wide_sums(weights);
+        self.in_input_order(
+            acc.iter().map(difference),
+            counted.into_iter().map(|x| difference(&tally_arms(x))),
+        )
     }
 }
 
@@ -396,6 +562,45 @@ mod tests {
                 "replicate {r}"
             );
             assert_eq!(draws.estimates[1][r].to_bits(), general.to_bits());
+        }
+    }
+
+    /// Counted contrasts (integer rows and click sums) beside a fractional one: each
+    /// replicate equals the general layout's to the bit, over several chunks of slates, and
+    /// so do the replicates redone with 32-bit weights.
+    #[test]
+    fn counted_contrasts_give_the_general_layouts_replicates() {
+        let n = 30_000u32;
+        let clicks = Sample {
+            y: (0..n).map(|i| f64::from(u8::from(i % 7 < 2))).collect(),
+            treated: (0..n).map(|i| (i / 3) % 2 == 0).collect(),
+            cluster: (0..n).map(|i| i / 3).collect(),
+            ..Sample::default()
+        };
+        let mut every_other = clicks.clone();
+        every_other.y.iter_mut().step_by(2).for_each(|y| *y = 3.0);
+        let mut fractional = clicks.clone();
+        fractional.y.iter_mut().step_by(3).for_each(|y| *y += 0.25);
+        let samples = [&fractional, &clicks, &every_other];
+        let index = ClusterIndex::new(clicks.cluster.iter().copied());
+        let compact = Compact::try_from_samples(&samples, &index).expect("one arm per slate");
+        assert_eq!(compact.floating, vec![0]);
+        assert_eq!(compact.tallies.contrasts, vec![1, 2]);
+        let draws = cluster_bootstrap(&samples, 12, 4).unwrap();
+        let mut scratch = Vec::new();
+        let narrow = compact.replicates(0..12, 4, 2, &mut scratch);
+        for r in 0..12 {
+            let mut weights = vec![0u32; index.len()];
+            draw_weights(4, r, &mut weights);
+            for (c, sample) in samples.iter().enumerate() {
+                let general = replicate_estimate(&SlateSums::of(sample, &index), &weights);
+                assert_eq!(
+                    draws.estimates[c][r].to_bits(),
+                    general.to_bits(),
+                    "{c} {r}"
+                );
+                assert_eq!(narrow[r][c].to_bits(), general.to_bits(), "wide {c} {r}");
+            }
         }
     }
 
