@@ -135,10 +135,14 @@ pub fn cross_fit(
         )?;
         drop(x_train);
         let held: Vec<usize> = (0..n).filter(|i| fold[*i] == f).collect();
-        for (block, x_block) in x.blocks(&held) {
-            let mu1 = outcome.predict(&x_block.with_treatment(true))?;
-            let mu0 = outcome.predict(&x_block.with_treatment(false))?;
+        // One matrix per block: the propensity's rows copied without the treatment, then the
+        // treatment set in place for each arm's prediction.
+        for (block, mut x_block) in x.blocks(&held) {
             let e = propensity.predict(&x_block.without_treatment())?;
+            x_block.set_treatment(true);
+            let mu1 = outcome.predict(&x_block)?;
+            x_block.set_treatment(false);
+            let mu0 = outcome.predict(&x_block)?;
             for (j, i) in block.iter().enumerate() {
                 out.mu1[*i] = mu1[j];
                 out.mu0[*i] = mu0[j];

@@ -21,12 +21,17 @@ impl Matrix {
 
     /// A copy with the treatment column (the last) set to `promoted` on every row.
     pub fn with_treatment(&self, promoted: bool) -> Matrix {
-        let k = self.cols();
         let mut out = self.clone();
-        for row in out.values.chunks_mut(k) {
+        out.set_treatment(promoted);
+        out
+    }
+
+    /// Sets the treatment column (the last) to `promoted` on every row, in place.
+    pub fn set_treatment(&mut self, promoted: bool) {
+        let k = self.cols();
+        for row in self.values.chunks_mut(k) {
             row[k - 1] = f64::from(u8::from(promoted));
         }
-        out
     }
 
     /// A copy without the treatment column (for propensity models).
