@@ -124,6 +124,7 @@ where
                 &adjust.iter().map(Some).collect::<Vec<_>>(),
                 &replicate_settings,
                 None,
+                &[],
             )
             .map(|inferences| (clustering, inferences))
         })

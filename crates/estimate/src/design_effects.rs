@@ -117,6 +117,12 @@ fn with_cr2(
     sample: &Sample,
     r: DiffInMeans,
 ) -> Result<(DiffInMeans, [Inference; 2]), EstimateError> {
+    let cr2 = cr2_inference(sample, &r)?;
+    Ok(with_cr1(r, cr2))
+}
+
+/// CR1 from `r` beside its CR2 row `cr2`.
+fn with_cr1(r: DiffInMeans, cr2: Inference) -> (DiffInMeans, [Inference; 2]) {
     let (lower, upper) = r.ci_95();
     let cr1 = Inference {
         method: InferenceMethod::Cr1,
@@ -126,14 +132,25 @@ fn with_cr2(
         ci_upper: upper,
         p_value: r.p_value_cluster(),
     };
-    let cr2 = cr2_inference(sample, &r)?;
-    Ok((r, [cr1, cr2]))
+    (r, [cr1, cr2])
 }
 
-/// The observed-click sample and result of each contrast, in [`Contrast::ALL`] order, as the
-/// estimate suite already holds them: a bucket that is the whole contrast reuses them instead
-/// of building its sample again (a sample of every slate is large at millions of slates).
-pub type Observed<'a> = [(&'a Sample, &'a DiffInMeans)];
+/// The observed-click sample, result and CR2 row of each contrast, in [`Contrast::ALL`] order,
+/// as the estimate suite already holds them: a bucket that is the whole contrast reuses them
+/// instead of building its sample again (a sample of every slate is large at millions of
+/// slates) and computing its CR2 again (on item rows, a pass with a small matrix product per
+/// cluster). The CR2 row is none when an arm of the contrast has no rows.
+pub type Observed<'a> = [(&'a Sample, &'a DiffInMeans, Option<&'a Inference>)];
+
+/// The CR2 row of `sample` with difference in means `r`, or none when an arm has no rows (what
+/// [`Observed`] holds and the inference comparison reuses).
+pub fn observed_cr2(sample: &Sample, r: &DiffInMeans) -> Result<Option<Inference>, EstimateError> {
+    let treated = sample.treated_rows();
+    if treated == 0 || treated == sample.n_rows() {
+        return Ok(None);
+    }
+    cr2_inference(sample, r).map(Some)
+}
 
 /// Whether some item is pushed down more than one place.
 fn displaced_beyond_one(items: Items<'_>) -> bool {
@@ -225,10 +242,8 @@ pub fn spillover_by_displacement(
             .iter()
             .position(|c| *c == Contrast::Displaced)
             .expect("a contrast");
-        let (sample, r) = observed[i];
-        let treated = sample.treated_rows();
-        if treated > 0 && treated < sample.n_rows() {
-            results.push((&BUCKETS[0], with_cr2(sample, r.clone())?));
+        if let (_, r, Some(cr2)) = observed[i] {
+            results.push((&BUCKETS[0], with_cr1(r.clone(), *cr2)));
         }
     }
     for (label, (r, inferences)) in results {
@@ -263,10 +278,9 @@ pub fn effects_by_focal_count(
     let mut results = Vec::new();
     match one_bucket {
         Some(b) => {
-            for (contrast, (sample, r)) in Contrast::ALL.iter().zip(observed) {
-                let treated = sample.treated_rows();
-                if treated > 0 && treated < sample.n_rows() {
-                    results.push((b, *contrast, with_cr2(sample, (*r).clone())?));
+            for (contrast, (_, r, cr2)) in Contrast::ALL.iter().zip(observed) {
+                if let Some(cr2) = cr2 {
+                    results.push((b, *contrast, with_cr1((*r).clone(), **cr2)));
                 }
             }
         }

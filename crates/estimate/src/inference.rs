@@ -199,12 +199,14 @@ pub struct InferenceSettings {
 /// the Lin rows only for a sample given covariates (`adjust[k]`, or none when `adjust` is
 /// empty). The pairs bootstrap, the wild bootstrap's weights and the randomization draws are
 /// shared across samples, as in the estimate stage; `bootstrap` is a pairs bootstrap already
-/// drawn for these samples with these settings (one replicate vector per sample), or `None`.
+/// drawn for these samples with these settings (one replicate vector per sample), or `None`;
+/// `cr2[k]`, where present, is sample `k`'s CR2 row, already computed.
 pub fn infer_all(
     samples: &[&Sample],
     adjust: &[Option<&Covariates<'_>>],
     settings: &InferenceSettings,
     bootstrap: Option<&BootstrapDraws>,
+    cr2: &[Option<Inference>],
 ) -> Result<Vec<Vec<Inference>>, EstimateError> {
     if !adjust.is_empty() && adjust.len() != samples.len() {
         return Err(EstimateError::LengthMismatch {
@@ -280,7 +282,10 @@ pub fn infer_all(
         };
         rows.push(normal(InferenceMethod::Naive, r.naive_se));
         rows.push(normal(InferenceMethod::Cr1, r.cluster_se));
-        rows.push(cr2_inference(sample, &r)?);
+        rows.push(match cr2.get(k).copied().flatten() {
+            Some(known) => known,
+            None => cr2_inference(sample, &r)?,
+        });
         let b = summarize(&bootstrap.estimates[k]);
         // Two-sided percentile p-value with the (1 + k) / (1 + B) convention: never zero.
         let valid = b.valid as f64;

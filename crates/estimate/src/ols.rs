@@ -5,6 +5,8 @@
 //! `σ² = RSS / (N − K)`; the cluster covariance (`cov_type="cluster"`) multiplies the sandwich
 //! with meat `Σ_g (X_g' e_g)(X_g' e_g)'` by `G/(G−1) · (N−1)/(N−K)`.
 
+use std::collections::HashMap;
+
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use ndarray_linalg::{Eigh, Inverse, UPLO};
 
@@ -189,25 +191,61 @@ pub fn cr2_of_fit(
     let mut meat = Array2::<f64>::zeros((k, k));
     let mut w = Array2::<f64>::zeros((k, k));
     let (mut trace, mut q4, mut q2_ubu) = (0.0, 0.0, 0.0);
+    // Constant clusters of the same row and size share everything but their residual sum
+    // (`s`, `u`, `qq`, `u'Bu`): computed once per (row, size) with the same operations, so
+    // the same bits, instead of once per cluster (a difference in means has two rows).
+    let mut shared: HashMap<Vec<u64>, ConstantCluster> = HashMap::new();
+    let mut key: Vec<u64> = Vec::with_capacity(k + 1);
+    let mut score_of_constant: Vec<f64> = Vec::with_capacity(k);
     for members in runs.iter() {
         let first = x.row(members[0]);
         let constant = members.iter().all(|i| x.row(*i) == first);
-        let (score, u, qq) = if constant {
+        if constant {
             // Every row of the cluster is the same `x` (slate-level treatment): H_gg = h·J, whose
             // eigenvalues are 1 (n − 1 times) and 1 − n·h on the ones vector, so A_g·1 = s·1
             // with s = (1 − n·h)^(−1/2) and no eigendecomposition is needed.
-            let n = members.len() as f64;
-            let h = first.dot(&bread.dot(&first));
-            let rest = 1.0 - n * h;
-            let s = if rest > 1e-12 { rest.powf(-0.5) } else { 0.0 };
+            key.clear();
+            key.extend(first.iter().map(|v| v.to_bits()));
+            key.push(members.len() as u64);
+            let of_row = || {
+                let n = members.len() as f64;
+                let h = first.dot(&bread.dot(&first));
+                let rest = 1.0 - n * h;
+                let s = if rest > 1e-12 { rest.powf(-0.5) } else { 0.0 };
+                let xbl = first.dot(&b_l);
+                let u = first.mapv(|v| v * n * s * xbl);
+                let ubu = u.dot(&bread.dot(&u));
+                ConstantCluster {
+                    s,
+                    qq: n * (s * xbl).powi(2),
+                    ubu,
+                    u: u.to_vec(),
+                }
+            };
+            // Rows with covariates are mostly distinct: past a few shapes, no more are kept.
+            let computed;
+            let cluster = match shared.get(&key) {
+                Some(cluster) => cluster,
+                None if shared.len() < SHARED_SHAPES => {
+                    shared.entry(key.clone()).or_insert(of_row())
+                }
+                None => {
+                    computed = of_row();
+                    &computed
+                }
+            };
             let e_sum: f64 = members.iter().map(|i| residuals[*i]).sum();
-            let xbl = first.dot(&b_l);
-            (
-                first.mapv(|v| v * s * e_sum),
-                first.mapv(|v| v * n * s * xbl),
-                n * (s * xbl).powi(2),
-            )
-        } else {
+            score_of_constant.clear();
+            score_of_constant.extend(first.iter().map(|v| v * cluster.s * e_sum));
+            add_outer(&mut meat, &score_of_constant, &score_of_constant);
+            let (qq, ubu) = (cluster.qq, cluster.ubu);
+            trace += qq - ubu;
+            q4 += qq * qq;
+            q2_ubu += qq * ubu;
+            add_outer(&mut w, &cluster.u, &cluster.u);
+            continue;
+        }
+        let (score, u, qq) = {
             let xg = x.select(Axis(0), members);
             let eg = residuals.select(Axis(0), members);
             let m = Array2::<f64>::eye(members.len()) - xg.dot(bread).dot(&xg.t());
@@ -234,6 +272,22 @@ pub fn cr2_of_fit(
         cov: bread.dot(&meat).dot(bread),
         df: trace * trace / sum_squares,
     })
+}
+
+/// Row and size pairs whose shared terms [`cr2_of_fit`] keeps (a difference in means has two
+/// rows and a few cluster sizes; a regression with covariates has a row per cluster).
+const SHARED_SHAPES: usize = 256;
+
+/// What constant clusters of one row and size share in [`cr2_of_fit`].
+struct ConstantCluster {
+    /// `(1 − n·h)^(−1/2)`.
+    s: f64,
+    /// `n·(s·x'Bℓ)²`.
+    qq: f64,
+    /// `u'Bu`.
+    ubu: f64,
+    /// `u = x·n·s·x'Bℓ`.
+    u: Vec<f64>,
 }
 
 /// `m += a·bᵀ`, element by element (each product rounded once, as in a matrix product with an
@@ -320,18 +374,24 @@ pub fn cr2_difference_in_means(
     let mut meat = [[0.0; 2]; 2];
     let mut w = [[0.0; 2]; 2];
     let (mut trace, mut q4, mut q2_ubu) = (0.0, 0.0, 0.0);
+    // Clusters of one arm and size share `s`, `u` and `qq` (only the score depends on the
+    // residual sum): computed once per (arm, rows), by the same operations, so the same bits
+    // (a power per cluster was most of the pass).
+    let mut shared: HashMap<(bool, u64), (f64, [f64; 2], f64)> = HashMap::new();
     for (d, rows, e_sum) in &clusters {
         let x = if *d { [1.0, 1.0] } else { [1.0, 0.0] };
-        let (h, xbl) = if *d {
-            (1.0 / n1, 1.0 / n1)
-        } else {
-            (1.0 / n0, -1.0 / n0)
-        };
-        let rest = 1.0 - rows * h;
-        let s = if rest > 1e-12 { rest.powf(-0.5) } else { 0.0 };
+        let (s, u, qq) = *shared.entry((*d, rows.to_bits())).or_insert_with(|| {
+            let (h, xbl) = if *d {
+                (1.0 / n1, 1.0 / n1)
+            } else {
+                (1.0 / n0, -1.0 / n0)
+            };
+            let rest = 1.0 - rows * h;
+            let s = if rest > 1e-12 { rest.powf(-0.5) } else { 0.0 };
+            let u = [x[0] * rows * s * xbl, x[1] * rows * s * xbl];
+            (s, u, rows * (s * xbl).powi(2))
+        });
         let score = [x[0] * s * e_sum, x[1] * s * e_sum];
-        let u = [x[0] * rows * s * xbl, x[1] * rows * s * xbl];
-        let qq = rows * (s * xbl).powi(2);
         for a in 0..2 {
             for b in 0..2 {
                 meat[a][b] += score[a] * score[b];

@@ -13,6 +13,7 @@ use crate::contrasts::{
     read_truth, sample, samples_by_group,
 };
 use crate::dim::{ClusterIndex, DiffInMeans, Sample, difference_in_means, push_dim};
+use crate::inference::Inference;
 use crate::outcome::Outcome;
 use crate::tables::*;
 use crate::{EstimateConfig, EstimateError};
@@ -49,6 +50,9 @@ pub struct EstimateTables {
     /// The pairs bootstrap of every observed sample: the click's contrasts, then each further
     /// outcome's, in [`Contrast::ALL`] order (what [`inference_comparison`] reuses).
     pub bootstrap: BootstrapDraws,
+    /// The CR2 row of each contrast's observed click sample, in [`Contrast::ALL`] order (none
+    /// when an arm has no rows): what the design tables and [`inference_comparison`] reuse.
+    pub observed_cr2: Vec<Option<Inference>>,
 }
 
 /// One difference in means of the suite's grid: a contrast under an outcome view.
@@ -300,11 +304,23 @@ pub fn run(
         validation
     });
 
-    // The design tables reuse the observed samples where a bucket is a whole contrast.
-    let observed_pairs: Vec<(&Sample, &DiffInMeans)> = Contrast::ALL
+    // Each observed click sample's CR2 row, computed once (in parallel): the design tables
+    // reuse it where a bucket is a whole contrast, and so does the inference comparison.
+    let observed_results: Vec<&DiffInMeans> = Contrast::ALL
         .iter()
-        .zip(&observed_samples)
-        .map(|(c, sample)| (*sample, &find(*c, OutcomeView::Observed).result))
+        .map(|c| &find(*c, OutcomeView::Observed).result)
+        .collect();
+    let observed_cr2: Vec<Option<Inference>> = observed_samples
+        .par_iter()
+        .zip(&observed_results)
+        .map(|(sample, r)| crate::design_effects::observed_cr2(sample, r))
+        .collect::<Result<_, _>>()?;
+    // The design tables reuse the observed samples where a bucket is a whole contrast.
+    let observed_pairs: Vec<(&Sample, &DiffInMeans, Option<&Inference>)> = observed_samples
+        .iter()
+        .zip(observed_results)
+        .zip(&observed_cr2)
+        .map(|((sample, r), cr2)| (*sample, r, cr2.as_ref()))
         .collect();
     Ok(EstimateTables {
         estimates,
@@ -329,6 +345,7 @@ pub fn run(
         )?,
         results,
         bootstrap: draws,
+        observed_cr2,
     })
 }
 
@@ -562,18 +579,18 @@ pub fn write(tables: &EstimateTables, dir: &Path) -> Result<Vec<PathBuf>, Estima
 /// restricted wild cluster bootstrap (Rademacher and Webb) and randomization inference
 /// re-drawing `design`, the last three with intervals by test inversion. Kept out of [`run`]
 /// (which draws only the pairs bootstrap this comparison shares) so the estimator-suite
-/// benchmark measures what the seed notebook computed. `bootstrap` is the pairs bootstrap
-/// [`run`] drew on the same tables and config (its [`EstimateTables::bootstrap`]), or `None`
-/// to draw it here.
+/// benchmark measures what the seed notebook computed. `suite` is what [`run`] computed on the
+/// same tables and config, whose pairs bootstrap ([`EstimateTables::bootstrap`]) and CR2 rows
+/// ([`EstimateTables::observed_cr2`]) are reused, or `None` to compute them here.
 pub fn inference_comparison(
     items: Items<'_>,
     slates: &SlateOutcomes,
     config: &EstimateConfig,
     design: crate::randomization::Design,
-    bootstrap: Option<&BootstrapDraws>,
+    suite: Option<&EstimateTables>,
 ) -> Result<InferenceComparison, EstimateError> {
     use crate::adjust::covariates;
-    use crate::inference::{Inference, InferenceSettings, infer_all, lin_rows};
+    use crate::inference::{InferenceSettings, infer_all, lin_rows};
     config.check()?;
     // The click, then each of the log's further outcomes, every contrast.
     let specs: Vec<(Contrast, Option<usize>)> = Contrast::ALL
@@ -610,7 +627,13 @@ pub fn inference_comparison(
         seed: config.bootstrap_seed,
         design,
     };
-    let mut results = infer_all(&samples, &[], &settings, bootstrap)?;
+    let mut results = infer_all(
+        &samples,
+        &[],
+        &settings,
+        suite.map(|t| &t.bootstrap),
+        suite.map_or(&[], |t| t.observed_cr2.as_slice()),
+    )?;
     for (rows, lin) in results.iter_mut().zip(lin) {
         rows.extend(lin);
     }

@@ -195,7 +195,7 @@ fn inference_comparison_lists_every_method_and_randomization_agrees_on_strong_ef
         None,
     )
     .unwrap();
-    // The estimate stage reuses the pairs bootstrap `run` drew: the same table.
+    // The estimate stage reuses the pairs bootstrap and CR2 rows `run` computed: the same table.
     let tables = crate::run(
         crate::contrasts::Items::Rows(&exposure.mapping),
         &exposure.slates,
@@ -207,7 +207,7 @@ fn inference_comparison_lists_every_method_and_randomization_agrees_on_strong_ef
         &exposure.slates,
         &EstimateConfig::default(),
         crate::randomization::Design::Bernoulli { p: 0.5 },
-        Some(&tables.bootstrap),
+        Some(&tables),
     )
     .unwrap();
     // (Debug output compares the NaN cells too, which `==` never finds equal.)

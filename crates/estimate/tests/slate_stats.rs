@@ -128,7 +128,7 @@ fn compare_cells_and_rows(truth: bool, focals_per_slate: usize, target_position:
             slates,
             &estimate_config,
             Design::Bernoulli { p: 0.5 },
-            Some(&tables.bootstrap),
+            Some(&tables),
         )
         .unwrap()
         .to_frame()

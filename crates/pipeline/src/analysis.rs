@@ -99,7 +99,7 @@ impl Pipeline {
                 slates,
                 &self.config.estimate,
                 design,
-                Some(&tables.bootstrap),
+                Some(&tables),
             )?
             .to_frame()?;
             slate_table::write_csv(
