@@ -181,6 +181,46 @@ struct Tallies {
 const TALLY_CHUNK: usize = 4096;
 
 impl Tallies {
+    /// The counted contrasts of `contrasts` interleaved per slate (`counts`, `sums`), with the
+    /// floating ones' indices.
+    fn split(
+        contrasts: usize,
+        counts: &[f32],
+        sums: &[f64],
+        treated: &[bool],
+    ) -> (Vec<usize>, Tallies) {
+        let byte = |v: f64| (v.fract() == 0.0 && (0.0..=255.0).contains(&v)).then_some(v as u8);
+        let mut tallies = Tallies::default();
+        let mut floating = Vec::new();
+        for c in 0..contrasts {
+            let bytes: Option<Vec<(u8, u8)>> = (0..treated.len())
+                .map(|i| {
+                    let at = i * contrasts + c;
+                    Some((byte(f64::from(counts[at]))?, byte(sums[at])?))
+                })
+                .collect();
+            let Some(bytes) = bytes else {
+                floating.push(c);
+                continue;
+            };
+            let split = |pick: fn(&(u8, u8)) -> u8, arm: bool| -> Vec<u8> {
+                bytes
+                    .iter()
+                    .zip(treated)
+                    .map(|(b, t)| if *t == arm { pick(b) } else { 0 })
+                    .collect()
+            };
+            tallies.contrasts.push(c);
+            tallies.values.push([
+                split(|b| b.0, true),
+                split(|b| b.0, false),
+                split(|b| b.1, true),
+                split(|b| b.1, false),
+            ]);
+        }
+        (floating, tallies)
+    }
+
     /// Every replicate's `[treated rows, control rows, treated sum, control sum]` per counted
     /// contrast, `b` replicates of byte weights (`weights[j · g + slate]`).
     fn sums(&self, weights: &[u8], b: usize) -> Vec<[u64; 4]> {
@@ -219,6 +259,13 @@ impl Tallies {
             })
             .collect()
     }
+}
+
+/// Contrasts `keep` of a slot-major layout of `contrasts` values per slot, in that order.
+fn columns<T: Copy>(all: &[T], contrasts: usize, keep: &[usize]) -> Vec<T> {
+    all.chunks(contrasts.max(1))
+        .flat_map(|slot| keep.iter().map(|c| slot[*c]))
+        .collect()
 }
 
 /// `Σ w·v` over at most [`TALLY_CHUNK`] bytes, which cannot wrap: wrapping operations, since
@@ -268,52 +315,9 @@ impl Compact {
         }
         let treated: Vec<bool> = arm.iter().map(|a| *a == 1).collect();
         // The counted contrasts move to tallies; the others stay interleaved.
-        let byte = |v: f64| (v.fract() == 0.0 && (0.0..=255.0).contains(&v)).then_some(v as u8);
-        let mut tallies = Tallies::default();
-        let mut floating = Vec::new();
-        for c in 0..contrasts {
-            let column = |i: usize| {
-                (
-                    f64::from(counts[i * contrasts + c]),
-                    values[i * contrasts + c],
-                )
-            };
-            let bytes: Option<Vec<(u8, u8)>> = (0..g)
-                .map(|i| {
-                    let (n, s) = column(i);
-                    Some((byte(n)?, byte(s)?))
-                })
-                .collect();
-            match bytes {
-                Some(bytes) => {
-                    let split = |pick: fn(&(u8, u8)) -> u8, arm: bool| -> Vec<u8> {
-                        bytes
-                            .iter()
-                            .zip(&treated)
-                            .map(|(b, t)| if *t == arm { pick(b) } else { 0 })
-                            .collect()
-                    };
-                    tallies.contrasts.push(c);
-                    tallies.values.push([
-                        split(|b| b.0, true),
-                        split(|b| b.0, false),
-                        split(|b| b.1, true),
-                        split(|b| b.1, false),
-                    ]);
-                }
-                None => floating.push(c),
-            }
-        }
-        let keep = |all: &[f32]| -> Vec<f32> {
-            all.chunks(contrasts.max(1))
-                .flat_map(|slot| floating.iter().map(|c| slot[*c]))
-                .collect()
-        };
-        let counts = keep(&counts);
-        let sums: Vec<f64> = values
-            .chunks(contrasts.max(1))
-            .flat_map(|slot| floating.iter().map(|c| slot[*c]))
-            .collect();
+        let (floating, tallies) = Tallies::split(contrasts, &counts, &values, &treated);
+        let counts = columns(&counts, contrasts, &floating);
+        let sums = columns(&values, contrasts, &floating);
         Some(Self {
             contrasts: floating.len(),
             treated,

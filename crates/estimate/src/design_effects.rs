@@ -99,13 +99,18 @@ slate_table::table! {
 /// The `effect_kind` of every row of [`FocalCountEffects`].
 pub const SUBGROUP_EFFECT: &str = "subgroup (focal count not randomized)";
 
+/// Whether both arms of `sample` have rows.
+fn both_arms(sample: &Sample) -> bool {
+    let treated = sample.treated_rows();
+    treated > 0 && treated < sample.n_rows()
+}
+
 /// A bucket's difference in means under CR1 and CR2, or none when an arm has no rows.
 fn cr1_and_cr2(
     sample: &Sample,
     what: &str,
 ) -> Result<Option<(DiffInMeans, [Inference; 2])>, EstimateError> {
-    let treated = sample.treated_rows();
-    if treated == 0 || treated == sample.n_rows() {
+    if !both_arms(sample) {
         return Ok(None);
     }
     let r = difference_in_means(sample, what, "observed click")?;
@@ -145,8 +150,7 @@ pub type Observed<'a> = [(&'a Sample, &'a DiffInMeans, Option<&'a Inference>)];
 /// The CR2 row of `sample` with difference in means `r`, or none when an arm has no rows (what
 /// [`Observed`] holds and the inference comparison reuses).
 pub fn observed_cr2(sample: &Sample, r: &DiffInMeans) -> Result<Option<Inference>, EstimateError> {
-    let treated = sample.treated_rows();
-    if treated == 0 || treated == sample.n_rows() {
+    if !both_arms(sample) {
         return Ok(None);
     }
     cr2_inference(sample, r).map(Some)
