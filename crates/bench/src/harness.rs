@@ -81,7 +81,9 @@ pub fn run(base: &PipelineConfig, root: &Path, full_data: &Path) -> Result<Vec<S
     // Ingest: CSV → validated, typed parquet (all four files) against the peers reading the
     // same four CSVs, and reading ratings.csv alone. Each side runs INGEST_REPEATS times from a
     // warm page cache (the files are read once before every run), each of ours into a fresh
-    // folder, and reports its median: one run on a shared 2-core VM varies by a third.
+    // folder, and reports its median: one run on a shared 2-core VM varies by a third. The
+    // sides take turns (ours, then each peer, repeat by repeat), so a drift in the machine's
+    // speed during the benchmark falls on every side alike instead of on whichever ran last.
     let warm = || -> Result<()> {
         for file in MOVIELENS_FILES {
             let mut reader = std::fs::File::open(full_data.join(file))?;
@@ -89,7 +91,18 @@ pub fn run(base: &PipelineConfig, root: &Path, full_data: &Path) -> Result<Vec<S
         }
         Ok(())
     };
-    let mut runs = Vec::new();
+    let files: Vec<String> = MOVIELENS_FILES
+        .iter()
+        .map(|file| full_data.join(file).display().to_string())
+        .collect();
+    // Each peer: its library, its name in the record, what it reads and the files.
+    let mut peers: Vec<(&str, &str, &str, &[String])> = Vec::new();
+    for (library, name) in [("pandas", "pandas"), ("polars", "python-polars")] {
+        peers.push((library, name, "the same four CSVs", &files[..]));
+        peers.push((library, name, "ratings.csv alone", &files[..1]));
+    }
+    let mut ours = Vec::new();
+    let mut theirs: Vec<Vec<(f64, f64)>> = vec![Vec::new(); peers.len()];
     for _ in 0..INGEST_REPEATS {
         warm()?;
         let folder = tempfile::tempdir_in(work.path())?;
@@ -99,51 +112,36 @@ pub fn run(base: &PipelineConfig, root: &Path, full_data: &Path) -> Result<Vec<S
             progress: false,
         };
         let ((), seconds, peak) = measure("ingest", || run.ingest(full_data))?;
-        runs.push((seconds, peak));
+        ours.push((seconds, peak));
+        for ((library, _, _, files), runs) in peers.iter().zip(&mut theirs) {
+            let mut args = vec![*library];
+            args.extend(files.iter().map(String::as_str));
+            warm()?;
+            runs.push(peer(root, "ingest_peer.py", &args)?);
+        }
     }
-    let seconds = median(runs.iter().map(|(seconds, _)| *seconds).collect());
-    let peak = runs.iter().map(|(_, peak)| *peak).fold(0.0, f64::max);
+    let seconds = median(ours.iter().map(|(seconds, _)| *seconds).collect());
+    let peak = ours.iter().map(|(_, peak)| *peak).fold(0.0, f64::max);
     pipeline.ingest(full_data)?;
     let dataset = slate_ingest::load_processed(&pipeline.paths.processed_dir)?;
     let ratings = dataset.ratings.user_id.len() as u64;
-    let files: Vec<String> = MOVIELENS_FILES
-        .iter()
-        .map(|file| full_data.join(file).display().to_string())
-        .collect();
-    for library in ["pandas", "polars"] {
-        let name = if library == "pandas" {
-            "pandas"
-        } else {
-            "python-polars"
-        };
-        for (what, files) in [
-            ("the same four CSVs", &files[..]),
-            ("ratings.csv alone", &files[..1]),
-        ] {
-            let mut args = vec![library];
-            args.extend(files.iter().map(String::as_str));
-            let mut runs = Vec::new();
-            for _ in 0..INGEST_REPEATS {
-                warm()?;
-                runs.push(peer(root, "ingest_peer.py", &args)?);
-            }
-            stages.push(Stage {
-                name: INGEST.into(),
-                size: ratings,
-                rows: ratings,
-                bytes: Some(csv_bytes),
-                repeats: INGEST_REPEATS,
-                seconds,
-                statistic: Statistic::Median,
-                median_seconds: None,
-                peak_rss_mib: peak,
-                peer: Some(Peer {
-                    name: format!("{name}.read_csv, {what}"),
-                    seconds: median(runs.iter().map(|(seconds, _)| *seconds).collect()),
-                    peak_rss_mib: runs.iter().map(|(_, peak)| *peak).fold(0.0, f64::max),
-                }),
-            });
-        }
+    for ((_, name, what, _), runs) in peers.iter().zip(&theirs) {
+        stages.push(Stage {
+            name: INGEST.into(),
+            size: ratings,
+            rows: ratings,
+            bytes: Some(csv_bytes),
+            repeats: INGEST_REPEATS,
+            seconds,
+            statistic: Statistic::Median,
+            median_seconds: None,
+            peak_rss_mib: peak,
+            peer: Some(Peer {
+                name: format!("{name}.read_csv, {what}"),
+                seconds: median(runs.iter().map(|(seconds, _)| *seconds).collect()),
+                peak_rss_mib: runs.iter().map(|(_, peak)| *peak).fold(0.0, f64::max),
+            }),
+        });
     }
 
     // Slate building on the full data: relevance model and ranking for 3,000 slates.
@@ -265,11 +263,12 @@ pub fn markdown(run: &[&Measurement], previous: &[&Measurement]) -> String {
         "Every stage at ML-32M scale, on a 2-core machine. Our side runs in the workspace's one \
          build profile (`dev`: opt-level 3 for every crate; debug assertions on, except in the \
          parquet and arrow crates). Peers run in the same run on the same files, from a warm \
-         page cache. Ingest times are the median of {INGEST_REPEATS} runs on each side (each \
-         peer run a fresh Python process); every other row is one run, and GBDT fits the \
-         fastest of their repeats. Memory: our stage's peak RSS above the process's RSS when it \
-         began (data the stage reads from memory is not counted), or the peer process's whole \
-         peak (not measured for the GBDT packages, which run in one process).\n"
+         page cache. Ingest times are the median of {INGEST_REPEATS} runs on each side, the \
+         sides taking turns (each peer run a fresh Python process); every other row is one \
+         run, and GBDT fits the fastest of their repeats. Memory: our stage's peak RSS above \
+         the process's RSS when it began (data the stage reads from memory is not counted), or \
+         the peer process's whole peak (not measured for the GBDT packages, which run in one \
+         process).\n"
     );
     if let Some(first) = run.first() {
         out.push_str(&run_header(&first.run));
