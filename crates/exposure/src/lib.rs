@@ -33,6 +33,7 @@ mod mapping;
 pub mod readiness;
 mod roles;
 pub mod schema;
+mod slate_file;
 mod tables_io;
 
 pub use error::ExposureError;
@@ -42,6 +43,7 @@ pub use schema::{
     Assignment, AssignmentTable, ExposureMapping, Feature, FeatureKind, LogColumnsTable,
     MappingRows, MappingTruth, NamedColumn, SlateOutcomes, SlateRows, SlateTruth,
 };
+pub use slate_file::SlateOutcomesFile;
 pub use tables_io::{read_mapping, read_slates, write, write_exposure, write_slate_tables};
 
 #[cfg(test)]

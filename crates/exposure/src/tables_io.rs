@@ -125,7 +125,7 @@ pub fn write_slate_tables(
 /// The log's covariates (with their levels) and further outcomes, from the log-columns table in
 /// `dir`.
 #[allow(clippy::type_complexity)]
-fn read_log_columns(
+pub(crate) fn read_log_columns(
     dir: &Path,
 ) -> Result<(Vec<(String, CovariateLevel)>, Vec<String>), ExposureError> {
     let path = dir.join(schema::LOG_COLUMNS.file_name);

@@ -19,9 +19,12 @@ use rand::seq::SliceRandom;
 use rand_pcg::Pcg64;
 use slate_estimate::dim::{Z_95, two_sided_normal_p};
 
+use std::ops::Range;
+
 use crate::ModelsError;
 use crate::features::SlateFeatures;
-use crate::learner::{Learner, OutcomeModel, Task};
+use crate::learner::{Fitted, Learner, OutcomeModel, Task};
+use crate::matrix::Matrix;
 
 /// Seeded fold of each row: a shuffled round-robin, so fold sizes differ by at most one.
 pub fn folds(rows: usize, k: usize, seed: u64) -> Vec<usize> {
@@ -94,9 +97,115 @@ pub fn at_most(rows: Vec<usize>, max: usize, seed: u64, stream: u64) -> Vec<usiz
     picked
 }
 
+/// The training slates of each of the `k` folds' fits: the other folds' slates, at most
+/// `max_train` of them (a seeded subsample, [`at_most`]), in ascending order.
+pub fn fold_training_rows(
+    fold: &[usize],
+    k: usize,
+    max_train: usize,
+    seed: u64,
+) -> Vec<Vec<usize>> {
+    (0..k)
+        .map(|f| {
+            at_most(
+                (0..fold.len()).filter(|i| fold[*i] != f).collect(),
+                max_train,
+                seed,
+                f as u64,
+            )
+        })
+        .collect()
+}
+
+/// One model fitted for every fold on its training slates: the outcome (treatment as a
+/// feature) and the propensity (without).
+pub struct FoldFits {
+    model: Learner,
+    outcome: Vec<Box<dyn Fitted>>,
+    propensity: Vec<Box<dyn Fitted>>,
+}
+
+impl FoldFits {
+    /// Fits `model` for each fold on `training[f]`, the matrix rows of slates `rows[f]`
+    /// (treatment as observed), with outcomes `y` and arms `d` (1 or 0) per slate.
+    pub fn fit(
+        model: &dyn OutcomeModel,
+        training: &[Matrix],
+        rows: &[Vec<usize>],
+        y: &[f64],
+        d: &[f64],
+    ) -> Result<FoldFits, ModelsError> {
+        let mut fits = FoldFits {
+            model: model.learner(),
+            outcome: Vec::with_capacity(rows.len()),
+            propensity: Vec::with_capacity(rows.len()),
+        };
+        for (x_train, train) in training.iter().zip(rows) {
+            let pick = |v: &[f64]| train.iter().map(|i| v[*i]).collect::<Vec<f64>>();
+            fits.outcome
+                .push(model.fit(x_train, &pick(y), Task::Regression)?);
+            fits.propensity.push(model.fit(
+                &x_train.without_treatment(),
+                &pick(d),
+                Task::Classification,
+            )?);
+        }
+        Ok(fits)
+    }
+
+    /// Predicts slates `block` (matrix rows `x`, treatment as observed) with the fits of the
+    /// fold that held each out (`fold[s]`), into `out`: the propensity clipped to
+    /// `[clip, 1 − clip]`, the outcome with the treatment set to 1 and to 0.
+    pub fn predict_block(
+        &self,
+        block: Range<usize>,
+        x: &Matrix,
+        fold: &[usize],
+        clip: f64,
+        out: &mut CrossFit,
+    ) -> Result<(), ModelsError> {
+        for (f, (outcome, propensity)) in self.outcome.iter().zip(&self.propensity).enumerate() {
+            let held: Vec<usize> = (0..block.len())
+                .filter(|j| fold[block.start + j] == f)
+                .collect();
+            if held.is_empty() {
+                continue;
+            }
+            // One matrix per fold and block: the propensity's rows copied without the
+            // treatment, then the treatment set in place for each arm's prediction.
+            let mut x_held = x.select(&held);
+            let e = propensity.predict(&x_held.without_treatment())?;
+            x_held.set_treatment(true);
+            let mu1 = outcome.predict(&x_held)?;
+            x_held.set_treatment(false);
+            let mu0 = outcome.predict(&x_held)?;
+            for (j, r) in held.iter().enumerate() {
+                let i = block.start + r;
+                out.mu1[i] = mu1[j];
+                out.mu0[i] = mu0[j];
+                out.propensity[i] = e[j].clamp(clip, 1.0 - clip);
+            }
+        }
+        Ok(())
+    }
+
+    /// The cross-fit these fits fill, before any prediction: `fold` per slate, zeros.
+    pub fn empty_cross_fit(&self, fold: &[usize]) -> CrossFit {
+        let n = fold.len();
+        CrossFit {
+            model: self.model,
+            fold: fold.to_vec(),
+            mu1: vec![0.0; n],
+            mu0: vec![0.0; n],
+            propensity: vec![0.0; n],
+        }
+    }
+}
+
 /// Fits `model` out of fold: outcome (with treatment as a feature) and propensity (without).
 /// Each fold's fits train on at most `max_train` of its training rows (a seeded subsample,
-/// [`at_most`]); every row is predicted by the fold that held it out.
+/// [`at_most`]); every row is predicted by the fold that held it out. Two passes over the
+/// features: one gathers every fold's training rows, one predicts every slate.
 #[allow(clippy::too_many_arguments)]
 pub fn cross_fit(
     model: &dyn OutcomeModel,
@@ -109,47 +218,14 @@ pub fn cross_fit(
     seed: u64,
 ) -> Result<CrossFit, ModelsError> {
     let k = fold.iter().copied().max().map_or(0, |m| m + 1);
-    let n = x.len();
-    let mut out = CrossFit {
-        model: model.learner(),
-        fold: fold.to_vec(),
-        mu1: vec![0.0; n],
-        mu0: vec![0.0; n],
-        propensity: vec![0.0; n],
-    };
+    let rows = fold_training_rows(fold, k, max_train, seed);
+    let lists: Vec<&[usize]> = rows.iter().map(Vec::as_slice).collect();
+    let training = x.gather(&lists)?;
     let d: Vec<f64> = treated.iter().map(|t| f64::from(u8::from(*t))).collect();
-    for f in 0..k {
-        let train = at_most(
-            (0..n).filter(|i| fold[*i] != f).collect(),
-            max_train,
-            seed,
-            f as u64,
-        );
-        let x_train = x.rows(&train);
-        let pick = |v: &[f64]| train.iter().map(|i| v[*i]).collect::<Vec<f64>>();
-        let outcome = model.fit(&x_train, &pick(y), Task::Regression)?;
-        let propensity = model.fit(
-            &x_train.without_treatment(),
-            &pick(&d),
-            Task::Classification,
-        )?;
-        drop(x_train);
-        let held: Vec<usize> = (0..n).filter(|i| fold[*i] == f).collect();
-        // One matrix per block: the propensity's rows copied without the treatment, then the
-        // treatment set in place for each arm's prediction.
-        for (block, mut x_block) in x.blocks(&held) {
-            let e = propensity.predict(&x_block.without_treatment())?;
-            x_block.set_treatment(true);
-            let mu1 = outcome.predict(&x_block)?;
-            x_block.set_treatment(false);
-            let mu0 = outcome.predict(&x_block)?;
-            for (j, i) in block.iter().enumerate() {
-                out.mu1[*i] = mu1[j];
-                out.mu0[*i] = mu0[j];
-                out.propensity[*i] = e[j].clamp(clip, 1.0 - clip);
-            }
-        }
-    }
+    let fits = FoldFits::fit(model, &training, &rows, y, &d)?;
+    drop(training);
+    let mut out = fits.empty_cross_fit(fold);
+    x.for_each_block(|block, matrix| fits.predict_block(block, &matrix, fold, clip, &mut out))?;
     Ok(out)
 }
 

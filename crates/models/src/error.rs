@@ -43,4 +43,7 @@ pub enum ModelsError {
     /// Reading or writing a table failed.
     #[error(transparent)]
     Table(#[from] TableError),
+    /// Reading the slate table failed.
+    #[error(transparent)]
+    Exposure(#[from] slate_exposure::ExposureError),
 }

@@ -21,6 +21,7 @@ pub mod aipw;
 pub mod config;
 mod error;
 pub mod features;
+pub mod input;
 pub mod learner;
 pub mod matrix;
 pub mod policy;
@@ -30,7 +31,7 @@ mod write;
 
 pub use config::{GbdtParams, ModelsConfig};
 pub use error::ModelsError;
-pub use stage::{ModelsTables, learners, run};
+pub use stage::{ModelsTables, learners, run, run_file};
 pub use write::{TABLES, write};
 
 #[cfg(test)]

@@ -34,6 +34,20 @@ impl Matrix {
         }
     }
 
+    /// Rows `rows` (indices into this matrix), in that order.
+    pub fn select(&self, rows: &[usize]) -> Matrix {
+        let k = self.cols();
+        let mut values = Vec::with_capacity(rows.len() * k);
+        for r in rows {
+            values.extend_from_slice(&self.values[r * k..(r + 1) * k]);
+        }
+        Matrix {
+            values,
+            rows: rows.len(),
+            columns: self.columns.clone(),
+        }
+    }
+
     /// A copy without the treatment column (for propensity models).
     pub fn without_treatment(&self) -> Matrix {
         let k = self.cols();

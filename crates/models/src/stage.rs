@@ -3,15 +3,16 @@
 
 use rand::seq::SliceRandom;
 use rand_pcg::Pcg64;
-use slate_estimate::contrasts::{Contrast, OutcomeView, total_sample};
+use slate_estimate::contrasts::{Contrast, OutcomeView};
 use slate_estimate::decompose::position_bands;
 use slate_estimate::difference_in_means;
 use slate_estimate::outcome::Outcome;
-use slate_exposure::SlateOutcomes;
+use slate_exposure::{SlateOutcomes, SlateOutcomesFile};
 use slate_table::Label;
 
-use crate::aipw::{CrossFit, clustered_score_mean, cross_fit, unit_folds};
+use crate::aipw::{CrossFit, FoldFits, clustered_score_mean, fold_training_rows, unit_folds};
 use crate::features::SlateFeatures;
+use crate::input::StageSlates;
 use crate::learner::{Learner, LightGbm, OutcomeModel, Task, XgBoost};
 use crate::tables::*;
 use crate::{ModelsConfig, ModelsError, aipw, policy};
@@ -83,16 +84,44 @@ fn split(n: usize, share: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
 }
 
 /// Fits both models, cross-fits AIPW, evaluates every targeting rule and summarises
-/// heterogeneity from the exposure stage's slate table (every input of the models is
-/// per slate).
+/// heterogeneity from the exposure stage's slate table in memory (every input of the models
+/// is per slate).
 pub fn run(slates: &SlateOutcomes, config: &ModelsConfig) -> Result<ModelsTables, ModelsError> {
+    run_on(StageSlates::of(slates), &SlateFeatures::new(slates), config)
+}
+
+/// [`run`] on the slate table on disk: the stage keeps each slate's outcome, arm, unit, focal
+/// cluster and position (and the oracle's effect), and reads the features a row group at a
+/// time whenever a fit or a prediction needs them. The same table gives the same tables, bit
+/// for bit.
+pub fn run_file(
+    file: &SlateOutcomesFile,
+    config: &ModelsConfig,
+) -> Result<ModelsTables, ModelsError> {
+    config.check()?;
+    let kept = StageSlates::read(file)?;
+    let x = SlateFeatures::of_file(
+        file,
+        kept.treated.clone(),
+        kept.cluster.clone(),
+        &kept.clusters,
+    );
+    run_on(kept, &x, config)
+}
+
+/// The stage on the kept columns `slates` and the features `x` of the same slates.
+fn run_on(
+    slates: StageSlates,
+    x: &SlateFeatures<'_>,
+    config: &ModelsConfig,
+) -> Result<ModelsTables, ModelsError> {
     config.check()?;
     let n = slates.len();
-    let treated = slates.promotion_applied.clone();
+    let treated = &slates.treated;
     // Folds deal units, so each arm needs at least one unit per fold.
-    let units = unit_count(&slates.unit_index);
+    let units = unit_count(&slates.unit);
     let mut arm_of_unit: Vec<Option<bool>> = vec![None; units];
-    for (unit, promoted) in slates.unit_index.iter().zip(&treated) {
+    for (unit, promoted) in slates.unit.iter().zip(treated) {
         arm_of_unit[*unit as usize] = Some(*promoted);
     }
     let promoted_units = arm_of_unit.iter().filter(|p| **p == Some(true)).count();
@@ -108,75 +137,103 @@ pub fn run(slates: &SlateOutcomes, config: &ModelsConfig) -> Result<ModelsTables
             have: n,
         });
     }
-    let x = SlateFeatures::new(slates);
-    let y: Vec<f64> = slates
-        .total_observed_clicks
-        .iter()
-        .map(|c| f64::from(*c))
-        .collect();
+    if x.len() != n {
+        return Err(ModelsError::Shape {
+            message: format!("{n} slates, features of {}", x.len()),
+        });
+    }
+    let y = &slates.y;
     // The oracle (a simulation's known slate effects) is only ever an evaluation target.
-    let oracle: Option<&[f64]> = slates
-        .truth
-        .as_ref()
-        .map(|t| t.slate_promotion_effect.as_slice());
-    let p = slates.assignment_probability[0];
+    let oracle: Option<&[f64]> = slates.oracle.as_deref();
+    let p = slates.probability;
     let models = learners(config);
 
-    // Train/test metrics.
-    // Both sides capped: the held-out metrics are as precise from 250,000 slates as from
-    // millions, and predicting every held-out slate of a large log cost as much as a fold.
+    // Train/test metrics and cross-fitting share two passes over the features: one gathers
+    // every fit's training rows, one predicts every slate (the test slates for the metrics,
+    // each slate by the fits of the fold that held it out).
+    // Both metric sides capped: the held-out metrics are as precise from 250,000 slates as
+    // from millions, and predicting every held-out slate of a large log cost as much as a fold.
     let (train, test) = split(n, config.test_share, config.seed);
     let train = aipw::at_most(train, config.max_fit_slates, config.seed, u64::MAX);
     let test = aipw::at_most(test, config.max_fit_slates, config.seed, u64::MAX - 1);
-    let mut metrics = ModelMetrics::default();
+    let units = &slates.unit;
+    let fold = unit_folds(units, config.folds, config.seed);
+    let fold_rows = fold_training_rows(&fold, config.folds, config.max_fit_slates, config.seed);
+    let mut training = x.gather(
+        &std::iter::once(train.as_slice())
+            .chain(fold_rows.iter().map(Vec::as_slice))
+            .collect::<Vec<_>>(),
+    )?;
+    let fold_training = training.split_off(1);
+    let x_train = training.pop().ok_or_else(|| ModelsError::Shape {
+        message: "no training matrix".into(),
+    })?;
     let pick = |rows: &[usize]| rows.iter().map(|i| y[*i]).collect::<Vec<f64>>();
+    let mut train_metrics = Vec::with_capacity(models.len());
+    let mut metric_fits = Vec::with_capacity(models.len());
     for model in &models {
-        let x_train = x.rows(&train);
         let fitted = model.fit(&x_train, &pick(&train), Task::Regression)?;
+        train_metrics.push(fitted.predict(&x_train)?);
+        metric_fits.push(fitted);
+    }
+    drop(x_train);
+    let d: Vec<f64> = treated.iter().map(|t| f64::from(u8::from(*t))).collect();
+    let fold_fits: Vec<FoldFits> = models
+        .iter()
+        .map(|m| FoldFits::fit(m.as_ref(), &fold_training, &fold_rows, y, &d))
+        .collect::<Result<_, _>>()?;
+    drop((fold_training, d));
+    let mut fits: Vec<CrossFit> = fold_fits.iter().map(|f| f.empty_cross_fit(&fold)).collect();
+    let mut test_predictions: Vec<Vec<f64>> = vec![Vec::with_capacity(test.len()); models.len()];
+    let mut next_test = 0;
+    x.for_each_block(|block, matrix| {
+        // The test slates of the block (test is in ascending order).
+        let first = next_test;
+        while next_test < test.len() && test[next_test] < block.end {
+            next_test += 1;
+        }
+        if next_test > first {
+            let rows: Vec<usize> = test[first..next_test]
+                .iter()
+                .map(|s| s - block.start)
+                .collect();
+            let x_test = matrix.select(&rows);
+            for (fitted, out) in metric_fits.iter().zip(&mut test_predictions) {
+                out.extend(fitted.predict(&x_test)?);
+            }
+        }
+        for (fits, out) in fold_fits.iter().zip(&mut fits) {
+            fits.predict_block(block.clone(), &matrix, &fold, config.propensity_clip, out)?;
+        }
+        Ok(())
+    })?;
+    let mut metrics = ModelMetrics::default();
+    for ((model, train_predicted), test_predicted) in
+        models.iter().zip(&train_metrics).zip(&test_predictions)
+    {
         regression_metrics(
             model.learner(),
             Split::Train,
-            &fitted.predict(&x_train)?,
+            train_predicted,
             &pick(&train),
             &mut metrics,
         );
         regression_metrics(
             model.learner(),
             Split::Test,
-            &x.predict(fitted.as_ref(), &test)?,
+            test_predicted,
             &pick(&test),
             &mut metrics,
         );
     }
 
-    // Cross-fitting.
-    let units = &slates.unit_index;
-    let fold = unit_folds(units, config.folds, config.seed);
-    let fits: Vec<CrossFit> = models
-        .iter()
-        .map(|m| {
-            cross_fit(
-                m.as_ref(),
-                &x,
-                &y,
-                &treated,
-                &fold,
-                config.propensity_clip,
-                config.max_fit_slates,
-                config.seed,
-            )
-        })
-        .collect::<Result<_, _>>()?;
     let known = vec![p; n];
-    let scores: Vec<Vec<f64>> = fits
-        .iter()
-        .map(|f| f.scores(&y, &treated, &known))
-        .collect();
+    let scores: Vec<Vec<f64>> = fits.iter().map(|f| f.scores(y, treated, &known)).collect();
 
     let true_effect = oracle.map(|o| o.iter().sum::<f64>() / n as f64);
     let mut aipw = AipwEstimates::default();
     let mut aipw_truth = AipwTruth::default();
-    let total = total_sample(OutcomeView::Observed, slates);
+    let total = slates.total_sample();
     let dim = difference_in_means(
         &total,
         Contrast::TotalSlate.text(),
@@ -206,7 +263,7 @@ pub fn run(slates: &SlateOutcomes, config: &ModelsConfig) -> Result<ModelsTables
     let variants: [(bool, Propensity); 2] = [
         (
             false,
-            if slates.assignment_probability_logged.first() == Some(&false) {
+            if slates.probability_logged == Some(false) {
                 Propensity::ObservedShare
             } else {
                 Propensity::Known
@@ -220,7 +277,7 @@ pub fn run(slates: &SlateOutcomes, config: &ModelsConfig) -> Result<ModelsTables
             let s = if !estimated_propensity {
                 known_scores
             } else {
-                estimated = fit.scores(&y, &treated, &fit.propensity);
+                estimated = fit.scores(y, treated, &fit.propensity);
                 &estimated
             };
             let m = clustered_score_mean(s, units)?;
@@ -245,17 +302,24 @@ pub fn run(slates: &SlateOutcomes, config: &ModelsConfig) -> Result<ModelsTables
     }
 
     let policies = evaluate_policies(&fits, oracle, &scores[0], units, config.seed)?;
-    let heterogeneity = heterogeneity(slates, &fits, oracle, &scores[0])?;
+    let heterogeneity = heterogeneity(&slates, &fits, oracle, &scores[0])?;
     let truth = oracle.is_some();
     let aipw = WithTruth {
         rows: aipw,
         truth: truth.then_some(aipw_truth),
     };
-    let conditional = Conditional::new(
-        slates.slate_id.clone(),
+    let StageSlates {
+        slate_id,
         treated,
         y,
-        oracle.map(<[f64]>::to_vec),
+        oracle,
+        ..
+    } = slates;
+    let conditional = Conditional::new(
+        slate_id,
+        treated,
+        y,
+        oracle,
         fits.into_iter().zip(scores).collect(),
     );
     Ok(ModelsTables {
@@ -366,27 +430,29 @@ fn evaluate_policies(
 }
 
 fn heterogeneity(
-    slates: &SlateOutcomes,
+    slates: &StageSlates,
     fits: &[CrossFit],
     oracle: Option<&[f64]>,
     scores: &[f64],
 ) -> Result<WithTruth<Heterogeneity, HeterogeneityTruth>, ModelsError> {
     let net: Vec<Vec<f64>> = fits.iter().map(CrossFit::net_effect).collect();
-    let units = unit_count(&slates.unit_index);
+    let units = unit_count(&slates.unit);
     let mut groups: Vec<(Dimension, String, Vec<usize>)> = vec![(
         Dimension::All,
         "All slates".into(),
         (0..slates.len()).collect(),
     )];
     // One pass over the slates: the rows of each focal cluster, clusters in sorted order.
-    let mut rows_of_cluster: std::collections::BTreeMap<&str, Vec<usize>> =
-        std::collections::BTreeMap::new();
-    for (s, cluster) in slates.focal_cluster.iter().enumerate() {
-        rows_of_cluster.entry(&**cluster).or_default().push(s);
+    let mut rows_of_cluster: Vec<Vec<usize>> = vec![Vec::new(); slates.clusters.len()];
+    for (s, cluster) in slates.cluster.iter().enumerate() {
+        rows_of_cluster[*cluster as usize].push(s);
     }
-    let mut by_cluster: Vec<(Dimension, String, Vec<usize>)> = rows_of_cluster
-        .into_iter()
-        .map(|(c, rows)| (Dimension::FocalCluster, c.to_string(), rows))
+    let mut by_cluster: Vec<(Dimension, String, Vec<usize>)> = slates
+        .clusters
+        .iter()
+        .zip(rows_of_cluster)
+        .filter(|(_, rows)| !rows.is_empty())
+        .map(|(c, rows)| (Dimension::FocalCluster, c.clone(), rows))
         .collect();
     by_cluster.sort_by(|a, b| b.2.len().cmp(&a.2.len()).then(a.1.cmp(&b.1)));
     groups.extend(by_cluster);
@@ -408,7 +474,7 @@ fn heterogeneity(
             continue;
         }
         let group_scores: Vec<f64> = rows.iter().map(|i| scores[*i]).collect();
-        let group_units: Vec<u32> = rows.iter().map(|i| slates.unit_index[*i]).collect();
+        let group_units: Vec<u32> = rows.iter().map(|i| slates.unit[*i]).collect();
         // A clustered standard error needs two units: a group held by one unit (a user with
         // many slates) gets no row rather than stopping the stage.
         if group_units.iter().all(|u| *u == group_units[0]) {

@@ -207,7 +207,7 @@ fn conditional_rows_are_model_by_model_and_any_range_matches_the_whole() {
 fn feature_rows_are_the_matrix_rows_and_cross_fits_do_not_depend_on_the_block() {
     let slates = &design().slates;
     let x = features::SlateFeatures::new(slates);
-    let whole = x.matrix();
+    let whole = x.matrix().unwrap();
     let k = whole.cols();
     assert_eq!(whole.rows, slates.len());
     assert_eq!(
@@ -233,7 +233,7 @@ fn feature_rows_are_the_matrix_rows_and_cross_fits_do_not_depend_on_the_block() 
     }
     // Any rows, in any order, are those rows of the whole matrix.
     let picked = [5, 0, 3, 3];
-    let rows = x.rows(&picked);
+    let rows = x.rows(&picked).unwrap();
     for (r, s) in picked.iter().enumerate() {
         assert_eq!(
             rows.values[r * k..(r + 1) * k],
@@ -274,7 +274,9 @@ fn feature_rows_are_the_matrix_rows_and_cross_fits_do_not_depend_on_the_block() 
     };
     let fitted = xgboost
         .fit(
-            &x.rows(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]).with_treatment(true),
+            &x.rows(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+                .unwrap()
+                .with_treatment(true),
             &y[..10],
             Task::Regression,
         )
@@ -308,4 +310,61 @@ fn models_tied_to_the_printed_digits_are_all_best() {
     m.rmse[1] = 1.5;
     assert_eq!(m.best_test_rows(3), vec![3]);
     assert!(ModelMetrics::default().best_test_rows(3).is_empty());
+}
+
+/// The design's exposure tables written to a temporary directory, with the slate table
+/// rewritten in row groups of `group_rows` slates (the project's writer uses a million, so a
+/// small table would have one group and no group boundary to cross).
+fn written_design(group_rows: usize) -> tempfile::TempDir {
+    use slate_table::polars::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    slate_exposure::write(design(), dir.path()).unwrap();
+    let path = dir
+        .path()
+        .join(slate_exposure::schema::SLATE_OUTCOMES.file_name);
+    let mut frame = ParquetReader::new(std::fs::File::open(&path).unwrap())
+        .finish()
+        .unwrap();
+    ParquetWriter::new(std::fs::File::create(&path).unwrap())
+        .with_row_group_size(Some(group_rows))
+        .finish(&mut frame)
+        .unwrap();
+    dir
+}
+
+#[test]
+fn features_read_from_disk_a_row_group_at_a_time_are_the_in_memory_ones() {
+    let slates = &design().slates;
+    let dir = written_design(7);
+    let file = slate_exposure::SlateOutcomesFile::open(dir.path()).unwrap();
+    assert_eq!(file.len(), slates.len());
+    assert!(file.row_groups().len() > 2);
+    let kept = crate::input::StageSlates::read(&file).unwrap();
+    assert_eq!(kept, crate::input::StageSlates::of(slates));
+    let on_disk = features::SlateFeatures::of_file(
+        &file,
+        kept.treated.clone(),
+        kept.cluster.clone(),
+        &kept.clusters,
+    );
+    let in_memory = features::SlateFeatures::new(slates);
+    let whole = in_memory.matrix().unwrap();
+    assert_eq!(on_disk.matrix().unwrap(), whole);
+    // Rows in any order, repeated, across group boundaries (and back to an earlier group).
+    let picked = [20, 3, 6, 7, 7, 0, 13, slates.len() - 1, 2];
+    assert_eq!(
+        on_disk.rows(&picked).unwrap(),
+        in_memory.rows(&picked).unwrap()
+    );
+    // A slate beyond the table is an error naming the file, not a panic.
+    let beyond = on_disk.rows(&[slates.len()]).unwrap_err().to_string();
+    assert!(beyond.contains("slate_outcomes.parquet"), "{beyond}");
+}
+
+#[test]
+fn the_stage_on_the_table_on_disk_gives_the_same_tables_bit_for_bit() {
+    let dir = written_design(11);
+    let file = slate_exposure::SlateOutcomesFile::open(dir.path()).unwrap();
+    let from_disk = run_file(&file, &small_config()).unwrap();
+    assert_eq!(&from_disk, tables());
 }

@@ -171,10 +171,12 @@ impl Pipeline {
     pub fn models(&self) -> Result<()> {
         self.timed("models", || {
             let dir = &self.paths.processed_dir;
-            let slates = slate_exposure::read_slates(dir)?;
-            let tables = slate_models::run(&slates, &self.config.models)?;
+            // The slate table stays on disk: the stage keeps a few columns per slate and reads
+            // the features a row group at a time.
+            let slates = slate_exposure::SlateOutcomesFile::open(dir)?;
+            let tables = slate_models::run_file(&slates, &self.config.models)?;
             slate_models::write(&tables, dir)?;
-            slate_report::findings::write_takeaways(dir, slates.truth.is_some())?;
+            slate_report::findings::write_takeaways(dir, slates.has_truth())?;
             slate_report::models_figures(&tables, &self.paths.figures_dir)?;
             let a = &tables.aipw;
             for i in 0..a.len() {
