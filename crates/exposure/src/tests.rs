@@ -169,6 +169,57 @@ fn tables_round_trip_with_truth_and_features() {
 }
 
 #[test]
+fn the_slate_table_on_disk_reads_in_parts_as_the_whole_and_names_a_missing_column() {
+    use slate_table::polars::prelude::*;
+    let tables = map_exposure(&two_slates(true)).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    crate::write(&tables, out.path()).unwrap();
+    let file = crate::SlateOutcomesFile::open(out.path()).unwrap();
+    let slates = &tables.slates;
+    assert_eq!((file.len(), file.has_truth()), (slates.len(), true));
+    assert_eq!(file.row_groups(), &[0..slates.len()]);
+    let kinds: Vec<_> = slates
+        .features
+        .iter()
+        .map(|f| (f.column.name.clone(), f.kind))
+        .collect();
+    assert_eq!(file.features(), kinds);
+    // Any range of rows is that range of the whole table.
+    assert_eq!(file.slate_rows(1..3).unwrap(), slates.rows.rows(1..3));
+    assert_eq!(
+        file.slate_truth(1..3).unwrap(),
+        slates.truth.as_ref().map(|t| t.rows(1..3))
+    );
+    // Integer columns come as exact f64; feature columns as they are.
+    let names = vec![
+        "focal_seed_position".to_string(),
+        slates.features[0].column.name.clone(),
+    ];
+    let columns = file.f64_columns(&names, 2..4).unwrap();
+    let seed: Vec<f64> = slates.focal_seed_position[2..4]
+        .iter()
+        .map(|p| f64::from(*p))
+        .collect();
+    assert_eq!(
+        columns,
+        vec![seed, slates.features[0].column.values[2..4].to_vec()]
+    );
+    // A table without one of its fixed columns is an error naming it, before any row is read.
+    let path = out.path().join(crate::schema::SLATE_OUTCOMES.file_name);
+    let mut frame = ParquetReader::new(std::fs::File::open(&path).unwrap())
+        .finish()
+        .unwrap();
+    let _ = frame.drop_in_place("unit_index").unwrap();
+    ParquetWriter::new(std::fs::File::create(&path).unwrap())
+        .finish(&mut frame)
+        .unwrap();
+    let error = crate::SlateOutcomesFile::open(out.path())
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("unit_index"), "{error}");
+}
+
+#[test]
 fn a_covariate_whose_column_would_collide_is_an_error() {
     let mut log = two_slates(false);
     log.covariates[1].column.name = "session".into();

@@ -69,13 +69,23 @@ impl CrossFit {
 
     /// AIPW scores with propensity `e` per row.
     pub fn scores(&self, y: &[f64], treated: &[bool], e: &[f64]) -> Vec<f64> {
+        self.scores_with(y, treated, |i| e[i])
+    }
+
+    /// AIPW scores with the same propensity `p` for every row (the design's).
+    pub fn scores_known(&self, y: &[f64], treated: &[bool], p: f64) -> Vec<f64> {
+        self.scores_with(y, treated, |_| p)
+    }
+
+    /// AIPW scores with propensity `e(i)` for row `i`.
+    fn scores_with(&self, y: &[f64], treated: &[bool], e: impl Fn(usize) -> f64) -> Vec<f64> {
         (0..y.len())
             .map(|i| {
                 let (m1, m0) = (self.mu1[i], self.mu0[i]);
                 if treated[i] {
-                    m1 - m0 + (y[i] - m1) / e[i]
+                    m1 - m0 + (y[i] - m1) / e(i)
                 } else {
-                    m1 - m0 - (y[i] - m0) / (1.0 - e[i])
+                    m1 - m0 - (y[i] - m0) / (1.0 - e(i))
                 }
             })
             .collect()

@@ -142,6 +142,11 @@ fn run_on(
             message: format!("{n} slates, features of {}", x.len()),
         });
     }
+    if u32::try_from(n).is_err() {
+        return Err(ModelsError::Shape {
+            message: format!("{n} slates: at most {} fit a slate index", u32::MAX),
+        });
+    }
     let y = &slates.y;
     // The oracle (a simulation's known slate effects) is only ever an evaluation target.
     let oracle: Option<&[f64]> = slates.oracle.as_deref();
@@ -227,8 +232,8 @@ fn run_on(
         );
     }
 
-    let known = vec![p; n];
-    let scores: Vec<Vec<f64>> = fits.iter().map(|f| f.scores(y, treated, &known)).collect();
+    drop(fold);
+    let scores: Vec<Vec<f64>> = fits.iter().map(|f| f.scores_known(y, treated, p)).collect();
 
     let true_effect = oracle.map(|o| o.iter().sum::<f64>() / n as f64);
     let mut aipw = AipwEstimates::default();
@@ -301,8 +306,12 @@ fn run_on(
         }
     }
 
-    let policies = evaluate_policies(&fits, oracle, &scores[0], units, config.seed)?;
-    let heterogeneity = heterogeneity(&slates, &fits, oracle, &scores[0])?;
+    // Each model's predicted net effect per slate, shared by the rules and the groups.
+    let net: Vec<Vec<f64>> = fits.iter().map(CrossFit::net_effect).collect();
+    let learners: Vec<Learner> = fits.iter().map(|f| f.model).collect();
+    let policies = evaluate_policies(&learners, &net, oracle, &scores[0], units, config.seed)?;
+    let heterogeneity = heterogeneity(&slates, &net, oracle, &scores[0])?;
+    drop(net);
     let truth = oracle.is_some();
     let aipw = WithTruth {
         rows: aipw,
@@ -376,38 +385,43 @@ fn dense(codes: &[u32], units: usize) -> Vec<u32> {
 }
 
 /// Every rule, evaluated on all slates with the first model's AIPW scores (one set of scores
-/// for every rule, so their estimated values are comparable).
+/// for every rule, so their estimated values are comparable). `net[m]` is learner
+/// `learners[m]`'s predicted net effect per slate. Each rule is built, evaluated and let go
+/// before the next (a rule is a flag per slate).
 fn evaluate_policies(
-    fits: &[CrossFit],
+    learners: &[Learner],
+    net: &[Vec<f64>],
     oracle: Option<&[f64]>,
     scores: &[f64],
     units: &[u32],
     seed: u64,
 ) -> Result<WithTruth<PolicyTargeting, PolicyTruth>, ModelsError> {
     let n = scores.len();
-    let mut rules: Vec<(PolicyRule, Vec<bool>)> = vec![
-        (PolicyRule::PromoteAll, vec![true; n]),
-        (PolicyRule::PromoteNone, vec![false; n]),
-        (PolicyRule::RandomHalf, policy::random_share(n, 0.5, seed)),
+    let mut rules = vec![
+        PolicyRule::PromoteAll,
+        PolicyRule::PromoteNone,
+        PolicyRule::RandomHalf,
     ];
-    for fit in fits {
-        rules.push((
-            PolicyRule::PredictedPositive(fit.model),
-            policy::predicted_positive(&fit.net_effect()),
-        ));
+    rules.extend(learners.iter().map(|l| PolicyRule::PredictedPositive(*l)));
+    rules.extend(learners.iter().map(|l| PolicyRule::TopDecile(*l)));
+    if oracle.is_some() {
+        rules.push(PolicyRule::OracleBest);
     }
-    for fit in fits {
-        rules.push((
-            PolicyRule::TopDecile(fit.model),
-            policy::top_share(&fit.net_effect(), 0.1),
-        ));
-    }
-    if let Some(oracle) = oracle {
-        rules.push((PolicyRule::OracleBest, policy::predicted_positive(oracle)));
-    }
+    let net_of = |learner: Learner| -> &[f64] {
+        let m = learners.iter().position(|l| *l == learner).unwrap_or(0);
+        &net[m]
+    };
     let mut table = PolicyTargeting::default();
     let mut truth = PolicyTruth::default();
-    for (name, rule) in rules {
+    for name in rules {
+        let rule = match name {
+            PolicyRule::PromoteAll => vec![true; n],
+            PolicyRule::PromoteNone => vec![false; n],
+            PolicyRule::RandomHalf => policy::random_share(n, 0.5, seed),
+            PolicyRule::PredictedPositive(learner) => policy::predicted_positive(net_of(learner)),
+            PolicyRule::TopDecile(learner) => policy::top_share(net_of(learner), 0.1),
+            PolicyRule::OracleBest => policy::predicted_positive(oracle.unwrap_or_default()),
+        };
         let v = policy::evaluate(name, &rule, oracle, scores, units)?;
         table.policy.push(v.policy);
         table.slates_promoted.push(v.promoted as u32);
@@ -429,52 +443,72 @@ fn evaluate_policies(
     })
 }
 
+/// Which slates a heterogeneity group holds.
+enum Members {
+    All,
+    FocalCluster(u32),
+    FocalPositions(u32, u32),
+}
+
 fn heterogeneity(
     slates: &StageSlates,
-    fits: &[CrossFit],
+    net: &[Vec<f64>],
     oracle: Option<&[f64]>,
     scores: &[f64],
 ) -> Result<WithTruth<Heterogeneity, HeterogeneityTruth>, ModelsError> {
-    let net: Vec<Vec<f64>> = fits.iter().map(CrossFit::net_effect).collect();
     let units = unit_count(&slates.unit);
-    let mut groups: Vec<(Dimension, String, Vec<usize>)> = vec![(
-        Dimension::All,
-        "All slates".into(),
-        (0..slates.len()).collect(),
-    )];
-    // One pass over the slates: the rows of each focal cluster, clusters in sorted order.
-    let mut rows_of_cluster: Vec<Vec<usize>> = vec![Vec::new(); slates.clusters.len()];
-    for (s, cluster) in slates.cluster.iter().enumerate() {
-        rows_of_cluster[*cluster as usize].push(s);
+    let mut groups: Vec<(Dimension, String, Members)> =
+        vec![(Dimension::All, "All slates".into(), Members::All)];
+    // The focal clusters by size, largest first (ties by name), from one count per cluster.
+    let mut sizes = vec![0usize; slates.clusters.len()];
+    for cluster in &slates.cluster {
+        sizes[*cluster as usize] += 1;
     }
-    let mut by_cluster: Vec<(Dimension, String, Vec<usize>)> = slates
+    let mut by_cluster: Vec<(usize, &String, u32)> = slates
         .clusters
         .iter()
-        .zip(rows_of_cluster)
-        .filter(|(_, rows)| !rows.is_empty())
-        .map(|(c, rows)| (Dimension::FocalCluster, c.clone(), rows))
+        .enumerate()
+        .filter(|(c, _)| sizes[*c] > 0)
+        .map(|(c, name)| (sizes[c], name, c as u32))
         .collect();
-    by_cluster.sort_by(|a, b| b.2.len().cmp(&a.2.len()).then(a.1.cmp(&b.1)));
-    groups.extend(by_cluster);
+    by_cluster.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    groups.extend(by_cluster.into_iter().map(|(_, name, c)| {
+        (
+            Dimension::FocalCluster,
+            name.clone(),
+            Members::FocalCluster(c),
+        )
+    }));
     for (from, to) in position_bands(&slates.focal_seed_position) {
         groups.push((
             Dimension::FocalPositionBand,
             format!("{from}-{to}"),
-            (0..slates.len())
-                .filter(|s| (from..=to).contains(&slates.focal_seed_position[*s]))
-                .collect(),
+            Members::FocalPositions(from, to),
         ));
     }
     let mut table = Heterogeneity::default();
     let mut truth = HeterogeneityTruth::default();
-    let mean =
-        |v: &[f64], rows: &[usize]| rows.iter().map(|i| v[*i]).sum::<f64>() / rows.len() as f64;
-    for (dimension, group, rows) in groups {
+    let mean = |v: &[f64], rows: &[u32]| {
+        rows.iter().map(|i| v[*i as usize]).sum::<f64>() / rows.len() as f64
+    };
+    for (dimension, group, members) in groups {
+        // The group's slates, in order, built one group at a time.
+        let member = |s: usize| match members {
+            Members::All => true,
+            Members::FocalCluster(c) => slates.cluster[s] == c,
+            Members::FocalPositions(from, to) => {
+                (from..=to).contains(&slates.focal_seed_position[s])
+            }
+        };
+        let rows: Vec<u32> = (0..slates.len())
+            .filter(|s| member(*s))
+            .map(|s| s as u32)
+            .collect();
         if rows.len() < 2 {
             continue;
         }
-        let group_scores: Vec<f64> = rows.iter().map(|i| scores[*i]).collect();
-        let group_units: Vec<u32> = rows.iter().map(|i| slates.unit[*i]).collect();
+        let group_scores: Vec<f64> = rows.iter().map(|i| scores[*i as usize]).collect();
+        let group_units: Vec<u32> = rows.iter().map(|i| slates.unit[*i as usize]).collect();
         // A clustered standard error needs two units: a group held by one unit (a user with
         // many slates) gets no row rather than stopping the stage.
         if group_units.iter().all(|u| *u == group_units[0]) {
