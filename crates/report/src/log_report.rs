@@ -60,20 +60,59 @@ struct Design {
     slots: (u32, u32),
 }
 
-impl Design {
-    fn of(slates: &slate_exposure::SlateOutcomes) -> Design {
-        let range = |values: &[u32]| {
-            (
-                values.iter().copied().min().unwrap_or(1),
-                values.iter().copied().max().unwrap_or(1),
-            )
-        };
-        Design {
-            focals: range(&slates.n_focals),
-            slots: range(&slates.focal_target_position),
-        }
-    }
+/// What the summary says of the slate table, read a row group at a time (a log's table holds
+/// millions of slates, and only these few facts are needed).
+struct LogFacts {
+    /// Slates.
+    slates: usize,
+    /// Impressions (the slates' items).
+    rows: u64,
+    /// Distinct randomization units.
+    units: usize,
+    /// The promotion design.
+    design: Design,
+}
 
+impl LogFacts {
+    fn read(dir: &Path) -> Result<LogFacts, ReportError> {
+        let file = slate_exposure::SlateOutcomesFile::open(dir)?;
+        // Units are dense indexes: a flag per index seen.
+        let mut seen: Vec<bool> = Vec::new();
+        let mut rows = 0u64;
+        // The lowest and highest focal count and target slot met so far.
+        let mut focals: Option<(u32, u32)> = None;
+        let mut slots: Option<(u32, u32)> = None;
+        let widen = |span: &mut Option<(u32, u32)>, values: &[u32]| {
+            for v in values {
+                *span = Some(span.map_or((*v, *v), |(low, high)| (low.min(*v), high.max(*v))));
+            }
+        };
+        for range in file.row_groups() {
+            let part = file.slate_rows(range.clone())?;
+            for unit in &part.unit_index {
+                let unit = *unit as usize;
+                if unit >= seen.len() {
+                    seen.resize(unit + 1, false);
+                }
+                seen[unit] = true;
+            }
+            rows += part.slate_size.iter().map(|n| u64::from(*n)).sum::<u64>();
+            widen(&mut focals, &part.n_focals);
+            widen(&mut slots, &part.focal_target_position);
+        }
+        Ok(LogFacts {
+            slates: file.len(),
+            rows,
+            units: seen.iter().filter(|s| **s).count(),
+            design: Design {
+                focals: focals.unwrap_or((1, 1)),
+                slots: slots.unwrap_or((1, 1)),
+            },
+        })
+    }
+}
+
+impl Design {
     /// One focal item per slate, to the top.
     fn one_to_the_top(&self) -> bool {
         self.focals == (1, 1) && self.slots == (1, 1)
@@ -189,16 +228,14 @@ pub fn log_report(paths: &ReportPaths, log_name: &str) -> Result<PathBuf, Report
     let effects: DirectIndirectTotal =
         read(dir, &DIRECT_INDIRECT_TOTAL, DirectIndirectTotal::from_frame)?;
     let dropped: DroppedSlatesTable = read(dir, &DROPPED_SLATES, DroppedSlatesTable::from_frame)?;
-    let slates = slate_exposure::read_slates(dir)?;
-    let units: std::collections::BTreeSet<u32> = slates.unit_index.iter().copied().collect();
-    let rows: u64 = slates.slate_size.iter().map(|n| u64::from(*n)).sum();
+    let facts = LogFacts::read(dir)?;
 
     // The title names the log as the team gave it; the page names it by its file name only
     // (it holds no absolute path). Everything below the title is shared.
     let title = |name: &str| format!("# Slate promotion experiment: `{name}`\n\n");
     let mut md = String::new();
     let w = &mut md;
-    let design = Design::of(&slates);
+    let design = &facts.design;
     let _ = writeln!(
         w,
         "Each slate showed several items; in promoted slates {}. \
@@ -211,10 +248,11 @@ pub fn log_report(paths: &ReportPaths, log_name: &str) -> Result<PathBuf, Report
     let _ = writeln!(w, "## The log\n");
     let _ = writeln!(
         w,
-        "- {rows} impressions in {} slates from {} randomization units ({:.2} slates per unit).",
-        slates.len(),
-        units.len(),
-        slates.len() as f64 / units.len().max(1) as f64
+        "- {} impressions in {} slates from {} randomization units ({:.2} slates per unit).",
+        facts.rows,
+        facts.slates,
+        facts.units,
+        facts.slates as f64 / facts.units.max(1) as f64
     );
     if dropped.is_empty() {
         let _ = writeln!(w, "- No slate was dropped.");

@@ -308,18 +308,21 @@ impl Reader<'_> {
     /// The whole read, step by step; each step's checks run in the order the rules are listed
     /// in the log schema, so the first broken rule is the one reported.
     fn read(&self) -> Result<SlateStatsTables, ExposureError> {
-        let (ids, varies) = self.ids()?;
-        let counts = self.counts()?;
+        let (mut ids, varies) = self.ids()?;
+        let mut counts = self.counts()?;
         self.check_slates(&ids, &counts, varies)?;
         let units = self.units(&ids, &counts)?;
         let (probability, logged) = self.assignment_probability(&ids, &units)?;
-        let table = self.slate_rows(&ids, &counts, &units, probability, logged)?;
-        let slate_truth = self.slate_truth(&counts.promoted_max)?;
+        let table = self.slate_rows(&mut ids, &mut counts, units, probability, logged)?;
+        // What only the slate rows needed goes now: the table is millions of slates.
+        drop(std::mem::take(&mut counts.focal_seed));
+        drop(std::mem::take(&mut counts.promoted_max));
+        let slate_truth = self.slate_truth(&table.promotion_applied)?;
         // The truth cells stay in the table until a view of them is asked for.
-        let truth = self.shape.truth.then(|| {
-            let promoted: Vec<bool> = counts.promoted_max.iter().map(|p| *p == 1).collect();
-            TruthCells::new(self.source.clone(), &promoted)
-        });
+        let truth = self
+            .shape
+            .truth
+            .then(|| TruthCells::new(self.source.clone(), &table.promotion_applied));
         let (outcomes, outcome_totals) = self.outcomes()?;
         let (features, covariates) = self.covariate_features(&ids, &counts.rows)?;
         let slates = SlateOutcomes {
@@ -462,12 +465,13 @@ impl Reader<'_> {
         })
     }
 
-    /// The slate outcomes' fixed columns.
+    /// The slate outcomes' fixed columns. The ids and the distinct-cluster counts move into
+    /// the table (`ids` keeps what messages show; `counts` the rest).
     fn slate_rows(
         &self,
-        ids: &Ids,
-        counts: &Counts,
-        units: &Units,
+        ids: &mut Ids,
+        counts: &mut Counts,
+        units: Units,
         probability: f64,
         logged: bool,
     ) -> Result<SlateRows, ExposureError> {
@@ -498,16 +502,29 @@ impl Reader<'_> {
         } else {
             None
         };
-        let mut table = SlateRows::with_capacity(n);
+        let mut table = SlateRows::with_capacity(0);
+        let reserve = |column: &mut Vec<u32>| column.reserve_exact(n);
+        for column in [
+            &mut table.focal_seed_position,
+            &mut table.slate_size,
+            &mut table.n_same_cluster_competitors,
+            &mut table.n_displaced_items,
+            &mut table.n_same_cluster_displaced,
+            &mut table.total_observed_clicks,
+            &mut table.n_focals,
+            &mut table.focal_target_position,
+        ] {
+            reserve(column);
+        }
+        table.promotion_applied.reserve_exact(n);
+        table.assignment_probability.reserve_exact(n);
+        table.focal_observed_click.reserve_exact(n);
+        table.focal_cluster_share.reserve_exact(n);
+        table.assignment_probability_logged.reserve_exact(n);
         for s in 0..n {
             let rows = counts.rows[s];
-            table.slate_id.push(ids.slate[s]);
-            table.unit_id.push(ids.unit[s]);
-            table.user_id.push(ids.user[s]);
-            table.session.push(sessions[s]);
             table.promotion_applied.push(counts.promoted_max[s] == 1);
             table.assignment_probability.push(probability);
-            table.focal_movie_id.push(ids.focal_item[s]);
 
             table.focal_seed_position.push(counts.focal_seed[s] as u32);
             table.slate_size.push(rows);
@@ -528,11 +545,9 @@ impl Reader<'_> {
             table
                 .focal_observed_click
                 .push(cell_clicks[Cell::Focal.index()][s] >= 1);
-            table.n_distinct_clusters.push(counts.distinct_clusters[s]);
             table.focal_cluster_share.push(
                 f64::from(same_cluster[s] + cell_rows[Cell::Focal.index()][s]) / f64::from(rows),
             );
-            table.unit_index.push(units.index[s]);
             table.assignment_probability_logged.push(logged);
             table.n_focals.push(cell_rows[Cell::Focal.index()][s]);
             table.focal_target_position.push(
@@ -542,37 +557,41 @@ impl Reader<'_> {
             );
         }
         table.focal_cluster = focal_cluster;
+        table.slate_id = std::mem::take(&mut ids.slate);
+        table.unit_id = std::mem::take(&mut ids.unit);
+        table.user_id = std::mem::take(&mut ids.user);
+        table.session = sessions;
+        table.focal_movie_id = std::mem::take(&mut ids.focal_item);
+        table.n_distinct_clusters = std::mem::take(&mut counts.distinct_clusters);
+        table.unit_index = units.index;
         Ok(table)
     }
 
     /// The slate truth from the truth cells' sums in both arms (only the cells that partition
-    /// a slate enter its totals); `None` without truth columns.
-    fn slate_truth(&self, promoted_max: &[i64]) -> Result<Option<SlateTruth>, ExposureError> {
+    /// a slate enter its totals); `None` without truth columns. Each arm's total is summed a
+    /// column at a time, in cell order (the additions of a per-slate sum over the cells).
+    fn slate_truth(&self, promoted: &[bool]) -> Result<Option<SlateTruth>, ExposureError> {
         if !self.shape.truth {
             return Ok(None);
         }
-        let partition = |stat: CellStat| -> Result<Vec<Vec<f64>>, ExposureError> {
-            Cell::PARTITION
-                .iter()
-                .map(|c| self.f64s(&cell_column(stat, *c)))
-                .collect()
+        let total = |stat: CellStat| -> Result<Vec<f64>, ExposureError> {
+            // The empty sum, as `Iterator::sum` starts from it.
+            let zero: f64 = std::iter::empty::<f64>().sum();
+            let mut total = vec![zero; self.n];
+            for c in Cell::PARTITION {
+                let column = self.f64s(&cell_column(stat, c))?;
+                for (t, v) in total.iter_mut().zip(&column) {
+                    *t += v;
+                }
+            }
+            Ok(total)
         };
-        let (if_promoted, if_control) = (
-            partition(CellStat::IfPromoted)?,
-            partition(CellStat::IfControl)?,
-        );
-        let total = |columns: &[Vec<f64>], s: usize| -> f64 {
-            columns.iter().map(|column| column[s]).sum()
-        };
+        let (if_promoted, if_control) = (total(CellStat::IfPromoted)?, total(CellStat::IfControl)?);
         let mut t = SlateTruth::with_capacity(self.n);
-        for (s, promoted) in promoted_max.iter().enumerate() {
-            let if_promoted = total(&if_promoted, s);
-            let if_control = total(&if_control, s);
-            let expected = if *promoted == 1 {
-                if_promoted
-            } else {
-                if_control
-            };
+        for (s, promoted) in promoted.iter().enumerate() {
+            let if_promoted = if_promoted[s];
+            let if_control = if_control[s];
+            let expected = if *promoted { if_promoted } else { if_control };
             t.total_expected_clicks.push(expected);
             t.total_baseline_clicks.push(if_control);
             t.total_known_lift.push(expected - if_control);
@@ -646,28 +665,25 @@ impl Reader<'_> {
                 CovariateLevel::Item
             };
             let values: Vec<Vec<f64>> = match level {
-                CovariateLevel::Slate => vec![min.clone()],
+                CovariateLevel::Slate => vec![min],
                 CovariateLevel::Item => {
-                    let mut columns: Vec<Vec<f64>> =
-                        (0..7).map(|_| Vec::with_capacity(n)).collect();
-                    for s in 0..n {
-                        let m = f64::from(rows[s]);
-                        let mean = sum[s] / m;
-                        let variance = ((squares[s] - sum[s] * mean) / (m - 1.0).max(1.0)).max(0.0);
-                        let profile = [
-                            focal_value[s],
-                            mean,
-                            max[s],
-                            min[s],
-                            variance.sqrt(),
-                            top_three[s] / m.min(3.0),
-                            first[s] - focal_value[s],
-                        ];
-                        for (column, v) in columns.iter_mut().zip(profile) {
-                            column.push(v);
-                        }
-                    }
-                    columns
+                    // The profile a column at a time, each statistic let go once used (the
+                    // same operations per slate as a profile built slate by slate).
+                    let m = |s: usize| f64::from(rows[s]);
+                    let mean: Vec<f64> = (0..n).map(|s| sum[s] / m(s)).collect();
+                    let std: Vec<f64> = (0..n)
+                        .map(|s| {
+                            let variance =
+                                ((squares[s] - sum[s] * mean[s]) / (m(s) - 1.0).max(1.0)).max(0.0);
+                            variance.sqrt()
+                        })
+                        .collect();
+                    drop((sum, squares));
+                    let top: Vec<f64> = (0..n).map(|s| top_three[s] / m(s).min(3.0)).collect();
+                    drop(top_three);
+                    let gap: Vec<f64> = (0..n).map(|s| first[s] - focal_value[s]).collect();
+                    drop(first);
+                    vec![focal_value, mean, max, min, std, top, gap]
                 }
             };
             for ((feature, kind), values) in
