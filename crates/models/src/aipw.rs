@@ -235,7 +235,9 @@ pub fn cross_fit(
     let fits = FoldFits::fit(model, &training, &rows, y, &d)?;
     drop(training);
     let mut out = fits.empty_cross_fit(fold);
-    x.for_each_block(|block, matrix| fits.predict_block(block, &matrix, fold, clip, &mut out))?;
+    x.for_each_block(k, |block, matrix| {
+        fits.predict_block(block, &matrix, fold, clip, &mut out)
+    })?;
     Ok(out)
 }
 

@@ -332,16 +332,19 @@ impl<'a> SlateFeatures<'a> {
         Ok(matrices)
     }
 
-    /// Every slate in order, a block of [`PREDICTION_ROWS`] (by default) at a time: `each`
-    /// gets the block's slates and their matrix rows.
+    /// Every slate in order, `blocks` blocks of [`PREDICTION_ROWS`] (by default) at a time:
+    /// `each` gets the slates and their matrix rows. (Cross-fitting splits each pass among
+    /// its folds: as many blocks as folds give each fold's prediction about a block of rows.)
     pub fn for_each_block(
         &self,
+        blocks: usize,
         mut each: impl FnMut(Range<usize>, Matrix) -> Result<(), ModelsError>,
     ) -> Result<(), ModelsError> {
         let n = self.len();
+        let rows = self.block_rows.saturating_mul(blocks.max(1));
         let mut start = 0;
         while start < n {
-            let block = start..(start + self.block_rows).min(n);
+            let block = start..(start + rows).min(n);
             let indices: Vec<usize> = block.clone().collect();
             each(block.clone(), self.rows(&indices)?)?;
             start = block.end;

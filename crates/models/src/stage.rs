@@ -191,7 +191,7 @@ fn run_on(
     let mut fits: Vec<CrossFit> = fold_fits.iter().map(|f| f.empty_cross_fit(&fold)).collect();
     let mut test_predictions: Vec<Vec<f64>> = vec![Vec::with_capacity(test.len()); models.len()];
     let mut next_test = 0;
-    x.for_each_block(|block, matrix| {
+    x.for_each_block(config.folds, |block, matrix| {
         // The test slates of the block (test is in ascending order).
         let first = next_test;
         while next_test < test.len() && test[next_test] < block.end {
