@@ -163,6 +163,19 @@ pub fn cell_samples_by_group(
             }
         }
         Items::Cells(table) => {
+            // Each group's entries (slates with rows in the cells) counted first, so that the
+            // samples are sized exactly: pushes would leave up to half of each vector spare,
+            // and giving it back copies the sample.
+            let mut sizes = vec![0usize; groups];
+            for s in 0..slates.len() {
+                let Some(g) = group(s) else { continue };
+                if cells.iter().any(|cell| table.rows[cell.index()][s] > 0) {
+                    sizes[g] += 1;
+                }
+            }
+            for (sample, n) in samples.iter_mut().zip(&sizes) {
+                *sample = Sample::with_groups(*n);
+            }
             let values = CellValues::of(table, cells, value)?;
             for s in 0..slates.len() {
                 let Some(g) = group(s) else { continue };
@@ -443,7 +456,13 @@ fn samples_by(
     if !contrast.is_slate_level() {
         return cell_samples_by_group(items, slates, contrast.cells(), value, group, groups);
     }
-    let mut samples = vec![Sample::default(); groups];
+    let mut sizes = vec![0usize; groups];
+    for s in 0..slates.len() {
+        if let Some(g) = group(s) {
+            sizes[g] += 1;
+        }
+    }
+    let mut samples: Vec<Sample> = sizes.iter().map(|n| Sample::with_capacity(*n)).collect();
     for s in 0..slates.len() {
         let Some(g) = group(s) else { continue };
         let sample = &mut samples[g];

@@ -375,7 +375,18 @@ fn component_samples_by_group(
             }
         }
     }
-    let mut out: Vec<[Sample; 4]> = vec![Default::default(); groups];
+    // Each group's samples sized exactly before they are filled (pushes would leave up to
+    // half of each vector spare, and these are four entries per slate).
+    let mut sizes = vec![0usize; groups];
+    for s in 0..n {
+        if let Some(g) = group(s) {
+            sizes[g] += 1;
+        }
+    }
+    let mut out: Vec<[Sample; 4]> = sizes
+        .iter()
+        .map(|size| std::array::from_fn(|_| Sample::with_capacity(*size)))
+        .collect();
     for (s, sum) in sums.iter().enumerate() {
         let Some(g) = group(s) else { continue };
         let total = sum[0] + sum[1] + sum[2];

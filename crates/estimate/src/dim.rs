@@ -64,6 +64,25 @@ impl Sample {
         self.cluster.push(cluster);
     }
 
+    /// An empty sample with room for `n` single-row entries.
+    pub fn with_capacity(n: usize) -> Sample {
+        Sample {
+            y: Vec::with_capacity(n),
+            treated: Vec::with_capacity(n),
+            cluster: Vec::with_capacity(n),
+            ..Sample::default()
+        }
+    }
+
+    /// An empty sample with room for `n` groups ([`Sample::push_group`]).
+    pub fn with_groups(n: usize) -> Sample {
+        Sample {
+            rows: Vec::with_capacity(n),
+            y_squared: Vec::with_capacity(n),
+            ..Sample::with_capacity(n)
+        }
+    }
+
     /// Gives back the spare capacity its pushes left (up to half of each vector): a sample of
     /// millions of slates is kept through the bootstrap.
     pub fn shrink_to_fit(&mut self) {
