@@ -470,9 +470,6 @@ fn samples_by(
         sample.treated.push(slates.promotion_applied[s]);
         sample.cluster.push(slates.unit_index[s]);
     }
-    for sample in &mut samples {
-        sample.shrink_to_fit();
-    }
     Ok(samples)
 }
 

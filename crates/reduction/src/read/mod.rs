@@ -502,25 +502,9 @@ impl Reader<'_> {
         } else {
             None
         };
-        let mut table = SlateRows::with_capacity(0);
-        let reserve = |column: &mut Vec<u32>| column.reserve_exact(n);
-        for column in [
-            &mut table.focal_seed_position,
-            &mut table.slate_size,
-            &mut table.n_same_cluster_competitors,
-            &mut table.n_displaced_items,
-            &mut table.n_same_cluster_displaced,
-            &mut table.total_observed_clicks,
-            &mut table.n_focals,
-            &mut table.focal_target_position,
-        ] {
-            reserve(column);
-        }
-        table.promotion_applied.reserve_exact(n);
-        table.assignment_probability.reserve_exact(n);
-        table.focal_observed_click.reserve_exact(n);
-        table.focal_cluster_share.reserve_exact(n);
-        table.assignment_probability_logged.reserve_exact(n);
+        // The columns moved in below replace their reserved vectors, which were never written
+        // to (the system backs an allocation's pages only once they are touched).
+        let mut table = SlateRows::with_capacity(n);
         for s in 0..n {
             let rows = counts.rows[s];
             table.promotion_applied.push(counts.promoted_max[s] == 1);
