@@ -19,6 +19,7 @@ mod error;
 pub mod fetch;
 pub mod ids;
 mod ratings_csv;
+mod ratings_stream;
 mod raw;
 mod readiness;
 pub mod schema;
@@ -27,7 +28,7 @@ pub mod synthetic;
 
 pub use config::IngestConfig;
 pub use error::{IngestError, Result};
-pub use readiness::{SetupCheck, setup_readiness};
+pub use readiness::{RatingsSummary, SetupCheck, setup_readiness};
 pub use stage::{
     Dataset, IngestReport, Movies, Ratings, ingest, load_processed, read_movies, synthetic_dataset,
 };

@@ -31,7 +31,7 @@ const TYPES: [RawType; 4] = [RawType::U32, RawType::U32, RawType::F64, RawType::
 
 /// Bytes per parallel work unit: large enough that per-range overhead vanishes, small enough
 /// to balance two to sixty-four threads on 877 MB.
-const RANGE_BYTES: u64 = 4 << 20;
+pub(crate) const RANGE_BYTES: u64 = 4 << 20;
 
 /// How far to read ahead when looking for the end of a line at a range boundary.
 const PROBE_BYTES: usize = 256;
@@ -110,7 +110,7 @@ impl RatingsColumns {
 }
 
 /// One range's share of the output columns, filled in order.
-struct Slot<'a> {
+pub(crate) struct Slot<'a> {
     user_id: &'a mut [u32],
     movie_id: &'a mut [u32],
     rating: &'a mut [f64],
@@ -118,7 +118,23 @@ struct Slot<'a> {
     len: usize,
 }
 
-impl Slot<'_> {
+impl<'a> Slot<'a> {
+    /// An empty slot over these columns (of one length), filled from the front.
+    pub(crate) fn new(
+        user_id: &'a mut [u32],
+        movie_id: &'a mut [u32],
+        rating: &'a mut [f64],
+        timestamp: &'a mut [i64],
+    ) -> Self {
+        Slot {
+            user_id,
+            movie_id,
+            rating,
+            timestamp,
+            len: 0,
+        }
+    }
+
     /// Appends a row; `false` if the slot is full, which means the file grew after its lines
     /// were counted.
     #[inline]
@@ -135,19 +151,19 @@ impl Slot<'_> {
         true
     }
 
-    fn key(&self, row: usize) -> u64 {
+    pub(crate) fn key(&self, row: usize) -> u64 {
         pair_key(self.user_id[row], self.movie_id[row])
     }
 }
 
 /// `(user, movie)` as one number that sorts like the pair.
-fn pair_key(user: u32, movie: u32) -> u64 {
+pub(crate) fn pair_key(user: u32, movie: u32) -> u64 {
     (u64::from(user) << 32) | u64::from(movie)
 }
 
 /// What is wrong with one line, before its line number is known.
 #[derive(Debug, Clone, PartialEq)]
-enum LineError {
+pub(crate) enum LineError {
     /// More lines than counted a moment before: the file is being written to.
     Changed,
     FieldCount(usize),
@@ -160,26 +176,26 @@ enum LineError {
 
 /// What is wrong with one parsed row, before its line number is known.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum RowError {
+pub(crate) enum RowError {
     Rating(f64),
     UnknownMovie(u32),
 }
 
 /// One parsed and checked range.
 #[derive(Debug)]
-struct Checked {
+pub(crate) struct Checked {
     /// Rows parsed into the range's slot.
-    rows: usize,
+    pub rows: usize,
     /// Lines the range spans (blank ones included).
-    lines: usize,
+    pub lines: usize,
     /// The first bad line (index among the range's lines), if any.
-    error: Option<(usize, LineError)>,
+    pub error: Option<(usize, LineError)>,
     /// The first row (index within the range) that breaks a per-row rule.
-    row_error: Option<(usize, RowError)>,
+    pub row_error: Option<(usize, RowError)>,
     /// Whether the range's `(user, movie)` keys strictly increase.
-    sorted: bool,
+    pub sorted: bool,
     /// The first and last key, to check order across ranges.
-    keys: Option<(u64, u64)>,
+    pub keys: Option<(u64, u64)>,
 }
 
 /// Reads and validates `path`, whose header line (`header_bytes` long) has been checked;
@@ -207,25 +223,7 @@ fn read_in_ranges(
     let file = File::open(path).map_err(io)?;
     let end = file.metadata().map_err(io)?.len();
     let data = header_bytes.min(end)..end;
-    let ranges = (data.end - data.start).div_ceil(range_bytes);
-    // Pass 1: where each range's lines start and end, and how many lines it has: an upper
-    // bound on its rows, so that pass 2 can parse every range straight into its place in the
-    // final columns.
-    let spans: Vec<(Range<u64>, usize)> = (0..ranges)
-        .into_par_iter()
-        // One read buffer per thread, reused: fresh buffers would cost a page fault per 4 KiB.
-        .map_init(Vec::new, |buffer: &mut Vec<u8>, k| {
-            let nominal_start = data.start + k * range_bytes;
-            let nominal_end = (nominal_start + range_bytes).min(data.end);
-            let start = line_start_at_or_after(&file, nominal_start, &data)?;
-            let stop = line_start_at_or_after(&file, nominal_end, &data)?;
-            let bytes = read_span(&file, start..stop, buffer)?;
-            let newlines = count_newlines(bytes);
-            let unterminated = bytes.last().is_some_and(|&b| b != b'\n');
-            Ok((start..stop, newlines + usize::from(unterminated)))
-        })
-        .collect::<std::io::Result<_>>()
-        .map_err(io)?;
+    let spans = line_spans(&file, &data, range_bytes).map_err(io)?;
     let sizes: Vec<usize> = spans.iter().map(|(_, lines)| *lines).collect();
     let mut columns = RatingsColumns::zeroed(sizes.iter().sum());
     // Pass 2: parse and check each range in its slot.
@@ -269,9 +267,38 @@ fn read_in_ranges(
     Ok(columns)
 }
 
+/// Pass 1 of the reader: `data` (the file's bytes after its header) cut into ranges of about
+/// `range_bytes` at line starts, each with how many lines it has (an upper bound on its rows,
+/// so that the ranges can be parsed straight into their places in the final columns).
+pub(crate) fn line_spans(
+    file: &File,
+    data: &Range<u64>,
+    range_bytes: u64,
+) -> std::io::Result<Vec<(Range<u64>, usize)>> {
+    let ranges = (data.end - data.start).div_ceil(range_bytes);
+    (0..ranges)
+        .into_par_iter()
+        // One read buffer per thread, reused: fresh buffers would cost a page fault per 4 KiB.
+        .map_init(Vec::new, |buffer: &mut Vec<u8>, k| {
+            let nominal_start = data.start + k * range_bytes;
+            let nominal_end = (nominal_start + range_bytes).min(data.end);
+            let start = line_start_at_or_after(file, nominal_start, data)?;
+            let stop = line_start_at_or_after(file, nominal_end, data)?;
+            let bytes = read_span(file, start..stop, buffer)?;
+            Ok((start..stop, lines_in(bytes)))
+        })
+        .collect()
+}
+
+/// Lines in `bytes`: its newlines, and one more if the last line has none.
+pub(crate) fn lines_in(bytes: &[u8]) -> usize {
+    let unterminated = bytes.last().is_some_and(|&b| b != b'\n');
+    count_newlines(bytes) + usize::from(unterminated)
+}
+
 /// Newlines in `bytes`, counted in blocks of 255 with a `u8` sum per block, which the
 /// compiler turns into SIMD byte compares (a plain `filter().count()` runs a byte at a time).
-fn count_newlines(bytes: &[u8]) -> usize {
+pub(crate) fn count_newlines(bytes: &[u8]) -> usize {
     bytes
         .chunks(255)
         .map(|block| {
@@ -286,7 +313,7 @@ fn count_newlines(bytes: &[u8]) -> usize {
 }
 
 /// Reads `span` of `file` into the front of `buffer` (grown, never shrunk or re-zeroed).
-fn read_span<'a>(
+pub(crate) fn read_span<'a>(
     file: &File,
     span: Range<u64>,
     buffer: &'a mut Vec<u8>,
@@ -305,7 +332,7 @@ fn is_half_star(value: f64) -> bool {
     (0.5..=5.0).contains(&value) && f64::from((value * 2.0) as u8) == value * 2.0
 }
 
-fn check(
+pub(crate) fn check(
     slot: &Slot<'_>,
     lines: usize,
     error: Option<(usize, LineError)>,
@@ -400,7 +427,10 @@ fn line_start_at_or_after(file: &File, at: u64, data: &Range<u64>) -> std::io::R
 /// (`digits,digits,d.d,digits\n`) in one pass; any other line (a sign, an exponent, CRLF, a
 /// blank line, an error) is re-read by the general [`parse_line`], which also names what is
 /// wrong.
-fn parse_lines(bytes: &[u8], slot: &mut Slot<'_>) -> (usize, Option<(usize, LineError)>) {
+pub(crate) fn parse_lines(
+    bytes: &[u8],
+    slot: &mut Slot<'_>,
+) -> (usize, Option<(usize, LineError)>) {
     let mut lines = 0;
     let mut pos = 0;
     while pos < bytes.len() {

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use slate_table::readiness::Check;
 
-use crate::Dataset;
+use crate::Movies;
 use crate::schema::RAW_FILES;
 
 /// A check of the setup-readiness table: its `check` column.
@@ -48,38 +48,63 @@ pub enum SetupCheck {
 
 slate_table::label!(SetupCheck);
 
-/// Computes the setup-readiness checks for a validated dataset read from `raw_dir`.
+/// What the readiness checks need of the ratings: how many there are, how many each user has
+/// (one count per user, in any order) and how many catalogue movies have at least one.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RatingsSummary {
+    /// Ratings read.
+    pub rows: usize,
+    /// Ratings per user, one entry per user.
+    pub per_user: Vec<u32>,
+    /// Movies of the catalogue with a rating.
+    pub rated_movies: usize,
+}
+
+impl RatingsSummary {
+    /// The summary of ratings held whole: `user_id` and `movie_id` one entry per rating, every
+    /// movie in `catalogue`.
+    pub fn of(user_id: &[u32], movie_id: &[u32], catalogue: &[u32]) -> RatingsSummary {
+        // Counted by id without a table sized by the largest id (linear time for MovieLens's
+        // compact ids at 32M ratings; see `ids`).
+        let per_user = crate::ids::counts_by_id(user_id);
+        let catalogue = crate::ids::IdIndex::rows(catalogue);
+        let mut rated_flags = vec![false; catalogue.len()];
+        for movie in movie_id {
+            if let Some(row) = catalogue.get(*movie) {
+                rated_flags[row as usize] = true;
+            }
+        }
+        RatingsSummary {
+            rows: user_id.len(),
+            per_user,
+            rated_movies: rated_flags.iter().filter(|r| **r).count(),
+        }
+    }
+}
+
+/// Computes the setup-readiness checks for a validated dataset read from `raw_dir`: its movies
+/// and the summary of its ratings.
 ///
 /// Checks that the validation in [`crate::ingest`] already enforces (rating range, unique pairs,
 /// rated movies exist) are still listed, so the table documents what was verified.
 pub fn setup_readiness(
     raw_dir: &Path,
-    dataset: &Dataset,
+    movies: &Movies,
+    ratings: &RatingsSummary,
     eligible_min_ratings: usize,
 ) -> Vec<Check<SetupCheck>> {
     let present = RAW_FILES
         .iter()
         .filter(|f| raw_dir.join(f.file_name).is_file())
         .count();
-    let ratings = &dataset.ratings;
-    let movies = &dataset.movies;
-    // Counted by id without a table sized by the largest id (linear time for MovieLens's
-    // compact ids at 32M ratings; see `ids`).
-    let per_user = crate::ids::counts_by_id(&ratings.user_id);
-    let users = per_user.len();
-    let eligible = per_user
+    let users = ratings.per_user.len();
+    let eligible = ratings
+        .per_user
         .iter()
         .filter(|n| **n as usize >= eligible_min_ratings)
         .count();
     // Every rated movie is in the catalogue (checked when ratings.csv is read).
-    let catalogue = crate::ids::IdIndex::rows(&movies.movie_id);
-    let mut rated_flags = vec![false; catalogue.len()];
-    for movie in &ratings.movie_id {
-        if let Some(row) = catalogue.get(*movie) {
-            rated_flags[row as usize] = true;
-        }
-    }
-    let rated = rated_flags.iter().filter(|r| **r).count();
+    let rated = ratings.rated_movies;
     let with_genres = movies.genres.iter().filter(|g| !g.is_empty()).count();
     let genre_coverage = with_genres as f64 / movies.movie_id.len().max(1) as f64;
     let clusters: HashSet<&str> = movies.cluster.iter().map(String::as_str).collect();
@@ -98,9 +123,9 @@ pub fn setup_readiness(
         ),
         Check::new(
             SetupCheck::RatingsRows,
-            ratings.user_id.len(),
+            ratings.rows,
             "at least one rating",
-            !ratings.user_id.is_empty(),
+            ratings.rows > 0,
         ),
         Check::new(
             SetupCheck::MoviesRows,

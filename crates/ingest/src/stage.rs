@@ -9,11 +9,14 @@ use slate_table::{ColumnSlice, TableError, column_f64, column_str, column_u32};
 
 use crate::ratings_csv::RatingsColumns;
 use crate::raw::{RawColumn, RawType, read_raw};
-use crate::readiness::setup_readiness;
+use crate::readiness::{RatingsSummary, setup_readiness};
 use crate::schema::{
     LINKS, MOVIES, RATINGS, RAW_LINKS, RAW_MOVIES, RAW_RATINGS, RAW_TAGS, TAGS, col,
 };
-use crate::{IngestConfig, IngestError, Result, clusters, ratings_csv, raw, schema, synthetic};
+use crate::{
+    IngestConfig, IngestError, Result, clusters, ratings_csv, ratings_stream, raw, schema,
+    synthetic,
+};
 
 /// The validated movie catalogue, one entry per movie, in movies.csv order.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -50,11 +53,14 @@ pub struct Dataset {
     pub ratings: Ratings,
 }
 
-/// Row counts of what ingest wrote.
+/// What ingest wrote: the catalogue and row counts (the ratings are not held: later stages
+/// read them back with [`load_processed`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct IngestReport {
-    /// The dataset, as later stages will read it.
-    pub dataset: Dataset,
+    /// The movie catalogue, as later stages will read it.
+    pub movies: Movies,
+    /// Ratings written.
+    pub ratings_rows: usize,
     /// Rows in links.csv.
     pub links_rows: usize,
     /// Rows in tags.csv.
@@ -130,13 +136,26 @@ fn movies_frame(movies: &Movies) -> PolarsResult<DataFrame> {
     )
 }
 
-/// Reads and validates ratings.csv against the movie catalogue, with the parallel reader of
-/// [`ratings_csv`] (ratings.csv is 95% of the bytes of MovieLens).
-fn read_ratings(raw_dir: &Path, movies: &Movies) -> Result<RatingsColumns> {
+/// The ratings, as [`read_ratings`] got them.
+enum RatingsRead {
+    /// Streamed into the ratings table, which waits to be put in place.
+    Streamed(ratings_stream::Streamed),
+    /// Held whole, to be written.
+    Whole(RatingsColumns),
+}
+
+/// Reads and validates ratings.csv against the movie catalogue (ratings.csv is 95% of the
+/// bytes of MovieLens): streamed into the ratings table in `out_dir` when the file allows it
+/// ([`ratings_stream`]), else held whole by the parallel reader of [`ratings_csv`], which
+/// also names any error.
+fn read_ratings(raw_dir: &Path, movies: &Movies, out_dir: &Path) -> Result<RatingsRead> {
     let path = raw_dir.join(RAW_RATINGS.file_name);
     let header_bytes = raw::check_header(&path, &RAW_RATINGS)?;
     let known = crate::ids::IdIndex::rows(&movies.movie_id);
-    ratings_csv::read(&path, header_bytes, &known)
+    if let Some(streamed) = ratings_stream::stream(&path, header_bytes, &known, out_dir)? {
+        return Ok(RatingsRead::Streamed(streamed));
+    }
+    ratings_csv::read(&path, header_bytes, &known).map(RatingsRead::Whole)
 }
 
 fn read_links(raw_dir: &Path) -> Result<DataFrame> {
@@ -175,7 +194,8 @@ fn read_tags(raw_dir: &Path) -> Result<DataFrame> {
 }
 
 /// Reads, validates and writes the whole MovieLens folder `raw_dir` to typed parquet in
-/// `out_dir`, plus the setup-readiness table. Nothing is written unless all four files validate.
+/// `out_dir`, plus the setup-readiness table. Nothing is written unless all four files validate
+/// (and `out_dir` is not created).
 pub fn ingest(
     raw_dir: &Path,
     out_dir: &Path,
@@ -183,48 +203,63 @@ pub fn ingest(
     eligible_min_ratings: usize,
 ) -> Result<IngestReport> {
     config.check()?;
+    let existed = out_dir.exists();
+    let report = ingest_into(raw_dir, out_dir, config, eligible_min_ratings);
+    if report.is_err() && !existed {
+        // The ratings may have been staged there (and removed): leave no empty folder.
+        let _ = std::fs::remove_dir(out_dir);
+    }
+    report
+}
+
+fn ingest_into(
+    raw_dir: &Path,
+    out_dir: &Path,
+    config: &IngestConfig,
+    eligible_min_ratings: usize,
+) -> Result<IngestReport> {
     // movies.csv first (ratings are checked against it), then links.csv and tags.csv (by
     // polars' own threads) while ratings.csv is read; errors are reported in file order:
     // movies, ratings, links, tags.
     let (movies, movies_df) = read_movies(raw_dir, config)?;
     let (ratings, (links, tags)) = rayon::join(
-        || read_ratings(raw_dir, &movies),
+        || read_ratings(raw_dir, &movies, out_dir),
         || (read_links(raw_dir), read_tags(raw_dir)),
     );
     let (ratings, links_df, tags_df) = (ratings?, links?, tags?);
-    let RatingsColumns {
-        user_id,
-        movie_id,
-        rating,
-        timestamp,
-    } = ratings;
-    let ratings = Ratings {
-        user_id,
-        movie_id,
-        rating,
+    let (summary, staged, columns) = match ratings {
+        RatingsRead::Streamed(ratings_stream::Streamed { staged, summary }) => {
+            (summary, Some(staged), RatingsColumns::default())
+        }
+        RatingsRead::Whole(columns) => (
+            RatingsSummary::of(&columns.user_id, &columns.movie_id, &movies.movie_id),
+            None,
+            columns,
+        ),
     };
-    let dataset = Dataset { movies, ratings };
     // The five files are written at once, so one file's fsync overlaps another's encoding
-    // (and the readiness checks run while the ratings are encoded).
+    // (and the readiness checks run while the ratings are encoded). Streamed ratings are
+    // only put in place: every file is valid by now.
     type Write<'a> = Box<dyn FnOnce() -> slate_table::Result<PathBuf> + Send + 'a>;
     let writes: Vec<Write<'_>> = vec![
         Box::new(|| slate_table::write_parquet(&movies_df, &MOVIES, out_dir)),
-        Box::new(|| {
-            slate_table::write_parquet_columns(
+        Box::new(|| match staged {
+            Some(staged) => staged.persist(),
+            None => slate_table::write_parquet_columns(
                 &[
-                    ColumnSlice::U32(&dataset.ratings.user_id),
-                    ColumnSlice::U32(&dataset.ratings.movie_id),
-                    ColumnSlice::F64(&dataset.ratings.rating),
-                    ColumnSlice::I64(&timestamp),
+                    ColumnSlice::U32(&columns.user_id),
+                    ColumnSlice::U32(&columns.movie_id),
+                    ColumnSlice::F64(&columns.rating),
+                    ColumnSlice::I64(&columns.timestamp),
                 ],
                 &RATINGS,
                 out_dir,
-            )
+            ),
         }),
         Box::new(|| slate_table::write_parquet(&links_df, &LINKS, out_dir)),
         Box::new(|| slate_table::write_parquet(&tags_df, &TAGS, out_dir)),
         Box::new(|| {
-            let readiness = setup_readiness(raw_dir, &dataset, eligible_min_ratings);
+            let readiness = setup_readiness(raw_dir, &movies, &summary, eligible_min_ratings);
             let mut frame = slate_table::readiness::to_frame(&readiness)?;
             slate_table::write_csv(&mut frame, &schema::SETUP_READINESS, out_dir)
         }),
@@ -236,9 +271,10 @@ pub fn ingest(
         .into_iter()
         .collect::<Result<Vec<_>, _>>()?;
     Ok(IngestReport {
+        ratings_rows: summary.rows,
         links_rows: links_df.height(),
         tags_rows: tags_df.height(),
-        dataset,
+        movies,
         written,
     })
 }
@@ -257,13 +293,13 @@ pub fn synthetic_dataset(
     let raw = tempfile::tempdir().map_err(temp)?;
     let out = tempfile::tempdir().map_err(temp)?;
     synthetic::generate(config, raw.path())?;
-    Ok(ingest(
+    ingest(
         raw.path(),
         out.path(),
         &IngestConfig::default(),
         eligible_min_ratings,
-    )?
-    .dataset)
+    )?;
+    load_processed(out.path())
 }
 
 /// Loads the processed ratings and movies written by [`ingest`].

@@ -468,14 +468,15 @@ mod tests {
         generate(&tiny(), raw.path()).unwrap();
         let report =
             crate::ingest(raw.path(), out.path(), &crate::IngestConfig::default(), 20).unwrap();
-        assert_eq!(report.dataset.ratings.user_id.len(), 3_000);
-        assert_eq!(report.dataset.movies.movie_id.len(), 300);
+        assert_eq!(report.ratings_rows, 3_000);
+        assert_eq!(report.movies.movie_id.len(), 300);
         assert_eq!(report.tags_rows, 50);
-        let users: HashSet<u32> = report.dataset.ratings.user_id.iter().copied().collect();
+        let dataset = crate::load_processed(out.path()).unwrap();
+        assert_eq!(dataset.ratings.user_id.len(), 3_000);
+        let users: HashSet<u32> = dataset.ratings.user_id.iter().copied().collect();
         assert_eq!(users.len(), 60);
         assert!(
             report
-                .dataset
                 .movies
                 .title
                 .iter()

@@ -62,8 +62,8 @@ impl Pipeline {
                 self.config.simulation.slates.min_user_ratings,
             )?;
             info!(
-                ratings = report.dataset.ratings.user_id.len(),
-                movies = report.dataset.movies.movie_id.len(),
+                ratings = report.ratings_rows,
+                movies = report.movies.movie_id.len(),
                 links = report.links_rows,
                 tags = report.tags_rows,
                 "ingested {}",

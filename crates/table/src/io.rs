@@ -26,6 +26,43 @@ pub fn write_atomically(
     file_name: &str,
     write: impl FnOnce(&mut BufWriter<&File>) -> Result<()>,
 ) -> Result<PathBuf> {
+    stage_atomically(dir, file_name, write)?.persist()
+}
+
+/// A file written whole, flushed and synced, that is not yet in place: [`Staged::persist`]
+/// renames it over its destination, and dropping it removes it. For a stage that writes a file
+/// before it knows whether the rest of its input is valid, and must leave nothing behind if
+/// not.
+#[derive(Debug)]
+pub struct Staged {
+    temp: tempfile::NamedTempFile,
+    destination: PathBuf,
+}
+
+impl Staged {
+    /// Where [`Staged::persist`] puts the file.
+    pub fn destination(&self) -> &Path {
+        &self.destination
+    }
+
+    /// Renames the file over its destination.
+    pub fn persist(self) -> Result<PathBuf> {
+        let Staged { temp, destination } = self;
+        temp.persist(&destination).map_err(|e| TableError::Io {
+            path: destination.clone(),
+            source: e.error,
+        })?;
+        Ok(destination)
+    }
+}
+
+/// The first half of [`write_atomically`]: `write` fills a temporary file beside `dir/file_name`,
+/// which is flushed and synced, and returned unrenamed. On any error it is removed.
+pub fn stage_atomically(
+    dir: &Path,
+    file_name: &str,
+    write: impl FnOnce(&mut BufWriter<&File>) -> Result<()>,
+) -> Result<Staged> {
     std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     let destination = dir.join(file_name);
     let temp = tempfile::Builder::new()
@@ -49,11 +86,7 @@ pub fn write_atomically(
         std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(0o644))
             .map_err(io_err(&destination))?;
     }
-    temp.persist(&destination).map_err(|e| TableError::Io {
-        path: destination.clone(),
-        source: e.error,
-    })?;
-    Ok(destination)
+    Ok(Staged { temp, destination })
 }
 
 /// Removes the artifact `dir/file_name` if it exists: a table or figure this run does not
@@ -318,9 +351,21 @@ pub fn write_parquet_batches<B: RowBatch + 'static>(
     batch: impl Fn(std::ops::Range<usize>) -> Result<B> + Sync,
     dir: &Path,
 ) -> Result<PathBuf> {
+    stage_parquet_batches(parts, extra, rows, batch, dir)?.persist()
+}
+
+/// [`write_parquet_batches`] without the final rename: the file is written and synced beside
+/// its destination, and put in place by [`Staged::persist`].
+pub fn stage_parquet_batches<B: RowBatch + 'static>(
+    parts: &[&TableSchema],
+    extra: &[&str],
+    rows: usize,
+    batch: impl Fn(std::ops::Range<usize>) -> Result<B> + Sync,
+    dir: &Path,
+) -> Result<Staged> {
     let layout = parts_layout(parts, extra)?;
     let make = |range| batch(range).map(|b| Box::new(b) as Box<dyn RowBatch>);
-    write_atomically(dir, layout.table, |writer| {
+    stage_atomically(dir, layout.table, |writer| {
         parquet_file::encode(writer, &layout, Values::Batches(&make), rows)
     })
 }

@@ -41,12 +41,13 @@ mod row_groups;
 mod schema;
 
 pub use io::{
-    open_file, read_csv, read_parquet, remove_stale, write_atomically, write_bytes_atomically,
-    write_csv, write_csv_batches, write_csv_extended, write_parquet, write_parquet_batches,
-    write_parquet_columns, write_parquet_extended, write_parquet_parts,
+    Staged, open_file, read_csv, read_parquet, remove_stale, stage_atomically,
+    stage_parquet_batches, write_atomically, write_bytes_atomically, write_csv, write_csv_batches,
+    write_csv_extended, write_parquet, write_parquet_batches, write_parquet_columns,
+    write_parquet_extended, write_parquet_parts,
 };
 pub use label::Label;
-pub use parquet_file::{ColumnSlice, RowBatch};
+pub use parquet_file::{ColumnSlice, ROW_GROUP_ROWS, RowBatch};
 pub use row_groups::{Bound, RowGroup, parquet_columns, parquet_row_groups, sorted_runs};
 pub use schema::{
     ColumnSpec, ColumnType, ColumnValue, SharedStr, TableSchema, column_bool, column_f64,

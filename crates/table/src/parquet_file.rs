@@ -63,9 +63,9 @@ impl<'a> Layout<'a> {
     }
 }
 
-/// Rows per row group. Fixed, so that row-group boundaries (and so the file's bytes) do not
-/// depend on the machine.
-const ROW_GROUP_ROWS: usize = 1 << 20;
+/// Rows per row group of every parquet table written here. Fixed, so that row-group boundaries
+/// (and so the file's bytes) do not depend on the machine.
+pub const ROW_GROUP_ROWS: usize = 1 << 20;
 
 /// Row groups encoded at once before they are appended to the file: one per thread, so memory
 /// holds the encoded pages of two waves (one being written, one being encoded). The bytes do

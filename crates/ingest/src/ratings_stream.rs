@@ -1,0 +1,477 @@
+//! ratings.csv read, validated and written as the ratings table in one streamed pass, for the
+//! files that allow it: every line a rating (no blank line) and the `(user, movie)` pairs
+//! strictly increasing, MovieLens's own order, so that uniqueness needs no sort.
+//!
+//! Each row group of the table is parsed from its own lines when the writer encodes it, into
+//! buffers reused from group to group, so memory holds the row groups in flight instead of the
+//! table. Holding the table whole (32 M ratings: 770 MB of columns) made the OS zero every page
+//! of it as it was first written, a third of ingest's time on this machine and more right after
+//! another process had freed its memory.
+//!
+//! Any other file, valid or not, is left to [`crate::ratings_csv::read`], which holds the
+//! columns whole, sorts keys when it must, and names the first bad line. This pass never
+//! reports a rating's error itself: it gives up, and the file is read again whole, so every
+//! message stays that reader's.
+
+use std::fs::File;
+use std::ops::Range;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use slate_table::{ColumnSlice, ROW_GROUP_ROWS, RowBatch, Staged, TableError};
+
+use crate::IngestError;
+use crate::ids::IdIndex;
+use crate::ratings_csv::{self, Slot};
+use crate::readiness::RatingsSummary;
+use crate::schema::RATINGS;
+
+/// The ratings table, written and synced beside its destination but not yet in place, and
+/// what the readiness checks need of its ratings.
+#[derive(Debug)]
+pub(crate) struct Streamed {
+    /// The table, put in place by [`Staged::persist`] once the other files are valid too.
+    pub staged: Staged,
+    /// Rows, ratings per user and rated movies.
+    pub summary: RatingsSummary,
+}
+
+/// A span of ratings.csv (from a line start to a line start) and its number of lines.
+type Span = (Range<u64>, usize);
+
+/// One row group's columns and the text they are parsed from, reused from group to group:
+/// never shrunk, so a reused buffer's pages are already the process's.
+#[derive(Debug, Default)]
+struct Buffers {
+    user_id: Vec<u32>,
+    movie_id: Vec<u32>,
+    rating: Vec<f64>,
+    timestamp: Vec<i64>,
+    text: Vec<u8>,
+}
+
+impl Buffers {
+    /// Makes room for `rows` rows (zeroing only what was never allocated).
+    fn grow(&mut self, rows: usize) {
+        if self.user_id.len() < rows {
+            self.user_id.resize(rows, 0);
+            self.movie_id.resize(rows, 0);
+            self.rating.resize(rows, 0.0);
+            self.timestamp.resize(rows, 0);
+        }
+    }
+}
+
+/// Buffers not lent out, shared by the batches.
+type Pool = Arc<Mutex<Vec<Buffers>>>;
+
+/// One row group's rows, lent to the writer; its buffers go back to the pool when the writer
+/// drops it.
+struct RatingsBatch {
+    buffers: Buffers,
+    rows: usize,
+    pool: Pool,
+}
+
+impl RowBatch for RatingsBatch {
+    fn columns(&self) -> Vec<ColumnSlice<'_>> {
+        let rows = self.rows;
+        vec![
+            ColumnSlice::U32(&self.buffers.user_id[..rows]),
+            ColumnSlice::U32(&self.buffers.movie_id[..rows]),
+            ColumnSlice::F64(&self.buffers.rating[..rows]),
+            ColumnSlice::I64(&self.buffers.timestamp[..rows]),
+        ]
+    }
+}
+
+impl Drop for RatingsBatch {
+    fn drop(&mut self) {
+        let buffers = std::mem::take(&mut self.buffers);
+        give_back(&self.pool, buffers);
+    }
+}
+
+fn give_back(pool: &Pool, buffers: Buffers) {
+    pool.lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(buffers);
+}
+
+/// What a row group tells about the whole file: its first and last `(user, movie)` key, to
+/// check the order across groups, and its users' runs of ratings, in order.
+#[derive(Debug)]
+struct GroupSummary {
+    first: u64,
+    last: u64,
+    users: Vec<(u32, u32)>,
+}
+
+/// Reads, validates and writes `path` (whose header line, `header_bytes` long, has been
+/// checked; `known` holds the catalogue's movie ids) as the ratings table in `out_dir`,
+/// staged. `None` when the file is not one this pass takes (see the module's doc), empty or
+/// invalid: nothing is left behind, and [`ratings_csv::read`] reads it whole.
+pub(crate) fn stream(
+    path: &Path,
+    header_bytes: u64,
+    known: &IdIndex,
+    out_dir: &Path,
+) -> Result<Option<Streamed>, IngestError> {
+    let io = |source| IngestError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::open(path).map_err(io)?;
+    let end = file.metadata().map_err(io)?.len();
+    let data = header_bytes.min(end)..end;
+    let spans = ratings_csv::line_spans(&file, &data, ratings_csv::RANGE_BYTES).map_err(io)?;
+    // Every line a rating, until a group finds otherwise.
+    let rows: usize = spans.iter().map(|(_, lines)| *lines).sum();
+    if rows == 0 {
+        return Ok(None);
+    }
+    let groups = spans_by_group(&file, spans, rows, ROW_GROUP_ROWS).map_err(io)?;
+    let pool: Pool = Arc::default();
+    let given_up = AtomicBool::new(false);
+    let summaries: Vec<Mutex<Option<GroupSummary>>> =
+        groups.iter().map(|_| Mutex::new(None)).collect();
+    let rated: Vec<AtomicBool> = (0..known.len()).map(|_| AtomicBool::new(false)).collect();
+    let batch = |range: Range<usize>| -> slate_table::Result<RatingsBatch> {
+        let group = range.start / ROW_GROUP_ROWS;
+        let taken = pool.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let mut buffers = taken.unwrap_or_default();
+        buffers.grow(range.len());
+        let parsed = parse_group(&file, &groups[group], range.len(), known, &mut buffers).map_err(
+            |source| TableError::Io {
+                path: path.to_path_buf(),
+                source,
+            },
+        )?;
+        let Some(summary) = parsed else {
+            given_up.store(true, Ordering::Relaxed);
+            give_back(&pool, buffers);
+            return Err(TableError::Corrupt {
+                path: path.to_path_buf(),
+                format: "csv",
+                message: "not sorted ratings alone: read whole instead".into(),
+            });
+        };
+        for movie in &buffers.movie_id[..range.len()] {
+            if let Some(row) = known.get(*movie) {
+                rated[row as usize].store(true, Ordering::Relaxed);
+            }
+        }
+        *summaries[group]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(summary);
+        Ok(RatingsBatch {
+            buffers,
+            rows: range.len(),
+            pool: Arc::clone(&pool),
+        })
+    };
+    let staged = match slate_table::stage_parquet_batches(&[&RATINGS], &[], rows, batch, out_dir) {
+        Ok(staged) => staged,
+        Err(_) if given_up.load(Ordering::Relaxed) => return Ok(None),
+        Err(error) => return Err(error.into()),
+    };
+    let summaries: Option<Vec<GroupSummary>> = summaries
+        .into_iter()
+        .map(|summary| summary.into_inner().unwrap_or_else(PoisonError::into_inner))
+        .collect();
+    let Some(summaries) = summaries else {
+        return Ok(None);
+    };
+    if !summaries
+        .windows(2)
+        .all(|pair| pair[0].last < pair[1].first)
+    {
+        return Ok(None);
+    }
+    // A user's run may go on in the next group.
+    let mut per_user: Vec<(u32, u32)> = Vec::new();
+    for (user, ratings) in summaries.into_iter().flat_map(|group| group.users) {
+        match per_user.last_mut() {
+            Some((last, count)) if *last == user => *count += ratings,
+            _ => per_user.push((user, ratings)),
+        }
+    }
+    Ok(Some(Streamed {
+        staged,
+        summary: RatingsSummary {
+            rows,
+            per_user: per_user.into_iter().map(|(_, ratings)| ratings).collect(),
+            rated_movies: rated.iter().filter(|r| r.load(Ordering::Relaxed)).count(),
+        },
+    }))
+}
+
+/// The spans of each row group: `spans` (lines from `line_spans`, `rows` in all) cut at every
+/// multiple of `group_rows` lines, so that a group's rows are exactly its spans' lines.
+fn spans_by_group(
+    file: &File,
+    spans: Vec<Span>,
+    rows: usize,
+    group_rows: usize,
+) -> std::io::Result<Vec<Vec<Span>>> {
+    let mut groups: Vec<Vec<Span>> = vec![Vec::new(); rows.div_ceil(group_rows)];
+    let mut buffer = Vec::new();
+    let mut line = 0;
+    for (mut span, mut lines) in spans {
+        loop {
+            let group = line / group_rows;
+            let group_end = (group + 1) * group_rows;
+            if line + lines <= group_end {
+                groups[group].push((span, lines));
+                line += lines;
+                break;
+            }
+            let take = group_end - line;
+            let bytes = ratings_csv::read_span(file, span.clone(), &mut buffer)?;
+            let cut = span.start + after_newline(bytes, take) as u64;
+            groups[group].push((span.start..cut, take));
+            (span, lines, line) = (cut..span.end, lines - take, group_end);
+        }
+    }
+    Ok(groups)
+}
+
+/// The position just after the `n`-th newline of `bytes` (`n` ≥ 1 and at most their count):
+/// whole blocks skipped by the counting of [`ratings_csv::lines_in`], then a byte scan.
+fn after_newline(bytes: &[u8], n: usize) -> usize {
+    let mut left = n;
+    let mut start = 0;
+    for block in bytes.chunks(4096) {
+        let in_block = ratings_csv::count_newlines(block);
+        if in_block < left {
+            left -= in_block;
+            start += block.len();
+            continue;
+        }
+        for (offset, &byte) in block.iter().enumerate() {
+            if byte == b'\n' {
+                left -= 1;
+                if left == 0 {
+                    return start + offset + 1;
+                }
+            }
+        }
+    }
+    bytes.len()
+}
+
+/// Parses and checks a group's `spans` (`rows` lines) into the front of `buffers`. `None`
+/// unless every line is a valid rating and the keys strictly increase.
+fn parse_group(
+    file: &File,
+    spans: &[Span],
+    rows: usize,
+    known: &IdIndex,
+    buffers: &mut Buffers,
+) -> std::io::Result<Option<GroupSummary>> {
+    let Buffers {
+        user_id,
+        movie_id,
+        rating,
+        timestamp,
+        text,
+    } = buffers;
+    let mut filled = 0;
+    let mut previous: Option<u64> = None;
+    for (span, lines) in spans {
+        let end = filled + lines;
+        if end > rows {
+            return Ok(None);
+        }
+        let bytes = ratings_csv::read_span(file, span.clone(), text)?;
+        let mut slot = Slot::new(
+            &mut user_id[filled..end],
+            &mut movie_id[filled..end],
+            &mut rating[filled..end],
+            &mut timestamp[filled..end],
+        );
+        let (parsed, error) = ratings_csv::parse_lines(bytes, &mut slot);
+        let checked = ratings_csv::check(&slot, parsed, error, known);
+        let clean = checked.error.is_none()
+            && checked.row_error.is_none()
+            && checked.sorted
+            && checked.rows == *lines
+            && checked.lines == *lines;
+        let Some((first, last)) = checked.keys.filter(|_| clean) else {
+            return Ok(None);
+        };
+        if previous.is_some_and(|previous| previous >= first) {
+            return Ok(None);
+        }
+        previous = Some(last);
+        filled = end;
+    }
+    if filled != rows || rows == 0 {
+        return Ok(None);
+    }
+    let key = |row: usize| ratings_csv::pair_key(user_id[row], movie_id[row]);
+    let users = user_id[..rows]
+        .chunk_by(|a, b| a == b)
+        .map(|run| (run[0], run.len() as u32))
+        .collect();
+    Ok(Some(GroupSummary {
+        first: key(0),
+        last: key(rows - 1),
+        users,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+
+    use super::*;
+
+    /// A ratings.csv of `rows` ratings sorted by `(user, movie)`, ten per user, header included.
+    fn sorted_ratings(rows: usize) -> Vec<u8> {
+        let mut text = b"userId,movieId,rating,timestamp\n".to_vec();
+        for row in 0..rows {
+            let (user, movie) = (row / 10 + 1, row % 10 + 1);
+            let rating = 0.5 * ((row % 10) + 1) as f64;
+            writeln!(text, "{user},{movie},{rating:.1},{}", 964_982_703 + row).unwrap();
+        }
+        text
+    }
+
+    fn catalogue() -> IdIndex {
+        IdIndex::rows(&(1..=10).collect::<Vec<u32>>())
+    }
+
+    fn header_bytes(text: &[u8]) -> u64 {
+        text.iter().position(|&b| b == b'\n').unwrap() as u64 + 1
+    }
+
+    #[test]
+    fn after_newline_finds_the_nth_line_end() {
+        let text: Vec<u8> = (0..20_000)
+            .flat_map(|i| format!("{i},{}\n", i * 7).into_bytes())
+            .collect();
+        let ends: Vec<usize> = text
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .map(|(at, _)| at + 1)
+            .collect();
+        for n in [1, 2, 400, 401, 9_999, 20_000] {
+            assert_eq!(after_newline(&text, n), ends[n - 1], "line {n}");
+        }
+    }
+
+    #[test]
+    fn groups_hold_exactly_their_lines_whatever_the_ranges() {
+        let text = sorted_ratings(5_003);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ratings.csv");
+        std::fs::write(&path, &text).unwrap();
+        let file = File::open(&path).unwrap();
+        let data = header_bytes(&text)..text.len() as u64;
+        for (range_bytes, group_rows) in [(97, 1_000), (4_096, 333), (1 << 20, 1_000), (50, 7)] {
+            let spans = ratings_csv::line_spans(&file, &data, range_bytes).unwrap();
+            let groups = spans_by_group(&file, spans, 5_003, group_rows).unwrap();
+            assert_eq!(groups.len(), 5_003usize.div_ceil(group_rows));
+            let mut next = data.start;
+            for (group, spans) in groups.iter().enumerate() {
+                let expected = group_rows.min(5_003 - group * group_rows);
+                assert_eq!(spans.iter().map(|(_, l)| l).sum::<usize>(), expected);
+                for (span, lines) in spans {
+                    assert_eq!(span.start, next, "spans are contiguous");
+                    let bytes = &text[span.start as usize..span.end as usize];
+                    assert_eq!(ratings_csv::lines_in(bytes), *lines);
+                    next = span.end;
+                }
+            }
+            assert_eq!(next, data.end);
+        }
+    }
+
+    /// Streams `text` as ratings.csv into a fresh folder: the result and the folder's files.
+    fn stream_text(text: &[u8]) -> (Option<Streamed>, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ratings.csv");
+        std::fs::write(&path, text).unwrap();
+        let out = dir.path().join("out");
+        let streamed = stream(&path, header_bytes(text), &catalogue(), &out).unwrap();
+        (streamed, dir)
+    }
+
+    #[test]
+    fn streamed_table_is_the_whole_readers_byte_for_byte() {
+        // Past two row-group boundaries, so that groups and ranges cut lines differently.
+        let rows = 2 * ROW_GROUP_ROWS + 12_345;
+        let text = sorted_ratings(rows);
+        let (streamed, dir) = stream_text(&text);
+        let streamed = streamed.expect("a sorted file of ratings streams");
+        let columns = ratings_csv::read(
+            &dir.path().join("ratings.csv"),
+            header_bytes(&text),
+            &catalogue(),
+        )
+        .unwrap();
+        let expected = RatingsSummary::of(
+            &columns.user_id,
+            &columns.movie_id,
+            &(1..=10).collect::<Vec<u32>>(),
+        );
+        assert_eq!(streamed.summary, expected);
+        assert_eq!(expected.per_user.len(), rows.div_ceil(10));
+        let whole = dir.path().join("whole");
+        let written = slate_table::write_parquet_columns(
+            &[
+                ColumnSlice::U32(&columns.user_id),
+                ColumnSlice::U32(&columns.movie_id),
+                ColumnSlice::F64(&columns.rating),
+                ColumnSlice::I64(&columns.timestamp),
+            ],
+            &RATINGS,
+            &whole,
+        )
+        .unwrap();
+        let out = dir.path().join("out");
+        assert!(
+            !out.join(RATINGS.file_name).exists(),
+            "staged, not in place"
+        );
+        let placed = streamed.staged.persist().unwrap();
+        assert_eq!(
+            std::fs::read(placed).unwrap(),
+            std::fs::read(written).unwrap()
+        );
+    }
+
+    #[test]
+    fn other_files_are_left_to_the_whole_reader_and_leave_nothing() {
+        let good = sorted_ratings(40);
+        let text = |good: &[u8], from: &str, to: &str| -> Vec<u8> {
+            String::from_utf8(good.to_vec())
+                .unwrap()
+                .replacen(from, to, 1)
+                .into_bytes()
+        };
+        let cases = [
+            ("unsorted", text(&good, "\n1,2,", "\n1,9,")),
+            ("a repeated pair", text(&good, "\n1,2,", "\n1,1,")),
+            ("a blank line", text(&good, "\n2,1,", "\n\n2,1,")),
+            ("a bad rating", text(&good, ",1.0,", ",7.0,")),
+            ("an unknown movie", text(&good, "\n1,2,", "\n1,99,")),
+            ("a short line", text(&good, "\n1,2,1.0,", "\n1,2,")),
+            ("no rows", b"userId,movieId,rating,timestamp\n".to_vec()),
+        ];
+        for (what, text) in cases {
+            assert_ne!(text, good, "{what}: the case changes the file");
+            let (streamed, dir) = stream_text(&text);
+            assert!(streamed.is_none(), "{what}: not streamed");
+            let left: Vec<_> = std::fs::read_dir(dir.path().join("out"))
+                .map(|entries| entries.collect())
+                .unwrap_or_default();
+            assert!(left.is_empty(), "{what}: nothing left behind");
+        }
+        let (streamed, _dir) = stream_text(&good);
+        assert!(streamed.is_some(), "the unchanged file streams");
+    }
+}
