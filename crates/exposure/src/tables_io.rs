@@ -150,31 +150,56 @@ fn has_part(
     frame.column(schema.columns[0].name).is_ok()
 }
 
-/// Reads the item-row exposure mapping from `dir`.
+/// Reads the item-row exposure mapping from `dir`, one parquet row group at a time into
+/// columns sized for the whole table: memory holds the mapping and one group's frame, not a
+/// frame of the whole table beside it.
 pub fn read_mapping(dir: &Path) -> Result<ExposureMapping, ExposureError> {
     let path = dir.join(schema::EXPOSURE_MAPPING.file_name);
     let label = path.display().to_string();
-    let frame = slate_table::read_parquet(&path, &schema::EXPOSURE_MAPPING)?;
-    let truth = if has_part(&frame, &schema::EXPOSURE_MAPPING_TRUTH) {
-        Some(MappingTruth::from_frame(&frame, &label)?)
-    } else {
-        None
-    };
+    let names = slate_table::parquet_columns(&path)?;
+    let has_truth = names
+        .iter()
+        .any(|name| name == schema::EXPOSURE_MAPPING_TRUTH.columns[0].name);
+    let total: usize =
+        slate_table::parquet_row_groups(&path, schema::EXPOSURE_MAPPING.columns[0].name)?
+            .iter()
+            .map(|group| group.rows)
+            .sum();
     let (covariates, outcomes) = read_log_columns(dir)?;
-    let column = |name: String| -> Result<NamedColumn, ExposureError> {
-        let values = slate_table::column_f64(&frame, &label, &name)?;
-        Ok(NamedColumn { name, values })
-    };
-    let covariates = covariates
+    // The item-level covariates' columns, then the outcomes'.
+    let item_covariates: Vec<String> = covariates
         .into_iter()
         .filter(|(_, level)| *level == CovariateLevel::Item)
-        .map(|(name, _)| column(name))
-        .collect::<Result<_, _>>()?;
-    let outcomes = outcomes.into_iter().map(column).collect::<Result<_, _>>()?;
+        .map(|(name, _)| name)
+        .collect();
+    let n_covariates = item_covariates.len();
+    let mut columns: Vec<NamedColumn> = item_covariates
+        .into_iter()
+        .chain(outcomes)
+        .map(|name| NamedColumn {
+            name,
+            values: Vec::with_capacity(total),
+        })
+        .collect();
+    let mut rows = MappingRows::with_capacity(total);
+    let mut truth = has_truth.then(|| MappingTruth::with_capacity(total));
+    slate_table::read_parquet_row_groups(&path, &schema::EXPOSURE_MAPPING, |start, frame| {
+        let placed = |error: slate_table::TableError| error.after_rows(start);
+        rows.append(MappingRows::from_frame(&frame, &label).map_err(placed)?);
+        if let Some(truth) = &mut truth {
+            truth.append(MappingTruth::from_frame(&frame, &label).map_err(placed)?);
+        }
+        for column in &mut columns {
+            let values = slate_table::column_f64(&frame, &label, &column.name).map_err(placed)?;
+            column.values.extend(values);
+        }
+        Ok(())
+    })?;
+    let outcomes = columns.split_off(n_covariates);
     Ok(ExposureMapping {
-        rows: MappingRows::from_frame(&frame, &label)?,
+        rows,
         truth,
-        covariates,
+        covariates: columns,
         outcomes,
     })
 }

@@ -494,6 +494,40 @@ pub fn read_parquet(path: &Path, schema: &TableSchema) -> Result<DataFrame> {
     Ok(df)
 }
 
+/// Reads a parquet table one row group at a time, in order: `each(first_row, frame)` gets the
+/// rows of each group (the file's first row is 0), the schema's columns checked in each. Memory
+/// holds one group's frame, not the table's. Returns the rows read. Errors name the file; an
+/// error of `each` about a row of its frame can be placed in the file with
+/// [`TableError::after_rows`].
+pub fn read_parquet_row_groups(
+    path: &Path,
+    schema: &TableSchema,
+    mut each: impl FnMut(usize, DataFrame) -> Result<()>,
+) -> Result<usize> {
+    let Some(first) = schema.columns.first() else {
+        return Ok(0);
+    };
+    let label = path.display().to_string();
+    let mut start = 0;
+    for group in crate::parquet_row_groups(path, first.name)? {
+        let df = ParquetReader::new(open_file(path)?)
+            .with_slice(Some((start, group.rows)))
+            .finish()
+            .map_err(|e| TableError::Corrupt {
+                path: path.to_path_buf(),
+                format: "parquet",
+                message: e.to_string(),
+            })?;
+        if let Err(error) = schema.check_columns(&df, &label) {
+            // The whole file's error where it differs (a column's count of nulls).
+            return read_parquet(path, schema).and(Err(error.after_rows(start)));
+        }
+        each(start, df)?;
+        start += group.rows;
+    }
+    Ok(start)
+}
+
 /// Reads a CSV written by [`write_csv`] or [`write_csv_extended`]: header required, the columns
 /// of `schema` with their declared types; columns the schema does not declare (optional groups,
 /// run-time named columns) keep the types polars infers from every row.

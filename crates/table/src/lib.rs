@@ -41,10 +41,10 @@ mod row_groups;
 mod schema;
 
 pub use io::{
-    Staged, open_file, read_csv, read_parquet, remove_stale, stage_atomically,
-    stage_parquet_batches, write_atomically, write_bytes_atomically, write_csv, write_csv_batches,
-    write_csv_extended, write_parquet, write_parquet_batches, write_parquet_columns,
-    write_parquet_extended, write_parquet_parts,
+    Staged, open_file, read_csv, read_parquet, read_parquet_row_groups, remove_stale,
+    stage_atomically, stage_parquet_batches, write_atomically, write_bytes_atomically, write_csv,
+    write_csv_batches, write_csv_extended, write_parquet, write_parquet_batches,
+    write_parquet_columns, write_parquet_extended, write_parquet_parts,
 };
 pub use label::Label;
 pub use parquet_file::{ColumnSlice, ROW_GROUP_ROWS, RowBatch};
@@ -172,6 +172,40 @@ pub enum TableError {
         /// The polars error.
         source: polars::prelude::PolarsError,
     },
+}
+
+impl TableError {
+    /// The error of a frame holding a file's rows from `rows` on, placed in the file: a row it
+    /// names is counted from the file's first row.
+    pub fn after_rows(self, rows: usize) -> TableError {
+        match self {
+            TableError::Nulls {
+                table,
+                column,
+                nulls,
+                first_row,
+            } => TableError::Nulls {
+                table,
+                column,
+                nulls,
+                first_row: first_row + rows,
+            },
+            TableError::UnknownLabel {
+                table,
+                column,
+                row,
+                value,
+                expected,
+            } => TableError::UnknownLabel {
+                table,
+                column,
+                row: row + rows,
+                value,
+                expected,
+            },
+            other => other,
+        }
+    }
 }
 
 /// Result alias for this crate.

@@ -480,6 +480,12 @@ macro_rules! table {
                 }
             }
 
+            /// Moves `other`'s rows after this table's (no reallocation when the table was
+            /// made with room for them: [`Self::with_capacity`]).
+            pub fn append(&mut self, mut other: Self) {
+                $( self.$field.append(&mut other.$field); )+
+            }
+
             /// A copy of rows `range`.
             pub fn rows(&self, range: ::std::ops::Range<usize>) -> Self {
                 Self { $( $field: self.$field[range.clone()].to_vec(), )+ }

@@ -363,3 +363,64 @@ fn csv_batches_write_the_bytes_of_one_frame() {
     write_csv_extended(&frame(0..0), &[&PARTS, &PARTS_TRUTH], &[], &one).unwrap();
     assert_eq!(bytes(&one), bytes(&batched));
 }
+
+#[test]
+fn row_groups_read_in_order_give_the_whole_table() {
+    // Past one row-group boundary.
+    let n = (1 << 20) + 5;
+    let (rows, truth) = parts_of(n);
+    let dir = tempfile::tempdir().unwrap();
+    write_parquet_parts(
+        &[
+            (&PARTS, rows.column_slices().unwrap()),
+            (&PARTS_TRUTH, truth.column_slices().unwrap()),
+        ],
+        &[],
+        dir.path(),
+    )
+    .unwrap();
+    let path = dir.path().join("parts.parquet");
+    let mut back = Parts::with_capacity(n);
+    let mut starts = Vec::new();
+    let read = read_parquet_row_groups(&path, &PARTS, |start, frame| {
+        starts.push((start, frame.height()));
+        back.append(Parts::from_frame(&frame, "parts")?);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(read, n);
+    assert_eq!(starts, [(0, 1 << 20), (1 << 20, 5)]);
+    assert_eq!(back, rows);
+    // An error about a row of a group's frame is placed in the file.
+    let err = read_parquet_row_groups(&path, &PARTS, |start, _| {
+        let error = TableError::UnknownLabel {
+            table: "parts".into(),
+            column: "label".into(),
+            row: 3,
+            value: "x".into(),
+            expected: "y".into(),
+        };
+        if start > 0 {
+            Err(error.after_rows(start))
+        } else {
+            Ok(())
+        }
+    })
+    .unwrap_err();
+    assert!(
+        err.to_string().contains(&format!("row {}", (1 << 20) + 3)),
+        "{err}"
+    );
+    // A column the schema requires, missing from the file, is named.
+    let err = read_parquet_row_groups(&path, &DEMO_SCHEMA_MISSING, |_, _| Ok(())).unwrap_err();
+    assert!(matches!(err, TableError::MissingColumn { .. }), "{err}");
+}
+
+const DEMO_SCHEMA_MISSING: TableSchema = TableSchema {
+    file_name: "parts.parquet",
+    description: "parts with a column the file lacks",
+    columns: &[
+        ColumnSpec::new("id", ColumnType::U32),
+        ColumnSpec::new("absent", ColumnType::F64),
+    ],
+};
