@@ -220,7 +220,7 @@ pub fn reduce_parquet_with(
             table: path.display().to_string(),
             message: "the log has no rows".into(),
         })?;
-        let mut writer = ParquetWriter::new(out)
+        let mut writer = crate::columns::slate_stats_writer(out)
             .batched(first.schema())
             .map_err(table_error)?;
         slates += first.height();

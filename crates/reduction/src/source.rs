@@ -106,7 +106,7 @@ pub fn copy_slate_stats(path: &Path, dir: &Path) -> Result<PathBuf, ExposureErro
         dir,
         SLATE_STATS_FILE,
         |out| {
-            ParquetWriter::new(out)
+            crate::columns::slate_stats_writer(out)
                 .finish(&mut frame)
                 .map(|_| ())
                 .map_err(|source| TableError::Polars {

@@ -222,9 +222,11 @@ pub(crate) fn reduce<W: std::io::Write + Send>(
                 for frame in frames.iter() {
                     if writer.is_none() {
                         writer = Some(
-                            ParquetWriter::new(out.take().expect("the output is taken once"))
-                                .batched(frame.schema())
-                                .map_err(failed)?,
+                            crate::columns::slate_stats_writer(
+                                out.take().expect("the output is taken once"),
+                            )
+                            .batched(frame.schema())
+                            .map_err(failed)?,
                         );
                     }
                     writer
