@@ -173,16 +173,35 @@ pub fn read_mapping(dir: &Path) -> Result<ExposureMapping, ExposureError> {
         .map(|(name, _)| name)
         .collect();
     let n_covariates = item_covariates.len();
+    // Room for the rows the footer counts, or an error saying memory cannot hold them.
+    let too_many = |_| {
+        ExposureError::Table(slate_table::TableError::Corrupt {
+            path: path.clone(),
+            format: "parquet",
+            message: format!("its footer counts {total} rows, more than memory can hold"),
+        })
+    };
     let mut columns: Vec<NamedColumn> = item_covariates
         .into_iter()
         .chain(outcomes)
         .map(|name| NamedColumn {
             name,
-            values: Vec::with_capacity(total),
+            values: Vec::new(),
         })
         .collect();
-    let mut rows = MappingRows::with_capacity(total);
-    let mut truth = has_truth.then(|| MappingTruth::with_capacity(total));
+    for column in &mut columns {
+        column.values.try_reserve_exact(total).map_err(too_many)?;
+    }
+    let mut rows = MappingRows::default();
+    rows.try_reserve(total).map_err(too_many)?;
+    let mut truth = match has_truth {
+        true => {
+            let mut truth = MappingTruth::default();
+            truth.try_reserve(total).map_err(too_many)?;
+            Some(truth)
+        }
+        false => None,
+    };
     slate_table::read_parquet_row_groups(&path, &schema::EXPOSURE_MAPPING, |start, frame| {
         let placed = |error: slate_table::TableError| error.after_rows(start);
         rows.append(MappingRows::from_frame(&frame, &label).map_err(placed)?);

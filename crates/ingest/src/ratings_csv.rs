@@ -151,6 +151,7 @@ impl<'a> Slot<'a> {
         true
     }
 
+    /// Row `row`'s `(user, movie)` as one number (see [`pair_key`]).
     pub(crate) fn key(&self, row: usize) -> u64 {
         pair_key(self.user_id[row], self.movie_id[row])
     }
@@ -332,6 +333,9 @@ fn is_half_star(value: f64) -> bool {
     (0.5..=5.0).contains(&value) && f64::from((value * 2.0) as u8) == value * 2.0
 }
 
+/// Checks a parsed range (its `slot`, `lines` and first bad line `error`, from [`parse_lines`])
+/// against the per-row rules (half stars, movies of the catalogue `known`) and the order of its
+/// keys.
 pub(crate) fn check(
     slot: &Slot<'_>,
     lines: usize,

@@ -93,6 +93,7 @@ impl Drop for RatingsBatch {
     }
 }
 
+/// Returns `buffers` to `pool`, for the next row group.
 fn give_back(pool: &Pool, buffers: Buffers) {
     pool.lock()
         .unwrap_or_else(PoisonError::into_inner)
@@ -111,12 +112,26 @@ struct GroupSummary {
 /// Reads, validates and writes `path` (whose header line, `header_bytes` long, has been
 /// checked; `known` holds the catalogue's movie ids) as the ratings table in `out_dir`,
 /// staged. `None` when the file is not one this pass takes (see the module's doc), empty or
-/// invalid: nothing is left behind, and [`ratings_csv::read`] reads it whole.
+/// invalid, or the table could not be staged: no file is left behind (`out_dir` may have been
+/// created), and [`ratings_csv::read`] reads it whole, naming any error in the file before a
+/// write is tried again.
 pub(crate) fn stream(
     path: &Path,
     header_bytes: u64,
     known: &IdIndex,
     out_dir: &Path,
+) -> Result<Option<Streamed>, IngestError> {
+    stream_in(path, header_bytes, known, out_dir, ratings_csv::RANGE_BYTES)
+}
+
+/// [`stream`] with ranges of `range_bytes` for the first pass (small in tests, to put many
+/// range boundaries inside a row group).
+fn stream_in(
+    path: &Path,
+    header_bytes: u64,
+    known: &IdIndex,
+    out_dir: &Path,
+    range_bytes: u64,
 ) -> Result<Option<Streamed>, IngestError> {
     let io = |source| IngestError::Io {
         path: path.to_path_buf(),
@@ -125,7 +140,7 @@ pub(crate) fn stream(
     let file = File::open(path).map_err(io)?;
     let end = file.metadata().map_err(io)?.len();
     let data = header_bytes.min(end)..end;
-    let spans = ratings_csv::line_spans(&file, &data, ratings_csv::RANGE_BYTES).map_err(io)?;
+    let spans = ratings_csv::line_spans(&file, &data, range_bytes).map_err(io)?;
     // Every line a rating, until a group finds otherwise.
     let rows: usize = spans.iter().map(|(_, lines)| *lines).sum();
     if rows == 0 {
@@ -133,7 +148,6 @@ pub(crate) fn stream(
     }
     let groups = spans_by_group(&file, spans, rows, ROW_GROUP_ROWS).map_err(io)?;
     let pool: Pool = Arc::default();
-    let given_up = AtomicBool::new(false);
     let summaries: Vec<Mutex<Option<GroupSummary>>> =
         groups.iter().map(|_| Mutex::new(None)).collect();
     let rated: Vec<AtomicBool> = (0..known.len()).map(|_| AtomicBool::new(false)).collect();
@@ -149,7 +163,6 @@ pub(crate) fn stream(
             },
         )?;
         let Some(summary) = parsed else {
-            given_up.store(true, Ordering::Relaxed);
             give_back(&pool, buffers);
             return Err(TableError::Corrupt {
                 path: path.to_path_buf(),
@@ -173,8 +186,19 @@ pub(crate) fn stream(
     };
     let staged = match slate_table::stage_parquet_batches(&[&RATINGS], &[], rows, batch, out_dir) {
         Ok(staged) => staged,
-        Err(_) if given_up.load(Ordering::Relaxed) => return Ok(None),
-        Err(error) => return Err(error.into()),
+        // Reading ratings.csv failed: that is the error, whoever reads it.
+        Err(TableError::Io {
+            path: failed,
+            source,
+        }) if failed == path => {
+            return Err(IngestError::Io {
+                path: failed,
+                source,
+            });
+        }
+        // Given up, or the table could not be staged (the folder, a full disk): the whole
+        // reader names any error in the file first, then writing is tried again.
+        Err(_) => return Ok(None),
     };
     let summaries: Option<Vec<GroupSummary>> = summaries
         .into_iter()
@@ -219,6 +243,11 @@ fn spans_by_group(
     let mut buffer = Vec::new();
     let mut line = 0;
     for (mut span, mut lines) in spans {
+        // A range that starts inside the file's last line (or a line longer than a range) has
+        // no line of its own.
+        if lines == 0 {
+            continue;
+        }
         loop {
             let group = line / group_rows;
             let group_end = (group + 1) * group_rows;
@@ -327,6 +356,7 @@ mod tests {
     use std::io::Write as _;
 
     use super::*;
+    use crate::ratings_csv::RatingsColumns;
 
     /// A ratings.csv of `rows` ratings sorted by `(user, movie)`, ten per user, header included.
     fn sorted_ratings(rows: usize) -> Vec<u8> {
@@ -365,39 +395,133 @@ mod tests {
 
     #[test]
     fn groups_hold_exactly_their_lines_whatever_the_ranges() {
-        let text = sorted_ratings(5_003);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ratings.csv");
-        std::fs::write(&path, &text).unwrap();
-        let file = File::open(&path).unwrap();
-        let data = header_bytes(&text)..text.len() as u64;
-        for (range_bytes, group_rows) in [(97, 1_000), (4_096, 333), (1 << 20, 1_000), (50, 7)] {
-            let spans = ratings_csv::line_spans(&file, &data, range_bytes).unwrap();
-            let groups = spans_by_group(&file, spans, 5_003, group_rows).unwrap();
-            assert_eq!(groups.len(), 5_003usize.div_ceil(group_rows));
-            let mut next = data.start;
-            for (group, spans) in groups.iter().enumerate() {
-                let expected = group_rows.min(5_003 - group * group_rows);
-                assert_eq!(spans.iter().map(|(_, l)| l).sum::<usize>(), expected);
-                for (span, lines) in spans {
-                    assert_eq!(span.start, next, "spans are contiguous");
-                    let bytes = &text[span.start as usize..span.end as usize];
-                    assert_eq!(ratings_csv::lines_in(bytes), *lines);
-                    next = span.end;
+        let mut empty_spans = 0;
+        for rows in [5_003, 5_000] {
+            let text = sorted_ratings(rows);
+            std::fs::write(&path, &text).unwrap();
+            let file = File::open(&path).unwrap();
+            let data = header_bytes(&text)..text.len() as u64;
+            for range_bytes in [37, 50, 97, 4_096, 1 << 20] {
+                for group_rows in [1_000, 333, 7, 5_000] {
+                    let spans = ratings_csv::line_spans(&file, &data, range_bytes).unwrap();
+                    // Ranges that start inside the last line have no line (when the file's
+                    // rows fill their last group, those once indexed past the groups).
+                    empty_spans += spans.iter().filter(|(_, lines)| *lines == 0).count();
+                    let groups = spans_by_group(&file, spans, rows, group_rows).unwrap();
+                    assert_eq!(groups.len(), rows.div_ceil(group_rows));
+                    let mut next = data.start;
+                    for (group, spans) in groups.iter().enumerate() {
+                        let expected = group_rows.min(rows - group * group_rows);
+                        assert_eq!(spans.iter().map(|(_, l)| l).sum::<usize>(), expected);
+                        for (span, lines) in spans {
+                            assert_eq!(span.start, next, "spans are contiguous");
+                            let bytes = &text[span.start as usize..span.end as usize];
+                            assert_eq!(ratings_csv::lines_in(bytes), *lines);
+                            assert!(*lines > 0, "no empty span in a group");
+                            next = span.end;
+                        }
+                    }
+                    assert_eq!(next, data.end);
                 }
             }
-            assert_eq!(next, data.end);
         }
+        assert!(empty_spans > 0, "the cases include ranges without a line");
     }
 
     /// Streams `text` as ratings.csv into a fresh folder: the result and the folder's files.
     fn stream_text(text: &[u8]) -> (Option<Streamed>, tempfile::TempDir) {
+        stream_text_in(text, ratings_csv::RANGE_BYTES)
+    }
+
+    /// [`stream_text`] with first-pass ranges of `range_bytes`.
+    fn stream_text_in(text: &[u8], range_bytes: u64) -> (Option<Streamed>, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ratings.csv");
         std::fs::write(&path, text).unwrap();
         let out = dir.path().join("out");
-        let streamed = stream(&path, header_bytes(text), &catalogue(), &out).unwrap();
+        let streamed =
+            stream_in(&path, header_bytes(text), &catalogue(), &out, range_bytes).unwrap();
         (streamed, dir)
+    }
+
+    /// The whole reader's columns of `dir/ratings.csv` and the ratings table they make, as
+    /// bytes.
+    fn whole_table(dir: &Path, text: &[u8]) -> (RatingsColumns, Vec<u8>) {
+        let columns =
+            ratings_csv::read(&dir.join("ratings.csv"), header_bytes(text), &catalogue()).unwrap();
+        let written = slate_table::write_parquet_columns(
+            &[
+                ColumnSlice::U32(&columns.user_id),
+                ColumnSlice::U32(&columns.movie_id),
+                ColumnSlice::F64(&columns.rating),
+                ColumnSlice::I64(&columns.timestamp),
+            ],
+            &RATINGS,
+            &dir.join("whole"),
+        )
+        .unwrap();
+        let bytes = std::fs::read(written).unwrap();
+        (columns, bytes)
+    }
+
+    /// `text` with the `(user, movie)` of line `to` (0 = the first after the header) replaced
+    /// by that of line `from`.
+    fn with_pair_of(text: &[u8], from: usize, to: usize) -> Vec<u8> {
+        let text = String::from_utf8(text.to_vec()).unwrap();
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let pair = |line: &str| line.splitn(3, ',').take(2).collect::<Vec<_>>().join(",");
+        let rest = |line: &str| line.splitn(3, ',').nth(2).unwrap().to_string();
+        lines[to + 1] = format!("{},{}", pair(&lines[from + 1]), rest(&lines[to + 1]));
+        (lines.join("\n") + "\n").into_bytes()
+    }
+
+    #[test]
+    fn keys_are_checked_across_ranges_and_row_groups() {
+        // A repeated pair where a range ends inside a row group, and where a group ends: each
+        // range is sorted on its own, so only the checks across them see it.
+        let text = sorted_ratings(3_000);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ratings.csv");
+        std::fs::write(&path, &text).unwrap();
+        let data = header_bytes(&text)..text.len() as u64;
+        let spans = ratings_csv::line_spans(&File::open(&path).unwrap(), &data, 1_000).unwrap();
+        let first = spans[0].1;
+        let repeated = with_pair_of(&text, first - 1, first);
+        assert!(
+            stream_text_in(&text, 1_000).0.is_some(),
+            "the file itself streams"
+        );
+        assert!(
+            stream_text_in(&repeated, 1_000).0.is_none(),
+            "across ranges"
+        );
+        let past_a_group = sorted_ratings(ROW_GROUP_ROWS + 10);
+        let repeated = with_pair_of(&past_a_group, ROW_GROUP_ROWS - 1, ROW_GROUP_ROWS);
+        assert!(
+            stream_text(&past_a_group).0.is_some(),
+            "the file itself streams"
+        );
+        assert!(stream_text(&repeated).0.is_none(), "across row groups");
+    }
+
+    #[test]
+    fn a_last_line_without_newline_streams_the_same_table() {
+        let mut text = sorted_ratings(2_345);
+        assert_eq!(text.pop(), Some(b'\n'));
+        for range_bytes in [1_000, ratings_csv::RANGE_BYTES] {
+            let (streamed, dir) = stream_text_in(&text, range_bytes);
+            let streamed = streamed.expect("streams");
+            assert_eq!(streamed.summary.rows, 2_345);
+            let placed = streamed.staged.persist().unwrap();
+            let (_, whole) = whole_table(dir.path(), &text);
+            assert_eq!(
+                std::fs::read(placed).unwrap(),
+                whole,
+                "ranges of {range_bytes}"
+            );
+        }
     }
 
     #[test]
@@ -407,12 +531,7 @@ mod tests {
         let text = sorted_ratings(rows);
         let (streamed, dir) = stream_text(&text);
         let streamed = streamed.expect("a sorted file of ratings streams");
-        let columns = ratings_csv::read(
-            &dir.path().join("ratings.csv"),
-            header_bytes(&text),
-            &catalogue(),
-        )
-        .unwrap();
+        let (columns, whole) = whole_table(dir.path(), &text);
         let expected = RatingsSummary::of(
             &columns.user_id,
             &columns.movie_id,
@@ -420,28 +539,13 @@ mod tests {
         );
         assert_eq!(streamed.summary, expected);
         assert_eq!(expected.per_user.len(), rows.div_ceil(10));
-        let whole = dir.path().join("whole");
-        let written = slate_table::write_parquet_columns(
-            &[
-                ColumnSlice::U32(&columns.user_id),
-                ColumnSlice::U32(&columns.movie_id),
-                ColumnSlice::F64(&columns.rating),
-                ColumnSlice::I64(&columns.timestamp),
-            ],
-            &RATINGS,
-            &whole,
-        )
-        .unwrap();
         let out = dir.path().join("out");
         assert!(
             !out.join(RATINGS.file_name).exists(),
             "staged, not in place"
         );
         let placed = streamed.staged.persist().unwrap();
-        assert_eq!(
-            std::fs::read(placed).unwrap(),
-            std::fs::read(written).unwrap()
-        );
+        assert_eq!(std::fs::read(placed).unwrap(), whole);
     }
 
     #[test]

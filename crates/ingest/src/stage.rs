@@ -203,15 +203,25 @@ pub fn ingest(
     eligible_min_ratings: usize,
 ) -> Result<IngestReport> {
     config.check()?;
-    let existed = out_dir.exists();
+    // The outermost of `out_dir` and its ancestors that does not exist yet.
+    let missing = out_dir
+        .ancestors()
+        .take_while(|dir| !dir.as_os_str().is_empty() && !dir.exists())
+        .last()
+        .map(Path::to_path_buf);
     let report = ingest_into(raw_dir, out_dir, config, eligible_min_ratings);
-    if report.is_err() && !existed {
-        // The ratings may have been staged there (and removed): leave no empty folder.
-        let _ = std::fs::remove_dir(out_dir);
+    if let (Err(_), Some(missing)) = (&report, missing) {
+        // The ratings may have been staged there (and removed): leave no folder behind.
+        for dir in out_dir.ancestors() {
+            if std::fs::remove_dir(dir).is_err() || dir == missing {
+                break;
+            }
+        }
     }
     report
 }
 
+/// [`ingest`] itself, which may leave `out_dir` created (and empty) when it fails.
 fn ingest_into(
     raw_dir: &Path,
     out_dir: &Path,

@@ -101,6 +101,22 @@ fn missing_file_is_named() {
 }
 
 #[test]
+fn a_failed_ingest_leaves_no_folder_it_created() {
+    // The ratings are valid (so they are staged in the output folder) and tags.csv is not.
+    let folder = Folder::with("tags.csv", b"userId,movieId,tag\n1,1,funny\n");
+    let out = folder.path().join("a").join("b").join("processed");
+    let err = ingest(folder.path(), &out, &IngestConfig::default(), 1).unwrap_err();
+    assert!(matches!(err, IngestError::Header { .. }), "{err}");
+    assert!(!folder.path().join("a").exists(), "nothing left behind");
+    // A folder that existed stays, empty.
+    std::fs::create_dir(folder.path().join("kept")).unwrap();
+    let out = folder.path().join("kept").join("processed");
+    ingest(folder.path(), &out, &IngestConfig::default(), 1).unwrap_err();
+    assert!(folder.path().join("kept").is_dir());
+    assert!(!out.exists());
+}
+
+#[test]
 fn empty_file_is_rejected() {
     check_error(
         Folder::with("ratings.csv", b""),

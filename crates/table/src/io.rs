@@ -508,8 +508,14 @@ pub fn read_parquet_row_groups(
         return Ok(0);
     };
     let label = path.display().to_string();
+    let groups = crate::parquet_row_groups(path, first.name)?;
+    if groups.is_empty() {
+        // No rows: the empty frame still has the file's columns to check.
+        each(0, read_parquet(path, schema)?)?;
+        return Ok(0);
+    }
     let mut start = 0;
-    for group in crate::parquet_row_groups(path, first.name)? {
+    for group in groups {
         let df = ParquetReader::new(open_file(path)?)
             .with_slice(Some((start, group.rows)))
             .finish()
@@ -522,10 +528,39 @@ pub fn read_parquet_row_groups(
             // The whole file's error where it differs (a column's count of nulls).
             return read_parquet(path, schema).and(Err(error.after_rows(start)));
         }
-        each(start, df)?;
+        if let Err(error) = each(start, df) {
+            return Err(whole_file_nulls(path, error));
+        }
         start += group.rows;
     }
     Ok(start)
+}
+
+/// `error`, about one row group of the parquet file `path`, with a column's count of nulls
+/// counted over the whole file (reading that column alone).
+fn whole_file_nulls(path: &Path, error: TableError) -> TableError {
+    let TableError::Nulls {
+        table,
+        column,
+        nulls,
+        first_row,
+    } = error
+    else {
+        return error;
+    };
+    let whole = open_file(path).ok().and_then(|file| {
+        ParquetReader::new(file)
+            .with_columns(Some(vec![column.clone()]))
+            .finish()
+            .ok()
+            .and_then(|df| df.column(&column).ok().map(|c| c.null_count()))
+    });
+    TableError::Nulls {
+        table,
+        column,
+        nulls: whole.unwrap_or(nulls),
+        first_row,
+    }
 }
 
 /// Reads a CSV written by [`write_csv`] or [`write_csv_extended`]: header required, the columns

@@ -480,8 +480,15 @@ macro_rules! table {
                 }
             }
 
+            /// Reserves room for `rows` more rows in every column, or says that memory cannot
+            /// hold them.
+            pub fn try_reserve(&mut self, rows: usize) -> ::std::result::Result<(), ::std::collections::TryReserveError> {
+                $( self.$field.try_reserve_exact(rows)?; )+
+                Ok(())
+            }
+
             /// Moves `other`'s rows after this table's (no reallocation when the table was
-            /// made with room for them: [`Self::with_capacity`]).
+            /// made with room for them: [`Self::with_capacity`], [`Self::try_reserve`]).
             pub fn append(&mut self, mut other: Self) {
                 $( self.$field.append(&mut other.$field); )+
             }

@@ -424,3 +424,20 @@ const DEMO_SCHEMA_MISSING: TableSchema = TableSchema {
         ColumnSpec::new("absent", ColumnType::F64),
     ],
 };
+
+#[test]
+fn an_empty_table_read_by_row_group_still_has_its_columns_checked() {
+    let (rows, _) = parts_of(0);
+    let dir = tempfile::tempdir().unwrap();
+    write_parquet_parts(&[(&PARTS, rows.column_slices().unwrap())], &[], dir.path()).unwrap();
+    let path = dir.path().join("parts.parquet");
+    let mut heights = Vec::new();
+    let read = read_parquet_row_groups(&path, &PARTS, |start, frame| {
+        heights.push((start, frame.height()));
+        Parts::from_frame(&frame, "parts").map(|_| ())
+    })
+    .unwrap();
+    assert_eq!((read, heights), (0, vec![(0, 0)]));
+    let err = read_parquet_row_groups(&path, &DEMO_SCHEMA_MISSING, |_, _| Ok(())).unwrap_err();
+    assert!(matches!(err, TableError::MissingColumn { .. }), "{err}");
+}
