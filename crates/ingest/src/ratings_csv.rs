@@ -221,10 +221,7 @@ fn read_in_ranges(
         path: path.to_path_buf(),
         source,
     };
-    let file = File::open(path).map_err(io)?;
-    let end = file.metadata().map_err(io)?.len();
-    let data = header_bytes.min(end)..end;
-    let spans = line_spans(&file, &data, range_bytes).map_err(io)?;
+    let (file, spans) = open_spans(path, header_bytes, range_bytes)?;
     let sizes: Vec<usize> = spans.iter().map(|(_, lines)| *lines).collect();
     let mut columns = RatingsColumns::zeroed(sizes.iter().sum());
     // Pass 2: parse and check each range in its slot.
@@ -268,6 +265,26 @@ fn read_in_ranges(
     Ok(columns)
 }
 
+/// A span of the file (from a line start to a line start) and its number of lines.
+pub(crate) type Span = (Range<u64>, usize);
+
+/// Opens `path` and runs [`line_spans`] over its bytes after the header (`header_bytes` long).
+pub(crate) fn open_spans(
+    path: &Path,
+    header_bytes: u64,
+    range_bytes: u64,
+) -> Result<(File, Vec<Span>), IngestError> {
+    let io = |source| IngestError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::open(path).map_err(io)?;
+    let end = file.metadata().map_err(io)?.len();
+    let data = header_bytes.min(end)..end;
+    let spans = line_spans(&file, &data, range_bytes).map_err(io)?;
+    Ok((file, spans))
+}
+
 /// Pass 1 of the reader: `data` (the file's bytes after its header) cut into ranges of about
 /// `range_bytes` at line starts, each with how many lines it has (an upper bound on its rows,
 /// so that the ranges can be parsed straight into their places in the final columns).
@@ -275,7 +292,7 @@ pub(crate) fn line_spans(
     file: &File,
     data: &Range<u64>,
     range_bytes: u64,
-) -> std::io::Result<Vec<(Range<u64>, usize)>> {
+) -> std::io::Result<Vec<Span>> {
     let ranges = (data.end - data.start).div_ceil(range_bytes);
     (0..ranges)
         .into_par_iter()

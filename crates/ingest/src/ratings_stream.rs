@@ -23,7 +23,7 @@ use slate_table::{ColumnSlice, ROW_GROUP_ROWS, RowBatch, Staged, TableError};
 
 use crate::IngestError;
 use crate::ids::IdIndex;
-use crate::ratings_csv::{self, Slot};
+use crate::ratings_csv::{self, Slot, Span};
 use crate::readiness::RatingsSummary;
 use crate::schema::RATINGS;
 
@@ -36,9 +36,6 @@ pub(crate) struct Streamed {
     /// Rows, ratings per user and rated movies.
     pub summary: RatingsSummary,
 }
-
-/// A span of ratings.csv (from a line start to a line start) and its number of lines.
-type Span = (Range<u64>, usize);
 
 /// One row group's columns and the text they are parsed from, reused from group to group:
 /// never shrunk, so a reused buffer's pages are already the process's.
@@ -137,10 +134,7 @@ fn stream_in(
         path: path.to_path_buf(),
         source,
     };
-    let file = File::open(path).map_err(io)?;
-    let end = file.metadata().map_err(io)?.len();
-    let data = header_bytes.min(end)..end;
-    let spans = ratings_csv::line_spans(&file, &data, range_bytes).map_err(io)?;
+    let (file, spans) = ratings_csv::open_spans(path, header_bytes, range_bytes)?;
     // Every line a rating, until a group finds otherwise.
     let rows: usize = spans.iter().map(|(_, lines)| *lines).sum();
     if rows == 0 {
