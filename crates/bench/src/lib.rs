@@ -1,7 +1,7 @@
 //! The benchmarks of the `slate` program's `bench*` commands: every stage at MovieLens-32M
 //! scale and beyond against its Python peer ([`harness`], `cargo xtask bench`), the estimator
-//! suite ([`estimator_suite`]), the GBDT fits ([`models`]) and impression logs at scale against
-//! DuckDB ([`scale`]). Each appends its measurements to the machine-readable [`record`]
+//! suite ([`estimator_suite`]), the GBDT fits ([`models`]), impression logs at scale against
+//! DuckDB ([`scale`]) and the opt-in run at one billion impressions ([`scale_1b`]). Each appends its measurements to the machine-readable [`record`]
 //! (`bench/record.jsonl`), renders its markdown table under `bench/` from it, and reports every
 //! stage more than 15% worse than in the command's previous run.
 //!
@@ -16,4 +16,5 @@ pub mod models;
 pub mod peers;
 pub mod record;
 pub mod scale;
+pub mod scale_1b;
 pub mod summary;

@@ -124,12 +124,18 @@ pub fn target(stage: &Stage) -> Option<(&'static str, bool)> {
 }
 
 /// A step run once, with no peer.
-fn once(name: String, slates: usize, rows: usize, seconds: f64, peak_rss_mib: f64) -> Stage {
+pub(crate) fn once(
+    name: String,
+    slates: usize,
+    rows: usize,
+    seconds: f64,
+    peak_rss_mib: f64,
+) -> Stage {
     Stage::once(name, slates as u64, rows as u64, seconds, peak_rss_mib)
 }
 
 /// Impressions per slate in the benchmark logs.
-const SLATE_SIZE: usize = 12;
+pub(crate) const SLATE_SIZE: usize = 12;
 
 /// A Python interpreter with the pinned DuckDB, in a venv under the user's cache (made and
 /// filled from `bench/scale/requirements.txt` when missing).
@@ -185,7 +191,7 @@ fn duckdb(python: &Path, root: &Path, log: &Path, query: &Path, out: &Path) -> R
 
 /// Runs this program with `args` (stdout and stderr to `log`), polling its memory; returns its
 /// wall seconds and peak RSS (MiB).
-fn run_ours(args: &[OsString], log: &Path) -> Result<(f64, f64)> {
+pub(crate) fn run_ours(args: &[OsString], log: &Path) -> Result<(f64, f64)> {
     let exe = std::env::current_exe().context("locating this program")?;
     let start = Instant::now();
     let mut child = Command::new(&exe)
@@ -230,7 +236,7 @@ fn run_ours(args: &[OsString], log: &Path) -> Result<(f64, f64)> {
 }
 
 /// Arguments: the output directories under `root`, `--quiet`, `--config config`, then `rest`.
-fn ours_args(root: &Path, config: &Path, rest: &[&str]) -> Vec<OsString> {
+pub(crate) fn ours_args(root: &Path, config: &Path, rest: &[&str]) -> Vec<OsString> {
     let mut args: Vec<OsString> = Vec::new();
     for (flag, dir) in [
         ("--raw-dir", root.join("raw")),
@@ -283,7 +289,11 @@ fn bench_log_config() -> slate_log::LogConfig {
 }
 
 /// Writes `config` with the benchmark logs' covariate (`relevance`) to `dir/bench.toml`.
-fn write_config(config: &PipelineConfig, dir: &Path, slates: Option<usize>) -> Result<PathBuf> {
+pub(crate) fn write_config(
+    config: &PipelineConfig,
+    dir: &Path,
+    slates: Option<usize>,
+) -> Result<PathBuf> {
     let mut config = config.clone();
     config.log = bench_log_config();
     if let Some(n) = slates {
@@ -424,7 +434,7 @@ pub fn run(base: &PipelineConfig, root: &Path, options: &ScaleOptions) -> Result
 
 /// The stages `slate` logged to `stderr` (`done stage=… seconds=… peak_rss_mib=…`): name,
 /// seconds and the process's peak RSS during the stage (MiB).
-fn stage_times(stderr: &Path) -> Vec<StageTime> {
+pub(crate) fn stage_times(stderr: &Path) -> Vec<StageTime> {
     let text = std::fs::read_to_string(stderr).unwrap_or_default();
     let field = |line: &str, key: &str| -> Option<String> {
         let start = line.find(&format!("{key}=\""))? + key.len() + 2;

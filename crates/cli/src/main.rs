@@ -374,6 +374,20 @@ enum Command {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// The opt-in run at one billion impressions (83.4 M slates, five per unit; writes
+    /// bench/scale_1b.md): the log from synth-log, reduce-log (then the log is deleted) and
+    /// analyze on the per-slate table, each timed with its peak memory, against the 16 GiB
+    /// target. About an hour and 60 GB of disk (checked before it starts); no DuckDB.
+    #[command(name = "bench-scale-1b")]
+    BenchScale1b {
+        /// Slates of the log (12 impressions each): fewer to try the steps on a smaller log.
+        #[arg(long, default_value_t = slate_bench::scale_1b::SLATES)]
+        slates: usize,
+        /// Where the run writes its files, each deleted once used up [default:
+        /// data/raw/bench-scale].
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
     /// Benchmark the full estimator suite on synthetic designs (writes bench/estimator_suite.md).
     BenchEstimate {
         /// Design sizes in slates, comma-separated.
@@ -592,6 +606,18 @@ fn run() -> Result<()> {
             let (run, previous) = record::last_two_runs(&record, "bench-scale");
             let text = slate_bench::scale::markdown(&run, &previous);
             write_bench_markdown(&root, "scale.md", &text)?;
+        }
+        Command::BenchScale1b { slates, data_dir } => {
+            let root = project_root();
+            let data_dir =
+                data_dir.unwrap_or_else(|| root.join("data").join("raw").join("bench-scale"));
+            let command = format!("cargo xtask bench-scale-1b --slates {slates}");
+            let clock = RunClock::start(&root, &command);
+            let stages = slate_bench::scale_1b::run(&pipeline.config, &data_dir, slates)?;
+            let record = record::record_run(&root, clock, stages)?;
+            let (run, previous) = record::last_two_runs(&record, "bench-scale-1b");
+            let text = slate_bench::scale_1b::markdown(&run, &previous);
+            write_bench_markdown(&root, "scale_1b.md", &text)?;
         }
         Command::BenchEstimate { slates, repeats } => {
             let root = project_root();
