@@ -223,6 +223,18 @@ impl PeakGrowth {
     }
 }
 
+/// A run of `command` at commit `abc1234`, for the tests that render tables from measurements.
+#[cfg(test)]
+pub(crate) fn test_run(command: &str, date: &str) -> Run {
+    Run {
+        command: command.into(),
+        commit: "abc1234".into(),
+        date: date.into(),
+        threads: 2,
+        reference_seconds: 0.4,
+    }
+}
+
 /// A run in progress: its command, commit and date, and its reference timing at the start.
 #[derive(Debug, Clone)]
 pub struct RunClock {

@@ -589,13 +589,10 @@ mod tests {
     /// The table is rendered from recorded measurements, targets judged from them.
     #[test]
     fn the_table_is_rendered_from_the_record_with_each_target_judged() {
-        let run = crate::record::Run {
-            command: "cargo xtask bench-scale --slates 1000000".into(),
-            commit: "abc1234".into(),
-            date: "2026-12-06T00:00:00Z".into(),
-            threads: 2,
-            reference_seconds: 0.4,
-        };
+        let run = crate::record::test_run(
+            "cargo xtask bench-scale --slates 1000000",
+            "2026-12-06T00:00:00Z",
+        );
         let slates = 1_000_000;
         let stages = [
             Stage {
@@ -657,13 +654,7 @@ mod tests {
         let slow = once(step_name(ANALYZE, 1), slates, 12 * slates, 310.0, 3500.0);
         assert_eq!(target(&fast), Some(("at most 300 s and 4 GiB", true)));
         assert_eq!(target(&slow), Some(("at most 300 s and 4 GiB", false)));
-        let run = crate::record::Run {
-            command: "cargo xtask bench-scale".into(),
-            commit: "abc1234".into(),
-            date: "2026-12-06T00:00:00Z".into(),
-            threads: 2,
-            reference_seconds: 0.4,
-        };
+        let run = crate::record::test_run("cargo xtask bench-scale", "2026-12-06T00:00:00Z");
         let stages = [
             slow,
             once(

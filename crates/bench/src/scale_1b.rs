@@ -258,13 +258,7 @@ mod tests {
     /// peak, and a smaller run says it is a trial.
     #[test]
     fn the_table_is_rendered_from_the_record_with_the_memory_target() {
-        let run = crate::record::Run {
-            command: "cargo xtask bench-scale-1b".into(),
-            commit: "abc1234".into(),
-            date: "2026-12-07T00:00:00Z".into(),
-            threads: 2,
-            reference_seconds: 0.4,
-        };
+        let run = crate::record::test_run("cargo xtask bench-scale-1b", "2026-12-07T00:00:00Z");
         let at = |slates: usize, peak: f64| -> Vec<Stage> {
             vec![
                 Stage {

@@ -21,6 +21,7 @@ use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use rayon::prelude::*;
+use slate_table::ColumnSlice;
 
 use crate::IngestError;
 use crate::raw::RawType;
@@ -56,8 +57,18 @@ impl RatingsColumns {
         }
     }
 
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.user_id.len()
+    }
+
+    /// The first `rows` rows as the ratings table's columns, in its order.
+    pub(crate) fn slices(&self, rows: usize) -> Vec<ColumnSlice<'_>> {
+        vec![
+            ColumnSlice::U32(&self.user_id[..rows]),
+            ColumnSlice::U32(&self.movie_id[..rows]),
+            ColumnSlice::F64(&self.rating[..rows]),
+            ColumnSlice::I64(&self.timestamp[..rows]),
+        ]
     }
 
     fn key(&self, row: usize) -> u64 {

@@ -23,7 +23,7 @@ use slate_table::{ColumnSlice, ROW_GROUP_ROWS, RowBatch, Staged, TableError};
 
 use crate::IngestError;
 use crate::ids::IdIndex;
-use crate::ratings_csv::{self, Slot, Span};
+use crate::ratings_csv::{self, RatingsColumns, Slot, Span};
 use crate::readiness::RatingsSummary;
 use crate::schema::RATINGS;
 
@@ -41,21 +41,19 @@ pub(crate) struct Streamed {
 /// never shrunk, so a reused buffer's pages are already the process's.
 #[derive(Debug, Default)]
 struct Buffers {
-    user_id: Vec<u32>,
-    movie_id: Vec<u32>,
-    rating: Vec<f64>,
-    timestamp: Vec<i64>,
+    columns: RatingsColumns,
     text: Vec<u8>,
 }
 
 impl Buffers {
     /// Makes room for `rows` rows (zeroing only what was never allocated).
     fn grow(&mut self, rows: usize) {
-        if self.user_id.len() < rows {
-            self.user_id.resize(rows, 0);
-            self.movie_id.resize(rows, 0);
-            self.rating.resize(rows, 0.0);
-            self.timestamp.resize(rows, 0);
+        let columns = &mut self.columns;
+        if columns.len() < rows {
+            columns.user_id.resize(rows, 0);
+            columns.movie_id.resize(rows, 0);
+            columns.rating.resize(rows, 0.0);
+            columns.timestamp.resize(rows, 0);
         }
     }
 }
@@ -73,13 +71,7 @@ struct RatingsBatch {
 
 impl RowBatch for RatingsBatch {
     fn columns(&self) -> Vec<ColumnSlice<'_>> {
-        let rows = self.rows;
-        vec![
-            ColumnSlice::U32(&self.buffers.user_id[..rows]),
-            ColumnSlice::U32(&self.buffers.movie_id[..rows]),
-            ColumnSlice::F64(&self.buffers.rating[..rows]),
-            ColumnSlice::I64(&self.buffers.timestamp[..rows]),
-        ]
+        self.buffers.columns.slices(self.rows)
     }
 }
 
@@ -164,7 +156,7 @@ fn stream_in(
                 message: "not sorted ratings alone: read whole instead".into(),
             });
         };
-        for movie in &buffers.movie_id[..range.len()] {
+        for movie in &buffers.columns.movie_id[..range.len()] {
             if let Some(row) = known.get(*movie) {
                 rated[row as usize].store(true, Ordering::Relaxed);
             }
@@ -294,10 +286,13 @@ fn parse_group(
     buffers: &mut Buffers,
 ) -> std::io::Result<Option<GroupSummary>> {
     let Buffers {
-        user_id,
-        movie_id,
-        rating,
-        timestamp,
+        columns:
+            RatingsColumns {
+                user_id,
+                movie_id,
+                rating,
+                timestamp,
+            },
         text,
     } = buffers;
     let mut filled = 0;
@@ -350,7 +345,6 @@ mod tests {
     use std::io::Write as _;
 
     use super::*;
-    use crate::ratings_csv::RatingsColumns;
 
     /// A ratings.csv of `rows` ratings sorted by `(user, movie)`, ten per user, header included.
     fn sorted_ratings(rows: usize) -> Vec<u8> {
@@ -446,12 +440,7 @@ mod tests {
         let columns =
             ratings_csv::read(&dir.join("ratings.csv"), header_bytes(text), &catalogue()).unwrap();
         let written = slate_table::write_parquet_columns(
-            &[
-                ColumnSlice::U32(&columns.user_id),
-                ColumnSlice::U32(&columns.movie_id),
-                ColumnSlice::F64(&columns.rating),
-                ColumnSlice::I64(&columns.timestamp),
-            ],
+            &columns.slices(columns.len()),
             &RATINGS,
             &dir.join("whole"),
         )

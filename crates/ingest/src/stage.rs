@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 use rayon::prelude::*;
-use slate_table::{ColumnSlice, TableError, column_f64, column_str, column_u32};
+use slate_table::{TableError, column_f64, column_str, column_u32};
 
 use crate::ratings_csv::RatingsColumns;
 use crate::raw::{RawColumn, RawType, read_raw};
@@ -237,15 +237,11 @@ fn ingest_into(
         || (read_links(raw_dir), read_tags(raw_dir)),
     );
     let (ratings, links_df, tags_df) = (ratings?, links?, tags?);
-    let (summary, staged, columns) = match ratings {
-        RatingsRead::Streamed(ratings_stream::Streamed { staged, summary }) => {
-            (summary, Some(staged), RatingsColumns::default())
+    let summary = match &ratings {
+        RatingsRead::Streamed(streamed) => streamed.summary.clone(),
+        RatingsRead::Whole(columns) => {
+            RatingsSummary::of(&columns.user_id, &columns.movie_id, &movies.movie_id)
         }
-        RatingsRead::Whole(columns) => (
-            RatingsSummary::of(&columns.user_id, &columns.movie_id, &movies.movie_id),
-            None,
-            columns,
-        ),
     };
     // The five files are written at once, so one file's fsync overlaps another's encoding
     // (and the readiness checks run while the ratings are encoded). Streamed ratings are
@@ -253,15 +249,10 @@ fn ingest_into(
     type Write<'a> = Box<dyn FnOnce() -> slate_table::Result<PathBuf> + Send + 'a>;
     let writes: Vec<Write<'_>> = vec![
         Box::new(|| slate_table::write_parquet(&movies_df, &MOVIES, out_dir)),
-        Box::new(|| match staged {
-            Some(staged) => staged.persist(),
-            None => slate_table::write_parquet_columns(
-                &[
-                    ColumnSlice::U32(&columns.user_id),
-                    ColumnSlice::U32(&columns.movie_id),
-                    ColumnSlice::F64(&columns.rating),
-                    ColumnSlice::I64(&columns.timestamp),
-                ],
+        Box::new(|| match ratings {
+            RatingsRead::Streamed(streamed) => streamed.staged.persist(),
+            RatingsRead::Whole(columns) => slate_table::write_parquet_columns(
+                &columns.slices(columns.len()),
                 &RATINGS,
                 out_dir,
             ),
