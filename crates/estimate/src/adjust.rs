@@ -31,7 +31,7 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use crate::EstimateError;
 use crate::contrasts::{Contrast, Items, slate_of_rows};
 use crate::dim::Sample;
-use crate::ols::{OlsFit, cr2_of_fit};
+use crate::ols::{Design, OlsFit, cr2_of_fit};
 use slate_exposure::SlateOutcomes;
 
 /// The pre-treatment covariates of a sample, one row per sample row, stored by column: a
@@ -190,13 +190,44 @@ fn independent_columns(x: &[Cow<'_, [f64]>], treated: &[bool], max_columns: usiz
 /// column), with CR1 and CR2 standard errors. Columns that are constant or collinear
 /// within an arm are dropped.
 pub fn lin(sample: &Sample, covariates: &Covariates) -> Result<LinFit, EstimateError> {
-    let (x, k) = lin_design(sample, covariates)?;
+    lin_with(sample, covariates, LIN_WHOLE_VALUES, LIN_BLOCK_ROWS)
+}
+
+/// Designs of at most this many values (256 MiB) are held whole; larger ones are built
+/// [`LIN_BLOCK_ROWS`] rows at a time ([`LinRows`]).
+const LIN_WHOLE_VALUES: usize = 1 << 25;
+
+/// Rows per block of a design built in blocks (the last block also takes the rows short of a
+/// whole block, so that no block has fewer).
+const LIN_BLOCK_ROWS: usize = 1 << 16;
+
+/// [`lin`] holding the design whole when it has at most `whole_values` values, else building it
+/// `block_rows` rows at a time. The two give the same bits: see [`LinRows`]'s `gram`.
+fn lin_with(
+    sample: &Sample,
+    covariates: &Covariates,
+    whole_values: usize,
+    block_rows: usize,
+) -> Result<LinFit, EstimateError> {
+    let rows = LinRows::new(sample, covariates, block_rows)?;
     // A view of the sample's outcomes (a copy was 8 bytes a row).
     let y = ArrayView1::from(&sample.y[..]);
-    let fit = OlsFit::fit(x.view(), y.view(), &sample.cluster)?;
-    let mut contrast = Array1::<f64>::zeros(x.ncols());
+    let (n, columns) = (&rows).size();
+    let mut contrast = Array1::<f64>::zeros(columns);
     contrast[1] = 1.0;
-    let robust = cr2_of_fit(&fit, x.view(), y.view(), &sample.cluster, contrast.view())?;
+    // Without covariates (two columns) the design is small, and OpenBLAS sums `X'y` in another
+    // order (see `gram`): held whole.
+    let (fit, robust) = if n * columns <= whole_values || columns <= 2 {
+        let x = rows.block(0..n);
+        let fit = OlsFit::fit(x.view(), y.view(), &sample.cluster)?;
+        let robust = cr2_of_fit(&fit, x.view(), y.view(), &sample.cluster, contrast.view())?;
+        (fit, robust)
+    } else {
+        let fit = OlsFit::fit(&rows, y.view(), &sample.cluster)?;
+        let robust = cr2_of_fit(&fit, &rows, y.view(), &sample.cluster, contrast.view())?;
+        (fit, robust)
+    };
+    let k = rows.kept();
     Ok(LinFit {
         estimate: fit.params()[1],
         cr1_se: fit.cluster_se(1),
@@ -216,7 +247,8 @@ pub fn lin_cr1(
     sample: &Sample,
     covariates: &Covariates,
 ) -> Result<(f64, f64, Vec<f64>), EstimateError> {
-    let (x, _) = lin_design(sample, covariates)?;
+    let rows = LinRows::new(sample, covariates, LIN_BLOCK_ROWS)?;
+    let x = rows.block(0..sample.y.len());
     // A view of the sample's outcomes (a copy was 8 bytes a row).
     let y = ArrayView1::from(&sample.y[..]);
     let fit = OlsFit::fit(x.view(), y.view(), &sample.cluster)?;
@@ -227,67 +259,189 @@ pub fn lin_cr1(
 }
 
 /// The design matrix `[1, d, z, d·z]` of the Lin regression (`z`: the kept covariates,
-/// standardized) and the number of kept covariates.
-fn lin_design(
-    sample: &Sample,
-    covariates: &Covariates,
-) -> Result<(Array2<f64>, usize), EstimateError> {
-    sample.check("Lin adjustment")?;
-    if sample.is_grouped() {
-        // Row-level covariates (the row's seed position, item covariates) enter per row.
-        return Err(EstimateError::NeedsRows {
-            what: "Lin adjustment".into(),
-        });
+/// standardized), row by row: whole ([`LinRows::block`]) or a block of rows at a time, so that a
+/// sample of millions of rows need not hold it (11 M item rows × 24 columns were 2.1 GB).
+struct LinRows<'a> {
+    treated: &'a [bool],
+    /// The kept covariates, each with its mean and standard deviation.
+    columns: Vec<(&'a [f64], f64, f64)>,
+    block_rows: usize,
+}
+
+impl<'a> LinRows<'a> {
+    fn new(
+        sample: &'a Sample,
+        covariates: &'a Covariates,
+        block_rows: usize,
+    ) -> Result<LinRows<'a>, EstimateError> {
+        sample.check("Lin adjustment")?;
+        if sample.is_grouped() {
+            // Row-level covariates (the row's seed position, item covariates) enter per row.
+            return Err(EstimateError::NeedsRows {
+                what: "Lin adjustment".into(),
+            });
+        }
+        let n = sample.y.len();
+        if covariates.columns.iter().any(|c| c.len() != n) {
+            return Err(EstimateError::LengthMismatch {
+                what: format!(
+                    "Lin adjustment: {n} sample rows, {} covariate rows",
+                    covariates.rows()
+                ),
+            });
+        }
+        if let Some(row) = covariates
+            .columns
+            .iter()
+            .filter_map(|c| c.iter().position(|v| !v.is_finite()))
+            .min()
+        {
+            return Err(EstimateError::NonFinite {
+                what: "a covariate value".into(),
+                row,
+            });
+        }
+        // At most a quarter of the rows or clusters as parameters (2 + 2k): beyond that CR1 on the
+        // residuals means little, and small designs keep the covariates listed first.
+        let clusters = {
+            let mut ids = sample.cluster.clone();
+            ids.sort_unstable();
+            ids.dedup();
+            ids.len()
+        };
+        let max_columns = (n.min(clusters) / 4).saturating_sub(2) / 2;
+        let kept = independent_columns(&covariates.columns, &sample.treated, max_columns);
+        let columns = kept
+            .iter()
+            .map(|j| {
+                let column = &covariates.columns[*j][..];
+                // The sum in row order, as ndarray sums a strided column of a row-major matrix
+                // (the layout these covariates had before they were stored by column): the same
+                // bits.
+                let mean = column.iter().fold(0.0, |sum, v| sum + v) / n as f64;
+                let sd = ArrayView1::from(column).std(0.0);
+                (column, mean, sd)
+            })
+            .collect();
+        Ok(LinRows {
+            treated: &sample.treated,
+            columns,
+            block_rows: block_rows.max(1),
+        })
     }
-    let n = sample.y.len();
-    if covariates.columns.iter().any(|c| c.len() != n) {
-        return Err(EstimateError::LengthMismatch {
-            what: format!(
-                "Lin adjustment: {n} sample rows, {} covariate rows",
-                covariates.rows()
-            ),
-        });
+
+    /// Covariates kept.
+    fn kept(&self) -> usize {
+        self.columns.len()
     }
-    if let Some(row) = covariates
-        .columns
-        .iter()
-        .filter_map(|c| c.iter().position(|v| !v.is_finite()))
-        .min()
-    {
-        return Err(EstimateError::NonFinite {
-            what: "a covariate value".into(),
-            row,
-        });
-    }
-    // At most a quarter of the rows or clusters as parameters (2 + 2k): beyond that CR1 on the
-    // residuals means little, and small designs keep the covariates listed first.
-    let clusters = {
-        let mut ids = sample.cluster.clone();
-        ids.sort_unstable();
-        ids.dedup();
-        ids.len()
-    };
-    let max_columns = (n.min(clusters) / 4).saturating_sub(2) / 2;
-    let kept = independent_columns(&covariates.columns, &sample.treated, max_columns);
-    let k = kept.len();
-    let mut x = Array2::<f64>::zeros((n, 2 + 2 * k));
-    for i in 0..n {
-        x[(i, 0)] = 1.0;
-        x[(i, 1)] = f64::from(u8::from(sample.treated[i]));
-    }
-    for (c, j) in kept.iter().enumerate() {
-        let column = &covariates.columns[*j];
-        // The sum in row order, as ndarray sums a strided column of a row-major matrix (the
-        // layout these covariates had before they were stored by column): the same bits.
-        let mean = column.iter().fold(0.0, |sum, v| sum + v) / n as f64;
-        let sd = ArrayView1::from(&column[..]).std(0.0);
-        for i in 0..n {
+
+    /// Row `i` into `out` (`2 + 2k` values).
+    fn fill(&self, i: usize, out: &mut [f64]) {
+        let k = self.columns.len();
+        let d = f64::from(u8::from(self.treated[i]));
+        out[0] = 1.0;
+        out[1] = d;
+        for (c, (column, mean, sd)) in self.columns.iter().enumerate() {
             let z = (column[i] - mean) / sd;
-            x[(i, 2 + c)] = z;
-            x[(i, 2 + k + c)] = z * x[(i, 1)];
+            out[2 + c] = z;
+            out[2 + k + c] = z * d;
         }
     }
-    Ok((x, k))
+
+    /// Rows `rows` as a matrix.
+    fn block(&self, rows: std::ops::Range<usize>) -> Array2<f64> {
+        let mut x = Array2::<f64>::zeros((rows.len(), 2 + 2 * self.columns.len()));
+        for (mut out, i) in x.rows_mut().into_iter().zip(rows) {
+            if let Some(out) = out.as_slice_mut() {
+                self.fill(i, out);
+            }
+        }
+        x
+    }
+
+    /// The blocks of rows, in order: `block_rows` each, the last one with the rows left over
+    /// (between `block_rows` and twice that, or all of them when there are fewer).
+    fn blocks(&self) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+        let n = self.treated.len();
+        let blocks = (n / self.block_rows).max(1);
+        (0..blocks).map(move |b| {
+            let start = b * self.block_rows;
+            start..if b + 1 == blocks {
+                n
+            } else {
+                start + self.block_rows
+            }
+        })
+    }
+}
+
+impl Design for &LinRows<'_> {
+    fn size(&self) -> (usize, usize) {
+        (self.treated.len(), 2 + 2 * self.columns.len())
+    }
+
+    /// `X'X` and `X'y` with the same bits as [`Design::gram`] of the whole design, which calls
+    /// OpenBLAS's `dgemm` and `dgemv` once (with one OpenBLAS thread, as the CLI runs).
+    ///
+    /// - `X'X`: `dgemm` adds the products into `C` one panel of rows (of `X`) at a time, a panel
+    ///   being at most a few hundred rows and the last two sharing what is left. Called once per
+    ///   block with `β = 1` after the first (`β = 0`), it makes the same additions to `C` in the
+    ///   same order, given blocks whose starts fall on panel boundaries (a multiple of 4,096
+    ///   rows) and a last block long enough to hold the last two panels (at least a block).
+    /// - `X'y`: `dgemv` adds each group of four rows into `y` in order, which blocks of a multiple
+    ///   of four rows keep, except for the last `k mod 4` columns (2 when present: the design
+    ///   has an even number of columns). Those it sums over every row in one accumulator, in row
+    ///   order, and then adds to `y` once; so does this.
+    ///
+    /// The unit tests check the bits against the whole design across several blocks.
+    fn gram(&self, y: ArrayView1<f64>) -> (Array2<f64>, Array1<f64>) {
+        use ndarray::linalg::{general_mat_mul, general_mat_vec_mul};
+        let k = self.size().1;
+        let tail = k % 4;
+        let mut gram = Array2::<f64>::zeros((k, k));
+        let mut xy = Array1::<f64>::zeros(k);
+        let mut tail_sums = vec![0.0; tail];
+        for (b, rows) in self.blocks().enumerate() {
+            let x = self.block(rows.clone());
+            let yb = y.slice_axis(ndarray::Axis(0), ndarray::Slice::from(rows));
+            let beta = if b == 0 { 0.0 } else { 1.0 };
+            general_mat_mul(1.0, &x.t(), &x, beta, &mut gram);
+            general_mat_vec_mul(1.0, &x.t(), &yb, beta, &mut xy);
+            for (row, y) in x.rows().into_iter().zip(&yb) {
+                for (sum, v) in tail_sums.iter_mut().zip(row.iter().skip(k - tail)) {
+                    *sum += v * y;
+                }
+            }
+        }
+        for (c, sum) in tail_sums.into_iter().enumerate() {
+            xy[k - tail + c] = 0.0 + sum;
+        }
+        (gram, xy)
+    }
+
+    fn fitted(&self, params: &Array1<f64>) -> Array1<f64> {
+        let mut fitted = Vec::with_capacity(self.treated.len());
+        for rows in self.blocks() {
+            fitted.extend(self.block(rows).dot(params));
+        }
+        fitted.into()
+    }
+
+    fn with_row<R>(&self, i: usize, buffer: &mut Vec<f64>, f: impl FnOnce(&[f64]) -> R) -> R {
+        buffer.resize(self.size().1, 0.0);
+        self.fill(i, buffer);
+        f(buffer)
+    }
+
+    fn rows_at(&self, members: &[usize]) -> Array2<f64> {
+        let mut x = Array2::<f64>::zeros((members.len(), self.size().1));
+        for (mut out, i) in x.rows_mut().into_iter().zip(members) {
+            if let Some(out) = out.as_slice_mut() {
+                self.fill(*i, out);
+            }
+        }
+        x
+    }
 }
 
 #[cfg(test)]
@@ -340,6 +494,65 @@ mod tests {
         let small: Vec<[f64; 3]> = x[..40].to_vec();
         let (sample, covariates) = sample_with(&small);
         assert_eq!(lin(&sample, &covariates).unwrap().covariates, 1);
+    }
+
+    /// A sample of `n` rows in clusters of three (treatment by cluster) with three covariates
+    /// that are not collinear; with `constant_third`, the third is constant (and dropped).
+    fn clustered(n: usize, constant_third: bool) -> (Sample, Covariates<'static>) {
+        let x: Vec<[f64; 3]> = (0..n)
+            .map(|i| {
+                let t = i as f64;
+                let third = if constant_third {
+                    1.0
+                } else {
+                    ((i * 7919) % 101) as f64
+                };
+                [(t * 0.37).sin(), (t * 1.3).cos() * 2.0, third]
+            })
+            .collect();
+        let (mut sample, covariates) = sample_with(&x);
+        sample.cluster = (0..n).map(|i| (i / 3) as u32).collect();
+        sample.treated = (0..n).map(|i| (i / 3) % 2 == 0).collect();
+        sample.y = (0..n)
+            .map(|i| {
+                let effect = if (i / 3) % 2 == 0 { 0.3 } else { 0.0 };
+                x[i][0] * 0.5 - x[i][1] * 0.2 + effect + ((i * 31) % 17) as f64 * 0.01
+            })
+            .collect();
+        (sample, covariates)
+    }
+
+    #[test]
+    fn a_design_built_in_blocks_gives_the_whole_designs_bits() {
+        // Three covariates (8 columns) and two (6: X'y's last two columns summed apart).
+        for (constant_third, kept) in [(false, 3), (true, 2)] {
+            let (sample, covariates) = clustered(20_001, constant_third);
+            let whole = lin_with(&sample, &covariates, usize::MAX, 1).unwrap();
+            assert_eq!(whole, lin(&sample, &covariates).unwrap());
+            assert_eq!(whole.covariates, kept);
+            // One block: the clusters' rows (CR1's meat, CR2) come from the rows built on
+            // demand instead of the held matrix.
+            assert_eq!(lin_with(&sample, &covariates, 0, 1 << 20).unwrap(), whole);
+            // Blocks of 4,096 and 8,192 rows (the last one longer): X'X and X'y summed a block
+            // at a time, and Xβ a block at a time.
+            for block_rows in [4096, 8192] {
+                let blocks = lin_with(&sample, &covariates, 0, block_rows).unwrap();
+                assert_eq!(
+                    blocks, whole,
+                    "blocks of {block_rows} rows, {kept} covariates"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_last_block_takes_the_rows_short_of_a_whole_block() {
+        let (sample, covariates) = clustered(10_000, false);
+        let rows = LinRows::new(&sample, &covariates, 4096).unwrap();
+        assert_eq!(rows.blocks().collect::<Vec<_>>(), [0..4096, 4096..10_000]);
+        let rows = LinRows::new(&sample, &covariates, 1 << 20).unwrap();
+        let blocks: Vec<_> = rows.blocks().collect();
+        assert_eq!((blocks.len(), &blocks[0]), (1, &(0..10_000)));
     }
 
     #[test]

@@ -26,14 +26,56 @@ pub struct OlsFit {
     clusters: usize,
 }
 
+/// A regression's design matrix `X`: held whole ([`ArrayView2`]), or built a block of rows at a
+/// time when holding it would cost too much memory (Lin's adjustment on millions of rows).
+/// [`OlsFit::fit`] and [`cr2_of_fit`] read it only through these methods.
+pub trait Design {
+    /// Rows and columns.
+    fn size(&self) -> (usize, usize);
+    /// `X'X` and `X'y`.
+    fn gram(&self, y: ArrayView1<f64>) -> (Array2<f64>, Array1<f64>);
+    /// `Xβ`.
+    fn fitted(&self, params: &Array1<f64>) -> Array1<f64>;
+    /// Calls `f` with row `i` (`buffer` holds it when the design builds its rows).
+    fn with_row<R>(&self, i: usize, buffer: &mut Vec<f64>, f: impl FnOnce(&[f64]) -> R) -> R;
+    /// Rows `members`, in order, as a matrix.
+    fn rows_at(&self, members: &[usize]) -> Array2<f64>;
+}
+
+impl Design for ArrayView2<'_, f64> {
+    fn size(&self) -> (usize, usize) {
+        self.dim()
+    }
+
+    fn gram(&self, y: ArrayView1<f64>) -> (Array2<f64>, Array1<f64>) {
+        (self.t().dot(self), self.t().dot(&y))
+    }
+
+    fn fitted(&self, params: &Array1<f64>) -> Array1<f64> {
+        self.dot(params)
+    }
+
+    fn with_row<R>(&self, i: usize, buffer: &mut Vec<f64>, f: impl FnOnce(&[f64]) -> R) -> R {
+        let row = self.row(i);
+        match row.to_slice() {
+            Some(values) => f(values),
+            None => {
+                buffer.clear();
+                buffer.extend(row.iter());
+                f(buffer)
+            }
+        }
+    }
+
+    fn rows_at(&self, members: &[usize]) -> Array2<f64> {
+        self.select(Axis(0), members)
+    }
+}
+
 impl OlsFit {
     /// Fits `y = X β + e` and computes both covariances, clustering on `groups`.
-    pub fn fit(
-        x: ArrayView2<f64>,
-        y: ArrayView1<f64>,
-        groups: &[u32],
-    ) -> Result<Self, EstimateError> {
-        let (n, k) = x.dim();
+    pub fn fit(x: impl Design, y: ArrayView1<f64>, groups: &[u32]) -> Result<Self, EstimateError> {
+        let (n, k) = x.size();
         if y.len() != n || groups.len() != n {
             return Err(EstimateError::LengthMismatch {
                 what: format!(
@@ -49,9 +91,9 @@ impl OlsFit {
                 row,
             });
         }
-        if let Some(row) = x
-            .axis_iter(Axis(0))
-            .position(|r| r.iter().any(|v| !v.is_finite()))
+        let mut buffer = Vec::new();
+        if let Some(row) =
+            (0..n).find(|i| x.with_row(*i, &mut buffer, |r| r.iter().any(|v| !v.is_finite())))
         {
             return Err(EstimateError::NonFinite {
                 what: "design matrix".into(),
@@ -61,12 +103,13 @@ impl OlsFit {
         if n <= k {
             return Err(EstimateError::TooFewRows { rows: n, params: k });
         }
-        let bread = x.t().dot(&x).inv().map_err(|e| EstimateError::Singular {
+        let (gram, xy) = x.gram(y);
+        let bread = gram.inv().map_err(|e| EstimateError::Singular {
             message: e.to_string(),
         })?;
-        let params = bread.dot(&x.t().dot(&y));
+        let params = bread.dot(&xy);
         // y − Xβ in one vector (the same subtraction per row as `&y - &x.dot(&params)`).
-        let mut residuals = x.dot(&params);
+        let mut residuals = x.fitted(&params);
         residuals.zip_mut_with(&y, |r, y| *r = y - *r);
         let rss = residuals.dot(&residuals);
         let naive_cov = &bread * (rss / (n - k) as f64);
@@ -80,14 +123,16 @@ impl OlsFit {
         }
         let mut score = vec![0.0; k];
         let mut meat = Array2::<f64>::zeros((k, k));
-        let mut buffer = Vec::new();
+        let mut members_buffer = Vec::new();
         for c in 0..g {
-            let members = runs.members(c, &mut buffer);
+            let members = runs.members(c, &mut members_buffer);
             score.fill(0.0);
             for i in members {
-                for (s, v) in score.iter_mut().zip(x.row(*i)) {
-                    *s += residuals[*i] * v;
-                }
+                x.with_row(*i, &mut buffer, |row| {
+                    for (s, v) in score.iter_mut().zip(row) {
+                        *s += residuals[*i] * v;
+                    }
+                });
             }
             add_outer(&mut meat, &score, &score);
         }
@@ -174,12 +219,12 @@ pub fn cr2(
 /// [`cr2`] of a model already fitted to `x`, `y` and `groups` (the fit is not repeated).
 pub fn cr2_of_fit(
     fit: &OlsFit,
-    x: ArrayView2<f64>,
+    x: impl Design,
     y: ArrayView1<f64>,
     groups: &[u32],
     contrast: ArrayView1<f64>,
 ) -> Result<Cr2Fit, EstimateError> {
-    let k = x.ncols();
+    let k = x.size().1;
     if contrast.len() != k {
         return Err(EstimateError::LengthMismatch {
             what: format!(
@@ -189,7 +234,7 @@ pub fn cr2_of_fit(
         });
     }
     let bread = &fit.bread;
-    let mut residuals = x.dot(fit.params());
+    let mut residuals = x.fitted(fit.params());
     residuals.zip_mut_with(&y, |r, y| *r = y - *r);
     let runs = ClusterRuns::new(groups);
     let b_l = bread.dot(&contrast);
@@ -203,10 +248,17 @@ pub fn cr2_of_fit(
     let mut key: Vec<u64> = Vec::with_capacity(k + 1);
     let mut score_of_constant: Vec<f64> = Vec::with_capacity(k);
     let mut buffer = Vec::new();
+    let (mut first_values, mut row_buffer) = (Vec::with_capacity(k), Vec::new());
     for c in 0..runs.len() {
         let members = runs.members(c, &mut buffer);
-        let first = x.row(members[0]);
-        let constant = members.iter().all(|i| x.row(*i) == first);
+        first_values.clear();
+        x.with_row(members[0], &mut row_buffer, |r| {
+            first_values.extend_from_slice(r)
+        });
+        let first = ArrayView1::from(&first_values[..]);
+        let constant = members
+            .iter()
+            .all(|i| x.with_row(*i, &mut row_buffer, |r| r == &first_values[..]));
         if constant {
             // Every row of the cluster is the same `x` (slate-level treatment): H_gg = h·J, whose
             // eigenvalues are 1 (n − 1 times) and 1 − n·h on the ones vector, so A_g·1 = s·1
@@ -253,7 +305,7 @@ pub fn cr2_of_fit(
             continue;
         }
         let (score, u, qq) = {
-            let xg = x.select(Axis(0), members);
+            let xg = x.rows_at(members);
             let eg = residuals.select(Axis(0), members);
             let m = Array2::<f64>::eye(members.len()) - xg.dot(bread).dot(&xg.t());
             let (values, vectors) = m.eigh(UPLO::Lower).map_err(|e| EstimateError::Singular {
