@@ -53,7 +53,9 @@ pub fn bench_estimate(
     for &n in slates {
         let (_root, pipeline, simulate_exposure_seconds) = synthetic_design(base, n)?;
         let mapping = slate_exposure::read_mapping(&pipeline.paths.processed_dir)?;
-        let outcomes = slate_exposure::read_slates(&pipeline.paths.processed_dir)?;
+        // The slate table as the pipeline's estimate stage holds it.
+        let outcomes: slate_exposure::AnalysisSlates =
+            slate_exposure::read_slates(&pipeline.paths.processed_dir)?.into();
         let item_rows = mapping.len() as u64;
         stages.push(Stage {
             name: SIMULATE_EXPOSURE.into(),

@@ -193,10 +193,12 @@ pub fn run(base: &PipelineConfig, root: &Path, full_data: &Path) -> Result<Vec<S
             seconds,
             peak,
         ));
+        // The slate table as the pipeline's estimate stage holds it.
+        let slates = slate_exposure::AnalysisSlates::from(&tables.slates);
         let (_, seconds, peak) = measure("estimator suite", || {
             Ok(slate_estimate::run(
                 slate_estimate::contrasts::Items::Rows(&tables.mapping),
-                &tables.slates,
+                &slates,
                 &base.estimate,
             )?)
         })?;

@@ -32,7 +32,7 @@ use crate::EstimateError;
 use crate::contrasts::{Contrast, Items, slate_of_rows};
 use crate::dim::Sample;
 use crate::ols::{Design, OlsFit, cr2_of_fit};
-use slate_exposure::SlateOutcomes;
+use slate_exposure::AnalysisSlates;
 
 /// The pre-treatment covariates of a sample, one row per sample row, stored by column: a
 /// column the slate table holds as it is (a covariate-derived feature of a slate-level
@@ -89,7 +89,7 @@ pub struct LinFit {
 pub fn covariates<'a>(
     contrast: Contrast,
     items: Items<'_>,
-    slates: &'a SlateOutcomes,
+    slates: &'a AnalysisSlates,
 ) -> Covariates<'a> {
     let mut names = vec!["focal_seed_position".to_string(), "slate_size".to_string()];
     names.extend(slates.features.iter().map(|f| f.column.name.clone()));

@@ -12,7 +12,7 @@
 //! click probability (noise removed) and the known induced lift (the mechanism itself; zero in
 //! control). Every sample is clustered by the randomization unit.
 
-use slate_exposure::{ExposureMapping, SlateOutcomes};
+use slate_exposure::{AnalysisSlates, ExposureMapping};
 use slate_reduction::SlateCells;
 use slate_reduction::columns::Cell;
 use slate_reduction::truth_cells::{TruthColumns, TruthView};
@@ -81,7 +81,7 @@ pub fn partition_cell(mapping: &ExposureMapping, r: usize) -> Cell {
 #[inline]
 pub fn row_in_cell(
     mapping: &ExposureMapping,
-    slates: &SlateOutcomes,
+    slates: &AnalysisSlates,
     s: usize,
     r: usize,
     cell: Cell,
@@ -100,7 +100,7 @@ pub fn row_in_cell(
 /// (the exposure stage writes both so), so a new slate starts where the slate id changes.
 pub fn slate_of_rows<'a>(
     mapping: &'a ExposureMapping,
-    slates: &'a SlateOutcomes,
+    slates: &'a AnalysisSlates,
 ) -> impl Iterator<Item = usize> + 'a {
     let mut s = 0usize;
     (0..mapping.len()).map(move |r| {
@@ -126,7 +126,7 @@ pub enum ItemValue {
 /// path a truth view is read from the per-slate table, which can fail.
 pub fn cell_sample(
     items: Items<'_>,
-    slates: &SlateOutcomes,
+    slates: &AnalysisSlates,
     cells: &[Cell],
     value: ItemValue,
     keep: &dyn Fn(usize) -> bool,
@@ -140,7 +140,7 @@ pub fn cell_sample(
 /// `keep = |s| group(s) == Some(g)`, entry for entry.
 pub fn cell_samples_by_group(
     items: Items<'_>,
-    slates: &SlateOutcomes,
+    slates: &AnalysisSlates,
     cells: &[Cell],
     value: ItemValue,
     group: &dyn Fn(usize) -> Option<usize>,
@@ -399,7 +399,7 @@ pub fn item_outcome(mapping: &ExposureMapping, view: OutcomeView, r: usize) -> f
 }
 
 /// The value of `view` for slate row `s` (truth views as in [`item_outcome`]).
-pub fn slate_outcome(slates: &SlateOutcomes, view: OutcomeView, s: usize) -> f64 {
+pub fn slate_outcome(slates: &AnalysisSlates, view: OutcomeView, s: usize) -> f64 {
     match view {
         OutcomeView::Observed => f64::from(slates.total_observed_clicks[s]),
         OutcomeView::Expected => slates.truth.as_ref().expect(NO_TRUTH).total_expected_clicks[s],
@@ -413,7 +413,7 @@ pub fn sample_where(
     contrast: Contrast,
     view: OutcomeView,
     items: Items<'_>,
-    slates: &SlateOutcomes,
+    slates: &AnalysisSlates,
     keep: impl Fn(usize) -> bool,
 ) -> Result<Sample, EstimateError> {
     let group = |s| keep(s).then_some(0);
@@ -427,7 +427,7 @@ pub fn samples_by_group(
     contrast: Contrast,
     view: OutcomeView,
     items: Items<'_>,
-    slates: &SlateOutcomes,
+    slates: &AnalysisSlates,
     group: &dyn Fn(usize) -> Option<usize>,
     groups: usize,
 ) -> Result<Vec<Sample>, EstimateError> {
@@ -447,7 +447,7 @@ pub fn samples_by_group(
 fn samples_by(
     contrast: Contrast,
     items: Items<'_>,
-    slates: &SlateOutcomes,
+    slates: &AnalysisSlates,
     group: &dyn Fn(usize) -> Option<usize>,
     groups: usize,
     value: ItemValue,
@@ -479,7 +479,7 @@ pub fn outcome_sample(
     contrast: Contrast,
     k: usize,
     items: Items<'_>,
-    slates: &SlateOutcomes,
+    slates: &AnalysisSlates,
 ) -> Result<Sample, EstimateError> {
     samples_by(
         contrast,
@@ -505,7 +505,7 @@ pub struct FocalClusters<'a> {
 
 impl<'a> FocalClusters<'a> {
     /// Groups `slates` by focal cluster.
-    pub fn of(slates: &'a SlateOutcomes) -> FocalClusters<'a> {
+    pub fn of(slates: &'a AnalysisSlates) -> FocalClusters<'a> {
         let index: std::collections::BTreeMap<&str, usize> = slates
             .focal_cluster
             .iter()
@@ -535,7 +535,7 @@ fn only(samples: Vec<Sample>) -> Sample {
 
 /// The slate totals under `view`, one entry per slate, clustered by unit (the total
 /// contrast, which needs no item data).
-pub fn total_sample(view: OutcomeView, slates: &SlateOutcomes) -> Sample {
+pub fn total_sample(view: OutcomeView, slates: &AnalysisSlates) -> Sample {
     let mut sample = Sample::default();
     for s in 0..slates.len() {
         sample.y.push(slate_outcome(slates, view, s));
@@ -550,7 +550,7 @@ pub fn sample(
     contrast: Contrast,
     view: OutcomeView,
     items: Items<'_>,
-    slates: &SlateOutcomes,
+    slates: &AnalysisSlates,
 ) -> Result<Sample, EstimateError> {
     sample_where(contrast, view, items, slates, |_| true)
 }

@@ -8,7 +8,7 @@
 //! replicate order, so the table is byte-identical whatever the number of threads.
 
 use rayon::prelude::*;
-use slate_exposure::{ExposureMapping, SlateOutcomes};
+use slate_exposure::{AnalysisSlates, ExposureMapping};
 
 use slate_table::Label;
 
@@ -44,7 +44,7 @@ pub fn consistent_with_nominal(coverage: f64, replicates: usize) -> bool {
 pub fn true_effect(
     contrast: Contrast,
     mapping: &ExposureMapping,
-    slates: &SlateOutcomes,
+    slates: &AnalysisSlates,
 ) -> Result<f64, EstimateError> {
     let no_truth = || EstimateError::NoTruth {
         what: format!("the true effect of `{}`", contrast.text()),
@@ -99,7 +99,7 @@ pub fn coverage_study<F>(
     experiment: F,
 ) -> Result<CoverageTable, EstimateError>
 where
-    F: Fn(usize) -> Result<(ExposureMapping, SlateOutcomes), EstimateError> + Sync,
+    F: Fn(usize) -> Result<(ExposureMapping, AnalysisSlates), EstimateError> + Sync,
 {
     check_study(truth, replicates, "coverage replicates")?;
     let results: Vec<(Clustering, Vec<Vec<Inference>>)> = (0..replicates)

@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use slate_exposure::{ExposureMapping, NamedColumn, SlateOutcomes};
+use slate_exposure::{AnalysisSlates, ExposureMapping, NamedColumn};
 
 use crate::contrasts::{
     CellValues, Contrast, FocalClusters, ItemValue, Items, OutcomeView, cell_sample, item_outcome,
@@ -333,7 +333,7 @@ pub const COMPONENT_CELLS: [&[Cell]; 3] = [
 /// restricted to slates where `keep(slate row)` holds.
 fn component_samples(
     items: Items<'_>,
-    slates: &SlateOutcomes,
+    slates: &AnalysisSlates,
     view: OutcomeView,
     keep: &dyn Fn(usize) -> bool,
 ) -> Result<[Sample; 4], EstimateError> {
@@ -347,7 +347,7 @@ fn component_samples(
 /// `group(slate)` is the slate's group (`None`: no group).
 fn component_samples_by_group(
     items: Items<'_>,
-    slates: &SlateOutcomes,
+    slates: &AnalysisSlates,
     view: OutcomeView,
     group: &dyn Fn(usize) -> Option<usize>,
     groups: usize,
@@ -402,7 +402,7 @@ fn component_samples_by_group(
 /// Runs the decomposition and every risk and sensitivity table.
 pub fn run_decomposition(
     items: Items<'_>,
-    slates: &SlateOutcomes,
+    slates: &AnalysisSlates,
     config: &EstimateConfig,
 ) -> Result<DecompositionTables, EstimateError> {
     config.check()?;
@@ -481,7 +481,7 @@ pub fn run_decomposition(
 /// The sensitivity table and, with truth, its known-lift column.
 fn spillover_sensitivity(
     items: Items<'_>,
-    slates: &SlateOutcomes,
+    slates: &AnalysisSlates,
 ) -> Result<(SpilloverSensitivity, Option<NamedColumn>), EstimateError> {
     let mut table = SpilloverSensitivity::default();
     let mut known_lift = items.has_truth().then(|| NamedColumn {
@@ -617,7 +617,7 @@ fn product_summary(observed: &[DiffInMeans], competitors: &DiffInMeans) -> Produ
 
 fn cluster_risk(
     items: Items<'_>,
-    slates: &SlateOutcomes,
+    slates: &AnalysisSlates,
     min_rows: usize,
 ) -> Result<ClusterRisk, EstimateError> {
     // Every focal cluster's samples from one pass over the items each.
@@ -687,7 +687,7 @@ pub fn position_bands(focal_positions: &[u32]) -> Vec<(u32, u32)> {
 /// The position-risk table and, with truth, the known net lift per band.
 fn position_risk(
     items: Items<'_>,
-    slates: &SlateOutcomes,
+    slates: &AnalysisSlates,
 ) -> Result<(PositionRisk, Option<NamedColumn>), EstimateError> {
     let mut table = PositionRisk::default();
     let mut known_net_lift = items.has_truth().then(|| NamedColumn {

@@ -13,7 +13,7 @@
 //! Each bucket is estimated with unit-clustered CR1 (normal interval) and CR2 (Bell–McCaffrey,
 //! Satterthwaite t). A bucket with no rows in an arm gets no row.
 
-use slate_exposure::SlateOutcomes;
+use slate_exposure::AnalysisSlates;
 use slate_reduction::SlateCells;
 use slate_reduction::columns::Cell;
 
@@ -173,7 +173,7 @@ fn displaced_beyond_one(items: Items<'_>) -> bool {
 /// The observed-click samples of the non-focal items displaced 1, 2 and 3+ places.
 pub fn displacement_samples(
     items: Items<'_>,
-    slates: &SlateOutcomes,
+    slates: &AnalysisSlates,
 ) -> Result<[Sample; 3], EstimateError> {
     let mut samples: [Sample; 3] = Default::default();
     match items {
@@ -228,7 +228,7 @@ pub fn displacement_samples(
 /// of `observed`, reused.
 pub fn spillover_by_displacement(
     items: Items<'_>,
-    slates: &SlateOutcomes,
+    slates: &AnalysisSlates,
     observed: &Observed<'_>,
 ) -> Result<DisplacementSpillover, EstimateError> {
     let clustering = Clustering::of(slates);
@@ -271,7 +271,7 @@ pub fn spillover_by_displacement(
 /// one bucket, its rows are the contrasts of `observed`, reused.
 pub fn effects_by_focal_count(
     items: Items<'_>,
-    slates: &SlateOutcomes,
+    slates: &AnalysisSlates,
     observed: &Observed<'_>,
 ) -> Result<FocalCountEffects, EstimateError> {
     let clustering = Clustering::of(slates);

@@ -100,7 +100,7 @@ pub enum Clustering {
 
 impl Clustering {
     /// The clustering of the slate table's units.
-    pub fn of(slates: &slate_exposure::SlateOutcomes) -> Self {
+    pub fn of(slates: &slate_exposure::AnalysisSlates) -> Self {
         let units: std::collections::BTreeSet<u32> = slates.unit_index.iter().copied().collect();
         if units.len() == slates.len() {
             Clustering::Slate

@@ -3,7 +3,9 @@
 //!
 //! Pipeline stage 4. Depends on `slate-exposure` (its tables) and `slate-table`; never on
 //! models or reporting, and it knows nothing about how the data were simulated: it would run
-//! unchanged on a real logged slate experiment with the same exposure tables.
+//! unchanged on a real logged slate experiment with the same exposure tables. It reads the
+//! slate table as an [`AnalysisSlates`](slate_exposure::AnalysisSlates): the columns it uses,
+//! not the whole table.
 //!
 //! - [`ols`]: OLS with the general sandwich (naive and CR1 covariance), equal to statsmodels.
 //! - [`dim`]: the difference in means with closed forms from per-slate sufficient statistics,

@@ -30,7 +30,7 @@
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
-use slate_exposure::{ExposureMapping, SlateOutcomes};
+use slate_exposure::{AnalysisSlates, ExposureMapping};
 use statrs::distribution::{ContinuousCDF, Normal};
 
 use slate_table::Label;
@@ -221,7 +221,7 @@ fn pilot_components(
     method: InferenceMethod,
     contrast: Contrast,
     mapping: &ExposureMapping,
-    slates: &SlateOutcomes,
+    slates: &AnalysisSlates,
 ) -> Result<(f64, UnitVariance), EstimateError> {
     let s = sample(
         contrast,
@@ -246,7 +246,7 @@ fn pilot_components(
 fn design_effect(
     contrast: Contrast,
     mapping: &ExposureMapping,
-    slates: &SlateOutcomes,
+    slates: &AnalysisSlates,
 ) -> Result<f64, EstimateError> {
     let s = sample(
         contrast,
@@ -261,7 +261,7 @@ fn design_effect(
 /// One replicate's test of every contrast by every power method: (rejected, standard error).
 fn replicate_tests(
     mapping: &ExposureMapping,
-    slates: &SlateOutcomes,
+    slates: &AnalysisSlates,
     alpha: f64,
 ) -> Result<Vec<[(bool, f64); 2]>, EstimateError> {
     Contrast::ALL
@@ -307,7 +307,7 @@ pub fn power_study<F>(
     experiment: F,
 ) -> Result<PowerTable, EstimateError>
 where
-    F: Fn(usize) -> Result<(ExposureMapping, SlateOutcomes), EstimateError> + Sync,
+    F: Fn(usize) -> Result<(ExposureMapping, AnalysisSlates), EstimateError> + Sync,
 {
     crate::coverage::check_study(truth, design.replicates, "power replicates")?;
     let results: Vec<Vec<[(bool, f64); 2]>> = (0..design.replicates)
@@ -405,7 +405,7 @@ pub fn default_pilot_grid(pilot_slates: usize) -> Vec<usize> {
 /// standard error, the power to detect the pilot's estimate and the MDE at 80% power.
 pub fn pilot_power(
     mapping: &ExposureMapping,
-    slates: &SlateOutcomes,
+    slates: &AnalysisSlates,
     treated_share: f64,
     slate_grid: &[usize],
     alpha: f64,

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use slate_exposure::{Feature, FeatureKind, NamedColumn, SlateOutcomes};
+use slate_exposure::{AnalysisSlates, Feature, FeatureKind, NamedColumn};
 use slate_reduction::columns::Cell;
 use slate_table::Label;
 
@@ -106,7 +106,7 @@ fn push_estimate(
 /// Runs every estimator on the exposure tables.
 pub fn run(
     items: Items<'_>,
-    slates: &SlateOutcomes,
+    slates: &AnalysisSlates,
     config: &EstimateConfig,
 ) -> Result<EstimateTables, EstimateError> {
     config.check()?;
@@ -349,7 +349,7 @@ pub fn run(
     })
 }
 
-fn assignment_recheck(slates: &SlateOutcomes) -> AssignmentRecheck {
+fn assignment_recheck(slates: &AnalysisSlates) -> AssignmentRecheck {
     let mut table = AssignmentRecheck::default();
     // The focal value of each covariate (the notebook's mean focal relevance).
     let focal_values: Vec<&Feature> = slates
@@ -422,7 +422,7 @@ fn contrast_support(samples: &[&Sample]) -> ContrastSupport {
 /// of the other non-focal movies; the parts add up to the net.
 fn decomposition(
     items: Items<'_>,
-    slates: &SlateOutcomes,
+    slates: &AnalysisSlates,
 ) -> Result<Option<SlateDecomposition>, EstimateError> {
     let Some(slate_truth) = slates.truth.as_ref().filter(|_| items.has_truth()) else {
         return Ok(None);
@@ -467,7 +467,7 @@ fn decomposition(
 
 pub(crate) fn cluster_effects(
     items: Items<'_>,
-    slates: &SlateOutcomes,
+    slates: &AnalysisSlates,
     min_rows: usize,
 ) -> Result<ClusterEffects, EstimateError> {
     // The rows of both contrasts by focal cluster, one pass per contrast.
@@ -584,7 +584,7 @@ pub fn write(tables: &EstimateTables, dir: &Path) -> Result<Vec<PathBuf>, Estima
 /// ([`EstimateTables::observed_cr2`]) are reused, or `None` to compute them here.
 pub fn inference_comparison(
     items: Items<'_>,
-    slates: &SlateOutcomes,
+    slates: &AnalysisSlates,
     config: &EstimateConfig,
     design: crate::randomization::Design,
     suite: Option<&EstimateTables>,

@@ -42,7 +42,7 @@ fn unit_clustered_cr1_matches_statsmodels_on_a_multi_focal_log() {
     let tables = slate_exposure::map_exposure(&log).unwrap();
     let estimates = slate_estimate::run(
         Items::Rows(&tables.mapping),
-        &tables.slates,
+        &(&tables.slates).into(),
         &estimate_config(),
     )
     .unwrap();
@@ -136,7 +136,8 @@ fn every_contrast_lands_within_three_standard_errors_of_its_truth_in_any_design(
         let m = &tables.mapping;
         let truth = m.truth.as_ref().unwrap();
         let estimates =
-            slate_estimate::run(Items::Rows(m), &tables.slates, &estimate_config()).unwrap();
+            slate_estimate::run(Items::Rows(m), &(&tables.slates).into(), &estimate_config())
+                .unwrap();
         let observed = &estimates.observed;
         for (i, contrast) in observed.contrast.iter().enumerate() {
             // The known effect of promotion on the contrast's rows (both arms).

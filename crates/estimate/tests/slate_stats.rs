@@ -118,6 +118,7 @@ fn compare_cells_and_rows(truth: bool, focals_per_slate: usize, target_position:
         (Items::Rows(&exposure.mapping), &exposure.slates, &rows_dir),
         (Items::Cells(&stats.cells), &stats.slates, &cells_dir),
     ] {
+        let slates = &slate_exposure::AnalysisSlates::from(slates);
         std::fs::create_dir_all(out).unwrap();
         let tables = run(items, slates, &estimate_config).unwrap();
         slate_estimate::write(&tables, out).unwrap();

@@ -109,7 +109,12 @@ fn spark_equals_embedded(focals_per_slate: usize, target_position: usize) {
     };
     let estimates = |path: &Path| {
         let stats = read_slate_stats(path, &config).unwrap();
-        run(Items::Cells(&stats.cells), &stats.slates, &config_estimate).unwrap()
+        run(
+            Items::Cells(&stats.cells),
+            &(&stats.slates).into(),
+            &config_estimate,
+        )
+        .unwrap()
     };
     let (a, b) = (estimates(&embedded.path), estimates(&spark_out));
     assert_eq!(a.results.len(), b.results.len());

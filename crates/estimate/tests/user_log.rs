@@ -42,7 +42,7 @@ fn unit_clustered_cr1_matches_statsmodels_clustered_by_user() {
     assert_eq!(tables.mapping.outcomes[0].name, "dwell");
     let estimates = slate_estimate::run(
         slate_estimate::contrasts::Items::Rows(&tables.mapping),
-        &tables.slates,
+        &(&tables.slates).into(),
         &EstimateConfig {
             bootstrap_replicates: 50,
             ..EstimateConfig::default()

@@ -24,8 +24,10 @@
 //! exposure mapping, the slate outcome table (with model features derived from the log's
 //! covariates, and the oracle's potential outcomes only when the log carries truth), the
 //! assignment table, the covariate table and the exposure-readiness checks. Every row carries
-//! its unit's dense index, the cluster of every estimator.
+//! its unit's dense index, the cluster of every estimator. [`AnalysisSlates`] is the slate
+//! table as the estimators hold it: only the columns they read.
 
+mod analysis_slates;
 mod error;
 pub mod features;
 pub mod known_truth;
@@ -36,6 +38,7 @@ pub mod schema;
 mod slate_file;
 mod tables_io;
 
+pub use analysis_slates::{AnalysisSlates, AnalysisTruth};
 pub use error::ExposureError;
 pub use mapping::{ExposureTables, SlateTables, map_exposure, map_slates};
 pub use roles::{RowRole, row_roles};

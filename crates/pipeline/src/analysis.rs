@@ -18,8 +18,9 @@ pub(crate) enum RunExposure {
     Cells(slate_reduction::SlateCells),
 }
 
-/// The exposure tables one stage hands to the next within a process.
-pub(crate) type Held = (RunExposure, slate_exposure::SlateOutcomes);
+/// The exposure tables one stage hands to the next within a process: the slate table as the
+/// estimators hold it (its read columns only).
+pub(crate) type Held = (RunExposure, slate_exposure::AnalysisSlates);
 
 impl RunExposure {
     fn items(&self) -> slate_estimate::contrasts::Items<'_> {
@@ -55,11 +56,11 @@ impl Pipeline {
             && stats.exists()
         {
             let tables = slate_reduction::read_slate_stats(&stats, &self.config.log)?;
-            return Ok((RunExposure::Cells(tables.cells), tables.slates));
+            return Ok((RunExposure::Cells(tables.cells), tables.slates.into()));
         }
         Ok((
             RunExposure::Rows(Box::new(slate_exposure::read_mapping(dir)?)),
-            slate_exposure::read_slates(dir)?,
+            slate_exposure::read_slates(dir)?.into(),
         ))
     }
 
@@ -74,7 +75,7 @@ impl Pipeline {
     /// Stage 4 with the randomization design a function of the slate table.
     fn estimate_with(
         &self,
-        design: &dyn Fn(&slate_exposure::SlateOutcomes) -> Design,
+        design: &dyn Fn(&slate_exposure::AnalysisSlates) -> Design,
     ) -> Result<()> {
         self.estimate_from(None, design)
     }
@@ -84,7 +85,7 @@ impl Pipeline {
     pub(crate) fn estimate_from(
         &self,
         held: Option<&Held>,
-        design: &dyn Fn(&slate_exposure::SlateOutcomes) -> Design,
+        design: &dyn Fn(&slate_exposure::AnalysisSlates) -> Design,
     ) -> Result<()> {
         self.timed("estimate", || {
             let mut read = None;

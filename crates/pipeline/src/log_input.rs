@@ -236,7 +236,7 @@ impl Pipeline {
                 "read per-slate table {}",
                 path.display()
             );
-            Ok((RunExposure::Cells(tables.cells), tables.slates))
+            Ok((RunExposure::Cells(tables.cells), tables.slates.into()))
         })
     }
 }

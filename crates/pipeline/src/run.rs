@@ -97,7 +97,7 @@ impl Pipeline {
         cancel: &AtomicBool,
     ) -> Result<()> {
         self.sweep_partials();
-        let from_log = |slates: &slate_exposure::SlateOutcomes| Design::Bernoulli {
+        let from_log = |slates: &slate_exposure::AnalysisSlates| Design::Bernoulli {
             p: slates.assignment_probability[0],
         };
         let log = source.path();

@@ -4,7 +4,7 @@ use slate_estimate::EstimateError;
 use slate_estimate::contrasts::Contrast;
 use slate_estimate::coverage::true_effect;
 use slate_estimate::randomization::Design;
-use slate_exposure::{ExposureMapping, ExposureTables, SlateOutcomes};
+use slate_exposure::{AnalysisSlates, ExposureMapping, ExposureTables};
 use slate_simulate::config::{Assignment, DesignConfig};
 use slate_simulate::{SimulatedSlates, SimulationConfig};
 
@@ -18,9 +18,10 @@ pub(crate) fn population_truth(
 ) -> Result<(ExposureTables, Vec<f64>), StudyError> {
     let log = slate_simulate::log::to_log(base, config.design.unit)?;
     let tables = slate_exposure::map_exposure(&log)?;
+    let slates = AnalysisSlates::from(&tables.slates);
     let truth = Contrast::ALL
         .iter()
-        .map(|c| true_effect(*c, &tables.mapping, &tables.slates))
+        .map(|c| true_effect(*c, &tables.mapping, &slates))
         .collect::<Result<_, _>>()?;
     Ok((tables, truth))
 }
@@ -32,7 +33,7 @@ pub(crate) fn redrawn(
     config: &SimulationConfig,
     r: usize,
     seed: u64,
-) -> Result<(ExposureMapping, SlateOutcomes), EstimateError> {
+) -> Result<(ExposureMapping, AnalysisSlates), EstimateError> {
     let drawn = slate_simulate::redraw(base, &config.design, seed)
         .and_then(|drawn| slate_simulate::log::to_log(&drawn, config.design.unit))
         .map_err(|e| EstimateError::Replicate {
@@ -40,7 +41,7 @@ pub(crate) fn redrawn(
             message: e.to_string(),
         })?;
     let tables = slate_exposure::map_exposure(&drawn)?;
-    Ok((tables.mapping, tables.slates))
+    Ok((tables.mapping, tables.slates.into()))
 }
 
 /// The randomization design of a simulation's `design`, for `units` randomization units
