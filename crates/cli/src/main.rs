@@ -33,6 +33,8 @@ use tracing_subscriber::EnvFilter;
 ///   per-slate vectors of a few million slates land in the heap, where freed ones stay
 ///   resident beside the next stage's; the 2 M-slate estimate stage peaked at 1,276 MB
 ///   resident instead of 937 MB, in the same time. Other C libraries ignore both.
+///
+/// And, on a CPU with AVX2 and FMA ([`OPENBLAS_CORE`]), `OPENBLAS_CORETYPE=Haswell`.
 const LIBRARY_ENV: [(&str, &str); 3] = [
     ("OPENBLAS_NUM_THREADS", "1"),
     ("GOMP_SPINCOUNT", "300000"),
@@ -42,11 +44,32 @@ const LIBRARY_ENV: [(&str, &str); 3] = [
     ),
 ];
 
-/// Re-executes this program with [`LIBRARY_ENV`] when any of it is missing; returns only when
-/// nothing was missing.
+/// OpenBLAS's kernels for one CPU family, whatever CPU it runs on: its Haswell kernels (AVX2
+/// and FMA), which it otherwise picks by the CPU it finds (and may not know a newer one).
+/// Each kernel orders its sums its own way, so a pinned core gives an OLS, CR2 or Lin fit the
+/// same bits on every such machine, and lets Lin's design be built in blocks of rows with the
+/// whole design's bits (`slate_estimate::adjust`). Not set on other CPUs, which lack those
+/// instructions.
+const OPENBLAS_CORE: (&str, &str) = ("OPENBLAS_CORETYPE", "Haswell");
+
+/// Whether this CPU runs [`OPENBLAS_CORE`]'s kernels.
+fn runs_openblas_core() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Re-executes this program with [`LIBRARY_ENV`] (and [`OPENBLAS_CORE`] where it runs) when
+/// any of it is missing; returns only when nothing was missing.
 fn ensure_library_env() -> Result<()> {
     let missing: Vec<(&str, &str)> = LIBRARY_ENV
         .into_iter()
+        .chain(runs_openblas_core().then_some(OPENBLAS_CORE))
         .filter(|(name, _)| std::env::var_os(name).is_none())
         .collect();
     if missing.is_empty() {

@@ -198,8 +198,15 @@ pub fn lin(sample: &Sample, covariates: &Covariates) -> Result<LinFit, EstimateE
 const LIN_WHOLE_VALUES: usize = 1 << 25;
 
 /// Rows per block of a design built in blocks (the last block also takes the rows short of a
-/// whole block, so that no block has fewer).
+/// whole block, so that no block has fewer). A multiple of 4,096: see [`LinRows`]'s `gram`.
 const LIN_BLOCK_ROWS: usize = 1 << 16;
+
+/// Whether a design of `n` rows and `columns` columns is held whole: at most `whole_values`
+/// values, or no covariate (two columns: a small design, whose `X'y` OpenBLAS sums in another
+/// order, see [`LinRows`]'s `gram`).
+fn held_whole(n: usize, columns: usize, whole_values: usize) -> bool {
+    n * columns <= whole_values || columns <= 2
+}
 
 /// [`lin`] holding the design whole when it has at most `whole_values` values, else building it
 /// `block_rows` rows at a time. The two give the same bits: see [`LinRows`]'s `gram`.
@@ -215,9 +222,7 @@ fn lin_with(
     let (n, columns) = (&rows).size();
     let mut contrast = Array1::<f64>::zeros(columns);
     contrast[1] = 1.0;
-    // Without covariates (two columns) the design is small, and OpenBLAS sums `X'y` in another
-    // order (see `gram`): held whole.
-    let (fit, robust) = if n * columns <= whole_values || columns <= 2 {
+    let (fit, robust) = if held_whole(n, columns, whole_values) {
         let x = rows.block(0..n);
         let fit = OlsFit::fit(x.view(), y.view(), &sample.cluster)?;
         let robust = cr2_of_fit(&fit, x.view(), y.view(), &sample.cluster, contrast.view())?;
@@ -247,14 +252,32 @@ pub fn lin_cr1(
     sample: &Sample,
     covariates: &Covariates,
 ) -> Result<(f64, f64, Vec<f64>), EstimateError> {
-    let rows = LinRows::new(sample, covariates, LIN_BLOCK_ROWS)?;
-    let x = rows.block(0..sample.y.len());
+    lin_cr1_with(sample, covariates, LIN_WHOLE_VALUES, LIN_BLOCK_ROWS)
+}
+
+/// [`lin_cr1`] with the design held whole or in blocks as in [`lin_with`].
+fn lin_cr1_with(
+    sample: &Sample,
+    covariates: &Covariates,
+    whole_values: usize,
+    block_rows: usize,
+) -> Result<(f64, f64, Vec<f64>), EstimateError> {
+    let rows = LinRows::new(sample, covariates, block_rows)?;
     // A view of the sample's outcomes (a copy was 8 bytes a row).
     let y = ArrayView1::from(&sample.y[..]);
-    let fit = OlsFit::fit(x.view(), y.view(), &sample.cluster)?;
-    let (n, k) = x.dim();
+    let (n, k) = (&rows).size();
+    let (fit, fitted) = if held_whole(n, k, whole_values) {
+        let x = rows.block(0..n);
+        let fit = OlsFit::fit(x.view(), y.view(), &sample.cluster)?;
+        let fitted = x.view().fitted(fit.params());
+        (fit, fitted)
+    } else {
+        let fit = OlsFit::fit(&rows, y.view(), &sample.cluster)?;
+        let fitted = (&rows).fitted(fit.params());
+        (fit, fitted)
+    };
     let scale = ((n - 1) as f64 / (n - k) as f64).sqrt();
-    let residuals = (&y - &x.dot(fit.params())).mapv(|e| e * scale).to_vec();
+    let residuals = (&y - &fitted).mapv(|e| e * scale).to_vec();
     Ok((fit.params()[1], fit.cluster_se(1), residuals))
 }
 
@@ -323,6 +346,10 @@ impl<'a> LinRows<'a> {
                 (column, mean, sd)
             })
             .collect();
+        debug_assert!(
+            block_rows.is_multiple_of(4096),
+            "blocks must start on OpenBLAS's panel boundaries (see `gram`)"
+        );
         Ok(LinRows {
             treated: &sample.treated,
             columns,
@@ -352,9 +379,11 @@ impl<'a> LinRows<'a> {
     fn block(&self, rows: std::ops::Range<usize>) -> Array2<f64> {
         let mut x = Array2::<f64>::zeros((rows.len(), 2 + 2 * self.columns.len()));
         for (mut out, i) in x.rows_mut().into_iter().zip(rows) {
-            if let Some(out) = out.as_slice_mut() {
-                self.fill(i, out);
-            }
+            self.fill(
+                i,
+                out.as_slice_mut()
+                    .expect("a row of a new matrix is contiguous"),
+            );
         }
         x
     }
@@ -381,10 +410,13 @@ impl Design for &LinRows<'_> {
     }
 
     /// `X'X` and `X'y` with the same bits as [`Design::gram`] of the whole design, which calls
-    /// OpenBLAS's `dgemm` and `dgemv` once (with one OpenBLAS thread, as the CLI runs).
+    /// OpenBLAS's `dgemm` and `dgemv` once. This rests on how OpenBLAS's Haswell kernels order
+    /// their sums, with one OpenBLAS thread: the CLI, the Python package and cargo's `[env]`
+    /// set both (`OPENBLAS_CORETYPE=Haswell` on a CPU with AVX2 and FMA,
+    /// `OPENBLAS_NUM_THREADS=1`), and the unit tests check the bits.
     ///
     /// - `X'X`: `dgemm` adds the products into `C` one panel of rows (of `X`) at a time, a panel
-    ///   being at most a few hundred rows and the last two sharing what is left. Called once per
+    ///   being 256 rows and the last two sharing what is left. Called once per
     ///   block with `β = 1` after the first (`β = 0`), it makes the same additions to `C` in the
     ///   same order, given blocks whose starts fall on panel boundaries (a multiple of 4,096
     ///   rows) and a last block long enough to hold the last two panels (at least a block).
@@ -436,9 +468,11 @@ impl Design for &LinRows<'_> {
     fn rows_at(&self, members: &[usize]) -> Array2<f64> {
         let mut x = Array2::<f64>::zeros((members.len(), self.size().1));
         for (mut out, i) in x.rows_mut().into_iter().zip(members) {
-            if let Some(out) = out.as_slice_mut() {
-                self.fill(*i, out);
-            }
+            self.fill(
+                *i,
+                out.as_slice_mut()
+                    .expect("a row of a new matrix is contiguous"),
+            );
         }
         x
     }
@@ -496,16 +530,31 @@ mod tests {
         assert_eq!(lin(&sample, &covariates).unwrap().covariates, 1);
     }
 
-    /// A sample of `n` rows in clusters of three (treatment by cluster) with three covariates
-    /// that are not collinear; with `constant_third`, the third is constant (and dropped).
-    fn clustered(n: usize, constant_third: bool) -> (Sample, Covariates<'static>) {
+    /// The covariates of [`clustered`]'s samples.
+    #[derive(Debug, Clone, Copy)]
+    enum Shape {
+        /// Three covariates varying by row: 8 columns.
+        ThreeByRow,
+        /// Two varying by row, the third constant (and dropped): 6 columns, so `X'y`'s last
+        /// two are summed apart.
+        TwoByRow,
+        /// Three constant within each cluster: CR2's constant-cluster branch.
+        ThreeByCluster,
+    }
+
+    /// A sample of `n` rows in clusters of three (treatment by cluster) with covariates shaped
+    /// by `shape`.
+    fn clustered(n: usize, shape: Shape) -> (Sample, Covariates<'static>) {
         let x: Vec<[f64; 3]> = (0..n)
             .map(|i| {
-                let t = i as f64;
-                let third = if constant_third {
-                    1.0
-                } else {
-                    ((i * 7919) % 101) as f64
+                let k = match shape {
+                    Shape::ThreeByCluster => i / 3,
+                    Shape::ThreeByRow | Shape::TwoByRow => i,
+                };
+                let t = k as f64;
+                let third = match shape {
+                    Shape::TwoByRow => 1.0,
+                    Shape::ThreeByRow | Shape::ThreeByCluster => ((k * 7919) % 101) as f64,
                 };
                 [(t * 0.37).sin(), (t * 1.3).cos() * 2.0, third]
             })
@@ -522,32 +571,71 @@ mod tests {
         (sample, covariates)
     }
 
+    const SHAPES: [(Shape, usize); 3] = [
+        (Shape::ThreeByRow, 3),
+        (Shape::TwoByRow, 2),
+        (Shape::ThreeByCluster, 3),
+    ];
+
+    fn bits<'a>(values: impl IntoIterator<Item = &'a f64>) -> Vec<u64> {
+        values.into_iter().map(|v| v.to_bits()).collect()
+    }
+
     #[test]
-    fn a_design_built_in_blocks_gives_the_whole_designs_bits() {
-        // Three covariates (8 columns) and two (6: X'y's last two columns summed apart).
-        for (constant_third, kept) in [(false, 3), (true, 2)] {
-            let (sample, covariates) = clustered(20_001, constant_third);
-            let whole = lin_with(&sample, &covariates, usize::MAX, 1).unwrap();
-            assert_eq!(whole, lin(&sample, &covariates).unwrap());
-            assert_eq!(whole.covariates, kept);
-            // One block: the clusters' rows (CR1's meat, CR2) come from the rows built on
-            // demand instead of the held matrix.
-            assert_eq!(lin_with(&sample, &covariates, 0, 1 << 20).unwrap(), whole);
-            // Blocks of 4,096 and 8,192 rows (the last one longer): X'X and X'y summed a block
-            // at a time, and Xβ a block at a time.
+    fn blocks_sum_x_x_x_y_and_x_b_as_the_whole_design_does() {
+        for (shape, kept) in SHAPES {
+            let (sample, covariates) = clustered(20_001, shape);
+            let y = ArrayView1::from(&sample.y[..]);
+            let whole = LinRows::new(&sample, &covariates, 1 << 20).unwrap();
+            let x = whole.block(0..sample.y.len());
+            assert_eq!(x.ncols(), 2 + 2 * kept);
+            let (gram, xy) = x.view().gram(y);
+            let params = Array1::from_shape_fn(x.ncols(), |j| 0.1 * j as f64 - 0.3);
+            let fitted = x.view().fitted(&params);
             for block_rows in [4096, 8192] {
-                let blocks = lin_with(&sample, &covariates, 0, block_rows).unwrap();
-                assert_eq!(
-                    blocks, whole,
-                    "blocks of {block_rows} rows, {kept} covariates"
-                );
+                let rows = LinRows::new(&sample, &covariates, block_rows).unwrap();
+                let (blocked_gram, blocked_xy) = (&rows).gram(y);
+                let what = format!("{shape:?}, blocks of {block_rows} rows");
+                assert_eq!(bits(&blocked_gram), bits(&gram), "X'X: {what}");
+                assert_eq!(bits(&blocked_xy), bits(&xy), "X'y: {what}");
+                assert_eq!(bits(&(&rows).fitted(&params)), bits(&fitted), "Xb: {what}");
             }
         }
     }
 
     #[test]
+    fn a_design_built_in_blocks_gives_the_whole_designs_fit() {
+        for (shape, kept) in SHAPES {
+            let (sample, covariates) = clustered(20_001, shape);
+            let whole = lin_with(&sample, &covariates, usize::MAX, 4096).unwrap();
+            assert_eq!(whole.covariates, kept);
+            // One block: the clusters' rows (CR1's meat, CR2) come from the rows built on
+            // demand instead of the held matrix.
+            assert_eq!(lin_with(&sample, &covariates, 0, 1 << 20).unwrap(), whole);
+            for block_rows in [4096, 8192] {
+                let blocks = lin_with(&sample, &covariates, 0, block_rows).unwrap();
+                assert_eq!(blocks, whole, "{shape:?}, blocks of {block_rows} rows");
+            }
+        }
+    }
+
+    #[test]
+    fn lin_cr1_on_blocks_gives_the_whole_designs_bits() {
+        for (shape, _) in SHAPES {
+            let (sample, covariates) = clustered(20_001, shape);
+            let whole = lin_cr1_with(&sample, &covariates, usize::MAX, 4096).unwrap();
+            let blocks = lin_cr1_with(&sample, &covariates, 0, 4096).unwrap();
+            assert_eq!(
+                (whole.0.to_bits(), whole.1.to_bits(), bits(&whole.2)),
+                (blocks.0.to_bits(), blocks.1.to_bits(), bits(&blocks.2)),
+                "{shape:?}"
+            );
+        }
+    }
+
+    #[test]
     fn the_last_block_takes_the_rows_short_of_a_whole_block() {
-        let (sample, covariates) = clustered(10_000, false);
+        let (sample, covariates) = clustered(10_000, Shape::ThreeByRow);
         let rows = LinRows::new(&sample, &covariates, 4096).unwrap();
         assert_eq!(rows.blocks().collect::<Vec<_>>(), [0..4096, 4096..10_000]);
         let rows = LinRows::new(&sample, &covariates, 1 << 20).unwrap();

@@ -11,9 +11,10 @@ use slate_table::Label;
 use crate::contrasts::Contrast;
 use crate::{EstimateConfig, EstimateTables, run};
 
-/// The slate table of `exposure` as the estimate stage holds it.
-fn analysis(exposure: &ExposureTables) -> slate_exposure::AnalysisSlates {
-    (&exposure.slates).into()
+/// The fixture's slate table as the estimate stage holds it (converted once).
+fn design_slates() -> &'static slate_exposure::AnalysisSlates {
+    static SLATES: OnceLock<slate_exposure::AnalysisSlates> = OnceLock::new();
+    SLATES.get_or_init(|| (&design().0.slates).into())
 }
 
 /// The experiment's draw seed of the fixture.
@@ -26,7 +27,7 @@ fn design() -> &'static (ExposureTables, EstimateTables) {
             map_exposure(&synthetic_log(&SyntheticConfig::default(), DRAW).unwrap()).unwrap();
         let tables = run(
             crate::contrasts::Items::Rows(&exposure.mapping),
-            &analysis(&exposure),
+            &(&exposure.slates).into(),
             &EstimateConfig::default(),
         )
         .unwrap();
@@ -124,8 +125,7 @@ fn cluster_effects_respect_the_support_threshold() {
     // Every (cluster, contrast) cell, however thin, then a threshold between the cells' arm
     // sizes: exactly the cells whose smaller arm reaches it are kept, and some are dropped.
     let items = crate::contrasts::Items::Rows(&exposure.mapping);
-    let cells =
-        |min_rows| crate::suite::cluster_effects(items, &analysis(exposure), min_rows).unwrap();
+    let cells = |min_rows| crate::suite::cluster_effects(items, design_slates(), min_rows).unwrap();
     let all = cells(1);
     let smaller_arm =
         |t: &crate::tables::ClusterEffects, i: usize| t.treated_n[i].min(t.control_n[i]);
@@ -156,7 +156,7 @@ fn decomposition_is_additive_and_keeps_the_seed_signs() {
     let (exposure, _) = design();
     let tables = crate::run_decomposition(
         crate::contrasts::Items::Rows(&exposure.mapping),
-        &analysis(exposure),
+        design_slates(),
         &EstimateConfig::default(),
     )
     .unwrap();
@@ -194,7 +194,7 @@ fn inference_comparison_lists_every_method_and_randomization_agrees_on_strong_ef
     let (exposure, _) = design();
     let table = crate::inference_comparison(
         crate::contrasts::Items::Rows(&exposure.mapping),
-        &analysis(exposure),
+        design_slates(),
         &EstimateConfig::default(),
         crate::randomization::Design::Bernoulli { p: 0.5 },
         None,
@@ -203,13 +203,13 @@ fn inference_comparison_lists_every_method_and_randomization_agrees_on_strong_ef
     // The estimate stage reuses the pairs bootstrap and CR2 rows `run` computed: the same table.
     let tables = crate::run(
         crate::contrasts::Items::Rows(&exposure.mapping),
-        &analysis(exposure),
+        design_slates(),
         &EstimateConfig::default(),
     )
     .unwrap();
     let reused = crate::inference_comparison(
         crate::contrasts::Items::Rows(&exposure.mapping),
-        &analysis(exposure),
+        design_slates(),
         &EstimateConfig::default(),
         crate::randomization::Design::Bernoulli { p: 0.5 },
         Some(&tables),
@@ -265,7 +265,7 @@ fn coverage_study_is_deterministic_and_measures_the_design_truth() {
     let (exposure, _) = design();
     let truth: Vec<f64> = Contrast::ALL
         .iter()
-        .map(|c| true_effect(*c, &exposure.mapping, &analysis(exposure)).unwrap())
+        .map(|c| true_effect(*c, &exposure.mapping, design_slates()).unwrap())
         .collect();
     // The total is the sum of every item's lift per slate.
     let lift_sum: f64 = (0..exposure.mapping.len())
@@ -373,7 +373,7 @@ fn power_study_agrees_with_its_analytic_power_and_ignores_the_thread_count() {
     let (exposure, _) = design();
     let truth: Vec<f64> = Contrast::ALL
         .iter()
-        .map(|c| crate::coverage::true_effect(*c, &exposure.mapping, &analysis(exposure)).unwrap())
+        .map(|c| crate::coverage::true_effect(*c, &exposure.mapping, design_slates()).unwrap())
         .collect();
     let design = PowerDesign {
         scenario: crate::tables::Scenario::Default,
@@ -413,14 +413,9 @@ fn power_study_agrees_with_its_analytic_power_and_ignores_the_thread_count() {
 fn pilot_power_scales_the_pilot_standard_error_with_the_units() {
     let (exposure, _) = design();
     let n = exposure.slates.len();
-    let table = crate::power::pilot_power(
-        &exposure.mapping,
-        &analysis(exposure),
-        0.5,
-        &[n, 4 * n],
-        0.05,
-    )
-    .unwrap();
+    let table =
+        crate::power::pilot_power(&exposure.mapping, design_slates(), 0.5, &[n, 4 * n], 0.05)
+            .unwrap();
     assert_eq!(table.len(), 20, "5 contrasts x 2 methods x 2 sizes");
     for pair in (0..table.len()).step_by(2) {
         let (here, four) = (pair, pair + 1);
@@ -465,7 +460,7 @@ fn samples_grouped_by_focal_cluster_equal_each_cluster_filtered_row_by_row() {
     };
     use crate::dim::Sample;
     let (exposure, _) = design();
-    let (mapping, slates) = (&exposure.mapping, &analysis(exposure));
+    let (mapping, slates) = (&exposure.mapping, design_slates());
     let clusters = FocalClusters::of(slates);
     assert!(
         clusters.names.len() > 1,

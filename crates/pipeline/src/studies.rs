@@ -159,7 +159,7 @@ impl Pipeline {
             };
             let table = slate_estimate::power::pilot_power(
                 &tables.mapping,
-                &tables.slates.into(),
+                &slate_exposure::AnalysisSlates::from(tables.slates),
                 share,
                 &grid,
                 slate_estimate::power::ALPHA,

@@ -31,12 +31,12 @@ pub fn coverage_of(
     replicates: usize,
     tick: &(dyn Fn() + Sync),
 ) -> Result<CoverageTable, StudyError> {
-    let (tables, truth) = population_truth(base, config)?;
+    let (slates, truth) = population_truth(base, config)?;
     let settings = InferenceSettings {
         bootstrap_replicates: estimate.bootstrap_replicates,
         randomization_draws: estimate.randomization_draws,
         seed: estimate.bootstrap_seed,
-        design: randomization_design(&config.design, tables.slates.n_units()),
+        design: randomization_design(&config.design, slates.n_units()),
     };
     let seed = config.seed.0;
     Ok(coverage_study(

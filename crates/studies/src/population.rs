@@ -10,20 +10,22 @@ use slate_simulate::{SimulatedSlates, SimulationConfig};
 
 use crate::StudyError;
 
-/// The exposure tables of the population `base` (simulated with `config`) and the true effect
-/// of every contrast of [`Contrast::ALL`] in it.
+/// The slate table of the population `base` (simulated with `config`), as the estimators hold
+/// it, and the true effect of every contrast of [`Contrast::ALL`] in it.
 pub(crate) fn population_truth(
     base: &SimulatedSlates,
     config: &SimulationConfig,
-) -> Result<(ExposureTables, Vec<f64>), StudyError> {
+) -> Result<(AnalysisSlates, Vec<f64>), StudyError> {
     let log = slate_simulate::log::to_log(base, config.design.unit)?;
-    let tables = slate_exposure::map_exposure(&log)?;
-    let slates = AnalysisSlates::from(&tables.slates);
+    let ExposureTables {
+        mapping, slates, ..
+    } = slate_exposure::map_exposure(&log)?;
+    let slates = AnalysisSlates::from(slates);
     let truth = Contrast::ALL
         .iter()
-        .map(|c| true_effect(*c, &tables.mapping, &slates))
+        .map(|c| true_effect(*c, &mapping, &slates))
         .collect::<Result<_, _>>()?;
-    Ok((tables, truth))
+    Ok((slates, truth))
 }
 
 /// Replicate `r` of a study: `base` with assignment and clicks re-drawn under `config`'s design

@@ -37,6 +37,25 @@ from typing import Any, Dict, Mapping, Optional, Sequence, Union
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("GOMP_SPINCOUNT", "300000")
 
+
+def _runs_haswell_kernels() -> bool:
+    """Whether this CPU has AVX2 and FMA (read from /proc/cpuinfo; False where there is none)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("flags"):
+                    flags = line.split(":", 1)[1].split()
+                    return "avx2" in flags and "fma" in flags
+    except OSError:
+        pass
+    return False
+
+
+# OpenBLAS's Haswell kernels whatever CPU it finds, as the `slate` program sets on CPUs with
+# AVX2 and FMA: each kernel orders its sums its own way, so the same fit gets the same bits.
+if _runs_haswell_kernels():
+    os.environ.setdefault("OPENBLAS_CORETYPE", "Haswell")
+
 from . import _native  # noqa: E402
 from ._native import LogError  # noqa: E402
 
