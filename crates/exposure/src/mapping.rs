@@ -91,10 +91,8 @@ fn check_names(log: &ImpressionLog) -> Result<(), ExposureError> {
 pub struct ExposureTables {
     /// The item-row exposure mapping.
     pub mapping: ExposureMapping,
-    /// One row per slate.
+    /// One row per slate (the design table, `Assignment::of`, copies its columns).
     pub slates: SlateOutcomes,
-    /// The design table.
-    pub assignment: Assignment,
     /// The exposure-readiness checks.
     pub readiness: Vec<Check>,
 }
@@ -103,10 +101,8 @@ pub struct ExposureTables {
 /// mapping, which [`write_exposure`] writes without holding it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SlateTables {
-    /// One row per slate.
+    /// One row per slate (the design table, `Assignment::of`, copies its columns).
     pub slates: SlateOutcomes,
-    /// The design table.
-    pub assignment: Assignment,
     /// The exposure-readiness checks.
     pub readiness: Vec<Check>,
 }
@@ -114,15 +110,10 @@ pub struct SlateTables {
 /// Maps exposure for every item and summarises every slate. Fails only when a covariate's
 /// derived column would collide with another column.
 pub fn map_exposure(log: &ImpressionLog) -> Result<ExposureTables, ExposureError> {
-    let SlateTables {
-        slates,
-        assignment,
-        readiness,
-    } = map_slates(log)?;
+    let SlateTables { slates, readiness } = map_slates(log)?;
     Ok(ExposureTables {
         mapping: mapping_of_rows(log, 0..log.n_rows()),
         slates,
-        assignment,
         readiness,
     })
 }
@@ -231,14 +222,9 @@ pub fn map_slates(log: &ImpressionLog) -> Result<SlateTables, ExposureError> {
         covariates,
         outcome_totals,
     };
-    let assignment = Assignment::of(&slates);
     let facts = readiness::DesignFacts::of_log(log);
-    let readiness = readiness::exposure_readiness(&facts, &slates, &assignment);
-    Ok(SlateTables {
-        slates,
-        assignment,
-        readiness,
-    })
+    let readiness = readiness::exposure_readiness(&facts, &slates);
+    Ok(SlateTables { slates, readiness })
 }
 
 /// Rows `rows` of the exposure mapping of `log` (a range that may start or end inside a
@@ -359,6 +345,42 @@ impl slate_table::RowBatch for MappingBatch {
 }
 
 impl Assignment {
+    /// The assignment table's fixed columns borrowed from `slates`, whose columns they copy, in
+    /// [`ASSIGNMENT`](schema::ASSIGNMENT)'s order: the table is written from them, never built
+    /// (69 bytes a slate with one covariate).
+    pub(crate) fn slate_columns(slates: &SlateOutcomes) -> Vec<slate_table::ColumnSlice<'_>> {
+        use slate_table::ColumnSlice;
+        let s = &slates.rows;
+        vec![
+            ColumnSlice::I64(&s.slate_id),
+            ColumnSlice::I64(&s.unit_id),
+            ColumnSlice::I64(&s.user_id),
+            ColumnSlice::I64(&s.focal_movie_id),
+            ColumnSlice::Shared(&s.focal_cluster),
+            ColumnSlice::U32(&s.focal_seed_position),
+            ColumnSlice::Bool(&s.promotion_applied),
+            ColumnSlice::F64(&s.assignment_probability),
+        ]
+    }
+
+    /// Each covariate's focal value among the features of `slates`, in covariate order: the
+    /// assignment table's further columns.
+    pub(crate) fn focal_covariates(slates: &SlateOutcomes) -> Vec<&NamedColumn> {
+        slates
+            .covariates
+            .iter()
+            .map(|(name, level)| {
+                let wanted = features::focal_value_name(name, *level);
+                let feature = slates
+                    .features
+                    .iter()
+                    .find(|f| f.column.name == wanted)
+                    .expect("every covariate has a focal value");
+                &feature.column
+            })
+            .collect()
+    }
+
     /// The assignment table of `slates`: the design columns and each covariate's focal value.
     pub fn of(slates: &SlateOutcomes) -> Assignment {
         let s = &slates.rows;
@@ -372,18 +394,9 @@ impl Assignment {
             promotion_applied: s.promotion_applied.clone(),
             assignment_probability: s.assignment_probability.clone(),
         };
-        let focal_covariates = slates
-            .covariates
-            .iter()
-            .map(|(name, level)| {
-                let wanted = features::focal_value_name(name, *level);
-                let feature = slates
-                    .features
-                    .iter()
-                    .find(|f| f.column.name == wanted)
-                    .expect("every covariate has a focal value");
-                feature.column.clone()
-            })
+        let focal_covariates = Assignment::focal_covariates(slates)
+            .into_iter()
+            .cloned()
             .collect();
         Assignment {
             rows,

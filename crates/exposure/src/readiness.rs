@@ -129,12 +129,8 @@ impl DesignFacts {
 }
 
 /// The checks written to `movielens_interference_exposure_readiness.csv`, from the facts of
-/// the item rows, the slate table and the assignment table.
-pub fn exposure_readiness(
-    facts: &DesignFacts,
-    slates: &SlateOutcomes,
-    assignment: &Assignment,
-) -> Vec<Check> {
+/// the item rows and the slate table (with the assignment table's focal covariates).
+pub fn exposure_readiness(facts: &DesignFacts, slates: &SlateOutcomes) -> Vec<Check> {
     let n_slates = slates.len();
     let n_rows = facts.item_rows;
     let n_units = slates
@@ -279,7 +275,11 @@ pub fn exposure_readiness(
             position_smd.abs() < 0.1,
         ),
     ];
-    for ((name, level), column) in slates.covariates.iter().zip(&assignment.focal_covariates) {
+    for ((name, level), column) in slates
+        .covariates
+        .iter()
+        .zip(Assignment::focal_covariates(slates))
+    {
         let smd = standardized_difference(&column.values, promoted);
         let value = focal_value_name(name, *level);
         checks.push(Check::new(

@@ -36,7 +36,7 @@ pub fn write_exposure(log: &ImpressionLog, dir: &Path) -> Result<SlateTables, Ex
         |rows| Ok(MappingBatch(mapping_of_rows(log, rows))),
         dir,
     )?;
-    write_slate_tables(&tables.slates, &tables.assignment, &tables.readiness, dir)?;
+    write_slate_tables(&tables.slates, &tables.readiness, dir)?;
     Ok(tables)
 }
 
@@ -57,12 +57,7 @@ pub fn write(tables: &ExposureTables, dir: &Path) -> Result<Vec<PathBuf>, Exposu
         &mapping_extra,
         dir,
     )?];
-    paths.extend(write_slate_tables(
-        &tables.slates,
-        &tables.assignment,
-        &tables.readiness,
-        dir,
-    )?);
+    paths.extend(write_slate_tables(&tables.slates, &tables.readiness, dir)?);
     Ok(paths)
 }
 
@@ -71,7 +66,6 @@ pub fn write(tables: &ExposureTables, dir: &Path) -> Result<Vec<PathBuf>, Exposu
 /// item-row mapping.
 pub fn write_slate_tables(
     slates: &SlateOutcomes,
-    assignment: &Assignment,
     readiness: &[Check],
     dir: &Path,
 ) -> Result<Vec<PathBuf>, ExposureError> {
@@ -93,9 +87,9 @@ pub fn write_slate_tables(
                 .map(|(name, o)| (name.as_str(), o.values.as_slice())),
         )
         .collect();
-    let assignment_extra: Vec<(&str, &[f64])> = assignment
-        .focal_covariates
-        .iter()
+    // The assignment table copies columns of the slate table: written from them.
+    let assignment_extra: Vec<(&str, &[f64])> = Assignment::focal_covariates(s)
+        .into_iter()
         .map(|c| (c.name.as_str(), c.values.as_slice()))
         .collect();
     Ok(vec![
@@ -108,7 +102,7 @@ pub fn write_slate_tables(
             dir,
         )?,
         schema::write_parts(
-            (&schema::ASSIGNMENT, assignment.rows.column_slices()),
+            (&schema::ASSIGNMENT, Some(Assignment::slate_columns(s))),
             None,
             &assignment_extra,
             dir,

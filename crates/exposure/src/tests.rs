@@ -125,13 +125,34 @@ fn roles_are_defined_from_the_seed_slate_in_both_arms() {
     );
     assert!((s.features[6].column.values[0] - 0.2).abs() < 1e-12);
     assert_eq!(s.features[7].column.values, vec![40.0, 50.0, 60.0, 70.0]);
+    let assignment = crate::Assignment::of(&tables.slates);
+    assert_eq!(assignment.promotion_applied, vec![true, false, true, false]);
+    assert_eq!(assignment.focal_covariates[0].name, "focal_relevance");
+}
+
+#[test]
+fn the_assignment_table_written_from_the_slate_columns_is_the_built_ones() {
+    let tables = map_exposure(&two_slates(true)).unwrap();
+    let written = tempfile::tempdir().unwrap();
+    crate::write_slate_tables(&tables.slates, &tables.readiness, written.path()).unwrap();
+    let assignment = crate::Assignment::of(&tables.slates);
+    let extra: Vec<(&str, &[f64])> = assignment
+        .focal_covariates
+        .iter()
+        .map(|c| (c.name.as_str(), c.values.as_slice()))
+        .collect();
+    let built = tempfile::tempdir().unwrap();
+    let path = crate::schema::write_parts(
+        (&crate::schema::ASSIGNMENT, assignment.rows.column_slices()),
+        None,
+        &extra,
+        built.path(),
+    )
+    .unwrap();
+    let name = crate::schema::ASSIGNMENT.file_name;
     assert_eq!(
-        tables.assignment.promotion_applied,
-        vec![true, false, true, false]
-    );
-    assert_eq!(
-        tables.assignment.focal_covariates[0].name,
-        "focal_relevance"
+        std::fs::read(written.path().join(name)).unwrap(),
+        std::fs::read(path).unwrap()
     );
 }
 

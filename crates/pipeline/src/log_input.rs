@@ -211,12 +211,7 @@ impl Pipeline {
             if !same {
                 slate_reduction::copy_slate_stats(path, dir)?;
             }
-            slate_exposure::write_slate_tables(
-                &tables.slates,
-                &tables.assignment,
-                &tables.readiness,
-                dir,
-            )?;
+            slate_exposure::write_slate_tables(&tables.slates, &tables.readiness, dir)?;
             slate_table::remove_stale(dir, slate_exposure::schema::EXPOSURE_MAPPING.file_name)?;
             self.write_manifest(
                 "analyze",

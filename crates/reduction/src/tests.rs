@@ -214,7 +214,10 @@ fn the_table_read_back_gives_the_slate_outcomes() {
     assert_eq!(read.rows, rows);
     let (log, _) = read_log(&path, &config(), OnBadSlate::Error).unwrap();
     let tables = slate_exposure::map_exposure(&log).unwrap();
-    assert_eq!(read.assignment, tables.assignment);
+    assert_eq!(
+        slate_exposure::Assignment::of(&read.slates),
+        slate_exposure::Assignment::of(&tables.slates)
+    );
     assert_eq!(
         read.design,
         slate_exposure::readiness::DesignFacts::of_log(&log)
@@ -291,7 +294,10 @@ fn a_log_without_unit_or_user_columns_reads_back_as_its_rows() {
     let (log, _) = read_log(&edited, &config(), OnBadSlate::Error).unwrap();
     let tables = slate_exposure::map_exposure(&log).unwrap();
     assert!(!read.design.has_unit_column);
-    assert_eq!(read.assignment, tables.assignment);
+    assert_eq!(
+        slate_exposure::Assignment::of(&read.slates),
+        slate_exposure::Assignment::of(&tables.slates)
+    );
     assert_eq!(read.readiness, tables.readiness);
     assert_eq!(read.slates.rows.unit_id, tables.slates.rows.unit_id);
     assert_eq!(read.slates.rows.user_id, tables.slates.rows.user_id);

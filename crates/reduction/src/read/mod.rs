@@ -15,9 +15,7 @@ use std::path::Path;
 
 use slate_exposure::readiness::DesignFacts;
 use slate_exposure::readiness::exposure_readiness;
-use slate_exposure::{
-    Assignment, ExposureError, Feature, SlateOutcomes, SlateRows, SlateTruth, features,
-};
+use slate_exposure::{ExposureError, Feature, SlateOutcomes, SlateRows, SlateTruth, features};
 use slate_log::ids::{IdValues, RawIds};
 use slate_log::{CovariateLevel, IdDictionary, LogColumn, LogConfig};
 use slate_table::polars::prelude::*;
@@ -44,8 +42,6 @@ pub struct SlateStatsTables {
     pub cells: SlateCells,
     /// Rows of the log the table reduces.
     pub rows: usize,
-    /// The randomized design, one row per slate.
-    pub assignment: Assignment,
     /// The facts of the item rows the readiness checks read.
     pub design: DesignFacts,
     /// The readiness checks, as the exposure stage computes them from item rows.
@@ -388,13 +384,11 @@ impl Reader<'_> {
             self.shape.target,
             every_target_top,
         );
-        let assignment = Assignment::of(&slates);
-        let readiness = exposure_readiness(&design, &slates, &assignment);
+        let readiness = exposure_readiness(&design, &slates);
         Ok(SlateStatsTables {
             slates,
             cells,
             rows: rows.iter().map(|r| *r as usize).sum(),
-            assignment,
             design,
             readiness,
             dictionary: ids.dictionary,
