@@ -60,6 +60,26 @@ pub const SIMULATE_EXPOSURE: &str =
 /// The prefix of the record's names of `analyze`'s own stages (`analyze stage: estimate`).
 pub const ANALYZE_STAGE: &str = "analyze stage: ";
 
+/// Appends the table of `analyze`'s own stages (seconds, peak RSS) to `out`: a row for each of
+/// `stages` (with its step's name) whose step is one of them ([`ANALYZE_STAGE`]).
+pub(crate) fn analyze_stage_table<'a>(
+    out: &mut String,
+    stages: impl IntoIterator<Item = (&'a str, &'a Stage)>,
+) {
+    let _ = writeln!(out, "| stage | seconds | peak RSS |");
+    let _ = writeln!(out, "|---|---:|---:|");
+    for (step, s) in stages {
+        if let Some(stage) = step.strip_prefix(ANALYZE_STAGE) {
+            let _ = writeln!(
+                out,
+                "| {stage} | {:.1} | {:.2} GiB |",
+                s.seconds,
+                s.peak_rss_mib / 1024.0
+            );
+        }
+    }
+}
+
 /// One stage as `slate` logs it when the stage is done.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StageTime {
@@ -553,21 +573,13 @@ pub fn markdown(run: &[&Measurement], previous: &[&Measurement]) -> String {
             "\n`analyze --log` on {slates} slates{units}, stage by stage (seconds; the process's \
              peak RSS during the stage, which includes memory kept from earlier stages):\n"
         );
-        let _ = writeln!(out, "| stage | seconds | peak RSS |");
-        let _ = writeln!(out, "|---|---:|---:|");
-        for s in stages
-            .iter()
-            .filter(|s| s.size == slates && parse_step(&s.name).1 == per_unit)
-        {
-            if let Some(stage) = step_of(&s.name).strip_prefix(ANALYZE_STAGE) {
-                let _ = writeln!(
-                    out,
-                    "| {stage} | {:.1} | {:.2} GiB |",
-                    s.seconds,
-                    s.peak_rss_mib / 1024.0
-                );
-            }
-        }
+        analyze_stage_table(
+            &mut out,
+            stages
+                .iter()
+                .filter(|s| s.size == slates && parse_step(&s.name).1 == per_unit)
+                .map(|s| (step_of(&s.name), *s)),
+        );
     }
     let _ = writeln!(out);
     if let Some(b) = bytes_per_slate(&stages) {

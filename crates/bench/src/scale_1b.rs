@@ -18,7 +18,10 @@ use slate_pipeline::PipelineConfig;
 use tracing::info;
 
 use crate::record::{Measurement, Stage, regression_report, run_header};
-use crate::scale::{SLATE_SIZE, once, ours_args, run_ours, stage_times, write_config};
+use crate::scale::{
+    ANALYZE_STAGE, SLATE_SIZE, analyze_stage_table, once, ours_args, run_ours, stage_times,
+    write_config,
+};
 
 /// The run's default size: 83.4 M slates, 1.0 B impressions.
 pub const SLATES: usize = 83_400_000;
@@ -40,8 +43,6 @@ pub const REDUCE: &str = "reduce-log (then the log is deleted)";
 pub const ANALYZE: &str = "analyze --slate-stats (estimate, decompose, models, report)";
 /// See [`SYNTH_LOG`].
 pub const TOTAL: &str = "reduce-log and analyze, end to end";
-/// The prefix of the record's names of `analyze`'s own stages.
-pub const ANALYZE_STAGE: &str = "analyze stage: ";
 
 /// The memory target of the 1 B-impression run, MiB.
 const PEAK_TARGET_MIB: f64 = 16.0 * 1024.0;
@@ -233,18 +234,7 @@ pub fn markdown(run: &[&Measurement], previous: &[&Measurement]) -> String {
         out,
         "\n`analyze` stage by stage (seconds; the process's peak RSS during the stage):\n"
     );
-    let _ = writeln!(out, "| stage | seconds | peak RSS |");
-    let _ = writeln!(out, "|---|---:|---:|");
-    for s in stages {
-        if let Some(stage) = s.name.strip_prefix(ANALYZE_STAGE) {
-            let _ = writeln!(
-                out,
-                "| {stage} | {:.1} | {:.2} GiB |",
-                s.seconds,
-                s.peak_rss_mib / 1024.0
-            );
-        }
-    }
+    analyze_stage_table(&mut out, stages.map(|s| (s.name.as_str(), s)));
     let _ = writeln!(out, "\n## Against the previous run\n");
     out.push_str(&regression_report(previous, run));
     out

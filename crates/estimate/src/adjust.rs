@@ -377,6 +377,11 @@ impl<'a> LinRows<'a> {
 
     /// Rows `rows` as a matrix.
     fn block(&self, rows: std::ops::Range<usize>) -> Array2<f64> {
+        self.matrix(rows)
+    }
+
+    /// Rows `rows`, in order, as a matrix.
+    fn matrix(&self, rows: impl ExactSizeIterator<Item = usize>) -> Array2<f64> {
         let mut x = Array2::<f64>::zeros((rows.len(), 2 + 2 * self.columns.len()));
         for (mut out, i) in x.rows_mut().into_iter().zip(rows) {
             self.fill(
@@ -466,15 +471,7 @@ impl Design for &LinRows<'_> {
     }
 
     fn rows_at(&self, members: &[usize]) -> Array2<f64> {
-        let mut x = Array2::<f64>::zeros((members.len(), self.size().1));
-        for (mut out, i) in x.rows_mut().into_iter().zip(members) {
-            self.fill(
-                *i,
-                out.as_slice_mut()
-                    .expect("a row of a new matrix is contiguous"),
-            );
-        }
-        x
+        self.matrix(members.iter().copied())
     }
 }
 
