@@ -107,7 +107,10 @@ pub fn slate_of_rows<'a>(
         if r > 0 && mapping.slate_id[r] != mapping.slate_id[r - 1] {
             s += 1;
         }
-        debug_assert_eq!(slates.slate_id[s], mapping.slate_id[r]);
+        debug_assert!(
+            s < slates.len(),
+            "the mapping has more slates than the table"
+        );
         s
     })
 }
@@ -500,31 +503,21 @@ pub struct FocalClusters<'a> {
     /// The focal clusters, sorted by name.
     pub names: Vec<&'a str>,
     /// Per slate row, its focal cluster's index in `names`.
-    pub of_slate: Vec<usize>,
+    pub of_slate: &'a [u32],
 }
 
 impl<'a> FocalClusters<'a> {
-    /// Groups `slates` by focal cluster.
+    /// Groups `slates` by focal cluster (the slate table's codes, which are in name order).
     pub fn of(slates: &'a AnalysisSlates) -> FocalClusters<'a> {
-        let index: std::collections::BTreeMap<&str, usize> = slates
-            .focal_cluster
-            .iter()
-            .map(|c| &**c)
-            .collect::<std::collections::BTreeSet<&str>>()
-            .into_iter()
-            .enumerate()
-            .map(|(i, name)| (name, i))
-            .collect();
-        let of_slate = slates.focal_cluster.iter().map(|c| index[&**c]).collect();
         FocalClusters {
-            names: index.into_keys().collect(),
-            of_slate,
+            names: slates.focal_cluster.names.iter().map(|c| &**c).collect(),
+            of_slate: &slates.focal_cluster.codes,
         }
     }
 
     /// Slate `s`'s group, as [`samples_by_group`] takes it.
     pub fn group(&self, s: usize) -> Option<usize> {
-        Some(self.of_slate[s])
+        Some(self.of_slate[s] as usize)
     }
 }
 

@@ -388,13 +388,10 @@ fn assignment_recheck(slates: &AnalysisSlates) -> AssignmentRecheck {
                 .sum::<f64>()
                 / n,
         );
-        table.rows.assignment_probability.push(
-            slates
-                .assignment_probability
-                .first()
-                .copied()
-                .unwrap_or(f64::NAN),
-        );
+        table
+            .rows
+            .assignment_probability
+            .push(slates.assignment_probability);
     }
     table.covariate_means = means;
     table

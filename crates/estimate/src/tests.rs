@@ -482,7 +482,7 @@ fn samples_grouped_by_focal_cluster_equal_each_cluster_filtered_row_by_row() {
         assert!(filled > 1, "{contrast}: rows in {filled} cluster(s)");
         for (name, got) in clusters.names.iter().zip(&grouped) {
             // The reference: the contrast's rows of this cluster's slates, in row order.
-            let in_cluster = |s: usize| &*slates.focal_cluster[s] == *name;
+            let in_cluster = |s: usize| slates.focal_cluster.name(s) == *name;
             let mut expected = Sample::default();
             if contrast.is_slate_level() {
                 for s in (0..slates.len()).filter(|s| in_cluster(*s)) {

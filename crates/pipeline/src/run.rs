@@ -98,7 +98,7 @@ impl Pipeline {
     ) -> Result<()> {
         self.sweep_partials();
         let from_log = |slates: &slate_exposure::AnalysisSlates| Design::Bernoulli {
-            p: slates.assignment_probability[0],
+            p: slates.assignment_probability,
         };
         let log = source.path();
         let name = name.map_or_else(|| log.display().to_string(), str::to_string);
