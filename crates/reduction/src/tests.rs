@@ -402,6 +402,33 @@ fn a_flag_that_is_not_0_or_1_is_an_error() {
     assert!(err.contains("slate 0") && err.contains("0/1"), "{err}");
 }
 
+/// The error of reading back the per-slate table of a synthetic log (`synthetic`) after slate
+/// 2's count in column `name` was set to `count`.
+fn error_with_count(synthetic: &SyntheticConfig, name: &str, count: u32) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = write_synthetic_log(synthetic, 3, dir.path(), "log.parquet", 60).unwrap();
+    let reduced = reduce_parquet(&path, &config(), dir.path(), 100).unwrap();
+    let mut frame = read(&reduced.path);
+    let mut counts: Vec<u32> = frame
+        .column(name)
+        .unwrap()
+        .u32()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
+    counts[2] = count;
+    frame
+        .replace(name, Column::new(name.into(), counts))
+        .unwrap();
+    let edited = dir.path().join("edited.parquet");
+    ParquetWriter::new(std::fs::File::create(&edited).unwrap())
+        .finish(&mut frame)
+        .unwrap();
+    crate::read_slate_stats(&edited, &config())
+        .unwrap_err()
+        .to_string()
+}
+
 /// A per-slate table (from another engine, or edited) whose cell counts more rows than its
 /// slate has is an error naming the slate and the column, not a count cut to a byte.
 #[test]
@@ -411,35 +438,46 @@ fn a_cell_count_beyond_its_slate_is_an_error() {
         slate_size: 6,
         ..SyntheticConfig::default()
     };
-    let dir = tempfile::tempdir().unwrap();
-    let (path, _) = write_synthetic_log(&synthetic, 3, dir.path(), "log.parquet", 60).unwrap();
-    let reduced = reduce_parquet(&path, &config(), dir.path(), 100).unwrap();
-    let name = cell_column(CellStat::Rows, Cell::TopThree);
-    for count in [7u32, 300] {
-        let mut frame = read(&reduced.path);
-        let mut counts: Vec<u32> = frame
-            .column(&name)
-            .unwrap()
-            .u32()
-            .unwrap()
-            .into_no_null_iter()
-            .collect();
-        counts[2] = count;
-        frame
-            .replace(&name, Column::new(name.as_str().into(), counts))
-            .unwrap();
-        let edited = dir.path().join("edited.parquet");
-        ParquetWriter::new(std::fs::File::create(&edited).unwrap())
-            .finish(&mut frame)
-            .unwrap();
-        let err = crate::read_slate_stats(&edited, &config())
-            .unwrap_err()
-            .to_string();
+    // A cell outside the partition (its bound is checked last), and one in it (the partition's
+    // rule, checked earlier, sees the count as written, not cut to a byte).
+    for (cell, count) in [
+        (Cell::TopThree, 7u32),
+        (Cell::TopThree, 300),
+        (Cell::SameClusterBelow, 300),
+        (Cell::SameClusterBelow, 70_000),
+    ] {
+        let name = cell_column(CellStat::Rows, cell);
+        let err = error_with_count(&synthetic, &name, count);
         assert!(
             err.contains("slate 2") && err.contains(&name) && err.contains(&count.to_string()),
             "{err}"
         );
     }
+}
+
+/// A displacement bucket that counts more clicks than its rows is an error naming the
+/// bucket's clicks column.
+#[test]
+fn a_bucket_count_beyond_its_rows_names_the_bucket() {
+    let synthetic = SyntheticConfig {
+        slates: 30,
+        slate_size: 8,
+        focals_per_slate: 2,
+        target_position: 3,
+        ..SyntheticConfig::default()
+    };
+    let rows = displacement_column(CellStat::Rows, 0);
+    let err = error_with_count(&synthetic, &rows, 9);
+    assert!(
+        err.contains("slate 2") && err.contains(&format!("`{rows}`")),
+        "{err}"
+    );
+    let clicks = displacement_column(CellStat::Clicks, 0);
+    let err = error_with_count(&synthetic, &clicks, 300);
+    assert!(
+        err.contains("slate 2") && err.contains(&format!("`{clicks}`")) && err.contains("300"),
+        "{err}"
+    );
 }
 
 /// A file whose row groups are not in slate order is reduced in one pass, to the same table.

@@ -31,7 +31,10 @@ use crate::source::{ColumnSource, ascending, bad, part_files, read_parts};
 use crate::sql::LogShape;
 use crate::truth_cells::TruthCells;
 
+mod cell_counts;
 mod rules;
+
+use cell_counts::CellCounts;
 
 /// The slate outcomes and cells read from a per-slate table.
 #[derive(Debug, Clone, PartialEq)]
@@ -206,9 +209,9 @@ struct Counts {
     /// The focal item's shown position.
     focal_shown: Vec<i64>,
     /// Rows per cell and slate, cells in [`Cell::ALL`] order.
-    cell_rows: Vec<Vec<u32>>,
+    cell_rows: CellCounts,
     /// Clicks per cell and slate.
-    cell_clicks: Vec<Vec<u32>>,
+    cell_clicks: CellCounts,
 }
 
 /// The randomization units.
@@ -265,42 +268,6 @@ impl Reader<'_> {
         self.source.f64s(name)
     }
 
-    /// Per-cell counts `values` of statistic `stat` as bytes, each checked against its bound
-    /// `most(cell, slate)` (a cell has no more rows than its slate, no more clicks than rows):
-    /// a count above it names the slate (shown by `shown`) and the column.
-    fn narrow(
-        &self,
-        values: &[Vec<u32>],
-        stat: CellStat,
-        most: impl Fn(usize, usize) -> u32,
-        shown: &dyn Fn(usize) -> String,
-    ) -> Result<Vec<Vec<u8>>, ExposureError> {
-        values
-            .iter()
-            .enumerate()
-            .map(|(c, counts)| {
-                counts
-                    .iter()
-                    .enumerate()
-                    .map(|(s, n)| {
-                        let bound = most(c, s);
-                        u8::try_from(*n)
-                            .ok()
-                            .filter(|_| *n <= bound)
-                            .ok_or_else(|| {
-                                bad(
-                                    &self.source.path,
-                                    &shown(s),
-                                    &cell_column(stat, Cell::ALL[c]),
-                                    format!("{n} is more than the {bound} it counts within"),
-                                )
-                            })
-                    })
-                    .collect()
-            })
-            .collect()
-    }
-
     /// The whole read, step by step; each step's checks run in the order the rules are listed
     /// in the log schema, so the first broken rule is the one reported.
     fn read(&self) -> Result<SlateStatsTables, ExposureError> {
@@ -336,29 +303,31 @@ impl Reader<'_> {
             focal_shown,
             ..
         } = counts;
+        let cell_name = |stat: CellStat| move |c: usize| cell_column(stat, Cell::ALL[c]);
+        let clicks = cell_clicks.narrow(
+            self,
+            cell_name(CellStat::Clicks),
+            |_, c, s| cell_rows.get(c, s),
+            &shown,
+        );
         let cells = SlateCells {
-            rows: self.narrow(&cell_rows, CellStat::Rows, |_, s| rows[s], &shown)?,
-            clicks: self.narrow(
-                &cell_clicks,
-                CellStat::Clicks,
-                |c, s| cell_rows[c][s],
-                &shown,
-            )?,
+            rows: cell_rows.narrow(self, cell_name(CellStat::Rows), |_, _, s| rows[s], &shown)?,
+            clicks: clicks?,
             truth,
             outcomes,
             displacement: None,
         };
-        drop((cell_rows, cell_clicks));
         let displacement = if self.shape.target {
             let mut buckets = Vec::with_capacity(DISPLACEMENT_BUCKETS.len());
             for b in 0..DISPLACEMENT_BUCKETS.len() {
-                let [rows_b, clicks_b] = [CellStat::Rows, CellStat::Clicks]
-                    .map(|stat| self.u32s(&displacement_column(stat, b)));
-                let (rows_b, clicks_b) = (rows_b?, clicks_b?);
-                let narrowed = self.narrow(
-                    &[rows_b.clone(), clicks_b],
-                    CellStat::Rows,
-                    |c, s| if c == 0 { rows[s] } else { rows_b[s] },
+                let mut counts = CellCounts::default();
+                for stat in [CellStat::Rows, CellStat::Clicks] {
+                    counts.push(&self.u32s(&displacement_column(stat, b))?);
+                }
+                let narrowed = counts.narrow(
+                    self,
+                    |c| displacement_column([CellStat::Rows, CellStat::Clicks][c], b),
+                    |own, c, s| if c == 0 { rows[s] } else { own.get(0, s) },
                     &shown,
                 )?;
                 let [rows_b, clicks_b]: [Vec<u8>; 2] =
@@ -442,20 +411,14 @@ impl Reader<'_> {
 
     /// The per-slate counts and positions every later step reads.
     fn counts(&self) -> Result<Counts, ExposureError> {
-        let per_cell = |stat: CellStat| -> Result<Vec<Vec<u32>>, ExposureError> {
-            Cell::ALL
-                .iter()
-                .map(|c| self.u32s(&cell_column(stat, *c)))
-                .collect()
-        };
         Ok(Counts {
             rows: self.u32s(Fact::Rows.name())?,
             distinct_clusters: self.u32s(Fact::DistinctClusters.name())?,
             promoted_max: self.i64s(Fact::PromotedMax.name())?,
             focal_seed: self.i64s(Fact::FocalSeedPosition.name())?,
             focal_shown: self.i64s(Fact::FocalShownPosition.name())?,
-            cell_rows: per_cell(CellStat::Rows)?,
-            cell_clicks: per_cell(CellStat::Clicks)?,
+            cell_rows: self.cell_counts(CellStat::Rows)?,
+            cell_clicks: self.cell_counts(CellStat::Clicks)?,
         })
     }
 
@@ -481,9 +444,9 @@ impl Reader<'_> {
                 .iter()
                 .map(Option::unwrap_or_default),
         );
-        let sum_cells = |values: &[Vec<u32>], cells: &[Cell]| -> Vec<u32> {
+        let sum_cells = |values: &CellCounts, cells: &[Cell]| -> Vec<u32> {
             (0..n)
-                .map(|s| cells.iter().map(|c| values[c.index()][s]).sum())
+                .map(|s| cells.iter().map(|c| values.get(c.index(), s)).sum())
                 .collect()
         };
         let same_cluster = sum_cells(
@@ -508,26 +471,27 @@ impl Reader<'_> {
             table.slate_size.push(rows);
             table.n_same_cluster_competitors.push(same_cluster[s]);
             table.n_displaced_items.push(
-                cell_rows[Cell::SameClusterDisplaced.index()][s]
-                    + cell_rows[Cell::OtherDisplaced.index()][s],
+                cell_rows.get(Cell::SameClusterDisplaced.index(), s)
+                    + cell_rows.get(Cell::OtherDisplaced.index(), s),
             );
             table
                 .n_same_cluster_displaced
-                .push(cell_rows[Cell::SameClusterDisplaced.index()][s]);
+                .push(cell_rows.get(Cell::SameClusterDisplaced.index(), s));
             table.total_observed_clicks.push(
                 Cell::PARTITION
                     .iter()
-                    .map(|c| cell_clicks[c.index()][s])
+                    .map(|c| cell_clicks.get(c.index(), s))
                     .sum(),
             );
             table
                 .focal_observed_click
-                .push(cell_clicks[Cell::Focal.index()][s] >= 1);
+                .push(cell_clicks.get(Cell::Focal.index(), s) >= 1);
             table.focal_cluster_share.push(
-                f64::from(same_cluster[s] + cell_rows[Cell::Focal.index()][s]) / f64::from(rows),
+                f64::from(same_cluster[s] + cell_rows.get(Cell::Focal.index(), s))
+                    / f64::from(rows),
             );
             table.assignment_probability_logged.push(logged);
-            table.n_focals.push(cell_rows[Cell::Focal.index()][s]);
+            table.n_focals.push(cell_rows.get(Cell::Focal.index(), s));
             table.focal_target_position.push(
                 focal_targets
                     .as_ref()

@@ -7,7 +7,7 @@ use slate_log::LogColumn;
 use slate_log::ids::RawIds;
 
 use super::{Counts, Ids, Reader, Units, Varies};
-use crate::columns::{Cell, Fact, MASK_MAX_POSITION};
+use crate::columns::{Cell, CellStat, Fact, MASK_MAX_POSITION, cell_column};
 use crate::source::bad;
 
 impl Reader<'_> {
@@ -94,16 +94,16 @@ impl Reader<'_> {
                     ),
                 );
             }
-            if self.shape.target && cell_rows[focal][s] == 0 {
+            if self.shape.target && cell_rows.get(focal, s) == 0 {
                 return fail(
                     LogColumn::IsFocal.name(),
                     "no focal row in the slate, expected at least 1".into(),
                 );
             }
-            if !self.shape.target && cell_rows[focal][s] != 1 {
+            if !self.shape.target && cell_rows.get(focal, s) != 1 {
                 // k focal rows each join the focal facts k times, so the count is k²: say
                 // which rule broke, not the count.
-                let found = if cell_rows[focal][s] == 0 {
+                let found = if cell_rows.get(focal, s) == 0 {
                     "no focal row"
                 } else {
                     "more than one focal row"
@@ -118,8 +118,28 @@ impl Reader<'_> {
             }
             let in_cells: u32 = Cell::PARTITION
                 .iter()
-                .map(|c| cell_rows[c.index()][s])
+                .map(|c| cell_rows.get(c.index(), s))
                 .sum();
+            // Cells that count more rows than the slate has (only a table another engine
+            // wrote, or an edited one): named by the cell whose count goes past them.
+            if in_cells > rows[s] {
+                let mut so_far = 0u32;
+                let past = Cell::PARTITION
+                    .into_iter()
+                    .find(|c| {
+                        so_far += cell_rows.get(c.index(), s);
+                        so_far > rows[s]
+                    })
+                    .expect("the partition's counts add up past the slate's rows");
+                return fail(
+                    &cell_column(CellStat::Rows, past),
+                    format!(
+                        "the exposure cells count {in_cells} rows ({} in this one), more than the slate's {}",
+                        cell_rows.get(past.index(), s),
+                        rows[s]
+                    ),
+                );
+            }
             // With target positions, a broken design leaves rows out of every cell: the
             // design's own checks below name it first.
             if in_cells != rows[s] && design.is_none() {
@@ -174,7 +194,7 @@ impl Reader<'_> {
                         ),
                     );
                 }
-                if distinct_targets[s] != cell_rows[focal][s] {
+                if distinct_targets[s] != cell_rows.get(focal, s) {
                     return fail(
                         LogColumn::TargetPosition.name(),
                         "two focal items of the slate share a target position".into(),
