@@ -32,7 +32,7 @@ use crate::EstimateError;
 use crate::contrasts::{Contrast, Items, slate_of_rows};
 use crate::dim::Sample;
 use crate::ols::{Design, OlsFit, cr2_of_fit};
-use slate_exposure::AnalysisSlates;
+use slate_exposure::{AnalysisSlates, Feature};
 
 /// The pre-treatment covariates of a sample, one row per sample row, stored by column: a
 /// column the slate table holds as it is (a covariate-derived feature of a slate-level
@@ -84,15 +84,18 @@ pub struct LinFit {
 }
 
 /// The pre-treatment covariates of `contrast`'s rows, in the row order of
-/// [`crate::contrasts::sample`]. Per-slate cells have no item rows: an item-level contrast
-/// then gets no rows (its sample is grouped, and Lin needs rows).
+/// [`crate::contrasts::sample`], with the slates' `features` (as
+/// [`SlateFeatures::load`](slate_exposure::SlateFeatures::load) gives them). Per-slate cells
+/// have no item rows: an item-level contrast then gets no rows (its sample is grouped, and Lin
+/// needs rows).
 pub fn covariates<'a>(
     contrast: Contrast,
     items: Items<'_>,
-    slates: &'a AnalysisSlates,
+    slates: &AnalysisSlates,
+    features: &'a [Feature],
 ) -> Covariates<'a> {
     let mut names = vec!["focal_seed_position".to_string(), "slate_size".to_string()];
-    names.extend(slates.features.iter().map(|f| f.column.name.clone()));
+    names.extend(features.iter().map(|f| f.column.name.clone()));
     if contrast.is_slate_level() {
         let mut columns = vec![
             Cow::Owned(
@@ -105,8 +108,7 @@ pub fn covariates<'a>(
             Cow::Owned(slates.slate_size.iter().map(|v| f64::from(*v)).collect()),
         ];
         columns.extend(
-            slates
-                .features
+            features
                 .iter()
                 .map(|f| Cow::Borrowed(f.column.values.as_slice())),
         );
@@ -128,7 +130,7 @@ pub fn covariates<'a>(
                 f64::from(slates.slate_size[s]),
             ]
             .into_iter()
-            .chain(slates.features.iter().map(|f| f.column.values[s]))
+            .chain(features.iter().map(|f| f.column.values[s]))
             .chain(std::iter::once(f64::from(mapping.seed_position[r])))
             .chain(mapping.covariates.iter().map(|c| c.values[r]));
             for column in &mut columns {

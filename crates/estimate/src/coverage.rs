@@ -111,9 +111,10 @@ where
                 .iter()
                 .map(|c| sample(*c, OutcomeView::Observed, Items::Rows(&mapping), &slates))
                 .collect::<Result<_, _>>()?;
+            let features = slates.features.load()?;
             let adjust: Vec<_> = Contrast::ALL
                 .iter()
-                .map(|c| covariates(*c, Items::Rows(&mapping), &slates))
+                .map(|c| covariates(*c, Items::Rows(&mapping), &slates, &features))
                 .collect();
             let replicate_settings = InferenceSettings {
                 seed: settings.seed.wrapping_add(r as u64),

@@ -231,8 +231,11 @@ fn pilot_components(
     )?;
     match method {
         InferenceMethod::LinCr1 => {
-            let (estimate, _, residuals) =
-                lin_cr1(&s, &covariates(contrast, Items::Rows(mapping), slates))?;
+            let features = slates.features.load()?;
+            let (estimate, _, residuals) = lin_cr1(
+                &s,
+                &covariates(contrast, Items::Rows(mapping), slates, &features),
+            )?;
             Ok((estimate, UnitVariance::from_residuals(&s, &residuals)?))
         }
         _ => {
@@ -264,12 +267,14 @@ fn replicate_tests(
     slates: &AnalysisSlates,
     alpha: f64,
 ) -> Result<Vec<[(bool, f64); 2]>, EstimateError> {
+    let features = slates.features.load()?;
     Contrast::ALL
         .iter()
         .map(|c| {
             let s = sample(*c, OutcomeView::Observed, Items::Rows(mapping), slates)?;
             let r = difference_in_means(&s, c.text(), "power")?;
-            let (estimate, se, _) = lin_cr1(&s, &covariates(*c, Items::Rows(mapping), slates))?;
+            let (estimate, se, _) =
+                lin_cr1(&s, &covariates(*c, Items::Rows(mapping), slates, &features))?;
             Ok([
                 (r.p_value_cluster() <= alpha, r.cluster_se),
                 (two_sided_normal_p(estimate / se) <= alpha, se),

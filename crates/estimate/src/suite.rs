@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use slate_exposure::{AnalysisSlates, Feature, FeatureKind, NamedColumn};
+use slate_exposure::{AnalysisSlates, FeatureKind, NamedColumn};
 use slate_reduction::columns::Cell;
 use slate_table::Label;
 
@@ -325,7 +325,7 @@ pub fn run(
     Ok(EstimateTables {
         estimates,
         observed,
-        assignment: assignment_recheck(slates),
+        assignment: assignment_recheck(slates)?,
         support,
         se_comparison,
         bootstrap_distribution,
@@ -349,14 +349,13 @@ pub fn run(
     })
 }
 
-fn assignment_recheck(slates: &AnalysisSlates) -> AssignmentRecheck {
+fn assignment_recheck(slates: &AnalysisSlates) -> Result<AssignmentRecheck, EstimateError> {
     let mut table = AssignmentRecheck::default();
-    // The focal value of each covariate (the notebook's mean focal relevance).
-    let focal_values: Vec<&Feature> = slates
+    // The focal value of each covariate (the notebook's mean focal relevance), read for this
+    // check alone when the features are on disk.
+    let focal_values = slates
         .features
-        .iter()
-        .filter(|f| f.kind != FeatureKind::Profile)
-        .collect();
+        .load_where(|kind| kind != FeatureKind::Profile)?;
     let mut means: Vec<NamedColumn> = focal_values
         .iter()
         .map(|f| NamedColumn {
@@ -364,27 +363,33 @@ fn assignment_recheck(slates: &AnalysisSlates) -> AssignmentRecheck {
             values: Vec::new(),
         })
         .collect();
+    let mut seen = vec![false; slates.n_units()];
     for (arm, promoted) in [(Arm::Promoted, true), (Arm::Control, false)] {
-        let rows: Vec<usize> = (0..slates.len())
-            .filter(|s| slates.promotion_applied[*s] == promoted)
-            .collect();
-        let n = rows.len().max(1) as f64;
-        let units: std::collections::BTreeSet<u32> =
-            rows.iter().map(|s| slates.unit_index[*s]).collect();
+        // The arm's slates in table order, each sum in that order.
+        let rows = || (0..slates.len()).filter(move |s| slates.promotion_applied[*s] == promoted);
+        let n_rows = rows().count();
+        let n = n_rows.max(1) as f64;
+        seen.fill(false);
+        let mut units = 0u32;
+        for s in rows() {
+            let unit = &mut seen[slates.unit_index[s] as usize];
+            units += u32::from(!*unit);
+            *unit = true;
+        }
         table.rows.arm.push(arm);
-        table.rows.units.push(units.len() as u32);
-        table.rows.slates.push(rows.len() as u32);
-        for (mean, feature) in means.iter_mut().zip(&focal_values) {
+        table.rows.units.push(units);
+        table.rows.slates.push(n_rows as u32);
+        for (mean, feature) in means.iter_mut().zip(focal_values.iter()) {
             mean.values
-                .push(rows.iter().map(|s| feature.column.values[*s]).sum::<f64>() / n);
+                .push(rows().map(|s| feature.column.values[s]).sum::<f64>() / n);
         }
         table
             .rows
             .share_of_slates
-            .push(rows.len() as f64 / slates.len().max(1) as f64);
+            .push(n_rows as f64 / slates.len().max(1) as f64);
         table.rows.mean_focal_seed_position.push(
-            rows.iter()
-                .map(|s| f64::from(slates.focal_seed_position[*s]))
+            rows()
+                .map(|s| f64::from(slates.focal_seed_position[s]))
                 .sum::<f64>()
                 / n,
         );
@@ -394,7 +399,7 @@ fn assignment_recheck(slates: &AnalysisSlates) -> AssignmentRecheck {
             .push(slates.assignment_probability);
     }
     table.covariate_means = means;
-    table
+    Ok(table)
 }
 
 fn contrast_support(samples: &[&Sample]) -> ContrastSupport {
@@ -602,10 +607,17 @@ pub fn inference_comparison(
     // Lin's regression first, one sample at a time with no other sample held: its design
     // matrix (at the slate level 16 values per slate, with the features' covariates) is the
     // stage's largest allocation.
+    let features = slates.features.load()?;
     let lin: Vec<Vec<Inference>> = specs
         .iter()
-        .map(|spec| lin_rows(&sample_of(*spec)?, &covariates(spec.0, items, slates)))
+        .map(|spec| {
+            lin_rows(
+                &sample_of(*spec)?,
+                &covariates(spec.0, items, slates, &features),
+            )
+        })
         .collect::<Result<_, _>>()?;
+    drop(features);
     let labelled: Vec<(Contrast, Outcome, Sample)> = specs
         .iter()
         .map(|spec| {

@@ -11,12 +11,14 @@
 //! string, and the grouping the estimators need). Holding only this saves 106 bytes a slate
 //! with truth (880 MB at 8.34 million slates) for the length of both stages.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 
 use slate_log::CovariateLevel;
 use slate_table::SharedStr;
 
-use crate::schema::{Feature, NamedColumn, SlateOutcomes};
+use crate::schema::{Feature, FeatureKind, NamedColumn, SlateOutcomes};
+use crate::{ExposureError, SlateOutcomesFile};
 
 /// The slate outcomes' columns the estimators read (see the module documentation): one entry
 /// per slate, in the slate table's order.
@@ -42,8 +44,9 @@ pub struct AnalysisSlates {
     pub focal_target_position: Vec<u32>,
     /// The truth columns the estimators read, when the log has truth.
     pub truth: Option<AnalysisTruth>,
-    /// Covariate-derived features, in column order (Lin's adjustment reads them).
-    pub features: Vec<Feature>,
+    /// Covariate-derived features, in column order (Lin's adjustment and the balance check
+    /// read them): held, or left on disk.
+    pub features: SlateFeatures,
     /// The log's covariates and their levels.
     pub covariates: Vec<(String, CovariateLevel)>,
     /// Each further outcome's total per slate, named by the outcome.
@@ -59,6 +62,109 @@ pub struct AnalysisTruth {
     pub total_known_lift: Vec<f64>,
     /// Oracle slate effect of promotion: if promoted − if control.
     pub slate_promotion_effect: Vec<f64>,
+}
+
+/// The slates' covariate-derived features, held or left in the slate-outcomes table on disk.
+///
+/// At the slate level they are seven `f64`s a slate per item-level covariate (56 bytes, the
+/// largest part of the held table), yet only Lin's adjustment and the balance check read them,
+/// each for a moment: on disk, each reads them when it runs and lets them go after, so the
+/// stages' other steps (the bootstraps, the truth views, the decomposition) do not hold them.
+/// The values read back are the written `f64`s, so every result is the same.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SlateFeatures {
+    /// In memory, in column order.
+    Held(Vec<Feature>),
+    /// The columns of these names and kinds (in column order) of the slate-outcomes table.
+    OnDisk {
+        /// The slate-outcomes table written from these slates.
+        file: SlateOutcomesFile,
+        /// Each feature's name and kind.
+        names: Vec<(String, FeatureKind)>,
+    },
+}
+
+impl Default for SlateFeatures {
+    fn default() -> SlateFeatures {
+        SlateFeatures::Held(Vec::new())
+    }
+}
+
+impl SlateFeatures {
+    /// Each feature's name and kind, in column order.
+    pub fn names(&self) -> Vec<(String, FeatureKind)> {
+        match self {
+            SlateFeatures::Held(features) => features
+                .iter()
+                .map(|f| (f.column.name.clone(), f.kind))
+                .collect(),
+            SlateFeatures::OnDisk { names, .. } => names.clone(),
+        }
+    }
+
+    /// Whether there is no feature.
+    pub fn is_empty(&self) -> bool {
+        match self {
+            SlateFeatures::Held(features) => features.is_empty(),
+            SlateFeatures::OnDisk { names, .. } => names.is_empty(),
+        }
+    }
+
+    /// Every feature, whole.
+    pub fn load(&self) -> Result<Cow<'_, [Feature]>, ExposureError> {
+        self.load_where(|_| true)
+    }
+
+    /// The features whose kind `keep` takes, whole, in column order: borrowed when held, else
+    /// read a row group at a time into columns sized for the table.
+    pub fn load_where(
+        &self,
+        keep: impl Fn(FeatureKind) -> bool,
+    ) -> Result<Cow<'_, [Feature]>, ExposureError> {
+        let (file, names) = match self {
+            SlateFeatures::Held(features) => {
+                return Ok(if features.iter().all(|f| keep(f.kind)) {
+                    Cow::Borrowed(features.as_slice())
+                } else {
+                    Cow::Owned(features.iter().filter(|f| keep(f.kind)).cloned().collect())
+                });
+            }
+            SlateFeatures::OnDisk { file, names } => (file, names),
+        };
+        let (names, kinds): (Vec<String>, Vec<FeatureKind>) = names
+            .iter()
+            .filter(|(_, kind)| keep(*kind))
+            .cloned()
+            .unzip();
+        let mut columns: Vec<Vec<f64>> = names.iter().map(|_| Vec::new()).collect();
+        for column in &mut columns {
+            column
+                .try_reserve_exact(file.len())
+                .map_err(|_| ExposureError::Inconsistent {
+                    table: file.path().display().to_string(),
+                    message: format!("no memory for a feature column of {} slates", file.len()),
+                })?;
+        }
+        for rows in file.row_groups() {
+            for (column, part) in columns
+                .iter_mut()
+                .zip(file.f64_columns(&names, rows.clone())?)
+            {
+                column.extend(part);
+            }
+        }
+        Ok(Cow::Owned(
+            names
+                .into_iter()
+                .zip(kinds)
+                .zip(columns)
+                .map(|((name, kind), values)| Feature {
+                    column: NamedColumn { name, values },
+                    kind,
+                })
+                .collect(),
+        ))
+    }
 }
 
 /// Each slate's focal cluster as a code into the distinct focal clusters sorted by name.
@@ -113,6 +219,27 @@ impl AnalysisSlates {
         self.unit_index.is_empty()
     }
 
+    /// Leaves the features in `file`, the slate-outcomes table written from these slates, and
+    /// frees the held ones (see [`SlateFeatures`]). A table of other slates or other features
+    /// is an error naming it.
+    pub fn features_on_disk(&mut self, file: SlateOutcomesFile) -> Result<(), ExposureError> {
+        let names = self.features.names();
+        if file.len() != self.len() || file.features() != names {
+            return Err(ExposureError::Inconsistent {
+                table: file.path().display().to_string(),
+                message: format!(
+                    "{} slates with features {:?}, not the {} slates with features {:?} it was written from",
+                    file.len(),
+                    file.features(),
+                    self.len(),
+                    names
+                ),
+            });
+        }
+        self.features = SlateFeatures::OnDisk { file, names };
+        Ok(())
+    }
+
     /// The number of randomization units (unit indices are dense, so the largest plus one).
     pub fn n_units(&self) -> usize {
         self.unit_index.iter().max().map_or(0, |m| *m as usize + 1)
@@ -144,7 +271,7 @@ impl From<SlateOutcomes> for AnalysisSlates {
                 total_known_lift: t.total_known_lift,
                 slate_promotion_effect: t.slate_promotion_effect,
             }),
-            features,
+            features: SlateFeatures::Held(features),
             covariates,
             outcome_totals,
         }
@@ -170,7 +297,7 @@ impl From<&SlateOutcomes> for AnalysisSlates {
                 total_known_lift: t.total_known_lift.clone(),
                 slate_promotion_effect: t.slate_promotion_effect.clone(),
             }),
-            features: slates.features.clone(),
+            features: SlateFeatures::Held(slates.features.clone()),
             covariates: slates.covariates.clone(),
             outcome_totals: slates.outcome_totals.clone(),
         }

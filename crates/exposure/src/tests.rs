@@ -241,6 +241,49 @@ fn the_slate_table_on_disk_reads_in_parts_as_the_whole_and_names_a_missing_colum
     assert!(error.contains("unit_index"), "{error}");
 }
 
+/// Features left on disk load as the held ones, across row groups, and only for the slates
+/// the table was written from.
+#[test]
+fn features_on_disk_load_as_the_held_ones() {
+    use slate_table::polars::prelude::*;
+    let tables = map_exposure(&two_slates(true)).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    crate::write(&tables, out.path()).unwrap();
+    // The table rewritten in row groups of 2 slates.
+    let path = out.path().join(crate::schema::SLATE_OUTCOMES.file_name);
+    let mut frame = ParquetReader::new(std::fs::File::open(&path).unwrap())
+        .finish()
+        .unwrap();
+    ParquetWriter::new(std::fs::File::create(&path).unwrap())
+        .with_row_group_size(Some(2))
+        .finish(&mut frame)
+        .unwrap();
+    let file = crate::SlateOutcomesFile::open(out.path()).unwrap();
+    assert!(file.row_groups().len() > 1);
+    let held = crate::AnalysisSlates::from(&tables.slates);
+    assert!(!held.features.is_empty());
+    let mut on_disk = held.clone();
+    on_disk.features_on_disk(file.clone()).unwrap();
+    assert!(matches!(
+        on_disk.features,
+        crate::SlateFeatures::OnDisk { .. }
+    ));
+    assert_eq!(on_disk.features.names(), held.features.names());
+    assert_eq!(
+        on_disk.features.load().unwrap(),
+        held.features.load().unwrap()
+    );
+    let focal = |kind| kind != crate::FeatureKind::Profile;
+    let some = on_disk.features.load_where(focal).unwrap();
+    assert!(!some.is_empty() && some.len() < held.features.names().len());
+    assert_eq!(some, held.features.load_where(focal).unwrap());
+    // Another table's slates are an error naming the file.
+    let mut fewer = crate::AnalysisSlates::from(&tables.slates);
+    fewer.unit_index.pop();
+    let error = fewer.features_on_disk(file).unwrap_err().to_string();
+    assert!(error.contains(&path.display().to_string()), "{error}");
+}
+
 #[test]
 fn a_covariate_whose_column_would_collide_is_an_error() {
     let mut log = two_slates(false);

@@ -231,7 +231,9 @@ impl Pipeline {
                 "read per-slate table {}",
                 path.display()
             );
-            Ok((RunExposure::Cells(tables.cells), tables.slates.into()))
+            let mut slates = slate_exposure::AnalysisSlates::from(tables.slates);
+            slates.features_on_disk(slate_exposure::SlateOutcomesFile::open(dir)?)?;
+            Ok((RunExposure::Cells(tables.cells), slates))
         })
     }
 }
