@@ -20,6 +20,7 @@ use rand_pcg::Pcg64;
 use slate_estimate::dim::{Z_95, two_sided_normal_p};
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use crate::ModelsError;
 use crate::features::SlateFeatures;
@@ -51,8 +52,8 @@ pub fn unit_folds(unit: &[u32], k: usize, seed: u64) -> Vec<usize> {
 pub struct CrossFit {
     /// The learner.
     pub model: Learner,
-    /// Fold of each row.
-    pub fold: Vec<usize>,
+    /// Fold of each row (one copy shared by every model's cross-fit).
+    pub fold: Arc<[usize]>,
     /// Predicted outcome if treated.
     pub mu1: Vec<f64>,
     /// Predicted outcome if control.
@@ -64,7 +65,12 @@ pub struct CrossFit {
 impl CrossFit {
     /// Predicted conditional effect `μ1 − μ0` per row.
     pub fn net_effect(&self) -> Vec<f64> {
-        self.mu1.iter().zip(&self.mu0).map(|(a, b)| a - b).collect()
+        (0..self.mu1.len()).map(|i| self.net_effect_at(i)).collect()
+    }
+
+    /// Row `i`'s predicted conditional effect `μ1 − μ0`.
+    pub fn net_effect_at(&self, i: usize) -> f64 {
+        self.mu1[i] - self.mu0[i]
     }
 
     /// AIPW scores with propensity `e` per row.
@@ -200,11 +206,11 @@ impl FoldFits {
     }
 
     /// The cross-fit these fits fill, before any prediction: `fold` per slate, zeros.
-    pub fn empty_cross_fit(&self, fold: &[usize]) -> CrossFit {
+    pub fn empty_cross_fit(&self, fold: Arc<[usize]>) -> CrossFit {
         let n = fold.len();
         CrossFit {
             model: self.model,
-            fold: fold.to_vec(),
+            fold,
             mu1: vec![0.0; n],
             mu0: vec![0.0; n],
             propensity: vec![0.0; n],
@@ -234,7 +240,7 @@ pub fn cross_fit(
     let d: Vec<f64> = treated.iter().map(|t| f64::from(u8::from(*t))).collect();
     let fits = FoldFits::fit(model, &training, &rows, y, &d)?;
     drop(training);
-    let mut out = fits.empty_cross_fit(fold);
+    let mut out = fits.empty_cross_fit(fold.into());
     x.for_each_block(k, |block, matrix| {
         fits.predict_block(block, &matrix, fold, clip, &mut out)
     })?;
@@ -361,7 +367,7 @@ mod tests {
     fn scores_reduce_to_hand_computed_values() {
         let fit = CrossFit {
             model: Learner::LightGbm,
-            fold: vec![0, 1],
+            fold: vec![0, 1].into(),
             mu1: vec![3.0, 2.0],
             mu0: vec![1.0, 1.5],
             propensity: vec![0.5, 0.5],

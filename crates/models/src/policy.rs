@@ -91,8 +91,8 @@ pub fn evaluate(
 }
 
 /// Promote where the prediction is positive.
-pub fn predicted_positive(predicted: &[f64]) -> Vec<bool> {
-    predicted.iter().map(|p| *p > 0.0).collect()
+pub fn predicted_positive(predicted: impl IntoIterator<Item = f64>) -> Vec<bool> {
+    predicted.into_iter().map(|p| p > 0.0).collect()
 }
 
 /// Promote the `share` of slates with the highest predictions (ties broken by lower index).
@@ -144,7 +144,7 @@ mod tests {
         assert!((all.aipw_per_1000 - 0.0).abs() < 1e-9);
         let best = evaluate(
             PolicyRule::OracleBest,
-            &predicted_positive(&oracle),
+            &predicted_positive(oracle.iter().copied()),
             Some(&oracle),
             &scores,
             &[0, 1, 2, 3],

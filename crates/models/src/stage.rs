@@ -1,6 +1,8 @@
 //! The models stage: both learners fitted, AIPW cross-fitted, every targeting rule evaluated
 //! and heterogeneity summarised, into the stage's tables.
 
+use std::borrow::Cow;
+
 use rand::seq::SliceRandom;
 use rand_pcg::Pcg64;
 use slate_estimate::contrasts::{Contrast, OutcomeView};
@@ -188,7 +190,11 @@ fn run_on(
         .map(|m| FoldFits::fit(m.as_ref(), &fold_training, &fold_rows, y, &d))
         .collect::<Result<_, _>>()?;
     drop((fold_training, d));
-    let mut fits: Vec<CrossFit> = fold_fits.iter().map(|f| f.empty_cross_fit(&fold)).collect();
+    let fold: std::sync::Arc<[usize]> = fold.into();
+    let mut fits: Vec<CrossFit> = fold_fits
+        .iter()
+        .map(|f| f.empty_cross_fit(fold.clone()))
+        .collect();
     let mut test_predictions: Vec<Vec<f64>> = vec![Vec::with_capacity(test.len()); models.len()];
     let mut next_test = 0;
     x.for_each_block(config.folds, |block, matrix| {
@@ -238,9 +244,8 @@ fn run_on(
     let true_effect = oracle.map(|o| o.iter().sum::<f64>() / n as f64);
     let mut aipw = AipwEstimates::default();
     let mut aipw_truth = AipwTruth::default();
-    let total = slates.total_sample();
     let dim = difference_in_means(
-        &total,
+        &slates.total_sample(),
         Contrast::TotalSlate.text(),
         &Outcome::Click {
             view: OutcomeView::Observed,
@@ -306,12 +311,10 @@ fn run_on(
         }
     }
 
-    // Each model's predicted net effect per slate, shared by the rules and the groups.
-    let net: Vec<Vec<f64>> = fits.iter().map(CrossFit::net_effect).collect();
-    let learners: Vec<Learner> = fits.iter().map(|f| f.model).collect();
-    let policies = evaluate_policies(&learners, &net, oracle, &scores[0], units, config.seed)?;
-    let heterogeneity = heterogeneity(&slates, &net, oracle, &scores[0])?;
-    drop(net);
+    // Each model's predicted net effect per slate, read from its cross-fit where a rule or a
+    // group needs it (a rule ranking the slates takes a copy for its step).
+    let policies = evaluate_policies(&fits, oracle, &scores[0], units, config.seed)?;
+    let heterogeneity = heterogeneity(&slates, &fits, oracle, &scores[0])?;
     let truth = oracle.is_some();
     let aipw = WithTruth {
         rows: aipw,
@@ -389,14 +392,14 @@ fn dense(codes: &[u32], units: usize) -> Vec<u32> {
 /// `learners[m]`'s predicted net effect per slate. Each rule is built, evaluated and let go
 /// before the next (a rule is a flag per slate).
 fn evaluate_policies(
-    learners: &[Learner],
-    net: &[Vec<f64>],
+    fits: &[CrossFit],
     oracle: Option<&[f64]>,
     scores: &[f64],
     units: &[u32],
     seed: u64,
 ) -> Result<WithTruth<PolicyTargeting, PolicyTruth>, ModelsError> {
     let n = scores.len();
+    let learners: Vec<Learner> = fits.iter().map(|f| f.model).collect();
     let mut rules = vec![
         PolicyRule::PromoteAll,
         PolicyRule::PromoteNone,
@@ -407,9 +410,9 @@ fn evaluate_policies(
     if oracle.is_some() {
         rules.push(PolicyRule::OracleBest);
     }
-    let net_of = |learner: Learner| -> &[f64] {
+    let fit_of = |learner: Learner| -> &CrossFit {
         let m = learners.iter().position(|l| *l == learner).unwrap_or(0);
-        &net[m]
+        &fits[m]
     };
     let mut table = PolicyTargeting::default();
     let mut truth = PolicyTruth::default();
@@ -418,9 +421,14 @@ fn evaluate_policies(
             PolicyRule::PromoteAll => vec![true; n],
             PolicyRule::PromoteNone => vec![false; n],
             PolicyRule::RandomHalf => policy::random_share(n, 0.5, seed),
-            PolicyRule::PredictedPositive(learner) => policy::predicted_positive(net_of(learner)),
-            PolicyRule::TopDecile(learner) => policy::top_share(net_of(learner), 0.1),
-            PolicyRule::OracleBest => policy::predicted_positive(oracle.unwrap_or_default()),
+            PolicyRule::PredictedPositive(learner) => {
+                let fit = fit_of(learner);
+                policy::predicted_positive((0..n).map(|i| fit.net_effect_at(i)))
+            }
+            PolicyRule::TopDecile(learner) => policy::top_share(&fit_of(learner).net_effect(), 0.1),
+            PolicyRule::OracleBest => {
+                policy::predicted_positive(oracle.unwrap_or_default().iter().copied())
+            }
         };
         let v = policy::evaluate(name, &rule, oracle, scores, units)?;
         table.policy.push(v.policy);
@@ -452,7 +460,7 @@ enum Members {
 
 fn heterogeneity(
     slates: &StageSlates,
-    net: &[Vec<f64>],
+    fits: &[CrossFit],
     oracle: Option<&[f64]>,
     scores: &[f64],
 ) -> Result<WithTruth<Heterogeneity, HeterogeneityTruth>, ModelsError> {
@@ -488,11 +496,7 @@ fn heterogeneity(
     }
     let mut table = Heterogeneity::default();
     let mut truth = HeterogeneityTruth::default();
-    let mean = |v: &[f64], rows: &[u32]| {
-        rows.iter().map(|i| v[*i as usize]).sum::<f64>() / rows.len() as f64
-    };
     for (dimension, group, members) in groups {
-        // The group's slates, in order, built one group at a time.
         let member = |s: usize| match members {
             Members::All => true,
             Members::FocalCluster(c) => slates.cluster[s] == c,
@@ -500,33 +504,61 @@ fn heterogeneity(
                 (from..=to).contains(&slates.focal_seed_position[s])
             }
         };
-        let rows: Vec<u32> = (0..slates.len())
-            .filter(|s| member(*s))
-            .map(|s| s as u32)
-            .collect();
-        if rows.len() < 2 {
+        // The group's slates, in order: every slate's own vectors for all of them, else the
+        // group's built one group at a time.
+        let rows: Option<Vec<u32>> = match members {
+            Members::All => None,
+            _ => Some(
+                (0..slates.len())
+                    .filter(|s| member(*s))
+                    .map(|s| s as u32)
+                    .collect(),
+            ),
+        };
+        let in_group = || -> Box<dyn Iterator<Item = usize> + '_> {
+            match &rows {
+                None => Box::new(0..slates.len()),
+                Some(rows) => Box::new(rows.iter().map(|i| *i as usize)),
+            }
+        };
+        let n_rows = rows.as_ref().map_or(slates.len(), Vec::len);
+        if n_rows < 2 {
             continue;
         }
-        let group_scores: Vec<f64> = rows.iter().map(|i| scores[*i as usize]).collect();
-        let group_units: Vec<u32> = rows.iter().map(|i| slates.unit[*i as usize]).collect();
+        let group_scores: Cow<'_, [f64]> = match &rows {
+            None => Cow::Borrowed(scores),
+            Some(_) => Cow::Owned(in_group().map(|i| scores[i]).collect()),
+        };
+        let group_units: Cow<'_, [u32]> = match &rows {
+            None => Cow::Borrowed(&slates.unit),
+            Some(_) => Cow::Owned(in_group().map(|i| slates.unit[i]).collect()),
+        };
         // A clustered standard error needs two units: a group held by one unit (a user with
         // many slates) gets no row rather than stopping the stage.
         if group_units.iter().all(|u| *u == group_units[0]) {
             continue;
         }
-        let m = clustered_score_mean(&group_scores, &dense(&group_units, units))?;
+        // Every slate's units are dense codes already: re-coding them keeps their order, and a
+        // code no slate has adds only zeros, so the clustered mean is the same to the bit.
+        let dense_units: Cow<'_, [u32]> = match &rows {
+            None => group_units,
+            Some(_) => Cow::Owned(dense(&group_units, units)),
+        };
+        let m = clustered_score_mean(&group_scores, &dense_units)?;
+        drop((group_scores, dense_units));
+        let mean = |v: &dyn Fn(usize) -> f64| in_group().map(v).sum::<f64>() / n_rows as f64;
         table.dimension.push(dimension);
         table.group.push(group);
-        table.slates.push(rows.len() as u32);
+        table.slates.push(n_rows as u32);
         if let Some(oracle) = oracle {
-            truth.oracle_net_effect.push(mean(oracle, &rows));
+            truth.oracle_net_effect.push(mean(&|i| oracle[i]));
         }
         table
             .lightgbm_predicted_net_effect
-            .push(mean(&net[0], &rows));
+            .push(mean(&|i| fits[0].net_effect_at(i)));
         table
             .xgboost_predicted_net_effect
-            .push(mean(&net[1], &rows));
+            .push(mean(&|i| fits[1].net_effect_at(i)));
         table.aipw_net_effect.push(m.estimate);
         table.aipw_se.push(m.se);
     }
@@ -534,4 +566,63 @@ fn heterogeneity(
         rows: table,
         truth: oracle.map(|_| truth),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The all-slates group reads the stage's own vectors: its row equals the one computed from
+    /// copies re-coded densely (as every other group's is), bit for bit, with a unit code no
+    /// slate has.
+    #[test]
+    fn the_all_slates_group_equals_its_dense_copy() {
+        let n = 40;
+        let unit: Vec<u32> = (0..n as u32)
+            .map(|s| if s < 20 { s / 4 } else { s / 4 + 3 })
+            .collect();
+        let slates = StageSlates {
+            slate_id: (0..n as i64).collect(),
+            treated: (0..n).map(|s| s % 3 == 0).collect(),
+            y: (0..n).map(|s| (s % 5) as f64).collect(),
+            unit,
+            cluster: (0..n as u32).map(|s| s % 2).collect(),
+            clusters: vec!["a".into(), "b".into()],
+            focal_seed_position: (0..n as u32).map(|s| 4 + s % 6).collect(),
+            oracle: Some((0..n).map(|s| 0.1 * (s % 7) as f64 - 0.2).collect()),
+            probability: 0.5,
+            probability_logged: Some(true),
+        };
+        let fit = |model, k: f64| CrossFit {
+            model,
+            fold: vec![0; n].into(),
+            mu1: (0..n).map(|s| k * (s as f64).sin() + 1.0).collect(),
+            mu0: (0..n).map(|s| k * (s as f64).cos()).collect(),
+            propensity: vec![0.5; n],
+        };
+        let fits = [fit(Learner::LightGbm, 0.3), fit(Learner::XgBoost, 0.7)];
+        let scores: Vec<f64> = (0..n).map(|s| ((s * 37) % 11) as f64 / 3.0 - 1.0).collect();
+        let got = heterogeneity(&slates, &fits, slates.oracle.as_deref(), &scores).unwrap();
+        let all = got
+            .rows
+            .dimension
+            .iter()
+            .position(|d| *d == Dimension::All)
+            .unwrap();
+        let units = unit_count(&slates.unit);
+        let expected = clustered_score_mean(&scores, &dense(&slates.unit, units)).unwrap();
+        assert_eq!(
+            got.rows.aipw_net_effect[all].to_bits(),
+            expected.estimate.to_bits()
+        );
+        assert_eq!(got.rows.aipw_se[all].to_bits(), expected.se.to_bits());
+        let mean = |v: Vec<f64>| v.iter().sum::<f64>() / n as f64;
+        let net = fits[1].net_effect();
+        assert_eq!(got.rows.xgboost_predicted_net_effect[all], mean(net));
+        assert_eq!(
+            got.truth.unwrap().oracle_net_effect[all],
+            mean(slates.oracle.clone().unwrap())
+        );
+        assert_eq!(got.rows.slates[all], n as u32);
+    }
 }
