@@ -39,15 +39,15 @@ pub struct CellOutcome {
 
 impl SlateCells {
     /// The readiness facts of the item rows these cells sum, with `shifted_by_one` the
-    /// displaced rows shown where the design places them and `focal_shown` the (lead) focal's
-    /// shown position, per slate; `target` when the log has target positions (whose promoted
+    /// displaced rows shown where the design places them and `focal_shown_first` whether the
+    /// (lead) focal item is shown first, per slate; `target` when the log has target positions (whose promoted
     /// slates the read checked to show the design's ranking), `every_target_top` when every
     /// focal item's target is slot 1.
     pub(crate) fn design_facts(
         &self,
         slates: &SlateOutcomes,
         shifted_by_one: &[u32],
-        focal_shown: &[i64],
+        focal_shown_first: &[bool],
         has_unit_column: bool,
         target: bool,
         every_target_top: bool,
@@ -78,7 +78,7 @@ impl SlateCells {
                 rows_of(&[Cell::Focal], true)
             } else {
                 (0..n)
-                    .filter(|s| promoted[*s] && focal_shown[*s] == 1)
+                    .filter(|s| promoted[*s] && focal_shown_first[*s])
                     .count()
             },
             promoted_displaced_rows: rows_of(&displaced, true),

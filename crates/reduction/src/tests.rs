@@ -402,24 +402,14 @@ fn a_flag_that_is_not_0_or_1_is_an_error() {
     assert!(err.contains("slate 0") && err.contains("0/1"), "{err}");
 }
 
-/// The error of reading back the per-slate table of a synthetic log (`synthetic`) after slate
-/// 2's count in column `name` was set to `count`.
-fn error_with_count(synthetic: &SyntheticConfig, name: &str, count: u32) -> String {
+/// The error of reading back the per-slate table of a synthetic log (`synthetic`) after `edit`
+/// changed it.
+fn error_after_table_edit(synthetic: &SyntheticConfig, edit: impl Fn(&mut DataFrame)) -> String {
     let dir = tempfile::tempdir().unwrap();
     let (path, _) = write_synthetic_log(synthetic, 3, dir.path(), "log.parquet", 60).unwrap();
     let reduced = reduce_parquet(&path, &config(), dir.path(), 100).unwrap();
     let mut frame = read(&reduced.path);
-    let mut counts: Vec<u32> = frame
-        .column(name)
-        .unwrap()
-        .u32()
-        .unwrap()
-        .into_no_null_iter()
-        .collect();
-    counts[2] = count;
-    frame
-        .replace(name, Column::new(name.into(), counts))
-        .unwrap();
+    edit(&mut frame);
     let edited = dir.path().join("edited.parquet");
     ParquetWriter::new(std::fs::File::create(&edited).unwrap())
         .finish(&mut frame)
@@ -427,6 +417,79 @@ fn error_with_count(synthetic: &SyntheticConfig, name: &str, count: u32) -> Stri
     crate::read_slate_stats(&edited, &config())
         .unwrap_err()
         .to_string()
+}
+
+/// The error of reading back the per-slate table of a synthetic log (`synthetic`) after slate
+/// 2's count in column `name` was set to `count`.
+fn error_with_count(synthetic: &SyntheticConfig, name: &str, count: u32) -> String {
+    error_after_table_edit(synthetic, |frame| {
+        let mut counts: Vec<u32> = frame
+            .column(name)
+            .unwrap()
+            .u32()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        counts[2] = count;
+        frame
+            .replace(name, Column::new(name.into(), counts))
+            .unwrap();
+    })
+}
+
+/// A covariate that is not a finite number is an error naming the slate as written (an
+/// integer id, or a string id) and the covariate.
+#[test]
+fn a_covariate_that_is_not_finite_names_the_slate_as_written() {
+    let synthetic = SyntheticConfig {
+        slates: 30,
+        slate_size: 6,
+        ..SyntheticConfig::default()
+    };
+    let break_covariate = |frame: &mut DataFrame| {
+        let name = covariate_column(0, CovariateStat::Sum);
+        let mut sums = f64s(frame, &name);
+        sums[2] = f64::NAN;
+        frame
+            .replace(&name, Column::new(name.as_str().into(), sums))
+            .unwrap();
+    };
+    let slate_2 = i64s(&read_synthetic_slate_ids(&synthetic), "slate_id")[2];
+    let err = error_after_table_edit(&synthetic, break_covariate);
+    assert!(
+        err.contains(&format!(
+            "slate {slate_2}, column `relevance`: a value is not a finite number"
+        )),
+        "{err}"
+    );
+    // String slate ids (as Spark may write them): shown as written.
+    let err = error_after_table_edit(&synthetic, |frame| {
+        let names: Vec<String> = i64s(frame, "slate_id")
+            .iter()
+            .map(|id| format!("impression-{id:03}"))
+            .collect();
+        frame
+            .replace("slate_id", Column::new("slate_id".into(), names))
+            .unwrap();
+        break_covariate(frame);
+    });
+    assert!(
+        err.contains(&format!(
+            "slate impression-{slate_2:03}, column `relevance`: a value is not a finite number"
+        )),
+        "{err}"
+    );
+}
+
+/// The per-slate table of `synthetic`, as reduced.
+fn read_synthetic_slate_ids(synthetic: &SyntheticConfig) -> DataFrame {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = write_synthetic_log(synthetic, 3, dir.path(), "log.parquet", 60).unwrap();
+    read(
+        &reduce_parquet(&path, &config(), dir.path(), 100)
+            .unwrap()
+            .path,
+    )
 }
 
 /// A per-slate table (from another engine, or edited) whose cell counts more rows than its

@@ -123,6 +123,29 @@ fn sessions(user_codes: &[u32]) -> Vec<u32> {
         .collect()
 }
 
+/// The slate truth of slates `promoted` from their truth totals `[if promoted, if control]`,
+/// which become two of its columns.
+fn slate_truth([if_promoted, if_control]: [Vec<f64>; 2], promoted: &[bool]) -> SlateTruth {
+    let n = promoted.len();
+    let mut t = SlateTruth {
+        total_expected_clicks: Vec::with_capacity(n),
+        total_baseline_clicks: if_control.clone(),
+        total_known_lift: Vec::with_capacity(n),
+        total_expected_clicks_if_promoted: if_promoted,
+        total_expected_clicks_if_control: if_control,
+        slate_promotion_effect: Vec::with_capacity(n),
+    };
+    for (s, promoted) in promoted.iter().enumerate() {
+        let if_promoted = t.total_expected_clicks_if_promoted[s];
+        let if_control = t.total_expected_clicks_if_control[s];
+        let expected = if *promoted { if_promoted } else { if_control };
+        t.total_expected_clicks.push(expected);
+        t.total_known_lift.push(expected - if_control);
+        t.slate_promotion_effect.push(if_promoted - if_control);
+    }
+    t
+}
+
 /// Reads the table's columns one at a time.
 struct Reader<'a> {
     source: ColumnSource,
@@ -166,10 +189,8 @@ fn differs(min: &Column, max: &Column) -> Result<Vec<bool>, PolarsError> {
 struct Ids {
     /// Slate ids (integers as written, strings as ranks).
     slate: Vec<i64>,
-    /// The slate ids as written, for messages.
-    slate_values: IdValues,
-    /// Each slate's code in `slate_values`.
-    slate_codes: Vec<u32>,
+    /// How messages show a slate id.
+    slate_names: SlateNames,
     /// Unit ids (the slate's own without a unit column).
     unit: Vec<i64>,
     /// User ids (the unit's without a user column).
@@ -181,9 +202,26 @@ struct Ids {
 }
 
 impl Ids {
-    /// Slate `s`'s id as written in the log.
+    /// Slate `s`'s id as written in the log (while the ids hold the slate ids).
     fn shown(&self, s: usize) -> String {
-        self.slate_values.display(self.slate_codes[s])
+        self.slate_names.show(&self.slate, s)
+    }
+}
+
+/// How messages show a slate id: an integer id is its own value, a string id's rank indexes
+/// the sorted strings (no per-slate copy is held for messages).
+struct SlateNames {
+    /// The distinct string ids in sorted order; `None` when ids are integers.
+    strings: Option<Vec<String>>,
+}
+
+impl SlateNames {
+    /// Slate `s`'s id as written in the log, from the slate ids as the table holds them.
+    fn show(&self, slate_id: &[i64], s: usize) -> String {
+        match &self.strings {
+            None => slate_id[s].to_string(),
+            Some(strings) => strings[slate_id[s] as usize].clone(),
+        }
     }
 }
 
@@ -274,20 +312,30 @@ impl Reader<'_> {
         let (mut ids, varies) = self.ids()?;
         let mut counts = self.counts()?;
         self.check_slates(&ids, &counts, varies)?;
+        // Past the rules, only whether the focal item is shown first is read (a byte, not
+        // eight).
+        let focal_shown_first: Vec<bool> = std::mem::take(&mut counts.focal_shown)
+            .into_iter()
+            .map(|p| p == 1)
+            .collect();
         let units = self.units(&ids, &counts)?;
         let (probability, logged) = self.assignment_probability(&ids, &units)?;
         let table = self.slate_rows(&mut ids, &mut counts, units, probability, logged)?;
         // What only the slate rows needed goes now: the table is millions of slates.
         drop(std::mem::take(&mut counts.focal_seed));
         drop(std::mem::take(&mut counts.promoted_max));
-        let slate_truth = self.slate_truth(&table.promotion_applied)?;
+        // The truth's two totals now (where its columns are read); its six columns once the
+        // covariates' columns have come and gone.
+        let truth_totals = self.truth_totals()?;
         // The truth cells stay in the table until a view of them is asked for.
         let truth = self
             .shape
             .truth
             .then(|| TruthCells::new(self.source.clone(), &table.promotion_applied));
         let (outcomes, outcome_totals) = self.outcomes()?;
-        let (features, covariates) = self.covariate_features(&ids, &counts.rows)?;
+        let (features, covariates) =
+            self.covariate_features(&|s| ids.slate_names.show(&table.slate_id, s), &counts.rows)?;
+        let slate_truth = truth_totals.map(|totals| slate_truth(totals, &table.promotion_applied));
         let slates = SlateOutcomes {
             rows: table,
             truth: slate_truth,
@@ -295,12 +343,11 @@ impl Reader<'_> {
             covariates,
             outcome_totals,
         };
-        let shown = |s: usize| ids.shown(s);
+        let shown = |s: usize| ids.slate_names.show(&slates.rows.slate_id, s);
         let Counts {
             rows,
             cell_rows,
             cell_clicks,
-            focal_shown,
             ..
         } = counts;
         let cell_name = |stat: CellStat| move |c: usize| cell_column(stat, Cell::ALL[c]);
@@ -348,7 +395,7 @@ impl Reader<'_> {
         let design = cells.design_facts(
             &slates,
             &shifted_by_one,
-            &focal_shown,
+            &focal_shown_first,
             self.shape.unit,
             self.shape.target,
             every_target_top,
@@ -369,10 +416,16 @@ impl Reader<'_> {
     /// column, the unit as its user.
     fn ids(&self) -> Result<(Ids, Varies), ExposureError> {
         let n = self.n;
-        let (slate, slate_values, slate_codes) =
+        let (slate, slate_values, _) =
             ids(&self.column(Fact::SlateId.name())?).map_err(|e| self.polars(e))?;
         let mut dictionary = IdDictionary::default();
         dictionary.push_ids(LogColumn::SlateId, &slate_values);
+        let slate_names = SlateNames {
+            strings: match slate_values {
+                IdValues::Int(_) => None,
+                IdValues::Str(strings) => Some(strings),
+            },
+        };
         let mut id_pair = |column: LogColumn, min: Fact, max: Fact| -> Result<_, ExposureError> {
             let (smallest, largest) = (self.column(min.name())?, self.column(max.name())?);
             let varies = differs(&smallest, &largest).map_err(|e| self.polars(e))?;
@@ -395,8 +448,7 @@ impl Reader<'_> {
         dictionary.push_ids(LogColumn::ItemId, &item_values);
         let ids = Ids {
             slate,
-            slate_values,
-            slate_codes,
+            slate_names,
             unit,
             user,
             focal_item,
@@ -509,10 +561,11 @@ impl Reader<'_> {
         Ok(table)
     }
 
-    /// The slate truth from the truth cells' sums in both arms (only the cells that partition
-    /// a slate enter its totals); `None` without truth columns. Each arm's total is summed a
-    /// column at a time, in cell order (the additions of a per-slate sum over the cells).
-    fn slate_truth(&self, promoted: &[bool]) -> Result<Option<SlateTruth>, ExposureError> {
+    /// The truth cells' sums per slate in both arms, `[if promoted, if control]` (only the
+    /// cells that partition a slate enter its totals); `None` without truth columns. Each arm's
+    /// total is summed a column at a time, in cell order (the additions of a per-slate sum over
+    /// the cells).
+    fn truth_totals(&self) -> Result<Option<[Vec<f64>; 2]>, ExposureError> {
         if !self.shape.truth {
             return Ok(None);
         }
@@ -528,20 +581,10 @@ impl Reader<'_> {
             }
             Ok(total)
         };
-        let (if_promoted, if_control) = (total(CellStat::IfPromoted)?, total(CellStat::IfControl)?);
-        let mut t = SlateTruth::with_capacity(self.n);
-        for (s, promoted) in promoted.iter().enumerate() {
-            let if_promoted = if_promoted[s];
-            let if_control = if_control[s];
-            let expected = if *promoted { if_promoted } else { if_control };
-            t.total_expected_clicks.push(expected);
-            t.total_baseline_clicks.push(if_control);
-            t.total_known_lift.push(expected - if_control);
-            t.total_expected_clicks_if_promoted.push(if_promoted);
-            t.total_expected_clicks_if_control.push(if_control);
-            t.slate_promotion_effect.push(if_promoted - if_control);
-        }
-        Ok(Some(t))
+        Ok(Some([
+            total(CellStat::IfPromoted)?,
+            total(CellStat::IfControl)?,
+        ]))
     }
 
     /// Each further outcome's per-cell sums, and its total per slate.
@@ -576,7 +619,7 @@ impl Reader<'_> {
     /// features derived from its per-slate summaries, as the row path derives them.
     fn covariate_features(
         &self,
-        ids: &Ids,
+        shown: &dyn Fn(usize) -> String,
         rows: &[u32],
     ) -> Result<(Vec<Feature>, Covariates), ExposureError> {
         let n = self.n;
@@ -596,7 +639,7 @@ impl Reader<'_> {
             if let Some(s) = (0..n).find(|s| !(sum[*s].is_finite() && squares[*s].is_finite())) {
                 return Err(bad(
                     &self.source.path,
-                    &ids.shown(s),
+                    &shown(s),
                     name,
                     "a value is not a finite number".into(),
                 ));
@@ -609,22 +652,26 @@ impl Reader<'_> {
             let values: Vec<Vec<f64>> = match level {
                 CovariateLevel::Slate => vec![min],
                 CovariateLevel::Item => {
-                    // The profile a column at a time, each statistic let go once used (the
-                    // same operations per slate as a profile built slate by slate).
+                    // The profile written over the statistics it is made of, slate by slate
+                    // (the same operations as a profile built in new columns, without them):
+                    // the sums become the means and the sums of squares the deviations.
                     let m = |s: usize| f64::from(rows[s]);
-                    let mean: Vec<f64> = (0..n).map(|s| sum[s] / m(s)).collect();
-                    let std: Vec<f64> = (0..n)
-                        .map(|s| {
-                            let variance =
-                                ((squares[s] - sum[s] * mean[s]) / (m(s) - 1.0).max(1.0)).max(0.0);
-                            variance.sqrt()
-                        })
-                        .collect();
-                    drop((sum, squares));
-                    let top: Vec<f64> = (0..n).map(|s| top_three[s] / m(s).min(3.0)).collect();
-                    drop(top_three);
-                    let gap: Vec<f64> = (0..n).map(|s| first[s] - focal_value[s]).collect();
-                    drop(first);
+                    let (mut mean, mut std) = (sum, squares);
+                    for s in 0..n {
+                        let (sum, squares) = (mean[s], std[s]);
+                        let mean_s = sum / m(s);
+                        let variance = ((squares - sum * mean_s) / (m(s) - 1.0).max(1.0)).max(0.0);
+                        mean[s] = mean_s;
+                        std[s] = variance.sqrt();
+                    }
+                    let mut top = top_three;
+                    for (s, t) in top.iter_mut().enumerate() {
+                        *t /= m(s).min(3.0);
+                    }
+                    let mut gap = first;
+                    for (g, focal) in gap.iter_mut().zip(&focal_value) {
+                        *g -= focal;
+                    }
                     vec![focal_value, mean, max, min, std, top, gap]
                 }
             };
