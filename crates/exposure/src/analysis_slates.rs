@@ -2,7 +2,7 @@
 //! estimate and decompose stages read, and nothing else, each in its narrowest form.
 //!
 //! The whole slate table has 21 fixed columns and six truth columns. The estimators read
-//! eight and three, plus the design probability and the focal clusters: the rest (the slate's,
+//! seven and three, plus the design probability and the focal clusters: the rest (the slate's,
 //! unit's and user's raw ids, the session, the focal movie, the role counts, the focal item's
 //! click, the distinct clusters, the cluster share, the other potential outcomes) go to the
 //! written table and the models stage, which reads them from disk. The design probability is
