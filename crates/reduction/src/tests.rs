@@ -406,9 +406,7 @@ fn a_flag_that_is_not_0_or_1_is_an_error() {
 /// changed it.
 fn error_after_table_edit(synthetic: &SyntheticConfig, edit: impl Fn(&mut DataFrame)) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let (path, _) = write_synthetic_log(synthetic, 3, dir.path(), "log.parquet", 60).unwrap();
-    let reduced = reduce_parquet(&path, &config(), dir.path(), 100).unwrap();
-    let mut frame = read(&reduced.path);
+    let mut frame = read(&reduced_synthetic(synthetic, dir.path()));
     edit(&mut frame);
     let edited = dir.path().join("edited.parquet");
     ParquetWriter::new(std::fs::File::create(&edited).unwrap())
@@ -454,7 +452,11 @@ fn a_covariate_that_is_not_finite_names_the_slate_as_written() {
             .replace(&name, Column::new(name.as_str().into(), sums))
             .unwrap();
     };
-    let slate_2 = i64s(&read_synthetic_slate_ids(&synthetic), "slate_id")[2];
+    let dir = tempfile::tempdir().unwrap();
+    let slate_2 = i64s(
+        &read(&reduced_synthetic(&synthetic, dir.path())),
+        "slate_id",
+    )[2];
     let err = error_after_table_edit(&synthetic, break_covariate);
     assert!(
         err.contains(&format!(
@@ -481,15 +483,10 @@ fn a_covariate_that_is_not_finite_names_the_slate_as_written() {
     );
 }
 
-/// The per-slate table of `synthetic`, as reduced.
-fn read_synthetic_slate_ids(synthetic: &SyntheticConfig) -> DataFrame {
-    let dir = tempfile::tempdir().unwrap();
-    let (path, _) = write_synthetic_log(synthetic, 3, dir.path(), "log.parquet", 60).unwrap();
-    read(
-        &reduce_parquet(&path, &config(), dir.path(), 100)
-            .unwrap()
-            .path,
-    )
+/// The per-slate table of synthetic log `synthetic` (seed 3), reduced in `dir`.
+fn reduced_synthetic(synthetic: &SyntheticConfig, dir: &Path) -> std::path::PathBuf {
+    let (path, _) = write_synthetic_log(synthetic, 3, dir, "log.parquet", 60).unwrap();
+    reduce_parquet(&path, &config(), dir, 100).unwrap().path
 }
 
 /// A per-slate table (from another engine, or edited) whose cell counts more rows than its
