@@ -85,7 +85,7 @@ pub struct LinFit {
 
 /// The pre-treatment covariates of `contrast`'s rows, in the row order of
 /// [`crate::contrasts::sample`], with the slates' `features` (as
-/// [`SlateFeatures::load`](slate_exposure::SlateFeatures::load) gives them). Per-slate cells
+/// [`FeatureColumns::load`](slate_exposure::FeatureColumns::load) gives them). Per-slate cells
 /// have no item rows: an item-level contrast then gets no rows (its sample is grouped, and Lin
 /// needs rows).
 pub fn covariates<'a>(

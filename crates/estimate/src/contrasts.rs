@@ -107,6 +107,8 @@ pub fn slate_of_rows<'a>(
         if r > 0 && mapping.slate_id[r] != mapping.slate_id[r - 1] {
             s += 1;
         }
+        // The slate table holds no slate ids to check each against (the exposure stage
+        // writes both tables from one log, in one order): at least the count must hold.
         debug_assert!(
             s < slates.len(),
             "the mapping has more slates than the table"

@@ -4,12 +4,13 @@
 //! The whole slate table has 21 fixed columns and six truth columns. The estimators read
 //! seven and three, plus the design probability and the focal clusters: the rest (the slate's,
 //! unit's and user's raw ids, the session, the focal movie, the role counts, the focal item's
-//! click, the distinct clusters, the cluster share, the other potential outcomes) go to the
-//! written table and the models stage, which reads them from disk. The design probability is
-//! one value per log (every source checks it so), held once rather than per slate; the focal
-//! clusters are codes into their sorted names (4 bytes a slate rather than a 16-byte shared
-//! string, and the grouping the estimators need). Holding only this saves 106 bytes a slate
-//! with truth (880 MB at 8.34 million slates) for the length of both stages.
+//! click, the distinct clusters, the cluster share, whether the probability is logged, the
+//! other potential outcomes) go to the written table and the models stage, which reads them
+//! from disk. The design probability is one value per log (every source checks it so), held
+//! once rather than per slate; the focal clusters are codes into their sorted names (4 bytes a
+//! slate rather than a 16-byte shared string, and the grouping the estimators need). Holding
+//! only this saves 106 bytes a slate with truth (880 MB at 8.34 million slates) for the length
+//! of both stages.
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
@@ -46,7 +47,7 @@ pub struct AnalysisSlates {
     pub truth: Option<AnalysisTruth>,
     /// Covariate-derived features, in column order (Lin's adjustment and the balance check
     /// read them): held, or left on disk.
-    pub features: SlateFeatures,
+    pub features: FeatureColumns,
     /// The log's covariates and their levels.
     pub covariates: Vec<(String, CovariateLevel)>,
     /// Each further outcome's total per slate, named by the outcome.
@@ -72,7 +73,7 @@ pub struct AnalysisTruth {
 /// stages' other steps (the bootstraps, the truth views, the decomposition) do not hold them.
 /// The values read back are the written `f64`s, so every result is the same.
 #[derive(Debug, Clone, PartialEq)]
-pub enum SlateFeatures {
+pub enum FeatureColumns {
     /// In memory, in column order.
     Held(Vec<Feature>),
     /// The columns of these names and kinds (in column order) of the slate-outcomes table.
@@ -84,87 +85,108 @@ pub enum SlateFeatures {
     },
 }
 
-impl Default for SlateFeatures {
-    fn default() -> SlateFeatures {
-        SlateFeatures::Held(Vec::new())
+impl Default for FeatureColumns {
+    fn default() -> FeatureColumns {
+        FeatureColumns::Held(Vec::new())
     }
 }
 
-impl SlateFeatures {
+impl FeatureColumns {
     /// Each feature's name and kind, in column order.
     pub fn names(&self) -> Vec<(String, FeatureKind)> {
         match self {
-            SlateFeatures::Held(features) => features
+            FeatureColumns::Held(features) => features
                 .iter()
                 .map(|f| (f.column.name.clone(), f.kind))
                 .collect(),
-            SlateFeatures::OnDisk { names, .. } => names.clone(),
+            FeatureColumns::OnDisk { names, .. } => names.clone(),
         }
     }
 
     /// Whether there is no feature.
     pub fn is_empty(&self) -> bool {
         match self {
-            SlateFeatures::Held(features) => features.is_empty(),
-            SlateFeatures::OnDisk { names, .. } => names.is_empty(),
+            FeatureColumns::Held(features) => features.is_empty(),
+            FeatureColumns::OnDisk { names, .. } => names.is_empty(),
         }
     }
 
-    /// Every feature, whole.
+    /// Every feature, whole: borrowed when held, else read from the table.
     pub fn load(&self) -> Result<Cow<'_, [Feature]>, ExposureError> {
-        self.load_where(|_| true)
+        match self {
+            FeatureColumns::Held(features) => Ok(Cow::Borrowed(features.as_slice())),
+            FeatureColumns::OnDisk { file, names } => Ok(Cow::Owned(read_features(file, names)?)),
+        }
     }
 
-    /// The features whose kind `keep` takes, whole, in column order: borrowed when held, else
-    /// read a row group at a time into columns sized for the table.
+    /// The features whose kind `keep` takes, whole, in column order: each borrowed when held,
+    /// else read from the table (only those).
     pub fn load_where(
         &self,
         keep: impl Fn(FeatureKind) -> bool,
-    ) -> Result<Cow<'_, [Feature]>, ExposureError> {
-        let (file, names) = match self {
-            SlateFeatures::Held(features) => {
-                return Ok(if features.iter().all(|f| keep(f.kind)) {
-                    Cow::Borrowed(features.as_slice())
-                } else {
-                    Cow::Owned(features.iter().filter(|f| keep(f.kind)).cloned().collect())
-                });
-            }
-            SlateFeatures::OnDisk { file, names } => (file, names),
-        };
-        let (names, kinds): (Vec<String>, Vec<FeatureKind>) = names
-            .iter()
-            .filter(|(_, kind)| keep(*kind))
-            .cloned()
-            .unzip();
-        let mut columns: Vec<Vec<f64>> = names.iter().map(|_| Vec::new()).collect();
-        for column in &mut columns {
-            column
-                .try_reserve_exact(file.len())
-                .map_err(|_| ExposureError::Inconsistent {
-                    table: file.path().display().to_string(),
-                    message: format!("no memory for a feature column of {} slates", file.len()),
-                })?;
-        }
-        for rows in file.row_groups() {
-            for (column, part) in columns
-                .iter_mut()
-                .zip(file.f64_columns(&names, rows.clone())?)
-            {
-                column.extend(part);
+    ) -> Result<Vec<Cow<'_, Feature>>, ExposureError> {
+        match self {
+            FeatureColumns::Held(features) => Ok(features
+                .iter()
+                .filter(|f| keep(f.kind))
+                .map(Cow::Borrowed)
+                .collect()),
+            FeatureColumns::OnDisk { file, names } => {
+                let kept: Vec<(String, FeatureKind)> = names
+                    .iter()
+                    .filter(|(_, kind)| keep(*kind))
+                    .cloned()
+                    .collect();
+                Ok(read_features(file, &kept)?
+                    .into_iter()
+                    .map(Cow::Owned)
+                    .collect())
             }
         }
-        Ok(Cow::Owned(
-            names
-                .into_iter()
-                .zip(kinds)
-                .zip(columns)
-                .map(|((name, kind), values)| Feature {
-                    column: NamedColumn { name, values },
-                    kind,
-                })
-                .collect(),
-        ))
     }
+}
+
+/// Features `names` of the slate-outcomes table `file`, each whole, read a row group at a time
+/// into columns sized for the table (none read when there is none).
+fn read_features(
+    file: &SlateOutcomesFile,
+    names: &[(String, FeatureKind)],
+) -> Result<Vec<Feature>, ExposureError> {
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (names, kinds): (Vec<String>, Vec<FeatureKind>) = names.iter().cloned().unzip();
+    let too_many = |_| {
+        ExposureError::Table(slate_table::TableError::Corrupt {
+            path: file.path().to_path_buf(),
+            format: "parquet",
+            message: format!(
+                "its footer counts {} rows, more than memory can hold",
+                file.len()
+            ),
+        })
+    };
+    let mut columns: Vec<Vec<f64>> = names.iter().map(|_| Vec::new()).collect();
+    for column in &mut columns {
+        column.try_reserve_exact(file.len()).map_err(too_many)?;
+    }
+    for rows in file.row_groups() {
+        for (column, part) in columns
+            .iter_mut()
+            .zip(file.f64_columns(&names, rows.clone())?)
+        {
+            column.extend(part);
+        }
+    }
+    Ok(names
+        .into_iter()
+        .zip(kinds)
+        .zip(columns)
+        .map(|((name, kind), values)| Feature {
+            column: NamedColumn { name, values },
+            kind,
+        })
+        .collect())
 }
 
 /// Each slate's focal cluster as a code into the distinct focal clusters sorted by name.
@@ -220,7 +242,7 @@ impl AnalysisSlates {
     }
 
     /// Leaves the features in `file`, the slate-outcomes table written from these slates, and
-    /// frees the held ones (see [`SlateFeatures`]). A table of other slates or other features
+    /// frees the held ones (see [`FeatureColumns`]). A table of other slates or other features
     /// is an error naming it.
     pub fn features_on_disk(&mut self, file: SlateOutcomesFile) -> Result<(), ExposureError> {
         let names = self.features.names();
@@ -236,7 +258,7 @@ impl AnalysisSlates {
                 ),
             });
         }
-        self.features = SlateFeatures::OnDisk { file, names };
+        self.features = FeatureColumns::OnDisk { file, names };
         Ok(())
     }
 
@@ -271,7 +293,7 @@ impl From<SlateOutcomes> for AnalysisSlates {
                 total_known_lift: t.total_known_lift,
                 slate_promotion_effect: t.slate_promotion_effect,
             }),
-            features: SlateFeatures::Held(features),
+            features: FeatureColumns::Held(features),
             covariates,
             outcome_totals,
         }
@@ -297,7 +319,7 @@ impl From<&SlateOutcomes> for AnalysisSlates {
                 total_known_lift: t.total_known_lift.clone(),
                 slate_promotion_effect: t.slate_promotion_effect.clone(),
             }),
-            features: SlateFeatures::Held(slates.features.clone()),
+            features: FeatureColumns::Held(slates.features.clone()),
             covariates: slates.covariates.clone(),
             outcome_totals: slates.outcome_totals.clone(),
         }

@@ -38,7 +38,7 @@ pub mod schema;
 mod slate_file;
 mod tables_io;
 
-pub use analysis_slates::{AnalysisSlates, AnalysisTruth, FocalClusterCodes, SlateFeatures};
+pub use analysis_slates::{AnalysisSlates, AnalysisTruth, FeatureColumns, FocalClusterCodes};
 pub use error::ExposureError;
 pub use mapping::{ExposureTables, SlateTables, map_exposure, map_slates};
 pub use roles::{RowRole, row_roles};

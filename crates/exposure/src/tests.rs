@@ -266,7 +266,7 @@ fn features_on_disk_load_as_the_held_ones() {
     on_disk.features_on_disk(file.clone()).unwrap();
     assert!(matches!(
         on_disk.features,
-        crate::SlateFeatures::OnDisk { .. }
+        crate::FeatureColumns::OnDisk { .. }
     ));
     assert_eq!(on_disk.features.names(), held.features.names());
     assert_eq!(

@@ -164,7 +164,8 @@ fn run_on(
     let train = aipw::at_most(train, config.max_fit_slates, config.seed, u64::MAX);
     let test = aipw::at_most(test, config.max_fit_slates, config.seed, u64::MAX - 1);
     let units = &slates.unit;
-    let fold = unit_folds(units, config.folds, config.seed);
+    // One fold vector, shared by every model's cross-fit.
+    let fold: std::sync::Arc<[usize]> = unit_folds(units, config.folds, config.seed).into();
     let fold_rows = fold_training_rows(&fold, config.folds, config.max_fit_slates, config.seed);
     let mut training = x.gather(
         &std::iter::once(train.as_slice())
@@ -190,7 +191,6 @@ fn run_on(
         .map(|m| FoldFits::fit(m.as_ref(), &fold_training, &fold_rows, y, &d))
         .collect::<Result<_, _>>()?;
     drop((fold_training, d));
-    let fold: std::sync::Arc<[usize]> = fold.into();
     let mut fits: Vec<CrossFit> = fold_fits
         .iter()
         .map(|f| f.empty_cross_fit(fold.clone()))
@@ -238,7 +238,6 @@ fn run_on(
         );
     }
 
-    drop(fold);
     let scores: Vec<Vec<f64>> = fits.iter().map(|f| f.scores_known(y, treated, p)).collect();
 
     let true_effect = oracle.map(|o| o.iter().sum::<f64>() / n as f64);
@@ -388,8 +387,8 @@ fn dense(codes: &[u32], units: usize) -> Vec<u32> {
 }
 
 /// Every rule, evaluated on all slates with the first model's AIPW scores (one set of scores
-/// for every rule, so their estimated values are comparable). `net[m]` is learner
-/// `learners[m]`'s predicted net effect per slate. Each rule is built, evaluated and let go
+/// for every rule, so their estimated values are comparable). A learner's rules read its
+/// predicted net effects from its cross-fit (`fits`). Each rule is built, evaluated and let go
 /// before the next (a rule is a flag per slate).
 fn evaluate_policies(
     fits: &[CrossFit],

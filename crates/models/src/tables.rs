@@ -483,7 +483,7 @@ impl Conditional {
                 .push(self.total_observed_clicks[i]);
             rows.predicted_if_promoted.push(fit.mu1[i]);
             rows.predicted_if_control.push(fit.mu0[i]);
-            rows.predicted_net_effect.push(fit.mu1[i] - fit.mu0[i]);
+            rows.predicted_net_effect.push(fit.net_effect_at(i));
             rows.estimated_propensity.push(fit.propensity[i]);
             rows.aipw_score.push(score[i]);
             if let (Some(t), Some(oracle)) = (truth.as_mut(), &self.oracle) {

@@ -39,8 +39,8 @@ pub struct CellOutcome {
 
 impl SlateCells {
     /// The readiness facts of the item rows these cells sum, with `shifted_by_one` the
-    /// displaced rows shown where the design places them and `focal_shown_first` whether the
-    /// (lead) focal item is shown first, per slate; `target` when the log has target positions (whose promoted
+    /// displaced rows shown where the design places them and `focal_shown_first` whether
+    /// the (lead) focal item is shown first, per slate; `target` when the log has target positions (whose promoted
     /// slates the read checked to show the design's ranking), `every_target_top` when every
     /// focal item's target is slot 1.
     pub(crate) fn design_facts(

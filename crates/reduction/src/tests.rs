@@ -505,6 +505,7 @@ fn a_cell_count_beyond_its_slate_is_an_error() {
         (Cell::TopThree, 300),
         (Cell::SameClusterBelow, 300),
         (Cell::SameClusterBelow, 70_000),
+        (Cell::SameClusterBelow, u32::MAX),
     ] {
         let name = cell_column(CellStat::Rows, cell);
         let err = error_with_count(&synthetic, &name, count);
@@ -513,6 +514,25 @@ fn a_cell_count_beyond_its_slate_is_an_error() {
             "{err}"
         );
     }
+}
+
+/// A cell that counts more clicks than rows (as many as a `u32` holds) is an error naming the
+/// slate and the column, not an overflow of the slate's click total.
+#[test]
+fn a_click_count_beyond_its_rows_is_an_error() {
+    let synthetic = SyntheticConfig {
+        slates: 30,
+        slate_size: 6,
+        ..SyntheticConfig::default()
+    };
+    let name = cell_column(CellStat::Clicks, Cell::SameClusterBelow);
+    let err = error_with_count(&synthetic, &name, u32::MAX);
+    assert!(
+        err.contains("slate 2")
+            && err.contains(&format!("`{name}`"))
+            && err.contains(&u32::MAX.to_string()),
+        "{err}"
+    );
 }
 
 /// A displacement bucket that counts more clicks than its rows is an error naming the

@@ -8,6 +8,8 @@
 //! value aside, so the reader holds one byte a count (14 a slate for the cells' rows and clicks)
 //! instead of four, and the first broken rule reported is the same.
 
+use std::path::Path;
+
 use crate::columns::{Cell, CellStat, cell_column};
 use crate::source::bad;
 
@@ -61,11 +63,11 @@ impl CellCounts {
 
     /// The counts as bytes, each checked against its bound `most(self, column, slate)` (a cell has
     /// no more rows than its slate, no more clicks than rows) in column order, then slate
-    /// order: the first count above its bound or above a byte names the slate (shown by
-    /// `shown`) and the column `column(c)` of statistic `stat`.
+    /// order: the first count above its bound or above a byte names the table, the slate (shown
+    /// by `shown`) and the column (`column(c)`).
     pub(super) fn narrow(
         self,
-        reader: &Reader<'_>,
+        table: &Path,
         column: impl Fn(usize) -> String,
         most: impl Fn(&CellCounts, usize, usize) -> u32,
         shown: &dyn Fn(usize) -> String,
@@ -75,7 +77,7 @@ impl CellCounts {
                 let (n, bound) = (self.get(c, s), most(&self, c, s));
                 if n > bound || u8::try_from(n).is_err() {
                     return Err(bad(
-                        &reader.source.path,
+                        table,
                         &shown(s),
                         &column(c),
                         format!("{n} is more than the {bound} it counts within"),

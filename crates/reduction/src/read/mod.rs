@@ -156,9 +156,8 @@ struct Reader<'a> {
 }
 
 /// Ids of one id column: the `i64` values, or the dense codes of strings in sorted order (as
-/// [`slate_log::read_log`] interns them), with the interned values and each row's code (to
-/// show an id as written). A null id is an error.
-fn ids(column: &Column) -> Result<(Vec<i64>, IdValues, Vec<u32>), PolarsError> {
+/// [`slate_log::read_log`] interns them), with the interned values. A null id is an error.
+fn ids(column: &Column) -> Result<(Vec<i64>, IdValues), PolarsError> {
     let raw = RawIds::of_column(column).ok_or_else(|| {
         PolarsError::ComputeError(
             format!(
@@ -172,7 +171,6 @@ fn ids(column: &Column) -> Result<(Vec<i64>, IdValues, Vec<u32>), PolarsError> {
     Ok((
         codes.iter().map(|c| values.table_value(*c)).collect(),
         values,
-        codes,
     ))
 }
 
@@ -309,7 +307,7 @@ impl Reader<'_> {
     /// The whole read, step by step; each step's checks run in the order the rules are listed
     /// in the log schema, so the first broken rule is the one reported.
     fn read(&self) -> Result<SlateStatsTables, ExposureError> {
-        let (mut ids, varies) = self.ids()?;
+        let (ids, varies) = self.ids()?;
         let mut counts = self.counts()?;
         self.check_slates(&ids, &counts, varies)?;
         // Past the rules, only whether the focal item is shown first is read (a byte, not
@@ -320,7 +318,8 @@ impl Reader<'_> {
             .collect();
         let units = self.units(&ids, &counts)?;
         let (probability, logged) = self.assignment_probability(&ids, &units)?;
-        let table = self.slate_rows(&mut ids, &mut counts, units, probability, logged)?;
+        let (table, slate_names, dictionary) =
+            self.slate_rows(ids, &mut counts, units, probability, logged)?;
         // What only the slate rows needed goes now: the table is millions of slates.
         drop(std::mem::take(&mut counts.focal_seed));
         drop(std::mem::take(&mut counts.promoted_max));
@@ -334,7 +333,7 @@ impl Reader<'_> {
             .then(|| TruthCells::new(self.source.clone(), &table.promotion_applied));
         let (outcomes, outcome_totals) = self.outcomes()?;
         let (features, covariates) =
-            self.covariate_features(&|s| ids.slate_names.show(&table.slate_id, s), &counts.rows)?;
+            self.covariate_features(&|s| slate_names.show(&table.slate_id, s), &counts.rows)?;
         let slate_truth = truth_totals.map(|totals| slate_truth(totals, &table.promotion_applied));
         let slates = SlateOutcomes {
             rows: table,
@@ -343,7 +342,7 @@ impl Reader<'_> {
             covariates,
             outcome_totals,
         };
-        let shown = |s: usize| ids.slate_names.show(&slates.rows.slate_id, s);
+        let shown = |s: usize| slate_names.show(&slates.rows.slate_id, s);
         let Counts {
             rows,
             cell_rows,
@@ -351,14 +350,20 @@ impl Reader<'_> {
             ..
         } = counts;
         let cell_name = |stat: CellStat| move |c: usize| cell_column(stat, Cell::ALL[c]);
+        // Both narrowed here; the rows' error, if any, is reported before the clicks'.
         let clicks = cell_clicks.narrow(
-            self,
+            &self.source.path,
             cell_name(CellStat::Clicks),
             |_, c, s| cell_rows.get(c, s),
             &shown,
         );
         let cells = SlateCells {
-            rows: cell_rows.narrow(self, cell_name(CellStat::Rows), |_, _, s| rows[s], &shown)?,
+            rows: cell_rows.narrow(
+                &self.source.path,
+                cell_name(CellStat::Rows),
+                |_, _, s| rows[s],
+                &shown,
+            )?,
             clicks: clicks?,
             truth,
             outcomes,
@@ -372,7 +377,7 @@ impl Reader<'_> {
                     counts.push(&self.u32s(&displacement_column(stat, b))?);
                 }
                 let narrowed = counts.narrow(
-                    self,
+                    &self.source.path,
                     |c| displacement_column([CellStat::Rows, CellStat::Clicks][c], b),
                     |own, c, s| if c == 0 { rows[s] } else { own.get(0, s) },
                     &shown,
@@ -407,7 +412,7 @@ impl Reader<'_> {
             rows: rows.iter().map(|r| *r as usize).sum(),
             design,
             readiness,
-            dictionary: ids.dictionary,
+            dictionary,
         })
     }
 
@@ -416,7 +421,7 @@ impl Reader<'_> {
     /// column, the unit as its user.
     fn ids(&self) -> Result<(Ids, Varies), ExposureError> {
         let n = self.n;
-        let (slate, slate_values, _) =
+        let (slate, slate_values) =
             ids(&self.column(Fact::SlateId.name())?).map_err(|e| self.polars(e))?;
         let mut dictionary = IdDictionary::default();
         dictionary.push_ids(LogColumn::SlateId, &slate_values);
@@ -429,7 +434,7 @@ impl Reader<'_> {
         let mut id_pair = |column: LogColumn, min: Fact, max: Fact| -> Result<_, ExposureError> {
             let (smallest, largest) = (self.column(min.name())?, self.column(max.name())?);
             let varies = differs(&smallest, &largest).map_err(|e| self.polars(e))?;
-            let (codes, values, _) = ids(&smallest).map_err(|e| self.polars(e))?;
+            let (codes, values) = ids(&smallest).map_err(|e| self.polars(e))?;
             dictionary.push_ids(column, &values);
             Ok((codes, varies))
         };
@@ -443,7 +448,7 @@ impl Reader<'_> {
         } else {
             (unit.clone(), vec![false; n])
         };
-        let (focal_item, item_values, _) =
+        let (focal_item, item_values) =
             ids(&self.column(Fact::FocalItemId.name())?).map_err(|e| self.polars(e))?;
         dictionary.push_ids(LogColumn::ItemId, &item_values);
         let ids = Ids {
@@ -475,15 +480,16 @@ impl Reader<'_> {
     }
 
     /// The slate outcomes' fixed columns. The ids and the distinct-cluster counts move into
-    /// the table (`ids` keeps what messages show; `counts` the rest).
+    /// the table; what messages show a slate by and the id dictionary come back beside it
+    /// (`counts` keeps the rest).
     fn slate_rows(
         &self,
-        ids: &mut Ids,
+        ids: Ids,
         counts: &mut Counts,
         units: Units,
         probability: f64,
         logged: bool,
-    ) -> Result<SlateRows, ExposureError> {
+    ) -> Result<(SlateRows, SlateNames, IdDictionary), ExposureError> {
         let n = self.n;
         let cell_rows = &counts.cell_rows;
         let cell_clicks = &counts.cell_clicks;
@@ -530,10 +536,11 @@ impl Reader<'_> {
                 .n_same_cluster_displaced
                 .push(cell_rows.get(Cell::SameClusterDisplaced.index(), s));
             table.total_observed_clicks.push(
+                // Saturating: a broken table's counts (reported below, where the clicks'
+                // bounds are checked) must not overflow first.
                 Cell::PARTITION
                     .iter()
-                    .map(|c| cell_clicks.get(c.index(), s))
-                    .sum(),
+                    .fold(0u32, |t, c| t.saturating_add(cell_clicks.get(c.index(), s))),
             );
             table
                 .focal_observed_click
@@ -550,15 +557,23 @@ impl Reader<'_> {
                     .map_or(1, |t| u32::try_from(t[s]).unwrap_or(0)),
             );
         }
+        let Ids {
+            slate,
+            slate_names,
+            unit,
+            user,
+            focal_item,
+            dictionary,
+        } = ids;
         table.focal_cluster = focal_cluster;
-        table.slate_id = std::mem::take(&mut ids.slate);
-        table.unit_id = std::mem::take(&mut ids.unit);
-        table.user_id = std::mem::take(&mut ids.user);
+        table.slate_id = slate;
+        table.unit_id = unit;
+        table.user_id = user;
         table.session = sessions;
-        table.focal_movie_id = std::mem::take(&mut ids.focal_item);
+        table.focal_movie_id = focal_item;
         table.n_distinct_clusters = std::mem::take(&mut counts.distinct_clusters);
         table.unit_index = units.index;
-        Ok(table)
+        Ok((table, slate_names, dictionary))
     }
 
     /// The truth cells' sums per slate in both arms, `[if promoted, if control]` (only the

@@ -116,19 +116,21 @@ impl Reader<'_> {
                     ),
                 );
             }
-            let in_cells: u32 = Cell::PARTITION
+            // In 64 bits: a broken table's counts must not overflow before they are reported.
+            let in_cells: u64 = Cell::PARTITION
                 .iter()
-                .map(|c| cell_rows.get(c.index(), s))
+                .map(|c| u64::from(cell_rows.get(c.index(), s)))
                 .sum();
+            let slate_rows = u64::from(rows[s]);
             // Cells that count more rows than the slate has (only a table another engine
             // wrote, or an edited one): named by the cell whose count goes past them.
-            if in_cells > rows[s] {
-                let mut so_far = 0u32;
+            if in_cells > slate_rows {
+                let mut so_far = 0u64;
                 let past = Cell::PARTITION
                     .into_iter()
                     .find(|c| {
-                        so_far += cell_rows.get(c.index(), s);
-                        so_far > rows[s]
+                        so_far += u64::from(cell_rows.get(c.index(), s));
+                        so_far > slate_rows
                     })
                     .expect("the partition's counts add up past the slate's rows");
                 return fail(
@@ -142,12 +144,12 @@ impl Reader<'_> {
             }
             // With target positions, a broken design leaves rows out of every cell: the
             // design's own checks below name it first.
-            if in_cells != rows[s] && design.is_none() {
+            if in_cells != slate_rows && design.is_none() {
                 return fail(
                     LogColumn::SeedPosition.name(),
                     format!(
                         "{} rows in no exposure role (a non-focal row at the focal's seed position)",
-                        rows[s] - in_cells
+                        slate_rows - in_cells
                     ),
                 );
             }
@@ -209,10 +211,10 @@ impl Reader<'_> {
                         ),
                     );
                 }
-                if in_cells != rows[s] {
+                if in_cells != slate_rows {
                     return fail(
                         LogColumn::SeedPosition.name(),
-                        format!("{} rows in no exposure role", rows[s] - in_cells),
+                        format!("{} rows in no exposure role", slate_rows - in_cells),
                     );
                 }
                 continue;
