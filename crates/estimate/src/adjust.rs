@@ -225,7 +225,7 @@ fn lin_with(
     let mut contrast = Array1::<f64>::zeros(columns);
     contrast[1] = 1.0;
     let (fit, robust) = if held_whole(n, columns, whole_values) {
-        let x = rows.block(0..n);
+        let x = rows.matrix(0..n);
         let fit = OlsFit::fit(x.view(), y.view(), &sample.cluster)?;
         let robust = cr2_of_fit(&fit, x.view(), y.view(), &sample.cluster, contrast.view())?;
         (fit, robust)
@@ -269,7 +269,7 @@ fn lin_cr1_with(
     let y = ArrayView1::from(&sample.y[..]);
     let (n, k) = (&rows).size();
     let (fit, fitted) = if held_whole(n, k, whole_values) {
-        let x = rows.block(0..n);
+        let x = rows.matrix(0..n);
         let fit = OlsFit::fit(x.view(), y.view(), &sample.cluster)?;
         let fitted = x.view().fitted(fit.params());
         (fit, fitted)
@@ -284,7 +284,7 @@ fn lin_cr1_with(
 }
 
 /// The design matrix `[1, d, z, d·z]` of the Lin regression (`z`: the kept covariates,
-/// standardized), row by row: whole ([`LinRows::block`]) or a block of rows at a time, so that a
+/// standardized), row by row: whole ([`LinRows::matrix`]) or a block of rows at a time, so that a
 /// sample of millions of rows need not hold it (11 M item rows × 24 columns were 2.1 GB).
 struct LinRows<'a> {
     treated: &'a [bool],
@@ -377,11 +377,6 @@ impl<'a> LinRows<'a> {
         }
     }
 
-    /// Rows `rows` as a matrix.
-    fn block(&self, rows: std::ops::Range<usize>) -> Array2<f64> {
-        self.matrix(rows)
-    }
-
     /// Rows `rows`, in order, as a matrix.
     fn matrix(&self, rows: impl ExactSizeIterator<Item = usize>) -> Array2<f64> {
         let mut x = Array2::<f64>::zeros((rows.len(), 2 + 2 * self.columns.len()));
@@ -441,7 +436,7 @@ impl Design for &LinRows<'_> {
         let mut xy = Array1::<f64>::zeros(k);
         let mut tail_sums = vec![0.0; tail];
         for (b, rows) in self.blocks().enumerate() {
-            let x = self.block(rows.clone());
+            let x = self.matrix(rows.clone());
             let yb = y.slice_axis(ndarray::Axis(0), ndarray::Slice::from(rows));
             let beta = if b == 0 { 0.0 } else { 1.0 };
             general_mat_mul(1.0, &x.t(), &x, beta, &mut gram);
@@ -461,7 +456,7 @@ impl Design for &LinRows<'_> {
     fn fitted(&self, params: &Array1<f64>) -> Array1<f64> {
         let mut fitted = Vec::with_capacity(self.treated.len());
         for rows in self.blocks() {
-            fitted.extend(self.block(rows).dot(params));
+            fitted.extend(self.matrix(rows).dot(params));
         }
         fitted.into()
     }
@@ -586,7 +581,7 @@ mod tests {
             let (sample, covariates) = clustered(20_001, shape);
             let y = ArrayView1::from(&sample.y[..]);
             let whole = LinRows::new(&sample, &covariates, 1 << 20).unwrap();
-            let x = whole.block(0..sample.y.len());
+            let x = whole.matrix(0..sample.y.len());
             assert_eq!(x.ncols(), 2 + 2 * kept);
             let (gram, xy) = x.view().gram(y);
             let params = Array1::from_shape_fn(x.ncols(), |j| 0.1 * j as f64 - 0.3);
