@@ -22,8 +22,8 @@ use crate::dim::Sample;
 
 /// The item-level data of an experiment: the exposure mapping's item rows, or the per-slate
 /// cell sums of the reduction (`slate_reduction`). Item-level samples are rows in
-/// the first case and per-slate groups of rows in the second; every estimator but Lin's
-/// regression gives the same numbers on both.
+/// the first case and groups of rows in the second (per slate, or per unit: [`Entries`]);
+/// every estimator but Lin's regression gives the same numbers on both.
 #[derive(Debug, Clone, Copy)]
 pub enum Items<'a> {
     /// One entry per item row.
@@ -126,9 +126,59 @@ pub enum ItemValue {
     Outcome(usize),
 }
 
+/// How a sample built from per-slate cells lays out its entries (item rows are always one
+/// entry each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entries {
+    /// One entry per slate: what Lin's regression needs (each slate's covariates beside it).
+    Slates,
+    /// When some unit holds several slates, one entry per run of consecutive slates of one
+    /// unit (a unit's slates are consecutive in a slate-sorted log, so then one per unit);
+    /// else one per slate, as [`Entries::Slates`]. Memory grows with units, and the
+    /// estimators see the same rows: only the order of their sums changes, so results agree
+    /// to rounding (1e-12), while a log of one slate per unit keeps every bit.
+    Units,
+}
+
+impl Entries {
+    /// Whether consecutive slates of one unit become one entry of a sample of `items`.
+    pub(crate) fn merges(self, items: Items<'_>, slates: &AnalysisSlates) -> bool {
+        self == Entries::Units
+            && matches!(items, Items::Cells(_))
+            && slates.n_units() < slates.len()
+    }
+}
+
+/// Entries per group of a sample built slate by slate, where slate `s` is in group
+/// `group(s)` when `has_rows(s)`: one per slate, or with `merge` one per run of consecutive
+/// slates of one unit (as [`Sample::merge_group`] lays them out).
+pub(crate) fn entry_counts(
+    slates: &AnalysisSlates,
+    group: &dyn Fn(usize) -> Option<usize>,
+    groups: usize,
+    merge: bool,
+    has_rows: impl Fn(usize) -> bool,
+) -> Vec<usize> {
+    let mut sizes = vec![0usize; groups];
+    let mut last_unit = vec![u32::MAX; groups];
+    for s in 0..slates.len() {
+        let Some(g) = group(s) else { continue };
+        if !has_rows(s) {
+            continue;
+        }
+        let unit = slates.unit_index[s];
+        if !merge || last_unit[g] != unit {
+            sizes[g] += 1;
+        }
+        last_unit[g] = unit;
+    }
+    sizes
+}
+
 /// The rows of the cells `cells` of every slate where `keep(slate)` holds, measured by
-/// `value`, clustered by unit: one entry per item row, or one group per slate. On the cells
-/// path a truth view is read from the per-slate table, which can fail.
+/// `value`, clustered by unit: one entry per item row, or per-slate groups laid out as
+/// [`Entries::Units`]. On the cells path a truth view is read from the per-slate table, which
+/// can fail.
 pub fn cell_sample(
     items: Items<'_>,
     slates: &AnalysisSlates,
@@ -137,12 +187,12 @@ pub fn cell_sample(
     keep: &dyn Fn(usize) -> bool,
 ) -> Result<Sample, EstimateError> {
     let group = |s| keep(s).then_some(0);
-    cell_samples_by_group(items, slates, cells, value, &group, 1).map(only)
+    cell_samples_by_group(items, slates, cells, value, &group, 1, Entries::Units).map(only)
 }
 
-/// [`cell_sample`] for each of `groups` groups of slates in one pass over the items:
-/// `group(slate)` is the slate's group (`None`: no group). Sample `g` equals `cell_sample` with
-/// `keep = |s| group(s) == Some(g)`, entry for entry.
+/// [`cell_sample`] for each of `groups` groups of slates in one pass over the items, entries
+/// laid out as `entries` says: `group(slate)` is the slate's group (`None`: no group). Sample
+/// `g` equals `cell_sample` with `keep = |s| group(s) == Some(g)`, entry for entry.
 pub fn cell_samples_by_group(
     items: Items<'_>,
     slates: &AnalysisSlates,
@@ -150,6 +200,7 @@ pub fn cell_samples_by_group(
     value: ItemValue,
     group: &dyn Fn(usize) -> Option<usize>,
     groups: usize,
+    entries: Entries,
 ) -> Result<Vec<Sample>, EstimateError> {
     let mut samples = vec![Sample::default(); groups];
     match items {
@@ -168,16 +219,12 @@ pub fn cell_samples_by_group(
             }
         }
         Items::Cells(table) => {
-            // Each group's entries (slates with rows in the cells) counted first, so that the
-            // samples are sized exactly: pushes would leave up to half of each vector spare,
-            // and giving it back copies the sample.
-            let mut sizes = vec![0usize; groups];
-            for s in 0..slates.len() {
-                let Some(g) = group(s) else { continue };
-                if cells.iter().any(|cell| table.rows[cell.index()][s] > 0) {
-                    sizes[g] += 1;
-                }
-            }
+            // Each group's entries counted first, so that the samples are sized exactly:
+            // pushes would leave up to half of each vector spare, and giving it back copies
+            // the sample.
+            let merge = entries.merges(items, slates);
+            let has_rows = |s: usize| cells.iter().any(|cell| table.rows[cell.index()][s] > 0);
+            let sizes = entry_counts(slates, group, groups, merge, has_rows);
             for (sample, n) in samples.iter_mut().zip(&sizes) {
                 *sample = Sample::with_groups(*n);
             }
@@ -192,7 +239,12 @@ pub fn cell_samples_by_group(
                     sum += y;
                     squares += y2;
                 }
-                samples[g].push_group(rows, sum, squares, treated, slates.unit_index[s]);
+                let unit = slates.unit_index[s];
+                if merge {
+                    samples[g].merge_group(rows, sum, squares, treated, unit);
+                } else {
+                    samples[g].push_group(rows, sum, squares, treated, unit);
+                }
             }
         }
     }
@@ -413,7 +465,7 @@ pub fn slate_outcome(slates: &AnalysisSlates, view: OutcomeView, s: usize) -> f6
 }
 
 /// The rows of `contrast` under `view`, clustered by unit, in the slates where `keep(slate
-/// row)` holds.
+/// row)` holds (entries laid out as [`Entries::Units`]).
 pub fn sample_where(
     contrast: Contrast,
     view: OutcomeView,
@@ -443,12 +495,13 @@ pub fn samples_by_group(
         group,
         groups,
         ItemValue::View(view),
-        |s| slate_outcome(slates, view, s),
+        Entries::Units,
     )
 }
 
-/// The rows of `contrast` measured by `value` (`slate_y` per slate for the total), clustered
-/// by unit, for each group of slates (see [`cell_samples_by_group`]).
+/// The rows of `contrast` measured by `value` (the slate's total for the total contrast),
+/// clustered by unit, for each group of slates (see [`cell_samples_by_group`]). A slate-level
+/// sample is one row per slate, or with merged entries one group per run of a unit's slates.
 fn samples_by(
     contrast: Contrast,
     items: Items<'_>,
@@ -456,46 +509,81 @@ fn samples_by(
     group: &dyn Fn(usize) -> Option<usize>,
     groups: usize,
     value: ItemValue,
-    slate_y: impl Fn(usize) -> f64,
+    entries: Entries,
 ) -> Result<Vec<Sample>, EstimateError> {
     if !contrast.is_slate_level() {
-        return cell_samples_by_group(items, slates, contrast.cells(), value, group, groups);
+        return cell_samples_by_group(
+            items,
+            slates,
+            contrast.cells(),
+            value,
+            group,
+            groups,
+            entries,
+        );
     }
-    let mut sizes = vec![0usize; groups];
-    for s in 0..slates.len() {
-        if let Some(g) = group(s) {
-            sizes[g] += 1;
-        }
-    }
-    let mut samples: Vec<Sample> = sizes.iter().map(|n| Sample::with_capacity(*n)).collect();
+    let slate_y = |s: usize| match value {
+        ItemValue::View(view) => slate_outcome(slates, view, s),
+        ItemValue::Outcome(k) => slates.outcome_totals[k].values[s],
+    };
+    let merge = entries.merges(items, slates);
+    let sizes = entry_counts(slates, group, groups, merge, |_| true);
+    let mut samples: Vec<Sample> = sizes
+        .iter()
+        .map(|n| {
+            if merge {
+                Sample::with_groups(*n)
+            } else {
+                Sample::with_capacity(*n)
+            }
+        })
+        .collect();
     for s in 0..slates.len() {
         let Some(g) = group(s) else { continue };
         let sample = &mut samples[g];
-        sample.y.push(slate_y(s));
-        sample.treated.push(slates.promotion_applied[s]);
-        sample.cluster.push(slates.unit_index[s]);
+        let (y, treated, unit) = (
+            slate_y(s),
+            slates.promotion_applied[s],
+            slates.unit_index[s],
+        );
+        if merge {
+            sample.merge_group(1, y, y * y, treated, unit);
+        } else {
+            sample.y.push(y);
+            sample.treated.push(treated);
+            sample.cluster.push(unit);
+        }
     }
     Ok(samples)
 }
 
 /// The rows of `contrast` with the log's further outcome `k` (per item row, its slate total
-/// for the total), clustered by unit.
+/// for the total), clustered by unit (entries laid out as [`Entries::Units`]).
 pub fn outcome_sample(
     contrast: Contrast,
     k: usize,
     items: Items<'_>,
     slates: &AnalysisSlates,
 ) -> Result<Sample, EstimateError> {
-    samples_by(
+    measured_sample(
         contrast,
+        ItemValue::Outcome(k),
         items,
         slates,
-        &|_| Some(0),
-        1,
-        ItemValue::Outcome(k),
-        |s| slates.outcome_totals[k].values[s],
+        Entries::Units,
     )
-    .map(only)
+}
+
+/// Every row of `contrast` measured by `value`, entries laid out as `entries` says (Lin's
+/// regression takes [`Entries::Slates`]).
+pub fn measured_sample(
+    contrast: Contrast,
+    value: ItemValue,
+    items: Items<'_>,
+    slates: &AnalysisSlates,
+    entries: Entries,
+) -> Result<Sample, EstimateError> {
+    samples_by(contrast, items, slates, &|_| Some(0), 1, value, entries).map(only)
 }
 
 /// The slates grouped by their focal item's cluster: the clusters in name order, and each

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use slate_exposure::{AnalysisSlates, ExposureMapping, NamedColumn};
 
 use crate::contrasts::{
-    CellValues, Contrast, FocalClusters, ItemValue, Items, OutcomeView, cell_sample, item_outcome,
-    samples_by_group, slate_of_rows,
+    CellValues, Contrast, Entries, FocalClusters, ItemValue, Items, OutcomeView, cell_sample,
+    entry_counts, item_outcome, samples_by_group, slate_of_rows,
 };
 use crate::dim::{DiffInMeans, Sample, difference_in_means, push_dim};
 use crate::outcome::Outcome;
@@ -329,71 +329,103 @@ pub const COMPONENT_CELLS: [&[Cell]; 3] = [
     &[Cell::OtherDisplaced, Cell::OtherBelow],
 ];
 
-/// Slate samples of the per-slate sums of components 0, 1, 2 and the total, for one view,
-/// restricted to slates where `keep(slate row)` holds.
-fn component_samples(
+/// The components each of the decomposition's four samples sums per slate (indices into
+/// [`COMPONENT_CELLS`]): direct, same-cluster, other, and their total.
+const COMPONENTS_AND_TOTAL: [&[usize]; 4] = [&[0], &[1], &[2], &[0, 1, 2]];
+
+/// The sample of the total alone.
+const TOTAL: [&[usize]; 1] = [&[0, 1, 2]];
+
+/// Slate samples of per-slate sums of components, one per entry of `parts` (the components it
+/// adds, in order), for one view, restricted to slates where `keep(slate row)` holds.
+fn component_samples<const N: usize>(
     items: Items<'_>,
     slates: &AnalysisSlates,
     view: OutcomeView,
+    parts: [&[usize]; N],
     keep: &dyn Fn(usize) -> bool,
-) -> Result<[Sample; 4], EstimateError> {
+) -> Result<[Sample; N], EstimateError> {
     let group = |s| keep(s).then_some(0);
-    Ok(component_samples_by_group(items, slates, view, &group, 1)?
-        .pop()
-        .unwrap_or_default())
+    Ok(
+        component_samples_by_group(items, slates, view, parts, &group, 1)?
+            .pop()
+            .unwrap_or_else(|| std::array::from_fn(|_| Sample::default())),
+    )
 }
 
 /// [`component_samples`] for each of `groups` groups of slates from one pass over the items:
-/// `group(slate)` is the slate's group (`None`: no group).
-fn component_samples_by_group(
+/// `group(slate)` is the slate's group (`None`: no group). Entries are laid out as
+/// [`Entries::Units`]: one per slate, or one group per run of a unit's slates.
+fn component_samples_by_group<const N: usize>(
     items: Items<'_>,
     slates: &AnalysisSlates,
     view: OutcomeView,
+    parts: [&[usize]; N],
     group: &dyn Fn(usize) -> Option<usize>,
     groups: usize,
-) -> Result<Vec<[Sample; 4]>, EstimateError> {
+) -> Result<Vec<[Sample; N]>, EstimateError> {
     let n = slates.len();
-    let mut sums = vec![[0f64; 3]; n];
-    match items {
+    // Item rows sum into a vector per slate first; cells are summed slate by slate.
+    let (row_sums, values) = match items {
         Items::Rows(mapping) => {
+            let mut sums = vec![[0f64; 3]; n];
             // Item rows are grouped by slate in the slate table's order.
             for (r, s) in slate_of_rows(mapping, slates).enumerate() {
                 sums[s][Component::of(mapping, r) as usize] += item_outcome(mapping, view, r);
             }
+            (sums, None)
         }
         Items::Cells(cells) => {
             let listed: Vec<Cell> = COMPONENT_CELLS.concat();
             let values = CellValues::of(cells, &listed, ItemValue::View(view))?;
-            for (s, sum) in sums.iter_mut().enumerate() {
-                let mut k = 0;
-                for (component, sum) in COMPONENT_CELLS.iter().zip(sum.iter_mut()) {
-                    for _ in *component {
-                        *sum += values.get(k, s).0;
-                        k += 1;
-                    }
+            (Vec::new(), Some(values))
+        }
+    };
+    let slate_sums = |s: usize| match &values {
+        None => row_sums[s],
+        Some(values) => {
+            let mut sum = [0f64; 3];
+            let mut k = 0;
+            for (component, sum) in COMPONENT_CELLS.iter().zip(sum.iter_mut()) {
+                for _ in *component {
+                    *sum += values.get(k, s).0;
+                    k += 1;
                 }
             }
+            sum
         }
-    }
-    // Each group's samples sized exactly before they are filled (pushes would leave up to
-    // half of each vector spare, and these are four entries per slate).
-    let mut sizes = vec![0usize; groups];
-    for s in 0..n {
-        if let Some(g) = group(s) {
-            sizes[g] += 1;
-        }
-    }
-    let mut out: Vec<[Sample; 4]> = sizes
+    };
+    let merge = Entries::Units.merges(items, slates);
+    let sizes = entry_counts(slates, group, groups, merge, |_| true);
+    let mut out: Vec<[Sample; N]> = sizes
         .iter()
-        .map(|size| std::array::from_fn(|_| Sample::with_capacity(*size)))
+        .map(|size| {
+            std::array::from_fn(|_| {
+                if merge {
+                    Sample::with_groups(*size)
+                } else {
+                    Sample::with_capacity(*size)
+                }
+            })
+        })
         .collect();
-    for (s, sum) in sums.iter().enumerate() {
+    for s in 0..n {
         let Some(g) = group(s) else { continue };
-        let total = sum[0] + sum[1] + sum[2];
-        for (k, value) in [sum[0], sum[1], sum[2], total].into_iter().enumerate() {
-            out[g][k].y.push(value);
-            out[g][k].treated.push(slates.promotion_applied[s]);
-            out[g][k].cluster.push(slates.unit_index[s]);
+        let sum = slate_sums(s);
+        let (treated, unit) = (slates.promotion_applied[s], slates.unit_index[s]);
+        for (sample, part) in out[g].iter_mut().zip(parts) {
+            let value = part
+                .iter()
+                .map(|c| sum[*c])
+                .reduce(|a, b| a + b)
+                .unwrap_or(0.0);
+            if merge {
+                sample.merge_group(1, value, value * value, treated, unit);
+            } else {
+                sample.y.push(value);
+                sample.treated.push(treated);
+                sample.cluster.push(unit);
+            }
         }
     }
     Ok(out)
@@ -411,7 +443,7 @@ pub fn run_decomposition(
     let mut observed: Vec<DiffInMeans> = Vec::new();
     let views = OutcomeView::available(items);
     for view in OutcomeView::ALL.into_iter().filter(|v| views.contains(v)) {
-        let samples = component_samples(items, slates, view, &|_| true)?;
+        let samples = component_samples(items, slates, view, COMPONENTS_AND_TOTAL, &|_| true)?;
         let mut estimates = [0f64; 4];
         for (k, (component, sample)) in Component::ALL.into_iter().zip(&samples).enumerate() {
             let r = difference_in_means(sample, &component.title(), view.text())?;
@@ -444,18 +476,9 @@ pub fn run_decomposition(
     }
     let (sensitivity, sensitivity_known_lift) = spillover_sensitivity(items, slates)?;
     let competitors = {
-        let samples = component_samples(items, slates, OutcomeView::Observed, &|_| true)?;
-        let combined = Sample {
-            y: samples[1]
-                .y
-                .iter()
-                .zip(&samples[2].y)
-                .map(|(a, b)| a + b)
-                .collect(),
-            treated: samples[1].treated.clone(),
-            cluster: samples[1].cluster.clone(),
-            ..Sample::default()
-        };
+        // Same-cluster and other competitors together, per slate.
+        let [combined] =
+            component_samples(items, slates, OutcomeView::Observed, [&[1, 2]], &|_| true)?;
         difference_in_means(
             &combined,
             "Indirect: All competitors",
@@ -632,7 +655,8 @@ fn cluster_risk(
         &group,
         n,
     )?;
-    let totals = component_samples_by_group(items, slates, OutcomeView::Observed, &group, n)?;
+    let totals =
+        component_samples_by_group(items, slates, OutcomeView::Observed, TOTAL, &group, n)?;
     let mut rows: Vec<(f64, ClusterRisk)> = Vec::new();
     for ((cluster, same), total) in clusters
         .names
@@ -647,7 +671,7 @@ fn cluster_risk(
         }
         let (Ok(s), Ok(t)) = (
             difference_in_means(same, cluster, "same-cluster"),
-            difference_in_means(&total[3], cluster, "net slate"),
+            difference_in_means(&total[0], cluster, "net slate"),
         ) else {
             continue;
         };
@@ -696,15 +720,21 @@ fn position_risk(
     });
     for (from, to) in position_bands(&slates.focal_seed_position) {
         let keep = |s: usize| (from..=to).contains(&slates.focal_seed_position[s]);
-        let samples = component_samples(items, slates, OutcomeView::Observed, &keep)?;
+        let [direct, net] = component_samples(
+            items,
+            slates,
+            OutcomeView::Observed,
+            [&[0], &[0, 1, 2]],
+            &keep,
+        )?;
         let band = format!("{from}-{to}");
-        let direct = difference_in_means(&samples[0], &band, "direct")?;
-        let net = difference_in_means(&samples[3], &band, "net slate")?;
+        let direct = difference_in_means(&direct, &band, "direct")?;
+        let net = difference_in_means(&net, &band, "net slate")?;
         if let Some(column) = known_net_lift.as_mut() {
-            let known = component_samples(items, slates, OutcomeView::KnownLift, &keep)?;
+            let [known] = component_samples(items, slates, OutcomeView::KnownLift, TOTAL, &keep)?;
             column
                 .values
-                .push(difference_in_means(&known[3], &band, "known net")?.estimate);
+                .push(difference_in_means(&known, &band, "known net")?.estimate);
         }
         let (nl, nu) = net.ci_95();
         // Places the lead focal item moves up: its seed position less its target (one focal

@@ -18,7 +18,9 @@ use slate_reduction::SlateCells;
 use slate_reduction::columns::Cell;
 
 use crate::EstimateError;
-use crate::contrasts::{Contrast, ItemValue, Items, OutcomeView, item_outcome, samples_by_group};
+use crate::contrasts::{
+    Contrast, Entries, ItemValue, Items, OutcomeView, item_outcome, samples_by_group,
+};
 use crate::dim::{DiffInMeans, Sample, difference_in_means};
 use crate::inference::{ClusteredMethod, Clustering, Inference, InferenceMethod, cr2_inference};
 use slate_table::Label;
@@ -194,18 +196,24 @@ pub fn displacement_samples(
             displacement: Some(buckets),
             ..
         }) => {
+            // Entries laid out as `Entries::Units`: a unit's consecutive slates are one.
+            let merge = Entries::Units.merges(items, slates);
             for (sample, (rows, clicks)) in samples.iter_mut().zip(buckets) {
                 for s in 0..slates.len() {
                     // Clicks are 0/1: their sum is also their sum of squares.
                     let clicks = f64::from(clicks[s]);
-                    sample.push_group(
+                    let (rows, treated, unit) = (
                         u32::from(rows[s]),
-                        clicks,
-                        clicks,
                         slates.promotion_applied[s],
                         slates.unit_index[s],
                     );
+                    if merge {
+                        sample.merge_group(rows, clicks, clicks, treated, unit);
+                    } else {
+                        sample.push_group(rows, clicks, clicks, treated, unit);
+                    }
                 }
+                sample.shrink_to_fit();
             }
         }
         // Without target positions each slate has one focal item promoted to the top: its

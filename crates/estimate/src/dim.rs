@@ -64,6 +64,31 @@ impl Sample {
         self.cluster.push(cluster);
     }
 
+    /// [`Sample::push_group`], adding into the last entry instead when it is a group of the
+    /// same cluster and arm: consecutive groups of one unit become one entry (the estimators
+    /// see the same rows; only the order of their sums changes).
+    pub fn merge_group(
+        &mut self,
+        rows: u32,
+        sum: f64,
+        sum_squared: f64,
+        treated: bool,
+        cluster: u32,
+    ) {
+        if rows == 0 {
+            return;
+        }
+        let last = self.y.len().wrapping_sub(1);
+        if self.cluster.last() == Some(&cluster) && self.treated.last() == Some(&treated) {
+            debug_assert_eq!(self.rows.len(), self.y.len(), "groups after single rows");
+            self.y[last] += sum;
+            self.y_squared[last] += sum_squared;
+            self.rows[last] += rows;
+        } else {
+            self.push_group(rows, sum, sum_squared, treated, cluster);
+        }
+    }
+
     /// An empty sample with room for `n` single-row entries.
     pub fn with_capacity(n: usize) -> Sample {
         Sample {
@@ -475,6 +500,26 @@ mod tests {
             cluster: cluster.to_vec(),
             ..Sample::default()
         }
+    }
+
+    #[test]
+    fn merged_groups_add_consecutive_groups_of_one_cluster_and_arm() {
+        let mut merged = Sample::default();
+        for (rows, sum, squares, treated, cluster) in [
+            (2, 1.0, 1.0, true, 7),
+            (3, 2.0, 2.0, true, 7),
+            (0, 0.0, 0.0, true, 7),
+            (1, 1.0, 1.0, false, 7),
+            (4, 3.0, 3.0, false, 8),
+            (2, 0.0, 0.0, true, 7),
+        ] {
+            merged.merge_group(rows, sum, squares, treated, cluster);
+        }
+        assert_eq!(merged.rows, [5, 1, 4, 2]);
+        assert_eq!(merged.y, [3.0, 1.0, 3.0, 0.0]);
+        assert_eq!(merged.y_squared, [3.0, 1.0, 3.0, 0.0]);
+        assert_eq!(merged.treated, [true, false, false, true]);
+        assert_eq!(merged.cluster, [7, 7, 8, 7]);
     }
 
     #[test]

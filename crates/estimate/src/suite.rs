@@ -9,8 +9,8 @@ use slate_table::Label;
 
 use crate::bootstrap::{BootstrapDraws, cluster_bootstrap, summarize};
 use crate::contrasts::{
-    Contrast, FocalClusters, ItemValue, Items, OutcomeView, cell_sample, outcome_sample,
-    read_truth, sample, samples_by_group,
+    Contrast, Entries, FocalClusters, ItemValue, Items, OutcomeView, cell_sample, measured_sample,
+    outcome_sample, read_truth, sample, samples_by_group,
 };
 use crate::dim::{ClusterIndex, DiffInMeans, Sample, difference_in_means, push_dim};
 use crate::inference::Inference;
@@ -600,19 +600,23 @@ pub fn inference_comparison(
         .map(|c| (*c, None))
         .chain((0..slates.outcome_totals.len()).flat_map(|k| Contrast::ALL.map(|c| (c, Some(k)))))
         .collect();
-    let sample_of = |(c, k): (Contrast, Option<usize>)| match k {
-        None => sample(c, OutcomeView::Observed, items, slates),
-        Some(k) => outcome_sample(c, k, items, slates),
+    let value = |k: Option<usize>| match k {
+        None => ItemValue::View(OutcomeView::Observed),
+        Some(k) => ItemValue::Outcome(k),
+    };
+    let sample_of = |(c, k): (Contrast, Option<usize>), entries| {
+        measured_sample(c, value(k), items, slates, entries)
     };
     // Lin's regression first, one sample at a time with no other sample held: its design
     // matrix (at the slate level 16 values per slate, with the features' covariates) is the
-    // stage's largest allocation.
+    // stage's largest allocation. It needs a slate's covariates beside it: one entry per
+    // slate.
     let features = slates.features.load()?;
     let lin: Vec<Vec<Inference>> = specs
         .iter()
         .map(|spec| {
             lin_rows(
-                &sample_of(*spec)?,
+                &sample_of(*spec, Entries::Slates)?,
                 &covariates(spec.0, items, slates, &features),
             )
         })
@@ -626,7 +630,7 @@ pub fn inference_comparison(
                 None => Outcome::click(c, OutcomeView::Observed, items),
                 Some(k) => Outcome::further(c, &slates.outcome_totals[k].name),
             };
-            Ok((c, label, sample_of(*spec)?))
+            Ok((c, label, sample_of(*spec, Entries::Units)?))
         })
         .collect::<Result<_, EstimateError>>()?;
     let samples: Vec<&Sample> = labelled.iter().map(|(_, _, s)| s).collect();

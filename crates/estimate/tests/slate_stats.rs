@@ -181,3 +181,74 @@ fn compare_cells_and_rows(truth: bool, focals_per_slate: usize, target_position:
         );
     }
 }
+
+/// The per-slate table of a synthetic log of `slates_per_unit` slates per unit, read back.
+fn reduced(dir: &Path, slates_per_unit: usize) -> slate_reduction::SlateStatsTables {
+    let synthetic = SyntheticConfig {
+        slates: 900,
+        slate_size: 8,
+        slates_per_unit,
+        ..SyntheticConfig::default()
+    };
+    let (log_path, _) = write_synthetic_log(&synthetic, 11, dir, "log.parquet", 2_000).unwrap();
+    let config = LogConfig::default();
+    let reduced = reduce_parquet(&log_path, &config, dir, 4_000).unwrap();
+    read_slate_stats(&reduced.path, &config).unwrap()
+}
+
+/// When units hold several slates, the estimators' samples from per-slate cells hold one entry
+/// per unit (memory grows with units): the same rows, and a difference in means equal to the
+/// per-slate samples' to 1e-12. With one slate per unit they are the per-slate samples, bit for
+/// bit.
+#[test]
+fn samples_hold_one_entry_per_unit_when_units_hold_several_slates() {
+    use slate_estimate::contrasts::{Contrast, Entries, ItemValue, OutcomeView, measured_sample};
+    let observed = ItemValue::View(OutcomeView::Observed);
+    for slates_per_unit in [1, 4] {
+        let dir = tempfile::tempdir().unwrap();
+        let stats = reduced(dir.path(), slates_per_unit);
+        let slates = slate_exposure::AnalysisSlates::from(stats.slates);
+        let items = Items::Cells(&stats.cells);
+        let units = slates.n_units();
+        assert_eq!(units, slates.len().div_ceil(slates_per_unit));
+        for contrast in Contrast::ALL {
+            let sample = |entries| measured_sample(contrast, observed, items, &slates, entries);
+            let (by_slate, by_unit) = (
+                sample(Entries::Slates).unwrap(),
+                sample(Entries::Units).unwrap(),
+            );
+            if slates_per_unit == 1 {
+                assert_eq!(by_unit, by_slate, "{contrast}");
+                continue;
+            }
+            assert!(by_unit.is_grouped(), "{contrast}");
+            assert!(
+                by_unit.y.len() <= units && by_unit.y.len() < by_slate.y.len(),
+                "{contrast}: {} entries for {units} units",
+                by_unit.y.len()
+            );
+            assert_eq!(by_unit.n_rows(), by_slate.n_rows(), "{contrast}");
+            assert_eq!(
+                by_unit.treated_rows(),
+                by_slate.treated_rows(),
+                "{contrast}"
+            );
+            let dim = |s| slate_estimate::difference_in_means(s, "c", "o").unwrap();
+            let (a, b) = (dim(&by_slate), dim(&by_unit));
+            assert_eq!(
+                (a.treated_n, a.control_n, a.clusters),
+                (b.treated_n, b.control_n, b.clusters)
+            );
+            for (x, y) in [
+                (a.estimate, b.estimate),
+                (a.naive_se, b.naive_se),
+                (a.cluster_se, b.cluster_se),
+            ] {
+                assert!(
+                    (x - y).abs() <= 1e-12 * x.abs().max(1.0),
+                    "{contrast}: {x} vs {y}"
+                );
+            }
+        }
+    }
+}
