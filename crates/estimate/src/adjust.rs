@@ -148,28 +148,43 @@ pub fn covariates<'a>(
 /// projected out, within each arm; below it the column counts as a combination of them.
 const COLLINEAR: f64 = 1e-7;
 
+/// Rows of an arm per block of the QR that [`independent_columns`] reduces each arm to.
+const QR_BLOCK_ROWS: usize = 4096;
+
 /// The indices of the columns of `x` kept for the fit, at most `max_columns`, in order: each
 /// must keep a residual (after centring and projecting out the columns kept before it) within
 /// each arm. The test is relative to the column's own norm, so it does not depend on scale.
-fn independent_columns(x: &[Cow<'_, [f64]>], treated: &[bool], max_columns: usize) -> Vec<usize> {
-    let arms: Vec<Vec<usize>> = [true, false]
+///
+/// Each arm's centred columns are first reduced to the `k × k` triangular factor `R` of their
+/// QR, taken a block of rows at a time (the factor of the rows so far stacked on the next
+/// block): `R`'s columns have the centred columns' norms and inner products, so Gram–Schmidt
+/// on them decides as on the columns, in memory of `k²` values rather than `k` per row (the
+/// orthonormal bases of whole columns were 8 bytes per row and kept column).
+fn independent_columns(
+    x: &[Cow<'_, [f64]>],
+    treated: &[bool],
+    max_columns: usize,
+) -> Result<Vec<usize>, EstimateError> {
+    let k = x.len();
+    if k == 0 || max_columns == 0 {
+        return Ok(Vec::new());
+    }
+    let factors = [true, false]
         .iter()
-        .map(|arm| (0..treated.len()).filter(|i| treated[*i] == *arm).collect())
-        .collect();
-    // Orthonormal bases (of centred columns) per arm, built by modified Gram–Schmidt.
+        .map(|arm| arm_factor(x, treated, *arm))
+        .collect::<Result<Vec<Array2<f64>>, _>>()?;
+    // Orthonormal bases (of R's columns) per arm, built by modified Gram–Schmidt.
     let mut bases: Vec<Vec<Array1<f64>>> = vec![Vec::new(), Vec::new()];
     let mut kept = Vec::new();
-    for (j, column) in x.iter().enumerate() {
+    for j in 0..k {
         if kept.len() == max_columns {
             break;
         }
-        let residuals: Vec<Option<Array1<f64>>> = arms
+        let residuals: Vec<Option<Array1<f64>>> = factors
             .iter()
             .zip(&bases)
-            .map(|(rows, basis)| {
-                let mut v: Array1<f64> = rows.iter().map(|i| column[*i]).collect();
-                let mean = v.mean().unwrap_or(0.0);
-                v -= mean;
+            .map(|(r, basis)| {
+                let mut v = r.column(j).to_owned();
                 let norm = v.dot(&v).sqrt();
                 for q in basis {
                     let along = q.dot(&v);
@@ -185,7 +200,56 @@ fn independent_columns(x: &[Cow<'_, [f64]>], treated: &[bool], max_columns: usiz
             kept.push(j);
         }
     }
-    kept
+    Ok(kept)
+}
+
+/// The `k × k` triangular factor of the QR of the columns `x` over the rows of arm `arm`, each
+/// column centred on its mean in the arm (zero without rows).
+fn arm_factor(
+    x: &[Cow<'_, [f64]>],
+    treated: &[bool],
+    arm: bool,
+) -> Result<Array2<f64>, EstimateError> {
+    use ndarray::{Axis, concatenate};
+    use ndarray_linalg::QR;
+    let k = x.len();
+    let rows = treated.iter().filter(|d| **d == arm).count();
+    let means: Vec<f64> = x
+        .iter()
+        .map(|column| {
+            let sum = column
+                .iter()
+                .zip(treated)
+                .filter(|(_, d)| **d == arm)
+                .fold(0.0, |sum, (v, _)| sum + v);
+            sum / rows.max(1) as f64
+        })
+        .collect();
+    let mut r = Array2::<f64>::zeros((k, k));
+    let mut block = Array2::<f64>::zeros((QR_BLOCK_ROWS, k));
+    let mut filled = 0;
+    let fold = |block: ArrayView2<'_, f64>, r: &mut Array2<f64>| {
+        let stacked = concatenate(Axis(0), &[r.view(), block]).expect("k columns each");
+        let (_, factor) = stacked.qr().map_err(|e| EstimateError::Singular {
+            message: format!("QR of the covariates in an arm: {e}"),
+        })?;
+        *r = factor;
+        Ok::<(), EstimateError>(())
+    };
+    for i in (0..treated.len()).filter(|i| treated[*i] == arm) {
+        for (j, column) in x.iter().enumerate() {
+            block[[filled, j]] = column[i] - means[j];
+        }
+        filled += 1;
+        if filled == QR_BLOCK_ROWS {
+            fold(block.view(), &mut r)?;
+            filled = 0;
+        }
+    }
+    if filled > 0 {
+        fold(block.slice_axis(Axis(0), (0..filled).into()), &mut r)?;
+    }
+    Ok(r)
 }
 
 /// The Lin-adjusted effect of `sample` given its covariates (one value per sample row in each
@@ -335,7 +399,7 @@ impl<'a> LinRows<'a> {
             ids.len()
         };
         let max_columns = (n.min(clusters) / 4).saturating_sub(2) / 2;
-        let kept = independent_columns(&covariates.columns, &sample.treated, max_columns);
+        let kept = independent_columns(&covariates.columns, &sample.treated, max_columns)?;
         let columns = kept
             .iter()
             .map(|j| {
@@ -505,7 +569,7 @@ mod tests {
             .collect();
         let (sample, covariates) = sample_with(&x);
         assert_eq!(
-            independent_columns(&covariates.columns, &sample.treated, 10),
+            independent_columns(&covariates.columns, &sample.treated, 10).unwrap(),
             vec![0, 1]
         );
         let fit = lin(&sample, &covariates).unwrap();
@@ -515,13 +579,94 @@ mod tests {
         let constant: Vec<[f64; 3]> = x.iter().map(|r| [r[0], 2.0, r[1]]).collect();
         let (_, covariates) = sample_with(&constant);
         assert_eq!(
-            independent_columns(&covariates.columns, &sample.treated, 10),
+            independent_columns(&covariates.columns, &sample.treated, 10).unwrap(),
             vec![0, 2]
         );
         // Small designs keep the first covariates only: 20 clusters allow one.
         let small: Vec<[f64; 3]> = x[..40].to_vec();
         let (sample, covariates) = sample_with(&small);
         assert_eq!(lin(&sample, &covariates).unwrap().covariates, 1);
+    }
+
+    /// Gram–Schmidt on the whole centred columns of each arm: the selection before the arms
+    /// were reduced to their QR factors.
+    fn columns_kept_by_whole_columns(x: &[Cow<'_, [f64]>], treated: &[bool]) -> Vec<usize> {
+        let mut bases: Vec<Vec<Array1<f64>>> = vec![Vec::new(), Vec::new()];
+        let mut kept = Vec::new();
+        for (j, column) in x.iter().enumerate() {
+            let residuals: Vec<Option<Array1<f64>>> = [true, false]
+                .iter()
+                .zip(&bases)
+                .map(|(arm, basis)| {
+                    let mut v: Array1<f64> = (0..treated.len())
+                        .filter(|i| treated[*i] == *arm)
+                        .map(|i| column[i])
+                        .collect();
+                    v -= v.mean().unwrap_or(0.0);
+                    let norm = v.dot(&v).sqrt();
+                    for q in basis {
+                        let along = q.dot(&v);
+                        v.scaled_add(-along, q);
+                    }
+                    let rest = v.dot(&v).sqrt();
+                    (norm > 0.0 && rest > COLLINEAR * norm).then(|| v / rest)
+                })
+                .collect();
+            if let [Some(a), Some(b)] = &residuals[..] {
+                bases[0].push(a.clone());
+                bases[1].push(b.clone());
+                kept.push(j);
+            }
+        }
+        kept
+    }
+
+    /// Over several blocks of rows per arm, the QR factors keep the columns that Gram–Schmidt
+    /// on the whole columns keeps: a combination off by 1e-5 of its norm is kept, one off by
+    /// 1e-10 dropped (the threshold is 1e-7), as are exact combinations, constants and a
+    /// column constant within one arm only.
+    #[test]
+    fn the_arms_qr_factors_keep_the_columns_whole_columns_keep() {
+        let n = 3 * QR_BLOCK_ROWS + 123;
+        let treated: Vec<bool> = (0..n).map(|i| (i * 7) % 3 == 0).collect();
+        let a: Vec<f64> = (0..n)
+            .map(|i| (i as f64 * 0.37).sin() * 40.0 + 7.0)
+            .collect();
+        let b: Vec<f64> = (0..n).map(|i| (i as f64 * 1.3).cos()).collect();
+        let noise: Vec<f64> = (0..n).map(|i| (i as f64 * 2.9).sin()).collect();
+        let near = |eps: f64| -> Vec<f64> {
+            (0..n)
+                .map(|i| 2.0 * a[i] - 3.0 * b[i] + eps * 40.0 * noise[i])
+                .collect()
+        };
+        let arm_constant: Vec<f64> = (0..n)
+            .map(|i| if treated[i] { 5.0 } else { noise[i] })
+            .collect();
+        let columns: Vec<Cow<'_, [f64]>> = [
+            a.clone(),
+            b.clone(),
+            near(0.0),
+            near(1e-10),
+            near(1e-5),
+            vec![4.0; n],
+            arm_constant,
+            (0..n)
+                .map(|i| (i as f64 * 0.71).sin() * (i % 5) as f64)
+                .collect(),
+        ]
+        .into_iter()
+        .map(Cow::Owned)
+        .collect();
+        let kept = independent_columns(&columns, &treated, 10).unwrap();
+        assert_eq!(kept, [0, 1, 4, 7]);
+        assert_eq!(kept, columns_kept_by_whole_columns(&columns, &treated));
+        // At most `max_columns`, the first ones.
+        assert_eq!(independent_columns(&columns, &treated, 2).unwrap(), [0, 1]);
+        assert!(
+            independent_columns(&columns, &treated, 0)
+                .unwrap()
+                .is_empty()
+        );
     }
 
     /// The covariates of [`clustered`]'s samples.
