@@ -38,7 +38,8 @@ pub fn bench_models(
     for &n in slates {
         let (work, pipeline, _) = synthetic_design(base, n)?;
         let outcomes = slate_exposure::read_slates(&pipeline.paths.processed_dir)?;
-        let x = slate_models::features::SlateFeatures::new(&outcomes).matrix()?;
+        let features = outcomes.features.load()?;
+        let x = slate_models::features::SlateFeatures::new(&outcomes, &features).matrix()?;
         let y: Vec<f64> = outcomes
             .total_observed_clicks
             .iter()

@@ -12,13 +12,13 @@
 //! only this saves 106 bytes a slate with truth (880 MB at 8.34 million slates) for the length
 //! of both stages.
 
-use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 
 use slate_log::CovariateLevel;
 use slate_table::SharedStr;
 
-use crate::schema::{Feature, FeatureKind, NamedColumn, SlateOutcomes};
+use crate::feature_columns::{FeatureColumns, FeatureFile};
+use crate::schema::{NamedColumn, SlateOutcomes};
 use crate::{ExposureError, SlateOutcomesFile};
 
 /// The slate outcomes' columns the estimators read (see the module documentation): one entry
@@ -63,130 +63,6 @@ pub struct AnalysisTruth {
     pub total_known_lift: Vec<f64>,
     /// Oracle slate effect of promotion: if promoted − if control.
     pub slate_promotion_effect: Vec<f64>,
-}
-
-/// The slates' covariate-derived features, held or left in the slate-outcomes table on disk.
-///
-/// At the slate level they are seven `f64`s a slate per item-level covariate (56 bytes, the
-/// largest part of the held table), yet only Lin's adjustment and the balance check read them,
-/// each for a moment: on disk, each reads them when it runs and lets them go after, so the
-/// stages' other steps (the bootstraps, the truth views, the decomposition) do not hold them.
-/// The values read back are the written `f64`s, so every result is the same.
-#[derive(Debug, Clone, PartialEq)]
-pub enum FeatureColumns {
-    /// In memory, in column order.
-    Held(Vec<Feature>),
-    /// The columns of these names and kinds (in column order) of the slate-outcomes table.
-    OnDisk {
-        /// The slate-outcomes table written from these slates.
-        file: SlateOutcomesFile,
-        /// Each feature's name and kind.
-        names: Vec<(String, FeatureKind)>,
-    },
-}
-
-impl Default for FeatureColumns {
-    fn default() -> FeatureColumns {
-        FeatureColumns::Held(Vec::new())
-    }
-}
-
-impl FeatureColumns {
-    /// Each feature's name and kind, in column order.
-    pub fn names(&self) -> Vec<(String, FeatureKind)> {
-        match self {
-            FeatureColumns::Held(features) => features
-                .iter()
-                .map(|f| (f.column.name.clone(), f.kind))
-                .collect(),
-            FeatureColumns::OnDisk { names, .. } => names.clone(),
-        }
-    }
-
-    /// Whether there is no feature.
-    pub fn is_empty(&self) -> bool {
-        match self {
-            FeatureColumns::Held(features) => features.is_empty(),
-            FeatureColumns::OnDisk { names, .. } => names.is_empty(),
-        }
-    }
-
-    /// Every feature, whole: borrowed when held, else read from the table.
-    pub fn load(&self) -> Result<Cow<'_, [Feature]>, ExposureError> {
-        match self {
-            FeatureColumns::Held(features) => Ok(Cow::Borrowed(features.as_slice())),
-            FeatureColumns::OnDisk { file, names } => Ok(Cow::Owned(read_features(file, names)?)),
-        }
-    }
-
-    /// The features whose kind `keep` takes, whole, in column order: each borrowed when held,
-    /// else read from the table (only those).
-    pub fn load_where(
-        &self,
-        keep: impl Fn(FeatureKind) -> bool,
-    ) -> Result<Vec<Cow<'_, Feature>>, ExposureError> {
-        match self {
-            FeatureColumns::Held(features) => Ok(features
-                .iter()
-                .filter(|f| keep(f.kind))
-                .map(Cow::Borrowed)
-                .collect()),
-            FeatureColumns::OnDisk { file, names } => {
-                let kept: Vec<(String, FeatureKind)> = names
-                    .iter()
-                    .filter(|(_, kind)| keep(*kind))
-                    .cloned()
-                    .collect();
-                Ok(read_features(file, &kept)?
-                    .into_iter()
-                    .map(Cow::Owned)
-                    .collect())
-            }
-        }
-    }
-}
-
-/// Features `names` of the slate-outcomes table `file`, each whole, read a row group at a time
-/// into columns sized for the table (none read when there is none).
-fn read_features(
-    file: &SlateOutcomesFile,
-    names: &[(String, FeatureKind)],
-) -> Result<Vec<Feature>, ExposureError> {
-    if names.is_empty() {
-        return Ok(Vec::new());
-    }
-    let (names, kinds): (Vec<String>, Vec<FeatureKind>) = names.iter().cloned().unzip();
-    let too_many = |_| {
-        ExposureError::Table(slate_table::TableError::Corrupt {
-            path: file.path().to_path_buf(),
-            format: "parquet",
-            message: format!(
-                "its footer counts {} rows, more than memory can hold",
-                file.len()
-            ),
-        })
-    };
-    let mut columns: Vec<Vec<f64>> = names.iter().map(|_| Vec::new()).collect();
-    for column in &mut columns {
-        column.try_reserve_exact(file.len()).map_err(too_many)?;
-    }
-    for rows in file.row_groups() {
-        for (column, part) in columns
-            .iter_mut()
-            .zip(file.f64_columns(&names, rows.clone())?)
-        {
-            column.extend(part);
-        }
-    }
-    Ok(names
-        .into_iter()
-        .zip(kinds)
-        .zip(columns)
-        .map(|((name, kind), values)| Feature {
-            column: NamedColumn { name, values },
-            kind,
-        })
-        .collect())
 }
 
 /// Each slate's focal cluster as a code into the distinct focal clusters sorted by name.
@@ -258,7 +134,10 @@ impl AnalysisSlates {
                 ),
             });
         }
-        self.features = FeatureColumns::OnDisk { file, names };
+        self.features = FeatureColumns::OnDisk {
+            file: FeatureFile::of(&file),
+            names,
+        };
         Ok(())
     }
 
@@ -293,7 +172,7 @@ impl From<SlateOutcomes> for AnalysisSlates {
                 total_known_lift: t.total_known_lift,
                 slate_promotion_effect: t.slate_promotion_effect,
             }),
-            features: FeatureColumns::Held(features),
+            features,
             covariates,
             outcome_totals,
         }
@@ -319,7 +198,7 @@ impl From<&SlateOutcomes> for AnalysisSlates {
                 total_known_lift: t.total_known_lift.clone(),
                 slate_promotion_effect: t.slate_promotion_effect.clone(),
             }),
-            features: FeatureColumns::Held(slates.features.clone()),
+            features: slates.features.clone(),
             covariates: slates.covariates.clone(),
             outcome_totals: slates.outcome_totals.clone(),
         }

@@ -29,6 +29,7 @@
 
 mod analysis_slates;
 mod error;
+mod feature_columns;
 pub mod features;
 pub mod known_truth;
 mod mapping;
@@ -38,8 +39,9 @@ pub mod schema;
 mod slate_file;
 mod tables_io;
 
-pub use analysis_slates::{AnalysisSlates, AnalysisTruth, FeatureColumns, FocalClusterCodes};
+pub use analysis_slates::{AnalysisSlates, AnalysisTruth, FocalClusterCodes};
 pub use error::ExposureError;
+pub use feature_columns::{FeatureColumns, FeatureFile};
 pub use mapping::{ExposureTables, SlateTables, map_exposure, map_slates};
 pub use roles::{RowRole, row_roles};
 pub use schema::{

@@ -218,12 +218,12 @@ pub fn map_slates(log: &ImpressionLog) -> Result<SlateTables, ExposureError> {
     let slates = SlateOutcomes {
         rows: slates,
         truth: slate_truth,
-        features,
+        features: crate::FeatureColumns::Held(features),
         covariates,
         outcome_totals,
     };
     let facts = readiness::DesignFacts::of_log(log);
-    let readiness = readiness::exposure_readiness(&facts, &slates);
+    let readiness = readiness::exposure_readiness(&facts, &slates)?;
     Ok(SlateTables { slates, readiness })
 }
 
@@ -363,26 +363,32 @@ impl Assignment {
         ]
     }
 
-    /// Each covariate's focal value among the features of `slates`, in covariate order: the
-    /// assignment table's further columns.
-    pub(crate) fn focal_covariates(slates: &SlateOutcomes) -> Vec<&NamedColumn> {
+    /// Each covariate's focal value among the features of `slates`, in covariate order (the
+    /// assignment table's further columns): borrowed when held, else read from disk.
+    pub(crate) fn focal_covariates(
+        slates: &SlateOutcomes,
+    ) -> Result<Vec<std::borrow::Cow<'_, crate::Feature>>, ExposureError> {
+        let names = Assignment::focal_covariate_names(slates);
+        let features = slates.features.load_named(&names)?;
+        // In column order, which is covariate order: one focal value per covariate.
+        debug_assert!(
+            features.iter().map(|f| &f.column.name).eq(names.iter()),
+            "every covariate has a focal value"
+        );
+        Ok(features)
+    }
+
+    /// The name of each covariate's focal value feature, in covariate order.
+    pub(crate) fn focal_covariate_names(slates: &SlateOutcomes) -> Vec<String> {
         slates
             .covariates
             .iter()
-            .map(|(name, level)| {
-                let wanted = features::focal_value_name(name, *level);
-                let feature = slates
-                    .features
-                    .iter()
-                    .find(|f| f.column.name == wanted)
-                    .expect("every covariate has a focal value");
-                &feature.column
-            })
+            .map(|(name, level)| features::focal_value_name(name, *level))
             .collect()
     }
 
     /// The assignment table of `slates`: the design columns and each covariate's focal value.
-    pub fn of(slates: &SlateOutcomes) -> Assignment {
+    pub fn of(slates: &SlateOutcomes) -> Result<Assignment, ExposureError> {
         let s = &slates.rows;
         let rows = AssignmentTable {
             slate_id: s.slate_id.clone(),
@@ -394,13 +400,13 @@ impl Assignment {
             promotion_applied: s.promotion_applied.clone(),
             assignment_probability: s.assignment_probability.clone(),
         };
-        let focal_covariates = Assignment::focal_covariates(slates)
+        let focal_covariates = Assignment::focal_covariates(slates)?
             .into_iter()
-            .cloned()
+            .map(|f| f.into_owned().column)
             .collect();
-        Assignment {
+        Ok(Assignment {
             rows,
             focal_covariates,
-        }
+        })
     }
 }

@@ -5,6 +5,7 @@ use slate_table::readiness::Check;
 use slate_log::ImpressionLog;
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
+use crate::ExposureError;
 use crate::features::focal_value_name;
 use crate::schema::{Assignment, SlateOutcomes};
 
@@ -130,7 +131,10 @@ impl DesignFacts {
 
 /// The checks written to `movielens_interference_exposure_readiness.csv`, from the facts of
 /// the item rows and the slate table (with the assignment table's focal covariates).
-pub fn exposure_readiness(facts: &DesignFacts, slates: &SlateOutcomes) -> Vec<Check> {
+pub fn exposure_readiness(
+    facts: &DesignFacts,
+    slates: &SlateOutcomes,
+) -> Result<Vec<Check>, ExposureError> {
     let n_slates = slates.len();
     let n_rows = facts.item_rows;
     let n_units = slates
@@ -278,9 +282,9 @@ pub fn exposure_readiness(facts: &DesignFacts, slates: &SlateOutcomes) -> Vec<Ch
     for ((name, level), column) in slates
         .covariates
         .iter()
-        .zip(Assignment::focal_covariates(slates))
+        .zip(Assignment::focal_covariates(slates)?)
     {
-        let smd = standardized_difference(&column.values, promoted);
+        let smd = standardized_difference(&column.column.values, promoted);
         let value = focal_value_name(name, *level);
         checks.push(Check::new(
             format!("{value}_balance"),
@@ -354,7 +358,7 @@ pub fn exposure_readiness(facts: &DesignFacts, slates: &SlateOutcomes) -> Vec<Ch
             same_cluster_arms.0 > 0 && same_cluster_arms.1 > 0,
         ),
     ]);
-    checks
+    Ok(checks)
 }
 
 #[cfg(test)]

@@ -283,8 +283,9 @@ pub struct SlateOutcomes {
     pub rows: SlateRows,
     /// The truth columns, when the log has them.
     pub truth: Option<SlateTruth>,
-    /// Covariate-derived features, in column order.
-    pub features: Vec<Feature>,
+    /// Covariate-derived features, in column order: held, or (from a per-slate table read at
+    /// scale) on disk until the slate table is written.
+    pub features: crate::FeatureColumns,
     /// The log's covariates and their levels (what `features` derive from).
     pub covariates: Vec<(String, CovariateLevel)>,
     /// Each further outcome's total per slate, named by the outcome (written as

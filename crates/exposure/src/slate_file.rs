@@ -99,18 +99,7 @@ impl SlateOutcomesFile {
         names: &[&str],
         rows: Option<Range<usize>>,
     ) -> Result<DataFrame, ExposureError> {
-        let file = slate_table::open_file(&self.path)?;
-        ParquetReader::new(file)
-            .with_columns(Some(names.iter().map(|n| n.to_string()).collect()))
-            .with_slice(rows.map(|r| (r.start, r.len())))
-            .finish()
-            .map_err(|e| {
-                ExposureError::Table(TableError::Corrupt {
-                    path: self.path.clone(),
-                    format: "parquet",
-                    message: e.to_string(),
-                })
-            })
+        read_frame(&self.path, names, rows)
     }
 
     /// The fixed columns of rows `rows`.
@@ -143,35 +132,65 @@ impl SlateOutcomesFile {
         names: &[String],
         rows: Range<usize>,
     ) -> Result<Vec<Vec<f64>>, ExposureError> {
-        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-        let frame = self.frame(&refs, Some(rows.clone()))?;
-        let label = self.path.display().to_string();
-        names
-            .iter()
-            .map(|name| {
-                let polars = |source| {
-                    ExposureError::Table(TableError::Polars {
-                        table: label.clone(),
-                        source,
-                    })
-                };
-                let column = frame
-                    .column(name)
-                    .map_err(polars)?
-                    .strict_cast(&DataType::Float64)
-                    .map_err(polars)?;
-                let values = column.f64().map_err(polars)?;
-                if values.null_count() > 0 {
-                    let first = values.iter().position(|v| v.is_none()).unwrap_or(0);
-                    return Err(ExposureError::Table(TableError::Nulls {
-                        table: label.clone(),
-                        column: name.clone(),
-                        nulls: values.null_count(),
-                        first_row: rows.start + first + 1,
-                    }));
-                }
-                Ok(values.into_no_null_iter().collect())
-            })
-            .collect()
+        f64_columns(&self.path, names, rows)
     }
+}
+
+/// Columns `names` of rows `rows` of the parquet file at `path`, each as `f64` (integers and
+/// booleans converted exactly), in `names` order; a null is an error naming its row.
+pub(crate) fn f64_columns(
+    path: &Path,
+    names: &[String],
+    rows: Range<usize>,
+) -> Result<Vec<Vec<f64>>, ExposureError> {
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let frame = read_frame(path, &refs, Some(rows.clone()))?;
+    let label = path.display().to_string();
+    names
+        .iter()
+        .map(|name| {
+            let polars = |source| {
+                ExposureError::Table(TableError::Polars {
+                    table: label.clone(),
+                    source,
+                })
+            };
+            let column = frame
+                .column(name)
+                .map_err(polars)?
+                .strict_cast(&DataType::Float64)
+                .map_err(polars)?;
+            let values = column.f64().map_err(polars)?;
+            if values.null_count() > 0 {
+                let first = values.iter().position(|v| v.is_none()).unwrap_or(0);
+                return Err(ExposureError::Table(TableError::Nulls {
+                    table: label.clone(),
+                    column: name.clone(),
+                    nulls: values.null_count(),
+                    first_row: rows.start + first + 1,
+                }));
+            }
+            Ok(values.into_no_null_iter().collect())
+        })
+        .collect()
+}
+
+/// Columns `names` of rows `rows` (every row when `None`) of the parquet file at `path`.
+fn read_frame(
+    path: &Path,
+    names: &[&str],
+    rows: Option<Range<usize>>,
+) -> Result<DataFrame, ExposureError> {
+    let file = slate_table::open_file(path)?;
+    ParquetReader::new(file)
+        .with_columns(Some(names.iter().map(|n| n.to_string()).collect()))
+        .with_slice(rows.map(|r| (r.start, r.len())))
+        .finish()
+        .map_err(|e| {
+            ExposureError::Table(TableError::Corrupt {
+                path: path.to_path_buf(),
+                format: "parquet",
+                message: e.to_string(),
+            })
+        })
 }

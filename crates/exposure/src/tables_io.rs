@@ -5,13 +5,14 @@ use std::path::{Path, PathBuf};
 
 use slate_log::{CovariateLevel, ImpressionLog};
 use slate_table::readiness::Check;
+use slate_table::{ColumnSlice, RowBatch, TableError};
 
 use crate::mapping::{ExposureTables, MappingBatch, SlateTables, map_slates, mapping_of_rows};
 use crate::schema::{
     Assignment, ColumnRole, ExposureMapping, Feature, LogColumnsTable, MappingRows, MappingTruth,
     NamedColumn, SlateOutcomes, SlateRows, SlateTruth,
 };
-use crate::{ExposureError, features, schema};
+use crate::{ExposureError, FeatureColumns, features, schema};
 
 /// Writes every exposure table of `log` to `dir`, as [`write`] writes those of
 /// [`map_exposure`], byte for byte, without holding the item-row mapping: it is built and
@@ -76,37 +77,88 @@ pub fn write_slate_tables(
         .iter()
         .map(|o| schema::outcome_total_name(&o.name))
         .collect();
-    let slate_extra: Vec<(&str, &[f64])> = s
-        .features
-        .iter()
-        .map(|f| (f.column.name.as_str(), f.column.values.as_slice()))
-        .chain(
-            total_names
+    let totals = || {
+        total_names
+            .iter()
+            .zip(&s.outcome_totals)
+            .map(|(name, o)| (name.as_str(), o.values.as_slice()))
+    };
+    let nullable = |schema: &slate_table::TableSchema| {
+        ExposureError::Table(TableError::SchemaMismatch {
+            table: schema.file_name.to_string(),
+            message: "a nullable column cannot be written from borrowed columns".into(),
+        })
+    };
+    let (slate_path, assignment_path) = match &s.features {
+        FeatureColumns::Held(features) => {
+            let slate_extra: Vec<(&str, &[f64])> = features
                 .iter()
-                .zip(&s.outcome_totals)
-                .map(|(name, o)| (name.as_str(), o.values.as_slice())),
-        )
-        .collect();
-    // The assignment table copies columns of the slate table: written from them.
-    let assignment_extra: Vec<(&str, &[f64])> = Assignment::focal_covariates(s)
-        .into_iter()
-        .map(|c| (c.name.as_str(), c.values.as_slice()))
-        .collect();
+                .map(|f| (f.column.name.as_str(), f.column.values.as_slice()))
+                .chain(totals())
+                .collect();
+            // The assignment table copies columns of the slate table: written from them.
+            let focal = Assignment::focal_covariates(s)?;
+            let assignment_extra: Vec<(&str, &[f64])> = focal
+                .iter()
+                .map(|f| (f.column.name.as_str(), f.column.values.as_slice()))
+                .collect();
+            (
+                schema::write_parts(
+                    (&schema::SLATE_OUTCOMES, s.rows.column_slices()),
+                    s.truth
+                        .as_ref()
+                        .map(|t| (&schema::SLATE_OUTCOMES_TRUTH, t.column_slices())),
+                    &slate_extra,
+                    dir,
+                )?,
+                schema::write_parts(
+                    (&schema::ASSIGNMENT, Some(Assignment::slate_columns(s))),
+                    None,
+                    &assignment_extra,
+                    dir,
+                )?,
+            )
+        }
+        // Features on disk: both tables a row group at a time, each group's features read
+        // then (the files are the ones the held features give, byte for byte).
+        FeatureColumns::OnDisk { names, .. } => {
+            let mut parts = vec![&schema::SLATE_OUTCOMES];
+            let mut held = s
+                .rows
+                .column_slices()
+                .ok_or_else(|| nullable(&schema::SLATE_OUTCOMES))?;
+            if let Some(truth) = &s.truth {
+                parts.push(&schema::SLATE_OUTCOMES_TRUTH);
+                held.extend(
+                    truth
+                        .column_slices()
+                        .ok_or_else(|| nullable(&schema::SLATE_OUTCOMES_TRUTH))?,
+                );
+            }
+            let feature_names: Vec<String> = names.iter().map(|(name, _)| name.clone()).collect();
+            let after: Vec<(&str, &[f64])> = totals().collect();
+            let slate_path = write_with_features(
+                &parts,
+                &held,
+                (&feature_names, &s.features),
+                &after,
+                s.len(),
+                dir,
+            )?;
+            let assignment_path = write_with_features(
+                &[&schema::ASSIGNMENT],
+                &Assignment::slate_columns(s),
+                (&Assignment::focal_covariate_names(s), &s.features),
+                &[],
+                s.len(),
+                dir,
+            )?;
+            (slate_path, assignment_path)
+        }
+    };
     Ok(vec![
-        schema::write_parts(
-            (&schema::SLATE_OUTCOMES, s.rows.column_slices()),
-            s.truth
-                .as_ref()
-                .map(|t| (&schema::SLATE_OUTCOMES_TRUTH, t.column_slices())),
-            &slate_extra,
-            dir,
-        )?,
-        schema::write_parts(
-            (&schema::ASSIGNMENT, Some(Assignment::slate_columns(s))),
-            None,
-            &assignment_extra,
-            dir,
-        )?,
+        slate_path,
+        assignment_path,
         slate_table::write_csv(
             &mut s.log_columns_table().to_frame()?,
             &schema::LOG_COLUMNS,
@@ -114,6 +166,67 @@ pub fn write_slate_tables(
         )?,
         slate_table::write_csv(&mut readiness, &schema::EXPOSURE_READINESS, dir)?,
     ])
+}
+
+/// One row group of a table written from held columns, then feature columns read for the
+/// group, then held `f64` columns.
+struct FeatureBatch<'a> {
+    before: Vec<ColumnSlice<'a>>,
+    features: Vec<Vec<f64>>,
+    after: Vec<ColumnSlice<'a>>,
+}
+
+impl RowBatch for FeatureBatch<'_> {
+    fn columns(&self) -> Vec<ColumnSlice<'_>> {
+        self.before
+            .iter()
+            .copied()
+            .chain(self.features.iter().map(|f| ColumnSlice::F64(f)))
+            .chain(self.after.iter().copied())
+            .collect()
+    }
+}
+
+/// Writes the table of `parts` with the columns `held` (the parts' columns), then features
+/// `names` of `features` (read a row group at a time), then the `f64` columns `after`: `rows`
+/// rows, a row group at a time.
+fn write_with_features(
+    parts: &[&slate_table::TableSchema],
+    held: &[ColumnSlice<'_>],
+    (names, features): (&[String], &FeatureColumns),
+    after: &[(&str, &[f64])],
+    rows: usize,
+    dir: &Path,
+) -> Result<PathBuf, ExposureError> {
+    let extra: Vec<&str> = names
+        .iter()
+        .map(String::as_str)
+        .chain(after.iter().map(|(name, _)| *name))
+        .collect();
+    let path = slate_table::write_parquet_batches(
+        parts,
+        &extra,
+        rows,
+        |range| {
+            let features = features.rows(names, range.clone()).map_err(|e| match e {
+                ExposureError::Table(e) => e,
+                other => TableError::SchemaMismatch {
+                    table: parts[0].file_name.to_string(),
+                    message: other.to_string(),
+                },
+            })?;
+            Ok(FeatureBatch {
+                before: held.iter().map(|c| c.slice(range.clone())).collect(),
+                features,
+                after: after
+                    .iter()
+                    .map(|(_, values)| ColumnSlice::F64(&values[range.clone()]))
+                    .collect(),
+            })
+        },
+        dir,
+    )?;
+    Ok(path)
 }
 
 /// The log's covariates (with their levels) and further outcomes, from the log-columns table in
@@ -252,7 +365,7 @@ pub fn read_slates(dir: &Path) -> Result<SlateOutcomes, ExposureError> {
     Ok(SlateOutcomes {
         rows: SlateRows::from_frame(&frame, &label)?,
         truth,
-        features,
+        features: FeatureColumns::Held(features),
         covariates,
         outcome_totals,
     })

@@ -109,7 +109,8 @@ fn roles_are_defined_from_the_seed_slate_in_both_arms() {
         "oracle exists for control slates"
     );
     assert!((st.slate_promotion_effect[1] - 0.05).abs() < 1e-12);
-    let names: Vec<&str> = s.features.iter().map(|f| f.column.name.as_str()).collect();
+    let features = s.features.load().unwrap();
+    let names: Vec<&str> = features.iter().map(|f| f.column.name.as_str()).collect();
     assert_eq!(
         names,
         [
@@ -123,9 +124,9 @@ fn roles_are_defined_from_the_seed_slate_in_both_arms() {
             "user_n_ratings"
         ]
     );
-    assert!((s.features[6].column.values[0] - 0.2).abs() < 1e-12);
-    assert_eq!(s.features[7].column.values, vec![40.0, 50.0, 60.0, 70.0]);
-    let assignment = crate::Assignment::of(&tables.slates);
+    assert!((features[6].column.values[0] - 0.2).abs() < 1e-12);
+    assert_eq!(features[7].column.values, vec![40.0, 50.0, 60.0, 70.0]);
+    let assignment = crate::Assignment::of(&tables.slates).unwrap();
     assert_eq!(assignment.promotion_applied, vec![true, false, true, false]);
     assert_eq!(assignment.focal_covariates[0].name, "focal_relevance");
 }
@@ -135,7 +136,7 @@ fn the_assignment_table_written_from_the_slate_columns_is_the_built_ones() {
     let tables = map_exposure(&two_slates(true)).unwrap();
     let written = tempfile::tempdir().unwrap();
     crate::write_slate_tables(&tables.slates, &tables.readiness, written.path()).unwrap();
-    let assignment = crate::Assignment::of(&tables.slates);
+    let assignment = crate::Assignment::of(&tables.slates).unwrap();
     let extra: Vec<(&str, &[f64])> = assignment
         .focal_covariates
         .iter()
@@ -200,12 +201,8 @@ fn the_slate_table_on_disk_reads_in_parts_as_the_whole_and_names_a_missing_colum
     assert_eq!((file.len(), file.has_truth()), (slates.len(), true));
     assert_eq!(file.row_groups().len(), 1);
     assert_eq!(file.row_groups()[0], 0..slates.len());
-    let kinds: Vec<_> = slates
-        .features
-        .iter()
-        .map(|f| (f.column.name.clone(), f.kind))
-        .collect();
-    assert_eq!(file.features(), kinds);
+    assert_eq!(file.features(), slates.features.names());
+    let features = slates.features.load().unwrap();
     // Any range of rows is that range of the whole table.
     assert_eq!(file.slate_rows(1..3).unwrap(), slates.rows.rows(1..3));
     assert_eq!(
@@ -215,7 +212,7 @@ fn the_slate_table_on_disk_reads_in_parts_as_the_whole_and_names_a_missing_colum
     // Integer columns come as exact f64; feature columns as they are.
     let names = vec![
         "focal_seed_position".to_string(),
-        slates.features[0].column.name.clone(),
+        features[0].column.name.clone(),
     ];
     let columns = file.f64_columns(&names, 2..4).unwrap();
     let seed: Vec<f64> = slates.focal_seed_position[2..4]
@@ -224,7 +221,7 @@ fn the_slate_table_on_disk_reads_in_parts_as_the_whole_and_names_a_missing_colum
         .collect();
     assert_eq!(
         columns,
-        vec![seed, slates.features[0].column.values[2..4].to_vec()]
+        vec![seed, features[0].column.values[2..4].to_vec()]
     );
     // A table without one of its fixed columns is an error naming it, before any row is read.
     let path = out.path().join(crate::schema::SLATE_OUTCOMES.file_name);

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
-use slate_exposure::{FeatureKind, SlateOutcomes, SlateOutcomesFile, SlateRows};
+use slate_exposure::{Feature, FeatureKind, SlateOutcomes, SlateOutcomesFile, SlateRows};
 
 use crate::ModelsError;
 use crate::learner::Fitted;
@@ -140,23 +140,22 @@ pub fn cluster_codes<'s>(
 }
 
 impl<'a> SlateFeatures<'a> {
-    /// The features of `slates`, in memory.
-    pub fn new(slates: &'a SlateOutcomes) -> SlateFeatures<'a> {
+    /// The features of `slates`, in memory, with its covariate features `features` (as
+    /// [`FeatureColumns::load`](slate_exposure::FeatureColumns::load) gives them).
+    pub fn new(slates: &'a SlateOutcomes, features: &'a [Feature]) -> SlateFeatures<'a> {
         let mut numeric = Vec::new();
         for entry in LAYOUT {
             match entry {
                 Entry::Fixed(_, value) => numeric.push(Numeric::Fixed(value)),
                 Entry::Covariates(kind) => numeric.extend(
-                    slates
-                        .features
+                    features
                         .iter()
                         .filter(|f| f.kind == kind)
                         .map(|f| Numeric::Column(&f.column.values)),
                 ),
             }
         }
-        let kinds: Vec<(String, FeatureKind)> = slates
-            .features
+        let kinds: Vec<(String, FeatureKind)> = features
             .iter()
             .map(|f| (f.column.name.clone(), f.kind))
             .collect();

@@ -89,7 +89,12 @@ fn split(n: usize, share: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
 /// heterogeneity from the exposure stage's slate table in memory (every input of the models
 /// is per slate).
 pub fn run(slates: &SlateOutcomes, config: &ModelsConfig) -> Result<ModelsTables, ModelsError> {
-    run_on(StageSlates::of(slates), &SlateFeatures::new(slates), config)
+    let features = slates.features.load()?;
+    run_on(
+        StageSlates::of(slates),
+        &SlateFeatures::new(slates, &features),
+        config,
+    )
 }
 
 /// [`run`] on the slate table on disk: the stage keeps each slate's outcome, arm, unit, focal

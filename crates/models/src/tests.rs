@@ -206,7 +206,8 @@ fn conditional_rows_are_model_by_model_and_any_range_matches_the_whole() {
 #[test]
 fn feature_rows_are_the_matrix_rows_and_cross_fits_do_not_depend_on_the_block() {
     let slates = &design().slates;
-    let x = features::SlateFeatures::new(slates);
+    let covariates = slates.features.load().unwrap();
+    let x = features::SlateFeatures::new(slates, &covariates);
     let whole = x.matrix().unwrap();
     let k = whole.cols();
     assert_eq!(whole.rows, slates.len());
@@ -266,7 +267,7 @@ fn feature_rows_are_the_matrix_rows_and_cross_fits_do_not_depend_on_the_block() 
         )
         .unwrap()
     };
-    let small = features::SlateFeatures::new(slates).with_block_rows(7);
+    let small = features::SlateFeatures::new(slates, &covariates).with_block_rows(7);
     assert_eq!(fit(&small), fit(&x));
     let xgboost = XgBoost {
         params: config.xgboost.clone(),
@@ -347,7 +348,8 @@ fn features_read_from_disk_a_row_group_at_a_time_are_the_in_memory_ones() {
         kept.cluster.clone(),
         &kept.clusters,
     );
-    let in_memory = features::SlateFeatures::new(slates);
+    let covariates = slates.features.load().unwrap();
+    let in_memory = features::SlateFeatures::new(slates, &covariates);
     let whole = in_memory.matrix().unwrap();
     assert_eq!(on_disk.matrix().unwrap(), whole);
     // Rows in any order, repeated, across group boundaries (and back to an earlier group).

@@ -205,36 +205,47 @@ impl Pipeline {
         self.timed("read-slate-stats", || {
             let dir = &self.paths.processed_dir;
             std::fs::create_dir_all(dir)?;
-            let tables = slate_reduction::read_slate_stats(path, &self.config.log)?;
-            let own = dir.join(slate_reduction::SLATE_STATS_FILE);
-            let same = own.exists() && std::fs::canonicalize(path)? == std::fs::canonicalize(&own)?;
-            if !same {
-                slate_reduction::copy_slate_stats(path, dir)?;
-            }
-            slate_exposure::write_slate_tables(&tables.slates, &tables.readiness, dir)?;
-            slate_table::remove_stale(dir, slate_exposure::schema::EXPOSURE_MAPPING.file_name)?;
-            self.write_manifest(
-                "analyze",
-                log,
-                name.to_string(),
-                tables.rows,
-                &tables.slates,
-                0,
-            )?;
-            self.write_log_tables(&[], &tables.dictionary)?;
-            warn_failed_checks(&tables.readiness);
-            info!(
-                rows = tables.rows,
-                slates = tables.slates.len(),
-                units = tables.slates.n_units(),
-                truth = tables.slates.truth.is_some(),
-                "read per-slate table {}",
-                path.display()
-            );
-            let mut slates = slate_exposure::AnalysisSlates::from(tables.slates);
-            slates.features_on_disk(slate_exposure::SlateOutcomesFile::open(dir)?)?;
-            Ok((RunExposure::Cells(tables.cells), slates))
+            // The features wait on disk (a temporary file) until the slate table is written,
+            // which then holds them: the read never holds them whole.
+            let held = self.read_slate_stats_spilling(path, log, name);
+            slate_table::remove_stale(dir, slate_reduction::FEATURE_SPILL_FILE)?;
+            held
         })
+    }
+
+    /// The body of [`Pipeline::read_slate_stats_held`], its features spilled to the processed
+    /// directory.
+    fn read_slate_stats_spilling(&self, path: &Path, log: &Path, name: &str) -> Result<Held> {
+        let dir = &self.paths.processed_dir;
+        let tables = slate_reduction::read_slate_stats_spilling(path, &self.config.log, dir)?;
+        let own = dir.join(slate_reduction::SLATE_STATS_FILE);
+        let same = own.exists() && std::fs::canonicalize(path)? == std::fs::canonicalize(&own)?;
+        if !same {
+            slate_reduction::copy_slate_stats(path, dir)?;
+        }
+        slate_exposure::write_slate_tables(&tables.slates, &tables.readiness, dir)?;
+        slate_table::remove_stale(dir, slate_exposure::schema::EXPOSURE_MAPPING.file_name)?;
+        self.write_manifest(
+            "analyze",
+            log,
+            name.to_string(),
+            tables.rows,
+            &tables.slates,
+            0,
+        )?;
+        self.write_log_tables(&[], &tables.dictionary)?;
+        warn_failed_checks(&tables.readiness);
+        info!(
+            rows = tables.rows,
+            slates = tables.slates.len(),
+            units = tables.slates.n_units(),
+            truth = tables.slates.truth.is_some(),
+            "read per-slate table {}",
+            path.display()
+        );
+        let mut slates = slate_exposure::AnalysisSlates::from(tables.slates);
+        slates.features_on_disk(slate_exposure::SlateOutcomesFile::open(dir)?)?;
+        Ok((RunExposure::Cells(tables.cells), slates))
     }
 }
 

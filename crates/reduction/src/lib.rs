@@ -45,6 +45,6 @@ mod tests;
 pub use cells::{CellOutcome, SlateCells};
 pub use columns::SLATE_STATS_FILE;
 pub use embedded::{DEFAULT_CHUNK_ROWS, ReducedLog, Reducer, reduce_parquet, reduce_parquet_with};
-pub use read::{SlateStatsTables, read_slate_stats};
+pub use read::{FEATURE_SPILL_FILE, SlateStatsTables, read_slate_stats, read_slate_stats_spilling};
 pub use source::{copy_slate_stats, read_parquet_parts};
 pub use sql::{Dialect, LogShape, reduction_sql};

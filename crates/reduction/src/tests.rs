@@ -169,9 +169,9 @@ fn the_reduction_equals_the_in_memory_exposure_tables() {
     {
         assert!(close(*a, *b), "{a} vs {b}");
     }
+    let features = slates.features.load().unwrap();
     let feature = |name: &str| {
-        &slates
-            .features
+        &features
             .iter()
             .find(|f| f.column.name == name)
             .unwrap()
@@ -215,8 +215,8 @@ fn the_table_read_back_gives_the_slate_outcomes() {
     let (log, _) = read_log(&path, &config(), OnBadSlate::Error).unwrap();
     let tables = slate_exposure::map_exposure(&log).unwrap();
     assert_eq!(
-        slate_exposure::Assignment::of(&read.slates),
-        slate_exposure::Assignment::of(&tables.slates)
+        slate_exposure::Assignment::of(&read.slates).unwrap(),
+        slate_exposure::Assignment::of(&tables.slates).unwrap()
     );
     assert_eq!(
         read.design,
@@ -247,8 +247,12 @@ fn the_table_read_back_gives_the_slate_outcomes() {
         &tb.slate_promotion_effect
     ));
     assert_eq!(got.covariates, expected.covariates);
-    assert_eq!(got.features.len(), expected.features.len());
-    for (a, b) in got.features.iter().zip(&expected.features) {
+    let (got_features, expected_features) = (
+        got.features.load().unwrap(),
+        expected.features.load().unwrap(),
+    );
+    assert_eq!(got_features.len(), expected_features.len());
+    for (a, b) in got_features.iter().zip(expected_features.iter()) {
         assert_eq!((&a.column.name, a.kind), (&b.column.name, b.kind));
         assert!(
             float_close(&a.column.values, &b.column.values),
@@ -295,8 +299,8 @@ fn a_log_without_unit_or_user_columns_reads_back_as_its_rows() {
     let tables = slate_exposure::map_exposure(&log).unwrap();
     assert!(!read.design.has_unit_column);
     assert_eq!(
-        slate_exposure::Assignment::of(&read.slates),
-        slate_exposure::Assignment::of(&tables.slates)
+        slate_exposure::Assignment::of(&read.slates).unwrap(),
+        slate_exposure::Assignment::of(&tables.slates).unwrap()
     );
     assert_eq!(read.readiness, tables.readiness);
     assert_eq!(read.slates.rows.unit_id, tables.slates.rows.unit_id);
@@ -804,5 +808,57 @@ fn the_single_pass_gives_the_sql_table() {
             ..base.clone()
         };
         single_pass_equals_sql(design, true, 250);
+    }
+}
+
+/// Read with its features spilled to disk, a per-slate table gives the tables the held read
+/// gives: the same slate outcomes (features read back equal), readiness, and the slate and
+/// assignment tables written a row group at a time from the spill are the held ones, byte for
+/// byte.
+#[test]
+fn a_read_with_its_features_on_disk_writes_the_held_reads_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let synthetic = SyntheticConfig {
+        slates: 300,
+        slate_size: 7,
+        slates_per_unit: 2,
+        ..SyntheticConfig::default()
+    };
+    let table = reduced_synthetic(&synthetic, dir.path());
+    let held = crate::read_slate_stats(&table, &config()).unwrap();
+    let spill_dir = dir.path().join("spill");
+    std::fs::create_dir_all(&spill_dir).unwrap();
+    let spilled = crate::read_slate_stats_spilling(&table, &config(), &spill_dir).unwrap();
+    assert!(matches!(
+        spilled.slates.features,
+        slate_exposure::FeatureColumns::OnDisk { .. }
+    ));
+    assert!(spill_dir.join(crate::FEATURE_SPILL_FILE).exists());
+    assert_eq!(
+        spilled.slates.features.names(),
+        held.slates.features.names()
+    );
+    assert_eq!(
+        spilled.slates.features.load().unwrap(),
+        held.slates.features.load().unwrap()
+    );
+    assert_eq!(spilled.readiness, held.readiness);
+    assert_eq!(spilled.slates.rows, held.slates.rows);
+    let (a, b) = (dir.path().join("held"), dir.path().join("spilled"));
+    for (tables, out) in [(&held, &a), (&spilled, &b)] {
+        std::fs::create_dir_all(out).unwrap();
+        slate_exposure::write_slate_tables(&tables.slates, &tables.readiness, out).unwrap();
+    }
+    for file in [
+        slate_exposure::schema::SLATE_OUTCOMES.file_name,
+        slate_exposure::schema::ASSIGNMENT.file_name,
+        slate_exposure::schema::LOG_COLUMNS.file_name,
+        slate_exposure::schema::EXPOSURE_READINESS.file_name,
+    ] {
+        assert_eq!(
+            std::fs::read(a.join(file)).unwrap(),
+            std::fs::read(b.join(file)).unwrap(),
+            "{file}"
+        );
     }
 }

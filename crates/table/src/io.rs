@@ -344,11 +344,11 @@ pub fn write_parquet_parts(
 /// batch dropped once encoded. The file is the one [`write_parquet_parts`] writes from the
 /// whole table, byte for byte. Atomic; a batch that fails (or disagrees with the layout) leaves
 /// nothing behind.
-pub fn write_parquet_batches<B: RowBatch + 'static>(
+pub fn write_parquet_batches<'s, B: RowBatch + 's>(
     parts: &[&TableSchema],
     extra: &[&str],
     rows: usize,
-    batch: impl Fn(std::ops::Range<usize>) -> Result<B> + Sync,
+    batch: impl Fn(std::ops::Range<usize>) -> Result<B> + Sync + 's,
     dir: &Path,
 ) -> Result<PathBuf> {
     stage_parquet_batches(parts, extra, rows, batch, dir)?.persist()
@@ -356,15 +356,15 @@ pub fn write_parquet_batches<B: RowBatch + 'static>(
 
 /// [`write_parquet_batches`] without the final rename: the file is written and synced beside
 /// its destination, and put in place by [`Staged::persist`].
-pub fn stage_parquet_batches<B: RowBatch + 'static>(
+pub fn stage_parquet_batches<'s, B: RowBatch + 's>(
     parts: &[&TableSchema],
     extra: &[&str],
     rows: usize,
-    batch: impl Fn(std::ops::Range<usize>) -> Result<B> + Sync,
+    batch: impl Fn(std::ops::Range<usize>) -> Result<B> + Sync + 's,
     dir: &Path,
 ) -> Result<Staged> {
     let layout = parts_layout(parts, extra)?;
-    let make = |range| batch(range).map(|b| Box::new(b) as Box<dyn RowBatch>);
+    let make = |range| batch(range).map(|b| Box::new(b) as Box<dyn RowBatch + 's>);
     stage_atomically(dir, layout.table, |writer| {
         parquet_file::encode(writer, &layout, Values::Batches(&make), rows)
     })

@@ -132,6 +132,21 @@ impl ColumnSlice<'_> {
     }
 }
 
+impl<'a> ColumnSlice<'a> {
+    /// The values of rows `range`.
+    pub fn slice(&self, range: Range<usize>) -> ColumnSlice<'a> {
+        match *self {
+            ColumnSlice::U32(v) => ColumnSlice::U32(&v[range]),
+            ColumnSlice::I32(v) => ColumnSlice::I32(&v[range]),
+            ColumnSlice::I64(v) => ColumnSlice::I64(&v[range]),
+            ColumnSlice::F64(v) => ColumnSlice::F64(&v[range]),
+            ColumnSlice::Bool(v) => ColumnSlice::Bool(&v[range]),
+            ColumnSlice::Str(v) => ColumnSlice::Str(&v[range]),
+            ColumnSlice::Shared(v) => ColumnSlice::Shared(&v[range]),
+        }
+    }
+}
+
 /// Where a column's values come from: borrowed slices, or an arrow array converted from a
 /// polars column.
 pub(crate) enum ColumnSource<'a> {
@@ -221,7 +236,7 @@ pub trait RowBatch: Send {
 }
 
 /// Builds the rows `range` of a table as a [`RowBatch`].
-pub(crate) type MakeBatch<'s> = dyn Fn(Range<usize>) -> Result<Box<dyn RowBatch>> + Sync + 's;
+pub(crate) type MakeBatch<'s> = dyn Fn(Range<usize>) -> Result<Box<dyn RowBatch + 's>> + Sync + 's;
 
 /// Where the values of a file come from.
 pub(crate) enum Values<'s, 'a> {

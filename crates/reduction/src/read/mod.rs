@@ -15,7 +15,10 @@ use std::path::Path;
 
 use slate_exposure::readiness::DesignFacts;
 use slate_exposure::readiness::exposure_readiness;
-use slate_exposure::{ExposureError, Feature, SlateOutcomes, SlateRows, SlateTruth, features};
+use slate_exposure::{
+    ExposureError, Feature, FeatureColumns, FeatureFile, SlateOutcomes, SlateRows, SlateTruth,
+    features,
+};
 use slate_log::ids::{IdValues, RawIds};
 use slate_log::{CovariateLevel, IdDictionary, LogColumn, LogConfig};
 use slate_table::polars::prelude::*;
@@ -54,12 +57,35 @@ pub struct SlateStatsTables {
     pub dictionary: IdDictionary,
 }
 
+/// The file in which [`read_slate_stats_spilling`] leaves the covariate features.
+pub const FEATURE_SPILL_FILE: &str = "interference_slate_features.spill.parquet";
+
 /// Reads a per-slate table (a parquet file, or a directory of parquet files as Spark writes)
 /// for a log whose further outcomes and covariates `config` lists, checks every rule of the
 /// design on it, and returns the slate outcomes and cells.
 pub fn read_slate_stats(
     path: &Path,
     config: &LogConfig,
+) -> Result<SlateStatsTables, ExposureError> {
+    read_slate_stats_to(path, config, None)
+}
+
+/// [`read_slate_stats`], leaving the covariate features on disk in [`FEATURE_SPILL_FILE`] of
+/// `dir` as soon as they are computed (seven `f64`s a slate per item-level covariate that the
+/// rest of the read and the slate table's writer, which reads them a row group at a time, need
+/// not hold). The caller removes the file once the slate table is written.
+pub fn read_slate_stats_spilling(
+    path: &Path,
+    config: &LogConfig,
+    dir: &Path,
+) -> Result<SlateStatsTables, ExposureError> {
+    read_slate_stats_to(path, config, Some(dir))
+}
+
+fn read_slate_stats_to(
+    path: &Path,
+    config: &LogConfig,
+    spill: Option<&Path>,
 ) -> Result<SlateStatsTables, ExposureError> {
     let polars = |source: PolarsError| {
         ExposureError::Table(TableError::Polars {
@@ -105,6 +131,7 @@ pub fn read_slate_stats(
         },
         types,
         shape: &shape,
+        spill,
     }
     .read()
 }
@@ -153,6 +180,8 @@ struct Reader<'a> {
     /// Every column's type (`None`: the log's id type, kept).
     types: BTreeMap<String, Option<DataType>>,
     shape: &'a LogShape,
+    /// Where the covariate features are left on disk (held without).
+    spill: Option<&'a Path>,
 }
 
 /// Ids of one id column: the `i64` values, or the dense codes of strings in sorted order (as
@@ -334,6 +363,18 @@ impl Reader<'_> {
         let (outcomes, outcome_totals) = self.outcomes()?;
         let (features, covariates) =
             self.covariate_features(&|s| slate_names.show(&table.slate_id, s), &counts.rows)?;
+        let features = match self.spill {
+            None => FeatureColumns::Held(features),
+            Some(dir) => {
+                let file = FeatureFile::write(&features, dir, FEATURE_SPILL_FILE)?;
+                let held = FeatureColumns::Held(features);
+                // Let go of the values now (a shadowed binding would hold them to the end).
+                FeatureColumns::OnDisk {
+                    file,
+                    names: held.names(),
+                }
+            }
+        };
         let slate_truth = truth_totals.map(|totals| slate_truth(totals, &table.promotion_applied));
         let slates = SlateOutcomes {
             rows: table,
@@ -405,7 +446,7 @@ impl Reader<'_> {
             self.shape.target,
             every_target_top,
         );
-        let readiness = exposure_readiness(&design, &slates);
+        let readiness = exposure_readiness(&design, &slates)?;
         Ok(SlateStatsTables {
             slates,
             cells,
