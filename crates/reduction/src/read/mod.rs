@@ -347,22 +347,12 @@ impl Reader<'_> {
             .collect();
         let units = self.units(&ids, &counts)?;
         let (probability, logged) = self.assignment_probability(&ids, &units)?;
-        let (table, slate_names, dictionary) =
-            self.slate_rows(ids, &mut counts, units, probability, logged)?;
-        // What only the slate rows needed goes now: the table is millions of slates.
-        drop(std::mem::take(&mut counts.focal_seed));
-        drop(std::mem::take(&mut counts.promoted_max));
-        // The truth's two totals now (where its columns are read); its six columns once the
-        // covariates' columns have come and gone.
+        // The truth's two totals, the further outcomes and the covariates' features before the
+        // slate rows are built, so that the features (seven `f64`s a slate per item-level
+        // covariate) come and go, when spilled, while less is held.
         let truth_totals = self.truth_totals()?;
-        // The truth cells stay in the table until a view of them is asked for.
-        let truth = self
-            .shape
-            .truth
-            .then(|| TruthCells::new(self.source.clone(), &table.promotion_applied));
         let (outcomes, outcome_totals) = self.outcomes()?;
-        let (features, covariates) =
-            self.covariate_features(&|s| slate_names.show(&table.slate_id, s), &counts.rows)?;
+        let (features, covariates) = self.covariate_features(&|s| ids.shown(s), &counts.rows)?;
         let features = match self.spill {
             None => FeatureColumns::Held(features),
             Some(dir) => {
@@ -375,6 +365,16 @@ impl Reader<'_> {
                 }
             }
         };
+        let (table, slate_names, dictionary) =
+            self.slate_rows(ids, &mut counts, units, probability, logged)?;
+        // What only the slate rows needed goes now: the table is millions of slates.
+        drop(std::mem::take(&mut counts.focal_seed));
+        drop(std::mem::take(&mut counts.promoted_max));
+        // The truth cells stay in the table until a view of them is asked for.
+        let truth = self
+            .shape
+            .truth
+            .then(|| TruthCells::new(self.source.clone(), &table.promotion_applied));
         let slate_truth = truth_totals.map(|totals| slate_truth(totals, &table.promotion_applied));
         let slates = SlateOutcomes {
             rows: table,
