@@ -35,7 +35,11 @@ fn synthetic_run_writes_the_four_exposure_tables_with_their_invariants() {
         .truth
         .as_ref()
         .expect("the simulation's log has truth");
-    let slate_truth = slates.truth.as_ref().expect("truth");
+    let slate_truth = slates
+        .truth
+        .as_ref()
+        .and_then(slate_exposure::HeldTruth::columns)
+        .expect("truth, every column read back");
     for s in 0..slates.len() {
         let rows = s * 12..(s + 1) * 12;
         assert_eq!(rows.clone().filter(|r| mapping.is_focal[*r]).count(), 1);

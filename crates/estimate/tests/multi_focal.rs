@@ -150,7 +150,7 @@ fn every_contrast_lands_within_three_standard_errors_of_its_truth_in_any_design(
             };
             let known = if *contrast == Contrast::TotalSlate {
                 let t = tables.slates.truth.as_ref().unwrap();
-                t.slate_promotion_effect.iter().sum::<f64>() / tables.slates.len() as f64
+                t.slate_promotion_effect().iter().sum::<f64>() / tables.slates.len() as f64
             } else {
                 let lifts: Vec<f64> = (0..m.len())
                     .filter(|r| in_contrast(*r))

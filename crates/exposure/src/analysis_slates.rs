@@ -157,6 +157,7 @@ impl From<SlateOutcomes> for AnalysisSlates {
             covariates,
             outcome_totals,
         } = slates;
+        let truth = truth.map(|t| t.into_analysis(&rows.promotion_applied));
         AnalysisSlates {
             promotion_applied: rows.promotion_applied,
             assignment_probability: design_probability(&rows.assignment_probability),
@@ -167,11 +168,7 @@ impl From<SlateOutcomes> for AnalysisSlates {
             unit_index: rows.unit_index,
             n_focals: rows.n_focals,
             focal_target_position: rows.focal_target_position,
-            truth: truth.map(|t| AnalysisTruth {
-                total_expected_clicks: t.total_expected_clicks,
-                total_known_lift: t.total_known_lift,
-                slate_promotion_effect: t.slate_promotion_effect,
-            }),
+            truth,
             features,
             covariates,
             outcome_totals,
@@ -193,11 +190,10 @@ impl From<&SlateOutcomes> for AnalysisSlates {
             unit_index: rows.unit_index.clone(),
             n_focals: rows.n_focals.clone(),
             focal_target_position: rows.focal_target_position.clone(),
-            truth: slates.truth.as_ref().map(|t| AnalysisTruth {
-                total_expected_clicks: t.total_expected_clicks.clone(),
-                total_known_lift: t.total_known_lift.clone(),
-                slate_promotion_effect: t.slate_promotion_effect.clone(),
-            }),
+            truth: slates
+                .truth
+                .clone()
+                .map(|t| t.into_analysis(&rows.promotion_applied)),
             features: slates.features.clone(),
             covariates: slates.covariates.clone(),
             outcome_totals: slates.outcome_totals.clone(),
@@ -208,15 +204,15 @@ impl From<&SlateOutcomes> for AnalysisSlates {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::{SlateRows, SlateTruth};
+    use crate::schema::{HeldTruth, SlateRows, SlateTruth};
 
     #[test]
     fn it_keeps_the_read_columns_as_they_are() {
         let mut slates = SlateOutcomes {
             rows: SlateRows::default(),
-            truth: Some(SlateTruth::default()),
             ..SlateOutcomes::default()
         };
+        let mut truth = SlateTruth::default();
         for s in 0..3u32 {
             let rows = &mut slates.rows;
             rows.slate_id.push(10 + i64::from(s));
@@ -241,7 +237,6 @@ mod tests {
             rows.assignment_probability_logged.push(true);
             rows.n_focals.push(1);
             rows.focal_target_position.push(1);
-            let truth = slates.truth.as_mut().unwrap();
             truth.total_expected_clicks.push(1.5 + f64::from(s));
             truth.total_baseline_clicks.push(1.0);
             truth.total_known_lift.push(0.25 * f64::from(s));
@@ -249,6 +244,7 @@ mod tests {
             truth.total_expected_clicks_if_control.push(1.0);
             truth.slate_promotion_effect.push(1.0);
         }
+        slates.truth = Some(HeldTruth::Columns(truth.clone()));
         let view = AnalysisSlates::from(&slates);
         assert_eq!(view, AnalysisSlates::from(slates.clone()));
         assert_eq!((view.len(), view.n_units(), view.is_empty()), (3, 2, false));
@@ -261,9 +257,39 @@ mod tests {
         assert_eq!(view.focal_seed_position, slates.focal_seed_position);
         assert_eq!(view.total_observed_clicks, slates.total_observed_clicks);
         assert_eq!(view.unit_index, slates.unit_index);
-        let (truth, whole) = (view.truth.unwrap(), slates.truth.unwrap());
+        let whole = truth;
+        let truth = view.truth.unwrap();
         assert_eq!(truth.total_expected_clicks, whole.total_expected_clicks);
         assert_eq!(truth.total_known_lift, whole.total_known_lift);
         assert_eq!(truth.slate_promotion_effect, whole.slate_promotion_effect);
+    }
+
+    /// The truth held as its two totals gives every column as the slate's arm makes it, and
+    /// the estimators' three as those columns.
+    #[test]
+    fn the_truths_totals_give_every_column() {
+        let promoted = [true, false, true, false];
+        let (p, c) = (vec![2.5, 1.75, 0.5, 3.0], vec![1.0, 1.5, 0.75, 3.0]);
+        let totals = HeldTruth::Totals {
+            if_promoted: p.clone(),
+            if_control: c.clone(),
+        };
+        let t = totals.rows(0..4, &promoted);
+        assert_eq!(t.total_expected_clicks, [2.5, 1.5, 0.5, 3.0]);
+        assert_eq!(t.total_baseline_clicks, c);
+        assert_eq!(t.total_known_lift, [1.5, 0.0, -0.25, 0.0]);
+        assert_eq!(t.total_expected_clicks_if_promoted, p);
+        assert_eq!(t.total_expected_clicks_if_control, c);
+        assert_eq!(t.slate_promotion_effect, [1.5, 0.25, -0.25, 0.0]);
+        assert_eq!(totals.rows(1..3, &promoted), t.rows(1..3));
+        assert_eq!(totals.slate_promotion_effect(), t.slate_promotion_effect);
+        assert!((0..4).all(|s| totals.known_lift(s, promoted[s]) == t.total_known_lift[s]));
+        assert!((0..4).all(|s| totals.baseline(s) == c[s]));
+        let columns = HeldTruth::Columns(t.clone());
+        assert_eq!(
+            totals.clone().into_analysis(&promoted),
+            columns.into_analysis(&promoted)
+        );
+        assert!(totals.columns().is_none());
     }
 }

@@ -71,9 +71,9 @@ pub fn known_truth(log: &ImpressionLog, slates: &SlateOutcomes) -> Option<KnownT
             control_mean: row_mean(control),
         })
         .collect();
-    let mean = |values: &[f64], keep: &dyn Fn(usize) -> bool| {
-        let rows: Vec<usize> = (0..values.len()).filter(|r| keep(*r)).collect();
-        rows.iter().map(|r| values[*r]).sum::<f64>() / rows.len().max(1) as f64
+    let mean = |value: &dyn Fn(usize) -> f64, keep: &dyn Fn(usize) -> bool| {
+        let rows: Vec<usize> = (0..slates.len()).filter(|r| keep(*r)).collect();
+        rows.iter().map(|r| value(*r)).sum::<f64>() / rows.len().max(1) as f64
     };
     let s = slates;
     let same_cluster_support = s
@@ -84,10 +84,11 @@ pub fn known_truth(log: &ImpressionLog, slates: &SlateOutcomes) -> Option<KnownT
         / s.len().max(1) as f64;
     let slate = RoleTruth {
         role: "total slate",
-        known_lift: mean(&slate_truth.total_known_lift, &|r| s.promotion_applied[r]),
-        control_mean: mean(&slate_truth.total_baseline_clicks, &|r| {
-            !s.promotion_applied[r]
-        }),
+        known_lift: mean(
+            &|r| slate_truth.known_lift(r, s.promotion_applied[r]),
+            &|r| s.promotion_applied[r],
+        ),
+        control_mean: mean(&|r| slate_truth.baseline(r), &|r| !s.promotion_applied[r]),
     };
     Some(KnownTruth {
         roles,

@@ -45,7 +45,7 @@ pub use feature_columns::{FeatureColumns, FeatureFile};
 pub use mapping::{ExposureTables, SlateTables, map_exposure, map_slates};
 pub use roles::{RowRole, row_roles};
 pub use schema::{
-    Assignment, AssignmentTable, ExposureMapping, Feature, FeatureKind, LogColumnsTable,
+    Assignment, AssignmentTable, ExposureMapping, Feature, FeatureKind, HeldTruth, LogColumnsTable,
     MappingRows, MappingTruth, NamedColumn, SlateOutcomes, SlateRows, SlateTruth,
 };
 pub use slate_file::SlateOutcomesFile;

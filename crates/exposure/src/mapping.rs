@@ -217,7 +217,7 @@ pub fn map_slates(log: &ImpressionLog) -> Result<SlateTables, ExposureError> {
         .collect();
     let slates = SlateOutcomes {
         rows: slates,
-        truth: slate_truth,
+        truth: slate_truth.map(crate::HeldTruth::Columns),
         features: crate::FeatureColumns::Held(features),
         covariates,
         outcome_totals,

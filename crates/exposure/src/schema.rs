@@ -275,6 +275,129 @@ pub struct Feature {
     pub kind: FeatureKind,
 }
 
+/// The slate truth as held: every column, or the two potential totals the others follow from
+/// (what a per-slate table carries; 16 bytes a slate, not 48): expected clicks are the slate's
+/// own arm's total, the baseline the control total, the known lift expected − baseline and the
+/// effect promoted − control.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HeldTruth {
+    /// Every column.
+    Columns(SlateTruth),
+    /// The totals if promoted and if control, per slate.
+    Totals {
+        /// Expected clicks if promoted.
+        if_promoted: Vec<f64>,
+        /// Expected clicks if not promoted.
+        if_control: Vec<f64>,
+    },
+}
+
+impl HeldTruth {
+    /// Every column of rows `range`, of slates whose arms are `promoted` (every slate's).
+    pub fn rows(&self, range: std::ops::Range<usize>, promoted: &[bool]) -> SlateTruth {
+        match self {
+            HeldTruth::Columns(truth) => truth.rows(range),
+            HeldTruth::Totals {
+                if_promoted,
+                if_control,
+            } => {
+                let mut t = SlateTruth::with_capacity(range.len());
+                for s in range {
+                    let (p, c) = (if_promoted[s], if_control[s]);
+                    let expected = if promoted[s] { p } else { c };
+                    t.total_expected_clicks.push(expected);
+                    t.total_baseline_clicks.push(c);
+                    t.total_known_lift.push(expected - c);
+                    t.total_expected_clicks_if_promoted.push(p);
+                    t.total_expected_clicks_if_control.push(c);
+                    t.slate_promotion_effect.push(p - c);
+                }
+                t
+            }
+        }
+    }
+
+    /// Slate `s`'s known lift, its arm `promoted`.
+    pub fn known_lift(&self, s: usize, promoted: bool) -> f64 {
+        match self {
+            HeldTruth::Columns(truth) => truth.total_known_lift[s],
+            HeldTruth::Totals {
+                if_promoted,
+                if_control,
+            } => {
+                let expected = if promoted {
+                    if_promoted[s]
+                } else {
+                    if_control[s]
+                };
+                expected - if_control[s]
+            }
+        }
+    }
+
+    /// The columns the estimators read (expected clicks, known lift, effect) of slates whose
+    /// arms are `promoted`, the held ones moved.
+    pub fn into_analysis(self, promoted: &[bool]) -> crate::AnalysisTruth {
+        match self {
+            HeldTruth::Columns(t) => crate::AnalysisTruth {
+                total_expected_clicks: t.total_expected_clicks,
+                total_known_lift: t.total_known_lift,
+                slate_promotion_effect: t.slate_promotion_effect,
+            },
+            HeldTruth::Totals {
+                if_promoted,
+                if_control,
+            } => {
+                let n = promoted.len();
+                let mut t = crate::AnalysisTruth {
+                    total_expected_clicks: Vec::with_capacity(n),
+                    total_known_lift: Vec::with_capacity(n),
+                    slate_promotion_effect: Vec::with_capacity(n),
+                };
+                for s in 0..n {
+                    let (p, c) = (if_promoted[s], if_control[s]);
+                    let expected = if promoted[s] { p } else { c };
+                    t.total_expected_clicks.push(expected);
+                    t.total_known_lift.push(expected - c);
+                    t.slate_promotion_effect.push(p - c);
+                }
+                t
+            }
+        }
+    }
+
+    /// Slate `s`'s expected clicks without promotion.
+    pub fn baseline(&self, s: usize) -> f64 {
+        match self {
+            HeldTruth::Columns(truth) => truth.total_baseline_clicks[s],
+            HeldTruth::Totals { if_control, .. } => if_control[s],
+        }
+    }
+
+    /// The oracle's effect per slate (promoted − control).
+    pub fn slate_promotion_effect(&self) -> Vec<f64> {
+        match self {
+            HeldTruth::Columns(t) => t.slate_promotion_effect.clone(),
+            HeldTruth::Totals {
+                if_promoted,
+                if_control,
+            } => if_promoted
+                .iter()
+                .zip(if_control)
+                .map(|(p, c)| p - c)
+                .collect(),
+        }
+    }
+
+    /// Whether every column is held.
+    pub fn columns(&self) -> Option<&SlateTruth> {
+        match self {
+            HeldTruth::Columns(t) => Some(t),
+            HeldTruth::Totals { .. } => None,
+        }
+    }
+}
+
 /// The slate outcomes: fixed columns, the oracle's totals when known, covariate features.
 /// Dereferences to its fixed columns.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -282,7 +405,7 @@ pub struct SlateOutcomes {
     /// The fixed columns.
     pub rows: SlateRows,
     /// The truth columns, when the log has them.
-    pub truth: Option<SlateTruth>,
+    pub truth: Option<HeldTruth>,
     /// Covariate-derived features, in column order: held, or (from a per-slate table read at
     /// scale) on disk until the slate table is written.
     pub features: crate::FeatureColumns,

@@ -9,8 +9,8 @@ use slate_table::{ColumnSlice, RowBatch, TableError};
 
 use crate::mapping::{ExposureTables, MappingBatch, SlateTables, map_slates, mapping_of_rows};
 use crate::schema::{
-    Assignment, ColumnRole, ExposureMapping, Feature, LogColumnsTable, MappingRows, MappingTruth,
-    NamedColumn, SlateOutcomes, SlateRows, SlateTruth,
+    Assignment, ColumnRole, ExposureMapping, Feature, HeldTruth, LogColumnsTable, MappingRows,
+    MappingTruth, NamedColumn, SlateOutcomes, SlateRows, SlateTruth,
 };
 use crate::{ExposureError, FeatureColumns, features, schema};
 
@@ -89,8 +89,12 @@ pub fn write_slate_tables(
             message: "a nullable column cannot be written from borrowed columns".into(),
         })
     };
-    let (slate_path, assignment_path) = match &s.features {
-        FeatureColumns::Held(features) => {
+    let whole_truth = match &s.truth {
+        None => Some(None),
+        Some(truth) => truth.columns().map(Some),
+    };
+    let (slate_path, assignment_path) = match (&s.features, whole_truth) {
+        (FeatureColumns::Held(features), Some(truth)) => {
             let slate_extra: Vec<(&str, &[f64])> = features
                 .iter()
                 .map(|f| (f.column.name.as_str(), f.column.values.as_slice()))
@@ -105,9 +109,7 @@ pub fn write_slate_tables(
             (
                 schema::write_parts(
                     (&schema::SLATE_OUTCOMES, s.rows.column_slices()),
-                    s.truth
-                        .as_ref()
-                        .map(|t| (&schema::SLATE_OUTCOMES_TRUTH, t.column_slices())),
+                    truth.map(|t| (&schema::SLATE_OUTCOMES_TRUTH, t.column_slices())),
                     &slate_extra,
                     dir,
                 )?,
@@ -119,27 +121,27 @@ pub fn write_slate_tables(
                 )?,
             )
         }
-        // Features on disk: both tables a row group at a time, each group's features read
-        // then (the files are the ones the held features give, byte for byte).
-        FeatureColumns::OnDisk { names, .. } => {
+        // Features on disk or the truth as its totals: both tables a row group at a time,
+        // each group's features read and truth columns derived then (the files are the ones
+        // the held columns give, byte for byte).
+        _ => {
             let mut parts = vec![&schema::SLATE_OUTCOMES];
-            let mut held = s
+            let held = s
                 .rows
                 .column_slices()
                 .ok_or_else(|| nullable(&schema::SLATE_OUTCOMES))?;
-            if let Some(truth) = &s.truth {
+            if s.truth.is_some() {
                 parts.push(&schema::SLATE_OUTCOMES_TRUTH);
-                held.extend(
-                    truth
-                        .column_slices()
-                        .ok_or_else(|| nullable(&schema::SLATE_OUTCOMES_TRUTH))?,
-                );
             }
-            let feature_names: Vec<String> = names.iter().map(|(name, _)| name.clone()).collect();
+            let feature_names = s.features.names().into_iter().map(|(name, _)| name);
+            let feature_names: Vec<String> = feature_names.collect();
             let after: Vec<(&str, &[f64])> = totals().collect();
             let slate_path = write_with_features(
                 &parts,
-                &held,
+                (
+                    &held,
+                    s.truth.as_ref().map(|t| (t, &s.promotion_applied[..])),
+                ),
                 (&feature_names, &s.features),
                 &after,
                 s.len(),
@@ -147,7 +149,7 @@ pub fn write_slate_tables(
             )?;
             let assignment_path = write_with_features(
                 &[&schema::ASSIGNMENT],
-                &Assignment::slate_columns(s),
+                (&Assignment::slate_columns(s), None),
                 (&Assignment::focal_covariate_names(s), &s.features),
                 &[],
                 s.len(),
@@ -168,31 +170,39 @@ pub fn write_slate_tables(
     ])
 }
 
-/// One row group of a table written from held columns, then feature columns read for the
-/// group, then held `f64` columns.
+/// One row group of a table written from held columns, then the group's truth columns and
+/// feature columns, then held `f64` columns.
 struct FeatureBatch<'a> {
     before: Vec<ColumnSlice<'a>>,
+    truth: Option<SlateTruth>,
     features: Vec<Vec<f64>>,
     after: Vec<ColumnSlice<'a>>,
 }
 
 impl RowBatch for FeatureBatch<'_> {
     fn columns(&self) -> Vec<ColumnSlice<'_>> {
+        let truth = self
+            .truth
+            .as_ref()
+            .and_then(SlateTruth::column_slices)
+            .unwrap_or_default();
         self.before
             .iter()
             .copied()
+            .chain(truth)
             .chain(self.features.iter().map(|f| ColumnSlice::F64(f)))
             .chain(self.after.iter().copied())
             .collect()
     }
 }
 
-/// Writes the table of `parts` with the columns `held` (the parts' columns), then features
-/// `names` of `features` (read a row group at a time), then the `f64` columns `after`: `rows`
-/// rows, a row group at a time.
+/// Writes the table of `parts` with the columns `held` (the first part's columns), then the
+/// truth columns of `truth` (with the slates' arms; derived a row group at a time), then
+/// features `names` of `features` (read a row group at a time), then the `f64` columns
+/// `after`: `rows` rows, a row group at a time.
 fn write_with_features(
     parts: &[&slate_table::TableSchema],
-    held: &[ColumnSlice<'_>],
+    (held, truth): (&[ColumnSlice<'_>], Option<(&HeldTruth, &[bool])>),
     (names, features): (&[String], &FeatureColumns),
     after: &[(&str, &[f64])],
     rows: usize,
@@ -217,6 +227,7 @@ fn write_with_features(
             })?;
             Ok(FeatureBatch {
                 before: held.iter().map(|c| c.slice(range.clone())).collect(),
+                truth: truth.map(|(truth, promoted)| truth.rows(range.clone(), promoted)),
                 features,
                 after: after
                     .iter()
@@ -336,7 +347,7 @@ pub fn read_slates(dir: &Path) -> Result<SlateOutcomes, ExposureError> {
     let label = path.display().to_string();
     let frame = slate_table::read_parquet(&path, &schema::SLATE_OUTCOMES)?;
     let truth = if has_part(&frame, &schema::SLATE_OUTCOMES_TRUTH) {
-        Some(SlateTruth::from_frame(&frame, &label)?)
+        Some(HeldTruth::Columns(SlateTruth::from_frame(&frame, &label)?))
     } else {
         None
     };

@@ -102,7 +102,11 @@ fn roles_are_defined_from_the_seed_slate_in_both_arms() {
     assert_eq!(s.n_same_cluster_displaced, vec![1; 4]);
     assert_eq!(s.total_observed_clicks, vec![1, 0, 1, 0]);
     assert_eq!(s.slate_size, vec![4; 4]);
-    let st = s.truth.as_ref().unwrap();
+    let st = s
+        .truth
+        .as_ref()
+        .and_then(crate::HeldTruth::columns)
+        .unwrap();
     assert!((st.total_expected_clicks[0] - 0.85).abs() < 1e-12);
     assert!(
         (st.total_expected_clicks_if_promoted[1] - 0.85).abs() < 1e-12,
@@ -207,7 +211,10 @@ fn the_slate_table_on_disk_reads_in_parts_as_the_whole_and_names_a_missing_colum
     assert_eq!(file.slate_rows(1..3).unwrap(), slates.rows.rows(1..3));
     assert_eq!(
         file.slate_truth(1..3).unwrap(),
-        slates.truth.as_ref().map(|t| t.rows(1..3))
+        slates
+            .truth
+            .as_ref()
+            .map(|t| t.rows(1..3, &slates.promotion_applied))
     );
     // Integer columns come as exact f64; feature columns as they are.
     let names = vec![

@@ -6,7 +6,7 @@
 use slate_estimate::dim::Sample;
 use std::collections::HashMap;
 
-use slate_exposure::{SlateOutcomes, SlateOutcomesFile};
+use slate_exposure::{HeldTruth, SlateOutcomes, SlateOutcomesFile};
 use slate_table::SharedStr;
 
 use crate::ModelsError;
@@ -54,10 +54,7 @@ impl StageSlates {
             cluster,
             clusters,
             focal_seed_position: slates.focal_seed_position.clone(),
-            oracle: slates
-                .truth
-                .as_ref()
-                .map(|t| t.slate_promotion_effect.clone()),
+            oracle: slates.truth.as_ref().map(HeldTruth::slate_promotion_effect),
             probability: slates
                 .assignment_probability
                 .first()

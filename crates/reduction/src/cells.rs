@@ -91,7 +91,7 @@ impl SlateCells {
             control_lift_max: slates.truth.as_ref().map(|t| {
                 (0..n)
                     .filter(|s| !promoted[*s])
-                    .map(|s| t.total_known_lift[s].abs())
+                    .map(|s| t.known_lift(s, false).abs())
                     .fold(0.0, f64::max)
             }),
         }

@@ -147,7 +147,11 @@ fn the_reduction_equals_the_in_memory_exposure_tables() {
     assert_eq!(column(CellStat::Rows, Cell::TopThree), top_three);
 
     // Truth totals and covariate features, to rounding.
-    let truth = slates.truth.as_ref().unwrap();
+    let truth = slates
+        .truth
+        .as_ref()
+        .unwrap()
+        .rows(0..slates.len(), &slates.promotion_applied);
     let fsum = |stat, cells: &[Cell]| -> Vec<f64> {
         let mut out = vec![0.0; slates.len()];
         for cell in cells {
@@ -236,7 +240,11 @@ fn the_table_read_back_gives_the_slate_outcomes() {
     ));
     rows_a.focal_cluster_share = rows_b.focal_cluster_share.clone();
     assert_eq!(rows_a, rows_b);
-    let (ta, tb) = (got.truth.unwrap(), expected.truth.unwrap());
+    let truth = |slates: &slate_exposure::SlateOutcomes| {
+        let t = slates.truth.as_ref().unwrap();
+        t.rows(0..slates.len(), &slates.promotion_applied)
+    };
+    let (ta, tb) = (truth(&got), truth(&expected));
     assert!(float_close(
         &ta.total_expected_clicks,
         &tb.total_expected_clicks

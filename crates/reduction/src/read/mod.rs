@@ -16,7 +16,7 @@ use std::path::Path;
 use slate_exposure::readiness::DesignFacts;
 use slate_exposure::readiness::exposure_readiness;
 use slate_exposure::{
-    ExposureError, Feature, FeatureColumns, FeatureFile, SlateOutcomes, SlateRows, SlateTruth,
+    ExposureError, Feature, FeatureColumns, FeatureFile, HeldTruth, SlateOutcomes, SlateRows,
     features,
 };
 use slate_log::ids::{IdValues, RawIds};
@@ -148,29 +148,6 @@ fn sessions(user_codes: &[u32]) -> Vec<u32> {
             session
         })
         .collect()
-}
-
-/// The slate truth of slates `promoted` from their truth totals `[if promoted, if control]`,
-/// which become two of its columns.
-fn slate_truth([if_promoted, if_control]: [Vec<f64>; 2], promoted: &[bool]) -> SlateTruth {
-    let n = promoted.len();
-    let mut t = SlateTruth {
-        total_expected_clicks: Vec::with_capacity(n),
-        total_baseline_clicks: if_control.clone(),
-        total_known_lift: Vec::with_capacity(n),
-        total_expected_clicks_if_promoted: if_promoted,
-        total_expected_clicks_if_control: if_control,
-        slate_promotion_effect: Vec::with_capacity(n),
-    };
-    for (s, promoted) in promoted.iter().enumerate() {
-        let if_promoted = t.total_expected_clicks_if_promoted[s];
-        let if_control = t.total_expected_clicks_if_control[s];
-        let expected = if *promoted { if_promoted } else { if_control };
-        t.total_expected_clicks.push(expected);
-        t.total_known_lift.push(expected - if_control);
-        t.slate_promotion_effect.push(if_promoted - if_control);
-    }
-    t
 }
 
 /// Reads the table's columns one at a time.
@@ -375,7 +352,11 @@ impl Reader<'_> {
             .shape
             .truth
             .then(|| TruthCells::new(self.source.clone(), &table.promotion_applied));
-        let slate_truth = truth_totals.map(|totals| slate_truth(totals, &table.promotion_applied));
+        // The truth as its two totals: the other columns follow from them and the arm.
+        let slate_truth = truth_totals.map(|[if_promoted, if_control]| HeldTruth::Totals {
+            if_promoted,
+            if_control,
+        });
         let slates = SlateOutcomes {
             rows: table,
             truth: slate_truth,
