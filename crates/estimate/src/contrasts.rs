@@ -530,29 +530,12 @@ fn samples_by(
     let sizes = entry_counts(slates, group, groups, merge, |_| true);
     let mut samples: Vec<Sample> = sizes
         .iter()
-        .map(|n| {
-            if merge {
-                Sample::with_groups(*n)
-            } else {
-                Sample::with_capacity(*n)
-            }
-        })
+        .map(|n| Sample::for_slates(*n, merge))
         .collect();
     for s in 0..slates.len() {
         let Some(g) = group(s) else { continue };
-        let sample = &mut samples[g];
-        let (y, treated, unit) = (
-            slate_y(s),
-            slates.promotion_applied[s],
-            slates.unit_index[s],
-        );
-        if merge {
-            sample.merge_group(1, y, y * y, treated, unit);
-        } else {
-            sample.y.push(y);
-            sample.treated.push(treated);
-            sample.cluster.push(unit);
-        }
+        let (treated, unit) = (slates.promotion_applied[s], slates.unit_index[s]);
+        samples[g].push_slate(slate_y(s), treated, unit, merge);
     }
     Ok(samples)
 }

@@ -399,15 +399,7 @@ fn component_samples_by_group<const N: usize>(
     let sizes = entry_counts(slates, group, groups, merge, |_| true);
     let mut out: Vec<[Sample; N]> = sizes
         .iter()
-        .map(|size| {
-            std::array::from_fn(|_| {
-                if merge {
-                    Sample::with_groups(*size)
-                } else {
-                    Sample::with_capacity(*size)
-                }
-            })
-        })
+        .map(|size| std::array::from_fn(|_| Sample::for_slates(*size, merge)))
         .collect();
     for s in 0..n {
         let Some(g) = group(s) else { continue };
@@ -419,13 +411,7 @@ fn component_samples_by_group<const N: usize>(
                 .map(|c| sum[*c])
                 .reduce(|a, b| a + b)
                 .unwrap_or(0.0);
-            if merge {
-                sample.merge_group(1, value, value * value, treated, unit);
-            } else {
-                sample.y.push(value);
-                sample.treated.push(treated);
-                sample.cluster.push(unit);
-            }
+            sample.push_slate(value, treated, unit, merge);
         }
     }
     Ok(out)

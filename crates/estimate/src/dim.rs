@@ -89,6 +89,28 @@ impl Sample {
         }
     }
 
+    /// An empty sample with room for `n` slates' entries: single rows, or with `merge` groups
+    /// (see [`Sample::push_slate`]).
+    pub fn for_slates(n: usize, merge: bool) -> Sample {
+        if merge {
+            Sample::with_groups(n)
+        } else {
+            Sample::with_capacity(n)
+        }
+    }
+
+    /// Appends one slate's value `y` as a row, or with `merge` as a one-row group merged into
+    /// the last entry when that is of the same cluster and arm ([`Sample::merge_group`]).
+    pub fn push_slate(&mut self, y: f64, treated: bool, cluster: u32, merge: bool) {
+        if merge {
+            self.merge_group(1, y, y * y, treated, cluster);
+        } else {
+            self.y.push(y);
+            self.treated.push(treated);
+            self.cluster.push(cluster);
+        }
+    }
+
     /// An empty sample with room for `n` single-row entries.
     pub fn with_capacity(n: usize) -> Sample {
         Sample {
