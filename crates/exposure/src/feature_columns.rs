@@ -242,6 +242,7 @@ impl FeatureColumns {
                         .unwrap_or_default()
                 })
                 .collect()),
+            FeatureColumns::OnDisk { .. } if names.is_empty() => Ok(Vec::new()),
             FeatureColumns::OnDisk { file, .. } => file.f64_columns(names, rows),
         }
     }

@@ -833,6 +833,14 @@ fn a_read_with_its_features_on_disk_writes_the_held_reads_tables() {
         ..SyntheticConfig::default()
     };
     let table = reduced_synthetic(&synthetic, dir.path());
+    // Without covariates there is nothing to spill: the read holds the (no) features.
+    let bare = LogConfig::default();
+    let none = crate::read_slate_stats_spilling(&table, &bare, dir.path()).unwrap();
+    assert_eq!(
+        none.slates.features,
+        slate_exposure::FeatureColumns::default()
+    );
+    assert!(!dir.path().join(crate::FEATURE_SPILL_FILE).exists());
     let held = crate::read_slate_stats(&table, &config()).unwrap();
     let spill_dir = dir.path().join("spill");
     std::fs::create_dir_all(&spill_dir).unwrap();

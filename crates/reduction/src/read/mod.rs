@@ -330,7 +330,8 @@ impl Reader<'_> {
         let truth_totals = self.truth_totals()?;
         let (outcomes, outcome_totals) = self.outcomes()?;
         let (features, covariates) = self.covariate_features(&|s| ids.shown(s), &counts.rows)?;
-        let features = match self.spill {
+        // Without covariates there is nothing to leave on disk.
+        let features = match self.spill.filter(|_| !features.is_empty()) {
             None => FeatureColumns::Held(features),
             Some(dir) => {
                 let file = FeatureFile::write(&features, dir, FEATURE_SPILL_FILE)?;
