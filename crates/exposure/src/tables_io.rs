@@ -89,75 +89,39 @@ pub fn write_slate_tables(
             message: "a nullable column cannot be written from borrowed columns".into(),
         })
     };
-    let whole_truth = match &s.truth {
-        None => Some(None),
-        Some(truth) => truth.columns().map(Some),
-    };
-    let (slate_path, assignment_path) = match (&s.features, whole_truth) {
-        (FeatureColumns::Held(features), Some(truth)) => {
-            let slate_extra: Vec<(&str, &[f64])> = features
-                .iter()
-                .map(|f| (f.column.name.as_str(), f.column.values.as_slice()))
-                .chain(totals())
-                .collect();
-            // The assignment table copies columns of the slate table: written from them.
-            let focal = Assignment::focal_covariates(s)?;
-            let assignment_extra: Vec<(&str, &[f64])> = focal
-                .iter()
-                .map(|f| (f.column.name.as_str(), f.column.values.as_slice()))
-                .collect();
-            (
-                schema::write_parts(
-                    (&schema::SLATE_OUTCOMES, s.rows.column_slices()),
-                    truth.map(|t| (&schema::SLATE_OUTCOMES_TRUTH, t.column_slices())),
-                    &slate_extra,
-                    dir,
-                )?,
-                schema::write_parts(
-                    (&schema::ASSIGNMENT, Some(Assignment::slate_columns(s))),
-                    None,
-                    &assignment_extra,
-                    dir,
-                )?,
-            )
-        }
-        // Features on disk or the truth as its totals: both tables a row group at a time,
-        // each group's features read and truth columns derived then (the files are the ones
-        // the held columns give, byte for byte).
-        _ => {
-            let mut parts = vec![&schema::SLATE_OUTCOMES];
-            let held = s
-                .rows
-                .column_slices()
-                .ok_or_else(|| nullable(&schema::SLATE_OUTCOMES))?;
-            if s.truth.is_some() {
-                parts.push(&schema::SLATE_OUTCOMES_TRUTH);
-            }
-            let feature_names = s.features.names().into_iter().map(|(name, _)| name);
-            let feature_names: Vec<String> = feature_names.collect();
-            let after: Vec<(&str, &[f64])> = totals().collect();
-            let slate_path = write_with_features(
-                &parts,
-                (
-                    &held,
-                    s.truth.as_ref().map(|t| (t, &s.promotion_applied[..])),
-                ),
-                (&feature_names, &s.features),
-                &after,
-                s.len(),
-                dir,
-            )?;
-            let assignment_path = write_with_features(
-                &[&schema::ASSIGNMENT],
-                (&Assignment::slate_columns(s), None),
-                (&Assignment::focal_covariate_names(s), &s.features),
-                &[],
-                s.len(),
-                dir,
-            )?;
-            (slate_path, assignment_path)
-        }
-    };
+    // Both tables a row group at a time: each group's features copied or read from disk and
+    // its truth columns borrowed or derived from the totals then (the files are the ones
+    // whole columns give, byte for byte).
+    let mut parts = vec![&schema::SLATE_OUTCOMES];
+    if s.truth.is_some() {
+        parts.push(&schema::SLATE_OUTCOMES_TRUTH);
+    }
+    let held = s
+        .rows
+        .column_slices()
+        .ok_or_else(|| nullable(&schema::SLATE_OUTCOMES))?;
+    let feature_names: Vec<String> = s.features.names().into_iter().map(|(n, _)| n).collect();
+    let after: Vec<(&str, &[f64])> = totals().collect();
+    let slate_path = write_with_features(
+        &parts,
+        (
+            &held,
+            s.truth.as_ref().map(|t| (t, &s.promotion_applied[..])),
+        ),
+        (&feature_names, &s.features),
+        &after,
+        s.len(),
+        dir,
+    )?;
+    // The assignment table copies columns of the slate table: written from them.
+    let assignment_path = write_with_features(
+        &[&schema::ASSIGNMENT],
+        (&Assignment::slate_columns(s), None),
+        (&Assignment::focal_covariate_names(s), &s.features),
+        &[],
+        s.len(),
+        dir,
+    )?;
     Ok(vec![
         slate_path,
         assignment_path,
