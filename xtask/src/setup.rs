@@ -276,9 +276,13 @@ fn apt_candidate_is_new_enough(package: &str) -> bool {
         .is_some_and(|v| v >= MIN_CMAKE)
 }
 
+/// Runs an installer's shell line. Its output goes to our standard error: standard output
+/// carries only the `export` line that `eval "$(cargo xtask setup)"` reads, and apt's progress
+/// there broke that `eval` on a fresh machine.
 fn run_shell(line: &str) -> Result<()> {
     let status = Command::new("sh")
         .args(["-c", line])
+        .stdout(std::io::stderr())
         .status()
         .map_err(|e| format!("running `{line}`: {e}"))?;
     if status.success() {
