@@ -4,7 +4,6 @@
 
 use ndarray::{ArrayView1, array};
 use rayon::prelude::*;
-use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use crate::EstimateError;
 use crate::adjust::{Covariates, lin};
@@ -12,6 +11,7 @@ use crate::bootstrap::{BootstrapDraws, cluster_bootstrap, summarize};
 use crate::dim::{DiffInMeans, Sample, Z_95, difference_in_means, two_sided_normal_p};
 use crate::ols::{cr2, treatment_design};
 use crate::randomization::{Design, randomization_distributions};
+use crate::student_t::StudentT;
 use crate::wild::{Weights, wild_bootstraps};
 
 /// An uncertainty method. As a label it is the `method_key` column: a stable key that,
@@ -354,11 +354,8 @@ fn lin_inference(
     covariates: &Covariates<'_>,
 ) -> Result<[Inference; 2], EstimateError> {
     let fit = lin(sample, covariates)?;
-    let t = StudentsT::new(0.0, 1.0, fit.cr2_df).map_err(|e| EstimateError::Config {
-        field: "estimate (Lin CR2 degrees of freedom)",
-        message: e.to_string(),
-    })?;
-    let critical = t.inverse_cdf(0.975);
+    let t = StudentT::new(fit.cr2_df, "estimate (Lin CR2 degrees of freedom)")?;
+    let critical = t.critical_95();
     Ok([
         Inference {
             method: InferenceMethod::LinCr1,
@@ -374,7 +371,7 @@ fn lin_inference(
             se: fit.cr2_se,
             ci_lower: fit.estimate - critical * fit.cr2_se,
             ci_upper: fit.estimate + critical * fit.cr2_se,
-            p_value: 2.0 * t.sf((fit.estimate / fit.cr2_se).abs()),
+            p_value: t.two_sided_p(fit.estimate / fit.cr2_se),
         },
     ])
 }
@@ -391,17 +388,14 @@ pub(crate) fn cr2_inference(sample: &Sample, r: &DiffInMeans) -> Result<Inferenc
         let fit = cr2(x.view(), y.view(), &sample.cluster, array![0.0, 1.0].view())?;
         (fit.se(1), fit.df)
     };
-    let t = StudentsT::new(0.0, 1.0, df).map_err(|e| EstimateError::Config {
-        field: "estimate (CR2 degrees of freedom)",
-        message: e.to_string(),
-    })?;
-    let critical = t.inverse_cdf(0.975);
+    let t = StudentT::new(df, "estimate (CR2 degrees of freedom)")?;
+    let critical = t.critical_95();
     Ok(Inference {
         method: InferenceMethod::Cr2,
         estimate: r.estimate,
         se,
         ci_lower: r.estimate - critical * se,
         ci_upper: r.estimate + critical * se,
-        p_value: 2.0 * t.sf((r.estimate / se).abs()),
+        p_value: t.two_sided_p(r.estimate / se),
     })
 }

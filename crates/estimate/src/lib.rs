@@ -16,6 +16,8 @@
 //! - `unit_sums` (private): the per-unit layout the wild bootstrap and randomization inference
 //!   share, with their draws in cache-sized blocks.
 //! - [`inference`]: every uncertainty method by name, with intervals and p-values side by side.
+//! - [`student_t`]: Student's t critical value and p-value of the Satterthwaite (CR2) intervals,
+//!   exact at any degrees of freedom (statrs' inverse drifts and stops returning at millions).
 //! - [`coverage`]: the Monte-Carlo coverage study of those intervals over re-drawn experiments.
 //! - [`contrasts`]: the five contrasts and three outcome views.
 //! - [`outcome`]: what a row measures (the click under a view, or a log's further outcome).
@@ -42,6 +44,7 @@ pub mod ols;
 pub mod outcome;
 pub mod power;
 pub mod randomization;
+pub mod student_t;
 mod suite;
 pub mod tables;
 mod unit_sums;
