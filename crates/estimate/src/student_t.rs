@@ -14,8 +14,8 @@
 //! them, keep every bit.
 //!
 //! The p-value is statrs' survival function at every ν. Its error also grows with ν (1.4e-12
-//! relative at ν = 10⁴, 1.6e-9 at 10⁷, at |t| = 2, against the same kind of mpmath value);
-//! ARCHITECTURE lists it among the known limits.
+//! relative at ν = 10⁴, 1.6e-9 at 10⁷, at |t| = 2, against the same kind of mpmath value), a
+//! known limit that ARCHITECTURE's estimate section states.
 
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
