@@ -16,8 +16,8 @@
 //! - `unit_sums` (private): the per-unit layout the wild bootstrap and randomization inference
 //!   share, with their draws in cache-sized blocks.
 //! - [`inference`]: every uncertainty method by name, with intervals and p-values side by side.
-//! - [`student_t`]: Student's t critical value and p-value of the Satterthwaite (CR2) intervals,
-//!   exact at any degrees of freedom (statrs' inverse drifts and stops returning at millions).
+//! - [`student_t`]: Student's t critical value (exact at any degrees of freedom, where statrs'
+//!   inverse drifts and stops returning at millions) and p-value of the CR2 intervals.
 //! - [`coverage`]: the Monte-Carlo coverage study of those intervals over re-drawn experiments.
 //! - [`contrasts`]: the five contrasts and three outcome views.
 //! - [`outcome`]: what a row measures (the click under a view, or a log's further outcome).
