@@ -304,13 +304,13 @@ impl HeldTruth {
                 let mut t = SlateTruth::with_capacity(range.len());
                 for s in range {
                     let (p, c) = (if_promoted[s], if_control[s]);
-                    let expected = if promoted[s] { p } else { c };
+                    let (expected, lift, effect) = from_totals(p, c, promoted[s]);
                     t.total_expected_clicks.push(expected);
                     t.total_baseline_clicks.push(c);
-                    t.total_known_lift.push(expected - c);
+                    t.total_known_lift.push(lift);
                     t.total_expected_clicks_if_promoted.push(p);
                     t.total_expected_clicks_if_control.push(c);
-                    t.slate_promotion_effect.push(p - c);
+                    t.slate_promotion_effect.push(effect);
                 }
                 t
             }
@@ -324,14 +324,7 @@ impl HeldTruth {
             HeldTruth::Totals {
                 if_promoted,
                 if_control,
-            } => {
-                let expected = if promoted {
-                    if_promoted[s]
-                } else {
-                    if_control[s]
-                };
-                expected - if_control[s]
-            }
+            } => from_totals(if_promoted[s], if_control[s], promoted).1,
         }
     }
 
@@ -355,11 +348,11 @@ impl HeldTruth {
                     slate_promotion_effect: Vec::with_capacity(n),
                 };
                 for s in 0..n {
-                    let (p, c) = (if_promoted[s], if_control[s]);
-                    let expected = if promoted[s] { p } else { c };
+                    let (expected, lift, effect) =
+                        from_totals(if_promoted[s], if_control[s], promoted[s]);
                     t.total_expected_clicks.push(expected);
-                    t.total_known_lift.push(expected - c);
-                    t.slate_promotion_effect.push(p - c);
+                    t.total_known_lift.push(lift);
+                    t.slate_promotion_effect.push(effect);
                 }
                 t
             }
@@ -384,7 +377,7 @@ impl HeldTruth {
             } => if_promoted
                 .iter()
                 .zip(if_control)
-                .map(|(p, c)| p - c)
+                .map(|(p, c)| from_totals(*p, *c, true).2)
                 .collect(),
         }
     }
@@ -396,6 +389,13 @@ impl HeldTruth {
             HeldTruth::Totals { .. } => None,
         }
     }
+}
+
+/// One slate's derived truth from its totals if promoted `p` and if control `c`, its arm
+/// `promoted`: (expected clicks, known lift, effect), the operations every derived column uses.
+fn from_totals(p: f64, c: f64, promoted: bool) -> (f64, f64, f64) {
+    let expected = if promoted { p } else { c };
+    (expected, expected - c, p - c)
 }
 
 /// The slate outcomes: fixed columns, the oracle's totals when known, covariate features.
